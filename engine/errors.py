@@ -1,0 +1,95 @@
+"""Error types of koken.
+
+Every error koken raises on bad input is a :class:`KokenError` that names where the problem
+is (file, row, column, formula step) and what was expected. Loaders collect several problems
+into one :class:`KokenErrors` so that a user sees every problem of a file in one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a problem was found. Every field is optional; ``str()`` joins the known ones.
+
+    ``row`` is the 1-based line or spreadsheet row as the user sees it in the file.
+    """
+
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+    step: str | None = None
+    field: str | None = None
+
+    def at(self, **where: object) -> "Location":
+        """A copy with the given fields filled in where this location has none."""
+        merged = {k: getattr(self, k) for k in Location.__dataclass_fields__}
+        for key, value in where.items():
+            if merged.get(key) in (None, "") and value is not None:
+                merged[key] = value
+        return Location(**merged)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(str(self.file))
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.column:
+            parts.append(f"column {self.column!r}")
+        if self.step:
+            parts.append(f"step {self.step!r}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return ", ".join(parts) if parts else "<input>"
+
+
+class KokenError(Exception):
+    """A problem with user input (methodology, unit, formula, portfolio): never a bug in koken.
+
+    Args:
+        message: what is wrong and what was expected.
+        location: where it was found.
+    """
+
+    def __init__(self, message: str, location: Location | None = None):
+        self.message = message
+        self.location = location or Location()
+        super().__init__(f"{self.location}: {message}")
+
+    def at(self, **where: object) -> "KokenError":
+        """Return a copy of this error with more location fields filled in (known ones kept)."""
+        return type(self)(self.message, self.location.at(**where))
+
+
+class UnitError(KokenError):
+    """A unit string cannot be parsed, is ambiguous (``ton``), or has the wrong dimension."""
+
+
+class FormulaError(KokenError):
+    """A formula is refused by the whitelist parser or fails dimension analysis."""
+
+
+class MethodologyError(KokenError):
+    """A methodology file breaks the format (schema, references, examples)."""
+
+
+class PortfolioError(KokenError):
+    """A portfolio (shipment data) cell, row or column is invalid."""
+
+
+class EvaluationError(KokenError):
+    """A row's computation gives no finite number (division by zero, overflow)."""
+
+
+@dataclass
+class KokenErrors(Exception):
+    """Several problems found in one pass; raised when a file has at least one problem."""
+
+    errors: list[KokenError] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        head = f"{len(self.errors)} problem(s) found:"
+        return "\n".join([head] + [f"  - {e}" for e in self.errors])

@@ -1,0 +1,190 @@
+"""Vectorised evaluation of one methodology over a batch of product lines.
+
+Per batch: each input column (a Pint quantity array) is converted once to the parameter's
+declared unit (for the range check) and then to base-unit magnitudes; the compiled steps
+(sympy ``lambdify`` → numpy) run on whole arrays; no Pint arithmetic per row.
+
+Per product line the result is (worked-examples.md §1; methodologies.md §1.1):
+
+* ``avoided_per_unit_year``: avoided GHG per functional unit per year of use;
+* single-year contribution (単年度): units shipped in the reporting year × avoided per unit × 1 year;
+* lifetime contribution (稼働年数): units shipped × avoided per unit × operating years;
+
+both in t-CO2e. Negative results (product worse than its baseline) are kept as they are
+(standards.md requirement 40: no clamping). A row whose formula gives no finite number
+(division by zero, overflow) is an :class:`engine.errors.EvaluationError` for that row, never a
+NaN in a total.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pint
+
+from engine.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError, UnitError
+from engine.methodology import AVOIDED_STEP, RESULT_UNIT, CompiledMethodology
+from engine.units import conversion_factor, parse_unit, registry
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Results of one methodology over ``n`` product lines (every array has shape ``(n,)``).
+
+    Attributes:
+        methodology: the compiled methodology used.
+        steps: every formula step's values as a Pint quantity array in the step's unit.
+        avoided_per_unit_year: quantity array in kg-CO2e per functional unit per year.
+        single_year: quantity array in t-CO2e (単年度 contribution).
+        lifetime: quantity array in t-CO2e (contribution over the operating years).
+        operating_years: quantity array in years.
+        defaults_used: per row, the parameter names filled from the methodology's defaults.
+    """
+
+    methodology: CompiledMethodology
+    steps: dict[str, pint.Quantity]
+    avoided_per_unit_year: pint.Quantity
+    single_year: pint.Quantity
+    lifetime: pint.Quantity
+    operating_years: pint.Quantity
+    defaults_used: list[tuple[str, ...]]
+
+
+def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
+             units_shipped: pint.Quantity | None = None,
+             locations: Sequence[Location] | None = None) -> BatchResult:
+    """Evaluate methodology ``m`` on ``n`` product lines at once.
+
+    Args:
+        m: compiled methodology.
+        inputs: parameter name → Pint quantity array of shape ``(n,)`` (any compatible unit; NaN
+            where a cell was empty, filled from the parameter's default if it has one).
+        units_shipped: quantity array ``(n,)`` in any unit compatible with the functional unit, or
+            None to compute per-unit figures only (``single_year`` and ``lifetime`` are then
+            empty arrays).
+        locations: per row, where it came from (for errors); default ``row 1..n``.
+    Returns:
+        BatchResult.
+    Raises:
+        KokenErrors: every problem in the batch (unknown parameter, missing required value,
+            value outside the declared range, negative units shipped, incompatible unit,
+            non-finite result), each with its row and column.
+    """
+    n = _batch_length(inputs, units_shipped)
+    locs = list(locations) if locations is not None else [Location(row=i + 1) for i in range(n)]
+    errors: list[KokenError] = []
+    for name in inputs:
+        if name not in m.parameters:
+            errors.append(PortfolioError(f"methodology {m.id!r} has no parameter {name!r}",
+                                         Location(column=name)))
+    env: dict[str, np.ndarray] = {}
+    defaults_used: list[list[str]] = [[] for _ in range(n)]
+    with np.errstate(all="ignore"):
+        for name, p in m.parameters.items():
+            values = _declared_values(p.name, p.unit, inputs.get(name), n, errors)
+            if values is None:
+                continue
+            missing = np.isnan(values)
+            if missing.any():
+                if p.default is not None:
+                    values = np.where(missing, p.default, values)
+                    for i in np.flatnonzero(missing):
+                        defaults_used[i].append(name)
+                else:
+                    for i in np.flatnonzero(missing):
+                        errors.append(PortfolioError(
+                            f"{name} is required by {m.id} (unit {p.unit_text}) but has no value",
+                            locs[i].at(column=name)))
+            bad = ~np.isfinite(values) & ~missing
+            bad |= (values < p.low) if p.low is not None else False
+            bad |= (values > p.high) if p.high is not None else False
+            for i in np.flatnonzero(bad & ~missing):
+                hint = ""
+                if p.high is not None and p.high <= 1 and values[i] > 1 and values[i] <= 100:
+                    hint = " (a fraction is expected: for percent, give the unit %)"
+                errors.append(PortfolioError(
+                    f"{name} = {values[i]:g} {p.unit_text} is outside the allowed range "
+                    f"[{_fmt(p.low)}, {_fmt(p.high)}] {p.unit_text}{hint}", locs[i].at(column=name)))
+            env[name] = values * p.to_base
+
+        shipped_base = None
+        if units_shipped is not None:
+            try:
+                factor = conversion_factor(units_shipped.units, m.shipment_unit, "units_shipped")
+            except UnitError as err:
+                errors.append(err.at(column="units_shipped"))
+            else:
+                shipped = np.asarray(units_shipped.magnitude, dtype=float) * factor
+                for i in np.flatnonzero(~np.isfinite(shipped) | (shipped < 0)):
+                    errors.append(PortfolioError(
+                        f"units_shipped must be a finite number >= 0, got {shipped[i]:g}",
+                        locs[i].at(column="units_shipped")))
+                shipped_base = shipped * m.shipment_to_base
+        if errors:
+            raise KokenErrors(errors)
+
+        for step in m.steps:
+            out = step.function(*[env[a] for a in step.args])
+            out = np.broadcast_to(np.asarray(out, dtype=float), (n,)).copy()
+            for i in np.flatnonzero(~np.isfinite(out)):
+                errors.append(EvaluationError(
+                    f"step {step.name!r} ({step.text}) gives no finite number: division by zero or "
+                    f"overflow with this row's inputs", locs[i].at(step=step.name)))
+            env[step.name] = out
+        if errors:
+            raise KokenErrors(errors)
+
+        ureg = registry()
+        avoided = env[AVOIDED_STEP]
+        years_base = env[m.spec.operating_years]
+        steps = {s.name: ureg.Quantity(env[s.name] * s.to_unit, s.unit) for s in m.steps}
+        avoided_q = steps[AVOIDED_STEP].to(_kg_per_unit_year(m))
+        years_q = ureg.Quantity(years_base * m.operating_years_to_year, _year(m))
+        if shipped_base is None:
+            empty = np.zeros(0)
+            single = lifetime = ureg.Quantity(empty, parse_unit(RESULT_UNIT))
+        else:
+            single = ureg.Quantity(shipped_base * avoided * m.single_year_factor, parse_unit(RESULT_UNIT))
+            lifetime = ureg.Quantity(shipped_base * avoided * years_base * m.lifetime_factor, parse_unit(RESULT_UNIT))
+    return BatchResult(methodology=m, steps=steps, avoided_per_unit_year=avoided_q, single_year=single,
+                       lifetime=lifetime, operating_years=years_q,
+                       defaults_used=[tuple(d) for d in defaults_used])
+
+
+def _kg_per_unit_year(m: CompiledMethodology) -> pint.Unit:
+    return parse_unit("kg-CO2e", m.spec.hours_per_year) / m.shipment_unit / _year(m)
+
+
+def _year(m: CompiledMethodology) -> pint.Unit:
+    return parse_unit("year", m.spec.hours_per_year)
+
+
+def _fmt(x: float | None) -> str:
+    return "-inf" if x is None else f"{x:g}"
+
+
+def _batch_length(inputs: Mapping[str, pint.Quantity], units_shipped: pint.Quantity | None) -> int:
+    lengths = {np.shape(q.magnitude)[0] if np.ndim(q.magnitude) else 1 for q in inputs.values()}
+    if units_shipped is not None:
+        lengths.add(np.shape(units_shipped.magnitude)[0] if np.ndim(units_shipped.magnitude) else 1)
+    if len(lengths) > 1:
+        raise KokenErrors([PortfolioError(f"input columns have different lengths: {sorted(lengths)}")])
+    return lengths.pop() if lengths else 1
+
+
+def _declared_values(name: str, unit: pint.Unit, q: pint.Quantity | None, n: int,
+                     errors: list[KokenError]) -> np.ndarray | None:
+    if q is None:
+        return np.full(n, np.nan)
+    if not isinstance(q, pint.Quantity):
+        errors.append(UnitError(f"{name}: a quantity with a unit is required, got a bare {type(q).__name__}",
+                                Location(column=name)))
+        return None
+    try:
+        factor = conversion_factor(q.units, unit, name)
+    except UnitError as err:
+        errors.append(err.at(column=name))
+        return None
+    return np.broadcast_to(np.asarray(q.magnitude, dtype=float) * factor, (n,)).copy()

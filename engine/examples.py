@@ -1,0 +1,106 @@
+"""Run a methodology's worked examples and compare with their expected values.
+
+Each example in a methodology file gives inputs (quantity strings such as ``"420 kWh/yr"``) and
+expected outputs with a relative tolerance; ``koken validate`` and the test suite run them all.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine.errors import KokenError, KokenErrors, Location, MethodologyError, UnitError
+from engine.evaluate import BatchResult, evaluate
+from engine.methodology import CompiledMethodology
+from engine.units import conversion_factor, is_dimensionless, parse_quantity, parse_unit, registry
+
+
+def run_example(m: CompiledMethodology, index: int) -> BatchResult:
+    """Evaluate example ``index`` of ``m`` (one row).
+
+    Returns:
+        BatchResult of length 1.
+    Raises:
+        KokenErrors: unknown input names, unparsable quantities, evaluation errors.
+    """
+    example = m.spec.examples[index]
+    where = Location(file=m.path, field=f"examples[{index}] ({example.name})")
+    errors: list[KokenError] = []
+    inputs = {}
+    shipped = None
+    for name, raw in example.inputs.items():
+        loc = where.at(column=name)
+        if name == "units_shipped":
+            try:
+                shipped = _one(parse_quantity(raw, None, m.spec.hours_per_year, loc))
+            except UnitError as err:
+                errors.append(err)
+            continue
+        p = m.parameters.get(name)
+        if p is None:
+            errors.append(MethodologyError(f"example input {name!r} is not a parameter", loc))
+            continue
+        default_unit = p.unit_text if is_dimensionless(p.unit) else None
+        try:
+            inputs[name] = _one(parse_quantity(raw, default_unit, m.spec.hours_per_year, loc))
+        except UnitError as err:
+            errors.append(err)
+    if errors:
+        raise KokenErrors(errors)
+    try:
+        return evaluate(m, inputs, shipped, [where])
+    except KokenErrors as errs:
+        raise KokenErrors([e.at(file=m.path) for e in errs.errors]) from None
+
+
+def check_examples(m: CompiledMethodology) -> list[KokenError]:
+    """Run every example of ``m``; return one error per failed run or mismatching expected value."""
+    problems: list[KokenError] = []
+    known_sources = {s.id for s in m.spec.sources} | {"hand_calculation"}
+    for index, example in enumerate(m.spec.examples):
+        where = Location(file=m.path, field=f"examples[{index}] ({example.name})")
+        if example.source not in known_sources:
+            problems.append(MethodologyError(
+                f"example source {example.source!r} is neither a source id nor 'hand_calculation'", where))
+        if example.source == "hand_calculation" and not example.calculation:
+            problems.append(MethodologyError("a hand-calculated example must write out its calculation", where))
+        try:
+            result = run_example(m, index)
+        except KokenErrors as errs:
+            problems.extend(errs.errors)
+            continue
+        for key, expected in example.expected.items():
+            actual = output_quantity(result, key)
+            loc = where.at(column=key)
+            if actual is None:
+                problems.append(MethodologyError(
+                    f"expected output {key!r} is not a step, single_year or lifetime (single_year and "
+                    "lifetime need units_shipped in the inputs)", loc))
+                continue
+            try:
+                unit = parse_unit(expected.unit, m.spec.hours_per_year, loc)
+                value = float(actual.magnitude[0]) * conversion_factor(actual.units, unit, key, loc)
+            except UnitError as err:
+                problems.append(err)
+                continue
+            if not math.isclose(value, expected.value, rel_tol=expected.rel_tol, abs_tol=1e-12):
+                problems.append(MethodologyError(
+                    f"{key} = {value:.10g} {expected.unit}, but the example expects {expected.value:g} "
+                    f"{expected.unit} (relative tolerance {expected.rel_tol:g})", loc))
+    return problems
+
+
+def output_quantity(result: BatchResult, key: str):
+    """A named output of a batch result: a step name, ``single_year`` or ``lifetime`` (None if absent)."""
+    if key in result.steps:
+        return result.steps[key]
+    if key in ("single_year", "lifetime"):
+        q = getattr(result, key)
+        return q if len(q.magnitude) else None
+    return None
+
+
+def _one(q):
+    """Wrap a scalar quantity as a length-1 array quantity."""
+    return registry().Quantity(np.array([float(q.magnitude)]), q.units)

@@ -1,0 +1,215 @@
+"""Whitelist parser: formula text → sympy expression, without ``eval``, ``sympify`` or ``parse_expr``.
+
+Formula text from a methodology YAML is parsed with Python's :mod:`ast` in ``eval`` mode and
+converted node by node into sympy objects. Only these are accepted:
+
+* numbers (int, float), declared names (parameters and earlier steps);
+* ``+ - * /``, ``**`` with a constant exponent of at most :data:`MAX_EXPONENT` in absolute value,
+  unary minus and plus, parentheses;
+* ``min(a, b, ...)``, ``max(a, b, ...)``, ``abs(a)`` and ``where(a <op> b, then, else)`` with
+  ``<op>`` one of ``< <= > >=``.
+
+Everything else (attributes, subscripts, unknown calls, lambdas, strings, keywords, comparisons
+outside ``where``, ``^``) is refused with a :class:`engine.errors.FormulaError` naming the
+offending token. Names are plain ASCII identifiers turned into ``sympy.Symbol`` directly, so
+``E``, ``N``, ``S``, ``I``, ``Q`` or ``beta`` are ordinary variables (sympy issues 24397, 17812,
+12835, 16795 in ../shared/domain/anchors.md §9). Size, nesting depth and constant exponents are
+bounded so that any text is accepted or refused quickly (``10**10**10`` is refused at once).
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import functools
+import keyword
+import re
+from collections.abc import Collection
+
+import sympy
+
+from engine.errors import FormulaError, Location
+
+MAX_FORMULA_CHARS = 2000
+MAX_NODES = 400
+MAX_DEPTH = 40
+MAX_EXPONENT = 16
+FUNCTIONS = ("min", "max", "abs", "where")
+NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+
+_BINOPS = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+}
+_COMPARE = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
+_OPERATOR_TEXT = {
+    ast.BitXor: "'^' is not a power in koken formulas: use ** (e.g. load_factor**2)",
+    ast.Mod: "'%' (modulo) is not allowed",
+    ast.FloorDiv: "'//' is not allowed: use /",
+    ast.MatMult: "'@' is not allowed",
+    ast.BitAnd: "'&' is not allowed",
+    ast.BitOr: "'|' is not allowed",
+    ast.LShift: "'<<' is not allowed",
+    ast.RShift: "'>>' is not allowed",
+}
+
+
+def is_valid_name(name: str) -> bool:
+    """True if ``name`` may name a parameter or formula step.
+
+    Rule: an ASCII letter then letters, digits or ``_`` (at most 64 characters), not a Python
+    keyword and not one of the formula functions (:data:`FUNCTIONS`).
+    """
+    return bool(NAME_PATTERN.match(name)) and not keyword.iskeyword(name) and name not in FUNCTIONS
+
+
+@functools.lru_cache(maxsize=4096)
+def symbol(name: str) -> sympy.Symbol:
+    """The sympy symbol koken uses for a parameter or step called ``name`` (real-valued)."""
+    return sympy.Symbol(name, real=True)
+
+
+def parse_formula(text: str, allowed_names: Collection[str],
+                  location: Location | None = None) -> sympy.Expr:
+    """Parse formula text into a sympy expression over ``allowed_names``.
+
+    Args:
+        text: the formula, e.g. ``"(baseline_energy - product_energy) * grid_emission_factor"``.
+        allowed_names: names the formula may use (parameters and earlier steps).
+        location: file and step, for error messages.
+    Returns:
+        A sympy expression whose free symbols are all in ``allowed_names``.
+    Raises:
+        FormulaError: for anything outside the whitelist, unknown names, or a formula over the
+            size, depth or exponent limits; the message names the offending token.
+    """
+    loc = location or Location()
+    if not isinstance(text, str) or not text.strip():
+        raise FormulaError("formula is empty", loc)
+    if len(text) > MAX_FORMULA_CHARS:
+        raise FormulaError(f"formula is longer than {MAX_FORMULA_CHARS} characters", loc)
+    depth = 0
+    for ch in text:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth > MAX_DEPTH:
+            raise FormulaError(f"formula nests brackets deeper than {MAX_DEPTH} levels", loc)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise FormulaError(f"formula is not valid syntax: {err.msg} (at character {err.offset})",
+                           loc) from None
+    except (RecursionError, MemoryError, ValueError):
+        raise FormulaError("formula is too deeply nested or not text", loc) from None
+    nodes = sum(1 for _ in ast.walk(tree))
+    if nodes > MAX_NODES:
+        raise FormulaError(f"formula has {nodes} syntax nodes, more than {MAX_NODES}", loc)
+    expr = _Converter(text.strip(), frozenset(allowed_names), loc).convert(tree.body, 0)
+    if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise FormulaError(f"formula {text.strip()!r} divides by a zero constant or is not finite", loc)
+    return expr
+
+
+class _Converter:
+    def __init__(self, text: str, allowed: frozenset[str], loc: Location):
+        self.text = text
+        self.allowed = allowed
+        self.loc = loc
+
+    def fail(self, node: ast.AST, message: str) -> FormulaError:
+        segment = ast.get_source_segment(self.text, node) or type(node).__name__
+        return FormulaError(f"{message} (at {segment!r} in formula {self.text!r})", self.loc)
+
+    def convert(self, node: ast.AST, depth: int) -> sympy.Expr:
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"formula is nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, ast.Constant):
+            return self.constant(node)
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node, depth)
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.USub):
+                return -self.convert(node.operand, depth + 1)
+            if isinstance(node.op, ast.UAdd):
+                return self.convert(node.operand, depth + 1)
+            raise self.fail(node, "only unary - and + are allowed")
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        if isinstance(node, ast.Compare):
+            raise self.fail(node, "comparisons are only allowed as the first argument of where()")
+        kind = {
+            ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
+            ast.BoolOp: "'and'/'or'", ast.IfExp: "'x if c else y' (use where())",
+            ast.Tuple: "tuples", ast.List: "lists", ast.Dict: "dicts", ast.Set: "sets",
+            ast.JoinedStr: "strings", ast.NamedExpr: "':='", ast.Starred: "'*' unpacking",
+        }.get(type(node), type(node).__name__)
+        raise self.fail(node, f"{kind} not allowed in formulas")
+
+    def constant(self, node: ast.Constant) -> sympy.Expr:
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(node, "only numbers are allowed as constants (no strings, booleans, None)")
+        if isinstance(value, int):
+            return sympy.Integer(value)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise self.fail(node, "constant is not a finite number")
+        return sympy.Rational(repr(value))
+
+    def name(self, node: ast.Name) -> sympy.Expr:
+        ident = node.id
+        if not NAME_PATTERN.match(ident):
+            raise self.fail(node, f"name {ident!r} is not a plain ASCII identifier")
+        if ident in FUNCTIONS:
+            raise self.fail(node, f"{ident!r} is a function; call it as {ident}(...)")
+        if ident not in self.allowed:
+            hint = difflib.get_close_matches(ident, sorted(self.allowed), n=1)
+            extra = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise self.fail(node, f"unknown name {ident!r}: not a parameter or an earlier step{extra}")
+        return symbol(ident)
+
+    def binop(self, node: ast.BinOp, depth: int) -> sympy.Expr:
+        op = type(node.op)
+        if op in _OPERATOR_TEXT:
+            raise self.fail(node, _OPERATOR_TEXT[op])
+        left = self.convert(node.left, depth + 1)
+        if op is ast.Pow:
+            exponent = self.convert(node.right, depth + 1)
+            if not exponent.is_number:
+                raise self.fail(node.right, "the exponent of ** must be a number")
+            if abs(exponent) > MAX_EXPONENT:
+                raise self.fail(node.right, f"the exponent of ** must be between -{MAX_EXPONENT} "
+                                            f"and {MAX_EXPONENT}")
+            return left ** exponent
+        right = self.convert(node.right, depth + 1)
+        return _BINOPS[op](left, right)
+
+    def call(self, node: ast.Call, depth: int) -> sympy.Expr:
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            raise self.fail(node, f"only the functions {', '.join(FUNCTIONS)} may be called")
+        if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail(node, "function arguments must be plain positional expressions")
+        fname, args = node.func.id, node.args
+        if fname in ("min", "max"):
+            if len(args) < 2:
+                raise self.fail(node, f"{fname}() needs at least two arguments")
+            values = [self.convert(a, depth + 1) for a in args]
+            return sympy.Min(*values) if fname == "min" else sympy.Max(*values)
+        if fname == "abs":
+            if len(args) != 1:
+                raise self.fail(node, "abs() takes one argument")
+            return sympy.Abs(self.convert(args[0], depth + 1))
+        if len(args) != 3:
+            raise self.fail(node, "where(condition, value_if_true, value_if_false) takes three arguments")
+        cond = args[0]
+        if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1 and type(cond.ops[0]) in _COMPARE):
+            raise self.fail(cond, "the condition of where() must be one comparison: a < b, a <= b, a > b "
+                                  "or a >= b")
+        relation = _COMPARE[type(cond.ops[0])](self.convert(cond.left, depth + 1),
+                                               self.convert(cond.comparators[0], depth + 1))
+        then = self.convert(args[1], depth + 1)
+        other = self.convert(args[2], depth + 1)
+        return sympy.Piecewise((then, relation), (other, True))

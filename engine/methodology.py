@@ -1,0 +1,360 @@
+"""Load, check and compile methodology files.
+
+Loading a methodology (``methodologies/<category>/<id>.yaml``) goes through four gates, and every
+problem of every gate is collected before anything is raised (so ``koken validate`` reports all):
+
+1. safe YAML under limits (:mod:`engine.yaml_loader`);
+2. the pydantic format (:mod:`engine.schema`), unknown keys being errors;
+3. references: file path matches category and id, source ids exist, names are unique and not
+   reserved, ``operating_years`` names a parameter or step, ``avoided_per_unit_year`` exists;
+4. units and formulas: every unit parses, every formula passes the whitelist parser
+   (:mod:`engine.formula`), every step's unit follows from its operands (:mod:`engine.dimensions`),
+   ``avoided_per_unit_year`` is GHG mass per functional unit per year and ``operating_years`` a time.
+
+The result is a :class:`CompiledMethodology` whose steps are lambdified numpy functions over
+magnitudes in Pint base units (SI plus koken's CO2e and item dimensions), so the kernel never
+touches Pint per row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pint
+import pydantic
+import sympy
+
+from engine.dimensions import infer_unit
+from engine.errors import (FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError)
+from engine.formula import parse_formula, symbol
+from engine.paths import methodologies_dir
+from engine.schema import Methodology
+from engine.units import (check_multiplicative, conversion_factor, dimension_text, is_dimensionless,
+                          parse_unit, registry)
+from engine.yaml_loader import load_yaml_file
+
+AVOIDED_STEP = "avoided_per_unit_year"
+"""The step every methodology must define: avoided GHG per functional unit per year."""
+
+RESERVED_NAMES = frozenset({
+    "methodology", "fiscal_year", "market", "region", "product_line", "units_shipped",
+    "single_year", "lifetime", "row",
+})
+"""Portfolio columns and result names that parameters and steps may not take."""
+
+RESULT_UNIT = "t-CO2e"
+"""Unit of single-year and lifetime contributions in results."""
+
+
+@dataclass(frozen=True)
+class CompiledParameter:
+    """A parameter ready for evaluation.
+
+    Attributes:
+        name: parameter name.
+        unit: declared unit; portfolio values are converted to it first (range check), then
+            multiplied by ``to_base`` to reach the kernel's base-unit magnitude.
+        to_base: factor declared unit → Pint base units.
+        default: default value in ``unit`` or None when the portfolio must supply it.
+        low, high: allowed range in ``unit`` (None = open).
+        aliases: other accepted column headers.
+    """
+
+    name: str
+    unit: pint.Unit
+    unit_text: str
+    to_base: float
+    default: float | None
+    default_source: str | None
+    low: float | None
+    high: float | None
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CompiledStep:
+    """A formula step: sympy expression, its unit and its numpy kernel.
+
+    ``function(*arrays)`` takes base-unit magnitudes of ``args`` (parameters and earlier steps, in
+    that order) and returns the step's base-unit magnitude; ``to_unit`` converts that to ``unit``.
+    """
+
+    name: str
+    text: str
+    expression: sympy.Expr
+    unit: pint.Unit
+    to_unit: float
+    args: tuple[str, ...]
+    function: Callable[..., np.ndarray]
+
+
+@dataclass(frozen=True)
+class CompiledMethodology:
+    """A validated methodology, ready for vectorised evaluation."""
+
+    spec: Methodology
+    path: str
+    content_hash: str
+    parameters: dict[str, CompiledParameter]
+    steps: tuple[CompiledStep, ...]
+    shipment_unit: pint.Unit
+    shipment_to_base: float
+    single_year_factor: float
+    """base(units_shipped) × base(avoided) × one year → t-CO2e."""
+    lifetime_factor: float
+    """base(units_shipped) × base(avoided) × base(operating years) → t-CO2e."""
+    operating_years_to_year: float
+    column_names: dict[str, str] = field(default_factory=dict)
+    """Every accepted header (name or alias) → parameter name."""
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def category(self) -> str:
+        return self.spec.category
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.steps)
+
+
+def content_hash(spec: Methodology) -> str:
+    """sha256 of the methodology's canonical JSON (sorted keys, no whitespace): its identity for audits."""
+    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def load_methodology(path: str | Path, check_examples: bool = True) -> CompiledMethodology:
+    """Load, validate and compile one methodology file.
+
+    Args:
+        path: ``methodologies/<category>/<id>.yaml``.
+        check_examples: also run the file's examples and compare with their expected values.
+    Returns:
+        CompiledMethodology.
+    Raises:
+        KokenErrors: every problem found, each naming file, field or step and what was expected.
+    """
+    source = str(path)
+    data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
+    if not isinstance(data, dict):
+        raise KokenErrors([MethodologyError("top level must be a mapping of fields", Location(file=source))])
+    try:
+        spec = Methodology.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise KokenErrors([_pydantic_error(e, source) for e in err.errors()]) from None
+    return compile_methodology(spec, source, check_examples=check_examples)
+
+
+def _pydantic_error(err: dict, source: str) -> MethodologyError:
+    where = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (check the spelling; see docs/methodology-format.md)"
+    return MethodologyError(msg, Location(file=source, field=where or None))
+
+
+def compile_methodology(spec: Methodology, source: str = "<memory>",
+                        check_examples: bool = True) -> CompiledMethodology:
+    """Check references, units and formulas of a parsed methodology and compile its kernels.
+
+    Raises:
+        KokenErrors: every problem found.
+    """
+    errors: list[KokenError] = []
+    loc = Location(file=source)
+    path = Path(source)
+    if path.suffix in (".yaml", ".yml"):
+        if path.stem != spec.id:
+            errors.append(MethodologyError(f"file name {path.name!r} must be the id: {spec.id}.yaml", loc))
+        if path.parent.name != spec.category:
+            errors.append(MethodologyError(
+                f"file is in folder {path.parent.name!r} but its category is {spec.category!r}", loc))
+    source_ids = [s.id for s in spec.sources]
+    for dup in {s for s in source_ids if source_ids.count(s) > 1}:
+        errors.append(MethodologyError(f"source id {dup!r} is used twice", Location(file=source, field="sources")))
+    known_sources = set(source_ids)
+    for sid in spec.baseline.sources:
+        if sid not in known_sources:
+            errors.append(MethodologyError(f"unknown source id {sid!r}", Location(file=source, field="baseline.sources")))
+    hours = spec.hours_per_year
+
+    parameters: dict[str, CompiledParameter] = {}
+    units: dict[str, pint.Unit] = {}
+    column_names: dict[str, str] = {}
+    for name, p in spec.parameters.items():
+        ploc = Location(file=source, field=f"parameters.{name}")
+        if name in RESERVED_NAMES:
+            errors.append(MethodologyError(f"{name!r} is reserved for a portfolio column or a result", ploc))
+        if p.default_source and p.default_source not in known_sources:
+            errors.append(MethodologyError(f"unknown default_source {p.default_source!r}", ploc))
+        try:
+            unit = parse_unit(p.unit, hours, ploc)
+            check_multiplicative(unit, p.unit, ploc)
+        except UnitError as err:
+            errors.append(err)
+            continue
+        low, high = p.range if p.range else (None, None)
+        if p.range is None and is_dimensionless(unit):
+            low, high = _implicit_fraction_range(unit)
+        if p.default is not None:
+            if (low is not None and p.default < low) or (high is not None and p.default > high):
+                errors.append(MethodologyError(f"default {p.default} is outside the range [{low}, {high}]", ploc))
+        base = registry().Quantity(1.0, unit).to_base_units()
+        parameters[name] = CompiledParameter(
+            name=name, unit=unit, unit_text=p.unit, to_base=float(base.magnitude), default=p.default,
+            default_source=p.default_source, low=low, high=high, aliases=tuple(p.aliases))
+        units[name] = base.units
+        for header in (name, *p.aliases):
+            if header in column_names and column_names[header] != name:
+                errors.append(MethodologyError(f"alias {header!r} names two parameters", ploc))
+            column_names[header] = name
+
+    steps: list[CompiledStep] = []
+    seen: set[str] = set(spec.parameters)
+    for index, step in enumerate(spec.formulas):
+        sloc = Location(file=source, step=step.name, field=f"formulas[{index}]")
+        if step.name in seen:
+            errors.append(FormulaError(f"name {step.name!r} is already a parameter or an earlier step", sloc))
+            continue
+        if step.name in RESERVED_NAMES:
+            errors.append(FormulaError(f"{step.name!r} is reserved for a portfolio column or a result", sloc))
+        seen.add(step.name)
+        try:
+            compiled = _compile_step(step.name, step.expression, step.unit, units, seen - {step.name},
+                                     hours, sloc)
+        except KokenError as err:
+            errors.append(err)
+            continue
+        steps.append(compiled)
+        units[step.name] = registry().Quantity(1.0, compiled.unit).to_base_units().units
+
+    shipment_unit = None
+    try:
+        shipment_unit = parse_unit(spec.functional_unit.unit, hours, Location(file=source, field="functional_unit.unit"))
+    except UnitError as err:
+        errors.append(err)
+    step_by_name = {s.name: s for s in steps}
+    single_factor = lifetime_factor = years_factor = 0.0
+    if AVOIDED_STEP not in {s.name for s in spec.formulas}:
+        errors.append(FormulaError(f"the formulas must define {AVOIDED_STEP!r}", Location(file=source, field="formulas")))
+    if spec.operating_years not in spec.parameters and spec.operating_years not in {s.name for s in spec.formulas}:
+        errors.append(MethodologyError(f"operating_years names {spec.operating_years!r}, which is neither a "
+                                       "parameter nor a step", Location(file=source, field="operating_years")))
+    if shipment_unit is not None and AVOIDED_STEP in step_by_name and spec.operating_years in units:
+        ureg = registry()
+        year = parse_unit("year", hours)
+        expected = parse_unit("kg-CO2e", hours) / shipment_unit / year
+        avoided_base = units[AVOIDED_STEP]
+        if ureg.Quantity(1.0, avoided_base).dimensionality != ureg.Quantity(1.0, expected).dimensionality:
+            errors.append(FormulaError(
+                f"{AVOIDED_STEP} must be GHG mass per functional unit per year ({dimension_text(expected)}, "
+                f"e.g. kg-CO2e/{spec.functional_unit.unit}/yr) but its formula gives {dimension_text(avoided_base)}",
+                Location(file=source, step=AVOIDED_STEP)))
+        years_base = units[spec.operating_years]
+        try:
+            years_factor = conversion_factor(years_base, year, "operating_years",
+                                             Location(file=source, field="operating_years"))
+        except UnitError as err:
+            errors.append(err)
+        shipment_base = ureg.Quantity(1.0, shipment_unit).to_base_units().units
+        result = parse_unit(RESULT_UNIT)
+        try:
+            single_factor = conversion_factor(shipment_base * avoided_base * year, result, "single-year contribution")
+            lifetime_factor = conversion_factor(shipment_base * avoided_base * years_base, result,
+                                                "lifetime contribution")
+        except UnitError:
+            pass  # already reported as the dimension error above
+    if errors:
+        raise KokenErrors(errors)
+    assert shipment_unit is not None
+    compiled_m = CompiledMethodology(
+        spec=spec, path=source, content_hash=content_hash(spec), parameters=parameters, steps=tuple(steps),
+        shipment_unit=shipment_unit,
+        shipment_to_base=float(registry().Quantity(1.0, shipment_unit).to_base_units().magnitude),
+        single_year_factor=single_factor, lifetime_factor=lifetime_factor,
+        operating_years_to_year=years_factor, column_names=column_names)
+    if check_examples:
+        from engine.examples import check_examples as _check  # local import: examples uses evaluate
+
+        problems = _check(compiled_m)
+        if problems:
+            raise KokenErrors(problems)
+    return compiled_m
+
+
+def _implicit_fraction_range(unit: pint.Unit) -> tuple[float, float]:
+    """[0, 1] for a fraction, [0, 100] for percent: the range a share can take in its own unit."""
+    one = registry().Quantity(1.0, "fraction").to(unit).magnitude
+    return 0.0, float(one)
+
+
+def _compile_step(name: str, text: str, unit_text: str | None, units: dict[str, pint.Unit],
+                  allowed: set[str], hours: int, loc: Location) -> CompiledStep:
+    expr = parse_formula(text, allowed, loc)
+    missing = [s.name for s in expr.free_symbols if s.name not in units]
+    if missing:
+        raise FormulaError(f"uses {', '.join(sorted(missing))}, whose unit could not be determined "
+                           "(see the error reported for it)", loc)
+    derived = infer_unit(expr, units, loc)
+    if unit_text:
+        unit = parse_unit(unit_text, hours, loc)
+        check_multiplicative(unit, unit_text, loc)
+        to_unit = conversion_factor(derived, unit, f"step {name!r} (declared unit vs formula)", loc)
+    else:
+        unit = registry().Quantity(1.0, derived).to_base_units().units
+        to_unit = conversion_factor(derived, unit)
+    base_to_derived = conversion_factor(registry().Quantity(1.0, derived).to_base_units().units, derived)
+    args = tuple(sorted(s.name for s in expr.free_symbols))
+    if not set(args) <= allowed:  # guaranteed by the parser; checked again before lambdify
+        raise FormulaError(f"undeclared names {set(args) - allowed}", loc)
+    function = sympy.lambdify([symbol(a) for a in args], expr, modules="numpy", dummify=True)
+    return CompiledStep(name=name, text=text, expression=expr, unit=unit, to_unit=base_to_derived * to_unit,
+                        args=args, function=function)
+
+
+def find_methodology_files(root: str | Path) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file under ``root`` (or ``root`` itself if it is a file), sorted."""
+    p = Path(root)
+    if p.is_file():
+        return [p]
+    return sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")])
+
+
+def load_library(root: str | Path | None = None, check_examples: bool = False
+                 ) -> tuple[dict[str, CompiledMethodology], list[KokenError]]:
+    """Load every methodology under ``root`` (default: the bundled ``methodologies/``).
+
+    Returns:
+        (methodologies by id, problems found). A file with problems is left out of the mapping and
+        its problems are in the list; two files with one id are a problem.
+    """
+    library: dict[str, CompiledMethodology] = {}
+    problems: list[KokenError] = []
+    for path in find_methodology_files(root or methodologies_dir()):
+        try:
+            m = load_methodology(path, check_examples=check_examples)
+        except KokenErrors as errs:
+            problems.extend(errs.errors)
+            continue
+        except KokenError as err:
+            problems.append(err)
+            continue
+        if m.id in library:
+            problems.append(MethodologyError(f"id {m.id!r} is also defined in {library[m.id].path}",
+                                             Location(file=str(path))))
+            continue
+        library[m.id] = m
+    return library, problems

@@ -1,0 +1,101 @@
+"""Safe YAML loading with limits: no code, no tags, bounded size, aliases and depth.
+
+Methodology and portfolio files come from many authors (threat model: docs/security.md).
+PyYAML's SafeLoader never builds Python objects from tags; on top of it koken bounds:
+
+* the file size (:data:`MAX_YAML_BYTES`), checked before parsing;
+* the number of alias references (:data:`MAX_ALIASES`): a "billion laughs" file is refused while
+  it is composed, before anything is expanded;
+* the nesting depth (:data:`MAX_DEPTH`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.errors import KokenError, Location
+
+MAX_YAML_BYTES = 1_000_000
+MAX_ALIASES = 50
+MAX_DEPTH = 40
+
+
+class YamlError(KokenError):
+    """A YAML file is too large, too deep, uses too many aliases, or does not parse."""
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """SafeLoader that counts aliases and nesting depth while composing the node graph."""
+
+    def __init__(self, stream: str, source: str):
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+        self._source = source
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML signature
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                mark = self.peek_event().start_mark
+                raise YamlError(f"more than {MAX_ALIASES} YAML aliases (refused to expand)",
+                                Location(file=self._source, row=mark.line + 1))
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise YamlError(f"YAML nesting deeper than {MAX_DEPTH} levels",
+                                Location(file=self._source, row=mark.line + 1))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def load_yaml_text(text: str, source: str = "<text>") -> Any:
+    """Parse YAML text under koken's limits.
+
+    Args:
+        text: the YAML document.
+        source: file name for error messages.
+    Returns:
+        Plain Python data (dict, list, str, int, float, bool, None, date).
+    Raises:
+        YamlError: too large, too many aliases, too deep, or a syntax error (with line number).
+    """
+    if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
+        raise YamlError(f"file is larger than {MAX_YAML_BYTES} bytes", Location(file=source))
+    loader = _LimitedLoader(text, source)
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        row = mark.line + 1 if mark is not None else None
+        raise YamlError(f"YAML syntax error: {err.problem}", Location(file=source, row=row)) from None
+    except yaml.YAMLError as err:
+        raise YamlError(f"YAML error: {err}", Location(file=source)) from None
+    except RecursionError:
+        raise YamlError("YAML nesting too deep", Location(file=source)) from None
+    finally:
+        loader.dispose()
+
+
+def load_yaml_file(path: str | Path) -> Any:
+    """Read and parse a YAML file under koken's limits (size checked before reading it whole).
+
+    Raises:
+        YamlError: as :func:`load_yaml_text`, or when the file is not UTF-8 or cannot be read.
+    """
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise YamlError(f"file is larger than {MAX_YAML_BYTES} bytes ({size})", Location(file=str(p)))
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise YamlError(f"file is not UTF-8 text (byte {err.start})", Location(file=str(p))) from None
+    except OSError as err:
+        raise YamlError(f"cannot read file: {err.strerror}", Location(file=str(p))) from None
+    return load_yaml_text(text, str(p))
