@@ -1,0 +1,186 @@
+"""The ``koken`` command line (click + rich).
+
+Commands:
+    koken calculate PORTFOLIO   avoided emissions of a portfolio (CSV, XLSX or YAML)
+    koken validate [PATH]       check methodology files: format, units, formulas, examples
+    koken methodologies         list the available methodologies
+    koken schema                write the methodology format's JSON Schema
+
+Exit status: 0 success; 1 the input has problems (every problem is listed, nothing is written);
+2 wrong command-line usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from engine import __version__
+
+
+def _console(stderr: bool = False):
+    """A rich console; when not attached to a terminal (pipes, CI logs) tables get 200 columns, not 80."""
+    from rich.console import Console
+
+    console = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, highlight=False, soft_wrap=True, width=200)
+    return console
+
+
+def _report_problems(errors) -> None:
+    console = _console(stderr=True)
+    console.print(f"[bold red]{len(errors)} problem(s) found; nothing was written.[/]")
+    for err in errors:
+        console.print(f"  - {err}", markup=False)
+
+
+def _library(root: Path | None):
+    from engine.methodology import load_library
+
+    library, problems = load_library(root)
+    if problems:
+        _report_problems(problems)
+        sys.exit(1)
+    return library
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="koken")
+def main() -> None:
+    """koken: avoided emissions (削減貢献量) of electric and electronic products, IEC 63372 aligned."""
+
+
+@main.command()
+@click.argument("portfolio", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--methodologies", "methodology_root", type=click.Path(exists=True, path_type=Path),
+              help="Methodology folder or file (default: the bundled methodologies/).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write per-row results to FILE (.csv or .json).")
+@click.option("--encoding", help="CSV text encoding (default: UTF-8, else cp932).")
+@click.option("--sheet", help="XLSX sheet name (default: the first sheet).")
+def calculate(portfolio: Path, methodology_root: Path | None, output: Path | None, encoding: str | None,
+              sheet: str | None) -> None:
+    """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO."""
+    from engine.calculate import calculate as run, summarise
+    from engine.errors import KokenError, KokenErrors
+    from engine.output import write_results
+    from engine.portfolio import read_portfolio
+
+    library = _library(methodology_root)
+    try:
+        data = read_portfolio(portfolio, library, encoding=encoding, sheet=sheet)
+        calc = run(data, library)
+        if output:
+            write_results(calc, output)
+    except KokenErrors as errs:
+        _report_problems(errs.errors)
+        sys.exit(1)
+    except KokenError as err:
+        _report_problems([err])
+        sys.exit(1)
+    _print_summary(calc, summarise)
+    if output:
+        _console().print(f"Results written to {output}", markup=False)
+
+
+def _print_summary(calc, summarise) -> None:
+    from rich.table import Table
+
+    console = _console()
+    table = calc.table
+    console.print(f"[bold]koken {__version__}[/] — {calc.portfolio.path}: {len(table)} product lines, "
+                  f"fiscal year(s) {', '.join(str(y) for y in sorted(set(table['fiscal_year'])))}")
+    by_m = summarise(table, ["category", "methodology", "market"])
+    t = Table(title="Avoided emissions by methodology (t-CO2e)")
+    for col, justify in (("category", "left"), ("methodology", "left"), ("version", "left"),
+                         ("market", "left"), ("lines", "right"), ("single-year", "right"), ("lifetime", "right")):
+        t.add_column(col, justify=justify)
+    for r in by_m.to_dict(orient="records"):
+        t.add_row(r["category"], r["methodology"], calc.methodologies[r["methodology"]].version, r["market"],
+                  str(r["product_lines"]), f"{r['single_year[t-CO2e]']:,.1f}", f"{r['lifetime[t-CO2e]']:,.1f}")
+    console.print(t)
+    by_c = summarise(table, ["category", "market"])
+    t = Table(title="Avoided emissions by category (万t-CO2e)")
+    for col, justify in (("category", "left"), ("market", "left"), ("single-year", "right"),
+                         ("lifetime", "right")):
+        t.add_column(col, justify=justify)
+    for r in by_c.to_dict(orient="records"):
+        t.add_row(r["category"], r["market"], f"{r['single_year[万t-CO2e]']:,.2f}", f"{r['lifetime[万t-CO2e]']:,.2f}")
+    console.print(t)
+    totals = summarise(table.assign(all="all"), ["all"]).iloc[0]
+    console.print(f"Total single-year: {totals['single_year[t-CO2e]']:,.1f} t-CO2e "
+                  f"({totals['single_year[万t-CO2e]']:,.2f} 万t-CO2e); lifetime: "
+                  f"{totals['lifetime[t-CO2e]']:,.1f} t-CO2e ({totals['lifetime[万t-CO2e]']:,.2f} 万t-CO2e).")
+    console.print("Single-year and lifetime are separate timeframes and are never added together. "
+                  "Avoided emissions are reported apart from Scope 1-3 and never netted against them.")
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+def validate(path: Path | None) -> None:
+    """Check methodology files (default: the bundled methodologies/): every problem in every file."""
+    from engine.methodology import find_methodology_files, load_library
+    from engine.paths import methodologies_dir
+
+    root = path or methodologies_dir()
+    files = find_methodology_files(root)
+    library, problems = load_library(root, check_examples=True)
+    if problems:
+        _report_problems(problems)
+        sys.exit(1)
+    if not files:
+        _console(stderr=True).print(f"No methodology files under {root}", markup=False)
+        sys.exit(1)
+    console = _console()
+    for m in sorted(library.values(), key=lambda m: (m.category, m.id)):
+        console.print(f"ok  {m.category}/{m.id} {m.version}  ({len(m.spec.examples)} examples pass)", markup=False)
+    console.print(f"{len(library)} methodologies valid.")
+
+
+@main.command()
+@click.option("--methodologies", "methodology_root", type=click.Path(exists=True, path_type=Path),
+              help="Methodology folder (default: the bundled methodologies/).")
+def methodologies(methodology_root: Path | None) -> None:
+    """List the available methodologies with their functional units and parameters."""
+    from rich.table import Table
+
+    library = _library(methodology_root)
+    console = _console()
+    t = Table(title="Methodologies")
+    for col in ("id", "version", "category", "functional unit", "baseline", "title"):
+        t.add_column(col)
+    for m in sorted(library.values(), key=lambda m: (m.category, m.id)):
+        t.add_row(m.id, m.version, m.category, m.spec.functional_unit.unit, m.spec.baseline.type,
+                  f"{m.spec.title.en} / {m.spec.title.ja}")
+    console.print(t)
+    for m in sorted(library.values(), key=lambda m: (m.category, m.id)):
+        t = Table(title=f"{m.id}: portfolio columns")
+        for col in ("column", "unit", "default", "aliases"):
+            t.add_column(col)
+        for p in m.parameters.values():
+            default = "required" if p.default is None else f"{p.default:g} ({p.default_source})"
+            t.add_row(p.name, p.unit_text, default, ", ".join(p.aliases))
+        console.print(t)
+
+
+@main.command()
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to FILE instead of standard output.")
+def schema(output: Path | None) -> None:
+    """Print the JSON Schema of the methodology format (for editor completion)."""
+    from engine.schema_export import schema_json
+
+    text = schema_json()
+    if output:
+        from engine.output import atomic_write
+
+        atomic_write(output, text.encode("utf-8"))
+    else:
+        click.echo(text, nl=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,88 @@
+"""Writing results: CSV or JSON by extension, atomically (never a half-written file).
+
+JSON results carry a format id and version, koken's version, the input file's hash and every
+methodology's id, version and content hash (for auditors); the creation time is in its own
+field, so the same inputs give the same bytes apart from ``created``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+from engine.calculate import Calculation, summarise
+from engine.errors import KokenError, Location
+
+RESULT_FORMAT = "koken-result"
+RESULT_FORMAT_VERSION = 1
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    Raises:
+        KokenError: the folder does not exist or is not writable.
+    """
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.",
+                                   suffix=".tmp")
+    except OSError as err:
+        raise KokenError(f"cannot write here: {err.strerror}", Location(file=str(target))) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def result_document(calc: Calculation) -> dict:
+    """The JSON result: provenance, per-row results and totals (single-year and lifetime apart)."""
+    rows = []
+    for record in calc.table.to_dict(orient="records"):
+        rows.append({key: _plain(value) for key, value in record.items()})
+    totals = summarise(calc.table, ["market"]).to_dict(orient="records")
+    by_methodology = summarise(calc.table, ["category", "methodology", "market"]).to_dict(orient="records")
+    return {
+        "format": RESULT_FORMAT,
+        "format_version": RESULT_FORMAT_VERSION,
+        **calc.provenance(),
+        "units": {"single_year": "t-CO2e", "lifetime": "t-CO2e",
+                  "avoided_per_unit_year": "kg-CO2e per functional unit per year", "operating_years": "yr"},
+        "note": "single_year and lifetime are separate timeframes; they are never added together",
+        "rows": rows,
+        "totals_by_market": [{k: _plain(v) for k, v in r.items()} for r in totals],
+        "totals_by_methodology": [{k: _plain(v) for k, v in r.items()} for r in by_methodology],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _plain(value):
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("non-finite number in results")  # evaluate() refuses these; a bug if reached
+    return value
+
+
+def write_results(calc: Calculation, path: str | Path) -> None:
+    """Write results to ``path``: ``.json`` (full document) or ``.csv`` (the row table, units in headers).
+
+    Raises:
+        KokenError: unsupported extension or unwritable path.
+    """
+    target = Path(path)
+    suffix = target.suffix.lower()
+    if suffix == ".json":
+        data = json.dumps(result_document(calc), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+    elif suffix == ".csv":
+        data = calc.table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    else:
+        raise KokenError(f"unsupported output type {suffix!r}: use .csv or .json", Location(file=str(target)))
+    atomic_write(target, data)
