@@ -216,7 +216,7 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
         parameters[name] = CompiledParameter(
             name=name, unit=unit, unit_text=p.unit, to_base=float(base.magnitude), default=p.default,
             default_source=p.default_source, low=low, high=high, aliases=tuple(p.aliases))
-        units[name] = base.units
+        units[name] = unit
         for header in (name, *p.aliases):
             if header in column_names and column_names[header] != name:
                 errors.append(MethodologyError(f"alias {header!r} names two parameters", ploc))
@@ -239,7 +239,7 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
             errors.append(err)
             continue
         steps.append(compiled)
-        units[step.name] = registry().Quantity(1.0, compiled.unit).to_base_units().units
+        units[step.name] = compiled.unit
 
     shipment_unit = None
     try:
@@ -257,19 +257,19 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
         ureg = registry()
         year = parse_unit("year", hours)
         expected = parse_unit("kg-CO2e", hours) / shipment_unit / year
-        avoided_base = units[AVOIDED_STEP]
+        avoided_base = _base_units(units[AVOIDED_STEP])
         if ureg.Quantity(1.0, avoided_base).dimensionality != ureg.Quantity(1.0, expected).dimensionality:
             errors.append(FormulaError(
                 f"{AVOIDED_STEP} must be GHG mass per functional unit per year ({dimension_text(expected)}, "
                 f"e.g. kg-CO2e/{spec.functional_unit.unit}/yr) but its formula gives {dimension_text(avoided_base)}",
                 Location(file=source, step=AVOIDED_STEP)))
-        years_base = units[spec.operating_years]
+        years_base = _base_units(units[spec.operating_years])
         try:
             years_factor = conversion_factor(years_base, year, "operating_years",
                                              Location(file=source, field="operating_years"))
         except UnitError as err:
             errors.append(err)
-        shipment_base = ureg.Quantity(1.0, shipment_unit).to_base_units().units
+        shipment_base = _base_units(shipment_unit)
         result = parse_unit(RESULT_UNIT)
         try:
             single_factor = conversion_factor(shipment_base * avoided_base * year, result, "single-year contribution")
@@ -295,6 +295,11 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
     return compiled_m
 
 
+def _base_units(unit: pint.Unit) -> pint.Unit:
+    """The Pint base units of ``unit``'s dimension: the units the numeric kernel computes in."""
+    return registry().Quantity(1.0, unit).to_base_units().units
+
+
 def _implicit_fraction_range(unit: pint.Unit) -> tuple[float, float]:
     """[0, 1] for a fraction, [0, 100] for percent: the range a share can take in its own unit."""
     one = registry().Quantity(1.0, "fraction").to(unit).magnitude
@@ -312,16 +317,16 @@ def _compile_step(name: str, text: str, unit_text: str | None, units: dict[str, 
     if unit_text:
         unit = parse_unit(unit_text, hours, loc)
         check_multiplicative(unit, unit_text, loc)
-        to_unit = conversion_factor(derived, unit, f"step {name!r} (declared unit vs formula)", loc)
+        conversion_factor(derived, unit, f"step {name!r} (declared unit vs formula)", loc)
     else:
-        unit = registry().Quantity(1.0, derived).to_base_units().units
-        to_unit = conversion_factor(derived, unit)
-    base_to_derived = conversion_factor(registry().Quantity(1.0, derived).to_base_units().units, derived)
+        unit = _base_units(derived)
+    # the kernel computes in base units; to_unit takes its output to the step's unit
+    to_unit = conversion_factor(_base_units(derived), unit)
     args = tuple(sorted(s.name for s in expr.free_symbols))
     if not set(args) <= allowed:  # guaranteed by the parser; checked again before lambdify
         raise FormulaError(f"undeclared names {set(args) - allowed}", loc)
     function = sympy.lambdify([symbol(a) for a in args], expr, modules="numpy", dummify=True)
-    return CompiledStep(name=name, text=text, expression=expr, unit=unit, to_unit=base_to_derived * to_unit,
+    return CompiledStep(name=name, text=text, expression=expr, unit=unit, to_unit=to_unit,
                         args=args, function=function)
 
 

@@ -1,0 +1,114 @@
+"""engine.formula: the whitelist parser (no eval, sympify or parse_expr on formula text)."""
+
+import time
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.errors import FormulaError
+from engine.formula import MAX_FORMULA_CHARS, parse_formula, symbol
+
+NAMES = {"a", "b", "c", "E", "N", "S", "I", "Q", "beta", "gamma", "pi", "load_factor"}
+
+HOSTILE = [
+    ("__import__('os').system('id')", "only the functions"),
+    ("().__class__.__bases__[0]", "not allowed"),
+    ("a.__class__", "attribute access"),
+    ("a[0]", "subscripts"),
+    ("2^3", "use \\*\\*"),
+    ("a ^ b", "use \\*\\*"),
+    ("lambda: 1", "lambdas"),
+    ("'text'", "only numbers"),
+    ("exec('1')", "only the functions"),
+    ("open('/etc/passwd')", "only the functions"),
+    ("eval('a')", "only the functions"),
+    ("sympify('a')", "only the functions"),
+    ("min(a, b=1)", "positional"),
+    ("max(*a)", "positional"),
+    ("a if b else c", "where"),
+    ("a and b", "not allowed"),
+    ("a < b", "comparisons"),
+    ("a % b", "modulo"),
+    ("a // b", "//"),
+    ("10**10**10", "exponent"),
+    ("a**b", "exponent of \\*\\* must be a number"),
+    ("a**100", "between"),
+    ("[a, b]", "lists"),
+    ("x", "unknown name 'x'"),
+    ("a + undefined_name", "unknown name"),
+    ("True", "only numbers"),
+    ("None", "only numbers"),
+    ("a; b", "syntax"),
+    ("import os", "syntax"),
+    ("(a := 1)", "':='"),
+    ("f'{a}'", "strings"),
+    ("abs(a, b)", "one argument"),
+    ("min(a)", "two arguments"),
+    ("where(a, b, c)", "comparison"),
+    ("1/0", "zero"),
+    ("", "empty"),
+]
+
+
+@pytest.mark.parametrize("text, message", HOSTILE)
+def test_hostile_formulas_are_refused_with_the_offending_token(text, message):
+    with pytest.raises(FormulaError, match=message):
+        parse_formula(text, NAMES)
+
+
+def test_exponent_tower_is_refused_at_once():
+    start = time.perf_counter()
+    with pytest.raises(FormulaError):
+        parse_formula("9**9**9**9", NAMES)
+    assert time.perf_counter() - start < 0.5
+
+
+def test_too_long_and_too_deep_are_refused():
+    with pytest.raises(FormulaError, match="longer"):
+        parse_formula("a+" * MAX_FORMULA_CHARS + "a", NAMES)
+    with pytest.raises(FormulaError, match="deeper"):
+        parse_formula("(" * 200 + "a" + ")" * 200, NAMES)
+
+
+def test_sympy_clash_names_are_ordinary_variables():
+    # E is Euler's number and N, S, I, Q are sympy objects in sympify's namespace (sympy #24397, #17812)
+    expr = parse_formula("E * 2 + N + S + I + Q + beta + gamma + pi", NAMES)
+    f = sympy.lambdify([symbol(n) for n in ("E", "N", "S", "I", "Q", "beta", "gamma", "pi")], expr, "numpy")
+    # hand: 3*2 + 1 + 1 + 1 + 1 + 1 + 1 + 1 = 13 (Euler's number would give 2.718*2 + ...)
+    assert f(3, 1, 1, 1, 1, 1, 1, 1) == 13
+
+
+def test_arithmetic_and_functions():
+    expr = parse_formula("where(a > b, max(a, 0), min(b, 2)) + abs(-c) - load_factor**2", NAMES)
+    f = sympy.lambdify([symbol("a"), symbol("b"), symbol("c"), symbol("load_factor")], expr, "numpy")
+    a = np.array([5.0, 1.0])
+    b = np.array([1.0, 5.0])
+    # row 1: a>b -> max(5,0)=5; + 3 - 0.25 = 7.75 ; row 2: min(5,2)=2; + 3 - 0.25 = 4.75
+    assert f(a, b, -3.0, 0.5).tolist() == [7.75, 4.75]
+
+
+def test_decimal_constants_are_exact():
+    assert parse_formula("0.1 + 0.2", NAMES) == sympy.Rational(3, 10)
+
+
+def test_unary_minus_exponent_allowed():
+    assert parse_formula("a**-2", NAMES) == symbol("a") ** -2
+
+
+formula_text = st.text(alphabet=st.sampled_from(list("ab()+-*/^%.,0123456789 E_[]'\"=<>:x")), max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(formula_text)
+def test_fuzz_only_formula_errors_escape_and_parsing_is_fast(text):
+    start = time.perf_counter()
+    try:
+        expr = parse_formula(text, {"a", "b", "E"})
+    except FormulaError as err:
+        assert "formula" in str(err) or "at" in str(err)
+    else:
+        assert {s.name for s in expr.free_symbols} <= {"a", "b", "E"}
+    assert time.perf_counter() - start < 1.0

@@ -1,0 +1,136 @@
+"""engine.methodology: format, references, units and dimensions, all problems reported at once."""
+
+import copy
+
+import pytest
+
+from engine.errors import KokenErrors
+from engine.examples import check_examples
+from engine.methodology import find_methodology_files, load_library, load_methodology
+from engine.paths import methodologies_dir
+from helpers import MINIMAL, methodology_dict, write_methodology
+
+BUNDLED = find_methodology_files(methodologies_dir())
+
+
+def test_the_bundled_library_has_the_five_core_methodologies_one_per_category(library):
+    assert {"solar_pv", "refrigerator", "transformer", "server", "ict_solution"} <= set(library)
+    assert {m.category for m in library.values()} == {
+        "generation", "home_appliances", "industrial_equipment", "it_equipment", "solutions"}
+
+
+@pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])
+def test_every_example_of_every_bundled_methodology_reproduces(path):
+    m = load_methodology(path, check_examples=False)
+    assert len(m.spec.examples) >= 2
+    assert check_examples(m) == []
+
+
+def test_minimal_methodology_loads(tmp_path):
+    m = load_methodology(write_methodology(tmp_path, methodology_dict()))
+    assert m.id == "toy" and m.content_hash.startswith("sha256:")
+
+
+def problems_of(tmp_path, data) -> list[str]:
+    with pytest.raises(KokenErrors) as info:
+        load_methodology(write_methodology(tmp_path, data))
+    return [str(e) for e in info.value.errors]
+
+
+def test_unknown_key_is_an_error_naming_the_field(tmp_path):
+    data = methodology_dict()
+    data["parameters"]["baseline_energy"]["untis"] = "kWh"
+    msgs = problems_of(tmp_path, data)
+    assert any("parameters.baseline_energy.untis" in m and "unknown key" in m for m in msgs)
+
+
+def test_adding_incompatible_units_is_a_load_error_naming_step_and_dimensions(tmp_path):
+    data = methodology_dict()
+    data["formulas"][0]["expression"] = "baseline_energy - grid_emission_factor"
+    del data["formulas"][0]["unit"]
+    msgs = problems_of(tmp_path, data)
+    assert any("step 'saved'" in m and "[mass] * [length] ** 2 / [time] ** 3" in m and "kWh / year_8760h" in m
+               and "[carbon_dioxide_equivalent]" in m and "kg / kWh" in m for m in msgs)
+
+
+def test_avoided_must_be_ghg_per_unit_per_year(tmp_path):
+    data = methodology_dict()
+    data["formulas"][1]["expression"] = "saved"
+    msgs = problems_of(tmp_path, data)
+    assert any("avoided_per_unit_year must be GHG mass" in m for m in msgs)
+
+
+def test_declared_step_unit_must_match_the_formula(tmp_path):
+    data = methodology_dict()
+    data["formulas"][0]["unit"] = "kg"
+    msgs = problems_of(tmp_path, data)
+    assert any("step 'saved'" in m and "declared unit" in m for m in msgs)
+
+
+def test_every_problem_is_reported_not_just_the_first(tmp_path):
+    data = methodology_dict()
+    data["parameters"]["baseline_energy"]["unit"] = "ton"
+    data["formulas"][0]["expression"] = "2^3"
+    data["baseline"]["sources"] = ["nowhere"]
+    data["operating_years"] = "lifetime_years"
+    msgs = problems_of(tmp_path, data)
+    assert any("ambiguous" in m for m in msgs)
+    assert any("use **" in m for m in msgs)
+    assert any("unknown source id 'nowhere'" in m for m in msgs)
+    assert any("operating_years names 'lifetime_years'" in m for m in msgs)
+
+
+def test_missing_avoided_step_is_an_error(tmp_path):
+    data = methodology_dict()
+    data["formulas"][1]["name"] = "other"
+    assert any("must define 'avoided_per_unit_year'" in m for m in problems_of(tmp_path, data))
+
+
+def test_default_needs_a_source(tmp_path):
+    data = methodology_dict()
+    data["parameters"]["operating_years"]["default"] = 12
+    assert any("default_source" in m for m in problems_of(tmp_path, data))
+
+
+def test_wrong_example_value_is_reported(tmp_path):
+    data = methodology_dict()
+    data["examples"][0]["expected"]["avoided_per_unit_year"]["value"] = 51
+    assert any("but the example expects 51" in m for m in problems_of(tmp_path, data))
+
+
+def test_file_name_and_folder_must_match_id_and_category(tmp_path):
+    data = methodology_dict()
+    path = write_methodology(tmp_path, data)
+    moved = tmp_path / "solutions" / "other.yaml"
+    moved.parent.mkdir()
+    path.rename(moved)
+    msgs = problems_of_path(moved)
+    assert any("must be the id" in m for m in msgs) and any("category is 'home_appliances'" in m for m in msgs)
+
+
+def problems_of_path(path) -> list[str]:
+    with pytest.raises(KokenErrors) as info:
+        load_methodology(path)
+    return [str(e) for e in info.value.errors]
+
+
+def test_reserved_names_are_refused(tmp_path):
+    data = methodology_dict()
+    data["parameters"]["units_shipped"] = copy.deepcopy(MINIMAL["parameters"]["operating_years"])
+    assert any("reserved" in m for m in problems_of(tmp_path, data))
+
+
+def test_library_reports_duplicate_ids(tmp_path):
+    write_methodology(tmp_path, methodology_dict())
+    other = tmp_path / "x" / "home_appliances"
+    write_methodology(other.parent, methodology_dict())
+    library, problems = load_library(tmp_path)
+    assert any("also defined" in str(p) for p in problems)
+
+
+def test_content_hash_changes_with_content(tmp_path):
+    a = load_methodology(write_methodology(tmp_path / "a", methodology_dict()))
+    changed = methodology_dict()
+    changed["parameters"]["grid_emission_factor"]["range"] = [0, 3]
+    b = load_methodology(write_methodology(tmp_path / "b", changed))
+    assert a.content_hash != b.content_hash

@@ -1,0 +1,99 @@
+"""engine.units: Japanese notation, GHG dimension, and the traps of anchors.md §8."""
+
+import math
+
+import pytest
+
+from engine.errors import UnitError
+from engine.units import conversion_factor, parse_quantity, parse_unit, registry
+
+
+def factor(a: str, b: str) -> float:
+    return conversion_factor(parse_unit(a), parse_unit(b))
+
+
+@pytest.mark.parametrize("text, kg_co2e", [
+    ("t-CO2", 1000.0), ("t-CO2e", 1000.0), ("tCO2", 1000.0), ("kgCO2e", 1.0), ("kg-CO2", 1.0),
+    ("万t-CO2", 1e7), ("ktCO2e", 1e6), ("MtCO2e", 1e9), ("g-CO2", 1e-3), ("t CO2e", 1000.0),
+])
+def test_japanese_ghg_notations_are_mass_of_co2e(text, kg_co2e):
+    assert factor(text, "kg-CO2e") == pytest.approx(kg_co2e, rel=1e-12)
+
+
+def test_emission_factor_notation():
+    # 0.421 kg-CO2/kWh is 421 g-CO2/kWh and 0.421 t-CO2/MWh
+    assert factor("kg-CO2/kWh", "g-CO2/kWh") == pytest.approx(1000.0)
+    assert factor("kg-CO2/kWh", "t-CO2/MWh") == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("text, base, expected", [
+    ("千kWh", "kWh", 1e3), ("万台", "台", 1e4), ("億kWh", "kWh", 1e8), ("ｋＷｈ", "kWh", 1.0),
+    ("kt", "t", 1000.0),
+])
+def test_multipliers_and_full_width(text, base, expected):
+    assert factor(text, base) == pytest.approx(expected)
+
+
+def test_crude_oil_equivalent_uses_the_statutory_factor():
+    # 省エネ法施行規則 第4条: 1 GJ = 0.0258 kL crude oil, so 1 kL = 1/0.0258 GJ = 38.7597 GJ
+    assert factor("原油換算kl", "GJ") == pytest.approx(1 / 0.0258, rel=1e-12)
+
+
+def test_plain_mass_is_not_a_ghg_amount():
+    with pytest.raises(UnitError, match="carbon_dioxide_equivalent"):
+        factor("kg", "kg-CO2e")
+
+
+@pytest.mark.parametrize("text", ["ton", "tons", "kiloton", "Mton", "t/ton"])
+def test_bare_ton_is_refused_as_ambiguous(text):
+    with pytest.raises(UnitError, match="ambiguous"):
+        parse_unit(text)
+
+
+def test_kt_is_kilotonne_never_knot():
+    assert registry().Quantity(1, parse_unit("kt")).dimensionality == registry().Quantity(1, "kg").dimensionality
+
+
+def test_year_is_pinned_to_8760_hours_not_julian():
+    # Pint's own year is 8,766 h; koken's is 365 d x 24 h = 8,760 h
+    assert factor("yr", "h") == 8760.0
+    assert factor("year", "h") == 8760.0
+    assert factor("a", "h") == 8760.0
+    assert factor("kW", "kWh/yr") == pytest.approx(8760.0)
+
+
+def test_a_methodology_may_declare_a_leap_year():
+    assert conversion_factor(parse_unit("yr", 8784), parse_unit("h")) == 8784.0
+
+
+def test_month_is_refused():
+    with pytest.raises(UnitError, match="ambiguous"):
+        parse_unit("kWh/month")
+
+
+def test_percent_and_fraction_are_distinct_units():
+    assert factor("%", "fraction") == pytest.approx(0.01)
+    assert factor("-", "%") == pytest.approx(100.0)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "foo", "kg**", "kWh/", "x" * 300])
+def test_bad_unit_text_is_a_unit_error(text):
+    with pytest.raises(UnitError):
+        parse_unit(text)
+
+
+def test_parse_quantity_reads_number_and_unit():
+    q = parse_quantity("１２，３４５ 台")
+    assert q.magnitude == 12345.0
+    assert math.isclose(parse_quantity("420 kWh/yr").to("kWh/h").magnitude, 420 / 8760)
+
+
+def test_parse_quantity_requires_a_unit_unless_a_default_is_given():
+    with pytest.raises(UnitError, match="no unit"):
+        parse_quantity("90")
+    assert parse_quantity("0.9", default_unit="fraction").magnitude == 0.9
+
+
+def test_parse_quantity_refuses_non_finite():
+    with pytest.raises(UnitError):
+        parse_quantity(float("nan"), default_unit="fraction")
