@@ -166,9 +166,10 @@ def _fmt(x: float | None) -> str:
 
 
 def _batch_length(inputs: Mapping[str, pint.Quantity], units_shipped: pint.Quantity | None) -> int:
-    lengths = {np.shape(q.magnitude)[0] if np.ndim(q.magnitude) else 1 for q in inputs.values()}
+    arrays = [getattr(q, "magnitude", q) for q in inputs.values()]
     if units_shipped is not None:
-        lengths.add(np.shape(units_shipped.magnitude)[0] if np.ndim(units_shipped.magnitude) else 1)
+        arrays.append(units_shipped.magnitude)
+    lengths = {np.shape(a)[0] if np.ndim(a) else 1 for a in arrays}
     if len(lengths) > 1:
         raise KokenErrors([PortfolioError(f"input columns have different lengths: {sorted(lengths)}")])
     return lengths.pop() if lengths else 1

@@ -1,0 +1,88 @@
+"""The koken command line, end to end (click's test runner; a subprocess for the installed script)."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import EXAMPLE_PORTFOLIO, REPO
+from engine.cli import main
+from engine.schema_export import schema_json
+from helpers import methodology_dict, write_methodology
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_calculate_the_example_portfolio(tmp_path):
+    out = tmp_path / "result.json"
+    result = run("calculate", EXAMPLE_PORTFOLIO, "--output", out)
+    assert result.exit_code == 0, result.output
+    assert "27 product lines" in result.output and "万t-CO2e" in result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["format"] == "koken-result" and len(doc["rows"]) == 27
+    assert set(doc["methodologies"]) == {"solar_pv", "refrigerator", "transformer", "server", "ict_solution"}
+    row = next(r for r in doc["rows"] if r["product_line"] == "Refrigerator 401-450 L")
+    # (420 - 273) kWh/yr × 0.421 kg-CO2/kWh = 61.887 kg/台/yr; × 4.5万台 = 2,784.915 t; × 12 yr = 33,418.98 t
+    assert row["single_year[t-CO2e]"] == pytest.approx(2784.915)
+    assert row["lifetime[t-CO2e]"] == pytest.approx(33418.98)
+    pv = next(r for r in doc["rows"] if r["product_line"] == "PV module 600 W utility")
+    # 42 MW × 0.15 × 8,760 h × 0.421 kg/kWh = 23,235.4 t single-year; × 20 yr
+    assert pv["single_year[t-CO2e]"] == pytest.approx(42000 * 0.15 * 8760 * 0.421 / 1000)
+    assert pv["lifetime[t-CO2e]"] == pytest.approx(42000 * 0.15 * 8760 * 0.421 / 1000 * 20)
+
+
+def test_calculate_csv_output_names_units_in_headers(tmp_path):
+    out = tmp_path / "result.csv"
+    assert run("calculate", EXAMPLE_PORTFOLIO, "-o", out).exit_code == 0
+    header = out.read_text(encoding="utf-8").splitlines()[0]
+    assert "single_year[t-CO2e]" in header and "lifetime[t-CO2e]" in header
+
+
+def test_bad_portfolio_exits_1_lists_problems_and_writes_nothing(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("methodology,fiscal_year,market,units_shipped[台]\nrefrigerator,2023,domestic,-5\n",
+                   encoding="utf-8")
+    out = tmp_path / "result.json"
+    result = CliRunner().invoke(main, ["calculate", str(bad), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "problem(s) found" in result.output and "baseline_annual_energy is required" in result.output
+    assert "units_shipped must be a finite number >= 0" in result.output
+    assert not out.exists() and not list(tmp_path.glob(".result.json.*"))
+
+
+def test_validate_bundled_library():
+    result = run("validate")
+    assert result.exit_code == 0 and "5 methodologies valid" in result.output
+
+
+def test_validate_reports_every_problem_and_exits_1(tmp_path):
+    good = methodology_dict()
+    bad = methodology_dict(id="toy_bad")
+    bad["formulas"][0]["expression"] = "__import__('os').system('id')"
+    write_methodology(tmp_path, good)
+    write_methodology(tmp_path, bad)
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "toy_bad.yaml" in result.output and "only the functions" in result.output
+
+
+def test_schema_in_docs_is_current():
+    assert (REPO / "docs" / "methodology.schema.json").read_text(encoding="utf-8") == schema_json()
+
+
+@pytest.mark.skipif(shutil.which("koken") is None, reason="the koken script is not installed")
+def test_installed_script_runs():
+    proc = subprocess.run(["koken", "calculate", str(EXAMPLE_PORTFOLIO)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "Total single-year" in proc.stdout
+
+
+def test_module_entry_point_help():
+    proc = subprocess.run([sys.executable, "-m", "engine.cli", "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and "calculate" in proc.stdout

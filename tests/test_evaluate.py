@@ -1,0 +1,126 @@
+"""engine.evaluate: vectorised kernel, unit invariance, ranges, negatives, division by zero."""
+
+import numpy as np
+import pytest
+
+from engine.errors import KokenErrors
+from engine.evaluate import evaluate
+from engine.methodology import load_methodology
+from engine.units import registry
+from helpers import methodology_dict, write_methodology
+
+Q = registry().Quantity
+
+
+@pytest.fixture()
+def toy(tmp_path):
+    return load_methodology(write_methodology(tmp_path, methodology_dict()))
+
+
+def inputs(**over):
+    base = {
+        "baseline_energy": Q(np.array([400.0, 470.0]), "kWh/year_8760h"),
+        "product_energy": Q(np.array([300.0, 273.0]), "kWh/year_8760h"),
+        "grid_emission_factor": Q(np.array([0.5, 0.457]), "kg*CO2e/kWh"),
+        "operating_years": Q(np.array([10.0, 12.0]), "year_8760h"),
+    }
+    base.update(over)
+    return base
+
+
+def test_hand_calculated_batch(toy):
+    r = evaluate(toy, inputs(), Q(np.array([1000.0, 20000.0]), "台"))
+    # row 1: (400-300) × 0.5 = 50 kg/yr; × 1,000 units = 50 t single-year; × 10 yr = 500 t
+    # row 2: (470-273) × 0.457 = 90.029 kg/yr; × 20,000 units = 1,800.58 t; × 12 = 21,606.96 t
+    assert r.avoided_per_unit_year.magnitude == pytest.approx([50.0, 90.029])
+    assert r.single_year.to("t*CO2e").magnitude == pytest.approx([50.0, 1800.58])
+    assert r.lifetime.to("t*CO2e").magnitude == pytest.approx([500.0, 21606.96])
+
+
+def test_mwh_instead_of_kwh_gives_the_same_result(toy):
+    a = evaluate(toy, inputs(), Q(np.array([1.0, 1.0]), "台"))
+    b = evaluate(toy, inputs(baseline_energy=Q(np.array([0.4, 0.47]), "MWh/year_8760h"),
+                             grid_emission_factor=Q(np.array([500.0, 457.0]), "g*CO2e/kWh")),
+                 Q(np.array([1.0, 1.0]), "台"))
+    assert np.allclose(a.lifetime.magnitude, b.lifetime.magnitude, rtol=1e-12)
+
+
+def test_man_units_equal_plain_units(toy):
+    a = evaluate(toy, inputs(), Q(np.array([1000.0, 20000.0]), "台"))
+    b = evaluate(toy, inputs(), Q(np.array([0.1, 2.0]), "万*台"))
+    assert np.allclose(a.single_year.magnitude, b.single_year.magnitude, rtol=1e-12)
+
+
+def test_kg_where_kwh_is_declared_fails(toy):
+    with pytest.raises(KokenErrors, match="baseline_energy.*dimension"):
+        evaluate(toy, inputs(baseline_energy=Q(np.array([1.0, 1.0]), "kg")))
+
+
+def test_bare_number_is_refused(toy):
+    with pytest.raises(KokenErrors, match="quantity with a unit"):
+        evaluate(toy, inputs(baseline_energy=np.array([1.0, 1.0])))
+
+
+def test_negative_results_are_kept_not_clipped(toy):
+    r = evaluate(toy, inputs(product_energy=Q(np.array([500.0, 470.0]), "kWh/year_8760h")),
+                 Q(np.array([10.0, 10.0]), "台"))
+    # (400 - 500) × 0.5 = -50 kg/yr; product equal to baseline gives exactly 0
+    assert r.avoided_per_unit_year.magnitude.tolist() == [-50.0, 0.0]
+    assert r.single_year.to("kg*CO2e").magnitude[0] == pytest.approx(-500.0)
+
+
+def test_results_are_linear_in_units_shipped(toy):
+    one = evaluate(toy, inputs(), Q(np.array([1.0, 1.0]), "台")).lifetime.magnitude
+    many = evaluate(toy, inputs(), Q(np.array([7.0, 7.0]), "台")).lifetime.magnitude
+    assert np.allclose(many, 7 * one)
+
+
+def test_missing_required_value_names_row_and_column(toy):
+    with pytest.raises(KokenErrors) as info:
+        evaluate(toy, inputs(product_energy=Q(np.array([300.0, np.nan]), "kWh/year_8760h")))
+    err = info.value.errors[0]
+    assert err.location.row == 2 and err.location.column == "product_energy"
+
+
+def test_out_of_range_and_negative_shipments(toy):
+    with pytest.raises(KokenErrors) as info:
+        evaluate(toy, inputs(grid_emission_factor=Q(np.array([0.5, 5.0]), "kg*CO2e/kWh")),
+                 Q(np.array([-1.0, 1.0]), "台"))
+    messages = [str(e) for e in info.value.errors]
+    assert any("outside the allowed range" in m and "row 2" in m for m in messages)
+    assert any("units_shipped must be a finite number >= 0" in m and "row 1" in m for m in messages)
+
+
+def test_fraction_declared_refuses_bare_90(tmp_path):
+    data = methodology_dict()
+    data["parameters"]["share"] = {"unit": "fraction", "description": {"ja": "s", "en": "s"}}
+    data["formulas"][1]["expression"] = "saved * grid_emission_factor * share"
+    data["examples"][0]["inputs"]["share"] = 1
+    m = load_methodology(write_methodology(tmp_path, data))
+    with pytest.raises(KokenErrors, match="a fraction is expected"):
+        evaluate(m, inputs(share=Q(np.array([90.0, 0.5]), "fraction")))
+    r = evaluate(m, inputs(share=Q(np.array([90.0, 50.0]), "percent")))
+    # 50 kg × 0.9 = 45; 90.029 × 0.5 = 45.0145
+    assert r.avoided_per_unit_year.magnitude == pytest.approx([45.0, 45.0145])
+
+
+def test_division_by_zero_is_a_row_error_never_nan(tmp_path):
+    data = methodology_dict()
+    data["parameters"]["ratio_base"] = {"unit": "kWh/yr", "description": {"ja": "r", "en": "r"}}
+    data["formulas"][1]["expression"] = "saved * grid_emission_factor * product_energy / ratio_base"
+    data["examples"][0]["inputs"]["ratio_base"] = "300 kWh/yr"
+    m = load_methodology(write_methodology(tmp_path, data))
+    with pytest.raises(KokenErrors) as info:
+        evaluate(m, inputs(ratio_base=Q(np.array([300.0, 0.0]), "kWh/year_8760h")))
+    (err,) = info.value.errors
+    assert err.location.row == 2 and err.location.step == "avoided_per_unit_year"
+    assert "division by zero" in err.message
+
+
+def test_defaults_fill_empty_cells_and_are_recorded(tmp_path):
+    data = methodology_dict()
+    data["parameters"]["operating_years"].update(default=12, default_source="src")
+    m = load_methodology(write_methodology(tmp_path, data))
+    r = evaluate(m, inputs(operating_years=Q(np.array([10.0, np.nan]), "year_8760h")), Q(np.ones(2), "台"))
+    assert r.operating_years.magnitude.tolist() == [10.0, 12.0]
+    assert r.defaults_used == [(), ("operating_years",)]

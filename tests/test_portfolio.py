@@ -1,0 +1,98 @@
+"""engine.portfolio: CSV/XLSX/YAML portfolios, units from headers, units rows or cells, Japanese input."""
+
+import pytest
+
+from engine.calculate import calculate
+from engine.errors import KokenErrors
+from engine.portfolio import read_portfolio
+
+HEADER = ("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
+          "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n")
+ROW = "Fridge 401-450 L,refrigerator,2023,domestic,45000,420,273,0.421,12\n"
+
+
+def lifetime_of(path, library, **kw):
+    return calculate(read_portfolio(path, library, **kw), library).table["lifetime[t-CO2e]"].tolist()
+
+
+def test_clean_csv(tmp_path, library):
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER + ROW, encoding="utf-8")
+    # (420 - 273) × 0.421 = 61.887 kg/台/yr; × 45,000 台 = 2,784.915 t; × 12 yr = 33,418.98 t
+    assert lifetime_of(p, library) == pytest.approx([33418.98])
+
+
+def test_cp932_with_japanese_headers_full_width_digits_and_man_units_equals_clean_twin(tmp_path, library):
+    text = ("製品名,方法論,年度,市場,出荷台数[万台],ベースライン年間消費電力量[kWh/yr],年間消費電力量[kWh/yr],"
+            "排出係数[kg-CO2/kWh],稼働年数[yr]\n"
+            "冷蔵庫 401〜450L,refrigerator,２０２３,国内,４．５,４２０,２７３,０．４２１,１２\n")
+    p = tmp_path / "jp.csv"
+    p.write_bytes(text.encode("cp932"))
+    portfolio = read_portfolio(p, library)
+    assert portfolio.encoding == "cp932"
+    assert lifetime_of(p, library) == pytest.approx([33418.98])
+
+
+def test_units_row_and_inline_cell_units(tmp_path, library):
+    p = tmp_path / "u.csv"
+    p.write_text("methodology,fiscal_year,market,units_shipped,baseline_annual_energy,product_annual_energy,"
+                 "grid_emission_factor,operating_years\n"
+                 "units,,,,kWh/yr,kWh/yr,g-CO2/kWh,yr\n"
+                 "refrigerator,2023,domestic,4.5 万台,420,273,421,12\n", encoding="utf-8")
+    assert lifetime_of(p, library) == pytest.approx([33418.98])
+
+
+def test_xlsx_reads_like_csv(tmp_path, library):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for line in (HEADER + ROW).strip().split("\n"):
+        ws.append([float(c) if c.replace(".", "").isdigit() else c for c in line.split(",")])
+    p = tmp_path / "p.xlsx"
+    wb.save(p)
+    assert lifetime_of(p, library) == pytest.approx([33418.98])
+
+
+def test_yaml_portfolio(tmp_path, library):
+    p = tmp_path / "p.yaml"
+    p.write_text("rows:\n  - {methodology: refrigerator, fiscal_year: 2023, market: domestic, "
+                 "units_shipped: 45000 台, baseline_annual_energy: 420 kWh/yr, product_annual_energy: 0.273 MWh/yr, "
+                 "grid_emission_factor: 0.421 kg-CO2/kWh, operating_years: 12 yr}\n", encoding="utf-8")
+    assert lifetime_of(p, library) == pytest.approx([33418.98])
+
+
+def test_every_problem_of_a_file_is_reported_with_row_and_column(tmp_path, library):
+    p = tmp_path / "bad.csv"
+    p.write_text(HEADER.replace("operating_years[yr]", "operating_years") +
+                 "a,refrigeratr,2023,domestic,10,420,273,0.421,12\n"
+                 "b,refrigerator,20x3,abroad,10,abc,273,0.421,12\n", encoding="utf-8")
+    with pytest.raises(KokenErrors) as info:
+        read_portfolio(p, library)
+    msgs = [str(e) for e in info.value.errors]
+    assert any("row 2" in m and "did you mean 'refrigerator'" in m for m in msgs)
+    assert any("row 3" in m and "fiscal_year" in m for m in msgs)
+    assert any("row 3" in m and "market must be domestic or overseas" in m for m in msgs)
+    assert any("row 3" in m and "'abc' is not a number" in m for m in msgs)
+    assert any("has no unit" in m and "operating_years" in m for m in msgs)
+
+
+def test_unknown_column_is_an_error_not_ignored(tmp_path, library):
+    p = tmp_path / "c.csv"
+    p.write_text(HEADER.replace("operating_years[yr]", "operatin_years[yr]") + ROW, encoding="utf-8")
+    with pytest.raises(KokenErrors, match="unknown column 'operatin_years'.*did you mean 'operating_years'"):
+        read_portfolio(p, library)
+
+
+def test_value_for_a_parameter_the_methodology_lacks_is_an_error(tmp_path, library):
+    p = tmp_path / "x.csv"
+    p.write_text(HEADER.strip() + ",capacity_factor[%]\n" + ROW.strip() + ",13\n", encoding="utf-8")
+    with pytest.raises(KokenErrors, match="capacity_factor.*has no such parameter"):
+        calculate(read_portfolio(p, library), library)
+
+
+def test_incompatible_header_unit_names_expected_dimension(tmp_path, library):
+    p = tmp_path / "d.csv"
+    p.write_text(HEADER.replace("product_annual_energy[kWh/yr]", "product_annual_energy[kg]") + ROW,
+                 encoding="utf-8")
+    with pytest.raises(KokenErrors, match=r"row 2.*product_annual_energy.*\[mass\].*is expected"):
+        calculate(read_portfolio(p, library), library)
