@@ -73,7 +73,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology]) 
         m = library[mid]
         used[mid] = m
         idx = np.flatnonzero(portfolio.methodology == mid)
-        locs = [portfolio.location(i) for i in idx]
+        locs = _RowLocations(portfolio, idx)
         inputs = {}
         for name, (values, units, header) in portfolio.parameters.items():
             sub_values, sub_units = values[idx], units[idx]
@@ -115,13 +115,34 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology]) 
             "operating_years[yr]": result.operating_years.magnitude,
             "single_year[t-CO2e]": result.single_year.magnitude,
             "lifetime[t-CO2e]": result.lifetime.magnitude,
-            "defaults_used": [";".join(d) for d in result.defaults_used],
+            "defaults_used": _defaults_column(result.defaults_used, len(idx)),
         }))
     if errors:
         raise KokenErrors(sorted(errors, key=lambda e: (e.location.row or 0, e.location.column or "")))
     table = pd.concat(frames).sort_values("_index").drop(columns="_index").reset_index(drop=True)
     assert len(table) == n
     return Calculation(table=table, portfolio=portfolio, methodologies=used)
+
+
+class _RowLocations:
+    """Locations of a methodology group's rows in the portfolio file, built on demand for errors."""
+
+    def __init__(self, portfolio: Portfolio, idx: np.ndarray):
+        self._portfolio, self._idx = portfolio, idx
+
+    def __getitem__(self, j: int):
+        return self._portfolio.location(int(self._idx[j]))
+
+    def __len__(self) -> int:
+        return len(self._idx)
+
+
+def _defaults_column(defaults_used: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """``;``-joined names of defaulted parameters per row, built with array operations."""
+    column = np.full(n, "", dtype=object)
+    for name, mask in defaults_used.items():
+        column = np.where(mask, np.where(column == "", name, column + ";" + name), column)
+    return column
 
 
 MAN = registry().Quantity(1.0, "万").to("dimensionless").magnitude

@@ -40,7 +40,8 @@ class BatchResult:
         single_year: quantity array in t-CO2e (単年度 contribution).
         lifetime: quantity array in t-CO2e (contribution over the operating years).
         operating_years: quantity array in years.
-        defaults_used: per row, the parameter names filled from the methodology's defaults.
+        defaults_used: parameter name → boolean array, True where the row's value is the
+            methodology's default (only parameters that were defaulted somewhere appear).
     """
 
     methodology: CompiledMethodology
@@ -49,7 +50,12 @@ class BatchResult:
     single_year: pint.Quantity
     lifetime: pint.Quantity
     operating_years: pint.Quantity
-    defaults_used: list[tuple[str, ...]]
+    defaults_used: dict[str, np.ndarray]
+
+    def defaults_used_per_row(self) -> list[tuple[str, ...]]:
+        """Per row, the names of the parameters filled from defaults (builds Python objects: for reports)."""
+        n = len(self.avoided_per_unit_year.magnitude)
+        return [tuple(name for name, mask in self.defaults_used.items() if mask[i]) for i in range(n)]
 
 
 def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
@@ -73,14 +79,14 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
             non-finite result), each with its row and column.
     """
     n = _batch_length(inputs, units_shipped)
-    locs = list(locations) if locations is not None else [Location(row=i + 1) for i in range(n)]
+    locs = _Locations(locations)
     errors: list[KokenError] = []
     for name in inputs:
         if name not in m.parameters:
             errors.append(PortfolioError(f"methodology {m.id!r} has no parameter {name!r}",
                                          Location(column=name)))
     env: dict[str, np.ndarray] = {}
-    defaults_used: list[list[str]] = [[] for _ in range(n)]
+    defaults_used: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for name, p in m.parameters.items():
             values = _declared_values(p.name, p.unit, inputs.get(name), n, errors)
@@ -90,8 +96,7 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
             if missing.any():
                 if p.default is not None:
                     values = np.where(missing, p.default, values)
-                    for i in np.flatnonzero(missing):
-                        defaults_used[i].append(name)
+                    defaults_used[name] = missing
                 else:
                     for i in np.flatnonzero(missing):
                         errors.append(PortfolioError(
@@ -126,8 +131,7 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
             raise KokenErrors(errors)
 
         for step in m.steps:
-            out = step.function(*[env[a] for a in step.args])
-            out = np.broadcast_to(np.asarray(out, dtype=float), (n,)).copy()
+            out = _as_column(step.function(*[env[a] for a in step.args]), n)
             for i in np.flatnonzero(~np.isfinite(out)):
                 errors.append(EvaluationError(
                     f"step {step.name!r} ({step.text}) gives no finite number: division by zero or "
@@ -149,8 +153,7 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
             single = ureg.Quantity(shipped_base * avoided * m.single_year_factor, parse_unit(RESULT_UNIT))
             lifetime = ureg.Quantity(shipped_base * avoided * years_base * m.lifetime_factor, parse_unit(RESULT_UNIT))
     return BatchResult(methodology=m, steps=steps, avoided_per_unit_year=avoided_q, single_year=single,
-                       lifetime=lifetime, operating_years=years_q,
-                       defaults_used=[tuple(d) for d in defaults_used])
+                       lifetime=lifetime, operating_years=years_q, defaults_used=defaults_used)
 
 
 def _kg_per_unit_year(m: CompiledMethodology) -> pint.Unit:
@@ -159,6 +162,16 @@ def _kg_per_unit_year(m: CompiledMethodology) -> pint.Unit:
 
 def _year(m: CompiledMethodology) -> pint.Unit:
     return parse_unit("year", m.spec.hours_per_year)
+
+
+class _Locations:
+    """Row locations, built only for rows that have a problem (never one object per row up front)."""
+
+    def __init__(self, locations: Sequence[Location] | None):
+        self._locations = locations
+
+    def __getitem__(self, i: int) -> Location:
+        return self._locations[i] if self._locations is not None else Location(row=int(i) + 1)
 
 
 def _fmt(x: float | None) -> str:
@@ -188,4 +201,10 @@ def _declared_values(name: str, unit: pint.Unit, q: pint.Quantity | None, n: int
     except UnitError as err:
         errors.append(err.at(column=name))
         return None
-    return np.broadcast_to(np.asarray(q.magnitude, dtype=float) * factor, (n,)).copy()
+    return _as_column(np.asarray(q.magnitude, dtype=float) * factor, n)
+
+
+def _as_column(values, n: int) -> np.ndarray:
+    """A float array of shape (n,): arrays pass through, scalars (constant steps) are repeated."""
+    arr = np.asarray(values, dtype=float)
+    return arr if arr.shape == (n,) else np.full(n, arr) if arr.ndim == 0 else np.broadcast_to(arr, (n,)).copy()

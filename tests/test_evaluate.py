@@ -123,4 +123,4 @@ def test_defaults_fill_empty_cells_and_are_recorded(tmp_path):
     m = load_methodology(write_methodology(tmp_path, data))
     r = evaluate(m, inputs(operating_years=Q(np.array([10.0, np.nan]), "year_8760h")), Q(np.ones(2), "台"))
     assert r.operating_years.magnitude.tolist() == [10.0, 12.0]
-    assert r.defaults_used == [(), ("operating_years",)]
+    assert r.defaults_used_per_row() == [(), ("operating_years",)]
