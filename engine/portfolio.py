@@ -201,9 +201,11 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
 
     standard = {alias: name for name, aliases in STANDARD_COLUMNS.items() for alias in aliases}
     param_names: dict[str, str] = {}
+    ambiguous: dict[str, set[str]] = {}
     for m in library.values():
         for header, pname in m.column_names.items():
-            param_names.setdefault(header, pname)
+            if param_names.setdefault(header, pname) != pname:
+                ambiguous.setdefault(header, {param_names[header]}).add(pname)
     columns: dict[str, tuple[int, str | None, str]] = {}
     for index, raw in enumerate(headers):
         header = unicodedata.normalize("NFKC", str(raw)).strip()
@@ -217,6 +219,11 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
             errors.append(PortfolioError("header must be 'name' or 'name[unit]'", Location(file=path, column=header)))
             continue
         name, unit = match.group("name").strip(), match.group("unit")
+        if name in ambiguous:
+            errors.append(PortfolioError(
+                f"header {name!r} is an alias of several parameters ({', '.join(sorted(ambiguous[name]))}): "
+                "write the parameter name instead", Location(file=path, column=header)))
+            continue
         canonical = standard.get(name) or param_names.get(name)
         if canonical is None:
             hint = difflib.get_close_matches(name, list(standard) + list(param_names), n=1)

@@ -96,3 +96,22 @@ def test_incompatible_header_unit_names_expected_dimension(tmp_path, library):
                  encoding="utf-8")
     with pytest.raises(KokenErrors, match=r"row 2.*product_annual_energy.*\[mass\].*is expected"):
         calculate(read_portfolio(p, library), library)
+
+
+def test_alias_shared_by_two_parameters_is_refused_when_used(tmp_path):
+    from engine.methodology import load_library
+    from helpers import methodology_dict, write_methodology
+
+    a = methodology_dict(id="toy_a")
+    a["parameters"]["baseline_energy"]["aliases"] = ["消費電力量"]
+    b = methodology_dict(id="toy_b")
+    b["parameters"]["product_energy"]["aliases"] = ["消費電力量"]
+    write_methodology(tmp_path / "lib", a)
+    write_methodology(tmp_path / "lib", b)
+    lib, problems = load_library(tmp_path / "lib")
+    assert not problems
+    p = tmp_path / "p.csv"
+    p.write_text("methodology,fiscal_year,market,units_shipped[台],消費電力量[kWh/yr]\ntoy_a,2023,domestic,1,400\n",
+                 encoding="utf-8")
+    with pytest.raises(KokenErrors, match="alias of several parameters"):
+        read_portfolio(p, lib)
