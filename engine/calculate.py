@@ -1,31 +1,44 @@
 """The main job: a portfolio → per-product-line avoided emissions (one vectorised batch per methodology).
 
-Result columns name their units (``single_year[t-CO2e]``); single-year and lifetime figures stand
-side by side and are never added together (standards.md §0.3: the two timeframes are never mixed).
+Result columns name their units (``single_year[t-CO2e]``). Single-year and lifetime figures stand
+side by side and are never added together, and totals are kept per fiscal year: the GHG Protocol
+(Scope 3 Standard, ch. 9: avoided emissions reported separately) and WBCSD's Guidance on Avoided
+Emissions (2023, step 1: identify the timeframe) both keep timeframes apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pint
 
 from engine import __version__
 from engine.errors import KokenError, KokenErrors, PortfolioError
-from engine.evaluate import evaluate
+from engine.evaluate import BatchResult, evaluate
 from engine.methodology import CompiledMethodology
 from engine.portfolio import Portfolio, column_quantity
 from engine.units import registry
 
-AVOIDED_UNIT = "kg-CO2e/unit/yr"
+AVOIDED_COLUMN = "avoided_per_unit_year[kg-CO2e/functional_unit/yr]"
 RESULT_COLUMNS = (
     "row", "product_line", "methodology", "methodology_version", "category", "fiscal_year", "market",
-    "region", "units_shipped", "functional_unit", "avoided_per_unit_year[kg-CO2e/unit/yr]",
+    "region", "units_shipped_as_entered", "units_shipped", "functional_unit", AVOIDED_COLUMN,
     "operating_years[yr]", "single_year[t-CO2e]", "lifetime[t-CO2e]", "defaults_used",
 )
 """Result table columns; ``units_shipped`` is in the methodology's functional unit (named beside it)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One methodology's rows: their positions in the portfolio, inputs and results (for details)."""
+
+    methodology: CompiledMethodology
+    index: np.ndarray
+    inputs: dict[str, pint.Quantity]
+    result: BatchResult
 
 
 @dataclass(frozen=True)
@@ -36,11 +49,13 @@ class Calculation:
         table: pandas DataFrame with :data:`RESULT_COLUMNS`, in the portfolio's row order.
         portfolio: the input.
         methodologies: the methodologies used, by id.
+        batches: per methodology, inputs and all step values (for detailed output and traces).
     """
 
     table: pd.DataFrame
     portfolio: Portfolio
     methodologies: dict[str, CompiledMethodology]
+    batches: list[Batch] = field(default_factory=list)
 
     def provenance(self) -> dict:
         """What produced the results: koken version, input hash, methodology ids, versions and hashes."""
@@ -56,72 +71,91 @@ class Calculation:
 def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology]) -> Calculation:
     """Compute avoided emissions for every product line of ``portfolio``.
 
+    Cell problems found while reading (``read_portfolio(..., collect=True)``), unit problems and
+    evaluation problems (missing or out-of-range values, non-finite results) are reported together;
+    a row with a problem in a cell is not evaluated further, so each problem is reported once.
+
     Args:
         portfolio: from :func:`engine.portfolio.read_portfolio`.
         library: methodologies by id.
     Returns:
-        Calculation.
+        Calculation with one result row per product line.
     Raises:
-        KokenErrors: every problem in every row (values for parameters the row's methodology lacks,
-            missing required values, out-of-range values, incompatible units, non-finite results).
+        KokenErrors: every problem found, sorted by row.
     """
-    errors: list[KokenError] = []
-    n = len(portfolio)
+    errors: list[KokenError] = list(portfolio.problems)
+    invalid = portfolio.invalid.copy() if portfolio.invalid is not None else np.zeros(len(portfolio), bool)
     frames = []
+    batches: list[Batch] = []
     used: dict[str, CompiledMethodology] = {}
-    for mid in sorted(set(portfolio.methodology)):
+    for mid in sorted(set(portfolio.methodology[~invalid])):
         m = library[mid]
         used[mid] = m
-        idx = np.flatnonzero(portfolio.methodology == mid)
+        idx = np.flatnonzero((portfolio.methodology == mid) & ~invalid)
         locs = _RowLocations(portfolio, idx)
-        inputs = {}
+        skip = np.zeros(len(idx), dtype=bool)
+        columns = {}
         for name, (values, units, header) in portfolio.parameters.items():
-            sub_values, sub_units = values[idx], units[idx]
+            sub_values = values[idx]
             if name not in m.parameters:
                 for j in np.flatnonzero(~np.isnan(sub_values)):
                     errors.append(PortfolioError(
                         f"{header} has a value but methodology {mid!r} has no such parameter "
                         f"(its parameters: {', '.join(m.parameters)})", locs[j].at(column=header)))
+                    skip[j] = True
                 continue
-            p = m.parameters[name]
-            q, problems = column_quantity(sub_values, sub_units, p.unit, m.spec.hours_per_year, header,
-                                          lambda j, h=header: locs[j].at(column=h))
+            column, problems = column_quantity(sub_values, units[idx], m.parameters[name].unit,
+                                               m.spec.hours_per_year, header,
+                                               lambda j, h=header: locs[j].at(column=h))
             errors.extend(problems)
-            inputs[name] = q
-        shipped, problems = column_quantity(portfolio.units_shipped[0][idx], portfolio.units_shipped[1][idx],
-                                            m.shipment_unit, m.spec.hours_per_year, "units_shipped",
-                                            lambda j: locs[j].at(column="units_shipped"))
+            skip |= column.failed
+            columns[name] = column.quantity
+        values, units, header = portfolio.units_shipped
+        shipped, problems = column_quantity(values[idx], units[idx], m.shipment_unit, m.spec.hours_per_year,
+                                            header, lambda j, h=header: locs[j].at(column=h))
         errors.extend(problems)
-        if problems:
+        skip |= shipped.failed
+        keep = np.flatnonzero(~skip)
+        if not len(keep):
             continue
+        inputs = {name: q[keep] for name, q in columns.items()}
+        rows = idx[keep]
         try:
-            result = evaluate(m, inputs, shipped, locs)
+            result = evaluate(m, inputs, shipped.quantity[keep], _RowLocations(portfolio, rows))
         except KokenErrors as errs:
             errors.extend(errs.errors)
             continue
-        frames.append(pd.DataFrame({
-            "_index": idx,
-            "row": portfolio.rows[idx],
-            "product_line": portfolio.product_line[idx],
-            "methodology": mid,
-            "methodology_version": m.version,
-            "category": m.category,
-            "fiscal_year": portfolio.fiscal_year[idx],
-            "market": portfolio.market[idx],
-            "region": portfolio.region[idx],
-            "units_shipped": shipped.magnitude,
-            "functional_unit": m.spec.functional_unit.unit,
-            "avoided_per_unit_year[kg-CO2e/unit/yr]": result.avoided_per_unit_year.magnitude,
-            "operating_years[yr]": result.operating_years.magnitude,
-            "single_year[t-CO2e]": result.single_year.magnitude,
-            "lifetime[t-CO2e]": result.lifetime.magnitude,
-            "defaults_used": _defaults_column(result.defaults_used, len(idx)),
-        }))
+        batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result))
+        frames.append(_frame(portfolio, m, rows, result))
     if errors:
         raise KokenErrors(sorted(errors, key=lambda e: (e.location.row or 0, e.location.column or "")))
     table = pd.concat(frames).sort_values("_index").drop(columns="_index").reset_index(drop=True)
-    assert len(table) == n
-    return Calculation(table=table, portfolio=portfolio, methodologies=used)
+    return Calculation(table=table, portfolio=portfolio, methodologies=used, batches=batches)
+
+
+def _frame(portfolio: Portfolio, m: CompiledMethodology, rows: np.ndarray, result: BatchResult) -> pd.DataFrame:
+    values, units, _ = portfolio.units_shipped
+    entered = pd.Series(values[rows]).map("{:g}".format) + " " + pd.Series(units[rows], dtype=object)
+    shipped = result.units_shipped.to(m.shipment_unit).magnitude
+    return pd.DataFrame({
+        "_index": rows,
+        "row": portfolio.rows[rows],
+        "product_line": portfolio.product_line[rows],
+        "methodology": m.id,
+        "methodology_version": m.version,
+        "category": m.category,
+        "fiscal_year": portfolio.fiscal_year[rows],
+        "market": portfolio.market[rows],
+        "region": portfolio.region[rows],
+        "units_shipped_as_entered": entered.str.strip().to_numpy(),
+        "units_shipped": shipped,
+        "functional_unit": m.spec.functional_unit.unit,
+        AVOIDED_COLUMN: result.avoided_per_unit_year.magnitude,
+        "operating_years[yr]": result.operating_years.magnitude,
+        "single_year[t-CO2e]": result.single_year.magnitude,
+        "lifetime[t-CO2e]": result.lifetime.magnitude,
+        "defaults_used": _defaults_column(result.defaults_used, len(rows)),
+    })
 
 
 class _RowLocations:
@@ -152,7 +186,8 @@ MAN = registry().Quantity(1.0, "万").to("dimensionless").magnitude
 def summarise(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Sum single-year and lifetime contributions by ``by`` columns, in t-CO2e and 万t-CO2e.
 
-    Single-year and lifetime are summed separately and never added to each other.
+    Single-year and lifetime are summed separately and never added to each other; callers keep
+    ``fiscal_year`` in ``by`` so that reporting years are not mixed.
     """
     grouped = table.groupby(by, sort=True)[["single_year[t-CO2e]", "lifetime[t-CO2e]"]].sum().reset_index()
     grouped["product_lines"] = table.groupby(by, sort=True).size().to_numpy()

@@ -30,17 +30,19 @@ def _console(stderr: bool = False):
     return console
 
 
-def _report_problems(errors) -> None:
+def _report_problems(errors, wrote_nothing: bool = True) -> None:
     console = _console(stderr=True)
-    console.print(f"[bold red]{len(errors)} problem(s) found; nothing was written.[/]")
+    tail = "; nothing was written." if wrote_nothing else "."
+    console.print(f"[bold red]{len(errors)} problem(s) found{tail}[/]")
     for err in errors:
         console.print(f"  - {err}", markup=False)
 
 
 def _library(root: Path | None):
+    """Load methodologies and run their worked examples: a file failing its own examples is not used."""
     from engine.methodology import load_library
 
-    library, problems = load_library(root)
+    library, problems = load_library(root, check_examples=True)
     if problems:
         _report_problems(problems)
         sys.exit(1)
@@ -71,7 +73,7 @@ def calculate(portfolio: Path, methodology_root: Path | None, output: Path | Non
 
     library = _library(methodology_root)
     try:
-        data = read_portfolio(portfolio, library, encoding=encoding, sheet=sheet)
+        data = read_portfolio(portfolio, library, encoding=encoding, sheet=sheet, collect=True)
         calc = run(data, library)
         if output:
             write_results(calc, output)
@@ -87,35 +89,40 @@ def calculate(portfolio: Path, methodology_root: Path | None, output: Path | Non
 
 
 def _print_summary(calc, summarise) -> None:
+    """Tables by methodology (t-CO2e) and by category (万t-CO2e), and totals, per fiscal year."""
     from rich.table import Table
 
     console = _console()
     table = calc.table
+    years = sorted(set(table["fiscal_year"]))
     console.print(f"[bold]koken {__version__}[/] — {calc.portfolio.path}: {len(table)} product lines, "
-                  f"fiscal year(s) {', '.join(str(y) for y in sorted(set(table['fiscal_year'])))}")
-    by_m = summarise(table, ["category", "methodology", "market"])
+                  f"fiscal year(s) {', '.join(str(y) for y in years)}")
+    by_m = summarise(table, ["fiscal_year", "category", "methodology", "market"])
     t = Table(title="Avoided emissions by methodology (t-CO2e)")
-    for col, justify in (("category", "left"), ("methodology", "left"), ("version", "left"),
+    for col, justify in (("FY", "left"), ("category", "left"), ("methodology", "left"), ("version", "left"),
                          ("market", "left"), ("lines", "right"), ("single-year", "right"), ("lifetime", "right")):
         t.add_column(col, justify=justify)
     for r in by_m.to_dict(orient="records"):
-        t.add_row(r["category"], r["methodology"], calc.methodologies[r["methodology"]].version, r["market"],
-                  str(r["product_lines"]), f"{r['single_year[t-CO2e]']:,.1f}", f"{r['lifetime[t-CO2e]']:,.1f}")
+        t.add_row(str(r["fiscal_year"]), r["category"], r["methodology"], calc.methodologies[r["methodology"]].version,
+                  r["market"], str(r["product_lines"]), f"{r['single_year[t-CO2e]']:,.1f}",
+                  f"{r['lifetime[t-CO2e]']:,.1f}")
     console.print(t)
-    by_c = summarise(table, ["category", "market"])
+    by_c = summarise(table, ["fiscal_year", "category", "market"])
     t = Table(title="Avoided emissions by category (万t-CO2e)")
-    for col, justify in (("category", "left"), ("market", "left"), ("single-year", "right"),
+    for col, justify in (("FY", "left"), ("category", "left"), ("market", "left"), ("single-year", "right"),
                          ("lifetime", "right")):
         t.add_column(col, justify=justify)
     for r in by_c.to_dict(orient="records"):
-        t.add_row(r["category"], r["market"], f"{r['single_year[万t-CO2e]']:,.2f}", f"{r['lifetime[万t-CO2e]']:,.2f}")
+        t.add_row(str(r["fiscal_year"]), r["category"], r["market"], f"{r['single_year[万t-CO2e]']:,.2f}",
+                  f"{r['lifetime[万t-CO2e]']:,.2f}")
     console.print(t)
-    totals = summarise(table.assign(all="all"), ["all"]).iloc[0]
-    console.print(f"Total single-year: {totals['single_year[t-CO2e]']:,.1f} t-CO2e "
-                  f"({totals['single_year[万t-CO2e]']:,.2f} 万t-CO2e); lifetime: "
-                  f"{totals['lifetime[t-CO2e]']:,.1f} t-CO2e ({totals['lifetime[万t-CO2e]']:,.2f} 万t-CO2e).")
-    console.print("Single-year and lifetime are separate timeframes and are never added together. "
-                  "Avoided emissions are reported apart from Scope 1-3 and never netted against them.")
+    for r in summarise(table, ["fiscal_year"]).to_dict(orient="records"):
+        console.print(f"FY{r['fiscal_year']} total single-year: {r['single_year[t-CO2e]']:,.1f} t-CO2e "
+                      f"({r['single_year[万t-CO2e]']:,.2f} 万t-CO2e); lifetime: {r['lifetime[t-CO2e]']:,.1f} t-CO2e "
+                      f"({r['lifetime[万t-CO2e]']:,.2f} 万t-CO2e).")
+    console.print("Single-year and lifetime are separate timeframes, and fiscal years are kept apart: they are "
+                  "never added together. Avoided emissions are reported apart from Scope 1-3 and never netted "
+                  "against them.")
 
 
 @main.command()
@@ -129,7 +136,7 @@ def validate(path: Path | None) -> None:
     files = find_methodology_files(root)
     library, problems = load_library(root, check_examples=True)
     if problems:
-        _report_problems(problems)
+        _report_problems(problems, wrote_nothing=False)
         sys.exit(1)
     if not files:
         _console(stderr=True).print(f"No methodology files under {root}", markup=False)

@@ -4,14 +4,15 @@ Per batch: each input column (a Pint quantity array) is converted once to the pa
 declared unit (for the range check) and then to base-unit magnitudes; the compiled steps
 (sympy ``lambdify`` → numpy) run on whole arrays; no Pint arithmetic per row.
 
-Per product line the result is (worked-examples.md §1; methodologies.md §1.1):
+Per product line the result is (the action plan's 単年度 and 稼働年数 figures, and the company
+practice of Toshiba Lifestyle and Mitsubishi Electric: per-unit annual saving × units sold × years):
 
 * ``avoided_per_unit_year``: avoided GHG per functional unit per year of use;
 * single-year contribution (単年度): units shipped in the reporting year × avoided per unit × 1 year;
 * lifetime contribution (稼働年数): units shipped × avoided per unit × operating years;
 
 both in t-CO2e. Negative results (product worse than its baseline) are kept as they are
-(standards.md requirement 40: no clamping). A row whose formula gives no finite number
+(ITU-T L.1480 and the GHG Protocol's completeness principle: no clamping). A row whose formula gives no finite number
 (division by zero, overflow) is an :class:`engine.errors.EvaluationError` for that row, never a
 NaN in a total.
 """
@@ -37,6 +38,7 @@ class BatchResult:
         methodology: the compiled methodology used.
         steps: every formula step's values as a Pint quantity array in the step's unit.
         avoided_per_unit_year: quantity array in kg-CO2e per functional unit per year.
+        units_shipped: quantity array in the functional unit (empty without shipments).
         single_year: quantity array in t-CO2e (単年度 contribution).
         lifetime: quantity array in t-CO2e (contribution over the operating years).
         operating_years: quantity array in years.
@@ -49,6 +51,7 @@ class BatchResult:
     avoided_per_unit_year: pint.Quantity
     single_year: pint.Quantity
     lifetime: pint.Quantity
+    units_shipped: pint.Quantity
     operating_years: pint.Quantity
     defaults_used: dict[str, np.ndarray]
 
@@ -89,9 +92,10 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
     defaults_used: dict[str, np.ndarray] = {}
     with np.errstate(all="ignore"):
         for name, p in m.parameters.items():
-            values = _declared_values(p.name, p.unit, inputs.get(name), n, errors)
-            if values is None:
+            declared = _declared_values(p.name, p.unit, inputs.get(name), n, errors)
+            if declared is None:
                 continue
+            values, given, given_unit = declared
             missing = np.isnan(values)
             if missing.any():
                 if p.default is not None:
@@ -105,12 +109,15 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
             bad = ~np.isfinite(values) & ~missing
             bad |= (values < p.low) if p.low is not None else False
             bad |= (values > p.high) if p.high is not None else False
+            same_unit = given_unit == p.unit
             for i in np.flatnonzero(bad & ~missing):
                 hint = ""
-                if p.high is not None and p.high <= 1 and values[i] > 1 and values[i] <= 100:
-                    hint = " (a fraction is expected: for percent, give the unit %)"
+                if same_unit and p.high is not None and p.high <= 1 and 1 < values[i] <= 100:
+                    hint = f" (a fraction is expected; if {values[i]:g} means {values[i]:g} %, give the unit %)"
+                shown = f"{values[i]:g} {p.unit_text}" if same_unit else \
+                    f"{given[i]:g} {given_unit:~} (= {values[i]:g} {p.unit_text})"
                 errors.append(PortfolioError(
-                    f"{name} = {values[i]:g} {p.unit_text} is outside the allowed range "
+                    f"{name} = {shown} is outside the allowed range "
                     f"[{_fmt(p.low)}, {_fmt(p.high)}] {p.unit_text}{hint}", locs[i].at(column=name)))
             env[name] = values * p.to_base
 
@@ -149,11 +156,14 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
         if shipped_base is None:
             empty = np.zeros(0)
             single = lifetime = ureg.Quantity(empty, parse_unit(RESULT_UNIT))
+            shipped_q = ureg.Quantity(empty, m.shipment_unit)
         else:
             single = ureg.Quantity(shipped_base * avoided * m.single_year_factor, parse_unit(RESULT_UNIT))
             lifetime = ureg.Quantity(shipped_base * avoided * years_base * m.lifetime_factor, parse_unit(RESULT_UNIT))
+            shipped_q = ureg.Quantity(shipped_base / m.shipment_to_base, m.shipment_unit)
     return BatchResult(methodology=m, steps=steps, avoided_per_unit_year=avoided_q, single_year=single,
-                       lifetime=lifetime, operating_years=years_q, defaults_used=defaults_used)
+                       lifetime=lifetime, units_shipped=shipped_q, operating_years=years_q,
+                       defaults_used=defaults_used)
 
 
 def _kg_per_unit_year(m: CompiledMethodology) -> pint.Unit:
@@ -189,9 +199,11 @@ def _batch_length(inputs: Mapping[str, pint.Quantity], units_shipped: pint.Quant
 
 
 def _declared_values(name: str, unit: pint.Unit, q: pint.Quantity | None, n: int,
-                     errors: list[KokenError]) -> np.ndarray | None:
+                     errors: list[KokenError]) -> tuple[np.ndarray, np.ndarray, pint.Unit] | None:
+    """(values in the declared unit, values as given, the given unit), or None after an error."""
     if q is None:
-        return np.full(n, np.nan)
+        empty = np.full(n, np.nan)
+        return empty, empty, unit
     if not isinstance(q, pint.Quantity):
         errors.append(UnitError(f"{name}: a quantity with a unit is required, got a bare {type(q).__name__}",
                                 Location(column=name)))
@@ -201,7 +213,8 @@ def _declared_values(name: str, unit: pint.Unit, q: pint.Quantity | None, n: int
     except UnitError as err:
         errors.append(err.at(column=name))
         return None
-    return _as_column(np.asarray(q.magnitude, dtype=float) * factor, n)
+    given = _as_column(np.asarray(q.magnitude, dtype=float), n)
+    return given * factor, given, q.units
 
 
 def _as_column(values, n: int) -> np.ndarray:

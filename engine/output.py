@@ -14,6 +14,8 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
+
 from engine.calculate import Calculation, summarise
 from engine.errors import KokenError, Location
 
@@ -36,31 +38,73 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 def result_document(calc: Calculation) -> dict:
     """The JSON result: provenance, per-row results and totals (single-year and lifetime apart)."""
-    rows = []
-    for record in calc.table.to_dict(orient="records"):
-        rows.append({key: _plain(value) for key, value in record.items()})
-    totals = summarise(calc.table, ["market"]).to_dict(orient="records")
-    by_methodology = summarise(calc.table, ["category", "methodology", "market"]).to_dict(orient="records")
+    rows = [{key: _plain(value) for key, value in record.items()} for record in calc.table.to_dict(orient="records")]
+    details = _row_details(calc)
+    for position, row in enumerate(rows):
+        row.update(details[position])
+    totals = summarise(calc.table, ["fiscal_year", "market"]).to_dict(orient="records")
+    by_methodology = summarise(calc.table, ["fiscal_year", "category", "methodology", "market"]).to_dict(
+        orient="records")
     return {
         "format": RESULT_FORMAT,
         "format_version": RESULT_FORMAT_VERSION,
         **calc.provenance(),
         "units": {"single_year": "t-CO2e", "lifetime": "t-CO2e",
                   "avoided_per_unit_year": "kg-CO2e per functional unit per year", "operating_years": "yr"},
-        "note": "single_year and lifetime are separate timeframes; they are never added together",
+        "note": "single_year and lifetime are separate timeframes and fiscal years are kept apart; "
+                "they are never added together",
         "rows": rows,
         "totals_by_market": [{k: _plain(v) for k, v in r.items()} for r in totals],
         "totals_by_methodology": [{k: _plain(v) for k, v in r.items()} for r in by_methodology],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def _row_details(calc: Calculation) -> list[dict]:
+    """Per result row (in table order): every input in its declared unit and every step's value.
+
+    Returns:
+        list of ``{"inputs": {name: {"value", "unit", "origin"}}, "steps": {name: {"value", "unit"}}}``;
+        ``origin`` is ``portfolio`` or ``default (<source id>)``.
+    """
+    order = {int(i): pos for pos, i in enumerate(calc.table["row"].to_numpy())}
+    details: list[dict] = [{} for _ in range(len(calc.table))]
+    for batch in calc.batches:
+        m = batch.methodology
+        result = batch.result
+        n = len(batch.index)
+        declared = {}  # each input column converted once, never per row
+        for name, p in m.parameters.items():
+            q = batch.inputs.get(name)
+            values = q.to(p.unit).magnitude if q is not None else np.full(n, np.nan)
+            mask = result.defaults_used.get(name, np.zeros(n, dtype=bool))
+            declared[name] = (np.where(mask, p.default if p.default is not None else np.nan, values), mask)
+        step_units = {f.name: f.unit for f in m.spec.formulas}
+        for j, portfolio_index in enumerate(batch.index):
+            inputs = {}
+            for name, p in m.parameters.items():
+                values, mask = declared[name]
+                inputs[name] = {"value": float(values[j]), "unit": p.unit_text,
+                                "origin": f"default ({p.default_source})" if mask[j] else "portfolio"}
+            steps = {s.name: {"value": float(result.steps[s.name].magnitude[j]),
+                              "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}
+            details[order[int(calc.portfolio.rows[portfolio_index])]] = {"inputs": inputs, "steps": steps}
+    return details
 
 
 def _plain(value):
@@ -81,8 +125,8 @@ def write_results(calc: Calculation, path: str | Path) -> None:
     suffix = target.suffix.lower()
     if suffix == ".json":
         data = json.dumps(result_document(calc), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
-    elif suffix == ".csv":
-        data = calc.table.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    elif suffix == ".csv":  # UTF-8 with BOM, so that Japanese Excel opens 台 and 冷蔵庫 correctly
+        data = calc.table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
     else:
         raise KokenError(f"unsupported output type {suffix!r}: use .csv or .json", Location(file=str(target)))
     atomic_write(target, data)

@@ -1,25 +1,30 @@
 """Read a company's portfolio (shipment data) from CSV, XLSX or YAML into typed columns.
 
 One row per product line: methodology id, fiscal year, market (domestic/overseas), units shipped,
-and the methodology's parameter values. Units come from the header (``annual_energy[kWh/yr]``),
-from a units row (a row right under the header whose ``methodology`` cell says ``unit``, ``units``
-or ``単位``), or from the cell itself (``"420 kWh/yr"``); a number with no unit is an error.
-Headers may be the methodology's declared aliases (``出荷台数`` = ``units_shipped``).
+and the methodology's parameter values. A number's unit comes from its cell (``"4.5 万台"``,
+``"50%"``), else from the column header (``annual_energy[kWh/yr]``) or a units row (a row right
+under the header whose ``methodology`` cell says ``unit``, ``units`` or ``単位``); a number with
+no unit anywhere is an error. Headers may be the methodology's declared aliases
+(``出荷台数`` = ``units_shipped``). In a workbook, a cell formatted as a percentage (Excel shows
+0.5 as "50%") is read as the percentage it shows.
 
-Nothing is dropped or defaulted here: every problem is collected with its file, row and column
-and raised together as :class:`engine.errors.KokenErrors`. Only rows whose cells are all empty
-are skipped (they hold no data).
+Nothing is dropped or defaulted here: every problem is collected with its file, row and column.
+Problems with the file's structure (unknown or missing columns, no data) raise at once; problems
+in cells are either raised together (default) or handed to the caller (``collect=True``, used by
+:func:`engine.calculate.calculate` so that cell, unit and range problems appear in one report).
+Only rows whose cells are all empty are skipped (they hold no data).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import difflib
 import hashlib
 import io
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,7 +53,7 @@ FISCAL_YEAR_RANGE = (1990, 2100)
 MAX_PORTFOLIO_BYTES = 200_000_000
 
 _HEADER = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<unit>[^\[\]]*)\])?\s*$")
-_CELL_QUANTITY = r"^\s*(?P<number>[+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)\s*(?P<unit>.*?)\s*$"
+_CELL_QUANTITY = r"^(?P<number>[+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)\s*(?P<unit>.*?)$"
 
 
 @dataclass(frozen=True)
@@ -58,12 +63,16 @@ class Portfolio:
     Attributes:
         path: the file.
         sha256: hash of the file's bytes (for the result's provenance).
+        encoding: how the bytes were read (``utf-8``, ``utf-8 (BOM)``, ``cp932``, ``xlsx`` …).
         rows: the file row of each product line (1-based, as a spreadsheet shows it).
-        product_line, methodology, market, region: strings per row ('' where absent).
-        fiscal_year: int array.
-        units_shipped: numbers per row with a unit per row (text, as written).
+        product_line, methodology, market, region: strings per row ('' where absent); the product
+            line is kept as written (only surrounding spaces removed).
+        fiscal_year: int array (0 where the cell was invalid and reported).
+        units_shipped: (numbers, unit text per row, header as written).
         parameters: column (canonical parameter name) → (numbers with NaN for empty cells, unit
             text per row, the column header as written).
+        problems: cell-level problems (only with ``collect=True``; otherwise they were raised).
+        invalid: True for rows that have a cell-level problem.
     """
 
     path: str
@@ -75,8 +84,10 @@ class Portfolio:
     fiscal_year: np.ndarray
     market: np.ndarray
     region: np.ndarray
-    units_shipped: tuple[np.ndarray, np.ndarray]
+    units_shipped: tuple[np.ndarray, np.ndarray, str]
     parameters: dict[str, tuple[np.ndarray, np.ndarray, str]] = field(default_factory=dict)
+    problems: list[KokenError] = field(default_factory=list)
+    invalid: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -87,19 +98,24 @@ class Portfolio:
 
 
 def read_portfolio(path: str | Path, library: Mapping[str, CompiledMethodology],
-                   encoding: str | None = None, sheet: str | None = None) -> Portfolio:
+                   encoding: str | None = None, sheet: str | None = None,
+                   collect: bool = False) -> Portfolio:
     """Read a portfolio file (``.csv``, ``.xlsx``, ``.yaml``/``.yml``).
 
     Args:
         path: the file.
-        library: methodologies by id (for ids, parameter names and aliases).
-        encoding: CSV text encoding; default: UTF-8 (with or without BOM), else cp932 (Shift_JIS).
+        library: methodologies by id (for ids, parameter names, aliases and expected units).
+        encoding: CSV text encoding; default: UTF-8 (with or without BOM), UTF-16 with BOM, else
+            cp932 (Shift_JIS).
         sheet: XLSX sheet name; default the first sheet.
+        collect: return cell-level problems in ``Portfolio.problems`` instead of raising them.
     Returns:
         Portfolio.
     Raises:
-        KokenErrors: every problem in the file (unknown columns or methodologies, cells that are not
-            numbers, missing units, bad years or markets), each with file, row and column.
+        KokenErrors: structural problems (unreadable file, unknown, duplicate or missing columns, no
+            product lines), and without ``collect`` every cell-level problem too (unknown methodology,
+            bad year or market, a cell that is not a number, a number without a unit), each with file,
+            row and column.
     """
     p = Path(path)
     try:
@@ -113,49 +129,92 @@ def read_portfolio(path: str | Path, library: Mapping[str, CompiledMethodology],
     if suffix == ".csv":
         headers, cells, rownums, used = _read_csv(p, data, encoding)
     elif suffix in (".xlsx", ".xlsm"):
-        headers, cells, rownums, used = _read_xlsx(p, sheet)
+        headers, cells, rownums, used = _read_xlsx(p, data, sheet)
     elif suffix in (".yaml", ".yml"):
         headers, cells, rownums, used = _read_yaml(p)
     else:
         raise KokenErrors([PortfolioError(f"unsupported file type {suffix!r}: use .csv, .xlsx or .yaml",
                                           Location(file=str(p)))])
-    return _build(str(p), digest, used, headers, cells, rownums, library)
+    portfolio = _build(str(p), digest, used, headers, cells, rownums, library)
+    if portfolio.problems and not collect:
+        raise KokenErrors(portfolio.problems)
+    return portfolio
+
+
+def _decode(p: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
+    """Decode CSV bytes: the given encoding, else UTF-16 by BOM, UTF-8 (BOM or not), cp932."""
+    where = Location(file=str(p))
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise KokenErrors([PortfolioError(f"unknown encoding {encoding!r} (try utf-8 or cp932)", where)]) from None
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as err:
+            raise KokenErrors([PortfolioError(f"file is not {encoding} text (byte {err.start})", where)]) from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as err:
+            raise KokenErrors([PortfolioError(f"file is not UTF-16 text (byte {err.start})", where)]) from None
+    if data.startswith(codecs.BOM_UTF8):
+        candidates = [("utf-8-sig", "utf-8 (BOM)")]
+    else:
+        candidates = [("utf-8", "utf-8"), ("cp932", "cp932")]
+    for codec, label in candidates:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        return text, label
+    raise KokenErrors([PortfolioError("file is not CSV text in UTF-8, UTF-16 or cp932 (Shift_JIS); if it is "
+                                      "text, give --encoding; if it is a workbook, name it .xlsx", where)])
 
 
 def _read_csv(p: Path, data: bytes, encoding: str | None):
-    encodings = [encoding] if encoding else ["utf-8-sig", "cp932"]
-    text = None
-    for enc in encodings:
-        try:
-            text = data.decode(enc)
-            used = enc
-            break
-        except (UnicodeDecodeError, LookupError):
-            continue
-    if text is None:
-        raise KokenErrors([PortfolioError(f"file is not text in {' or '.join(encodings)}; give --encoding",
-                                          Location(file=str(p)))])
-    rows = list(csv.reader(io.StringIO(text)))
+    text, used = _decode(p, data, encoding)
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as err:
+        raise KokenErrors([PortfolioError(f"not a readable CSV file: {err}", Location(file=str(p)))]) from None
     return _split_header(p, rows, list(range(1, len(rows) + 1)), used)
 
 
-def _read_xlsx(p: Path, sheet: str | None):
+def _read_xlsx(p: Path, data: bytes, sheet: str | None):
+    import openpyxl  # imported here: only workbooks need it
+
+    where = Location(file=str(p))
     try:
-        frame = pd.read_excel(p, sheet_name=sheet if sheet is not None else 0, header=None, dtype=object,
-                              engine="openpyxl")
-    except ValueError as err:
-        raise KokenErrors([PortfolioError(f"cannot read sheet: {err}", Location(file=str(p)))]) from None
-    except Exception as err:  # openpyxl raises many types on a corrupt workbook
-        raise KokenErrors([PortfolioError(f"not a readable .xlsx workbook ({type(err).__name__})",
-                                          Location(file=str(p)))]) from None
-    rows = [["" if (v is None or (isinstance(v, float) and np.isnan(v))) else _excel_text(v) for v in r]
-            for r in frame.itertuples(index=False, name=None)]
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
+        raise KokenErrors([PortfolioError(f"not a readable .xlsx workbook ({type(err).__name__})", where)]) from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise KokenErrors([PortfolioError(f"no sheet {sheet!r}; the workbook has {', '.join(book.sheetnames)}",
+                                              where)])
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        rows = [[_excel_text(c) for c in row] for row in ws.iter_rows()]
+    finally:
+        book.close()
     return _split_header(p, rows, list(range(1, len(rows) + 1)), "xlsx")
 
 
-def _excel_text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+def _excel_text(cell) -> str:
+    """A workbook cell as the text a person sees: percentage-formatted numbers keep their percent."""
+    value = getattr(cell, "value", None)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        if "%" in (getattr(cell, "number_format", "") or ""):
+            return f"{value * 100:.15g}%"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return repr(value) if isinstance(value, float) else str(value)
     return str(value)
 
 
@@ -163,7 +222,7 @@ def _split_header(p: Path, rows: list[list[str]], rownums: list[int], used: str)
     while rows and not any(str(c).strip() for c in rows[0]):
         rows, rownums = rows[1:], rownums[1:]
     if not rows:
-        raise KokenErrors([PortfolioError("file has no header row", Location(file=str(p)))])
+        raise KokenErrors([PortfolioError("file is empty: no header row", Location(file=str(p)))])
     return rows[0], rows[1:], rownums[1:], used
 
 
@@ -182,22 +241,32 @@ def _read_yaml(p: Path):
     return headers, cells, list(range(1, len(rows) + 1)), "utf-8"
 
 
+def _expected_units(library: Mapping[str, CompiledMethodology]) -> dict[str, str]:
+    """Parameter name → the unit(s) methodologies declare for it, for hints in error messages."""
+    units: dict[str, set[str]] = {}
+    for m in library.values():
+        for p in m.parameters.values():
+            units.setdefault(p.name, set()).add(p.unit_text)
+        units.setdefault("units_shipped", set()).add(m.spec.functional_unit.unit)
+    return {name: " or ".join(sorted(u)) for name, u in units.items()}
+
+
 def _build(path: str, digest: str, encoding: str, headers: list[str], cells: list[list[str]],
            rownums: list[int], library: Mapping[str, CompiledMethodology]) -> Portfolio:
-    errors: list[KokenError] = []
+    structural: list[KokenError] = []
     width = len(headers)
-    cells = [list(r) + [""] * (width - len(r)) for r in cells]
     for r, n in zip(cells, rownums):
         extra = [c for c in r[width:] if str(c).strip()]
         if extra:
-            errors.append(PortfolioError(f"row has {len(r)} cells but the header has {width}",
-                                         Location(file=path, row=n)))
-    cells = [r[:width] for r in cells]
-    table = pd.DataFrame(cells, columns=range(width), dtype=object).fillna("").astype(str)
-    table = table.apply(lambda s: s.str.normalize("NFKC").str.strip())
-    keep = table.ne("").any(axis=1).to_numpy()
-    table = table[keep].reset_index(drop=True)
-    rows = np.asarray(rownums, dtype=int)[keep]
+            structural.append(PortfolioError(f"row has {len(r)} cells but the header has {width}",
+                                             Location(file=path, row=n)))
+    cells = [(list(r) + [""] * (width - len(r)))[:width] for r in cells]
+    raw = pd.DataFrame(cells, columns=range(width), dtype=object).fillna("").astype(str)
+    raw = raw.apply(lambda s: s.str.strip())
+    keep = raw.ne("").any(axis=1).to_numpy()
+    raw = raw[keep].reset_index(drop=True)
+    rows = np.asarray(rownums, dtype=int)[keep] if len(rownums) else np.zeros(0, dtype=int)
+    table = raw.apply(lambda s: s.str.normalize("NFKC").str.strip())
 
     standard = {alias: name for name, aliases in STANDARD_COLUMNS.items() for alias in aliases}
     param_names: dict[str, str] = {}
@@ -207,115 +276,130 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
             if param_names.setdefault(header, pname) != pname:
                 ambiguous.setdefault(header, {param_names[header]}).add(pname)
     columns: dict[str, tuple[int, str | None, str]] = {}
-    for index, raw in enumerate(headers):
-        header = unicodedata.normalize("NFKC", str(raw)).strip()
+    for index, raw_header in enumerate(headers):
+        header = unicodedata.normalize("NFKC", str(raw_header)).strip()
         if not header:
             if table[index].ne("").any():
-                errors.append(PortfolioError("a column without a header holds values",
-                                             Location(file=path, column=f"#{index + 1}")))
+                structural.append(PortfolioError("a column without a header holds values",
+                                                 Location(file=path, column=f"#{index + 1}")))
             continue
         match = _HEADER.match(header)
         if not match:
-            errors.append(PortfolioError("header must be 'name' or 'name[unit]'", Location(file=path, column=header)))
+            structural.append(PortfolioError("header must be 'name' or 'name[unit]'",
+                                             Location(file=path, column=header)))
             continue
         name, unit = match.group("name").strip(), match.group("unit")
         if name in ambiguous:
-            errors.append(PortfolioError(
+            structural.append(PortfolioError(
                 f"header {name!r} is an alias of several parameters ({', '.join(sorted(ambiguous[name]))}): "
                 "write the parameter name instead", Location(file=path, column=header)))
             continue
         canonical = standard.get(name) or param_names.get(name)
         if canonical is None:
             hint = difflib.get_close_matches(name, list(standard) + list(param_names), n=1)
-            errors.append(PortfolioError(
+            structural.append(PortfolioError(
                 f"unknown column {name!r}: not a standard column nor a parameter of any methodology"
                 + (f"; did you mean {hint[0]!r}?" if hint else ""), Location(file=path, column=header)))
             continue
         if canonical in columns:
-            errors.append(PortfolioError(f"column {canonical!r} appears twice", Location(file=path, column=header)))
+            structural.append(PortfolioError(f"column {canonical!r} appears twice (also as "
+                                             f"{columns[canonical][2]!r})", Location(file=path, column=header)))
             continue
         columns[canonical] = (index, unit.strip() if unit is not None else None, header)
 
     for required in ("methodology", "fiscal_year", "market", "units_shipped"):
         if required not in columns:
-            errors.append(PortfolioError(f"required column {required!r} is missing", Location(file=path)))
-    if errors:
-        raise KokenErrors(errors)
+            structural.append(PortfolioError(f"required column {required!r} is missing", Location(file=path)))
+    if structural:
+        raise KokenErrors(structural)
 
-    # units row: right under the header, marked in the methodology column
     mcol = columns["methodology"][0]
     if len(table) and table.at[0, mcol].lower() in UNITS_ROW_MARKERS:
         units_row = table.iloc[0]
         for canonical, (index, unit, header) in list(columns.items()):
             cell = units_row[index]
-            if cell and canonical not in ("methodology",):
+            if cell and canonical != "methodology":
                 if unit:
-                    errors.append(PortfolioError(f"unit given both in the header ({unit}) and the units row ({cell})",
-                                                 Location(file=path, row=int(rows[0]), column=header)))
+                    structural.append(PortfolioError(
+                        f"unit given both in the header ({unit}) and the units row ({cell})",
+                        Location(file=path, row=int(rows[0]), column=header)))
                 columns[canonical] = (index, cell, header)
-        table = table.iloc[1:].reset_index(drop=True)
+        table, raw = table.iloc[1:].reset_index(drop=True), raw.iloc[1:].reset_index(drop=True)
         rows = rows[1:]
+    if not len(table):
+        structural.append(PortfolioError("the file has no product lines (only a header"
+                                         + (" and a units row)" if len(keep) and keep.any() else ")"),
+                                         Location(file=path)))
+    if structural:
+        raise KokenErrors(structural)
 
-    def text(name: str) -> np.ndarray:
+    problems: list[KokenError] = []
+    invalid = np.zeros(len(table), dtype=bool)
+
+    def flag(i: int, message: str, column: str) -> None:
+        problems.append(PortfolioError(message, Location(file=path, row=int(rows[i]), column=column)))
+        invalid[i] = True
+
+    def text(name: str, source: pd.DataFrame = table) -> np.ndarray:
         if name not in columns:
             return np.full(len(table), "", dtype=object)
-        return table[columns[name][0]].to_numpy(dtype=object)
+        return source[columns[name][0]].to_numpy(dtype=object)
 
     methodology = text("methodology")
+    mheader = columns["methodology"][2]
     for i, mid in enumerate(methodology):
         if not mid:
-            errors.append(PortfolioError("methodology is empty", Location(file=path, row=int(rows[i]),
-                                                                            column=columns["methodology"][2])))
+            flag(i, "methodology is empty", mheader)
         elif mid not in library:
             hint = difflib.get_close_matches(mid, list(library), n=1)
-            errors.append(PortfolioError(
-                f"unknown methodology {mid!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
-                + f" (known: {', '.join(sorted(library))})",
-                Location(file=path, row=int(rows[i]), column=columns["methodology"][2])))
+            flag(i, f"unknown methodology {mid!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                 + f" (known: {', '.join(sorted(library))})", mheader)
 
-    market = np.array([MARKETS.get(v.lower(), MARKETS.get(v, "")) for v in text("market")], dtype=object)
+    market_raw = text("market")
+    market = np.array([MARKETS.get(v.lower(), MARKETS.get(v, "")) for v in market_raw], dtype=object)
     for i in np.flatnonzero(market == ""):
-        errors.append(PortfolioError(f"market must be domestic or overseas (国内/海外), got {text('market')[i]!r}",
-                                     Location(file=path, row=int(rows[i]), column=columns["market"][2])))
+        flag(i, f"market must be domestic or overseas (国内/海外), got {market_raw[i]!r}", columns["market"][2])
 
     years_raw = text("fiscal_year")
-    years = pd.to_numeric(pd.Series(years_raw), errors="coerce").to_numpy(dtype=float)
+    years = pd.to_numeric(pd.Series(years_raw, dtype=object), errors="coerce").to_numpy(dtype=float)
     lo, hi = FISCAL_YEAR_RANGE
-    for i in np.flatnonzero(~np.isfinite(years) | (years % 1 != 0) | (years < lo) | (years > hi)):
-        errors.append(PortfolioError(f"fiscal_year must be a whole year in {lo}-{hi}, got {years_raw[i]!r}",
-                                     Location(file=path, row=int(rows[i]), column=columns["fiscal_year"][2])))
+    bad_years = ~np.isfinite(years) | (np.mod(years, 1) != 0) | (years < lo) | (years > hi)
+    for i in np.flatnonzero(bad_years):
+        flag(i, f"fiscal_year must be a whole year in {lo}-{hi}, got {years_raw[i]!r}", columns["fiscal_year"][2])
+    years = np.where(bad_years, 0, years).astype(int)
+
+    expected = _expected_units(library)
 
     def numbers(name: str) -> tuple[np.ndarray, np.ndarray, str]:
         index, unit, header = columns[name]
-        raw = table[index]
-        if unit:
-            cleaned = _clean_numbers(raw)
-            values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float)
-            units = np.full(len(raw), unit, dtype=object)
-        else:
-            parts = _clean_numbers(raw).str.extract(_CELL_QUANTITY)
-            values = pd.to_numeric(parts["number"], errors="coerce").to_numpy(dtype=float)
-            units = parts["unit"].fillna("").to_numpy(dtype=object)
-            for i in np.flatnonzero(raw.ne("").to_numpy() & np.isfinite(values) & (units == "")):
-                errors.append(PortfolioError(
-                    f"value {raw[i]!r} has no unit: put it in the header ({name}[unit]), a units row, or the cell",
-                    Location(file=path, row=int(rows[i]), column=header)))
-        bad = raw.ne("").to_numpy() & ~np.isfinite(values)
-        for i in np.flatnonzero(bad):
-            errors.append(PortfolioError(f"{raw[i]!r} is not a number", Location(file=path, row=int(rows[i]),
-                                                                                    column=header)))
+        cells_ = _clean_numbers(table[index])
+        values = pd.to_numeric(cells_, errors="coerce").to_numpy(dtype=float).copy()
+        units = np.full(len(cells_), unit or "", dtype=object)
+        nonempty = cells_.ne("").to_numpy()
+        with_text = np.flatnonzero(nonempty & np.isnan(values))
+        if len(with_text):  # cells that carry their own unit ("4.5 万台", "50%")
+            parts = cells_.iloc[with_text].str.extract(_CELL_QUANTITY)
+            values[with_text] = pd.to_numeric(parts["number"], errors="coerce").to_numpy(dtype=float)
+            cell_units = parts["unit"].fillna("").to_numpy(dtype=object)
+            has_unit = cell_units != ""
+            units[with_text[has_unit]] = cell_units[has_unit]
+        for i in np.flatnonzero(nonempty & ~np.isfinite(values)):
+            kind = "a finite number" if np.isinf(values[i]) else "a number (expected digits, then an optional unit)"
+            flag(i, f"{table[index][i]!r} is not {kind}", header)
+        values[nonempty & ~np.isfinite(values)] = np.nan
+        for i in np.flatnonzero(nonempty & np.isfinite(values) & (units == "")):
+            flag(i, f"value {table[index][i]!r} has no unit (expected {expected.get(name, 'a unit')}): put it in "
+                    f"the header ({name}[unit]), a units row, or the cell", header)
         return values, units, header
 
     shipped = numbers("units_shipped")
-    for i in np.flatnonzero(table[columns["units_shipped"][0]].eq("").to_numpy()):
-        errors.append(PortfolioError("units_shipped is empty", Location(file=path, row=int(rows[i]),
-                                                                        column=columns["units_shipped"][2])))
+    for i in np.flatnonzero(np.isnan(shipped[0]) & table[columns["units_shipped"][0]].eq("").to_numpy()):
+        flag(i, "units_shipped is empty", columns["units_shipped"][2])
     params = {name: numbers(name) for name in columns if name not in STANDARD_COLUMNS}
-    if errors:
-        raise KokenErrors(errors)
-    return Portfolio(path=path, sha256=digest, encoding=encoding, rows=rows, product_line=text("product_line"),
-                     methodology=methodology, fiscal_year=years.astype(int), market=market, region=text("region"),
-                     units_shipped=(shipped[0], shipped[1]), parameters=params)
+    return Portfolio(path=path, sha256=digest, encoding=encoding, rows=rows,
+                     product_line=text("product_line", raw), methodology=methodology, fiscal_year=years,
+                     market=market, region=text("region"), units_shipped=shipped, parameters=params,
+                     problems=problems, invalid=invalid)
 
 
 def _clean_numbers(raw: pd.Series) -> pd.Series:
@@ -323,31 +407,55 @@ def _clean_numbers(raw: pd.Series) -> pd.Series:
     return raw.str.replace(",", "", regex=False).str.replace("\u2212", "-", regex=False)
 
 
+@dataclass(frozen=True)
+class ColumnValues:
+    """A portfolio column for one methodology's rows, with units resolved.
+
+    Attributes:
+        quantity: Pint quantity array; in the column's own unit when every present cell shares it
+            (so messages can quote the user's unit), else in the target unit. NaN = empty cell.
+        failed: True for rows whose unit could not be read or converted (already reported).
+    """
+
+    quantity: pint.Quantity
+    failed: np.ndarray
+
+
 def column_quantity(values: np.ndarray, units: np.ndarray, target: pint.Unit, hours_per_year: int,
-                    what: str, locate) -> tuple[pint.Quantity, list[KokenError]]:
-    """Numbers with per-row unit text → one quantity array in ``target`` (units resolved once each).
+                    what: str, locate: Callable[[int], Location]) -> tuple[ColumnValues, list[KokenError]]:
+    """Numbers with per-row unit text → one quantity array (each distinct unit text resolved once).
 
     Args:
         values: float array (NaN = empty cell).
         units: unit text per row.
-        target: the unit to express the column in.
+        target: the unit the column must be convertible to (the parameter's declared unit).
         hours_per_year: the methodology's year length (for ``yr`` in the unit text).
         what: column name for messages.
         locate: ``locate(i) -> Location`` of row ``i``.
     Returns:
-        (Quantity array in ``target``, problems).
+        (ColumnValues, problems): one problem per distinct unit text that is unknown or incompatible,
+        located at its first row.
     """
-    out = np.full(len(values), np.nan)
     problems: list[KokenError] = []
+    failed = np.zeros(len(values), dtype=bool)
     present = ~np.isnan(values)
-    for text in pd.unique(units[present]) if present.any() else []:
+    texts = list(pd.unique(units[present])) if present.any() else []
+    factors: dict[str, float] = {}
+    parsed = {}
+    for text in texts:
         mask = present & (units == text)
         first = int(np.flatnonzero(mask)[0])
         try:
             unit = parse_unit(str(text), hours_per_year, locate(first))
-            factor = conversion_factor(unit, target, what, locate(first))
+            factors[text] = conversion_factor(unit, target, what, locate(first))
+            parsed[text] = unit
         except UnitError as err:
             problems.append(err)
-            continue
+            failed |= mask
+    if len(texts) == 1 and texts[0] in parsed:
+        return ColumnValues(registry().Quantity(values.astype(float), parsed[texts[0]]), failed), problems
+    out = np.full(len(values), np.nan)
+    for text, factor in factors.items():
+        mask = present & (units == text)
         out[mask] = values[mask] * factor
-    return registry().Quantity(out, target), problems
+    return ColumnValues(registry().Quantity(out, target), failed), problems

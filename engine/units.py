@@ -3,10 +3,13 @@
 Pint is the unit engine (one registry per application, as Pint's docs advise). koken adds its
 definitions from ``units/koken.txt`` (GHG dimension, 台/件, 千/万/億, crude-oil-equivalent kL)
 and puts a normaliser in front of Pint's parser for the traps listed in
-``../shared/domain/anchors.md`` §8 and for Japanese reporting notation:
+Pint's own issue tracker (hgrecco/pint #1121 GWP out of scope, #2205 percent, and the default
+definitions of ``ton`` and ``kt``) and for Japanese reporting notation:
 
 * ``t-CO2``, ``kg-CO2/kWh``, ``万t-CO2``: the hyphen before CO2 means "of", not minus;
-* ``万台``, ``千kWh``, ``億kWh``: the multiplier is split off (``万 台``);
+* ``万台``, ``千kWh``, ``億kWh``: the multiplier binds to the unit it precedes (``t-CO2/千kWh`` is
+  t-CO2 per 1,000 kWh);
+* ``年`` is the year, like ``yr``;
 * full-width characters (``ｋＷｈ``) are NFKC-normalised;
 * ``ton`` (Pint: US short ton, 907 kg) is refused as ambiguous; ``kt`` is the kilotonne, never the knot;
 * ``year``/``yr``/``a`` mean the methodology's pinned year (8,760 h unless it declares another), never
@@ -31,16 +34,17 @@ from engine.errors import Location, UnitError
 from engine.paths import units_dir
 
 DEFAULT_HOURS_PER_YEAR = 8760
-"""The year koken uses unless a methodology declares another: 365 d × 24 h (methodologies.md §3: 8760 h/yr)."""
+"""The year koken uses unless a methodology declares another: 365 d × 24 h, the 8,760 h/yr of the
+Ministry of the Environment's transformer example and of capacity-factor yields."""
 
 MAX_UNIT_TEXT = 200
 """Longest unit text accepted (characters); longer text is refused before parsing."""
 
-_YEAR_TOKENS = {"year", "years", "yr", "yrs", "a", "annum"}
+_YEAR_TOKENS = {"year", "years", "yr", "yrs", "a", "annum", "年"}
 _TON_HINT = "'{tok}' is ambiguous (Pint reads 'ton' as the US short ton, 907.18 kg): write t (tonne), short_ton or long_ton"
 _IDENT = re.compile(r"[^\W\d][\w]*")
 _HYPHEN_BEFORE_GHG = re.compile(r"[\-\u2010\u2011\u2012\u2013\u2014\u2212](?=CO2)")
-_JP_MULTIPLIER = re.compile(r"([千万億])(?=[^\s*/)^])")
+_JP_MULTIPLIER = re.compile(r"([千万億])\s*([^\W\d]\w*)")
 _NUMBER_PREFIX = re.compile(r"^\s*([+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)\s*(.*)$", re.S)
 
 _lock = threading.Lock()
@@ -90,7 +94,7 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
         text: unit text as written by a person, e.g. ``"万t-CO2"``, ``"kg-CO2/kWh"``, ``"kWh/yr"``.
         hours_per_year: the methodology's year length, for ``year``/``yr``/``a``.
     Returns:
-        Text for Pint, e.g. ``"万 t*CO2"``, ``"kWh/year_8760h"``.
+        Text for Pint, e.g. ``"(万*t)*CO2"``, ``"kWh/year_8760h"``.
     Raises:
         UnitError: for ``ton``, ``month``, text longer than :data:`MAX_UNIT_TEXT`.
     """
@@ -98,7 +102,7 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
         raise UnitError(f"unit text is longer than {MAX_UNIT_TEXT} characters")
     s = unicodedata.normalize("NFKC", text).strip()
     s = _HYPHEN_BEFORE_GHG.sub("*", s)
-    s = _JP_MULTIPLIER.sub(r"\1 ", s)
+    s = _JP_MULTIPLIER.sub(r"(\1*\2)", s)
     year = year_unit_name(hours_per_year)
     ureg = registry()
 

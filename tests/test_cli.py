@@ -80,7 +80,7 @@ def test_installed_script_runs():
     proc = subprocess.run(["koken", "calculate", str(EXAMPLE_PORTFOLIO)], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "Total single-year" in proc.stdout
+    assert "FY2023 total single-year" in proc.stdout
 
 
 def test_module_entry_point_help():
