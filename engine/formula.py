@@ -12,8 +12,8 @@ converted node by node into sympy objects. Only these are accepted:
 Everything else (attributes, subscripts, unknown calls, lambdas, strings, keywords, comparisons
 outside ``where``, ``^``) is refused with a :class:`engine.errors.FormulaError` naming the
 offending token. Names are plain ASCII identifiers turned into ``sympy.Symbol`` directly, so
-``E``, ``N``, ``S``, ``I``, ``Q`` or ``beta`` are ordinary variables (sympy issues 24397, 17812,
-12835, 16795 in ../shared/domain/anchors.md §9). Size, nesting depth and constant exponents are
+``E``, ``N``, ``S``, ``I``, ``Q`` or ``beta`` are ordinary variables (sympy issues #24397, #17812,
+#12835, #16795; sympify and parse_expr evaluate text, sympy #10805 and #24990). Size, nesting depth and constant exponents are
 bounded so that any text is accepted or refused quickly (``10**10**10`` is refused at once).
 """
 

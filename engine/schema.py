@@ -5,10 +5,11 @@ A methodology lives in ``methodologies/<category>/<id>.yaml``. Its JSON Schema, 
 description is ``docs/methodology-format.md``. Semantic checks that need units or formulas
 (dimensions, references between steps) are in :mod:`engine.methodology`.
 
-Sources of the rules: the baseline types follow IEC 63372:2026 (most-used market product or
-a publicly recognised efficient product, standards.md §1.1), the industry's base-year
-practice (methodologies.md §1.1: Toshiba FY2013 models) and the top-runner standards; the
-single-year / lifetime split is the action plan's 単年度 / 稼働年数 reporting (worked-examples.md §1).
+Sources of the rules: the baseline types follow IEC 63372:2026 (the most-used market product, or
+a publicly recognised efficient product, as reported by Nikkan Kogyo, newswitch.jp/p/47719), the
+industry's base-year practice (Toshiba Lifestyle: FY2013 models) and the top-runner standards; the
+single-year / lifetime split is the Carbon Neutral Action Plan's 単年度 / 稼働年数 reporting
+(電機・電子温暖化対策連絡会, FY2023 progress report).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""engine.units: Japanese notation, GHG dimension, and the traps of anchors.md §8."""
+"""engine.units: Japanese notation, GHG dimension, and Pint's traps (ton, kt, year, percent)."""
 
 import math
 
