@@ -18,15 +18,19 @@ import pint
 from engine import __version__
 from engine.errors import KokenError, KokenErrors, PortfolioError
 from engine.evaluate import BatchResult, evaluate
+from engine.factors import FactorOrigin, fill_from_tables, load_factor_tables
 from engine.methodology import CompiledMethodology
 from engine.portfolio import Portfolio, column_quantity
 from engine.units import registry
+
+GWP_SET = "gwp100_ar5"
+"""The GWP set in use (factors/gwp100_ar5.yaml): CO2 counts 1; other gases enter through it."""
 
 AVOIDED_COLUMN = "avoided_per_unit_year[kg-CO2e/functional_unit/yr]"
 RESULT_COLUMNS = (
     "row", "product_line", "methodology", "methodology_version", "category", "fiscal_year", "market",
     "region", "units_shipped_as_entered", "units_shipped", "functional_unit", AVOIDED_COLUMN,
-    "operating_years[yr]", "single_year[t-CO2e]", "lifetime[t-CO2e]", "defaults_used",
+    "operating_years[yr]", "single_year[t-CO2e]", "lifetime[t-CO2e]", "defaults_used", "factors_from_tables",
 )
 """Result table columns; ``units_shipped`` is in the methodology's functional unit (named beside it)."""
 
@@ -39,6 +43,7 @@ class Batch:
     index: np.ndarray
     inputs: dict[str, pint.Quantity]
     result: BatchResult
+    factor_origins: dict[str, FactorOrigin] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,13 +63,21 @@ class Calculation:
     batches: list[Batch] = field(default_factory=list)
 
     def provenance(self) -> dict:
-        """What produced the results: koken version, input hash, methodology ids, versions and hashes."""
+        """What produced the results: koken version, input hash, methodology ids, versions and hashes,
+        and the factor tables (with content hashes) and GWP set in use."""
+        tables, _ = load_factor_tables()
         return {
             "koken_version": __version__,
             "input": {"file": self.portfolio.path, "sha256": self.portfolio.sha256,
                       "encoding": self.portfolio.encoding},
-            "methodologies": {m.id: {"version": m.version, "content_hash": m.content_hash, "path": m.path}
+            "methodologies": {m.id: {"version": m.version, "content_hash": m.content_hash, "path": m.path,
+                                     "result_type": m.spec.result_type,
+                                     "contribution_role": m.spec.contribution_role,
+                                     "baseline_type": m.spec.baseline.type}
                               for m in sorted(self.methodologies.values(), key=lambda m: m.id)},
+            "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
+                              for t in sorted(tables.values(), key=lambda t: t.id)},
+            "gwp_set": GWP_SET,
         }
 
 
@@ -120,20 +133,33 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology]) 
             continue
         inputs = {name: q[keep] for name, q in columns.items()}
         rows = idx[keep]
+        inputs, origins, problems, unserved = fill_from_tables(
+            m.parameters, inputs, _regions(portfolio, rows), portfolio.fiscal_year[rows], len(rows),
+            _RowLocations(portfolio, rows))
+        errors.extend(problems)
+        if unserved.any():
+            served = np.flatnonzero(~unserved)
+            inputs = {name: q[served] for name, q in inputs.items()}
+            origins = {name: _take_origin(o, served) for name, o in origins.items()}
+            rows = rows[served]
+            keep = keep[served]
+        if not len(rows):
+            continue
         try:
             result = evaluate(m, inputs, shipped.quantity[keep], _RowLocations(portfolio, rows))
         except KokenErrors as errs:
             errors.extend(errs.errors)
             continue
-        batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result))
-        frames.append(_frame(portfolio, m, rows, result))
+        batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result, factor_origins=origins))
+        frames.append(_frame(portfolio, m, rows, result, origins))
     if errors:
         raise KokenErrors(sorted(errors, key=lambda e: (e.location.row or 0, e.location.column or "")))
     table = pd.concat(frames).sort_values("_index").drop(columns="_index").reset_index(drop=True)
     return Calculation(table=table, portfolio=portfolio, methodologies=used, batches=batches)
 
 
-def _frame(portfolio: Portfolio, m: CompiledMethodology, rows: np.ndarray, result: BatchResult) -> pd.DataFrame:
+def _frame(portfolio: Portfolio, m: CompiledMethodology, rows: np.ndarray, result: BatchResult,
+           origins: dict[str, FactorOrigin]) -> pd.DataFrame:
     values, units, _ = portfolio.units_shipped
     entered = pd.Series(values[rows]).map("{:g}".format) + " " + pd.Series(units[rows], dtype=object)
     shipped = result.units_shipped.to(m.shipment_unit).magnitude
@@ -155,7 +181,24 @@ def _frame(portfolio: Portfolio, m: CompiledMethodology, rows: np.ndarray, resul
         "single_year[t-CO2e]": result.single_year.magnitude,
         "lifetime[t-CO2e]": result.lifetime.magnitude,
         "defaults_used": _defaults_column(result.defaults_used, len(rows)),
+        "factors_from_tables": _factors_column(origins, len(rows)),
     })
+
+
+DOMESTIC_REGION = "JP"
+"""Region of domestic (国内) rows that leave ``region`` empty: the industry reports Japan's market."""
+
+
+def _regions(portfolio: Portfolio, rows: np.ndarray) -> np.ndarray:
+    """Per row the region for factor lookups: as given, or JP for a domestic row without one."""
+    region = portfolio.region[rows].astype(object)
+    domestic = portfolio.market[rows] == "domestic"
+    return np.where((region == "") & domestic, DOMESTIC_REGION, region)
+
+
+def _take_origin(origin: FactorOrigin, positions: np.ndarray) -> FactorOrigin:
+    return FactorOrigin(table=origin.table, from_table=origin.from_table[positions], keys=origin.keys[positions],
+                        sources=origin.sources[positions])
 
 
 class _RowLocations:
@@ -167,6 +210,8 @@ class _RowLocations:
     def __getitem__(self, j: int):
         return self._portfolio.location(int(self._idx[j]))
 
+    __call__ = __getitem__
+
     def __len__(self) -> int:
         return len(self._idx)
 
@@ -176,6 +221,16 @@ def _defaults_column(defaults_used: dict[str, np.ndarray], n: int) -> np.ndarray
     column = np.full(n, "", dtype=object)
     for name, mask in defaults_used.items():
         column = np.where(mask, np.where(column == "", name, column + ";" + name), column)
+    return column
+
+
+def _factors_column(origins: dict[str, FactorOrigin], n: int) -> np.ndarray:
+    """Per row ``name=table[keys]`` for each parameter a factor table supplied, ``;``-joined."""
+    column = np.full(n, "", dtype=object)
+    for name, o in origins.items():
+        label = np.char.add(f"{name}={o.table}[", o.keys.astype(str))
+        label = np.char.add(label, "]").astype(object)
+        column = np.where(o.from_table, np.where(column == "", label, column + ";" + label), column)
     return column
 
 

@@ -12,6 +12,7 @@ import numpy as np
 
 from engine.errors import KokenError, KokenErrors, Location, MethodologyError, UnitError
 from engine.evaluate import BatchResult, evaluate
+from engine.factors import fill_from_tables
 from engine.methodology import CompiledMethodology
 from engine.units import conversion_factor, is_dimensionless, parse_quantity, parse_unit, registry
 
@@ -46,6 +47,11 @@ def run_example(m: CompiledMethodology, index: int) -> BatchResult:
             inputs[name] = _one(parse_quantity(raw, default_unit, m.spec.hours_per_year, loc))
         except UnitError as err:
             errors.append(err)
+    region = np.array([example.region or ""], dtype=object)
+    fiscal_year = np.array([example.fiscal_year or 0])
+    inputs, _origins, problems, _failed = fill_from_tables(m.parameters, inputs, region, fiscal_year, 1,
+                                                           lambda i: where)
+    errors.extend(problems)
     if errors:
         raise KokenErrors(errors)
     try:

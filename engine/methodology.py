@@ -74,6 +74,10 @@ class CompiledParameter:
     low: float | None
     high: float | None
     aliases: tuple[str, ...]
+    factor: object | None = None
+    """The parameter's ``FactorRef`` (table and fixed keys), or None."""
+    factor_table: object | None = None
+    """The loaded :class:`engine.factors.FactorTable` the parameter reads when the portfolio is empty."""
 
 
 @dataclass(frozen=True)
@@ -170,10 +174,15 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
                         check_examples: bool = True) -> CompiledMethodology:
     """Check references, units and formulas of a parsed methodology and compile its kernels.
 
+    Factor-table references are resolved against the bundled ``factors/`` tables.
+
     Raises:
         KokenErrors: every problem found.
     """
-    errors: list[KokenError] = []
+    from engine.factors import ROW_KEYS, load_factor_tables
+
+    tables, table_problems = load_factor_tables()
+    errors: list[KokenError] = list(table_problems)
     loc = Location(file=source)
     path = Path(source)
     if path.suffix in (".yaml", ".yml"):
@@ -212,10 +221,27 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
         if p.default is not None:
             if (low is not None and p.default < low) or (high is not None and p.default > high):
                 errors.append(MethodologyError(f"default {p.default} is outside the range [{low}, {high}]", ploc))
+        table = None
+        if p.factor is not None:
+            table = tables.get(p.factor.table)
+            if table is None:
+                errors.append(MethodologyError(f"unknown factor table {p.factor.table!r} (tables: "
+                                               f"{', '.join(sorted(tables))})", ploc))
+            else:
+                try:
+                    conversion_factor(table.unit, unit, f"factor table {table.id}", ploc)
+                except UnitError as err:
+                    errors.append(err)
+                free = set(table.spec.keys) - set(p.factor.key)
+                if not free <= set(ROW_KEYS) or not set(p.factor.key) <= set(table.spec.keys):
+                    errors.append(MethodologyError(
+                        f"factor table {table.id} is keyed by {table.spec.keys}: fix the keys a row cannot give "
+                        f"(only {', '.join(ROW_KEYS)} come from the row), and no others", ploc))
         base = registry().Quantity(1.0, unit).to_base_units()
         parameters[name] = CompiledParameter(
             name=name, unit=unit, unit_text=p.unit, to_base=float(base.magnitude), default=p.default,
-            default_source=p.default_source, low=low, high=high, aliases=tuple(p.aliases))
+            default_source=p.default_source, low=low, high=high, aliases=tuple(p.aliases),
+            factor=p.factor, factor_table=table)
         units[name] = unit
         for header in (name, *p.aliases):
             if header in column_names and column_names[header] != name:

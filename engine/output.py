@@ -80,7 +80,8 @@ def _row_details(calc: Calculation) -> list[dict]:
 
     Returns:
         list of ``{"inputs": {name: {"value", "unit", "origin"}}, "steps": {name: {"value", "unit"}}}``;
-        ``origin`` is ``portfolio`` or ``default (<source id>)``.
+        ``origin`` is ``portfolio`` (the company's value), ``default (<source id>)`` or
+        ``factor table <table> [<keys>] (source <source id>)``.
     """
     order = {int(i): pos for pos, i in enumerate(calc.table["row"].to_numpy())}
     details: list[dict] = [{} for _ in range(len(calc.table))]
@@ -95,12 +96,16 @@ def _row_details(calc: Calculation) -> list[dict]:
             mask = result.defaults_used.get(name, np.zeros(n, dtype=bool))
             declared[name] = (np.where(mask, p.default if p.default is not None else np.nan, values), mask)
         step_units = {f.name: f.unit for f in m.spec.formulas}
+        origins = batch.factor_origins
         for j, portfolio_index in enumerate(batch.index):
             inputs = {}
             for name, p in m.parameters.items():
                 values, mask = declared[name]
-                inputs[name] = {"value": float(values[j]), "unit": p.unit_text,
-                                "origin": f"default ({p.default_source})" if mask[j] else "portfolio"}
+                origin = f"default ({p.default_source})" if mask[j] else "portfolio"
+                if name in origins and origins[name].from_table[j]:
+                    o = origins[name]
+                    origin = f"factor table {o.table} [{o.keys[j]}] (source {o.sources[j]})"
+                inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin}
             steps = {s.name: {"value": float(result.steps[s.name].magnitude[j]),
                               "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}
             details[order[int(calc.portfolio.rows[portfolio_index])]] = {"inputs": inputs, "steps": steps}

@@ -1,6 +1,6 @@
-"""Where koken's data (methodologies/, units/) lives.
+"""Where koken's data (methodologies/, factors/, units/) lives.
 
-An installed wheel carries them inside the package as ``engine/_data/{methodologies,units}``
+An installed wheel carries them inside the package as ``engine/_data/{methodologies,factors,units}``
 (see ``[tool.hatch.build.targets.wheel.force-include]`` in pyproject.toml); an editable install
 or a checkout reads them from the repository root, next to ``engine/``.
 """
@@ -27,6 +27,11 @@ def data_root() -> Path:
 def methodologies_dir() -> Path:
     """The bundled methodology library folder (``methodologies/``)."""
     return data_root() / "methodologies"
+
+
+def factors_dir() -> Path:
+    """The bundled factor tables folder (``factors/``)."""
+    return data_root() / "factors"
 
 
 def units_dir() -> Path:

@@ -72,6 +72,17 @@ class Baseline(_Strict):
     sources: list[str] = Field(min_length=1)
 
 
+class FactorRef(_Strict):
+    """Where a parameter's value comes from when the portfolio leaves it empty: a shared factor table.
+
+    ``table`` is a file in ``factors/``; ``key`` fixes keys the row does not give (e.g.
+    ``{fuel: city_gas}``); ``region`` and ``fiscal_year`` come from the product line.
+    """
+
+    table: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+    key: dict[Literal["fuel", "gas", "region", "fiscal_year"], str | int] = Field(default_factory=dict)
+
+
 class Parameter(_Strict):
     """An input of the methodology: required from the portfolio, or defaulted with a cited source.
 
@@ -84,12 +95,16 @@ class Parameter(_Strict):
     description: Bilingual
     default: float | None = None
     default_source: str | None = None
+    factor: FactorRef | None = Field(None, description="look the value up in a shared factor table when the "
+                                                       "portfolio leaves it empty")
     range: tuple[float | None, float | None] | None = None
     aliases: list[ShortText] = Field(default_factory=list,
                                      description="other column headers, e.g. Japanese ones")
 
     @model_validator(mode="after")
     def _default_needs_source(self) -> "Parameter":
+        if self.default is not None and self.factor is not None:
+            raise ValueError("a parameter takes either a default or a factor table, not both")
         if self.default is not None and not self.default_source:
             raise ValueError("a default needs default_source (the id of a source with a confirmed value)")
         if self.default is None and self.default_source:
@@ -137,6 +152,10 @@ class Example(_Strict):
     description: Text
     source: str = Field(description="a source id, or 'hand_calculation'")
     calculation: Text | None = Field(None, description="the hand calculation written out")
+    region: Annotated[str, Field(min_length=1, max_length=40)] | None = Field(
+        None, description="region of use, for factor-table lookups")
+    fiscal_year: Annotated[int, Field(ge=1990, le=2100)] | None = Field(
+        None, description="fiscal year, for factor-table lookups")
     inputs: dict[str, str | float]
     expected: dict[str, ExpectedValue] = Field(min_length=1)
 
@@ -148,6 +167,14 @@ class Methodology(_Strict):
     version: str
     title: Bilingual
     category: Category
+    result_type: Literal["avoided_emissions", "emission_reduction"] = Field(
+        description="avoided emissions against a reference scenario (IEC 63372, WBCSD), or an emission "
+                    "reduction inside the product system; the two are never added together")
+    contribution_role: Literal["direct", "enabling", "component"] = Field(
+        description="the product's role in the avoided emissions; disclosed with every result (WBCSD 2023)")
+    eligibility_note: Bilingual | None = Field(
+        None, description="why a framework may doubt the claim (e.g. fossil efficiency under WBCSD's "
+                          "climate-alignment gate)")
     functional_unit: FunctionalUnit
     baseline: Baseline
     hours_per_year: Annotated[int, Field(ge=8760, le=8784)] = 8760

@@ -12,6 +12,8 @@ MINIMAL = {
     "version": "1.0.0",
     "title": {"ja": "玩具", "en": "Toy"},
     "category": "home_appliances",
+    "result_type": "avoided_emissions",
+    "contribution_role": "direct",
     "functional_unit": {"description": {"ja": "1台", "en": "one unit"}, "unit": "台"},
     "baseline": {"type": "base_year_model", "description": {"ja": "基準", "en": "base"}, "sources": ["src"]},
     "operating_years": "operating_years",

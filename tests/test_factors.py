@@ -1,0 +1,69 @@
+"""engine.factors: sourced factor tables, lookups by region and year, overrides, no extrapolation."""
+
+import pytest
+
+from engine.calculate import calculate
+from engine.errors import KokenErrors
+from engine.factors import load_factor_table, load_factor_tables
+from engine.portfolio import read_portfolio
+
+HEADER = ("methodology,fiscal_year,market,region,units_shipped[台],baseline_annual_energy[kWh/yr],"
+          "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n")
+
+
+def test_bundled_tables_load_and_hold_the_cited_japanese_factors():
+    tables, problems = load_factor_tables()
+    assert not problems
+    grid = tables["grid_emission_factor"]
+    # 電気事業連合会 FY2013 0.570; 協議会 FY2021 0.436; FY2023 0.421 (kg-CO2/kWh)
+    assert grid.index[("JP", 2013)].value == 0.570
+    assert grid.index[("JP", 2021)].value == 0.436
+    assert grid.index[("JP", 2023)].value == 0.421
+    assert grid.index[("JP", 2022)].status == "derived"
+    # 24.42 tC/TJ × 44/12 = 89.54 kg-CO2/GJ
+    assert tables["fuel_emission_factor"].index[("coal",)].value == pytest.approx(24.42 * 44 / 12, abs=0.005)
+    assert tables["gwp100_ar5"].index[("CH4",)].value == 28
+
+
+def run(tmp_path, library, body):
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER + body, encoding="utf-8")
+    return calculate(read_portfolio(p, library, collect=True), library).table
+
+
+def test_empty_factor_cell_takes_the_table_value_and_says_so(tmp_path, library):
+    table = run(tmp_path, library, "refrigerator,2021,domestic,,1000,420,273,,12\n")
+    # (420 - 273) × 0.436 (JP FY2021) × 1,000 台 / 1,000 = 64.092 t-CO2
+    assert table["single_year[t-CO2e]"].iloc[0] == pytest.approx(64.092)
+    assert table["factors_from_tables"].iloc[0] == "grid_emission_factor=grid_emission_factor[JP 2021]"
+
+
+def test_company_value_overrides_the_table(tmp_path, library):
+    table = run(tmp_path, library, "refrigerator,2021,domestic,JP,1000,420,273,0.5,12\n")
+    assert table["single_year[t-CO2e]"].iloc[0] == pytest.approx(147 * 0.5)
+    assert table["factors_from_tables"].iloc[0] == ""
+
+
+def test_year_outside_the_table_is_an_error_never_extrapolated(tmp_path, library):
+    with pytest.raises(KokenErrors, match="no value for region 'JP', fiscal_year 2019.*does not extrapolate"):
+        run(tmp_path, library, "refrigerator,2019,domestic,,1000,420,273,,12\n")
+
+
+def test_overseas_row_without_region_needs_one(tmp_path, library):
+    with pytest.raises(KokenErrors, match="has no region"):
+        run(tmp_path, library, "refrigerator,2022,overseas,,1000,420,273,,12\n")
+
+
+def test_table_format_errors_are_reported(tmp_path):
+    bad = tmp_path / "bad_table.yaml"
+    bad.write_text("id: bad_table\ntitle: {en: x, ja: x}\nunit: kg-CO2/kWh\nkeys: [region, fiscal_year]\n"
+                   "sources: [{id: s, title: t, publisher: p, year: 2020}]\n"
+                   "entries:\n  - {region: JP, fiscal_year: 2020, value: 0.5, source: nowhere}\n",
+                   encoding="utf-8")
+    with pytest.raises(KokenErrors, match="unknown source 'nowhere'"):
+        load_factor_table(bad)
+    bad.write_text("id: bad_table\ntitle: {en: x, ja: x}\nunit: kg-CO2/kWh\nkeys: [region, fiscal_year]\n"
+                   "sources: [{id: s, title: t, publisher: p, year: 2020}]\n"
+                   "entries:\n  - {region: JP, value: 0.5, source: s}\n", encoding="utf-8")
+    with pytest.raises(KokenErrors, match="keys"):
+        load_factor_table(bad)
