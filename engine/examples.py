@@ -17,20 +17,32 @@ from engine.methodology import CompiledMethodology
 from engine.units import conversion_factor, is_dimensionless, parse_quantity, parse_unit, registry
 
 
-def run_example(m: CompiledMethodology, index: int) -> BatchResult:
-    """Evaluate example ``index`` of ``m`` (one row).
+def run_example(m: CompiledMethodology, index: int, overrides: dict | None = None,
+                label: str | None = None) -> BatchResult:
+    """Evaluate example ``index`` of ``m`` (one row), optionally with some inputs replaced.
 
+    Args:
+        m: compiled methodology.
+        index: example position.
+        overrides: input name → quantity string, number (dimensionless parameters), or the name of
+            another input whose value is copied (used by the ``checks`` block).
+        label: what to call the run in error messages (default: the example's name).
     Returns:
         BatchResult of length 1.
     Raises:
         KokenErrors: unknown input names, unparsable quantities, evaluation errors.
     """
     example = m.spec.examples[index]
-    where = Location(file=m.path, field=f"examples[{index}] ({example.name})")
+    where = Location(file=m.path, field=label or f"examples[{index}] ({example.name})")
     errors: list[KokenError] = []
     inputs = {}
     shipped = None
-    for name, raw in example.inputs.items():
+    given = dict(example.inputs)
+    for name, value in (overrides or {}).items():
+        if isinstance(value, str) and value in example.inputs:
+            value = example.inputs[value]
+        given[name] = value
+    for name, raw in given.items():
         loc = where.at(column=name)
         if name == "units_shipped":
             try:
@@ -94,6 +106,37 @@ def check_examples(m: CompiledMethodology) -> list[KokenError]:
                 problems.append(MethodologyError(
                     f"{key} = {value:.10g} {expected.unit}, but the example expects {expected.value:g} "
                     f"{expected.unit} (relative tolerance {expected.rel_tol:g})", loc))
+    problems.extend(check_properties(m))
+    return problems
+
+
+def check_properties(m: CompiledMethodology) -> list[KokenError]:
+    """Run the file's ``checks``: equal to baseline gives exactly 0, worse than baseline gives < 0."""
+    checks = m.spec.checks
+    if checks is None:
+        return []
+    problems: list[KokenError] = []
+    cases = [("equal_to_baseline", checks.equal_to_baseline)]
+    if checks.worse_than_baseline is not None:
+        cases.append(("worse_than_baseline", checks.worse_than_baseline))
+    for label, overrides in cases:
+        where = Location(file=m.path, field=f"checks.{label}")
+        unknown = [k for k in overrides if k not in m.parameters]
+        if unknown:
+            problems.append(MethodologyError(f"unknown parameter(s) {', '.join(unknown)}", where))
+            continue
+        try:
+            result = run_example(m, 0, overrides, f"checks.{label}")
+        except KokenErrors as errs:
+            problems.extend(errs.errors)
+            continue
+        value = float(result.avoided_per_unit_year.magnitude[0])
+        if label == "equal_to_baseline" and value != 0.0:
+            problems.append(MethodologyError(f"a product equal to its baseline must avoid exactly 0, got {value:g}",
+                                             where))
+        if label == "worse_than_baseline" and not value < 0.0:
+            problems.append(MethodologyError(f"a product worse than its baseline must give a negative figure, "
+                                             f"got {value:g}", where))
     return problems
 
 

@@ -160,6 +160,20 @@ class Example(_Strict):
     expected: dict[str, ExpectedValue] = Field(min_length=1)
 
 
+class Checks(_Strict):
+    """Property checks the test suite runs on the file (on top of its first example's inputs).
+
+    ``equal_to_baseline``: inputs that make the product equal to its baseline (a value is another
+    parameter's name, copied, or a quantity string); ``avoided_per_unit_year`` must then be exactly 0.
+    ``worse_than_baseline``: inputs that make the product worse; the result must be negative (never
+    clipped). Either may be omitted with a reason in ``note`` (e.g. a plant cannot be worse than a grid).
+    """
+
+    equal_to_baseline: dict[str, str | float] = Field(min_length=1)
+    worse_than_baseline: dict[str, str | float] | None = None
+    note: Text | None = None
+
+
 class Methodology(_Strict):
     """A methodology file."""
 
@@ -183,6 +197,7 @@ class Methodology(_Strict):
     formulas: list[FormulaStep] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
     examples: list[Example] = Field(min_length=1)
+    checks: Checks | None = None
     notes: Text | None = None
 
     @field_validator("id")
