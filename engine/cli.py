@@ -143,8 +143,13 @@ def validate(path: Path | None) -> None:
         sys.exit(1)
     console = _console()
     for m in sorted(library.values(), key=lambda m: (m.category, m.id)):
-        console.print(f"ok  {m.category}/{m.id} {m.version}  ({len(m.spec.examples)} examples pass)", markup=False)
-    console.print(f"{len(library)} methodologies valid.")
+        checks = " and its checks" if m.spec.checks else ""
+        console.print(f"ok  {m.category}/{m.id} {m.version}  ({len(m.spec.examples)} examples{checks} pass)",
+                      markup=False)
+    warnings = [w for m in library.values() for w in m.warnings]
+    for w in warnings:
+        console.print(f"warning: {w}", markup=False)
+    console.print(f"{len(library)} methodologies valid" + (f", {len(warnings)} warning(s)." if warnings else "."))
 
 
 @main.command()

@@ -31,7 +31,7 @@ import sympy
 
 from engine.dimensions import infer_unit
 from engine.errors import (FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError)
-from engine.formula import parse_formula, symbol
+from engine.formula import literal_numbers, parse_formula, symbol
 from engine.paths import methodologies_dir
 from engine.schema import Methodology
 from engine.units import (check_multiplicative, conversion_factor, dimension_text, is_dimensionless,
@@ -115,6 +115,8 @@ class CompiledMethodology:
     operating_years_to_year: float
     column_names: dict[str, str] = field(default_factory=dict)
     """Every accepted header (name or alias) → parameter name."""
+    warnings: tuple[str, ...] = ()
+    """Findings that do not stop the file from loading (e.g. numeric literals in formulas)."""
 
     @property
     def id(self) -> str:
@@ -306,12 +308,18 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
     if errors:
         raise KokenErrors(errors)
     assert shipment_unit is not None
+    warnings = []
+    for index, step in enumerate(spec.formulas):
+        for value in literal_numbers(step.expression):
+            where = Location(file=source, step=step.name, field=f"formulas[{index}]")
+            warnings.append(f"{where}: numeric literal {value:g} in a formula; write factors as named parameters "
+                            "with a unit and a source")
     compiled_m = CompiledMethodology(
         spec=spec, path=source, content_hash=content_hash(spec), parameters=parameters, steps=tuple(steps),
         shipment_unit=shipment_unit,
         shipment_to_base=float(registry().Quantity(1.0, shipment_unit).to_base_units().magnitude),
         single_year_factor=single_factor, lifetime_factor=lifetime_factor,
-        operating_years_to_year=years_factor, column_names=column_names)
+        operating_years_to_year=years_factor, column_names=column_names, warnings=tuple(warnings))
     if check_examples:
         from engine.examples import check_examples as _check  # local import: examples uses evaluate
 

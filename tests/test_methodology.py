@@ -134,3 +134,29 @@ def test_content_hash_changes_with_content(tmp_path):
     changed["parameters"]["grid_emission_factor"]["range"] = [0, 3]
     b = load_methodology(write_methodology(tmp_path / "b", changed))
     assert a.content_hash != b.content_hash
+
+
+def test_numeric_literals_in_formulas_are_warnings_not_errors(tmp_path):
+    data = methodology_dict()
+    data["formulas"][1]["expression"] = "saved * grid_emission_factor * 1.06"
+    data["examples"][0]["expected"]["avoided_per_unit_year"]["value"] = 53  # 50 × 1.06
+    m = load_methodology(write_methodology(tmp_path, data))
+    assert len(m.warnings) == 1 and "numeric literal 1.06" in m.warnings[0]
+
+
+def test_pure_constants_and_exponents_are_not_flagged():
+    from engine.formula import literal_numbers
+
+    assert literal_numbers("(1 - a / 100) * b**3 * 2 + c**-2 + 0") == []
+    assert sorted(literal_numbers("a * 8760 + 0.0036 * b")) == [0.0036, 8760.0]
+
+
+def test_property_checks_run_at_load(tmp_path):
+    data = methodology_dict()
+    data["checks"] = {"equal_to_baseline": {"product_energy": "baseline_energy"},
+                      "worse_than_baseline": {"product_energy": "350 kWh/yr"}}
+    msgs = problems_of(tmp_path, data)
+    # 400 - 350 > 0: the "worse" inputs are not worse, so the check must fail
+    assert any("worse than its baseline must give a negative figure" in m for m in msgs)
+    data["checks"]["worse_than_baseline"] = {"product_energy": "450 kWh/yr"}
+    assert load_methodology(write_methodology(tmp_path / "ok", data)).spec.checks is not None
