@@ -4,6 +4,7 @@ Commands:
     koken calculate PORTFOLIO   avoided emissions of a portfolio (CSV, XLSX or YAML)
     koken validate [PATH]       check methodology files: format, units, formulas, examples
     koken methodologies         list the available methodologies
+    koken docs                  write one documentation page per methodology
     koken schema                write the methodology format's JSON Schema
 
 Exit status: 0 success; 1 the input has problems (every problem is listed, nothing is written);
@@ -176,6 +177,20 @@ def methodologies(methodology_root: Path | None) -> None:
             default = "required" if p.default is None else f"{p.default:g} ({p.default_source})"
             t.add_row(p.name, p.unit_text, default, ", ".join(p.aliases))
         console.print(t)
+
+
+@main.command()
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/methodologies"),
+              show_default=True, help="Folder for the generated pages.")
+@click.option("--methodologies", "methodology_root", type=click.Path(exists=True, path_type=Path),
+              help="Methodology folder (default: the bundled methodologies/).")
+def docs(output: Path, methodology_root: Path | None) -> None:
+    """Write one documentation page per methodology (formulas as LaTeX from their sympy trees)."""
+    from engine.docs import write_pages
+
+    library = _library(methodology_root)
+    written = write_pages(library, output)
+    _console().print(f"{len(written)} pages written to {output}", markup=False)
 
 
 @main.command()

@@ -1,0 +1,26 @@
+"""engine.docs: generated methodology pages are current and render formulas from the sympy tree."""
+
+from conftest import REPO
+from engine.docs import formula_latex, index_page, methodology_page
+
+
+def test_committed_pages_are_current(library):
+    folder = REPO / "docs" / "methodologies"
+    for m in library.values():
+        assert (folder / f"{m.id}.md").read_text(encoding="utf-8") == methodology_page(m), \
+            f"docs/methodologies/{m.id}.md is stale: run `koken docs`"
+    assert (folder / "index.md").read_text(encoding="utf-8") == index_page(library)
+    assert {p.stem for p in folder.glob("*.md")} == set(library) | {"index"}
+
+
+def test_formula_rendered_as_latex_from_the_tree(library):
+    latex = formula_latex(library["transformer"], "baseline_loss")
+    assert latex.startswith(r"\mathrm{baseline\_loss} = ")
+    assert r"\mathrm{baseline\_load\_factor}^{2}" in latex
+
+
+def test_page_has_parameters_formulas_examples_and_sources(library):
+    page = methodology_page(library["refrigerator"])
+    for heading in ("## Parameters", "## Formulas", "## Examples", "## Sources", "## Baseline"):
+        assert heading in page
+    assert "factor table `grid_emission_factor`" in page
