@@ -180,6 +180,98 @@ def methodologies(methodology_root: Path | None) -> None:
 
 
 @main.command()
+@click.argument("target")
+@click.option("--row", "rows", type=int, multiple=True, help="File row to trace (repeatable; default: every row).")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE UNIT",
+              help="With a methodology id: an input, e.g. --set 'baseline_annual_energy=420 kWh/yr'.")
+@click.option("--region", help="With a methodology id: region for factor-table lookups (e.g. JP).")
+@click.option("--fiscal-year", type=int, help="With a methodology id: fiscal year for factor-table lookups.")
+@click.option("--depth", type=click.IntRange(min=0), help="Levels of the tree to show (default: all).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
+@click.option("--methodologies", "methodology_root", type=click.Path(exists=True, path_type=Path),
+              help="Methodology folder (default: the bundled methodologies/).")
+@click.option("--encoding", help="CSV text encoding of a portfolio.")
+@click.option("--sheet", help="XLSX sheet of a portfolio.")
+def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region: str | None,
+          fiscal_year: int | None, depth: int | None, fmt: str, output: Path | None,
+          methodology_root: Path | None, encoding: str | None, sheet: str | None) -> None:
+    """Show how figures were obtained: TARGET is a portfolio file (with --row) or a methodology id (with --set)."""
+    import json
+
+    from engine.errors import KokenError, KokenErrors
+    from engine.trace import render_markdown, render_text
+
+    library = _library(methodology_root)
+    try:
+        if Path(target).is_file():
+            from engine.calculate import calculate as run
+            from engine.portfolio import read_portfolio
+            from engine.trace import trace_portfolio
+
+            calc = run(read_portfolio(target, library, encoding=encoding, sheet=sheet, collect=True), library)
+            traces = trace_portfolio(calc, list(rows) or None)
+        elif target in library:
+            traces = [_trace_settings(library[target], list(settings), region, fiscal_year)]
+        else:
+            import difflib
+
+            hint = difflib.get_close_matches(target, list(library), n=1)
+            raise KokenError(f"{target!r} is neither a portfolio file nor a methodology id"
+                             + (f"; did you mean {hint[0]!r}?" if hint else ""))
+    except KokenErrors as errs:
+        _report_problems(errs.errors, wrote_nothing=output is not None)
+        sys.exit(1)
+    except KokenError as err:
+        _report_problems([err], wrote_nothing=output is not None)
+        sys.exit(1)
+    if fmt == "json":
+        text = json.dumps([t.to_dict(depth) for t in traces], ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "markdown":
+        text = render_markdown(traces)
+    else:
+        text = "\n\n".join("\n".join(render_text(t, depth)) for t in traces) + "\n"
+    if output:
+        from engine.output import atomic_write
+
+        atomic_write(output, text.encode("utf-8"))
+        _console().print(f"Trace of {len(traces)} line(s) written to {output}", markup=False)
+    else:
+        click.echo(text, nl=False)
+
+
+def _trace_settings(m, settings: list[str], region: str | None, fiscal_year: int | None):
+    """One calculation from --set values (factor tables fill what is not set, by --region/--fiscal-year)."""
+    import numpy as np
+
+    from engine.errors import KokenErrors
+    from engine.factors import fill_from_tables
+    from engine.trace import TraceInput, parse_settings, trace_calculation
+    from engine.units import registry
+
+    inputs, shipped = parse_settings(m, settings)
+    arrays = {k: registry().Quantity(np.array([float(v.quantity.magnitude)]), v.quantity.units)
+              for k, v in inputs.items()}
+    filled, origins, problems, _ = fill_from_tables(m.parameters, arrays, np.array([region or ""], dtype=object),
+                                                    np.array([fiscal_year or 0]), 1, lambda i: None)
+    for name, origin in origins.items():
+        if origin.from_table[0]:
+            table = m.parameters[name].factor_table
+            entry = next(e for k, e in table.index.items() if " ".join(str(x) for x in k) == origin.keys[0])
+            inputs[name] = TraceInput(registry().Quantity(entry.value, table.unit), {
+                "source": "factor table", "table": table.id,
+                "key": dict(zip(table.spec.keys, str(origin.keys[0]).split(" "))), "source_id": entry.source,
+                "title": next(s.title for s in table.spec.sources if s.id == entry.source),
+                "publisher": next(s.publisher for s in table.spec.sources if s.id == entry.source),
+                "year": next(s.year for s in table.spec.sources if s.id == entry.source)})
+    missing_factor = [p for p in problems if "has no region" not in str(p) or region]
+    if missing_factor and any(n not in inputs for n, p in m.parameters.items() if p.factor_table is not None):
+        raise KokenErrors(missing_factor)
+    context = {"source": "command line", "region": region, "fiscal_year": fiscal_year}
+    return trace_calculation(m, inputs, shipped, context)
+
+
+@main.command()
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/methodologies"),
               show_default=True, help="Folder for the generated pages.")
 @click.option("--methodologies", "methodology_root", type=click.Path(exists=True, path_type=Path),

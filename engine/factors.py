@@ -117,7 +117,9 @@ def load_factor_table(path: str | Path) -> FactorTable:
         KokenErrors: format problems (unknown keys, entries without a known source, duplicates,
             negative or non-finite values, a unit that does not parse).
     """
-    source = str(path)
+    from engine.methodology import display_path
+
+    source = display_path(path)
     data = load_yaml_file(path)
     try:
         spec = FactorTableSpec.model_validate(data)

@@ -153,7 +153,7 @@ def load_methodology(path: str | Path, check_examples: bool = True) -> CompiledM
     Raises:
         KokenErrors: every problem found, each naming file, field or step and what was expected.
     """
-    source = str(path)
+    source = display_path(path)
     data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
     if not isinstance(data, dict):
         raise KokenErrors([MethodologyError("top level must be a mapping of fields", Location(file=source))])
@@ -162,6 +162,17 @@ def load_methodology(path: str | Path, check_examples: bool = True) -> CompiledM
     except pydantic.ValidationError as err:
         raise KokenErrors([_pydantic_error(e, source) for e in err.errors()]) from None
     return compile_methodology(spec, source, check_examples=check_examples)
+
+
+def display_path(path: str | Path) -> str:
+    """A bundled file as ``methodologies/<category>/<id>.yaml`` (the same on every machine); others as given."""
+    from engine.paths import data_root
+
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(data_root().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _pydantic_error(err: dict, source: str) -> MethodologyError:

@@ -1,0 +1,124 @@
+"""engine.trace: independent per-row Pint recomputation, origins, formats, and a golden snapshot."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import EXAMPLE_PORTFOLIO, REPO
+from engine.calculate import calculate
+from engine.cli import main
+from engine.examples import run_example
+from engine.methodology import find_methodology_files, load_methodology
+from engine.paths import methodologies_dir
+from engine.portfolio import read_portfolio
+from engine.trace import TraceInput, render_markdown, trace_calculation, trace_portfolio
+from engine.units import is_dimensionless, parse_quantity
+
+FILES = find_methodology_files(methodologies_dir())
+GOLDEN = REPO / "tests" / "data" / "golden" / "trace_transformer_moe.json"
+
+
+def example_trace(m, index):
+    ex = m.spec.examples[index]
+    inputs, shipped = {}, None
+    result = run_example(m, index)  # the vectorised kernel, for comparison
+    for name, raw in ex.inputs.items():
+        p = m.parameters.get(name)
+        q = parse_quantity(raw, p.unit_text if p is not None and is_dimensionless(p.unit) else None,
+                           m.spec.hours_per_year)
+        entry = TraceInput(q, {"source": "example", "as_written": str(raw)})
+        if name == "units_shipped":
+            shipped = entry
+        else:
+            inputs[name] = entry
+    for name, p in m.parameters.items():  # factor-table values the example leaves to the table
+        if name not in inputs and p.factor_table is not None:
+            entry = p.factor_table.index[(ex.region, ex.fiscal_year)]
+            inputs[name] = TraceInput(parse_quantity(f"{entry.value} {p.factor_table.spec.unit}"),
+                                      {"source": "factor table"})
+    return trace_calculation(m, inputs, shipped, {"example": ex.name}), result
+
+
+def flatten(node, out=None):
+    out = {} if out is None else out
+    out.setdefault((node.kind, node.name), node)
+    for c in node.children:
+        flatten(c, out)
+    return out
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+def test_trace_equals_the_vectorised_kernel_for_every_example(path):
+    m = load_methodology(path, check_examples=False)
+    for index in range(len(m.spec.examples)):
+        trace, result = example_trace(m, index)
+        nodes = flatten(trace)
+        for step in m.steps:
+            vectorised = result.steps[step.name].magnitude[0]
+            assert nodes[("step", step.name)].value == pytest.approx(vectorised, rel=1e-9, abs=1e-12)
+        if len(result.single_year.magnitude):
+            assert nodes[("result", "single_year")].value == pytest.approx(result.single_year.magnitude[0], rel=1e-9)
+            assert nodes[("result", "lifetime")].value == pytest.approx(result.lifetime.magnitude[0], rel=1e-9)
+
+
+def test_portfolio_trace_names_cells_conversions_and_factor_tables(library):
+    calc = calculate(read_portfolio(EXAMPLE_PORTFOLIO, library), library)
+    row = int(calc.table.loc[calc.table["product_line"] == "Refrigerator 401-450 L", "row"].iloc[0])
+    (trace,) = trace_portfolio(calc, [row])
+    nodes = flatten(trace)
+    grid = nodes[("input", "grid_emission_factor")].detail["origin"]
+    assert grid["source"] == "factor table" and grid["key"] == {"region": "JP", "fiscal_year": "2023"}
+    assert grid["source_id"] == "shincho_fy2023"
+    shipped = nodes[("shipment", "units_shipped")]
+    assert shipped.value == 45000 and shipped.detail["origin"]["column"] == "units_shipped"
+    assert shipped.children[0].kind == "conversion"  # 4.5 万台 -> 45,000 台
+    # (420 - 273) × 0.421 × 45,000 / 1,000 = 2,784.915 t-CO2e
+    assert nodes[("result", "single_year")].value == pytest.approx(2784.915)
+    table_value = calc.table.loc[calc.table["row"] == row, "single_year[t-CO2e]"].iloc[0]
+    assert nodes[("result", "single_year")].value == pytest.approx(table_value, rel=1e-12)
+    markdown = render_markdown([trace])
+    assert f"## Row {row}: Refrigerator 401-450 L" in markdown and "$$" in markdown
+
+
+def test_unknown_row_is_an_error(library):
+    calc = calculate(read_portfolio(EXAMPLE_PORTFOLIO, library), library)
+    from engine.errors import KokenErrors
+
+    with pytest.raises(KokenErrors, match="row 999 is not a product line"):
+        trace_portfolio(calc, [999])
+
+
+def moe_trace_json():
+    result = CliRunner().invoke(main, [
+        "trace", "transformer", "--format", "json",
+        "--set", "baseline_no_load_loss=2160 W", "--set", "baseline_load_loss=13376 W",
+        "--set", "baseline_load_factor=0.2", "--set", "product_no_load_loss=1080 W",
+        "--set", "product_load_loss=6688 W", "--set", "product_load_factor=0.4",
+        "--set", "grid_emission_factor=0.555 kg-CO2/kWh", "--set", "operating_years=20 yr",
+        "--set", "units_shipped=1 台"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    doc[0]["detail"].pop("koken_version")
+    return doc
+
+
+def test_golden_trace_of_the_ministry_of_the_environment_transformer_example():
+    doc = moe_trace_json()
+    # Ministry of the Environment: 544.96 W saved, 4,773.85 kWh/yr, × 0.555 = 2.649 t-CO2/yr
+    single = next(c for c in doc[0]["children"] if c["name"] == "single_year")
+    assert single["value"] == pytest.approx(2.649486528)
+    assert GOLDEN.read_text(encoding="utf-8") == json.dumps(doc, ensure_ascii=False, indent=2) + "\n", \
+        "golden trace changed: if intended, regenerate tests/data/golden/trace_transformer_moe.json"
+
+
+def test_trace_command_formats(tmp_path):
+    out = tmp_path / "t.md"
+    result = CliRunner().invoke(main, ["trace", str(EXAMPLE_PORTFOLIO), "--row", "2", "--format", "markdown",
+                                       "-o", str(out)])
+    assert result.exit_code == 0 and out.read_text(encoding="utf-8").startswith("# koken calculation trace")
+    text = CliRunner().invoke(main, ["trace", str(EXAMPLE_PORTFOLIO), "--row", "2", "--depth", "1"])
+    assert "more (raise --depth)" in text.output
+    bad = CliRunner().invoke(main, ["trace", "refrigeratr"])
+    assert bad.exit_code == 1 and "did you mean 'refrigerator'" in bad.output
