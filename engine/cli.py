@@ -4,6 +4,10 @@ Commands:
     koken calculate PORTFOLIO   avoided emissions of a portfolio (CSV, XLSX or YAML)
     koken validate [PATH]       check methodology files: format, units, formulas, examples
     koken methodologies         list the available methodologies
+    koken trace TARGET          how a figure was obtained (portfolio row, or a methodology with --set)
+    koken verify RESULT PORT    recompute a result and explain every difference
+    koken diff OLD NEW          what changed between two methodology versions, and its effect
+    koken lock                  record released methodology versions (validate checks against it)
     koken docs                  write one documentation page per methodology
     koken schema                write the methodology format's JSON Schema
 
@@ -136,6 +140,10 @@ def validate(path: Path | None) -> None:
     root = path or methodologies_dir()
     files = find_methodology_files(root)
     library, problems = load_library(root, check_examples=True)
+    from engine.lock import check_lock, lock_path
+
+    lock_errors, lock_warnings = check_lock(library, lock_path(root))
+    problems = problems + lock_errors
     if problems:
         _report_problems(problems, wrote_nothing=False)
         sys.exit(1)
@@ -147,7 +155,7 @@ def validate(path: Path | None) -> None:
         checks = " and its checks" if m.spec.checks else ""
         console.print(f"ok  {m.category}/{m.id} {m.version}  ({len(m.spec.examples)} examples{checks} pass)",
                       markup=False)
-    warnings = [w for m in library.values() for w in m.warnings]
+    warnings = [w for m in library.values() for w in m.warnings] + lock_warnings
     for w in warnings:
         console.print(f"warning: {w}", markup=False)
     console.print(f"{len(library)} methodologies valid" + (f", {len(warnings)} warning(s)." if warnings else "."))
@@ -177,6 +185,90 @@ def methodologies(methodology_root: Path | None) -> None:
             default = "required" if p.default is None else f"{p.default:g} ({p.default_source})"
             t.add_row(p.name, p.unit_text, default, ", ".join(p.aliases))
         console.print(t)
+
+
+@main.command()
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("portfolio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--methodologies", "methodology_root", type=click.Path(exists=True, path_type=Path),
+              help="Methodology folder (default: the bundled methodologies/).")
+def verify(result: Path, portfolio: Path, methodology_root: Path | None) -> None:
+    """Recompute RESULT (a koken JSON result) from PORTFOLIO and explain every difference.
+
+    Exit status 0: the result stands; 1: a figure differs or the inputs no longer compute.
+    """
+    from engine.errors import KokenError, KokenErrors
+    from engine.verify import report, verify as run
+
+    library = _library(methodology_root)
+    try:
+        outcome = run(result, portfolio, library)
+    except KokenErrors as errs:
+        _report_problems(errs.errors, wrote_nothing=False)
+        sys.exit(1)
+    except KokenError as err:
+        _report_problems([err], wrote_nothing=False)
+        sys.exit(1)
+    for line in report(outcome):
+        _console().print(line, markup=False)
+    sys.exit(0 if outcome.stands else 1)
+
+
+@main.command()
+@click.argument("old", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--portfolio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Also show the change in this portfolio's totals.")
+def diff(old: Path, new: Path, portfolio: Path | None) -> None:
+    """What changed from methodology file OLD to NEW (formulas compared symbolically) and its effect."""
+    from engine.diff import diff_methodologies, example_effects, load_pair, portfolio_effect
+    from engine.errors import KokenError, KokenErrors
+
+    try:
+        a, b = load_pair(old, new)
+        changes = diff_methodologies(a, b)
+        effects = example_effects(a, b)
+        totals = portfolio_effect(a, b, portfolio, _library(None)) if portfolio else []
+    except KokenErrors as errs:
+        _report_problems(errs.errors, wrote_nothing=False)
+        sys.exit(1)
+    except KokenError as err:
+        _report_problems([err], wrote_nothing=False)
+        sys.exit(1)
+    console = _console()
+    console.print(f"{a.id} {a.version} → {b.id} {b.version}", markup=False)
+    for line in changes or ["no change in content"]:
+        console.print(f"  {line}", markup=False)
+    if effects:
+        console.print("Effect on the old file's examples:", markup=False)
+        for line in effects:
+            console.print(f"  {line}", markup=False)
+    if totals:
+        console.print(f"Effect on {portfolio} ({a.id} rows):", markup=False)
+        for line in totals:
+            console.print(f"  {line}", markup=False)
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
+def lock(path: Path | None) -> None:
+    """Record the current methodology versions and content hashes in methodologies/versions.lock."""
+    from engine.errors import KokenError
+    from engine.lock import lock_path, write_lock
+    from engine.methodology import load_library
+    from engine.paths import methodologies_dir
+
+    root = path or methodologies_dir()
+    library, problems = load_library(root, check_examples=True)
+    if problems:
+        _report_problems(problems, wrote_nothing=True)
+        sys.exit(1)
+    try:
+        added = write_lock(library, lock_path(root))
+    except KokenError as err:
+        _report_problems([err])
+        sys.exit(1)
+    _console().print(f"{added} version(s) added to {lock_path(root)}", markup=False)
 
 
 @main.command()

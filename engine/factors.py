@@ -133,7 +133,7 @@ def load_factor_table(path: str | Path) -> FactorTable:
         raise KokenErrors([err]) from None
     if Path(source).stem != spec.id:
         raise KokenErrors([MethodologyError(f"file name must be the id: {spec.id}.yaml", Location(file=source))])
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     index = {tuple(getattr(e, k) for k in spec.keys): e for e in spec.entries}
     return FactorTable(spec=spec, path=source, unit=unit, content_hash=digest, index=index)

@@ -135,19 +135,29 @@ class CompiledMethodology:
         return tuple(s.name for s in self.steps)
 
 
-def content_hash(spec: Methodology) -> str:
-    """sha256 of the methodology's canonical JSON (sorted keys, no whitespace): its identity for audits."""
-    canonical = json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
-                           ensure_ascii=False)
+def content_hash(spec: Methodology, expressions: dict[str, sympy.Expr] | None = None) -> str:
+    """sha256 of the methodology's canonical JSON: its identity for audits.
+
+    Canonical: sorted keys, no whitespace, fields left at their defaults omitted (so that a new
+    optional field in the format does not change the hash of files that do not use it), and each
+    formula replaced by its parsed sympy tree (``srepr``), so that writing ``a*b`` as ``b*a`` is no change.
+    """
+    data = spec.model_dump(mode="json", exclude_defaults=True)
+    for step in data.get("formulas", []):
+        if expressions and step["name"] in expressions:
+            step["expression"] = sympy.srepr(expressions[step["name"]])
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def load_methodology(path: str | Path, check_examples: bool = True) -> CompiledMethodology:
+def load_methodology(path: str | Path, check_examples: bool = True,
+                     check_location: bool = True) -> CompiledMethodology:
     """Load, validate and compile one methodology file.
 
     Args:
         path: ``methodologies/<category>/<id>.yaml``.
         check_examples: also run the file's examples and compare with their expected values.
+        check_location: require ``<category>/<id>.yaml`` (off for a proposed file under review).
     Returns:
         CompiledMethodology.
     Raises:
@@ -161,7 +171,7 @@ def load_methodology(path: str | Path, check_examples: bool = True) -> CompiledM
         spec = Methodology.model_validate(data)
     except pydantic.ValidationError as err:
         raise KokenErrors([_pydantic_error(e, source) for e in err.errors()]) from None
-    return compile_methodology(spec, source, check_examples=check_examples)
+    return compile_methodology(spec, source, check_examples=check_examples, check_location=check_location)
 
 
 def display_path(path: str | Path) -> str:
@@ -184,7 +194,7 @@ def _pydantic_error(err: dict, source: str) -> MethodologyError:
 
 
 def compile_methodology(spec: Methodology, source: str = "<memory>",
-                        check_examples: bool = True) -> CompiledMethodology:
+                        check_examples: bool = True, check_location: bool = True) -> CompiledMethodology:
     """Check references, units and formulas of a parsed methodology and compile its kernels.
 
     Factor-table references are resolved against the bundled ``factors/`` tables.
@@ -198,7 +208,7 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
     errors: list[KokenError] = list(table_problems)
     loc = Location(file=source)
     path = Path(source)
-    if path.suffix in (".yaml", ".yml"):
+    if check_location and path.suffix in (".yaml", ".yml"):
         if path.stem != spec.id:
             errors.append(MethodologyError(f"file name {path.name!r} must be the id: {spec.id}.yaml", loc))
         if path.parent.name != spec.category:
@@ -326,7 +336,8 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
             warnings.append(f"{where}: numeric literal {value:g} in a formula; write factors as named parameters "
                             "with a unit and a source")
     compiled_m = CompiledMethodology(
-        spec=spec, path=source, content_hash=content_hash(spec), parameters=parameters, steps=tuple(steps),
+        spec=spec, path=source, content_hash=content_hash(spec, {c.name: c.expression for c in steps}),
+        parameters=parameters, steps=tuple(steps),
         shipment_unit=shipment_unit,
         shipment_to_base=float(registry().Quantity(1.0, shipment_unit).to_base_units().magnitude),
         single_year_factor=single_factor, lifetime_factor=lifetime_factor,

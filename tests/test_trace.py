@@ -14,7 +14,8 @@ from engine.methodology import find_methodology_files, load_methodology
 from engine.paths import methodologies_dir
 from engine.portfolio import read_portfolio
 from engine.trace import TraceInput, render_markdown, trace_calculation, trace_portfolio
-from engine.units import is_dimensionless, parse_quantity
+from engine.factors import fill_from_tables
+from engine.units import is_dimensionless, parse_quantity, registry
 
 FILES = find_methodology_files(methodologies_dir())
 GOLDEN = REPO / "tests" / "data" / "golden" / "trace_transformer_moe.json"
@@ -33,11 +34,15 @@ def example_trace(m, index):
             shipped = entry
         else:
             inputs[name] = entry
-    for name, p in m.parameters.items():  # factor-table values the example leaves to the table
-        if name not in inputs and p.factor_table is not None:
-            entry = p.factor_table.index[(ex.region, ex.fiscal_year)]
-            inputs[name] = TraceInput(parse_quantity(f"{entry.value} {p.factor_table.spec.unit}"),
-                                      {"source": "factor table"})
+    arrays = {k: registry().Quantity(np.array([float(v.quantity.magnitude)]), v.quantity.units)
+              for k, v in inputs.items()}
+    filled, origins, problems, _ = fill_from_tables(m.parameters, arrays, np.array([ex.region or ""], dtype=object),
+                                                    np.array([ex.fiscal_year or 0]), 1, lambda i: None)
+    assert not problems
+    for name, origin in origins.items():  # factor-table values the example leaves to the table
+        if origin.from_table[0]:
+            q = filled[name]
+            inputs[name] = TraceInput(registry().Quantity(float(q.magnitude[0]), q.units), {"source": "factor table"})
     return trace_calculation(m, inputs, shipped, {"example": ex.name}), result
 
 

@@ -1,0 +1,151 @@
+"""``koken verify``: recompute a result file from its portfolio and explain every difference.
+
+An auditor holds a JSON result (:mod:`engine.output`) and the portfolio it came from. Verification
+recomputes the portfolio with the current engine, methodologies and factor tables, then compares
+every row's single-year and lifetime figures. Each difference is explained by its cause, checked in
+this order: the input file changed (a cell's value), a methodology default changed, a factor-table
+value changed, the methodology changed (content hash), the engine version changed. The result
+"stands" when no figure differs beyond a relative tolerance of 1e-9.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine import __version__
+from engine.calculate import calculate
+from engine.errors import KokenError, KokenErrors, Location
+from engine.methodology import CompiledMethodology
+from engine.output import RESULT_FORMAT, result_document
+from engine.portfolio import read_portfolio
+
+REL_TOL = 1e-9
+FIGURES = ("single_year[t-CO2e]", "lifetime[t-CO2e]")
+
+
+@dataclass
+class Verification:
+    """Outcome of a verification.
+
+    Attributes:
+        stands: True when every figure reproduces.
+        differences: one line per differing figure or row, with its causes.
+        notes: changes that did not move any figure (e.g. a new engine version).
+    """
+
+    stands: bool
+    differences: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def verify(result_path: str | Path, portfolio_path: str | Path,
+           library: Mapping[str, CompiledMethodology]) -> Verification:
+    """Recompute ``portfolio_path`` and compare with ``result_path``.
+
+    Raises:
+        KokenError: the result file is not a koken JSON result.
+        KokenErrors: the portfolio no longer computes (its problems are listed).
+    """
+    where = Location(file=str(result_path))
+    try:
+        old = json.loads(Path(result_path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise KokenError(f"cannot read the result file: {err}", where) from None
+    if not isinstance(old, dict) or old.get("format") != RESULT_FORMAT or "rows" not in old:
+        raise KokenError(f"not a koken JSON result (format {RESULT_FORMAT!r} expected)", where)
+    new = result_document(calculate(read_portfolio(portfolio_path, library, collect=True), library))
+    out = Verification(stands=True)
+
+    engine_changed = old.get("koken_version") != __version__
+    if engine_changed:
+        out.notes.append(f"engine version changed: {old.get('koken_version')} → {__version__}")
+    if old.get("input", {}).get("sha256") != new["input"]["sha256"]:
+        out.notes.append("the portfolio file differs from the one the result was computed from (sha256)")
+    changed_methodologies = {}
+    for mid, info in old.get("methodologies", {}).items():
+        now = new["methodologies"].get(mid)
+        if now is None:
+            changed_methodologies[mid] = "no longer used by the portfolio"
+        elif now["content_hash"] != info.get("content_hash"):
+            changed_methodologies[mid] = (f"methodology {mid} changed: version {info.get('version')} → "
+                                          f"{now['version']}, content hash {info.get('content_hash', '')[:15]}… → "
+                                          f"{now['content_hash'][:15]}…")
+    for mid, text in changed_methodologies.items():
+        out.notes.append(text)
+    for table, info in old.get("factor_tables", {}).items():
+        now = new.get("factor_tables", {}).get(table)
+        if now is None or now["content_hash"] != info.get("content_hash"):
+            out.notes.append(f"factor table {table} changed (content hash)")
+
+    old_rows = {r["row"]: r for r in old["rows"]}
+    new_rows = {r["row"]: r for r in new["rows"]}
+    for row in sorted(set(old_rows) - set(new_rows)):
+        out.differences.append(f"row {row}: in the result but not in the portfolio any more")
+    for row in sorted(set(new_rows) - set(old_rows)):
+        out.differences.append(f"row {row}: in the portfolio but not in the result")
+    for row in sorted(set(old_rows) & set(new_rows)):
+        a, b = old_rows[row], new_rows[row]
+        moved = [f for f in FIGURES if not _close(a.get(f), b.get(f))]
+        if a.get("methodology") != b.get("methodology"):
+            out.differences.append(f"row {row}: methodology {a.get('methodology')} → {b.get('methodology')} "
+                                   "(input changed)")
+            continue
+        if not moved:
+            continue
+        causes = _causes(a, b, changed_methodologies.get(b["methodology"]), engine_changed)
+        figures = "; ".join(f"{f} {a.get(f):.10g} → {b.get(f):.10g}" for f in moved)
+        out.differences.append(f"row {row} ({b.get('product_line', '')}): {figures} — because "
+                               + "; ".join(causes))
+    out.stands = not out.differences
+    return out
+
+
+def _close(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(float(a), float(b), rel_tol=REL_TOL, abs_tol=1e-12)
+
+
+def _causes(a: dict, b: dict, methodology_change: str | None, engine_changed: bool) -> list[str]:
+    causes = []
+    old_inputs, new_inputs = a.get("inputs", {}), b.get("inputs", {})
+    if a.get("units_shipped") != b.get("units_shipped"):
+        causes.append(f"input changed: units_shipped {a.get('units_shipped_as_entered')} → "
+                      f"{b.get('units_shipped_as_entered')}")
+    for name in sorted(set(old_inputs) | set(new_inputs)):
+        x, y = old_inputs.get(name), new_inputs.get(name)
+        if x is None or y is None:
+            causes.append(f"parameter {name} {'added' if x is None else 'removed'}")
+            continue
+        if _close(x["value"], y["value"]) and x["unit"] == y["unit"]:
+            continue
+        change = f"{name} {x['value']:.10g} → {y['value']:.10g} {y['unit']}"
+        if y["origin"] == "portfolio" or x["origin"] == "portfolio":
+            causes.append(f"input changed: {change}")
+        elif y["origin"].startswith("default") or x["origin"].startswith("default"):
+            causes.append(f"methodology default changed: {change} ({y['origin']})")
+        elif y["origin"].startswith("factor table"):
+            causes.append(f"factor changed: {change} ({y['origin']})")
+        else:
+            causes.append(f"changed: {change}")
+    if not causes and methodology_change:
+        causes.append(methodology_change + " (its formulas)")
+    if not causes and engine_changed:
+        causes.append("the engine changed")
+    return causes or ["unexplained (same inputs, methodology and engine)"]
+
+
+def report(result: Verification) -> list[str]:
+    """Lines for the console."""
+    lines = [f"note: {n}" for n in result.notes]
+    lines += [f"DIFFERS: {d}" for d in result.differences]
+    lines.append("The result stands: every figure reproduces." if result.stands
+                 else f"The result does not stand: {len(result.differences)} difference(s).")
+    return lines
+
+
+__all__ = ["Verification", "verify", "report", "KokenErrors"]

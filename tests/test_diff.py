@@ -1,0 +1,87 @@
+"""engine.diff and engine.lock: symbolic formula comparison, effects, version discipline."""
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+from engine.diff import diff_methodologies, example_effects, load_pair
+from engine.lock import check_lock, write_lock
+from engine.methodology import load_library, load_methodology
+from helpers import methodology_dict, write_methodology
+
+
+def pair(tmp_path, change):
+    old = methodology_dict()
+    new = methodology_dict()
+    change(new)
+    return load_pair(write_methodology(tmp_path / "old", old), write_methodology(tmp_path / "new", new))
+
+
+def test_reordering_a_product_is_no_change(tmp_path):
+    def reorder(d):
+        d["formulas"][1]["expression"] = "grid_emission_factor * saved"
+    a, b = pair(tmp_path, reorder)
+    assert diff_methodologies(a, b) == []
+
+
+def test_inlining_a_step_is_no_change_of_the_result(tmp_path):
+    def inline(d):
+        d["formulas"][1]["expression"] = "(baseline_energy - product_energy) * grid_emission_factor"
+    a, b = pair(tmp_path, inline)
+    assert not any("the result changes" in line for line in diff_methodologies(a, b))
+
+
+def test_changed_formula_is_found_with_its_effect_and_missing_bump(tmp_path):
+    def change(d):
+        d["formulas"][0]["expression"] = "baseline_energy - product_energy - product_energy / 100"
+    a, b = pair(tmp_path, change)
+    lines = diff_methodologies(a, b)
+    assert any(line.startswith("formula saved:") for line in lines)
+    assert any("the result changes" in line for line in lines)
+    assert any("VERSION NOT BUMPED" in line for line in lines)
+    # example: (400 - 300 - 3) × 0.5 = 48.5 kg/台/yr instead of 50
+    assert any("avoided_per_unit_year 50 → 48.5" in e and "CHANGED" in e for e in example_effects(a, b))
+
+
+def test_unit_written_differently_is_no_change(tmp_path):
+    def respell(d):
+        d["parameters"]["baseline_energy"]["unit"] = "kWh/a"
+    a, b = pair(tmp_path, respell)
+    assert not any("unit" in line for line in diff_methodologies(a, b))
+
+
+def test_cli_diff_with_portfolio(tmp_path):
+    from conftest import EXAMPLE_PORTFOLIO, REPO
+
+    new = tmp_path / "refrigerator.yaml"
+    text = (REPO / "methodologies" / "home_appliances" / "refrigerator.yaml").read_text(encoding="utf-8")
+    new.write_text(text.replace("version: 1.0.0", "version: 1.1.0").replace(
+        "expression: baseline_annual_energy - product_annual_energy",
+        "expression: product_annual_energy - product_annual_energy + baseline_annual_energy - product_annual_energy"),
+        encoding="utf-8")
+    result = CliRunner().invoke(main, ["diff", str(REPO / "methodologies" / "home_appliances" / "refrigerator.yaml"),
+                                       str(new), "--portfolio", str(EXAMPLE_PORTFOLIO)])
+    assert result.exit_code == 0, result.output
+    assert "version: 1.0.0 → 1.1.0" in result.output and "formula" not in result.output
+    assert "FY2023 domestic single_year[t-CO2e]" in result.output and "(+0.00%)" in result.output
+
+
+def test_lock_refuses_changed_content_under_a_released_version(tmp_path):
+    data = methodology_dict()
+    write_methodology(tmp_path, data)
+    library, _ = load_library(tmp_path)
+    lock = tmp_path / "versions.lock"
+    assert write_lock(library, lock) == 1
+    assert check_lock(library, lock) == ([], [])
+    data["parameters"]["grid_emission_factor"]["range"] = [0, 3]
+    write_methodology(tmp_path, data)
+    library, _ = load_library(tmp_path)
+    errors, _ = check_lock(library, lock)
+    assert len(errors) == 1 and "bump the version" in str(errors[0])
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1 and "bump the version" in result.output
+    data["version"] = "1.0.1"
+    write_methodology(tmp_path, data)
+    library, _ = load_library(tmp_path)
+    errors, warnings = check_lock(library, lock)
+    assert errors == [] and "not in versions.lock" in warnings[0]

@@ -1,0 +1,98 @@
+"""engine.verify: recompute a result and name the cause of each difference."""
+
+import shutil
+
+import pytest
+import yaml
+
+import engine.factors as factors_module
+from engine.calculate import calculate
+from engine.methodology import load_library
+from engine.output import write_results
+from engine.portfolio import read_portfolio
+from engine.verify import verify
+from helpers import methodology_dict, write_methodology
+
+PORTFOLIO = ("methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],product_energy[kWh/yr],"
+             "grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+             "toy,2023,domestic,1000,400,300,,\n"
+             "toy,2023,domestic,500,420,273,0.5,10\n")
+
+
+@pytest.fixture()
+def setup(tmp_path, monkeypatch):
+    """A toy library whose grid factor comes from a copy of the factor tables, and a result file."""
+    tables = tmp_path / "factors"
+    shutil.copytree(factors_module.factors_dir(), tables)
+    monkeypatch.setattr(factors_module, "factors_dir", lambda: tables)
+    data = methodology_dict()
+    data["parameters"]["grid_emission_factor"]["factor"] = {"table": "grid_emission_factor"}
+    data["parameters"]["operating_years"].update(default=12, default_source="src")
+    lib_dir = tmp_path / "lib"
+    write_methodology(lib_dir, data)
+    portfolio = tmp_path / "p.csv"
+    portfolio.write_text(PORTFOLIO, encoding="utf-8")
+    library, problems = load_library(lib_dir)
+    assert not problems
+    result = tmp_path / "result.json"
+    write_results(calculate(read_portfolio(portfolio, library), library), result)
+    return tmp_path, lib_dir, portfolio, result, data, tables
+
+
+def reload(lib_dir):
+    factors_module._load_all.cache_clear()
+    library, problems = load_library(lib_dir)
+    assert not problems
+    return library
+
+
+def test_unchanged_result_stands(setup):
+    _, lib_dir, portfolio, result, _, _ = setup
+    assert verify(result, portfolio, reload(lib_dir)).stands
+
+
+def test_changed_input_cell_is_named(setup):
+    _, lib_dir, portfolio, result, _, _ = setup
+    portfolio.write_text(PORTFOLIO.replace("500,420,273", "500,420,250"), encoding="utf-8")
+    outcome = verify(result, portfolio, reload(lib_dir))
+    assert not outcome.stands
+    (line,) = outcome.differences
+    assert line.startswith("row 3") and "input changed: product_energy 273 → 250 kWh/yr" in line
+
+
+def test_changed_default_is_named(setup):
+    _, lib_dir, portfolio, result, data, _ = setup
+    data["parameters"]["operating_years"]["default"] = 15
+    data["version"] = "1.1.0"
+    write_methodology(lib_dir, data)
+    outcome = verify(result, portfolio, reload(lib_dir))
+    (line,) = outcome.differences
+    assert line.startswith("row 2") and "methodology default changed: operating_years 12 → 15" in line
+    assert any("methodology toy changed: version 1.0.0 → 1.1.0" in n for n in outcome.notes)
+
+
+def test_changed_factor_is_named(setup):
+    _, lib_dir, portfolio, result, _, tables = setup
+    path = tables / "grid_emission_factor.yaml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for entry in doc["entries"]:
+        if entry.get("region") == "JP" and entry.get("fiscal_year") == 2023:
+            entry["value"] = 0.43
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    outcome = verify(result, portfolio, reload(lib_dir))
+    (line,) = outcome.differences
+    assert line.startswith("row 2") and "factor changed: grid_emission_factor 0.421 → 0.43" in line
+    assert any("factor table grid_emission_factor changed" in n for n in outcome.notes)
+
+
+def test_cli_exit_status(setup):
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    _, lib_dir, portfolio, result, _, _ = setup
+    ok = CliRunner().invoke(main, ["verify", str(result), str(portfolio), "--methodologies", str(lib_dir)])
+    assert ok.exit_code == 0 and "The result stands" in ok.output
+    portfolio.write_text(PORTFOLIO.replace("1000,400", "1001,400"), encoding="utf-8")
+    bad = CliRunner().invoke(main, ["verify", str(result), str(portfolio), "--methodologies", str(lib_dir)])
+    assert bad.exit_code == 1 and "DIFFERS: row 2" in bad.output
