@@ -110,12 +110,22 @@ def check_examples(m: CompiledMethodology) -> list[KokenError]:
     return problems
 
 
+ZERO_TOLERANCE = 1e-9
+"""Relative tolerance (against the first example's result) for "equal to its baseline gives 0":
+baseline and product terms computed in different units (GJ of fuel, kWh of electricity) may differ
+by floating-point rounding only."""
+
+
 def check_properties(m: CompiledMethodology) -> list[KokenError]:
     """Run the file's ``checks``: equal to baseline gives exactly 0, worse than baseline gives < 0."""
     checks = m.spec.checks
     if checks is None:
         return []
     problems: list[KokenError] = []
+    try:
+        scale = abs(float(run_example(m, 0).avoided_per_unit_year.magnitude[0]))
+    except KokenErrors:
+        scale = 0.0  # the example's own problem is reported by check_examples
     cases = [("equal_to_baseline", checks.equal_to_baseline)]
     if checks.worse_than_baseline is not None:
         cases.append(("worse_than_baseline", checks.worse_than_baseline))
@@ -131,9 +141,9 @@ def check_properties(m: CompiledMethodology) -> list[KokenError]:
             problems.extend(errs.errors)
             continue
         value = float(result.avoided_per_unit_year.magnitude[0])
-        if label == "equal_to_baseline" and value != 0.0:
-            problems.append(MethodologyError(f"a product equal to its baseline must avoid exactly 0, got {value:g}",
-                                             where))
+        if label == "equal_to_baseline" and abs(value) > ZERO_TOLERANCE * scale:
+            problems.append(MethodologyError(
+                f"a product equal to its baseline must avoid 0 (to floating-point precision), got {value:g}", where))
         if label == "worse_than_baseline" and not value < 0.0:
             problems.append(MethodologyError(f"a product worse than its baseline must give a negative figure, "
                                              f"got {value:g}", where))

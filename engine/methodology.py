@@ -239,7 +239,7 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
             errors.append(err)
             continue
         low, high = p.range if p.range else (None, None)
-        if p.range is None and is_dimensionless(unit):
+        if p.range is None and _is_share(unit):
             low, high = _implicit_fraction_range(unit)
         if p.default is not None:
             if (low is not None and p.default < low) or (high is not None and p.default > high):
@@ -354,6 +354,14 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
 def _base_units(unit: pint.Unit) -> pint.Unit:
     """The Pint base units of ``unit``'s dimension: the units the numeric kernel computes in."""
     return registry().Quantity(1.0, unit).to_base_units().units
+
+
+def _is_share(unit: pint.Unit) -> bool:
+    """True for a fraction or a percentage (not for other dimensionless units such as TB or 万)."""
+    if not is_dimensionless(unit):
+        return False
+    factor = registry().Quantity(1.0, unit).to("fraction").magnitude
+    return factor in (1.0, 0.01)
 
 
 def _implicit_fraction_range(unit: pint.Unit) -> tuple[float, float]:

@@ -119,7 +119,7 @@ def trace_calculation(m: CompiledMethodology, inputs: dict[str, TraceInput], shi
         if q.units != p.unit:
             node.children.append(TraceNode("conversion", name, float(q.magnitude), f"{q.units:~}",
                                            {"to": p.unit_text, "factor": factor,
-                                            "note": f"{float(q.magnitude):g} {q.units:~} = {value:g} {p.unit_text}"}))
+                                            "as_written": given.origin.get("as_written", f"{q:~}")}))
         if (p.low is not None and value < p.low) or (p.high is not None and value > p.high) or not math.isfinite(value):
             errors.append(PortfolioError(f"{name} = {value:g} {p.unit_text} is outside the allowed range "
                                          f"[{p.low}, {p.high}]", where.at(column=name)))
@@ -172,7 +172,8 @@ def trace_calculation(m: CompiledMethodology, inputs: dict[str, TraceInput], shi
         if shipped.quantity.units != m.shipment_unit:
             ship_node.children.append(TraceNode(
                 "conversion", "units_shipped", float(shipped.quantity.magnitude), f"{shipped.quantity.units:~}",
-                {"to": m.spec.functional_unit.unit, "factor": factor}))
+                {"to": m.spec.functional_unit.unit, "factor": factor,
+                 "as_written": shipped.origin.get("as_written", f"{shipped.quantity:~}")}))
         n_q = ureg.Quantity(n_units, m.shipment_unit)
         result_unit = parse_unit(RESULT_UNIT)
         single = (n_q * avoided * ureg.Quantity(1.0, year)).to(result_unit)
@@ -373,7 +374,7 @@ def render_text(node: TraceNode, depth: int | None = None, indent: str = "",
     if origin:
         extra = "    <- " + _origin_text(origin)
     if node.kind == "conversion":
-        extra = f"    (given as {node.value:g} {node.unit}; × {node.detail['factor']:g} to {node.detail['to']})"
+        extra = f"    (given as {node.detail.get('as_written')}; × {node.detail['factor']:g} to {node.detail['to']})"
         value = ""
     if node.children and id(node) in seen:
         return [f"{indent}{node.kind} {node.name}{value}    (shown above)"]
@@ -425,7 +426,7 @@ def render_markdown(traces: list[TraceNode]) -> str:
         out += ["### Inputs", "", "| input | value | unit | origin |", "|---|---|---|---|"]
         for node in inputs:
             conv = next((c for c in node.children if c.kind == "conversion"), None)
-            note = f" (given as {conv.value:g} {conv.unit})" if conv else ""
+            note = f" (given as {conv.detail.get('as_written')})" if conv else ""
             out.append(f"| {node.name} | {node.value:.10g}{note} | {node.unit} | "
                        f"{_origin_text(node.detail['origin']).replace('|', '/')} |")
         out.append("")
