@@ -61,6 +61,8 @@ class Calculation:
     portfolio: Portfolio
     methodologies: dict[str, CompiledMethodology]
     batches: list[Batch] = field(default_factory=list)
+    options: dict = field(default_factory=dict)
+    """How the run was asked for (encoding, sheet, methodology folder), recorded in results."""
 
     def provenance(self) -> dict:
         """What produced the results: koken version, input hash, methodology ids, versions and hashes,
@@ -78,10 +80,12 @@ class Calculation:
             "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
                               for t in sorted(tables.values(), key=lambda t: t.id)},
             "gwp_set": GWP_SET,
+            "options": dict(sorted(self.options.items())),
         }
 
 
-def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology]) -> Calculation:
+def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
+              options: Mapping[str, object] | None = None) -> Calculation:
     """Compute avoided emissions for every product line of ``portfolio``.
 
     Cell problems found while reading (``read_portfolio(..., collect=True)``), unit problems and
@@ -91,6 +95,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology]) 
     Args:
         portfolio: from :func:`engine.portfolio.read_portfolio`.
         library: methodologies by id.
+        options: how the run was asked for, recorded in the result's provenance.
     Returns:
         Calculation with one result row per product line.
     Raises:
@@ -155,7 +160,8 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology]) 
     if errors:
         raise KokenErrors(sorted(errors, key=lambda e: (e.location.row or 0, e.location.column or "")))
     table = pd.concat(frames).sort_values("_index").drop(columns="_index").reset_index(drop=True)
-    return Calculation(table=table, portfolio=portfolio, methodologies=used, batches=batches)
+    return Calculation(table=table, portfolio=portfolio, methodologies=used, batches=batches,
+                       options={k: v for k, v in (options or {}).items() if v is not None})
 
 
 def _frame(portfolio: Portfolio, m: CompiledMethodology, rows: np.ndarray, result: BatchResult,

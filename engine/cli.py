@@ -79,7 +79,8 @@ def calculate(portfolio: Path, methodology_root: Path | None, output: Path | Non
     library = _library(methodology_root)
     try:
         data = read_portfolio(portfolio, library, encoding=encoding, sheet=sheet, collect=True)
-        calc = run(data, library)
+        calc = run(data, library, {"encoding": encoding, "sheet": sheet,
+                                   "methodologies": str(methodology_root) if methodology_root else "bundled"})
         if output:
             write_results(calc, output)
     except KokenErrors as errs:

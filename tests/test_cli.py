@@ -92,3 +92,18 @@ def test_installed_script_runs():
 def test_module_entry_point_help():
     proc = subprocess.run([sys.executable, "-m", "engine.cli", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "calculate" in proc.stdout
+
+
+def test_same_inputs_give_byte_identical_results_apart_from_created(tmp_path):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    assert run("calculate", EXAMPLE_PORTFOLIO, "-o", first).exit_code == 0
+    assert run("calculate", EXAMPLE_PORTFOLIO, "-o", second).exit_code == 0
+    a = json.loads(first.read_text(encoding="utf-8"))
+    b = json.loads(second.read_text(encoding="utf-8"))
+    assert a.pop("created") and b.pop("created")
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    lines_a = [line for line in first.read_text(encoding="utf-8").splitlines() if '"created"' not in line]
+    lines_b = [line for line in second.read_text(encoding="utf-8").splitlines() if '"created"' not in line]
+    assert lines_a == lines_b
+    assert a["options"] == {"methodologies": "bundled"}
+    assert set(a["factor_tables"]) >= {"grid_emission_factor", "fuel_emission_factor"} and a["gwp_set"]
