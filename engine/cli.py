@@ -17,6 +17,7 @@ Exit status: 0 success; 1 the input has problems (every problem is listed, nothi
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -41,6 +42,21 @@ def _report_problems(errors, wrote_nothing: bool = True) -> None:
     console.print(f"[bold red]{len(errors)} problem(s) found{tail}[/]")
     for err in errors:
         console.print(f"  - {err}", markup=False)
+
+
+@contextlib.contextmanager
+def _reporting(wrote_nothing: bool = True):
+    """Turn koken's input errors into the listed problems and exit status 1 (never a traceback)."""
+    from engine.errors import KokenError, KokenErrors
+
+    try:
+        yield
+    except KokenErrors as errs:
+        _report_problems(errs.errors, wrote_nothing=wrote_nothing)
+        sys.exit(1)
+    except KokenError as err:
+        _report_problems([err], wrote_nothing=wrote_nothing)
+        sys.exit(1)
 
 
 def _library(root: Path | None):
@@ -72,23 +88,16 @@ def calculate(portfolio: Path, methodology_root: Path | None, output: Path | Non
               sheet: str | None) -> None:
     """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO."""
     from engine.calculate import calculate as run, summarise
-    from engine.errors import KokenError, KokenErrors
     from engine.output import write_results
     from engine.portfolio import read_portfolio
 
     library = _library(methodology_root)
-    try:
+    with _reporting():
         data = read_portfolio(portfolio, library, encoding=encoding, sheet=sheet, collect=True)
         calc = run(data, library, {"encoding": encoding, "sheet": sheet,
                                    "methodologies": str(methodology_root) if methodology_root else "bundled"})
         if output:
             write_results(calc, output)
-    except KokenErrors as errs:
-        _report_problems(errs.errors)
-        sys.exit(1)
-    except KokenError as err:
-        _report_problems([err])
-        sys.exit(1)
     _print_summary(calc, summarise)
     if output:
         _console().print(f"Results written to {output}", markup=False)
@@ -198,18 +207,11 @@ def verify(result: Path, portfolio: Path, methodology_root: Path | None) -> None
 
     Exit status 0: the result stands; 1: a figure differs or the inputs no longer compute.
     """
-    from engine.errors import KokenError, KokenErrors
     from engine.verify import report, verify as run
 
     library = _library(methodology_root)
-    try:
+    with _reporting(wrote_nothing=False):
         outcome = run(result, portfolio, library)
-    except KokenErrors as errs:
-        _report_problems(errs.errors, wrote_nothing=False)
-        sys.exit(1)
-    except KokenError as err:
-        _report_problems([err], wrote_nothing=False)
-        sys.exit(1)
     for line in report(outcome):
         _console().print(line, markup=False)
     sys.exit(0 if outcome.stands else 1)
@@ -223,19 +225,12 @@ def verify(result: Path, portfolio: Path, methodology_root: Path | None) -> None
 def diff(old: Path, new: Path, portfolio: Path | None) -> None:
     """What changed from methodology file OLD to NEW (formulas compared symbolically) and its effect."""
     from engine.diff import diff_methodologies, example_effects, load_pair, portfolio_effect
-    from engine.errors import KokenError, KokenErrors
 
-    try:
+    with _reporting(wrote_nothing=False):
         a, b = load_pair(old, new)
         changes = diff_methodologies(a, b)
         effects = example_effects(a, b)
         totals = portfolio_effect(a, b, portfolio, _library(None)) if portfolio else []
-    except KokenErrors as errs:
-        _report_problems(errs.errors, wrote_nothing=False)
-        sys.exit(1)
-    except KokenError as err:
-        _report_problems([err], wrote_nothing=False)
-        sys.exit(1)
     console = _console()
     console.print(f"{a.id} {a.version} → {b.id} {b.version}", markup=False)
     for line in changes or ["no change in content"]:
@@ -254,7 +249,6 @@ def diff(old: Path, new: Path, portfolio: Path | None) -> None:
 @click.argument("path", required=False, type=click.Path(exists=True, path_type=Path))
 def lock(path: Path | None) -> None:
     """Record the current methodology versions and content hashes in methodologies/versions.lock."""
-    from engine.errors import KokenError
     from engine.lock import lock_path, write_lock
     from engine.methodology import load_library
     from engine.paths import methodologies_dir
@@ -264,11 +258,8 @@ def lock(path: Path | None) -> None:
     if problems:
         _report_problems(problems, wrote_nothing=True)
         sys.exit(1)
-    try:
+    with _reporting():
         added = write_lock(library, lock_path(root))
-    except KokenError as err:
-        _report_problems([err])
-        sys.exit(1)
     _console().print(f"{added} version(s) added to {lock_path(root)}", markup=False)
 
 
@@ -292,11 +283,11 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
     """Show how figures were obtained: TARGET is a portfolio file (with --row) or a methodology id (with --set)."""
     import json
 
-    from engine.errors import KokenError, KokenErrors
+    from engine.errors import KokenError
     from engine.trace import render_markdown, render_text
 
     library = _library(methodology_root)
-    try:
+    with _reporting(wrote_nothing=output is not None):
         if Path(target).is_file():
             from engine.calculate import calculate as run
             from engine.portfolio import read_portfolio
@@ -312,12 +303,6 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
             hint = difflib.get_close_matches(target, list(library), n=1)
             raise KokenError(f"{target!r} is neither a portfolio file nor a methodology id"
                              + (f"; did you mean {hint[0]!r}?" if hint else ""))
-    except KokenErrors as errs:
-        _report_problems(errs.errors, wrote_nothing=output is not None)
-        sys.exit(1)
-    except KokenError as err:
-        _report_problems([err], wrote_nothing=output is not None)
-        sys.exit(1)
     if fmt == "json":
         text = json.dumps([t.to_dict(depth) for t in traces], ensure_ascii=False, indent=2) + "\n"
     elif fmt == "markdown":
