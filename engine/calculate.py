@@ -140,7 +140,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
         rows = idx[keep]
         inputs, origins, problems, unserved = fill_from_tables(
             m.parameters, inputs, _regions(portfolio, rows), portfolio.fiscal_year[rows], len(rows),
-            _RowLocations(portfolio, rows))
+            _RowLocations(portfolio, rows), allow_stale=bool((options or {}).get("allow_stale_factors")))
         errors.extend(problems)
         if unserved.any():
             served = np.flatnonzero(~unserved)
@@ -204,7 +204,7 @@ def _regions(portfolio: Portfolio, rows: np.ndarray) -> np.ndarray:
 
 def _take_origin(origin: FactorOrigin, positions: np.ndarray) -> FactorOrigin:
     return FactorOrigin(table=origin.table, from_table=origin.from_table[positions], keys=origin.keys[positions],
-                        sources=origin.sources[positions])
+                        sources=origin.sources[positions], stale=origin.stale[positions])
 
 
 class _RowLocations:
@@ -236,6 +236,7 @@ def _factors_column(origins: dict[str, FactorOrigin], n: int) -> np.ndarray:
     for name, o in origins.items():
         label = np.char.add(f"{name}={o.table}[", o.keys.astype(str))
         label = np.char.add(label, "]").astype(object)
+        label = np.where(o.stale, label + " (stale: earlier year)", label)
         column = np.where(o.from_table, np.where(column == "", label, column + ";" + label), column)
     return column
 

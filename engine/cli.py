@@ -84,8 +84,10 @@ def main() -> None:
               help="Write per-row results to FILE (.csv or .json).")
 @click.option("--encoding", help="CSV text encoding (default: UTF-8, else cp932).")
 @click.option("--sheet", help="XLSX sheet name (default: the first sheet).")
+@click.option("--allow-stale-factors", is_flag=True,
+              help="Where a factor table lacks the row's fiscal year, use its latest earlier year (recorded).")
 def calculate(portfolio: Path, methodology_root: Path | None, output: Path | None, encoding: str | None,
-              sheet: str | None) -> None:
+              sheet: str | None, allow_stale_factors: bool) -> None:
     """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO."""
     from engine.calculate import calculate as run, summarise
     from engine.output import write_results
@@ -95,7 +97,8 @@ def calculate(portfolio: Path, methodology_root: Path | None, output: Path | Non
     with _reporting():
         data = read_portfolio(portfolio, library, encoding=encoding, sheet=sheet, collect=True)
         calc = run(data, library, {"encoding": encoding, "sheet": sheet,
-                                   "methodologies": str(methodology_root) if methodology_root else "bundled"})
+                                   "methodologies": str(methodology_root) if methodology_root else "bundled",
+                                   "allow_stale_factors": allow_stale_factors or None})
         if output:
             write_results(calc, output)
     _print_summary(calc, summarise)

@@ -30,6 +30,10 @@ from engine.methodology import AVOIDED_STEP, RESULT_UNIT, CompiledMethodology
 from engine.units import conversion_factor, parse_unit, registry
 
 
+SHARE_TOLERANCE = 1e-9
+"""How far a share group's sum may be from 1 (rounding of decimal inputs only)."""
+
+
 @dataclass(frozen=True)
 class BatchResult:
     """Results of one methodology over ``n`` product lines (every array has shape ``(n,)``).
@@ -120,6 +124,16 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
                     f"{name} = {shown} is outside the allowed range "
                     f"[{_fmt(p.low)}, {_fmt(p.high)}] {p.unit_text}{hint}", locs[i].at(column=name)))
             env[name] = values * p.to_base
+
+        for group in m.spec.share_groups:
+            if not all(name in env for name in group):
+                continue
+            total = sum(env[name] for name in group)  # base units of a share: fractions
+            for i in np.flatnonzero(np.abs(total - 1.0) > SHARE_TOLERANCE):
+                shares = " + ".join(f"{env[name][i] * 100:g} %" for name in group)
+                errors.append(PortfolioError(
+                    f"the shares {', '.join(group)} must add up to 100 %, but {shares} = {total[i] * 100:g} %",
+                    locs[i].at(column=group[0])))
 
         shipped_base = None
         if units_shipped is not None:

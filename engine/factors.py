@@ -179,10 +179,11 @@ class Lookup:
     found: np.ndarray
     keys: np.ndarray
     sources: np.ndarray
+    stale: np.ndarray
 
 
 def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[str, np.ndarray],
-           need: np.ndarray, what: str, locate) -> tuple[Lookup, list[KokenError]]:
+           need: np.ndarray, what: str, locate, allow_stale: bool = False) -> tuple[Lookup, list[KokenError]]:
     """Look ``table`` up for the rows where ``need`` is True.
 
     Args:
@@ -192,6 +193,8 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
         need: boolean array: rows whose portfolio cell is empty.
         what: parameter name for messages.
         locate: ``locate(i) -> Location``.
+        allow_stale: when the table has no value for the row's fiscal year, use its latest earlier year
+            (the lookup records which, and ``stale`` marks the row); never a later year or another region.
     Returns:
         (Lookup, problems): one problem per row whose key the table does not have (no extrapolation).
     """
@@ -207,21 +210,38 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
     for i in needed:
         key = tuple(fixed[k] if col is None else _plain(col[i]) for k, col in zip(table.spec.keys, columns))
         combos.setdefault(key, []).append(int(i))
+    stale = np.zeros(n, dtype=bool)
     for key, rows in combos.items():
         entry = table.index.get(key)
+        used_key = key
+        if entry is None and allow_stale and "fiscal_year" in table.spec.keys:
+            used_key = _latest_earlier(table, key)
+            entry = table.index.get(used_key) if used_key is not None else None
+            if entry is not None:
+                stale[rows] = True
         if entry is None:
             label = ", ".join(f"{k} {v!r}" for k, v in zip(table.spec.keys, key))
             for i in rows:
                 problems.append(UnitError(
                     f"{what}: the factor table {table.id} has no value for {label} and the portfolio gives none "
                     f"(the table has: {table.describe_keys()}); koken does not extrapolate factors — give the "
-                    f"value in the portfolio", locate(i)))
+                    f"value in the portfolio, or allow an earlier year explicitly with --allow-stale-factors",
+                    locate(i)))
             continue
         values[rows] = entry.value
         found[rows] = True
-        keys[rows] = " ".join(str(v) for v in key)
+        keys[rows] = " ".join(str(v) for v in used_key)
         sources[rows] = entry.source
-    return Lookup(values=values, unit=table.unit, found=found, keys=keys, sources=sources), problems
+    return Lookup(values=values, unit=table.unit, found=found, keys=keys, sources=sources, stale=stale), problems
+
+
+def _latest_earlier(table: FactorTable, key: tuple) -> tuple | None:
+    """The table key with the same non-year keys and the latest fiscal year before ``key``'s."""
+    year_at = table.spec.keys.index("fiscal_year")
+    year = key[year_at]
+    same = [k for k in table.index if all(k[i] == key[i] for i in range(len(key)) if i != year_at)
+            and isinstance(year, int) and k[year_at] < year]
+    return max(same, key=lambda k: k[year_at]) if same else None
 
 
 def _plain(value: object) -> object:
@@ -236,11 +256,13 @@ class FactorOrigin:
     from_table: np.ndarray
     keys: np.ndarray
     sources: np.ndarray
+    stale: np.ndarray
+    """True where an earlier year's value stood in (``--allow-stale-factors``)."""
 
 
 def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint.Quantity],
                      region: np.ndarray, fiscal_year: np.ndarray, n: int,
-                     locate) -> tuple[dict[str, pint.Quantity], dict[str, FactorOrigin], list[KokenError],
+                     locate, allow_stale: bool = False) -> tuple[dict[str, pint.Quantity], dict[str, FactorOrigin], list[KokenError],
                                       np.ndarray]:
     """Fill empty values of factor-table parameters from their tables (portfolio values win).
 
@@ -251,6 +273,7 @@ def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint
         fiscal_year: per-row fiscal years.
         n: number of rows.
         locate: ``locate(i) -> Location`` for errors.
+        allow_stale: use a table's latest earlier year where the row's year is missing (recorded).
     Returns:
         (inputs with table values filled in, in each parameter's unit; origin per filled parameter;
         problems: rows the table cannot serve; a boolean array marking those rows).
@@ -276,11 +299,12 @@ def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint
         for i in np.flatnonzero(missing_region):
             problems.append(UnitError(f"{name}: the row has no region, so the factor table {table.id} cannot be "
                                       "used; give a region (e.g. JP, US) or the value", locate(i)))
-        found, errs = lookup(table, fixed, row_keys, need & ~missing_region, name, locate)
+        found, errs = lookup(table, fixed, row_keys, need & ~missing_region, name, locate, allow_stale)
         problems.extend(errs)
         failed |= need & ~found.found
         factor = float(registry().Quantity(1.0, table.unit).to(p.unit).magnitude)
         given[found.found] = found.values[found.found] * factor
         filled[name] = registry().Quantity(given, p.unit)
-        origins[name] = FactorOrigin(table=table.id, from_table=found.found, keys=found.keys, sources=found.sources)
+        origins[name] = FactorOrigin(table=table.id, from_table=found.found, keys=found.keys, sources=found.sources,
+                                     stale=found.stale)
     return filled, origins, problems, failed

@@ -271,6 +271,17 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
                 errors.append(MethodologyError(f"alias {header!r} names two parameters", ploc))
             column_names[header] = name
 
+    for g, group in enumerate(spec.share_groups):
+        gloc = Location(file=source, field=f"share_groups[{g}]")
+        for name in group:
+            if name not in parameters:
+                errors.append(MethodologyError(f"share group names {name!r}, which is not a parameter", gloc))
+            elif not _is_share(parameters[name].unit):
+                errors.append(MethodologyError(f"{name} is in a share group but its unit is "
+                                               f"{parameters[name].unit_text}, not a fraction or %", gloc))
+        if len(group) < 2:
+            errors.append(MethodologyError("a share group needs at least two parameters", gloc))
+
     steps: list[CompiledStep] = []
     seen: set[str] = set(spec.parameters)
     for index, step in enumerate(spec.formulas):

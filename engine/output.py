@@ -105,6 +105,8 @@ def _row_details(calc: Calculation) -> list[dict]:
                 if name in origins and origins[name].from_table[j]:
                     o = origins[name]
                     origin = f"factor table {o.table} [{o.keys[j]}] (source {o.sources[j]})"
+                    if o.stale[j]:
+                        origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
                 inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin}
             steps = {s.name: {"value": float(result.steps[s.name].magnitude[j]),
                               "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}

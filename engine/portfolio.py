@@ -49,6 +49,9 @@ STANDARD_COLUMNS = {
 
 MARKETS = {"domestic": "domestic", "overseas": "overseas", "国内": "domestic", "海外": "overseas"}
 UNITS_ROW_MARKERS = {"unit", "units", "単位"}
+TOTAL_MARKERS = {"合計", "総計", "小計", "計", "total", "subtotal", "grand total", "sum"}
+"""Labels of a total row, which koken refuses (it computes totals itself; summing one twice is wrong)."""
+MULTIPLIERS = ("千", "万", "億")
 FISCAL_YEAR_RANGE = (1990, 2100)
 MAX_PORTFOLIO_BYTES = 200_000_000
 
@@ -188,7 +191,7 @@ def _read_xlsx(p: Path, data: bytes, sheet: str | None):
 
     where = Location(file=str(p))
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
         raise KokenErrors([PortfolioError(f"not a readable .xlsx workbook ({type(err).__name__})", where)]) from None
     try:
@@ -197,8 +200,17 @@ def _read_xlsx(p: Path, data: bytes, sheet: str | None):
                                               where)])
         ws = book[sheet] if sheet is not None else book.worksheets[0]
         rows = [[_excel_text(c) for c in row] for row in ws.iter_rows()]
+        merged = [r for r in ws.merged_cells.ranges if r.max_col > r.min_col]
     finally:
         book.close()
+    header_row = next((i + 1 for i, r in enumerate(rows) if any(str(c).strip() for c in r)), None)
+    # a horizontal merge in the header row or the (units) row under it hides column names or units
+    across = [str(r) for r in merged if header_row is not None and r.min_row <= header_row + 1
+              and r.max_row >= header_row]
+    if across:
+        raise KokenErrors([PortfolioError(
+            f"header cells {', '.join(across)} are merged across columns: give each column its own header "
+            "(cells merged down a column are fine)", where)])
     return _split_header(p, rows, list(range(1, len(rows) + 1)), "xlsx")
 
 
@@ -347,8 +359,12 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
 
     methodology = text("methodology")
     mheader = columns["methodology"][2]
+    labels = text("product_line")
     for i, mid in enumerate(methodology):
-        if not mid:
+        if mid.lower() in TOTAL_MARKERS or str(labels[i]).lower() in TOTAL_MARKERS:
+            flag(i, "this looks like a total row: koken computes totals itself, and summing a total again would "
+                    "count it twice; remove the row", mheader)
+        elif not mid:
             flag(i, "methodology is empty", mheader)
         elif mid not in library:
             hint = difflib.get_close_matches(mid, list(library), n=1)
@@ -381,6 +397,9 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
             parts = cells_.iloc[with_text].str.extract(_CELL_QUANTITY)
             values[with_text] = pd.to_numeric(parts["number"], errors="coerce").to_numpy(dtype=float)
             cell_units = parts["unit"].fillna("").to_numpy(dtype=object)
+            if unit:  # "1.2万" under a kWh/yr header means 12,000 kWh/yr
+                multiplier = np.isin(cell_units, list(MULTIPLIERS))
+                cell_units = np.where(multiplier, cell_units + f"*({unit})", cell_units)
             has_unit = cell_units != ""
             units[with_text[has_unit]] = cell_units[has_unit]
         for i in np.flatnonzero(nonempty & ~np.isfinite(values)):
@@ -403,8 +422,10 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
 
 
 def _clean_numbers(raw: pd.Series) -> pd.Series:
-    """Thousands separators out, minus signs unified (cells are already NFKC-normalised and stripped)."""
-    return raw.str.replace(",", "", regex=False).str.replace("\u2212", "-", regex=False)
+    """Thousands separators out, minus signs unified, including the Japanese ▲/△ negative marks
+    (cells are already NFKC-normalised and stripped)."""
+    return (raw.str.replace(",", "", regex=False).str.replace("\u2212", "-", regex=False)
+            .str.replace(r"^[▲△]\s*", "-", regex=True))
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,8 @@ class Methodology(_Strict):
     formulas: list[FormulaStep] = Field(min_length=1)
     sources: list[Source] = Field(min_length=1)
     examples: list[Example] = Field(min_length=1)
+    share_groups: list[list[str]] = Field(default_factory=list, description=(
+        "groups of share parameters (fractions or %) that must add up to 100 % in every row"))
     checks: Checks | None = None
     notes: Text | None = None
 

@@ -293,6 +293,8 @@ def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
                 src = next(s for s in table.spec.sources if s.id == entry.source)
                 cell = TraceInput(ureg.Quantity(entry.value, table.unit), {
                     "source": "factor table", "table": table.id, "key": dict(zip(table.spec.keys, key)),
+                    **({"stale": f"the table has no value for FY{int(portfolio.fiscal_year[i])}; the earlier year "
+                                 "shown stands in (--allow-stale-factors)"} if origin.stale[j] else {}),
                     "table_content_hash": table.content_hash, "entry_status": entry.status,
                     "source_id": src.id, "title": src.title, "publisher": src.publisher, "year": src.year,
                     **({"url": src.url} if src.url else {}), **({"note": entry.note} if entry.note else {})})

@@ -57,7 +57,11 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
         raise KokenError(f"cannot read the result file: {err}", where) from None
     if not isinstance(old, dict) or old.get("format") != RESULT_FORMAT or "rows" not in old:
         raise KokenError(f"not a koken JSON result (format {RESULT_FORMAT!r} expected)", where)
-    new = result_document(calculate(read_portfolio(portfolio_path, library, collect=True), library))
+    options = {k: v for k, v in (old.get("options") or {}).items() if k == "allow_stale_factors"}
+    portfolio = read_portfolio(portfolio_path, library, collect=True,
+                               encoding=(old.get("options") or {}).get("encoding"),
+                               sheet=(old.get("options") or {}).get("sheet"))
+    new = result_document(calculate(portfolio, library, options))
     out = Verification(stands=True)
 
     engine_changed = old.get("koken_version") != __version__
