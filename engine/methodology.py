@@ -187,7 +187,7 @@ def display_path(path: str | Path) -> str:
 
 def _pydantic_error(err: dict, source: str) -> MethodologyError:
     where = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling; see docs/methodology-format.md)"
     return MethodologyError(msg, Location(file=source, field=where or None))

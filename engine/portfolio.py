@@ -379,7 +379,8 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
     years_raw = text("fiscal_year")
     years = pd.to_numeric(pd.Series(years_raw, dtype=object), errors="coerce").to_numpy(dtype=float)
     lo, hi = FISCAL_YEAR_RANGE
-    bad_years = ~np.isfinite(years) | (np.mod(years, 1) != 0) | (years < lo) | (years > hi)
+    with np.errstate(invalid="ignore"):
+        bad_years = ~np.isfinite(years) | (np.mod(years, 1) != 0) | (years < lo) | (years > hi)
     for i in np.flatnonzero(bad_years):
         flag(i, f"fiscal_year must be a whole year in {lo}-{hi}, got {years_raw[i]!r}", columns["fiscal_year"][2])
     years = np.where(bad_years, 0, years).astype(int)

@@ -70,6 +70,11 @@ def load_yaml_text(text: str, source: str = "<text>") -> Any:
     loader = _LimitedLoader(text, source)
     try:
         return loader.get_single_data()
+    except yaml.constructor.ConstructorError as err:
+        mark = err.problem_mark
+        raise YamlError(f"YAML tags such as {err.problem.split('tag ')[-1] if err.problem else '!!'} are not allowed: "
+                        "koken reads plain data only (no objects, no code)",
+                        Location(file=source, row=mark.line + 1 if mark is not None else None)) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         row = mark.line + 1 if mark is not None else None
