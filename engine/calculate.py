@@ -16,7 +16,7 @@ import pandas as pd
 import pint
 
 from engine import __version__
-from engine.errors import KokenError, KokenErrors, PortfolioError
+from engine.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError
 from engine.evaluate import BatchResult, evaluate
 from engine.factors import FactorOrigin, fill_from_tables, load_factor_tables
 from engine.methodology import CompiledMethodology
@@ -160,6 +160,11 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
     if errors:
         raise KokenErrors(sorted(errors, key=lambda e: (e.location.row or 0, e.location.column or "")))
     table = pd.concat(frames).sort_values("_index").drop(columns="_index").reset_index(drop=True)
+    totals = table[["single_year[t-CO2e]", "lifetime[t-CO2e]"]].abs().sum().to_numpy()
+    if not np.isfinite(totals).all():
+        raise KokenErrors([EvaluationError("the portfolio's totals overflow (beyond 1e308 t-CO2e): every row is "
+                                           "finite but their sum is not; check units_shipped and units",
+                                           Location(file=portfolio.path))])
     return Calculation(table=table, portfolio=portfolio, methodologies=used, batches=batches,
                        options={k: v for k, v in (options or {}).items() if v is not None})
 

@@ -175,6 +175,12 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
             single = ureg.Quantity(shipped_base * avoided * m.single_year_factor, parse_unit(RESULT_UNIT))
             lifetime = ureg.Quantity(shipped_base * avoided * years_base * m.lifetime_factor, parse_unit(RESULT_UNIT))
             shipped_q = ureg.Quantity(shipped_base / m.shipment_to_base, m.shipment_unit)
+            overflow = ~np.isfinite(single.magnitude) | ~np.isfinite(lifetime.magnitude)
+            for i in np.flatnonzero(overflow):
+                errors.append(EvaluationError("the single-year or lifetime figure overflows (beyond 1e308 t-CO2e): "
+                                              "check units_shipped and the inputs' units", locs[i]))
+            if errors:
+                raise KokenErrors(errors)
     return BatchResult(methodology=m, steps=steps, avoided_per_unit_year=avoided_q, single_year=single,
                        lifetime=lifetime, units_shipped=shipped_q, operating_years=years_q,
                        defaults_used=defaults_used)

@@ -34,6 +34,10 @@ MAX_FORMULA_CHARS = 2000
 MAX_NODES = 400
 MAX_DEPTH = 40
 MAX_EXPONENT = 16
+MAX_FUNCTION_ARGS = 16
+MAX_CONSTANT_DIGITS = 300
+"""A constant sub-expression may not exceed 10**300 in size (float's range), so that
+``((2**16)**16)**16 …`` is refused instead of computed."""
 FUNCTIONS = ("min", "max", "abs", "where")
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
@@ -139,6 +143,8 @@ def parse_formula(text: str, allowed_names: Collection[str],
     expr = _Converter(text.strip(), frozenset(allowed_names), loc).convert(tree.body, 0)
     if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
         raise FormulaError(f"formula {text.strip()!r} divides by a zero constant or is not finite", loc)
+    if expr.has(sympy.I) or any(not n.is_real for n in expr.atoms(sympy.Number)):
+        raise FormulaError(f"formula {text.strip()!r} has a constant that is not a real number", loc)
     return expr
 
 
@@ -213,9 +219,26 @@ class _Converter:
             if abs(exponent) > MAX_EXPONENT:
                 raise self.fail(node.right, f"the exponent of ** must be between -{MAX_EXPONENT} "
                                             f"and {MAX_EXPONENT}")
-            return left ** exponent
+            if left.is_number:
+                self.check_constant_power(node, left, exponent)
+            result = left ** exponent
+            if isinstance(result, sympy.Pow) and result.exp.is_number and abs(result.exp) > MAX_EXPONENT:
+                raise self.fail(node, f"the combined exponent {result.exp} is beyond ±{MAX_EXPONENT}")
+            return result
         right = self.convert(node.right, depth + 1)
         return _BINOPS[op](left, right)
+
+    def check_constant_power(self, node: ast.AST, base: sympy.Expr, exponent: sympy.Expr) -> None:
+        """Refuse a constant power that is not real or larger than float's range, before computing it."""
+        import math
+
+        b = float(abs(base)) if base != 0 else 0.0
+        if base.is_negative and not exponent.is_integer:
+            raise self.fail(node, "a negative number to a fractional power is not a real number")
+        if b > 0 and abs(math.log10(b) * float(exponent)) > MAX_CONSTANT_DIGITS:
+            raise self.fail(node, f"constant is beyond 10**{MAX_CONSTANT_DIGITS}")
+        if b == 0 and exponent.is_negative:
+            raise self.fail(node, "0 to a negative power divides by zero")
 
     def call(self, node: ast.Call, depth: int) -> sympy.Expr:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
@@ -226,8 +249,11 @@ class _Converter:
         if fname in ("min", "max"):
             if len(args) < 2:
                 raise self.fail(node, f"{fname}() needs at least two arguments")
+            if len(args) > MAX_FUNCTION_ARGS:
+                raise self.fail(node, f"{fname}() takes at most {MAX_FUNCTION_ARGS} arguments")
             values = [self.convert(a, depth + 1) for a in args]
-            return sympy.Min(*values) if fname == "min" else sympy.Max(*values)
+            # evaluate=False: sympy's simplification of Min/Max grows quadratically with the arguments
+            return sympy.Min(*values, evaluate=False) if fname == "min" else sympy.Max(*values, evaluate=False)
         if fname == "abs":
             if len(args) != 1:
                 raise self.fail(node, "abs() takes one argument")

@@ -29,6 +29,7 @@ import pint
 import pydantic
 import sympy
 
+from engine.columns import STANDARD_HEADERS
 from engine.dimensions import infer_unit
 from engine.errors import (FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError)
 from engine.formula import literal_numbers, parse_formula, symbol
@@ -266,6 +267,10 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
             default_source=p.default_source, low=low, high=high, aliases=tuple(p.aliases),
             factor=p.factor, factor_table=table)
         units[name] = unit
+        for alias in p.aliases:
+            if alias in STANDARD_HEADERS or alias in RESERVED_NAMES:
+                errors.append(MethodologyError(f"alias {alias!r} is a standard portfolio column header; a "
+                                               "parameter may not take it", ploc))
         for header in (name, *p.aliases):
             if header in column_names and column_names[header] != name:
                 errors.append(MethodologyError(f"alias {header!r} names two parameters", ploc))

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from engine.calculate import Calculation, summarise
 from engine.errors import KokenError, Location
@@ -122,6 +123,21 @@ def _plain(value):
     return value
 
 
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet treats a cell starting with these as a formula (CSV injection, OWASP)."""
+
+
+def _spreadsheet_safe(table):
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (numbers untouched)."""
+    out = table.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            text = out[column].astype(str)
+            risky = text.str.startswith(FORMULA_TRIGGERS)
+            out[column] = out[column].where(~risky, "'" + text)
+    return out
+
+
 def write_results(calc: Calculation, path: str | Path) -> None:
     """Write results to ``path``: ``.json`` (full document) or ``.csv`` (the row table, units in headers).
 
@@ -133,7 +149,7 @@ def write_results(calc: Calculation, path: str | Path) -> None:
     if suffix == ".json":
         data = json.dumps(result_document(calc), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
     elif suffix == ".csv":  # UTF-8 with BOM, so that Japanese Excel opens 台 and 冷蔵庫 correctly
-        data = calc.table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+        data = _spreadsheet_safe(calc.table).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
     else:
         raise KokenError(f"unsupported output type {suffix!r}: use .csv or .json", Location(file=str(target)))
     atomic_write(target, data)

@@ -23,7 +23,6 @@ import difflib
 import hashlib
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,20 +31,11 @@ import numpy as np
 import pandas as pd
 import pint
 
+from engine.columns import STANDARD_COLUMNS, fold_width
 from engine.errors import KokenError, KokenErrors, Location, PortfolioError, UnitError
 from engine.methodology import CompiledMethodology
-from engine.units import conversion_factor, parse_unit, registry
+from engine.units import check_multiplicative, conversion_factor, parse_unit, registry
 from engine.yaml_loader import load_yaml_file
-
-STANDARD_COLUMNS = {
-    "product_line": ("product_line", "product", "製品", "製品名", "品目"),
-    "methodology": ("methodology", "methodology_id", "方法論", "算定方法"),
-    "fiscal_year": ("fiscal_year", "年度", "報告年度"),
-    "market": ("market", "市場", "国内海外"),
-    "region": ("region", "地域", "国"),
-    "units_shipped": ("units_shipped", "出荷台数", "出荷量", "出荷数量"),
-}
-"""Standard columns and their accepted headers (English and Japanese)."""
 
 MARKETS = {"domestic": "domestic", "overseas": "overseas", "国内": "domestic", "海外": "overseas"}
 UNITS_ROW_MARKERS = {"unit", "units", "単位"}
@@ -55,6 +45,9 @@ MULTIPLIERS = ("千", "万", "億")
 FISCAL_YEAR_RANGE = (1990, 2100)
 MAX_PORTFOLIO_BYTES = 200_000_000
 
+_HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
+_SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻½⅓¼¾"
+_THOUSANDS = r"^[+\-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:\s*\D.*)?$"
 _HEADER = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<unit>[^\[\]]*)\])?\s*$")
 _CELL_QUANTITY = r"^(?P<number>[+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)\s*(?P<unit>.*?)$"
 
@@ -172,6 +165,11 @@ def _decode(p: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
             continue
         if "\x00" in text:
             break
+        if codec == "cp932" and _HALFWIDTH_KANA.search(text):
+            raise KokenErrors([PortfolioError(
+                "the file is not UTF-8, and read as cp932 (Shift_JIS) it contains half-width katakana (ｱｲｳ), "
+                "which usually means another encoding such as EUC-JP or Latin-1: give --encoding (euc_jp, "
+                "latin-1, or cp932 if the half-width katakana are really meant)", where)])
         return text, label
     raise KokenErrors([PortfolioError("file is not CSV text in UTF-8, UTF-16 or cp932 (Shift_JIS); if it is "
                                       "text, give --encoding; if it is a workbook, name it .xlsx", where)])
@@ -190,19 +188,39 @@ def _read_xlsx(p: Path, data: bytes, sheet: str | None):
     import openpyxl  # imported here: only workbooks need it
 
     where = Location(file=str(p))
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
-    except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
-        raise KokenErrors([PortfolioError(f"not a readable .xlsx workbook ({type(err).__name__})", where)]) from None
+    _check_zip(data, where)
+
+    def load(data_only: bool):
+        try:
+            return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
+        except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
+            raise KokenErrors([PortfolioError(f"not a readable .xlsx workbook ({type(err).__name__})",
+                                              where)]) from None
+
+    book = load(data_only=False)  # formulas as written; most workbooks have none
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise KokenErrors([PortfolioError(f"no sheet {sheet!r}; the workbook has {', '.join(book.sheetnames)}",
                                               where)])
         ws = book[sheet] if sheet is not None else book.worksheets[0]
+        formulas = {c.coordinate for row in ws.iter_rows() for c in row
+                    if isinstance(c.value, str) and c.value.startswith("=")}
+        title = ws.title
+        if formulas:  # use the results the spreadsheet program saved with the file
+            book.close()
+            book = load(data_only=True)
+            ws = book[title]
         rows = [[_excel_text(c) for c in row] for row in ws.iter_rows()]
+        unsaved = sorted(c.coordinate for row in ws.iter_rows() for c in row
+                         if c.coordinate in formulas and c.value is None)
         merged = [r for r in ws.merged_cells.ranges if r.max_col > r.min_col]
     finally:
         book.close()
+    if unsaved:
+        raise KokenErrors([PortfolioError(
+            f"cells {', '.join(unsaved[:10])}{' …' if len(unsaved) > 10 else ''} hold formulas whose results "
+            "were never saved (the file was not last saved by a spreadsheet program); koken never evaluates "
+            "formulas: open and save it in Excel or LibreOffice, or paste values", where)])
     header_row = next((i + 1 for i, r in enumerate(rows) if any(str(c).strip() for c in r)), None)
     # a horizontal merge in the header row or the (units) row under it hides column names or units
     across = [str(r) for r in merged if header_row is not None and r.min_row <= header_row + 1
@@ -212,6 +230,25 @@ def _read_xlsx(p: Path, data: bytes, sheet: str | None):
             f"header cells {', '.join(across)} are merged across columns: give each column its own header "
             "(cells merged down a column are fine)", where)])
     return _split_header(p, rows, list(range(1, len(rows) + 1)), "xlsx")
+
+
+MAX_XLSX_UNCOMPRESSED = 200_000_000
+MAX_XLSX_RATIO = 200
+
+
+def _check_zip(data: bytes, where: Location) -> None:
+    """Refuse a workbook that would expand beyond :data:`MAX_XLSX_UNCOMPRESSED` (a zip bomb)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise KokenErrors([PortfolioError("not a readable .xlsx workbook (not a zip archive)", where)]) from None
+    if expanded > MAX_XLSX_UNCOMPRESSED or expanded > MAX_XLSX_RATIO * max(len(data), 1):
+        raise KokenErrors([PortfolioError(
+            f"the workbook would expand to {expanded / 1e6:,.0f} MB (limit {MAX_XLSX_UNCOMPRESSED / 1e6:,.0f} MB, "
+            f"{MAX_XLSX_RATIO}× its size): refused", where)])
 
 
 def _excel_text(cell) -> str:
@@ -278,7 +315,12 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
     keep = raw.ne("").any(axis=1).to_numpy()
     raw = raw[keep].reset_index(drop=True)
     rows = np.asarray(rownums, dtype=int)[keep] if len(rownums) else np.zeros(0, dtype=int)
-    table = raw.apply(lambda s: s.str.normalize("NFKC").str.strip())
+    table = raw.apply(lambda s: s.map(fold_width).str.strip())
+    for column in table.columns:  # a quote left open swallows the following lines into one cell
+        for i in np.flatnonzero(table[column].str.contains(r"[\r\n]", regex=True).to_numpy()):
+            structural.append(PortfolioError(
+                "a cell runs over several lines: a quote (\") is probably not closed; check this row and the "
+                "ones after it", Location(file=path, row=int(rows[i]), column=str(headers[column]))))
 
     standard = {alias: name for name, aliases in STANDARD_COLUMNS.items() for alias in aliases}
     param_names: dict[str, str] = {}
@@ -289,7 +331,7 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
                 ambiguous.setdefault(header, {param_names[header]}).add(pname)
     columns: dict[str, tuple[int, str | None, str]] = {}
     for index, raw_header in enumerate(headers):
-        header = unicodedata.normalize("NFKC", str(raw_header)).strip()
+        header = fold_width(str(raw_header)).strip()
         if not header:
             if table[index].ne("").any():
                 structural.append(PortfolioError("a column without a header holds values",
@@ -309,9 +351,11 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
         canonical = standard.get(name) or param_names.get(name)
         if canonical is None:
             hint = difflib.get_close_matches(name, list(standard) + list(param_names), n=1)
+            guess = (f"; the file was read as {encoding}: if the headers look garbled, give --encoding"
+                     if encoding in ("cp932", "utf-8") and not name.isascii() else "")
             structural.append(PortfolioError(
                 f"unknown column {name!r}: not a standard column nor a parameter of any methodology"
-                + (f"; did you mean {hint[0]!r}?" if hint else ""), Location(file=path, column=header)))
+                + (f"; did you mean {hint[0]!r}?" if hint else "") + guess, Location(file=path, column=header)))
             continue
         if canonical in columns:
             structural.append(PortfolioError(f"column {canonical!r} appears twice (also as "
@@ -389,7 +433,15 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
 
     def numbers(name: str) -> tuple[np.ndarray, np.ndarray, str]:
         index, unit, header = columns[name]
-        cells_ = _clean_numbers(table[index])
+        misplaced = table[index].str.contains(",", regex=False) & ~table[index].str.match(_THOUSANDS)
+        for i in np.flatnonzero(misplaced.to_numpy()):
+            flag(i, f"{table[index][i]!r}: a comma is read only as a thousands separator (1,234,567); for a "
+                    "decimal comma write a point (420.5)", header)
+        superscript = table[index].str.contains(f"[{_SUPERSCRIPTS}]", regex=True) & ~misplaced
+        for i in np.flatnonzero(superscript.to_numpy()):
+            flag(i, f"{table[index][i]!r}: superscripts and fractions are not read as numbers (write 1e4 or 1万, "
+                    "0.5)", header)
+        cells_ = _clean_numbers(table[index].mask(misplaced | superscript, ""))
         values = pd.to_numeric(cells_, errors="coerce").to_numpy(dtype=float).copy()
         units = np.full(len(cells_), unit or "", dtype=object)
         nonempty = cells_.ne("").to_numpy()
@@ -469,6 +521,7 @@ def column_quantity(values: np.ndarray, units: np.ndarray, target: pint.Unit, ho
         first = int(np.flatnonzero(mask)[0])
         try:
             unit = parse_unit(str(text), hours_per_year, locate(first))
+            check_multiplicative(unit, str(text), locate(first))
             factors[text] = conversion_factor(unit, target, what, locate(first))
             parsed[text] = unit
         except UnitError as err:

@@ -35,7 +35,7 @@ ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Bilingual(_Strict):
@@ -193,8 +193,8 @@ class Methodology(_Strict):
     baseline: Baseline
     hours_per_year: Annotated[int, Field(ge=8760, le=8784)] = 8760
     operating_years: str = Field(description="name of the parameter or step giving the operating years")
-    parameters: dict[str, Parameter] = Field(min_length=1)
-    formulas: list[FormulaStep] = Field(min_length=1)
+    parameters: dict[str, Parameter] = Field(min_length=1, max_length=200)
+    formulas: list[FormulaStep] = Field(min_length=1, max_length=100)
     sources: list[Source] = Field(min_length=1)
     examples: list[Example] = Field(min_length=1)
     share_groups: list[list[str]] = Field(default_factory=list, description=(

@@ -10,7 +10,8 @@ definitions of ``ton`` and ``kt``) and for Japanese reporting notation:
 * ``万台``, ``千kWh``, ``億kWh``: the multiplier binds to the unit it precedes (``t-CO2/千kWh`` is
   t-CO2 per 1,000 kWh);
 * ``年`` is the year, like ``yr``;
-* full-width characters (``ｋＷｈ``) are NFKC-normalised;
+* full-width characters (``ｋＷｈ``) are NFKC-normalised; superscript powers (``m²``, ``kWh⁻¹``) and
+  middle dots (``kg·m``, ``kg・m``) are read as ``**`` and ``*``;
 * ``ton`` (Pint: US short ton, 907 kg) is refused as ambiguous; ``kt`` is the kilotonne, never the knot;
 * ``year``/``yr``/``a`` mean the methodology's pinned year (8,760 h unless it declares another), never
   Pint's Julian 365.25 d; ``month`` is refused (Pint derives it from the Julian year);
@@ -46,6 +47,10 @@ _IDENT = re.compile(r"[^\W\d][\w]*")
 _HYPHEN_BEFORE_GHG = re.compile(r"[\-\u2010\u2011\u2012\u2013\u2014\u2212](?=CO2)")
 _JP_MULTIPLIER = re.compile(r"([千万億])\s*([^\W\d]\w*)")
 _NUMBER_PREFIX = re.compile(r"^\s*([+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)\s*(.*)$", re.S)
+
+_SUPERSCRIPT = re.compile(r"[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "+-0123456789")
+_MULTIPLY_SIGNS = re.compile(r"[·・⋅×]")
 
 _lock = threading.Lock()
 
@@ -100,7 +105,9 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
     """
     if len(text) > MAX_UNIT_TEXT:
         raise UnitError(f"unit text is longer than {MAX_UNIT_TEXT} characters")
-    s = unicodedata.normalize("NFKC", text).strip()
+    s = _SUPERSCRIPT.sub(lambda m: "**" + m.group(0).translate(_SUPERSCRIPT_DIGITS), text)
+    s = _MULTIPLY_SIGNS.sub("*", s)
+    s = unicodedata.normalize("NFKC", s).strip()
     s = _HYPHEN_BEFORE_GHG.sub("*", s)
     s = _JP_MULTIPLIER.sub(r"(\1*\2)", s)
     year = year_unit_name(hours_per_year)
@@ -219,13 +226,19 @@ def conversion_factor(from_unit: pint.Unit, to_unit: pint.Unit, what: str = "val
     """
     ureg = registry()
     try:
-        return float(ureg.Quantity(1.0, from_unit).to(to_unit).magnitude)
+        factor = float(ureg.Quantity(1.0, from_unit).to(to_unit).magnitude)
     except pint.errors.DimensionalityError:
         raise UnitError(
             f"{what}: unit '{from_unit:~}' has dimension {dimension_text(from_unit)}, "
             f"but '{to_unit:~}' ({dimension_text(to_unit)}) is expected",
             location,
         ) from None
+    except (OverflowError, ZeroDivisionError):
+        factor = float("inf")
+    if not math.isfinite(factor) or factor == 0.0:
+        raise UnitError(f"{what}: converting '{from_unit:~}' to '{to_unit:~}' gives a factor of {factor:g}; "
+                        "the unit is out of any sensible range", location)
+    return factor
 
 
 def dimension_text(unit: pint.Unit) -> str:

@@ -11,6 +11,7 @@ PyYAML's SafeLoader never builds Python objects from tags; on top of it koken bo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,24 @@ class YamlError(KokenError):
     """A YAML file is too large, too deep, uses too many aliases, or does not parse."""
 
 
+_CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_CORE_INT = re.compile(r"^[-+]?[0-9]+$")
+_CORE_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$")
+
+
 class _LimitedLoader(yaml.SafeLoader):
-    """SafeLoader that counts aliases and nesting depth while composing the node graph."""
+    """SafeLoader with YAML 1.2 core-schema scalars, no duplicate keys, and counted aliases and depth.
+
+    PyYAML resolves scalars by YAML 1.1 rules, where ``NO`` (Norway) and ``on`` are booleans, ``0100``
+    is octal 64 and ``1:20`` is 80. koken uses the YAML 1.2 core schema instead: booleans are only
+    true/false, integers are decimal (``0100`` is 100), floats are plain decimal or scientific.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers
+                if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
 
     def __init__(self, stream: str, source: str):
         super().__init__(stream)
@@ -52,6 +69,40 @@ class _LimitedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML signature
+        seen = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (list, dict)):
+                raise YamlError("a mapping key must be text or a number",
+                                Location(file=self._source, row=key_node.start_mark.line + 1))
+            if key in seen:
+                raise YamlError(f"key {key!r} appears twice in one mapping (rows {seen[key]} and "
+                                f"{key_node.start_mark.line + 1}); koken does not guess which one you meant",
+                                Location(file=self._source, row=key_node.start_mark.line + 1))
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+    def construct_yaml_int(self, node):  # noqa: ANN001 - PyYAML signature
+        return int(self.construct_scalar(node), 10)
+
+    def construct_yaml_str(self, node):  # noqa: ANN001 - PyYAML signature
+        value = super().construct_yaml_str(node)
+        if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            raise YamlError("text contains an unpaired surrogate (\\uD800-\\uDFFF): not valid Unicode",
+                            Location(file=self._source, row=node.start_mark.line + 1))
+        return value
+
+
+for _first in "tfTF":
+    _LimitedLoader.yaml_implicit_resolvers.setdefault(_first, []).append(("tag:yaml.org,2002:bool", _CORE_BOOL))
+for _first in "-+0123456789":
+    _LimitedLoader.yaml_implicit_resolvers.setdefault(_first, []).append(("tag:yaml.org,2002:int", _CORE_INT))
+for _first in "-+0123456789.":
+    _LimitedLoader.yaml_implicit_resolvers.setdefault(_first, []).append(("tag:yaml.org,2002:float", _CORE_FLOAT))
+_LimitedLoader.add_constructor("tag:yaml.org,2002:int", _LimitedLoader.construct_yaml_int)
+_LimitedLoader.add_constructor("tag:yaml.org,2002:str", _LimitedLoader.construct_yaml_str)
 
 
 def load_yaml_text(text: str, source: str = "<text>") -> Any:

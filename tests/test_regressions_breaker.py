@@ -1,0 +1,128 @@
+"""Failing inputs found by adversarial testing, kept as tests (each was a bug before its fix)."""
+
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.calculate import calculate
+from engine.cli import main
+from engine.errors import KokenError, KokenErrors
+from engine.methodology import load_library
+from engine.portfolio import read_portfolio
+from engine.yaml_loader import load_yaml_text
+
+DATA = Path(__file__).parent / "data" / "breaker"
+
+
+def problems(path, library, **kw):
+    with pytest.raises(KokenErrors) as info:
+        calculate(read_portfolio(DATA / path, library, collect=True, **kw), library)
+    return "\n".join(str(e) for e in info.value.errors)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("comma.csv", "'420,5': a comma is read only as a thousands separator"),       # was 4205: decimal comma
+    ("comma2.csv", "'4,2,0': a comma is read only as a thousands separator"),      # was 420
+    ("strayquote.csv", "a cell runs over several lines: a quote"),                 # rows were merged
+    ("superscript_cells.csv", "'10⁴ 台': superscripts and fractions are not read"),  # was 104 units
+    ("hexp.csv", "gives a factor of inf"),                                          # was a traceback
+    ("ovf.csv", "overflows"),                                                       # total was inf
+    ("sumovf.csv", "overflows"),
+    ("eucjp.csv", "give --encoding"),                                               # labels were garbled
+])
+def test_refused_with_a_clear_message(library, name, message):
+    assert message in problems(name, library)
+
+
+def test_superscript_unit_in_a_header_is_a_power(library):
+    # grid_emission_factor[kg-CO2·kWh⁻¹] was read as kg-CO2·kWh (a dimension error); it is kg-CO2/kWh
+    table = calculate(read_portfolio(DATA / "sup.csv", library), library).table
+    # (420 - 273) × 0.421 × 100 台 / 1,000 = 6.1887 t-CO2e
+    assert table["single_year[t-CO2e]"].iloc[0] == pytest.approx(6.1887)
+
+
+def test_eucjp_reads_with_its_encoding(library):
+    portfolio = read_portfolio(DATA / "eucjp.csv", library, encoding="euc_jp")
+    assert portfolio.product_line[0] == "冷蔵庫 大型"
+
+
+def test_csv_output_is_safe_to_open_in_a_spreadsheet(tmp_path):
+    out = tmp_path / "r.csv"
+    assert CliRunner().invoke(main, ["calculate", str(DATA / "csvinj.csv"), "-o", str(out)]).exit_code == 0
+    row = out.read_text(encoding="utf-8-sig").splitlines()[1]
+    assert "\"'=HYPERLINK(" in row and ",'@SUM(" in row
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("region: NO", {"region": "NO"}),            # YAML 1.1 read Norway as False
+    ("n: 0100", {"n": 100}),                     # YAML 1.1 read octal 64
+    ("t: 1:20", {"t": "1:20"}),                  # YAML 1.1 read sexagesimal 80
+    ("b: yes", {"b": "yes"}),
+    ("x: 1e3", {"x": 1000.0}),
+])
+def test_yaml_scalars_follow_the_core_schema(text, expected):
+    assert load_yaml_text(text) == expected
+
+
+def test_yaml11_portfolio_keeps_its_values(library):
+    portfolio = read_portfolio(DATA / "yaml11.yaml", library)
+    assert portfolio.region[0] == "NO" and portfolio.units_shipped[0][0] == 100
+
+
+@pytest.mark.parametrize("name, message", [
+    ("dup_keys_portfolio.yaml", "'units_shipped' appears twice"),
+    ("surrogate_portfolio.yaml", "unpaired surrogate"),
+])
+def test_yaml_portfolio_refusals(library, name, message):
+    with pytest.raises(KokenError, match=message):
+        read_portfolio(DATA / name, library)
+
+
+def test_xlsx_formulas_without_saved_results_are_refused(library):
+    with pytest.raises(KokenErrors, match="F2, G2 hold formulas whose results were never saved"):
+        read_portfolio(DATA / "formula.xlsx", library)
+
+
+def test_xlsx_zip_bomb_is_refused_before_expanding(tmp_path, library):
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * 300_000_000 + b">")
+    start = time.perf_counter()
+    with pytest.raises(KokenErrors, match="would expand to"):
+        read_portfolio(bomb, library)
+    assert time.perf_counter() - start < 5
+
+
+@pytest.mark.parametrize("folder, message", [
+    ("default_nan/mnan", "operating_years.default: Input should be a finite number"),   # NaN default gave 0 t
+    ("dup_keys_methodology/mdup", "'range' appears twice"),
+    ("tower/mf", "constant is beyond 10**300"),                                        # hung computing 2**16**…
+    ("complex/mf", "not a real number"),                                              # imaginary part dropped
+    ("slow_min/mmin", "at most 200 items"),                                           # took minutes
+    ("alias_standard_clash/mres", "alias '国' is a standard portfolio column header"),  # shadowed 'region'
+])
+def test_hostile_methodology_libraries(folder, message):
+    start = time.perf_counter()
+    library, found = load_library(DATA / folder, check_examples=True)
+    assert time.perf_counter() - start < 10
+    assert any(message in str(p) for p in found), [str(p) for p in found]
+
+
+def test_offset_unit_in_a_column_is_refused():
+    library, found = load_library(DATA / "degC" / "mT")
+    assert not found
+    # 25 degC was read as 25 K: offset units are refused in portfolios too
+    assert "has an offset" in problems("degC/degc.csv", library)
+
+
+def test_min_with_sixteen_arguments_parses_fast():
+    from engine.formula import parse_formula
+
+    names = {f"p{i}" for i in range(16)}
+    start = time.perf_counter()
+    parse_formula("max(" + ",".join(sorted(names)) + ") - min(" + ",".join(sorted(names)) + ")", names)
+    assert time.perf_counter() - start < 1.0
