@@ -8,6 +8,8 @@ Commands:
     koken verify RESULT PORT    recompute a result and explain every difference
     koken diff OLD NEW          what changed between two methodology versions, and its effect
     koken lock                  record released methodology versions (validate checks against it)
+    koken report RESULTS        the action plan's table (万t-CO2, devices in brackets): terminal, xlsx, md, csv
+    koken ratios IO_TABLE       derive device contribution ratios from an input-output table
     koken docs                  write one documentation page per methodology
     koken schema                write the methodology format's JSON Schema
 
@@ -86,22 +88,37 @@ def main() -> None:
 @click.option("--sheet", help="XLSX sheet name (default: the first sheet).")
 @click.option("--allow-stale-factors", is_flag=True,
               help="Where a factor table lacks the row's fiscal year, use its latest earlier year (recorded).")
+@click.option("--ratios", "ratio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Device contribution-ratio file (default: the shipped FY2023-report-implied ratios).")
+@click.option("--component-maker", is_flag=True,
+              help="The portfolio lists set products containing your devices: report your attributed share "
+                   "(role component) beside the enabled total (role enabling).")
 def calculate(portfolio: Path, methodology_root: Path | None, output: Path | None, encoding: str | None,
-              sheet: str | None, allow_stale_factors: bool) -> None:
+              sheet: str | None, allow_stale_factors: bool, ratio_file: Path | None, component_maker: bool) -> None:
     """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO."""
     from engine.calculate import calculate as run, summarise
     from engine.output import write_results
     from engine.portfolio import read_portfolio
 
+    import dataclasses
+
+    from engine.attribution import attribute, load_ratio_file
+
     library = _library(methodology_root)
     with _reporting():
+        ratios = load_ratio_file(ratio_file)
         data = read_portfolio(portfolio, library, encoding=encoding, sheet=sheet, collect=True)
         calc = run(data, library, {"encoding": encoding, "sheet": sheet,
                                    "methodologies": str(methodology_root) if methodology_root else "bundled",
-                                   "allow_stale_factors": allow_stale_factors or None})
+                                   "allow_stale_factors": allow_stale_factors or None,
+                                   "device_ratios": f"{ratios.id} ({ratios.path}, {ratios.content_hash})",
+                                   "mode": "component_maker" if component_maker else None})
+        calc = dataclasses.replace(calc, table=attribute(calc.table, ratios))
         if output:
             write_results(calc, output)
     _print_summary(calc, summarise)
+    if component_maker:
+        _print_component_summary(calc)
     if output:
         _console().print(f"Results written to {output}", markup=False)
 
@@ -141,6 +158,113 @@ def _print_summary(calc, summarise) -> None:
     console.print("Single-year and lifetime are separate timeframes, and fiscal years are kept apart: they are "
                   "never added together. Avoided emissions are reported apart from Scope 1-3 and never netted "
                   "against them.")
+
+
+def _print_component_summary(calc) -> None:
+    """Component-maker view: the attributed device share beside the enabled set-product total."""
+    from rich.table import Table
+
+    from engine.attribution import device_columns
+
+    table = calc.table
+    t = Table(title="Component maker: attributed share (role: component) beside the enabled total "
+                    "(role: enabling), t-CO2e")
+    for col in ("FY", "market", "enabled single-year", "attributed single-year", "enabled lifetime",
+                "attributed lifetime"):
+        t.add_column(col, justify="right" if "single" in col or "lifetime" in col else "left")
+    for (year, market), part in table.groupby(["fiscal_year", "market"]):
+        t.add_row(str(year), market, f"{part['single_year[t-CO2e]'].sum():,.1f}",
+                  f"{part[device_columns(part, 'single_year')].to_numpy().sum():,.1f}",
+                  f"{part['lifetime[t-CO2e]'].sum():,.1f}",
+                  f"{part[device_columns(part, 'lifetime')].to_numpy().sum():,.1f}")
+    _console().print(t)
+    _console().print("The attributed share is part of the enabled total (内数); the two are never added.")
+
+
+@main.command("report")
+@click.argument("results", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--portfolio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Calculate this portfolio and report it (instead of, or beside, result files).")
+@click.option("--ratios", "ratio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Device contribution-ratio file (default: the shipped FY2023-report-implied ratios).")
+@click.option("--fiscal-year", type=int, help="The reporting year, when the results hold several.")
+@click.option("--decimals", type=click.IntRange(0, 3), default=0, show_default=True,
+              help="Decimals of 万t-CO2 figures on screen and in Markdown (files keep full precision).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to FILE: .xlsx (formatted sheet), .md or .csv.")
+def report_command(results: tuple[Path, ...], portfolio: Path | None, ratio_file: Path | None,
+                   fiscal_year: int | None, decimals: int, output: Path | None) -> None:
+    """The action plan's table (万t-CO2, device share in brackets) from RESULTS files or a --portfolio."""
+    from rich.table import Table
+
+    from engine.attribution import load_ratio_file
+    from engine.output import atomic_write, result_document
+    from engine.report import build_report, load_result_documents, notes_lines, presentation, to_csv, to_markdown, to_xlsx
+
+    if not results and portfolio is None:
+        raise click.UsageError("give result files (koken calculate --output x.json) or --portfolio")
+    with _reporting(wrote_nothing=output is not None):
+        ratios = load_ratio_file(ratio_file)
+        documents = load_result_documents(results)
+        if portfolio is not None:
+            from engine.calculate import calculate as run
+            from engine.portfolio import read_portfolio
+
+            library = _library(None)
+            documents.append({**result_document(run(read_portfolio(portfolio, library, collect=True), library)),
+                              "_path": str(portfolio)})
+        report = build_report(documents, ratios, fiscal_year)
+        if output:
+            suffix = output.suffix.lower()
+            if suffix == ".xlsx":
+                data = to_xlsx(report)
+            elif suffix == ".md":
+                data = to_markdown(report, decimals).encode("utf-8")
+            elif suffix == ".csv":
+                data = to_csv(report).encode("utf-8-sig")
+            else:
+                from engine.errors import KokenError
+
+                raise KokenError(f"unsupported report type {suffix!r}: use .xlsx, .md or .csv")
+            atomic_write(output, data)
+    console = _console()
+    shown = presentation(report, decimals)
+    t = Table(title=f"削減貢献量 / Avoided emissions, FY{report.fiscal_year} (万t-CO2; devices in brackets)")
+    for col in shown.columns:
+        t.add_column(col, justify="left" if col in ("分野", "category") else "right")
+    for row in shown.itertuples(index=False):
+        t.add_row(*[str(v) for v in row])
+    console.print(t)
+    for line in notes_lines(report):
+        console.print(f"- {line}", markup=False)
+    if output:
+        console.print(f"Report written to {output}", markup=False)
+
+
+@main.command()
+@click.argument("io_table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--edition-year", type=int, required=True, help="Year of the input-output table (e.g. 2015).")
+@click.option("--device-sectors", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML of device rows and classes (default: attribution/device_sectors.yaml).")
+@click.option("--sector-map", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="YAML methodology → set-product column (default: attribution/sector_map.yaml).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The ratio file to write (.yaml), for --ratios.")
+def ratios(io_table: Path, edition_year: int, device_sectors: Path | None, sector_map: Path | None,
+           output: Path) -> None:
+    """Derive contribution ratios (device input ÷ domestic production) from an input-output table."""
+    import yaml
+
+    from engine.attribution import derive_ratios, load_ratio_file
+    from engine.output import atomic_write
+
+    with _reporting():
+        document = derive_ratios(io_table, edition_year, device_sectors, sector_map)
+        header = (f"# Contribution ratios derived by `koken ratios` from {io_table.name} ({edition_year} table):\n"
+                  "# direct input coefficients r = X[device -> sector] / X[sector], per methodology.\n")
+        atomic_write(output, (header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False)).encode("utf-8"))
+        load_ratio_file(output)  # what was written must read back as a ratio file
+    _console().print(f"{len(document['entries'])} ratios written to {output}", markup=False)
 
 
 @main.command()

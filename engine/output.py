@@ -54,7 +54,7 @@ def _umask() -> int:
 
 def result_document(calc: Calculation) -> dict:
     """The JSON result: provenance, per-row results and totals (single-year and lifetime apart)."""
-    rows = [{key: _plain(value) for key, value in record.items()} for record in calc.table.to_dict(orient="records")]
+    rows = [{key: _plain(value, key) for key, value in record.items()} for record in calc.table.to_dict(orient="records")]
     details = _row_details(calc)
     for position, row in enumerate(rows):
         row.update(details[position])
@@ -115,9 +115,11 @@ def _row_details(calc: Calculation) -> list[dict]:
     return details
 
 
-def _plain(value):
+def _plain(value, key: str = ""):
     if hasattr(value, "item"):
         value = value.item()
+    if key.startswith("device_ratio:") and isinstance(value, float) and math.isnan(value):
+        return None  # no ratio reported for this line: the device share is not computed (stated in the basis)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("non-finite number in results")  # evaluate() refuses these; a bug if reached
     return value

@@ -1,0 +1,77 @@
+"""engine.attribution: ratios from an input-output table, the shipped fallback, device shares inside totals."""
+
+import dataclasses
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from engine.attribution import attribute, derive_ratios, load_ratio_file
+from engine.cli import main
+from engine.errors import KokenErrors
+
+IO_TABLE = """sector,民生用電気機器,電子計算機本体,原動機
+半導体素子,30,120,5
+集積回路,20,180,0
+電子部品,50,100,15
+鉄鋼,200,10,300
+国内生産額,1000,2000,4000
+"""
+
+
+def write(tmp_path, text, name):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_ratios_are_direct_input_coefficients(tmp_path):
+    table = write(tmp_path, IO_TABLE, "io.csv")
+    devices = write(tmp_path, "device_sectors:\n  半導体素子: semiconductors\n  集積回路: semiconductors\n"
+                              "  電子部品: electronic_components\n", "devices.yaml")
+    sectors = write(tmp_path, "sectors:\n  refrigerator: 民生用電気機器\n  server: 電子計算機本体\n"
+                              "  gas_combined_cycle: 原動機\n", "map.yaml")
+    doc = derive_ratios(table, 2015, devices, sectors)
+    got = {(e["methodology"], e["device_class"]): e["ratio"] for e in doc["entries"]}
+    # hand: refrigerator (30 + 20) / 1,000 = 0.05 semiconductors, 50 / 1,000 = 0.05 components
+    assert got[("refrigerator", "semiconductors")] == pytest.approx(0.05)
+    assert got[("refrigerator", "electronic_components")] == pytest.approx(0.05)
+    # server (120 + 180) / 2,000 = 0.15 and 100 / 2,000 = 0.05; gas turbines 5 / 4,000 and 15 / 4,000
+    assert got[("server", "semiconductors")] == pytest.approx(0.15)
+    assert got[("server", "electronic_components")] == pytest.approx(0.05)
+    assert got[("gas_combined_cycle", "semiconductors")] == pytest.approx(0.00125)
+    out = tmp_path / "ratios.yaml"
+    result = CliRunner().invoke(main, ["ratios", str(table), "--edition-year", "2015", "--device-sectors",
+                                       str(devices), "--sector-map", str(sectors), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert load_ratio_file(out).ratios_for("server", "it_equipment", "domestic") == {
+        "semiconductors": pytest.approx(0.15), "electronic_components": pytest.approx(0.05)}
+
+
+def test_bad_io_tables_are_refused(tmp_path):
+    bad = write(tmp_path, IO_TABLE.replace("120", "abc").replace("国内生産額", "合計"), "bad.csv")
+    with pytest.raises(KokenErrors) as info:
+        derive_ratios(bad, 2015)
+    text = "\n".join(str(e) for e in info.value.errors)
+    assert "'abc' is not a number" in text and "no row '国内生産額'" in text
+
+
+def test_shipped_fallback_reproduces_the_fy2023_report_shares():
+    ratios = load_ratio_file()
+    # worked example: domestic generation 552 / 1,512 = 36.5 %; overseas TVs 137 / 372 = 36.8 %
+    assert ratios.ratios_for("solar_pv", "generation", "domestic")["devices"] == pytest.approx(552 / 1512)
+    assert ratios.ratios_for("television", "home_appliances", "overseas")["devices"] == pytest.approx(137 / 372)
+    assert ratios.ratios_for("ict_solution", "solutions", "domestic") is None
+
+
+def test_device_share_is_inside_the_total_never_added():
+    # net saving 10 kg per unit, 100,000 units, ratio 0.2: enabled 1,000 t, device share 200 t
+    ratio_file = load_ratio_file()
+    table = pd.DataFrame({"methodology": ["x"], "category": ["generation"], "market": ["domestic"],
+                          "single_year[t-CO2e]": [1000.0], "lifetime[t-CO2e]": [20000.0]})
+    ratio_file = dataclasses.replace(ratio_file, spec=ratio_file.spec.model_copy(update={"entries": [
+        ratio_file.spec.entries[0].model_copy(update={"device": 0.2, "total": 1.0})]}))
+    out = attribute(table, ratio_file)
+    assert out["single_year[t-CO2e]"].iloc[0] == 1000.0          # the set-product figure is unchanged
+    assert out["device_single_year:devices[t-CO2e]"].iloc[0] == pytest.approx(200.0)
+    assert out["device_lifetime:devices[t-CO2e]"].iloc[0] == pytest.approx(4000.0)
