@@ -93,3 +93,14 @@ class KokenErrors(Exception):
     def __str__(self) -> str:
         head = f"{len(self.errors)} problem(s) found:"
         return "\n".join([head] + [f"  - {e}" for e in self.errors])
+
+
+def gather(load, path, problems: list[KokenError]):
+    """``load(path)``, or None with its problems appended to ``problems`` (for loaders that go on)."""
+    try:
+        return load(path)
+    except KokenErrors as errs:
+        problems.extend(errs.errors)
+    except KokenError as err:
+        problems.append(err)
+    return None

@@ -24,7 +24,7 @@ import pint
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from engine.errors import KokenError, KokenErrors, Location, MethodologyError, UnitError
+from engine.errors import KokenError, KokenErrors, Location, MethodologyError, UnitError, gather
 from engine.paths import factors_dir
 from engine.units import parse_unit, registry
 from engine.yaml_loader import load_yaml_file
@@ -144,15 +144,9 @@ def _load_all(root: str) -> tuple[dict[str, FactorTable], tuple[KokenError, ...]
     tables: dict[str, FactorTable] = {}
     problems: list[KokenError] = []
     for path in sorted(Path(root).glob("*.yaml")):
-        try:
-            table = load_factor_table(path)
-        except KokenErrors as errs:
-            problems.extend(errs.errors)
-            continue
-        except KokenError as err:
-            problems.append(err)
-            continue
-        tables[table.id] = table
+        table = gather(load_factor_table, path, problems)
+        if table is not None:
+            tables[table.id] = table
     return tables, tuple(problems)
 
 

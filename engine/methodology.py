@@ -31,7 +31,8 @@ import sympy
 
 from engine.columns import STANDARD_HEADERS
 from engine.dimensions import infer_unit
-from engine.errors import (FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError)
+from engine.errors import (FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError,
+                           gather)
 from engine.formula import literal_numbers, parse_formula, symbol
 from engine.paths import methodologies_dir
 from engine.schema import Methodology
@@ -429,13 +430,8 @@ def load_library(root: str | Path | None = None, check_examples: bool = False
     library: dict[str, CompiledMethodology] = {}
     problems: list[KokenError] = []
     for path in find_methodology_files(root or methodologies_dir()):
-        try:
-            m = load_methodology(path, check_examples=check_examples)
-        except KokenErrors as errs:
-            problems.extend(errs.errors)
-            continue
-        except KokenError as err:
-            problems.append(err)
+        m = gather(lambda p: load_methodology(p, check_examples=check_examples), path, problems)
+        if m is None:
             continue
         if m.id in library:
             problems.append(MethodologyError(f"id {m.id!r} is also defined in {library[m.id].path}",
