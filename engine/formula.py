@@ -41,11 +41,13 @@ MAX_CONSTANT_DIGITS = 300
 FUNCTIONS = ("min", "max", "abs", "where")
 NAME_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
+# Built unevaluated: sympy would otherwise simplify before koken checks anything — x*x/x becomes x
+# (hiding a division by zero at x = 0) and a - b + c - c drops c (hiding a unit mismatch).
 _BINOPS = {
-    ast.Add: lambda a, b: a + b,
-    ast.Sub: lambda a, b: a - b,
-    ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
+    ast.Add: lambda a, b: sympy.Add(a, b, evaluate=False),
+    ast.Sub: lambda a, b: sympy.Add(a, sympy.Mul(sympy.S.NegativeOne, b, evaluate=False), evaluate=False),
+    ast.Mult: lambda a, b: sympy.Mul(a, b, evaluate=False),
+    ast.Div: lambda a, b: sympy.Mul(a, sympy.Pow(b, sympy.S.NegativeOne, evaluate=False), evaluate=False),
 }
 _COMPARE = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
 _OPERATOR_TEXT = {
@@ -141,8 +143,14 @@ def parse_formula(text: str, allowed_names: Collection[str],
     if nodes > MAX_NODES:
         raise FormulaError(f"formula has {nodes} syntax nodes, more than {MAX_NODES}", loc)
     expr = _Converter(text.strip(), frozenset(allowed_names), loc).convert(tree.body, 0)
-    if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
-        raise FormulaError(f"formula {text.strip()!r} divides by a zero constant or is not finite", loc)
+    folded = expr.doit()  # constants multiplied out, as sympy would: 1e299 * 1e299 * … must stay in range
+    if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan) or folded.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
+        raise FormulaError(f"formula {text.strip()[:200]!r} divides by a zero constant or is not finite", loc)
+    for number in folded.atoms(sympy.Number):
+        if number != 0 and (abs(number) > sympy.Integer(10) ** MAX_CONSTANT_DIGITS
+                            or abs(number) < sympy.Integer(10) ** -MAX_CONSTANT_DIGITS):
+            raise FormulaError(f"formula {text.strip()[:200]!r} multiplies constants beyond 10**±{MAX_CONSTANT_DIGITS}",
+                               loc)
     if expr.has(sympy.I) or any(not n.is_real for n in expr.atoms(sympy.Number)):
         raise FormulaError(f"formula {text.strip()!r} has a constant that is not a real number", loc)
     return expr
@@ -169,7 +177,8 @@ class _Converter:
             return self.binop(node, depth)
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.USub):
-                return -self.convert(node.operand, depth + 1)
+                operand = self.convert(node.operand, depth + 1)
+                return -operand if operand.is_Number else sympy.Mul(sympy.S.NegativeOne, operand, evaluate=False)
             if isinstance(node.op, ast.UAdd):
                 return self.convert(node.operand, depth + 1)
             raise self.fail(node, "only unary - and + are allowed")
@@ -221,23 +230,37 @@ class _Converter:
                                             f"and {MAX_EXPONENT}")
             if left.is_number:
                 self.check_constant_power(node, left, exponent)
-            result = left ** exponent
-            if isinstance(result, sympy.Pow) and result.exp.is_number and abs(result.exp) > MAX_EXPONENT:
-                raise self.fail(node, f"the combined exponent {result.exp} is beyond ±{MAX_EXPONENT}")
+            if isinstance(left, sympy.Pow) and left.exp.is_number and abs(left.exp * exponent) > MAX_EXPONENT:
+                raise self.fail(node, f"the combined exponent {left.exp * exponent} is beyond ±{MAX_EXPONENT}")
+            result = sympy.Pow(left, exponent, evaluate=False)
+            self.check_constant_size(node, result)
             return result
         right = self.convert(node.right, depth + 1)
-        return _BINOPS[op](left, right)
+        result = _BINOPS[op](left, right)
+        self.check_constant_size(node, result)
+        return result
+
+    def check_constant_size(self, node: ast.AST, value: sympy.Expr) -> None:
+        """Refuse a constant sub-expression outside 10**±300 (float's range) before it grows further."""
+        if not value.is_number:
+            return
+        numeric = sympy.N(value, 20)
+        if not numeric.is_finite:
+            raise self.fail(node, "constant is not a finite number (a division by zero?)")
+        magnitude = abs(complex(numeric))
+        if magnitude > 10.0 ** MAX_CONSTANT_DIGITS or 0 < magnitude < 10.0 ** -MAX_CONSTANT_DIGITS:
+            raise self.fail(node, f"constant is beyond 10**±{MAX_CONSTANT_DIGITS}")
 
     def check_constant_power(self, node: ast.AST, base: sympy.Expr, exponent: sympy.Expr) -> None:
         """Refuse a constant power that is not real or larger than float's range, before computing it."""
         import math
 
-        b = float(abs(base)) if base != 0 else 0.0
-        if base.is_negative and not exponent.is_integer:
+        b = abs(float(sympy.N(base, 20)))
+        if float(sympy.N(base)) < 0 and not float(exponent).is_integer():
             raise self.fail(node, "a negative number to a fractional power is not a real number")
         if b > 0 and abs(math.log10(b) * float(exponent)) > MAX_CONSTANT_DIGITS:
-            raise self.fail(node, f"constant is beyond 10**{MAX_CONSTANT_DIGITS}")
-        if b == 0 and exponent.is_negative:
+            raise self.fail(node, f"constant is beyond 10**±{MAX_CONSTANT_DIGITS}")
+        if b == 0 and float(exponent) < 0:
             raise self.fail(node, "0 to a negative power divides by zero")
 
     def call(self, node: ast.Call, depth: int) -> sympy.Expr:

@@ -147,7 +147,7 @@ def content_hash(spec: Methodology, expressions: dict[str, sympy.Expr] | None = 
     data = spec.model_dump(mode="json", exclude_defaults=True)
     for step in data.get("formulas", []):
         if expressions and step["name"] in expressions:
-            step["expression"] = sympy.srepr(expressions[step["name"]])
+            step["expression"] = sympy.srepr(expressions[step["name"]].doit())
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
@@ -406,9 +406,20 @@ def _compile_step(name: str, text: str, unit_text: str | None, units: dict[str, 
     args = tuple(sorted(s.name for s in expr.free_symbols))
     if not set(args) <= allowed:  # guaranteed by the parser; checked again before lambdify
         raise FormulaError(f"undeclared names {set(args) - allowed}", loc)
-    function = sympy.lambdify([symbol(a) for a in args], expr, modules="numpy", dummify=True)
+    function = sympy.lambdify([symbol(a) for a in args], _kernel_form(expr), modules=_KERNEL_MODULES, dummify=True)
     return CompiledStep(name=name, text=text, expression=expr, unit=unit, to_unit=to_unit,
                         args=args, function=function)
+
+
+_KMIN, _KMAX = sympy.Function("koken_min"), sympy.Function("koken_max")
+_KERNEL_MODULES = [{"koken_min": lambda *xs: np.minimum.reduce(np.broadcast_arrays(*xs)),
+                    "koken_max": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs))}, "numpy"]
+
+
+def _kernel_form(expr: sympy.Expr) -> sympy.Expr:
+    """The tree handed to lambdify: min/max as plain numpy reductions (sympy's own printing of nested
+    Min/Max rewrites them at a cost that grows steeply with the arguments)."""
+    return expr.replace(sympy.Min, _KMIN).replace(sympy.Max, _KMAX)
 
 
 def find_methodology_files(root: str | Path) -> list[Path]:
