@@ -21,7 +21,7 @@ from engine.evaluate import BatchResult, evaluate
 from engine.factors import FactorOrigin, fill_from_tables, load_factor_tables
 from engine.methodology import CompiledMethodology
 from engine.portfolio import Portfolio, column_quantity
-from engine.units import registry
+from engine.units import is_count_unit, registry
 
 GWP_SET = "gwp100_ar5"
 """The GWP set in use (factors/gwp100_ar5.yaml): CO2 counts 1; other gases enter through it."""
@@ -130,7 +130,8 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
             columns[name] = column.quantity
         values, units, header = portfolio.units_shipped
         shipped, problems = column_quantity(values[idx], units[idx], m.shipment_unit, m.spec.hours_per_year,
-                                            header, lambda j, h=header: locs[j].at(column=h))
+                                            header, lambda j, h=header: locs[j].at(column=h),
+                                            count=is_count_unit(m.shipment_unit))
         errors.extend(problems)
         skip |= shipped.failed
         keep = np.flatnonzero(~skip)

@@ -43,7 +43,13 @@ def _report_problems(errors, wrote_nothing: bool = True) -> None:
     tail = "; nothing was written." if wrote_nothing else "."
     console.print(f"[bold red]{len(errors)} problem(s) found{tail}[/]")
     for err in errors:
-        console.print(f"  - {err}", markup=False)
+        console.print(f"  - {_printable(str(err))}", markup=False)
+
+
+def _printable(text: str) -> str:
+    """Control characters from input files (terminal escapes) shown as \\x.. instead of being obeyed."""
+    return "".join(ch if ch in "\t" or not (ord(ch) < 32 or 127 <= ord(ch) < 160) else f"\\x{ord(ch):02x}"
+                   for ch in text)
 
 
 @contextlib.contextmanager
@@ -103,9 +109,15 @@ def calculate(portfolio: Path, methodology_root: Path | None, output: Path | Non
     import dataclasses
 
     from engine.attribution import attribute, load_ratio_file
+    from engine.errors import Location
 
     library = _library(methodology_root)
     with _reporting():
+        if output is not None and output.exists() and output.resolve() == portfolio.resolve():
+            from engine.errors import KokenError
+
+            raise KokenError("the output would overwrite the portfolio: choose another --output file",
+                             Location(file=str(output)))
         ratios = load_ratio_file(ratio_file)
         data = read_portfolio(portfolio, library, encoding=encoding, sheet=sheet, collect=True)
         calc = run(data, library, {"encoding": encoding, "sheet": sheet,

@@ -122,7 +122,7 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
                     f"{given[i]:g} {given_unit:~} (= {values[i]:g} {p.unit_text})"
                 errors.append(PortfolioError(
                     f"{name} = {shown} is outside the allowed range "
-                    f"[{_fmt(p.low)}, {_fmt(p.high)}] {p.unit_text}{hint}", locs[i].at(column=name)))
+                    f"[{_fmt(p.low, '-inf')}, {_fmt(p.high, 'inf')}] {p.unit_text}{hint}", locs[i].at(column=name)))
             env[name] = values * p.to_base
 
         for group in m.spec.share_groups:
@@ -204,8 +204,8 @@ class _Locations:
         return self._locations[i] if self._locations is not None else Location(row=int(i) + 1)
 
 
-def _fmt(x: float | None) -> str:
-    return "-inf" if x is None else f"{x:g}"
+def _fmt(x: float | None, open_end: str) -> str:
+    return open_end if x is None else f"{x:g}"
 
 
 def _batch_length(inputs: Mapping[str, pint.Quantity], units_shipped: pint.Quantity | None) -> int:

@@ -22,7 +22,9 @@ from typing import Annotated, Literal
 import numpy as np
 import pint
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from engine.schema import _not_bool
 
 from engine.errors import KokenError, KokenErrors, Location, MethodologyError, UnitError, gather
 from engine.paths import factors_dir
@@ -56,7 +58,7 @@ class FactorEntry(_Strict):
     fiscal_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
     fuel: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     gas: Annotated[str, Field(min_length=1, max_length=60)] | None = None
-    value: float
+    value: Annotated[float, BeforeValidator(_not_bool)]
     source: str
     status: Literal["confirmed", "derived"] = "confirmed"
     note: Annotated[str, Field(max_length=2000)] | None = None

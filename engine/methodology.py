@@ -28,6 +28,7 @@ import numpy as np
 import pint
 import pydantic
 import sympy
+from sympy.printing.numpy import NumPyPrinter
 
 from engine.columns import STANDARD_HEADERS
 from engine.dimensions import infer_unit
@@ -406,20 +407,27 @@ def _compile_step(name: str, text: str, unit_text: str | None, units: dict[str, 
     args = tuple(sorted(s.name for s in expr.free_symbols))
     if not set(args) <= allowed:  # guaranteed by the parser; checked again before lambdify
         raise FormulaError(f"undeclared names {set(args) - allowed}", loc)
-    function = sympy.lambdify([symbol(a) for a in args], _kernel_form(expr), modules=_KERNEL_MODULES, dummify=True)
+    with sympy.evaluate(False):  # lambdify's own symbol substitution must not simplify the tree either
+        function = sympy.lambdify([symbol(a) for a in args], expr, modules=_KERNEL_MODULES, dummify=True,
+                                  printer=_KernelPrinter)
     return CompiledStep(name=name, text=text, expression=expr, unit=unit, to_unit=to_unit,
                         args=args, function=function)
 
 
-_KMIN, _KMAX = sympy.Function("koken_min"), sympy.Function("koken_max")
 _KERNEL_MODULES = [{"koken_min": lambda *xs: np.minimum.reduce(np.broadcast_arrays(*xs)),
                     "koken_max": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs))}, "numpy"]
 
 
-def _kernel_form(expr: sympy.Expr) -> sympy.Expr:
-    """The tree handed to lambdify: min/max as plain numpy reductions (sympy's own printing of nested
-    Min/Max rewrites them at a cost that grows steeply with the arguments)."""
-    return expr.replace(sympy.Min, _KMIN).replace(sympy.Max, _KMAX)
+class _KernelPrinter(NumPyPrinter):
+    """numpy code for koken's trees, printed exactly as built (no rebuilding, so nothing cancels):
+    min/max as plain numpy reductions (sympy's own printing of nested Min/Max rewrites them at a cost
+    that grows steeply with the arguments)."""
+
+    def _print_Min(self, expr):  # noqa: N802 - sympy printer protocol
+        return "koken_min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Max(self, expr):  # noqa: N802 - sympy printer protocol
+        return "koken_max(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
 
 def find_methodology_files(root: str | Path) -> list[Path]:

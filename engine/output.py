@@ -32,7 +32,7 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     """
     target = Path(path)
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}.",
+        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".koken-",
                                    suffix=".tmp")
     except OSError as err:
         raise KokenError(f"cannot write here: {err.strerror}", Location(file=str(target))) from None
@@ -41,6 +41,9 @@ def atomic_write(path: str | Path, data: bytes) -> None:
             fh.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
         os.replace(tmp, target)
+    except OSError as err:  # disk full, name too long, permission: nothing is left behind
+        Path(tmp).unlink(missing_ok=True)
+        raise KokenError(f"cannot write the file: {err.strerror}", Location(file=str(target))) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

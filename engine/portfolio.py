@@ -34,8 +34,8 @@ import pint
 from engine.columns import STANDARD_COLUMNS, fold_width
 from engine.errors import KokenError, KokenErrors, Location, PortfolioError, UnitError
 from engine.methodology import CompiledMethodology
-from engine.units import check_multiplicative, conversion_factor, parse_unit, registry
-from engine.yaml_loader import load_yaml_file
+from engine.units import check_multiplicative, conversion_factor, is_count_unit, parse_unit, registry
+from engine.yaml_loader import load_yaml_file, read_limited
 
 MARKETS = {"domestic": "domestic", "overseas": "overseas", "国内": "domestic", "海外": "overseas"}
 UNITS_ROW_MARKERS = {"unit", "units", "単位"}
@@ -115,11 +115,11 @@ def read_portfolio(path: str | Path, library: Mapping[str, CompiledMethodology],
     """
     p = Path(path)
     try:
-        data = p.read_bytes()
+        data = read_limited(p, MAX_PORTFOLIO_BYTES)
     except OSError as err:
         raise KokenErrors([PortfolioError(f"cannot read file: {err.strerror}", Location(file=str(p)))]) from None
-    if len(data) > MAX_PORTFOLIO_BYTES:
-        raise KokenErrors([PortfolioError(f"file is larger than {MAX_PORTFOLIO_BYTES} bytes", Location(file=str(p)))])
+    except KokenError as err:
+        raise KokenErrors([PortfolioError(err.message, err.location)]) from None
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     suffix = p.suffix.lower()
     if suffix == ".csv":
@@ -177,11 +177,15 @@ def _decode(p: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
 
 def _read_csv(p: Path, data: bytes, encoding: str | None):
     text, used = _decode(p, data, encoding)
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows, numbers = [], []
+    try:  # rows with no content are skipped here, so a file of blank lines costs nothing
+        for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
+            if any(cell.strip() for cell in row):
+                rows.append(row)
+                numbers.append(number)
     except csv.Error as err:
         raise KokenErrors([PortfolioError(f"not a readable CSV file: {err}", Location(file=str(p)))]) from None
-    return _split_header(p, rows, list(range(1, len(rows) + 1)), used)
+    return _split_header(p, rows, numbers, used)
 
 
 def _read_xlsx(p: Path, data: bytes, sheet: str | None):
@@ -496,7 +500,8 @@ class ColumnValues:
 
 
 def column_quantity(values: np.ndarray, units: np.ndarray, target: pint.Unit, hours_per_year: int,
-                    what: str, locate: Callable[[int], Location]) -> tuple[ColumnValues, list[KokenError]]:
+                    what: str, locate: Callable[[int], Location],
+                    count: bool = False) -> tuple[ColumnValues, list[KokenError]]:
     """Numbers with per-row unit text → one quantity array (each distinct unit text resolved once).
 
     Args:
@@ -506,6 +511,8 @@ def column_quantity(values: np.ndarray, units: np.ndarray, target: pint.Unit, ho
         hours_per_year: the methodology's year length (for ``yr`` in the unit text).
         what: column name for messages.
         locate: ``locate(i) -> Location`` of row ``i``.
+        count: the column counts things (台, 件): only count units (and 千/万/億) are accepted, not
+            other dimensionless units such as % or ppm.
     Returns:
         (ColumnValues, problems): one problem per distinct unit text that is unknown or incompatible,
         located at its first row.
@@ -522,6 +529,8 @@ def column_quantity(values: np.ndarray, units: np.ndarray, target: pint.Unit, ho
         try:
             unit = parse_unit(str(text), hours_per_year, locate(first))
             check_multiplicative(unit, str(text), locate(first))
+            if count and not is_count_unit(unit):
+                raise UnitError(f"{what}: {text!r} is not a count of things: write 台, 件, 基 or 万台", locate(first))
             factors[text] = conversion_factor(unit, target, what, locate(first))
             parsed[text] = unit
         except UnitError as err:

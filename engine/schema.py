@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from engine.formula import is_valid_name
 
@@ -30,6 +30,14 @@ BaselineType = Literal[
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
+def _not_bool(value: object) -> object:
+    """YAML true/false are not numbers: refuse them where a number is expected (pydantic would read 1.0)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean (true/false)")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 
@@ -93,11 +101,11 @@ class Parameter(_Strict):
 
     unit: ShortText
     description: Bilingual
-    default: float | None = None
+    default: Number | None = None
     default_source: str | None = None
     factor: FactorRef | None = Field(None, description="look the value up in a shared factor table when the "
                                                        "portfolio leaves it empty")
-    range: tuple[float | None, float | None] | None = None
+    range: tuple[Number | None, Number | None] | None = None
     aliases: list[ShortText] = Field(default_factory=list,
                                      description="other column headers, e.g. Japanese ones")
 
@@ -135,9 +143,9 @@ class FormulaStep(_Strict):
 class ExpectedValue(_Strict):
     """An expected output of an example: value, unit, and relative tolerance."""
 
-    value: float
+    value: Number
     unit: ShortText
-    rel_tol: Annotated[float, Field(gt=0, le=0.5)] = 1e-6
+    rel_tol: Annotated[Number, Field(gt=0, le=0.5)] = 1e-6
 
 
 class Example(_Strict):
@@ -156,7 +164,7 @@ class Example(_Strict):
         None, description="region of use, for factor-table lookups")
     fiscal_year: Annotated[int, Field(ge=1990, le=2100)] | None = Field(
         None, description="fiscal year, for factor-table lookups")
-    inputs: dict[str, str | float]
+    inputs: dict[str, Annotated[str | float, BeforeValidator(_not_bool)]]
     expected: dict[str, ExpectedValue] = Field(min_length=1)
 
 
@@ -169,8 +177,8 @@ class Checks(_Strict):
     clipped). Either may be omitted with a reason in ``note`` (e.g. a plant cannot be worse than a grid).
     """
 
-    equal_to_baseline: dict[str, str | float] = Field(min_length=1)
-    worse_than_baseline: dict[str, str | float] | None = None
+    equal_to_baseline: dict[str, Annotated[str | float, BeforeValidator(_not_bool)]] = Field(min_length=1)
+    worse_than_baseline: dict[str, Annotated[str | float, BeforeValidator(_not_bool)]] | None = None
     note: Text | None = None
 
 
@@ -191,7 +199,7 @@ class Methodology(_Strict):
                           "climate-alignment gate)")
     functional_unit: FunctionalUnit
     baseline: Baseline
-    hours_per_year: Annotated[int, Field(ge=8760, le=8784)] = 8760
+    hours_per_year: Annotated[int, Field(ge=8760, le=8784), BeforeValidator(_not_bool)] = 8760
     operating_years: str = Field(description="name of the parameter or step giving the operating years")
     parameters: dict[str, Parameter] = Field(min_length=1, max_length=200)
     formulas: list[FormulaStep] = Field(min_length=1, max_length=100)

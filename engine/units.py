@@ -42,6 +42,8 @@ MAX_UNIT_TEXT = 200
 """Longest unit text accepted (characters); longer text is refused before parsing."""
 
 _YEAR_TOKENS = {"year", "years", "yr", "yrs", "a", "annum", "年"}
+_OTHER_YEARS = {"year", "julian_year", "century", "millennium", "decade", "gregorian_year", "sidereal_year",
+                "tropical_year", "leap_year", "common_year", "eclipse_year", "month", "fortnight"}
 _TON_HINT = "'{tok}' is ambiguous (Pint reads 'ton' as the US short ton, 907.18 kg): write t (tonne), short_ton or long_ton"
 _IDENT = re.compile(r"[^\W\d][\w]*")
 _HYPHEN_BEFORE_GHG = re.compile(r"[\-\u2010\u2011\u2012\u2013\u2014\u2212](?=CO2)")
@@ -109,6 +111,11 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
     s = _MULTIPLY_SIGNS.sub("*", s)
     s = unicodedata.normalize("NFKC", s).strip()
     s = _HYPHEN_BEFORE_GHG.sub("*", s)
+    s = s.replace("\u2212", "-")
+    if s.count("%") > 1:
+        raise UnitError("'%' appears more than once")
+    if re.search(r"(?<![*^\s(])-\s*\d", s):
+        raise UnitError("a minus sign after a unit (kWh-1) is ambiguous: write kWh**-1 or 1/kWh")
     s = _JP_MULTIPLIER.sub(r"(\1*\2)", s)
     year = year_unit_name(hours_per_year)
     ureg = registry()
@@ -125,6 +132,9 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
             candidates = ureg.parse_unit_name(tok)
         except Exception:  # Pint raises several types on odd names; treat as unknown here
             candidates = ()
+        if any(unit in _OTHER_YEARS for _prefix, unit, _suffix in candidates):
+            raise UnitError(f"'{tok}' is a Julian-year multiple (Pint: 365.25 d): write yr (koken's year, "
+                            f"{hours_per_year:g} h) with a number")
         if any(unit == "ton" for _prefix, unit, _suffix in candidates) and tok != "short_ton":
             raise UnitError(_TON_HINT.format(tok=tok))
         return tok
@@ -159,8 +169,9 @@ def parse_unit(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEAR,
         raise UnitError(f"unit {text!r}: {err.message}", location) from None
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as err:
         raise UnitError(f"unknown unit in {text!r}: {err}", location) from None
-    except Exception as err:  # Pint's tokenizer raises assorted errors on malformed text
-        raise UnitError(f"cannot read unit {text!r}: {type(err).__name__}", location) from None
+    except Exception:  # Pint's tokenizer raises assorted errors on malformed text
+        raise UnitError(f"cannot read unit {text!r}: write units like kg-CO2/kWh, kWh/yr, t*km or m**2 "
+                        "(names, *, /, ** and numbers)", location) from None
     return unit
 
 
@@ -250,3 +261,12 @@ def dimension_text(unit: pint.Unit) -> str:
 def is_dimensionless(unit: pint.Unit) -> bool:
     """True for fraction, percent, ppm and other unit-free quantities."""
     return registry().Quantity(1.0, unit).dimensionless
+
+
+COUNT_UNITS = frozenset({"item", "千", "万", "億"})
+
+
+def is_count_unit(unit: pint.Unit) -> bool:
+    """True for a number of things (台, 件, 万台 …); False for %, ppm, kg/t and other dimensionless units."""
+    names = {name for name, _power in registry().Quantity(1.0, unit).unit_items()}
+    return bool(names) and names <= COUNT_UNITS

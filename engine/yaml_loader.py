@@ -22,6 +22,8 @@ from engine.errors import KokenError, Location
 MAX_YAML_BYTES = 1_000_000
 MAX_ALIASES = 50
 MAX_DEPTH = 40
+MAX_EXPANDED_NODES = 200_000
+"""Nodes a document may have once its aliases are expanded (50 aliases can still nest exponentially)."""
 
 
 class YamlError(KokenError):
@@ -51,15 +53,36 @@ class _LimitedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._aliases = 0
         self._depth = 0
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
         self._source = source
+
+    def _size(self, node) -> int:  # noqa: ANN001 - a PyYAML node
+        """Number of nodes once expanded (shared sub-nodes counted each time they appear), memoised."""
+        key = id(node)
+        if key not in self._sizes:
+            if isinstance(node, yaml.SequenceNode):
+                total = 1 + sum(self._size(child) for child in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                total = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
+            else:
+                total = 1 + len(node.value) // 64  # long scalars weigh by their length
+            self._sizes[key] = min(total, MAX_EXPANDED_NODES + 1)
+        return self._sizes[key]
 
     def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML signature
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
+            mark = self.peek_event().start_mark
             if self._aliases > MAX_ALIASES:
-                mark = self.peek_event().start_mark
                 raise YamlError(f"more than {MAX_ALIASES} YAML aliases (refused to expand)",
                                 Location(file=self._source, row=mark.line + 1))
+            node = super().compose_node(parent, index)
+            self._expanded += self._size(node)
+            if self._expanded > MAX_EXPANDED_NODES:
+                raise YamlError(f"YAML aliases would expand to more than {MAX_EXPANDED_NODES:,} nodes (refused)",
+                                Location(file=self._source, row=mark.line + 1))
+            return node
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
@@ -138,6 +161,21 @@ def load_yaml_text(text: str, source: str = "<text>") -> Any:
         loader.dispose()
 
 
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (a device, FIFO or larger file is refused
+    without reading it whole: ``/dev/zero`` has size 0 but never ends)."""
+    import stat as stat_module
+
+    info = path.stat()
+    if not stat_module.S_ISREG(info.st_mode):
+        raise YamlError("not a regular file (a device, pipe or folder)", Location(file=str(path)))
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise YamlError(f"file is larger than {limit:,} bytes", Location(file=str(path)))
+    return data
+
+
 def load_yaml_file(path: str | Path) -> Any:
     """Read and parse a YAML file under koken's limits (size checked before reading it whole).
 
@@ -146,10 +184,8 @@ def load_yaml_file(path: str | Path) -> Any:
     """
     p = Path(path)
     try:
-        size = p.stat().st_size
-        if size > MAX_YAML_BYTES:
-            raise YamlError(f"file is larger than {MAX_YAML_BYTES} bytes ({size})", Location(file=str(p)))
-        text = p.read_text(encoding="utf-8-sig")
+        raw = read_limited(p, MAX_YAML_BYTES)
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise YamlError(f"file is not UTF-8 text (byte {err.start})", Location(file=str(p))) from None
     except OSError as err:

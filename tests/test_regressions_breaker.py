@@ -126,3 +126,87 @@ def test_min_with_sixteen_arguments_parses_fast():
     start = time.perf_counter()
     parse_formula("max(" + ",".join(sorted(names)) + ") - min(" + ",".join(sorted(names)) + ")", names)
     assert time.perf_counter() - start < 1.0
+
+
+@pytest.mark.parametrize("name, message", [
+    ("shipped_percent.csv", "'%' is not a count of things"),      # 5 % was read as 0.05 units shipped
+    ("century.csv", "'century' is a Julian-year multiple"),       # bypassed the 8,760 h year
+    ("range_msg.csv", "outside the allowed range [0, inf]"),      # the open end was printed as -inf
+])
+def test_second_round_refusals(library, name, message):
+    assert message in problems(name, library)
+
+
+def test_terminal_escapes_in_input_are_not_obeyed():
+    result = CliRunner().invoke(main, ["calculate", str(DATA / "term_escape.csv")])
+    assert result.exit_code == 1 and "\x1b" not in result.output and "\\x1b[2J" in result.output
+
+
+def test_output_may_not_overwrite_the_portfolio(tmp_path):
+    portfolio = tmp_path / "same.csv"
+    portfolio.write_bytes((DATA.parent / "messy" / "clean_utf8.csv").read_bytes())
+    before = portfolio.read_bytes()
+    result = CliRunner().invoke(main, ["calculate", str(portfolio), "-o", str(portfolio)])
+    assert result.exit_code == 1 and "would overwrite the portfolio" in result.output
+    assert portfolio.read_bytes() == before
+
+
+def test_long_output_names_are_written(tmp_path):
+    out = tmp_path / ("r" * 240 + ".csv")
+    assert CliRunner().invoke(main, ["calculate", str(DATA.parent / "messy" / "clean_utf8.csv"),
+                                     "-o", str(out)]).exit_code == 0
+    assert out.exists()
+
+
+@pytest.mark.parametrize("folder, message", [
+    ("new_head/formula_const_product_digits", "beyond 10**"),              # crashed on 4300-digit integers
+    ("new_head/formula_dim_bypass", "cannot add or subtract"),              # a - b + c - c hid a unit mismatch
+    ("new_head/mbool", "expected a number, got a boolean"),                # default: true was 1 year
+])
+def test_second_round_methodology_refusals(folder, message):
+    _library, found = load_library(DATA / folder, check_examples=True)
+    assert any(message in str(p) for p in found), [str(p) for p in found]
+
+
+def test_cancelling_formula_still_divides_by_zero():
+    library, found = load_library(DATA / "new_head" / "formula_cancel_div0")
+    assert not found
+    # x*x/x with x = 0 (baseline equals product) is a division by zero for that row, not a silent 0
+    assert "division by zero" in problems("equal_energy.csv", library)
+
+
+def test_yaml_alias_expansion_and_devices_are_refused(tmp_path):
+    lines = ['l0: &l0 "' + "x" * 1000 + '"'] + [f"l{i}: &l{i} [*l{i - 1}, *l{i - 1}, *l{i - 1}]" for i in range(1, 17)]
+    bomb = tmp_path / "laugh.yaml"
+    bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(KokenError, match="would expand to more than"):
+        load_yaml_text(bomb.read_text(encoding="utf-8"))
+    assert time.perf_counter() - start < 5
+    from engine.yaml_loader import load_yaml_file
+
+    with pytest.raises(KokenError, match="not a regular file"):
+        load_yaml_file("/dev/zero")
+
+
+def test_blank_lines_cost_nothing(tmp_path, library):
+    path = tmp_path / "blank.csv"
+    path.write_text((DATA.parent / "messy" / "clean_utf8.csv").read_text(encoding="utf-8") + "\n" * 2_000_000,
+                    encoding="utf-8")
+    start = time.perf_counter()
+    assert len(read_portfolio(path, library)) == 3
+    assert time.perf_counter() - start < 10
+
+
+@pytest.mark.parametrize("text, message", [
+    ("kg-CO2·kWh^−1", None), ("kWh-1", "ambiguous"), ("13%%", "more than once"), ("kyr", "Julian-year"),
+])
+def test_unit_text_second_round(text, message):
+    from engine.errors import UnitError
+    from engine.units import conversion_factor, parse_unit
+
+    if message is None:
+        assert conversion_factor(parse_unit(text), parse_unit("kg-CO2/kWh")) == 1.0
+    else:
+        with pytest.raises(UnitError, match=message):
+            parse_unit(text)
