@@ -67,11 +67,16 @@ def _reporting(wrote_nothing: bool = True):
         sys.exit(1)
 
 
-def _library(root: Path | None):
-    """Load methodologies and run their worked examples: a file failing its own examples is not used."""
+def _library(root: Path | None, check_examples: bool = True):
+    """Load methodologies, run their worked examples (a file failing its own examples is not used) and
+    check the version lock (a released version whose content changed is not used)."""
+    from engine.lock import check_lock, lock_path
     from engine.methodology import load_library
+    from engine.paths import methodologies_dir
 
-    library, problems = load_library(root, check_examples=True)
+    library, problems = load_library(root, check_examples=check_examples)
+    lock_errors, _warnings = check_lock(library, lock_path(root or methodologies_dir()))
+    problems = problems + lock_errors
     if problems:
         _report_problems(problems)
         sys.exit(1)
@@ -291,7 +296,8 @@ def validate(path: Path | None) -> None:
     library, problems = load_library(root, check_examples=True)
     from engine.lock import check_lock, lock_path
 
-    lock_errors, lock_warnings = check_lock(library, lock_path(root))
+    unchecked, _ = load_library(root, check_examples=False)  # files failing examples still face the lock
+    lock_errors, lock_warnings = check_lock(unchecked, lock_path(root))
     problems = problems + lock_errors
     if problems:
         _report_problems(problems, wrote_nothing=False)
@@ -331,7 +337,12 @@ def methodologies(methodology_root: Path | None) -> None:
         for col in ("column", "unit", "default", "aliases"):
             t.add_column(col)
         for p in m.parameters.values():
-            default = "required" if p.default is None else f"{p.default:g} ({p.default_source})"
+            if p.default is not None:
+                default = f"{p.default:g} ({p.default_source})"
+            elif p.factor_table is not None:
+                default = f"factor table {p.factor_table.id} (a portfolio value overrides)"
+            else:
+                default = "required"
             t.add_row(p.name, p.unit_text, default, ", ".join(p.aliases))
         console.print(t)
 
@@ -348,7 +359,8 @@ def verify(result: Path, portfolio: Path, methodology_root: Path | None) -> None
     """
     from engine.verify import report, verify as run
 
-    library = _library(methodology_root)
+    # worked examples are not run here: a changed factor table fails them, and verify must name it instead
+    library = _library(methodology_root, check_examples=False)
     with _reporting(wrote_nothing=False):
         outcome = run(result, portfolio, library)
     for line in report(outcome):

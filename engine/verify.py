@@ -54,7 +54,8 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
     try:
         old = json.loads(Path(result_path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise KokenError(f"cannot read the result file: {err}", where) from None
+        raise KokenError(f"cannot read the result file as JSON ({type(err).__name__}): verify needs the .json "
+                         "result written by koken calculate --output result.json", where) from None
     if not isinstance(old, dict) or old.get("format") != RESULT_FORMAT or "rows" not in old:
         raise KokenError(f"not a koken JSON result (format {RESULT_FORMAT!r} expected)", where)
     options = {k: v for k, v in (old.get("options") or {}).items() if k == "allow_stale_factors"}
@@ -85,6 +86,18 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
         if now is None or now["content_hash"] != info.get("content_hash"):
             out.notes.append(f"factor table {table} changed (content hash)")
 
+    recorded = (old.get("options") or {}).get("methodologies")
+    if recorded not in (None, "bundled"):
+        out.notes.append(f"the result was computed with the methodologies in {recorded}; verify with "
+                         "--methodologies pointing there")
+    for mid, info in old.get("methodologies", {}).items():
+        now = new["methodologies"].get(mid)
+        if now and now["content_hash"] == info.get("content_hash") and now["version"] != info.get("version"):
+            out.differences.append(f"methodology {mid}: the result records version {info.get('version')}, but the "
+                                   f"methodology with this content hash is version {now['version']}")
+    for key in ("totals_by_market", "totals_by_methodology"):
+        if not _same_records(old.get(key), new.get(key)):
+            out.differences.append(f"{key}: the totals in the result differ from the recomputed ones")
     old_rows = {r["row"]: r for r in old["rows"]}
     new_rows = {r["row"]: r for r in new["rows"]}
     for row in sorted(set(old_rows) - set(new_rows)):
@@ -98,12 +111,13 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
             out.differences.append(f"row {row}: methodology {a.get('methodology')} → {b.get('methodology')} "
                                    "(input changed)")
             continue
-        if not moved:
+        fields = [k for k in sorted(set(a) | set(b)) if k not in FIGURES and not _same_value(a.get(k), b.get(k))]
+        if not moved and not fields:
             continue
         causes = _causes(a, b, changed_methodologies.get(b["methodology"]), engine_changed)
-        figures = "; ".join(f"{f} {a.get(f):.10g} → {b.get(f):.10g}" for f in moved)
-        out.differences.append(f"row {row} ({b.get('product_line', '')}): {figures} — because "
-                               + "; ".join(causes))
+        what = "; ".join(f"{f} {a.get(f):.10g} → {b.get(f):.10g}" for f in moved) if moved else \
+            "recorded fields differ: " + ", ".join(fields)
+        out.differences.append(f"row {row} ({b.get('product_line', '')}): {what} — because " + "; ".join(causes))
     out.stands = not out.differences
     return out
 
@@ -114,8 +128,26 @@ def _close(a, b) -> bool:
     return math.isclose(float(a), float(b), rel_tol=REL_TOL, abs_tol=1e-12)
 
 
+def _same_value(x, y) -> bool:
+    """Equal, with floats compared to :data:`REL_TOL` and nested dicts compared field by field."""
+    if isinstance(x, dict) and isinstance(y, dict):
+        return set(x) == set(y) and all(_same_value(x[k], y[k]) for k in x)
+    if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
+        return _close(x, y)
+    return x == y
+
+
+def _same_records(x, y) -> bool:
+    if not isinstance(x, list) or not isinstance(y, list) or len(x) != len(y):
+        return x == y
+    return all(_same_value(a, b) for a, b in zip(x, y))
+
+
 def _causes(a: dict, b: dict, methodology_change: str | None, engine_changed: bool) -> list[str]:
     causes = []
+    for key in ("fiscal_year", "market", "region", "product_line"):
+        if a.get(key) != b.get(key):
+            causes.append(f"input changed: {key} {a.get(key)!r} → {b.get(key)!r}")
     old_inputs, new_inputs = a.get("inputs", {}), b.get("inputs", {})
     if a.get("units_shipped") != b.get("units_shipped"):
         causes.append(f"input changed: units_shipped {a.get('units_shipped_as_entered')} → "
@@ -140,7 +172,7 @@ def _causes(a: dict, b: dict, methodology_change: str | None, engine_changed: bo
         causes.append(methodology_change + " (its formulas)")
     if not causes and engine_changed:
         causes.append("the engine changed")
-    return causes or ["unexplained (same inputs, methodology and engine)"]
+    return causes or ["the result file does not match its own inputs (edited after it was written?)"]
 
 
 def report(result: Verification) -> list[str]:

@@ -56,7 +56,7 @@ def test_changed_input_cell_is_named(setup):
     portfolio.write_text(PORTFOLIO.replace("500,420,273", "500,420,250"), encoding="utf-8")
     outcome = verify(result, portfolio, reload(lib_dir))
     assert not outcome.stands
-    (line,) = outcome.differences
+    (line,) = [d for d in outcome.differences if d.startswith("row")]
     assert line.startswith("row 3") and "input changed: product_energy 273 → 250 kWh/yr" in line
 
 
@@ -66,8 +66,11 @@ def test_changed_default_is_named(setup):
     data["version"] = "1.1.0"
     write_methodology(lib_dir, data)
     outcome = verify(result, portfolio, reload(lib_dir))
-    (line,) = outcome.differences
-    assert line.startswith("row 2") and "methodology default changed: operating_years 12 → 15" in line
+    (line,) = [d for d in outcome.differences if d.startswith("row 2")]
+    assert "methodology default changed: operating_years 12 → 15" in line
+    # row 3 gave its own operating years: its figures stand, but it records the old methodology version
+    (other,) = [d for d in outcome.differences if d.startswith("row 3")]
+    assert "methodology_version" in other and "single_year" not in other
     assert any("methodology toy changed: version 1.0.0 → 1.1.0" in n for n in outcome.notes)
 
 
@@ -80,7 +83,7 @@ def test_changed_factor_is_named(setup):
             entry["value"] = 0.43
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
     outcome = verify(result, portfolio, reload(lib_dir))
-    (line,) = outcome.differences
+    (line,) = [d for d in outcome.differences if d.startswith("row")]
     assert line.startswith("row 2") and "factor changed: grid_emission_factor 0.421 → 0.43" in line
     assert any("factor table grid_emission_factor changed" in n for n in outcome.notes)
 
@@ -96,3 +99,32 @@ def test_cli_exit_status(setup):
     portfolio.write_text(PORTFOLIO.replace("1000,400", "1001,400"), encoding="utf-8")
     bad = CliRunner().invoke(main, ["verify", str(result), str(portfolio), "--methodologies", str(lib_dir)])
     assert bad.exit_code == 1 and "DIFFERS: row 2" in bad.output
+
+
+def test_tampered_result_fields_do_not_stand(setup):
+    import json
+
+    _, lib_dir, portfolio, result, _, _ = setup
+    library = reload(lib_dir)
+    doc = json.loads(result.read_text(encoding="utf-8"))
+    tampered = [
+        ("totals_by_market", lambda d: d["totals_by_market"][0].update({"single_year[t-CO2e]": 1.0})),
+        ("market", lambda d: d["rows"][0].update({"market": "overseas"})),
+        ("steps", lambda d: d["rows"][0]["steps"]["saved"].update({"value": 999.0})),
+        ("version", lambda d: d["methodologies"]["toy"].update({"version": "9.9.9"})),
+    ]
+    for label, change in tampered:
+        copy = json.loads(json.dumps(doc))
+        change(copy)
+        path = result.with_name(f"tampered_{label}.json")
+        path.write_text(json.dumps(copy), encoding="utf-8")
+        outcome = verify(path, portfolio, library)
+        assert not outcome.stands, label
+
+
+def test_changed_fiscal_year_is_named_as_such(setup):
+    _, lib_dir, portfolio, result, _, _ = setup
+    portfolio.write_text(PORTFOLIO.replace("toy,2023,domestic,1000", "toy,2022,domestic,1000"), encoding="utf-8")
+    outcome = verify(result, portfolio, reload(lib_dir))
+    (line,) = [d for d in outcome.differences if d.startswith("row")]
+    assert "input changed: fiscal_year 2023 → 2022" in line
