@@ -89,11 +89,18 @@ def diff_methodologies(old: CompiledMethodology, new: CompiledMethodology) -> li
         lines.append(f"step removed: {name}")
     for name in [s for s in new_steps if s not in old_steps]:
         lines.append(f"step added: {name} = {next(s.text for s in new.steps if s.name == name).strip()}")
+    old_units = {f.name: f.unit for f in a.formulas}
+    new_units = {f.name: f.unit for f in b.formulas}
     for name in [s for s in old_steps if s in new_steps]:
+        x = next(s.text for s in old.steps if s.name == name).strip()
+        y = next(s.text for s in new.steps if s.name == name).strip()
         if not same_expression(expanded(old, name), expanded(new, name)):
-            x = next(s.text for s in old.steps if s.name == name).strip()
-            y = next(s.text for s in new.steps if s.name == name).strip()
-            lines.append(f"formula {name}: {x} → {y}")
+            if x == y:
+                lines.append(f"step {name}: written the same, but an earlier step it uses changed")
+            else:
+                lines.append(f"formula {name}: {x} → {y}")
+        if old_units.get(name) != new_units.get(name):
+            lines.append(f"step {name}: declared unit {old_units.get(name)} → {new_units.get(name)}")
     if AVOIDED_STEP in old_steps and AVOIDED_STEP in new_steps and \
             not same_expression(expanded(old, AVOIDED_STEP), expanded(new, AVOIDED_STEP)):
         lines.append("the result changes: avoided_per_unit_year is a different function of the parameters")

@@ -39,8 +39,9 @@ from engine.yaml_loader import load_yaml_file, read_limited
 
 MARKETS = {"domestic": "domestic", "overseas": "overseas", "国内": "domestic", "海外": "overseas"}
 UNITS_ROW_MARKERS = {"unit", "units", "単位"}
-TOTAL_MARKERS = {"合計", "総計", "小計", "計", "total", "subtotal", "grand total", "sum"}
-"""Labels of a total row, which koken refuses (it computes totals itself; summing one twice is wrong)."""
+_TOTAL_LABEL = re.compile(r"(合計|総計|小計|^計$|(?i:\b(?:sub)?total\b)|(?i:^sum$))")
+"""Labels of a total or subtotal row, which koken refuses (it computes totals itself; summing one twice
+is wrong): 合計, 総計 and 小計 anywhere in the label (冷蔵庫 小計, 【小計】), a lone 計, total/subtotal as a word."""
 MULTIPLIERS = ("千", "万", "億")
 FISCAL_YEAR_RANGE = (1990, 2100)
 MAX_PORTFOLIO_BYTES = 200_000_000
@@ -409,9 +410,12 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
     mheader = columns["methodology"][2]
     labels = text("product_line")
     for i, mid in enumerate(methodology):
-        if mid.lower() in TOTAL_MARKERS or str(labels[i]).lower() in TOTAL_MARKERS:
-            flag(i, "this looks like a total row: koken computes totals itself, and summing a total again would "
-                    "count it twice; remove the row", mheader)
+        total_in = next((c for c, v in (("methodology", mid), ("product_line", str(labels[i])))
+                         if _TOTAL_LABEL.search(v)), None)
+        if total_in is not None:
+            flag(i, f"this looks like a total or subtotal row ({total_in} {(mid if total_in == 'methodology' else labels[i])!r}): "
+                    "koken computes totals itself, and summing a total again would count it twice; remove the row",
+                 columns[total_in][2])
         elif not mid:
             flag(i, "methodology is empty", mheader)
         elif mid not in library:

@@ -154,3 +154,19 @@ def test_fuzzed_portfolio_rows_raise_only_located_koken_errors(tmp_path_factory,
     else:
         totals = calc.table[["single_year[t-CO2e]", "lifetime[t-CO2e]"]].to_numpy()
         assert np.isfinite(totals).all()
+
+
+@pytest.mark.parametrize("label", ["冷蔵庫 小計", "【小計】", "小計（冷蔵庫）", "Subtotal", "TOTAL"])
+def test_subtotal_labels_are_refused(tmp_path, library, label):
+    path = tmp_path / "sub.csv"
+    path.write_text((DATA / "messy" / "clean_utf8.csv").read_text(encoding="utf-8")
+                    + f"{label},refrigerator,2023,domestic,69000,420,273,,12\n", encoding="utf-8")
+    with pytest.raises(KokenErrors, match="total or subtotal row \\(product_line"):
+        read_portfolio(path, library)
+
+
+def test_a_product_whose_name_ends_in_kei_is_not_a_total(tmp_path, library):
+    path = tmp_path / "clock.csv"
+    path.write_text((DATA / "messy" / "clean_utf8.csv").read_text(encoding="utf-8")
+                    + "電波時計,refrigerator,2023,domestic,10,420,273,,12\n", encoding="utf-8")
+    assert len(read_portfolio(path, library)) == 4
