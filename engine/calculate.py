@@ -173,7 +173,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
 def _frame(portfolio: Portfolio, m: CompiledMethodology, rows: np.ndarray, result: BatchResult,
            origins: dict[str, FactorOrigin]) -> pd.DataFrame:
     values, units, _ = portfolio.units_shipped
-    entered = pd.Series(values[rows]).map("{:g}".format) + " " + pd.Series(units[rows], dtype=object)
+    entered = pd.Series(values[rows]).map("{:.15g}".format) + " " + pd.Series(units[rows], dtype=object)
     shipped = result.units_shipped.to(m.shipment_unit).magnitude
     return pd.DataFrame({
         "_index": rows,

@@ -440,6 +440,8 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
     library = _library(methodology_root)
     with _reporting(wrote_nothing=output is not None):
         if Path(target).is_file():
+            if settings or region or fiscal_year:
+                raise KokenError("--set, --region and --fiscal-year go with a methodology id, not a portfolio")
             from engine.calculate import calculate as run
             from engine.portfolio import read_portfolio
             from engine.trace import trace_portfolio
@@ -463,7 +465,8 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
     if output:
         from engine.output import atomic_write
 
-        atomic_write(output, text.encode("utf-8"))
+        with _reporting():
+            atomic_write(output, text.encode("utf-8"))
         _console().print(f"Trace of {len(traces)} line(s) written to {output}", markup=False)
     else:
         click.echo(text, nl=False)
@@ -510,7 +513,8 @@ def docs(output: Path, methodology_root: Path | None) -> None:
     from engine.docs import write_pages
 
     library = _library(methodology_root)
-    written = write_pages(library, output)
+    with _reporting():
+        written = write_pages(library, output)
     _console().print(f"{len(written)} pages written to {output}", markup=False)
 
 
@@ -525,7 +529,8 @@ def schema(output: Path | None) -> None:
     if output:
         from engine.output import atomic_write
 
-        atomic_write(output, text.encode("utf-8"))
+        with _reporting():
+            atomic_write(output, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)
 

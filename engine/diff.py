@@ -34,14 +34,71 @@ def expanded(m: CompiledMethodology, step: str) -> sympy.Expr:
     return expr
 
 
+SAMPLE_POINTS = 12
+"""Random points at which two formulas that are not identical trees are compared numerically."""
+
+
+def sample_steps(m: CompiledMethodology, points: int = 12) -> dict[str, "np.ndarray"]:
+    """Every step's values at random parameter points (the same points for any methodology: each
+    parameter name draws its own seeded values), computed with the compiled kernels step by step —
+    linear in the number of steps, unlike substituting steps into one another."""
+    import zlib
+
+    import numpy as np
+
+    env = {}
+    for name in m.parameters:
+        rng = np.random.default_rng(zlib.crc32(name.encode("utf-8")))
+        env[name] = 10.0 ** rng.uniform(-3, 3, size=points)
+    with np.errstate(all="ignore"):
+        for step in m.steps:
+            env[step.name] = np.broadcast_to(np.asarray(step.function(*[env[arg] for arg in step.args]),
+                                                        dtype=float), (points,))
+    return {step.name: env[step.name] for step in m.steps}
+
+
+def _same_samples(x, y) -> bool:
+    import numpy as np
+
+    both_nan = np.isnan(x) & np.isnan(y)
+    return bool(np.all(both_nan | np.isclose(x, y, rtol=1e-9, atol=1e-300)))
+
+
 def same_expression(a: sympy.Expr, b: sympy.Expr) -> bool:
-    """Symbolic equality: the difference simplifies to zero."""
+    """Whether two formulas are the same function of their parameters.
+
+    First structurally (after sympy's canonical ordering, so ``a*b`` equals ``b*a``); otherwise
+    numerically, at :data:`SAMPLE_POINTS` random positive points (log-uniform over 1e-3..1e3), to a
+    relative tolerance of 1e-9. ``sympy.simplify`` is not used: its cost can explode on large trees
+    (a review tool must answer quickly), and two formulas that agree at a dozen random points are the
+    same in practice.
+    """
+    a, b = a.doit(), b.doit()
     if a == b:
         return True
-    try:
-        return sympy.simplify(a - b) == 0
-    except (TypeError, ValueError):  # Piecewise/Min trees sympy cannot subtract symbolically
-        return False
+    symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
+    if not symbols:
+        return _close(complex(a), complex(b))
+    import numpy as np
+
+    rng = np.random.default_rng(63372)
+    points = 10.0 ** rng.uniform(-3, 3, size=(SAMPLE_POINTS, len(symbols)))
+    fa = sympy.lambdify(symbols, a, "numpy")
+    fb = sympy.lambdify(symbols, b, "numpy")
+    with np.errstate(all="ignore"):
+        for point in points:
+            x, y = complex(fa(*point)), complex(fb(*point))
+            if not _close(x, y):
+                return False
+    return True
+
+
+def _close(x: complex, y: complex) -> bool:
+    import cmath
+
+    if cmath.isnan(x) and cmath.isnan(y):
+        return True
+    return cmath.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def diff_methodologies(old: CompiledMethodology, new: CompiledMethodology) -> list[str]:
@@ -91,10 +148,11 @@ def diff_methodologies(old: CompiledMethodology, new: CompiledMethodology) -> li
         lines.append(f"step added: {name} = {next(s.text for s in new.steps if s.name == name).strip()}")
     old_units = {f.name: f.unit for f in a.formulas}
     new_units = {f.name: f.unit for f in b.formulas}
+    old_values, new_values = sample_steps(old), sample_steps(new)
     for name in [s for s in old_steps if s in new_steps]:
         x = next(s.text for s in old.steps if s.name == name).strip()
         y = next(s.text for s in new.steps if s.name == name).strip()
-        if not same_expression(expanded(old, name), expanded(new, name)):
+        if not _same_samples(old_values[name], new_values[name]):
             if x == y:
                 lines.append(f"step {name}: written the same, but an earlier step it uses changed")
             else:
@@ -102,7 +160,7 @@ def diff_methodologies(old: CompiledMethodology, new: CompiledMethodology) -> li
         if old_units.get(name) != new_units.get(name):
             lines.append(f"step {name}: declared unit {old_units.get(name)} → {new_units.get(name)}")
     if AVOIDED_STEP in old_steps and AVOIDED_STEP in new_steps and \
-            not same_expression(expanded(old, AVOIDED_STEP), expanded(new, AVOIDED_STEP)):
+            not _same_samples(old_values[AVOIDED_STEP], new_values[AVOIDED_STEP]):
         lines.append("the result changes: avoided_per_unit_year is a different function of the parameters")
     old_sources = {s.id: s for s in a.sources}
     new_sources = {s.id: s for s in b.sources}
@@ -173,5 +231,11 @@ def portfolio_effect(old: CompiledMethodology, new: CompiledMethodology, portfol
 
 def load_pair(old_path: str | Path, new_path: str | Path) -> tuple[CompiledMethodology, CompiledMethodology]:
     """Load both files (without running their examples: the diff reports their effect instead)."""
-    return (load_methodology(old_path, check_examples=False, check_location=False),
-            load_methodology(new_path, check_examples=False, check_location=False))
+    old = load_methodology(old_path, check_examples=False, check_location=False)
+    new = load_methodology(new_path, check_examples=False, check_location=False)
+    if old.id != new.id:
+        from engine.errors import KokenError, Location
+
+        raise KokenError(f"the files are different methodologies ({old.id} and {new.id}); diff compares two "
+                         "versions of one methodology", Location(file=str(new_path)))
+    return old, new

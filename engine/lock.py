@@ -32,14 +32,20 @@ def read_lock(path: Path) -> dict[str, dict[str, str]]:
     if not path.exists():
         return {}
     data = load_yaml_file(path) or {}
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise KokenError("the version lock must map ids to {version: content_hash}", Location(file=str(path)))
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()) or not all(
+            isinstance(h, str) and h.startswith("sha256:") for v in data.values() for h in v.values()):
+        raise KokenError("the version lock must map ids to {version: sha256:…}; restore it from version control",
+                         Location(file=str(path)))
     return {str(k): {str(v): str(h) for v, h in versions.items()} for k, versions in data.items()}
 
 
 def check_lock(library: Mapping[str, CompiledMethodology], path: Path) -> tuple[list[KokenError], list[str]]:
-    """(errors: released versions whose content changed; warnings: versions not in the lock)."""
-    lock = read_lock(path)
+    """(errors: released versions whose content changed, or an unreadable lock; warnings: versions not
+    in the lock)."""
+    try:
+        lock = read_lock(path)
+    except KokenError as err:
+        return [err], []
     errors: list[KokenError] = []
     warnings: list[str] = []
     for m in library.values():

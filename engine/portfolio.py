@@ -148,6 +148,8 @@ def _decode(p: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
             raise KokenErrors([PortfolioError(f"unknown encoding {encoding!r} (try utf-8 or cp932)", where)]) from None
         try:
             return data.decode(encoding), encoding
+        except LookupError:
+            raise KokenErrors([PortfolioError(f"{encoding!r} is not a text encoding (try utf-8 or cp932)", where)]) from None
         except UnicodeDecodeError as err:
             raise KokenErrors([PortfolioError(f"file is not {encoding} text (byte {err.start})", where)]) from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -207,7 +209,23 @@ def _read_xlsx(p: Path, data: bytes, sheet: str | None):
         if sheet is not None and sheet not in book.sheetnames:
             raise KokenErrors([PortfolioError(f"no sheet {sheet!r}; the workbook has {', '.join(book.sheetnames)}",
                                               where)])
-        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        ws = book[sheet] if sheet is not None else book.active
+        if ws is None or not hasattr(ws, "iter_rows"):
+            raise KokenErrors([PortfolioError("the active sheet is not a worksheet: name one with --sheet", where)])
+        if ws.sheet_state != "visible":
+            raise KokenErrors([PortfolioError(f"sheet {ws.title!r} is hidden: name a visible one with --sheet", where)])
+        if ws.max_row * ws.max_column > MAX_XLSX_CELLS or ws.max_column > MAX_COLUMNS:
+            raise KokenErrors([PortfolioError(f"the sheet spans {ws.max_row:,} rows × {ws.max_column:,} columns "
+                                              f"(limit {MAX_XLSX_CELLS:,} cells, {MAX_COLUMNS} columns): clear "
+                                              "stray cells far from the data", where)])
+        hidden_rows = [i for i, d in ws.row_dimensions.items() if d.hidden]
+        hidden_cols = [k for k, d in ws.column_dimensions.items() if d.hidden]
+        if hidden_rows or hidden_cols:
+            raise KokenErrors([PortfolioError(
+                "the sheet has hidden " + " and ".join(
+                    x for x in (f"rows {hidden_rows[:5]}" if hidden_rows else "",
+                                f"columns {hidden_cols[:5]}" if hidden_cols else "") if x)
+                + ": unhide or delete them, so that what is computed is what people see", where)])
         formulas = {c.coordinate for row in ws.iter_rows() for c in row
                     if isinstance(c.value, str) and c.value.startswith("=")}
         title = ws.title
@@ -238,6 +256,8 @@ def _read_xlsx(p: Path, data: bytes, sheet: str | None):
 
 
 MAX_XLSX_UNCOMPRESSED = 200_000_000
+MAX_XLSX_CELLS = 20_000_000
+MAX_COLUMNS = 1000
 MAX_XLSX_RATIO = 200
 
 
@@ -277,11 +297,18 @@ def _split_header(p: Path, rows: list[list[str]], rownums: list[int], used: str)
         rows, rownums = rows[1:], rownums[1:]
     if not rows:
         raise KokenErrors([PortfolioError("file is empty: no header row", Location(file=str(p)))])
+    if len(rows[0]) > MAX_COLUMNS:
+        raise KokenErrors([PortfolioError(f"the header has {len(rows[0]):,} columns (limit {MAX_COLUMNS})",
+                                          Location(file=str(p)))])
     return rows[0], rows[1:], rownums[1:], used
 
 
 def _read_yaml(p: Path):
     doc = load_yaml_file(p)
+    if isinstance(doc, dict) and set(doc) - {"rows"}:
+        raise KokenErrors([PortfolioError(f"a YAML portfolio has only 'rows:' at the top; found also "
+                                          f"{', '.join(map(str, sorted(set(doc) - {'rows'}, key=str)))} (put them "
+                                          "in every row)", Location(file=str(p)))])
     rows = doc.get("rows") if isinstance(doc, dict) else doc
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise KokenErrors([PortfolioError("a YAML portfolio is a list of rows (mappings), or a mapping with "

@@ -55,13 +55,22 @@ class TraceNode:
     detail: dict[str, Any] = field(default_factory=dict)
     children: list["TraceNode"] = field(default_factory=list)
 
-    def to_dict(self, depth: int | None = None) -> dict:
-        """JSON-ready dict; ``depth`` limits how many levels of children are kept (None = all)."""
+    def to_dict(self, depth: int | None = None, _seen: set[int] | None = None) -> dict:
+        """JSON-ready dict; ``depth`` limits how many levels of children are kept (None = all).
+
+        A node that several others depend on is written in full once; later mentions carry
+        ``"shown_above": true`` and no children, so shared steps cannot multiply the output.
+        """
+        seen = set() if _seen is None else _seen
         out = {"kind": self.kind, "name": self.name, "value": self.value, "unit": self.unit}
         if self.detail:
             out["detail"] = self.detail
+        if self.children and id(self) in seen:
+            out["shown_above"] = True
+            return out
         if self.children and (depth is None or depth > 0):
-            out["children"] = [c.to_dict(None if depth is None else depth - 1) for c in self.children]
+            seen.add(id(self))
+            out["children"] = [c.to_dict(None if depth is None else depth - 1, seen) for c in self.children]
         elif self.children:
             out["children_omitted"] = len(self.children)
         return out
@@ -130,9 +139,14 @@ def trace_calculation(m: CompiledMethodology, inputs: dict[str, TraceInput], shi
     for step in m.steps:
         try:
             raw = _pint_eval(step.expression, env)
+            if isinstance(getattr(raw, "magnitude", raw), complex):
+                raise TypeError("complex")
         except ZeroDivisionError:
             raise KokenErrors([EvaluationError(f"step {step.name!r} ({step.text}) divides by zero",
                                                where.at(step=step.name))]) from None
+        except (TypeError, ValueError, OverflowError):
+            raise KokenErrors([EvaluationError(f"step {step.name!r} ({step.text}) gives no real, finite number "
+                                               "with these inputs", where.at(step=step.name))]) from None
         value_q = raw.to(step.unit) if isinstance(raw, pint.Quantity) else ureg.Quantity(float(raw), step.unit)
         value = float(value_q.magnitude)
         if not math.isfinite(value):
@@ -178,6 +192,9 @@ def trace_calculation(m: CompiledMethodology, inputs: dict[str, TraceInput], shi
         result_unit = parse_unit(RESULT_UNIT)
         single = (n_q * avoided * ureg.Quantity(1.0, year)).to(result_unit)
         lifetime = (n_q * avoided * years).to(result_unit)
+        if not (math.isfinite(single.magnitude) and math.isfinite(lifetime.magnitude)):
+            raise KokenErrors([EvaluationError("the single-year or lifetime figure overflows (beyond 1e308 t-CO2e)",
+                                               where)])
         years_node = nodes[m.spec.operating_years]
         root.children.insert(0, TraceNode(
             "result", "single_year", float(single.magnitude), RESULT_UNIT,

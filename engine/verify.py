@@ -53,11 +53,21 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
     where = Location(file=str(result_path))
     try:
         old = json.loads(Path(result_path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as err:
         raise KokenError(f"cannot read the result file as JSON ({type(err).__name__}): verify needs the .json "
                          "result written by koken calculate --output result.json", where) from None
-    if not isinstance(old, dict) or old.get("format") != RESULT_FORMAT or "rows" not in old:
-        raise KokenError(f"not a koken JSON result (format {RESULT_FORMAT!r} expected)", where)
+    if not isinstance(old, dict) or old.get("format") != RESULT_FORMAT or not isinstance(old.get("rows"), list) \
+            or not all(isinstance(r, dict) and isinstance(r.get("row"), int) for r in old["rows"]):
+        raise KokenError(f"not a well-formed koken JSON result (format {RESULT_FORMAT!r}, rows with row numbers)",
+                         where)
+    try:
+        return _verify(old, portfolio_path, library, where)
+    except (TypeError, KeyError, ValueError, AttributeError, RecursionError, LookupError) as err:
+        raise KokenError(f"the result file is malformed ({type(err).__name__}: {str(err)[:200]}); it was not "
+                         "written by koken as it is now", where) from None
+
+
+def _verify(old: dict, portfolio_path, library, where: Location) -> "Verification":
     options = {k: v for k, v in (old.get("options") or {}).items() if k == "allow_stale_factors"}
     portfolio = read_portfolio(portfolio_path, library, collect=True,
                                encoding=(old.get("options") or {}).get("encoding"),
@@ -98,6 +108,9 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
     for key in ("totals_by_market", "totals_by_methodology"):
         if not _same_records(old.get(key), new.get(key)):
             out.differences.append(f"{key}: the totals in the result differ from the recomputed ones")
+    numbers = [r["row"] for r in old["rows"]]
+    for row in sorted({n for n in numbers if numbers.count(n) > 1}):
+        out.differences.append(f"row {row}: appears {numbers.count(row)} times in the result")
     old_rows = {r["row"]: r for r in old["rows"]}
     new_rows = {r["row"]: r for r in new["rows"]}
     for row in sorted(set(old_rows) - set(new_rows)):

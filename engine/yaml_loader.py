@@ -71,6 +71,12 @@ class _LimitedLoader(yaml.SafeLoader):
         return self._sizes[key]
 
     def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML signature
+        event = self.peek_event()
+        implicit = getattr(event, "implicit", True)
+        explicit = implicit is False or (isinstance(implicit, tuple) and not any(implicit))
+        if getattr(event, "tag", None) not in (None, "!") and explicit:
+            raise YamlError(f"YAML tags such as {event.tag} are not allowed: koken reads plain data only",
+                            Location(file=self._source, row=event.start_mark.line + 1))
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             mark = self.peek_event().start_mark
@@ -157,6 +163,8 @@ def load_yaml_text(text: str, source: str = "<text>") -> Any:
         raise YamlError(f"YAML error: {err}", Location(file=source)) from None
     except RecursionError:
         raise YamlError("YAML nesting too deep", Location(file=source)) from None
+    except (ValueError, TypeError, OverflowError) as err:
+        raise YamlError(f"a YAML value cannot be read: {err}", Location(file=source)) from None
     finally:
         loader.dispose()
 

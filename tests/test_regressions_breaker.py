@@ -210,3 +210,77 @@ def test_unit_text_second_round(text, message):
     else:
         with pytest.raises(UnitError, match=message):
             parse_unit(text)
+
+
+# --- third round (new features) ---------------------------------------------------------------------
+DATA2 = DATA.parent / "breaker2"
+
+
+def test_docs_never_delete_files_they_did_not_write(tmp_path):
+    keep = tmp_path / "README.md"
+    keep.write_text("mine", encoding="utf-8")
+    assert CliRunner().invoke(main, ["docs", "-o", str(tmp_path)]).exit_code == 0
+    assert keep.read_text(encoding="utf-8") == "mine"
+    stale = tmp_path / "retired_methodology.md"
+    stale.write_text((tmp_path / "refrigerator.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert CliRunner().invoke(main, ["docs", "-o", str(tmp_path)]).exit_code == 0
+    assert not stale.exists()   # a page koken generated for a methodology that is gone is removed
+
+
+@pytest.mark.parametrize("name, message", [
+    ("tag_int.yaml", "YAML tags such as"),                        # !!int 0x10 crashed the loader
+    ("extra_keys.yaml", "only 'rows:' at the top"),               # top-level keys were silently dropped
+    ("hidden_row_col.xlsx", "hidden rows"),                       # hidden cells were computed
+    ("far_cell.xlsx", "clear stray cells"),                       # one far cell took all memory
+])
+def test_third_round_portfolio_refusals(library, name, message):
+    with pytest.raises((KokenError, KokenErrors), match=message):
+        read_portfolio(DATA2 / name, library)
+
+
+def test_hidden_first_sheet_is_not_read(library):
+    # the active, visible sheet is read (a hidden first sheet held a 999,999-unit line)
+    portfolio = read_portfolio(DATA2 / "hidden_first_sheet.xlsx", library)
+    assert 999_999 not in portfolio.units_shipped[0]
+
+
+def test_verify_refuses_malformed_and_detects_phantom_rows(tmp_path, library):
+    from conftest import EXAMPLE_PORTFOLIO
+    from engine.verify import verify
+
+    with pytest.raises(KokenError, match="malformed|well-formed"):
+        verify(DATA2 / "fig_str.json", EXAMPLE_PORTFOLIO, library)
+    outcome = verify(DATA2 / "phantom_row.json", EXAMPLE_PORTFOLIO, library)
+    assert not outcome.stands and any("appears 2 times" in d for d in outcome.differences)
+
+
+def test_malformed_lock_is_a_problem_not_a_traceback(tmp_path):
+    from helpers import methodology_dict, write_methodology
+
+    write_methodology(tmp_path, methodology_dict())
+    (tmp_path / "versions.lock").write_text("- not a mapping\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1 and "the version lock must map ids" in result.output
+
+
+def test_unwritable_outputs_are_problems_not_tracebacks(tmp_path):
+    for args in (["docs", "-o", "/proc/nope"], ["schema", "-o", str(tmp_path / "missing" / "x.json")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_diff_refuses_two_different_methodologies():
+    from conftest import REPO
+    from engine.diff import load_pair
+
+    with pytest.raises(KokenError, match="different methodologies"):
+        load_pair(REPO / "methodologies/home_appliances/refrigerator.yaml",
+                  REPO / "methodologies/home_appliances/television.yaml")
+
+
+def test_shared_steps_are_written_once_in_json_traces():
+    result = CliRunner().invoke(main, ["trace", "refrigerator", "--format", "json",
+                                       "--set", "baseline_annual_energy=420 kWh/yr",
+                                       "--set", "product_annual_energy=273 kWh/yr", "--set", "operating_years=12 yr",
+                                       "--set", "units_shipped=1 台", "--region", "JP", "--fiscal-year", "2023"])
+    assert result.exit_code == 0 and '"shown_above": true' in result.output
