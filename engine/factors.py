@@ -58,7 +58,7 @@ class FactorEntry(_Strict):
     fiscal_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
     fuel: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     gas: Annotated[str, Field(min_length=1, max_length=60)] | None = None
-    value: Annotated[float, BeforeValidator(_not_bool)]
+    value: Annotated[float, BeforeValidator(_not_bool), Field(strict=True)]
     source: str
     status: Literal["confirmed", "derived"] = "confirmed"
     note: Annotated[str, Field(max_length=2000)] | None = None

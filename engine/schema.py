@@ -37,7 +37,8 @@ def _not_bool(value: object) -> object:
     return value
 
 
-Number = Annotated[float, BeforeValidator(_not_bool)]
+Number = Annotated[float, BeforeValidator(_not_bool), Field(strict=True)]
+"""A number written as a number: not a boolean, not text ("0.421" in quotes is refused)."""
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 
