@@ -1,9 +1,9 @@
 """``koken diff``: what changed between two versions of a methodology, and what it does to the numbers.
 
 For the working group reviewing a change: parameters (units compared as quantities, so ``kWh/yr`` and
-``kWh/a`` are the same), defaults and their sources, factor tables, ranges, formulas (compared
-symbolically after substituting earlier steps, so ``a*b`` → ``b*a`` or splitting a step in two is no
-change), baseline, flags and sources; then the effect on the old file's examples, and optionally on a
+``kWh/a`` are the same), defaults and their sources, factor tables, ranges, formulas (each step
+compared as a function of the parameters by evaluating the compiled kernels at random points, so
+``a*b`` → ``b*a`` or splitting a step in two is no change), baseline, flags and sources; then the effect on the old file's examples, and optionally on a
 portfolio's totals. A content change without a version bump is flagged (see also the version lock,
 :mod:`engine.lock`).
 """
