@@ -13,33 +13,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import sympy
 
 from engine.errors import KokenErrors
 from engine.examples import output_quantity, run_example
-from engine.formula import symbol
 from engine.methodology import AVOIDED_STEP, CompiledMethodology, load_methodology
 from engine.units import conversion_factor
 
 
-def expanded(m: CompiledMethodology, step: str) -> sympy.Expr:
-    """A step's expression with every earlier step substituted: a function of parameters only."""
-    exprs = {s.name: s.expression for s in m.steps}
-    expr = exprs[step]
-    for _ in range(len(exprs)):
-        names = {s.name for s in expr.free_symbols} & set(exprs)
-        if not names:
-            break
-        expr = expr.xreplace({symbol(n): exprs[n] for n in names})
-    return expr
-
-
-SAMPLE_POINTS = 12
-"""Random points at which two formulas that are not identical trees are compared numerically."""
-
-
-def sample_steps(m: CompiledMethodology, points: int = 12) -> dict[str, "np.ndarray"]:
-    """Every step's values at random parameter points (the same points for any methodology: each
+def sample_steps(m: CompiledMethodology, points: int = 12) -> dict:
+    """Every step's values (base-unit magnitudes, arrays of shape ``(points,)``) at random parameter points (the same points for any methodology: each
     parameter name draws its own seeded values), computed with the compiled kernels step by step —
     linear in the number of steps, unlike substituting steps into one another."""
     import zlib
@@ -62,43 +44,6 @@ def _same_samples(x, y) -> bool:
 
     both_nan = np.isnan(x) & np.isnan(y)
     return bool(np.all(both_nan | np.isclose(x, y, rtol=1e-9, atol=1e-300)))
-
-
-def same_expression(a: sympy.Expr, b: sympy.Expr) -> bool:
-    """Whether two formulas are the same function of their parameters.
-
-    First structurally (after sympy's canonical ordering, so ``a*b`` equals ``b*a``); otherwise
-    numerically, at :data:`SAMPLE_POINTS` random positive points (log-uniform over 1e-3..1e3), to a
-    relative tolerance of 1e-9. ``sympy.simplify`` is not used: its cost can explode on large trees
-    (a review tool must answer quickly), and two formulas that agree at a dozen random points are the
-    same in practice.
-    """
-    a, b = a.doit(), b.doit()
-    if a == b:
-        return True
-    symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
-    if not symbols:
-        return _close(complex(a), complex(b))
-    import numpy as np
-
-    rng = np.random.default_rng(63372)
-    points = 10.0 ** rng.uniform(-3, 3, size=(SAMPLE_POINTS, len(symbols)))
-    fa = sympy.lambdify(symbols, a, "numpy")
-    fb = sympy.lambdify(symbols, b, "numpy")
-    with np.errstate(all="ignore"):
-        for point in points:
-            x, y = complex(fa(*point)), complex(fb(*point))
-            if not _close(x, y):
-                return False
-    return True
-
-
-def _close(x: complex, y: complex) -> bool:
-    import cmath
-
-    if cmath.isnan(x) and cmath.isnan(y):
-        return True
-    return cmath.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12)
 
 
 def diff_methodologies(old: CompiledMethodology, new: CompiledMethodology) -> list[str]:

@@ -1,12 +1,11 @@
 """engine.diff and engine.lock: symbolic formula comparison, effects, version discipline."""
 
-import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
 from engine.diff import diff_methodologies, example_effects, load_pair
 from engine.lock import check_lock, write_lock
-from engine.methodology import load_library, load_methodology
+from engine.methodology import load_library
 from helpers import methodology_dict, write_methodology
 
 
