@@ -5,7 +5,9 @@ generation, home appliances, industrial equipment, IT products, solutions; colum
 overseas, each single-year and lifetime; unit 万t-CO2; the part attributed to semiconductors and
 electronic components in brackets inside the lifetime figure, e.g. ``1,512 (552)``.
 
-Rules kept (standards.md of the project; GHG Protocol Scope 3 Standard ch. 9; WBCSD 2023):
+Rules kept (GHG Protocol Scope 3 Standard ch. 9 and Box 9.4: avoided emissions reported separately,
+with their method and assumptions; WBCSD Guidance on Avoided Emissions, 2023: one timeframe per
+claim; 電機・電子温暖化対策連絡会: device shares reported as a part (内数) of the set-product figures):
 
 * single-year and lifetime figures are separate timeframes: :class:`Figure` refuses to add them;
 * one reporting (fiscal) year per table;
