@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine.attribution import RatioFile, attribute, device_columns
+from engine.calculate import MAN
 from engine.errors import KokenError, KokenErrors, Location
 from engine.output import RESULT_FORMAT
 
@@ -37,7 +38,6 @@ CATEGORY_ROWS = (
     ("solutions", "ソリューション", "Solutions"),
 )
 MARKETS = (("domestic", "国内", "Domestic"), ("overseas", "海外", "Overseas"))
-MAN = 1e4  # 1 万t = 10,000 t
 
 
 class TimeframeError(KokenError):
