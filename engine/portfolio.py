@@ -39,7 +39,7 @@ from engine.yaml_loader import load_yaml_file, read_limited
 
 MARKETS = {"domestic": "domestic", "overseas": "overseas", "国内": "domestic", "海外": "overseas"}
 UNITS_ROW_MARKERS = {"unit", "units", "単位"}
-_TOTAL_LABEL = re.compile(r"(合計|総計|小計|^計$|(?i:\b(?:sub)?total\b)|(?i:^sum$))")
+_TOTAL_LABEL = re.compile(r"(?:合計|総計|小計|^計$|(?i:\b(?:sub)?total\b)|(?i:^sum$))")
 """Labels of a total or subtotal row, which koken refuses (it computes totals itself; summing one twice
 is wrong): 合計, 総計 and 小計 anywhere in the label (冷蔵庫 小計, 【小計】), a lone 計, total/subtotal as a word."""
 MULTIPLIERS = ("千", "万", "億")
@@ -332,28 +332,28 @@ def _expected_units(library: Mapping[str, CompiledMethodology]) -> dict[str, str
     return {name: " or ".join(sorted(u)) for name, u in units.items()}
 
 
-def _build(path: str, digest: str, encoding: str, headers: list[str], cells: list[list[str]],
-           rownums: list[int], library: Mapping[str, CompiledMethodology]) -> Portfolio:
-    structural: list[KokenError] = []
-    width = len(headers)
-    for r, n in zip(cells, rownums):
-        extra = [c for c in r[width:] if str(c).strip()]
-        if extra:
-            structural.append(PortfolioError(f"row has {len(r)} cells but the header has {width}",
-                                             Location(file=path, row=n)))
-    cells = [(list(r) + [""] * (width - len(r)))[:width] for r in cells]
-    raw = pd.DataFrame(cells, columns=range(width), dtype=object).fillna("").astype(str)
-    raw = raw.apply(lambda s: s.str.strip())
-    keep = raw.ne("").any(axis=1).to_numpy()
-    raw = raw[keep].reset_index(drop=True)
-    rows = np.asarray(rownums, dtype=int)[keep] if len(rownums) else np.zeros(0, dtype=int)
-    table = raw.apply(lambda s: s.map(fold_width).str.strip())
-    for column in table.columns:  # a quote left open swallows the following lines into one cell
-        for i in np.flatnonzero(table[column].str.contains(r"[\r\n]", regex=True).to_numpy()):
-            structural.append(PortfolioError(
-                "a cell runs over several lines: a quote (\") is probably not closed; check this row and the "
-                "ones after it", Location(file=path, row=int(rows[i]), column=str(headers[column]))))
+@dataclass(frozen=True)
+class Layout:
+    """How a file's columns map to koken's: canonical name → (column index, unit or None, header as written).
 
+    Built once from the header (and the units row, if any) and shared by every partition of a file.
+    """
+
+    path: str
+    encoding: str
+    width: int
+    columns: dict[str, tuple[int, str | None, str]]
+    expected_units: dict[str, str]
+
+
+def layout_from_header(path: str, encoding: str, headers: list[str],
+                       library: Mapping[str, CompiledMethodology]) -> Layout:
+    """Interpret the header row (standard columns, parameters, aliases, ``name[unit]``).
+
+    Raises:
+        KokenErrors: unknown, ambiguous, duplicate or missing columns (all of them at once).
+    """
+    structural: list[KokenError] = []
     standard = {alias: name for name, aliases in STANDARD_COLUMNS.items() for alias in aliases}
     param_names: dict[str, str] = {}
     ambiguous: dict[str, set[str]] = {}
@@ -365,10 +365,7 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
     for index, raw_header in enumerate(headers):
         header = fold_width(str(raw_header)).strip()
         if not header:
-            if table[index].ne("").any():
-                structural.append(PortfolioError("a column without a header holds values",
-                                                 Location(file=path, column=f"#{index + 1}")))
-            continue
+            continue  # a column without a header must be empty: checked per partition
         match = _HEADER.match(header)
         if not match:
             structural.append(PortfolioError("header must be 'name' or 'name[unit]'",
@@ -394,49 +391,180 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
                                              f"{columns[canonical][2]!r})", Location(file=path, column=header)))
             continue
         columns[canonical] = (index, unit.strip() if unit is not None else None, header)
-
     for required in ("methodology", "fiscal_year", "market", "units_shipped"):
         if required not in columns:
             structural.append(PortfolioError(f"required column {required!r} is missing", Location(file=path)))
     if structural:
         raise KokenErrors(structural)
+    return Layout(path=path, encoding=encoding, width=len(headers), columns=columns,
+                  expected_units=_expected_units(library))
 
+
+@dataclass(frozen=True)
+class Cells:
+    """A block of data rows as read, column by column, before interpretation.
+
+    Attributes:
+        columns: per file column, an object array of cell texts ('' = empty), or a float array for a
+            typed numeric column of a columnar file (NaN = empty).
+        rows: file row number of each data row (1-based).
+    """
+
+    columns: list[np.ndarray]
+    rows: np.ndarray
+
+
+def cells_from_rows(path: str, width: int, cells: list[list[str]], rownums: list[int]) -> Cells:
+    """Rows of cell texts (CSV, XLSX, YAML) → :class:`Cells`; a row longer than the header is refused.
+
+    Raises:
+        KokenErrors: rows with more (non-empty) cells than the header has columns.
+    """
+    structural = []
+    fixed = []
+    for r, n in zip(cells, rownums):
+        if len(r) != width:
+            if any(str(c).strip() for c in r[width:]):
+                structural.append(PortfolioError(f"row has {len(r)} cells but the header has {width}",
+                                                 Location(file=path, row=n)))
+            r = (list(r) + [""] * (width - len(r)))[:width]
+        fixed.append(r)
+    if structural:
+        raise KokenErrors(structural)
+    block = np.empty((len(fixed), width), dtype=object)
+    if fixed:
+        block[:] = fixed
+    return Cells(columns=[block[:, j] for j in range(width)], rows=np.asarray(rownums, dtype=int))
+
+
+def _clean_text(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cell texts → (stripped as written, stripped and width-folded); work only on non-empty cells."""
+    raw = np.asarray(column, dtype=object)
+    stripped = raw.copy()
+    folded = raw.copy()
+    present = np.flatnonzero(raw.astype(bool))
+    if len(present):
+        texts = [str(t) for t in raw[present]]
+        stripped[present] = [t.strip() for t in texts]
+        folded[present] = [t.strip() if t.isascii() else fold_width(t).strip() for t in texts]
+    empty = np.ones(len(raw), dtype=bool)
+    empty[present] = False
+    stripped[empty] = ""
+    folded[empty] = ""
+    return stripped, folded
+
+
+def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[str, CompiledMethodology],
+                    first: bool = True) -> tuple[Portfolio, Layout]:
+    """Interpret one block of rows (a whole file, or one partition of it) into a :class:`Portfolio`.
+
+    Args:
+        layout: from :func:`layout_from_header`.
+        digest: the file's sha256 (for provenance).
+        block: the rows.
+        library: methodologies by id.
+        first: the block starts the file (only there can a units row stand).
+    Returns:
+        (Portfolio with its cell problems collected, the layout with the units row's units applied —
+        pass it on to the following partitions).
+    Raises:
+        KokenErrors: structural problems (values without a header, cells running over several lines,
+            a unit in both header and units row, no product lines).
+    """
+    path = layout.path
+    structural: list[KokenError] = []
+    n_all = len(block.rows)
+    raw: dict[int, np.ndarray] = {}
+    table: dict[int, np.ndarray] = {}
+    numeric: dict[int, np.ndarray] = {}
+    keep = np.zeros(n_all, dtype=bool)
+    used = {index for index, _, _ in layout.columns.values()}
+    for index, column in enumerate(block.columns):
+        if column.dtype.kind == "f":
+            numeric[index] = column
+            present = ~np.isnan(column)
+        else:
+            raw[index], table[index] = _clean_text(column)
+            present = table[index] != ""
+        keep |= present
+        if index not in used and present.any():
+            structural.append(PortfolioError("a column without a header holds values",
+                                             Location(file=path, column=f"#{index + 1}")))
+    rows = block.rows[keep]
+    raw = {k: v[keep] for k, v in raw.items()}
+    table = {k: v[keep] for k, v in table.items()}
+    numeric = {k: v[keep] for k, v in numeric.items()}
+    header_of = {index: header for index, _, header in layout.columns.values()}
+    for index, column in table.items():  # a quote left open swallows the following lines into one cell
+        if index not in header_of:
+            continue
+        multiline = [i for i in np.flatnonzero(column != "") if "\n" in column[i] or "\r" in column[i]]
+        for i in multiline:
+            structural.append(PortfolioError(
+                "a cell runs over several lines: a quote (\") is probably not closed; check this row and the "
+                "ones after it", Location(file=path, row=int(rows[i]), column=str(header_of[index]))))
+    if structural:
+        raise KokenErrors(structural)
+
+    columns = dict(layout.columns)
     mcol = columns["methodology"][0]
-    if len(table) and table.at[0, mcol].lower() in UNITS_ROW_MARKERS:
-        units_row = table.iloc[0]
+    n = len(rows)
+    if first and n and mcol in table and table[mcol][0].lower() in UNITS_ROW_MARKERS:
         for canonical, (index, unit, header) in list(columns.items()):
-            cell = units_row[index]
+            cell = table[index][0] if index in table else ("" if np.isnan(numeric[index][0]) else
+                                                             f"{numeric[index][0]:g}")
             if cell and canonical != "methodology":
                 if unit:
                     structural.append(PortfolioError(
                         f"unit given both in the header ({unit}) and the units row ({cell})",
                         Location(file=path, row=int(rows[0]), column=header)))
                 columns[canonical] = (index, cell, header)
-        table, raw = table.iloc[1:].reset_index(drop=True), raw.iloc[1:].reset_index(drop=True)
+        raw = {k: v[1:] for k, v in raw.items()}
+        table = {k: v[1:] for k, v in table.items()}
+        numeric = {k: v[1:] for k, v in numeric.items()}
         rows = rows[1:]
-    if not len(table):
-        structural.append(PortfolioError("the file has no product lines (only a header"
-                                         + (" and a units row)" if len(keep) and keep.any() else ")"),
-                                         Location(file=path)))
+        n -= 1
+        layout = Layout(path=path, encoding=layout.encoding, width=layout.width, columns=columns,
+                        expected_units=layout.expected_units)
+        if not n:
+            structural.append(PortfolioError("the file has no product lines (only a header and a units row)",
+                                             Location(file=path)))
+    elif first and not n:
+        structural.append(PortfolioError("the file has no product lines (only a header)", Location(file=path)))
     if structural:
         raise KokenErrors(structural)
 
     problems: list[KokenError] = []
-    invalid = np.zeros(len(table), dtype=bool)
+    invalid = np.zeros(n, dtype=bool)
 
     def flag(i: int, message: str, column: str) -> None:
         problems.append(PortfolioError(message, Location(file=path, row=int(rows[i]), column=column)))
         invalid[i] = True
 
-    def text(name: str, source: pd.DataFrame = table) -> np.ndarray:
+    def text(name: str, source: dict[int, np.ndarray] = table) -> np.ndarray:
         if name not in columns:
-            return np.full(len(table), "", dtype=object)
-        return source[columns[name][0]].to_numpy(dtype=object)
+            return np.full(n, "", dtype=object)
+        index = columns[name][0]
+        if index in numeric:  # a typed numeric column where text is expected (a region code 1, say)
+            values = numeric[index]
+            return np.array(["" if np.isnan(v) else f"{v:.15g}" for v in values], dtype=object)
+        return source[index]
 
     methodology = text("methodology")
     mheader = columns["methodology"][2]
     labels = text("product_line")
-    for i, mid in enumerate(methodology):
+    unique_ids, id_codes = np.unique(methodology.astype(str), return_inverse=True) if n else ([], np.zeros(0, int))
+    id_total = np.array([bool(_TOTAL_LABEL.search(v)) for v in unique_ids], dtype=bool)
+    id_known = np.array([v in library for v in unique_ids], dtype=bool)
+    label_total = np.zeros(n, dtype=bool)
+    present_labels = np.flatnonzero(labels != "")
+    if len(present_labels):
+        label_total[present_labels] = pd.Series(labels[present_labels], dtype=object).str.contains(
+            _TOTAL_LABEL, regex=True).to_numpy(dtype=bool)
+    suspicious = np.flatnonzero((id_total[id_codes] if n else label_total) | label_total
+                                | ~(id_known[id_codes] if n else label_total))
+    for i in suspicious:
+        mid = methodology[i]
         total_in = next((c for c, v in (("methodology", mid), ("product_line", str(labels[i])))
                          if _TOTAL_LABEL.search(v)), None)
         if total_in is not None:
@@ -451,12 +579,19 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
                  + f" (known: {', '.join(sorted(library))})", mheader)
 
     market_raw = text("market")
-    market = np.array([MARKETS.get(v.lower(), MARKETS.get(v, "")) for v in market_raw], dtype=object)
+    codes, uniques = pd.factorize(pd.Series(market_raw, dtype=object))
+    mapped = np.array([MARKETS.get(str(v).lower(), MARKETS.get(str(v), "")) for v in uniques] + [""], dtype=object)
+    market = mapped[codes] if n else np.zeros(0, dtype=object)
     for i in np.flatnonzero(market == ""):
         flag(i, f"market must be domestic or overseas (国内/海外), got {market_raw[i]!r}", columns["market"][2])
 
-    years_raw = text("fiscal_year")
-    years = pd.to_numeric(pd.Series(years_raw, dtype=object), errors="coerce").to_numpy(dtype=float)
+    year_index = columns["fiscal_year"][0]
+    if year_index in numeric:
+        years = numeric[year_index].astype(float)
+        years_raw = text("fiscal_year")
+    else:
+        years_raw = text("fiscal_year")
+        years = pd.to_numeric(pd.Series(years_raw, dtype=object), errors="coerce").to_numpy(dtype=float)
     lo, hi = FISCAL_YEAR_RANGE
     with np.errstate(invalid="ignore"):
         bad_years = ~np.isfinite(years) | (np.mod(years, 1) != 0) | (years < lo) | (years > hi)
@@ -464,49 +599,94 @@ def _build(path: str, digest: str, encoding: str, headers: list[str], cells: lis
         flag(i, f"fiscal_year must be a whole year in {lo}-{hi}, got {years_raw[i]!r}", columns["fiscal_year"][2])
     years = np.where(bad_years, 0, years).astype(int)
 
-    expected = _expected_units(library)
+    expected = layout.expected_units
 
     def numbers(name: str) -> tuple[np.ndarray, np.ndarray, str]:
         index, unit, header = columns[name]
-        misplaced = table[index].str.contains(",", regex=False) & ~table[index].str.match(_THOUSANDS)
-        for i in np.flatnonzero(misplaced.to_numpy()):
-            flag(i, f"{table[index][i]!r}: a comma is read only as a thousands separator (1,234,567); for a "
-                    "decimal comma write a point (420.5)", header)
-        superscript = table[index].str.contains(f"[{_SUPERSCRIPTS}]", regex=True) & ~misplaced
-        for i in np.flatnonzero(superscript.to_numpy()):
-            flag(i, f"{table[index][i]!r}: superscripts and fractions are not read as numbers (write 1e4 or 1万, "
-                    "0.5)", header)
-        cells_ = _clean_numbers(table[index].mask(misplaced | superscript, ""))
-        values = pd.to_numeric(cells_, errors="coerce").to_numpy(dtype=float).copy()
-        units = np.full(len(cells_), unit or "", dtype=object)
-        nonempty = cells_.ne("").to_numpy()
-        with_text = np.flatnonzero(nonempty & np.isnan(values))
+        if index in numeric:
+            return _typed_numbers(numeric[index], unit, header, name)
+        column = table[index]
+        values = np.full(n, np.nan)
+        units = np.full(n, unit or "", dtype=object)
+        present = np.flatnonzero(column != "")
+        if not len(present):
+            return values, units, header
+        cells = pd.Series(column[present], dtype=object)
+        misplaced = (cells.str.contains(",", regex=False) & ~cells.str.match(_THOUSANDS)).to_numpy(dtype=bool)
+        for j in np.flatnonzero(misplaced):
+            flag(present[j], f"{cells.iloc[j]!r}: a comma is read only as a thousands separator (1,234,567); for a "
+                             "decimal comma write a point (420.5)", header)
+        superscript = cells.str.contains(f"[{_SUPERSCRIPTS}]", regex=True).to_numpy(dtype=bool) & ~misplaced
+        for j in np.flatnonzero(superscript):
+            flag(present[j], f"{cells.iloc[j]!r}: superscripts and fractions are not read as numbers (write 1e4 or "
+                             "1万, 0.5)", header)
+        cleaned = _clean_numbers(cells.mask(misplaced | superscript, ""))
+        sub = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float).copy()
+        nonempty = cleaned.ne("").to_numpy(dtype=bool)
+        with_text = np.flatnonzero(nonempty & np.isnan(sub))
+        sub_units = np.full(len(present), unit or "", dtype=object)
         if len(with_text):  # cells that carry their own unit ("4.5 万台", "50%")
-            parts = cells_.iloc[with_text].str.extract(_CELL_QUANTITY)
-            values[with_text] = pd.to_numeric(parts["number"], errors="coerce").to_numpy(dtype=float)
+            parts = cleaned.iloc[with_text].str.extract(_CELL_QUANTITY)
+            sub[with_text] = pd.to_numeric(parts["number"], errors="coerce").to_numpy(dtype=float)
             cell_units = parts["unit"].fillna("").to_numpy(dtype=object)
             if unit:  # "1.2万" under a kWh/yr header means 12,000 kWh/yr
                 multiplier = np.isin(cell_units, list(MULTIPLIERS))
                 cell_units = np.where(multiplier, cell_units + f"*({unit})", cell_units)
             has_unit = cell_units != ""
-            units[with_text[has_unit]] = cell_units[has_unit]
-        for i in np.flatnonzero(nonempty & ~np.isfinite(values)):
-            kind = "a finite number" if np.isinf(values[i]) else "a number (expected digits, then an optional unit)"
-            flag(i, f"{table[index][i]!r} is not {kind}", header)
-        values[nonempty & ~np.isfinite(values)] = np.nan
-        for i in np.flatnonzero(nonempty & np.isfinite(values) & (units == "")):
-            flag(i, f"value {table[index][i]!r} has no unit (expected {expected.get(name, 'a unit')}): put it in "
-                    f"the header ({name}[unit]), a units row, or the cell", header)
+            sub_units[with_text[has_unit]] = cell_units[has_unit]
+        for j in np.flatnonzero(nonempty & ~np.isfinite(sub)):
+            kind = "a finite number" if np.isinf(sub[j]) else "a number (expected digits, then an optional unit)"
+            flag(present[j], f"{cells.iloc[j]!r} is not {kind}", header)
+        sub[nonempty & ~np.isfinite(sub)] = np.nan
+        for j in np.flatnonzero(nonempty & np.isfinite(sub) & (sub_units == "")):
+            flag(present[j], f"value {cells.iloc[j]!r} has no unit (expected {expected.get(name, 'a unit')}): put "
+                             f"it in the header ({name}[unit]), a units row, or the cell", header)
+        values[present] = sub
+        units[present] = sub_units
         return values, units, header
 
+    def _typed_numbers(column: np.ndarray, unit: str | None, header: str, name: str):
+        values = column.astype(float).copy()
+        for i in np.flatnonzero(np.isinf(values)):
+            flag(i, f"{values[i]!r} is not a finite number", header)
+        values[np.isinf(values)] = np.nan
+        if not unit:
+            for i in np.flatnonzero(~np.isnan(values)):
+                flag(i, f"value {values[i]:.15g} has no unit (expected {expected.get(name, 'a unit')}): put it in "
+                        f"the header ({name}[unit])", header)
+        return values, np.full(n, unit or "", dtype=object), header
+
     shipped = numbers("units_shipped")
-    for i in np.flatnonzero(np.isnan(shipped[0]) & table[columns["units_shipped"][0]].eq("").to_numpy()):
+    shipped_index = columns["units_shipped"][0]
+    shipped_empty = (np.isnan(numeric[shipped_index]) if shipped_index in numeric
+                     else table[shipped_index] == "")
+    for i in np.flatnonzero(np.isnan(shipped[0]) & shipped_empty):
         flag(i, "units_shipped is empty", columns["units_shipped"][2])
     params = {name: numbers(name) for name in columns if name not in STANDARD_COLUMNS}
-    return Portfolio(path=path, sha256=digest, encoding=encoding, rows=rows,
-                     product_line=text("product_line", raw), methodology=methodology, fiscal_year=years,
-                     market=market, region=text("region"), units_shipped=shipped, parameters=params,
-                     problems=problems, invalid=invalid)
+    portfolio = Portfolio(path=path, sha256=digest, encoding=layout.encoding, rows=rows,
+                          product_line=text("product_line", raw), methodology=methodology, fiscal_year=years,
+                          market=market, region=text("region"), units_shipped=shipped, parameters=params,
+                          problems=sorted(problems, key=lambda e: (e.location.row or 0,)), invalid=invalid)
+    return portfolio, layout
+
+
+def _build(path: str, digest: str, encoding: str, headers: list[str], cells: list[list[str]],
+           rownums: list[int], library: Mapping[str, CompiledMethodology]) -> Portfolio:
+    """A whole file's rows → Portfolio (one partition)."""
+    try:
+        layout = layout_from_header(path, encoding, headers, library)
+        layout_errors: list[KokenError] = []
+    except KokenErrors as errs:
+        layout_errors, layout = errs.errors, None
+    block = cells_from_rows(path, len(headers), cells, rownums) if layout is not None else None
+    if layout is None:
+        try:  # report rows that are too long together with the header's problems
+            cells_from_rows(path, len(headers), cells, rownums)
+        except KokenErrors as errs:
+            layout_errors = errs.errors + layout_errors
+        raise KokenErrors(layout_errors)
+    portfolio, _ = build_portfolio(layout, digest, block, library, first=True)
+    return portfolio
 
 
 def _clean_numbers(raw: pd.Series) -> pd.Series:
