@@ -444,9 +444,9 @@ def _clean_text(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     folded = raw.copy()
     present = np.flatnonzero(raw.astype(bool))
     if len(present):
-        texts = [str(t) for t in raw[present]]
-        stripped[present] = [t.strip() for t in texts]
-        folded[present] = [t.strip() if t.isascii() else fold_width(t).strip() for t in texts]
+        texts = [str(t).strip() for t in raw[present]]
+        stripped[present] = texts
+        folded[present] = [t if t.isascii() else fold_width(t).strip() for t in texts]
     empty = np.ones(len(raw), dtype=bool)
     empty[present] = False
     stripped[empty] = ""
@@ -611,7 +611,26 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
         present = np.flatnonzero(column != "")
         if not len(present):
             return values, units, header
-        cells = pd.Series(column[present], dtype=object)
+        parsed = pd.to_numeric(pd.Series(column[present], dtype=object), errors="coerce").to_numpy(dtype=float)
+        values[present] = parsed  # plain numbers ("420", "1e4", "-3.5") under the header's unit
+        slow = np.flatnonzero(np.isnan(parsed))  # everything else: commas, ▲, units in the cell, bad text
+        if len(slow):
+            sub, sub_units = _numbers_with_text(column[present[slow]], present[slow], unit, header, name)
+            values[present[slow]] = sub
+            units[present[slow]] = sub_units
+        for i in np.flatnonzero(np.isinf(values)):
+            flag(i, f"{column[i]!r} is not a finite number", header)
+            values[i] = np.nan
+        if not unit:
+            for i in present[np.flatnonzero(~np.isnan(parsed) & np.isfinite(parsed))]:
+                flag(i, f"value {column[i]!r} has no unit (expected {expected.get(name, 'a unit')}): put "
+                        f"it in the header ({name}[unit]), a units row, or the cell", header)
+        return values, units, header
+
+    def _numbers_with_text(texts: np.ndarray, at: np.ndarray, unit: str | None, header: str, name: str):
+        """Cells that are not plain numbers: thousands commas, minus marks, units in the cell, or errors."""
+        cells = pd.Series(texts, dtype=object)
+        present = at
         misplaced = (cells.str.contains(",", regex=False) & ~cells.str.match(_THOUSANDS)).to_numpy(dtype=bool)
         for j in np.flatnonzero(misplaced):
             flag(present[j], f"{cells.iloc[j]!r}: a comma is read only as a thousands separator (1,234,567); for a "
@@ -641,10 +660,7 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
         for j in np.flatnonzero(nonempty & np.isfinite(sub) & (sub_units == "")):
             flag(present[j], f"value {cells.iloc[j]!r} has no unit (expected {expected.get(name, 'a unit')}): put "
                              f"it in the header ({name}[unit]), a units row, or the cell", header)
-        values[present] = sub
-        units[present] = sub_units
-        return values, units, header
-
+        return sub, sub_units
     def _typed_numbers(column: np.ndarray, unit: str | None, header: str, name: str):
         values = column.astype(float).copy()
         for i in np.flatnonzero(np.isinf(values)):
