@@ -17,10 +17,7 @@ Only rows whose cells are all empty are skipped (they hold no data).
 
 from __future__ import annotations
 
-import codecs
-import csv
 import difflib
-import hashlib
 import io
 import re
 from collections.abc import Callable, Mapping
@@ -35,7 +32,7 @@ from engine.columns import STANDARD_COLUMNS, fold_width
 from engine.errors import KokenError, KokenErrors, Location, PortfolioError, UnitError
 from engine.methodology import CompiledMethodology
 from engine.units import check_multiplicative, conversion_factor, is_count_unit, parse_unit, registry
-from engine.yaml_loader import load_yaml_file, read_limited
+from engine.yaml_loader import load_yaml_file
 
 MARKETS = {"domestic": "domestic", "overseas": "overseas", "国内": "domestic", "海外": "overseas"}
 UNITS_ROW_MARKERS = {"unit", "units", "単位"}
@@ -97,7 +94,7 @@ class Portfolio:
 def read_portfolio(path: str | Path, library: Mapping[str, CompiledMethodology],
                    encoding: str | None = None, sheet: str | None = None,
                    collect: bool = False) -> Portfolio:
-    """Read a portfolio file (``.csv``, ``.xlsx``, ``.yaml``/``.yml``).
+    """Read a whole portfolio file (``.csv``, ``.parquet``, ``.xlsx``, ``.yaml``/``.yml``) as one partition.
 
     Args:
         path: the file.
@@ -109,86 +106,29 @@ def read_portfolio(path: str | Path, library: Mapping[str, CompiledMethodology],
     Returns:
         Portfolio.
     Raises:
-        KokenErrors: structural problems (unreadable file, unknown, duplicate or missing columns, no
+        KokenErrors: structural problems (unreadable file, larger than :data:`MAX_PORTFOLIO_BYTES`
+            (use :mod:`engine.sources` for partitions), unknown, duplicate or missing columns, no
             product lines), and without ``collect`` every cell-level problem too (unknown methodology,
             bad year or market, a cell that is not a number, a number without a unit), each with file,
             row and column.
     """
+    from engine.sources import open_portfolio  # sources builds on this module
+
     p = Path(path)
     try:
-        data = read_limited(p, MAX_PORTFOLIO_BYTES)
+        if p.is_file() and p.stat().st_size > MAX_PORTFOLIO_BYTES:
+            raise KokenErrors([PortfolioError(
+                f"file is larger than {MAX_PORTFOLIO_BYTES:,} bytes: read it in partitions (koken calculate)",
+                Location(file=str(p)))])
     except OSError as err:
         raise KokenErrors([PortfolioError(f"cannot read file: {err.strerror}", Location(file=str(p)))]) from None
-    except KokenError as err:
-        raise KokenErrors([PortfolioError(err.message, err.location)]) from None
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    suffix = p.suffix.lower()
-    if suffix == ".csv":
-        headers, cells, rownums, used = _read_csv(p, data, encoding)
-    elif suffix in (".xlsx", ".xlsm"):
-        headers, cells, rownums, used = _read_xlsx(p, data, sheet)
-    elif suffix in (".yaml", ".yml"):
-        headers, cells, rownums, used = _read_yaml(p)
-    else:
-        raise KokenErrors([PortfolioError(f"unsupported file type {suffix!r}: use .csv, .xlsx or .yaml",
-                                          Location(file=str(p)))])
-    portfolio = _build(str(p), digest, used, headers, cells, rownums, library)
+    source = open_portfolio(p, library, encoding=encoding, sheet=sheet, partition_rows=None)
+    part = next(source.partitions())
+    portfolio = build_portfolio(part.layout, source.sha256, part.block, library, first=True,
+                                had_units_row=part.had_units_row)
     if portfolio.problems and not collect:
         raise KokenErrors(portfolio.problems)
     return portfolio
-
-
-def _decode(p: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
-    """Decode CSV bytes: the given encoding, else UTF-16 by BOM, UTF-8 (BOM or not), cp932."""
-    where = Location(file=str(p))
-    if encoding:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise KokenErrors([PortfolioError(f"unknown encoding {encoding!r} (try utf-8 or cp932)", where)]) from None
-        try:
-            return data.decode(encoding), encoding
-        except LookupError:
-            raise KokenErrors([PortfolioError(f"{encoding!r} is not a text encoding (try utf-8 or cp932)", where)]) from None
-        except UnicodeDecodeError as err:
-            raise KokenErrors([PortfolioError(f"file is not {encoding} text (byte {err.start})", where)]) from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError as err:
-            raise KokenErrors([PortfolioError(f"file is not UTF-16 text (byte {err.start})", where)]) from None
-    if data.startswith(codecs.BOM_UTF8):
-        candidates = [("utf-8-sig", "utf-8 (BOM)")]
-    else:
-        candidates = [("utf-8", "utf-8"), ("cp932", "cp932")]
-    for codec, label in candidates:
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            break
-        if codec == "cp932" and _HALFWIDTH_KANA.search(text):
-            raise KokenErrors([PortfolioError(
-                "the file is not UTF-8, and read as cp932 (Shift_JIS) it contains half-width katakana (ｱｲｳ), "
-                "which usually means another encoding such as EUC-JP or Latin-1: give --encoding (euc_jp, "
-                "latin-1, or cp932 if the half-width katakana are really meant)", where)])
-        return text, label
-    raise KokenErrors([PortfolioError("file is not CSV text in UTF-8, UTF-16 or cp932 (Shift_JIS); if it is "
-                                      "text, give --encoding; if it is a workbook, name it .xlsx", where)])
-
-
-def _read_csv(p: Path, data: bytes, encoding: str | None):
-    text, used = _decode(p, data, encoding)
-    rows, numbers = [], []
-    try:  # rows with no content are skipped here, so a file of blank lines costs nothing
-        for number, row in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
-            if any(cell.strip() for cell in row):
-                rows.append(row)
-                numbers.append(number)
-    except csv.Error as err:
-        raise KokenErrors([PortfolioError(f"not a readable CSV file: {err}", Location(file=str(p)))]) from None
-    return _split_header(p, rows, numbers, used)
 
 
 def _read_xlsx(p: Path, data: bytes, sheet: str | None):
@@ -454,8 +394,51 @@ def _clean_text(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return stripped, folded
 
 
+def split_units_row(layout: Layout, block: Cells) -> tuple[Layout, Cells, bool]:
+    """Take the units row (a row right under the header whose ``methodology`` cell says ``unit``,
+    ``units`` or ``単位``) out of the first block of a file and put its units into the layout.
+
+    Returns:
+        (layout with the row's units, the block without the row, whether there was a units row).
+    Raises:
+        KokenErrors: a column has a unit both in its header and in the units row.
+    """
+    mcol = layout.columns["methodology"][0]
+    first = None
+    for i in range(len(block.rows)):
+        if any(_cell_text(column[i]) for column in block.columns):
+            first = i
+            break
+    if first is None or _cell_text(block.columns[mcol][first]).lower() not in UNITS_ROW_MARKERS:
+        return layout, block, False
+    columns = dict(layout.columns)
+    structural = []
+    for canonical, (index, unit, header) in list(columns.items()):
+        cell = _cell_text(block.columns[index][first])
+        if cell and canonical != "methodology":
+            if unit:
+                structural.append(PortfolioError(
+                    f"unit given both in the header ({unit}) and the units row ({cell})",
+                    Location(file=layout.path, row=int(block.rows[first]), column=header)))
+            columns[canonical] = (index, cell, header)
+    if structural:
+        raise KokenErrors(structural)
+    rest = np.ones(len(block.rows), dtype=bool)
+    rest[first] = False
+    block = Cells(columns=[column[rest] for column in block.columns], rows=block.rows[rest])
+    return (Layout(path=layout.path, encoding=layout.encoding, width=layout.width, columns=columns,
+                   expected_units=layout.expected_units), block, True)
+
+
+def _cell_text(value) -> str:
+    """One cell as stripped, width-folded text ('' for an empty cell or NaN)."""
+    if isinstance(value, float):
+        return "" if np.isnan(value) else f"{value:.15g}"
+    return fold_width(str(value)).strip()
+
+
 def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[str, CompiledMethodology],
-                    first: bool = True) -> tuple[Portfolio, Layout]:
+                    first: bool = True, had_units_row: bool = False) -> Portfolio:
     """Interpret one block of rows (a whole file, or one partition of it) into a :class:`Portfolio`.
 
     Args:
@@ -463,13 +446,13 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
         digest: the file's sha256 (for provenance).
         block: the rows.
         library: methodologies by id.
-        first: the block starts the file (only there can a units row stand).
+        first: the block is the whole file: an empty block is then an error (no product lines).
+        had_units_row: the file had a units row (taken out by :func:`split_units_row`), for messages.
     Returns:
-        (Portfolio with its cell problems collected, the layout with the units row's units applied —
-        pass it on to the following partitions).
+        Portfolio, with its cell problems collected in ``problems``.
     Raises:
         KokenErrors: structural problems (values without a header, cells running over several lines,
-            a unit in both header and units row, no product lines).
+            no product lines).
     """
     path = layout.path
     structural: list[KokenError] = []
@@ -507,30 +490,10 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
         raise KokenErrors(structural)
 
     columns = dict(layout.columns)
-    mcol = columns["methodology"][0]
     n = len(rows)
-    if first and n and mcol in table and table[mcol][0].lower() in UNITS_ROW_MARKERS:
-        for canonical, (index, unit, header) in list(columns.items()):
-            cell = table[index][0] if index in table else ("" if np.isnan(numeric[index][0]) else
-                                                             f"{numeric[index][0]:g}")
-            if cell and canonical != "methodology":
-                if unit:
-                    structural.append(PortfolioError(
-                        f"unit given both in the header ({unit}) and the units row ({cell})",
-                        Location(file=path, row=int(rows[0]), column=header)))
-                columns[canonical] = (index, cell, header)
-        raw = {k: v[1:] for k, v in raw.items()}
-        table = {k: v[1:] for k, v in table.items()}
-        numeric = {k: v[1:] for k, v in numeric.items()}
-        rows = rows[1:]
-        n -= 1
-        layout = Layout(path=path, encoding=layout.encoding, width=layout.width, columns=columns,
-                        expected_units=layout.expected_units)
-        if not n:
-            structural.append(PortfolioError("the file has no product lines (only a header and a units row)",
-                                             Location(file=path)))
-    elif first and not n:
-        structural.append(PortfolioError("the file has no product lines (only a header)", Location(file=path)))
+    if first and not n:
+        structural.append(PortfolioError("the file has no product lines (only a header"
+                                         + (" and a units row)" if had_units_row else ")"), Location(file=path)))
     if structural:
         raise KokenErrors(structural)
 
@@ -683,25 +646,6 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
                           product_line=text("product_line", raw), methodology=methodology, fiscal_year=years,
                           market=market, region=text("region"), units_shipped=shipped, parameters=params,
                           problems=sorted(problems, key=lambda e: (e.location.row or 0,)), invalid=invalid)
-    return portfolio, layout
-
-
-def _build(path: str, digest: str, encoding: str, headers: list[str], cells: list[list[str]],
-           rownums: list[int], library: Mapping[str, CompiledMethodology]) -> Portfolio:
-    """A whole file's rows → Portfolio (one partition)."""
-    try:
-        layout = layout_from_header(path, encoding, headers, library)
-        layout_errors: list[KokenError] = []
-    except KokenErrors as errs:
-        layout_errors, layout = errs.errors, None
-    block = cells_from_rows(path, len(headers), cells, rownums) if layout is not None else None
-    if layout is None:
-        try:  # report rows that are too long together with the header's problems
-            cells_from_rows(path, len(headers), cells, rownums)
-        except KokenErrors as errs:
-            layout_errors = errs.errors + layout_errors
-        raise KokenErrors(layout_errors)
-    portfolio, _ = build_portfolio(layout, digest, block, library, first=True)
     return portfolio
 
 
