@@ -21,7 +21,7 @@ from engine.evaluate import BatchResult, evaluate
 from engine.factors import FactorOrigin, fill_from_tables, load_factor_tables
 from engine.methodology import CompiledMethodology
 from engine.portfolio import Portfolio, column_quantity
-from engine.units import is_count_unit, registry
+from engine.units import is_count_unit
 
 GWP_SET = "gwp100_ar5"
 """The GWP set in use (factors/gwp100_ar5.yaml): CO2 counts 1; other gases enter through it."""
@@ -65,23 +65,34 @@ class Calculation:
     """How the run was asked for (encoding, sheet, methodology folder), recorded in results."""
 
     def provenance(self) -> dict:
-        """What produced the results: koken version, input hash, methodology ids, versions and hashes,
-        and the factor tables (with content hashes) and GWP set in use."""
-        tables, _ = load_factor_tables()
-        return {
-            "koken_version": __version__,
-            "input": {"file": self.portfolio.path, "sha256": self.portfolio.sha256,
-                      "encoding": self.portfolio.encoding},
-            "methodologies": {m.id: {"version": m.version, "content_hash": m.content_hash, "path": m.path,
-                                     "result_type": m.spec.result_type,
-                                     "contribution_role": m.spec.contribution_role,
-                                     "baseline_type": m.spec.baseline.type}
-                              for m in sorted(self.methodologies.values(), key=lambda m: m.id)},
-            "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
-                              for t in sorted(tables.values(), key=lambda t: t.id)},
-            "gwp_set": GWP_SET,
-            "options": dict(sorted(self.options.items())),
-        }
+        """What produced the results (see :func:`provenance`)."""
+        return provenance(self.portfolio.path, self.portfolio.sha256, self.portfolio.encoding,
+                          self.methodologies.values(), self.options)
+
+
+def provenance(path: str, sha256: str, encoding: str, methodologies, options: Mapping[str, object]) -> dict:
+    """What produced results: koken version, the input file's hash and encoding, each methodology's id,
+    version and content hash, the factor tables (with content hashes), the GWP set and the run's options.
+
+    Args:
+        path, sha256, encoding: the input file, its ``sha256:<hex>`` and how it was read.
+        methodologies: the compiled methodologies the results used.
+        options: how the run was asked for (None values are left out).
+    """
+    tables, _ = load_factor_tables()
+    return {
+        "koken_version": __version__,
+        "input": {"file": path, "sha256": sha256, "encoding": encoding},
+        "methodologies": {m.id: {"version": m.version, "content_hash": m.content_hash, "path": m.path,
+                                 "result_type": m.spec.result_type,
+                                 "contribution_role": m.spec.contribution_role,
+                                 "baseline_type": m.spec.baseline.type}
+                          for m in sorted(methodologies, key=lambda m: m.id)},
+        "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
+                          for t in sorted(tables.values(), key=lambda t: t.id)},
+        "gwp_set": GWP_SET,
+        "options": {k: v for k, v in sorted(options.items()) if v is not None},
+    }
 
 
 def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
@@ -246,19 +257,3 @@ def _factors_column(origins: dict[str, FactorOrigin], n: int) -> np.ndarray:
         column = np.where(o.from_table, np.where(column == "", label, column + ";" + label), column)
     return column
 
-
-MAN = registry().Quantity(1.0, "万").to("dimensionless").magnitude
-"""10,000: 万t-CO2e ÷ t-CO2e (koken's units/koken.txt defines 万)."""
-
-
-def summarise(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Sum single-year and lifetime contributions by ``by`` columns, in t-CO2e and 万t-CO2e.
-
-    Single-year and lifetime are summed separately and never added to each other; callers keep
-    ``fiscal_year`` in ``by`` so that reporting years are not mixed.
-    """
-    grouped = table.groupby(by, sort=True)[["single_year[t-CO2e]", "lifetime[t-CO2e]"]].sum().reset_index()
-    grouped["product_lines"] = table.groupby(by, sort=True).size().to_numpy()
-    grouped["single_year[万t-CO2e]"] = grouped["single_year[t-CO2e]"] / MAN
-    grouped["lifetime[万t-CO2e]"] = grouped["lifetime[t-CO2e]"] / MAN
-    return grouped

@@ -1,7 +1,7 @@
 """The ``koken`` command line (click + rich).
 
 Commands:
-    koken calculate PORTFOLIO   avoided emissions of a portfolio (CSV, XLSX or YAML)
+    koken calculate PORTFOLIO   avoided emissions of a portfolio (CSV, Parquet, XLSX or YAML)
     koken validate [PATH]       check methodology files: format, units, formulas, examples
     koken methodologies         list the available methodologies
     koken trace TARGET          how a figure was obtained (portfolio row, or a methodology with --set)
@@ -94,7 +94,7 @@ def main() -> None:
 @click.option("--methodologies", "methodology_root", type=click.Path(exists=True, path_type=Path),
               help="Methodology folder or file (default: the bundled methodologies/).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write per-row results to FILE (.csv or .json).")
+              help="Write per-row results to FILE (.csv, .json or .parquet).")
 @click.option("--encoding", help="CSV text encoding (default: UTF-8, else cp932).")
 @click.option("--sheet", help="XLSX sheet name (default: the first sheet).")
 @click.option("--allow-stale-factors", is_flag=True,
@@ -104,62 +104,83 @@ def main() -> None:
 @click.option("--component-maker", is_flag=True,
               help="The portfolio lists set products containing your devices: report your attributed share "
                    "(role component) beside the enabled total (role enabling).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Compute partitions here, or on a Dask cluster (pip install 'koken[dask]').")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="With --engine dask: a running scheduler (tcp://host:8786); default: start a local cluster.")
+@click.option("--workers", type=click.IntRange(1, 1024),
+              help="With --engine dask and no --scheduler: local workers (default: one per core).")
+@click.option("--partition-rows", type=click.IntRange(1, 100_000_000), default=250_000, show_default=True,
+              help="Rows per partition (memory grows with it; results do not depend on it).")
 def calculate(portfolio: Path, methodology_root: Path | None, output: Path | None, encoding: str | None,
-              sheet: str | None, allow_stale_factors: bool, ratio_file: Path | None, component_maker: bool) -> None:
-    """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO."""
-    from engine.calculate import calculate as run, summarise
-    from engine.output import write_results
-    from engine.portfolio import read_portfolio
+              sheet: str | None, allow_stale_factors: bool, ratio_file: Path | None, component_maker: bool,
+              engine: str, scheduler: str | None, workers: int | None, partition_rows: int) -> None:
+    """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO
+    (.csv, .parquet, .xlsx or .yaml), partition by partition."""
+    from engine.attribution import load_ratio_file
+    from engine.errors import KokenError, Location
+    from engine.pipeline import run
+    from engine.sources import open_portfolio
 
-    import dataclasses
-
-    from engine.attribution import attribute, load_ratio_file
-    from engine.errors import Location
-
+    if (scheduler or workers) and engine != "dask":
+        raise click.UsageError("--scheduler and --workers go with --engine dask")
     library = _library(methodology_root)
     with _reporting():
         if output is not None and output.exists() and output.resolve() == portfolio.resolve():
-            from engine.errors import KokenError
-
             raise KokenError("the output would overwrite the portfolio: choose another --output file",
                              Location(file=str(output)))
         ratios = load_ratio_file(ratio_file)
-        data = read_portfolio(portfolio, library, encoding=encoding, sheet=sheet, collect=True)
-        calc = run(data, library, {"encoding": encoding, "sheet": sheet,
-                                   "methodologies": str(methodology_root) if methodology_root else "bundled",
-                                   "allow_stale_factors": allow_stale_factors or None,
-                                   "device_ratios": f"{ratios.id} ({ratios.path}, {ratios.content_hash})",
-                                   "mode": "component_maker" if component_maker else None})
-        calc = dataclasses.replace(calc, table=attribute(calc.table, ratios))
-        if output:
-            write_results(calc, output)
-    _print_summary(calc, summarise)
+        source = open_portfolio(portfolio, library, encoding=encoding, sheet=sheet, partition_rows=partition_rows)
+        options = {"encoding": encoding, "sheet": sheet,
+                   "methodologies": str(methodology_root) if methodology_root else "bundled",
+                   "allow_stale_factors": allow_stale_factors or None,
+                   "device_ratios": f"{ratios.id} ({ratios.path}, {ratios.content_hash})",
+                   "mode": "component_maker" if component_maker else None}
+        with _progress(source) as progress:
+            result = run(source, library, ratios, options, output=output, engine=engine, scheduler=scheduler,
+                         workers=workers, progress=progress)
+    _print_summary(result, source.path)
     if component_maker:
-        _print_component_summary(calc)
+        _print_component_summary(result)
     if output:
         _console().print(f"Results written to {output}", markup=False)
 
 
-def _print_summary(calc, summarise) -> None:
+@contextlib.contextmanager
+def _progress(source):
+    """A progress bar on stderr for long runs (by input bytes read); nothing when stderr is not a terminal."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    console = _console(stderr=True)
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[rows]}"),
+                  TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(Path(source.path).name, total=source.total_bytes, rows="")
+        yield lambda rows, read: bar.update(task, completed=read, rows=f"{rows:,} lines")
+
+
+def _print_summary(result, path: str) -> None:
     """Tables by methodology (t-CO2e) and by category (万t-CO2e), and totals, per fiscal year."""
     from rich.table import Table
 
     console = _console()
-    table = calc.table
-    years = sorted(set(table["fiscal_year"]))
-    console.print(f"[bold]koken {__version__}[/] — {calc.portfolio.path}: {len(table)} product lines, "
-                  f"fiscal year(s) {', '.join(str(y) for y in years)}")
-    by_m = summarise(table, ["fiscal_year", "category", "methodology", "market"])
+    totals = result.totals
+    years = [str(y) for y in totals.summarise(["fiscal_year"])["fiscal_year"]]
+    console.print(f"[bold]koken {__version__}[/] — {_printable(path)}: {result.rows} product lines, "
+                  f"fiscal year(s) {', '.join(years)}")
+    by_m = totals.summarise(["fiscal_year", "category", "methodology", "market"])
     t = Table(title="Avoided emissions by methodology (t-CO2e)")
     for col, justify in (("FY", "left"), ("category", "left"), ("methodology", "left"), ("version", "left"),
                          ("market", "left"), ("lines", "right"), ("single-year", "right"), ("lifetime", "right")):
         t.add_column(col, justify=justify)
     for r in by_m.to_dict(orient="records"):
-        t.add_row(str(r["fiscal_year"]), r["category"], r["methodology"], calc.methodologies[r["methodology"]].version,
+        t.add_row(str(r["fiscal_year"]), r["category"], r["methodology"], result.methodologies[r["methodology"]].version,
                   r["market"], str(r["product_lines"]), f"{r['single_year[t-CO2e]']:,.1f}",
                   f"{r['lifetime[t-CO2e]']:,.1f}")
     console.print(t)
-    by_c = summarise(table, ["fiscal_year", "category", "market"])
+    by_c = totals.summarise(["fiscal_year", "category", "market"])
     t = Table(title="Avoided emissions by category (万t-CO2e)")
     for col, justify in (("FY", "left"), ("category", "left"), ("market", "left"), ("single-year", "right"),
                          ("lifetime", "right")):
@@ -168,7 +189,7 @@ def _print_summary(calc, summarise) -> None:
         t.add_row(str(r["fiscal_year"]), r["category"], r["market"], f"{r['single_year[万t-CO2e]']:,.2f}",
                   f"{r['lifetime[万t-CO2e]']:,.2f}")
     console.print(t)
-    for r in summarise(table, ["fiscal_year"]).to_dict(orient="records"):
+    for r in totals.summarise(["fiscal_year"]).to_dict(orient="records"):
         console.print(f"FY{r['fiscal_year']} total single-year: {r['single_year[t-CO2e]']:,.1f} t-CO2e "
                       f"({r['single_year[万t-CO2e]']:,.2f} 万t-CO2e); lifetime: {r['lifetime[t-CO2e]']:,.1f} t-CO2e "
                       f"({r['lifetime[万t-CO2e]']:,.2f} 万t-CO2e).")
@@ -177,23 +198,24 @@ def _print_summary(calc, summarise) -> None:
                   "against them.")
 
 
-def _print_component_summary(calc) -> None:
+def _print_component_summary(result) -> None:
     """Component-maker view: the attributed device share beside the enabled set-product total."""
     from rich.table import Table
 
-    from engine.attribution import device_columns
-
-    table = calc.table
+    totals = result.totals
+    single = tuple(totals.columns("device_single_year:"))
+    lifetime = tuple(totals.columns("device_lifetime:"))
+    by_market = totals.summarise(["fiscal_year", "market"], figures=("single_year[t-CO2e]", "lifetime[t-CO2e]",
+                                                                      *single, *lifetime))
     t = Table(title="Component maker: attributed share (role: component) beside the enabled total "
                     "(role: enabling), t-CO2e")
     for col in ("FY", "market", "enabled single-year", "attributed single-year", "enabled lifetime",
                 "attributed lifetime"):
         t.add_column(col, justify="right" if "single" in col or "lifetime" in col else "left")
-    for (year, market), part in table.groupby(["fiscal_year", "market"]):
-        t.add_row(str(year), market, f"{part['single_year[t-CO2e]'].sum():,.1f}",
-                  f"{part[device_columns(part, 'single_year')].to_numpy().sum():,.1f}",
-                  f"{part['lifetime[t-CO2e]'].sum():,.1f}",
-                  f"{part[device_columns(part, 'lifetime')].to_numpy().sum():,.1f}")
+    for r in by_market.to_dict(orient="records"):
+        t.add_row(str(r["fiscal_year"]), r["market"], f"{r['single_year[t-CO2e]']:,.1f}",
+                  f"{sum(r[c] for c in single):,.1f}", f"{r['lifetime[t-CO2e]']:,.1f}",
+                  f"{sum(r[c] for c in lifetime):,.1f}")
     _console().print(t)
     _console().print("The attributed share is part of the enabled total (内数); the two are never added.")
 

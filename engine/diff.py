@@ -153,7 +153,8 @@ def example_effects(old: CompiledMethodology, new: CompiledMethodology) -> list[
 def portfolio_effect(old: CompiledMethodology, new: CompiledMethodology, portfolio: str | Path,
                      library: Mapping[str, CompiledMethodology]) -> list[str]:
     """Totals of ``portfolio`` (by fiscal year and market) with the old and with the new methodology."""
-    from engine.calculate import calculate, summarise
+    from engine.aggregate import summarise
+    from engine.calculate import calculate
     from engine.portfolio import read_portfolio
 
     lines = []

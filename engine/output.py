@@ -1,4 +1,5 @@
-"""Writing results: CSV or JSON by extension, atomically (never a half-written file).
+"""The result document (JSON) and safe file writing; the result files themselves are written by
+:mod:`engine.sinks`, partition by partition.
 
 JSON results carry a format id and version, koken's version, the input file's hash and every
 methodology's id, version and content hash (for auditors); the creation time is in its own
@@ -7,7 +8,6 @@ field, so the same inputs give the same bytes apart from ``created``.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import tempfile
@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.calculate import Calculation, summarise
+from engine.aggregate import Totals
+from engine.calculate import Calculation
 from engine.errors import KokenError, Location
 
 RESULT_FORMAT = "koken-result"
@@ -56,30 +57,44 @@ def _umask() -> int:
 
 
 def result_document(calc: Calculation) -> dict:
-    """The JSON result: provenance, per-row results and totals (single-year and lifetime apart)."""
-    rows = [{key: _plain(value, key) for key, value in record.items()} for record in calc.table.to_dict(orient="records")]
-    details = _row_details(calc)
-    for position, row in enumerate(rows):
-        row.update(details[position])
-    totals = summarise(calc.table, ["fiscal_year", "market"]).to_dict(orient="records")
-    by_methodology = summarise(calc.table, ["fiscal_year", "category", "methodology", "market"]).to_dict(
-        orient="records")
+    """The JSON result of an in-memory run: provenance, per-row results and totals (timeframes apart)."""
+    return {**document_head(calc.provenance()), "rows": row_records(calc.table, row_details(calc)),
+            **document_tail(Totals.from_table(calc.table))}
+
+
+def document_head(provenance: dict) -> dict:
+    """The fields of a JSON result before its rows: format, provenance, units and the timeframe note."""
     return {
         "format": RESULT_FORMAT,
         "format_version": RESULT_FORMAT_VERSION,
-        **calc.provenance(),
+        **provenance,
         "units": {"single_year": "t-CO2e", "lifetime": "t-CO2e",
                   "avoided_per_unit_year": "kg-CO2e per functional unit per year", "operating_years": "yr"},
         "note": "single_year and lifetime are separate timeframes and fiscal years are kept apart; "
                 "they are never added together",
-        "rows": rows,
-        "totals_by_market": [{k: _plain(v) for k, v in r.items()} for r in totals],
+    }
+
+
+def document_tail(totals: Totals) -> dict:
+    """The fields of a JSON result after its rows: totals by market and by methodology, creation time."""
+    by_market = totals.summarise(["fiscal_year", "market"]).to_dict(orient="records")
+    by_methodology = totals.summarise(["fiscal_year", "category", "methodology", "market"]).to_dict(orient="records")
+    return {
+        "totals_by_market": [{k: _plain(v) for k, v in r.items()} for r in by_market],
         "totals_by_methodology": [{k: _plain(v) for k, v in r.items()} for r in by_methodology],
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
 
-def _row_details(calc: Calculation) -> list[dict]:
+def row_records(table: pd.DataFrame, details: list[dict]) -> list[dict]:
+    """Result rows as JSON-ready dicts (table columns, then ``inputs`` and ``steps``), in table order."""
+    rows = [{key: _plain(value, key) for key, value in record.items()} for record in table.to_dict(orient="records")]
+    for position, row in enumerate(rows):
+        row.update(details[position])
+    return rows
+
+
+def row_details(calc: Calculation) -> list[dict]:
     """Per result row (in table order): every input in its declared unit and every step's value.
 
     Returns:
@@ -141,20 +156,3 @@ def _spreadsheet_safe(table):
             risky = text.str.startswith(FORMULA_TRIGGERS)
             out[column] = out[column].where(~risky, "'" + text)
     return out
-
-
-def write_results(calc: Calculation, path: str | Path) -> None:
-    """Write results to ``path``: ``.json`` (full document) or ``.csv`` (the row table, units in headers).
-
-    Raises:
-        KokenError: unsupported extension or unwritable path.
-    """
-    target = Path(path)
-    suffix = target.suffix.lower()
-    if suffix == ".json":
-        data = json.dumps(result_document(calc), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
-    elif suffix == ".csv":  # UTF-8 with BOM, so that Japanese Excel opens 台 and 冷蔵庫 correctly
-        data = _spreadsheet_safe(calc.table).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
-    else:
-        raise KokenError(f"unsupported output type {suffix!r}: use .csv or .json", Location(file=str(target)))
-    atomic_write(target, data)

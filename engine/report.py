@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from engine.attribution import RatioFile, attribute, device_columns
-from engine.calculate import MAN
+from engine.aggregate import MAN
 from engine.errors import KokenError, KokenErrors, Location
 from engine.output import RESULT_FORMAT
 

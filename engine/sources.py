@@ -45,14 +45,12 @@ class Partition:
         index: 0-based position of the block in the file.
         layout: the file's header interpretation (with the units row's units).
         block: the rows.
-        first: the block is the whole file (an empty one is then an error).
         had_units_row: the file had a units row (for messages).
     """
 
     index: int
     layout: Layout
     block: Cells
-    first: bool
     had_units_row: bool
 
 
@@ -117,7 +115,7 @@ class PortfolioSource:
         for block in blocks:
             if index == 0:
                 layout, block, had_units_row = split_units_row(layout, block)
-            yield Partition(index=index, layout=layout, block=block, first=False, had_units_row=had_units_row)
+            yield Partition(index=index, layout=layout, block=block, had_units_row=had_units_row)
             index += 1
         if index == 0:
             raise KokenErrors([PortfolioError("the file has no product lines (only a header)",

@@ -8,7 +8,7 @@ import yaml
 import engine.factors as factors_module
 from engine.calculate import calculate
 from engine.methodology import load_library
-from engine.output import write_results
+from engine.sinks import write_results
 from engine.portfolio import read_portfolio
 from engine.verify import verify
 from helpers import methodology_dict, write_methodology

@@ -1,0 +1,84 @@
+"""Partitions on a Dask cluster (``koken calculate --engine dask``); needs ``pip install 'koken[dask]'``.
+
+The client reads the file and sends each partition to a worker, which runs the same
+:func:`engine.pipeline.compute_partition` as the local engine; results come back in partition order,
+so result files and totals are identical to a local run. The methodology library and the ratio file
+are sent to every worker once. A few partitions are in flight at a time, so the client's memory
+stays bounded whatever the file's size.
+
+Without ``scheduler`` a :class:`dask.distributed.LocalCluster` is started (one single-threaded worker
+process per core, or ``workers``) and stopped at the end; with it, an existing cluster is used. Its
+workers must run the same koken version (checked before anything is sent): the results record
+one version.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+from collections.abc import Iterator
+
+from engine import __version__
+from engine.errors import KokenError
+from engine.sources import Partition
+
+
+def _worker_version() -> str:
+    from engine import __version__ as version
+
+    return version
+
+
+def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str | None = None,
+                   workers: int | None = None, in_flight: int | None = None) -> Iterator:
+    """Run :func:`engine.pipeline.compute_partition` on each partition on a Dask cluster, in order.
+
+    Args:
+        partitions: from :meth:`engine.sources.PortfolioSource.partitions`.
+        args: ``(digest, library, ratios, options, details)`` for ``compute_partition``.
+        scheduler: address of a running scheduler; None starts a local cluster.
+        workers: size of the local cluster (default: one worker per core).
+        in_flight: partitions submitted ahead of the one being collected (default: 2 per worker).
+    Yields:
+        PartitionResult, in partition order.
+    Raises:
+        KokenError: Dask is not installed, the scheduler cannot be reached, or a worker runs another
+            koken version.
+    """
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise KokenError("the dask engine needs Dask: pip install 'koken[dask]'") from None
+    from engine.pipeline import compute_partition
+
+    with contextlib.ExitStack() as stack:
+        if scheduler is None:
+            n = workers or os.cpu_count() or 1
+            cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                       dashboard_address=None, silence_logs=logging.ERROR))
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout="10s"))
+            except (OSError, TimeoutError, ValueError) as err:
+                raise KokenError(f"cannot reach the Dask scheduler at {scheduler!r}: {err}") from None
+        versions = client.run(_worker_version)
+        if not versions:
+            raise KokenError(f"the Dask cluster at {scheduler or 'localhost'} has no workers")
+        other = {address: v for address, v in versions.items() if v != __version__}
+        if other:
+            raise KokenError(f"Dask workers run another koken version ({other}); this client runs {__version__}: "
+                             "install the same version everywhere")
+        digest, library, ratios, options, details = args
+        shared_library, shared_ratios = client.scatter([library, ratios], broadcast=True)
+        ahead = in_flight or 2 * len(versions)
+        pending: collections.deque = collections.deque()
+        for part in partitions:
+            pending.append(client.submit(compute_partition, part, digest, shared_library, shared_ratios, options,
+                                         details, pure=False))
+            while len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
