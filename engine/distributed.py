@@ -2,8 +2,10 @@
 
 The client reads the file and sends each partition to a worker, which runs the same
 :func:`engine.pipeline.compute_partition` as the local engine; results come back in partition order,
-so result files and totals are identical to a local run. The methodology library and the ratio file
-are sent to every worker once. A few partitions are in flight at a time, so the client's memory
+so result files and totals are identical to a local run. Methodologies travel as their validated
+specifications and are compiled on each worker once (cached by content hash); a worker whose
+compiled methodology or factor tables hash differently from the client's is refused, so a run never
+mixes two versions of a formula. A few partitions are in flight at a time, so the client's memory
 stays bounded whatever the file's size.
 
 Without ``scheduler`` a :class:`dask.distributed.LocalCluster` is started (one single-threaded worker
@@ -31,6 +33,43 @@ def _worker_version() -> str:
     return version
 
 
+_COMPILED: dict[str, object] = {}
+"""Per worker process: compiled methodologies by content hash."""
+
+
+def _compiled_library(specs: dict, factor_hashes: dict) -> dict:
+    """On a worker: compile the client's methodology specifications (once per content hash) and check
+    that they and the worker's factor tables hash as on the client.
+
+    Raises:
+        KokenError: a compiled methodology or a factor table differs from the client's.
+    """
+    from engine.factors import load_factor_tables
+    from engine.methodology import compile_methodology
+
+    tables, _ = load_factor_tables()
+    mine = {t.id: t.content_hash for t in tables.values()}
+    if mine != factor_hashes:
+        raise KokenError("a Dask worker's factor tables differ from the client's: install the same koken everywhere")
+    library = {}
+    for mid, (spec, path, content_hash) in specs.items():
+        m = _COMPILED.get(content_hash)
+        if m is None:
+            m = compile_methodology(spec, path, check_examples=False, check_location=False)
+            if m.content_hash != content_hash:
+                raise KokenError(f"methodology {mid} compiles differently on a Dask worker ({m.content_hash}, client "
+                                 f"{content_hash}): install the same koken everywhere")
+            _COMPILED[content_hash] = m
+        library[mid] = m
+    return library
+
+
+def _compute_on_worker(part, digest, specs, factor_hashes, ratios, options, details):
+    from engine.pipeline import compute_partition
+
+    return compute_partition(part, digest, _compiled_library(specs, factor_hashes), ratios, options, details)
+
+
 def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str | None = None,
                    workers: int | None = None, in_flight: int | None = None) -> Iterator:
     """Run :func:`engine.pipeline.compute_partition` on each partition on a Dask cluster, in order.
@@ -51,8 +90,6 @@ def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str 
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise KokenError("the dask engine needs Dask: pip install 'koken[dask]'") from None
-    from engine.pipeline import compute_partition
-
     with contextlib.ExitStack() as stack:
         if scheduler is None:
             n = workers or os.cpu_count() or 1
@@ -72,11 +109,16 @@ def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str 
             raise KokenError(f"Dask workers run another koken version ({other}); this client runs {__version__}: "
                              "install the same version everywhere")
         digest, library, ratios, options, details = args
-        shared_library, shared_ratios = client.scatter([library, ratios], broadcast=True)
+        from engine.factors import load_factor_tables
+
+        specs = {mid: (m.spec, m.path, m.content_hash) for mid, m in library.items()}
+        tables, _ = load_factor_tables()
+        factor_hashes = {t.id: t.content_hash for t in tables.values()}
+        shared = client.scatter([specs, factor_hashes, ratios], broadcast=True)
         ahead = in_flight or 2 * len(versions)
         pending: collections.deque = collections.deque()
         for part in partitions:
-            pending.append(client.submit(compute_partition, part, digest, shared_library, shared_ratios, options,
+            pending.append(client.submit(_compute_on_worker, part, digest, *shared[:2], shared[2], options,
                                          details, pure=False))
             while len(pending) > ahead:
                 yield pending.popleft().result()

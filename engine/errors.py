@@ -59,6 +59,10 @@ class KokenError(Exception):
         self.location = location or Location()
         super().__init__(f"{self.location}: {message}")
 
+    def __reduce__(self):
+        """Pickle as (message, location), so that problems found on a Dask worker keep their location."""
+        return type(self), (self.message, self.location)
+
     def at(self, **where: object) -> "KokenError":
         """Return a copy of this error with more location fields filled in (known ones kept)."""
         return type(self)(self.message, self.location.at(**where))
