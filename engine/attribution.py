@@ -36,7 +36,14 @@ import pandas as pd
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from engine.errors import KokenError, KokenErrors, Location, MethodologyError, PortfolioError
+from engine.errors import (
+    KokenError,
+    KokenErrors,
+    Location,
+    MethodologyError,
+    PortfolioError,
+)
+from engine.grouping import group_codes
 from engine.paths import data_root
 from engine.yaml_loader import load_yaml_file
 
@@ -170,24 +177,21 @@ def attribute(table: pd.DataFrame, ratios: RatioFile) -> pd.DataFrame:
     """
     out = table.copy()
     classes = list(ratios.spec.device_classes)
-    keys = out[["methodology", "category", "market"]].drop_duplicates().itertuples(index=False, name=None)
-    lookup = {k: ratios.ratios_for(*k) for k in keys}
-    basis = []
+    key_columns = ["methodology", "category", "market"]
+    codes, keys = group_codes([out[c].to_numpy(dtype=object) for c in key_columns]) if len(out) else \
+        (np.zeros(0, dtype=int), [])
+    lookup = [ratios.ratios_for(*k) for k in keys]  # once per distinct (methodology, category, market)
     for c in classes:
-        out[f"device_ratio:{c}"] = [
-            (lookup[k] or {}).get(c, np.nan) for k in out[["methodology", "category", "market"]].itertuples(
-                index=False, name=None)]
+        per_key = np.array([(found or {}).get(c, np.nan) for found in lookup], dtype=float)
+        out[f"device_ratio:{c}"] = per_key[codes] if len(out) else np.zeros(0)
         for figure in FIGURES:
             name = figure.split("[")[0]
             out[f"device_{name}:{c}[t-CO2e]"] = out[figure] * out[f"device_ratio:{c}"].fillna(0.0)
-    for k in out[["methodology", "category", "market"]].itertuples(index=False, name=None):
-        if lookup[k] is None:
-            basis.append(f"{ratios.id}: no ratio reported for {k[1]} {k[2]}")
-        elif ratios.spec.basis == "methodology":
-            basis.append(f"{ratios.id}: methodology {k[0]}")
-        else:
-            basis.append(f"{ratios.id}: {k[1]} {k[2]} (category average)")
-    out["device_ratio_basis"] = basis
+    labels = np.array([f"{ratios.id}: no ratio reported for {k[1]} {k[2]}" if found is None
+                       else f"{ratios.id}: methodology {k[0]}" if ratios.spec.basis == "methodology"
+                       else f"{ratios.id}: {k[1]} {k[2]} (category average)" for k, found in zip(keys, lookup)],
+                      dtype=object)
+    out["device_ratio_basis"] = labels[codes] if len(out) else np.zeros(0, dtype=object)
     return out
 
 

@@ -16,9 +16,16 @@ import pandas as pd
 import pint
 
 from engine import __version__
-from engine.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError
+from engine.errors import (
+    EvaluationError,
+    KokenError,
+    KokenErrors,
+    Location,
+    PortfolioError,
+)
 from engine.evaluate import BatchResult, evaluate
 from engine.factors import FactorOrigin, fill_from_tables, load_factor_tables
+from engine.grouping import group_codes
 from engine.methodology import CompiledMethodology
 from engine.portfolio import Portfolio, column_quantity
 from engine.units import is_count_unit
@@ -114,27 +121,37 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
     """
     errors: list[KokenError] = list(portfolio.problems)
     invalid = portfolio.invalid.copy() if portfolio.invalid is not None else np.zeros(len(portfolio), bool)
-    frames = []
     batches: list[Batch] = []
     used: dict[str, CompiledMethodology] = {}
-    for mid in sorted(set(portfolio.methodology[~invalid])):
+    codes, ids = pd.factorize(pd.Series(portfolio.methodology, dtype=object), sort=True)
+    known = np.array([mid in library for mid in ids], dtype=bool)
+    skip = invalid | ~known[codes] if len(ids) else invalid.copy()  # unknown ids were reported while reading
+    for name, (values, _units, header) in portfolio.parameters.items():  # a value for another methodology
+        declares = np.array([bool(k) and name in library[mid].parameters for mid, k in zip(ids, known)], dtype=bool)
+        for i in np.flatnonzero(~np.isnan(values) & ~skip & ~declares[codes]):
+            m = library[ids[codes[i]]]
+            errors.append(PortfolioError(f"{header} has a value but methodology {m.id!r} has no such parameter "
+                                         f"(its parameters: {', '.join(m.parameters)})",
+                                         portfolio.location(int(i), column=header)))
+            invalid[i] = True
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(ids) + 1))
+    out = _ResultColumns(portfolio)
+    for k, mid in enumerate(ids):
+        idx = order[starts[k]:starts[k + 1]]
+        idx = idx[~invalid[idx]]
+        if not len(idx) or not known[k]:
+            continue
         m = library[mid]
         used[mid] = m
-        idx = np.flatnonzero((portfolio.methodology == mid) & ~invalid)
         locs = _RowLocations(portfolio, idx)
         skip = np.zeros(len(idx), dtype=bool)
         columns = {}
-        for name, (values, units, header) in portfolio.parameters.items():
-            sub_values = values[idx]
-            if name not in m.parameters:
-                for j in np.flatnonzero(~np.isnan(sub_values)):
-                    errors.append(PortfolioError(
-                        f"{header} has a value but methodology {mid!r} has no such parameter "
-                        f"(its parameters: {', '.join(m.parameters)})", locs[j].at(column=header)))
-                    skip[j] = True
+        for name, p in m.parameters.items():
+            if name not in portfolio.parameters:
                 continue
-            column, problems = column_quantity(sub_values, units[idx], m.parameters[name].unit,
-                                               m.spec.hours_per_year, header,
+            values, units, header = portfolio.parameters[name]
+            column, problems = column_quantity(values[idx], units[idx], p.unit, m.spec.hours_per_year, header,
                                                lambda j, h=header: locs[j].at(column=h))
             errors.extend(problems)
             skip |= column.failed
@@ -168,10 +185,10 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
             errors.extend(errs.errors)
             continue
         batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result, factor_origins=origins))
-        frames.append(_frame(portfolio, m, rows, result, origins))
+        out.fill(m, rows, result, origins)
     if errors:
         raise KokenErrors(sorted(errors, key=lambda e: (e.location.row or 0, e.location.column or "")))
-    table = pd.concat(frames).sort_values("_index").drop(columns="_index").reset_index(drop=True)
+    table = out.table()
     totals = table[["single_year[t-CO2e]", "lifetime[t-CO2e]"]].abs().sum().to_numpy()
     if not np.isfinite(totals).all():
         raise KokenErrors([EvaluationError("the portfolio's totals overflow (beyond 1e308 t-CO2e): every row is "
@@ -181,31 +198,50 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
                        options={k: v for k, v in (options or {}).items() if v is not None})
 
 
-def _frame(portfolio: Portfolio, m: CompiledMethodology, rows: np.ndarray, result: BatchResult,
-           origins: dict[str, FactorOrigin]) -> pd.DataFrame:
-    values, units, _ = portfolio.units_shipped
-    entered = pd.Series(values[rows]).map("{:.15g}".format) + " " + pd.Series(units[rows], dtype=object)
-    shipped = result.units_shipped.to(m.shipment_unit).magnitude
-    return pd.DataFrame({
-        "_index": rows,
-        "row": portfolio.rows[rows],
-        "product_line": portfolio.product_line[rows],
-        "methodology": m.id,
-        "methodology_version": m.version,
-        "category": m.category,
-        "fiscal_year": portfolio.fiscal_year[rows],
-        "market": portfolio.market[rows],
-        "region": portfolio.region[rows],
-        "units_shipped_as_entered": entered.str.strip().to_numpy(),
-        "units_shipped": shipped,
-        "functional_unit": m.spec.functional_unit.unit,
-        AVOIDED_COLUMN: result.avoided_per_unit_year.magnitude,
-        "operating_years[yr]": result.operating_years.magnitude,
-        "single_year[t-CO2e]": result.single_year.magnitude,
-        "lifetime[t-CO2e]": result.lifetime.magnitude,
-        "defaults_used": _defaults_column(result.defaults_used, len(rows)),
-        "factors_from_tables": _factors_column(origins, len(rows)),
-    })
+class _ResultColumns:
+    """The result table's columns, allocated once for the whole portfolio and filled methodology by
+    methodology at each row's own position (no per-methodology frames to concatenate and sort)."""
+
+    def __init__(self, portfolio: Portfolio):
+        self._p = portfolio
+        n = len(portfolio)
+        self._filled = np.zeros(n, dtype=bool)
+        self._text = {c: np.empty(n, dtype=object) for c in (
+            "methodology", "methodology_version", "category", "units_shipped_as_entered", "functional_unit",
+            "defaults_used", "factors_from_tables")}
+        self._numbers = {c: np.full(n, np.nan) for c in (
+            "units_shipped", AVOIDED_COLUMN, "operating_years[yr]", "single_year[t-CO2e]", "lifetime[t-CO2e]")}
+
+    def fill(self, m: CompiledMethodology, rows: np.ndarray, result: BatchResult,
+             origins: dict[str, FactorOrigin]) -> None:
+        if self._p.units_shipped_entered is not None:
+            entered = self._p.units_shipped_entered[rows]
+        else:
+            values, units, _ = self._p.units_shipped
+            entered = [f"{v:.15g} {u}".strip() for v, u in zip(values[rows].tolist(), units[rows])]
+        text, numbers = self._text, self._numbers
+        text["methodology"][rows] = m.id
+        text["methodology_version"][rows] = m.version
+        text["category"][rows] = m.category
+        text["units_shipped_as_entered"][rows] = entered
+        text["functional_unit"][rows] = m.spec.functional_unit.unit
+        text["defaults_used"][rows] = _defaults_column(result.defaults_used, len(rows))
+        text["factors_from_tables"][rows] = _factors_column(origins, len(rows))
+        numbers["units_shipped"][rows] = result.units_shipped.to(m.shipment_unit).magnitude
+        numbers[AVOIDED_COLUMN][rows] = result.avoided_per_unit_year.magnitude
+        numbers["operating_years[yr]"][rows] = result.operating_years.magnitude
+        numbers["single_year[t-CO2e]"][rows] = result.single_year.magnitude
+        numbers["lifetime[t-CO2e]"][rows] = result.lifetime.magnitude
+        self._filled[rows] = True
+
+    def table(self) -> pd.DataFrame:
+        """The rows computed, in portfolio order, with :data:`RESULT_COLUMNS`."""
+        p, at = self._p, np.flatnonzero(self._filled)
+        columns = {"row": p.rows[at], "product_line": p.product_line[at], "fiscal_year": p.fiscal_year[at],
+                   "market": p.market[at], "region": p.region[at]}
+        columns.update({c: v[at] for c, v in self._text.items()})
+        columns.update({c: v[at] for c, v in self._numbers.items()})
+        return pd.DataFrame({c: columns[c] for c in RESULT_COLUMNS})
 
 
 DOMESTIC_REGION = "JP"
@@ -248,12 +284,14 @@ def _defaults_column(defaults_used: dict[str, np.ndarray], n: int) -> np.ndarray
 
 
 def _factors_column(origins: dict[str, FactorOrigin], n: int) -> np.ndarray:
-    """Per row ``name=table[keys]`` for each parameter a factor table supplied, ``;``-joined."""
+    """Per row ``name=table[keys]`` for each parameter a factor table supplied, ``;``-joined (each distinct
+    label is built once)."""
     column = np.full(n, "", dtype=object)
     for name, o in origins.items():
-        label = np.char.add(f"{name}={o.table}[", o.keys.astype(str))
-        label = np.char.add(label, "]").astype(object)
-        label = np.where(o.stale, label + " (stale: earlier year)", label)
+        codes, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool)])
+        labels = np.array([f"{name}={o.table}[{key}]" + (" (stale: earlier year)" if stale else "")
+                           for key, stale in keys], dtype=object)
+        label = labels[codes] if n else column
         column = np.where(o.from_table, np.where(column == "", label, column + ";" + label), column)
     return column
 

@@ -24,10 +24,17 @@ import pint
 import pydantic
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from engine.schema import _not_bool
-
-from engine.errors import KokenError, KokenErrors, Location, MethodologyError, UnitError, gather
+from engine.errors import (
+    KokenError,
+    KokenErrors,
+    Location,
+    MethodologyError,
+    UnitError,
+    gather,
+)
+from engine.grouping import group_codes
 from engine.paths import factors_dir
+from engine.schema import _not_bool
 from engine.units import parse_unit, registry
 from engine.yaml_loader import load_yaml_file
 
@@ -203,10 +210,15 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
     problems: list[KokenError] = []
     columns = [row_keys[k] if k not in fixed else None for k in table.spec.keys]
     needed = np.flatnonzero(need)
-    combos: dict[tuple, list[int]] = {}
-    for i in needed:
-        key = tuple(fixed[k] if col is None else _plain(col[i]) for k, col in zip(table.spec.keys, columns))
-        combos.setdefault(key, []).append(int(i))
+    combos: dict[tuple, np.ndarray] = {}
+    if len(needed):  # rows grouped by their key once, with array operations (not one tuple per row)
+        key_arrays = [np.full(len(needed), fixed[k], dtype=object) if col is None
+                      else np.asarray(col, dtype=object)[needed] for k, col in zip(table.spec.keys, columns)]
+        codes, uniques = group_codes(key_arrays)
+        order = np.argsort(codes, kind="stable")
+        starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+        for u, key in enumerate(uniques):
+            combos[key] = needed[order[starts[u]:starts[u + 1]]]
     stale = np.zeros(n, dtype=bool)
     for key, rows in combos.items():
         entry = table.index.get(key)

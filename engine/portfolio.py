@@ -45,9 +45,15 @@ MAX_PORTFOLIO_BYTES = 200_000_000
 
 _HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
 _SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻½⅓¼¾"
-_THOUSANDS = r"^[+\-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:\s*\D.*)?$"
 _HEADER = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<unit>[^\[\]]*)\])?\s*$")
-_CELL_QUANTITY = r"^(?P<number>[+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)\s*(?P<unit>.*?)$"
+# Patterns for Arrow's RE2 engine, whose \s and \d are ASCII only: whitespace is spelled out as
+# Python's \s (Unicode spaces and separators, and the controls \x1c-\x1f, \x85) and digits stay ASCII
+# (cells are width-folded; other digits are refused as numbers either way).
+# _THOUSANDS_RE2: 1,234,567 with an optional unit after it; _CELL_QUANTITY_RE2: a number, then its unit.
+_SPACE_RE2 = r"[\s\p{Z}\x{1c}-\x{1f}\x{85}]"
+_THOUSANDS_RE2 = r"^[+\-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:" + _SPACE_RE2 + r"*[^0-9].*)?$"
+_CELL_QUANTITY_RE2 = (r"^(?P<number>[+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)" + _SPACE_RE2
+                      + r"*(?P<unit>.*?)$")
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,8 @@ class Portfolio:
         product_line, methodology, market, region: strings per row ('' where absent); the product
             line is kept as written (only surrounding spaces removed).
         fiscal_year: int array (0 where the cell was invalid and reported).
-        units_shipped: (numbers, unit text per row, header as written).
+        units_shipped: (numbers, unit text per row, header as written); ``units_shipped_entered``: the
+            cells as written, for the result's ``units_shipped_as_entered``.
         parameters: column (canonical parameter name) → (numbers with NaN for empty cells, unit
             text per row, the column header as written).
         problems: cell-level problems (only with ``collect=True``; otherwise they were raised).
@@ -82,6 +89,9 @@ class Portfolio:
     parameters: dict[str, tuple[np.ndarray, np.ndarray, str]] = field(default_factory=dict)
     problems: list[KokenError] = field(default_factory=list)
     invalid: np.ndarray | None = None
+    units_shipped_entered: np.ndarray | None = None
+    """Per row, units shipped as the company wrote it (the cell, with the header's unit when the cell has
+    none; a typed number as its shortest exact text); None: format the parsed number instead."""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -345,8 +355,8 @@ class Cells:
     """A block of data rows as read, column by column, before interpretation.
 
     Attributes:
-        columns: per file column, an object array of cell texts ('' = empty), or a float array for a
-            typed numeric column of a columnar file (NaN = empty).
+        columns: per file column, an object array of cell texts ('' = empty); for a columnar file an
+            Arrow string array ('' = empty) or, for a typed numeric column, a float array (NaN = empty).
         rows: file row number of each data row (1-based).
     """
 
@@ -377,21 +387,47 @@ def cells_from_rows(path: str, width: int, cells: list[list[str]], rownums: list
     return Cells(columns=[block[:, j] for j in range(width)], rows=np.asarray(rownums, dtype=int))
 
 
-def _clean_text(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cell texts → (stripped as written, stripped and width-folded); work only on non-empty cells."""
-    raw = np.asarray(column, dtype=object)
-    stripped = raw.copy()
-    folded = raw.copy()
-    present = np.flatnonzero(raw.astype(bool))
-    if len(present):
-        texts = [str(t).strip() for t in raw[present]]
+_PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                  "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+"""Every character Python's ``str.strip()`` removes (``str.isspace``), for Arrow's ``utf8_trim``."""
+
+
+def _clean_text(column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cell texts (object array, or an Arrow string array from a columnar file) →
+    (stripped as written, stripped and width-folded, positions of cells that run over several lines).
+
+    Only non-empty cells are touched; trimming and the checks run in Arrow's compute kernels, and only
+    non-ASCII cells are width-folded in Python.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(column, np.ndarray):
+        n = len(column)
+        present = np.flatnonzero(column.astype(bool))
+        cells = pa.array(column[present], type=pa.string())
+    else:
+        n = len(column)
+        present = np.flatnonzero(pc.not_equal(column, "").to_numpy(zero_copy_only=False))
+        cells = column.take(pa.array(present))
+    if not len(present):
+        stripped = np.empty(n, dtype=object)
+        stripped[:] = ""
+        return stripped, stripped.copy(), present
+    trimmed = pc.utf8_trim(cells, _PY_WHITESPACE)
+    texts = trimmed.to_numpy(zero_copy_only=False)
+    if len(present) == n:
+        stripped = texts
+    else:
+        stripped = np.empty(n, dtype=object)
+        stripped[:] = ""
         stripped[present] = texts
-        folded[present] = [t if t.isascii() else fold_width(t).strip() for t in texts]
-    empty = np.ones(len(raw), dtype=bool)
-    empty[present] = False
-    stripped[empty] = ""
-    folded[empty] = ""
-    return stripped, folded
+    folded = stripped.copy()
+    wide = np.flatnonzero(pc.match_substring_regex(trimmed, "[\uff01-\uff5e\u3000]").to_numpy(zero_copy_only=False))
+    if len(wide):
+        folded[present[wide]] = [fold_width(t).strip() for t in texts[wide]]
+    multiline = present[pc.match_substring_regex(trimmed, "[\r\n]").to_numpy(zero_copy_only=False)]
+    return stripped, folded, multiline
 
 
 def split_units_row(layout: Layout, block: Cells) -> tuple[Layout, Cells, bool]:
@@ -425,13 +461,16 @@ def split_units_row(layout: Layout, block: Cells) -> tuple[Layout, Cells, bool]:
         raise KokenErrors(structural)
     rest = np.ones(len(block.rows), dtype=bool)
     rest[first] = False
-    block = Cells(columns=[column[rest] for column in block.columns], rows=block.rows[rest])
+    block = Cells(columns=[column[rest] if isinstance(column, np.ndarray) else column.filter(rest)
+                           for column in block.columns], rows=block.rows[rest])
     return (Layout(path=layout.path, encoding=layout.encoding, width=layout.width, columns=columns,
                    expected_units=layout.expected_units), block, True)
 
 
 def _cell_text(value) -> str:
     """One cell as stripped, width-folded text ('' for an empty cell or NaN)."""
+    if hasattr(value, "as_py"):  # a cell of an Arrow column
+        value = value.as_py()
     if isinstance(value, float):
         return "" if np.isnan(value) else f"{value:.15g}"
     return fold_width(str(value)).strip()
@@ -462,30 +501,30 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
     numeric: dict[int, np.ndarray] = {}
     keep = np.zeros(n_all, dtype=bool)
     used = {index for index, _, _ in layout.columns.values()}
+    multiline: dict[int, np.ndarray] = {}
     for index, column in enumerate(block.columns):
-        if column.dtype.kind == "f":
+        if isinstance(column, np.ndarray) and column.dtype.kind == "f":
             numeric[index] = column
             present = ~np.isnan(column)
         else:
-            raw[index], table[index] = _clean_text(column)
+            raw[index], table[index], multiline[index] = _clean_text(column)
             present = table[index] != ""
         keep |= present
         if index not in used and present.any():
             structural.append(PortfolioError("a column without a header holds values",
                                              Location(file=path, column=f"#{index + 1}")))
-    rows = block.rows[keep]
-    raw = {k: v[keep] for k, v in raw.items()}
-    table = {k: v[keep] for k, v in table.items()}
-    numeric = {k: v[keep] for k, v in numeric.items()}
     header_of = {index: header for index, _, header in layout.columns.values()}
-    for index, column in table.items():  # a quote left open swallows the following lines into one cell
-        if index not in header_of:
-            continue
-        multiline = [i for i in np.flatnonzero(column != "") if "\n" in column[i] or "\r" in column[i]]
-        for i in multiline:
-            structural.append(PortfolioError(
-                "a cell runs over several lines: a quote (\") is probably not closed; check this row and the "
-                "ones after it", Location(file=path, row=int(rows[i]), column=str(header_of[index]))))
+    for index, positions in multiline.items():  # a quote left open swallows the following lines into one cell
+        if index in header_of:
+            for i in positions:
+                structural.append(PortfolioError(
+                    "a cell runs over several lines: a quote (\") is probably not closed; check this row and the "
+                    "ones after it", Location(file=path, row=int(block.rows[i]), column=str(header_of[index]))))
+    rows = block.rows[keep]
+    if not keep.all():
+        raw = {k: v[keep] for k, v in raw.items()}
+        table = {k: v[keep] for k, v in table.items()}
+        numeric = {k: v[keep] for k, v in numeric.items()}
     if structural:
         raise KokenErrors(structural)
 
@@ -516,14 +555,20 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
     methodology = text("methodology")
     mheader = columns["methodology"][2]
     labels = text("product_line")
-    unique_ids, id_codes = np.unique(methodology.astype(str), return_inverse=True) if n else ([], np.zeros(0, int))
+    id_codes, unique_ids = pd.factorize(pd.Series(methodology, dtype=object), sort=False)
+    unique_ids = [str(v) for v in unique_ids]
     id_total = np.array([bool(_TOTAL_LABEL.search(v)) for v in unique_ids], dtype=bool)
     id_known = np.array([v in library for v in unique_ids], dtype=bool)
     label_total = np.zeros(n, dtype=bool)
     present_labels = np.flatnonzero(labels != "")
-    if len(present_labels):
-        label_total[present_labels] = pd.Series(labels[present_labels], dtype=object).str.contains(
-            _TOTAL_LABEL, regex=True).to_numpy(dtype=bool)
+    if len(present_labels):  # Arrow picks the few candidates; Python's regex (Unicode \b) decides
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        candidates = present_labels[pc.match_substring_regex(
+            pa.array(labels[present_labels], type=pa.string()), "(?i)(合計|総計|小計|計|total|sum)").to_numpy(
+            zero_copy_only=False)]
+        label_total[candidates] = [bool(_TOTAL_LABEL.search(v)) for v in labels[candidates]]
     suspicious = np.flatnonzero((id_total[id_codes] if n else label_total) | label_total
                                 | ~(id_known[id_codes] if n else label_total))
     for i in suspicious:
@@ -551,10 +596,10 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
     year_index = columns["fiscal_year"][0]
     if year_index in numeric:
         years = numeric[year_index].astype(float)
-        years_raw = text("fiscal_year")
+        years_raw = _Formatted(years)  # text only for the rows that are reported
     else:
         years_raw = text("fiscal_year")
-        years = pd.to_numeric(pd.Series(years_raw, dtype=object), errors="coerce").to_numpy(dtype=float)
+        years = _parse_numbers(years_raw)
     lo, hi = FISCAL_YEAR_RANGE
     with np.errstate(invalid="ignore"):
         bad_years = ~np.isfinite(years) | (np.mod(years, 1) != 0) | (years < lo) | (years > hi)
@@ -570,16 +615,17 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
             return _typed_numbers(numeric[index], unit, header, name)
         column = table[index]
         values = np.full(n, np.nan)
-        units = np.full(n, unit or "", dtype=object)
+        units = _same_unit(unit, n)
         present = np.flatnonzero(column != "")
         if not len(present):
             return values, units, header
-        parsed = pd.to_numeric(pd.Series(column[present], dtype=object), errors="coerce").to_numpy(dtype=float)
+        parsed = _parse_numbers(column[present])
         values[present] = parsed  # plain numbers ("420", "1e4", "-3.5") under the header's unit
         slow = np.flatnonzero(np.isnan(parsed))  # everything else: commas, ▲, units in the cell, bad text
         if len(slow):
             sub, sub_units = _numbers_with_text(column[present[slow]], present[slow], unit, header, name)
             values[present[slow]] = sub
+            units = np.array(units)  # writable: cells with their own units
             units[present[slow]] = sub_units
         for i in np.flatnonzero(np.isinf(values)):
             flag(i, f"{column[i]!r} is not a finite number", header)
@@ -590,27 +636,34 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
                         f"it in the header ({name}[unit]), a units row, or the cell", header)
         return values, units, header
 
-    def _numbers_with_text(texts: np.ndarray, at: np.ndarray, unit: str | None, header: str, name: str):
-        """Cells that are not plain numbers: thousands commas, minus marks, units in the cell, or errors."""
-        cells = pd.Series(texts, dtype=object)
-        present = at
-        misplaced = (cells.str.contains(",", regex=False) & ~cells.str.match(_THOUSANDS)).to_numpy(dtype=bool)
+    def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None, header: str, name: str):
+        """Cells that are not plain numbers: thousands commas, minus marks, units in the cell, or errors
+        (string work in Arrow's compute kernels; numbers parsed by pandas as in the plain path)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        cells = pa.array(texts, type=pa.string())
+        comma = pc.match_substring(cells, ",").to_numpy(zero_copy_only=False)
+        thousands = pc.match_substring_regex(cells, _THOUSANDS_RE2).to_numpy(zero_copy_only=False)
+        misplaced = comma & ~thousands
         for j in np.flatnonzero(misplaced):
-            flag(present[j], f"{cells.iloc[j]!r}: a comma is read only as a thousands separator (1,234,567); for a "
+            flag(present[j], f"{texts[j]!r}: a comma is read only as a thousands separator (1,234,567); for a "
                              "decimal comma write a point (420.5)", header)
-        superscript = cells.str.contains(f"[{_SUPERSCRIPTS}]", regex=True).to_numpy(dtype=bool) & ~misplaced
+        superscript = pc.match_substring_regex(cells, f"[{_SUPERSCRIPTS}]").to_numpy(zero_copy_only=False) & ~misplaced
         for j in np.flatnonzero(superscript):
-            flag(present[j], f"{cells.iloc[j]!r}: superscripts and fractions are not read as numbers (write 1e4 or "
+            flag(present[j], f"{texts[j]!r}: superscripts and fractions are not read as numbers (write 1e4 or "
                              "1万, 0.5)", header)
-        cleaned = _clean_numbers(cells.mask(misplaced | superscript, ""))
-        sub = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float).copy()
-        nonempty = cleaned.ne("").to_numpy(dtype=bool)
+        cleaned = _clean_numbers(pc.if_else(pa.array(misplaced | superscript), "", cells))
+        cleaned_text = cleaned.to_numpy(zero_copy_only=False)
+        sub = _parse_numbers(cleaned_text)
+        nonempty = cleaned_text != ""
         with_text = np.flatnonzero(nonempty & np.isnan(sub))
         sub_units = np.full(len(present), unit or "", dtype=object)
         if len(with_text):  # cells that carry their own unit ("4.5 万台", "50%")
-            parts = cleaned.iloc[with_text].str.extract(_CELL_QUANTITY)
-            sub[with_text] = pd.to_numeric(parts["number"], errors="coerce").to_numpy(dtype=float)
-            cell_units = parts["unit"].fillna("").to_numpy(dtype=object)
+            parts = pc.extract_regex(cleaned.take(pa.array(with_text)), _CELL_QUANTITY_RE2)
+            numbers_text = pc.fill_null(parts.field("number"), "").to_numpy(zero_copy_only=False)
+            sub[with_text] = _parse_numbers(numbers_text)
+            cell_units = pc.fill_null(parts.field("unit"), "").to_numpy(zero_copy_only=False).astype(object)
             if unit:  # "1.2万" under a kWh/yr header means 12,000 kWh/yr
                 multiplier = np.isin(cell_units, list(MULTIPLIERS))
                 cell_units = np.where(multiplier, cell_units + f"*({unit})", cell_units)
@@ -618,12 +671,13 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
             sub_units[with_text[has_unit]] = cell_units[has_unit]
         for j in np.flatnonzero(nonempty & ~np.isfinite(sub)):
             kind = "a finite number" if np.isinf(sub[j]) else "a number (expected digits, then an optional unit)"
-            flag(present[j], f"{cells.iloc[j]!r} is not {kind}", header)
+            flag(present[j], f"{texts[j]!r} is not {kind}", header)
         sub[nonempty & ~np.isfinite(sub)] = np.nan
         for j in np.flatnonzero(nonempty & np.isfinite(sub) & (sub_units == "")):
-            flag(present[j], f"value {cells.iloc[j]!r} has no unit (expected {expected.get(name, 'a unit')}): put "
+            flag(present[j], f"value {texts[j]!r} has no unit (expected {expected.get(name, 'a unit')}): put "
                              f"it in the header ({name}[unit]), a units row, or the cell", header)
         return sub, sub_units
+
     def _typed_numbers(column: np.ndarray, unit: str | None, header: str, name: str):
         values = column.astype(float).copy()
         for i in np.flatnonzero(np.isinf(values)):
@@ -633,7 +687,7 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
             for i in np.flatnonzero(~np.isnan(values)):
                 flag(i, f"value {values[i]:.15g} has no unit (expected {expected.get(name, 'a unit')}): put it in "
                         f"the header ({name}[unit])", header)
-        return values, np.full(n, unit or "", dtype=object), header
+        return values, _same_unit(unit, n), header
 
     shipped = numbers("units_shipped")
     shipped_index = columns["units_shipped"][0]
@@ -642,18 +696,97 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
     for i in np.flatnonzero(np.isnan(shipped[0]) & shipped_empty):
         flag(i, "units_shipped is empty", columns["units_shipped"][2])
     params = {name: numbers(name) for name in columns if name not in STANDARD_COLUMNS}
-    portfolio = Portfolio(path=path, sha256=digest, encoding=layout.encoding, rows=rows,
+    portfolio = Portfolio(units_shipped_entered=_as_entered(shipped, None if shipped_index in numeric else
+                                                            table[shipped_index], columns["units_shipped"][1]),
+                          path=path, sha256=digest, encoding=layout.encoding, rows=rows,
                           product_line=text("product_line", raw), methodology=methodology, fiscal_year=years,
                           market=market, region=text("region"), units_shipped=shipped, parameters=params,
                           problems=sorted(problems, key=lambda e: (e.location.row or 0,)), invalid=invalid)
     return portfolio
 
 
-def _clean_numbers(raw: pd.Series) -> pd.Series:
+def _clean_numbers(cells):
     """Thousands separators out, minus signs unified, including the Japanese ▲/△ negative marks
-    (cells are already NFKC-normalised and stripped)."""
-    return (raw.str.replace(",", "", regex=False).str.replace("\u2212", "-", regex=False)
-            .str.replace(r"^[▲△]\s*", "-", regex=True))
+    (cells are already width-folded and stripped); ``cells`` is an Arrow string array."""
+    import pyarrow.compute as pc
+
+    cells = pc.replace_substring(cells, ",", "")
+    cells = pc.replace_substring(cells, "\u2212", "-")
+    return pc.replace_substring_regex(cells, f"^[▲△]{_SPACE_RE2}*", "-")
+
+
+_PLAIN_NUMBER_RE2 = r"^[+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?$"
+"""A number as written in a cell: digits, an optional point and exponent (no commas, no unit)."""
+
+
+def _parse_numbers(texts) -> np.ndarray:
+    """Cell texts → floats: plain numbers (:data:`_PLAIN_NUMBER_RE2`) parsed with correct rounding (as
+    Python's ``float``) by Arrow; ``inf``, ``nan`` and ``infinity`` (any case) as themselves, so that
+    they are reported as not finite; anything else NaN (reported by the caller)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(texts, type=pa.string()) if isinstance(texts, np.ndarray) else texts
+    out = np.full(len(cells), np.nan)
+    plain = pc.match_substring_regex(cells, _PLAIN_NUMBER_RE2).to_numpy(zero_copy_only=False)
+    if plain.any():
+        out[plain] = pc.cast(cells.filter(pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
+    special = pc.match_substring_regex(cells, r"^[+\-]?(?:inf|infinity)$", ignore_case=True).to_numpy(
+        zero_copy_only=False)
+    if special.any():
+        out[special] = [float(t) for t in cells.filter(pa.array(special)).to_pylist()]
+    return out
+
+
+class _Formatted:
+    """Numbers shown as text on demand (``years_raw[i]``), never one string per row up front."""
+
+    def __init__(self, values: np.ndarray):
+        self._values = values
+
+    def __getitem__(self, i) -> str:
+        v = self._values[i]
+        return "" if np.isnan(v) else f"{v:.15g}"
+
+
+def _as_entered(column: tuple[np.ndarray, np.ndarray, str], cells, header_unit: str | None) -> np.ndarray:
+    """A number column as the company wrote it: the cell's text, followed by the header's (or units
+    row's) unit when the cell has no unit of its own (a plain number, or 万/千/億 alone).
+
+    Args:
+        column: (numbers, unit text per row, header) as :func:`build_portfolio` reads it.
+        cells: the cells' text (object array), or None for a typed numeric column (the number is then
+            written as its shortest exact text).
+        header_unit: the column's unit from the header or units row, or None.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values, units, _ = column
+    suffix = f" {header_unit}" if header_unit else ""
+    if cells is None:
+        texts = pc.fill_null(pc.cast(pa.array(values, from_pandas=True), pa.string()), "").to_numpy(
+            zero_copy_only=False).astype(object)
+        return np.where(texts != "", texts + suffix, texts)
+    texts = np.asarray(cells, dtype=object)
+    if not suffix:
+        return texts.copy()
+    own = np.flatnonzero(units != header_unit)
+    multiplier = [u.endswith(f"*({header_unit})") for u in units[own]]
+    needs = units == header_unit
+    needs[own[np.asarray(multiplier, dtype=bool)]] = True
+    needs &= texts != ""
+    out = texts.copy()
+    out[needs] = texts[needs] + suffix
+    return out
+
+
+def _same_unit(unit: str | None, n: int) -> np.ndarray:
+    """The unit text of every row of a column whose cells carry no unit of their own: one read-only
+    broadcast array (no per-row objects)."""
+    cell = np.empty(1, dtype=object)
+    cell[0] = unit or ""
+    return np.broadcast_to(cell, (n,))
 
 
 @dataclass(frozen=True)

@@ -199,7 +199,7 @@ class PortfolioSource:
                     if kind == "text":
                         if pa.types.is_dictionary(column.type):
                             column = column.dictionary_decode()
-                        columns.append(pc.fill_null(column.cast(pa.string()), "").to_numpy(zero_copy_only=False))
+                        columns.append(pc.fill_null(column.cast(pa.string()), ""))  # kept in Arrow
                     else:
                         columns.append(np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False),
                                                   dtype=float))

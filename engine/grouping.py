@@ -1,0 +1,34 @@
+"""Rows grouped by a key of several columns, with array operations (never one Python tuple per row)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def group_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, list[tuple]]:
+    """Number the distinct keys of ``n`` rows.
+
+    Args:
+        columns: one array of length ``n`` per key part (any dtype pandas can factorize).
+    Returns:
+        (codes: int array ``(n,)``, keys: the distinct key tuples, ``keys[codes[i]]`` is row ``i``'s key,
+        numbered in order of first appearance). Parts are Python scalars (``int``, ``str``), not numpy ones.
+    """
+    n = len(columns[0]) if columns else 0
+    combined = np.zeros(n, dtype=np.int64)
+    parts = []
+    for column in columns:
+        codes, uniques = pd.factorize(np.asarray(column, dtype=object) if np.asarray(column).dtype == object
+                                      else np.asarray(column), sort=False)
+        combined = combined * max(len(uniques), 1) + codes
+        parts.append((codes, uniques))
+    group, distinct = pd.factorize(combined, sort=False)  # numbered in order of first appearance
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[group[::-1]] = np.arange(n - 1, -1, -1)  # the first row of each key
+    keys = [tuple(_plain(uniques[codes[i]]) for codes, uniques in parts) for i in first]
+    return group.astype(np.int64), keys
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
