@@ -4,8 +4,8 @@ Single-year and lifetime figures (and their device shares) are summed separately
 each other, and fiscal years stay apart: the GHG Protocol (Scope 3 Standard, ch. 9: avoided emissions
 reported separately) and WBCSD's Guidance on Avoided Emissions (2023, step 1: the timeframe).
 
-Determinism: each partition is summed by the same code (pandas' compensated group sums), and partition
-sums are added in partition order. The local and the Dask engine cut a file into the same partitions,
+Determinism: each partition's groups are summed in row order by the same code (``np.bincount``), and
+partition sums are added in partition order. The local and the Dask engine cut a file into the same partitions,
 so their totals are the same to the last bit; coarser totals (by market, by fiscal year) are sums of
 these finest groups.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engine.grouping import group_codes
 from engine.units import registry
 
 GROUP_KEYS = ["fiscal_year", "category", "methodology", "market"]
@@ -30,7 +31,8 @@ class Totals:
     """Running sums of every figure column (t-CO2e) and the number of product lines, by :data:`GROUP_KEYS`."""
 
     def __init__(self) -> None:
-        self._sums: pd.DataFrame | None = None
+        self._figures: list[str] = []
+        self._sums: dict[tuple, np.ndarray] = {}  # group key → [figure sums..., product lines]
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> Totals:
@@ -40,24 +42,48 @@ class Totals:
         return totals
 
     def add(self, table: pd.DataFrame) -> None:
-        """Add one partition's result rows (columns :data:`GROUP_KEYS`, :data:`FIGURES`, device shares)."""
+        """Add one partition's result rows (columns :data:`GROUP_KEYS`, :data:`FIGURES`, device shares).
+
+        Each group's rows are summed in row order (``np.bincount``), then added to the running sums:
+        the same rows in the same partitions give the same bits.
+        """
         figures = [c for c in table.columns if c in FIGURES or (c.startswith("device_") and c.endswith("[t-CO2e]"))]
-        grouped = table.groupby(GROUP_KEYS, sort=True)
-        part = grouped[figures].sum()
-        part["product_lines"] = grouped.size().astype(float)
-        self._sums = part if self._sums is None else self._sums.add(part, fill_value=0.0)
+        for figure in figures:
+            if figure not in self._figures:  # a figure first seen now: earlier groups had none of it
+                self._figures.append(figure)
+                for sums in self._sums.values():
+                    sums.insert(len(self._figures) - 1, 0.0)
+        if not len(table):
+            return
+        codes, keys = group_codes([table[k].to_numpy() for k in GROUP_KEYS])
+        columns = [np.bincount(codes, weights=table[f].to_numpy(dtype=float), minlength=len(keys))
+                   if f in table.columns else np.zeros(len(keys)) for f in self._figures]
+        counts = np.bincount(codes, minlength=len(keys)).astype(float)
+        for g, key in enumerate(keys):
+            part = [column[g] for column in columns] + [counts[g]]
+            held = self._sums.get(key)
+            self._sums[key] = part if held is None else [a + b for a, b in zip(held, part)]
 
     @property
     def empty(self) -> bool:
-        return self._sums is None
+        return not self._sums
+
+    def _frame(self) -> pd.DataFrame:
+        keys = sorted(self._sums)
+        frame = pd.DataFrame(keys, columns=GROUP_KEYS)
+        values = np.array([self._sums[k] for k in keys], dtype=float).reshape(len(keys), len(self._figures) + 1)
+        for j, figure in enumerate(self._figures):
+            frame[figure] = values[:, j]
+        frame["product_lines"] = values[:, -1]
+        return frame.set_index(GROUP_KEYS)
 
     def finite(self) -> bool:
         """False when a sum overflowed (every row finite, their sum not)."""
-        return self._sums is None or bool(np.isfinite(self._sums.to_numpy(dtype=float)).all())
+        return all(np.isfinite(v).all() for v in self._sums.values())
 
     def columns(self, prefix: str) -> list[str]:
         """Figure columns whose name starts with ``prefix`` (``device_single_year:`` …)."""
-        return [] if self._sums is None else [c for c in self._sums.columns if c.startswith(prefix)]
+        return [c for c in self._figures if c.startswith(prefix)]
 
     def summarise(self, by: list[str], figures: tuple[str, ...] = FIGURES) -> pd.DataFrame:
         """Sums by ``by`` (a subset of :data:`GROUP_KEYS`), in t-CO2e and 万t-CO2e, with ``product_lines``.
@@ -70,9 +96,9 @@ class Totals:
         """
         if unknown := set(by) - set(GROUP_KEYS):
             raise ValueError(f"totals are kept by {GROUP_KEYS}, not {sorted(unknown)}")
-        if self._sums is None:
+        if not self._sums:
             return pd.DataFrame(columns=[*by, *figures, "product_lines"])
-        grouped = self._sums.groupby(level=by, sort=True)[[*figures, "product_lines"]].sum().reset_index()
+        grouped = self._frame().groupby(level=by, sort=True)[[*figures, "product_lines"]].sum().reset_index()
         grouped["product_lines"] = grouped["product_lines"].round().astype(int)
         for figure in FIGURES:
             if figure in grouped:

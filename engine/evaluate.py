@@ -151,18 +151,16 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
         if errors:
             raise KokenErrors(errors)
 
+        run_kernel(m, env, n)
         for step in m.steps:
-            out = _as_column(step.function(*[env[a] for a in step.args]), n)
-            for i in np.flatnonzero(~np.isfinite(out)):
+            for i in np.flatnonzero(~np.isfinite(env[step.name])):
                 errors.append(EvaluationError(
                     f"step {step.name!r} ({step.text}) gives no finite number: division by zero or "
                     f"overflow with this row's inputs", locs[i].at(step=step.name)))
-            env[step.name] = out
         if errors:
             raise KokenErrors(errors)
 
         ureg = registry()
-        avoided = env[AVOIDED_STEP]
         years_base = env[m.spec.operating_years]
         steps = {s.name: ureg.Quantity(env[s.name] * s.to_unit, s.unit) for s in m.steps}
         avoided_q = steps[AVOIDED_STEP].to(_kg_per_unit_year(m))
@@ -172,8 +170,9 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
             single = lifetime = ureg.Quantity(empty, parse_unit(RESULT_UNIT))
             shipped_q = ureg.Quantity(empty, m.shipment_unit)
         else:
-            single = ureg.Quantity(shipped_base * avoided * m.single_year_factor, parse_unit(RESULT_UNIT))
-            lifetime = ureg.Quantity(shipped_base * avoided * years_base * m.lifetime_factor, parse_unit(RESULT_UNIT))
+            single_t, lifetime_t = contributions(m, env, shipped_base)
+            single = ureg.Quantity(single_t, parse_unit(RESULT_UNIT))
+            lifetime = ureg.Quantity(lifetime_t, parse_unit(RESULT_UNIT))
             shipped_q = ureg.Quantity(shipped_base / m.shipment_to_base, m.shipment_unit)
             overflow = ~np.isfinite(single.magnitude) | ~np.isfinite(lifetime.magnitude)
             for i in np.flatnonzero(overflow):
@@ -184,6 +183,31 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
     return BatchResult(methodology=m, steps=steps, avoided_per_unit_year=avoided_q, single_year=single,
                        lifetime=lifetime, units_shipped=shipped_q, operating_years=years_q,
                        defaults_used=defaults_used)
+
+
+def run_kernel(m: CompiledMethodology, env: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """The numeric kernel: every compiled step on whole arrays, in order (no checks, no Pint).
+
+    Args:
+        m: compiled methodology.
+        env: parameter name → float array ``(n,)`` of base-unit magnitudes (SI base units of each
+            declared unit, as :class:`engine.methodology.CompiledParameter` ``to_base`` gives); each
+            step's values (base units) are added under the step's name.
+        n: rows.
+    Returns:
+        ``env``, with the steps added (non-finite values are left for the caller to report).
+    """
+    for step in m.steps:
+        env[step.name] = _as_column(step.function(*[env[a] for a in step.args]), n)
+    return env
+
+
+def contributions(m: CompiledMethodology, env: dict[str, np.ndarray], shipped_base: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Single-year and lifetime t-CO2e per row from the kernel's base-unit results (see module docstring)."""
+    avoided = env[AVOIDED_STEP]
+    return (shipped_base * avoided * m.single_year_factor,
+            shipped_base * avoided * env[m.spec.operating_years] * m.lifetime_factor)
 
 
 def _kg_per_unit_year(m: CompiledMethodology) -> pint.Unit:

@@ -167,6 +167,18 @@ def load_methodology(path: str | Path, check_examples: bool = True,
         KokenErrors: every problem found, each naming file, field or step and what was expected.
     """
     source = display_path(path)
+    key = _memo_key(path, source, check_location)
+    cached = _COMPILED.get(key) if key is not None else None
+    if cached is not None:
+        compiled, checked = cached
+        if check_examples and not checked:
+            from engine.examples import check_examples as _check
+
+            problems = _check(compiled)
+            if problems:
+                raise KokenErrors(problems)
+            _COMPILED[key] = (compiled, True)
+        return compiled
     data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
     if not isinstance(data, dict):
         raise KokenErrors([MethodologyError("top level must be a mapping of fields", Location(file=source))])
@@ -174,7 +186,34 @@ def load_methodology(path: str | Path, check_examples: bool = True,
         spec = Methodology.model_validate(data)
     except pydantic.ValidationError as err:
         raise KokenErrors([_pydantic_error(e, source) for e in err.errors()]) from None
-    return compile_methodology(spec, source, check_examples=check_examples, check_location=check_location)
+    compiled = compile_methodology(spec, source, check_examples=check_examples, check_location=check_location)
+    if key is not None:
+        _COMPILED[key] = (compiled, check_examples)
+    return compiled
+
+
+_COMPILED: dict[tuple, tuple[CompiledMethodology, bool]] = {}
+"""This process's compiled methodologies, by the file's content hash (and the units and factor tables they
+were compiled against), with whether their examples were checked: a file loaded twice (``koken validate``
+loads with and without examples; Dask workers receive the library per run) is compiled once."""
+
+
+def _memo_key(path: str | Path, source: str, check_location: bool) -> tuple | None:
+    """sha256 of the file's bytes, of the units and factor definitions, and how it was loaded; None if
+    the file cannot be read (loading then reports why)."""
+    from engine.factors import load_factor_tables
+    from engine.paths import units_dir
+
+    try:
+        data = Path(path).read_bytes() if Path(path).is_file() else None
+    except OSError:
+        return None
+    if data is None:
+        return None
+    tables, _ = load_factor_tables()
+    units = tuple(sorted((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in units_dir().glob("*.txt")))
+    return (hashlib.sha256(data).hexdigest(), source, check_location, units,
+            tuple(sorted((t.id, t.content_hash) for t in tables.values())))
 
 
 def display_path(path: str | Path) -> str:

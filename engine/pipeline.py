@@ -122,12 +122,13 @@ def run(source: PortfolioSource, library: Mapping[str, CompiledMethodology], rat
     details = bool(sink and sink.needs_details)
     args = (source.sha256, library, ratios, dict(options), details)
     if engine == "local":
-        results: Iterator[PartitionResult] = (compute_partition(part, *args) for part in source.partitions())
+        results: Iterator[PartitionResult] = (compute_partition(part, *args) for part in _prefetch(source.partitions()))
     else:
         from engine.distributed import map_partitions
 
         results = map_partitions(source.partitions(), args, scheduler=scheduler, workers=workers)
     totals = Totals()
+    writer = _Writer(sink) if sink is not None else None
     problems: list[KokenError] = []
     used: set[str] = set()
     rows = partitions = 0
@@ -142,8 +143,8 @@ def run(source: PortfolioSource, library: Mapping[str, CompiledMethodology], rat
                 used.update(result.methodology_ids)
                 if not problems:
                     totals.add(result.table)
-                    if sink is not None:
-                        sink.write(result.table, result.details)
+                    if writer is not None:
+                        writer.write(result.table, result.details)
             if progress is not None:
                 progress(rows, source.bytes_read)
         if problems:
@@ -159,11 +160,87 @@ def run(source: PortfolioSource, library: Mapping[str, CompiledMethodology], rat
 
         methodologies = {mid: library[mid] for mid in sorted(used)}
         record = make_provenance(source.path, source.sha256, source.encoding, methodologies.values(), options)
-        if sink is not None:
+        if writer is not None:
+            writer.finish()
             sink.close(record, totals)
     except BaseException:
+        if writer is not None:
+            writer.cancel()
         if sink is not None:
             sink.abort()
         raise
     return RunResult(totals=totals, provenance=record, methodologies=methodologies, rows=rows,
                      partitions=partitions)
+
+
+def _prefetch(partitions: Iterator[Partition]) -> Iterator[Partition]:
+    """Read the next partition in a background thread while this one is computed (Arrow and file
+    reads release the GIL, so reading overlaps computing on a second core). Order and errors are kept."""
+    import queue
+    import threading
+
+    slot: queue.Queue = queue.Queue(maxsize=1)
+    done = object()
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for part in partitions:
+                while not stop.is_set():
+                    try:
+                        slot.put(("part", part), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slot.put(("end", done))
+        except BaseException as err:  # handed to the consumer, raised there
+            slot.put(("error", err))
+
+    thread = threading.Thread(target=read, name="koken-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = slot.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+class _Writer:
+    """Appends partitions to the sink in a background thread, one at a time and in order (Arrow's
+    Parquet writer and file writes release the GIL, so writing overlaps computing)."""
+
+    def __init__(self, sink):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._sink = sink
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="koken-write")
+        self._pending = None
+
+    def write(self, table: pd.DataFrame, details: list[dict] | None) -> None:
+        self.wait()
+        self._pending = self._pool.submit(self._sink.write, table, details)
+
+    def wait(self) -> None:
+        """Block until the last write is done; its error (disk full …) is raised here."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def finish(self) -> None:
+        """Wait for the last write and stop the thread."""
+        self.wait()
+        self._pool.shutdown(wait=True)
+
+    def cancel(self) -> None:
+        try:
+            self.wait()
+        except BaseException:  # the run is failing already; its own error is the one to report
+            pass
+        self._pool.shutdown(wait=True)
