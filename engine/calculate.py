@@ -151,13 +151,13 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
             if name not in portfolio.parameters:
                 continue
             values, units, header = portfolio.parameters[name]
-            column, problems = column_quantity(values[idx], units[idx], p.unit, m.spec.hours_per_year, header,
+            column, problems = column_quantity(values[idx], _take(units, idx), p.unit, m.spec.hours_per_year, header,
                                                lambda j, h=header: locs[j].at(column=h))
             errors.extend(problems)
             skip |= column.failed
             columns[name] = column.quantity
         values, units, header = portfolio.units_shipped
-        shipped, problems = column_quantity(values[idx], units[idx], m.shipment_unit, m.spec.hours_per_year,
+        shipped, problems = column_quantity(values[idx], _take(units, idx), m.shipment_unit, m.spec.hours_per_year,
                                             header, lambda j, h=header: locs[j].at(column=h),
                                             count=is_count_unit(m.shipment_unit))
         errors.extend(problems)
@@ -198,6 +198,11 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
                        options={k: v for k, v in (options or {}).items() if v is not None})
 
 
+def _take(units: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``units[idx]``, keeping a one-unit column (a zero-stride broadcast) a broadcast."""
+    return units[:len(idx)] if units.strides == (0,) and len(units) >= len(idx) else units[idx]
+
+
 class _ResultColumns:
     """The result table's columns, allocated once for the whole portfolio and filled methodology by
     methodology at each row's own position (no per-methodology frames to concatenate and sort)."""
@@ -207,8 +212,9 @@ class _ResultColumns:
         n = len(portfolio)
         self._filled = np.zeros(n, dtype=bool)
         self._text = {c: np.empty(n, dtype=object) for c in (
-            "methodology", "methodology_version", "category", "units_shipped_as_entered", "functional_unit",
-            "defaults_used", "factors_from_tables")}
+            "units_shipped_as_entered", "defaults_used", "factors_from_tables")}
+        self._methodology = np.full(n, -1, dtype=np.int64)  # per row, position in _used
+        self._used: list[CompiledMethodology] = []
         self._numbers = {c: np.full(n, np.nan) for c in (
             "units_shipped", AVOIDED_COLUMN, "operating_years[yr]", "single_year[t-CO2e]", "lifetime[t-CO2e]")}
 
@@ -220,11 +226,9 @@ class _ResultColumns:
             values, units, _ = self._p.units_shipped
             entered = [f"{v:.15g} {u}".strip() for v, u in zip(values[rows].tolist(), units[rows])]
         text, numbers = self._text, self._numbers
-        text["methodology"][rows] = m.id
-        text["methodology_version"][rows] = m.version
-        text["category"][rows] = m.category
+        self._methodology[rows] = len(self._used)
+        self._used.append(m)
         text["units_shipped_as_entered"][rows] = entered
-        text["functional_unit"][rows] = m.spec.functional_unit.unit
         text["defaults_used"][rows] = _defaults_column(result.defaults_used, len(rows))
         text["factors_from_tables"][rows] = _factors_column(origins, len(rows))
         numbers["units_shipped"][rows] = result.units_shipped.to(m.shipment_unit).magnitude
@@ -240,6 +244,12 @@ class _ResultColumns:
         columns = {"row": p.rows[at], "product_line": p.product_line[at], "fiscal_year": p.fiscal_year[at],
                    "market": p.market[at], "region": p.region[at]}
         columns.update({c: v[at] for c, v in self._text.items()})
+        which = self._methodology[at]  # per-methodology constants, built from codes (no string per row)
+        for column, attribute in (("methodology", lambda m: m.id), ("methodology_version", lambda m: m.version),
+                                  ("category", lambda m: m.category),
+                                  ("functional_unit", lambda m: m.spec.functional_unit.unit)):
+            labels = np.array([attribute(m) for m in self._used], dtype=object)
+            columns[column] = labels[which] if len(labels) else np.zeros(0, dtype=object)
         columns.update({c: v[at] for c, v in self._numbers.items()})
         return pd.DataFrame({c: columns[c] for c in RESULT_COLUMNS})
 

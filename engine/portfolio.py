@@ -810,7 +810,7 @@ def column_quantity(values: np.ndarray, units: np.ndarray, target: pint.Unit, ho
 
     Args:
         values: float array (NaN = empty cell).
-        units: unit text per row.
+        units: unit text per row (a zero-stride broadcast array when the whole column has one unit).
         target: the unit the column must be convertible to (the parameter's declared unit).
         hours_per_year: the methodology's year length (for ``yr`` in the unit text).
         what: column name for messages.
@@ -824,11 +824,15 @@ def column_quantity(values: np.ndarray, units: np.ndarray, target: pint.Unit, ho
     problems: list[KokenError] = []
     failed = np.zeros(len(values), dtype=bool)
     present = ~np.isnan(values)
-    texts = list(pd.unique(units[present])) if present.any() else []
+    uniform = isinstance(units, np.ndarray) and units.strides == (0,)  # one unit for the column (a broadcast)
+    if uniform:
+        texts = [units[0]] if present.any() else []
+    else:
+        texts = list(pd.unique(units[present])) if present.any() else []
     factors: dict[str, float] = {}
     parsed = {}
     for text in texts:
-        mask = present & (units == text)
+        mask = present if uniform else present & (units == text)
         first = int(np.flatnonzero(mask)[0])
         try:
             unit = parse_unit(str(text), hours_per_year, locate(first))
