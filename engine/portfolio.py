@@ -423,10 +423,13 @@ def _clean_text(column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         stripped[:] = ""
         stripped[present] = texts
     folded = stripped.copy()
-    wide = np.flatnonzero(pc.match_substring_regex(trimmed, "[\uff01-\uff5e\u3000]").to_numpy(zero_copy_only=False))
-    if len(wide):
+    wide = np.flatnonzero(~pc.string_is_ascii(trimmed).to_numpy(zero_copy_only=False))
+    if len(wide):  # of the non-ASCII cells, those with full-width ASCII or an ideographic space
+        wide = wide[pc.match_substring_regex(trimmed.take(pa.array(wide)), "[\uff01-\uff5e\u3000]").to_numpy(
+            zero_copy_only=False)]
         folded[present[wide]] = [fold_width(t).strip() for t in texts[wide]]
-    multiline = present[pc.match_substring_regex(trimmed, "[\r\n]").to_numpy(zero_copy_only=False)]
+    breaks = pc.or_(pc.match_substring(trimmed, "\n"), pc.match_substring(trimmed, "\r"))
+    multiline = present[breaks.to_numpy(zero_copy_only=False)]
     return stripped, folded, multiline
 
 
