@@ -56,13 +56,14 @@ class Totals:
         if not len(table):
             return
         codes, keys = group_codes([table[k].to_numpy() for k in GROUP_KEYS])
-        columns = [np.bincount(codes, weights=table[f].to_numpy(dtype=float), minlength=len(keys))
-                   if f in table.columns else np.zeros(len(keys)) for f in self._figures]
         counts = np.bincount(codes, minlength=len(keys)).astype(float)
-        for g, key in enumerate(keys):
-            part = [column[g] for column in columns] + [counts[g]]
-            held = self._sums.get(key)
-            self._sums[key] = part if held is None else [a + b for a, b in zip(held, part)]
+        with np.errstate(over="ignore"):  # an overflowing sum is reported by finite(), not warned about
+            columns = [np.bincount(codes, weights=table[f].to_numpy(dtype=float), minlength=len(keys))
+                       if f in table.columns else np.zeros(len(keys)) for f in self._figures]
+            for g, key in enumerate(keys):
+                part = [column[g] for column in columns] + [counts[g]]
+                held = self._sums.get(key)
+                self._sums[key] = part if held is None else [a + b for a, b in zip(held, part)]
 
     @property
     def empty(self) -> bool:

@@ -205,9 +205,9 @@ def run_kernel(m: CompiledMethodology, env: dict[str, np.ndarray], n: int) -> di
 def contributions(m: CompiledMethodology, env: dict[str, np.ndarray], shipped_base: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Single-year and lifetime t-CO2e per row from the kernel's base-unit results (see module docstring)."""
-    avoided = env[AVOIDED_STEP]
-    return (shipped_base * avoided * m.single_year_factor,
-            shipped_base * avoided * env[m.spec.operating_years] * m.lifetime_factor)
+    avoided = env[AVOIDED_STEP]  # the per-unit factors first, so that no product overflows before the result
+    return (shipped_base * (avoided * m.single_year_factor),
+            shipped_base * (avoided * m.lifetime_factor * env[m.spec.operating_years]))
 
 
 def _kg_per_unit_year(m: CompiledMethodology) -> pint.Unit:
