@@ -189,7 +189,8 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
     if errors:
         raise KokenErrors(sorted(errors, key=lambda e: (e.location.row or 0, e.location.column or "")))
     table = out.table()
-    totals = table[["single_year[t-CO2e]", "lifetime[t-CO2e]"]].abs().sum().to_numpy()
+    with np.errstate(over="ignore"):  # an overflowing sum is reported just below
+        totals = table[["single_year[t-CO2e]", "lifetime[t-CO2e]"]].abs().sum().to_numpy()
     if not np.isfinite(totals).all():
         raise KokenErrors([EvaluationError("the portfolio's totals overflow (beyond 1e308 t-CO2e): every row is "
                                            "finite but their sum is not; check units_shipped and units",

@@ -118,7 +118,8 @@ def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str 
         ahead = in_flight or 2 * len(versions)
         pending: collections.deque = collections.deque()
         for part in partitions:
-            pending.append(client.submit(_compute_on_worker, part, digest, *shared[:2], shared[2], options,
+            sent = client.scatter(part)  # the rows travel as data, not inside the task graph
+            pending.append(client.submit(_compute_on_worker, sent, digest, *shared[:2], shared[2], options,
                                          details, pure=False))
             while len(pending) > ahead:
                 yield pending.popleft().result()

@@ -108,3 +108,26 @@ def test_same_inputs_give_byte_identical_results_apart_from_created(tmp_path):
     assert a["options"]["methodologies"] == "bundled"
     assert a["options"]["device_ratios"].startswith("fy2023_report_implied (attribution/ratios_fy2023_report.yaml")
     assert set(a["factor_tables"]) >= {"grid_emission_factor", "fuel_emission_factor"} and a["gwp_set"]
+
+
+def test_calculate_to_parquet_in_partitions_prints_the_same_totals(tmp_path):
+    import pyarrow.parquet as pq
+
+    whole = run("calculate", EXAMPLE_PORTFOLIO)
+    parts = run("calculate", EXAMPLE_PORTFOLIO, "--partition-rows", 6, "-o", tmp_path / "r.parquet")
+    assert parts.exit_code == 0, parts.output
+    assert whole.output.splitlines()[:-1] == [line for line in parts.output.splitlines()
+                                              if not line.startswith("Results written")][:-1]
+    assert pq.read_table(tmp_path / "r.parquet").num_rows == 40
+
+
+def test_progress_bar_stays_silent_off_a_terminal(tmp_path):
+    result = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "-o", str(tmp_path / "r.csv")],
+                                catch_exceptions=False)
+    assert result.exit_code == 0
+    assert "lines" not in (result.stderr or "") and "\r" not in result.output
+
+
+def test_dask_options_without_the_dask_engine_are_a_usage_error():
+    result = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "--workers", "2"])
+    assert result.exit_code == 2 and "--engine dask" in result.output

@@ -1,0 +1,70 @@
+"""``--engine dask`` gives the same results as the local engine (a 2-worker LocalCluster).
+
+Dask is an optional extra of koken (``koken[dask]``) and part of the ``test`` extra, so these tests run
+(and are never skipped) wherever the test suite is installed as README says.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import dask.distributed  # noqa: F401  (a missing install fails here, loudly)
+import pytest
+
+from engine.attribution import load_ratio_file
+from engine.errors import KokenError
+from engine.methodology import load_library
+from engine.pipeline import run
+from engine.sources import open_portfolio
+
+EXAMPLE = "examples/portfolio_fy2023.csv"
+
+
+@pytest.fixture(scope="module")
+def library():
+    lib, problems = load_library()
+    assert not problems
+    return lib
+
+
+def _both(path, library, tmp_path, suffix, partition_rows):
+    ratios = load_ratio_file(None)
+    out = {}
+    for engine in ("local", "dask"):
+        target = tmp_path / f"{engine}{suffix}"
+        source = open_portfolio(path, library, partition_rows=partition_rows)
+        result = run(source, library, ratios, {}, output=target, engine=engine,
+                     workers=2 if engine == "dask" else None)
+        out[engine] = (target, result)
+    return out
+
+
+def test_example_portfolio_is_identical_on_dask(tmp_path, library):
+    both = _both(EXAMPLE, library, tmp_path, ".json", partition_rows=8)
+    local, dask = (json.loads(both[e][0].read_text(encoding="utf-8")) for e in ("local", "dask"))
+    local.pop("created")
+    dask.pop("created")
+    assert local == dask
+    assert both["dask"][1].partitions == 5
+
+
+def test_generated_100k_portfolio_is_identical_on_dask(tmp_path, library):
+    sys.path.insert(0, "benchmarks")
+    from generate import generate
+
+    portfolio = tmp_path / "p.parquet"
+    generate(100_000, seed=7).to_parquet(portfolio, index=False)
+    both = _both(portfolio, library, tmp_path, ".parquet", partition_rows=25_000)
+    assert both["local"][0].read_bytes() == both["dask"][0].read_bytes()  # byte for byte, metadata included
+    local, dask = both["local"][1], both["dask"][1]
+    assert local.rows == dask.rows == 100_000
+    by = ["fiscal_year", "category", "methodology", "market"]
+    assert local.totals.summarise(by).equals(dask.totals.summarise(by))  # to the last bit
+
+
+def test_unreachable_scheduler_is_a_clear_error(library):
+    source = open_portfolio(EXAMPLE, library)
+    with pytest.raises(KokenError) as err:
+        run(source, library, load_ratio_file(None), {}, engine="dask", scheduler="tcp://127.0.0.1:9")
+    assert "cannot reach the Dask scheduler" in str(err.value)
