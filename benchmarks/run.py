@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -177,24 +176,36 @@ def time_pint(work, sample: int) -> tuple[float, int, dict]:
     return (time.perf_counter() - start) / rows, rows, results
 
 
+_CHILD = """
+import atexit, resource, sys
+def peak():
+    try:  # the high-water mark of this process's own memory (Linux), not of the parent it was forked from
+        kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    except OSError:
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stderr.write(f"KOKEN_PEAK_KB {kb}\\n")
+atexit.register(peak)
+from engine.cli import main
+sys.argv = ["koken", *sys.argv[1:]]
+main()
+"""
+
+
 def end_to_end(path: Path, repeat: int) -> tuple[float, float]:
-    """Median wall seconds and peak memory (GB) of ``koken calculate PATH -o OUT.parquet`` in a new process."""
+    """Median wall seconds and largest peak memory (GB) of ``koken calculate PATH -o OUT.parquet`` in a new
+    process (the child reports its own high-water mark as it exits)."""
     out = DATA / "results.parquet"
     walls, peaks = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        child = subprocess.run([sys.executable, "-m", "engine.cli", "calculate", str(path), "-o", str(out)],
+        child = subprocess.run([sys.executable, "-c", _CHILD, "calculate", str(path), "-o", str(out)],
                                capture_output=True, text=True, check=False)
         walls.append(time.perf_counter() - start)
         if child.returncode != 0:
             raise SystemExit(f"koken calculate failed:\n{child.stderr[-2000:]}")
-        peaks.append(_peak_child_rss_gb())
+        kb = next(int(line.split()[1]) for line in child.stderr.splitlines() if line.startswith("KOKEN_PEAK_KB"))
+        peaks.append(kb / 1024 / 1024)
     return statistics.median(walls), max(peaks)
-
-
-def _peak_child_rss_gb() -> float:
-    """Largest resident set of any finished child process so far (Linux reports kB)."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 / 1024
 
 
 def main() -> None:

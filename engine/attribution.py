@@ -191,7 +191,9 @@ def attribute(table: pd.DataFrame, ratios: RatioFile) -> pd.DataFrame:
                        else f"{ratios.id}: methodology {k[0]}" if ratios.spec.basis == "methodology"
                        else f"{ratios.id}: {k[1]} {k[2]} (category average)" for k, found in zip(keys, lookup)],
                       dtype=object)
-    out["device_ratio_basis"] = labels[codes] if len(out) else np.zeros(0, dtype=object)
+    label_codes, distinct = pd.factorize(labels) if len(labels) else (np.zeros(0, dtype=int), np.zeros(0, dtype=object))
+    out["device_ratio_basis"] = pd.Categorical.from_codes(label_codes[codes] if len(out) else np.zeros(0, dtype=int),
+                                                          categories=distinct)
     return out
 
 

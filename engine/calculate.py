@@ -242,15 +242,19 @@ class _ResultColumns:
     def table(self) -> pd.DataFrame:
         """The rows computed, in portfolio order, with :data:`RESULT_COLUMNS`."""
         p, at = self._p, np.flatnonzero(self._filled)
-        columns = {"row": p.rows[at], "product_line": p.product_line[at], "fiscal_year": p.fiscal_year[at],
-                   "market": p.market[at], "region": p.region[at]}
-        columns.update({c: v[at] for c, v in self._text.items()})
-        which = self._methodology[at]  # per-methodology constants, built from codes (no string per row)
+        # Columns with few distinct values are categorical (codes and their labels, no text per row).
+        columns = {"row": p.rows[at], "product_line": pd.Series(p.product_line[at], dtype=object),
+                   "fiscal_year": p.fiscal_year[at], "market": pd.Categorical(p.market[at]),
+                   "region": pd.Categorical(p.region[at]),
+                   "units_shipped_as_entered": pd.Series(self._text["units_shipped_as_entered"][at], dtype=object),
+                   "defaults_used": pd.Categorical(self._text["defaults_used"][at]),
+                   "factors_from_tables": pd.Categorical(self._text["factors_from_tables"][at])}
+        which = self._methodology[at]  # per-methodology constants, built from codes
         for column, attribute in (("methodology", lambda m: m.id), ("methodology_version", lambda m: m.version),
                                   ("category", lambda m: m.category),
                                   ("functional_unit", lambda m: m.spec.functional_unit.unit)):
-            labels = np.array([attribute(m) for m in self._used], dtype=object)
-            columns[column] = labels[which] if len(labels) else np.zeros(0, dtype=object)
+            codes, labels = pd.factorize(np.array([attribute(m) for m in self._used] or [""], dtype=object))
+            columns[column] = pd.Categorical.from_codes(codes[which] if len(which) else which, categories=labels)
         columns.update({c: v[at] for c, v in self._numbers.items()})
         return pd.DataFrame({c: columns[c] for c in RESULT_COLUMNS})
 

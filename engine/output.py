@@ -151,6 +151,8 @@ def _spreadsheet_safe(table):
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe (numbers untouched)."""
     out = table.copy()
     for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):  # labels are text too: checked like text
+            out[column] = out[column].astype(object)
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             text = out[column].astype(str)
             risky = text.str.startswith(FORMULA_TRIGGERS)

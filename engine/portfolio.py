@@ -396,12 +396,21 @@ def _clean_text(column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cell texts (object array, or an Arrow string array from a columnar file) →
     (stripped as written, stripped and width-folded, positions of cells that run over several lines).
 
-    Only non-empty cells are touched; trimming and the checks run in Arrow's compute kernels, and only
-    non-ASCII cells are width-folded in Python.
+    Only non-empty cells are touched, and an Arrow column of few distinct texts is cleaned once per
+    distinct text; trimming and the checks run in Arrow's compute kernels, and only non-ASCII cells are
+    width-folded in Python.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if not isinstance(column, np.ndarray) and len(column) > 4096 and \
+            len(pc.unique(column.slice(0, 2048))) < 256:  # few distinct texts (ids, markets, regions): clean those
+        encoded = pc.dictionary_encode(column)
+        if len(encoded.dictionary) * 4 < len(column):
+            stripped, folded, multiline = _clean_text(encoded.dictionary)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            rows = np.flatnonzero(np.isin(codes, multiline)) if len(multiline) else multiline
+            return stripped[codes], folded[codes], rows
     if isinstance(column, np.ndarray):
         n = len(column)
         present = np.flatnonzero(column.astype(bool))
