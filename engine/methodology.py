@@ -172,11 +172,7 @@ def load_methodology(path: str | Path, check_examples: bool = True,
     if cached is not None:
         compiled, checked = cached
         if check_examples and not checked:
-            from engine.examples import check_examples as _check
-
-            problems = _check(compiled)
-            if problems:
-                raise KokenErrors(problems)
+            _run_examples(compiled)
             _COMPILED[key] = (compiled, True)
         return compiled
     data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
@@ -201,19 +197,23 @@ loads with and without examples; Dask workers receive the library per run) is co
 def _memo_key(path: str | Path, source: str, check_location: bool) -> tuple | None:
     """sha256 of the file's bytes, of the units and factor definitions, and how it was loaded; None if
     the file cannot be read (loading then reports why)."""
-    from engine.factors import load_factor_tables
-    from engine.paths import units_dir
-
     try:
         data = Path(path).read_bytes() if Path(path).is_file() else None
     except OSError:
         return None
     if data is None:
         return None
+    return (hashlib.sha256(data).hexdigest(), source, check_location, _definitions_key())
+
+
+def _definitions_key() -> tuple:
+    """The unit definitions' and factor tables' hashes: what a compiled methodology also depends on."""
+    from engine.factors import load_factor_tables
+    from engine.paths import units_dir
+
     tables, _ = load_factor_tables()
     units = tuple(sorted((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in units_dir().glob("*.txt")))
-    return (hashlib.sha256(data).hexdigest(), source, check_location, units,
-            tuple(sorted((t.id, t.content_hash) for t in tables.values())))
+    return units, tuple(sorted((t.id, t.content_hash) for t in tables.values()))
 
 
 def display_path(path: str | Path) -> str:
@@ -400,12 +400,26 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
         single_year_factor=single_factor, lifetime_factor=lifetime_factor,
         operating_years_to_year=years_factor, column_names=column_names, warnings=tuple(warnings))
     if check_examples:
-        from engine.examples import check_examples as _check  # local import: examples uses evaluate
-
-        problems = _check(compiled_m)
-        if problems:
-            raise KokenErrors(problems)
+        _run_examples(compiled_m)
     return compiled_m
+
+
+def _run_examples(m: CompiledMethodology) -> None:
+    """Run ``m``'s worked examples (once per content hash: a pass is remembered in :mod:`engine.cache`).
+
+    Raises:
+        KokenErrors: an example does not reproduce its expected values.
+    """
+    from engine import cache
+    from engine.examples import check_examples as _check  # local import: examples uses evaluate
+
+    key = json.dumps([m.content_hash, _definitions_key()])  # examples look up factor tables, use units
+    if cache.get("examples-passed", key) is True:
+        return
+    problems = _check(m)
+    if problems:
+        raise KokenErrors(problems)
+    cache.put("examples-passed", key, True)
 
 
 def _base_units(unit: pint.Unit) -> pint.Unit:
