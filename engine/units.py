@@ -159,6 +159,17 @@ def parse_unit(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEAR,
     """
     if not isinstance(text, str) or not text.strip():
         raise UnitError("a unit is required here but none was given", location)
+    try:
+        return _parse_unit(text, float(hours_per_year))
+    except UnitError as err:
+        raise UnitError(err.message, location) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_unit(text: str, hours_per_year: float) -> pint.Unit:
+    """:func:`parse_unit` without a location, once per (text, year length): a column's unit is parsed
+    once, not once per partition and methodology. Failures are not cached."""
+    location = None
     stripped = text.strip()
     if stripped in ("-", "－", "1"):
         stripped = "fraction"
