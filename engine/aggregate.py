@@ -55,7 +55,7 @@ class Totals:
                     sums.insert(len(self._figures) - 1, 0.0)
         if not len(table):
             return
-        codes, keys = group_codes([table[k].to_numpy() for k in GROUP_KEYS])
+        codes, keys = group_codes([table[k] for k in GROUP_KEYS])
         counts = np.bincount(codes, minlength=len(keys)).astype(float)
         with np.errstate(over="ignore"):  # an overflowing sum is reported by finite(), not warned about
             columns = [np.bincount(codes, weights=table[f].to_numpy(dtype=float), minlength=len(keys))

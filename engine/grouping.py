@@ -10,7 +10,8 @@ def group_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, list[tuple]]:
     """Number the distinct keys of ``n`` rows.
 
     Args:
-        columns: one array of length ``n`` per key part (any dtype pandas can factorize).
+        columns: one array or pandas Series of length ``n`` per key part (any dtype pandas can factorize;
+            a categorical Series is used through its codes).
     Returns:
         (codes: int array ``(n,)``, keys: the distinct key tuples, ``keys[codes[i]]`` is row ``i``'s key,
         numbered in order of first appearance). Parts are Python scalars (``int``, ``str``), not numpy ones.
@@ -19,8 +20,11 @@ def group_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, list[tuple]]:
     combined = np.zeros(n, dtype=np.int64)
     parts = []
     for column in columns:
-        codes, uniques = pd.factorize(np.asarray(column, dtype=object) if np.asarray(column).dtype == object
-                                      else np.asarray(column), sort=False)
+        if isinstance(getattr(column, "dtype", None), pd.CategoricalDtype):  # codes are there already
+            codes, uniques = np.asarray(column.cat.codes, dtype=np.int64), np.asarray(column.cat.categories,
+                                                                                       dtype=object)
+        else:
+            codes, uniques = pd.factorize(np.asarray(column), sort=False)
         combined = combined * max(len(uniques), 1) + codes
         parts.append((codes, uniques))
     group, distinct = pd.factorize(combined, sort=False)  # numbered in order of first appearance

@@ -8,8 +8,8 @@ half-written result; on any problem nothing is written). Memory stays at one par
   text cells a spreadsheet would run as a formula prefixed with an apostrophe.
 * ``.json``: the full result document (:mod:`engine.output`): provenance, every row with its inputs
   and steps, totals. The same bytes as an in-memory run's document, apart from ``created``.
-* ``.parquet``: the row table (one row group per partition); provenance and totals as JSON in the
-  file's key-value metadata under ``koken``.
+* ``.parquet``: the row table (one row group per partition, Snappy-compressed as Parquet's default);
+  provenance and totals as JSON in the file's key-value metadata under ``koken``.
 """
 
 from __future__ import annotations
@@ -170,7 +170,7 @@ class ParquetSink(ResultSink):
                 arrow = pa.Table.from_pandas(table, preserve_index=False)
                 self._schema = arrow.schema.remove_metadata()
                 self._fh = self._open("wb")
-                self._writer = pq.ParquetWriter(self._fh, self._schema, compression="zstd")
+                self._writer = pq.ParquetWriter(self._fh, self._schema, compression="snappy")
             self._writer.write_table(pa.Table.from_pandas(table, schema=self._schema, preserve_index=False))
         self._guard(append)
 
