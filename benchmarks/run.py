@@ -44,7 +44,6 @@ import floor  # noqa: E402
 from generate import generate  # noqa: E402
 
 from engine.aggregate import Totals  # noqa: E402
-
 from engine.calculate import calculate  # noqa: E402
 from engine.evaluate import contributions, evaluate, run_kernel  # noqa: E402
 from engine.methodology import load_library  # noqa: E402
