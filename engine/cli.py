@@ -19,6 +19,7 @@ Exit status: 0 success; 1 the input has problems (every problem is listed, nothi
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import sys
 from pathlib import Path
@@ -42,8 +43,25 @@ def _report_problems(errors, wrote_nothing: bool = True) -> None:
     console = _console(stderr=True)
     tail = "; nothing was written." if wrote_nothing else "."
     console.print(f"[bold red]{len(errors)} problem(s) found{tail}[/]")
-    for err in errors:
+    for err in errors[:MAX_LISTED_PROBLEMS]:
         console.print(f"  - {_printable(str(err))}", markup=False)
+    if len(errors) > MAX_LISTED_PROBLEMS:
+        kinds = collections.Counter(_kind(err) for err in errors[MAX_LISTED_PROBLEMS:])
+        console.print(f"  … and {len(errors) - MAX_LISTED_PROBLEMS:,} more, not listed; by kind:", markup=False)
+        for kind, count in kinds.most_common(20):
+            console.print(f"    {count:,} × {_printable(kind)}", markup=False)
+
+
+MAX_LISTED_PROBLEMS = 500
+"""Problems listed one by one; the rest are counted by kind (a 30,000-row file with one bad column)."""
+
+
+def _kind(err) -> str:
+    """A problem's message without its numbers and quoted values, to count problems of one kind."""
+    import re
+
+    column = f" (column {err.location.column})" if getattr(err.location, "column", None) else ""
+    return re.sub(r"'[^']*'|\d[\d.,e+-]*", "…", err.message)[:160] + column
 
 
 def _printable(text: str) -> str:
@@ -125,6 +143,14 @@ def calculate(portfolio: Path, methodology_root: Path | None, output: Path | Non
 
     if (scheduler or workers) and engine != "dask":
         raise click.UsageError("--scheduler and --workers go with --engine dask")
+    if scheduler and workers:
+        raise click.UsageError("--workers sizes a local cluster; with --scheduler the cluster's own workers are used")
+    suffix = portfolio.suffix.lower()
+    if encoding and suffix != ".csv":
+        raise click.UsageError(f"--encoding applies to CSV files, not {suffix or 'this file'}")
+    if sheet and suffix not in (".xlsx", ".xlsm"):
+        raise click.UsageError(f"--sheet applies to workbooks (.xlsx), not {suffix or 'this file'}")
+    _terminate_cleanly()
     library = _library(methodology_root)
     with _reporting():
         if output is not None and output.exists() and output.resolve() == portfolio.resolve():
@@ -145,6 +171,18 @@ def calculate(portfolio: Path, methodology_root: Path | None, output: Path | Non
         _print_component_summary(result)
     if output:
         _console().print(f"Results written to {output}", markup=False)
+
+
+def _terminate_cleanly() -> None:
+    """On SIGTERM (a scheduler or ``timeout`` stopping the run), unwind like Ctrl-C does, so that the
+    temporary result file is removed and nothing half-written is left behind."""
+    import signal
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    with contextlib.suppress(ValueError):  # not the main thread (embedding): leave signals alone
+        signal.signal(signal.SIGTERM, stop)
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ import collections
 import contextlib
 import logging
 import os
+import warnings
 from collections.abc import Iterator
 
 from engine import __version__
@@ -50,7 +51,11 @@ def _compiled_library(specs: dict, factor_hashes: dict) -> dict:
     tables, _ = load_factor_tables()
     mine = {t.id: t.content_hash for t in tables.values()}
     if mine != factor_hashes:
-        raise KokenError("a Dask worker's factor tables differ from the client's: install the same koken everywhere")
+        import socket
+
+        differ = sorted(set(mine) ^ set(factor_hashes) | {t for t in mine if mine[t] != factor_hashes.get(t, mine[t])})
+        raise KokenError(f"the factor tables of the Dask worker on {socket.gethostname()} differ from the client's "
+                         f"({', '.join(differ)}): install the same koken and factor files everywhere")
     library = {}
     for mid, (spec, path, content_hash) in specs.items():
         m = _COMPILED.get(content_hash)
@@ -93,15 +98,21 @@ def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str 
     with contextlib.ExitStack() as stack:
         if scheduler is None:
             n = workers or os.cpu_count() or 1
-            cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                       dashboard_address=None, silence_logs=logging.ERROR))
+            with warnings.catch_warnings():  # e.g. "port 8787 is in use" for a dashboard koken does not open
+                warnings.simplefilter("ignore", UserWarning)
+                cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                           dashboard_address=None, silence_logs=logging.ERROR))
             client = stack.enter_context(Client(cluster))
         else:
             try:
                 client = stack.enter_context(Client(scheduler, timeout="10s"))
             except (OSError, TimeoutError, ValueError) as err:
                 raise KokenError(f"cannot reach the Dask scheduler at {scheduler!r}: {err}") from None
-        versions = client.run(_worker_version)
+        try:
+            versions = client.run(_worker_version)
+        except Exception as err:  # a worker that cannot import koken fails here, with its own traceback
+            raise KokenError(f"a Dask worker cannot run koken ({type(err).__name__}: {str(err)[:200]}): install "
+                             f"koken {__version__} with its dask extra on every worker") from None
         if not versions:
             raise KokenError(f"the Dask cluster at {scheduler or 'localhost'} has no workers")
         other = {address: v for address, v in versions.items() if v != __version__}

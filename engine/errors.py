@@ -57,7 +57,8 @@ class KokenError(Exception):
     def __init__(self, message: str, location: Location | None = None):
         self.message = message
         self.location = location or Location()
-        super().__init__(f"{self.location}: {message}")
+        where = str(self.location)
+        super().__init__(message if where == "<input>" else f"{where}: {message}")  # no place: the message alone
 
     def __reduce__(self):
         """Pickle as (message, location), so that problems found on a Dask worker keep their location."""

@@ -75,6 +75,12 @@ def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
     """
     docs, errors = [], []
     for path in paths:
+        if Path(path).suffix.lower() in (".csv", ".parquet"):
+            errors.append(KokenError(
+                "report reads the JSON result of koken calculate (-o result.json), which records the methodologies "
+                "and factor tables behind each row; for a portfolio of millions of lines, give the portfolio "
+                "itself with --portfolio", Location(file=str(path))))
+            continue
         try:
             doc = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:

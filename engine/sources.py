@@ -174,6 +174,9 @@ class PortfolioSource:
         import pyarrow.compute as pc
 
         schema = self._parquet.schema_arrow
+        index_columns = _pandas_index_columns(schema)  # a DataFrame's index, written beside the data by pandas
+        wanted = [i for i, name in enumerate(schema.names) if name not in index_columns]
+        schema = pa.schema([schema.field(i) for i in wanted])
         headers = [str(name) for name in schema.names]
         if len(headers) > MAX_COLUMNS:
             raise KokenErrors([PortfolioError(f"the file has {len(headers):,} columns (limit {MAX_COLUMNS})",
@@ -193,7 +196,8 @@ class PortfolioSource:
         first_row = 1
         batch_rows = self.partition_rows or max(self.total_rows or 0, 1)
         try:
-            for batch in self._parquet.iter_batches(batch_size=batch_rows, use_threads=True):
+            for batch in self._parquet.iter_batches(batch_size=batch_rows, use_threads=True,
+                                                    columns=list(schema.names) if index_columns else None):
                 columns = []
                 for column, kind in zip(batch.columns, kinds):
                     if kind == "text":
@@ -225,6 +229,18 @@ class _CountingReader(io.RawIOBase):
         n = self._raw.readinto(buffer)
         self._source.bytes_read += n or 0
         return n
+
+
+def _pandas_index_columns(schema) -> set[str]:
+    """Columns pandas' ``to_parquet`` adds for a DataFrame's index (``__index_level_0__`` …), from the
+    file's pandas metadata: not product-line data, so not read."""
+    import json
+
+    try:
+        meta = json.loads((schema.metadata or {}).get(b"pandas", b"{}"))
+        return {c for c in meta.get("index_columns", []) if isinstance(c, str)}
+    except (ValueError, AttributeError):
+        return set()
 
 
 def _arrow_kind(data_type) -> str | None:
@@ -290,10 +306,12 @@ def _detect_encoding(p: Path, encoding: str | None) -> tuple[str, str, str]:
     candidates = [("utf-8-sig", "utf-8 (BOM)")] if head.startswith(codecs.BOM_UTF8) else \
         [("utf-8", "utf-8"), ("cp932", "cp932")]
     digest = None
+    failures = []
     for codec, label in candidates:
         problem, digest_, flags = _scan(p, codec, check_kana=codec == "cp932")
         digest = digest or digest_
         if problem is not None:
+            failures.append(f"not {label} at byte {problem:,}")
             continue
         if flags["nul"]:
             break
@@ -303,8 +321,9 @@ def _detect_encoding(p: Path, encoding: str | None) -> tuple[str, str, str]:
                 "which usually means another encoding such as EUC-JP or Latin-1: give --encoding (euc_jp, "
                 "latin-1, or cp932 if the half-width katakana are really meant)", where)])
         return codec, label, digest_
-    raise KokenErrors([PortfolioError("file is not CSV text in UTF-8, UTF-16 or cp932 (Shift_JIS); if it is "
-                                      "text, give --encoding; if it is a workbook, name it .xlsx", where)])
+    found = f" ({'; '.join(failures)})" if failures else " (it holds NUL bytes)"
+    raise KokenErrors([PortfolioError("file is not CSV text in UTF-8, UTF-16 or cp932 (Shift_JIS)" + found + "; if it "
+                                      "is text, give --encoding; if it is a workbook, name it .xlsx", where)])
 
 
 def _scan(p: Path, codec: str, check_kana: bool = False) -> tuple[int | None, str, dict]:

@@ -67,13 +67,42 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
                          "written by koken as it is now", where) from None
 
 
+def _recorded_ratios(old: dict, out: "Verification"):
+    """The device contribution-ratio file a result names in ``options.device_ratios`` (``id (path, hash)``):
+    the shipped default by its recorded path, another file by its path; None when the result has no device
+    shares. A file whose content hash changed since is noted (its shares then differ and are named)."""
+    import re
+
+    from engine.attribution import DEFAULT_RATIO_FILE, load_ratio_file
+
+    recorded = (old.get("options") or {}).get("device_ratios")
+    if not recorded:
+        return None
+    match = re.fullmatch(r"(?P<id>.*) \((?P<path>.*), (?P<hash>sha256:[0-9a-f]+)\)", str(recorded))
+    if match is None:
+        raise ValueError(f"device_ratios option {str(recorded)[:100]!r} is not 'id (path, hash)'")
+    path = match.group("path")
+    ratios = load_ratio_file(None if path == f"attribution/{DEFAULT_RATIO_FILE}" else path)
+    if ratios.content_hash != match.group("hash"):
+        out.notes.append(f"device ratio file {path} changed (content hash)")
+    return ratios
+
+
 def _verify(old: dict, portfolio_path, library, where: Location) -> "Verification":
     options = {k: v for k, v in (old.get("options") or {}).items() if k == "allow_stale_factors"}
     portfolio = read_portfolio(portfolio_path, library, collect=True,
                                encoding=(old.get("options") or {}).get("encoding"),
                                sheet=(old.get("options") or {}).get("sheet"))
-    new = result_document(calculate(portfolio, library, options))
+    calc = calculate(portfolio, library, options)
     out = Verification(stands=True)
+    ratios = _recorded_ratios(old, out)
+    if ratios is not None:  # koken calculate adds device shares: recompute them with the same ratio file
+        import dataclasses
+
+        from engine.attribution import attribute
+
+        calc = dataclasses.replace(calc, table=attribute(calc.table, ratios))
+    new = result_document(calc)
 
     engine_changed = old.get("koken_version") != __version__
     if engine_changed:

@@ -148,3 +148,93 @@ def test_validate_does_not_say_nothing_was_written(tmp_path):
     write_methodology(tmp_path, data)
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert result.exit_code == 1 and "nothing was written" not in result.output
+
+
+def test_verify_accepts_a_result_koken_calculate_just_wrote(tmp_path):
+    """New-user pass 3: `koken calculate -o result.json` then `koken verify` reported every row as differing,
+    because verify recomputed without the device shares that calculate adds."""
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    out = tmp_path / "result.json"
+    runner = CliRunner()
+    assert runner.invoke(main, ["calculate", "examples/portfolio_fy2023.csv", "-o", str(out)]).exit_code == 0
+    checked = runner.invoke(main, ["verify", str(out), "examples/portfolio_fy2023.csv"])
+    assert checked.exit_code == 0, checked.output
+    assert "The result stands" in checked.output
+
+
+def test_parquet_from_a_filtered_dataframe_ignores_the_pandas_index(tmp_path):
+    """New-user pass 3: df[df.market == 'domestic'].to_parquet(path) adds __index_level_0__, which was refused
+    as an unknown column."""
+    import pandas as pd
+
+    from engine.calculate import calculate
+    from engine.methodology import load_library
+
+    frame = pd.read_csv("examples/portfolio_fy2023.csv", dtype=str, keep_default_na=False)
+    frame[frame.market == "domestic"].to_parquet(tmp_path / "dom.parquet")
+    library, _ = load_library()
+    table = calculate(read_portfolio(tmp_path / "dom.parquet", library), library).table
+    assert len(table) == 30 and set(table["market"]) == {"domestic"}
+
+
+def test_an_undecodable_csv_names_the_byte(tmp_path):
+    """New-user pass 3: one bad byte deep in a CSV gave no offset."""
+    data = open("examples/portfolio_fy2023.csv", "rb").read()[:3000] + b"\x80\xff\xfe\n"
+    (tmp_path / "bad.csv").write_bytes(data)
+    with pytest.raises(KokenErrors) as err:
+        read_portfolio(tmp_path / "bad.csv", {})
+    assert "not utf-8 at byte 3,000" in str(err.value)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "--workers", "2"], "--workers sizes a local cluster"),
+    (["--encoding", "cp932", "--sheet", "x"], "--sheet applies to workbooks"),
+])
+def test_options_that_do_not_apply_are_usage_errors(args, says):
+    """New-user pass 3: --workers with --scheduler, --sheet on a CSV were silently ignored."""
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    result = CliRunner().invoke(main, ["calculate", "examples/portfolio_fy2023.csv", *args])
+    assert result.exit_code == 2 and says in result.output
+
+
+def test_a_problem_without_a_place_has_no_placeholder():
+    """New-user pass 3: Dask errors began with '<input>:'."""
+    from engine.errors import KokenError
+
+    assert str(KokenError("cannot reach the Dask scheduler")) == "cannot reach the Dask scheduler"
+
+
+def test_thousands_of_problems_are_listed_up_to_a_limit_then_counted(tmp_path):
+    """New-user pass 3: 30,000 bad rows printed 30,000 lines."""
+    from click.testing import CliRunner
+
+    from engine.cli import MAX_LISTED_PROBLEMS, main
+
+    header = "methodology,fiscal_year,market,region,units_shipped[台],baseline_annual_energy[kWh/yr]," \
+             "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+    bad = "refrigerator,2023,domestic,JP,x,420,273,0.457,12\n"
+    (tmp_path / "p.csv").write_text(header + bad * (MAX_LISTED_PROBLEMS + 100), encoding="utf-8")
+    result = CliRunner().invoke(main, ["calculate", str(tmp_path / "p.csv")])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"{MAX_LISTED_PROBLEMS + 100} problem(s) found" in lines[0]
+    assert sum(line.startswith("  - ") for line in lines) == MAX_LISTED_PROBLEMS
+    assert "… and 100 more, not listed; by kind:" in result.output
+    assert "100 × " in result.output
+
+
+def test_report_explains_that_it_reads_json_results(tmp_path):
+    """New-user pass 3: `koken report results.parquet` failed with a UTF-8 decoding error."""
+    from engine.errors import KokenErrors as Errors
+    from engine.report import load_result_documents
+
+    (tmp_path / "r.parquet").write_bytes(b"PAR1")
+    with pytest.raises(Errors) as err:
+        load_result_documents([tmp_path / "r.parquet"])
+    assert "report reads the JSON result" in str(err.value) and "--portfolio" in str(err.value)
