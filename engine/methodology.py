@@ -405,21 +405,16 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
 
 
 def _run_examples(m: CompiledMethodology) -> None:
-    """Run ``m``'s worked examples (once per content hash: a pass is remembered in :mod:`engine.cache`).
+    """Run ``m``'s worked examples.
 
     Raises:
         KokenErrors: an example does not reproduce its expected values.
     """
-    from engine import cache
     from engine.examples import check_examples as _check  # local import: examples uses evaluate
 
-    key = json.dumps([m.content_hash, _definitions_key()])  # examples look up factor tables, use units
-    if cache.get("examples-passed", key) is True:
-        return
     problems = _check(m)
     if problems:
         raise KokenErrors(problems)
-    cache.put("examples-passed", key, True)
 
 
 def _base_units(unit: pint.Unit) -> pint.Unit:

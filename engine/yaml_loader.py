@@ -11,7 +11,6 @@ PyYAML's SafeLoader never builds Python objects from tags; on top of it koken bo
 
 from __future__ import annotations
 
-import hashlib
 
 import re
 from pathlib import Path
@@ -189,14 +188,9 @@ def read_limited(path: Path, limit: int) -> bytes:
 def load_yaml_file(path: str | Path) -> Any:
     """Read and parse a YAML file under koken's limits (size checked before reading it whole).
 
-    A file whose bytes were parsed before is read from the cache (:mod:`engine.cache`: JSON, keyed by
-    the bytes' sha256); the size and encoding checks run every time.
-
     Raises:
         YamlError: as :func:`load_yaml_text`, or when the file is not UTF-8 or cannot be read.
     """
-    from engine import cache
-
     p = Path(path)
     try:
         raw = read_limited(p, MAX_YAML_BYTES)
@@ -205,10 +199,4 @@ def load_yaml_file(path: str | Path) -> Any:
         raise YamlError(f"file is not UTF-8 text (byte {err.start})", Location(file=str(p))) from None
     except OSError as err:
         raise YamlError(f"cannot read file: {err.strerror}", Location(file=str(p))) from None
-    key = hashlib.sha256(raw).hexdigest()
-    cached = cache.get("yaml", key)  # the same bytes parsed before: plain JSON data (engine/cache.py)
-    if cached is not cache.MISS:
-        return cached
-    data = load_yaml_text(text, str(p))
-    cache.put("yaml", key, data)
-    return data
+    return load_yaml_text(text, str(p))

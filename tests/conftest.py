@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
-
-# The tests use a cache folder of their own (engine/cache.py), fresh for each run.
-os.environ["KOKEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="koken-test-cache-")
 
 import pytest
 
