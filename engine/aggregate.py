@@ -33,6 +33,7 @@ class Totals:
     def __init__(self) -> None:
         self._figures: list[str] = []
         self._sums: dict[tuple, np.ndarray] = {}  # group key → [figure sums..., product lines]
+        self._magnitude = np.zeros(len(FIGURES))  # Σ|single-year|, Σ|lifetime| over every row
 
     @classmethod
     def from_table(cls, table: pd.DataFrame) -> Totals:
@@ -58,6 +59,8 @@ class Totals:
         codes, keys = group_codes([table[k] for k in GROUP_KEYS])
         counts = np.bincount(codes, minlength=len(keys)).astype(float)
         with np.errstate(over="ignore"):  # an overflowing sum is reported by finite(), not warned about
+            self._magnitude += [float(np.abs(table[f].to_numpy(dtype=float)).sum()) if f in table else 0.0
+                                for f in FIGURES]
             columns = [np.bincount(codes, weights=table[f].to_numpy(dtype=float), minlength=len(keys))
                        if f in table.columns else np.zeros(len(keys)) for f in self._figures]
             for g, key in enumerate(keys):
@@ -79,8 +82,10 @@ class Totals:
         return frame.set_index(GROUP_KEYS)
 
     def finite(self) -> bool:
-        """False when a sum overflowed (every row finite, their sum not)."""
-        return all(np.isfinite(v).all() for v in self._sums.values())
+        """False when the figures' absolute values sum beyond the largest float: some total (by any grouping,
+        however the rows were partitioned) may then not be finite. The same rows give the same answer
+        in one partition or many."""
+        return bool(np.isfinite(self._magnitude).all()) and all(np.isfinite(v).all() for v in self._sums.values())
 
     def columns(self, prefix: str) -> list[str]:
         """Figure columns whose name starts with ``prefix`` (``device_single_year:`` …)."""

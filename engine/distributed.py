@@ -106,8 +106,9 @@ def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str 
         else:
             try:
                 client = stack.enter_context(Client(scheduler, timeout="10s"))
-            except (OSError, TimeoutError, ValueError) as err:
-                raise KokenError(f"cannot reach the Dask scheduler at {scheduler!r}: {err}") from None
+            except Exception as err:  # OSError, timeouts, and the TypeErrors of tls:// or ucx:// without set-up
+                raise KokenError(f"cannot reach the Dask scheduler at {scheduler!r} ({type(err).__name__}: "
+                                 f"{str(err)[:200]})") from None
         try:
             versions = client.run(_worker_version)
         except Exception as err:  # a worker that cannot import koken fails here, with its own traceback

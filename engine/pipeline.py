@@ -59,6 +59,9 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Compil
     from engine.output import row_details
     from engine.portfolio import build_portfolio
 
+    if part.problems:
+        return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
+                               problems=list(part.problems), had_units_row=part.had_units_row)
     try:
         portfolio = build_portfolio(part.layout, digest, part.block, library, first=False)
         if not len(portfolio):  # only blank rows

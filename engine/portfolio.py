@@ -134,6 +134,8 @@ def read_portfolio(path: str | Path, library: Mapping[str, CompiledMethodology],
         raise KokenErrors([PortfolioError(f"cannot read file: {err.strerror}", Location(file=str(p)))]) from None
     source = open_portfolio(p, library, encoding=encoding, sheet=sheet, partition_rows=None)
     part = next(source.partitions())
+    if part.problems:
+        raise KokenErrors(list(part.problems))
     portfolio = build_portfolio(part.layout, source.sha256, part.block, library, first=True,
                                 had_units_row=part.had_units_row)
     if portfolio.problems and not collect:
@@ -530,6 +532,7 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
         if index in header_of:
             for i in positions:
                 structural.append(PortfolioError(
+                    "a cell holds a line break (in a file of columns)" if layout.encoding == "parquet" else
                     "a cell runs over several lines: a quote (\") is probably not closed; check this row and the "
                     "ones after it", Location(file=path, row=int(block.rows[i]), column=str(header_of[index]))))
     rows = block.rows[keep]
@@ -698,7 +701,7 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
     def _typed_numbers(column: np.ndarray, unit: str | None, header: str, name: str):
         values = column.astype(float).copy()
         for i in np.flatnonzero(np.isinf(values)):
-            flag(i, f"{values[i]!r} is not a finite number", header)
+            flag(i, f"{values[i]:g} is not a finite number", header)
         values[np.isinf(values)] = np.nan
         if not unit:
             for i in np.flatnonzero(~np.isnan(values)):

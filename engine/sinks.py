@@ -166,12 +166,14 @@ class ParquetSink(ResultSink):
         import pyarrow.parquet as pq
 
         def append():
-            if self._writer is None:
-                arrow = pa.Table.from_pandas(table, preserve_index=False)
-                self._schema = arrow.schema.remove_metadata()
+            arrow = pa.Table.from_pandas(table, preserve_index=False)
+            if self._writer is None:  # dictionary (categorical) columns get 32-bit codes: later partitions
+                self._schema = pa.schema([  # may hold more distinct values than the first
+                    pa.field(f.name, pa.dictionary(pa.int32(), f.type.value_type)) if pa.types.is_dictionary(f.type)
+                    else f for f in arrow.schema])
                 self._fh = self._open("wb")
                 self._writer = pq.ParquetWriter(self._fh, self._schema, compression="snappy")
-            self._writer.write_table(pa.Table.from_pandas(table, schema=self._schema, preserve_index=False))
+            self._writer.write_table(arrow.cast(self._schema))
         self._guard(append)
 
     def _finish(self, provenance, totals):

@@ -19,6 +19,7 @@ import codecs
 import csv
 import hashlib
 import io
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,11 @@ class Partition:
 
     index: int
     layout: Layout
-    block: Cells
+    block: Cells | None
     had_units_row: bool
+    problems: tuple = ()
+    """Problems with the block's rows as read (a row longer than the header, text that is not UTF-8):
+    the block is then not built, and its problems are reported with every other partition's."""
 
 
 class PortfolioSource:
@@ -113,8 +117,19 @@ class PortfolioSource:
         had_units_row = False
         index = 0
         for block in blocks:
+            if isinstance(block, KokenErrors):
+                yield Partition(index=index, layout=layout, block=None, had_units_row=had_units_row,
+                                problems=tuple(block.errors))
+                index += 1
+                continue
             if index == 0:
-                layout, block, had_units_row = split_units_row(layout, block)
+                try:
+                    layout, block, had_units_row = split_units_row(layout, block)
+                except KokenErrors as errs:
+                    yield Partition(index=index, layout=layout, block=None, had_units_row=False,
+                                    problems=tuple(errs.errors))
+                    index += 1
+                    continue
             yield Partition(index=index, layout=layout, block=block, had_units_row=had_units_row)
             index += 1
         if index == 0:
@@ -146,11 +161,21 @@ class PortfolioSource:
             headers = None
             cells: list[list[str]] = []
             numbers: list[int] = []
+            def block(cells, numbers):
+                try:
+                    return cells_from_rows(self.path, len(headers), cells, numbers)
+                except KokenErrors as errs:  # rows too long: reported, and the following blocks still read
+                    return errs
+
             try:
-                for number, row in enumerate(reader, start=1):
+                line = 0
+                for row in reader:
+                    number, line = line + 1, reader.line_num  # a record's first file line (quoted cells span lines)
                     if not "".join(row).strip():
                         continue  # rows with no content are skipped, so a file of blank lines costs nothing
                     if headers is None:
+                        if row and row[0].startswith("\ufeff"):  # a BOM read as text (--encoding utf-8)
+                            row[0] = row[0][1:]
                         if len(row) > MAX_COLUMNS:
                             raise KokenErrors([PortfolioError(
                                 f"the header has {len(row):,} columns (limit {MAX_COLUMNS})", where)])
@@ -160,14 +185,14 @@ class PortfolioSource:
                     cells.append(row)
                     numbers.append(number)
                     if limit and len(cells) >= limit:
-                        yield cells_from_rows(self.path, len(headers), cells, numbers)
+                        yield block(cells, numbers)
                         cells, numbers = [], []
             except csv.Error as err:
                 raise KokenErrors([PortfolioError(f"not a readable CSV file: {err}", where)]) from None
             if headers is None:
                 raise KokenErrors([PortfolioError("file is empty: no header row", where)])
             if cells:
-                yield cells_from_rows(self.path, len(headers), cells, numbers)
+                yield block(cells, numbers)
 
     def _parquet_blocks(self):
         import pyarrow as pa
@@ -199,18 +224,26 @@ class PortfolioSource:
             for batch in self._parquet.iter_batches(batch_size=batch_rows, use_threads=True,
                                                     columns=list(schema.names) if index_columns else None):
                 columns = []
-                for column, kind in zip(batch.columns, kinds):
+                bad_text = []
+                for column, kind, name in zip(batch.columns, kinds, headers):
                     if kind == "text":
                         if pa.types.is_dictionary(column.type):
                             column = column.dictionary_decode()
-                        columns.append(pc.fill_null(column.cast(pa.string()), ""))  # kept in Arrow
-                    else:
-                        columns.append(np.asarray(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False),
-                                                  dtype=float))
+                        column = pc.fill_null(column.cast(pa.string()), "")
+                        try:
+                            column.validate(full=True)
+                        except pa.ArrowInvalid:
+                            bad_text.append(PortfolioError(
+                                f"column holds bytes that are not UTF-8 text in records {first_row:,}-"
+                                f"{first_row + batch.num_rows - 1:,}", Location(file=self.path, column=name)))
+                        columns.append(column)  # kept in Arrow
+                    else:  # integers beyond 2**53 round to the nearest float, as the same digits in a CSV do
+                        columns.append(np.asarray(pc.cast(column, pa.float64(), safe=False).to_numpy(
+                            zero_copy_only=False), dtype=float))
                 rows = np.arange(first_row, first_row + batch.num_rows)
                 first_row += batch.num_rows
                 self.bytes_read = int(self.total_bytes * (first_row - 1) / max(self.total_rows or 1, 1))
-                yield Cells(columns=columns, rows=rows)
+                yield KokenErrors(bad_text) if bad_text else Cells(columns=columns, rows=rows)
         except (OSError, pa.ArrowException) as err:
             raise KokenErrors([PortfolioError(f"not a readable Parquet file ({err})",
                                               Location(file=self.path))]) from None
@@ -232,13 +265,14 @@ class _CountingReader(io.RawIOBase):
 
 
 def _pandas_index_columns(schema) -> set[str]:
-    """Columns pandas' ``to_parquet`` adds for a DataFrame's index (``__index_level_0__`` …), from the
-    file's pandas metadata: not product-line data, so not read."""
+    """Columns pandas' ``to_parquet`` adds for a DataFrame's unnamed index (``__index_level_0__`` …), from
+    the file's pandas metadata: row labels, not product-line data, so not read. A named index
+    (``set_index("product_line")``) is data and is read like any column."""
     import json
 
     try:
         meta = json.loads((schema.metadata or {}).get(b"pandas", b"{}"))
-        return {c for c in meta.get("index_columns", []) if isinstance(c, str)}
+        return {c for c in meta.get("index_columns", []) if isinstance(c, str) and re.fullmatch(r"__index_level_\d+__", c)}
     except (ValueError, AttributeError):
         return set()
 
@@ -292,10 +326,14 @@ def _detect_encoding(p: Path, encoding: str | None) -> tuple[str, str, str]:
             raise KokenErrors([PortfolioError(f"unknown encoding {encoding!r} (try utf-8 or cp932)", where)]) from None
         if not getattr(info, "_is_text_encoding", True):
             raise KokenErrors([PortfolioError(f"{encoding!r} is not a text encoding (try utf-8 or cp932)", where)])
-        problem, digest, _ = _scan(p, encoding)
+        codec = encoding
+        with open(p, "rb") as fh:  # --encoding utf-8 on Excel's UTF-8 with BOM: the BOM is not a header
+            if info.name == "utf-8" and fh.read(3) == codecs.BOM_UTF8:
+                codec = "utf-8-sig"
+        problem, digest, _ = _scan(p, codec)
         if problem is not None:
             raise KokenErrors([PortfolioError(f"file is not {encoding} text (byte {problem})", where)])
-        return encoding, encoding, digest
+        return codec, encoding, digest
     with open(p, "rb") as fh:
         head = fh.read(4)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -343,6 +381,8 @@ def _scan(p: Path, codec: str, check_kana: bool = False) -> tuple[int | None, st
                 text = decoder.decode(chunk, final=final)
             except UnicodeDecodeError as err:  # err.start counts from the bytes still pending
                 return offset - pending + err.start, "", flags
+            except UnicodeError:  # e.g. UTF-16 or UTF-32 without a byte order mark
+                return offset, "", flags
             flags["nul"] |= "\x00" in text
             if check_kana and not flags["kana"]:
                 flags["kana"] = bool(_HALFWIDTH_KANA.search(text))

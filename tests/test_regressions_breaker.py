@@ -1,5 +1,6 @@
 """Failing inputs found by adversarial testing, kept as tests (each was a bug before its fix)."""
 
+import io
 import time
 from pathlib import Path
 
@@ -284,3 +285,133 @@ def test_shared_steps_are_written_once_in_json_traces():
                                        "--set", "product_annual_energy=273 kWh/yr", "--set", "operating_years=12 yr",
                                        "--set", "units_shipped=1 台", "--region", "JP", "--fiscal-year", "2023"])
     assert result.exit_code == 0 and '"shown_above": true' in result.output
+
+
+# ---------------------------------------------------------------- adversarial pass 4 (large portfolios)
+
+_HEAD = ("product_line,methodology,fiscal_year,market,region,units_shipped[台],baseline_annual_energy[kWh/yr],"
+         "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n")
+
+
+def _line(region="JP", shipped="100", market="domestic", label="F"):
+    return f"{label},refrigerator,2023,{market},{region},{shipped},480,300,0.421,12\n"
+
+
+def _pipeline(path, library, output=None, partition_rows=None):
+    from engine.attribution import load_ratio_file
+    from engine.pipeline import run
+    from engine.sources import open_portfolio
+
+    return run(open_portfolio(path, library, partition_rows=partition_rows), library, load_ratio_file(None), {},
+               output=output)
+
+
+def test_parquet_results_take_more_categories_in_later_partitions(tmp_path, library):
+    """300 rows of one region, then 300 distinct regions: the second partition overflowed int8 codes."""
+    import pyarrow.parquet as pq
+
+    (tmp_path / "p.csv").write_text(_HEAD + _line() * 300 + "".join(_line(region=f"R{i}") for i in range(300)),
+                                    encoding="utf-8")
+    _pipeline(tmp_path / "p.csv", library, tmp_path / "r.parquet", partition_rows=300)
+    assert pq.read_table(tmp_path / "r.parquet").column("region").to_pylist()[-1] == "R299"
+
+
+@pytest.mark.parametrize("partition_rows", [None, 100])
+def test_overflowing_totals_do_not_depend_on_partitioning(tmp_path, library, partition_rows):
+    """Rows finite, their sum not: refused in one partition, written with 'inf' totals in several."""
+    (tmp_path / "p.csv").write_text(_HEAD + _line(shipped="1e306") * 220, encoding="utf-8")
+    with pytest.raises(KokenErrors) as err:
+        _pipeline(tmp_path / "p.csv", library, tmp_path / "r.csv", partition_rows=partition_rows)
+    assert "totals overflow" in str(err.value)
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_parquet_text_that_is_not_utf8_is_a_located_problem(tmp_path, library):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from engine.sources import open_portfolio
+
+    label = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(b"\x00\x00\x00\x00\x02\x00\x00\x00"),
+                                                   pa.py_buffer(b"\xff\xfe")])
+    pq.write_table(pa.table({"product_line": label, "methodology": ["refrigerator"], "fiscal_year": [2023],
+                             "market": ["domestic"], "units_shipped[台]": [1.0]}), tmp_path / "bad.parquet")
+    with pytest.raises(KokenErrors) as err:
+        read_portfolio(tmp_path / "bad.parquet", library)
+    assert "column 'product_line': column holds bytes that are not UTF-8 text" in str(err.value)
+    assert open_portfolio(tmp_path / "bad.parquet", library).total_rows == 1
+
+
+def test_a_named_pandas_index_is_data(tmp_path, library):
+    """set_index('product_line').to_parquet(): the new index filter dropped product lines silently."""
+    import pandas as pd
+
+    frame = pd.read_csv(io.StringIO(_HEAD + _line(label="Fridge A") + _line(label="Fridge B")))
+    frame.set_index("product_line").to_parquet(tmp_path / "p.parquet")
+    assert list(read_portfolio(tmp_path / "p.parquet", library).product_line) == ["Fridge A", "Fridge B"]
+
+
+def test_every_long_row_in_every_partition_is_listed(tmp_path, library):
+    rows = [_line() for _ in range(250)]
+    for at in (52, 152, 222):  # file rows 54, 154, 224 (the header is row 1)
+        rows[at] = rows[at].rstrip("\n") + ",extra\n"
+    (tmp_path / "p.csv").write_text(_HEAD + "".join(rows), encoding="utf-8")
+    with pytest.raises(KokenErrors) as err:
+        _pipeline(tmp_path / "p.csv", library, partition_rows=100)
+    assert [e.location.row for e in err.value.errors] == [54, 154, 224]
+
+
+def test_row_numbers_are_file_lines_after_a_cell_with_a_line_break(tmp_path, library):
+    body = '"two\nlines",refrigerator,2023,domestic,JP,100,480,300,0.421,12\n' + _line(market="mars")
+    (tmp_path / "p.csv").write_text(_HEAD + body, encoding="utf-8")
+    with pytest.raises(KokenErrors) as err:  # one row per partition, so that both problems are reached
+        _pipeline(tmp_path / "p.csv", library, partition_rows=1)
+    assert [e.location.row for e in err.value.errors] == [2, 4]  # the quoted cell starts on line 2; 'mars' is on 4
+
+
+def test_utf16_without_bom_and_utf8_with_bom_under_encoding(tmp_path, library):
+    from engine.sources import open_portfolio
+
+    (tmp_path / "u16.csv").write_bytes((_HEAD + _line()).encode("utf-16-le"))
+    with pytest.raises(KokenErrors) as err:
+        open_portfolio(tmp_path / "u16.csv", library, encoding="utf-16")
+    assert "file is not utf-16 text" in str(err.value)
+    (tmp_path / "bom.csv").write_bytes((_HEAD + _line()).encode("utf-8-sig"))
+    assert len(read_portfolio(tmp_path / "bom.csv", library, encoding="utf-8")) == 1
+
+
+def test_scheduler_addresses_that_cannot_connect_are_koken_errors(library):
+    from engine.errors import KokenError
+
+    with pytest.raises(KokenError) as err:
+        _pipeline_dask("tls://127.0.0.1:1", library)
+    assert "cannot reach the Dask scheduler" in str(err.value)
+
+
+def _pipeline_dask(address, library):
+    from engine.attribution import load_ratio_file
+    from engine.pipeline import run
+    from engine.sources import open_portfolio
+
+    return run(open_portfolio("examples/portfolio_fy2023.csv", library), library, load_ratio_file(None), {},
+               engine="dask", scheduler=address)
+
+
+def test_parquet_integers_beyond_float_precision_are_read_as_floats(tmp_path, library):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"methodology": ["refrigerator"], "fiscal_year": [2023], "market": ["domestic"],
+                             "units_shipped[台]": pa.array([2**53 + 1], pa.int64())}), tmp_path / "big.parquet")
+    portfolio = read_portfolio(tmp_path / "big.parquet", library, collect=True)
+    assert portfolio.units_shipped[0][0] == float(2**53)  # the nearest float, as "9007199254740993" in a CSV
+
+
+def test_an_infinite_parquet_number_is_named_plainly(tmp_path, library):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"methodology": ["refrigerator"], "fiscal_year": [2023], "market": ["domestic"],
+                             "units_shipped[台]": [float("inf")]}), tmp_path / "inf.parquet")
+    portfolio = read_portfolio(tmp_path / "inf.parquet", library, collect=True)
+    assert "inf is not a finite number" in str(portfolio.problems[0])
