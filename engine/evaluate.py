@@ -204,7 +204,18 @@ def run_kernel(m: CompiledMethodology, env: dict[str, np.ndarray], n: int) -> di
 
 def contributions(m: CompiledMethodology, env: dict[str, np.ndarray], shipped_base: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Single-year and lifetime t-CO2e per row from the kernel's base-unit results (see module docstring)."""
+    """Single-year and lifetime contributions per row (action plan: units × avoided per unit × 1 year or
+    × operating years; see the module docstring).
+
+    Args:
+        m: compiled methodology.
+        env: the kernel's arrays ``(n,)`` in base units (:func:`run_kernel`), with ``avoided_per_unit_year``
+            and the operating-years parameter or step.
+        shipped_base: units shipped ``(n,)`` in the base unit of the functional unit.
+    Returns:
+        (single_year, lifetime): float arrays ``(n,)`` in t-CO2e; the per-unit factors are applied before
+        the product with units shipped, so a figure that fits in a float never overflows on the way.
+    """
     avoided = env[AVOIDED_STEP]  # the per-unit factors first, so that no product overflows before the result
     return (shipped_base * (avoided * m.single_year_factor),
             shipped_base * (avoided * m.lifetime_factor * env[m.spec.operating_years]))
