@@ -14,18 +14,10 @@ import pytest
 
 from engine.attribution import load_ratio_file
 from engine.errors import KokenError
-from engine.methodology import load_library
 from engine.pipeline import run
 from engine.sources import open_portfolio
 
 EXAMPLE = "examples/portfolio_fy2023.csv"
-
-
-@pytest.fixture(scope="module")
-def library():
-    lib, problems = load_library()
-    assert not problems
-    return lib
 
 
 def _both(path, library, tmp_path, suffix, partition_rows):

@@ -11,20 +11,12 @@ import pytest
 from engine.attribution import load_ratio_file
 from engine.calculate import calculate
 from engine.errors import KokenError, KokenErrors
-from engine.methodology import load_library
 from engine.output import result_document
 from engine.pipeline import run
 from engine.portfolio import read_portfolio
 from engine.sources import open_portfolio
 
 EXAMPLE = "examples/portfolio_fy2023.csv"
-
-
-@pytest.fixture(scope="module")
-def library():
-    lib, problems = load_library()
-    assert not problems
-    return lib
 
 
 @pytest.fixture(scope="module")

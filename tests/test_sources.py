@@ -10,18 +10,10 @@ import pytest
 
 from engine.calculate import calculate
 from engine.errors import KokenErrors
-from engine.methodology import load_library
 from engine.portfolio import build_portfolio, read_portfolio
 from engine.sources import open_portfolio
 
 EXAMPLE = "examples/portfolio_fy2023.csv"
-
-
-@pytest.fixture(scope="module")
-def library():
-    lib, problems = load_library()
-    assert not problems
-    return lib
 
 
 def _concat(source, library):
