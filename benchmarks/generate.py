@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from engine.examples import example_inputs
 from engine.methodology import load_library
 from engine.units import parse_quantity
 
@@ -41,15 +42,11 @@ def _column_units(library) -> dict[str, str]:
 
 def _base_inputs(m, column_units: dict[str, str]) -> dict[str, float]:
     """The first example's inputs, as magnitudes in each column's unit."""
-    example = m.spec.examples[0]
+    inputs, _ = example_inputs(m, 0)
     values = {}
-    for name, raw in example.inputs.items():
-        if name == "units_shipped":
-            continue
-        p = m.parameters[name]
-        q = parse_quantity(raw, p.unit_text if isinstance(raw, (int, float)) else None, m.spec.hours_per_year)
-        values[name] = float(q.to(parse_quantity(f"1 {column_units[name]}", None, m.spec.hours_per_year).units)
-                             .magnitude)
+    for name, q in inputs.items():
+        column_unit = parse_quantity(f"1 {column_units[name]}", None, m.spec.hours_per_year).units
+        values[name] = float(q.to(column_unit).magnitude[0])
     return values
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pint
 
 from engine.errors import KokenError, KokenErrors, Location, MethodologyError, UnitError
 from engine.evaluate import BatchResult, evaluate
@@ -34,6 +35,35 @@ def run_example(m: CompiledMethodology, index: int, overrides: dict | None = Non
     """
     example = m.spec.examples[index]
     where = Location(file=m.path, field=label or f"examples[{index}] ({example.name})")
+    inputs, shipped = example_inputs(m, index, overrides, where)
+    region = np.array([example.region or ""], dtype=object)
+    fiscal_year = np.array([example.fiscal_year or 0])
+    inputs, _origins, problems, _failed = fill_from_tables(m.parameters, inputs, region, fiscal_year, 1,
+                                                           lambda i: where)
+    if problems:
+        raise KokenErrors(problems)
+    try:
+        return evaluate(m, inputs, shipped, [where])
+    except KokenErrors as errs:
+        raise KokenErrors([e.at(file=m.path) for e in errs.errors]) from None
+
+
+def example_inputs(m: CompiledMethodology, index: int, overrides: dict | None = None,
+                   where: Location | None = None) -> tuple[dict[str, pint.Quantity], pint.Quantity | None]:
+    """The inputs of example ``index`` of ``m`` as Pint quantities of length 1 (factor tables not consulted).
+
+    Args:
+        m: compiled methodology.
+        index: example position.
+        overrides: as for :func:`run_example`.
+        where: location for error messages (default: the example).
+    Returns:
+        (parameter name → quantity array ``(1,)`` in the unit written, units shipped ``(1,)`` or None).
+    Raises:
+        KokenErrors: unknown input names, unparsable quantities.
+    """
+    example = m.spec.examples[index]
+    where = where or Location(file=m.path, field=f"examples[{index}] ({example.name})")
     errors: list[KokenError] = []
     inputs = {}
     shipped = None
@@ -59,17 +89,9 @@ def run_example(m: CompiledMethodology, index: int, overrides: dict | None = Non
             inputs[name] = _one(parse_quantity(raw, default_unit, m.spec.hours_per_year, loc))
         except UnitError as err:
             errors.append(err)
-    region = np.array([example.region or ""], dtype=object)
-    fiscal_year = np.array([example.fiscal_year or 0])
-    inputs, _origins, problems, _failed = fill_from_tables(m.parameters, inputs, region, fiscal_year, 1,
-                                                           lambda i: where)
-    errors.extend(problems)
     if errors:
         raise KokenErrors(errors)
-    try:
-        return evaluate(m, inputs, shipped, [where])
-    except KokenErrors as errs:
-        raise KokenErrors([e.at(file=m.path) for e in errs.errors]) from None
+    return inputs, shipped
 
 
 def check_examples(m: CompiledMethodology) -> list[KokenError]:

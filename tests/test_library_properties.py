@@ -6,11 +6,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.evaluate import evaluate
-from engine.examples import check_properties, run_example
+from engine.examples import check_properties, example_inputs, run_example
 from engine.factors import fill_from_tables
 from engine.methodology import find_methodology_files, load_methodology
 from engine.paths import methodologies_dir
-from engine.units import is_dimensionless, parse_quantity, registry
+from engine.units import registry
 
 EXPECTED = {
     "generation": {"coal_fired_power", "gas_combined_cycle", "nuclear_power", "geothermal_power", "solar_pv",
@@ -32,13 +32,7 @@ def test_exactly_the_24_reference_methodologies(library):
 def first_example_inputs(m):
     """The first example's inputs as length-1 quantities (factor-table values filled in)."""
     ex = m.spec.examples[0]
-    inputs = {}
-    for name, raw in ex.inputs.items():
-        if name == "units_shipped":
-            continue
-        p = m.parameters[name]
-        q = parse_quantity(raw, p.unit_text if is_dimensionless(p.unit) else None, m.spec.hours_per_year)
-        inputs[name] = registry().Quantity(np.array([float(q.magnitude)]), q.units)
+    inputs, _ = example_inputs(m, 0)
     inputs, _, problems, _ = fill_from_tables(m.parameters, inputs, np.array([ex.region or ""], dtype=object),
                                               np.array([ex.fiscal_year or 0]), 1, lambda i: None)
     assert not problems
