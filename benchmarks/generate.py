@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine.examples import example_inputs
-from engine.methodology import load_library
-from engine.units import parse_quantity
+from koken.examples import example_inputs
+from koken.methodology.compile import load_library
+from koken.base.units import parse_quantity
 
 OVERSEAS_REGIONS = ("US", "CN", "DE", "TH", "IN", "VN")
 DOMESTIC_SHARE = 0.7

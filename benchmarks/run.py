@@ -43,12 +43,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import floor  # noqa: E402
 from generate import generate  # noqa: E402
 
-from engine.aggregate import Totals  # noqa: E402
-from engine.calculate import calculate  # noqa: E402
-from engine.evaluate import contributions, evaluate, run_kernel  # noqa: E402
-from engine.methodology import load_library  # noqa: E402
-from engine.portfolio import read_portfolio  # noqa: E402
-from engine.units import parse_unit, registry  # noqa: E402
+from koken.totals import Totals  # noqa: E402
+from koken.calculate import calculate  # noqa: E402
+from koken.methodology.evaluate import contributions, evaluate, run_kernel  # noqa: E402
+from koken.methodology.compile import load_library  # noqa: E402
+from koken.portfolio.build import read_portfolio  # noqa: E402
+from koken.base.units import parse_unit, registry  # noqa: E402
 
 DATA = Path(os.environ.get("KOKEN_BENCH_DATA", Path(tempfile.gettempdir()) / "koken-bench"))
 
@@ -190,7 +190,7 @@ def peak():
         kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     sys.stderr.write(f"KOKEN_PEAK_KB {kb}\\n")
 atexit.register(peak)
-from engine.cli import main
+from koken.cli.commands import main
 sys.argv = ["koken", *sys.argv[1:]]
 main()
 """

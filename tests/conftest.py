@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.methodology import load_library
+from koken.methodology.compile import load_library
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_PORTFOLIO = REPO / "examples" / "portfolio_fy2023.csv"

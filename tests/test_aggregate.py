@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.aggregate import Totals, summarise
-from engine.grouping import group_codes
+from koken.totals import Totals, summarise
+from koken.base.grouping import group_codes
 
 
 def _table(rows):

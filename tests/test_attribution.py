@@ -1,4 +1,4 @@
-"""engine.attribution: ratios from an input-output table, the shipped fallback, device shares inside totals."""
+"""koken.attribution: ratios from an input-output table, the shipped fallback, device shares inside totals."""
 
 import dataclasses
 
@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from engine.attribution import attribute, derive_ratios, load_ratio_file
-from engine.cli import main
-from engine.errors import KokenErrors
+from koken.attribution import attribute, derive_ratios, load_ratio_file
+from koken.cli.commands import main
+from koken.base.errors import KokenErrors
 
 IO_TABLE = """sector,民生用電気機器,電子計算機本体,原動機
 半導体素子,30,120,5

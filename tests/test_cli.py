@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLE_PORTFOLIO, REPO
-from engine.cli import main
-from engine.schema_export import schema_json
+from koken.cli.commands import main
+from koken.methodology.json_schema import schema_json
 from helpers import methodology_dict, write_methodology
 
 
@@ -58,8 +58,8 @@ def test_bad_portfolio_exits_1_lists_problems_and_writes_nothing(tmp_path):
 
 
 def test_validate_bundled_library():
-    from engine.methodology import find_methodology_files
-    from engine.paths import methodologies_dir
+    from koken.methodology.compile import find_methodology_files
+    from koken.base.paths import methodologies_dir
 
     result = run("validate")
     count = len(find_methodology_files(methodologies_dir()))
@@ -90,7 +90,7 @@ def test_installed_script_runs():
 
 
 def test_module_entry_point_help():
-    proc = subprocess.run([sys.executable, "-m", "engine.cli", "--help"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-m", "koken.cli.commands", "--help"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "calculate" in proc.stdout
 
 

@@ -1,11 +1,11 @@
-"""engine.diff and engine.lock: symbolic formula comparison, effects, version discipline."""
+"""koken.audit.diff and koken.methodology.lock: symbolic formula comparison, effects, version discipline."""
 
 from click.testing import CliRunner
 
-from engine.cli import main
-from engine.diff import diff_methodologies, example_effects, load_pair
-from engine.lock import check_lock, write_lock
-from engine.methodology import load_library
+from koken.cli.commands import main
+from koken.audit.diff import diff_methodologies, example_effects, load_pair
+from koken.methodology.lock import check_lock, write_lock
+from koken.methodology.compile import load_library
 from helpers import methodology_dict, write_methodology
 
 

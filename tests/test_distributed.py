@@ -12,10 +12,10 @@ import sys
 import dask.distributed  # noqa: F401  (a missing install fails here, loudly)
 import pytest
 
-from engine.attribution import load_ratio_file
-from engine.errors import KokenError
-from engine.pipeline import run
-from engine.sources import open_portfolio
+from koken.attribution import load_ratio_file
+from koken.base.errors import KokenError
+from koken.run.pipeline import run
+from koken.portfolio.readers import open_portfolio
 
 EXAMPLE = "examples/portfolio_fy2023.csv"
 

@@ -1,7 +1,7 @@
-"""engine.docs: generated methodology pages are current and render formulas from the sympy tree."""
+"""koken.report.methodology_pages: generated methodology pages are current and render formulas from the sympy tree."""
 
 from conftest import REPO
-from engine.docs import formula_latex, index_page, methodology_page
+from koken.report.methodology_pages import formula_latex, index_page, methodology_page
 
 
 def test_committed_pages_are_current(library):

@@ -1,12 +1,12 @@
-"""engine.evaluate: vectorised kernel, unit invariance, ranges, negatives, division by zero."""
+"""koken.methodology.evaluate: vectorised kernel, unit invariance, ranges, negatives, division by zero."""
 
 import numpy as np
 import pytest
 
-from engine.errors import KokenErrors
-from engine.evaluate import evaluate
-from engine.methodology import load_methodology
-from engine.units import registry
+from koken.base.errors import KokenErrors
+from koken.methodology.evaluate import evaluate
+from koken.methodology.compile import load_methodology
+from koken.base.units import registry
 from helpers import methodology_dict, write_methodology
 
 Q = registry().Quantity

@@ -1,11 +1,11 @@
-"""engine.factors: sourced factor tables, lookups by region and year, overrides, no extrapolation."""
+"""koken.factors: sourced factor tables, lookups by region and year, overrides, no extrapolation."""
 
 import pytest
 
-from engine.calculate import calculate
-from engine.errors import KokenErrors
-from engine.factors import load_factor_table, load_factor_tables
-from engine.portfolio import read_portfolio
+from koken.calculate import calculate
+from koken.base.errors import KokenErrors
+from koken.factors import load_factor_table, load_factor_tables
+from koken.portfolio.build import read_portfolio
 
 HEADER = ("methodology,fiscal_year,market,region,units_shipped[台],baseline_annual_energy[kWh/yr],"
           "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n")

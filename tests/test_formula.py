@@ -1,4 +1,4 @@
-"""engine.formula: the whitelist parser (no eval, sympify or parse_expr on formula text)."""
+"""koken.formula.parse: the whitelist parser (no eval, sympify or parse_expr on formula text)."""
 
 import time
 
@@ -8,8 +8,8 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.errors import FormulaError
-from engine.formula import MAX_FORMULA_CHARS, parse_formula, symbol
+from koken.base.errors import FormulaError
+from koken.formula.parse import MAX_FORMULA_CHARS, parse_formula, symbol
 
 NAMES = {"a", "b", "c", "E", "N", "S", "I", "Q", "beta", "gamma", "pi", "load_factor"}
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.calculate import calculate
-from engine.errors import KokenError, KokenErrors
-from engine.methodology import load_methodology
-from engine.portfolio import read_portfolio
+from koken.calculate import calculate
+from koken.base.errors import KokenError, KokenErrors
+from koken.methodology.compile import load_methodology
+from koken.portfolio.build import read_portfolio
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = {
@@ -108,8 +108,8 @@ def test_stale_factor_is_an_error_unless_explicitly_allowed(library):
 
 
 def test_share_groups_must_sum_to_100_percent(tmp_path):
-    from engine.evaluate import evaluate
-    from engine.units import registry
+    from koken.methodology.evaluate import evaluate
+    from koken.base.units import registry
     from helpers import methodology_dict, write_methodology
 
     data = methodology_dict()

@@ -1,13 +1,13 @@
-"""engine.methodology: format, references, units and dimensions, all problems reported at once."""
+"""koken.methodology.compile: format, references, units and dimensions, all problems reported at once."""
 
 import copy
 
 import pytest
 
-from engine.errors import KokenErrors
-from engine.examples import check_examples
-from engine.methodology import find_methodology_files, load_library, load_methodology
-from engine.paths import methodologies_dir
+from koken.base.errors import KokenErrors
+from koken.examples import check_examples
+from koken.methodology.compile import find_methodology_files, load_library, load_methodology
+from koken.base.paths import methodologies_dir
 from helpers import MINIMAL, methodology_dict, write_methodology
 
 BUNDLED = find_methodology_files(methodologies_dir())
@@ -145,7 +145,7 @@ def test_numeric_literals_in_formulas_are_warnings_not_errors(tmp_path):
 
 
 def test_pure_constants_and_exponents_are_not_flagged():
-    from engine.formula import literal_numbers
+    from koken.formula.parse import literal_numbers
 
     assert literal_numbers("(1 - a / 100) * b**3 * 2 + c**-2 + 0") == []
     assert sorted(literal_numbers("a * 8760 + 0.0036 * b")) == [0.0036, 8760.0]

@@ -8,13 +8,13 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from engine.attribution import load_ratio_file
-from engine.calculate import calculate
-from engine.errors import KokenError, KokenErrors
-from engine.output import result_document
-from engine.pipeline import run
-from engine.portfolio import read_portfolio
-from engine.sources import open_portfolio
+from koken.attribution import load_ratio_file
+from koken.calculate import calculate
+from koken.base.errors import KokenError, KokenErrors
+from koken.results import result_document
+from koken.run.pipeline import run
+from koken.portfolio.build import read_portfolio
+from koken.portfolio.readers import open_portfolio
 
 EXAMPLE = "examples/portfolio_fy2023.csv"
 
@@ -43,7 +43,7 @@ def test_streamed_json_is_the_in_memory_document(tmp_path, library, ratios):
     _run(EXAMPLE, library, ratios, tmp_path / "r.json", partition_rows=9)
     streamed = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     calc = calculate(read_portfolio(EXAMPLE, library), library)
-    from engine.attribution import attribute
+    from koken.attribution import attribute
     import dataclasses
 
     expected = result_document(dataclasses.replace(calc, table=attribute(calc.table, ratios)))

@@ -1,10 +1,10 @@
-"""engine.portfolio: CSV/XLSX/YAML portfolios, units from headers, units rows or cells, Japanese input."""
+"""koken.portfolio.build: CSV/XLSX/YAML portfolios, units from headers, units rows or cells, Japanese input."""
 
 import pytest
 
-from engine.calculate import calculate
-from engine.errors import KokenErrors
-from engine.portfolio import read_portfolio
+from koken.calculate import calculate
+from koken.base.errors import KokenErrors
+from koken.portfolio.build import read_portfolio
 
 HEADER = ("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
           "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n")
@@ -99,7 +99,7 @@ def test_incompatible_header_unit_names_expected_dimension(tmp_path, library):
 
 
 def test_alias_shared_by_two_parameters_is_refused_when_used(tmp_path):
-    from engine.methodology import load_library
+    from koken.methodology.compile import load_library
     from helpers import methodology_dict, write_methodology
 
     a = methodology_dict(id="toy_a")

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.calculate import calculate
-from engine.cli import main
-from engine.errors import KokenError, KokenErrors
-from engine.methodology import load_library
-from engine.portfolio import read_portfolio
-from engine.yaml_loader import load_yaml_text
+from koken.calculate import calculate
+from koken.cli.commands import main
+from koken.base.errors import KokenError, KokenErrors
+from koken.methodology.compile import load_library
+from koken.portfolio.build import read_portfolio
+from koken.base.safe_yaml import load_yaml_text
 
 DATA = Path(__file__).parent / "data" / "breaker"
 
@@ -121,7 +121,7 @@ def test_offset_unit_in_a_column_is_refused():
 
 
 def test_min_with_sixteen_arguments_parses_fast():
-    from engine.formula import parse_formula
+    from koken.formula.parse import parse_formula
 
     names = {f"p{i}" for i in range(16)}
     start = time.perf_counter()
@@ -184,7 +184,7 @@ def test_yaml_alias_expansion_and_devices_are_refused(tmp_path):
     with pytest.raises(KokenError, match="would expand to more than"):
         load_yaml_text(bomb.read_text(encoding="utf-8"))
     assert time.perf_counter() - start < 5
-    from engine.yaml_loader import load_yaml_file
+    from koken.base.safe_yaml import load_yaml_file
 
     with pytest.raises(KokenError, match="not a regular file"):
         load_yaml_file("/dev/zero")
@@ -203,8 +203,8 @@ def test_blank_lines_cost_nothing(tmp_path, library):
     ("kg-CO2·kWh^−1", None), ("kWh-1", "ambiguous"), ("13%%", "more than once"), ("kyr", "Julian-year"),
 ])
 def test_unit_text_second_round(text, message):
-    from engine.errors import UnitError
-    from engine.units import conversion_factor, parse_unit
+    from koken.base.errors import UnitError
+    from koken.base.units import conversion_factor, parse_unit
 
     if message is None:
         assert conversion_factor(parse_unit(text), parse_unit("kg-CO2/kWh")) == 1.0
@@ -247,7 +247,7 @@ def test_hidden_first_sheet_is_not_read(library):
 
 def test_verify_refuses_malformed_and_detects_phantom_rows(tmp_path, library):
     from conftest import EXAMPLE_PORTFOLIO
-    from engine.verify import verify
+    from koken.audit.verify import verify
 
     with pytest.raises(KokenError, match="malformed|well-formed"):
         verify(DATA2 / "fig_str.json", EXAMPLE_PORTFOLIO, library)
@@ -272,7 +272,7 @@ def test_unwritable_outputs_are_problems_not_tracebacks(tmp_path):
 
 def test_diff_refuses_two_different_methodologies():
     from conftest import REPO
-    from engine.diff import load_pair
+    from koken.audit.diff import load_pair
 
     with pytest.raises(KokenError, match="different methodologies"):
         load_pair(REPO / "methodologies/home_appliances/refrigerator.yaml",
@@ -298,9 +298,9 @@ def _line(region="JP", shipped="100", market="domestic", label="F"):
 
 
 def _pipeline(path, library, output=None, partition_rows=None):
-    from engine.attribution import load_ratio_file
-    from engine.pipeline import run
-    from engine.sources import open_portfolio
+    from koken.attribution import load_ratio_file
+    from koken.run.pipeline import run
+    from koken.portfolio.readers import open_portfolio
 
     return run(open_portfolio(path, library, partition_rows=partition_rows), library, load_ratio_file(None), {},
                output=output)
@@ -330,7 +330,7 @@ def test_parquet_text_that_is_not_utf8_is_a_located_problem(tmp_path, library):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from engine.sources import open_portfolio
+    from koken.portfolio.readers import open_portfolio
 
     label = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(b"\x00\x00\x00\x00\x02\x00\x00\x00"),
                                                    pa.py_buffer(b"\xff\xfe")])
@@ -370,7 +370,7 @@ def test_row_numbers_are_file_lines_after_a_cell_with_a_line_break(tmp_path, lib
 
 
 def test_utf16_without_bom_and_utf8_with_bom_under_encoding(tmp_path, library):
-    from engine.sources import open_portfolio
+    from koken.portfolio.readers import open_portfolio
 
     (tmp_path / "u16.csv").write_bytes((_HEAD + _line()).encode("utf-16-le"))
     with pytest.raises(KokenErrors) as err:
@@ -381,7 +381,7 @@ def test_utf16_without_bom_and_utf8_with_bom_under_encoding(tmp_path, library):
 
 
 def test_scheduler_addresses_that_cannot_connect_are_koken_errors(library):
-    from engine.errors import KokenError
+    from koken.base.errors import KokenError
 
     with pytest.raises(KokenError) as err:
         _pipeline_dask("tls://127.0.0.1:1", library)
@@ -389,9 +389,9 @@ def test_scheduler_addresses_that_cannot_connect_are_koken_errors(library):
 
 
 def _pipeline_dask(address, library):
-    from engine.attribution import load_ratio_file
-    from engine.pipeline import run
-    from engine.sources import open_portfolio
+    from koken.attribution import load_ratio_file
+    from koken.run.pipeline import run
+    from koken.portfolio.readers import open_portfolio
 
     return run(open_portfolio("examples/portfolio_fy2023.csv", library), library, load_ratio_file(None), {},
                engine="dask", scheduler=address)

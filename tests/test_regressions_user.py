@@ -7,11 +7,11 @@ import stat
 import pytest
 from click.testing import CliRunner
 
-from engine.calculate import calculate
-from engine.cli import main
-from engine.errors import KokenErrors
-from engine.portfolio import read_portfolio
-from engine.units import conversion_factor, parse_unit
+from koken.calculate import calculate
+from koken.cli.commands import main
+from koken.base.errors import KokenErrors
+from koken.portfolio.build import read_portfolio
+from koken.base.units import conversion_factor, parse_unit
 from helpers import methodology_dict, write_methodology
 
 TRANSFORMER_HEADER = ["product_line", "methodology", "fiscal_year", "market", "units_shipped[台]",
@@ -155,7 +155,7 @@ def test_verify_accepts_a_result_koken_calculate_just_wrote(tmp_path):
     because verify recomputed without the device shares that calculate adds."""
     from click.testing import CliRunner
 
-    from engine.cli import main
+    from koken.cli.commands import main
 
     out = tmp_path / "result.json"
     runner = CliRunner()
@@ -170,8 +170,8 @@ def test_parquet_from_a_filtered_dataframe_ignores_the_pandas_index(tmp_path):
     as an unknown column."""
     import pandas as pd
 
-    from engine.calculate import calculate
-    from engine.methodology import load_library
+    from koken.calculate import calculate
+    from koken.methodology.compile import load_library
 
     frame = pd.read_csv("examples/portfolio_fy2023.csv", dtype=str, keep_default_na=False)
     frame[frame.market == "domestic"].to_parquet(tmp_path / "dom.parquet")
@@ -197,7 +197,7 @@ def test_options_that_do_not_apply_are_usage_errors(args, says):
     """New-user pass 3: --workers with --scheduler, --sheet on a CSV were silently ignored."""
     from click.testing import CliRunner
 
-    from engine.cli import main
+    from koken.cli.commands import main
 
     result = CliRunner().invoke(main, ["calculate", "examples/portfolio_fy2023.csv", *args])
     assert result.exit_code == 2 and says in result.output
@@ -205,7 +205,7 @@ def test_options_that_do_not_apply_are_usage_errors(args, says):
 
 def test_a_problem_without_a_place_has_no_placeholder():
     """New-user pass 3: Dask errors began with '<input>:'."""
-    from engine.errors import KokenError
+    from koken.base.errors import KokenError
 
     assert str(KokenError("cannot reach the Dask scheduler")) == "cannot reach the Dask scheduler"
 
@@ -214,7 +214,7 @@ def test_thousands_of_problems_are_listed_up_to_a_limit_then_counted(tmp_path):
     """New-user pass 3: 30,000 bad rows printed 30,000 lines."""
     from click.testing import CliRunner
 
-    from engine.cli import MAX_LISTED_PROBLEMS, main
+    from koken.cli.commands import MAX_LISTED_PROBLEMS, main
 
     header = "methodology,fiscal_year,market,region,units_shipped[台],baseline_annual_energy[kWh/yr]," \
              "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
@@ -231,8 +231,8 @@ def test_thousands_of_problems_are_listed_up_to_a_limit_then_counted(tmp_path):
 
 def test_report_explains_that_it_reads_json_results(tmp_path):
     """New-user pass 3: `koken report results.parquet` failed with a UTF-8 decoding error."""
-    from engine.errors import KokenErrors as Errors
-    from engine.report import load_result_documents
+    from koken.base.errors import KokenErrors as Errors
+    from koken.report.action_plan import load_result_documents
 
     (tmp_path / "r.parquet").write_bytes(b"PAR1")
     with pytest.raises(Errors) as err:

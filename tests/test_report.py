@@ -1,4 +1,4 @@
-"""engine.report: the action plan's table, brackets, XLSX, aggregation, timeframes kept apart."""
+"""koken.report.action_plan: the action plan's table, brackets, XLSX, aggregation, timeframes kept apart."""
 
 import io
 import json
@@ -8,10 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLE_PORTFOLIO
-from engine.attribution import load_ratio_file
-from engine.cli import main
-from engine.errors import KokenErrors
-from engine.report import Figure, TimeframeError, build_report, formatted, presentation, to_xlsx
+from koken.attribution import load_ratio_file
+from koken.cli.commands import main
+from koken.base.errors import KokenErrors
+from koken.report.action_plan import Figure, TimeframeError, build_report, formatted, presentation, to_xlsx
 
 # The FY2023 industry table (万t-CO2): category, market, single-year, lifetime
 FY2023 = [("generation", "domestic", 76, 1512), ("home_appliances", "domestic", 104, 1110),

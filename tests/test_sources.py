@@ -8,10 +8,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.calculate import calculate
-from engine.errors import KokenErrors
-from engine.portfolio import build_portfolio, read_portfolio
-from engine.sources import open_portfolio
+from koken.calculate import calculate
+from koken.base.errors import KokenErrors
+from koken.portfolio.build import build_portfolio, read_portfolio
+from koken.portfolio.readers import open_portfolio
 
 EXAMPLE = "examples/portfolio_fy2023.csv"
 

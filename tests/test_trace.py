@@ -1,4 +1,4 @@
-"""engine.trace: independent per-row Pint recomputation, origins, formats, and a golden snapshot."""
+"""koken.audit.trace: independent per-row Pint recomputation, origins, formats, and a golden snapshot."""
 
 import json
 
@@ -7,15 +7,15 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLE_PORTFOLIO, REPO
-from engine.calculate import calculate
-from engine.cli import main
-from engine.examples import run_example
-from engine.methodology import find_methodology_files, load_methodology
-from engine.paths import methodologies_dir
-from engine.portfolio import read_portfolio
-from engine.trace import TraceInput, render_markdown, trace_calculation, trace_portfolio
-from engine.factors import fill_from_tables
-from engine.units import is_dimensionless, parse_quantity, registry
+from koken.calculate import calculate
+from koken.cli.commands import main
+from koken.examples import run_example
+from koken.methodology.compile import find_methodology_files, load_methodology
+from koken.base.paths import methodologies_dir
+from koken.portfolio.build import read_portfolio
+from koken.audit.trace import TraceInput, render_markdown, trace_calculation, trace_portfolio
+from koken.factors import fill_from_tables
+from koken.base.units import is_dimensionless, parse_quantity, registry
 
 FILES = find_methodology_files(methodologies_dir())
 GOLDEN = REPO / "tests" / "data" / "golden" / "trace_transformer_moe.json"
@@ -89,7 +89,7 @@ def test_portfolio_trace_names_cells_conversions_and_factor_tables(library):
 
 def test_unknown_row_is_an_error(library):
     calc = calculate(read_portfolio(EXAMPLE_PORTFOLIO, library), library)
-    from engine.errors import KokenErrors
+    from koken.base.errors import KokenErrors
 
     with pytest.raises(KokenErrors, match="row 999 is not a product line"):
         trace_portfolio(calc, [999])

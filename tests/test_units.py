@@ -1,11 +1,11 @@
-"""engine.units: Japanese notation, GHG dimension, and Pint's traps (ton, kt, year, percent)."""
+"""koken.base.units: Japanese notation, GHG dimension, and Pint's traps (ton, kt, year, percent)."""
 
 import math
 
 import pytest
 
-from engine.errors import UnitError
-from engine.units import conversion_factor, parse_quantity, parse_unit, registry
+from koken.base.errors import UnitError
+from koken.base.units import conversion_factor, parse_quantity, parse_unit, registry
 
 
 def factor(a: str, b: str) -> float:

@@ -1,16 +1,16 @@
-"""engine.verify: recompute a result and name the cause of each difference."""
+"""koken.audit.verify: recompute a result and name the cause of each difference."""
 
 import shutil
 
 import pytest
 import yaml
 
-import engine.factors as factors_module
-from engine.calculate import calculate
-from engine.methodology import load_library
-from engine.sinks import write_results
-from engine.portfolio import read_portfolio
-from engine.verify import verify
+import koken.factors as factors_module
+from koken.calculate import calculate
+from koken.methodology.compile import load_library
+from koken.run.sinks import write_results
+from koken.portfolio.build import read_portfolio
+from koken.audit.verify import verify
 from helpers import methodology_dict, write_methodology
 
 PORTFOLIO = ("methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],product_energy[kWh/yr],"
@@ -91,7 +91,7 @@ def test_changed_factor_is_named(setup):
 def test_cli_exit_status(setup):
     from click.testing import CliRunner
 
-    from engine.cli import main
+    from koken.cli.commands import main
 
     _, lib_dir, portfolio, result, _, _ = setup
     ok = CliRunner().invoke(main, ["verify", str(result), str(portfolio), "--methodologies", str(lib_dir)])

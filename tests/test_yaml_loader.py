@@ -1,10 +1,10 @@
-"""engine.yaml_loader: safe loading under limits."""
+"""koken.base.safe_yaml: safe loading under limits."""
 
 import time
 
 import pytest
 
-from engine.yaml_loader import MAX_DEPTH, YamlError, load_yaml_text
+from koken.base.safe_yaml import MAX_DEPTH, YamlError, load_yaml_text
 
 
 def test_plain_yaml_loads():

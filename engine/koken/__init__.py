@@ -1,0 +1,1 @@
+from koken.base.version import __version__

@@ -1,0 +1,288 @@
+"""Device attribution: the share of set products' avoided emissions attributed to semiconductors and
+electronic components, by contribution ratios (寄与率) from input-output tables.
+
+The industry reports the device contribution as a subset (内数) of the set products' figures, never
+added to them (denki-denshi.jp contribution page; JEITA's guideline 「製品のCO2排出抑制貢献量に対する
+半導体・電子部品の寄与率算定の考え方」). koken therefore adds device columns *beside* each result:
+device share = figure × ratio, per device class, for the single-year and lifetime figures alike.
+
+Ratios come from a ratio file (``attribution/*.yaml``):
+
+* ``basis: methodology`` — one ratio per methodology and device class, as ``koken ratios`` derives
+  them from an input-output table;
+* ``basis: category_market`` — one ratio per category and market, such as the shipped
+  ``ratios_fy2023_report.yaml`` implied by the FY2023 industry results (device ÷ total).
+
+A methodology-level entry wins over a category-level one. A line with no ratio (the file says the
+category is not reported) gets no device share, and the result says so; nothing is guessed.
+
+Derivation (``koken ratios``, :func:`derive_ratios`): the direct input coefficient
+``r[d, p] = X[d → p] / X[p]``: the value of device sector ``d`` bought by set-product sector ``p``
+divided by ``p``'s domestic production, both from the basic transaction table (producer prices).
+See docs/attribution.md for the choice and its variants.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Literal
+
+import numpy as np
+import pandas as pd
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from koken.base.errors import (
+    KokenError,
+    KokenErrors,
+    Location,
+    MethodologyError,
+    PortfolioError,
+)
+from koken.base.grouping import group_codes
+from koken.base.paths import data_root
+from koken.base.safe_yaml import load_yaml_file
+
+DEFAULT_RATIO_FILE = "ratios_fy2023_report.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
+
+
+class RatioSource(_Strict):
+    title: Annotated[str, Field(min_length=1, max_length=1000)]
+    publisher: Annotated[str, Field(min_length=1, max_length=300)]
+    year: Annotated[int, Field(ge=1900, le=2100)]
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+
+
+class RatioEntry(_Strict):
+    """One ratio: for a methodology, or for a category and market; given directly or as device/total."""
+
+    methodology: str | None = None
+    category: Literal["generation", "home_appliances", "industrial_equipment", "it_equipment", "solutions"] | None = None
+    market: Literal["domestic", "overseas"] | None = None
+    device_class: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    ratio: Annotated[float, Field(ge=0, le=1)] | None = None
+    device: Annotated[float, Field(ge=0)] | None = None
+    total: Annotated[float, Field(gt=0)] | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "RatioEntry":
+        if (self.ratio is None) == (self.device is None or self.total is None):
+            raise ValueError("give either ratio, or device and total")
+        if self.device is not None and self.total is not None and self.device > self.total:
+            raise ValueError("device share is larger than the total")
+        return self
+
+    @property
+    def value(self) -> float:
+        return self.ratio if self.ratio is not None else self.device / self.total
+
+
+class NotReported(_Strict):
+    category: str
+    market: Literal["domestic", "overseas"]
+    note: str
+
+
+class RatioFileSpec(_Strict):
+    id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+    title: dict[Literal["ja", "en"], str]
+    basis: Literal["methodology", "category_market"]
+    source: RatioSource
+    device_classes: dict[str, dict[Literal["ja", "en"], str]] = Field(min_length=1)
+    entries: list[RatioEntry] = Field(min_length=1)
+    not_reported: list[NotReported] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "RatioFileSpec":
+        seen = set()
+        for i, e in enumerate(self.entries):
+            if e.device_class not in self.device_classes:
+                raise ValueError(f"entries[{i}]: device class {e.device_class!r} is not declared")
+            key = (e.methodology,) if self.basis == "methodology" else (e.category, e.market)
+            if None in key:
+                raise ValueError(f"entries[{i}]: a {self.basis} file needs "
+                                 + ("methodology" if self.basis == "methodology" else "category and market"))
+            if key + (e.device_class,) in seen:
+                raise ValueError(f"entries[{i}]: {key + (e.device_class,)} appears twice")
+            seen.add(key + (e.device_class,))
+        return self
+
+
+@dataclass(frozen=True)
+class RatioFile:
+    spec: RatioFileSpec
+    path: str
+    content_hash: str
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def ratios_for(self, methodology: str, category: str, market: str) -> dict[str, float] | None:
+        """Device class → ratio for a line, or None when the file has no ratio for it."""
+        if self.spec.basis == "methodology":
+            found = {e.device_class: e.value for e in self.spec.entries if e.methodology == methodology}
+        else:
+            found = {e.device_class: e.value for e in self.spec.entries
+                     if e.category == category and e.market == market}
+        return found or None
+
+
+def attribution_dir() -> Path:
+    """The shipped attribution data (ratio files, sector maps)."""
+    return data_root() / "attribution"
+
+
+def load_ratio_file(path: str | Path | None = None) -> RatioFile:
+    """Load a ratio file (default: the shipped FY2023-report-implied ratios).
+
+    Raises:
+        KokenErrors: format problems, each with the file and field.
+    """
+    p = Path(path) if path else attribution_dir() / DEFAULT_RATIO_FILE
+    data = load_yaml_file(p)
+    try:
+        spec = RatioFileSpec.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise KokenErrors([MethodologyError(e["msg"].removeprefix("Value error, "),
+                                            Location(file=str(p), field=".".join(map(str, e["loc"])) or None))
+                           for e in err.errors()]) from None
+    canonical = json.dumps(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=True, ensure_ascii=False)
+    return RatioFile(spec=spec, path=str(path) if path else f"attribution/{DEFAULT_RATIO_FILE}",
+                     content_hash="sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+
+
+FIGURES = ("single_year[t-CO2e]", "lifetime[t-CO2e]")
+
+
+def attribute(table: pd.DataFrame, ratios: RatioFile) -> pd.DataFrame:
+    """Add device-share columns beside each result row (the set-product figures are not changed).
+
+    Args:
+        table: result rows with ``methodology``, ``category``, ``market`` and :data:`FIGURES`.
+        ratios: the ratio file.
+    Returns:
+        A copy with, per device class ``c``: ``device_ratio:<c>`` and ``device_single_year:<c>[t-CO2e]``,
+        ``device_lifetime:<c>[t-CO2e]``; plus ``device_ratio_basis`` naming the file and entry used,
+        or saying that the file reports no ratio for the line.
+    """
+    out = table.copy()
+    classes = list(ratios.spec.device_classes)
+    key_columns = ["methodology", "category", "market"]
+    codes, keys = group_codes([out[c].to_numpy(dtype=object) for c in key_columns]) if len(out) else \
+        (np.zeros(0, dtype=int), [])
+    lookup = [ratios.ratios_for(*k) for k in keys]  # once per distinct (methodology, category, market)
+    for c in classes:
+        per_key = np.array([(found or {}).get(c, np.nan) for found in lookup], dtype=float)
+        out[f"device_ratio:{c}"] = per_key[codes] if len(out) else np.zeros(0)
+        for figure in FIGURES:
+            name = figure.split("[")[0]
+            out[f"device_{name}:{c}[t-CO2e]"] = out[figure] * out[f"device_ratio:{c}"].fillna(0.0)
+    labels = np.array([f"{ratios.id}: no ratio reported for {k[1]} {k[2]}" if found is None
+                       else f"{ratios.id}: methodology {k[0]}" if ratios.spec.basis == "methodology"
+                       else f"{ratios.id}: {k[1]} {k[2]} (category average)" for k, found in zip(keys, lookup)],
+                      dtype=object)
+    label_codes, distinct = pd.factorize(labels) if len(labels) else (np.zeros(0, dtype=int), np.zeros(0, dtype=object))
+    out["device_ratio_basis"] = pd.Categorical.from_codes(label_codes[codes] if len(out) else np.zeros(0, dtype=int),
+                                                          categories=distinct)
+    return out
+
+
+def device_columns(table: pd.DataFrame, figure: str) -> list[str]:
+    """The device-share columns of one figure (``single_year`` or ``lifetime``)."""
+    return [c for c in table.columns if c.startswith(f"device_{figure}:")]
+
+
+# ---------------------------------------------------------------- derivation from an input-output table
+
+class DeviceSectors(_Strict):
+    """Which input-output rows are device sectors, and their device class."""
+
+    device_sectors: dict[str, Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]] = Field(min_length=1)
+    production_row: str = "国内生産額"
+
+
+def derive_ratios(io_table: str | Path, edition_year: int, device_sectors: str | Path | None = None,
+                  sector_map: str | Path | None = None) -> dict:
+    """Direct input coefficients of device sectors into each methodology's set-product sector.
+
+    Args:
+        io_table: CSV of the basic transaction table: first column the input (row) sector names, then
+            one column per output sector; one row (``production_row``, default 国内生産額) holds each
+            sector's domestic production. Values in any one currency unit (e.g. million yen).
+        device_sectors: YAML naming the device rows and their class (default: shipped).
+        sector_map: YAML mapping methodology id → set-product column name (default: shipped).
+        edition_year: the year of the input-output table (recorded as the ratios' source).
+    Returns:
+        A ratio-file document (``basis: methodology``): per methodology and device class,
+        ``ratio = Σ X[d → p] / X[p]`` over the device rows ``d`` of that class.
+    Raises:
+        KokenErrors: unreadable table, missing rows or columns, non-numeric or negative cells,
+            zero production.
+    """
+    where = Location(file=str(io_table))
+    devices = DeviceSectors.model_validate(load_yaml_file(device_sectors or attribution_dir() / "device_sectors.yaml"))
+    mapping = load_yaml_file(sector_map or attribution_dir() / "sector_map.yaml")
+    sectors = mapping.get("sectors") if isinstance(mapping, dict) else None
+    if not isinstance(sectors, dict):
+        raise KokenErrors([KokenError("the sector map needs 'sectors: {methodology: column}'",
+                                      Location(file=str(sector_map)))])
+    try:
+        raw = Path(io_table).read_bytes()
+        text = raw.decode("utf-8-sig") if not raw.startswith(b"\xff") else raw.decode("utf-16")
+    except (OSError, UnicodeDecodeError) as err:
+        raise KokenErrors([PortfolioError(f"cannot read the table as UTF-8 text: {err}", where)]) from None
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise KokenErrors([PortfolioError(f"not a readable CSV table: {err}", where)]) from None
+    frame = frame.set_index(frame.columns[0])
+    frame.index = frame.index.str.strip()
+    errors: list[KokenError] = []
+    numbers = frame.apply(lambda s: pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce"))
+    bad = numbers.isna() | (numbers < 0)
+    for row, col in zip(*np.nonzero(bad.to_numpy())):
+        errors.append(PortfolioError(f"{frame.iat[row, col]!r} is not a number >= 0",
+                                     Location(file=str(io_table), row=int(row) + 2, column=str(frame.columns[col]))))
+    if devices.production_row not in numbers.index:
+        errors.append(PortfolioError(f"no row {devices.production_row!r} (domestic production)", where))
+    missing_rows = [r for r in devices.device_sectors if r not in numbers.index]
+    if missing_rows:
+        errors.append(PortfolioError(f"device rows not in the table: {', '.join(missing_rows)}", where))
+    missing_cols = sorted({c for c in sectors.values() if c not in numbers.columns})
+    if missing_cols:
+        errors.append(PortfolioError(f"set-product columns not in the table: {', '.join(missing_cols)}", where))
+    if errors:
+        raise KokenErrors(errors)
+    production = numbers.loc[devices.production_row]
+    entries = []
+    classes = sorted(set(devices.device_sectors.values()))
+    for methodology, column in sorted(sectors.items()):
+        if production[column] <= 0:
+            raise KokenErrors([PortfolioError(f"domestic production of {column!r} is not positive", where)])
+        for c in classes:
+            rows = [r for r, cls in devices.device_sectors.items() if cls == c]
+            ratio = float(numbers.loc[rows, column].sum() / production[column])
+            entries.append({"methodology": methodology, "device_class": c, "ratio": round(ratio, 12),
+                            "note": f"Σ {', '.join(rows)} → {column} ÷ {devices.production_row}"})
+    return {
+        "id": "io_derived",
+        "title": {"ja": "産業連関表から導出した寄与率（直接投入係数）",
+                  "en": "Contribution ratios derived from an input-output table (direct input coefficients)"},
+        "basis": "methodology",
+        "source": {"title": f"{edition_year} input-output table (産業連関表), basic transaction table: "
+                            f"{Path(io_table).name}",
+                   "publisher": "総務省・関係府省庁 (Ministry of Internal Affairs and Communications and others)",
+                   "year": edition_year},
+        "device_classes": {c: {"ja": c, "en": c} for c in classes},
+        "entries": entries,
+    }

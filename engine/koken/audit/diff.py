@@ -1,0 +1,187 @@
+"""``koken diff``: what changed between two versions of a methodology, and what it does to the numbers.
+
+For the working group reviewing a change: parameters (units compared as quantities, so ``kWh/yr`` and
+``kWh/a`` are the same), defaults and their sources, factor tables, ranges, formulas (each step
+compared as a function of the parameters by evaluating the compiled kernels at random points, so
+``a*b`` → ``b*a`` or splitting a step in two is no change), baseline, flags and sources; then the effect on the old file's examples, and optionally on a
+portfolio's totals. A content change without a version bump is flagged (see also the version lock,
+:mod:`koken.methodology.lock`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+
+from koken.base.errors import KokenErrors
+from koken.examples import output_quantity, run_example
+from koken.methodology.compile import AVOIDED_STEP, CompiledMethodology, load_methodology
+from koken.base.units import conversion_factor
+
+
+def sample_steps(m: CompiledMethodology, points: int = 12) -> dict:
+    """Every step's values (base-unit magnitudes, arrays of shape ``(points,)``) at random parameter points (the same points for any methodology: each
+    parameter name draws its own seeded values), computed with the compiled kernels step by step —
+    linear in the number of steps, unlike substituting steps into one another."""
+    import zlib
+
+    import numpy as np
+
+    env = {}
+    for name in m.parameters:
+        rng = np.random.default_rng(zlib.crc32(name.encode("utf-8")))
+        env[name] = 10.0 ** rng.uniform(-3, 3, size=points)
+    with np.errstate(all="ignore"):
+        for step in m.steps:
+            env[step.name] = np.broadcast_to(np.asarray(step.function(*[env[arg] for arg in step.args]),
+                                                        dtype=float), (points,))
+    return {step.name: env[step.name] for step in m.steps}
+
+
+def _same_samples(x, y) -> bool:
+    import numpy as np
+
+    both_nan = np.isnan(x) & np.isnan(y)
+    return bool(np.all(both_nan | np.isclose(x, y, rtol=1e-9, atol=1e-300)))
+
+
+def diff_methodologies(old: CompiledMethodology, new: CompiledMethodology) -> list[str]:
+    """Lines describing every change from ``old`` to ``new`` (empty: no change in content)."""
+    lines: list[str] = []
+    a, b = old.spec, new.spec
+    for field_name in ("id", "version", "category", "result_type", "contribution_role", "hours_per_year",
+                       "operating_years"):
+        if getattr(a, field_name) != getattr(b, field_name):
+            lines.append(f"{field_name}: {getattr(a, field_name)} → {getattr(b, field_name)}")
+    if a.title != b.title:
+        lines.append(f"title: {a.title.en} → {b.title.en}")
+    if a.eligibility_note != b.eligibility_note:
+        lines.append("eligibility note changed")
+    if a.functional_unit != b.functional_unit:
+        lines.append(f"functional unit: {a.functional_unit.unit} → {b.functional_unit.unit} (or its description)")
+    for key in ("type", "reference_year", "sources", "description"):
+        x, y = getattr(a.baseline, key), getattr(b.baseline, key)
+        if x != y:
+            lines.append(f"baseline {key}: {x if key != 'description' else '…'} → {y if key != 'description' else '…'}")
+    for name in sorted(set(a.parameters) - set(b.parameters)):
+        lines.append(f"parameter removed: {name}")
+    for name in sorted(set(b.parameters) - set(a.parameters)):
+        p = b.parameters[name]
+        lines.append(f"parameter added: {name} [{p.unit}]" + ("" if p.default is None else f" default {p.default:g}"))
+    for name in sorted(set(a.parameters) & set(b.parameters)):
+        x, y = a.parameters[name], b.parameters[name]
+        cx, cy = old.parameters[name], new.parameters[name]
+        try:
+            same_unit = conversion_factor(cx.unit, cy.unit) == 1.0
+        except Exception:  # different dimensions
+            same_unit = False
+        if not same_unit:
+            lines.append(f"parameter {name}: unit {x.unit} → {y.unit}")
+        if (x.default, x.default_source) != (y.default, y.default_source):
+            lines.append(f"parameter {name}: default {x.default} ({x.default_source}) → {y.default} ({y.default_source})")
+        if x.factor != y.factor:
+            lines.append(f"parameter {name}: factor {x.factor} → {y.factor}")
+        if (cx.low, cx.high) != (cy.low, cy.high):
+            lines.append(f"parameter {name}: range [{cx.low}, {cx.high}] → [{cy.low}, {cy.high}]")
+        if x.aliases != y.aliases:
+            lines.append(f"parameter {name}: aliases {x.aliases} → {y.aliases}")
+    old_steps, new_steps = old.step_names, new.step_names
+    for name in [s for s in old_steps if s not in new_steps]:
+        lines.append(f"step removed: {name}")
+    for name in [s for s in new_steps if s not in old_steps]:
+        lines.append(f"step added: {name} = {next(s.text for s in new.steps if s.name == name).strip()}")
+    old_units = {f.name: f.unit for f in a.formulas}
+    new_units = {f.name: f.unit for f in b.formulas}
+    old_values, new_values = sample_steps(old), sample_steps(new)
+    for name in [s for s in old_steps if s in new_steps]:
+        x = next(s.text for s in old.steps if s.name == name).strip()
+        y = next(s.text for s in new.steps if s.name == name).strip()
+        if not _same_samples(old_values[name], new_values[name]):
+            if x == y:
+                lines.append(f"step {name}: written the same, but an earlier step it uses changed")
+            else:
+                lines.append(f"formula {name}: {x} → {y}")
+        if old_units.get(name) != new_units.get(name):
+            lines.append(f"step {name}: declared unit {old_units.get(name)} → {new_units.get(name)}")
+    if AVOIDED_STEP in old_steps and AVOIDED_STEP in new_steps and \
+            not _same_samples(old_values[AVOIDED_STEP], new_values[AVOIDED_STEP]):
+        lines.append("the result changes: avoided_per_unit_year is a different function of the parameters")
+    old_sources = {s.id: s for s in a.sources}
+    new_sources = {s.id: s for s in b.sources}
+    for sid in sorted(set(old_sources) - set(new_sources)):
+        lines.append(f"source removed: {sid}")
+    for sid in sorted(set(new_sources) - set(old_sources)):
+        lines.append(f"source added: {sid} ({new_sources[sid].title})")
+    for sid in sorted(set(old_sources) & set(new_sources)):
+        if old_sources[sid] != new_sources[sid]:
+            lines.append(f"source changed: {sid}")
+    if [e.name for e in a.examples] != [e.name for e in b.examples] or a.examples != b.examples:
+        lines.append("examples changed")
+    if a.checks != b.checks:
+        lines.append("checks changed")
+    if old.content_hash != new.content_hash and a.version == b.version:
+        lines.append(f"VERSION NOT BUMPED: the content changed but the version is still {a.version}")
+    return lines
+
+
+def example_effects(old: CompiledMethodology, new: CompiledMethodology) -> list[str]:
+    """How the new methodology computes the old file's examples (each expected output, old → new)."""
+    from koken.methodology.compile import compile_methodology
+    from koken.base.units import parse_unit
+
+    hybrid = compile_methodology(new.spec.model_copy(update={"examples": old.spec.examples}), new.path,
+                                 check_examples=False, check_location=False)
+    lines = []
+    for index, example in enumerate(old.spec.examples):
+        try:
+            result = run_example(hybrid, index)
+        except KokenErrors as errs:
+            lines.append(f"example {example.name}: cannot run with the new file: {errs.errors[0].message}")
+            continue
+        for key, expected in example.expected.items():
+            q = output_quantity(result, key)
+            if q is None:
+                lines.append(f"example {example.name}: {key} no longer computed")
+                continue
+            value = float(q.to(parse_unit(expected.unit, new.spec.hours_per_year)).magnitude[0])
+            mark = "" if abs(value - expected.value) <= 1e-6 * max(1.0, abs(expected.value)) else "  CHANGED"
+            lines.append(f"example {example.name}: {key} {expected.value:.10g} → {value:.10g} {expected.unit}{mark}")
+    return lines
+
+
+def portfolio_effect(old: CompiledMethodology, new: CompiledMethodology, portfolio: str | Path,
+                     library: Mapping[str, CompiledMethodology]) -> list[str]:
+    """Totals of ``portfolio`` (by fiscal year and market) with the old and with the new methodology."""
+    from koken.totals import summarise
+    from koken.calculate import calculate
+    from koken.portfolio.build import read_portfolio
+
+    lines = []
+    totals = []
+    for version in (old, new):
+        lib = dict(library)
+        lib[version.id] = version
+        calc = calculate(read_portfolio(portfolio, lib, collect=True), lib)
+        table = calc.table[calc.table["methodology"] == version.id]
+        totals.append(summarise(table, ["fiscal_year", "market"]).set_index(["fiscal_year", "market"]))
+    before, after = totals
+    for key in sorted(set(before.index) | set(after.index)):
+        for col in ("single_year[t-CO2e]", "lifetime[t-CO2e]"):
+            x = float(before[col].get(key, 0.0))
+            y = float(after[col].get(key, 0.0))
+            change = "" if x == 0 else f" ({(y - x) / abs(x):+.2%})"
+            lines.append(f"FY{key[0]} {key[1]} {col}: {x:,.3f} → {y:,.3f}{change}")
+    return lines
+
+
+def load_pair(old_path: str | Path, new_path: str | Path) -> tuple[CompiledMethodology, CompiledMethodology]:
+    """Load both files (without running their examples: the diff reports their effect instead)."""
+    old = load_methodology(old_path, check_examples=False, check_location=False)
+    new = load_methodology(new_path, check_examples=False, check_location=False)
+    if old.id != new.id:
+        from koken.base.errors import KokenError, Location
+
+        raise KokenError(f"the files are different methodologies ({old.id} and {new.id}); diff compares two "
+                         "versions of one methodology", Location(file=str(new_path)))
+    return old, new

@@ -1,0 +1,229 @@
+"""``koken verify``: recompute a result file from its portfolio and explain every difference.
+
+An auditor holds a JSON result (:mod:`koken.results`) and the portfolio it came from. Verification
+recomputes the portfolio with the current engine, methodologies and factor tables, then compares
+every row's single-year and lifetime figures. Each difference is explained by its cause, checked in
+this order: the input file changed (a cell's value), a methodology default changed, a factor-table
+value changed, the methodology changed (content hash), the engine version changed. The result
+"stands" when no figure differs beyond a relative tolerance of 1e-9.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from koken.base.version import __version__
+from koken.calculate import calculate
+from koken.base.errors import KokenError, KokenErrors, Location
+from koken.methodology.compile import CompiledMethodology
+from koken.results import RESULT_FORMAT, result_document
+from koken.portfolio.build import read_portfolio
+
+REL_TOL = 1e-9
+FIGURES = ("single_year[t-CO2e]", "lifetime[t-CO2e]")
+
+
+@dataclass
+class Verification:
+    """Outcome of a verification.
+
+    Attributes:
+        stands: True when every figure reproduces.
+        differences: one line per differing figure or row, with its causes.
+        notes: changes that did not move any figure (e.g. a new engine version).
+    """
+
+    stands: bool
+    differences: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def verify(result_path: str | Path, portfolio_path: str | Path,
+           library: Mapping[str, CompiledMethodology]) -> Verification:
+    """Recompute ``portfolio_path`` and compare with ``result_path``.
+
+    Raises:
+        KokenError: the result file is not a koken JSON result.
+        KokenErrors: the portfolio no longer computes (its problems are listed).
+    """
+    where = Location(file=str(result_path))
+    try:
+        old = json.loads(Path(result_path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as err:
+        raise KokenError(f"cannot read the result file as JSON ({type(err).__name__}): verify needs the .json "
+                         "result written by koken calculate --output result.json", where) from None
+    if not isinstance(old, dict) or old.get("format") != RESULT_FORMAT or not isinstance(old.get("rows"), list) \
+            or not all(isinstance(r, dict) and isinstance(r.get("row"), int) for r in old["rows"]):
+        raise KokenError(f"not a well-formed koken JSON result (format {RESULT_FORMAT!r}, rows with row numbers)",
+                         where)
+    try:
+        return _verify(old, portfolio_path, library, where)
+    except (TypeError, KeyError, ValueError, AttributeError, RecursionError, LookupError) as err:
+        raise KokenError(f"the result file is malformed ({type(err).__name__}: {str(err)[:200]}); it was not "
+                         "written by koken as it is now", where) from None
+
+
+def _recorded_ratios(old: dict, out: "Verification"):
+    """The device contribution-ratio file a result names in ``options.device_ratios`` (``id (path, hash)``):
+    the shipped default by its recorded path, another file by its path; None when the result has no device
+    shares. A file whose content hash changed since is noted (its shares then differ and are named)."""
+    import re
+
+    from koken.attribution import DEFAULT_RATIO_FILE, load_ratio_file
+
+    recorded = (old.get("options") or {}).get("device_ratios")
+    if not recorded:
+        return None
+    match = re.fullmatch(r"(?P<id>.*) \((?P<path>.*), (?P<hash>sha256:[0-9a-f]+)\)", str(recorded))
+    if match is None:
+        raise ValueError(f"device_ratios option {str(recorded)[:100]!r} is not 'id (path, hash)'")
+    path = match.group("path")
+    ratios = load_ratio_file(None if path == f"attribution/{DEFAULT_RATIO_FILE}" else path)
+    if ratios.content_hash != match.group("hash"):
+        out.notes.append(f"device ratio file {path} changed (content hash)")
+    return ratios
+
+
+def _verify(old: dict, portfolio_path, library, where: Location) -> "Verification":
+    options = {k: v for k, v in (old.get("options") or {}).items() if k == "allow_stale_factors"}
+    portfolio = read_portfolio(portfolio_path, library, collect=True,
+                               encoding=(old.get("options") or {}).get("encoding"),
+                               sheet=(old.get("options") or {}).get("sheet"))
+    calc = calculate(portfolio, library, options)
+    out = Verification(stands=True)
+    ratios = _recorded_ratios(old, out)
+    if ratios is not None:  # koken calculate adds device shares: recompute them with the same ratio file
+        import dataclasses
+
+        from koken.attribution import attribute
+
+        calc = dataclasses.replace(calc, table=attribute(calc.table, ratios))
+    new = result_document(calc)
+
+    engine_changed = old.get("koken_version") != __version__
+    if engine_changed:
+        out.notes.append(f"engine version changed: {old.get('koken_version')} → {__version__}")
+    if old.get("input", {}).get("sha256") != new["input"]["sha256"]:
+        out.notes.append("the portfolio file differs from the one the result was computed from (sha256)")
+    changed_methodologies = {}
+    for mid, info in old.get("methodologies", {}).items():
+        now = new["methodologies"].get(mid)
+        if now is None:
+            changed_methodologies[mid] = "no longer used by the portfolio"
+        elif now["content_hash"] != info.get("content_hash"):
+            changed_methodologies[mid] = (f"methodology {mid} changed: version {info.get('version')} → "
+                                          f"{now['version']}, content hash {info.get('content_hash', '')[:15]}… → "
+                                          f"{now['content_hash'][:15]}…")
+    for mid, text in changed_methodologies.items():
+        out.notes.append(text)
+    for table, info in old.get("factor_tables", {}).items():
+        now = new.get("factor_tables", {}).get(table)
+        if now is None or now["content_hash"] != info.get("content_hash"):
+            out.notes.append(f"factor table {table} changed (content hash)")
+
+    recorded = (old.get("options") or {}).get("methodologies")
+    if recorded not in (None, "bundled"):
+        out.notes.append(f"the result was computed with the methodologies in {recorded}; verify with "
+                         "--methodologies pointing there")
+    for mid, info in old.get("methodologies", {}).items():
+        now = new["methodologies"].get(mid)
+        if now and now["content_hash"] == info.get("content_hash") and now["version"] != info.get("version"):
+            out.differences.append(f"methodology {mid}: the result records version {info.get('version')}, but the "
+                                   f"methodology with this content hash is version {now['version']}")
+    for key in ("totals_by_market", "totals_by_methodology"):
+        if not _same_records(old.get(key), new.get(key)):
+            out.differences.append(f"{key}: the totals in the result differ from the recomputed ones")
+    numbers = [r["row"] for r in old["rows"]]
+    for row in sorted({n for n in numbers if numbers.count(n) > 1}):
+        out.differences.append(f"row {row}: appears {numbers.count(row)} times in the result")
+    old_rows = {r["row"]: r for r in old["rows"]}
+    new_rows = {r["row"]: r for r in new["rows"]}
+    for row in sorted(set(old_rows) - set(new_rows)):
+        out.differences.append(f"row {row}: in the result but not in the portfolio any more")
+    for row in sorted(set(new_rows) - set(old_rows)):
+        out.differences.append(f"row {row}: in the portfolio but not in the result")
+    for row in sorted(set(old_rows) & set(new_rows)):
+        a, b = old_rows[row], new_rows[row]
+        moved = [f for f in FIGURES if not _close(a.get(f), b.get(f))]
+        if a.get("methodology") != b.get("methodology"):
+            out.differences.append(f"row {row}: methodology {a.get('methodology')} → {b.get('methodology')} "
+                                   "(input changed)")
+            continue
+        fields = [k for k in sorted(set(a) | set(b)) if k not in FIGURES and not _same_value(a.get(k), b.get(k))]
+        if not moved and not fields:
+            continue
+        causes = _causes(a, b, changed_methodologies.get(b["methodology"]), engine_changed)
+        what = "; ".join(f"{f} {a.get(f):.10g} → {b.get(f):.10g}" for f in moved) if moved else \
+            "recorded fields differ: " + ", ".join(fields)
+        out.differences.append(f"row {row} ({b.get('product_line', '')}): {what} — because " + "; ".join(causes))
+    out.stands = not out.differences
+    return out
+
+
+def _close(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return math.isclose(float(a), float(b), rel_tol=REL_TOL, abs_tol=1e-12)
+
+
+def _same_value(x, y) -> bool:
+    """Equal, with floats compared to :data:`REL_TOL` and nested dicts compared field by field."""
+    if isinstance(x, dict) and isinstance(y, dict):
+        return set(x) == set(y) and all(_same_value(x[k], y[k]) for k in x)
+    if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
+        return _close(x, y)
+    return x == y
+
+
+def _same_records(x, y) -> bool:
+    if not isinstance(x, list) or not isinstance(y, list) or len(x) != len(y):
+        return x == y
+    return all(_same_value(a, b) for a, b in zip(x, y))
+
+
+def _causes(a: dict, b: dict, methodology_change: str | None, engine_changed: bool) -> list[str]:
+    causes = []
+    for key in ("fiscal_year", "market", "region", "product_line"):
+        if a.get(key) != b.get(key):
+            causes.append(f"input changed: {key} {a.get(key)!r} → {b.get(key)!r}")
+    old_inputs, new_inputs = a.get("inputs", {}), b.get("inputs", {})
+    if a.get("units_shipped") != b.get("units_shipped"):
+        causes.append(f"input changed: units_shipped {a.get('units_shipped_as_entered')} → "
+                      f"{b.get('units_shipped_as_entered')}")
+    for name in sorted(set(old_inputs) | set(new_inputs)):
+        x, y = old_inputs.get(name), new_inputs.get(name)
+        if x is None or y is None:
+            causes.append(f"parameter {name} {'added' if x is None else 'removed'}")
+            continue
+        if _close(x["value"], y["value"]) and x["unit"] == y["unit"]:
+            continue
+        change = f"{name} {x['value']:.10g} → {y['value']:.10g} {y['unit']}"
+        if y["origin"] == "portfolio" or x["origin"] == "portfolio":
+            causes.append(f"input changed: {change}")
+        elif y["origin"].startswith("default") or x["origin"].startswith("default"):
+            causes.append(f"methodology default changed: {change} ({y['origin']})")
+        elif y["origin"].startswith("factor table"):
+            causes.append(f"factor changed: {change} ({y['origin']})")
+        else:
+            causes.append(f"changed: {change}")
+    if not causes and methodology_change:
+        causes.append(methodology_change + " (its formulas)")
+    if not causes and engine_changed:
+        causes.append("the engine changed")
+    return causes or ["the result file does not match its own inputs (edited after it was written?)"]
+
+
+def report(result: Verification) -> list[str]:
+    """Lines for the console."""
+    lines = [f"note: {n}" for n in result.notes]
+    lines += [f"DIFFERS: {d}" for d in result.differences]
+    lines.append("The result stands: every figure reproduces." if result.stands
+                 else f"The result does not stand: {len(result.differences)} difference(s).")
+    return lines
+
+
+__all__ = ["Verification", "verify", "report", "KokenErrors"]

@@ -1,0 +1,40 @@
+"""Where koken's data (methodologies/, factors/, units/) lives.
+
+An installed wheel carries them inside the package as ``koken/_data/{methodologies,factors,attribution,units}``
+(see ``[tool.hatch.build.targets.wheel.force-include]`` in pyproject.toml); an editable install
+or a checkout reads them from the repository root, two levels above the package (``engine/koken/``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
+"""The ``koken`` package folder."""
+
+
+def data_root() -> Path:
+    """Return the folder that holds ``methodologies/`` and ``units/``.
+
+    Returns:
+        ``koken/_data`` in an installed wheel, else the repository root.
+    """
+    bundled = _PACKAGE_DIR / "_data"
+    if (bundled / "units").is_dir():
+        return bundled
+    return _PACKAGE_DIR.parent.parent
+
+
+def methodologies_dir() -> Path:
+    """The bundled methodology library folder (``methodologies/``)."""
+    return data_root() / "methodologies"
+
+
+def factors_dir() -> Path:
+    """The bundled factor tables folder (``factors/``)."""
+    return data_root() / "factors"
+
+
+def units_dir() -> Path:
+    """The folder of koken's Pint definition files (``units/``)."""
+    return data_root() / "units"

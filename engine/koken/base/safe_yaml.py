@@ -1,0 +1,202 @@
+"""Safe YAML loading with limits: no code, no tags, bounded size, aliases and depth.
+
+Methodology and portfolio files come from many authors (threat model: docs/security.md).
+PyYAML's SafeLoader never builds Python objects from tags; on top of it koken bounds:
+
+* the file size (:data:`MAX_YAML_BYTES`), checked before parsing;
+* the number of alias references (:data:`MAX_ALIASES`): a "billion laughs" file is refused while
+  it is composed, before anything is expanded;
+* the nesting depth (:data:`MAX_DEPTH`).
+"""
+
+from __future__ import annotations
+
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from koken.base.errors import KokenError, Location
+
+MAX_YAML_BYTES = 1_000_000
+MAX_ALIASES = 50
+MAX_DEPTH = 40
+MAX_EXPANDED_NODES = 200_000
+"""Nodes a document may have once its aliases are expanded (50 aliases can still nest exponentially)."""
+
+
+class YamlError(KokenError):
+    """A YAML file is too large, too deep, uses too many aliases, or does not parse."""
+
+
+_CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_CORE_INT = re.compile(r"^[-+]?[0-9]+$")
+_CORE_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$")
+
+
+class _LimitedLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 core-schema scalars, no duplicate keys, and counted aliases and depth.
+
+    PyYAML resolves scalars by YAML 1.1 rules, where ``NO`` (Norway) and ``on`` are booleans, ``0100``
+    is octal 64 and ``1:20`` is 80. koken uses the YAML 1.2 core schema instead: booleans are only
+    true/false, integers are decimal (``0100`` is 100), floats are plain decimal or scientific.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers
+                if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str, source: str):
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
+        self._source = source
+
+    def _size(self, node) -> int:  # noqa: ANN001 - a PyYAML node
+        """Number of nodes once expanded (shared sub-nodes counted each time they appear), memoised."""
+        key = id(node)
+        if key not in self._sizes:
+            if isinstance(node, yaml.SequenceNode):
+                total = 1 + sum(self._size(child) for child in node.value)
+            elif isinstance(node, yaml.MappingNode):
+                total = 1 + sum(self._size(k) + self._size(v) for k, v in node.value)
+            else:
+                total = 1 + len(node.value) // 64  # long scalars weigh by their length
+            self._sizes[key] = min(total, MAX_EXPANDED_NODES + 1)
+        return self._sizes[key]
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML signature
+        event = self.peek_event()
+        implicit = getattr(event, "implicit", True)
+        explicit = implicit is False or (isinstance(implicit, tuple) and not any(implicit))
+        if getattr(event, "tag", None) not in (None, "!") and explicit:
+            raise YamlError(f"YAML tags such as {event.tag} are not allowed: koken reads plain data only",
+                            Location(file=self._source, row=event.start_mark.line + 1))
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            mark = self.peek_event().start_mark
+            if self._aliases > MAX_ALIASES:
+                raise YamlError(f"more than {MAX_ALIASES} YAML aliases (refused to expand)",
+                                Location(file=self._source, row=mark.line + 1))
+            node = super().compose_node(parent, index)
+            self._expanded += self._size(node)
+            if self._expanded > MAX_EXPANDED_NODES:
+                raise YamlError(f"YAML aliases would expand to more than {MAX_EXPANDED_NODES:,} nodes (refused)",
+                                Location(file=self._source, row=mark.line + 1))
+            return node
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise YamlError(f"YAML nesting deeper than {MAX_DEPTH} levels",
+                                Location(file=self._source, row=mark.line + 1))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML signature
+        seen = {}
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (list, dict)):
+                raise YamlError("a mapping key must be text or a number",
+                                Location(file=self._source, row=key_node.start_mark.line + 1))
+            if key in seen:
+                raise YamlError(f"key {key!r} appears twice in one mapping (rows {seen[key]} and "
+                                f"{key_node.start_mark.line + 1}); koken does not guess which one you meant",
+                                Location(file=self._source, row=key_node.start_mark.line + 1))
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep)
+
+    def construct_yaml_int(self, node):  # noqa: ANN001 - PyYAML signature
+        return int(self.construct_scalar(node), 10)
+
+    def construct_yaml_str(self, node):  # noqa: ANN001 - PyYAML signature
+        value = super().construct_yaml_str(node)
+        if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            raise YamlError("text contains an unpaired surrogate (\\uD800-\\uDFFF): not valid Unicode",
+                            Location(file=self._source, row=node.start_mark.line + 1))
+        return value
+
+
+for _first in "tfTF":
+    _LimitedLoader.yaml_implicit_resolvers.setdefault(_first, []).append(("tag:yaml.org,2002:bool", _CORE_BOOL))
+for _first in "-+0123456789":
+    _LimitedLoader.yaml_implicit_resolvers.setdefault(_first, []).append(("tag:yaml.org,2002:int", _CORE_INT))
+for _first in "-+0123456789.":
+    _LimitedLoader.yaml_implicit_resolvers.setdefault(_first, []).append(("tag:yaml.org,2002:float", _CORE_FLOAT))
+_LimitedLoader.add_constructor("tag:yaml.org,2002:int", _LimitedLoader.construct_yaml_int)
+_LimitedLoader.add_constructor("tag:yaml.org,2002:str", _LimitedLoader.construct_yaml_str)
+
+
+def load_yaml_text(text: str, source: str = "<text>") -> Any:
+    """Parse YAML text under koken's limits.
+
+    Args:
+        text: the YAML document.
+        source: file name for error messages.
+    Returns:
+        Plain Python data (dict, list, str, int, float, bool, None, date).
+    Raises:
+        YamlError: too large, too many aliases, too deep, or a syntax error (with line number).
+    """
+    if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
+        raise YamlError(f"file is larger than {MAX_YAML_BYTES} bytes", Location(file=source))
+    loader = _LimitedLoader(text, source)
+    try:
+        return loader.get_single_data()
+    except yaml.constructor.ConstructorError as err:
+        mark = err.problem_mark
+        raise YamlError(f"YAML tags such as {err.problem.split('tag ')[-1] if err.problem else '!!'} are not allowed: "
+                        "koken reads plain data only (no objects, no code)",
+                        Location(file=source, row=mark.line + 1 if mark is not None else None)) from None
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark
+        row = mark.line + 1 if mark is not None else None
+        raise YamlError(f"YAML syntax error: {err.problem}", Location(file=source, row=row)) from None
+    except yaml.YAMLError as err:
+        raise YamlError(f"YAML error: {err}", Location(file=source)) from None
+    except RecursionError:
+        raise YamlError("YAML nesting too deep", Location(file=source)) from None
+    except (ValueError, TypeError, OverflowError) as err:
+        raise YamlError(f"a YAML value cannot be read: {err}", Location(file=source)) from None
+    finally:
+        loader.dispose()
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes (a device, FIFO or larger file is refused
+    without reading it whole: ``/dev/zero`` has size 0 but never ends)."""
+    import stat as stat_module
+
+    info = path.stat()
+    if not stat_module.S_ISREG(info.st_mode):
+        raise YamlError("not a regular file (a device, pipe or folder)", Location(file=str(path)))
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise YamlError(f"file is larger than {limit:,} bytes", Location(file=str(path)))
+    return data
+
+
+def load_yaml_file(path: str | Path) -> Any:
+    """Read and parse a YAML file under koken's limits (size checked before reading it whole).
+
+    Raises:
+        YamlError: as :func:`load_yaml_text`, or when the file is not UTF-8 or cannot be read.
+    """
+    p = Path(path)
+    try:
+        raw = read_limited(p, MAX_YAML_BYTES)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise YamlError(f"file is not UTF-8 text (byte {err.start})", Location(file=str(p))) from None
+    except OSError as err:
+        raise YamlError(f"cannot read file: {err.strerror}", Location(file=str(p))) from None
+    return load_yaml_text(text, str(p))

@@ -1,0 +1,283 @@
+"""koken's one application unit registry, and the only door through which unit text enters.
+
+Pint is the unit engine (one registry per application, as Pint's docs advise). koken adds its
+definitions from ``units/koken.txt`` (GHG dimension, 台/件, 千/万/億, crude-oil-equivalent kL)
+and puts a normaliser in front of Pint's parser for the traps listed in
+Pint's own issue tracker (hgrecco/pint #1121 GWP out of scope, #2205 percent, and the default
+definitions of ``ton`` and ``kt``) and for Japanese reporting notation:
+
+* ``t-CO2``, ``kg-CO2/kWh``, ``万t-CO2``: the hyphen before CO2 means "of", not minus;
+* ``万台``, ``千kWh``, ``億kWh``: the multiplier binds to the unit it precedes (``t-CO2/千kWh`` is
+  t-CO2 per 1,000 kWh);
+* ``年`` is the year, like ``yr``;
+* full-width characters (``ｋＷｈ``) are NFKC-normalised; superscript powers (``m²``, ``kWh⁻¹``) and
+  middle dots (``kg·m``, ``kg・m``) are read as ``**`` and ``*``;
+* ``ton`` (Pint: US short ton, 907 kg) is refused as ambiguous; ``kt`` is the kilotonne, never the knot;
+* ``year``/``yr``/``a`` mean the methodology's pinned year (8,760 h unless it declares another), never
+  Pint's Julian 365.25 d; ``month`` is refused (Pint derives it from the Julian year);
+* offset units (``degC``) are refused where a quantity is declared.
+
+Every function raises :class:`koken.base.errors.UnitError` with the offending text and, for dimension
+problems, both dimensions.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import threading
+import unicodedata
+
+import pint
+
+from koken.base.errors import Location, UnitError
+from koken.base.paths import units_dir
+
+DEFAULT_HOURS_PER_YEAR = 8760
+"""The year koken uses unless a methodology declares another: 365 d × 24 h, the 8,760 h/yr of the
+Ministry of the Environment's transformer example and of capacity-factor yields."""
+
+MAX_UNIT_TEXT = 200
+"""Longest unit text accepted (characters); longer text is refused before parsing."""
+
+_YEAR_TOKENS = {"year", "years", "yr", "yrs", "a", "annum", "年"}
+_OTHER_YEARS = {"year", "julian_year", "century", "millennium", "decade", "gregorian_year", "sidereal_year",
+                "tropical_year", "leap_year", "common_year", "eclipse_year", "month", "fortnight"}
+_TON_HINT = "'{tok}' is ambiguous (Pint reads 'ton' as the US short ton, 907.18 kg): write t (tonne), short_ton or long_ton"
+_IDENT = re.compile(r"[^\W\d][\w]*")
+_HYPHEN_BEFORE_GHG = re.compile(r"[\-\u2010\u2011\u2012\u2013\u2014\u2212](?=CO2)")
+_JP_MULTIPLIER = re.compile(r"([千万億])\s*([^\W\d]\w*)")
+_NUMBER_PREFIX = re.compile(r"^\s*([+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)\s*(.*)$", re.S)
+
+_SUPERSCRIPT = re.compile(r"[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁺⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "+-0123456789")
+_MULTIPLY_SIGNS = re.compile(r"[·・⋅×]")
+
+_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def registry() -> pint.UnitRegistry:
+    """Return koken's application registry (built once per process).
+
+    Returns:
+        A ``pint.UnitRegistry`` with Pint's defaults plus every file in ``units/``; also set as
+        Pint's application registry so that quantities from koken combine with each other.
+    """
+    ureg = pint.UnitRegistry(on_redefinition="raise", autoconvert_offset_to_baseunit=False)
+    for path in sorted(units_dir().glob("*.txt")):
+        ureg.load_definitions(str(path))
+    pint.set_application_registry(ureg)
+    return ureg
+
+
+def year_unit_name(hours_per_year: float = DEFAULT_HOURS_PER_YEAR) -> str:
+    """Name of the pinned year unit for a year of ``hours_per_year`` hours, defined on first use.
+
+    Args:
+        hours_per_year: length of the methodology's year in hours (e.g. 8760, or 8784 for a leap year).
+    Returns:
+        A unit name such as ``year_8760h``.
+    Raises:
+        UnitError: if the length is not a positive whole number of hours.
+    """
+    if not (isinstance(hours_per_year, (int, float)) and math.isfinite(hours_per_year)
+            and hours_per_year > 0 and float(hours_per_year).is_integer()):
+        raise UnitError(f"hours per year must be a positive whole number of hours, got {hours_per_year!r}")
+    hours = int(hours_per_year)
+    name = f"year_{hours}h"
+    ureg = registry()
+    with _lock:
+        if name not in ureg:
+            ureg.define(f"{name} = {hours} * hour")
+    return name
+
+
+def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEAR) -> str:
+    """Rewrite unit text in Japanese/industry notation into Pint syntax, refusing known traps.
+
+    Args:
+        text: unit text as written by a person, e.g. ``"万t-CO2"``, ``"kg-CO2/kWh"``, ``"kWh/yr"``.
+        hours_per_year: the methodology's year length, for ``year``/``yr``/``a``.
+    Returns:
+        Text for Pint, e.g. ``"(万*t)*CO2"``, ``"kWh/year_8760h"``.
+    Raises:
+        UnitError: for ``ton``, ``month``, text longer than :data:`MAX_UNIT_TEXT`.
+    """
+    if len(text) > MAX_UNIT_TEXT:
+        raise UnitError(f"unit text is longer than {MAX_UNIT_TEXT} characters")
+    s = _SUPERSCRIPT.sub(lambda m: "**" + m.group(0).translate(_SUPERSCRIPT_DIGITS), text)
+    s = _MULTIPLY_SIGNS.sub("*", s)
+    s = unicodedata.normalize("NFKC", s).strip()
+    s = _HYPHEN_BEFORE_GHG.sub("*", s)
+    s = s.replace("\u2212", "-")
+    if s.count("%") > 1:
+        raise UnitError("'%' appears more than once")
+    if re.search(r"(?<![*^\s(])-\s*\d", s):
+        raise UnitError("a minus sign after a unit (kWh-1) is ambiguous: write kWh**-1 or 1/kWh")
+    s = _JP_MULTIPLIER.sub(r"(\1*\2)", s)
+    year = year_unit_name(hours_per_year)
+    ureg = registry()
+
+    def replace(match: re.Match[str]) -> str:
+        tok = match.group(0)
+        if tok in _YEAR_TOKENS:
+            return year
+        if tok == "kt":
+            return "kilotonne"
+        if tok in ("month", "months"):
+            raise UnitError(f"'{tok}' is ambiguous (Pint makes it 1/12 of a Julian year): use d or h")
+        try:
+            candidates = ureg.parse_unit_name(tok)
+        except Exception:  # Pint raises several types on odd names; treat as unknown here
+            candidates = ()
+        if any(unit in _OTHER_YEARS for _prefix, unit, _suffix in candidates):
+            raise UnitError(f"'{tok}' is a Julian-year multiple (Pint: 365.25 d): write yr (koken's year, "
+                            f"{hours_per_year:g} h) with a number")
+        if any(unit == "ton" for _prefix, unit, _suffix in candidates) and tok != "short_ton":
+            raise UnitError(_TON_HINT.format(tok=tok))
+        return tok
+
+    return _IDENT.sub(replace, s)
+
+
+def parse_unit(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEAR,
+               location: Location | None = None) -> pint.Unit:
+    """Parse unit text into a Pint unit of koken's registry.
+
+    ``"-"``, ``"1"`` and ``"fraction"`` mean a dimensionless fraction; ``"%"`` means percent.
+
+    Args:
+        text: the unit as written (see :func:`normalise_unit_text` for accepted notations).
+        hours_per_year: the methodology's year length in hours.
+        location: where the text came from, for error messages.
+    Returns:
+        ``pint.Unit``.
+    Raises:
+        UnitError: unknown, ambiguous or malformed unit, naming the text and ``location``.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise UnitError("a unit is required here but none was given", location)
+    try:
+        return _parse_unit(text, float(hours_per_year))
+    except UnitError as err:
+        raise UnitError(err.message, location) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_unit(text: str, hours_per_year: float) -> pint.Unit:
+    """:func:`parse_unit` without a location, once per (text, year length): a column's unit is parsed
+    once, not once per partition and methodology. Failures are not cached."""
+    location = None
+    stripped = text.strip()
+    if stripped in ("-", "－", "1"):
+        stripped = "fraction"
+    try:
+        pint_text = normalise_unit_text(stripped, hours_per_year)
+        unit = registry().parse_units(pint_text)
+    except UnitError as err:
+        raise UnitError(f"unit {text!r}: {err.message}", location) from None
+    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as err:
+        raise UnitError(f"unknown unit in {text!r}: {err}", location) from None
+    except Exception:  # Pint's tokenizer raises assorted errors on malformed text
+        raise UnitError(f"cannot read unit {text!r}: write units like kg-CO2/kWh, kWh/yr, t*km or m**2 "
+                        "(names, *, /, ** and numbers)", location) from None
+    return unit
+
+
+def check_multiplicative(unit: pint.Unit, text: str, location: Location | None = None) -> None:
+    """Refuse offset units (degC, degF): koken's kernel multiplies by conversion factors only.
+
+    Raises:
+        UnitError: if ``unit`` has an offset (use ``K`` or ``delta_degC``).
+    """
+    if not registry().Quantity(1.0, unit)._is_multiplicative:
+        raise UnitError(f"unit {text!r} has an offset (like degC); use K or delta_degC", location)
+
+
+def parse_quantity(text: str | int | float, default_unit: str | None = None,
+                   hours_per_year: float = DEFAULT_HOURS_PER_YEAR,
+                   location: Location | None = None) -> pint.Quantity:
+    """Parse ``"420 kWh/yr"`` (a number then a unit) into a Quantity.
+
+    Args:
+        text: ``"<number> <unit>"``; or a bare number when ``default_unit`` is given.
+        default_unit: unit used for a bare number (only dimensionless declarations allow this).
+        hours_per_year: the methodology's year length in hours.
+        location: where the text came from.
+    Returns:
+        ``pint.Quantity`` with a float magnitude.
+    Raises:
+        UnitError: no number, no unit where one is required, non-finite number, bad unit.
+    """
+    if isinstance(text, bool):
+        raise UnitError(f"expected a quantity such as '420 kWh/yr', got {text!r}", location)
+    if isinstance(text, (int, float)):
+        number, unit_text = float(text), ""
+    else:
+        match = _NUMBER_PREFIX.match(unicodedata.normalize("NFKC", str(text)).replace(",", ""))
+        if not match:
+            raise UnitError(f"expected a number followed by a unit, such as '420 kWh/yr', got {text!r}",
+                            location)
+        number, unit_text = float(match.group(1)), match.group(2).strip()
+    if not math.isfinite(number):
+        raise UnitError(f"value {text!r} is not a finite number", location)
+    if not unit_text:
+        if default_unit is None:
+            raise UnitError(f"value {text!r} has no unit; write it as '<number> <unit>'", location)
+        unit_text = default_unit
+    unit = parse_unit(unit_text, hours_per_year, location)
+    return registry().Quantity(number, unit)
+
+
+def conversion_factor(from_unit: pint.Unit, to_unit: pint.Unit, what: str = "value",
+                      location: Location | None = None) -> float:
+    """Factor ``f`` such that a magnitude in ``from_unit`` times ``f`` is the magnitude in ``to_unit``.
+
+    Used once per column (never per row): the kernel then multiplies whole arrays by ``f``.
+
+    Args:
+        from_unit, to_unit: Pint units of koken's registry (multiplicative).
+        what: a name for error messages (parameter or column).
+        location: where the value came from.
+    Returns:
+        float conversion factor.
+    Raises:
+        UnitError: if the dimensions differ, naming both units and both dimensions.
+    """
+    ureg = registry()
+    try:
+        factor = float(ureg.Quantity(1.0, from_unit).to(to_unit).magnitude)
+    except pint.errors.DimensionalityError:
+        raise UnitError(
+            f"{what}: unit '{from_unit:~}' has dimension {dimension_text(from_unit)}, "
+            f"but '{to_unit:~}' ({dimension_text(to_unit)}) is expected",
+            location,
+        ) from None
+    except (OverflowError, ZeroDivisionError):
+        factor = float("inf")
+    if not math.isfinite(factor) or factor == 0.0:
+        raise UnitError(f"{what}: converting '{from_unit:~}' to '{to_unit:~}' gives a factor of {factor:g}; "
+                        "the unit is out of any sensible range", location)
+    return factor
+
+
+def dimension_text(unit: pint.Unit) -> str:
+    """Human-readable dimension of a unit, e.g. ``[mass] * [carbon_dioxide_equivalent]``."""
+    dims = registry().Quantity(1.0, unit).dimensionality
+    return str(dims) if dims else "dimensionless"
+
+
+def is_dimensionless(unit: pint.Unit) -> bool:
+    """True for fraction, percent, ppm and other unit-free quantities."""
+    return registry().Quantity(1.0, unit).dimensionless
+
+
+COUNT_UNITS = frozenset({"item", "千", "万", "億"})
+
+
+def is_count_unit(unit: pint.Unit) -> bool:
+    """True for a number of things (台, 件, 万台 …); False for %, ppm, kg/t and other dimensionless units."""
+    names = {name for name, _power in registry().Quantity(1.0, unit).unit_items()}
+    return bool(names) and names <= COUNT_UNITS

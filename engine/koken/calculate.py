@@ -1,0 +1,312 @@
+"""The main job: a portfolio → per-product-line avoided emissions (one vectorised batch per methodology).
+
+Result columns name their units (``single_year[t-CO2e]``). Single-year and lifetime figures stand
+side by side and are never added together, and totals are kept per fiscal year: the GHG Protocol
+(Scope 3 Standard, ch. 9: avoided emissions reported separately) and WBCSD's Guidance on Avoided
+Emissions (2023, step 1: identify the timeframe) both keep timeframes apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pint
+
+from koken.base.version import __version__
+from koken.base.errors import (
+    EvaluationError,
+    KokenError,
+    KokenErrors,
+    Location,
+    PortfolioError,
+)
+from koken.methodology.evaluate import BatchResult, evaluate
+from koken.factors import FactorOrigin, fill_from_tables, load_factor_tables
+from koken.base.grouping import group_codes
+from koken.methodology.compile import CompiledMethodology
+from koken.portfolio.build import Portfolio, column_quantity
+from koken.base.units import is_count_unit
+
+GWP_SET = "gwp100_ar5"
+"""The GWP set in use (factors/gwp100_ar5.yaml): CO2 counts 1; other gases enter through it."""
+
+AVOIDED_COLUMN = "avoided_per_unit_year[kg-CO2e/functional_unit/yr]"
+RESULT_COLUMNS = (
+    "row", "product_line", "methodology", "methodology_version", "category", "fiscal_year", "market",
+    "region", "units_shipped_as_entered", "units_shipped", "functional_unit", AVOIDED_COLUMN,
+    "operating_years[yr]", "single_year[t-CO2e]", "lifetime[t-CO2e]", "defaults_used", "factors_from_tables",
+)
+"""Result table columns; ``units_shipped`` is in the methodology's functional unit (named beside it)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One methodology's rows: their positions in the portfolio, inputs and results (for details)."""
+
+    methodology: CompiledMethodology
+    index: np.ndarray
+    inputs: dict[str, pint.Quantity]
+    result: BatchResult
+    factor_origins: dict[str, FactorOrigin] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Calculation:
+    """Results of a portfolio: one row per product line, plus what produced them.
+
+    Attributes:
+        table: pandas DataFrame with :data:`RESULT_COLUMNS`, in the portfolio's row order.
+        portfolio: the input.
+        methodologies: the methodologies used, by id.
+        batches: per methodology, inputs and all step values (for detailed output and traces).
+    """
+
+    table: pd.DataFrame
+    portfolio: Portfolio
+    methodologies: dict[str, CompiledMethodology]
+    batches: list[Batch] = field(default_factory=list)
+    options: dict = field(default_factory=dict)
+    """How the run was asked for (encoding, sheet, methodology folder), recorded in results."""
+
+    def provenance(self) -> dict:
+        """What produced the results (see :func:`provenance`)."""
+        return provenance(self.portfolio.path, self.portfolio.sha256, self.portfolio.encoding,
+                          self.methodologies.values(), self.options)
+
+
+def provenance(path: str, sha256: str, encoding: str, methodologies, options: Mapping[str, object]) -> dict:
+    """What produced results: koken version, the input file's hash and encoding, each methodology's id,
+    version and content hash, the factor tables (with content hashes), the GWP set and the run's options.
+
+    Args:
+        path, sha256, encoding: the input file, its ``sha256:<hex>`` and how it was read.
+        methodologies: the compiled methodologies the results used.
+        options: how the run was asked for (None values are left out).
+    """
+    tables, _ = load_factor_tables()
+    return {
+        "koken_version": __version__,
+        "input": {"file": path, "sha256": sha256, "encoding": encoding},
+        "methodologies": {m.id: {"version": m.version, "content_hash": m.content_hash, "path": m.path,
+                                 "result_type": m.spec.result_type,
+                                 "contribution_role": m.spec.contribution_role,
+                                 "baseline_type": m.spec.baseline.type}
+                          for m in sorted(methodologies, key=lambda m: m.id)},
+        "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
+                          for t in sorted(tables.values(), key=lambda t: t.id)},
+        "gwp_set": GWP_SET,
+        "options": {k: v for k, v in sorted(options.items()) if v is not None},
+    }
+
+
+def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
+              options: Mapping[str, object] | None = None) -> Calculation:
+    """Compute avoided emissions for every product line of ``portfolio``.
+
+    Cell problems found while reading (``read_portfolio(..., collect=True)``), unit problems and
+    evaluation problems (missing or out-of-range values, non-finite results) are reported together;
+    a row with a problem in a cell is not evaluated further, so each problem is reported once.
+
+    Args:
+        portfolio: from :func:`koken.portfolio.build.read_portfolio`.
+        library: methodologies by id.
+        options: how the run was asked for, recorded in the result's provenance.
+    Returns:
+        Calculation with one result row per product line.
+    Raises:
+        KokenErrors: every problem found, sorted by row.
+    """
+    errors: list[KokenError] = list(portfolio.problems)
+    invalid = portfolio.invalid.copy() if portfolio.invalid is not None else np.zeros(len(portfolio), bool)
+    batches: list[Batch] = []
+    used: dict[str, CompiledMethodology] = {}
+    codes, ids = pd.factorize(pd.Series(portfolio.methodology, dtype=object), sort=True)
+    known = np.array([mid in library for mid in ids], dtype=bool)
+    skip = invalid | ~known[codes] if len(ids) else invalid.copy()  # unknown ids were reported while reading
+    for name, (values, _units, header) in portfolio.parameters.items():  # a value for another methodology
+        declares = np.array([bool(k) and name in library[mid].parameters for mid, k in zip(ids, known)], dtype=bool)
+        for i in np.flatnonzero(~np.isnan(values) & ~skip & ~declares[codes]):
+            m = library[ids[codes[i]]]
+            errors.append(PortfolioError(f"{header} has a value but methodology {m.id!r} has no such parameter "
+                                         f"(its parameters: {', '.join(m.parameters)})",
+                                         portfolio.location(int(i), column=header)))
+            invalid[i] = True
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(ids) + 1))
+    out = _ResultColumns(portfolio)
+    for k, mid in enumerate(ids):
+        idx = order[starts[k]:starts[k + 1]]
+        idx = idx[~invalid[idx]]
+        if not len(idx) or not known[k]:
+            continue
+        m = library[mid]
+        used[mid] = m
+        locs = _RowLocations(portfolio, idx)
+        skip = np.zeros(len(idx), dtype=bool)
+        columns = {}
+        for name, p in m.parameters.items():
+            if name not in portfolio.parameters:
+                continue
+            values, units, header = portfolio.parameters[name]
+            column, problems = column_quantity(values[idx], _take(units, idx), p.unit, m.spec.hours_per_year, header,
+                                               lambda j, h=header: locs[j].at(column=h))
+            errors.extend(problems)
+            skip |= column.failed
+            columns[name] = column.quantity
+        values, units, header = portfolio.units_shipped
+        shipped, problems = column_quantity(values[idx], _take(units, idx), m.shipment_unit, m.spec.hours_per_year,
+                                            header, lambda j, h=header: locs[j].at(column=h),
+                                            count=is_count_unit(m.shipment_unit))
+        errors.extend(problems)
+        skip |= shipped.failed
+        keep = np.flatnonzero(~skip)
+        if not len(keep):
+            continue
+        inputs = {name: q[keep] for name, q in columns.items()}
+        rows = idx[keep]
+        inputs, origins, problems, unserved = fill_from_tables(
+            m.parameters, inputs, _regions(portfolio, rows), portfolio.fiscal_year[rows], len(rows),
+            _RowLocations(portfolio, rows), allow_stale=bool((options or {}).get("allow_stale_factors")))
+        errors.extend(problems)
+        if unserved.any():
+            served = np.flatnonzero(~unserved)
+            inputs = {name: q[served] for name, q in inputs.items()}
+            origins = {name: _take_origin(o, served) for name, o in origins.items()}
+            rows = rows[served]
+            keep = keep[served]
+        if not len(rows):
+            continue
+        try:
+            result = evaluate(m, inputs, shipped.quantity[keep], _RowLocations(portfolio, rows))
+        except KokenErrors as errs:
+            errors.extend(errs.errors)
+            continue
+        batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result, factor_origins=origins))
+        out.fill(m, rows, result, origins)
+    if errors:
+        raise KokenErrors(sorted(errors, key=lambda e: (e.location.row or 0, e.location.column or "")))
+    table = out.table()
+    with np.errstate(over="ignore"):  # an overflowing sum is reported just below
+        totals = table[["single_year[t-CO2e]", "lifetime[t-CO2e]"]].abs().sum().to_numpy()
+    if not np.isfinite(totals).all():
+        raise KokenErrors([EvaluationError("the portfolio's totals overflow (beyond 1e308 t-CO2e): every row is "
+                                           "finite but their sum is not; check units_shipped and units",
+                                           Location(file=portfolio.path))])
+    return Calculation(table=table, portfolio=portfolio, methodologies=used, batches=batches,
+                       options={k: v for k, v in (options or {}).items() if v is not None})
+
+
+def _take(units: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``units[idx]``, keeping a one-unit column (a zero-stride broadcast) a broadcast."""
+    return units[:len(idx)] if units.strides == (0,) and len(units) >= len(idx) else units[idx]
+
+
+class _ResultColumns:
+    """The result table's columns, allocated once for the whole portfolio and filled methodology by
+    methodology at each row's own position (no per-methodology frames to concatenate and sort)."""
+
+    def __init__(self, portfolio: Portfolio):
+        self._p = portfolio
+        n = len(portfolio)
+        self._filled = np.zeros(n, dtype=bool)
+        self._text = {c: np.empty(n, dtype=object) for c in (
+            "units_shipped_as_entered", "defaults_used", "factors_from_tables")}
+        self._methodology = np.full(n, -1, dtype=np.int64)  # per row, position in _used
+        self._used: list[CompiledMethodology] = []
+        self._numbers = {c: np.full(n, np.nan) for c in (
+            "units_shipped", AVOIDED_COLUMN, "operating_years[yr]", "single_year[t-CO2e]", "lifetime[t-CO2e]")}
+
+    def fill(self, m: CompiledMethodology, rows: np.ndarray, result: BatchResult,
+             origins: dict[str, FactorOrigin]) -> None:
+        if self._p.units_shipped_entered is not None:
+            entered = self._p.units_shipped_entered[rows]
+        else:
+            values, units, _ = self._p.units_shipped
+            entered = [f"{v:.15g} {u}".strip() for v, u in zip(values[rows].tolist(), units[rows])]
+        text, numbers = self._text, self._numbers
+        self._methodology[rows] = len(self._used)
+        self._used.append(m)
+        text["units_shipped_as_entered"][rows] = entered
+        text["defaults_used"][rows] = _defaults_column(result.defaults_used, len(rows))
+        text["factors_from_tables"][rows] = _factors_column(origins, len(rows))
+        numbers["units_shipped"][rows] = result.units_shipped.to(m.shipment_unit).magnitude
+        numbers[AVOIDED_COLUMN][rows] = result.avoided_per_unit_year.magnitude
+        numbers["operating_years[yr]"][rows] = result.operating_years.magnitude
+        numbers["single_year[t-CO2e]"][rows] = result.single_year.magnitude
+        numbers["lifetime[t-CO2e]"][rows] = result.lifetime.magnitude
+        self._filled[rows] = True
+
+    def table(self) -> pd.DataFrame:
+        """The rows computed, in portfolio order, with :data:`RESULT_COLUMNS`."""
+        p, at = self._p, np.flatnonzero(self._filled)
+        # Columns with few distinct values are categorical (codes and their labels, no text per row).
+        columns = {"row": p.rows[at], "product_line": pd.Series(p.product_line[at], dtype=object),
+                   "fiscal_year": p.fiscal_year[at], "market": pd.Categorical(p.market[at]),
+                   "region": pd.Categorical(p.region[at]),
+                   "units_shipped_as_entered": pd.Series(self._text["units_shipped_as_entered"][at], dtype=object),
+                   "defaults_used": pd.Categorical(self._text["defaults_used"][at]),
+                   "factors_from_tables": pd.Categorical(self._text["factors_from_tables"][at])}
+        which = self._methodology[at]  # per-methodology constants, built from codes
+        for column, attribute in (("methodology", lambda m: m.id), ("methodology_version", lambda m: m.version),
+                                  ("category", lambda m: m.category),
+                                  ("functional_unit", lambda m: m.spec.functional_unit.unit)):
+            codes, labels = pd.factorize(np.array([attribute(m) for m in self._used] or [""], dtype=object))
+            columns[column] = pd.Categorical.from_codes(codes[which] if len(which) else which, categories=labels)
+        columns.update({c: v[at] for c, v in self._numbers.items()})
+        return pd.DataFrame({c: columns[c] for c in RESULT_COLUMNS})
+
+
+DOMESTIC_REGION = "JP"
+"""Region of domestic (国内) rows that leave ``region`` empty: the industry reports Japan's market."""
+
+
+def _regions(portfolio: Portfolio, rows: np.ndarray) -> np.ndarray:
+    """Per row the region for factor lookups: as given, or JP for a domestic row without one."""
+    region = portfolio.region[rows].astype(object)
+    domestic = portfolio.market[rows] == "domestic"
+    return np.where((region == "") & domestic, DOMESTIC_REGION, region)
+
+
+def _take_origin(origin: FactorOrigin, positions: np.ndarray) -> FactorOrigin:
+    return FactorOrigin(table=origin.table, from_table=origin.from_table[positions], keys=origin.keys[positions],
+                        sources=origin.sources[positions], stale=origin.stale[positions])
+
+
+class _RowLocations:
+    """Locations of a methodology group's rows in the portfolio file, built on demand for errors."""
+
+    def __init__(self, portfolio: Portfolio, idx: np.ndarray):
+        self._portfolio, self._idx = portfolio, idx
+
+    def __getitem__(self, j: int):
+        return self._portfolio.location(int(self._idx[j]))
+
+    __call__ = __getitem__
+
+    def __len__(self) -> int:
+        return len(self._idx)
+
+
+def _defaults_column(defaults_used: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """``;``-joined names of defaulted parameters per row, built with array operations."""
+    column = np.full(n, "", dtype=object)
+    for name, mask in defaults_used.items():
+        column = np.where(mask, np.where(column == "", name, column + ";" + name), column)
+    return column
+
+
+def _factors_column(origins: dict[str, FactorOrigin], n: int) -> np.ndarray:
+    """Per row ``name=table[keys]`` for each parameter a factor table supplied, ``;``-joined (each distinct
+    label is built once)."""
+    column = np.full(n, "", dtype=object)
+    for name, o in origins.items():
+        codes, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool)])
+        labels = np.array([f"{name}={o.table}[{key}]" + (" (stale: earlier year)" if stale else "")
+                           for key, stale in keys], dtype=object)
+        label = labels[codes] if n else column
+        column = np.where(o.from_table, np.where(column == "", label, column + ";" + label), column)
+    return column
+

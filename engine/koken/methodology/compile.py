@@ -1,0 +1,508 @@
+"""Load, check and compile methodology files.
+
+Loading a methodology (``methodologies/<category>/<id>.yaml``) goes through four gates, and every
+problem of every gate is collected before anything is raised (so ``koken validate`` reports all):
+
+1. safe YAML under limits (:mod:`koken.base.safe_yaml`);
+2. the pydantic format (:mod:`koken.methodology.schema`), unknown keys being errors;
+3. references: file path matches category and id, source ids exist, names are unique and not
+   reserved, ``operating_years`` names a parameter or step, ``avoided_per_unit_year`` exists;
+4. units and formulas: every unit parses, every formula passes the whitelist parser
+   (:mod:`koken.formula.parse`), every step's unit follows from its operands (:mod:`koken.formula.dimensions`),
+   ``avoided_per_unit_year`` is GHG mass per functional unit per year and ``operating_years`` a time.
+
+The result is a :class:`CompiledMethodology` whose steps are lambdified numpy functions over
+magnitudes in Pint base units (SI plus koken's CO2e and item dimensions), so the kernel never
+touches Pint per row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pint
+import pydantic
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+
+from koken.base.columns import STANDARD_HEADERS
+from koken.formula.dimensions import infer_unit
+from koken.base.errors import (FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError,
+                           gather)
+from koken.formula.parse import literal_numbers, parse_formula, symbol
+from koken.base.paths import methodologies_dir
+from koken.methodology.schema import Methodology
+from koken.base.units import (check_multiplicative, conversion_factor, dimension_text, is_dimensionless,
+                          parse_unit, registry)
+from koken.base.safe_yaml import load_yaml_file
+
+AVOIDED_STEP = "avoided_per_unit_year"
+"""The step every methodology must define: avoided GHG per functional unit per year."""
+
+RESERVED_NAMES = frozenset({
+    "methodology", "fiscal_year", "market", "region", "product_line", "units_shipped",
+    "single_year", "lifetime", "row",
+})
+"""Portfolio columns and result names that parameters and steps may not take."""
+
+RESULT_UNIT = "t-CO2e"
+"""Unit of single-year and lifetime contributions in results."""
+
+
+@dataclass(frozen=True)
+class CompiledParameter:
+    """A parameter ready for evaluation.
+
+    Attributes:
+        name: parameter name.
+        unit: declared unit; portfolio values are converted to it first (range check), then
+            multiplied by ``to_base`` to reach the kernel's base-unit magnitude.
+        to_base: factor declared unit → Pint base units.
+        default: default value in ``unit`` or None when the portfolio must supply it.
+        low, high: allowed range in ``unit`` (None = open).
+        aliases: other accepted column headers.
+    """
+
+    name: str
+    unit: pint.Unit
+    unit_text: str
+    to_base: float
+    default: float | None
+    default_source: str | None
+    low: float | None
+    high: float | None
+    aliases: tuple[str, ...]
+    factor: object | None = None
+    """The parameter's ``FactorRef`` (table and fixed keys), or None."""
+    factor_table: object | None = None
+    """The loaded :class:`koken.factors.FactorTable` the parameter reads when the portfolio is empty."""
+
+
+@dataclass(frozen=True)
+class CompiledStep:
+    """A formula step: sympy expression, its unit and its numpy kernel.
+
+    ``function(*arrays)`` takes base-unit magnitudes of ``args`` (parameters and earlier steps, in
+    that order) and returns the step's base-unit magnitude; ``to_unit`` converts that to ``unit``.
+    """
+
+    name: str
+    text: str
+    expression: sympy.Expr
+    unit: pint.Unit
+    to_unit: float
+    args: tuple[str, ...]
+    function: Callable[..., np.ndarray]
+
+
+@dataclass(frozen=True)
+class CompiledMethodology:
+    """A validated methodology, ready for vectorised evaluation."""
+
+    spec: Methodology
+    path: str
+    content_hash: str
+    parameters: dict[str, CompiledParameter]
+    steps: tuple[CompiledStep, ...]
+    shipment_unit: pint.Unit
+    shipment_to_base: float
+    single_year_factor: float
+    """base(units_shipped) × base(avoided) × one year → t-CO2e."""
+    lifetime_factor: float
+    """base(units_shipped) × base(avoided) × base(operating years) → t-CO2e."""
+    operating_years_to_year: float
+    column_names: dict[str, str] = field(default_factory=dict)
+    """Every accepted header (name or alias) → parameter name."""
+    warnings: tuple[str, ...] = ()
+    """Findings that do not stop the file from loading (e.g. numeric literals in formulas)."""
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def category(self) -> str:
+        return self.spec.category
+
+    @property
+    def step_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.steps)
+
+
+def content_hash(spec: Methodology, expressions: dict[str, sympy.Expr] | None = None) -> str:
+    """sha256 of the methodology's canonical JSON: its identity for audits.
+
+    Canonical: sorted keys, no whitespace, fields left at their defaults omitted (so that a new
+    optional field in the format does not change the hash of files that do not use it), and each
+    formula replaced by its parsed sympy tree (``srepr``), so that writing ``a*b`` as ``b*a`` is no change.
+    """
+    data = spec.model_dump(mode="json", exclude_defaults=True)
+    for step in data.get("formulas", []):
+        if expressions and step["name"] in expressions:
+            step["expression"] = sympy.srepr(expressions[step["name"]].doit())
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def load_methodology(path: str | Path, check_examples: bool = True,
+                     check_location: bool = True) -> CompiledMethodology:
+    """Load, validate and compile one methodology file.
+
+    Args:
+        path: ``methodologies/<category>/<id>.yaml``.
+        check_examples: also run the file's examples and compare with their expected values.
+        check_location: require ``<category>/<id>.yaml`` (off for a proposed file under review).
+    Returns:
+        CompiledMethodology.
+    Raises:
+        KokenErrors: every problem found, each naming file, field or step and what was expected.
+    """
+    source = display_path(path)
+    key = _memo_key(path, source, check_location)
+    cached = _COMPILED.get(key) if key is not None else None
+    if cached is not None:
+        compiled, checked = cached
+        if check_examples and not checked:
+            _run_examples(compiled)
+            _COMPILED[key] = (compiled, True)
+        return compiled
+    data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
+    if not isinstance(data, dict):
+        raise KokenErrors([MethodologyError("top level must be a mapping of fields", Location(file=source))])
+    try:
+        spec = Methodology.model_validate(data)
+    except pydantic.ValidationError as err:
+        raise KokenErrors([_pydantic_error(e, source) for e in err.errors()]) from None
+    compiled = compile_methodology(spec, source, check_examples=check_examples, check_location=check_location)
+    if key is not None:
+        _COMPILED[key] = (compiled, check_examples)
+    return compiled
+
+
+_COMPILED: dict[tuple, tuple[CompiledMethodology, bool]] = {}
+"""This process's compiled methodologies, by the file's content hash (and the units and factor tables they
+were compiled against), with whether their examples were checked: a file loaded twice (``koken validate``
+loads with and without examples; Dask workers receive the library per run) is compiled once."""
+
+
+def _memo_key(path: str | Path, source: str, check_location: bool) -> tuple | None:
+    """sha256 of the file's bytes, of the units and factor definitions, and how it was loaded; None if
+    the file cannot be read (loading then reports why)."""
+    try:
+        data = Path(path).read_bytes() if Path(path).is_file() else None
+    except OSError:
+        return None
+    if data is None:
+        return None
+    return (hashlib.sha256(data).hexdigest(), source, check_location, _definitions_key())
+
+
+def _definitions_key() -> tuple:
+    """The unit definitions' and factor tables' hashes: what a compiled methodology also depends on."""
+    from koken.factors import load_factor_tables
+    from koken.base.paths import units_dir
+
+    tables, _ = load_factor_tables()
+    units = tuple(sorted((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in units_dir().glob("*.txt")))
+    return units, tuple(sorted((t.id, t.content_hash) for t in tables.values()))
+
+
+def display_path(path: str | Path) -> str:
+    """A bundled file as ``methodologies/<category>/<id>.yaml`` (the same on every machine); others as given."""
+    from koken.base.paths import data_root
+
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(data_root().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _pydantic_error(err: dict, source: str) -> MethodologyError:
+    where = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key (check the spelling; see docs/methodology-format.md)"
+    return MethodologyError(msg, Location(file=source, field=where or None))
+
+
+def compile_methodology(spec: Methodology, source: str = "<memory>",
+                        check_examples: bool = True, check_location: bool = True) -> CompiledMethodology:
+    """Check references, units and formulas of a parsed methodology and compile its kernels.
+
+    Factor-table references are resolved against the bundled ``factors/`` tables.
+
+    Raises:
+        KokenErrors: every problem found.
+    """
+    from koken.factors import ROW_KEYS, load_factor_tables
+
+    tables, table_problems = load_factor_tables()
+    errors: list[KokenError] = list(table_problems)
+    loc = Location(file=source)
+    path = Path(source)
+    if check_location and path.suffix in (".yaml", ".yml"):
+        if path.stem != spec.id:
+            errors.append(MethodologyError(f"file name {path.name!r} must be the id: {spec.id}.yaml", loc))
+        if path.parent.name != spec.category:
+            errors.append(MethodologyError(
+                f"file is in folder {path.parent.name!r} but its category is {spec.category!r}", loc))
+    source_ids = [s.id for s in spec.sources]
+    for dup in {s for s in source_ids if source_ids.count(s) > 1}:
+        errors.append(MethodologyError(f"source id {dup!r} is used twice", Location(file=source, field="sources")))
+    known_sources = set(source_ids)
+    for sid in spec.baseline.sources:
+        if sid not in known_sources:
+            errors.append(MethodologyError(f"unknown source id {sid!r}", Location(file=source, field="baseline.sources")))
+    hours = spec.hours_per_year
+
+    parameters: dict[str, CompiledParameter] = {}
+    units: dict[str, pint.Unit] = {}
+    column_names: dict[str, str] = {}
+    for name, p in spec.parameters.items():
+        ploc = Location(file=source, field=f"parameters.{name}")
+        if name in RESERVED_NAMES:
+            errors.append(MethodologyError(f"{name!r} is reserved for a portfolio column or a result", ploc))
+        if p.default_source and p.default_source not in known_sources:
+            errors.append(MethodologyError(f"unknown default_source {p.default_source!r}", ploc))
+        try:
+            unit = parse_unit(p.unit, hours, ploc)
+            check_multiplicative(unit, p.unit, ploc)
+        except UnitError as err:
+            errors.append(err)
+            continue
+        low, high = p.range if p.range else (None, None)
+        if p.range is None and _is_share(unit):
+            low, high = _implicit_fraction_range(unit)
+        if p.default is not None:
+            if (low is not None and p.default < low) or (high is not None and p.default > high):
+                errors.append(MethodologyError(f"default {p.default} is outside the range [{low}, {high}]", ploc))
+        table = None
+        if p.factor is not None:
+            table = tables.get(p.factor.table)
+            if table is None:
+                errors.append(MethodologyError(f"unknown factor table {p.factor.table!r} (tables: "
+                                               f"{', '.join(sorted(tables))})", ploc))
+            else:
+                try:
+                    conversion_factor(table.unit, unit, f"factor table {table.id}", ploc)
+                except UnitError as err:
+                    errors.append(err)
+                free = set(table.spec.keys) - set(p.factor.key)
+                if not free <= set(ROW_KEYS) or not set(p.factor.key) <= set(table.spec.keys):
+                    errors.append(MethodologyError(
+                        f"factor table {table.id} is keyed by {table.spec.keys}: fix the keys a row cannot give "
+                        f"(only {', '.join(ROW_KEYS)} come from the row), and no others", ploc))
+        base = registry().Quantity(1.0, unit).to_base_units()
+        parameters[name] = CompiledParameter(
+            name=name, unit=unit, unit_text=p.unit, to_base=float(base.magnitude), default=p.default,
+            default_source=p.default_source, low=low, high=high, aliases=tuple(p.aliases),
+            factor=p.factor, factor_table=table)
+        units[name] = unit
+        for alias in p.aliases:
+            if alias in STANDARD_HEADERS or alias in RESERVED_NAMES:
+                errors.append(MethodologyError(f"alias {alias!r} is a standard portfolio column header; a "
+                                               "parameter may not take it", ploc))
+        for header in (name, *p.aliases):
+            if header in column_names and column_names[header] != name:
+                errors.append(MethodologyError(f"alias {header!r} names two parameters", ploc))
+            column_names[header] = name
+
+    for g, group in enumerate(spec.share_groups):
+        gloc = Location(file=source, field=f"share_groups[{g}]")
+        for name in group:
+            if name not in parameters:
+                errors.append(MethodologyError(f"share group names {name!r}, which is not a parameter", gloc))
+            elif not _is_share(parameters[name].unit):
+                errors.append(MethodologyError(f"{name} is in a share group but its unit is "
+                                               f"{parameters[name].unit_text}, not a fraction or %", gloc))
+        if len(group) < 2:
+            errors.append(MethodologyError("a share group needs at least two parameters", gloc))
+
+    steps: list[CompiledStep] = []
+    seen: set[str] = set(spec.parameters)
+    for index, step in enumerate(spec.formulas):
+        sloc = Location(file=source, step=step.name, field=f"formulas[{index}]")
+        if step.name in seen:
+            errors.append(FormulaError(f"name {step.name!r} is already a parameter or an earlier step", sloc))
+            continue
+        if step.name in RESERVED_NAMES:
+            errors.append(FormulaError(f"{step.name!r} is reserved for a portfolio column or a result", sloc))
+        seen.add(step.name)
+        try:
+            compiled = _compile_step(step.name, step.expression, step.unit, units, seen - {step.name},
+                                     hours, sloc)
+        except KokenError as err:
+            errors.append(err)
+            continue
+        steps.append(compiled)
+        units[step.name] = compiled.unit
+
+    shipment_unit = None
+    try:
+        shipment_unit = parse_unit(spec.functional_unit.unit, hours, Location(file=source, field="functional_unit.unit"))
+    except UnitError as err:
+        errors.append(err)
+    step_by_name = {s.name: s for s in steps}
+    single_factor = lifetime_factor = years_factor = 0.0
+    if AVOIDED_STEP not in {s.name for s in spec.formulas}:
+        errors.append(FormulaError(f"the formulas must define {AVOIDED_STEP!r}", Location(file=source, field="formulas")))
+    if spec.operating_years not in spec.parameters and spec.operating_years not in {s.name for s in spec.formulas}:
+        errors.append(MethodologyError(f"operating_years names {spec.operating_years!r}, which is neither a "
+                                       "parameter nor a step", Location(file=source, field="operating_years")))
+    if shipment_unit is not None and AVOIDED_STEP in step_by_name and spec.operating_years in units:
+        ureg = registry()
+        year = parse_unit("year", hours)
+        expected = parse_unit("kg-CO2e", hours) / shipment_unit / year
+        avoided_base = _base_units(units[AVOIDED_STEP])
+        if ureg.Quantity(1.0, avoided_base).dimensionality != ureg.Quantity(1.0, expected).dimensionality:
+            errors.append(FormulaError(
+                f"{AVOIDED_STEP} must be GHG mass per functional unit per year ({dimension_text(expected)}, "
+                f"e.g. kg-CO2e/{spec.functional_unit.unit}/yr) but its formula gives {dimension_text(avoided_base)}",
+                Location(file=source, step=AVOIDED_STEP)))
+        years_base = _base_units(units[spec.operating_years])
+        try:
+            years_factor = conversion_factor(years_base, year, "operating_years",
+                                             Location(file=source, field="operating_years"))
+        except UnitError as err:
+            errors.append(err)
+        shipment_base = _base_units(shipment_unit)
+        result = parse_unit(RESULT_UNIT)
+        try:
+            single_factor = conversion_factor(shipment_base * avoided_base * year, result, "single-year contribution")
+            lifetime_factor = conversion_factor(shipment_base * avoided_base * years_base, result,
+                                                "lifetime contribution")
+        except UnitError:
+            pass  # already reported as the dimension error above
+    if errors:
+        raise KokenErrors(errors)
+    assert shipment_unit is not None
+    warnings = []
+    for index, step in enumerate(spec.formulas):
+        for value in literal_numbers(step.expression):
+            where = Location(file=source, step=step.name, field=f"formulas[{index}]")
+            warnings.append(f"{where}: numeric literal {value:g} in a formula; write factors as named parameters "
+                            "with a unit and a source")
+    compiled_m = CompiledMethodology(
+        spec=spec, path=source, content_hash=content_hash(spec, {c.name: c.expression for c in steps}),
+        parameters=parameters, steps=tuple(steps),
+        shipment_unit=shipment_unit,
+        shipment_to_base=float(registry().Quantity(1.0, shipment_unit).to_base_units().magnitude),
+        single_year_factor=single_factor, lifetime_factor=lifetime_factor,
+        operating_years_to_year=years_factor, column_names=column_names, warnings=tuple(warnings))
+    if check_examples:
+        _run_examples(compiled_m)
+    return compiled_m
+
+
+def _run_examples(m: CompiledMethodology) -> None:
+    """Run ``m``'s worked examples.
+
+    Raises:
+        KokenErrors: an example does not reproduce its expected values.
+    """
+    from koken.examples import check_examples as _check  # local import: examples uses evaluate
+
+    problems = _check(m)
+    if problems:
+        raise KokenErrors(problems)
+
+
+def _base_units(unit: pint.Unit) -> pint.Unit:
+    """The Pint base units of ``unit``'s dimension: the units the numeric kernel computes in."""
+    return registry().Quantity(1.0, unit).to_base_units().units
+
+
+def _is_share(unit: pint.Unit) -> bool:
+    """True for a fraction or a percentage (not for other dimensionless units such as TB or 万)."""
+    if not is_dimensionless(unit):
+        return False
+    factor = registry().Quantity(1.0, unit).to("fraction").magnitude
+    return factor in (1.0, 0.01)
+
+
+def _implicit_fraction_range(unit: pint.Unit) -> tuple[float, float]:
+    """[0, 1] for a fraction, [0, 100] for percent: the range a share can take in its own unit."""
+    one = registry().Quantity(1.0, "fraction").to(unit).magnitude
+    return 0.0, float(one)
+
+
+def _compile_step(name: str, text: str, unit_text: str | None, units: dict[str, pint.Unit],
+                  allowed: set[str], hours: int, loc: Location) -> CompiledStep:
+    expr = parse_formula(text, allowed, loc)
+    missing = [s.name for s in expr.free_symbols if s.name not in units]
+    if missing:
+        raise FormulaError(f"uses {', '.join(sorted(missing))}, whose unit could not be determined "
+                           "(see the error reported for it)", loc)
+    derived = infer_unit(expr, units, loc)
+    if unit_text:
+        unit = parse_unit(unit_text, hours, loc)
+        check_multiplicative(unit, unit_text, loc)
+        conversion_factor(derived, unit, f"step {name!r} (declared unit vs formula)", loc)
+    else:
+        unit = _base_units(derived)
+    # the kernel computes in base units; to_unit takes its output to the step's unit
+    to_unit = conversion_factor(_base_units(derived), unit)
+    args = tuple(sorted(s.name for s in expr.free_symbols))
+    if not set(args) <= allowed:  # guaranteed by the parser; checked again before lambdify
+        raise FormulaError(f"undeclared names {set(args) - allowed}", loc)
+    with sympy.evaluate(False):  # lambdify's own symbol substitution must not simplify the tree either
+        function = sympy.lambdify([symbol(a) for a in args], expr, modules=_KERNEL_MODULES, dummify=True,
+                                  printer=_KernelPrinter)
+    return CompiledStep(name=name, text=text, expression=expr, unit=unit, to_unit=to_unit,
+                        args=args, function=function)
+
+
+_KERNEL_MODULES = [{"koken_min": lambda *xs: np.minimum.reduce(np.broadcast_arrays(*xs)),
+                    "koken_max": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs))}, "numpy"]
+
+
+class _KernelPrinter(NumPyPrinter):
+    """numpy code for koken's trees, printed exactly as built (no rebuilding, so nothing cancels):
+    min/max as plain numpy reductions (sympy's own printing of nested Min/Max rewrites them at a cost
+    that grows steeply with the arguments)."""
+
+    def _print_Min(self, expr):  # noqa: N802 - sympy printer protocol
+        return "koken_min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Max(self, expr):  # noqa: N802 - sympy printer protocol
+        return "koken_max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+
+def find_methodology_files(root: str | Path) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file under ``root`` (or ``root`` itself if it is a file), sorted."""
+    p = Path(root)
+    if p.is_file():
+        return [p]
+    return sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")])
+
+
+def load_library(root: str | Path | None = None, check_examples: bool = False
+                 ) -> tuple[dict[str, CompiledMethodology], list[KokenError]]:
+    """Load every methodology under ``root`` (default: the bundled ``methodologies/``).
+
+    Returns:
+        (methodologies by id, problems found). A file with problems is left out of the mapping and
+        its problems are in the list; two files with one id are a problem.
+    """
+    library: dict[str, CompiledMethodology] = {}
+    problems: list[KokenError] = []
+    for path in find_methodology_files(root or methodologies_dir()):
+        m = gather(lambda p: load_methodology(p, check_examples=check_examples), path, problems)
+        if m is None:
+            continue
+        if m.id in library:
+            problems.append(MethodologyError(f"id {m.id!r} is also defined in {library[m.id].path}",
+                                             Location(file=str(path))))
+            continue
+        library[m.id] = m
+    return library, problems

@@ -1,0 +1,84 @@
+"""The version lock: released methodology versions and their content hashes.
+
+``methodologies/versions.lock`` (YAML) maps each id to its released versions and their content
+hashes. ``koken validate`` refuses a file whose version is in the lock with a different hash (the
+content changed, so the version must be bumped) and warns about a version not in the lock yet;
+``koken lock`` records the current versions (it adds entries and never rewrites a released one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+
+from koken.base.errors import KokenError, Location, MethodologyError
+from koken.methodology.compile import CompiledMethodology
+from koken.base.safe_yaml import load_yaml_file
+
+LOCK_NAME = "versions.lock"
+
+
+def lock_path(root: str | Path) -> Path:
+    """The lock file of a methodology folder (a file argument uses its library's root if present)."""
+    p = Path(root)
+    folder = p if p.is_dir() else p.parent.parent
+    return folder / LOCK_NAME
+
+
+def read_lock(path: Path) -> dict[str, dict[str, str]]:
+    """id → {version: content hash}; an absent file is an empty lock."""
+    if not path.exists():
+        return {}
+    data = load_yaml_file(path) or {}
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()) or not all(
+            isinstance(h, str) and h.startswith("sha256:") for v in data.values() for h in v.values()):
+        raise KokenError("the version lock must map ids to {version: sha256:…}; restore it from version control",
+                         Location(file=str(path)))
+    return {str(k): {str(v): str(h) for v, h in versions.items()} for k, versions in data.items()}
+
+
+def check_lock(library: Mapping[str, CompiledMethodology], path: Path) -> tuple[list[KokenError], list[str]]:
+    """(errors: released versions whose content changed, or an unreadable lock; warnings: versions not
+    in the lock)."""
+    try:
+        lock = read_lock(path)
+    except KokenError as err:
+        return [err], []
+    errors: list[KokenError] = []
+    warnings: list[str] = []
+    for m in library.values():
+        released = lock.get(m.id, {})
+        if m.version in released and released[m.version] != m.content_hash:
+            errors.append(MethodologyError(
+                f"version {m.version} was released with content hash {released[m.version]}, but the file's content "
+                f"is now {m.content_hash}: bump the version (see koken diff)", Location(file=m.path, field="version")))
+        elif m.version not in released:
+            warnings.append(f"{m.path}: version {m.version} is not in {path.name} yet (run `koken lock` when released)")
+    return errors, warnings
+
+
+def write_lock(library: Mapping[str, CompiledMethodology], path: Path) -> int:
+    """Add the current versions to the lock (released entries are kept as they are).
+
+    Returns:
+        The number of entries added.
+    Raises:
+        KokenError: a current version is already locked with another hash (bump it first).
+    """
+    from koken.results import atomic_write
+
+    lock = read_lock(path)
+    added = 0
+    for m in sorted(library.values(), key=lambda m: m.id):
+        versions = lock.setdefault(m.id, {})
+        if m.version in versions and versions[m.version] != m.content_hash:
+            raise KokenError(f"{m.id} {m.version} is already locked with another content hash: bump the version",
+                             Location(file=m.path))
+        if m.version not in versions:
+            versions[m.version] = m.content_hash
+            added += 1
+    header = "# Released methodology versions and their content hashes (koken lock). Do not edit by hand.\n"
+    atomic_write(path, (header + yaml.safe_dump(lock, sort_keys=True, allow_unicode=True)).encode("utf-8"))
+    return added

@@ -1,0 +1,235 @@
+"""The methodology file format, as pydantic v2 models (unknown keys are errors).
+
+A methodology lives in ``methodologies/<category>/<id>.yaml``. Its JSON Schema, exported by
+``koken schema`` to ``docs/methodology.schema.json``, gives editors completion; the prose
+description is ``docs/methodology-format.md``. Semantic checks that need units or formulas
+(dimensions, references between steps) are in :mod:`koken.methodology.compile`.
+
+Sources of the rules: the baseline types follow IEC 63372:2026 (the most-used market product, or
+a publicly recognised efficient product, as reported by Nikkan Kogyo, newswitch.jp/p/47719), the
+industry's base-year practice (Toshiba Lifestyle: FY2013 models) and the top-runner standards; the
+single-year / lifetime split is the Carbon Neutral Action Plan's 単年度 / 稼働年数 reporting
+(電機・電子温暖化対策連絡会, FY2023 progress report).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from koken.formula.parse import is_valid_name
+
+CATEGORIES = ("generation", "home_appliances", "industrial_equipment", "it_equipment", "solutions")
+Category = Literal["generation", "home_appliances", "industrial_equipment", "it_equipment", "solutions"]
+BaselineType = Literal[
+    "market_most_used", "market_average", "base_year_model", "top_runner_standard",
+    "previous_model", "grid_average", "thermal_average", "custom",
+]
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+_ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
+
+def _not_bool(value: object) -> object:
+    """YAML true/false are not numbers: refuse them where a number is expected (pydantic would read 1.0)."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean (true/false)")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_not_bool), Field(strict=True)]
+"""A number written as a number: not a boolean, not text ("0.421" in quotes is refused)."""
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+ShortText = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
+
+
+class Bilingual(_Strict):
+    """A text in Japanese and English."""
+
+    ja: Text
+    en: Text
+
+
+class Source(_Strict):
+    """A document a methodology cites; ``id`` is how parameters, baselines and examples refer to it."""
+
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]
+    title: Text
+    publisher: ShortText
+    year: Annotated[int, Field(ge=1900, le=2100)]
+    url: Annotated[str, Field(pattern=r"^https?://\S+$", max_length=1000)] | None = None
+    note: Text | None = None
+
+
+class FunctionalUnit(_Strict):
+    """What one counted unit of shipment is (e.g. one refrigerator 台, one kW of PV)."""
+
+    description: Bilingual
+    unit: ShortText = Field(description="unit of units_shipped, e.g. 台 or kW")
+
+
+class Baseline(_Strict):
+    """The reference scenario against which the product's emissions are compared."""
+
+    type: BaselineType
+    description: Bilingual
+    reference_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
+    sources: list[str] = Field(min_length=1)
+
+
+class FactorRef(_Strict):
+    """Where a parameter's value comes from when the portfolio leaves it empty: a shared factor table.
+
+    ``table`` is a file in ``factors/``; ``key`` fixes keys the row does not give (e.g.
+    ``{fuel: city_gas}``); ``region`` and ``fiscal_year`` come from the product line.
+    """
+
+    table: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+    key: dict[Literal["fuel", "gas", "region", "fiscal_year"], str | int] = Field(default_factory=dict)
+
+
+class Parameter(_Strict):
+    """An input of the methodology: required from the portfolio, or defaulted with a cited source.
+
+    ``range`` is ``[min, max]`` in the parameter's own unit (either may be null). A parameter
+    whose unit is ``fraction`` gets ``[0, 1]`` and one in ``%`` gets ``[0, 100]`` when no range
+    is given, so that 90 where 0.9 is meant is refused.
+    """
+
+    unit: ShortText
+    description: Bilingual
+    default: Number | None = None
+    default_source: str | None = None
+    factor: FactorRef | None = Field(None, description="look the value up in a shared factor table when the "
+                                                       "portfolio leaves it empty")
+    range: tuple[Number | None, Number | None] | None = None
+    aliases: list[ShortText] = Field(default_factory=list,
+                                     description="other column headers, e.g. Japanese ones")
+
+    @model_validator(mode="after")
+    def _default_needs_source(self) -> "Parameter":
+        if self.default is not None and self.factor is not None:
+            raise ValueError("a parameter takes either a default or a factor table, not both")
+        if self.default is not None and not self.default_source:
+            raise ValueError("a default needs default_source (the id of a source with a confirmed value)")
+        if self.default is None and self.default_source:
+            raise ValueError("default_source is given but there is no default")
+        if self.range and None not in self.range and self.range[0] > self.range[1]:
+            raise ValueError(f"range minimum {self.range[0]} is above its maximum {self.range[1]}")
+        return self
+
+
+class FormulaStep(_Strict):
+    """One named step: an expression over parameters and earlier steps (see koken.formula.parse)."""
+
+    name: ShortText
+    expression: Text
+    unit: ShortText | None = Field(None, description="unit to display the step in; checked against the "
+                                                     "unit derived from the expression")
+    description: Bilingual | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _name_ok(cls, value: str) -> str:
+        if not is_valid_name(value):
+            raise ValueError(f"step name {value!r} must be an ASCII identifier (letter first, then letters, "
+                             "digits, _), not a keyword or min/max/abs/where")
+        return value
+
+
+class ExpectedValue(_Strict):
+    """An expected output of an example: value, unit, and relative tolerance."""
+
+    value: Number
+    unit: ShortText
+    rel_tol: Annotated[Number, Field(gt=0, le=0.5)] = 1e-6
+
+
+class Example(_Strict):
+    """A worked example: inputs → expected outputs, and where its numbers come from.
+
+    ``inputs`` values are quantity strings (``"420 kWh/yr"``); bare numbers only for
+    dimensionless parameters. ``units_shipped`` may be given to check ``single_year`` and
+    ``lifetime``. ``expected`` keys are step names, ``single_year`` or ``lifetime``.
+    """
+
+    name: ShortText
+    description: Text
+    source: str = Field(description="a source id, or 'hand_calculation'")
+    calculation: Text | None = Field(None, description="the hand calculation written out")
+    region: Annotated[str, Field(min_length=1, max_length=40)] | None = Field(
+        None, description="region of use, for factor-table lookups")
+    fiscal_year: Annotated[int, Field(ge=1990, le=2100)] | None = Field(
+        None, description="fiscal year, for factor-table lookups")
+    inputs: dict[str, Annotated[str | float, BeforeValidator(_not_bool)]]
+    expected: dict[str, ExpectedValue] = Field(min_length=1)
+
+
+class Checks(_Strict):
+    """Property checks the test suite runs on the file (on top of its first example's inputs).
+
+    ``equal_to_baseline``: inputs that make the product equal to its baseline (a value is another
+    parameter's name, copied, or a quantity string); ``avoided_per_unit_year`` must then be exactly 0.
+    ``worse_than_baseline``: inputs that make the product worse; the result must be negative (never
+    clipped). Either may be omitted with a reason in ``note`` (e.g. a plant cannot be worse than a grid).
+    """
+
+    equal_to_baseline: dict[str, Annotated[str | float, BeforeValidator(_not_bool)]] = Field(min_length=1)
+    worse_than_baseline: dict[str, Annotated[str | float, BeforeValidator(_not_bool)]] | None = None
+    note: Text | None = None
+
+
+class Methodology(_Strict):
+    """A methodology file."""
+
+    id: str
+    version: str
+    title: Bilingual
+    category: Category
+    result_type: Literal["avoided_emissions", "emission_reduction"] = Field(
+        description="avoided emissions against a reference scenario (IEC 63372, WBCSD), or an emission "
+                    "reduction inside the product system; the two are never added together")
+    contribution_role: Literal["direct", "enabling", "component"] = Field(
+        description="the product's role in the avoided emissions; disclosed with every result (WBCSD 2023)")
+    eligibility_note: Bilingual | None = Field(
+        None, description="why a framework may doubt the claim (e.g. fossil efficiency under WBCSD's "
+                          "climate-alignment gate)")
+    functional_unit: FunctionalUnit
+    baseline: Baseline
+    hours_per_year: Annotated[int, Field(ge=8760, le=8784), BeforeValidator(_not_bool)] = 8760
+    operating_years: str = Field(description="name of the parameter or step giving the operating years")
+    parameters: dict[str, Parameter] = Field(min_length=1, max_length=200)
+    formulas: list[FormulaStep] = Field(min_length=1, max_length=100)
+    sources: list[Source] = Field(min_length=1)
+    examples: list[Example] = Field(min_length=1)
+    share_groups: list[list[str]] = Field(default_factory=list, description=(
+        "groups of share parameters (fractions or %) that must add up to 100 % in every row"))
+    checks: Checks | None = None
+    notes: Text | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_ok(cls, value: str) -> str:
+        if not _ID.match(value):
+            raise ValueError("id must be lower-case snake_case (a-z, 0-9, _), 2-64 characters")
+        return value
+
+    @field_validator("version")
+    @classmethod
+    def _semver(cls, value: str) -> str:
+        if not _SEMVER.match(value):
+            raise ValueError("version must be semantic MAJOR.MINOR.PATCH, e.g. 1.0.0")
+        return value
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameter_names(cls, value: dict[str, Parameter]) -> dict[str, Parameter]:
+        for name in value:
+            if not is_valid_name(name):
+                raise ValueError(f"parameter name {name!r} must be an ASCII identifier (letter first, then "
+                                 "letters, digits, _), not a keyword or min/max/abs/where")
+        return value

@@ -1,0 +1,160 @@
+"""The result document (JSON) and safe file writing; the result files themselves are written by
+:mod:`koken.run.sinks`, partition by partition.
+
+JSON results carry a format id and version, koken's version, the input file's hash and every
+methodology's id, version and content hash (for auditors); the creation time is in its own
+field, so the same inputs give the same bytes apart from ``created``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from koken.totals import Totals
+from koken.calculate import Calculation
+from koken.base.errors import KokenError, Location
+
+RESULT_FORMAT = "koken-result"
+RESULT_FORMAT_VERSION = 1
+
+
+def atomic_write(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    Raises:
+        KokenError: the folder does not exist or is not writable.
+    """
+    target = Path(path)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".koken-",
+                                   suffix=".tmp")
+    except OSError as err:
+        raise KokenError(f"cannot write here: {err.strerror}", Location(file=str(target))) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
+        os.replace(tmp, target)
+    except OSError as err:  # disk full, name too long, permission: nothing is left behind
+        Path(tmp).unlink(missing_ok=True)
+        raise KokenError(f"cannot write the file: {err.strerror}", Location(file=str(target))) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+def result_document(calc: Calculation) -> dict:
+    """The JSON result of an in-memory run: provenance, per-row results and totals (timeframes apart)."""
+    return {**document_head(calc.provenance()), "rows": row_records(calc.table, row_details(calc)),
+            **document_tail(Totals.from_table(calc.table))}
+
+
+def document_head(provenance: dict) -> dict:
+    """The fields of a JSON result before its rows: format, provenance, units and the timeframe note."""
+    return {
+        "format": RESULT_FORMAT,
+        "format_version": RESULT_FORMAT_VERSION,
+        **provenance,
+        "units": {"single_year": "t-CO2e", "lifetime": "t-CO2e",
+                  "avoided_per_unit_year": "kg-CO2e per functional unit per year", "operating_years": "yr"},
+        "note": "single_year and lifetime are separate timeframes and fiscal years are kept apart; "
+                "they are never added together",
+    }
+
+
+def document_tail(totals: Totals) -> dict:
+    """The fields of a JSON result after its rows: totals by market and by methodology, creation time."""
+    by_market = totals.summarise(["fiscal_year", "market"]).to_dict(orient="records")
+    by_methodology = totals.summarise(["fiscal_year", "category", "methodology", "market"]).to_dict(orient="records")
+    return {
+        "totals_by_market": [{k: _plain(v) for k, v in r.items()} for r in by_market],
+        "totals_by_methodology": [{k: _plain(v) for k, v in r.items()} for r in by_methodology],
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def row_records(table: pd.DataFrame, details: list[dict]) -> list[dict]:
+    """Result rows as JSON-ready dicts (table columns, then ``inputs`` and ``steps``), in table order."""
+    rows = [{key: _plain(value, key) for key, value in record.items()} for record in table.to_dict(orient="records")]
+    for position, row in enumerate(rows):
+        row.update(details[position])
+    return rows
+
+
+def row_details(calc: Calculation) -> list[dict]:
+    """Per result row (in table order): every input in its declared unit and every step's value.
+
+    Returns:
+        list of ``{"inputs": {name: {"value", "unit", "origin"}}, "steps": {name: {"value", "unit"}}}``;
+        ``origin`` is ``portfolio`` (the company's value), ``default (<source id>)`` or
+        ``factor table <table> [<keys>] (source <source id>)``.
+    """
+    order = {int(i): pos for pos, i in enumerate(calc.table["row"].to_numpy())}
+    details: list[dict] = [{} for _ in range(len(calc.table))]
+    for batch in calc.batches:
+        m = batch.methodology
+        result = batch.result
+        n = len(batch.index)
+        declared = {}  # each input column converted once, never per row
+        for name, p in m.parameters.items():
+            q = batch.inputs.get(name)
+            values = q.to(p.unit).magnitude if q is not None else np.full(n, np.nan)
+            mask = result.defaults_used.get(name, np.zeros(n, dtype=bool))
+            declared[name] = (np.where(mask, p.default if p.default is not None else np.nan, values), mask)
+        step_units = {f.name: f.unit for f in m.spec.formulas}
+        origins = batch.factor_origins
+        for j, portfolio_index in enumerate(batch.index):
+            inputs = {}
+            for name, p in m.parameters.items():
+                values, mask = declared[name]
+                origin = f"default ({p.default_source})" if mask[j] else "portfolio"
+                if name in origins and origins[name].from_table[j]:
+                    o = origins[name]
+                    origin = f"factor table {o.table} [{o.keys[j]}] (source {o.sources[j]})"
+                    if o.stale[j]:
+                        origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
+                inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin}
+            steps = {s.name: {"value": float(result.steps[s.name].magnitude[j]),
+                              "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}
+            details[order[int(calc.portfolio.rows[portfolio_index])]] = {"inputs": inputs, "steps": steps}
+    return details
+
+
+def _plain(value, key: str = ""):
+    if hasattr(value, "item"):
+        value = value.item()
+    if key.startswith("device_ratio:") and isinstance(value, float) and math.isnan(value):
+        return None  # no ratio reported for this line: the device share is not computed (stated in the basis)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("non-finite number in results")  # evaluate() refuses these; a bug if reached
+    return value
+
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet treats a cell starting with these as a formula (CSV injection, OWASP)."""
+
+
+def _spreadsheet_safe(table):
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe (numbers untouched)."""
+    out = table.copy()
+    for column in out.columns:
+        if isinstance(out[column].dtype, pd.CategoricalDtype):  # labels are text too: checked like text
+            out[column] = out[column].astype(object)
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            text = out[column].astype(str)
+            risky = text.str.startswith(FORMULA_TRIGGERS)
+            out[column] = out[column].where(~risky, "'" + text)
+    return out

@@ -1,0 +1,139 @@
+"""Partitions on a Dask cluster (``koken calculate --engine dask``); needs ``pip install 'koken[dask]'``.
+
+The client reads the file and sends each partition to a worker, which runs the same
+:func:`koken.run.pipeline.compute_partition` as the local engine; results come back in partition order,
+so result files and totals are identical to a local run. Methodologies travel as their validated
+specifications and are compiled on each worker once (cached by content hash); a worker whose
+compiled methodology or factor tables hash differently from the client's is refused, so a run never
+mixes two versions of a formula. A few partitions are in flight at a time, so the client's memory
+stays bounded whatever the file's size.
+
+Without ``scheduler`` a :class:`dask.distributed.LocalCluster` is started (one single-threaded worker
+process per core, or ``workers``) and stopped at the end; with it, an existing cluster is used. Its
+workers must run the same koken version (checked before anything is sent): the results record
+one version.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+
+from koken.base.version import __version__
+from koken.base.errors import KokenError
+from koken.portfolio.readers import Partition
+
+
+def _worker_version() -> str:
+    from koken.base.version import __version__ as version
+
+    return version
+
+
+_COMPILED: dict[str, object] = {}
+"""Per worker process: compiled methodologies by content hash."""
+
+
+def _compiled_library(specs: dict, factor_hashes: dict) -> dict:
+    """On a worker: compile the client's methodology specifications (once per content hash) and check
+    that they and the worker's factor tables hash as on the client.
+
+    Raises:
+        KokenError: a compiled methodology or a factor table differs from the client's.
+    """
+    from koken.factors import load_factor_tables
+    from koken.methodology.compile import compile_methodology
+
+    tables, _ = load_factor_tables()
+    mine = {t.id: t.content_hash for t in tables.values()}
+    if mine != factor_hashes:
+        import socket
+
+        differ = sorted(set(mine) ^ set(factor_hashes) | {t for t in mine if mine[t] != factor_hashes.get(t, mine[t])})
+        raise KokenError(f"the factor tables of the Dask worker on {socket.gethostname()} differ from the client's "
+                         f"({', '.join(differ)}): install the same koken and factor files everywhere")
+    library = {}
+    for mid, (spec, path, content_hash) in specs.items():
+        m = _COMPILED.get(content_hash)
+        if m is None:
+            m = compile_methodology(spec, path, check_examples=False, check_location=False)
+            if m.content_hash != content_hash:
+                raise KokenError(f"methodology {mid} compiles differently on a Dask worker ({m.content_hash}, client "
+                                 f"{content_hash}): install the same koken everywhere")
+            _COMPILED[content_hash] = m
+        library[mid] = m
+    return library
+
+
+def _compute_on_worker(part, digest, specs, factor_hashes, ratios, options, details):
+    from koken.run.pipeline import compute_partition
+
+    return compute_partition(part, digest, _compiled_library(specs, factor_hashes), ratios, options, details)
+
+
+def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str | None = None,
+                   workers: int | None = None, in_flight: int | None = None) -> Iterator:
+    """Run :func:`koken.run.pipeline.compute_partition` on each partition on a Dask cluster, in order.
+
+    Args:
+        partitions: from :meth:`koken.portfolio.readers.PortfolioSource.partitions`.
+        args: ``(digest, library, ratios, options, details)`` for ``compute_partition``.
+        scheduler: address of a running scheduler; None starts a local cluster.
+        workers: size of the local cluster (default: one worker per core).
+        in_flight: partitions submitted ahead of the one being collected (default: 2 per worker).
+    Yields:
+        PartitionResult, in partition order.
+    Raises:
+        KokenError: Dask is not installed, the scheduler cannot be reached, or a worker runs another
+            koken version.
+    """
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise KokenError("the dask engine needs Dask: pip install 'koken[dask]'") from None
+    with contextlib.ExitStack() as stack:
+        if scheduler is None:
+            n = workers or os.cpu_count() or 1
+            with warnings.catch_warnings():  # e.g. "port 8787 is in use" for a dashboard koken does not open
+                warnings.simplefilter("ignore", UserWarning)
+                cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                           dashboard_address=None, silence_logs=logging.ERROR))
+            client = stack.enter_context(Client(cluster))
+        else:
+            try:
+                client = stack.enter_context(Client(scheduler, timeout="10s"))
+            except Exception as err:  # OSError, timeouts, and the TypeErrors of tls:// or ucx:// without set-up
+                raise KokenError(f"cannot reach the Dask scheduler at {scheduler!r} ({type(err).__name__}: "
+                                 f"{str(err)[:200]})") from None
+        try:
+            versions = client.run(_worker_version)
+        except Exception as err:  # a worker that cannot import koken fails here, with its own traceback
+            raise KokenError(f"a Dask worker cannot run koken ({type(err).__name__}: {str(err)[:200]}): install "
+                             f"koken {__version__} with its dask extra on every worker") from None
+        if not versions:
+            raise KokenError(f"the Dask cluster at {scheduler or 'localhost'} has no workers")
+        other = {address: v for address, v in versions.items() if v != __version__}
+        if other:
+            raise KokenError(f"Dask workers run another koken version ({other}); this client runs {__version__}: "
+                             "install the same version everywhere")
+        digest, library, ratios, options, details = args
+        from koken.factors import load_factor_tables
+
+        specs = {mid: (m.spec, m.path, m.content_hash) for mid, m in library.items()}
+        tables, _ = load_factor_tables()
+        factor_hashes = {t.id: t.content_hash for t in tables.values()}
+        shared = client.scatter([specs, factor_hashes, ratios], broadcast=True)
+        ahead = in_flight or 2 * len(versions)
+        pending: collections.deque = collections.deque()
+        for part in partitions:
+            sent = client.scatter(part)  # the rows travel as data, not inside the task graph
+            pending.append(client.submit(_compute_on_worker, sent, digest, *shared[:2], shared[2], options,
+                                         details, pure=False))
+            while len(pending) > ahead:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

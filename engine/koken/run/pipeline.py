@@ -1,0 +1,249 @@
+"""The main job at any size: a portfolio file → result file and totals, one partition at a time.
+
+Each partition is built (:func:`koken.portfolio.build.build_portfolio`), evaluated
+(:func:`koken.calculate.calculate`: units resolved once per column, vectorised kernels), given its
+device shares (:func:`koken.attribution.attribute`), appended to the result file
+(:mod:`koken.run.sinks`) and added to the totals (:class:`koken.totals.Totals`). Partitions run on
+this machine (``engine="local"``) or on a Dask cluster (``engine="dask"``, :mod:`koken.run.dask_engine`);
+both run :func:`compute_partition` on the same partitions, in the same order, so their results are
+identical.
+
+Every problem in every partition is collected; if there is any, nothing is written and
+:class:`koken.base.errors.KokenErrors` lists them all, sorted by row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from koken.totals import Totals
+from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError
+from koken.methodology.compile import CompiledMethodology
+from koken.portfolio.readers import Partition, PortfolioSource
+
+ENGINES = ("local", "dask")
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """What one partition gives: its result rows (None if it had problems), their details, its problems."""
+
+    index: int
+    table: pd.DataFrame | None
+    details: list[dict] | None
+    methodology_ids: tuple[str, ...]
+    problems: list[KokenError] = field(default_factory=list)
+    had_units_row: bool = False
+
+
+def compute_partition(part: Partition, digest: str, library: Mapping[str, CompiledMethodology], ratios,
+                      options: Mapping[str, object], details: bool) -> PartitionResult:
+    """Build, evaluate and attribute one partition (runs on this machine or on a Dask worker).
+
+    Args:
+        part: the partition (layout and rows).
+        digest: the file's sha256 (recorded in the partition's Portfolio).
+        library: methodologies by id.
+        ratios: the device contribution-ratio file (:class:`koken.attribution.RatioFile`).
+        options: run options (``allow_stale_factors`` …).
+        details: also return each row's inputs and steps (for JSON results).
+    Returns:
+        PartitionResult; input problems are returned in it, never raised.
+    """
+    from koken.attribution import attribute
+    from koken.calculate import calculate
+    from koken.results import row_details
+    from koken.portfolio.build import build_portfolio
+
+    if part.problems:
+        return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
+                               problems=list(part.problems), had_units_row=part.had_units_row)
+    try:
+        portfolio = build_portfolio(part.layout, digest, part.block, library, first=False)
+        if not len(portfolio):  # only blank rows
+            return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
+                                   had_units_row=part.had_units_row)
+        calc = calculate(portfolio, library, options)
+    except KokenErrors as errs:
+        return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(), problems=errs.errors,
+                               had_units_row=part.had_units_row)
+    return PartitionResult(index=part.index, table=attribute(calc.table, ratios),
+                           details=row_details(calc) if details else None,
+                           methodology_ids=tuple(sorted(calc.methodologies)), had_units_row=part.had_units_row)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished run: totals, what produced them, and how much was computed.
+
+    Attributes:
+        totals: sums by fiscal year, category, methodology and market (t-CO2e), with device shares.
+        provenance: as recorded in result files (:func:`koken.calculate.provenance`).
+        methodologies: the methodologies used, by id.
+        rows: product lines computed.
+        partitions: partitions computed.
+    """
+
+    totals: Totals
+    provenance: dict
+    methodologies: dict[str, CompiledMethodology]
+    rows: int
+    partitions: int
+
+
+def run(source: PortfolioSource, library: Mapping[str, CompiledMethodology], ratios,
+        options: Mapping[str, object], output: str | Path | None = None, engine: str = "local",
+        scheduler: str | None = None, workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Compute every partition of ``source``, write ``output`` (if given) and return the totals.
+
+    Args:
+        source: from :func:`koken.portfolio.readers.open_portfolio`.
+        library: methodologies by id.
+        ratios: device contribution-ratio file.
+        options: recorded in the results' provenance (None values left out).
+        output: result file (``.csv``, ``.json``, ``.parquet``), written only if there is no problem.
+        engine: ``local`` or ``dask``.
+        scheduler: Dask scheduler address (``tcp://host:8786``); None starts a local cluster.
+        workers: local Dask cluster size (default: one per core).
+        progress: called after each partition with (rows done, bytes of the input read).
+    Returns:
+        RunResult.
+    Raises:
+        KokenErrors: every problem in the file, sorted by row (nothing was written).
+        KokenError: unsupported output type, unwritable output, Dask not installed or unreachable.
+    """
+    from koken.run.sinks import open_sink
+
+    if engine not in ENGINES:
+        raise KokenError(f"unknown engine {engine!r}: use {' or '.join(ENGINES)}")
+    sink = open_sink(output) if output is not None else None
+    details = bool(sink and sink.needs_details)
+    args = (source.sha256, library, ratios, dict(options), details)
+    if engine == "local":
+        results: Iterator[PartitionResult] = (compute_partition(part, *args) for part in _prefetch(source.partitions()))
+    else:
+        from koken.run.dask_engine import map_partitions
+
+        results = map_partitions(source.partitions(), args, scheduler=scheduler, workers=workers)
+    totals = Totals()
+    writer = _Writer(sink) if sink is not None else None
+    problems: list[KokenError] = []
+    used: set[str] = set()
+    rows = partitions = 0
+    had_units_row = False
+    try:
+        for result in results:
+            partitions += 1
+            had_units_row |= result.had_units_row
+            problems.extend(result.problems)
+            if result.table is not None:
+                rows += len(result.table)
+                used.update(result.methodology_ids)
+                if not problems:
+                    totals.add(result.table)
+                    if writer is not None:
+                        writer.write(result.table, result.details)
+            if progress is not None:
+                progress(rows, source.bytes_read)
+        if problems:
+            raise KokenErrors(sorted(problems, key=lambda e: (e.location.row or 0, e.location.column or "")))
+        if not rows:
+            raise KokenErrors([PortfolioError("the file has no product lines (only a header"
+                                          + (" and a units row)" if had_units_row else ")"), Location(file=source.path))])
+        if not totals.finite():
+            raise KokenErrors([EvaluationError("the portfolio's totals overflow (beyond 1e308 t-CO2e): every row is "
+                                               "finite but their sum is not; check units_shipped and units",
+                                               Location(file=source.path))])
+        from koken.calculate import provenance as make_provenance
+
+        methodologies = {mid: library[mid] for mid in sorted(used)}
+        record = make_provenance(source.path, source.sha256, source.encoding, methodologies.values(), options)
+        if writer is not None:
+            writer.finish()
+            sink.close(record, totals)
+    except BaseException:
+        if writer is not None:
+            writer.cancel()
+        if sink is not None:
+            sink.abort()
+        raise
+    return RunResult(totals=totals, provenance=record, methodologies=methodologies, rows=rows,
+                     partitions=partitions)
+
+
+def _prefetch(partitions: Iterator[Partition]) -> Iterator[Partition]:
+    """Read the next partition in a background thread while this one is computed (Arrow and file
+    reads release the GIL, so reading overlaps computing on a second core). Order and errors are kept."""
+    import queue
+    import threading
+
+    slot: queue.Queue = queue.Queue(maxsize=1)
+    done = object()
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for part in partitions:
+                while not stop.is_set():
+                    try:
+                        slot.put(("part", part), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            slot.put(("end", done))
+        except BaseException as err:  # handed to the consumer, raised there
+            slot.put(("error", err))
+
+    thread = threading.Thread(target=read, name="koken-read", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, item = slot.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
+class _Writer:
+    """Appends partitions to the sink in a background thread, one at a time and in order (Arrow's
+    Parquet writer and file writes release the GIL, so writing overlaps computing)."""
+
+    def __init__(self, sink):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._sink = sink
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="koken-write")
+        self._pending = None
+
+    def write(self, table: pd.DataFrame, details: list[dict] | None) -> None:
+        self.wait()
+        self._pending = self._pool.submit(self._sink.write, table, details)
+
+    def wait(self) -> None:
+        """Block until the last write is done; its error (disk full …) is raised here."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def finish(self) -> None:
+        """Wait for the last write and stop the thread."""
+        self.wait()
+        self._pool.shutdown(wait=True)
+
+    def cancel(self) -> None:
+        try:
+            self.wait()
+        except BaseException:  # the run is failing already; its own error is the one to report
+            pass
+        self._pool.shutdown(wait=True)

@@ -1,0 +1,117 @@
+"""Totals of a run, kept by fiscal year, category, methodology and market, summed partition by partition.
+
+Single-year and lifetime figures (and their device shares) are summed separately and never added to
+each other, and fiscal years stay apart: the GHG Protocol (Scope 3 Standard, ch. 9: avoided emissions
+reported separately) and WBCSD's Guidance on Avoided Emissions (2023, step 1: the timeframe).
+
+Determinism: each partition's groups are summed in row order by the same code (``np.bincount``), and
+partition sums are added in partition order. The local and the Dask engine cut a file into the same partitions,
+so their totals are the same to the last bit; coarser totals (by market, by fiscal year) are sums of
+these finest groups.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from koken.base.grouping import group_codes
+from koken.base.units import registry
+
+GROUP_KEYS = ["fiscal_year", "category", "methodology", "market"]
+"""The finest grouping kept; every total koken prints or writes is a sum of these groups."""
+FIGURES = ("single_year[t-CO2e]", "lifetime[t-CO2e]")
+"""The set-product figures, in t-CO2e."""
+
+MAN = registry().Quantity(1.0, "万").to("dimensionless").magnitude
+"""10,000: 万t-CO2e ÷ t-CO2e (koken's units/koken.txt defines 万)."""
+
+
+class Totals:
+    """Running sums of every figure column (t-CO2e) and the number of product lines, by :data:`GROUP_KEYS`."""
+
+    def __init__(self) -> None:
+        self._figures: list[str] = []
+        self._sums: dict[tuple, np.ndarray] = {}  # group key → [figure sums..., product lines]
+        self._magnitude = np.zeros(len(FIGURES))  # Σ|single-year|, Σ|lifetime| over every row
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame) -> Totals:
+        """Totals of one result table (one partition, or a whole in-memory run)."""
+        totals = cls()
+        totals.add(table)
+        return totals
+
+    def add(self, table: pd.DataFrame) -> None:
+        """Add one partition's result rows (columns :data:`GROUP_KEYS`, :data:`FIGURES`, device shares).
+
+        Each group's rows are summed in row order (``np.bincount``), then added to the running sums:
+        the same rows in the same partitions give the same bits.
+        """
+        figures = [c for c in table.columns if c in FIGURES or (c.startswith("device_") and c.endswith("[t-CO2e]"))]
+        for figure in figures:
+            if figure not in self._figures:  # a figure first seen now: earlier groups had none of it
+                self._figures.append(figure)
+                for sums in self._sums.values():
+                    sums.insert(len(self._figures) - 1, 0.0)
+        if not len(table):
+            return
+        codes, keys = group_codes([table[k] for k in GROUP_KEYS])
+        counts = np.bincount(codes, minlength=len(keys)).astype(float)
+        with np.errstate(over="ignore"):  # an overflowing sum is reported by finite(), not warned about
+            self._magnitude += [float(np.abs(table[f].to_numpy(dtype=float)).sum()) if f in table else 0.0
+                                for f in FIGURES]
+            columns = [np.bincount(codes, weights=table[f].to_numpy(dtype=float), minlength=len(keys))
+                       if f in table.columns else np.zeros(len(keys)) for f in self._figures]
+            for g, key in enumerate(keys):
+                part = [column[g] for column in columns] + [counts[g]]
+                held = self._sums.get(key)
+                self._sums[key] = part if held is None else [a + b for a, b in zip(held, part)]
+
+    @property
+    def empty(self) -> bool:
+        return not self._sums
+
+    def _frame(self) -> pd.DataFrame:
+        keys = sorted(self._sums)
+        frame = pd.DataFrame(keys, columns=GROUP_KEYS)
+        values = np.array([self._sums[k] for k in keys], dtype=float).reshape(len(keys), len(self._figures) + 1)
+        for j, figure in enumerate(self._figures):
+            frame[figure] = values[:, j]
+        frame["product_lines"] = values[:, -1]
+        return frame.set_index(GROUP_KEYS)
+
+    def finite(self) -> bool:
+        """False when the figures' absolute values sum beyond the largest float: some total (by any grouping,
+        however the rows were partitioned) may then not be finite. The same rows give the same answer
+        in one partition or many."""
+        return bool(np.isfinite(self._magnitude).all()) and all(np.isfinite(v).all() for v in self._sums.values())
+
+    def columns(self, prefix: str) -> list[str]:
+        """Figure columns whose name starts with ``prefix`` (``device_single_year:`` …)."""
+        return [c for c in self._figures if c.startswith(prefix)]
+
+    def summarise(self, by: list[str], figures: tuple[str, ...] = FIGURES) -> pd.DataFrame:
+        """Sums by ``by`` (a subset of :data:`GROUP_KEYS`), in t-CO2e and 万t-CO2e, with ``product_lines``.
+
+        Returns:
+            DataFrame with ``by`` columns, each figure in t-CO2e, ``product_lines`` (int) and each
+            :data:`FIGURES` column again in 万t-CO2e; rows sorted by ``by``.
+        Raises:
+            ValueError: ``by`` names a column that is not kept (a bug, not an input problem).
+        """
+        if unknown := set(by) - set(GROUP_KEYS):
+            raise ValueError(f"totals are kept by {GROUP_KEYS}, not {sorted(unknown)}")
+        if not self._sums:
+            return pd.DataFrame(columns=[*by, *figures, "product_lines"])
+        grouped = self._frame().groupby(level=by, sort=True)[[*figures, "product_lines"]].sum().reset_index()
+        grouped["product_lines"] = grouped["product_lines"].round().astype(int)
+        for figure in FIGURES:
+            if figure in grouped:
+                grouped[figure.replace("[t-CO2e]", "[万t-CO2e]")] = grouped[figure] / MAN
+        return grouped
+
+
+def summarise(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Sum single-year and lifetime contributions of ``table`` by ``by`` (see :meth:`Totals.summarise`)."""
+    return Totals.from_table(table).summarise(by)
