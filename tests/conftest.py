@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from koken.methodology.compile import load_library
+from helpers import load_folder
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_PORTFOLIO = REPO / "examples" / "portfolio_fy2023.csv"
@@ -14,6 +14,6 @@ EXAMPLE_PORTFOLIO = REPO / "examples" / "portfolio_fy2023.csv"
 
 @pytest.fixture(scope="session")
 def library():
-    lib, problems = load_library(check_examples=False)
+    lib, problems = load_folder(check_examples=False)
     assert not problems, problems
     return lib

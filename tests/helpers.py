@@ -52,3 +52,11 @@ def write_methodology(root: Path, data: dict) -> Path:
     path = folder / f"{data.get('id', 'toy')}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def load_folder(root=None, check_examples=False):
+    """(methodologies by id, problems) of one folder (or the bundled set when ``root`` is None), never raising."""
+    from koken.library import scan_library
+
+    scan = scan_library(root, bundled=root is None, check_examples=check_examples)
+    return scan.library, scan.problems

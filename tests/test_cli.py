@@ -58,7 +58,7 @@ def test_bad_portfolio_exits_1_lists_problems_and_writes_nothing(tmp_path):
 
 
 def test_validate_bundled_library():
-    from koken.methodology.compile import find_methodology_files
+    from koken.library import find_methodology_files
     from koken.base.paths import methodologies_dir
 
     result = run("validate")

@@ -5,7 +5,8 @@ from click.testing import CliRunner
 from koken.cli.commands import main
 from koken.audit.diff import diff_methodologies, example_effects, load_pair
 from koken.methodology.lock import check_lock, write_lock
-from koken.methodology.compile import load_library
+from helpers import load_folder
+from koken.library import load_methodology
 from helpers import methodology_dict, write_methodology
 
 
@@ -68,19 +69,17 @@ def test_cli_diff_with_portfolio(tmp_path):
 def test_lock_refuses_changed_content_under_a_released_version(tmp_path):
     data = methodology_dict()
     write_methodology(tmp_path, data)
-    library, _ = load_library(tmp_path)
+    library, _ = load_folder(tmp_path)
     lock = tmp_path / "versions.lock"
     assert write_lock(library, lock) == 1
     assert check_lock(library, lock) == ([], [])
     data["parameters"]["grid_emission_factor"]["range"] = [0, 3]
-    write_methodology(tmp_path, data)
-    library, _ = load_library(tmp_path)
+    library = {"toy": load_methodology(write_methodology(tmp_path, data))}
     errors, _ = check_lock(library, lock)
     assert len(errors) == 1 and "bump the version" in str(errors[0])
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert result.exit_code == 1 and "bump the version" in result.output
     data["version"] = "1.0.1"
-    write_methodology(tmp_path, data)
-    library, _ = load_library(tmp_path)
+    library = {"toy": load_methodology(write_methodology(tmp_path, data))}
     errors, warnings = check_lock(library, lock)
     assert errors == [] and "not in versions.lock" in warnings[0]

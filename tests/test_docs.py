@@ -1,7 +1,7 @@
 """koken.report.methodology_pages: generated methodology pages are current and render formulas from the sympy tree."""
 
 from conftest import REPO
-from koken.report.methodology_pages import formula_latex, index_page, methodology_page
+from koken.report.methodology_pages import index_page, methodology_page
 
 
 def test_committed_pages_are_current(library):
@@ -14,7 +14,7 @@ def test_committed_pages_are_current(library):
 
 
 def test_formula_rendered_as_latex_from_the_tree(library):
-    latex = formula_latex(library["transformer"], "baseline_loss")
+    latex = library["transformer"].step_latex("baseline_loss")
     assert latex.startswith(r"\mathrm{baseline\_loss} = ")
     assert r"\mathrm{baseline\_load\_factor}^{2}" in latex
 

@@ -5,7 +5,7 @@ import pytest
 
 from koken.base.errors import KokenErrors
 from koken.methodology.evaluate import evaluate
-from koken.methodology.compile import load_methodology
+from koken.library import load_methodology
 from koken.base.units import registry
 from helpers import methodology_dict, write_methodology
 

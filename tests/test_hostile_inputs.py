@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from koken.calculate import calculate
 from koken.base.errors import KokenError, KokenErrors
-from koken.methodology.compile import load_methodology
+from koken.library import load_methodology
 from koken.portfolio.build import read_portfolio
 
 DATA = Path(__file__).parent / "data"

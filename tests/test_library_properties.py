@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from koken.methodology.evaluate import evaluate
 from koken.examples import check_properties, example_inputs, run_example
 from koken.factors import fill_from_tables
-from koken.methodology.compile import find_methodology_files, load_methodology
+from koken.library import find_methodology_files, load_methodology
 from koken.base.paths import methodologies_dir
 from koken.base.units import registry
 

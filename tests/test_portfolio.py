@@ -99,7 +99,7 @@ def test_incompatible_header_unit_names_expected_dimension(tmp_path, library):
 
 
 def test_alias_shared_by_two_parameters_is_refused_when_used(tmp_path):
-    from koken.methodology.compile import load_library
+    from helpers import load_folder
     from helpers import methodology_dict, write_methodology
 
     a = methodology_dict(id="toy_a")
@@ -108,7 +108,7 @@ def test_alias_shared_by_two_parameters_is_refused_when_used(tmp_path):
     b["parameters"]["product_energy"]["aliases"] = ["消費電力量"]
     write_methodology(tmp_path / "lib", a)
     write_methodology(tmp_path / "lib", b)
-    lib, problems = load_library(tmp_path / "lib")
+    lib, problems = load_folder(tmp_path / "lib")
     assert not problems
     p = tmp_path / "p.csv"
     p.write_text("methodology,fiscal_year,market,units_shipped[台],消費電力量[kWh/yr]\ntoy_a,2023,domestic,1,400\n",

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from koken.calculate import calculate
 from koken.cli.commands import main
 from koken.base.errors import KokenError, KokenErrors
-from koken.methodology.compile import load_library
+from helpers import load_folder
 from koken.portfolio.build import read_portfolio
 from koken.base.safe_yaml import load_yaml_text
 
@@ -108,13 +108,13 @@ def test_xlsx_zip_bomb_is_refused_before_expanding(tmp_path, library):
 ])
 def test_hostile_methodology_libraries(folder, message):
     start = time.perf_counter()
-    library, found = load_library(DATA / folder, check_examples=True)
+    library, found = load_folder(DATA / folder, check_examples=True)
     assert time.perf_counter() - start < 10
     assert any(message in str(p) for p in found), [str(p) for p in found]
 
 
 def test_offset_unit_in_a_column_is_refused():
-    library, found = load_library(DATA / "degC" / "mT")
+    library, found = load_folder(DATA / "degC" / "mT")
     assert not found
     # 25 degC was read as 25 K: offset units are refused in portfolios too
     assert "has an offset" in problems("degC/degc.csv", library)
@@ -165,12 +165,12 @@ def test_long_output_names_are_written(tmp_path):
     ("new_head/mbool", "expected a number, got a boolean"),                # default: true was 1 year
 ])
 def test_second_round_methodology_refusals(folder, message):
-    _library, found = load_library(DATA / folder, check_examples=True)
+    _library, found = load_folder(DATA / folder, check_examples=True)
     assert any(message in str(p) for p in found), [str(p) for p in found]
 
 
 def test_cancelling_formula_still_divides_by_zero():
-    library, found = load_library(DATA / "new_head" / "formula_cancel_div0")
+    library, found = load_folder(DATA / "new_head" / "formula_cancel_div0")
     assert not found
     # x*x/x with x = 0 (baseline equals product) is a division by zero for that row, not a silent 0
     assert "division by zero" in problems("equal_energy.csv", library)

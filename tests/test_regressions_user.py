@@ -171,11 +171,11 @@ def test_parquet_from_a_filtered_dataframe_ignores_the_pandas_index(tmp_path):
     import pandas as pd
 
     from koken.calculate import calculate
-    from koken.methodology.compile import load_library
+    from helpers import load_folder
 
     frame = pd.read_csv("examples/portfolio_fy2023.csv", dtype=str, keep_default_na=False)
     frame[frame.market == "domestic"].to_parquet(tmp_path / "dom.parquet")
-    library, _ = load_library()
+    library, _ = load_folder()
     table = calculate(read_portfolio(tmp_path / "dom.parquet", library), library).table
     assert len(table) == 30 and set(table["market"]) == {"domestic"}
 
@@ -214,7 +214,8 @@ def test_thousands_of_problems_are_listed_up_to_a_limit_then_counted(tmp_path):
     """New-user pass 3: 30,000 bad rows printed 30,000 lines."""
     from click.testing import CliRunner
 
-    from koken.cli.commands import MAX_LISTED_PROBLEMS, main
+    from koken.cli import main
+    from koken.cli.render import MAX_LISTED_PROBLEMS
 
     header = "methodology,fiscal_year,market,region,units_shipped[台],baseline_annual_energy[kWh/yr]," \
              "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"

@@ -11,7 +11,8 @@ from conftest import EXAMPLE_PORTFOLIO
 from koken.attribution import load_ratio_file
 from koken.cli.commands import main
 from koken.base.errors import KokenErrors
-from koken.report.action_plan import Figure, TimeframeError, build_report, formatted, presentation, to_xlsx
+from koken.base.errors import TimeframeError
+from koken.report.action_plan import Figure, build_report, formatted, presentation, to_xlsx
 
 # The FY2023 industry table (万t-CO2): category, market, single-year, lifetime
 FY2023 = [("generation", "domestic", 76, 1512), ("home_appliances", "domestic", 104, 1110),

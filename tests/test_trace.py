@@ -10,7 +10,7 @@ from conftest import EXAMPLE_PORTFOLIO, REPO
 from koken.calculate import calculate
 from koken.cli.commands import main
 from koken.examples import run_example
-from koken.methodology.compile import find_methodology_files, load_methodology
+from koken.library import find_methodology_files, load_methodology
 from koken.base.paths import methodologies_dir
 from koken.portfolio.build import read_portfolio
 from koken.audit.trace import TraceInput, render_markdown, trace_calculation, trace_portfolio
@@ -74,7 +74,7 @@ def test_portfolio_trace_names_cells_conversions_and_factor_tables(library):
     (trace,) = trace_portfolio(calc, [row])
     nodes = flatten(trace)
     grid = nodes[("input", "grid_emission_factor")].detail["origin"]
-    assert grid["source"] == "factor table" and grid["key"] == {"region": "JP", "fiscal_year": "2023"}
+    assert grid["source"] == "factor table" and grid["key"] == {"region": "JP", "fiscal_year": 2023}
     assert grid["source_id"] == "shincho_fy2023"
     shipped = nodes[("shipment", "units_shipped")]
     assert shipped.value == 45000 and shipped.detail["origin"]["column"] == "units_shipped"

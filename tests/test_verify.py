@@ -7,7 +7,7 @@ import yaml
 
 import koken.factors as factors_module
 from koken.calculate import calculate
-from koken.methodology.compile import load_library
+from helpers import load_folder
 from koken.run.sinks import write_results
 from koken.portfolio.build import read_portfolio
 from koken.audit.verify import verify
@@ -32,7 +32,7 @@ def setup(tmp_path, monkeypatch):
     write_methodology(lib_dir, data)
     portfolio = tmp_path / "p.csv"
     portfolio.write_text(PORTFOLIO, encoding="utf-8")
-    library, problems = load_library(lib_dir)
+    library, problems = load_folder(lib_dir)
     assert not problems
     result = tmp_path / "result.json"
     write_results(calculate(read_portfolio(portfolio, library), library), result)
@@ -41,7 +41,7 @@ def setup(tmp_path, monkeypatch):
 
 def reload(lib_dir):
     factors_module._load_all.cache_clear()
-    library, problems = load_library(lib_dir)
+    library, problems = load_folder(lib_dir)
     assert not problems
     return library
 

@@ -4,7 +4,8 @@ import time
 
 import pytest
 
-from koken.base.safe_yaml import MAX_DEPTH, YamlError, load_yaml_text
+from koken.base.errors import YamlError
+from koken.base.safe_yaml import MAX_DEPTH, load_yaml_text
 
 
 def test_plain_yaml_loads():

@@ -34,7 +34,7 @@ from typing import Annotated, Literal
 import numpy as np
 import pandas as pd
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from koken.base.errors import (
     KokenError,
@@ -44,29 +44,27 @@ from koken.base.errors import (
     PortfolioError,
 )
 from koken.base.grouping import group_codes
+from koken.base.models import StrictModel
 from koken.base.paths import data_root
 from koken.base.safe_yaml import load_yaml_file
+from koken.base.vocabulary import CATEGORY_IDS, FIGURES, MARKET_IDS
 
 DEFAULT_RATIO_FILE = "ratios_fy2023_report.yaml"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
-
-
-class RatioSource(_Strict):
+class RatioSource(StrictModel):
     title: Annotated[str, Field(min_length=1, max_length=1000)]
     publisher: Annotated[str, Field(min_length=1, max_length=300)]
     year: Annotated[int, Field(ge=1900, le=2100)]
     url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
 
 
-class RatioEntry(_Strict):
+class RatioEntry(StrictModel):
     """One ratio: for a methodology, or for a category and market; given directly or as device/total."""
 
     methodology: str | None = None
-    category: Literal["generation", "home_appliances", "industrial_equipment", "it_equipment", "solutions"] | None = None
-    market: Literal["domestic", "overseas"] | None = None
+    category: Literal[CATEGORY_IDS] | None = None
+    market: Literal[MARKET_IDS] | None = None
     device_class: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
     ratio: Annotated[float, Field(ge=0, le=1)] | None = None
     device: Annotated[float, Field(ge=0)] | None = None
@@ -86,13 +84,13 @@ class RatioEntry(_Strict):
         return self.ratio if self.ratio is not None else self.device / self.total
 
 
-class NotReported(_Strict):
+class NotReported(StrictModel):
     category: str
-    market: Literal["domestic", "overseas"]
+    market: Literal[MARKET_IDS]
     note: str
 
 
-class RatioFileSpec(_Strict):
+class RatioFileSpec(StrictModel):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
     title: dict[Literal["ja", "en"], str]
     basis: Literal["methodology", "category_market"]
@@ -161,7 +159,6 @@ def load_ratio_file(path: str | Path | None = None) -> RatioFile:
                      content_hash="sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest())
 
 
-FIGURES = ("single_year[t-CO2e]", "lifetime[t-CO2e]")
 
 
 def attribute(table: pd.DataFrame, ratios: RatioFile) -> pd.DataFrame:
@@ -204,7 +201,7 @@ def device_columns(table: pd.DataFrame, figure: str) -> list[str]:
 
 # ---------------------------------------------------------------- derivation from an input-output table
 
-class DeviceSectors(_Strict):
+class DeviceSectors(StrictModel):
     """Which input-output rows are device sectors, and their device class."""
 
     device_sectors: dict[str, Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]] = Field(min_length=1)
@@ -286,3 +283,25 @@ def derive_ratios(io_table: str | Path, edition_year: int, device_sectors: str |
         "device_classes": {c: {"ja": c, "en": c} for c in classes},
         "entries": entries,
     }
+
+
+def write_ratio_file(io_table: str | Path, edition_year: int, output: str | Path,
+                     device_sectors: str | Path | None = None, sector_map: str | Path | None = None) -> dict:
+    """Derive contribution ratios from an input-output table (:func:`derive_ratios`) and write them as a ratio
+    file for ``--ratios``, whole or not at all; what is written must read back as a ratio file.
+
+    Returns:
+        The document written (``entries``: one ratio per methodology and device class).
+    Raises:
+        KokenErrors / KokenError: the table's problems, or the file cannot be written.
+    """
+    import yaml
+
+    from koken.base.files import atomic_write
+
+    document = derive_ratios(io_table, edition_year, device_sectors, sector_map)
+    header = (f"# Contribution ratios derived by `koken ratios` from {Path(io_table).name} ({edition_year} table):\n"
+              "# direct input coefficients r = X[device -> sector] / X[sector], per methodology.\n")
+    atomic_write(output, (header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False)).encode("utf-8"))
+    load_ratio_file(output)
+    return document

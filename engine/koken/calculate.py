@@ -26,27 +26,20 @@ from koken.base.errors import (
 from koken.methodology.evaluate import BatchResult, evaluate
 from koken.factors import FactorOrigin, fill_from_tables, load_factor_tables
 from koken.base.grouping import group_codes
-from koken.methodology.compile import CompiledMethodology
-from koken.portfolio.build import Portfolio, column_quantity
+from koken.methodology import Methodology
+from koken.portfolio.build import Portfolio
+from koken.portfolio.quantities import column_quantity
 from koken.base.units import is_count_unit
+from koken.base.vocabulary import AVOIDED_COLUMN, FIGURES, RESULT_COLUMNS
 
 GWP_SET = "gwp100_ar5"
 """The GWP set in use (factors/gwp100_ar5.yaml): CO2 counts 1; other gases enter through it."""
-
-AVOIDED_COLUMN = "avoided_per_unit_year[kg-CO2e/functional_unit/yr]"
-RESULT_COLUMNS = (
-    "row", "product_line", "methodology", "methodology_version", "category", "fiscal_year", "market",
-    "region", "units_shipped_as_entered", "units_shipped", "functional_unit", AVOIDED_COLUMN,
-    "operating_years[yr]", "single_year[t-CO2e]", "lifetime[t-CO2e]", "defaults_used", "factors_from_tables",
-)
-"""Result table columns; ``units_shipped`` is in the methodology's functional unit (named beside it)."""
-
 
 @dataclass(frozen=True)
 class Batch:
     """One methodology's rows: their positions in the portfolio, inputs and results (for details)."""
 
-    methodology: CompiledMethodology
+    methodology: Methodology
     index: np.ndarray
     inputs: dict[str, pint.Quantity]
     result: BatchResult
@@ -66,7 +59,7 @@ class Calculation:
 
     table: pd.DataFrame
     portfolio: Portfolio
-    methodologies: dict[str, CompiledMethodology]
+    methodologies: dict[str, Methodology]
     batches: list[Batch] = field(default_factory=list)
     options: dict = field(default_factory=dict)
     """How the run was asked for (encoding, sheet, methodology folder), recorded in results."""
@@ -102,7 +95,7 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
     }
 
 
-def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
+def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
               options: Mapping[str, object] | None = None) -> Calculation:
     """Compute avoided emissions for every product line of ``portfolio``.
 
@@ -122,7 +115,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, CompiledMethodology],
     errors: list[KokenError] = list(portfolio.problems)
     invalid = portfolio.invalid.copy() if portfolio.invalid is not None else np.zeros(len(portfolio), bool)
     batches: list[Batch] = []
-    used: dict[str, CompiledMethodology] = {}
+    used: dict[str, Methodology] = {}
     codes, ids = pd.factorize(pd.Series(portfolio.methodology, dtype=object), sort=True)
     known = np.array([mid in library for mid in ids], dtype=bool)
     skip = invalid | ~known[codes] if len(ids) else invalid.copy()  # unknown ids were reported while reading
@@ -215,11 +208,11 @@ class _ResultColumns:
         self._text = {c: np.empty(n, dtype=object) for c in (
             "units_shipped_as_entered", "defaults_used", "factors_from_tables")}
         self._methodology = np.full(n, -1, dtype=np.int64)  # per row, position in _used
-        self._used: list[CompiledMethodology] = []
+        self._used: list[Methodology] = []
         self._numbers = {c: np.full(n, np.nan) for c in (
-            "units_shipped", AVOIDED_COLUMN, "operating_years[yr]", "single_year[t-CO2e]", "lifetime[t-CO2e]")}
+            "units_shipped", AVOIDED_COLUMN, "operating_years[yr]", *FIGURES)}
 
-    def fill(self, m: CompiledMethodology, rows: np.ndarray, result: BatchResult,
+    def fill(self, m: Methodology, rows: np.ndarray, result: BatchResult,
              origins: dict[str, FactorOrigin]) -> None:
         if self._p.units_shipped_entered is not None:
             entered = self._p.units_shipped_entered[rows]

@@ -12,13 +12,12 @@ import numpy as np
 import pint
 
 from koken.base.errors import KokenError, KokenErrors, Location, MethodologyError, UnitError
-from koken.methodology.evaluate import BatchResult, evaluate
-from koken.factors import fill_from_tables
-from koken.methodology.compile import CompiledMethodology
-from koken.base.units import conversion_factor, is_dimensionless, parse_quantity, parse_unit, registry
+from koken.base.units import conversion_factor, parse_unit
+from koken.methodology import Methodology
+from koken.methodology.evaluate import BatchResult, evaluate_line, line_inputs
 
 
-def run_example(m: CompiledMethodology, index: int, overrides: dict | None = None,
+def run_example(m: Methodology, index: int, overrides: dict | None = None,
                 label: str | None = None) -> BatchResult:
     """Evaluate example ``index`` of ``m`` (one row), optionally with some inputs replaced.
 
@@ -35,20 +34,11 @@ def run_example(m: CompiledMethodology, index: int, overrides: dict | None = Non
     """
     example = m.spec.examples[index]
     where = Location(file=m.path, field=label or f"examples[{index}] ({example.name})")
-    inputs, shipped = example_inputs(m, index, overrides, where)
-    region = np.array([example.region or ""], dtype=object)
-    fiscal_year = np.array([example.fiscal_year or 0])
-    inputs, _origins, problems, _failed = fill_from_tables(m.parameters, inputs, region, fiscal_year, 1,
-                                                           lambda i: where)
-    if problems:
-        raise KokenErrors(problems)
-    try:
-        return evaluate(m, inputs, shipped, [where])
-    except KokenErrors as errs:
-        raise KokenErrors([e.at(file=m.path) for e in errs.errors]) from None
+    result, _tables = evaluate_line(m, _given(m, index, overrides), example.region, example.fiscal_year, where)
+    return result
 
 
-def example_inputs(m: CompiledMethodology, index: int, overrides: dict | None = None,
+def example_inputs(m: Methodology, index: int, overrides: dict | None = None,
                    where: Location | None = None) -> tuple[dict[str, pint.Quantity], pint.Quantity | None]:
     """The inputs of example ``index`` of ``m`` as Pint quantities of length 1 (factor tables not consulted).
 
@@ -64,37 +54,21 @@ def example_inputs(m: CompiledMethodology, index: int, overrides: dict | None = 
     """
     example = m.spec.examples[index]
     where = where or Location(file=m.path, field=f"examples[{index}] ({example.name})")
-    errors: list[KokenError] = []
-    inputs = {}
-    shipped = None
+    return line_inputs(m, _given(m, index, overrides), where)
+
+
+def _given(m: Methodology, index: int, overrides: dict | None) -> dict:
+    """Example ``index``'s inputs with ``overrides`` applied (an override naming another input copies it)."""
+    example = m.spec.examples[index]
     given = dict(example.inputs)
     for name, value in (overrides or {}).items():
         if isinstance(value, str) and value in example.inputs:
             value = example.inputs[value]
         given[name] = value
-    for name, raw in given.items():
-        loc = where.at(column=name)
-        if name == "units_shipped":
-            try:
-                shipped = _one(parse_quantity(raw, None, m.spec.hours_per_year, loc))
-            except UnitError as err:
-                errors.append(err)
-            continue
-        p = m.parameters.get(name)
-        if p is None:
-            errors.append(MethodologyError(f"example input {name!r} is not a parameter", loc))
-            continue
-        default_unit = p.unit_text if is_dimensionless(p.unit) else None
-        try:
-            inputs[name] = _one(parse_quantity(raw, default_unit, m.spec.hours_per_year, loc))
-        except UnitError as err:
-            errors.append(err)
-    if errors:
-        raise KokenErrors(errors)
-    return inputs, shipped
+    return given
 
 
-def check_examples(m: CompiledMethodology) -> list[KokenError]:
+def check_examples(m: Methodology) -> list[KokenError]:
     """Run every example of ``m``; return one error per failed run or mismatching expected value."""
     problems: list[KokenError] = []
     known_sources = {s.id for s in m.spec.sources} | {"hand_calculation"}
@@ -138,7 +112,7 @@ baseline and product terms computed in different units (GJ of fuel, kWh of elect
 by floating-point rounding only."""
 
 
-def check_properties(m: CompiledMethodology) -> list[KokenError]:
+def check_properties(m: Methodology) -> list[KokenError]:
     """Run the file's ``checks``: equal to baseline gives exactly 0, worse than baseline gives < 0."""
     checks = m.spec.checks
     if checks is None:
@@ -180,8 +154,3 @@ def output_quantity(result: BatchResult, key: str):
         q = getattr(result, key)
         return q if len(q.magnitude) else None
     return None
-
-
-def _one(q):
-    """Wrap a scalar quantity as a length-1 array quantity."""
-    return registry().Quantity(np.array([float(q.magnitude)]), q.units)

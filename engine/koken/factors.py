@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 import numpy as np
 import pint
 import pydantic
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from koken.base.errors import (
     KokenError,
@@ -33,8 +33,8 @@ from koken.base.errors import (
     gather,
 )
 from koken.base.grouping import group_codes
-from koken.base.paths import factors_dir
-from koken.methodology.schema import _not_bool
+from koken.base.models import Number, StrictModel
+from koken.base.paths import display_path, factors_dir
 from koken.base.units import parse_unit, registry
 from koken.base.safe_yaml import load_yaml_file
 
@@ -43,11 +43,7 @@ ROW_KEYS = ("region", "fiscal_year")
 """Keys a lookup can take from the product line itself; others must be fixed by the parameter."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
-
-
-class FactorSource(_Strict):
+class FactorSource(StrictModel):
     """A document a factor table cites."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]
@@ -58,20 +54,20 @@ class FactorSource(_Strict):
     note: Annotated[str, Field(max_length=2000)] | None = None
 
 
-class FactorEntry(_Strict):
+class FactorEntry(StrictModel):
     """One value: its keys, the value in the table's unit, its source and whether it is confirmed."""
 
     region: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     fiscal_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
     fuel: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     gas: Annotated[str, Field(min_length=1, max_length=60)] | None = None
-    value: Annotated[float, BeforeValidator(_not_bool), Field(strict=True)]
+    value: Number
     source: str
     status: Literal["confirmed", "derived"] = "confirmed"
     note: Annotated[str, Field(max_length=2000)] | None = None
 
 
-class FactorTableSpec(_Strict):
+class FactorTableSpec(StrictModel):
     """A factor table file."""
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
@@ -114,6 +110,32 @@ class FactorTable:
     def id(self) -> str:
         return self.spec.id
 
+    def origin(self, key_label: str) -> dict:
+        """The entry a look-up recorded as ``key_label`` (``"JP 2023"``), described for a trace: table, keys,
+        source id, title, publisher and year.
+
+        Raises:
+            KeyError: the table has no entry with that label.
+        """
+        key = next(k for k in self.index if " ".join(str(x) for x in k) == key_label)
+        entry = self.index[key]
+        src = next(s for s in self.spec.sources if s.id == entry.source)
+        return {"source": "factor table", "table": self.id, "key": dict(zip(self.spec.keys, key)),
+                "table_content_hash": self.content_hash, "entry_status": entry.status,
+                "source_id": src.id, "title": src.title, "publisher": src.publisher, "year": src.year,
+                **({"url": src.url} if src.url else {}), **({"note": entry.note} if entry.note else {})}
+
+    def entry(self, key_label: str) -> FactorEntry:
+        """The entry a look-up recorded as ``key_label``.
+
+        Raises:
+            KeyError: the table has no entry with that label.
+        """
+        try:
+            return next(e for k, e in self.index.items() if " ".join(str(x) for x in k) == key_label)
+        except StopIteration:
+            raise KeyError(key_label) from None
+
     def describe_keys(self) -> str:
         """The keys the table has, for error messages (e.g. ``JP 2013, JP 2021, US 2022``)."""
         keys = [" ".join(str(k) for k in key) for key in sorted(self.index, key=str)]
@@ -127,7 +149,6 @@ def load_factor_table(path: str | Path) -> FactorTable:
         KokenErrors: format problems (unknown keys, entries without a known source, duplicates,
             negative or non-finite values, a unit that does not parse).
     """
-    from koken.methodology.compile import display_path
 
     source = display_path(path)
     data = load_yaml_file(path)

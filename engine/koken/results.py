@@ -1,4 +1,4 @@
-"""The result document (JSON) and safe file writing; the result files themselves are written by
+"""The result document (JSON); the result files themselves are written by
 :mod:`koken.run.sinks`, partition by partition.
 
 JSON results carry a format id and version, koken's version, the input file's hash and every
@@ -9,8 +9,6 @@ field, so the same inputs give the same bytes apart from ``created``.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -23,37 +21,6 @@ from koken.base.errors import KokenError, Location
 
 RESULT_FORMAT = "koken-result"
 RESULT_FORMAT_VERSION = 1
-
-
-def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
-
-    Raises:
-        KokenError: the folder does not exist or is not writable.
-    """
-    target = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".koken-",
-                                   suffix=".tmp")
-    except OSError as err:
-        raise KokenError(f"cannot write here: {err.strerror}", Location(file=str(target))) from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
-        os.replace(tmp, target)
-    except OSError as err:  # disk full, name too long, permission: nothing is left behind
-        Path(tmp).unlink(missing_ok=True)
-        raise KokenError(f"cannot write the file: {err.strerror}", Location(file=str(target))) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
 
 
 def result_document(calc: Calculation) -> dict:
@@ -147,7 +114,7 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 """A spreadsheet treats a cell starting with these as a formula (CSV injection, OWASP)."""
 
 
-def _spreadsheet_safe(table):
+def spreadsheet_safe(table: pd.DataFrame) -> pd.DataFrame:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe (numbers untouched)."""
     out = table.copy()
     for column in out.columns:

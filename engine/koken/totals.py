@@ -17,11 +17,8 @@ import pandas as pd
 
 from koken.base.grouping import group_codes
 from koken.base.units import registry
+from koken.base.vocabulary import FIGURES, GROUP_KEYS
 
-GROUP_KEYS = ["fiscal_year", "category", "methodology", "market"]
-"""The finest grouping kept; every total koken prints or writes is a sum of these groups."""
-FIGURES = ("single_year[t-CO2e]", "lifetime[t-CO2e]")
-"""The set-product figures, in t-CO2e."""
 
 MAN = registry().Quantity(1.0, "万").to("dimensionless").magnitude
 """10,000: 万t-CO2e ÷ t-CO2e (koken's units/koken.txt defines 万)."""
@@ -79,7 +76,7 @@ class Totals:
         for j, figure in enumerate(self._figures):
             frame[figure] = values[:, j]
         frame["product_lines"] = values[:, -1]
-        return frame.set_index(GROUP_KEYS)
+        return frame.set_index(list(GROUP_KEYS))
 
     def finite(self) -> bool:
         """False when the figures' absolute values sum beyond the largest float: some total (by any grouping,
@@ -101,7 +98,7 @@ class Totals:
             ValueError: ``by`` names a column that is not kept (a bug, not an input problem).
         """
         if unknown := set(by) - set(GROUP_KEYS):
-            raise ValueError(f"totals are kept by {GROUP_KEYS}, not {sorted(unknown)}")
+            raise ValueError(f"totals are kept by {list(GROUP_KEYS)}, not {sorted(unknown)}")
         if not self._sums:
             return pd.DataFrame(columns=[*by, *figures, "product_lines"])
         grouped = self._frame().groupby(level=by, sort=True)[[*figures, "product_lines"]].sum().reset_index()

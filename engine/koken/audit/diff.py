@@ -10,17 +10,20 @@ portfolio's totals. A content change without a version bump is flagged (see also
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from collections.abc import Mapping
 from pathlib import Path
 
 
 from koken.base.errors import KokenErrors
 from koken.examples import output_quantity, run_example
-from koken.methodology.compile import AVOIDED_STEP, CompiledMethodology, load_methodology
+from koken.base.vocabulary import AVOIDED_STEP
+from koken.methodology import Methodology, compile_methodology, read_methodology
 from koken.base.units import conversion_factor
 
 
-def sample_steps(m: CompiledMethodology, points: int = 12) -> dict:
+def sample_steps(m: Methodology, points: int = 12) -> dict:
     """Every step's values (base-unit magnitudes, arrays of shape ``(points,)``) at random parameter points (the same points for any methodology: each
     parameter name draws its own seeded values), computed with the compiled kernels step by step —
     linear in the number of steps, unlike substituting steps into one another."""
@@ -46,7 +49,7 @@ def _same_samples(x, y) -> bool:
     return bool(np.all(both_nan | np.isclose(x, y, rtol=1e-9, atol=1e-300)))
 
 
-def diff_methodologies(old: CompiledMethodology, new: CompiledMethodology) -> list[str]:
+def diff_methodologies(old: Methodology, new: Methodology) -> list[str]:
     """Lines describing every change from ``old`` to ``new`` (empty: no change in content)."""
     lines: list[str] = []
     a, b = old.spec, new.spec
@@ -125,13 +128,12 @@ def diff_methodologies(old: CompiledMethodology, new: CompiledMethodology) -> li
     return lines
 
 
-def example_effects(old: CompiledMethodology, new: CompiledMethodology) -> list[str]:
+def example_effects(old: Methodology, new: Methodology) -> list[str]:
     """How the new methodology computes the old file's examples (each expected output, old → new)."""
-    from koken.methodology.compile import compile_methodology
     from koken.base.units import parse_unit
 
     hybrid = compile_methodology(new.spec.model_copy(update={"examples": old.spec.examples}), new.path,
-                                 check_examples=False, check_location=False)
+                                 check_location=False)
     lines = []
     for index, example in enumerate(old.spec.examples):
         try:
@@ -150,8 +152,8 @@ def example_effects(old: CompiledMethodology, new: CompiledMethodology) -> list[
     return lines
 
 
-def portfolio_effect(old: CompiledMethodology, new: CompiledMethodology, portfolio: str | Path,
-                     library: Mapping[str, CompiledMethodology]) -> list[str]:
+def portfolio_effect(old: Methodology, new: Methodology, portfolio: str | Path,
+                     library: Mapping[str, Methodology]) -> list[str]:
     """Totals of ``portfolio`` (by fiscal year and market) with the old and with the new methodology."""
     from koken.totals import summarise
     from koken.calculate import calculate
@@ -175,13 +177,50 @@ def portfolio_effect(old: CompiledMethodology, new: CompiledMethodology, portfol
     return lines
 
 
-def load_pair(old_path: str | Path, new_path: str | Path) -> tuple[CompiledMethodology, CompiledMethodology]:
+def load_pair(old_path: str | Path, new_path: str | Path) -> tuple[Methodology, Methodology]:
     """Load both files (without running their examples: the diff reports their effect instead)."""
-    old = load_methodology(old_path, check_examples=False, check_location=False)
-    new = load_methodology(new_path, check_examples=False, check_location=False)
+    old = read_methodology(old_path, check_location=False)
+    new = read_methodology(new_path, check_location=False)
     if old.id != new.id:
         from koken.base.errors import KokenError, Location
 
         raise KokenError(f"the files are different methodologies ({old.id} and {new.id}); diff compares two "
                          "versions of one methodology", Location(file=str(new_path)))
     return old, new
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What ``koken diff OLD NEW`` found: the two methodologies, the changes, their effect on the old file's
+    examples and (with a portfolio) on its totals."""
+
+    old: Methodology
+    new: Methodology
+    changes: list[str]
+    example_effects: list[str]
+    portfolio_effects: list[str]
+
+    def lines(self, portfolio: str | Path | None = None) -> list[str]:
+        """The comparison as text lines, for the terminal."""
+        out = [f"{self.old.id} {self.old.version} → {self.new.id} {self.new.version}"]
+        out += [f"  {text}" for text in self.changes or ["no change in content"]]
+        if self.example_effects:
+            out.append("Effect on the old file's examples:")
+            out += [f"  {text}" for text in self.example_effects]
+        if self.portfolio_effects:
+            out.append(f"Effect on {portfolio} ({self.old.id} rows):")
+            out += [f"  {text}" for text in self.portfolio_effects]
+        return out
+
+
+def compare(old_path: str | Path, new_path: str | Path, portfolio: str | Path | None = None,
+            library: Mapping[str, Methodology] | None = None) -> Comparison:
+    """Compare two versions of one methodology file (see :func:`diff_methodologies`), with the effect on the old
+    file's examples and, given a portfolio and a library to compute it with, on its totals.
+
+    Raises:
+        KokenError / KokenErrors: unreadable files, two different methodologies, a portfolio with problems.
+    """
+    a, b = load_pair(old_path, new_path)
+    effects = portfolio_effect(a, b, portfolio, library) if portfolio is not None and library is not None else []
+    return Comparison(a, b, diff_methodologies(a, b), example_effects(a, b), effects)

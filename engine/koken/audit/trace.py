@@ -26,10 +26,12 @@ import pint
 import sympy
 
 from koken.base.version import __version__
-from koken.report.methodology_pages import formula_latex
 from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError, UnitError
-from koken.methodology.compile import AVOIDED_STEP, RESULT_UNIT, CompiledMethodology
+from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
+from koken.methodology import Methodology
 from koken.base.units import conversion_factor, is_dimensionless, parse_quantity, parse_unit, registry
+from koken.factors import fill_from_tables
+from koken.formula.quantities import evaluate_quantity
 
 TRACE_FORMAT = "koken-trace"
 TRACE_FORMAT_VERSION = 1
@@ -84,7 +86,7 @@ class TraceInput:
     origin: dict[str, Any]
 
 
-def trace_calculation(m: CompiledMethodology, inputs: dict[str, TraceInput], shipped: TraceInput | None,
+def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: TraceInput | None,
                       context: dict[str, Any]) -> TraceNode:
     """Trace one product line of methodology ``m``.
 
@@ -138,7 +140,7 @@ def trace_calculation(m: CompiledMethodology, inputs: dict[str, TraceInput], shi
         raise KokenErrors(errors)
     for step in m.steps:
         try:
-            raw = _pint_eval(step.expression, env)
+            raw = evaluate_quantity(step.expression, env)
             if isinstance(getattr(raw, "magnitude", raw), complex):
                 raise TypeError("complex")
         except ZeroDivisionError:
@@ -154,7 +156,7 @@ def trace_calculation(m: CompiledMethodology, inputs: dict[str, TraceInput], shi
         env[step.name] = value_q
         spec_unit = next((f.unit for f in m.spec.formulas if f.name == step.name), None)
         node = TraceNode("step", step.name, value, spec_unit or f"{step.unit:~}",
-                         {"formula": step.text.strip(), "latex": formula_latex(m, step.name),
+                         {"formula": step.text.strip(), "latex": m.step_latex(step.name),
                           "order": len(nodes) - len(m.parameters)},
                          [nodes[a] for a in step.args])
         nodes[step.name] = node
@@ -207,61 +209,12 @@ def trace_calculation(m: CompiledMethodology, inputs: dict[str, TraceInput], shi
     return root
 
 
-def _source(m: CompiledMethodology, sid: str | None) -> dict:
+def _source(m: Methodology, sid: str | None) -> dict:
     src = next((s for s in m.spec.sources if s.id == sid), None)
     if src is None:
         return {}
     return {k: v for k, v in {"title": src.title, "publisher": src.publisher, "year": src.year, "url": src.url}.items()
             if v is not None}
-
-
-def _pint_eval(expr: sympy.Basic, env: dict[str, pint.Quantity]):
-    """Evaluate a koken formula tree with Pint quantities (per row; for traces only)."""
-    if isinstance(expr, sympy.Symbol):
-        return env[expr.name]
-    if expr.is_Number:
-        return float(expr)
-    if isinstance(expr, sympy.Add):
-        terms = [_pint_eval(a, env) for a in expr.args]
-        total = terms[0]
-        for t in terms[1:]:
-            total = total + t
-        return total
-    if isinstance(expr, sympy.Mul):
-        product = 1.0
-        for a in expr.args:
-            product = product * _pint_eval(a, env)
-        return product
-    if isinstance(expr, sympy.Pow):
-        base = _pint_eval(expr.base, env)
-        exponent = float(expr.exp)
-        if exponent < 0 and _is_zero(base):
-            raise ZeroDivisionError
-        return base ** exponent
-    if isinstance(expr, (sympy.Min, sympy.Max)):
-        values = [_pint_eval(a, env) for a in expr.args]
-        pick = min if isinstance(expr, sympy.Min) else max
-        return pick(values)
-    if isinstance(expr, sympy.Abs):
-        return abs(_pint_eval(expr.args[0], env))
-    if isinstance(expr, sympy.Piecewise):
-        for branch in expr.args:
-            if branch.cond is sympy.true or _truth(branch.cond, env):
-                return _pint_eval(branch.expr, env)
-        raise EvaluationError("no branch of where() applies")
-    raise EvaluationError(f"cannot trace {expr}")
-
-
-def _is_zero(value) -> bool:
-    magnitude = value.magnitude if isinstance(value, pint.Quantity) else value
-    return float(magnitude) == 0.0
-
-
-def _truth(cond: sympy.Basic, env: dict[str, pint.Quantity]) -> bool:
-    lhs, rhs = _pint_eval(cond.lhs, env), _pint_eval(cond.rhs, env)
-    ops = {sympy.StrictLessThan: lambda a, b: a < b, sympy.LessThan: lambda a, b: a <= b,
-           sympy.StrictGreaterThan: lambda a, b: a > b, sympy.GreaterThan: lambda a, b: a >= b}
-    return bool(ops[type(cond)](lhs, rhs))
 
 
 def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
@@ -305,16 +258,12 @@ def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
             elif name in batch.factor_origins and batch.factor_origins[name].from_table[j]:
                 origin = batch.factor_origins[name]
                 table = m.parameters[name].factor_table
-                key = tuple(k for k in str(origin.keys[j]).split(" "))
-                entry = next(e for k, e in table.index.items() if " ".join(str(x) for x in k) == origin.keys[j])
-                src = next(s for s in table.spec.sources if s.id == entry.source)
-                cell = TraceInput(ureg.Quantity(entry.value, table.unit), {
-                    "source": "factor table", "table": table.id, "key": dict(zip(table.spec.keys, key)),
-                    **({"stale": f"the table has no value for FY{int(portfolio.fiscal_year[i])}; the earlier year "
-                                 "shown stands in (--allow-stale-factors)"} if origin.stale[j] else {}),
-                    "table_content_hash": table.content_hash, "entry_status": entry.status,
-                    "source_id": src.id, "title": src.title, "publisher": src.publisher, "year": src.year,
-                    **({"url": src.url} if src.url else {}), **({"note": entry.note} if entry.note else {})})
+                described = table.origin(str(origin.keys[j]))
+                if origin.stale[j]:
+                    described = {**dict(list(described.items())[:3]),
+                                 "stale": f"the table has no value for FY{int(portfolio.fiscal_year[i])}; the earlier "
+                                          "year shown stands in (--allow-stale-factors)", **dict(list(described.items())[3:])}
+                cell = TraceInput(ureg.Quantity(table.entry(str(origin.keys[j])).value, table.unit), described)
             if cell is not None:
                 inputs[name] = cell
         values, units, header = portfolio.units_shipped
@@ -328,7 +277,7 @@ def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
     return traces
 
 
-def parse_settings(m: CompiledMethodology, settings: list[str]) -> tuple[dict[str, TraceInput], TraceInput | None]:
+def parse_settings(m: Methodology, settings: list[str]) -> tuple[dict[str, TraceInput], TraceInput | None]:
     """``name=value unit`` strings (``koken trace ID --set``) → trace inputs.
 
     Raises:
@@ -363,6 +312,40 @@ def parse_settings(m: CompiledMethodology, settings: list[str]) -> tuple[dict[st
     if errors:
         raise KokenErrors(errors)
     return inputs, shipped
+
+
+def trace_settings(m: Methodology, settings: list[str], region: str | None = None,
+                   fiscal_year: int | None = None) -> TraceNode:
+    """The trace of one calculation from ``name=value unit`` settings (``koken trace ID --set``); factor tables
+    fill the parameters not set, by ``region`` and ``fiscal_year``.
+
+    Args:
+        m: the methodology.
+        settings: ``"baseline_annual_energy=420 kWh/yr"`` …; ``units_shipped=…`` adds the contributions.
+        region, fiscal_year: keys for factor-table look-ups (``JP``, 2023).
+    Returns:
+        TraceNode: the calculation tree, every input with its origin (command line or factor-table entry).
+    Raises:
+        KokenErrors: malformed settings, unknown names, bad quantities, a factor the tables cannot give
+            (with the keys they hold), a required value missing.
+    """
+    inputs, shipped = parse_settings(m, settings)
+    given = {"region": region, "fiscal_year": fiscal_year}
+    unset = {name: p for name, p in m.parameters.items()  # tables whose row keys were all given
+             if p.factor_table is not None and name not in inputs
+             and all(given.get(k) is not None for k in p.factor_table.spec.keys if k not in p.factor.key)}
+    if unset:
+        where = Location(field="--region/--fiscal-year")
+        filled, origins, problems, _ = fill_from_tables(unset, {}, np.array([region or ""], dtype=object),
+                                                        np.array([fiscal_year or 0]), 1, lambda i: where)
+        if problems:
+            raise KokenErrors(problems)
+        for name, origin in origins.items():
+            table = unset[name].factor_table
+            label = str(origin.keys[0])
+            inputs[name] = TraceInput(registry().Quantity(table.entry(label).value, table.unit), table.origin(label))
+    context = {"source": "command line", "region": region, "fiscal_year": fiscal_year}
+    return trace_calculation(m, inputs, shipped, context)
 
 
 def render_text(node: TraceNode, depth: int | None = None, indent: str = "",
@@ -466,3 +449,20 @@ def _collect(root: TraceNode) -> tuple[list[TraceNode], list[TraceNode]]:
 
     walk(root)
     return sorted(steps.values(), key=lambda n: n.detail.get("order", 0)), list(inputs.values())
+
+
+def render(traces: list[TraceNode], fmt: str = "text", depth: int | None = None) -> str:
+    """Traces as ``text`` (an indented tree), ``json`` (the versioned ``koken-trace`` format) or ``markdown``.
+
+    Raises:
+        ValueError: another format.
+    """
+    import json
+
+    if fmt == "json":
+        return json.dumps([t.to_dict(depth) for t in traces], ensure_ascii=False, indent=2) + "\n"
+    if fmt == "markdown":
+        return render_markdown(traces)
+    if fmt == "text":
+        return "\n\n".join("\n".join(render_text(t, depth)) for t in traces) + "\n"
+    raise ValueError(f"unknown trace format {fmt!r}")

@@ -17,14 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from koken.base.version import __version__
+from koken.base.vocabulary import FIGURES
 from koken.calculate import calculate
 from koken.base.errors import KokenError, KokenErrors, Location
-from koken.methodology.compile import CompiledMethodology
+from koken.methodology import Methodology
 from koken.results import RESULT_FORMAT, result_document
 from koken.portfolio.build import read_portfolio
 
 REL_TOL = 1e-9
-FIGURES = ("single_year[t-CO2e]", "lifetime[t-CO2e]")
 
 
 @dataclass
@@ -43,7 +43,7 @@ class Verification:
 
 
 def verify(result_path: str | Path, portfolio_path: str | Path,
-           library: Mapping[str, CompiledMethodology]) -> Verification:
+           library: Mapping[str, Methodology]) -> Verification:
     """Recompute ``portfolio_path`` and compare with ``result_path``.
 
     Raises:

@@ -89,6 +89,14 @@ class EvaluationError(KokenError):
     """A row's computation gives no finite number (division by zero, overflow)."""
 
 
+class YamlError(KokenError):
+    """A YAML file is too large, too deep, uses too many aliases, or does not parse."""
+
+
+class TimeframeError(KokenError):
+    """Single-year and lifetime figures were about to be added together."""
+
+
 @dataclass
 class KokenErrors(Exception):
     """Several problems found in one pass; raised when a file has at least one problem."""

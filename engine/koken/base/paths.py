@@ -38,3 +38,16 @@ def factors_dir() -> Path:
 def units_dir() -> Path:
     """The folder of koken's Pint definition files (``units/``)."""
     return data_root() / "units"
+
+
+def display_path(path: str | Path) -> str:
+    """A bundled file as ``methodologies/<category>/<id>.yaml`` (the same on every machine); others as given.
+
+    >>> display_path(methodologies_dir() / "home_appliances" / "refrigerator.yaml")
+    'methodologies/home_appliances/refrigerator.yaml'
+    """
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(data_root().resolve()))
+    except ValueError:
+        return str(path)

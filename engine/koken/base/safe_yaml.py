@@ -18,17 +18,13 @@ from typing import Any
 
 import yaml
 
-from koken.base.errors import KokenError, Location
+from koken.base.errors import KokenError, Location, YamlError
 
 MAX_YAML_BYTES = 1_000_000
 MAX_ALIASES = 50
 MAX_DEPTH = 40
 MAX_EXPANDED_NODES = 200_000
 """Nodes a document may have once its aliases are expanded (50 aliases can still nest exponentially)."""
-
-
-class YamlError(KokenError):
-    """A YAML file is too large, too deep, uses too many aliases, or does not parse."""
 
 
 _CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")

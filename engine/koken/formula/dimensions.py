@@ -1,7 +1,7 @@
 """Dimension analysis of formula trees with Pint, once per formula (never per row).
 
-Each step's unit follows from its operands' units: a sympy tree is walked with one unit-only
-Pint quantity per symbol. Adding or comparing incompatible dimensions is a
+Each step's unit follows from its operands' units: the tree is folded (:func:`koken.formula.tree.fold`)
+with one unit-only Pint quantity per symbol. Adding or comparing incompatible dimensions is a
 :class:`koken.base.errors.FormulaError` naming both terms and both dimensions.
 """
 
@@ -14,6 +14,7 @@ import sympy
 
 from koken.base.errors import FormulaError, Location
 from koken.base.units import registry
+from koken.formula.tree import fold
 
 
 def infer_unit(expr: sympy.Expr, units: Mapping[str, pint.Unit],
@@ -27,53 +28,60 @@ def infer_unit(expr: sympy.Expr, units: Mapping[str, pint.Unit],
     Returns:
         The expression's ``pint.Unit`` (a product of the operand units, not simplified).
     Raises:
-        FormulaError: incompatible addition, comparison, min/max or where() branches; a
-            non-dimensionless exponent base raised to a symbolic power.
+        FormulaError: incompatible addition, comparison, min/max or where() branches.
     """
-    return _walk(expr, units, location or Location()).units
+    return fold(expr, _Units(units, location or Location())).units
 
 
-def _walk(expr: sympy.Basic, units: Mapping[str, pint.Unit], loc: Location) -> pint.Quantity:
-    ureg = registry()
-    if isinstance(expr, sympy.Symbol):
-        return ureg.Quantity(1.0, units[expr.name])
-    if expr.is_Number:
-        return ureg.Quantity(1.0, "dimensionless")
-    if isinstance(expr, sympy.Mul):
-        result = ureg.Quantity(1.0, "dimensionless")
-        for arg in expr.args:
-            result = result * _walk(arg, units, loc)
+class _Units:
+    """The unit algebra: every value is a Pint quantity of magnitude 1 carrying the unit."""
+
+    def __init__(self, units: Mapping[str, pint.Unit], loc: Location):
+        self._units, self._loc, self._one = units, loc, registry().Quantity(1.0, "dimensionless")
+
+    def symbol(self, name):
+        return registry().Quantity(1.0, self._units[name])
+
+    def number(self, value):
+        return self._one
+
+    def add(self, terms, nodes):
+        return self._same(terms, nodes, "add or subtract")
+
+    def mul(self, factors):
+        result = self._one
+        for f in factors:
+            result = result * f
         return result
-    if isinstance(expr, sympy.Pow):
-        base = _walk(expr.base, units, loc)
-        return base ** float(expr.exp)
-    if isinstance(expr, (sympy.Add, sympy.Min, sympy.Max)):
-        return _same_dimension(list(expr.args), units, loc, _verb(expr))
-    if isinstance(expr, sympy.Abs):
-        return _walk(expr.args[0], units, loc)
-    if isinstance(expr, sympy.Piecewise):
-        values = [branch.expr for branch in expr.args]
-        for branch in expr.args:
-            cond = branch.cond
-            if isinstance(cond, sympy.core.relational.Relational):
-                _same_dimension([cond.lhs, cond.rhs], units, loc, "compare")
-        return _same_dimension(values, units, loc, "choose between (where)")
-    raise FormulaError(f"cannot analyse the units of {expr}", loc)
 
+    def power(self, base, exponent):
+        return base ** exponent
 
-def _verb(expr: sympy.Basic) -> str:
-    return "add or subtract" if isinstance(expr, sympy.Add) else "take min/max of"
+    def extreme(self, kind, values, nodes):
+        return self._same(values, nodes, "take min/max of")
 
+    def absolute(self, value):
+        return value
 
-def _same_dimension(args: list[sympy.Basic], units: Mapping[str, pint.Unit], loc: Location,
-                    verb: str) -> pint.Quantity:
-    quantities = [_walk(arg, units, loc) for arg in args]
-    first = quantities[0]
-    for arg, q in zip(args[1:], quantities[1:]):
-        if q.dimensionality != first.dimensionality:
-            raise FormulaError(
-                f"cannot {verb} '{args[0]}' ({first.dimensionality or 'dimensionless'}, unit "
-                f"{first.units:~}) and '{arg}' ({q.dimensionality or 'dimensionless'}, unit {q.units:~})",
-                loc,
-            )
-    return first
+    def where(self, branches, nodes):
+        for test, _ in branches:
+            if test is not None:
+                test()  # the comparison's two sides must have one dimension
+        return self._same([value() for _, value in branches], nodes, "choose between (where)")
+
+    def compare(self, operator, lhs, rhs, nodes):
+        self._same([lhs, rhs], nodes, "compare")
+        return None
+
+    def unknown(self, expr):
+        return FormulaError(f"cannot analyse the units of {expr}", self._loc)
+
+    def _same(self, quantities, nodes, verb):
+        first = quantities[0]
+        for node, q in zip(nodes[1:], quantities[1:]):
+            if q.dimensionality != first.dimensionality:
+                raise FormulaError(
+                    f"cannot {verb} '{nodes[0]}' ({first.dimensionality or 'dimensionless'}, unit "
+                    f"{first.units:~}) and '{node}' ({q.dimensionality or 'dimensionless'}, unit {q.units:~})",
+                    self._loc)
+        return first

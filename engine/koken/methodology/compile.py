@@ -1,4 +1,4 @@
-"""Load, check and compile methodology files.
+"""Read, check and compile methodology files (worked examples are run by :mod:`koken.library`).
 
 Loading a methodology (``methodologies/<category>/<id>.yaml``) goes through four gates, and every
 problem of every gate is collected before anything is raised (so ``koken validate`` reports all):
@@ -11,7 +11,7 @@ problem of every gate is collected before anything is raised (so ``koken validat
    (:mod:`koken.formula.parse`), every step's unit follows from its operands (:mod:`koken.formula.dimensions`),
    ``avoided_per_unit_year`` is GHG mass per functional unit per year and ``operating_years`` a time.
 
-The result is a :class:`CompiledMethodology` whose steps are lambdified numpy functions over
+The result is a :class:`Methodology` whose steps are lambdified numpy functions over
 magnitudes in Pint base units (SI plus koken's CO2e and item dimensions), so the kernel never
 touches Pint per row.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,30 +28,20 @@ import numpy as np
 import pint
 import pydantic
 import sympy
-from sympy.printing.numpy import NumPyPrinter
 
-from koken.base.columns import STANDARD_HEADERS
-from koken.formula.dimensions import infer_unit
-from koken.base.errors import (FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError,
-                           gather)
-from koken.formula.parse import literal_numbers, parse_formula, symbol
-from koken.base.paths import methodologies_dir
-from koken.methodology.schema import Methodology
-from koken.base.units import (check_multiplicative, conversion_factor, dimension_text, is_dimensionless,
-                          parse_unit, registry)
+from koken.base.errors import (FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError)
+from koken.base.paths import display_path, units_dir
 from koken.base.safe_yaml import load_yaml_file
-
-AVOIDED_STEP = "avoided_per_unit_year"
-"""The step every methodology must define: avoided GHG per functional unit per year."""
-
-RESERVED_NAMES = frozenset({
-    "methodology", "fiscal_year", "market", "region", "product_line", "units_shipped",
-    "single_year", "lifetime", "row",
-})
-"""Portfolio columns and result names that parameters and steps may not take."""
-
-RESULT_UNIT = "t-CO2e"
-"""Unit of single-year and lifetime contributions in results."""
+from koken.base.units import (check_multiplicative, conversion_factor, dimension_text, is_dimensionless,
+                              parse_unit, registry)
+from koken.base.vocabulary import AVOIDED_STEP, RESERVED_NAMES, RESULT_UNIT, STANDARD_HEADERS
+from koken.factors import ROW_KEYS, FactorTable, load_factor_tables
+from koken.formula.dimensions import infer_unit
+from koken.formula.kernel import compile_kernel
+from koken.formula.latex import step_latex
+from koken.formula.parse import literal_numbers, parse_formula
+from koken.methodology.evaluate import LineResult, LineValue, evaluate_line
+from koken.methodology.schema import FactorRef, MethodologySpec
 
 
 @dataclass(frozen=True)
@@ -77,10 +67,10 @@ class CompiledParameter:
     low: float | None
     high: float | None
     aliases: tuple[str, ...]
-    factor: object | None = None
-    """The parameter's ``FactorRef`` (table and fixed keys), or None."""
-    factor_table: object | None = None
-    """The loaded :class:`koken.factors.FactorTable` the parameter reads when the portfolio is empty."""
+    factor: FactorRef | None = None
+    """The parameter's table reference (table and fixed keys), or None."""
+    factor_table: FactorTable | None = None
+    """The loaded factor table the parameter reads when the portfolio leaves it empty."""
 
 
 @dataclass(frozen=True)
@@ -101,10 +91,10 @@ class CompiledStep:
 
 
 @dataclass(frozen=True)
-class CompiledMethodology:
+class Methodology:
     """A validated methodology, ready for vectorised evaluation."""
 
-    spec: Methodology
+    spec: MethodologySpec
     path: str
     content_hash: str
     parameters: dict[str, CompiledParameter]
@@ -137,8 +127,45 @@ class CompiledMethodology:
     def step_names(self) -> tuple[str, ...]:
         return tuple(s.name for s in self.steps)
 
+    def step_latex(self, step_name: str) -> str:
+        """LaTeX of one step, ``name = expression``, rendered from the compiled tree.
 
-def content_hash(spec: Methodology, expressions: dict[str, sympy.Expr] | None = None) -> str:
+        Raises:
+            KeyError: unknown step name.
+        """
+        step = {s.name: s for s in self.steps}[step_name]
+        return step_latex(step.name, step.expression, (*self.parameters, *self.step_names))
+
+    def evaluate_one(self, inputs: Mapping[str, LineValue], units_shipped: LineValue | None = None,
+                     region: str | None = None, fiscal_year: int | None = None) -> LineResult:
+        """The figures of one product line, for a notebook or a quick check.
+
+        Args:
+            inputs: parameter name → ``"420 kWh/yr"``, a Pint quantity, or a bare number for a
+                dimensionless parameter; parameters left out take their default or a factor-table value.
+            units_shipped: e.g. ``"4.5 万台"``; without it only per-unit figures are computed.
+            region, fiscal_year: keys for factor-table look-ups (e.g. ``"JP"``, 2023).
+        Returns:
+            LineResult: every step, avoided per functional unit and year, single-year and lifetime t-CO2e.
+        Raises:
+            KokenErrors: every problem (unknown names, missing or out-of-range values, no table entry).
+
+        >>> from koken import load_library
+        >>> fridge = load_library()["refrigerator"]
+        >>> r = fridge.evaluate_one({"baseline_annual_energy": "420 kWh/yr", "product_annual_energy": "273 kWh/yr",
+        ...                          "grid_emission_factor": "0.421 kg-CO2/kWh", "operating_years": "12 yr"},
+        ...                         units_shipped="4.5 万台")
+        >>> round(r.single_year.to("t-CO2e").magnitude, 1), round(r.lifetime.magnitude)
+        (2784.9, 33419)
+        """
+        given = dict(inputs)
+        if units_shipped is not None:
+            given["units_shipped"] = units_shipped
+        result, tables = evaluate_line(self, given, region, fiscal_year)
+        return LineResult.from_batch(result, tables)
+
+
+def content_hash(spec: MethodologySpec, expressions: dict[str, sympy.Expr] | None = None) -> str:
     """sha256 of the methodology's canonical JSON: its identity for audits.
 
     Canonical: sorted keys, no whitespace, fields left at their defaults omitted (so that a new
@@ -153,16 +180,17 @@ def content_hash(spec: Methodology, expressions: dict[str, sympy.Expr] | None = 
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def load_methodology(path: str | Path, check_examples: bool = True,
-                     check_location: bool = True) -> CompiledMethodology:
-    """Load, validate and compile one methodology file.
+def read_methodology(path: str | Path, check_location: bool = True) -> Methodology:
+    """Read, validate and compile one methodology file (its worked examples are run by
+    :func:`koken.library.load_methodology`, one layer up, since they need the evaluator and factor tables).
+
+    A file read twice in one process (same bytes, same units and factor tables) is compiled once.
 
     Args:
         path: ``methodologies/<category>/<id>.yaml``.
-        check_examples: also run the file's examples and compare with their expected values.
         check_location: require ``<category>/<id>.yaml`` (off for a proposed file under review).
     Returns:
-        CompiledMethodology.
+        Methodology.
     Raises:
         KokenErrors: every problem found, each naming file, field or step and what was expected.
     """
@@ -170,28 +198,24 @@ def load_methodology(path: str | Path, check_examples: bool = True,
     key = _memo_key(path, source, check_location)
     cached = _COMPILED.get(key) if key is not None else None
     if cached is not None:
-        compiled, checked = cached
-        if check_examples and not checked:
-            _run_examples(compiled)
-            _COMPILED[key] = (compiled, True)
-        return compiled
+        return cached
     data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
     if not isinstance(data, dict):
         raise KokenErrors([MethodologyError("top level must be a mapping of fields", Location(file=source))])
     try:
-        spec = Methodology.model_validate(data)
+        spec = MethodologySpec.model_validate(data)
     except pydantic.ValidationError as err:
         raise KokenErrors([_pydantic_error(e, source) for e in err.errors()]) from None
-    compiled = compile_methodology(spec, source, check_examples=check_examples, check_location=check_location)
+    compiled = compile_methodology(spec, source, check_location=check_location)
     if key is not None:
-        _COMPILED[key] = (compiled, check_examples)
+        _COMPILED[key] = compiled
     return compiled
 
 
-_COMPILED: dict[tuple, tuple[CompiledMethodology, bool]] = {}
+_COMPILED: dict[tuple, Methodology] = {}
 """This process's compiled methodologies, by the file's content hash (and the units and factor tables they
-were compiled against), with whether their examples were checked: a file loaded twice (``koken validate``
-loads with and without examples; Dask workers receive the library per run) is compiled once."""
+were compiled against): a file loaded twice (Dask workers receive the library per run) is compiled once.
+Nothing is kept on disk (a planted cache entry could change a formula and the version lock together)."""
 
 
 def _memo_key(path: str | Path, source: str, check_location: bool) -> tuple | None:
@@ -208,23 +232,9 @@ def _memo_key(path: str | Path, source: str, check_location: bool) -> tuple | No
 
 def _definitions_key() -> tuple:
     """The unit definitions' and factor tables' hashes: what a compiled methodology also depends on."""
-    from koken.factors import load_factor_tables
-    from koken.base.paths import units_dir
-
     tables, _ = load_factor_tables()
     units = tuple(sorted((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in units_dir().glob("*.txt")))
     return units, tuple(sorted((t.id, t.content_hash) for t in tables.values()))
-
-
-def display_path(path: str | Path) -> str:
-    """A bundled file as ``methodologies/<category>/<id>.yaml`` (the same on every machine); others as given."""
-    from koken.base.paths import data_root
-
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(data_root().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _pydantic_error(err: dict, source: str) -> MethodologyError:
@@ -235,17 +245,22 @@ def _pydantic_error(err: dict, source: str) -> MethodologyError:
     return MethodologyError(msg, Location(file=source, field=where or None))
 
 
-def compile_methodology(spec: Methodology, source: str = "<memory>",
-                        check_examples: bool = True, check_location: bool = True) -> CompiledMethodology:
+def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
+                        check_location: bool = True) -> Methodology:
     """Check references, units and formulas of a parsed methodology and compile its kernels.
 
-    Factor-table references are resolved against the bundled ``factors/`` tables.
+    Factor-table references are resolved against the bundled ``factors/`` tables. A pure function of
+    its arguments and of the bundled units and factor tables (worked examples are not run here).
 
+    Args:
+        spec: the parsed file.
+        source: where it came from, for messages and the result's provenance.
+        check_location: require ``<category>/<id>.yaml`` when ``source`` is such a path.
+    Returns:
+        Methodology.
     Raises:
         KokenErrors: every problem found.
     """
-    from koken.factors import ROW_KEYS, load_factor_tables
-
     tables, table_problems = load_factor_tables()
     errors: list[KokenError] = list(table_problems)
     loc = Location(file=source)
@@ -392,29 +407,14 @@ def compile_methodology(spec: Methodology, source: str = "<memory>",
             where = Location(file=source, step=step.name, field=f"formulas[{index}]")
             warnings.append(f"{where}: numeric literal {value:g} in a formula; write factors as named parameters "
                             "with a unit and a source")
-    compiled_m = CompiledMethodology(
+    compiled_m = Methodology(
         spec=spec, path=source, content_hash=content_hash(spec, {c.name: c.expression for c in steps}),
         parameters=parameters, steps=tuple(steps),
         shipment_unit=shipment_unit,
         shipment_to_base=float(registry().Quantity(1.0, shipment_unit).to_base_units().magnitude),
         single_year_factor=single_factor, lifetime_factor=lifetime_factor,
         operating_years_to_year=years_factor, column_names=column_names, warnings=tuple(warnings))
-    if check_examples:
-        _run_examples(compiled_m)
     return compiled_m
-
-
-def _run_examples(m: CompiledMethodology) -> None:
-    """Run ``m``'s worked examples.
-
-    Raises:
-        KokenErrors: an example does not reproduce its expected values.
-    """
-    from koken.examples import check_examples as _check  # local import: examples uses evaluate
-
-    problems = _check(m)
-    if problems:
-        raise KokenErrors(problems)
 
 
 def _base_units(unit: pint.Unit) -> pint.Unit:
@@ -455,54 +455,6 @@ def _compile_step(name: str, text: str, unit_text: str | None, units: dict[str, 
     args = tuple(sorted(s.name for s in expr.free_symbols))
     if not set(args) <= allowed:  # guaranteed by the parser; checked again before lambdify
         raise FormulaError(f"undeclared names {set(args) - allowed}", loc)
-    with sympy.evaluate(False):  # lambdify's own symbol substitution must not simplify the tree either
-        function = sympy.lambdify([symbol(a) for a in args], expr, modules=_KERNEL_MODULES, dummify=True,
-                                  printer=_KernelPrinter)
+    function = compile_kernel(expr, args)
     return CompiledStep(name=name, text=text, expression=expr, unit=unit, to_unit=to_unit,
                         args=args, function=function)
-
-
-_KERNEL_MODULES = [{"koken_min": lambda *xs: np.minimum.reduce(np.broadcast_arrays(*xs)),
-                    "koken_max": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs))}, "numpy"]
-
-
-class _KernelPrinter(NumPyPrinter):
-    """numpy code for koken's trees, printed exactly as built (no rebuilding, so nothing cancels):
-    min/max as plain numpy reductions (sympy's own printing of nested Min/Max rewrites them at a cost
-    that grows steeply with the arguments)."""
-
-    def _print_Min(self, expr):  # noqa: N802 - sympy printer protocol
-        return "koken_min(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-    def _print_Max(self, expr):  # noqa: N802 - sympy printer protocol
-        return "koken_max(" + ", ".join(self._print(a) for a in expr.args) + ")"
-
-
-def find_methodology_files(root: str | Path) -> list[Path]:
-    """Every ``*.yaml``/``*.yml`` file under ``root`` (or ``root`` itself if it is a file), sorted."""
-    p = Path(root)
-    if p.is_file():
-        return [p]
-    return sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")])
-
-
-def load_library(root: str | Path | None = None, check_examples: bool = False
-                 ) -> tuple[dict[str, CompiledMethodology], list[KokenError]]:
-    """Load every methodology under ``root`` (default: the bundled ``methodologies/``).
-
-    Returns:
-        (methodologies by id, problems found). A file with problems is left out of the mapping and
-        its problems are in the list; two files with one id are a problem.
-    """
-    library: dict[str, CompiledMethodology] = {}
-    problems: list[KokenError] = []
-    for path in find_methodology_files(root or methodologies_dir()):
-        m = gather(lambda p: load_methodology(p, check_examples=check_examples), path, problems)
-        if m is None:
-            continue
-        if m.id in library:
-            problems.append(MethodologyError(f"id {m.id!r} is also defined in {library[m.id].path}",
-                                             Location(file=str(path))))
-            continue
-        library[m.id] = m
-    return library, problems

@@ -21,13 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pint
 
-from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError, UnitError
-from koken.methodology.compile import AVOIDED_STEP, RESULT_UNIT, CompiledMethodology
-from koken.base.units import conversion_factor, parse_unit, registry
+from koken.base.errors import (EvaluationError, KokenError, KokenErrors, Location, MethodologyError, PortfolioError,
+                               UnitError)
+from koken.base.units import conversion_factor, is_dimensionless, parse_quantity, parse_unit, registry
+from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
+from koken.factors import fill_from_tables
+
+if TYPE_CHECKING:  # the compiled methodology calls this module; it is only read here
+    from koken.methodology.compile import Methodology
 
 
 SHARE_TOLERANCE = 1e-9
@@ -50,7 +56,7 @@ class BatchResult:
             methodology's default (only parameters that were defaulted somewhere appear).
     """
 
-    methodology: CompiledMethodology
+    methodology: Methodology
     steps: dict[str, pint.Quantity]
     avoided_per_unit_year: pint.Quantity
     single_year: pint.Quantity
@@ -65,7 +71,7 @@ class BatchResult:
         return [tuple(name for name, mask in self.defaults_used.items() if mask[i]) for i in range(n)]
 
 
-def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
+def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
              units_shipped: pint.Quantity | None = None,
              locations: Sequence[Location] | None = None) -> BatchResult:
     """Evaluate methodology ``m`` on ``n`` product lines at once.
@@ -185,7 +191,7 @@ def evaluate(m: CompiledMethodology, inputs: Mapping[str, pint.Quantity],
                        defaults_used=defaults_used)
 
 
-def run_kernel(m: CompiledMethodology, env: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+def run_kernel(m: Methodology, env: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
     """The numeric kernel: every compiled step on whole arrays, in order (no checks, no Pint).
 
     Args:
@@ -202,7 +208,7 @@ def run_kernel(m: CompiledMethodology, env: dict[str, np.ndarray], n: int) -> di
     return env
 
 
-def contributions(m: CompiledMethodology, env: dict[str, np.ndarray], shipped_base: np.ndarray
+def contributions(m: Methodology, env: dict[str, np.ndarray], shipped_base: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray]:
     """Single-year and lifetime contributions per row (action plan: units × avoided per unit × 1 year or
     × operating years; see the module docstring).
@@ -221,12 +227,138 @@ def contributions(m: CompiledMethodology, env: dict[str, np.ndarray], shipped_ba
             shipped_base * (avoided * m.lifetime_factor * env[m.spec.operating_years]))
 
 
-def _kg_per_unit_year(m: CompiledMethodology) -> pint.Unit:
+def _kg_per_unit_year(m: Methodology) -> pint.Unit:
     return parse_unit("kg-CO2e", m.spec.hours_per_year) / m.shipment_unit / _year(m)
 
 
-def _year(m: CompiledMethodology) -> pint.Unit:
+def _year(m: Methodology) -> pint.Unit:
     return parse_unit("year", m.spec.hours_per_year)
+
+
+LineValue = str | float | int | pint.Quantity
+"""One input of one product line: quantity text (``"420 kWh/yr"``), a Pint quantity, or a bare number for a
+dimensionless parameter (a fraction or a count)."""
+
+
+def line_inputs(m: Methodology, given: Mapping[str, LineValue], where: Location
+                ) -> tuple[dict[str, pint.Quantity], pint.Quantity | None]:
+    """One product line's values as length-1 quantity arrays (factor tables not consulted).
+
+    Args:
+        m: compiled methodology.
+        given: parameter name (or ``units_shipped``) → value (see :data:`LineValue`).
+        where: location for error messages (the example, or the caller's line).
+    Returns:
+        (parameter name → quantity array ``(1,)`` in the unit given, units shipped ``(1,)`` or None).
+    Raises:
+        KokenErrors: unknown names and unreadable values, all of them.
+    """
+    errors: list[KokenError] = []
+    inputs = {}
+    shipped = None
+    for name, raw in given.items():
+        loc = where.at(column=name)
+        p = m.parameters.get(name)
+        if name != "units_shipped" and p is None:
+            errors.append(MethodologyError(f"{name!r} is not a parameter of {m.id} (its parameters: "
+                                           f"{', '.join(m.parameters)})", loc))
+            continue
+        default_unit = p.unit_text if p is not None and is_dimensionless(p.unit) else None
+        try:
+            if isinstance(raw, pint.Quantity):
+                value = registry().Quantity(np.array([float(raw.magnitude)]), parse_unit(f"{raw.units}"))
+            else:
+                value = _one(parse_quantity(raw, default_unit, m.spec.hours_per_year, loc))
+        except UnitError as err:
+            errors.append(err)
+            continue
+        except (TypeError, ValueError):
+            errors.append(UnitError(f"{name}: expected a quantity such as '420 kWh/yr', got {raw!r}", loc))
+            continue
+        if name == "units_shipped":
+            shipped = value
+        else:
+            inputs[name] = value
+    if errors:
+        raise KokenErrors(errors)
+    return inputs, shipped
+
+
+def evaluate_line(m: Methodology, given: Mapping[str, LineValue], region: str | None = None,
+                  fiscal_year: int | None = None, where: Location | None = None
+                  ) -> tuple[BatchResult, dict[str, str]]:
+    """Evaluate one product line from named values; factor tables fill what is not given.
+
+    Args:
+        m: compiled methodology.
+        given: parameter name (and optionally ``units_shipped``) → value (see :data:`LineValue`).
+        region, fiscal_year: keys for factor-table look-ups (``JP``, 2023).
+        where: location for error messages (default: the methodology file).
+    Returns:
+        (BatchResult of length 1, parameter name → the factor-table entry that supplied it, as
+        ``table[key] (source id)``).
+    Raises:
+        KokenErrors: unknown names, unreadable values, values a table cannot supply (with the keys
+            it holds), missing required values, out-of-range values, non-finite results.
+    """
+    where = where or Location(file=m.path)
+    inputs, shipped = line_inputs(m, given, where)
+    inputs, origins, problems, _failed = fill_from_tables(
+        m.parameters, inputs, np.array([region or ""], dtype=object), np.array([fiscal_year or 0]), 1,
+        lambda i: where)
+    if problems:
+        raise KokenErrors(problems)
+    try:
+        result = evaluate(m, inputs, shipped, [where])
+    except KokenErrors as errs:
+        raise KokenErrors([e.at(file=m.path) for e in errs.errors]) from None
+    tables = {name: f"{o.table}[{o.keys[0]}] (source {o.sources[0]})" for name, o in origins.items()
+              if o.from_table[0]}
+    return result, tables
+
+
+@dataclass(frozen=True)
+class LineResult:
+    """The figures of one product line (every quantity a Pint scalar).
+
+    Attributes:
+        methodology, version: which methodology computed it.
+        steps: every formula step, in the step's unit.
+        avoided_per_unit_year: kg-CO2e per functional unit per year.
+        operating_years: years.
+        single_year, lifetime: t-CO2e (単年度 and 稼働年数), or None without ``units_shipped``; two
+            timeframes, never to be added together.
+        defaults_used: parameters filled from the methodology's defaults.
+        factors_from_tables: parameter → ``table[key] (source id)`` for values a factor table supplied.
+    """
+
+    methodology: str
+    version: str
+    steps: dict[str, pint.Quantity]
+    avoided_per_unit_year: pint.Quantity
+    operating_years: pint.Quantity
+    single_year: pint.Quantity | None
+    lifetime: pint.Quantity | None
+    defaults_used: tuple[str, ...]
+    factors_from_tables: dict[str, str]
+
+    @classmethod
+    def from_batch(cls, result: BatchResult, tables: dict[str, str]) -> LineResult:
+        """The first (only) row of a :class:`BatchResult`."""
+        def first(q):
+            return registry().Quantity(float(q.magnitude[0]), q.units) if len(q.magnitude) else None
+
+        m = result.methodology
+        return cls(methodology=m.id, version=m.version, steps={k: first(q) for k, q in result.steps.items()},
+                   avoided_per_unit_year=first(result.avoided_per_unit_year),
+                   operating_years=first(result.operating_years), single_year=first(result.single_year),
+                   lifetime=first(result.lifetime), defaults_used=result.defaults_used_per_row()[0],
+                   factors_from_tables=tables)
+
+
+def _one(q: pint.Quantity) -> pint.Quantity:
+    """A scalar quantity as a length-1 array quantity."""
+    return registry().Quantity(np.array([float(q.magnitude)]), q.units)
 
 
 class _Locations:

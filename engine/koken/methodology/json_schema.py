@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from koken.methodology.schema import Methodology
+from koken.methodology.schema import MethodologySpec
 
 SCHEMA_ID = "https://koken.invalid/schema/methodology-1.json"
 
@@ -15,7 +15,7 @@ def schema_json() -> str:
     Editors that understand YAML schemas (e.g. the YAML language server:
     ``# yaml-language-server: $schema=../../docs/methodology.schema.json``) use it for completion.
     """
-    schema = Methodology.model_json_schema()
+    schema = MethodologySpec.model_json_schema()
     schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID,
               "title": "koken methodology", **schema}
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=False) + "\n"

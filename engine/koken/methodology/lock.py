@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from koken.base.errors import KokenError, Location, MethodologyError
-from koken.methodology.compile import CompiledMethodology
+from koken.methodology.compile import Methodology
 from koken.base.safe_yaml import load_yaml_file
 
 LOCK_NAME = "versions.lock"
@@ -39,7 +39,7 @@ def read_lock(path: Path) -> dict[str, dict[str, str]]:
     return {str(k): {str(v): str(h) for v, h in versions.items()} for k, versions in data.items()}
 
 
-def check_lock(library: Mapping[str, CompiledMethodology], path: Path) -> tuple[list[KokenError], list[str]]:
+def check_lock(library: Mapping[str, Methodology], path: Path) -> tuple[list[KokenError], list[str]]:
     """(errors: released versions whose content changed, or an unreadable lock; warnings: versions not
     in the lock)."""
     try:
@@ -59,7 +59,7 @@ def check_lock(library: Mapping[str, CompiledMethodology], path: Path) -> tuple[
     return errors, warnings
 
 
-def write_lock(library: Mapping[str, CompiledMethodology], path: Path) -> int:
+def write_lock(library: Mapping[str, Methodology], path: Path) -> int:
     """Add the current versions to the lock (released entries are kept as they are).
 
     Returns:
@@ -67,7 +67,7 @@ def write_lock(library: Mapping[str, CompiledMethodology], path: Path) -> int:
     Raises:
         KokenError: a current version is already locked with another hash (bump it first).
     """
-    from koken.results import atomic_write
+    from koken.base.files import atomic_write
 
     lock = read_lock(path)
     added = 0

@@ -17,12 +17,13 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from koken.base.models import Number, StrictModel, not_bool
+from koken.base.vocabulary import CATEGORY_IDS
 from koken.formula.parse import is_valid_name
 
-CATEGORIES = ("generation", "home_appliances", "industrial_equipment", "it_equipment", "solutions")
-Category = Literal["generation", "home_appliances", "industrial_equipment", "it_equipment", "solutions"]
+Category = Literal[CATEGORY_IDS]
 BaselineType = Literal[
     "market_most_used", "market_average", "base_year_model", "top_runner_standard",
     "previous_model", "grid_average", "thermal_average", "custom",
@@ -30,31 +31,18 @@ BaselineType = Literal[
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
-def _not_bool(value: object) -> object:
-    """YAML true/false are not numbers: refuse them where a number is expected (pydantic would read 1.0)."""
-    if isinstance(value, bool):
-        raise ValueError("expected a number, got a boolean (true/false)")
-    return value
-
-
-Number = Annotated[float, BeforeValidator(_not_bool), Field(strict=True)]
-"""A number written as a number: not a boolean, not text ("0.421" in quotes is refused)."""
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, allow_inf_nan=False)
-
-
-class Bilingual(_Strict):
+class Bilingual(StrictModel):
     """A text in Japanese and English."""
 
     ja: Text
     en: Text
 
 
-class Source(_Strict):
+class Source(StrictModel):
     """A document a methodology cites; ``id`` is how parameters, baselines and examples refer to it."""
 
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")]
@@ -65,14 +53,14 @@ class Source(_Strict):
     note: Text | None = None
 
 
-class FunctionalUnit(_Strict):
+class FunctionalUnit(StrictModel):
     """What one counted unit of shipment is (e.g. one refrigerator 台, one kW of PV)."""
 
     description: Bilingual
     unit: ShortText = Field(description="unit of units_shipped, e.g. 台 or kW")
 
 
-class Baseline(_Strict):
+class Baseline(StrictModel):
     """The reference scenario against which the product's emissions are compared."""
 
     type: BaselineType
@@ -81,7 +69,7 @@ class Baseline(_Strict):
     sources: list[str] = Field(min_length=1)
 
 
-class FactorRef(_Strict):
+class FactorRef(StrictModel):
     """Where a parameter's value comes from when the portfolio leaves it empty: a shared factor table.
 
     ``table`` is a file in ``factors/``; ``key`` fixes keys the row does not give (e.g.
@@ -92,7 +80,7 @@ class FactorRef(_Strict):
     key: dict[Literal["fuel", "gas", "region", "fiscal_year"], str | int] = Field(default_factory=dict)
 
 
-class Parameter(_Strict):
+class Parameter(StrictModel):
     """An input of the methodology: required from the portfolio, or defaulted with a cited source.
 
     ``range`` is ``[min, max]`` in the parameter's own unit (either may be null). A parameter
@@ -123,7 +111,7 @@ class Parameter(_Strict):
         return self
 
 
-class FormulaStep(_Strict):
+class FormulaStep(StrictModel):
     """One named step: an expression over parameters and earlier steps (see koken.formula.parse)."""
 
     name: ShortText
@@ -141,7 +129,7 @@ class FormulaStep(_Strict):
         return value
 
 
-class ExpectedValue(_Strict):
+class ExpectedValue(StrictModel):
     """An expected output of an example: value, unit, and relative tolerance."""
 
     value: Number
@@ -149,7 +137,7 @@ class ExpectedValue(_Strict):
     rel_tol: Annotated[Number, Field(gt=0, le=0.5)] = 1e-6
 
 
-class Example(_Strict):
+class Example(StrictModel):
     """A worked example: inputs → expected outputs, and where its numbers come from.
 
     ``inputs`` values are quantity strings (``"420 kWh/yr"``); bare numbers only for
@@ -165,11 +153,11 @@ class Example(_Strict):
         None, description="region of use, for factor-table lookups")
     fiscal_year: Annotated[int, Field(ge=1990, le=2100)] | None = Field(
         None, description="fiscal year, for factor-table lookups")
-    inputs: dict[str, Annotated[str | float, BeforeValidator(_not_bool)]]
+    inputs: dict[str, Annotated[str | float, BeforeValidator(not_bool)]]
     expected: dict[str, ExpectedValue] = Field(min_length=1)
 
 
-class Checks(_Strict):
+class Checks(StrictModel):
     """Property checks the test suite runs on the file (on top of its first example's inputs).
 
     ``equal_to_baseline``: inputs that make the product equal to its baseline (a value is another
@@ -178,13 +166,15 @@ class Checks(_Strict):
     clipped). Either may be omitted with a reason in ``note`` (e.g. a plant cannot be worse than a grid).
     """
 
-    equal_to_baseline: dict[str, Annotated[str | float, BeforeValidator(_not_bool)]] = Field(min_length=1)
-    worse_than_baseline: dict[str, Annotated[str | float, BeforeValidator(_not_bool)]] | None = None
+    equal_to_baseline: dict[str, Annotated[str | float, BeforeValidator(not_bool)]] = Field(min_length=1)
+    worse_than_baseline: dict[str, Annotated[str | float, BeforeValidator(not_bool)]] | None = None
     note: Text | None = None
 
 
-class Methodology(_Strict):
+class MethodologySpec(StrictModel):
     """A methodology file."""
+
+    model_config = ConfigDict(title="Methodology")
 
     id: str
     version: str
@@ -200,7 +190,7 @@ class Methodology(_Strict):
                           "climate-alignment gate)")
     functional_unit: FunctionalUnit
     baseline: Baseline
-    hours_per_year: Annotated[int, Field(ge=8760, le=8784), BeforeValidator(_not_bool)] = 8760
+    hours_per_year: Annotated[int, Field(ge=8760, le=8784), BeforeValidator(not_bool)] = 8760
     operating_years: str = Field(description="name of the parameter or step giving the operating years")
     parameters: dict[str, Parameter] = Field(min_length=1, max_length=200)
     formulas: list[FormulaStep] = Field(min_length=1, max_length=100)

@@ -2,7 +2,7 @@
 
 CSV is read as a stream (the whole file is never in memory: files larger than memory work), Parquet by
 record batches (pyarrow), XLSX and YAML whole (one partition; they are size-limited). Every partition
-shares the file's :class:`koken.portfolio.build.Layout` (header and units row, read once), so a partition
+shares the file's :class:`koken.portfolio.layout.Layout` (header and units row, read once), so a partition
 is interpreted exactly as the same rows would be in a one-partition read.
 
 Row numbers in messages: for CSV, XLSX and YAML the file row (the header is row 1); for Parquet the
@@ -23,13 +23,21 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
-from koken.methodology.compile import CompiledMethodology
-from koken.portfolio.build import (MAX_COLUMNS, Cells, Layout, _HALFWIDTH_KANA, _read_xlsx, _read_yaml, cells_from_rows,
-                              layout_from_header, split_units_row)
+from koken.methodology import Methodology
+from koken.base.safe_yaml import load_yaml_file, read_limited
+from koken.portfolio.layout import MAX_COLUMNS, Cells, Layout, cells_from_rows, layout_from_header, split_units_row
+
+MAX_PORTFOLIO_BYTES = 200_000_000
+"""Largest workbook or YAML portfolio read whole (CSV and Parquet are streamed, of any size)."""
+_HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
 
 DEFAULT_PARTITION_ROWS = 250_000
 """Rows per partition: about 0.3 GB of working memory for a wide (70-column) portfolio."""
@@ -69,7 +77,7 @@ class PortfolioSource:
         total_rows: the number of records when the format says so up front (Parquet), else None.
     """
 
-    def __init__(self, path: str | Path, library: Mapping[str, CompiledMethodology], encoding: str | None = None,
+    def __init__(self, path: str | Path, library: Mapping[str, Methodology], encoding: str | None = None,
                  sheet: str | None = None, partition_rows: int | None = DEFAULT_PARTITION_ROWS):
         self.path = str(path)
         self._p = Path(path)
@@ -106,12 +114,7 @@ class PortfolioSource:
             KokenErrors: problems with the file as a whole (unreadable, unknown or missing columns,
                 no product lines); problems in one block's rows are raised when that block is built.
         """
-        if self.suffix == ".csv":
-            blocks = self._csv_blocks()
-        elif self.suffix == ".parquet":
-            blocks = self._parquet_blocks()
-        else:
-            blocks = self._whole_file_blocks()
+        blocks = self._blocks()
         headers = next(blocks)
         layout = layout_from_header(self.path, self.encoding, headers, self._library)
         had_units_row = False
@@ -138,10 +141,16 @@ class PortfolioSource:
 
     # ---------------------------------------------------------------- formats
 
+    def _blocks(self):
+        """The header (a list of texts), then :class:`Cells` blocks (or the KokenErrors of a block)."""
+        if self.suffix == ".csv":
+            return self._csv_blocks()
+        if self.suffix == ".parquet":
+            return self._parquet_blocks()
+        return self._whole_file_blocks()
+
     def _whole_file_blocks(self):
         if self.suffix in (".xlsx", ".xlsm"):
-            from koken.portfolio.build import MAX_PORTFOLIO_BYTES
-            from koken.base.safe_yaml import read_limited
 
             data = read_limited(self._p, MAX_PORTFOLIO_BYTES)
             headers, cells, rownums, _ = _read_xlsx(self._p, data, self._sheet)
@@ -391,7 +400,118 @@ def _scan(p: Path, codec: str, check_kana: bool = False) -> tuple[int | None, st
                 return None, "sha256:" + digest.hexdigest(), flags
 
 
-def open_portfolio(path: str | Path, library: Mapping[str, CompiledMethodology], encoding: str | None = None,
+class FrameSource(PortfolioSource):
+    """A pandas DataFrame read as a portfolio file would be: column names are the headers (units in them,
+    ``baseline_annual_energy[kWh/yr]``, or from ``units``), number columns are typed numbers, text and mixed
+    columns are cells (``"4.5 万台"``), and every rule and message of the file readers applies.
+
+    Rows are named by the frame's index when it is an integer index (``df.loc[3]`` is row 3), else by
+    position from 0. The recorded input hash is sha256 over the
+    cells as read (headers with their units, row names, each number column's float64 bytes and each text
+    column's texts).
+
+    Raises (on construction):
+        KokenErrors: a unit given both in a column name and in ``units``, a unit for an absent column,
+            columns of dates, booleans or other kinds koken does not read, more than 1,000 columns.
+    """
+
+    def __init__(self, frame: pd.DataFrame, library: Mapping[str, Methodology], units: Mapping[str, str] | None = None,
+                 name: str = "<DataFrame>", partition_rows: int | None = DEFAULT_PARTITION_ROWS):
+        import pandas as pd
+
+        self.path = name
+        self._library = library
+        self.partition_rows = partition_rows
+        self.suffix = ""
+        self.total_rows = len(frame)
+        self.bytes_read = 0
+        self.encoding = "dataframe"
+        problems: list[KokenError] = []
+        names = [str(c) for c in frame.columns]
+        units = dict(units or {})
+        for column in sorted(set(units) - set(names)):
+            problems.append(PortfolioError(f"units= names {column!r}, which is not a column", Location(file=name)))
+        headers = []
+        for column in names:
+            unit = units.get(column)
+            if unit is not None and "[" in column:
+                problems.append(PortfolioError("unit given both in the column name and in units=",
+                                               Location(file=name, column=column)))
+            headers.append(f"{column}[{unit}]" if unit is not None else column)
+        if len(headers) > MAX_COLUMNS:
+            problems.append(PortfolioError(f"the frame has {len(headers):,} columns (limit {MAX_COLUMNS})",
+                                           Location(file=name)))
+        columns = []
+        for column, series in zip(names, (frame.iloc[:, j] for j in range(frame.shape[1]))):
+            cells, problem = _frame_column(series, Location(file=name, column=column))
+            columns.append(cells)
+            if problem is not None:
+                problems.append(problem)
+        if problems:
+            raise KokenErrors(problems)
+        index = frame.index
+        self._rows = (np.asarray(index, dtype=np.int64) if pd.api.types.is_integer_dtype(index) and index.is_unique
+                      else np.arange(len(frame), dtype=np.int64))
+        self._headers, self._columns = headers, columns
+        digest = hashlib.sha256(json_text(headers).encode("utf-8"))
+        digest.update(self._rows.tobytes())
+        for cells in columns:  # the cells as read: a number column's float64 bytes, a text column's texts
+            digest.update(cells.tobytes() if cells.dtype.kind == "f" else "\x1f".join(cells).encode("utf-8", "surrogatepass"))
+        self.sha256 = "sha256:" + digest.hexdigest()
+        self.total_bytes = int(frame.memory_usage(deep=False).sum())
+
+    def _blocks(self):
+        yield self._headers
+        size = self.partition_rows or max(len(self._rows), 1)
+        for start in range(0, max(len(self._rows), 1), size):
+            stop = min(start + size, len(self._rows))
+            self.bytes_read = int(self.total_bytes * stop / max(len(self._rows), 1))
+            yield Cells(columns=[c[start:stop] for c in self._columns], rows=self._rows[start:stop])
+
+
+def json_text(value) -> str:
+    """Canonical JSON (sorted keys, no spaces, UTF-8 kept): what koken hashes."""
+    import json
+
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _frame_column(series, where: Location) -> tuple[np.ndarray, KokenError | None]:
+    """One DataFrame column as :class:`Cells` reads it: a float array (NaN = empty) for a number column,
+    else an object array of cell texts ('' = empty); or the problem that it cannot be read."""
+    import pandas as pd
+    import pint
+
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.zeros(0), PortfolioError("a column of booleans is not read: write flags as text", where)
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
+        return np.asarray(series.astype("float64").to_numpy(na_value=np.nan), dtype=float), None
+    if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype)):
+        return np.zeros(0), PortfolioError(f"column type {dtype} is not read: koken reads text and number columns "
+                                           "(write dates and flags as text)", where)
+    texts = np.empty(len(series), dtype=object)
+    for i, value in enumerate(series.astype(object).tolist()):
+        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+            texts[i] = ""
+        elif isinstance(value, str):
+            texts[i] = value
+        elif isinstance(value, (bool, np.bool_)):
+            return np.zeros(0), PortfolioError(f"a boolean ({value}) where a number or text is expected", where)
+        elif isinstance(value, (int, np.integer)):
+            texts[i] = str(int(value))
+        elif isinstance(value, (float, np.floating)):
+            texts[i] = repr(float(value))
+        elif isinstance(value, pint.Quantity) and np.ndim(value.magnitude) == 0:
+            texts[i] = f"{float(value.magnitude)!r} {value.units}"
+        else:
+            return np.zeros(0), PortfolioError(f"a cell holds a {type(value).__name__}, not a number, a quantity or "
+                                               "text", where)
+    return texts, None
+
+
+def open_portfolio(path: str | Path, library: Mapping[str, Methodology], encoding: str | None = None,
                    sheet: str | None = None, partition_rows: int | None = DEFAULT_PARTITION_ROWS) -> PortfolioSource:
     """Open a portfolio file for partitioned reading (see :class:`PortfolioSource`).
 
@@ -407,4 +527,133 @@ def open_portfolio(path: str | Path, library: Mapping[str, CompiledMethodology],
     return PortfolioSource(path, library, encoding=encoding, sheet=sheet, partition_rows=partition_rows)
 
 
-__all__ = ["DEFAULT_PARTITION_ROWS", "Partition", "PortfolioSource", "open_portfolio", "KokenError"]
+
+
+def _read_xlsx(p: Path, data: bytes, sheet: str | None):
+    import openpyxl  # imported here: only workbooks need it
+
+    where = Location(file=str(p))
+    _check_zip(data, where)
+
+    def load(data_only: bool):
+        try:
+            return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
+        except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
+            raise KokenErrors([PortfolioError(f"not a readable .xlsx workbook ({type(err).__name__})",
+                                              where)]) from None
+
+    book = load(data_only=False)  # formulas as written; most workbooks have none
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise KokenErrors([PortfolioError(f"no sheet {sheet!r}; the workbook has {', '.join(book.sheetnames)}",
+                                              where)])
+        ws = book[sheet] if sheet is not None else book.active
+        if ws is None or not hasattr(ws, "iter_rows"):
+            raise KokenErrors([PortfolioError("the active sheet is not a worksheet: name one with --sheet", where)])
+        if ws.sheet_state != "visible":
+            raise KokenErrors([PortfolioError(f"sheet {ws.title!r} is hidden: name a visible one with --sheet", where)])
+        if ws.max_row * ws.max_column > MAX_XLSX_CELLS or ws.max_column > MAX_COLUMNS:
+            raise KokenErrors([PortfolioError(f"the sheet spans {ws.max_row:,} rows × {ws.max_column:,} columns "
+                                              f"(limit {MAX_XLSX_CELLS:,} cells, {MAX_COLUMNS} columns): clear "
+                                              "stray cells far from the data", where)])
+        hidden_rows = [i for i, d in ws.row_dimensions.items() if d.hidden]
+        hidden_cols = [k for k, d in ws.column_dimensions.items() if d.hidden]
+        if hidden_rows or hidden_cols:
+            raise KokenErrors([PortfolioError(
+                "the sheet has hidden " + " and ".join(
+                    x for x in (f"rows {hidden_rows[:5]}" if hidden_rows else "",
+                                f"columns {hidden_cols[:5]}" if hidden_cols else "") if x)
+                + ": unhide or delete them, so that what is computed is what people see", where)])
+        formulas = {c.coordinate for row in ws.iter_rows() for c in row
+                    if isinstance(c.value, str) and c.value.startswith("=")}
+        title = ws.title
+        if formulas:  # use the results the spreadsheet program saved with the file
+            book.close()
+            book = load(data_only=True)
+            ws = book[title]
+        rows = [[_excel_text(c) for c in row] for row in ws.iter_rows()]
+        unsaved = sorted(c.coordinate for row in ws.iter_rows() for c in row
+                         if c.coordinate in formulas and c.value is None)
+        merged = [r for r in ws.merged_cells.ranges if r.max_col > r.min_col]
+    finally:
+        book.close()
+    if unsaved:
+        raise KokenErrors([PortfolioError(
+            f"cells {', '.join(unsaved[:10])}{' …' if len(unsaved) > 10 else ''} hold formulas whose results "
+            "were never saved (the file was not last saved by a spreadsheet program); koken never evaluates "
+            "formulas: open and save it in Excel or LibreOffice, or paste values", where)])
+    header_row = next((i + 1 for i, r in enumerate(rows) if any(str(c).strip() for c in r)), None)
+    # a horizontal merge in the header row or the (units) row under it hides column names or units
+    across = [str(r) for r in merged if header_row is not None and r.min_row <= header_row + 1
+              and r.max_row >= header_row]
+    if across:
+        raise KokenErrors([PortfolioError(
+            f"header cells {', '.join(across)} are merged across columns: give each column its own header "
+            "(cells merged down a column are fine)", where)])
+    return _split_header(p, rows, list(range(1, len(rows) + 1)), "xlsx")
+
+
+MAX_XLSX_UNCOMPRESSED = 200_000_000
+MAX_XLSX_CELLS = 20_000_000
+MAX_XLSX_RATIO = 200
+
+
+def _check_zip(data: bytes, where: Location) -> None:
+    """Refuse a workbook that would expand beyond :data:`MAX_XLSX_UNCOMPRESSED` (a zip bomb)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise KokenErrors([PortfolioError("not a readable .xlsx workbook (not a zip archive)", where)]) from None
+    if expanded > MAX_XLSX_UNCOMPRESSED or expanded > MAX_XLSX_RATIO * max(len(data), 1):
+        raise KokenErrors([PortfolioError(
+            f"the workbook would expand to {expanded / 1e6:,.0f} MB (limit {MAX_XLSX_UNCOMPRESSED / 1e6:,.0f} MB, "
+            f"{MAX_XLSX_RATIO}× its size): refused", where)])
+
+
+def _excel_text(cell) -> str:
+    """A workbook cell as the text a person sees: percentage-formatted numbers keep their percent."""
+    value = getattr(cell, "value", None)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float)):
+        if "%" in (getattr(cell, "number_format", "") or ""):
+            return f"{value * 100:.15g}%"
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return repr(value) if isinstance(value, float) else str(value)
+    return str(value)
+
+
+def _split_header(p: Path, rows: list[list[str]], rownums: list[int], used: str):
+    while rows and not any(str(c).strip() for c in rows[0]):
+        rows, rownums = rows[1:], rownums[1:]
+    if not rows:
+        raise KokenErrors([PortfolioError("file is empty: no header row", Location(file=str(p)))])
+    if len(rows[0]) > MAX_COLUMNS:
+        raise KokenErrors([PortfolioError(f"the header has {len(rows[0]):,} columns (limit {MAX_COLUMNS})",
+                                          Location(file=str(p)))])
+    return rows[0], rows[1:], rownums[1:], used
+
+
+def _read_yaml(p: Path):
+    doc = load_yaml_file(p)
+    if isinstance(doc, dict) and set(doc) - {"rows"}:
+        raise KokenErrors([PortfolioError(f"a YAML portfolio has only 'rows:' at the top; found also "
+                                          f"{', '.join(map(str, sorted(set(doc) - {'rows'}, key=str)))} (put them "
+                                          "in every row)", Location(file=str(p)))])
+    rows = doc.get("rows") if isinstance(doc, dict) else doc
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise KokenErrors([PortfolioError("a YAML portfolio is a list of rows (mappings), or a mapping with "
+                                          "'rows:'", Location(file=str(p)))])
+    headers: list[str] = []
+    for r in rows:
+        for key in r:
+            if str(key) not in headers:
+                headers.append(str(key))
+    cells = [["" if r.get(h) is None else str(r.get(h)) for h in headers] for r in rows]
+    return headers, cells, list(range(1, len(rows) + 1)), "utf-8"

@@ -27,21 +27,13 @@ import pandas as pd
 
 from koken.attribution import RatioFile, attribute, device_columns
 from koken.totals import MAN
-from koken.base.errors import KokenError, KokenErrors, Location
+from koken.base.errors import KokenError, KokenErrors, Location, TimeframeError
+from koken.base.files import atomic_write
+from koken.base.vocabulary import CATEGORIES, MARKETS
 from koken.results import RESULT_FORMAT
 
-CATEGORY_ROWS = (
-    ("generation", "発電", "Power generation"),
-    ("home_appliances", "家電", "Home appliances"),
-    ("industrial_equipment", "産業用機器", "Industrial equipment"),
-    ("it_equipment", "IT製品", "IT products"),
-    ("solutions", "ソリューション", "Solutions"),
-)
-MARKETS = (("domestic", "国内", "Domestic"), ("overseas", "海外", "Overseas"))
-
-
-class TimeframeError(KokenError):
-    """Single-year and lifetime figures were about to be added together."""
+CATEGORY_ROWS = tuple(tuple(c) for c in CATEGORIES)
+"""The table's rows: (category id, Japanese, English), in the report's order."""
 
 
 @dataclass(frozen=True)
@@ -278,3 +270,26 @@ def to_xlsx(report: Report) -> bytes:
 
 __all__ = ["Figure", "Report", "TimeframeError", "build_report", "load_result_documents", "formatted",
            "presentation", "to_markdown", "to_csv", "to_xlsx", "notes_lines"]
+
+
+REPORT_SUFFIXES = (".xlsx", ".md", ".csv")
+
+
+def write_report(report: Report, path: str | Path, decimals: int = 0) -> None:
+    """Write ``report`` by the file's extension: ``.xlsx`` (formatted sheet), ``.md`` (``decimals`` places) or
+    ``.csv`` (UTF-8 with BOM, full precision); whole or not at all.
+
+    Raises:
+        KokenError: another extension, or the file cannot be written.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix == ".xlsx":
+        data = to_xlsx(report)
+    elif suffix == ".md":
+        data = to_markdown(report, decimals).encode("utf-8")
+    elif suffix == ".csv":
+        data = to_csv(report).encode("utf-8-sig")
+    else:
+        raise KokenError(f"unsupported report type {suffix!r}: use {', '.join(REPORT_SUFFIXES)}",
+                         Location(file=str(path)))
+    atomic_write(path, data)

@@ -1,7 +1,7 @@
 """Partitions on a Dask cluster (``koken calculate --engine dask``); needs ``pip install 'koken[dask]'``.
 
 The client reads the file and sends each partition to a worker, which runs the same
-:func:`koken.run.pipeline.compute_partition` as the local engine; results come back in partition order,
+:func:`koken.run.partition.compute_partition` as the local engine; results come back in partition order,
 so result files and totals are identical to a local run. Methodologies travel as their validated
 specifications and are compiled on each worker once (cached by content hash); a worker whose
 compiled methodology or factor tables hash differently from the client's is refused, so a run never
@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from koken.base.version import __version__
 from koken.base.errors import KokenError
 from koken.portfolio.readers import Partition
+from koken.run.partition import compute_partition
 
 
 def _worker_version() -> str:
@@ -46,7 +47,7 @@ def _compiled_library(specs: dict, factor_hashes: dict) -> dict:
         KokenError: a compiled methodology or a factor table differs from the client's.
     """
     from koken.factors import load_factor_tables
-    from koken.methodology.compile import compile_methodology
+    from koken.methodology import compile_methodology
 
     tables, _ = load_factor_tables()
     mine = {t.id: t.content_hash for t in tables.values()}
@@ -60,7 +61,7 @@ def _compiled_library(specs: dict, factor_hashes: dict) -> dict:
     for mid, (spec, path, content_hash) in specs.items():
         m = _COMPILED.get(content_hash)
         if m is None:
-            m = compile_methodology(spec, path, check_examples=False, check_location=False)
+            m = compile_methodology(spec, path, check_location=False)
             if m.content_hash != content_hash:
                 raise KokenError(f"methodology {mid} compiles differently on a Dask worker ({m.content_hash}, client "
                                  f"{content_hash}): install the same koken everywhere")
@@ -70,14 +71,12 @@ def _compiled_library(specs: dict, factor_hashes: dict) -> dict:
 
 
 def _compute_on_worker(part, digest, specs, factor_hashes, ratios, options, details):
-    from koken.run.pipeline import compute_partition
-
     return compute_partition(part, digest, _compiled_library(specs, factor_hashes), ratios, options, details)
 
 
 def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str | None = None,
                    workers: int | None = None, in_flight: int | None = None) -> Iterator:
-    """Run :func:`koken.run.pipeline.compute_partition` on each partition on a Dask cluster, in order.
+    """Run :func:`koken.run.partition.compute_partition` on each partition on a Dask cluster, in order.
 
     Args:
         partitions: from :meth:`koken.portfolio.readers.PortfolioSource.partitions`.

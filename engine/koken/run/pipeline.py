@@ -22,58 +22,11 @@ import pandas as pd
 
 from koken.totals import Totals
 from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError
-from koken.methodology.compile import CompiledMethodology
+from koken.methodology import Methodology
 from koken.portfolio.readers import Partition, PortfolioSource
+from koken.run.partition import PartitionResult, compute_partition
 
 ENGINES = ("local", "dask")
-
-
-@dataclass(frozen=True)
-class PartitionResult:
-    """What one partition gives: its result rows (None if it had problems), their details, its problems."""
-
-    index: int
-    table: pd.DataFrame | None
-    details: list[dict] | None
-    methodology_ids: tuple[str, ...]
-    problems: list[KokenError] = field(default_factory=list)
-    had_units_row: bool = False
-
-
-def compute_partition(part: Partition, digest: str, library: Mapping[str, CompiledMethodology], ratios,
-                      options: Mapping[str, object], details: bool) -> PartitionResult:
-    """Build, evaluate and attribute one partition (runs on this machine or on a Dask worker).
-
-    Args:
-        part: the partition (layout and rows).
-        digest: the file's sha256 (recorded in the partition's Portfolio).
-        library: methodologies by id.
-        ratios: the device contribution-ratio file (:class:`koken.attribution.RatioFile`).
-        options: run options (``allow_stale_factors`` …).
-        details: also return each row's inputs and steps (for JSON results).
-    Returns:
-        PartitionResult; input problems are returned in it, never raised.
-    """
-    from koken.attribution import attribute
-    from koken.calculate import calculate
-    from koken.results import row_details
-    from koken.portfolio.build import build_portfolio
-
-    if part.problems:
-        return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
-                               problems=list(part.problems), had_units_row=part.had_units_row)
-    try:
-        portfolio = build_portfolio(part.layout, digest, part.block, library, first=False)
-        if not len(portfolio):  # only blank rows
-            return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
-                                   had_units_row=part.had_units_row)
-        calc = calculate(portfolio, library, options)
-    except KokenErrors as errs:
-        return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(), problems=errs.errors,
-                               had_units_row=part.had_units_row)
-    return PartitionResult(index=part.index, table=attribute(calc.table, ratios),
-                           details=row_details(calc) if details else None,
-                           methodology_ids=tuple(sorted(calc.methodologies)), had_units_row=part.had_units_row)
 
 
 @dataclass(frozen=True)
@@ -90,12 +43,12 @@ class RunResult:
 
     totals: Totals
     provenance: dict
-    methodologies: dict[str, CompiledMethodology]
+    methodologies: dict[str, Methodology]
     rows: int
     partitions: int
 
 
-def run(source: PortfolioSource, library: Mapping[str, CompiledMethodology], ratios,
+def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
         options: Mapping[str, object], output: str | Path | None = None, engine: str = "local",
         scheduler: str | None = None, workers: int | None = None,
         progress: Callable[[int, int], None] | None = None) -> RunResult:

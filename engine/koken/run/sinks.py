@@ -15,9 +15,7 @@ half-written result; on any problem nothing is written). Memory stays at one par
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -25,7 +23,8 @@ import pandas as pd
 
 from koken.totals import Totals
 from koken.base.errors import KokenError, Location
-from koken.results import _spreadsheet_safe, _umask, document_head, document_tail, row_records
+from koken.base.files import TemporaryTarget
+from koken.results import document_head, document_tail, row_records, spreadsheet_safe
 
 SUFFIXES = (".csv", ".json", ".parquet")
 
@@ -38,17 +37,11 @@ class ResultSink:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._tmp: Path | None = None
+        self._target = TemporaryTarget(path)
         self._fh = None
 
     def _open(self, mode: str = "wb"):
-        folder = self.path.parent if str(self.path.parent) else Path(".")
-        try:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".koken-", suffix=".tmp")
-        except OSError as err:
-            raise KokenError(f"cannot write here: {err.strerror}", Location(file=str(self.path))) from None
-        self._tmp = Path(tmp)
-        return os.fdopen(fd, mode)
+        return self._target.open(mode)
 
     def write(self, table: pd.DataFrame, details: list[dict] | None) -> None:
         """Append one partition's result rows (and, for JSON, their details)."""
@@ -62,11 +55,10 @@ class ResultSink:
         """
         try:
             self._finish(provenance, totals)
-            os.chmod(self._tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual permissions
-            os.replace(self._tmp, self.path)
         except OSError as err:
             self.abort()
             raise KokenError(f"cannot write the file: {err.strerror}", Location(file=str(self.path))) from None
+        self._target.publish()
 
     def _finish(self, provenance: dict, totals: Totals) -> None:
         raise NotImplementedError
@@ -79,8 +71,7 @@ class ResultSink:
             except OSError:
                 pass
             self._fh = None
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
+        self._target.discard()
 
     def _guard(self, action):
         try:
@@ -103,7 +94,7 @@ class CsvSink(ResultSink):
                 self._fh = self._open("wb")
                 self._columns = list(table.columns)
                 self._fh.write("\ufeff".encode())
-            text = _spreadsheet_safe(table[self._columns]).to_csv(index=False, header=self._fh.tell() <= 3,
+            text = spreadsheet_safe(table[self._columns]).to_csv(index=False, header=self._fh.tell() <= 3,
                                                                    lineterminator="\n")
             self._fh.write(text.encode("utf-8"))
         self._guard(append)
@@ -120,16 +111,13 @@ class JsonSink(ResultSink):
 
     def __init__(self, path):
         super().__init__(path)
-        self._rows_path: Path | None = None
+        self._rows = TemporaryTarget(path)  # the rows as they come; copied into the document, then removed
         self._count = 0
 
     def write(self, table, details):
         def append():
             if self._fh is None:
-                folder = self.path.parent if str(self.path.parent) else Path(".")
-                fd, rows_path = tempfile.mkstemp(dir=folder, prefix=".koken-rows-", suffix=".tmp")
-                self._rows_path = Path(rows_path)
-                self._fh = os.fdopen(fd, "w", encoding="utf-8")
+                self._fh = self._rows.open("w")
             for row in row_records(table, details):
                 self._fh.write(("," if self._count else "") + "\n"
                                + textwrap.indent(json.dumps(row, ensure_ascii=False, indent=2), "    "))
@@ -141,16 +129,15 @@ class JsonSink(ResultSink):
         self._fh = None
         head = json.dumps(document_head(provenance), ensure_ascii=False, indent=2)[:-2]  # without "\n}"
         tail = json.dumps(document_tail(totals), ensure_ascii=False, indent=2)[2:]  # without "{\n"
-        with self._open("w") as out, open(self._rows_path, encoding="utf-8") as rows:
+        with self._open("w") as out, open(self._rows.temporary, encoding="utf-8") as rows:
             out.write(head + ',\n  "rows": [')
             shutil.copyfileobj(rows, out, 1 << 20)
             out.write("\n  ],\n" + tail + "\n")
-        self._rows_path.unlink(missing_ok=True)
+        self._rows.discard()
 
     def abort(self):
         super().abort()
-        if self._rows_path is not None:
-            self._rows_path.unlink(missing_ok=True)
+        self._rows.discard()
 
 
 class ParquetSink(ResultSink):

@@ -1,0 +1,305 @@
+"""koken's public API: what ``import koken`` promises (``koken.__all__``), and what the command line calls.
+
+A notebook user computes from a pandas DataFrame, a file or a :class:`koken.portfolio.Portfolio`:
+
+>>> import koken, pandas as pd
+>>> df = pd.DataFrame({"methodology": ["refrigerator"], "fiscal_year": [2023], "market": ["domestic"],
+...                    "units_shipped[万台]": [4.5], "baseline_annual_energy[kWh/yr]": [420],
+...                    "product_annual_energy[kWh/yr]": [273], "grid_emission_factor[kg-CO2/kWh]": [0.421],
+...                    "operating_years[yr]": [12]})
+>>> calc = koken.calculate(df)
+>>> round(float(calc.table["single_year[t-CO2e]"][0]), 1), round(float(calc.table["lifetime[t-CO2e]"][0]))
+(2784.9, 33419)
+
+Every function names its units (result columns carry them: ``single_year[t-CO2e]``), raises
+:class:`koken.KokenErrors` listing every problem of the input (file, row, column and what was expected),
+and never writes a partial file. Single-year and lifetime figures are separate timeframes, never added;
+avoided emissions are never netted against an inventory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from koken.attribution import RatioFile, attribute, load_ratio_file
+from koken.audit.trace import TraceNode, trace_portfolio, trace_settings
+from koken.base.errors import KokenError, KokenErrors, Location
+from koken.calculate import Calculation as _CoreCalculation
+from koken.calculate import calculate as _calculate
+from koken.library import Library, load_library
+from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio
+from koken.portfolio.readers import DEFAULT_PARTITION_ROWS, FrameSource
+from koken.report.action_plan import Report, build_report, load_result_documents, write_report
+from koken.results import result_document, row_details
+from koken.run.pipeline import RunResult
+from koken.run.pipeline import run as _run
+from koken.run.sinks import open_sink
+from koken.totals import Totals
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_BUNDLED: Library | None = None
+
+
+def bundled_library() -> Library:
+    """The bundled library, loaded and checked once per process (what ``library=None`` means)."""
+    global _BUNDLED
+    if _BUNDLED is None:
+        _BUNDLED = load_library()
+    return _BUNDLED
+
+
+def _library(library: Library | Mapping | None) -> Library | Mapping:
+    return bundled_library() if library is None else library
+
+
+def _ratios(ratios: RatioFile | str | Path | None) -> RatioFile:
+    return ratios if isinstance(ratios, RatioFile) else load_ratio_file(ratios)
+
+
+def run_options(library: Library | Mapping, ratios: RatioFile, encoding: str | None = None, sheet: str | None = None,
+                allow_stale_factors: bool = False, component_maker: bool = False) -> dict:
+    """The options a run records in its results (None values are left out when recorded).
+
+    Returns:
+        ``{"encoding", "sheet", "methodologies", "allow_stale_factors", "device_ratios", "mode"}``.
+    """
+    return {"encoding": encoding, "sheet": sheet,
+            "methodologies": getattr(library, "description", "custom"),
+            "allow_stale_factors": allow_stale_factors or None,
+            "device_ratios": f"{ratios.id} ({ratios.path}, {ratios.content_hash})",
+            "mode": "component_maker" if component_maker else None}
+
+
+@dataclasses.dataclass(frozen=True)
+class Calculation(_CoreCalculation):
+    """The results of :func:`calculate`: one row per product line, and what produced them.
+
+    Attributes:
+        table: pandas DataFrame, one row per product line in input order; columns name their units
+            (``single_year[t-CO2e]``, ``lifetime[t-CO2e]``, ``avoided_per_unit_year[kg-CO2e/functional_unit/yr]``)
+            and, per device class, the share attributed to devices (``device_single_year:<class>[t-CO2e]``),
+            which is inside the figure (内数), never an addition.
+        portfolio, methodologies, batches, options: the input, the methodologies used, per-methodology inputs
+            and steps (for traces), how the run was asked for.
+    """
+
+    ratios: RatioFile | None = None
+
+    @property
+    def totals(self) -> Totals:
+        """Sums by fiscal year, category, methodology and market; ``.summarise(["fiscal_year", "market"])``
+        gives a DataFrame in t-CO2e and 万t-CO2e (timeframes in separate columns, never added)."""
+        return Totals.from_table(self.table)
+
+    def trace(self, row: int) -> TraceNode:
+        """How row ``row``'s figures were obtained (the ``row`` column of :attr:`table`): every step, input,
+        origin and unit conversion, recomputed with Pint independently of the vectorised kernel.
+
+        Raises:
+            KokenError: no such row.
+        """
+        traces = trace_portfolio(self, [row])
+        if not traces:
+            raise KokenError(f"no product line in row {row} (rows: {', '.join(map(str, self.table['row'][:20]))}…)",
+                             Location(file=self.portfolio.path))
+        return traces[0]
+
+    def to_file(self, path: str | Path) -> Path:
+        """Write the results to ``.json`` (provenance, every row with inputs and steps, totals), ``.csv`` or
+        ``.parquet``, as ``koken calculate --output`` does (the same bytes apart from ``created``).
+
+        Raises:
+            KokenError: another extension, or the file cannot be written (nothing is left behind).
+        """
+        sink = open_sink(path)
+        try:
+            sink.write(self.table, row_details(self) if sink.needs_details else None)
+            sink.close(self.provenance(), self.totals)
+        except BaseException:
+            sink.abort()
+            raise
+        return Path(path)
+
+    def document(self) -> dict:
+        """The JSON result document (what ``to_file("r.json")`` writes), as a dict."""
+        return result_document(self)
+
+    def report(self, fiscal_year: int | None = None) -> Report:
+        """The action plan's table of these results (万t-CO2, device shares in brackets), see :func:`report`."""
+        return build_report([{**self.document(), "_path": self.portfolio.path}],
+                            self.ratios or load_ratio_file(None), fiscal_year)
+
+
+def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Mapping | None = None, *,
+              units: Mapping[str, str] | None = None, encoding: str | None = None, sheet: str | None = None,
+              allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None,
+              component_maker: bool = False) -> Calculation:
+    """Avoided emissions of every product line of ``data``, in memory (for files of any size, :func:`run`).
+
+    Args:
+        data: a pandas DataFrame (column names as file headers, units in them: ``出荷台数[万台]``,
+            ``baseline_annual_energy[kWh/yr]``, or given by ``units``; cells may carry their own unit,
+            ``"4.5 万台"``), a portfolio file (``.csv``, ``.xlsx``, ``.parquet``, ``.yaml``), or a Portfolio.
+        library: the methodologies (default: the bundled library, checked as ``koken validate`` checks it).
+        units: column name → unit, for a DataFrame whose names carry none (``{"units_shipped": "台"}``).
+        encoding: a CSV file's encoding (default: UTF-8, else cp932); sheet: a workbook's sheet.
+        allow_stale_factors: where a factor table lacks the row's fiscal year, use its latest earlier year
+            (recorded in the results).
+        ratios: the device contribution-ratio file (default: the shipped FY2023-report-implied ratios).
+        component_maker: record the run as a component maker's (its attributed share beside the enabled total).
+    Returns:
+        Calculation.
+    Raises:
+        KokenErrors: every problem of the input at once, each with its file (``<DataFrame>``), row (the
+            frame's index), column and what was expected; nothing is computed in part.
+    """
+    lib = _library(library)
+    ratio_file = _ratios(ratios)
+    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker)
+    portfolio = data if isinstance(data, Portfolio) else _read_whole(data, lib, units, encoding, sheet)
+    core = _calculate(portfolio, lib, options)
+    return Calculation(table=attribute(core.table, ratio_file), portfolio=core.portfolio,
+                       methodologies=core.methodologies, batches=core.batches, options=core.options, ratios=ratio_file)
+
+
+def _read_whole(data, library, units, encoding, sheet) -> Portfolio:
+    """A DataFrame or a file as one partition, its cell problems collected (reported with the others)."""
+    import pandas as pd
+
+    if isinstance(data, pd.DataFrame):
+        source: PortfolioSource = FrameSource(data, library, units, partition_rows=None)
+    else:
+        if units is not None:
+            raise KokenError("units= applies to a DataFrame; a file gives its units in its headers or units row",
+                             Location(file=str(data)))
+        from koken.portfolio import read_portfolio
+
+        return read_portfolio(data, library, encoding=encoding, sheet=sheet, collect=True)
+    part = next(source.partitions())
+    if part.problems:
+        raise KokenErrors(list(part.problems))
+    return build_portfolio(part.layout, source.sha256, part.block, library, first=True,
+                           had_units_row=part.had_units_row)
+
+
+def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = None, *, output: str | Path | None = None,
+        engine: str = "local", scheduler: str | None = None, workers: int | None = None,
+        partition_rows: int = DEFAULT_PARTITION_ROWS, units: Mapping[str, str] | None = None,
+        encoding: str | None = None, sheet: str | None = None, allow_stale_factors: bool = False,
+        ratios: RatioFile | str | Path | None = None, component_maker: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+        on_open: Callable[[PortfolioSource], None] | None = None) -> RunResult:
+    """The main job for a portfolio of any size: read in partitions, compute, write ``output`` (``.json``,
+    ``.csv``, ``.parquet``) only when no partition has a problem, and return the totals.
+
+    Args:
+        data: a portfolio file or a DataFrame.
+        library: the methodologies (default: the bundled library).
+        output: result file (optional).
+        engine: ``local`` or ``dask`` (``scheduler``: a running cluster; ``workers``: a local cluster's size).
+        partition_rows: rows per partition (results do not depend on it).
+        units, encoding, sheet, allow_stale_factors, ratios, component_maker: as for :func:`calculate`.
+        progress: called after each partition with (rows done, input bytes read).
+        on_open: called with the opened source before computing (the command line sizes its progress bar).
+    Returns:
+        RunResult: ``totals`` (:class:`koken.totals.Totals`), ``provenance``, ``methodologies``, ``rows``.
+    Raises:
+        KokenErrors: every problem of the input (nothing is written).
+        KokenError: unsupported output type, an output that would overwrite the input, Dask unavailable.
+    """
+    import pandas as pd
+
+    lib = _library(library)
+    ratio_file = _ratios(ratios)
+    if isinstance(data, pd.DataFrame):
+        source: PortfolioSource = FrameSource(data, lib, units, partition_rows=partition_rows)
+    else:
+        if output is not None and Path(output).exists() and Path(output).resolve() == Path(data).resolve():
+            raise KokenError("the output would overwrite the portfolio: choose another output file",
+                             Location(file=str(output)))
+        source = open_portfolio(data, lib, encoding=encoding, sheet=sheet, partition_rows=partition_rows)
+    if on_open is not None:
+        on_open(source)
+    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker)
+    return _run(source, lib, ratio_file, options, output=output, engine=engine, scheduler=scheduler,
+                workers=workers, progress=progress)
+
+
+def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFrame | None = None,
+           library: Library | Mapping | None = None, *, ratios: RatioFile | str | Path | None = None,
+           fiscal_year: int | None = None, output: str | Path | None = None, decimals: int = 0) -> Report:
+    """The action plan's table: avoided emissions by category and market in 万t-CO2, single-year and lifetime
+    apart, the device share in brackets (内数), with the disclosures the standards ask for.
+
+    Args:
+        results: JSON result files (``koken calculate --output r.json``).
+        portfolio: a portfolio (file or DataFrame) to calculate and report, beside or instead of results.
+        library: the methodologies for ``portfolio`` (default: bundled).
+        ratios: the device ratio file (default: the shipped FY2023-report-implied ratios).
+        fiscal_year: the reporting year, when the results hold several.
+        output: also write it: ``.xlsx`` (formatted sheet), ``.md`` or ``.csv``.
+        decimals: decimals of 万t-CO2 figures in Markdown.
+    Returns:
+        Report: ``table`` (t-CO2e, unrounded), ``fiscal_year``, ``disclosures``.
+    Raises:
+        KokenError / KokenErrors: unreadable results, mixed years without ``fiscal_year``, an unsupported
+            output type (nothing is written).
+    """
+    ratio_file = _ratios(ratios)
+    documents = load_result_documents(results)
+    if portfolio is not None:
+        calc = calculate(portfolio, library)
+        name = "<DataFrame>" if not isinstance(portfolio, (str, Path)) else str(portfolio)
+        documents.append({**result_document(calc), "_path": name})
+    if not documents:
+        raise KokenError("give result files (koken calculate --output x.json) or a portfolio")
+    built = build_report(documents, ratio_file, fiscal_year)
+    if output is not None:
+        write_report(built, output, decimals)
+    return built
+
+
+def trace(calc: Calculation, row: int) -> TraceNode:
+    """How one product line's figures were obtained (see :meth:`Calculation.trace`)."""
+    return calc.trace(row)
+
+
+def trace_rows(data: str | Path | pd.DataFrame, rows: Iterable[int] | None = None,
+               library: Library | Mapping | None = None, *, encoding: str | None = None,
+               sheet: str | None = None) -> list[TraceNode]:
+    """Traces of a portfolio's product lines (all, or the given rows), for ``koken trace PORTFOLIO``.
+
+    Raises:
+        KokenErrors: the portfolio's problems.
+    """
+    calc = calculate(data, library, encoding=encoding, sheet=sheet)
+    return trace_portfolio(calc, list(rows) if rows else None)
+
+
+def trace_target(target: str | Path, library: Library | Mapping | None = None, *, rows: Iterable[int] = (),
+                 settings: Sequence[str] = (), region: str | None = None, fiscal_year: int | None = None,
+                 encoding: str | None = None, sheet: str | None = None) -> list[TraceNode]:
+    """What ``koken trace TARGET`` traces: a portfolio file's rows (all, or ``rows``), or one calculation of the
+    methodology ``TARGET`` from ``name=value unit`` settings (factor tables by ``region``/``fiscal_year``).
+
+    Raises:
+        KokenError: settings given with a portfolio, or a target that is neither a file nor a methodology id.
+        KokenErrors: the portfolio's or the settings' problems.
+    """
+    lib = _library(library)
+    if Path(target).is_file():
+        if settings or region or fiscal_year:
+            raise KokenError("--set, --region and --fiscal-year go with a methodology id, not a portfolio")
+        return trace_rows(target, rows, lib, encoding=encoding, sheet=sheet)
+    if str(target) in lib:
+        return [trace_settings(lib[str(target)], list(settings), region, fiscal_year)]
+    import difflib
+
+    hint = difflib.get_close_matches(str(target), list(lib), n=1)
+    raise KokenError(f"{str(target)!r} is neither a portfolio file nor a methodology id"
+                     + (f"; did you mean {hint[0]!r}?" if hint else ""))

@@ -1,0 +1,100 @@
+"""The field's lists, each written once: categories, markets, standard portfolio columns, reserved
+names and result columns.
+
+Every other module takes these from here (the category list feeds the methodology schema, the
+attribution schema, the report table and the docs index; the markets feed the portfolio reader and
+the report), so that adding a category or a market is a change in one place.
+
+Sources: the five categories and their Japanese names are those of the industry's Carbon Neutral
+Action Plan report (電機・電子温暖化対策連絡会, FY2023 follow-up: 発電, 家電, 産業用機器, IT製品,
+ソリューション); 国内/海外 is its split of domestic and overseas contributions.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class Term(NamedTuple):
+    """A term of the field: its id in files and results, its Japanese and English names."""
+
+    id: str
+    ja: str
+    en: str
+
+
+CATEGORIES = (
+    Term("generation", "発電", "Power generation"),
+    Term("home_appliances", "家電", "Home appliances"),
+    Term("industrial_equipment", "産業用機器", "Industrial equipment"),
+    Term("it_equipment", "IT製品", "IT products"),
+    Term("solutions", "ソリューション", "Solutions"),
+)
+"""The action plan's five categories (分野), in the report's order."""
+CATEGORY_IDS = tuple(c.id for c in CATEGORIES)
+
+MARKETS = (Term("domestic", "国内", "Domestic"), Term("overseas", "海外", "Overseas"))
+"""Where the products are used: Japan (国内) or abroad (海外)."""
+MARKET_IDS = tuple(m.id for m in MARKETS)
+MARKET_NAMES = {name: m.id for m in MARKETS for name in (m.id, m.ja)}
+"""Every accepted spelling of a market (the English id in any case, or the Japanese name) → its id."""
+
+UNITS_ROW_MARKERS = frozenset({"unit", "units", "単位"})
+"""What the ``methodology`` cell of a units row (right under the header) says."""
+
+STANDARD_COLUMNS = {
+    "product_line": ("product_line", "product", "製品", "製品名", "品目"),
+    "methodology": ("methodology", "methodology_id", "方法論", "算定方法"),
+    "fiscal_year": ("fiscal_year", "年度", "報告年度"),
+    "market": ("market", "市場", "国内海外"),
+    "region": ("region", "地域", "国"),
+    "units_shipped": ("units_shipped", "出荷台数", "出荷量", "出荷数量"),
+}
+"""Standard portfolio columns and their accepted headers (English and Japanese), shared by the
+portfolio reader and the methodology checks, so that a parameter alias can never shadow one."""
+
+STANDARD_HEADERS = frozenset(alias for aliases in STANDARD_COLUMNS.values() for alias in aliases)
+
+REQUIRED_COLUMNS = ("methodology", "fiscal_year", "market", "units_shipped")
+"""Columns every portfolio must have."""
+
+AVOIDED_STEP = "avoided_per_unit_year"
+"""The step every methodology must define: avoided GHG per functional unit per year."""
+
+RESERVED_NAMES = frozenset({*STANDARD_COLUMNS, "single_year", "lifetime", "row"})
+"""Portfolio columns and result names that parameters and steps may not take."""
+
+RESULT_UNIT = "t-CO2e"
+"""Unit of single-year and lifetime contributions in results."""
+
+FIGURES = ("single_year[t-CO2e]", "lifetime[t-CO2e]")
+"""The set-product figures of a result row, in t-CO2e: two timeframes, never added together."""
+
+AVOIDED_COLUMN = "avoided_per_unit_year[kg-CO2e/functional_unit/yr]"
+
+RESULT_COLUMNS = (
+    "row", "product_line", "methodology", "methodology_version", "category", "fiscal_year", "market",
+    "region", "units_shipped_as_entered", "units_shipped", "functional_unit", AVOIDED_COLUMN,
+    "operating_years[yr]", *FIGURES, "defaults_used", "factors_from_tables",
+)
+"""Result table columns; ``units_shipped`` is in the methodology's functional unit (named beside it)."""
+
+GROUP_KEYS = ("fiscal_year", "category", "methodology", "market")
+"""The finest grouping of totals; every total koken prints or writes is a sum of these groups."""
+
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_FULL_WIDTH[0x3000] = 0x20
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII (``１２，３４５``, ``ｋＷｈ``) and the ideographic space to plain ASCII.
+
+    Only these: unlike NFKC, superscripts (``10⁴``), fractions (``½``) and circled digits stay as they
+    are, so that they are refused as numbers instead of silently becoming other digits (``104``).
+
+    >>> fold_width("１２，３４５ ｋＷｈ")
+    '12,345 kWh'
+    >>> fold_width("10⁴")
+    '10⁴'
+    """
+    return text.translate(_FULL_WIDTH)

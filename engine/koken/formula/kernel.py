@@ -1,0 +1,48 @@
+"""Formula trees → numpy kernels (sympy ``lambdify``), printed exactly as built.
+
+A kernel takes one float array per argument (base-unit magnitudes) and returns the step's values
+as an array; units were resolved once, at load, by :mod:`koken.formula.dimensions`. The kernel never
+sees Pint and never simplifies: ``x*x/x`` at 0 still divides by zero, ``a - b + c - c`` keeps every
+term (what is checked is what runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import sympy
+from sympy.printing.numpy import NumPyPrinter
+
+from koken.formula.parse import symbol
+
+KERNEL_MODULES = [{"koken_min": lambda *xs: np.minimum.reduce(np.broadcast_arrays(*xs)),
+                   "koken_max": lambda *xs: np.maximum.reduce(np.broadcast_arrays(*xs))}, "numpy"]
+"""What a kernel may call: numpy, and koken's elementwise min/max over any number of arguments."""
+
+
+class KernelPrinter(NumPyPrinter):
+    """numpy code for koken's trees, printed exactly as built (no rebuilding, so nothing cancels):
+    min/max as plain numpy reductions (sympy's own printing of nested Min/Max rewrites them at a cost
+    that grows steeply with the arguments)."""
+
+    def _print_Min(self, expr):  # noqa: N802 - sympy printer protocol
+        return "koken_min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Max(self, expr):  # noqa: N802 - sympy printer protocol
+        return "koken_max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+
+def compile_kernel(expr: sympy.Expr, args: Sequence[str]) -> Callable[..., np.ndarray]:
+    """The numpy function of ``expr`` over the symbols ``args`` (in that order).
+
+    Args:
+        expr: a tree from :func:`koken.formula.parse.parse_formula` (its free symbols ⊆ ``args``).
+        args: argument names.
+    Returns:
+        ``f(*arrays) -> array``: arrays of shape ``(n,)`` (or scalars, broadcast) in, shape ``(n,)`` or a
+        scalar out (a constant step), float64.
+    """
+    with sympy.evaluate(False):  # lambdify's own symbol substitution must not simplify the tree either
+        return sympy.lambdify([symbol(a) for a in args], expr, modules=KERNEL_MODULES, dummify=True,
+                              printer=KernelPrinter)

@@ -1,0 +1,290 @@
+"""The methodology library: the bundled methodologies, a company's or working group's own files added
+to them, the factor tables they read and the device ratio files, checked as ``koken validate`` checks.
+
+Policy lives here, not in the command line, so that ``import koken`` and ``koken …`` apply the same
+checks:
+
+* every file passes the format, unit and formula checks (:mod:`koken.methodology.compile`);
+* its worked examples and property checks reproduce (:mod:`koken.examples`): a methodology that fails
+  its own examples is not used;
+* a released version whose content changed is refused (the ``versions.lock`` of the folder the file
+  came from, :mod:`koken.methodology.lock`);
+* two files with one id in one folder are an error; a file added later (``Library.add``,
+  ``--methodologies DIR``) replaces a methodology of the same id from an earlier source, with a notice.
+
+Sources of the rules: IEC 63372:2026 (a methodology states its baseline, functional unit and data,
+and is reproducible), the WBCSD Guidance on Avoided Emissions (2023, version control of methods).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from koken.attribution import RatioFile, load_ratio_file
+from koken.base.errors import KokenError, KokenErrors, Location, MethodologyError, gather
+from koken.base.paths import display_path, methodologies_dir
+from koken.examples import check_examples as run_examples
+from koken.factors import FactorTable, load_factor_tables
+from koken.methodology import Methodology, read_methodology
+from koken.methodology.lock import check_lock, lock_path, write_lock
+
+BUNDLED = "bundled"
+"""How the shipped methodology folder is named in results and notices."""
+
+
+def find_methodology_files(root: str | Path) -> list[Path]:
+    """Every ``*.yaml``/``*.yml`` file under ``root`` (or ``root`` itself if it is a file), sorted.
+
+    The lock file ``versions.lock`` is not a methodology and is never listed.
+    """
+    p = Path(root)
+    if p.is_file():
+        return [p]
+    return sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")])
+
+
+_EXAMPLES_PASSED: dict[int, Methodology] = {}
+"""This process's methodologies whose worked examples passed (by object: the compile memo returns the
+same object for the same bytes, units and factor tables; the reference keeps the id from being reused)."""
+
+
+def load_methodology(path: str | Path, check_examples: bool = True, check_location: bool = True) -> Methodology:
+    """Read, validate and compile one methodology file, and run its worked examples and checks.
+
+    Args:
+        path: ``methodologies/<category>/<id>.yaml`` (or any path with ``check_location=False``).
+        check_examples: run the file's ``examples`` and ``checks`` (once per process for the same file).
+        check_location: require ``<category>/<id>.yaml``.
+    Returns:
+        Methodology.
+    Raises:
+        KokenErrors: every problem of the file, each naming file, field or step and what was expected.
+    """
+    m = read_methodology(path, check_location=check_location)
+    if check_examples and id(m) not in _EXAMPLES_PASSED:
+        problems = run_examples(m)
+        if problems:
+            raise KokenErrors(problems)
+        _EXAMPLES_PASSED[id(m)] = m
+    return m
+
+
+@dataclass(frozen=True)
+class LibrarySource:
+    """One folder (or file) the library read, and what it gave."""
+
+    path: str
+    """As shown in results: ``bundled`` for the shipped folder, else the path as given."""
+    ids: tuple[str, ...]
+
+
+@dataclass
+class LibraryScan:
+    """What reading methodology sources found: the usable library and every problem and warning.
+
+    Attributes:
+        library: the methodologies that passed every check.
+        problems: every problem of every file (format, units, formulas, examples, lock, duplicate ids).
+        warnings: findings that do not stop a file (numeric literals, versions not yet locked).
+        files: every file read.
+    """
+
+    library: Library
+    problems: list[KokenError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+class Library(Mapping[str, Methodology]):
+    """Methodologies by id, with the factor tables and device ratio files they are used with.
+
+    A ``Library`` is a read-only mapping ``id → Methodology`` (``lib["refrigerator"]``, ``"server" in lib``,
+    ``len(lib)``); :meth:`add` brings in more files.
+
+    Attributes:
+        sources: the folders or files read, in order (a later one overrides an earlier one's ids).
+        notices: one line per methodology replaced by a later source.
+        warnings: findings that do not stop a file (numeric literals in formulas, versions not locked).
+        factor_tables: the shared factor tables (``factors/``) by id.
+    """
+
+    def __init__(self, methodologies: Mapping[str, Methodology] | None = None,
+                 sources: Iterable[LibrarySource] = (), notices: Iterable[str] = (), warnings: Iterable[str] = ()):
+        self._methodologies: dict[str, Methodology] = dict(methodologies or {})
+        self.sources: list[LibrarySource] = list(sources)
+        self.notices: list[str] = list(notices)
+        self.warnings: list[str] = list(warnings)
+        self.factor_tables: dict[str, FactorTable] = load_factor_tables()[0]
+        self._ratios: RatioFile | None = None
+
+    def __getitem__(self, methodology_id: str) -> Methodology:
+        try:
+            return self._methodologies[methodology_id]
+        except KeyError:
+            import difflib
+
+            hint = difflib.get_close_matches(methodology_id, list(self._methodologies), n=1)
+            raise KeyError(f"no methodology {methodology_id!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+                           ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._methodologies)
+
+    def __len__(self) -> int:
+        return len(self._methodologies)
+
+    def __repr__(self) -> str:
+        return f"<koken.Library of {len(self)} methodologies from {', '.join(s.path for s in self.sources) or 'nothing'}>"
+
+    @property
+    def description(self) -> str:
+        """The sources as recorded in results: ``bundled``, ``bundled + my/methodologies``, or a path."""
+        return " + ".join(s.path for s in self.sources) or "none"
+
+    @property
+    def ratios(self) -> RatioFile:
+        """The shipped device contribution-ratio file (loaded on first use)."""
+        if self._ratios is None:
+            self._ratios = load_ratio_file(None)
+        return self._ratios
+
+    def add(self, path: str | Path, check_examples: bool = True) -> Library:
+        """Add a methodology file or every file of a folder; a methodology whose id is already in the library
+        replaces it, with a line in :attr:`notices`.
+
+        Args:
+            path: a ``.yaml`` file or a folder of them (checked as ``koken validate`` checks, with the
+                folder's ``versions.lock`` if it has one).
+            check_examples: run the files' worked examples and checks.
+        Returns:
+            The library itself (so that calls chain).
+        Raises:
+            KokenErrors: every problem of every file added; the library is then unchanged.
+        """
+        scan = _scan_source(Path(path), str(path), check_examples)
+        if scan.problems:
+            raise KokenErrors(scan.problems)
+        self._merge(scan)
+        return self
+
+    def _merge(self, scan: _SourceScan) -> None:
+        for mid, m in scan.methodologies.items():
+            if mid in self._methodologies:
+                old = self._methodologies[mid]
+                self.notices.append(f"methodology {mid!r} {m.version} from {m.path} replaces {old.version} from "
+                                    f"{old.path}")
+            self._methodologies[mid] = m
+        self.sources.append(LibrarySource(scan.name, tuple(scan.methodologies)))
+        self.warnings.extend(scan.warnings)
+
+
+@dataclass
+class _SourceScan:
+    name: str
+    methodologies: dict[str, Methodology]
+    problems: list[KokenError]
+    warnings: list[str]
+    files: list[Path]
+
+
+def _scan_source(root: Path, name: str, check_examples: bool) -> _SourceScan:
+    """Read every methodology of one folder or file: each file's problems, duplicate ids, the folder's lock."""
+    problems: list[KokenError] = []
+    found: dict[str, Methodology] = {}
+    unchecked: dict[str, Methodology] = {}
+    files = find_methodology_files(root)
+    if not root.exists():
+        problems.append(MethodologyError("no such file or folder", Location(file=str(root))))
+    for path in files:
+        m = gather(lambda p: read_methodology(p), path, problems)
+        if m is None:
+            continue
+        if m.id in unchecked:
+            problems.append(MethodologyError(f"id {m.id!r} is also defined in {unchecked[m.id].path}",
+                                             Location(file=display_path(path))))
+            continue
+        unchecked[m.id] = m  # files failing their examples still face the lock
+        if check_examples:
+            m = gather(load_methodology, path, problems)
+            if m is None:
+                continue
+        found[m.id] = m
+    lock_errors, lock_warnings = check_lock(unchecked, lock_path(root))
+    problems.extend(lock_errors)
+    refused = {e.location.file for e in lock_errors}  # a released version whose content changed is not used
+    found = {mid: m for mid, m in found.items() if m.path not in refused}
+    warnings = [w for m in found.values() for w in m.warnings] + lock_warnings
+    return _SourceScan(name, found, problems, warnings, files)
+
+
+def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled: bool = True,
+                 check_examples: bool = True) -> LibraryScan:
+    """Read methodology sources and report everything found, never raising for a bad file (``koken validate``).
+
+    Args:
+        paths: methodology files or folders added after the bundled set (in order).
+        bundled: start from the bundled ``methodologies/``.
+        check_examples: run worked examples and property checks.
+    Returns:
+        LibraryScan: the usable library (files with problems left out), every problem, every warning.
+    """
+    roots: list[tuple[Path, str]] = [(methodologies_dir(), BUNDLED)] if bundled else []
+    if paths is not None:
+        for p in [paths] if isinstance(paths, (str, Path)) else paths:
+            roots.append((Path(p), str(p)))
+    library = Library()
+    scan = LibraryScan(library=library)
+    for root, name in roots:
+        source = _scan_source(root, name, check_examples)
+        scan.problems.extend(source.problems)
+        scan.files.extend(source.files)
+        library._merge(source)
+    scan.warnings = list(library.warnings)
+    return scan
+
+
+def load_library(paths: str | Path | Iterable[str | Path] | None = None, bundled: bool = True,
+                 check_examples: bool = True) -> Library:
+    """The methodologies to compute with: the bundled set, plus ``paths`` (files or folders), checked as
+    ``koken validate`` checks them.
+
+    Args:
+        paths: methodology files or folders added after the bundled set, in order; a methodology whose id
+            is already there replaces it (the replacement is listed in ``Library.notices``).
+        bundled: start from the bundled ``methodologies/`` (False: only ``paths``).
+        check_examples: run every file's worked examples and property checks (a methodology failing its own
+            examples is an error).
+    Returns:
+        Library.
+    Raises:
+        KokenErrors: every problem of every file (format, units, formulas, examples, version lock, an id
+            defined twice in one folder), each naming its file and field.
+
+    >>> lib = load_library()
+    >>> len(lib), lib["transformer"].category
+    (24, 'industrial_equipment')
+    """
+    scan = scan_library(paths, bundled, check_examples)
+    if scan.problems:
+        raise KokenErrors(scan.problems)
+    return scan.library
+
+
+def lock_library(root: str | Path | None = None) -> tuple[int, Path]:
+    """Record the versions and content hashes of every methodology under ``root`` (default: the bundled folder)
+    in its ``versions.lock``; released entries are kept as they are.
+
+    Returns:
+        (entries added, the lock file).
+    Raises:
+        KokenErrors: a file has problems (its examples included), or a current version is already locked with
+            another hash (bump the version first); nothing is written then.
+    """
+    folder = Path(root) if root is not None else methodologies_dir()
+    source = _scan_source(folder, str(folder), check_examples=True)
+    if source.problems:
+        raise KokenErrors(source.problems)
+    path = lock_path(folder)
+    return write_lock(source.methodologies, path), path

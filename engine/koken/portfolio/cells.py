@@ -1,0 +1,198 @@
+"""Cell text → numbers and units, column by column, in Arrow's compute kernels (never one Python call per
+plain cell).
+
+A cell is trimmed, width-folded (full-width ASCII only, :func:`koken.base.vocabulary.fold_width`) and then
+read as a plain number (``420``, ``-3.5``, ``1e4``), a number with its own unit (``4.5 万台``, ``50%``), a
+thousands-separated number (``1,234,567``) or a Japanese negative (``▲12``). Everything else is left for
+the caller to report, with its row and column. Nothing is rounded: plain numbers are parsed with correct
+rounding, as Python's ``float`` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from koken.base.vocabulary import fold_width
+
+MULTIPLIERS = ("千", "万", "億")
+"""Japanese multipliers a cell may carry alone (``1.2万``): they multiply the column's unit."""
+SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻½⅓¼¾"
+"""Characters that NFKC would turn into other digits (``10⁴`` → ``104``): refused in numbers."""
+# Patterns for Arrow's RE2 engine, whose \s and \d are ASCII only: whitespace is spelled out as
+# Python's \s (Unicode spaces and separators, and the controls \x1c-\x1f, \x85) and digits stay ASCII
+# (cells are width-folded; other digits are refused as numbers either way).
+SPACE_RE2 = r"[\s\p{Z}\x{1c}-\x{1f}\x{85}]"
+THOUSANDS_RE2 = r"^[+\-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:" + SPACE_RE2 + r"*[^0-9].*)?$"
+"""1,234,567 with an optional unit after it."""
+CELL_QUANTITY_RE2 = (r"^(?P<number>[+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)" + SPACE_RE2
+                     + r"*(?P<unit>.*?)$")
+"""A number, then its unit."""
+
+
+_PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
+                  "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+"""Every character Python's ``str.strip()`` removes (``str.isspace``), for Arrow's ``utf8_trim``."""
+
+
+def clean_text(column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cell texts (object array, or an Arrow string array from a columnar file) →
+    (stripped as written, stripped and width-folded, positions of cells that run over several lines).
+
+    Only non-empty cells are touched, and an Arrow column of few distinct texts is cleaned once per
+    distinct text; trimming and the checks run in Arrow's compute kernels, and only non-ASCII cells are
+    width-folded in Python.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not isinstance(column, np.ndarray) and len(column) > 4096 and \
+            len(pc.unique(column.slice(0, 2048))) < 256:  # few distinct texts (ids, markets, regions): clean those
+        encoded = pc.dictionary_encode(column)
+        if len(encoded.dictionary) * 4 < len(column):
+            stripped, folded, multiline = clean_text(encoded.dictionary)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            rows = np.flatnonzero(np.isin(codes, multiline)) if len(multiline) else multiline
+            return stripped[codes], folded[codes], rows
+    if isinstance(column, np.ndarray):
+        n = len(column)
+        present = np.flatnonzero(column.astype(bool))
+        cells = pa.array(column[present], type=pa.string())
+    else:
+        n = len(column)
+        present = np.flatnonzero(pc.not_equal(column, "").to_numpy(zero_copy_only=False))
+        cells = column.take(pa.array(present))
+    if not len(present):
+        stripped = np.empty(n, dtype=object)
+        stripped[:] = ""
+        return stripped, stripped.copy(), present
+    trimmed = pc.utf8_trim(cells, _PY_WHITESPACE)
+    texts = trimmed.to_numpy(zero_copy_only=False)
+    if len(present) == n:
+        stripped = texts
+    else:
+        stripped = np.empty(n, dtype=object)
+        stripped[:] = ""
+        stripped[present] = texts
+    folded = stripped.copy()
+    wide = np.flatnonzero(~pc.string_is_ascii(trimmed).to_numpy(zero_copy_only=False))
+    if len(wide):  # of the non-ASCII cells, those with full-width ASCII or an ideographic space
+        wide = wide[pc.match_substring_regex(trimmed.take(pa.array(wide)), "[\uff01-\uff5e\u3000]").to_numpy(
+            zero_copy_only=False)]
+        folded[present[wide]] = [fold_width(t).strip() for t in texts[wide]]
+    breaks = pc.or_(pc.match_substring(trimmed, "\n"), pc.match_substring(trimmed, "\r"))
+    multiline = present[breaks.to_numpy(zero_copy_only=False)]
+    return stripped, folded, multiline
+
+
+def clean_numbers(cells):
+    """Thousands separators out, minus signs unified, including the Japanese ▲/△ negative marks
+    (cells are already width-folded and stripped); ``cells`` is an Arrow string array."""
+    import pyarrow.compute as pc
+
+    cells = pc.replace_substring(cells, ",", "")
+    cells = pc.replace_substring(cells, "\u2212", "-")
+    return pc.replace_substring_regex(cells, f"^[▲△]{SPACE_RE2}*", "-")
+
+
+PLAIN_NUMBER_RE2 = r"^[+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?$"
+"""A number as written in a cell: digits, an optional point and exponent (no commas, no unit)."""
+
+
+def parse_numbers(texts) -> np.ndarray:
+    """Cell texts → floats: plain numbers (:data:`PLAIN_NUMBER_RE2`) parsed with correct rounding (as
+    Python's ``float``) by Arrow; ``inf``, ``nan`` and ``infinity`` (any case) as themselves, so that
+    they are reported as not finite; anything else NaN (reported by the caller)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(texts, type=pa.string()) if isinstance(texts, np.ndarray) else texts
+    out = np.full(len(cells), np.nan)
+    plain = pc.match_substring_regex(cells, PLAIN_NUMBER_RE2).to_numpy(zero_copy_only=False)
+    if plain.any():
+        out[plain] = pc.cast(cells.filter(pa.array(plain)), pa.float64()).to_numpy(zero_copy_only=False)
+    special = pc.match_substring_regex(cells, r"^[+\-]?(?:inf|infinity)$", ignore_case=True).to_numpy(
+        zero_copy_only=False)
+    if special.any():
+        out[special] = [float(t) for t in cells.filter(pa.array(special)).to_pylist()]
+    return out
+
+
+class Formatted:
+    """Numbers shown as text on demand (``years_raw[i]``), never one string per row up front."""
+
+    def __init__(self, values: np.ndarray):
+        self._values = values
+
+    def __getitem__(self, i) -> str:
+        v = self._values[i]
+        return "" if np.isnan(v) else f"{v:.15g}"
+
+
+def as_entered(column: tuple[np.ndarray, np.ndarray, str], cells, header_unit: str | None) -> np.ndarray:
+    """A number column as the company wrote it: the cell's text, followed by the header's (or units
+    row's) unit when the cell has no unit of its own (a plain number, or 万/千/億 alone).
+
+    Args:
+        column: (numbers, unit text per row, header) as :func:`koken.portfolio.build.build_portfolio` reads it.
+        cells: the cells' text (object array), or None for a typed numeric column (the number is then
+            written as its shortest exact text).
+        header_unit: the column's unit from the header or units row, or None.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values, units, _ = column
+    suffix = f" {header_unit}" if header_unit else ""
+    if cells is None:
+        texts = pc.fill_null(pc.cast(pa.array(values, from_pandas=True), pa.string()), "").to_numpy(
+            zero_copy_only=False).astype(object)
+        return np.where(texts != "", texts + suffix, texts)
+    texts = np.asarray(cells, dtype=object)
+    if not suffix:
+        return texts.copy()
+    own = np.flatnonzero(units != header_unit)
+    multiplier = [u.endswith(f"*({header_unit})") for u in units[own]]
+    needs = units == header_unit
+    needs[own[np.asarray(multiplier, dtype=bool)]] = True
+    needs &= texts != ""
+    out = texts.copy()
+    out[needs] = texts[needs] + suffix
+    return out
+
+
+def number_then_unit(texts: np.ndarray, header_unit: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The common case of a cell with its own unit, ``"4200 台"`` or ``"35.2 MW"``, read in one pass.
+
+    Returns:
+        (mask of the cells read here, their numbers, their unit texts). Cells with anything unusual —
+        a comma, a minus or ▲ mark, a superscript, a unit that is only 万/千/億, no number — are left to
+        the full path, which explains what is wrong with them.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(texts, type=pa.string())
+    parts = pc.extract_regex(cells, CELL_QUANTITY_RE2)
+    number, unit = parts.field("number"), parts.field("unit")
+    matched = pc.fill_null(pc.is_valid(parts), False)
+    plain_unit = pc.invert(pc.fill_null(pc.match_substring_regex(unit, f"[,▲△\u2212{SUPERSCRIPTS}]|^$"), True))
+    simple = pc.and_(matched, plain_unit).to_numpy(zero_copy_only=False)
+    if header_unit:
+        multiplier_only = pc.is_in(unit, pa.array(list(MULTIPLIERS))).to_numpy(zero_copy_only=False)
+        simple &= ~np.asarray(multiplier_only, dtype=bool)
+    chosen = pa.array(simple)
+    values = pc.cast(number.filter(chosen), pa.float64()).to_numpy(zero_copy_only=False) if simple.any() \
+        else np.zeros(0)
+    units = unit.filter(chosen).to_numpy(zero_copy_only=False).astype(object) if simple.any() \
+        else np.zeros(0, dtype=object)
+    return simple, values, units
+
+
+def same_unit(unit: str | None, n: int) -> np.ndarray:
+    """The unit text of every row of a column whose cells carry no unit of their own: one read-only
+    broadcast array (no per-row objects)."""
+    cell = np.empty(1, dtype=object)
+    cell[0] = unit or ""
+    return np.broadcast_to(cell, (n,))
+
+

@@ -1,0 +1,64 @@
+"""One partition of a portfolio file, computed: the unit of work of both engines (local and Dask).
+
+Building (:func:`koken.portfolio.build.build_portfolio`), evaluating (:func:`koken.calculate.calculate`)
+and attributing device shares (:func:`koken.attribution.attribute`) happen here, on whichever machine
+runs the partition; the pipeline (:mod:`koken.run.pipeline`) writes and sums the results in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from koken.attribution import RatioFile, attribute
+from koken.base.errors import KokenError, KokenErrors
+from koken.calculate import calculate
+from koken.methodology import Methodology
+from koken.portfolio.build import build_portfolio
+from koken.portfolio.readers import Partition
+from koken.results import row_details
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """What one partition gives: its result rows (None if it had problems), their details, its problems."""
+
+    index: int
+    table: pd.DataFrame | None
+    details: list[dict] | None
+    methodology_ids: tuple[str, ...]
+    problems: list[KokenError] = field(default_factory=list)
+    had_units_row: bool = False
+
+
+def compute_partition(part: Partition, digest: str, library: Mapping[str, Methodology], ratios: RatioFile,
+                      options: Mapping[str, object], details: bool) -> PartitionResult:
+    """Build, evaluate and attribute one partition (runs on this machine or on a Dask worker).
+
+    Args:
+        part: the partition (layout and rows).
+        digest: the file's sha256 (recorded in the partition's Portfolio).
+        library: methodologies by id.
+        ratios: the device contribution-ratio file (:class:`koken.attribution.RatioFile`).
+        options: run options (``allow_stale_factors`` …).
+        details: also return each row's inputs and steps (for JSON results).
+    Returns:
+        PartitionResult; input problems are returned in it, never raised.
+    """
+    if part.problems:
+        return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
+                               problems=list(part.problems), had_units_row=part.had_units_row)
+    try:
+        portfolio = build_portfolio(part.layout, digest, part.block, library, first=False)
+        if not len(portfolio):  # only blank rows
+            return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
+                                   had_units_row=part.had_units_row)
+        calc = calculate(portfolio, library, options)
+    except KokenErrors as errs:
+        return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(), problems=errs.errors,
+                               had_units_row=part.had_units_row)
+    return PartitionResult(index=part.index, table=attribute(calc.table, ratios),
+                           details=row_details(calc) if details else None,
+                           methodology_ids=tuple(sorted(calc.methodologies)), had_units_row=part.had_units_row)
