@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from koken.base.units import parse_quantity
 from koken.examples import example_inputs
 from koken.library import load_library
-from koken.base.units import parse_quantity
 
 OVERSEAS_REGIONS = ("US", "CN", "DE", "TH", "IN", "VN")
 DOMESTIC_SHARE = 0.7

@@ -40,15 +40,14 @@ import sympy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import floor  # noqa: E402
-from generate import generate  # noqa: E402
-
-from koken.totals import Totals  # noqa: E402
-from koken.calculate import calculate  # noqa: E402
-from koken.methodology.evaluate import contributions, evaluate, run_kernel  # noqa: E402
-from koken.library import load_library  # noqa: E402
-from koken.portfolio.build import read_portfolio  # noqa: E402
-from koken.base.units import parse_unit, registry  # noqa: E402
+import floor
+from generate import generate
+from koken.base.units import parse_unit, registry
+from koken.calculate import calculate
+from koken.library import load_library
+from koken.methodology.evaluate import contributions, evaluate, run_kernel
+from koken.portfolio.build import read_portfolio
+from koken.totals import Totals
 
 DATA = Path(os.environ.get("KOKEN_BENCH_DATA", Path(tempfile.gettempdir()) / "koken-bench"))
 
@@ -95,7 +94,7 @@ def batches(path: Path, library):
 def time_koken(work, repeat: int) -> dict[str, float]:
     """Median seconds of koken's kernel, evaluate and aggregation over all batches."""
     prepared = []
-    for m, inputs, shipped, keys, _ in work:
+    for m, inputs, shipped, _keys, _ in work:
         env = {name: q.magnitude * m.parameters[name].to_base for name, q in inputs.items()}
         prepared.append((m, env, shipped.magnitude * m.shipment_to_base, len(shipped)))
 
@@ -119,7 +118,7 @@ def time_koken(work, repeat: int) -> dict[str, float]:
 
     def aggregate():
         totals = Totals()
-        for (m, r, _), (_, keys) in zip(results, keyed):
+        for (_m, r, _), (_, keys) in zip(results, keyed):
             totals.add(pd.DataFrame({**keys, "single_year[t-CO2e]": r.single_year.magnitude,
                                      "lifetime[t-CO2e]": r.lifetime.magnitude}))
         return totals

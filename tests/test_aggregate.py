@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from koken.totals import Totals, summarise
 from koken.base.grouping import group_codes
+from koken.totals import Totals, summarise
 
 
 def _table(rows):

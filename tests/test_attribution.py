@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from koken.attribution import attribute, derive_ratios, load_ratio_file
-from koken.cli.commands import main
 from koken.base.errors import KokenErrors
+from koken.cli.commands import main
 
 IO_TABLE = """sector,民生用電気機器,電子計算機本体,原動機
 半導体素子,30,120,5

@@ -8,9 +8,10 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE_PORTFOLIO, REPO
 from koken.cli.commands import main
 from koken.methodology.json_schema import schema_json
+
+from conftest import EXAMPLE_PORTFOLIO, REPO
 from helpers import methodology_dict, write_methodology
 
 
@@ -58,8 +59,8 @@ def test_bad_portfolio_exits_1_lists_problems_and_writes_nothing(tmp_path):
 
 
 def test_validate_bundled_library():
-    from koken.library import find_methodology_files
     from koken.base.paths import methodologies_dir
+    from koken.library import find_methodology_files
 
     result = run("validate")
     count = len(find_methodology_files(methodologies_dir()))

@@ -2,12 +2,12 @@
 
 from click.testing import CliRunner
 
-from koken.cli.commands import main
 from koken.audit.diff import diff_methodologies, example_effects, load_pair
-from koken.methodology.lock import check_lock, write_lock
-from helpers import load_folder
+from koken.cli.commands import main
 from koken.library import load_methodology
-from helpers import methodology_dict, write_methodology
+from koken.methodology.lock import check_lock, write_lock
+
+from helpers import load_folder, methodology_dict, write_methodology
 
 
 def pair(tmp_path, change):

@@ -1,7 +1,8 @@
 """koken.report.methodology_pages: generated methodology pages are current and render formulas from the sympy tree."""
 
-from conftest import REPO
 from koken.report.methodology_pages import index_page, methodology_page
+
+from conftest import REPO
 
 
 def test_committed_pages_are_current(library):

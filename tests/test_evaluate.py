@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from koken.base.errors import KokenErrors
-from koken.methodology.evaluate import evaluate
-from koken.library import load_methodology
 from koken.base.units import registry
+from koken.library import load_methodology
+from koken.methodology.evaluate import evaluate
+
 from helpers import methodology_dict, write_methodology
 
 Q = registry().Quantity

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from koken.calculate import calculate
 from koken.base.errors import KokenError, KokenErrors
+from koken.calculate import calculate
 from koken.library import load_methodology
 from koken.portfolio.build import read_portfolio
 
@@ -108,8 +108,9 @@ def test_stale_factor_is_an_error_unless_explicitly_allowed(library):
 
 
 def test_share_groups_must_sum_to_100_percent(tmp_path):
-    from koken.methodology.evaluate import evaluate
     from koken.base.units import registry
+    from koken.methodology.evaluate import evaluate
+
     from helpers import methodology_dict, write_methodology
 
     data = methodology_dict()

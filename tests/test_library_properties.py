@@ -5,12 +5,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from koken.methodology.evaluate import evaluate
+from koken.base.paths import methodologies_dir
+from koken.base.units import registry
 from koken.examples import check_properties, example_inputs, run_example
 from koken.factors import fill_from_tables
 from koken.library import find_methodology_files, load_methodology
-from koken.base.paths import methodologies_dir
-from koken.base.units import registry
+from koken.methodology.evaluate import evaluate
 
 EXPECTED = {
     "generation": {"coal_fired_power", "gas_combined_cycle", "nuclear_power", "geothermal_power", "solar_pv",

@@ -5,11 +5,11 @@ import copy
 import pytest
 
 from koken.base.errors import KokenErrors
-from koken.examples import check_examples
-from helpers import load_folder
-from koken.library import find_methodology_files, load_methodology
 from koken.base.paths import methodologies_dir
-from helpers import MINIMAL, methodology_dict, write_methodology
+from koken.examples import check_examples
+from koken.library import find_methodology_files, load_methodology
+
+from helpers import MINIMAL, load_folder, methodology_dict, write_methodology
 
 BUNDLED = find_methodology_files(methodologies_dir())
 
@@ -125,7 +125,7 @@ def test_library_reports_duplicate_ids(tmp_path):
     write_methodology(tmp_path, methodology_dict())
     other = tmp_path / "x" / "home_appliances"
     write_methodology(other.parent, methodology_dict())
-    library, problems = load_folder(tmp_path)
+    _library, problems = load_folder(tmp_path)
     assert any("also defined" in str(p) for p in problems)
 
 

@@ -9,12 +9,12 @@ import pyarrow.parquet as pq
 import pytest
 
 from koken.attribution import load_ratio_file
-from koken.calculate import calculate
 from koken.base.errors import KokenError, KokenErrors
-from koken.results import result_document
-from koken.run.pipeline import run
+from koken.calculate import calculate
 from koken.portfolio.build import read_portfolio
 from koken.portfolio.readers import open_portfolio
+from koken.results import result_document
+from koken.run.pipeline import run
 
 EXAMPLE = "examples/portfolio_fy2023.csv"
 
@@ -43,8 +43,9 @@ def test_streamed_json_is_the_in_memory_document(tmp_path, library, ratios):
     _run(EXAMPLE, library, ratios, tmp_path / "r.json", partition_rows=9)
     streamed = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     calc = calculate(read_portfolio(EXAMPLE, library), library)
-    from koken.attribution import attribute
     import dataclasses
+
+    from koken.attribution import attribute
 
     expected = result_document(dataclasses.replace(calc, table=attribute(calc.table, ratios)))
     for doc in (streamed, expected):

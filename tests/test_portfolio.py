@@ -2,8 +2,8 @@
 
 import pytest
 
-from koken.calculate import calculate
 from koken.base.errors import KokenErrors
+from koken.calculate import calculate
 from koken.portfolio.build import read_portfolio
 
 HEADER = ("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
@@ -99,8 +99,7 @@ def test_incompatible_header_unit_names_expected_dimension(tmp_path, library):
 
 
 def test_alias_shared_by_two_parameters_is_refused_when_used(tmp_path):
-    from helpers import load_folder
-    from helpers import methodology_dict, write_methodology
+    from helpers import load_folder, methodology_dict, write_methodology
 
     a = methodology_dict(id="toy_a")
     a["parameters"]["baseline_energy"]["aliases"] = ["消費電力量"]

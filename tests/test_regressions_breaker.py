@@ -7,12 +7,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from koken.base.errors import KokenError, KokenErrors
+from koken.base.safe_yaml import load_yaml_text
 from koken.calculate import calculate
 from koken.cli.commands import main
-from koken.base.errors import KokenError, KokenErrors
-from helpers import load_folder
 from koken.portfolio.build import read_portfolio
-from koken.base.safe_yaml import load_yaml_text
+
+from helpers import load_folder
 
 DATA = Path(__file__).parent / "data" / "breaker"
 
@@ -108,7 +109,7 @@ def test_xlsx_zip_bomb_is_refused_before_expanding(tmp_path, library):
 ])
 def test_hostile_methodology_libraries(folder, message):
     start = time.perf_counter()
-    library, found = load_folder(DATA / folder, check_examples=True)
+    _library, found = load_folder(DATA / folder, check_examples=True)
     assert time.perf_counter() - start < 10
     assert any(message in str(p) for p in found), [str(p) for p in found]
 
@@ -246,8 +247,9 @@ def test_hidden_first_sheet_is_not_read(library):
 
 
 def test_verify_refuses_malformed_and_detects_phantom_rows(tmp_path, library):
-    from conftest import EXAMPLE_PORTFOLIO
     from koken.audit.verify import verify
+
+    from conftest import EXAMPLE_PORTFOLIO
 
     with pytest.raises(KokenError, match="malformed|well-formed"):
         verify(DATA2 / "fig_str.json", EXAMPLE_PORTFOLIO, library)
@@ -271,8 +273,9 @@ def test_unwritable_outputs_are_problems_not_tracebacks(tmp_path):
 
 
 def test_diff_refuses_two_different_methodologies():
-    from conftest import REPO
     from koken.audit.diff import load_pair
+
+    from conftest import REPO
 
     with pytest.raises(KokenError, match="different methodologies"):
         load_pair(REPO / "methodologies/home_appliances/refrigerator.yaml",
@@ -299,8 +302,8 @@ def _line(region="JP", shipped="100", market="domestic", label="F"):
 
 def _pipeline(path, library, output=None, partition_rows=None):
     from koken.attribution import load_ratio_file
-    from koken.run.pipeline import run
     from koken.portfolio.readers import open_portfolio
+    from koken.run.pipeline import run
 
     return run(open_portfolio(path, library, partition_rows=partition_rows), library, load_ratio_file(None), {},
                output=output)
@@ -390,8 +393,8 @@ def test_scheduler_addresses_that_cannot_connect_are_koken_errors(library):
 
 def _pipeline_dask(address, library):
     from koken.attribution import load_ratio_file
-    from koken.run.pipeline import run
     from koken.portfolio.readers import open_portfolio
+    from koken.run.pipeline import run
 
     return run(open_portfolio("examples/portfolio_fy2023.csv", library), library, load_ratio_file(None), {},
                engine="dask", scheduler=address)

@@ -7,11 +7,12 @@ import stat
 import pytest
 from click.testing import CliRunner
 
+from koken.base.errors import KokenErrors
+from koken.base.units import conversion_factor, parse_unit
 from koken.calculate import calculate
 from koken.cli.commands import main
-from koken.base.errors import KokenErrors
 from koken.portfolio.build import read_portfolio
-from koken.base.units import conversion_factor, parse_unit
+
 from helpers import methodology_dict, write_methodology
 
 TRANSFORMER_HEADER = ["product_line", "methodology", "fiscal_year", "market", "units_shipped[台]",
@@ -171,6 +172,7 @@ def test_parquet_from_a_filtered_dataframe_ignores_the_pandas_index(tmp_path):
     import pandas as pd
 
     from koken.calculate import calculate
+
     from helpers import load_folder
 
     frame = pd.read_csv("examples/portfolio_fy2023.csv", dtype=str, keep_default_na=False)

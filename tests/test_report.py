@@ -7,12 +7,12 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE_PORTFOLIO
 from koken.attribution import load_ratio_file
+from koken.base.errors import KokenErrors, TimeframeError
 from koken.cli.commands import main
-from koken.base.errors import KokenErrors
-from koken.base.errors import TimeframeError
 from koken.report.action_plan import Figure, build_report, formatted, presentation, to_xlsx
+
+from conftest import EXAMPLE_PORTFOLIO
 
 # The FY2023 industry table (万t-CO2): category, market, single-year, lifetime
 FY2023 = [("generation", "domestic", 76, 1512), ("home_appliances", "domestic", 104, 1110),

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from koken.calculate import calculate
 from koken.base.errors import KokenErrors
+from koken.calculate import calculate
 from koken.portfolio.build import build_portfolio, read_portfolio
 from koken.portfolio.readers import open_portfolio
 

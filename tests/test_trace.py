@@ -6,16 +6,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLE_PORTFOLIO, REPO
+from koken.audit.trace import TraceInput, render_markdown, trace_calculation, trace_portfolio
+from koken.base.paths import methodologies_dir
+from koken.base.units import is_dimensionless, parse_quantity, registry
 from koken.calculate import calculate
 from koken.cli.commands import main
 from koken.examples import run_example
-from koken.library import find_methodology_files, load_methodology
-from koken.base.paths import methodologies_dir
-from koken.portfolio.build import read_portfolio
-from koken.audit.trace import TraceInput, render_markdown, trace_calculation, trace_portfolio
 from koken.factors import fill_from_tables
-from koken.base.units import is_dimensionless, parse_quantity, registry
+from koken.library import find_methodology_files, load_methodology
+from koken.portfolio.build import read_portfolio
+
+from conftest import EXAMPLE_PORTFOLIO, REPO
 
 FILES = find_methodology_files(methodologies_dir())
 GOLDEN = REPO / "tests" / "data" / "golden" / "trace_transformer_moe.json"

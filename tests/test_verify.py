@@ -6,12 +6,12 @@ import pytest
 import yaml
 
 import koken.factors as factors_module
-from koken.calculate import calculate
-from helpers import load_folder
-from koken.run.sinks import write_results
-from koken.portfolio.build import read_portfolio
 from koken.audit.verify import verify
-from helpers import methodology_dict, write_methodology
+from koken.calculate import calculate
+from koken.portfolio.build import read_portfolio
+from koken.run.sinks import write_results
+
+from helpers import load_folder, methodology_dict, write_methodology
 
 PORTFOLIO = ("methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],product_energy[kWh/yr],"
              "grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"

@@ -39,7 +39,35 @@ _EXPORTS = {
     "registry": "koken.base.units",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "Calculation",
+    "EvaluationError",
+    "FormulaError",
+    "KokenError",
+    "KokenErrors",
+    "Library",
+    "LineResult",
+    "Location",
+    "Methodology",
+    "MethodologyError",
+    "Portfolio",
+    "PortfolioError",
+    "Report",
+    "RunResult",
+    "TimeframeError",
+    "Totals",
+    "TraceNode",
+    "UnitError",
+    "__version__",
+    "calculate",
+    "load_library",
+    "registry",
+    "report",
+    "run",
+    "scan_library",
+    "trace",
+]
+"""The promised names; every one but ``__version__`` is imported from its module on first use."""
 
 
 def __getattr__(name: str):
@@ -59,8 +87,17 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eagerly
     from koken.api import Calculation, calculate, report, run, trace
     from koken.audit.trace import TraceNode
-    from koken.base.errors import (EvaluationError, FormulaError, KokenError, KokenErrors, Location, MethodologyError,
-                                   PortfolioError, TimeframeError, UnitError)
+    from koken.base.errors import (
+        EvaluationError,
+        FormulaError,
+        KokenError,
+        KokenErrors,
+        Location,
+        MethodologyError,
+        PortfolioError,
+        TimeframeError,
+        UnitError,
+    )
     from koken.base.units import registry
     from koken.library import Library, load_library, scan_library
     from koken.methodology import LineResult, Methodology

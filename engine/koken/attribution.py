@@ -72,7 +72,7 @@ class RatioEntry(StrictModel):
     note: str | None = None
 
     @model_validator(mode="after")
-    def _one_way(self) -> "RatioEntry":
+    def _one_way(self) -> RatioEntry:
         if (self.ratio is None) == (self.device is None or self.total is None):
             raise ValueError("give either ratio, or device and total")
         if self.device is not None and self.total is not None and self.device > self.total:
@@ -100,7 +100,7 @@ class RatioFileSpec(StrictModel):
     not_reported: list[NotReported] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "RatioFileSpec":
+    def _consistent(self) -> RatioFileSpec:
         seen = set()
         for i, e in enumerate(self.entries):
             if e.device_class not in self.device_classes:

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 import pint
 
-from koken.base.version import __version__
 from koken.base.errors import (
     EvaluationError,
     KokenError,
@@ -23,14 +22,15 @@ from koken.base.errors import (
     Location,
     PortfolioError,
 )
-from koken.methodology.evaluate import BatchResult, evaluate
-from koken.factors import FactorOrigin, fill_from_tables, load_factor_tables
 from koken.base.grouping import group_codes
+from koken.base.units import is_count_unit
+from koken.base.version import __version__
+from koken.base.vocabulary import AVOIDED_COLUMN, FIGURES, RESULT_COLUMNS
+from koken.factors import FactorOrigin, fill_from_tables, load_factor_tables
 from koken.methodology import Methodology
+from koken.methodology.evaluate import BatchResult, evaluate
 from koken.portfolio.build import Portfolio
 from koken.portfolio.quantities import column_quantity
-from koken.base.units import is_count_unit
-from koken.base.vocabulary import AVOIDED_COLUMN, FIGURES, RESULT_COLUMNS
 
 GWP_SET = "gwp100_ar5"
 """The GWP set in use (factors/gwp100_ar5.yaml): CO2 counts 1; other gases enter through it."""
@@ -145,13 +145,13 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
                 continue
             values, units, header = portfolio.parameters[name]
             column, problems = column_quantity(values[idx], _take(units, idx), p.unit, m.spec.hours_per_year, header,
-                                               lambda j, h=header: locs[j].at(column=h))
+                                               lambda j, h=header, locs=locs: locs[j].at(column=h))
             errors.extend(problems)
             skip |= column.failed
             columns[name] = column.quantity
         values, units, header = portfolio.units_shipped
         shipped, problems = column_quantity(values[idx], _take(units, idx), m.shipment_unit, m.spec.hours_per_year,
-                                            header, lambda j, h=header: locs[j].at(column=h),
+                                            header, lambda j, h=header, locs=locs: locs[j].at(column=h),
                                             count=is_count_unit(m.shipment_unit))
         errors.extend(problems)
         skip |= shipped.failed

@@ -35,8 +35,8 @@ from koken.base.errors import (
 from koken.base.grouping import group_codes
 from koken.base.models import Number, StrictModel
 from koken.base.paths import display_path, factors_dir
-from koken.base.units import parse_unit, registry
 from koken.base.safe_yaml import load_yaml_file
+from koken.base.units import parse_unit, registry
 
 KeyName = Literal["region", "fiscal_year", "fuel", "gas"]
 ROW_KEYS = ("region", "fiscal_year")
@@ -78,7 +78,7 @@ class FactorTableSpec(StrictModel):
     entries: list[FactorEntry] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _entries_match_keys(self) -> "FactorTableSpec":
+    def _entries_match_keys(self) -> FactorTableSpec:
         ids = {s.id for s in self.sources}
         seen = set()
         for i, e in enumerate(self.entries):
@@ -164,7 +164,8 @@ def load_factor_table(path: str | Path) -> FactorTable:
         raise KokenErrors([err]) from None
     if Path(source).stem != spec.id:
         raise KokenErrors([MethodologyError(f"file name must be the id: {spec.id}.yaml", Location(file=source))])
-    canonical = json.dumps(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = json.dumps(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"),
+                           ensure_ascii=False)
     digest = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     index = {tuple(getattr(e, k) for k in spec.keys): e for e in spec.entries}
     return FactorTable(spec=spec, path=source, unit=unit, content_hash=digest, index=index)
@@ -292,8 +293,8 @@ class FactorOrigin:
 
 def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint.Quantity],
                      region: np.ndarray, fiscal_year: np.ndarray, n: int,
-                     locate, allow_stale: bool = False) -> tuple[dict[str, pint.Quantity], dict[str, FactorOrigin], list[KokenError],
-                                      np.ndarray]:
+                     locate, allow_stale: bool = False
+                     ) -> tuple[dict[str, pint.Quantity], dict[str, FactorOrigin], list[KokenError], np.ndarray]:
     """Fill empty values of factor-table parameters from their tables (portfolio values win).
 
     Args:

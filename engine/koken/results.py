@@ -9,15 +9,13 @@ field, so the same inputs give the same bytes apart from ``created``.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
-from pathlib import Path
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 
-from koken.totals import Totals
 from koken.calculate import Calculation
-from koken.base.errors import KokenError, Location
+from koken.totals import Totals
 
 RESULT_FORMAT = "koken-result"
 RESULT_FORMAT_VERSION = 1
@@ -49,7 +47,7 @@ def document_tail(totals: Totals) -> dict:
     return {
         "totals_by_market": [{k: _plain(v) for k, v in r.items()} for r in by_market],
         "totals_by_methodology": [{k: _plain(v) for k, v in r.items()} for r in by_methodology],
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -19,7 +19,6 @@ from koken.base.grouping import group_codes
 from koken.base.units import registry
 from koken.base.vocabulary import FIGURES, GROUP_KEYS
 
-
 MAN = registry().Quantity(1.0, "万").to("dimensionless").magnitude
 """10,000: 万t-CO2e ÷ t-CO2e (koken's units/koken.txt defines 万)."""
 

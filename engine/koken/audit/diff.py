@@ -3,30 +3,28 @@
 For the working group reviewing a change: parameters (units compared as quantities, so ``kWh/yr`` and
 ``kWh/a`` are the same), defaults and their sources, factor tables, ranges, formulas (each step
 compared as a function of the parameters by evaluating the compiled kernels at random points, so
-``a*b`` → ``b*a`` or splitting a step in two is no change), baseline, flags and sources; then the effect on the old file's examples, and optionally on a
-portfolio's totals. A content change without a version bump is flagged (see also the version lock,
+``a*b`` → ``b*a`` or splitting a step in two is no change), baseline, flags and sources; then the
+effect on the old file's examples, and optionally on a portfolio's totals. A content change without a version bump is flagged (see also the version lock,
 :mod:`koken.methodology.lock`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-
 from koken.base.errors import KokenErrors
-from koken.examples import output_quantity, run_example
-from koken.base.vocabulary import AVOIDED_STEP
-from koken.methodology import Methodology, compile_methodology, read_methodology
 from koken.base.units import conversion_factor
+from koken.base.vocabulary import AVOIDED_STEP
+from koken.examples import output_quantity, run_example
+from koken.methodology import Methodology, compile_methodology, read_methodology
 
 
 def sample_steps(m: Methodology, points: int = 12) -> dict:
-    """Every step's values (base-unit magnitudes, arrays of shape ``(points,)``) at random parameter points (the same points for any methodology: each
-    parameter name draws its own seeded values), computed with the compiled kernels step by step —
-    linear in the number of steps, unlike substituting steps into one another."""
+    """Every step's values (base-unit magnitudes, arrays of shape ``(points,)``) at random parameter points
+    (the same points for any methodology: each parameter name draws its own seeded values), computed with
+    the compiled kernels step by step — linear in the number of steps, unlike substituting steps into one another."""
     import zlib
 
     import numpy as np
@@ -155,9 +153,9 @@ def example_effects(old: Methodology, new: Methodology) -> list[str]:
 def portfolio_effect(old: Methodology, new: Methodology, portfolio: str | Path,
                      library: Mapping[str, Methodology]) -> list[str]:
     """Totals of ``portfolio`` (by fiscal year and market) with the old and with the new methodology."""
-    from koken.totals import summarise
     from koken.calculate import calculate
     from koken.portfolio.build import read_portfolio
+    from koken.totals import summarise
 
     lines = []
     totals = []

@@ -23,15 +23,14 @@ from typing import Any
 
 import numpy as np
 import pint
-import sympy
 
-from koken.base.version import __version__
 from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError, UnitError
-from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
-from koken.methodology import Methodology
 from koken.base.units import conversion_factor, is_dimensionless, parse_quantity, parse_unit, registry
+from koken.base.version import __version__
+from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
 from koken.factors import fill_from_tables
 from koken.formula.quantities import evaluate_quantity
+from koken.methodology import Methodology
 
 TRACE_FORMAT = "koken-trace"
 TRACE_FORMAT_VERSION = 1
@@ -55,7 +54,7 @@ class TraceNode:
     value: float | None
     unit: str | None
     detail: dict[str, Any] = field(default_factory=dict)
-    children: list["TraceNode"] = field(default_factory=list)
+    children: list[TraceNode] = field(default_factory=list)
 
     def to_dict(self, depth: int | None = None, _seen: set[int] | None = None) -> dict:
         """JSON-ready dict; ``depth`` limits how many levels of children are kept (None = all).
@@ -336,7 +335,7 @@ def trace_settings(m: Methodology, settings: list[str], region: str | None = Non
              and all(given.get(k) is not None for k in p.factor_table.spec.keys if k not in p.factor.key)}
     if unset:
         where = Location(field="--region/--fiscal-year")
-        filled, origins, problems, _ = fill_from_tables(unset, {}, np.array([region or ""], dtype=object),
+        _filled, origins, problems, _ = fill_from_tables(unset, {}, np.array([region or ""], dtype=object),
                                                         np.array([fiscal_year or 0]), 1, lambda i: where)
         if problems:
             raise KokenErrors(problems)

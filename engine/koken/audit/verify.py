@@ -16,13 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.version import __version__
 from koken.base.vocabulary import FIGURES
 from koken.calculate import calculate
-from koken.base.errors import KokenError, KokenErrors, Location
 from koken.methodology import Methodology
-from koken.results import RESULT_FORMAT, result_document
 from koken.portfolio.build import read_portfolio
+from koken.results import RESULT_FORMAT, result_document
 
 REL_TOL = 1e-9
 
@@ -67,7 +67,7 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
                          "written by koken as it is now", where) from None
 
 
-def _recorded_ratios(old: dict, out: "Verification"):
+def _recorded_ratios(old: dict, out: Verification):
     """The device contribution-ratio file a result names in ``options.device_ratios`` (``id (path, hash)``):
     the shipped default by its recorded path, another file by its path; None when the result has no device
     shares. A file whose content hash changed since is noted (its shares then differ and are named)."""
@@ -88,7 +88,7 @@ def _recorded_ratios(old: dict, out: "Verification"):
     return ratios
 
 
-def _verify(old: dict, portfolio_path, library, where: Location) -> "Verification":
+def _verify(old: dict, portfolio_path, library, where: Location) -> Verification:
     options = {k: v for k, v in (old.get("options") or {}).items() if k == "allow_stale_factors"}
     portfolio = read_portfolio(portfolio_path, library, collect=True,
                                encoding=(old.get("options") or {}).get("encoding"),
@@ -118,8 +118,7 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> "Verificatio
             changed_methodologies[mid] = (f"methodology {mid} changed: version {info.get('version')} → "
                                           f"{now['version']}, content hash {info.get('content_hash', '')[:15]}… → "
                                           f"{now['content_hash'][:15]}…")
-    for mid, text in changed_methodologies.items():
-        out.notes.append(text)
+    out.notes.extend(changed_methodologies.values())
     for table, info in old.get("factor_tables", {}).items():
         now = new.get("factor_tables", {}).get(table)
         if now is None or now["content_hash"] != info.get("content_hash"):
@@ -226,4 +225,4 @@ def report(result: Verification) -> list[str]:
     return lines
 
 
-__all__ = ["Verification", "verify", "report", "KokenErrors"]
+__all__ = ["KokenErrors", "Verification", "report", "verify"]

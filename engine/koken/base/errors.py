@@ -23,7 +23,7 @@ class Location:
     step: str | None = None
     field: str | None = None
 
-    def at(self, **where: object) -> "Location":
+    def at(self, **where: object) -> Location:
         """A copy with the given fields filled in where this location has none."""
         merged = {k: getattr(self, k) for k in Location.__dataclass_fields__}
         for key, value in where.items():
@@ -64,7 +64,7 @@ class KokenError(Exception):
         """Pickle as (message, location), so that problems found on a Dask worker keep their location."""
         return type(self), (self.message, self.location)
 
-    def at(self, **where: object) -> "KokenError":
+    def at(self, **where: object) -> KokenError:
         """Return a copy of this error with more location fields filled in (known ones kept)."""
         return type(self)(self.message, self.location.at(**where))
 

@@ -11,14 +11,13 @@ PyYAML's SafeLoader never builds Python objects from tags; on top of it koken bo
 
 from __future__ import annotations
 
-
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 
-from koken.base.errors import KokenError, Location, YamlError
+from koken.base.errors import Location, YamlError
 
 MAX_YAML_BYTES = 1_000_000
 MAX_ALIASES = 50
@@ -29,7 +28,8 @@ MAX_EXPANDED_NODES = 200_000
 
 _CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _CORE_INT = re.compile(r"^[-+]?[0-9]+$")
-_CORE_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$")
+_CORE_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"
+                         r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$")
 
 
 class _LimitedLoader(yaml.SafeLoader):
@@ -40,7 +40,7 @@ class _LimitedLoader(yaml.SafeLoader):
     true/false, integers are decimal (``0100`` is 100), floats are plain decimal or scientific.
     """
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers: ClassVar[dict] = {
         first: [(tag, rx) for tag, rx in resolvers
                 if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -54,7 +54,7 @@ class _LimitedLoader(yaml.SafeLoader):
         self._sizes: dict[int, int] = {}
         self._source = source
 
-    def _size(self, node) -> int:  # noqa: ANN001 - a PyYAML node
+    def _size(self, node) -> int:
         """Number of nodes once expanded (shared sub-nodes counted each time they appear), memoised."""
         key = id(node)
         if key not in self._sizes:
@@ -67,7 +67,7 @@ class _LimitedLoader(yaml.SafeLoader):
             self._sizes[key] = min(total, MAX_EXPANDED_NODES + 1)
         return self._sizes[key]
 
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML signature
+    def compose_node(self, parent, index):
         event = self.peek_event()
         implicit = getattr(event, "implicit", True)
         explicit = implicit is False or (isinstance(implicit, tuple) and not any(implicit))
@@ -96,7 +96,7 @@ class _LimitedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
-    def construct_mapping(self, node, deep=False):  # noqa: ANN001 - PyYAML signature
+    def construct_mapping(self, node, deep=False):
         seen = {}
         for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=True)
@@ -110,10 +110,10 @@ class _LimitedLoader(yaml.SafeLoader):
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep)
 
-    def construct_yaml_int(self, node):  # noqa: ANN001 - PyYAML signature
+    def construct_yaml_int(self, node):
         return int(self.construct_scalar(node), 10)
 
-    def construct_yaml_str(self, node):  # noqa: ANN001 - PyYAML signature
+    def construct_yaml_str(self, node):
         value = super().construct_yaml_str(node)
         if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
             raise YamlError("text contains an unpaired surrogate (\\uD800-\\uDFFF): not valid Unicode",

@@ -179,8 +179,8 @@ def ratios(io_table: Path, edition_year: int, device_sectors: Path | None, secto
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
     """Check methodology files or folders (default: the bundled methodologies/): every problem in every file."""
-    from koken.library import scan_library
     from koken.base.paths import methodologies_dir
+    from koken.library import scan_library
 
     scan = scan_library(list(paths) or None, bundled=not paths)
     if scan.problems:
@@ -208,7 +208,8 @@ def verify(result: Path, portfolio: Path, methodology_paths: tuple[Path, ...], n
 
     Exit status 0: the result stands; 1: a figure differs or the inputs no longer compute.
     """
-    from koken.audit.verify import report, verify as run
+    from koken.audit.verify import report
+    from koken.audit.verify import verify as run
 
     # worked examples are not run here: a changed factor table fails them, and verify must name it instead
     library = _library(methodology_paths, no_bundled, check_examples=False)

@@ -29,11 +29,17 @@ import pint
 import pydantic
 import sympy
 
-from koken.base.errors import (FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError)
+from koken.base.errors import FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError
 from koken.base.paths import display_path, units_dir
 from koken.base.safe_yaml import load_yaml_file
-from koken.base.units import (check_multiplicative, conversion_factor, dimension_text, is_dimensionless,
-                              parse_unit, registry)
+from koken.base.units import (
+    check_multiplicative,
+    conversion_factor,
+    dimension_text,
+    is_dimensionless,
+    parse_unit,
+    registry,
+)
 from koken.base.vocabulary import AVOIDED_STEP, RESERVED_NAMES, RESULT_UNIT, STANDARD_HEADERS
 from koken.factors import ROW_KEYS, FactorTable, load_factor_tables
 from koken.formula.dimensions import infer_unit

@@ -26,8 +26,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pint
 
-from koken.base.errors import (EvaluationError, KokenError, KokenErrors, Location, MethodologyError, PortfolioError,
-                               UnitError)
+from koken.base.errors import (
+    EvaluationError,
+    KokenError,
+    KokenErrors,
+    Location,
+    MethodologyError,
+    PortfolioError,
+    UnitError,
+)
 from koken.base.units import conversion_factor, is_dimensionless, parse_quantity, parse_unit, registry
 from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
 from koken.factors import fill_from_tables

@@ -14,8 +14,8 @@ from pathlib import Path
 import yaml
 
 from koken.base.errors import KokenError, Location, MethodologyError
-from koken.methodology.compile import Methodology
 from koken.base.safe_yaml import load_yaml_file
+from koken.methodology.compile import Methodology
 
 LOCK_NAME = "versions.lock"
 

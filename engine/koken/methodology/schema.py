@@ -99,7 +99,7 @@ class Parameter(StrictModel):
                                      description="other column headers, e.g. Japanese ones")
 
     @model_validator(mode="after")
-    def _default_needs_source(self) -> "Parameter":
+    def _default_needs_source(self) -> Parameter:
         if self.default is not None and self.factor is not None:
             raise ValueError("a parameter takes either a default or a factor table, not both")
         if self.default is not None and not self.default_source:

@@ -29,8 +29,19 @@ import pandas as pd
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
 from koken.base.vocabulary import MARKET_NAMES, STANDARD_COLUMNS
 from koken.methodology import Methodology
-from koken.portfolio.cells import (CELL_QUANTITY_RE2, MULTIPLIERS, SUPERSCRIPTS, THOUSANDS_RE2, Formatted, as_entered,
-                                   clean_numbers, clean_text, number_then_unit, parse_numbers, same_unit)
+from koken.portfolio.cells import (
+    CELL_QUANTITY_RE2,
+    MULTIPLIERS,
+    SUPERSCRIPTS,
+    THOUSANDS_RE2,
+    Formatted,
+    as_entered,
+    clean_numbers,
+    clean_text,
+    number_then_unit,
+    parse_numbers,
+    same_unit,
+)
 from koken.portfolio.layout import Cells, Layout
 from koken.portfolio.readers import MAX_PORTFOLIO_BYTES, open_portfolio
 

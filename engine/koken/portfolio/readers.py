@@ -31,8 +31,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
-from koken.methodology import Methodology
 from koken.base.safe_yaml import load_yaml_file, read_limited
+from koken.methodology import Methodology
 from koken.portfolio.layout import MAX_COLUMNS, Cells, Layout, cells_from_rows, layout_from_header, split_units_row
 
 MAX_PORTFOLIO_BYTES = 200_000_000

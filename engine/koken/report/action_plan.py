@@ -26,11 +26,11 @@ from pathlib import Path
 import pandas as pd
 
 from koken.attribution import RatioFile, attribute, device_columns
-from koken.totals import MAN
 from koken.base.errors import KokenError, KokenErrors, Location, TimeframeError
 from koken.base.files import atomic_write
 from koken.base.vocabulary import CATEGORIES, MARKETS
 from koken.results import RESULT_FORMAT
+from koken.totals import MAN
 
 CATEGORY_ROWS = tuple(tuple(c) for c in CATEGORIES)
 """The table's rows: (category id, Japanese, English), in the report's order."""
@@ -43,7 +43,7 @@ class Figure:
     value: float
     timeframe: str  # "single_year" or "lifetime"
 
-    def __add__(self, other: "Figure") -> "Figure":
+    def __add__(self, other: Figure) -> Figure:
         if not isinstance(other, Figure) or other.timeframe != self.timeframe:
             raise TimeframeError(f"cannot add a {getattr(other, 'timeframe', type(other).__name__)} figure to a "
                                  f"{self.timeframe} figure: single-year (flow) and lifetime figures are never added")
@@ -113,7 +113,7 @@ def build_report(documents: Sequence[dict], ratios: RatioFile, fiscal_year: int 
     rows = attribute(rows.drop(columns=[c for c in rows.columns if c.startswith("device_")]), ratios)
     records = []
     for category, ja, en in CATEGORY_ROWS:
-        for market, mja, men in MARKETS:
+        for market, _mja, _men in MARKETS:
             part = rows[(rows["category"] == category) & (rows["market"] == market)]
             single = sum((Figure(v, "single_year") for v in part["single_year[t-CO2e]"]), Figure(0.0, "single_year"))
             life = sum((Figure(v, "lifetime") for v in part["lifetime[t-CO2e]"]), Figure(0.0, "lifetime"))
@@ -176,7 +176,8 @@ def presentation(report: Report, decimals: int = 0) -> pd.DataFrame:
             part = t[t["market"] == market] if category == "total" else t[(t["market"] == market) & (t["category"] == category)]
             lines = int(part["product_lines"].sum())
             reported = bool(part["device_reported"].any())
-            row[f"{mja} 単年度 / {men} single-year"] = formatted(part["single_year[t-CO2e]"].sum(), None, decimals) if lines else "—"
+            row[f"{mja} 単年度 / {men} single-year"] = (formatted(part["single_year[t-CO2e]"].sum(), None, decimals)
+                                                      if lines else "—")
             row[f"{mja} 稼働年数 (デバイス) / {men} lifetime (devices)"] = (
                 formatted(part["lifetime[t-CO2e]"].sum(), part["device_lifetime[t-CO2e]"].sum() if reported else None,
                           decimals) if lines else "—")
@@ -268,8 +269,19 @@ def to_xlsx(report: Report) -> bytes:
     return buffer.getvalue()
 
 
-__all__ = ["Figure", "Report", "TimeframeError", "build_report", "load_result_documents", "formatted",
-           "presentation", "to_markdown", "to_csv", "to_xlsx", "notes_lines"]
+__all__ = [
+    "Figure",
+    "Report",
+    "TimeframeError",
+    "build_report",
+    "formatted",
+    "load_result_documents",
+    "notes_lines",
+    "presentation",
+    "to_csv",
+    "to_markdown",
+    "to_xlsx",
+]
 
 
 REPORT_SUFFIXES = (".xlsx", ".md", ".csv")

@@ -23,8 +23,8 @@ import os
 import warnings
 from collections.abc import Iterator
 
-from koken.base.version import __version__
 from koken.base.errors import KokenError
+from koken.base.version import __version__
 from koken.portfolio.readers import Partition
 from koken.run.partition import compute_partition
 

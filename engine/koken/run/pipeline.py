@@ -15,16 +15,16 @@ Every problem in every partition is collected; if there is any, nothing is writt
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from koken.totals import Totals
 from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError
 from koken.methodology import Methodology
 from koken.portfolio.readers import Partition, PortfolioSource
 from koken.run.partition import PartitionResult, compute_partition
+from koken.totals import Totals
 
 ENGINES = ("local", "dask")
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from koken.totals import Totals
 from koken.base.errors import KokenError, Location
 from koken.base.files import TemporaryTarget
 from koken.results import document_head, document_tail, row_records, spreadsheet_safe
+from koken.totals import Totals
 
 SUFFIXES = (".csv", ".json", ".parquet")
 
