@@ -4,8 +4,8 @@ For the working group reviewing a change: parameters (units compared as quantiti
 ``kWh/a`` are the same), defaults and their sources, factor tables, ranges, formulas (each step
 compared as a function of the parameters by evaluating the compiled kernels at random points, so
 ``a*b`` → ``b*a`` or splitting a step in two is no change), baseline, flags and sources; then the
-effect on the old file's examples, and optionally on a portfolio's totals. A content change without a version bump is flagged (see also the version lock,
-:mod:`koken.methodology.lock`).
+effect on the old file's examples, and optionally on a portfolio's totals. A content change without a
+version bump is flagged (see also the version lock, :mod:`koken.methodology.lock`).
 """
 
 from __future__ import annotations
