@@ -31,6 +31,7 @@ from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
 from koken.factors import fill_from_tables
 from koken.formula.quantities import evaluate_quantity
 from koken.methodology import Methodology
+from koken.methodology.evaluate import FIGURE_OVERFLOWS, bad_shipment, missing_value, out_of_range, step_not_finite
 
 TRACE_FORMAT = "koken-trace"
 TRACE_FORMAT_VERSION = 1
@@ -109,8 +110,7 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
         given = inputs.get(name)
         if given is None:
             if p.default is None:
-                errors.append(PortfolioError(f"{name} is required by {m.id} (unit {p.unit_text}) but has no value",
-                                             where.at(column=name)))
+                errors.append(PortfolioError(missing_value(m, p), where.at(column=name)))
                 continue
             src = _source(m, p.default_source)
             node = TraceNode("default", name, float(p.default), p.unit_text,
@@ -131,8 +131,7 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
                                            {"to": p.unit_text, "factor": factor,
                                             "as_written": given.origin.get("as_written", f"{q:~}")}))
         if (p.low is not None and value < p.low) or (p.high is not None and value > p.high) or not math.isfinite(value):
-            errors.append(PortfolioError(f"{name} = {value:g} {p.unit_text} is outside the allowed range "
-                                         f"[{p.low}, {p.high}]", where.at(column=name)))
+            errors.append(PortfolioError(out_of_range(p, f"{value:g} {p.unit_text}"), where.at(column=name)))
         env[name] = ureg.Quantity(value, p.unit)
         nodes[name] = node
     if errors:
@@ -151,7 +150,7 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
         value_q = raw.to(step.unit) if isinstance(raw, pint.Quantity) else ureg.Quantity(float(raw), step.unit)
         value = float(value_q.magnitude)
         if not math.isfinite(value):
-            raise KokenErrors([EvaluationError(f"step {step.name!r} gives no finite number", where.at(step=step.name))])
+            raise KokenErrors([EvaluationError(step_not_finite(step), where.at(step=step.name))])
         env[step.name] = value_q
         spec_unit = next((f.unit for f in m.spec.formulas if f.name == step.name), None)
         node = TraceNode("step", step.name, value, spec_unit or f"{step.unit:~}",
@@ -180,8 +179,7 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
             raise KokenErrors([err]) from None
         n_units = float(shipped.quantity.magnitude) * factor
         if not (math.isfinite(n_units) and n_units >= 0):
-            raise KokenErrors([PortfolioError(f"units_shipped must be a finite number >= 0, got {n_units:g}",
-                                              where.at(column="units_shipped"))])
+            raise KokenErrors([PortfolioError(bad_shipment(n_units), where.at(column="units_shipped"))])
         ship_node = TraceNode("shipment", "units_shipped", n_units, m.spec.functional_unit.unit,
                               {"origin": shipped.origin})
         if shipped.quantity.units != m.shipment_unit:
@@ -194,8 +192,7 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
         single = (n_q * avoided * ureg.Quantity(1.0, year)).to(result_unit)
         lifetime = (n_q * avoided * years).to(result_unit)
         if not (math.isfinite(single.magnitude) and math.isfinite(lifetime.magnitude)):
-            raise KokenErrors([EvaluationError("the single-year or lifetime figure overflows (beyond 1e308 t-CO2e)",
-                                               where)])
+            raise KokenErrors([EvaluationError(FIGURE_OVERFLOWS, where)])
         years_node = nodes[m.spec.operating_years]
         root.children.insert(0, TraceNode(
             "result", "single_year", float(single.magnitude), RESULT_UNIT,

@@ -120,9 +120,7 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
                     defaults_used[name] = missing
                 else:
                     for i in np.flatnonzero(missing):
-                        errors.append(PortfolioError(
-                            f"{name} is required by {m.id} (unit {p.unit_text}) but has no value",
-                            locs[i].at(column=name)))
+                        errors.append(PortfolioError(missing_value(m, p), locs[i].at(column=name)))
             bad = ~np.isfinite(values) & ~missing
             bad |= (values < p.low) if p.low is not None else False
             bad |= (values > p.high) if p.high is not None else False
@@ -133,9 +131,7 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
                     hint = f" (a fraction is expected; if {values[i]:g} means {values[i]:g} %, give the unit %)"
                 shown = f"{values[i]:g} {p.unit_text}" if same_unit else \
                     f"{given[i]:g} {given_unit:~} (= {values[i]:g} {p.unit_text})"
-                errors.append(PortfolioError(
-                    f"{name} = {shown} is outside the allowed range "
-                    f"[{_fmt(p.low, '-inf')}, {_fmt(p.high, 'inf')}] {p.unit_text}{hint}", locs[i].at(column=name)))
+                errors.append(PortfolioError(out_of_range(p, shown, hint), locs[i].at(column=name)))
             env[name] = values * p.to_base
 
         for group in m.spec.share_groups:
@@ -157,9 +153,7 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
             else:
                 shipped = np.asarray(units_shipped.magnitude, dtype=float) * factor
                 for i in np.flatnonzero(~np.isfinite(shipped) | (shipped < 0)):
-                    errors.append(PortfolioError(
-                        f"units_shipped must be a finite number >= 0, got {shipped[i]:g}",
-                        locs[i].at(column="units_shipped")))
+                    errors.append(PortfolioError(bad_shipment(shipped[i]), locs[i].at(column="units_shipped")))
                 shipped_base = shipped * m.shipment_to_base
         if errors:
             raise KokenErrors(errors)
@@ -167,9 +161,7 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
         run_kernel(m, env, n)
         for step in m.steps:
             for i in np.flatnonzero(~np.isfinite(env[step.name])):
-                errors.append(EvaluationError(
-                    f"step {step.name!r} ({step.text}) gives no finite number: division by zero or "
-                    f"overflow with this row's inputs", locs[i].at(step=step.name)))
+                errors.append(EvaluationError(step_not_finite(step), locs[i].at(step=step.name)))
         if errors:
             raise KokenErrors(errors)
 
@@ -189,8 +181,7 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
             shipped_q = ureg.Quantity(shipped_base / m.shipment_to_base, m.shipment_unit)
             overflow = ~np.isfinite(single.magnitude) | ~np.isfinite(lifetime.magnitude)
             for i in np.flatnonzero(overflow):
-                errors.append(EvaluationError("the single-year or lifetime figure overflows (beyond 1e308 t-CO2e): "
-                                              "check units_shipped and the inputs' units", locs[i]))
+                errors.append(EvaluationError(FIGURE_OVERFLOWS, locs[i]))
             if errors:
                 raise KokenErrors(errors)
     return BatchResult(methodology=m, steps=steps, avoided_per_unit_year=avoided_q, single_year=single,
@@ -240,6 +231,35 @@ def _kg_per_unit_year(m: Methodology) -> pint.Unit:
 
 def _year(m: Methodology) -> pint.Unit:
     return parse_unit("year", m.spec.hours_per_year)
+
+
+# The messages of a row's evaluation, written once: the vectorised evaluation here and the per-row trace
+# (koken.audit.trace) report the same problem in the same words.
+
+def missing_value(m: Methodology, p) -> str:
+    """A required parameter without a value (and without a default)."""
+    return f"{p.name} is required by {m.id} (unit {p.unit_text}) but has no value"
+
+
+def out_of_range(p, shown: str, hint: str = "") -> str:
+    """A value outside the parameter's declared range; ``shown`` is the value as given (with its unit)."""
+    return (f"{p.name} = {shown} is outside the allowed range [{_fmt(p.low, '-inf')}, {_fmt(p.high, 'inf')}] "
+            f"{p.unit_text}{hint}")
+
+
+def bad_shipment(value: float) -> str:
+    """Units shipped that are negative or not finite."""
+    return f"units_shipped must be a finite number >= 0, got {value:g}"
+
+
+def step_not_finite(step) -> str:
+    """A formula step without a finite value for a row's inputs."""
+    return (f"step {step.name!r} ({step.text}) gives no finite number: division by zero or overflow with this "
+            "row's inputs")
+
+
+FIGURE_OVERFLOWS = ("the single-year or lifetime figure overflows (beyond 1e308 t-CO2e): check units_shipped and the "
+                    "inputs' units")
 
 
 LineValue = str | float | int | pint.Quantity
