@@ -18,6 +18,7 @@ touches Pint per row.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -172,18 +173,49 @@ class Methodology:
 
 
 def content_hash(spec: MethodologySpec, expressions: dict[str, sympy.Expr] | None = None) -> str:
-    """sha256 of the methodology's canonical JSON: its identity for audits.
+    """sha256 of the methodology's canonical JSON: its identity for audits and the version lock.
 
-    Canonical: sorted keys, no whitespace, fields left at their defaults omitted (so that a new
-    optional field in the format does not change the hash of files that do not use it), and each
-    formula replaced by its parsed sympy tree (``srepr``), so that writing ``a*b`` as ``b*a`` is no change.
+    What it covers (docs/methodology-format.md, "Versions and the content hash"): every field of the file,
+    prose included, so a version names exactly one text and a typo fix in a description is a patch release
+    (1.0.0 → 1.0.1, ``koken diff`` shows it as a text-only change). Canonical: sorted keys, no whitespace,
+    fields left at their defaults omitted (a new optional field in the format does not change the hash of
+    files that do not use it), and each formula replaced by its parsed tree (:func:`formula_identity`), so
+    ``a*b`` written as ``b*a`` is no change while ``a - b + c - c`` differs from ``a - b``.
     """
     data = spec.model_dump(mode="json", exclude_defaults=True)
     for step in data.get("formulas", []):
         if expressions and step["name"] in expressions:
-            step["expression"] = sympy.srepr(expressions[step["name"]].doit())
+            step["expression"] = formula_identity(expressions[step["name"]])
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def formula_identity(expr: sympy.Expr) -> str:
+    """A formula tree as hashed: sympy's canonical form (operands flattened and ordered) when canonicalising
+    only reorders, else the tree as it is evaluated.
+
+    The kernel evaluates the tree as built (:mod:`koken.formula.kernel`); sympy's canonical form also cancels
+    and merges terms (``a - b + c - c`` → ``a - b``, ``x*x/x`` → ``x``, ``2*3*a`` → ``6*a``), which compute
+    other numbers (division by zero at ``x = 0``, rounding for large ``c``). Where the canonical form keeps
+    every leaf of the tree (same symbols and numbers, same counts) it is used, so the hashes recorded in
+    released results and in ``versions.lock`` stay valid; where it drops or merges a leaf, the tree as
+    built is hashed, marked ``as-built:``.
+
+    >>> from koken.formula.parse import parse_formula
+    >>> formula_identity(parse_formula("a*b", {"a", "b"})) == formula_identity(parse_formula("b*a", {"a", "b"}))
+    True
+    >>> formula_identity(parse_formula("a - b + c - c", {"a", "b", "c"})).startswith("as-built:")
+    True
+    """
+    canonical = expr.doit()
+    if _leaves(canonical) == _leaves(expr):
+        return sympy.srepr(canonical)
+    return "as-built:" + sympy.srepr(expr)
+
+
+def _leaves(expr: sympy.Basic) -> collections.Counter:
+    """The symbols and numbers of a tree, with their counts."""
+    return collections.Counter(sympy.srepr(a) for a in sympy.preorder_traversal(expr) if not a.args)
 
 
 def read_methodology(path: str | Path, check_location: bool = True) -> Methodology:
