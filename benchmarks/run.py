@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import floor
 from generate import generate
 from koken.base.units import parse_unit, registry
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.library import load_library
 from koken.methodology.evaluate import contributions, evaluate, run_kernel
 from koken.portfolio.build import read_portfolio

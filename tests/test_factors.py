@@ -3,7 +3,7 @@
 import pytest
 
 from koken.base.errors import KokenErrors
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.factors import load_factor_table, load_factor_tables
 from koken.portfolio.build import read_portfolio
 

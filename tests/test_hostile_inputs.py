@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from koken.base.errors import KokenError, KokenErrors
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.library import load_methodology
 from koken.portfolio.build import read_portfolio
 

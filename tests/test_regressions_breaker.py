@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from koken.base.errors import KokenError, KokenErrors
 from koken.base.safe_yaml import load_yaml_text
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.cli.commands import main
 from koken.portfolio.build import read_portfolio
 
@@ -303,7 +303,7 @@ def _line(region="JP", shipped="100", market="domestic", label="F"):
 def _pipeline(path, library, output=None, partition_rows=None):
     from koken.attribution import load_ratio_file
     from koken.portfolio.readers import open_portfolio
-    from koken.run.pipeline import run
+    from koken.scale.pipeline import run
 
     return run(open_portfolio(path, library, partition_rows=partition_rows), library, load_ratio_file(None), {},
                output=output)
@@ -394,7 +394,7 @@ def test_scheduler_addresses_that_cannot_connect_are_koken_errors(library):
 def _pipeline_dask(address, library):
     from koken.attribution import load_ratio_file
     from koken.portfolio.readers import open_portfolio
-    from koken.run.pipeline import run
+    from koken.scale.pipeline import run
 
     return run(open_portfolio("examples/portfolio_fy2023.csv", library), library, load_ratio_file(None), {},
                engine="dask", scheduler=address)

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from koken.base.errors import KokenErrors
 from koken.base.units import conversion_factor, parse_unit
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.cli.commands import main
 from koken.portfolio.build import read_portfolio
 
@@ -171,7 +171,7 @@ def test_parquet_from_a_filtered_dataframe_ignores_the_pandas_index(tmp_path):
     as an unknown column."""
     import pandas as pd
 
-    from koken.calculate import calculate
+    from koken.calculation import calculate
 
     from helpers import load_folder
 
@@ -235,7 +235,7 @@ def test_thousands_of_problems_are_listed_up_to_a_limit_then_counted(tmp_path):
 def test_report_explains_that_it_reads_json_results(tmp_path):
     """New-user pass 3: `koken report results.parquet` failed with a UTF-8 decoding error."""
     from koken.base.errors import KokenErrors as Errors
-    from koken.report.action_plan import load_result_documents
+    from koken.reporting.action_plan import load_result_documents
 
     (tmp_path / "r.parquet").write_bytes(b"PAR1")
     with pytest.raises(Errors) as err:

@@ -29,7 +29,7 @@ _EXPORTS = {
     "load_library": "koken.library", "Library": "koken.library", "scan_library": "koken.library",
     "calculate": "koken.api", "Calculation": "koken.api", "run": "koken.api", "report": "koken.api",
     "trace": "koken.api",
-    "RunResult": "koken.run.pipeline", "Report": "koken.report.action_plan", "TraceNode": "koken.audit.trace",
+    "RunResult": "koken.scale.pipeline", "Report": "koken.reporting.action_plan", "TraceNode": "koken.audit.trace",
     "Totals": "koken.totals", "Methodology": "koken.methodology", "LineResult": "koken.methodology",
     "Portfolio": "koken.portfolio",
     "KokenError": "koken.base.errors", "KokenErrors": "koken.base.errors", "Location": "koken.base.errors",
@@ -102,6 +102,6 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
     from koken.library import Library, load_library, scan_library
     from koken.methodology import LineResult, Methodology
     from koken.portfolio import Portfolio
-    from koken.report.action_plan import Report
-    from koken.run.pipeline import RunResult
+    from koken.reporting.action_plan import Report
+    from koken.scale.pipeline import RunResult
     from koken.totals import Totals

@@ -27,16 +27,16 @@ from typing import TYPE_CHECKING
 from koken.attribution import RatioFile, attribute, load_ratio_file
 from koken.audit.trace import TraceNode, trace_portfolio, trace_settings
 from koken.base.errors import KokenError, KokenErrors, Location
-from koken.calculate import Calculation as _CoreCalculation
-from koken.calculate import calculate as _calculate
+from koken.calculation import Calculation as _CoreCalculation
+from koken.calculation import calculate as _calculate
 from koken.library import Library, load_library
 from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio
 from koken.portfolio.readers import DEFAULT_PARTITION_ROWS, FrameSource
-from koken.report.action_plan import Report, build_report, load_result_documents, write_report
+from koken.reporting.action_plan import Report, build_report, load_result_documents, write_report
 from koken.results import result_document, row_details
-from koken.run.pipeline import RunResult
-from koken.run.pipeline import run as _run
-from koken.run.sinks import open_sink
+from koken.scale.pipeline import RunResult
+from koken.scale.pipeline import run as _run
+from koken.scale.sinks import open_sink
 from koken.totals import Totals
 
 if TYPE_CHECKING:

@@ -1,5 +1,5 @@
 """The result document (JSON); the result files themselves are written by
-:mod:`koken.run.sinks`, partition by partition.
+:mod:`koken.scale.sinks`, partition by partition.
 
 JSON results carry a format id and version, koken's version, the input file's hash and every
 methodology's id, version and content hash (for auditors); the creation time is in its own
@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
-from koken.calculate import Calculation
+from koken.calculation import Calculation
 from koken.totals import Totals
 
 RESULT_FORMAT = "koken-result"

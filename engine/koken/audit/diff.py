@@ -153,7 +153,7 @@ def example_effects(old: Methodology, new: Methodology) -> list[str]:
 def portfolio_effect(old: Methodology, new: Methodology, portfolio: str | Path,
                      library: Mapping[str, Methodology]) -> list[str]:
     """Totals of ``portfolio`` (by fiscal year and market) with the old and with the new methodology."""
-    from koken.calculate import calculate
+    from koken.calculation import calculate
     from koken.portfolio.build import read_portfolio
     from koken.totals import summarise
 

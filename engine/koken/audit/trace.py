@@ -217,7 +217,7 @@ def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
     """Traces of product lines of a calculated portfolio (all, or the given file rows).
 
     Args:
-        calc: an :class:`koken.calculate.Calculation`.
+        calc: an :class:`koken.calculation.Calculation`.
         rows: file row numbers (as in error messages and the result's ``row`` column).
     Returns:
         One TraceNode per row, in file order.

@@ -19,7 +19,7 @@ from pathlib import Path
 from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.version import __version__
 from koken.base.vocabulary import FIGURES
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.methodology import Methodology
 from koken.portfolio.build import read_portfolio
 from koken.results import RESULT_FORMAT, result_document

@@ -156,6 +156,15 @@ def parse_unit(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEAR,
         ``pint.Unit``.
     Raises:
         UnitError: unknown, ambiguous or malformed unit, naming the text and ``location``.
+
+    >>> parse_unit("kg-CO2/kWh") == parse_unit("kg-CO2e") / parse_unit("kWh")  # CO2 counts as CO2e (GWP 1)
+    True
+    >>> parse_unit("kWh/yr")  # a year is 8,760 h unless the methodology says otherwise
+    <Unit('kilowatt_hour / year_8760h')>
+    >>> parse_unit("ton")
+    Traceback (most recent call last):
+    ...
+    koken.base.errors.UnitError: unit 'ton': 'ton' is ambiguous (Pint reads ... write t (tonne), short_ton or long_ton
     """
     if not isinstance(text, str) or not text.strip():
         raise UnitError("a unit is required here but none was given", location)
@@ -210,6 +219,17 @@ def parse_quantity(text: str | int | float, default_unit: str | None = None,
         ``pint.Quantity`` with a float magnitude.
     Raises:
         UnitError: no number, no unit where one is required, non-finite number, bad unit.
+
+    >>> parse_quantity("4.5 万台")
+    <Quantity(4.5, '万 * item')>
+    >>> parse_quantity("4.5 万台").to("item").magnitude
+    45000.0
+    >>> parse_quantity("50 %").to("fraction")
+    <Quantity(0.5, 'fraction')>
+    >>> parse_quantity("420")
+    Traceback (most recent call last):
+    ...
+    koken.base.errors.UnitError: value '420' has no unit; write it as '<number> <unit>'
     """
     if isinstance(text, bool):
         raise UnitError(f"expected a quantity such as '420 kWh/yr', got {text!r}", location)

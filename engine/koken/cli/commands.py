@@ -287,7 +287,7 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
 @_methodology_options
 def docs(output: Path, methodology_paths: tuple[Path, ...], no_bundled: bool) -> None:
     """Write one documentation page per methodology (formulas as LaTeX from their sympy trees)."""
-    from koken.report.methodology_pages import write_pages
+    from koken.reporting.methodology_pages import write_pages
 
     library = _library(methodology_paths, no_bundled)
     with render.reporting():

@@ -171,7 +171,7 @@ def report_table(report, decimals: int) -> None:
     """The action plan's table (万t-CO2, devices in brackets) and its notes."""
     from rich.table import Table
 
-    from koken.report.action_plan import notes_lines, presentation
+    from koken.reporting.action_plan import notes_lines, presentation
 
     out = console()
     shown = presentation(report, decimals)

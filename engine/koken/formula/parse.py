@@ -74,6 +74,9 @@ def literal_numbers(text: str) -> list[float]:
 
     Returns:
         The literal values, in order; [] for text that does not parse (the parser reports that).
+
+    >>> literal_numbers("saved * 0.421 + 2 * b ** 3")
+    [0.421]
     """
     try:
         tree = ast.parse(text.strip(), mode="eval")
@@ -97,6 +100,9 @@ def is_valid_name(name: str) -> bool:
 
     Rule: an ASCII letter then letters, digits or ``_`` (at most 64 characters), not a Python
     keyword and not one of the formula functions (:data:`FUNCTIONS`).
+
+    >>> is_valid_name("grid_emission_factor"), is_valid_name("ａ"), is_valid_name("lambda"), is_valid_name("min")
+    (True, False, False, False)
     """
     return bool(NAME_PATTERN.match(name)) and not keyword.iskeyword(name) and name not in FUNCTIONS
 
@@ -120,6 +126,19 @@ def parse_formula(text: str, allowed_names: Collection[str],
     Raises:
         FormulaError: for anything outside the whitelist, unknown names, or a formula over the
             size, depth or exponent limits; the message names the offending token.
+
+    >>> parse_formula("(baseline - product) * factor", {"baseline", "product", "factor"})
+    factor*(baseline - product)
+    >>> parse_formula("where(load < 0.5, a, b)", {"load", "a", "b"})  # decimals are kept exact
+    Piecewise((a, load < 1/2), (b, True))
+    >>> parse_formula('__import__("os").system("ls")', {"a"})
+    Traceback (most recent call last):
+    ...
+    koken.base.errors.FormulaError: only the functions min, max, abs, where may be called (at ...)
+    >>> parse_formula("baseline - prodcut", {"baseline", "product"})
+    Traceback (most recent call last):
+    ...
+    koken.base.errors.FormulaError: unknown name 'prodcut': not a parameter or an earlier step; did you mean 'product'? ...
     """
     loc = location or Location()
     if not isinstance(text, str) or not text.strip():

@@ -162,8 +162,8 @@ class Methodology:
         >>> r = fridge.evaluate_one({"baseline_annual_energy": "420 kWh/yr", "product_annual_energy": "273 kWh/yr",
         ...                          "grid_emission_factor": "0.421 kg-CO2/kWh", "operating_years": "12 yr"},
         ...                         units_shipped="4.5 万台")
-        >>> round(r.single_year.to("t-CO2e").magnitude, 1), round(r.lifetime.magnitude)
-        (2784.9, 33419)
+        >>> round(r.single_year.magnitude, 1), round(r.lifetime.magnitude), f"{r.lifetime.units:~}"
+        (2784.9, 33419, 'CO2e * t')
         """
         given = dict(inputs)
         if units_shipped is not None:

@@ -11,7 +11,7 @@ no unit anywhere is an error. Headers may be the methodology's declared aliases
 Nothing is dropped or defaulted here: every problem is collected with its file, row and column.
 Problems with the file's structure (unknown or missing columns, no data) raise at once; problems
 in cells are either raised together (default) or handed to the caller (``collect=True``, used by
-:func:`koken.calculate.calculate` so that cell, unit and range problems appear in one report).
+:func:`koken.calculation.calculate` so that cell, unit and range problems appear in one report).
 Only rows whose cells are all empty are skipped (they hold no data).
 """
 
@@ -115,7 +115,7 @@ def read_portfolio(path: str | Path, library: Mapping[str, Methodology],
         Portfolio.
     Raises:
         KokenErrors: structural problems (unreadable file, larger than :data:`MAX_PORTFOLIO_BYTES`
-            (use :func:`koken.run.run` for partitions), unknown, duplicate or missing columns, no
+            (use :func:`koken.scale.run` for partitions), unknown, duplicate or missing columns, no
             product lines), and without ``collect`` every cell-level problem too (unknown methodology,
             bad year or market, a cell that is not a number, a number without a unit), each with file,
             row and column.

@@ -9,7 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from koken.base.errors import KokenErrors
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.portfolio.build import build_portfolio, read_portfolio
 from koken.portfolio.readers import open_portfolio
 

@@ -1,4 +1,4 @@
-"""koken.report.action_plan: the action plan's table, brackets, XLSX, aggregation, timeframes kept apart."""
+"""koken.reporting.action_plan: the action plan's table, brackets, XLSX, aggregation, timeframes kept apart."""
 
 import io
 import json
@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from koken.attribution import load_ratio_file
 from koken.base.errors import KokenErrors, TimeframeError
 from koken.cli.commands import main
-from koken.report.action_plan import Figure, build_report, formatted, presentation, to_xlsx
+from koken.reporting.action_plan import Figure, build_report, formatted, presentation, to_xlsx
 
 from conftest import EXAMPLE_PORTFOLIO
 

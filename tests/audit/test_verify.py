@@ -7,9 +7,9 @@ import yaml
 
 import koken.factors as factors_module
 from koken.audit.verify import verify
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.portfolio.build import read_portfolio
-from koken.run.sinks import write_results
+from koken.scale.sinks import write_results
 
 from helpers import load_folder, methodology_dict, write_methodology
 

@@ -1,10 +1,10 @@
 """The main job at any size: a portfolio file → result file and totals, one partition at a time.
 
 Each partition is built (:func:`koken.portfolio.build.build_portfolio`), evaluated
-(:func:`koken.calculate.calculate`: units resolved once per column, vectorised kernels), given its
+(:func:`koken.calculation.calculate`: units resolved once per column, vectorised kernels), given its
 device shares (:func:`koken.attribution.attribute`), appended to the result file
-(:mod:`koken.run.sinks`) and added to the totals (:class:`koken.totals.Totals`). Partitions run on
-this machine (``engine="local"``) or on a Dask cluster (``engine="dask"``, :mod:`koken.run.dask_engine`);
+(:mod:`koken.scale.sinks`) and added to the totals (:class:`koken.totals.Totals`). Partitions run on
+this machine (``engine="local"``) or on a Dask cluster (``engine="dask"``, :mod:`koken.scale.dask_engine`);
 both run :func:`compute_partition` on the same partitions, in the same order, so their results are
 identical.
 
@@ -23,7 +23,7 @@ import pandas as pd
 from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError
 from koken.methodology import Methodology
 from koken.portfolio.readers import Partition, PortfolioSource
-from koken.run.partition import PartitionResult, compute_partition
+from koken.scale.partition import PartitionResult, compute_partition
 from koken.totals import Totals
 
 ENGINES = ("local", "dask")
@@ -35,7 +35,7 @@ class RunResult:
 
     Attributes:
         totals: sums by fiscal year, category, methodology and market (t-CO2e), with device shares.
-        provenance: as recorded in result files (:func:`koken.calculate.provenance`).
+        provenance: as recorded in result files (:func:`koken.calculation.provenance`).
         methodologies: the methodologies used, by id.
         rows: product lines computed.
         partitions: partitions computed.
@@ -70,7 +70,7 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
         KokenErrors: every problem in the file, sorted by row (nothing was written).
         KokenError: unsupported output type, unwritable output, Dask not installed or unreachable.
     """
-    from koken.run.sinks import open_sink
+    from koken.scale.sinks import open_sink
 
     if engine not in ENGINES:
         raise KokenError(f"unknown engine {engine!r}: use {' or '.join(ENGINES)}")
@@ -80,7 +80,7 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
     if engine == "local":
         results: Iterator[PartitionResult] = (compute_partition(part, *args) for part in _prefetch(source.partitions()))
     else:
-        from koken.run.dask_engine import map_partitions
+        from koken.scale.dask_engine import map_partitions
 
         results = map_partitions(source.partitions(), args, scheduler=scheduler, workers=workers)
     totals = Totals()
@@ -112,7 +112,7 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
             raise KokenErrors([EvaluationError("the portfolio's totals overflow (beyond 1e308 t-CO2e): every row is "
                                                "finite but their sum is not; check units_shipped and units",
                                                Location(file=source.path))])
-        from koken.calculate import provenance as make_provenance
+        from koken.calculation import provenance as make_provenance
 
         methodologies = {mid: library[mid] for mid in sorted(used)}
         record = make_provenance(source.path, source.sha256, source.encoding, methodologies.values(), options)

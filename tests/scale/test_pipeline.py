@@ -10,11 +10,11 @@ import pytest
 
 from koken.attribution import load_ratio_file
 from koken.base.errors import KokenError, KokenErrors
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.portfolio.build import read_portfolio
 from koken.portfolio.readers import open_portfolio
 from koken.results import result_document
-from koken.run.pipeline import run
+from koken.scale.pipeline import run
 
 EXAMPLE = "examples/portfolio_fy2023.csv"
 

@@ -15,7 +15,7 @@ import pytest
 from koken.attribution import load_ratio_file
 from koken.base.errors import KokenError
 from koken.portfolio.readers import open_portfolio
-from koken.run.pipeline import run
+from koken.scale.pipeline import run
 
 EXAMPLE = "examples/portfolio_fy2023.csv"
 

@@ -1,8 +1,8 @@
 """One partition of a portfolio file, computed: the unit of work of both engines (local and Dask).
 
-Building (:func:`koken.portfolio.build.build_portfolio`), evaluating (:func:`koken.calculate.calculate`)
+Building (:func:`koken.portfolio.build.build_portfolio`), evaluating (:func:`koken.calculation.calculate`)
 and attributing device shares (:func:`koken.attribution.attribute`) happen here, on whichever machine
-runs the partition; the pipeline (:mod:`koken.run.pipeline`) writes and sums the results in order.
+runs the partition; the pipeline (:mod:`koken.scale.pipeline`) writes and sums the results in order.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 
 from koken.attribution import RatioFile, attribute
 from koken.base.errors import KokenError, KokenErrors
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.methodology import Methodology
 from koken.portfolio.build import build_portfolio
 from koken.portfolio.readers import Partition

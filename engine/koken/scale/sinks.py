@@ -195,7 +195,7 @@ def open_sink(path: str | Path) -> ResultSink:
 
 
 def write_results(calc, path: str | Path) -> None:
-    """Write an in-memory run's results (:class:`koken.calculate.Calculation`) to ``path`` by extension.
+    """Write an in-memory run's results (:class:`koken.calculation.Calculation`) to ``path`` by extension.
 
     Raises:
         KokenError: unsupported extension or unwritable path.

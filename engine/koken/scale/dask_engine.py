@@ -1,7 +1,7 @@
 """Partitions on a Dask cluster (``koken calculate --engine dask``); needs ``pip install 'koken[dask]'``.
 
 The client reads the file and sends each partition to a worker, which runs the same
-:func:`koken.run.partition.compute_partition` as the local engine; results come back in partition order,
+:func:`koken.scale.partition.compute_partition` as the local engine; results come back in partition order,
 so result files and totals are identical to a local run. Methodologies travel as their validated
 specifications and are compiled on each worker once (cached by content hash); a worker whose
 compiled methodology or factor tables hash differently from the client's is refused, so a run never
@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from koken.base.errors import KokenError
 from koken.base.version import __version__
 from koken.portfolio.readers import Partition
-from koken.run.partition import compute_partition
+from koken.scale.partition import compute_partition
 
 
 def _worker_version() -> str:
@@ -76,7 +76,7 @@ def _compute_on_worker(part, digest, specs, factor_hashes, ratios, options, deta
 
 def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str | None = None,
                    workers: int | None = None, in_flight: int | None = None) -> Iterator:
-    """Run :func:`koken.run.partition.compute_partition` on each partition on a Dask cluster, in order.
+    """Run :func:`koken.scale.partition.compute_partition` on each partition on a Dask cluster, in order.
 
     Args:
         partitions: from :meth:`koken.portfolio.readers.PortfolioSource.partitions`.

@@ -1,6 +1,6 @@
-"""koken.report.methodology_pages: generated methodology pages are current and render formulas from the sympy tree."""
+"""koken.reporting.methodology_pages: generated methodology pages are current and render formulas from the sympy tree."""
 
-from koken.report.methodology_pages import index_page, methodology_page
+from koken.reporting.methodology_pages import index_page, methodology_page
 
 from conftest import REPO
 

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from koken.audit.trace import TraceInput, render_markdown, trace_calculation, trace_portfolio
 from koken.base.paths import methodologies_dir
 from koken.base.units import is_dimensionless, parse_quantity, registry
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.cli.commands import main
 from koken.examples import run_example
 from koken.factors import fill_from_tables

@@ -3,7 +3,7 @@
 import pytest
 
 from koken.base.errors import KokenErrors
-from koken.calculate import calculate
+from koken.calculation import calculate
 from koken.portfolio.build import read_portfolio
 
 HEADER = ("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
