@@ -8,7 +8,8 @@ A notebook user computes from a pandas DataFrame, a file or a :class:`koken.port
 ...                    "product_annual_energy[kWh/yr]": [273], "grid_emission_factor[kg-CO2/kWh]": [0.421],
 ...                    "operating_years[yr]": [12]})
 >>> calc = koken.calculate(df)
->>> round(float(calc.table["single_year[t-CO2e]"][0]), 1), round(float(calc.table["lifetime[t-CO2e]"][0]))
+>>> row = calc.table.iloc[0]
+>>> round(float(row["single_year[t-CO2e]"]), 1), round(float(row["lifetime[t-CO2e]"]))
 (2784.9, 33419)
 
 Every function names its units (result columns carry them: ``single_year[t-CO2e]``), raises
@@ -84,8 +85,11 @@ class Calculation(_CoreCalculation):
             (``single_year[t-CO2e]``, ``lifetime[t-CO2e]``, ``avoided_per_unit_year[kg-CO2e/functional_unit/yr]``)
             and, per device class, the share attributed to devices (``device_single_year:<class>[t-CO2e]``),
             which is inside the figure (内数), never an addition.
-        portfolio, methodologies, batches, options: the input, the methodologies used, per-methodology inputs
-            and steps (for traces), how the run was asked for.
+        portfolio: the input, as read.
+        methodologies: the methodologies used, by id.
+        batches: per methodology, the inputs and every step's values (for traces).
+        options: how the run was asked for (recorded in result files).
+        ratios: the device contribution-ratio file used.
     """
 
     ratios: RatioFile | None = None
@@ -101,13 +105,9 @@ class Calculation(_CoreCalculation):
         origin and unit conversion, recomputed with Pint independently of the vectorised kernel.
 
         Raises:
-            KokenError: no such row.
+            KokenErrors: ``row`` is not a product line of the input (the message gives the rows there are).
         """
-        traces = trace_portfolio(self, [row])
-        if not traces:
-            raise KokenError(f"no product line in row {row} (rows: {', '.join(map(str, self.table['row'][:20]))}…)",
-                             Location(file=self.portfolio.path))
-        return traces[0]
+        return trace_portfolio(self, [row])[0]
 
     def to_file(self, path: str | Path) -> Path:
         """Write the results to ``.json`` (provenance, every row with inputs and steps, totals), ``.csv`` or
@@ -147,7 +147,8 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
             ``"4.5 万台"``), a portfolio file (``.csv``, ``.xlsx``, ``.parquet``, ``.yaml``), or a Portfolio.
         library: the methodologies (default: the bundled library, checked as ``koken validate`` checks it).
         units: column name → unit, for a DataFrame whose names carry none (``{"units_shipped": "台"}``).
-        encoding: a CSV file's encoding (default: UTF-8, else cp932); sheet: a workbook's sheet.
+        encoding: a CSV file's encoding (default: UTF-8, else cp932).
+        sheet: a workbook's sheet (default: the first).
         allow_stale_factors: where a factor table lacks the row's fiscal year, use its latest earlier year
             (recorded in the results).
         ratios: the device contribution-ratio file (default: the shipped FY2023-report-implied ratios).
@@ -203,7 +204,12 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         output: result file (optional).
         engine: ``local`` or ``dask`` (``scheduler``: a running cluster; ``workers``: a local cluster's size).
         partition_rows: rows per partition (results do not depend on it).
-        units, encoding, sheet, allow_stale_factors, ratios, component_maker: as for :func:`calculate`.
+        units: as for :func:`calculate`.
+        encoding: as for :func:`calculate`.
+        sheet: as for :func:`calculate`.
+        allow_stale_factors: as for :func:`calculate`.
+        ratios: as for :func:`calculate`.
+        component_maker: as for :func:`calculate`.
         progress: called after each partition with (rows done, input bytes read).
         on_open: called with the opened source before computing (the command line sizes its progress bar).
     Returns:

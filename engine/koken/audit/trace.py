@@ -57,6 +57,10 @@ class TraceNode:
     detail: dict[str, Any] = field(default_factory=dict)
     children: list[TraceNode] = field(default_factory=list)
 
+    def __str__(self) -> str:
+        """The tree as ``koken trace`` prints it (indented, every value with its unit and origin)."""
+        return "\n".join(render_text(self))
+
     def to_dict(self, depth: int | None = None, _seen: set[int] | None = None) -> dict:
         """JSON-ready dict; ``depth`` limits how many levels of children are kept (None = all).
 

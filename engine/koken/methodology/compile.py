@@ -151,7 +151,8 @@ class Methodology:
             inputs: parameter name → ``"420 kWh/yr"``, a Pint quantity, or a bare number for a
                 dimensionless parameter; parameters left out take their default or a factor-table value.
             units_shipped: e.g. ``"4.5 万台"``; without it only per-unit figures are computed.
-            region, fiscal_year: keys for factor-table look-ups (e.g. ``"JP"``, 2023).
+            region: key for factor-table look-ups (e.g. ``"JP"``).
+            fiscal_year: key for factor-table look-ups (e.g. 2023).
         Returns:
             LineResult: every step, avoided per functional unit and year, single-year and lifetime t-CO2e.
         Raises:

@@ -319,7 +319,8 @@ def evaluate_line(m: Methodology, given: Mapping[str, LineValue], region: str | 
     Args:
         m: compiled methodology.
         given: parameter name (and optionally ``units_shipped``) → value (see :data:`LineValue`).
-        region, fiscal_year: keys for factor-table look-ups (``JP``, 2023).
+        region: key for factor-table look-ups (``JP``).
+        fiscal_year: key for factor-table look-ups (2023).
         where: location for error messages (default: the methodology file).
     Returns:
         (BatchResult of length 1, parameter name → the factor-table entry that supplied it, as
@@ -349,12 +350,14 @@ class LineResult:
     """The figures of one product line (every quantity a Pint scalar).
 
     Attributes:
-        methodology, version: which methodology computed it.
+        methodology: the id of the methodology that computed it.
+        version: its version.
         steps: every formula step, in the step's unit.
         avoided_per_unit_year: kg-CO2e per functional unit per year.
         operating_years: years.
-        single_year, lifetime: t-CO2e (単年度 and 稼働年数), or None without ``units_shipped``; two
-            timeframes, never to be added together.
+        single_year: t-CO2e (単年度), or None without ``units_shipped``.
+        lifetime: t-CO2e (稼働年数), or None without ``units_shipped``; a separate timeframe, never added to
+            ``single_year``.
         defaults_used: parameters filled from the methodology's defaults.
         factors_from_tables: parameter → ``table[key] (source id)`` for values a factor table supplied.
     """

@@ -1,0 +1,158 @@
+"""The notebook contract: ``import koken`` and public names only — a DataFrame in, the table, totals, a trace, a
+file and a report out (issue 11).
+
+Expected figures are the README's hand calculation: (420 − 273) kWh/yr × 0.421 kg-CO2/kWh = 61.887 kg-CO2e per
+unit and year; × 45,000 units = 2,784.915 t-CO2e single-year; × 12 years = 33,418.98 t-CO2e lifetime.
+"""
+
+import importlib
+import json
+import pkgutil
+import types
+
+import pandas as pd
+import pytest
+
+import koken
+
+SINGLE_YEAR_T = (420 - 273) * 0.421 * 45_000 / 1000  # kg → t
+LIFETIME_T = SINGLE_YEAR_T * 12
+
+
+def readme_row(**changes) -> pd.DataFrame:
+    row = {"product_line": "Refrigerator 401-450 L", "methodology": "refrigerator", "fiscal_year": 2023,
+           "market": "domestic", "units_shipped[万台]": 4.5, "baseline_annual_energy[kWh/yr]": 420,
+           "product_annual_energy[kWh/yr]": 273, "grid_emission_factor[kg-CO2/kWh]": 0.421, "operating_years[yr]": 12}
+    row.update(changes)
+    return pd.DataFrame([row])
+
+
+def test_a_dataframe_gives_the_readme_row():
+    calc = koken.calculate(readme_row())
+    row = calc.table.iloc[0]
+    assert row["avoided_per_unit_year[kg-CO2e/functional_unit/yr]"] == pytest.approx(61.887)
+    assert row["single_year[t-CO2e]"] == pytest.approx(SINGLE_YEAR_T)
+    assert row["lifetime[t-CO2e]"] == pytest.approx(LIFETIME_T)
+    assert row["units_shipped"] == 45_000 and row["functional_unit"] == "台"
+    assert row["units_shipped_as_entered"] == "4.5 万台"
+
+
+def test_units_can_be_given_apart_from_the_column_names_and_cells_may_carry_units():
+    frame = pd.DataFrame({"methodology": ["refrigerator", "refrigerator"], "fiscal_year": [2023, 2023],
+                          "market": ["国内", "domestic"], "出荷台数": ["4.5 万台", 45_000],
+                          "baseline_annual_energy": [420, 420], "product_annual_energy": ["273 kWh/yr", 273],
+                          "grid_emission_factor": [0.421, 0.421], "operating_years": [12, 12]})
+    units = {"出荷台数": "台", "baseline_annual_energy": "kWh/yr", "product_annual_energy": "kWh/yr",
+             "grid_emission_factor": "kg-CO2/kWh", "operating_years": "yr"}
+    table = koken.calculate(frame, units=units).table
+    assert table["single_year[t-CO2e]"].tolist() == pytest.approx([SINGLE_YEAR_T, SINGLE_YEAR_T])
+
+
+def test_dataframe_problems_are_all_reported_by_index_and_column():
+    frame = pd.concat([readme_row(), readme_row(market="abroad", **{"operating_years[yr]": "twelve"})],
+                      ignore_index=True)
+    frame.index = [10, 11]
+    with pytest.raises(koken.KokenErrors) as caught:
+        koken.calculate(frame)
+    where = {(e.location.file, e.location.row, e.location.column) for e in caught.value.errors}
+    assert ("<DataFrame>", 11, "market") in where and ("<DataFrame>", 11, "operating_years[yr]") in where
+    assert len(caught.value.errors) == 2
+
+
+def test_a_number_column_without_a_unit_is_refused_not_guessed():
+    frame = readme_row().rename(columns={"operating_years[yr]": "operating_years"})
+    with pytest.raises(koken.KokenErrors, match="operating_years.*has no unit"):
+        koken.calculate(frame)
+
+
+def test_a_unit_both_in_the_name_and_in_units_is_refused():
+    with pytest.raises(koken.KokenErrors, match="both in the column name and in units="):
+        koken.calculate(readme_row(), units={"operating_years[yr]": "yr"})
+
+
+def test_totals_keep_timeframes_and_markets_apart():
+    frame = pd.concat([readme_row(), readme_row(market="overseas", region="US",
+                                                **{"grid_emission_factor[kg-CO2/kWh]": 0.39})], ignore_index=True)
+    totals = koken.calculate(frame).totals.summarise(["fiscal_year", "market"]).set_index("market")
+    assert totals.loc["domestic", "single_year[t-CO2e]"] == pytest.approx(SINGLE_YEAR_T)
+    assert totals.loc["overseas", "single_year[t-CO2e]"] == pytest.approx((420 - 273) * 0.39 * 45_000 / 1000)
+    assert totals.loc["domestic", "lifetime[万t-CO2e]"] == pytest.approx(LIFETIME_T / 10_000)
+
+
+def test_a_trace_recomputes_the_row_with_its_origins():
+    calc = koken.calculate(readme_row())
+    trace = calc.trace(0)
+    assert isinstance(trace, koken.TraceNode)
+    figures = {child.name: child.value for child in trace.children}
+    assert figures["single_year"] == pytest.approx(SINGLE_YEAR_T) and figures["lifetime"] == pytest.approx(LIFETIME_T)
+    with pytest.raises(koken.KokenErrors, match="row 5 is not a product line"):
+        calc.trace(5)
+
+
+def test_to_file_writes_what_the_command_line_writes(tmp_path):
+    from click.testing import CliRunner
+
+    from koken.cli import main
+
+    from conftest import EXAMPLE_PORTFOLIO
+
+    koken.calculate(EXAMPLE_PORTFOLIO).to_file(tmp_path / "api.json")
+    assert CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "-o", str(tmp_path / "cli.json")]).exit_code == 0
+    api, cli = (json.loads((tmp_path / f"{n}.json").read_text(encoding="utf-8")) for n in ("api", "cli"))
+    api.pop("created"), cli.pop("created")
+    assert api == cli
+
+
+def test_run_writes_a_result_file_and_returns_the_totals(tmp_path):
+    frame = pd.concat([readme_row()] * 3, ignore_index=True)
+    result = koken.run(frame, output=tmp_path / "r.parquet", partition_rows=100)
+    assert isinstance(result, koken.RunResult) and result.rows == 3
+    assert pd.read_parquet(tmp_path / "r.parquet")["single_year[t-CO2e]"].sum() == pytest.approx(3 * SINGLE_YEAR_T)
+    by_year = result.totals.summarise(["fiscal_year"])
+    assert by_year["single_year[t-CO2e]"].iloc[0] == pytest.approx(3 * SINGLE_YEAR_T)
+
+
+def test_report_from_a_dataframe_writes_the_industry_table(tmp_path):
+    report = koken.report(portfolio=readme_row(), output=tmp_path / "report.md")
+    assert isinstance(report, koken.Report) and report.fiscal_year == 2023
+    home = report.table.set_index(["category", "market"]).loc[("home_appliances", "domestic")]
+    assert home["single_year[t-CO2e]"] == pytest.approx(SINGLE_YEAR_T)
+    assert "削減貢献量" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
+def test_one_product_line_from_a_methodology():
+    fridge = koken.load_library()["refrigerator"]
+    line = fridge.evaluate_one({"baseline_annual_energy": "420 kWh/yr", "product_annual_energy": "273 kWh/yr",
+                                "grid_emission_factor": "0.421 kg-CO2/kWh", "operating_years": "12 yr"},
+                               units_shipped="4.5 万台")
+    assert isinstance(line, koken.LineResult)
+    assert line.single_year.magnitude == pytest.approx(SINGLE_YEAR_T)
+    assert line.lifetime.magnitude == pytest.approx(LIFETIME_T)
+
+
+def test_one_product_line_takes_the_grid_factor_from_its_table():
+    fridge = koken.load_library()["refrigerator"]
+    line = fridge.evaluate_one({"baseline_annual_energy": "420 kWh/yr", "product_annual_energy": "273 kWh/yr",
+                                "operating_years": "12 yr"}, region="JP", fiscal_year=2023)
+    # factors/grid_emission_factor.yaml: JP FY2023 0.421 kg-CO2/kWh
+    assert line.avoided_per_unit_year.magnitude == pytest.approx(147 * 0.421)
+    assert line.factors_from_tables["grid_emission_factor"].startswith("grid_emission_factor[JP 2023]")
+    assert line.single_year is None  # no units shipped: per-unit figures only
+
+
+def test_one_product_line_lists_every_problem():
+    fridge = koken.load_library()["refrigerator"]
+    with pytest.raises(koken.KokenErrors) as caught:
+        fridge.evaluate_one({"baseline_annual_energy": "420", "no_such_input": "1 kWh"})
+    text = str(caught.value)
+    assert "no unit" in text and "'no_such_input' is not a parameter" in text
+
+
+def test_every_public_name_resolves_and_no_submodule_shadows_one():
+    for info in pkgutil.walk_packages(koken.__path__, "koken."):
+        importlib.import_module(info.name)  # importing a submodule sets an attribute on the package
+    importlib.reload(koken)
+    for name in koken.__all__:
+        value = getattr(koken, name)
+        assert not isinstance(value, types.ModuleType), f"koken.{name} is a module"
+    assert callable(koken.calculate) and callable(koken.run) and callable(koken.report)

@@ -1,0 +1,97 @@
+"""koken.library: the bundled set, files added to it (a later id replaces an earlier one, with a notice), the same
+checks as ``koken validate`` (worked examples, version lock), and ``--methodologies`` / ``--no-bundled``."""
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+import koken
+from koken.cli import main
+from koken.library import load_library, scan_library
+
+from conftest import EXAMPLE_PORTFOLIO, REPO
+from helpers import methodology_dict, write_methodology
+
+FRIDGE = REPO / "methodologies" / "home_appliances" / "refrigerator.yaml"
+
+
+def company_refrigerator(tmp_path, operating_years: float = 10.0):
+    """The bundled refrigerator methodology with another default operating life, as a company's own file."""
+    data = yaml.safe_load(FRIDGE.read_text(encoding="utf-8"))
+    data["version"] = "1.1.0"
+    folder = tmp_path / "ours" / "home_appliances"
+    folder.mkdir(parents=True)
+    path = folder / "refrigerator.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return tmp_path / "ours"
+
+
+def test_the_bundled_library_has_24_methodologies_checked_like_validate():
+    lib = load_library()
+    assert len(lib) == 24 and lib.description == "bundled" and lib.notices == []
+    assert isinstance(lib["transformer"], koken.Methodology)
+    with pytest.raises(KeyError, match="did you mean 'transformer'"):
+        lib["transfomer"]
+
+
+def test_a_folder_added_to_the_bundled_set_replaces_its_ids_with_a_notice(tmp_path):
+    ours = company_refrigerator(tmp_path)
+    lib = load_library(ours)
+    assert len(lib) == 24 and lib["refrigerator"].version == "1.1.0"
+    assert lib.description == f"bundled + {ours}"
+    assert len(lib.notices) == 1 and "'refrigerator' 1.1.0" in lib.notices[0] and "replaces 1.0.0" in lib.notices[0]
+
+
+def test_library_add_chains_and_leaves_the_library_unchanged_on_a_problem(tmp_path):
+    lib = load_library()
+    assert lib.add(company_refrigerator(tmp_path)) is lib and lib["refrigerator"].version == "1.1.0"
+    bad = methodology_dict()
+    bad["examples"][0]["expected"]["avoided_per_unit_year"]["value"] = 1.0  # the example no longer reproduces
+    write_methodology(tmp_path / "bad", bad)
+    with pytest.raises(koken.KokenErrors, match="but the example expects"):
+        lib.add(tmp_path / "bad")
+    assert "toy" not in lib and len(lib) == 24
+
+
+def test_only_the_given_folder_without_the_bundled_set(tmp_path):
+    write_methodology(tmp_path / "mine", methodology_dict())
+    lib = load_library(tmp_path / "mine", bundled=False)
+    assert list(lib) == ["toy"] and lib.description == str(tmp_path / "mine")
+
+
+def test_one_id_twice_in_one_folder_is_an_error_not_an_override(tmp_path):
+    write_methodology(tmp_path / "lib", methodology_dict())
+    write_methodology(tmp_path / "lib" / "copy", methodology_dict())
+    scan = scan_library(tmp_path / "lib", bundled=False)
+    assert any("is also defined in" in str(p) for p in scan.problems)
+    with pytest.raises(koken.KokenErrors, match="is also defined in"):
+        load_library(tmp_path / "lib", bundled=False)
+
+
+def test_a_folder_lock_refuses_a_released_version_whose_content_changed(tmp_path):
+    path = write_methodology(tmp_path / "lib", methodology_dict())
+    (tmp_path / "lib" / "versions.lock").write_text("toy:\n  1.0.0: sha256:" + "0" * 64 + "\n", encoding="utf-8")
+    scan = scan_library(tmp_path / "lib", bundled=False)
+    assert "toy" not in scan.library and any("bump the version" in str(p) for p in scan.problems)
+    assert path.exists()
+
+
+def test_cli_methodologies_adds_to_the_bundled_set(tmp_path):
+    ours = company_refrigerator(tmp_path)
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "--methodologies", str(ours), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "note: methodology 'refrigerator' 1.1.0" in result.output
+    doc = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert doc["methodologies"]["refrigerator"]["version"] == "1.1.0"
+    assert doc["methodologies"]["transformer"]["version"] == "1.0.0"  # still the bundled one
+    assert doc["options"]["methodologies"] == f"bundled + {ours}"
+
+
+def test_cli_no_bundled_leaves_the_bundled_set_out(tmp_path):
+    ours = company_refrigerator(tmp_path)
+    result = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "--methodologies", str(ours), "--no-bundled"])
+    # the example's other columns name parameters of bundled methodologies only
+    assert result.exit_code == 1 and "unknown column 'capacity_factor'" in result.output
+    result = CliRunner().invoke(main, ["methodologies", "--no-bundled"])
+    assert result.exit_code == 2 and "--no-bundled needs --methodologies" in result.output
