@@ -25,13 +25,13 @@ import numpy as np
 import pint
 
 from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError, UnitError
-from koken.base.units import conversion_factor, is_dimensionless, parse_quantity, parse_unit, registry
+from koken.base.units import conversion_factor, parse_unit, registry
 from koken.base.version import __version__
 from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
 from koken.factors import fill_from_tables
 from koken.formula.quantities import evaluate_quantity
 from koken.methodology import Methodology
-from koken.methodology.evaluate import FIGURE_OVERFLOWS, bad_shipment, missing_value, out_of_range, step_not_finite
+from koken.methodology.evaluate import FIGURE_OVERFLOWS, bad_shipment, line_value, missing_value, out_of_range, step_not_finite
 
 TRACE_FORMAT = "koken-trace"
 TRACE_FORMAT_VERSION = 1
@@ -293,15 +293,9 @@ def parse_settings(m: Methodology, settings: list[str]) -> tuple[dict[str, Trace
         if not sep:
             errors.append(PortfolioError("expected name=value unit, e.g. baseline_annual_energy='420 kWh/yr'", where))
             continue
-        if name != "units_shipped" and name not in m.parameters:
-            errors.append(PortfolioError(f"{m.id} has no parameter {name!r} (parameters: {', '.join(m.parameters)})",
-                                         where))
-            continue
-        p = m.parameters.get(name)
-        default_unit = p.unit_text if p is not None and is_dimensionless(p.unit) else None
         try:
-            q = parse_quantity(raw, default_unit, m.spec.hours_per_year, where)
-        except UnitError as err:
+            q = line_value(m, name, raw, where)
+        except KokenError as err:
             errors.append(err)
             continue
         entry = TraceInput(q, {"source": "command line", "as_written": raw.strip()})

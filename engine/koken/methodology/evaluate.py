@@ -284,23 +284,10 @@ def line_inputs(m: Methodology, given: Mapping[str, LineValue], where: Location
     inputs = {}
     shipped = None
     for name, raw in given.items():
-        loc = where.at(column=name)
-        p = m.parameters.get(name)
-        if name != "units_shipped" and p is None:
-            errors.append(MethodologyError(f"{name!r} is not a parameter of {m.id} (its parameters: "
-                                           f"{', '.join(m.parameters)})", loc))
-            continue
-        default_unit = p.unit_text if p is not None and is_dimensionless(p.unit) else None
         try:
-            if isinstance(raw, pint.Quantity):
-                value = registry().Quantity(np.array([float(raw.magnitude)]), parse_unit(f"{raw.units}"))
-            else:
-                value = _one(parse_quantity(raw, default_unit, m.spec.hours_per_year, loc))
-        except UnitError as err:
+            value = _one(line_value(m, name, raw, where.at(column=name)))
+        except KokenError as err:
             errors.append(err)
-            continue
-        except (TypeError, ValueError):
-            errors.append(UnitError(f"{name}: expected a quantity such as '420 kWh/yr', got {raw!r}", loc))
             continue
         if name == "units_shipped":
             shipped = value
@@ -309,6 +296,31 @@ def line_inputs(m: Methodology, given: Mapping[str, LineValue], where: Location
     if errors:
         raise KokenErrors(errors)
     return inputs, shipped
+
+
+def line_value(m: Methodology, name: str, raw: LineValue, where: Location) -> pint.Quantity:
+    """One input of one product line as a scalar Pint quantity.
+
+    Args:
+        m: compiled methodology.
+        name: a parameter of ``m``, or ``units_shipped``.
+        raw: quantity text (``"420 kWh/yr"``), a Pint quantity, or a bare number for a dimensionless parameter.
+        where: location for the error.
+    Raises:
+        MethodologyError: ``name`` is not a parameter of ``m``.
+        UnitError: no number, no unit where one is required, an unknown unit.
+    """
+    p = m.parameters.get(name)
+    if name != "units_shipped" and p is None:
+        raise MethodologyError(f"{name!r} is not a parameter of {m.id} (its parameters: {', '.join(m.parameters)})",
+                               where)
+    default_unit = p.unit_text if p is not None and is_dimensionless(p.unit) else None
+    try:
+        if isinstance(raw, pint.Quantity):
+            return registry().Quantity(float(raw.magnitude), parse_unit(f"{raw.units}", m.spec.hours_per_year, where))
+        return parse_quantity(raw, default_unit, m.spec.hours_per_year, where)
+    except (TypeError, ValueError):
+        raise UnitError(f"{name}: expected a quantity such as '420 kWh/yr', got {raw!r}", where) from None
 
 
 def evaluate_line(m: Methodology, given: Mapping[str, LineValue], region: str | None = None,
