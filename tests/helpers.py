@@ -1,11 +1,18 @@
-"""Builders for small methodology files used by several tests."""
+"""Builders for small methodology files and portfolios used by several tests, and the test data folders."""
 
 from __future__ import annotations
 
 import copy
 from pathlib import Path
 
+import pytest
 import yaml
+
+DATA = Path(__file__).resolve().parent / "data"
+PORTFOLIOS = DATA / "portfolios"  # portfolio inputs (CSV, XLSX, YAML)
+METHODOLOGIES = DATA / "methodologies"  # methodology libraries, each a folder of <category>/<id>.yaml
+RESULTS = DATA / "results"  # JSON result files
+MESSY = DATA / "messy"  # messy but valid portfolios (the hostile and messy corpus)
 
 MINIMAL = {
     "id": "toy",
@@ -60,3 +67,34 @@ def load_folder(root=None, check_examples=False):
 
     scan = scan_library(root, bundled=root is None, check_examples=check_examples)
     return scan.library, scan.problems
+
+
+def portfolio_problems(path, library, **kw) -> str:
+    """The problems of reading and calculating a portfolio that has some, one per line (fails if it has none)."""
+    from koken.base.errors import KokenErrors
+    from koken.calculation import calculate
+    from koken.portfolio.build import read_portfolio
+
+    with pytest.raises(KokenErrors) as info:
+        calculate(read_portfolio(path, library, collect=True, **kw), library)
+    return "\n".join(str(e) for e in info.value.errors)
+
+
+REFRIGERATOR_HEADER = (
+    "product_line,methodology,fiscal_year,market,region,units_shipped[台],baseline_annual_energy[kWh/yr],"
+    "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n")
+
+
+def refrigerator_line(region="JP", shipped="100", market="domestic", label="F") -> str:
+    """One CSV line under :data:`REFRIGERATOR_HEADER` (480 → 300 kWh/yr, 0.421 kg-CO2/kWh, 12 yr)."""
+    return f"{label},refrigerator,2023,{market},{region},{shipped},480,300,0.421,12\n"
+
+
+def run_pipeline(path, library, output=None, partition_rows=None):
+    """The partitioned main job on a portfolio file (shipped device ratios, no factor overrides)."""
+    from koken.attribution import load_ratio_file
+    from koken.portfolio.readers import open_portfolio
+    from koken.scale.pipeline import run
+
+    return run(open_portfolio(path, library, partition_rows=partition_rows), library, load_ratio_file(None), {},
+               output=output)

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from koken.base.grouping import group_codes
+from koken.cli.commands import main
 from koken.totals import Totals, summarise
+
+from helpers import PORTFOLIOS, portfolio_problems
 
 
 def _table(rows):
@@ -69,3 +75,23 @@ def test_group_codes_number_keys_in_order_of_first_appearance():
     assert keys == [("JP", 2023), ("US", 2023), ("JP", 2022)]
     assert codes.tolist() == [0, 1, 2, 0]
     assert all(type(part) in (str, int) for key in keys for part in key)
+
+
+def test_totals_that_overflow_though_every_row_is_finite_are_refused(library):
+    # rows of 1e308 t are finite; their sum is not
+    assert "totals overflow" in portfolio_problems(PORTFOLIOS / "totals_overflow.csv", library)
+
+
+def test_fiscal_years_are_totalled_apart_on_screen_and_in_the_result_file(tmp_path):
+    path = tmp_path / "years.csv"
+    path.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
+                    "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+                    "refrigerator,2023,domestic,1000,420,273,0.421,12\n"
+                    "refrigerator,2024,domestic,1000,420,273,0.421,12\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(main, ["calculate", str(path), "-o", str(out)])
+    assert result.exit_code == 0
+    assert "FY2023 total single-year: 61.9 t-CO2e" in result.output  # 147 × 0.421 × 1,000 / 1,000
+    assert "FY2024 total single-year: 61.9 t-CO2e" in result.output
+    totals = json.loads(out.read_text(encoding="utf-8"))["totals_by_market"]
+    assert [t["fiscal_year"] for t in totals] == [2023, 2024]

@@ -1,12 +1,15 @@
 """koken.audit.diff and koken.methodology.lock: symbolic formula comparison, effects, version discipline."""
 
+import pytest
 from click.testing import CliRunner
 
 from koken.audit.diff import diff_methodologies, example_effects, load_pair
+from koken.base.errors import KokenError
 from koken.cli.commands import main
 from koken.library import load_methodology
 from koken.methodology.lock import check_lock, write_lock
 
+from conftest import REPO
 from helpers import load_folder, methodology_dict, write_methodology
 
 
@@ -83,3 +86,16 @@ def test_lock_refuses_changed_content_under_a_released_version(tmp_path):
     library = {"toy": load_methodology(write_methodology(tmp_path, data))}
     errors, warnings = check_lock(library, lock)
     assert errors == [] and "not in versions.lock" in warnings[0]
+
+
+def test_diff_refuses_two_different_methodologies():
+    with pytest.raises(KokenError, match="different methodologies"):
+        load_pair(REPO / "methodologies/home_appliances/refrigerator.yaml",
+                  REPO / "methodologies/home_appliances/television.yaml")
+
+
+def test_validate_reports_a_malformed_version_lock_as_a_problem_not_a_traceback(tmp_path):
+    write_methodology(tmp_path, methodology_dict())
+    (tmp_path / "versions.lock").write_text("- not a mapping\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1 and "the version lock must map ids" in result.output

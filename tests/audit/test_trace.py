@@ -128,3 +128,11 @@ def test_trace_command_formats(tmp_path):
     assert "more (raise --depth)" in text.output
     bad = CliRunner().invoke(main, ["trace", "refrigeratr"])
     assert bad.exit_code == 1 and "did you mean 'refrigerator'" in bad.output
+
+
+def test_shared_steps_are_written_once_in_json_traces():
+    result = CliRunner().invoke(main, ["trace", "refrigerator", "--format", "json",
+                                       "--set", "baseline_annual_energy=420 kWh/yr",
+                                       "--set", "product_annual_energy=273 kWh/yr", "--set", "operating_years=12 yr",
+                                       "--set", "units_shipped=1 台", "--region", "JP", "--fiscal-year", "2023"])
+    assert result.exit_code == 0 and '"shown_above": true' in result.output

@@ -4,14 +4,18 @@ import shutil
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 import koken.factors as factors_module
 from koken.audit.verify import verify
+from koken.base.errors import KokenError
 from koken.calculation import calculate
+from koken.cli.commands import main
 from koken.portfolio.build import read_portfolio
 from koken.scale.sinks import write_results
 
-from helpers import load_folder, methodology_dict, write_methodology
+from conftest import EXAMPLE_PORTFOLIO
+from helpers import RESULTS, load_folder, methodology_dict, write_methodology
 
 PORTFOLIO = ("methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],product_energy[kWh/yr],"
              "grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
@@ -128,3 +132,21 @@ def test_changed_fiscal_year_is_named_as_such(setup):
     outcome = verify(result, portfolio, reload(lib_dir))
     (line,) = [d for d in outcome.differences if d.startswith("row")]
     assert "input changed: fiscal_year 2023 → 2022" in line
+
+
+def test_verify_refuses_a_malformed_result_and_finds_a_duplicated_row(library):
+    with pytest.raises(KokenError, match="malformed|well-formed"):
+        verify(RESULTS / "figure_as_text.json", EXAMPLE_PORTFOLIO, library)  # a figure written as the text "1"
+    outcome = verify(RESULTS / "duplicated_row.json", EXAMPLE_PORTFOLIO, library)
+    assert not outcome.stands and any("appears 2 times" in d for d in outcome.differences)
+
+
+def test_verify_recomputes_device_shares_with_the_recorded_ratio_file(tmp_path):
+    """`koken calculate -o result.json` then `koken verify` stands: verify recomputes the device shares that
+    calculate adds (without them every row was reported as differing)."""
+    out = tmp_path / "result.json"
+    runner = CliRunner()
+    assert runner.invoke(main, ["calculate", "examples/portfolio_fy2023.csv", "-o", str(out)]).exit_code == 0
+    checked = runner.invoke(main, ["verify", str(out), "examples/portfolio_fy2023.csv"])
+    assert checked.exit_code == 0, checked.output
+    assert "The result stands" in checked.output

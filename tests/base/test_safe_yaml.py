@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from koken.base.errors import YamlError
-from koken.base.safe_yaml import MAX_DEPTH, load_yaml_text
+from koken.base.errors import KokenError, YamlError
+from koken.base.safe_yaml import MAX_DEPTH, load_yaml_file, load_yaml_text
 
 
 def test_plain_yaml_loads():
@@ -37,3 +37,26 @@ def test_syntax_error_names_the_line():
     with pytest.raises(YamlError) as info:
         load_yaml_text("a: 1\nb: [unclosed\nc: 2\n", "m.yaml")
     assert info.value.location.file == "m.yaml" and info.value.location.row is not None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("region: NO", {"region": "NO"}),            # YAML 1.1 read Norway as False
+    ("n: 0100", {"n": 100}),                     # YAML 1.1 read octal 64
+    ("t: 1:20", {"t": "1:20"}),                  # YAML 1.1 read sexagesimal 80
+    ("b: yes", {"b": "yes"}),
+    ("x: 1e3", {"x": 1000.0}),
+])
+def test_plain_scalars_follow_the_yaml_1_2_core_schema(text, expected):
+    assert load_yaml_text(text) == expected
+
+
+def test_alias_expansion_beyond_the_limit_and_device_files_are_refused(tmp_path):
+    lines = ['l0: &l0 "' + "x" * 1000 + '"'] + [f"l{i}: &l{i} [*l{i - 1}, *l{i - 1}, *l{i - 1}]" for i in range(1, 17)]
+    bomb = tmp_path / "laugh.yaml"
+    bomb.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(KokenError, match="would expand to more than"):
+        load_yaml_text(bomb.read_text(encoding="utf-8"))
+    assert time.perf_counter() - start < 5
+    with pytest.raises(KokenError, match="not a regular file"):
+        load_yaml_file("/dev/zero")

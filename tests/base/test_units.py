@@ -97,3 +97,24 @@ def test_parse_quantity_requires_a_unit_unless_a_default_is_given():
 def test_parse_quantity_refuses_non_finite():
     with pytest.raises(UnitError):
         parse_quantity(float("nan"), default_unit="fraction")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("kg-CO2·kWh^−1", None), ("kWh-1", "ambiguous"), ("13%%", "more than once"), ("kyr", "Julian-year"),
+])
+def test_a_caret_power_with_a_unicode_minus_reads_and_misleading_unit_texts_are_refused(text, message):
+    if message is None:
+        assert conversion_factor(parse_unit(text), parse_unit("kg-CO2/kWh")) == 1.0
+    else:
+        with pytest.raises(UnitError, match=message):
+            parse_unit(text)
+
+
+def test_a_kanji_multiplier_binds_to_the_unit_after_it():
+    # t-CO2 per 1,000 kWh = kg-CO2 per kWh
+    assert conversion_factor(parse_unit("t-CO2/千kWh"), parse_unit("kg-CO2/kWh")) == pytest.approx(1.0)
+    assert conversion_factor(parse_unit("t-CO2/万kWh"), parse_unit("kg-CO2/kWh")) == pytest.approx(0.1)
+
+
+def test_nen_is_koken_s_year():
+    assert conversion_factor(parse_unit("kWh/年"), parse_unit("kWh/yr")) == 1.0

@@ -9,10 +9,11 @@ import pytest
 from click.testing import CliRunner
 
 from koken.cli.commands import main
+from koken.cli.render import MAX_LISTED_PROBLEMS
 from koken.methodology.json_schema import schema_json
 
 from conftest import EXAMPLE_PORTFOLIO, REPO
-from helpers import methodology_dict, write_methodology
+from helpers import MESSY, PORTFOLIOS, methodology_dict, write_methodology
 
 
 def run(*args):
@@ -132,3 +133,75 @@ def test_progress_bar_stays_silent_off_a_terminal(tmp_path):
 def test_dask_options_without_the_dask_engine_are_a_usage_error():
     result = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "--workers", "2"])
     assert result.exit_code == 2 and "--engine dask" in result.output
+
+
+def test_calculate_csv_output_escapes_cells_a_spreadsheet_would_run_as_formulas(tmp_path):
+    out = tmp_path / "r.csv"
+    assert CliRunner().invoke(main, ["calculate", str(PORTFOLIOS / "csv_injection.csv"), "-o", str(out)]).exit_code == 0
+    row = out.read_text(encoding="utf-8-sig").splitlines()[1]
+    assert "\"'=HYPERLINK(" in row and ",'@SUM(" in row
+
+
+def test_terminal_escapes_from_input_are_shown_not_obeyed():
+    result = CliRunner().invoke(main, ["calculate", str(PORTFOLIOS / "terminal_escape.csv")])
+    assert result.exit_code == 1 and "\x1b" not in result.output and "\\x1b[2J" in result.output
+
+
+def test_calculate_refuses_an_output_that_would_overwrite_the_portfolio(tmp_path):
+    portfolio = tmp_path / "same.csv"
+    portfolio.write_bytes((MESSY / "clean_utf8.csv").read_bytes())
+    before = portfolio.read_bytes()
+    result = CliRunner().invoke(main, ["calculate", str(portfolio), "-o", str(portfolio)])
+    assert result.exit_code == 1 and "would overwrite the portfolio" in result.output
+    assert portfolio.read_bytes() == before
+
+
+def test_docs_and_schema_report_an_unwritable_output_without_a_traceback(tmp_path):
+    for args in (["docs", "-o", "/proc/nope"], ["schema", "-o", str(tmp_path / "missing" / "x.json")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_calculate_refuses_a_methodology_that_fails_its_own_example(tmp_path):
+    data = methodology_dict()
+    data["examples"][0]["expected"]["avoided_per_unit_year"]["value"] = 49
+    write_methodology(tmp_path / "lib", data)
+    portfolio = tmp_path / "p.csv"
+    portfolio.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],"
+                         "product_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+                         "toy,2024,domestic,1,400,300,0.5,10\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["calculate", str(portfolio), "--methodologies", str(tmp_path / "lib")])
+    assert result.exit_code == 1 and "but the example expects 49" in result.output
+
+
+def test_validate_problems_do_not_claim_nothing_was_written(tmp_path):
+    data = methodology_dict()
+    data["formulas"][0]["expression"] = "2^3"
+    write_methodology(tmp_path, data)
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 1 and "nothing was written" not in result.output
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "--workers", "2"], "--workers sizes a local cluster"),
+    (["--encoding", "cp932", "--sheet", "x"], "--sheet applies to workbooks"),
+])
+def test_calculate_options_that_do_not_apply_are_usage_errors(args, says):
+    """--workers with --scheduler, --sheet on a CSV: usage errors, never silently ignored."""
+    result = CliRunner().invoke(main, ["calculate", "examples/portfolio_fy2023.csv", *args])
+    assert result.exit_code == 2 and says in result.output
+
+
+def test_thousands_of_problems_are_listed_up_to_a_limit_then_counted(tmp_path):
+    """30,000 bad rows are not 30,000 lines: the first MAX_LISTED_PROBLEMS are listed, the rest counted by kind."""
+    header = "methodology,fiscal_year,market,region,units_shipped[台],baseline_annual_energy[kWh/yr]," \
+             "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+    bad = "refrigerator,2023,domestic,JP,x,420,273,0.457,12\n"
+    (tmp_path / "p.csv").write_text(header + bad * (MAX_LISTED_PROBLEMS + 100), encoding="utf-8")
+    result = CliRunner().invoke(main, ["calculate", str(tmp_path / "p.csv")])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert f"{MAX_LISTED_PROBLEMS + 100} problem(s) found" in lines[0]
+    assert sum(line.startswith("  - ") for line in lines) == MAX_LISTED_PROBLEMS
+    assert "… and 100 more, not listed; by kind:" in result.output
+    assert "100 × " in result.output

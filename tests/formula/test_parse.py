@@ -121,3 +121,10 @@ def test_fuzz_only_formula_errors_escape_and_parsing_is_fast(text):
     else:
         assert {s.name for s in expr.free_symbols} <= {"a", "b", "E"}
     assert time.perf_counter() - start < 1.0
+
+
+def test_min_and_max_of_sixteen_names_parse_in_under_a_second():
+    names = {f"p{i}" for i in range(16)}
+    start = time.perf_counter()
+    parse_formula("max(" + ",".join(sorted(names)) + ") - min(" + ",".join(sorted(names)) + ")", names)
+    assert time.perf_counter() - start < 1.0

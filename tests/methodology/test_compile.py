@@ -1,6 +1,7 @@
 """koken.methodology.compile: format, references, units and dimensions, all problems reported at once."""
 
 import copy
+import time
 
 import pytest
 
@@ -9,7 +10,7 @@ from koken.base.paths import methodologies_dir
 from koken.examples import check_examples
 from koken.library import find_methodology_files, load_methodology
 
-from helpers import MINIMAL, load_folder, methodology_dict, write_methodology
+from helpers import METHODOLOGIES, MINIMAL, load_folder, methodology_dict, write_methodology
 
 BUNDLED = find_methodology_files(methodologies_dir())
 
@@ -161,3 +162,28 @@ def test_property_checks_run_at_load(tmp_path):
     assert any("worse than its baseline must give a negative figure" in m for m in msgs)
     data["checks"]["worse_than_baseline"] = {"product_energy": "450 kWh/yr"}
     assert load_methodology(write_methodology(tmp_path / "ok", data)).spec.checks is not None
+
+
+@pytest.mark.parametrize("folder, message", [
+    ("nan_default", "operating_years.default: Input should be a finite number"),   # NaN default gave 0 t
+    ("duplicate_keys", "'range' appears twice"),
+    ("exponent_tower", "combined exponent 256 is beyond"),                          # hung computing 2**16**…
+    ("complex_constant", "not a real number"),                                      # imaginary part dropped
+    ("long_min", "at most 200 items"),                                              # took minutes
+    ("alias_standard_clash", "alias '国' is a standard portfolio column header"),   # shadowed 'region'
+])
+def test_methodology_libraries_that_would_hang_or_be_misread_are_refused_quickly(folder, message):
+    start = time.perf_counter()
+    _library, found = load_folder(METHODOLOGIES / folder, check_examples=True)
+    assert time.perf_counter() - start < 10
+    assert any(message in str(p) for p in found), [str(p) for p in found]
+
+
+@pytest.mark.parametrize("folder, message", [
+    ("formula_const_product_digits", "beyond 10**"),              # crashed on 4300-digit integers
+    ("formula_dim_bypass", "cannot add or subtract"),              # a - b + c - c hid a unit mismatch
+    ("boolean_default", "expected a number, got a boolean"),       # default: true was 1 year
+])
+def test_huge_constants_hidden_unit_mismatches_and_boolean_defaults_are_refused(folder, message):
+    _library, found = load_folder(METHODOLOGIES / folder, check_examples=True)
+    assert any(message in str(p) for p in found), [str(p) for p in found]

@@ -5,10 +5,12 @@ import pytest
 
 from koken.base.errors import KokenErrors
 from koken.base.units import registry
+from koken.calculation import calculate
 from koken.library import load_methodology
 from koken.methodology.evaluate import evaluate
+from koken.portfolio.build import read_portfolio
 
-from helpers import methodology_dict, write_methodology
+from helpers import METHODOLOGIES, PORTFOLIOS, load_folder, methodology_dict, portfolio_problems, write_methodology
 
 Q = registry().Quantity
 
@@ -125,3 +127,40 @@ def test_defaults_fill_empty_cells_and_are_recorded(tmp_path):
     r = evaluate(m, inputs(operating_years=Q(np.array([10.0, np.nan]), "year_8760h")), Q(np.ones(2), "台"))
     assert r.operating_years.magnitude.tolist() == [10.0, 12.0]
     assert r.defaults_used_per_row() == [(), ("operating_years",)]
+
+
+@pytest.mark.parametrize("name, message", [
+    ("row_overflow.csv", "overflows"),                                       # 1e300 台: the total was inf
+    ("negative_baseline_energy.csv", "outside the allowed range [0, inf]"),  # the open end was printed as -inf
+])
+def test_an_overflowing_figure_and_a_value_outside_an_open_range_are_refused_clearly(library, name, message):
+    assert message in portfolio_problems(PORTFOLIOS / name, library)
+
+
+def test_a_formula_that_cancels_symbolically_still_divides_by_zero_on_its_row():
+    library, found = load_folder(METHODOLOGIES / "formula_cancel_div0")
+    assert not found
+    # x*x/x with x = 0 (baseline equals product) is a division by zero for that row, not a silent 0
+    assert "division by zero" in portfolio_problems(PORTFOLIOS / "equal_baseline_and_product_energy.csv", library)
+
+
+def test_unit_range_and_sign_problems_of_every_row_are_reported_in_one_run(tmp_path, library):
+    path = tmp_path / "dims2.csv"
+    path.write_text(
+        "product_line,methodology,fiscal_year,market,units_shipped,baseline_annual_energy[kWh/yr],"
+        "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+        "A,refrigerator,2024,domestic,5 kW,420,273,0.421,12\n"
+        "D,refrigerator,2024,domestic,4.5 万台,273,420,0.421,12\n"
+        "E,refrigerator,2024,domestic,-100 台,420,273,0.421,12\n"
+        "F,refrigerator,2024,domestic,4.5 万台,420,273,0.421,0.5\n"
+        "G,refrigerator,2024,domestic,4.5 万台,420,273,-0.1,12\n"
+        "H,refrigerator,2024,domestic,x,420,273,0.421,12\n", encoding="utf-8")
+    with pytest.raises(KokenErrors) as info:
+        calculate(read_portfolio(path, library, collect=True), library)
+    rows = {e.location.row: str(e) for e in info.value.errors}
+    assert "'kW'" in rows[2]
+    assert "units_shipped must be a finite number >= 0" in rows[4]
+    assert "operating_years" in rows[5] and "outside the allowed range" in rows[5]
+    assert "grid_emission_factor" in rows[6] and "outside the allowed range" in rows[6]
+    assert "is not a number" in rows[7]
+    assert 3 not in rows  # a product worse than its baseline is a result, not an error

@@ -6,6 +6,8 @@ from koken.base.errors import KokenErrors
 from koken.calculation import calculate
 from koken.portfolio.build import read_portfolio
 
+from helpers import METHODOLOGIES, PORTFOLIOS, load_folder, methodology_dict, portfolio_problems, write_methodology
+
 HEADER = ("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
           "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n")
 ROW = "Fridge 401-450 L,refrigerator,2023,domestic,45000,420,273,0.421,12\n"
@@ -99,8 +101,6 @@ def test_incompatible_header_unit_names_expected_dimension(tmp_path, library):
 
 
 def test_alias_shared_by_two_parameters_is_refused_when_used(tmp_path):
-    from helpers import load_folder, methodology_dict, write_methodology
-
     a = methodology_dict(id="toy_a")
     a["parameters"]["baseline_energy"]["aliases"] = ["消費電力量"]
     b = methodology_dict(id="toy_b")
@@ -114,3 +114,50 @@ def test_alias_shared_by_two_parameters_is_refused_when_used(tmp_path):
                  encoding="utf-8")
     with pytest.raises(KokenErrors, match="alias of several parameters"):
         read_portfolio(p, lib)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("decimal_comma.csv", "'420,5': a comma is read only as a thousands separator"),       # was 4205: decimal comma
+    ("misplaced_commas.csv", "'4,2,0': a comma is read only as a thousands separator"),    # was 420
+    ("stray_quote.csv", "a cell runs over several lines: a quote"),                        # rows were merged
+    ("superscript_cells.csv", "'10⁴ 台': superscripts and fractions are not read"),         # was 104 units
+    ("units_shipped_in_percent.csv", "'%' is not a count of things"),  # 5 % was read as 0.05 units shipped
+])
+def test_cells_that_would_be_misread_are_refused_with_a_clear_message(library, name, message):
+    """Cells a lenient reader would turn into another number (or rows it would merge) are refused, saying why."""
+    assert message in portfolio_problems(PORTFOLIOS / name, library)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("huge_header_exponent.csv", "gives a factor of inf"),            # kWh/yr*(kJ/J)**200: was a traceback
+    ("century_unit.csv", "'century' is a Julian-year multiple"),       # bypassed the 8,760 h year
+])
+def test_header_units_that_would_be_misread_are_refused_with_a_clear_message(library, name, message):
+    assert message in portfolio_problems(PORTFOLIOS / name, library)
+
+
+def test_a_superscript_power_in_a_header_unit_is_read_as_a_power(library):
+    # grid_emission_factor[kg-CO2·kWh⁻¹] was read as kg-CO2·kWh (a dimension error); it is kg-CO2/kWh
+    table = calculate(read_portfolio(PORTFOLIOS / "superscript_header_unit.csv", library), library).table
+    # (420 - 273) × 0.421 × 100 台 / 1,000 = 6.1887 t-CO2e
+    assert table["single_year[t-CO2e]"].iloc[0] == pytest.approx(6.1887)
+
+
+def test_a_column_in_an_offset_unit_is_refused():
+    library, found = load_folder(METHODOLOGIES / "offset_unit_parameter")
+    assert not found
+    # 25 degC was read as 25 K: offset units are refused in portfolios too
+    assert "has an offset" in portfolio_problems(PORTFOLIOS / "offset_unit_degc.csv", library)
+
+
+def test_a_wrong_header_unit_is_one_error_for_the_column_not_a_missing_value_error_per_row(tmp_path, library):
+    """grid_emission_factor[kg/kWh] (kg of what?) on two rows: one error naming the column and the unit expected."""
+    path = tmp_path / "h.csv"
+    path.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
+                    "product_annual_energy[kWh/yr],grid_emission_factor[kg/kWh],operating_years[yr]\n"
+                    "refrigerator,2024,domestic,10,420,273,0.421,12\n"
+                    "refrigerator,2024,domestic,10,420,273,0.421,12\n", encoding="utf-8")
+    with pytest.raises(KokenErrors) as info:
+        calculate(read_portfolio(path, library, collect=True), library)
+    (err,) = info.value.errors
+    assert "grid_emission_factor" in str(err) and "is expected" in str(err)

@@ -1,6 +1,11 @@
-"""Reading portfolios in partitions: CSV streamed, Parquet by record batches, the same rows either way."""
+"""koken.portfolio.readers: CSV (encodings, rows), XLSX, YAML and Parquet portfolios; read in partitions (CSV streamed,
+Parquet by record batches), the same rows either way."""
 
 from __future__ import annotations
+
+import io
+import time
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -8,12 +13,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from koken.base.errors import KokenErrors
+from koken.base.errors import KokenError, KokenErrors
 from koken.calculation import calculate
 from koken.portfolio.build import build_portfolio, read_portfolio
 from koken.portfolio.readers import open_portfolio
 
+from helpers import (
+    MESSY,
+    PORTFOLIOS,
+    REFRIGERATOR_HEADER,
+    load_folder,
+    portfolio_problems,
+    refrigerator_line,
+    run_pipeline,
+)
+
 EXAMPLE = "examples/portfolio_fy2023.csv"
+TRANSFORMER_HEADER = ["product_line", "methodology", "fiscal_year", "market", "units_shipped[台]",
+                      "baseline_no_load_loss[W]", "baseline_load_loss[W]", "baseline_load_factor[%]",
+                      "product_no_load_loss[W]", "product_load_loss[W]", "product_load_factor[%]",
+                      "grid_emission_factor[kg-CO2/kWh]", "operating_years[yr]"]
 
 
 def _concat(source, library):
@@ -164,3 +183,194 @@ def test_generated_portfolio_reads_the_same_from_csv_and_parquet(tmp_path, libra
     from_parquet = calculate(read_portfolio(tmp_path / "g.parquet", library), library).table
     for column in ("single_year[t-CO2e]", "lifetime[t-CO2e]", "units_shipped", "methodology", "factors_from_tables"):
         pd.testing.assert_series_equal(from_csv[column], from_parquet[column], check_dtype=False)
+
+
+# --- encodings -------------------------------------------------------------------------------------------
+
+
+def test_euc_jp_text_read_as_utf8_is_refused_with_a_hint_to_give_the_encoding(library):
+    # the EUC-JP labels were read garbled
+    assert "give --encoding" in portfolio_problems(PORTFOLIOS / "euc_jp.csv", library)
+
+
+def test_euc_jp_file_reads_with_the_encoding_given(library):
+    portfolio = read_portfolio(PORTFOLIOS / "euc_jp.csv", library, encoding="euc_jp")
+    assert portfolio.product_line[0] == "冷蔵庫 大型"
+
+
+def test_utf16_csv_with_a_bom_is_detected_and_an_unknown_encoding_is_refused(tmp_path, library):
+    text = ("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
+            "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+            "冷蔵庫（米国）,refrigerator,2023,overseas,1000,420,273,0.421,12\n")
+    path = tmp_path / "u16.csv"
+    path.write_bytes(text.encode("utf-16"))
+    portfolio = read_portfolio(path, library)
+    assert portfolio.encoding == "utf-16"
+    assert portfolio.product_line[0] == "冷蔵庫（米国）"  # labels are kept as written
+    with pytest.raises(KokenErrors, match="unknown encoding 'foo'"):
+        read_portfolio(path, library, encoding="foo")
+
+
+def test_utf16_without_a_bom_is_refused_and_utf8_with_a_bom_reads_under_encoding_utf8(tmp_path, library):
+    (tmp_path / "u16.csv").write_bytes((REFRIGERATOR_HEADER + refrigerator_line()).encode("utf-16-le"))
+    with pytest.raises(KokenErrors) as err:
+        open_portfolio(tmp_path / "u16.csv", library, encoding="utf-16")
+    assert "file is not utf-16 text" in str(err.value)
+    (tmp_path / "bom.csv").write_bytes((REFRIGERATOR_HEADER + refrigerator_line()).encode("utf-8-sig"))
+    assert len(read_portfolio(tmp_path / "bom.csv", library, encoding="utf-8")) == 1
+
+
+def test_an_undecodable_csv_names_the_offset_of_the_bad_byte(tmp_path):
+    """One bad byte deep in a CSV (after 3,000 good ones) is reported with its offset."""
+    data = open("examples/portfolio_fy2023.csv", "rb").read()[:3000] + b"\x80\xff\xfe\n"
+    (tmp_path / "bad.csv").write_bytes(data)
+    with pytest.raises(KokenErrors) as err:
+        read_portfolio(tmp_path / "bad.csv", {})
+    assert "not utf-8 at byte 3,000" in str(err.value)
+
+
+# --- CSV rows --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("body", [
+    "",
+    ",,,,\n,,,,\n",
+    "units,,,台\n",
+])
+def test_a_csv_without_product_lines_is_a_clear_error_not_a_traceback(tmp_path, library, body):
+    path = tmp_path / "empty.csv"
+    path.write_text("methodology,fiscal_year,market,units_shipped\n" + body, encoding="utf-8")
+    with pytest.raises(KokenErrors, match="no product lines"):
+        read_portfolio(path, library)
+
+
+def test_two_million_blank_lines_are_skipped_quickly(tmp_path, library):
+    path = tmp_path / "blank.csv"
+    path.write_text((MESSY / "clean_utf8.csv").read_text(encoding="utf-8") + "\n" * 2_000_000,
+                    encoding="utf-8")
+    start = time.perf_counter()
+    assert len(read_portfolio(path, library)) == 3
+    assert time.perf_counter() - start < 10
+
+
+def test_row_numbers_are_file_lines_after_a_cell_with_a_line_break(tmp_path, library):
+    body = '"two\nlines",refrigerator,2023,domestic,JP,100,480,300,0.421,12\n' + refrigerator_line(market="mars")
+    (tmp_path / "p.csv").write_text(REFRIGERATOR_HEADER + body, encoding="utf-8")
+    with pytest.raises(KokenErrors) as err:  # one row per partition, so that both problems are reached
+        run_pipeline(tmp_path / "p.csv", library, partition_rows=1)
+    assert [e.location.row for e in err.value.errors] == [2, 4]  # the quoted cell starts on line 2; 'mars' is on 4
+
+
+# --- YAML portfolios -------------------------------------------------------------------------------------
+
+
+def test_yaml_portfolio_values_are_read_by_the_core_schema_not_yaml_1_1(library):
+    # region: NO stays Norway (YAML 1.1: False); 0100 units stay 100 (YAML 1.1: octal 64)
+    portfolio = read_portfolio(PORTFOLIOS / "yaml11_scalars.yaml", library)
+    assert portfolio.region[0] == "NO" and portfolio.units_shipped[0][0] == 100
+
+
+@pytest.mark.parametrize("name, message", [
+    ("duplicate_keys.yaml", "'units_shipped' appears twice"),
+    ("unpaired_surrogate.yaml", "unpaired surrogate"),
+])
+def test_yaml_portfolio_with_a_duplicate_key_or_an_unpaired_surrogate_is_refused(library, name, message):
+    with pytest.raises(KokenError, match=message):
+        read_portfolio(PORTFOLIOS / name, library)
+
+
+@pytest.mark.parametrize("name, message", [
+    ("yaml_tag_int.yaml", "YAML tags such as"),                   # !!int 0x10 crashed the loader
+    ("extra_top_level_keys.yaml", "only 'rows:' at the top"),     # top-level keys were silently dropped
+    ("hidden_rows_and_columns.xlsx", "hidden rows"),              # hidden cells were computed
+    ("far_stray_cell.xlsx", "clear stray cells"),                 # one far cell took all memory
+])
+def test_yaml_and_xlsx_portfolios_that_would_be_misread_are_refused(library, name, message):
+    with pytest.raises((KokenError, KokenErrors), match=message):
+        read_portfolio(PORTFOLIOS / name, library)
+
+
+# --- XLSX workbooks --------------------------------------------------------------------------------------
+
+
+def test_xlsx_formulas_without_saved_results_are_refused(library):
+    with pytest.raises(KokenErrors, match="F2, G2 hold formulas whose results were never saved"):
+        read_portfolio(PORTFOLIOS / "unsaved_formulas.xlsx", library)
+
+
+def test_xlsx_zip_bomb_is_refused_before_expanding(tmp_path, library):
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * 300_000_000 + b">")
+    start = time.perf_counter()
+    with pytest.raises(KokenErrors, match="would expand to"):
+        read_portfolio(bomb, library)
+    assert time.perf_counter() - start < 5
+
+
+def test_xlsx_reads_the_active_visible_sheet_not_a_hidden_first_one(library):
+    # the active, visible sheet is read (a hidden first sheet held a 999,999-unit line)
+    portfolio = read_portfolio(PORTFOLIOS / "hidden_first_sheet.xlsx", library)
+    assert 999_999 not in portfolio.units_shipped[0]
+
+
+def test_xlsx_percent_formatted_cells_are_read_as_the_percent_they_show(tmp_path, library):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(TRANSFORMER_HEADER)
+    ws.append(["T", "transformer", 2024, "domestic", 95, 1900, 10000, 0.5, 1300, 8500, 0.5, 0.421, 25])
+    ws["H2"].number_format = "0%"
+    ws["K2"].number_format = "0%"
+    path = tmp_path / "pct.xlsx"
+    wb.save(path)
+    single = calculate(read_portfolio(path, library), library).table["single_year[t-CO2e]"].iloc[0]
+    # baseline 1,900 + 10,000 × 0.5² = 4,400 W; product 1,300 + 8,500 × 0.25 = 3,425 W; 975 W × 8,760 h
+    # = 8,541 kWh/yr × 0.421 = 3,595.761 kg/台/yr × 95 台 = 341.597295 t
+    assert single == pytest.approx(341.597295)
+
+
+# --- Parquet ---------------------------------------------------------------------------------------------
+
+
+def test_parquet_text_that_is_not_utf8_is_a_located_problem(tmp_path, library):
+    label = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(b"\x00\x00\x00\x00\x02\x00\x00\x00"),
+                                                   pa.py_buffer(b"\xff\xfe")])
+    pq.write_table(pa.table({"product_line": label, "methodology": ["refrigerator"], "fiscal_year": [2023],
+                             "market": ["domestic"], "units_shipped[台]": [1.0]}), tmp_path / "bad.parquet")
+    with pytest.raises(KokenErrors) as err:
+        read_portfolio(tmp_path / "bad.parquet", library)
+    assert "column 'product_line': column holds bytes that are not UTF-8 text" in str(err.value)
+    assert open_portfolio(tmp_path / "bad.parquet", library).total_rows == 1
+
+
+def test_a_named_pandas_index_in_parquet_is_read_as_a_column(tmp_path, library):
+    """set_index('product_line').to_parquet(): a named index is data (a filter for pandas' index once dropped
+    the product lines silently)."""
+    frame = pd.read_csv(io.StringIO(REFRIGERATOR_HEADER + refrigerator_line(label="Fridge A")
+                                    + refrigerator_line(label="Fridge B")))
+    frame.set_index("product_line").to_parquet(tmp_path / "p.parquet")
+    assert list(read_portfolio(tmp_path / "p.parquet", library).product_line) == ["Fridge A", "Fridge B"]
+
+
+def test_parquet_from_a_filtered_dataframe_leaves_out_the_unnamed_pandas_index(tmp_path):
+    """df[df.market == 'domestic'].to_parquet(path) adds __index_level_0__: pandas' index, not an unknown column."""
+    frame = pd.read_csv("examples/portfolio_fy2023.csv", dtype=str, keep_default_na=False)
+    frame[frame.market == "domestic"].to_parquet(tmp_path / "dom.parquet")
+    library, _ = load_folder()
+    table = calculate(read_portfolio(tmp_path / "dom.parquet", library), library).table
+    assert len(table) == 30 and set(table["market"]) == {"domestic"}
+
+
+def test_parquet_integers_beyond_float_precision_are_read_as_floats(tmp_path, library):
+    pq.write_table(pa.table({"methodology": ["refrigerator"], "fiscal_year": [2023], "market": ["domestic"],
+                             "units_shipped[台]": pa.array([2**53 + 1], pa.int64())}), tmp_path / "big.parquet")
+    portfolio = read_portfolio(tmp_path / "big.parquet", library, collect=True)
+    assert portfolio.units_shipped[0][0] == float(2**53)  # the nearest float, as "9007199254740993" in a CSV
+
+
+def test_an_infinite_parquet_number_is_a_problem_named_plainly(tmp_path, library):
+    pq.write_table(pa.table({"methodology": ["refrigerator"], "fiscal_year": [2023], "market": ["domestic"],
+                             "units_shipped[台]": [float("inf")]}), tmp_path / "inf.parquet")
+    portfolio = read_portfolio(tmp_path / "inf.parquet", library, collect=True)
+    assert "inf is not a finite number" in str(portfolio.problems[0])

@@ -10,7 +10,14 @@ from click.testing import CliRunner
 from koken.attribution import load_ratio_file
 from koken.base.errors import KokenErrors, TimeframeError
 from koken.cli.commands import main
-from koken.reporting.action_plan import Figure, build_report, formatted, presentation, to_xlsx
+from koken.reporting.action_plan import (
+    Figure,
+    build_report,
+    formatted,
+    load_result_documents,
+    presentation,
+    to_xlsx,
+)
 
 from conftest import EXAMPLE_PORTFOLIO
 
@@ -101,3 +108,11 @@ def test_report_command_on_the_example_portfolio(tmp_path):
     from_file = CliRunner().invoke(main, ["report", str(result_json)])
     from_portfolio = CliRunner().invoke(main, ["report", "--portfolio", str(EXAMPLE_PORTFOLIO)])
     assert from_file.output.split("\n")[:12] == from_portfolio.output.split("\n")[:12]
+
+
+def test_report_refuses_a_parquet_result_and_says_it_reads_json_results(tmp_path):
+    """`koken report results.parquet` is refused naming the JSON result it reads (it was a UTF-8 decoding error)."""
+    (tmp_path / "r.parquet").write_bytes(b"PAR1")
+    with pytest.raises(KokenErrors) as err:
+        load_result_documents([tmp_path / "r.parquet"])
+    assert "report reads the JSON result" in str(err.value) and "--portfolio" in str(err.value)

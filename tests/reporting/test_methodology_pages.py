@@ -1,5 +1,8 @@
 """koken.reporting.methodology_pages: generated methodology pages are current and render formulas from the sympy tree."""
 
+from click.testing import CliRunner
+
+from koken.cli.commands import main
 from koken.reporting.methodology_pages import index_page, methodology_page
 
 from conftest import REPO
@@ -25,3 +28,14 @@ def test_page_has_parameters_formulas_examples_and_sources(library):
     for heading in ("## Parameters", "## Formulas", "## Examples", "## Sources", "## Baseline"):
         assert heading in page
     assert "factor table `grid_emission_factor`" in page
+
+
+def test_docs_removes_stale_generated_pages_but_never_files_it_did_not_write(tmp_path):
+    keep = tmp_path / "README.md"
+    keep.write_text("mine", encoding="utf-8")
+    assert CliRunner().invoke(main, ["docs", "-o", str(tmp_path)]).exit_code == 0
+    assert keep.read_text(encoding="utf-8") == "mine"
+    stale = tmp_path / "retired_methodology.md"
+    stale.write_text((tmp_path / "refrigerator.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert CliRunner().invoke(main, ["docs", "-o", str(tmp_path)]).exit_code == 0
+    assert not stale.exists()   # a page koken generated for a methodology that is gone is removed

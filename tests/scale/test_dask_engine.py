@@ -60,3 +60,14 @@ def test_unreachable_scheduler_is_a_clear_error(library):
     with pytest.raises(KokenError) as err:
         run(source, library, load_ratio_file(None), {}, engine="dask", scheduler="tcp://127.0.0.1:9")
     assert "cannot reach the Dask scheduler" in str(err.value)
+
+
+def _run_on_scheduler(address, library):
+    return run(open_portfolio(EXAMPLE, library), library, load_ratio_file(None), {},
+               engine="dask", scheduler=address)
+
+
+def test_a_tls_scheduler_address_that_cannot_connect_is_a_koken_error(library):
+    with pytest.raises(KokenError) as err:
+        _run_on_scheduler("tls://127.0.0.1:1", library)
+    assert "cannot reach the Dask scheduler" in str(err.value)

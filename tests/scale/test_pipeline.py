@@ -16,6 +16,8 @@ from koken.portfolio.readers import open_portfolio
 from koken.results import result_document
 from koken.scale.pipeline import run
 
+from helpers import REFRIGERATOR_HEADER, refrigerator_line, run_pipeline
+
 EXAMPLE = "examples/portfolio_fy2023.csv"
 
 
@@ -131,10 +133,39 @@ def test_only_a_units_row_is_no_product_lines(tmp_path, library, ratios):
 
 
 def test_a_run_stopped_midway_leaves_no_temporary_file(tmp_path, library, ratios):
-    """SIGTERM is turned into SystemExit by the CLI (new-user pass 3: a terminated run left .koken-*.tmp)."""
+    """SIGTERM is turned into SystemExit by the CLI, so a terminated run leaves no .koken-*.tmp behind."""
     def stop(rows, read):
         raise SystemExit(143)
 
     with pytest.raises(SystemExit):
         _run(EXAMPLE, library, ratios, tmp_path / "r.parquet", partition_rows=5, progress=stop)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_parquet_results_take_more_categories_in_later_partitions(tmp_path, library):
+    """300 rows of one region, then 300 distinct regions: the second partition overflowed int8 codes."""
+    (tmp_path / "p.csv").write_text(REFRIGERATOR_HEADER + refrigerator_line() * 300
+                                    + "".join(refrigerator_line(region=f"R{i}") for i in range(300)), encoding="utf-8")
+    run_pipeline(tmp_path / "p.csv", library, tmp_path / "r.parquet", partition_rows=300)
+    assert pq.read_table(tmp_path / "r.parquet").column("region").to_pylist()[-1] == "R299"
+
+
+@pytest.mark.parametrize("partition_rows", [None, 100])
+def test_overflowing_totals_are_refused_and_nothing_written_whatever_the_partitioning(tmp_path, library,
+                                                                                      partition_rows):
+    """Rows finite, their sum not: refused in one partition and in several (several once wrote 'inf' totals)."""
+    (tmp_path / "p.csv").write_text(REFRIGERATOR_HEADER + refrigerator_line(shipped="1e306") * 220, encoding="utf-8")
+    with pytest.raises(KokenErrors) as err:
+        run_pipeline(tmp_path / "p.csv", library, tmp_path / "r.csv", partition_rows=partition_rows)
+    assert "totals overflow" in str(err.value)
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_rows_longer_than_the_header_are_listed_in_every_partition(tmp_path, library):
+    rows = [refrigerator_line() for _ in range(250)]
+    for at in (52, 152, 222):  # file rows 54, 154, 224 (the header is row 1)
+        rows[at] = rows[at].rstrip("\n") + ",extra\n"
+    (tmp_path / "p.csv").write_text(REFRIGERATOR_HEADER + "".join(rows), encoding="utf-8")
+    with pytest.raises(KokenErrors) as err:
+        run_pipeline(tmp_path / "p.csv", library, partition_rows=100)
+    assert [e.location.row for e in err.value.errors] == [54, 154, 224]
