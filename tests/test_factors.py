@@ -67,3 +67,18 @@ def test_table_format_errors_are_reported(tmp_path):
                    "entries:\n  - {region: JP, value: 0.5, source: s}\n", encoding="utf-8")
     with pytest.raises(KokenErrors, match="keys"):
         load_factor_table(bad)
+
+
+def test_a_trace_origin_keeps_a_key_with_a_space_whole_and_typed(tmp_path):
+    """A region "New Zealand" was split at its space when a trace described the table entry."""
+    table = tmp_path / "grid_nz.yaml"
+    table.write_text(
+        "id: grid_nz\ntitle: {ja: 係数, en: factor}\nunit: kg-CO2/kWh\nkeys: [region, fiscal_year]\n"
+        "sources:\n  - {id: src, title: t, publisher: p, year: 2024}\n"
+        "entries:\n  - {region: New Zealand, fiscal_year: 2022, value: 0.1, source: src}\n", encoding="utf-8")
+    loaded = load_factor_table(table)
+    origin = loaded.origin("New Zealand 2022")
+    assert origin["key"] == {"region": "New Zealand", "fiscal_year": 2022}
+    assert loaded.entry("New Zealand 2022").value == 0.1
+    with pytest.raises(KeyError):
+        loaded.entry("New 2022")
