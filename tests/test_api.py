@@ -156,3 +156,31 @@ def test_every_public_name_resolves_and_no_submodule_shadows_one():
         value = getattr(koken, name)
         assert not isinstance(value, types.ModuleType), f"koken.{name} is a module"
     assert callable(koken.calculate) and callable(koken.run) and callable(koken.report)
+
+
+def test_problems_are_a_sequence_of_located_errors():
+    with pytest.raises(koken.KokenErrors) as caught:
+        koken.calculate(readme_row(market="abroad"))
+    errs = caught.value
+    assert len(errs) == 1 and errs[0].location.column == "market" and list(errs) == errs.errors
+
+
+def test_evaluation_problems_name_the_column_as_the_frame_writes_it():
+    frame = readme_row(**{"operating_years[yr]": 50}).rename(columns={"units_shipped[万台]": "出荷台数[万台]"})
+    frame["出荷台数[万台]"] = -1
+    with pytest.raises(koken.KokenErrors) as caught:
+        koken.calculate(frame)
+    assert {e.location.column for e in caught.value} == {"出荷台数[万台]", "operating_years[yr]"}
+
+
+def test_a_trace_row_must_be_an_integer():
+    calc = koken.calculate(readme_row())
+    with pytest.raises(koken.KokenError, match="row must be an integer"):
+        calc.trace("0")
+
+
+def test_one_product_line_problems_name_the_call_not_the_methodology_file():
+    fridge = koken.load_library()["refrigerator"]
+    with pytest.raises(koken.KokenErrors) as caught:
+        fridge.evaluate_one({"baseline_annual_energy": "420"})
+    assert caught.value[0].location.file == "evaluate_one(refrigerator)"

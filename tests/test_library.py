@@ -95,3 +95,17 @@ def test_cli_no_bundled_leaves_the_bundled_set_out(tmp_path):
     assert result.exit_code == 1 and "unknown column 'capacity_factor'" in result.output
     result = CliRunner().invoke(main, ["methodologies", "--no-bundled"])
     assert result.exit_code == 2 and "--no-bundled needs --methodologies" in result.output
+
+
+def test_a_copy_of_a_released_version_must_keep_its_content_or_take_a_new_version(tmp_path):
+    folder = tmp_path / "copy" / "home_appliances"
+    folder.mkdir(parents=True)
+    text = FRIDGE.read_text(encoding="utf-8")
+    (folder / "refrigerator.yaml").write_text(text, encoding="utf-8")
+    lib = load_library(tmp_path / "copy")  # the same bytes as the released 1.0.0: no warning either
+    assert not [w for w in lib.warnings if "copy" in w]
+    (folder / "refrigerator.yaml").write_text(text.replace("range: [0, 2]", "range: [0, 5]"), encoding="utf-8")
+    with pytest.raises(koken.KokenErrors) as caught:
+        load_library(tmp_path / "copy")
+    (problem,) = caught.value
+    assert "version 1.0.0 was released" in problem.message and "methodologies/versions.lock" in problem.message

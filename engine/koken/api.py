@@ -21,6 +21,7 @@ avoided emissions are never netted against an inventory.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,9 +106,13 @@ class Calculation(_CoreCalculation):
         origin and unit conversion, recomputed with Pint independently of the vectorised kernel.
 
         Raises:
+            KokenError: ``row`` is not an integer.
             KokenErrors: ``row`` is not a product line of the input (the message gives the rows there are).
         """
-        return trace_portfolio(self, [row])[0]
+        if isinstance(row, bool) or not isinstance(row, numbers.Integral):
+            raise KokenError(f"row must be an integer, the table's 'row' column (got {row!r})",
+                             Location(file=self.portfolio.path))
+        return trace_portfolio(self, [int(row)])[0]
 
     def to_file(self, path: str | Path) -> Path:
         """Write the results to ``.json`` (provenance, every row with inputs and steps, totals), ``.csv`` or

@@ -8,6 +8,7 @@ Emissions (2023, step 1: identify the timeframe) both keep timeframes apart.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -175,7 +176,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         try:
             result = evaluate(m, inputs, shipped.quantity[keep], _RowLocations(portfolio, rows))
         except KokenErrors as errs:
-            errors.extend(errs.errors)
+            errors.extend(_as_written(errs.errors, portfolio))
             continue
         batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result, factor_origins=origins))
         out.fill(m, rows, result, origins)
@@ -190,6 +191,15 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
                                            Location(file=portfolio.path))])
     return Calculation(table=table, portfolio=portfolio, methodologies=used, batches=batches,
                        options={k: v for k, v in (options or {}).items() if v is not None})
+
+
+def _as_written(errors: list[KokenError], portfolio: Portfolio) -> list[KokenError]:
+    """Evaluation problems name a parameter; name the column as the file writes it (``出荷台数[万台]`` for
+    ``units_shipped``) where the file has that column."""
+    headers = {name: header for name, (_values, _units, header) in portfolio.parameters.items()}
+    headers["units_shipped"] = portfolio.units_shipped[2]
+    return [type(e)(e.message, dataclasses.replace(e.location, column=headers[e.location.column]))
+            if e.location.column in headers else e for e in errors]
 
 
 def _take(units: np.ndarray, idx: np.ndarray) -> np.ndarray:

@@ -254,9 +254,9 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
             label = ", ".join(f"{k} {v!r}" for k, v in zip(table.spec.keys, key))
             for i in rows:
                 problems.append(UnitError(
-                    f"{what}: the factor table {table.id} has no value for {label} and the portfolio gives none "
+                    f"{what}: the factor table {table.id} has no value for {label} and none is given "
                     f"(the table has: {table.describe_keys()}); koken does not extrapolate factors — give the "
-                    f"value in the portfolio, or allow an earlier year explicitly with --allow-stale-factors",
+                    f"value, or allow an earlier year explicitly (--allow-stale-factors, allow_stale_factors=True)",
                     locate(i)))
             continue
         values[rows] = entry.value

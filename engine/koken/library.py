@@ -28,7 +28,7 @@ from koken.base.paths import display_path, methodologies_dir
 from koken.examples import check_examples as run_examples
 from koken.factors import FactorTable, load_factor_tables
 from koken.methodology import Methodology, read_methodology
-from koken.methodology.lock import check_lock, lock_path, write_lock
+from koken.methodology.lock import check_lock, lock_path, read_lock, write_lock
 
 BUNDLED = "bundled"
 """How the shipped methodology folder is named in results and notices."""
@@ -118,6 +118,7 @@ class Library(Mapping[str, Methodology]):
         self.warnings: list[str] = list(warnings)
         self.factor_tables: dict[str, FactorTable] = load_factor_tables()[0]
         self._ratios: RatioFile | None = None
+        self._released: dict[str, dict[str, tuple[str, str]]] = {}  # versions the sources' locks released
 
     def __getitem__(self, methodology_id: str) -> Methodology:
         try:
@@ -163,7 +164,7 @@ class Library(Mapping[str, Methodology]):
         Raises:
             KokenErrors: every problem of every file added; the library is then unchanged.
         """
-        scan = _scan_source(Path(path), str(path), check_examples)
+        scan = _scan_source(Path(path), str(path), check_examples, self._released)
         if scan.problems:
             raise KokenErrors(scan.problems)
         self._merge(scan)
@@ -178,6 +179,8 @@ class Library(Mapping[str, Methodology]):
             self._methodologies[mid] = m
         self.sources.append(LibrarySource(scan.name, tuple(scan.methodologies)))
         self.warnings.extend(scan.warnings)
+        for mid, versions in scan.released.items():
+            self._released.setdefault(mid, {}).update(versions)
 
 
 @dataclass
@@ -187,10 +190,13 @@ class _SourceScan:
     problems: list[KokenError]
     warnings: list[str]
     files: list[Path]
+    released: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
 
 
-def _scan_source(root: Path, name: str, check_examples: bool) -> _SourceScan:
-    """Read every methodology of one folder or file: each file's problems, duplicate ids, the folder's lock."""
+def _scan_source(root: Path, name: str, check_examples: bool,
+                 released: Mapping[str, Mapping[str, tuple[str, str]]] | None = None) -> _SourceScan:
+    """Read every methodology of one folder or file: each file's problems, duplicate ids, the folder's lock and
+    ``released``, the versions earlier sources' locks released (id → version → (content hash, lock file))."""
     problems: list[KokenError] = []
     found: dict[str, Methodology] = {}
     unchecked: dict[str, Methodology] = {}
@@ -211,12 +217,23 @@ def _scan_source(root: Path, name: str, check_examples: bool) -> _SourceScan:
             if m is None:
                 continue
         found[m.id] = m
-    lock_errors, lock_warnings = check_lock(unchecked, lock_path(root))
+    lock_errors, lock_warnings = check_lock(unchecked, lock_path(root), released)
     problems.extend(lock_errors)
     refused = {e.location.file for e in lock_errors}  # a released version whose content changed is not used
     found = {mid: m for mid, m in found.items() if m.path not in refused}
     warnings = [w for m in found.values() for w in m.warnings] + lock_warnings
-    return _SourceScan(name, found, problems, warnings, files)
+    return _SourceScan(name, found, problems, warnings, files, _released_versions(root))
+
+
+def _released_versions(root: Path) -> dict[str, dict[str, tuple[str, str]]]:
+    """The versions a folder's lock released: id → version → (content hash, lock file); empty if unreadable
+    (the unreadable lock is reported by :func:`check_lock`)."""
+    path = lock_path(root)
+    try:
+        lock = read_lock(path)
+    except KokenError:
+        return {}
+    return {mid: {v: (h, display_path(path)) for v, h in versions.items()} for mid, versions in lock.items()}
 
 
 def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled: bool = True,
@@ -237,7 +254,7 @@ def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
     library = Library()
     scan = LibraryScan(library=library)
     for root, name in roots:
-        source = _scan_source(root, name, check_examples)
+        source = _scan_source(root, name, check_examples, library._released)
         scan.problems.extend(source.problems)
         scan.files.extend(source.files)
         library._merge(source)

@@ -99,3 +99,9 @@ def test_validate_reports_a_malformed_version_lock_as_a_problem_not_a_traceback(
     (tmp_path / "versions.lock").write_text("- not a mapping\n", encoding="utf-8")
     result = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert result.exit_code == 1 and "the version lock must map ids" in result.output
+
+
+def test_a_version_only_change_lists_no_effect_but_counts_what_did_not_move(tmp_path):
+    old, new = pair(tmp_path, lambda d: d.update(version="1.0.1"))
+    assert diff_methodologies(old, new) == ["version: 1.0.0 → 1.0.1"]
+    assert example_effects(old, new) == ["1 expected output(s) of the old examples unchanged"]

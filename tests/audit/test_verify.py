@@ -14,7 +14,7 @@ from koken.cli.commands import main
 from koken.portfolio.build import read_portfolio
 from koken.scale.sinks import write_results
 
-from conftest import EXAMPLE_PORTFOLIO
+from conftest import EXAMPLE_PORTFOLIO, REPO
 from helpers import RESULTS, load_folder, methodology_dict, write_methodology
 
 PORTFOLIO = ("methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],product_energy[kWh/yr],"
@@ -150,3 +150,28 @@ def test_verify_recomputes_device_shares_with_the_recorded_ratio_file(tmp_path):
     checked = runner.invoke(main, ["verify", str(out), "examples/portfolio_fy2023.csv"])
     assert checked.exit_code == 0, checked.output
     assert "The result stands" in checked.output
+
+
+def test_verify_with_other_methodologies_than_the_result_names_that_first(tmp_path):
+    """A result computed with `--methodologies ours` (a default the bundled file lacks) cannot be recomputed with
+    the bundled set alone: the first problem says so; with the same --methodologies it stands, without a note."""
+    ours = tmp_path / "ours" / "home_appliances"
+    ours.mkdir(parents=True)
+    fridge = yaml.safe_load((REPO / "methodologies" / "home_appliances" / "refrigerator.yaml").read_text(encoding="utf-8"))
+    fridge["version"] = "1.1.0"
+    fridge["parameters"]["operating_years"].update(default=12, default_source="toshiba_lifestyle_ghg")
+    (ours / "refrigerator.yaml").write_text(yaml.safe_dump(fridge, allow_unicode=True), encoding="utf-8")
+    portfolio = tmp_path / "p.csv"
+    portfolio.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
+                         "product_annual_energy[kWh/yr]\nrefrigerator,2023,domestic,1000,420,273\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    runner = CliRunner()
+    assert runner.invoke(main, ["calculate", str(portfolio), "--methodologies", str(tmp_path / "ours"),
+                                "-o", str(out)]).exit_code == 0
+    alone = runner.invoke(main, ["verify", str(out), str(portfolio)])
+    assert alone.exit_code == 1
+    assert alone.output.splitlines()[1].endswith(f"computed with the methodologies in bundled + {tmp_path / 'ours'}, "
+                                                 "this check with bundled: verify with the same --methodologies "
+                                                 "(and --no-bundled if it was used)")
+    same = runner.invoke(main, ["verify", str(out), str(portfolio), "--methodologies", str(tmp_path / "ours")])
+    assert same.exit_code == 0 and "The result stands" in same.output and "computed with the methodologies" not in same.output

@@ -127,12 +127,14 @@ def diff_methodologies(old: Methodology, new: Methodology) -> list[str]:
 
 
 def example_effects(old: Methodology, new: Methodology) -> list[str]:
-    """How the new methodology computes the old file's examples (each expected output, old → new)."""
+    """How the new methodology computes the old file's examples: each expected output that moves (old → new), then
+    how many did not."""
     from koken.base.units import parse_unit
 
     hybrid = compile_methodology(new.spec.model_copy(update={"examples": old.spec.examples}), new.path,
                                  check_location=False)
     lines = []
+    unchanged = 0
     for index, example in enumerate(old.spec.examples):
         try:
             result = run_example(hybrid, index)
@@ -145,8 +147,12 @@ def example_effects(old: Methodology, new: Methodology) -> list[str]:
                 lines.append(f"example {example.name}: {key} no longer computed")
                 continue
             value = float(q.to(parse_unit(expected.unit, new.spec.hours_per_year)).magnitude[0])
-            mark = "" if abs(value - expected.value) <= 1e-6 * max(1.0, abs(expected.value)) else "  CHANGED"
-            lines.append(f"example {example.name}: {key} {expected.value:.10g} → {value:.10g} {expected.unit}{mark}")
+            if abs(value - expected.value) <= 1e-6 * max(1.0, abs(expected.value)):
+                unchanged += 1
+                continue
+            lines.append(f"example {example.name}: {key} {expected.value:.10g} → {value:.10g} {expected.unit}  CHANGED")
+    if unchanged:
+        lines.append(f"{unchanged} expected output(s) of the old examples unchanged")
     return lines
 
 

@@ -233,9 +233,11 @@ def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
     wanted = sorted(by_row) if rows is None else rows
     unknown = [r for r in wanted if r not in by_row]
     if unknown:
+        known = sorted(by_row)
+        shown = (f"{known[0]}-{known[-1]}" if known[-1] - known[0] + 1 == len(known)
+                 else ", ".join(map(str, known[:10])) + (" …" if len(known) > 10 else ""))
         raise KokenErrors([PortfolioError(f"row {r} is not a product line of the file (product lines are rows "
-                                          f"{min(by_row)}-{max(by_row)})", Location(file=portfolio.path))
-                           for r in unknown])
+                                          f"{shown})", Location(file=portfolio.path)) for r in unknown])
     positions = {}
     for batch in calc.batches:
         for j, i in enumerate(batch.index):

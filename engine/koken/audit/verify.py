@@ -90,10 +90,20 @@ def _recorded_ratios(old: dict, out: Verification):
 
 def _verify(old: dict, portfolio_path, library, where: Location) -> Verification:
     options = {k: v for k, v in (old.get("options") or {}).items() if k == "allow_stale_factors"}
-    portfolio = read_portfolio(portfolio_path, library, collect=True,
-                               encoding=(old.get("options") or {}).get("encoding"),
-                               sheet=(old.get("options") or {}).get("sheet"))
-    calc = calculate(portfolio, library, options)
+    recorded = (old.get("options") or {}).get("methodologies")
+    sources = getattr(library, "description", None)  # a Library names its sources as results record them
+    other_sources = recorded not in (None, sources) and not (sources is None and recorded == "bundled")
+    hint = (f"the result was computed with the methodologies in {recorded}, this check with {sources or 'others'}: "
+            "verify with the same --methodologies (and --no-bundled if it was used)")
+    try:
+        portfolio = read_portfolio(portfolio_path, library, collect=True,
+                                   encoding=(old.get("options") or {}).get("encoding"),
+                                   sheet=(old.get("options") or {}).get("sheet"))
+        calc = calculate(portfolio, library, options)
+    except KokenErrors as errs:
+        if other_sources:  # the likely cause first
+            raise KokenErrors([KokenError(hint, where), *errs.errors]) from None
+        raise
     out = Verification(stands=True)
     ratios = _recorded_ratios(old, out)
     if ratios is not None:  # koken calculate adds device shares: recompute them with the same ratio file
@@ -124,10 +134,8 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> Verification
         if now is None or now["content_hash"] != info.get("content_hash"):
             out.notes.append(f"factor table {table} changed (content hash)")
 
-    recorded = (old.get("options") or {}).get("methodologies")
-    if recorded not in (None, "bundled"):
-        out.notes.append(f"the result was computed with the methodologies in {recorded}; verify with "
-                         "--methodologies pointing there")
+    if other_sources:
+        out.notes.append(hint)
     for mid, info in old.get("methodologies", {}).items():
         now = new["methodologies"].get(mid)
         if now and now["content_hash"] == info.get("content_hash") and now["version"] != info.get("version"):

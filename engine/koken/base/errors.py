@@ -99,9 +99,21 @@ class TimeframeError(KokenError):
 
 @dataclass
 class KokenErrors(Exception):
-    """Several problems found in one pass; raised when a file has at least one problem."""
+    """Several problems found in one pass; raised when a file has at least one problem.
+
+    A sequence of :class:`KokenError`: ``len(errs)``, ``errs[0]``, ``for e in errs`` (also ``errs.errors``).
+    """
 
     errors: list[KokenError] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.errors)
+
+    def __getitem__(self, index):
+        return self.errors[index]
+
+    def __iter__(self):
+        return iter(self.errors)
 
     def __str__(self) -> str:
         head = f"{len(self.errors)} problem(s) found:"

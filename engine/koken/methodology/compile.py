@@ -169,7 +169,7 @@ class Methodology:
         given = dict(inputs)
         if units_shipped is not None:
             given["units_shipped"] = units_shipped
-        result, tables = evaluate_line(self, given, region, fiscal_year)
+        result, tables = evaluate_line(self, given, region, fiscal_year, Location(file=f"evaluate_one({self.id})"))
         return LineResult.from_batch(result, tables)
 
 

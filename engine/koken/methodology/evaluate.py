@@ -351,7 +351,7 @@ def evaluate_line(m: Methodology, given: Mapping[str, LineValue], region: str | 
     try:
         result = evaluate(m, inputs, shipped, [where])
     except KokenErrors as errs:
-        raise KokenErrors([e.at(file=m.path) for e in errs.errors]) from None
+        raise KokenErrors([e.at(file=where.file) for e in errs.errors]) from None
     tables = {name: f"{o.table}[{o.keys[0]}] (source {o.sources[0]})" for name, o in origins.items()
               if o.from_table[0]}
     return result, tables

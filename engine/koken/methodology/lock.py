@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from koken.base.errors import KokenError, Location, MethodologyError
+from koken.base.paths import display_path
 from koken.base.safe_yaml import load_yaml_file
 from koken.methodology.compile import Methodology
 
@@ -39,9 +40,18 @@ def read_lock(path: Path) -> dict[str, dict[str, str]]:
     return {str(k): {str(v): str(h) for v, h in versions.items()} for k, versions in data.items()}
 
 
-def check_lock(library: Mapping[str, Methodology], path: Path) -> tuple[list[KokenError], list[str]]:
-    """(errors: released versions whose content changed, or an unreadable lock; warnings: versions not
-    in the lock)."""
+def check_lock(library: Mapping[str, Methodology], path: Path,
+               earlier: Mapping[str, Mapping[str, tuple[str, str]]] | None = None) -> tuple[list[KokenError], list[str]]:
+    """Check methodologies against their folder's lock and the locks of the sources read before it.
+
+    Args:
+        library: methodologies by id.
+        path: the folder's ``versions.lock`` (absent: an empty lock).
+        earlier: id → version → (content hash, lock file) released by earlier sources (the bundled set's lock):
+            a company copy of a released methodology must keep its content or take a new version.
+    Returns:
+        (errors: released versions whose content changed, or an unreadable lock; warnings: versions in no lock).
+    """
     try:
         lock = read_lock(path)
     except KokenError as err:
@@ -49,11 +59,14 @@ def check_lock(library: Mapping[str, Methodology], path: Path) -> tuple[list[Kok
     errors: list[KokenError] = []
     warnings: list[str] = []
     for m in library.values():
-        released = lock.get(m.id, {})
-        if m.version in released and released[m.version] != m.content_hash:
+        released = dict((earlier or {}).get(m.id, {}))  # version → (content hash, lock file)
+        released.update({v: (h, display_path(path)) for v, h in lock.get(m.id, {}).items()})
+        if m.version in released and released[m.version][0] != m.content_hash:
+            content_hash, where = released[m.version]
             errors.append(MethodologyError(
-                f"version {m.version} was released with content hash {released[m.version]}, but the file's content "
-                f"is now {m.content_hash}: bump the version (see koken diff)", Location(file=m.path, field="version")))
+                f"version {m.version} was released with content hash {content_hash} ({where}), but the file's "
+                f"content is now {m.content_hash}: bump the version (see koken diff)",
+                Location(file=m.path, field="version")))
         elif m.version not in released:
             warnings.append(f"{m.path}: version {m.version} is not in {path.name} yet (run `koken lock` when released)")
     return errors, warnings
