@@ -184,3 +184,12 @@ def test_one_product_line_problems_name_the_call_not_the_methodology_file():
     with pytest.raises(koken.KokenErrors) as caught:
         fridge.evaluate_one({"baseline_annual_energy": "420"})
     assert caught.value[0].location.file == "evaluate_one(refrigerator)"
+
+
+def test_decimal_cells_read_like_their_digits_and_unreadable_cells_name_their_type():
+    frame = readme_row()
+    frame["units_shipped[万台]"] = pd.Series([__import__("decimal").Decimal("4.5")], dtype=object)
+    assert koken.calculate(frame).table["single_year[t-CO2e]"].iloc[0] == pytest.approx(SINGLE_YEAR_T)
+    frame["units_shipped[万台]"] = pd.Series([[4.5]], dtype=object)
+    with pytest.raises(koken.KokenErrors, match="a cell holds a list"):
+        koken.calculate(frame)

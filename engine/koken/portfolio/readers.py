@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import decimal
 import hashlib
 import io
 import re
@@ -503,6 +504,8 @@ def _frame_column(series, where: Location) -> tuple[np.ndarray, KokenError | Non
             texts[i] = str(int(value))
         elif isinstance(value, (float, np.floating)):
             texts[i] = repr(float(value))
+        elif isinstance(value, decimal.Decimal):  # exact digits, read like the same text in a file
+            texts[i] = str(value)
         elif isinstance(value, pint.Quantity) and np.ndim(value.magnitude) == 0:
             texts[i] = f"{float(value.magnitude)!r} {value.units}"
         else:
