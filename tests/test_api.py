@@ -193,3 +193,36 @@ def test_decimal_cells_read_like_their_digits_and_unreadable_cells_name_their_ty
     frame["units_shipped[万台]"] = pd.Series([[4.5]], dtype=object)
     with pytest.raises(koken.KokenErrors, match="a cell holds a list"):
         koken.calculate(frame)
+
+
+def test_outputs_never_overwrite_an_input(tmp_path):
+    from conftest import EXAMPLE_PORTFOLIO
+
+    portfolio = tmp_path / "p.csv"
+    portfolio.write_bytes(EXAMPLE_PORTFOLIO.read_bytes())
+    with pytest.raises(koken.KokenError, match="would overwrite an input"):
+        koken.calculate(portfolio).to_file(portfolio)
+    with pytest.raises(koken.KokenError, match="would overwrite an input"):
+        koken.report(portfolio=portfolio, output=portfolio.with_suffix(".csv"))
+    assert portfolio.read_bytes() == EXAMPLE_PORTFOLIO.read_bytes()
+
+
+def test_a_library_argument_may_be_a_folder_and_nothing_else_odd():
+    from conftest import REPO
+
+    calc = koken.calculate(readme_row(), REPO / "methodologies")  # bundled + the same folder: same figures
+    assert calc.table["single_year[t-CO2e]"].iloc[0] == pytest.approx(SINGLE_YEAR_T)
+    with pytest.raises(koken.KokenError, match="library must be a koken.Library"):
+        koken.calculate(readme_row(), 42)
+
+
+def test_one_product_line_refuses_a_share_as_shipments_and_a_nan_quantity():
+    fridge = koken.load_library()["refrigerator"]
+    given = {"baseline_annual_energy": "420 kWh/yr", "product_annual_energy": "273 kWh/yr", "operating_years": "12 yr"}
+    with pytest.raises(koken.KokenErrors, match="not a count of things"):
+        fridge.evaluate_one(given, units_shipped="50 %", region="JP", fiscal_year=2023)
+    nan = koken.registry().Quantity(float("nan"), fridge.parameters["grid_emission_factor"].unit)
+    with pytest.raises(koken.KokenErrors, match="not a finite number"):
+        fridge.evaluate_one({**given, "grid_emission_factor": nan})
+    with pytest.raises(koken.KokenErrors, match="grid_emission_factor"):  # wrong dimension: located, no traceback
+        fridge.evaluate_one({**given, "grid_emission_factor": "0.421 kg/kWh"}, units_shipped="1 台")

@@ -109,3 +109,16 @@ def test_a_copy_of_a_released_version_must_keep_its_content_or_take_a_new_versio
         load_library(tmp_path / "copy")
     (problem,) = caught.value
     assert "version 1.0.0 was released" in problem.message and "methodologies/versions.lock" in problem.message
+
+
+def test_a_source_that_adds_nothing_is_an_error_and_upper_case_suffixes_count(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(koken.KokenErrors, match="no methodology files"):
+        load_library(tmp_path / "empty")
+    with pytest.raises(koken.KokenErrors, match="no such file or folder"):
+        load_library("")
+    folder = tmp_path / "upper" / "home_appliances"
+    folder.mkdir(parents=True)
+    data = methodology_dict()
+    (folder / "toy.YAML").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert "toy" in load_library(tmp_path / "upper", bundled=False)

@@ -55,8 +55,25 @@ def bundled_library() -> Library:
     return _BUNDLED
 
 
-def _library(library: Library | Mapping | None) -> Library | Mapping:
-    return bundled_library() if library is None else library
+def _library(library: Library | Mapping | str | Path | None) -> Library | Mapping:
+    """``None``: the bundled library; a path: the bundled library plus that folder or file; else as given."""
+    if library is None:
+        return bundled_library()
+    if isinstance(library, (str, Path)):
+        return load_library(library)
+    if not isinstance(library, Mapping):
+        raise KokenError(f"library must be a koken.Library (koken.load_library(...)) or a path, not "
+                         f"{type(library).__name__}")
+    return library
+
+
+def refuse_overwrite(output: str | Path, inputs: Iterable[str | Path]) -> None:
+    """An output that is one of the inputs would destroy it: refused before anything is written."""
+    for source in inputs:
+        if isinstance(source, (str, Path)) and Path(output).exists() and Path(source).exists() \
+                and Path(output).resolve() == Path(source).resolve():
+            raise KokenError("the output would overwrite an input file: choose another output file",
+                             Location(file=str(output)))
 
 
 def _ratios(ratios: RatioFile | str | Path | None) -> RatioFile:
@@ -121,6 +138,7 @@ class Calculation(_CoreCalculation):
         Raises:
             KokenError: another extension, or the file cannot be written (nothing is left behind).
         """
+        refuse_overwrite(path, [self.portfolio.path])
         sink = open_sink(path)
         try:
             sink.write(self.table, row_details(self) if sink.needs_details else None)
@@ -271,6 +289,7 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
         raise KokenError("give result files (koken calculate --output x.json) or a portfolio")
     built = build_report(documents, ratio_file, fiscal_year)
     if output is not None:
+        refuse_overwrite(output, [*results, portfolio])
         write_report(built, output, decimals)
     return built
 

@@ -36,7 +36,7 @@ from koken.base.grouping import group_codes
 from koken.base.models import Number, StrictModel
 from koken.base.paths import display_path, factors_dir
 from koken.base.safe_yaml import load_yaml_file
-from koken.base.units import parse_unit, registry
+from koken.base.units import conversion_factor, parse_unit, registry
 
 KeyName = Literal["region", "fiscal_year", "fuel", "gas"]
 ROW_KEYS = ("region", "fiscal_year")
@@ -319,7 +319,15 @@ def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint
         if table is None:
             continue
         q = inputs.get(name)
-        given = q.to(p.unit).magnitude if q is not None else np.full(n, np.nan)
+        if q is not None:
+            try:
+                given = np.asarray(q.magnitude, dtype=float) * conversion_factor(q.units, p.unit, name)
+            except UnitError as err:
+                problems.append(err.at(**vars(locate(0))) if n else err)
+                failed[:] = True
+                continue
+        else:
+            given = np.full(n, np.nan)
         given = np.asarray(given, dtype=float).copy()
         need = np.isnan(given)
         if not need.any():

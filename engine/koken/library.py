@@ -42,7 +42,7 @@ def find_methodology_files(root: str | Path) -> list[Path]:
     p = Path(root)
     if p.is_file():
         return [p]
-    return sorted([*p.rglob("*.yaml"), *p.rglob("*.yml")])
+    return sorted(f for f in p.rglob("*") if f.suffix.lower() in (".yaml", ".yml") and f.is_file())
 
 
 _EXAMPLES_PASSED: dict[int, Methodology] = {}
@@ -164,7 +164,7 @@ class Library(Mapping[str, Methodology]):
         Raises:
             KokenErrors: every problem of every file added; the library is then unchanged.
         """
-        scan = _scan_source(Path(path), str(path), check_examples, self._released)
+        scan = _scan_source(Path(path) if str(path) else Path("\0empty"), str(path), check_examples, self._released)
         if scan.problems:
             raise KokenErrors(scan.problems)
         self._merge(scan)
@@ -201,8 +201,11 @@ def _scan_source(root: Path, name: str, check_examples: bool,
     found: dict[str, Methodology] = {}
     unchecked: dict[str, Methodology] = {}
     files = find_methodology_files(root)
-    if not root.exists():
+    if not str(root) or not root.exists():
         problems.append(MethodologyError("no such file or folder", Location(file=str(root))))
+        files = []
+    elif not files and name != BUNDLED:  # a source that adds nothing would silently leave the bundled formulas
+        problems.append(MethodologyError("no methodology files (<category>/<id>.yaml) here", Location(file=str(root))))
     for path in files:
         m = gather(lambda p: read_methodology(p), path, problems)
         if m is None:
@@ -250,7 +253,7 @@ def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
     roots: list[tuple[Path, str]] = [(methodologies_dir(), BUNDLED)] if bundled else []
     if paths is not None:
         for p in [paths] if isinstance(paths, (str, Path)) else paths:
-            roots.append((Path(p), str(p)))
+            roots.append((Path(p) if str(p) else Path("\0empty"), str(p)))
     library = Library()
     scan = LibraryScan(library=library)
     for root, name in roots:

@@ -264,7 +264,7 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
           fiscal_year: int | None, depth: int | None, fmt: str, output: Path | None,
           methodology_paths: tuple[Path, ...], no_bundled: bool, encoding: str | None, sheet: str | None) -> None:
     """Show how figures were obtained: TARGET is a portfolio file (with --row) or a methodology id (with --set)."""
-    from koken.api import trace_target
+    from koken.api import refuse_overwrite, trace_target
     from koken.audit.trace import render as render_traces
     from koken.base.files import atomic_write
 
@@ -274,6 +274,7 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
                               encoding=encoding, sheet=sheet)
         text = render_traces(traces, fmt, depth)
         if output:
+            refuse_overwrite(output, [target])
             atomic_write(output, text.encode("utf-8"))
     if output:
         render.line(f"Trace of {len(traces)} line(s) written to {output}")

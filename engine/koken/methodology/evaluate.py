@@ -19,6 +19,7 @@ NaN in a total.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -35,7 +36,7 @@ from koken.base.errors import (
     PortfolioError,
     UnitError,
 )
-from koken.base.units import conversion_factor, is_dimensionless, parse_quantity, parse_unit, registry
+from koken.base.units import conversion_factor, is_count_unit, is_dimensionless, parse_quantity, parse_unit, registry
 from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
 from koken.factors import fill_from_tables
 
@@ -317,10 +318,16 @@ def line_value(m: Methodology, name: str, raw: LineValue, where: Location) -> pi
     default_unit = p.unit_text if p is not None and is_dimensionless(p.unit) else None
     try:
         if isinstance(raw, pint.Quantity):
-            return registry().Quantity(float(raw.magnitude), parse_unit(f"{raw.units}", m.spec.hours_per_year, where))
-        return parse_quantity(raw, default_unit, m.spec.hours_per_year, where)
+            q = registry().Quantity(float(raw.magnitude), parse_unit(f"{raw.units}", m.spec.hours_per_year, where))
+        else:
+            q = parse_quantity(raw, default_unit, m.spec.hours_per_year, where)
     except (TypeError, ValueError):
         raise UnitError(f"{name}: expected a quantity such as '420 kWh/yr', got {raw!r}", where) from None
+    if not math.isfinite(float(q.magnitude)):
+        raise UnitError(f"{name}: {raw!r} is not a finite number", where)
+    if name == "units_shipped" and is_count_unit(m.shipment_unit) and not is_count_unit(q.units):
+        raise UnitError(f"units_shipped: {raw!r} is not a count of things: write 台, 件, 基 or 万台", where)
+    return q
 
 
 def evaluate_line(m: Methodology, given: Mapping[str, LineValue], region: str | None = None,
