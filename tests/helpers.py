@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository
 DATA = Path(__file__).resolve().parent / "data"
 PORTFOLIOS = DATA / "portfolios"  # portfolio inputs (CSV, XLSX, YAML)
 METHODOLOGIES = DATA / "methodologies"  # methodology libraries, each a folder of <category>/<id>.yaml
 RESULTS = DATA / "results"  # JSON result files
+PROGRESS = DATA / "progress"  # action-plan submissions of three test companies (Alpha, Beta, Gamma)
 MESSY = DATA / "messy"  # messy but valid portfolios (the hostile and messy corpus)
 
 MINIMAL = {

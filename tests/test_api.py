@@ -226,3 +226,25 @@ def test_one_product_line_refuses_a_share_as_shipments_and_a_nan_quantity():
         fridge.evaluate_one({**given, "grid_emission_factor": nan})
     with pytest.raises(koken.KokenErrors, match="grid_emission_factor"):  # wrong dimension: located, no traceback
         fridge.evaluate_one({**given, "grid_emission_factor": "0.421 kg/kWh"}, units_shipped="1 台")
+
+
+def test_progress_from_python_gives_the_figures_as_dataframes(tmp_path):
+    from helpers import PROGRESS
+
+    p = koken.progress([PROGRESS / "alpha.yaml", PROGRESS / "beta.csv"], output=tmp_path / "p.json")
+    alpha = p.companies[0].years.set_index("fiscal_year")
+    # FY2021: (9,500 MWh × 9.76 GJ/MWh + 80 kL × 36.7 GJ/kL) × 0.0258 kL/GJ
+    assert alpha.loc[2021, "energy[原油換算kL]"] == pytest.approx((9_500 * 9.76 + 80 * 36.7) * 0.0258)
+    assert p.rollup is not None and list(p.rollup.totals["fiscal_year"]) == [2019, 2020, 2021, 2022]
+    assert "Industry totals" in p.to_markdown() and (tmp_path / "p.json").exists()
+
+
+def test_progress_collects_the_problems_of_every_submission(tmp_path):
+    a = tmp_path / "a.yaml"
+    a.write_text("format: koken-progress/1\ncompany: A\n", encoding="utf-8")
+    b = tmp_path / "b.csv"
+    b.write_text("区分,項目,値\n燃料,x,1\n", encoding="utf-8")
+    with pytest.raises(koken.KokenErrors) as err:
+        koken.progress([a, b])
+    files = {e.location.file for e in err.value}
+    assert files == {str(a), str(b)}

@@ -12,6 +12,7 @@ The public API (everything in ``__all__``; documented in docs/api.md)::
     calc.to_file("result.json")
     koken.run("lines.parquet", output="results.parquet", engine="dask")   # files of any size
     koken.report(["result.json"], output="report.xlsx")
+    koken.progress(["a.yaml", "b.xlsx"], output="progress.xlsx")     # action-plan targets, industry roll-up
     lib["transformer"].evaluate_one({...}, units_shipped="1 台")
 
 Names are imported on first use (``koken --help`` does not load pandas or sympy). Everything else stays
@@ -28,7 +29,8 @@ from koken.base.version import __version__
 _EXPORTS = {
     "load_library": "koken.library", "Library": "koken.library", "scan_library": "koken.library",
     "calculate": "koken.api", "Calculation": "koken.api", "run": "koken.api", "report": "koken.api",
-    "trace": "koken.api",
+    "trace": "koken.api", "progress": "koken.api", "Progress": "koken.api", "read_submission": "koken.api",
+    "submission_template": "koken.api",
     "RunResult": "koken.scale.pipeline", "Report": "koken.reporting.action_plan", "TraceNode": "koken.audit.trace",
     "Totals": "koken.totals", "Methodology": "koken.methodology", "LineResult": "koken.methodology",
     "Portfolio": "koken.portfolio",
@@ -52,6 +54,7 @@ __all__ = [
     "MethodologyError",
     "Portfolio",
     "PortfolioError",
+    "Progress",
     "Report",
     "RunResult",
     "TimeframeError",
@@ -61,10 +64,13 @@ __all__ = [
     "__version__",
     "calculate",
     "load_library",
+    "progress",
+    "read_submission",
     "registry",
     "report",
     "run",
     "scan_library",
+    "submission_template",
     "trace",
 ]
 """The promised names; every one but ``__version__`` is imported from its module on first use."""

@@ -34,6 +34,19 @@ from koken.calculation import calculate as _calculate
 from koken.library import Library, load_library
 from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio
 from koken.portfolio.readers import DEFAULT_PARTITION_ROWS, FrameSource
+from koken.production.export import (
+    ProgressView,
+    company_tables,
+    industry_tables,
+    notes,
+    template_xlsx,
+    to_document,
+    to_markdown,
+    write_progress,
+)
+from koken.production.metrics import CompanyProgress, company_progress
+from koken.production.rollup import company_view, rollup
+from koken.production.submission import Submission, read_submission
 from koken.reporting.action_plan import Report, build_report, load_result_documents, write_report
 from koken.results import result_document, row_details
 from koken.scale.pipeline import RunResult
@@ -292,6 +305,93 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
         refuse_overwrite(output, [*results, portfolio])
         write_report(built, output, decimals)
     return built
+
+
+class Progress(ProgressView):
+    """Action-plan progress: ``companies`` (each a :class:`koken.production.metrics.CompanyProgress` with
+    ``years``, ``carriers``, ``measures``, ``renewables`` as DataFrames, units in the column names) and
+    ``rollup`` (the industry's tables when several submissions were combined)."""
+
+    def to_markdown(self) -> str:
+        """The tables and notes as Markdown (Japanese and English headers)."""
+        return to_markdown(self)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables as displayed (strings), keyed ``"<company>: intensity"`` … and ``"industry: totals"`` …;
+        a company's view has the industry's totals and targets only."""
+        out = {f"{c.company}: {key}": frame for c in self.companies for key, frame in company_tables(c).items()}
+        if self.rollup is not None:
+            shown = industry_tables(self.rollup)
+            for key in ("totals", "targets") if self.company_only else shown:
+                out[f"industry: {key}"] = shown[key]
+        return out
+
+    def notes(self) -> list[str]:
+        """The definitions, rules and sources behind the figures, as sentences."""
+        return notes(self)
+
+    def document(self) -> dict:
+        """JSON-ready data: unrounded figures, definitions, origins and hashes."""
+        return to_document(self)
+
+    def to_file(self, path: str | Path) -> None:
+        """Write ``.md``, ``.xlsx`` or ``.json``, whole or not at all."""
+        write_progress(self, path)
+
+
+def progress(submissions: str | Path | Submission | Sequence[str | Path | Submission], *, company: str | None = None,
+             fiscal_year: int | None = None, output: str | Path | None = None) -> Progress:
+    """Action-plan progress of the production process: each company's energy intensity against the commit
+    target (1 % a year) and CO2 against the challenge target (−46 % by FY2030 against FY2013), and, from
+    several submissions, the industry's totals, investment and renewables tables.
+
+    Args:
+        submissions: submission files (``.yaml``, ``.csv``, ``.xlsx`` of ``koken template progress``) or read
+            :class:`Submission` objects.
+        company: show this company's figures and the industry's totals only (never another company's).
+        fiscal_year: the reporting year of the investment table (default: the latest submitted).
+        output: also write it (``.md``, ``.xlsx``, ``.json``).
+    Returns:
+        :class:`Progress`.
+    Raises:
+        KokenErrors: every problem of every submission (located), submissions that cannot be combined
+            (different intensity definitions or base years, a company twice), an unknown company.
+    """
+    items = [submissions] if isinstance(submissions, (str, Path, Submission)) else list(submissions)
+    if not items:
+        raise KokenErrors([KokenError("give at least one submission file")])
+    problems: list[KokenError] = []
+    companies: list[CompanyProgress] = []
+    for item in items:
+        try:
+            companies.append(company_progress(item if isinstance(item, Submission) else read_submission(item)))
+        except KokenErrors as errs:
+            problems.extend(errs)
+    if problems:
+        raise KokenErrors(problems)
+    combined = rollup(companies, fiscal_year) if len(companies) > 1 or company is None else None
+    if company is not None:
+        view = company_view(company, combined or rollup(companies, fiscal_year))
+        result = Progress(companies=[view["company"]], rollup=combined if len(companies) > 1 else None, company_only=True)
+    else:
+        result = Progress(companies=companies, rollup=combined if len(companies) > 1 else None)
+    if output is not None:
+        refuse_overwrite(output, [i for i in items if isinstance(i, (str, Path))])
+        result.to_file(output)
+    return result
+
+
+def submission_template(path: str | Path) -> None:
+    """Write the action-plan submission template (XLSX: the 提出 submission sheet and 説明 instructions).
+
+    Raises:
+        KokenError: ``path`` is not an ``.xlsx`` file.
+    """
+    from koken.base.files import atomic_write
+
+    if Path(path).suffix.lower() != ".xlsx":
+        raise KokenError("the submission template is an .xlsx workbook", Location(file=str(path)))
+    atomic_write(path, template_xlsx())
 
 
 def trace(calc: Calculation, row: int) -> TraceNode:

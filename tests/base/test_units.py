@@ -118,3 +118,37 @@ def test_a_kanji_multiplier_binds_to_the_unit_after_it():
 
 def test_nen_is_koken_s_year():
     assert conversion_factor(parse_unit("kWh/年"), parse_unit("kWh/yr")) == 1.0
+
+
+@pytest.mark.parametrize("text, base, expected", [
+    # 千m³ of city gas is 1,000 m³, never (1,000 m)³ = 10⁹ m³: the multiplier binds to the unit with its power
+    ("千m**3", "m**3", 1e3), ("千m^3", "m**3", 1e3), ("千m³", "m**3", 1e3), ("千m3", "m**3", 1e3),
+    ("t-CO2/千m3", "kg-CO2/m**3", 1.0), ("GJ/千m3", "MJ/m**3", 1.0),
+])
+def test_a_kanji_multiplier_binds_to_the_unit_with_its_power(text, base, expected):
+    assert factor(text, base) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("text, base, expected", [
+    ("百万円", "円", 1e6), ("10億円", "円", 1e9), ("十億円", "円", 1e9), ("千万円", "円", 1e7), ("100万円", "円", 1e6),
+    ("円/t-CO2", "JPY/t-CO2", 1.0),
+])
+def test_yen_and_its_japanese_multiples(text, base, expected):
+    assert factor(text, base) == pytest.approx(expected, rel=1e-12)
+
+
+def test_money_is_its_own_dimension():
+    with pytest.raises(UnitError):
+        factor("百万円", "kWh")
+
+
+@pytest.mark.parametrize("text", ["原油換算万kL", "原油換算万kl", "万kL(原油換算)", "万kL（原油換算）"])
+def test_crude_oil_equivalent_man_kl_is_energy(text):
+    # 669 万kL crude-oil equivalent (the FY2023 industry total) = 669e4 kL / 0.0258 kL/GJ
+    assert factor(text, "GJ") == pytest.approx(1e4 / 0.0258, rel=1e-12)
+
+
+def test_plain_man_kl_stays_a_volume_and_never_passes_as_energy():
+    assert factor("万kL", "m**3") == pytest.approx(1e4)
+    with pytest.raises(UnitError):
+        factor("万kL", "GJ")

@@ -205,3 +205,47 @@ def test_thousands_of_problems_are_listed_up_to_a_limit_then_counted(tmp_path):
     assert sum(line.startswith("  - ") for line in lines) == MAX_LISTED_PROBLEMS
     assert "… and 100 more, not listed; by kind:" in result.output
     assert "100 × " in result.output
+
+
+def test_progress_prints_each_company_and_the_industry_and_writes_the_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    from helpers import PROGRESS
+
+    out = tmp_path / "進捗.xlsx"
+    result = CliRunner().invoke(main, ["progress", str(PROGRESS / "alpha.yaml"), str(PROGRESS / "beta.csv"),
+                                       str(PROGRESS / "gamma.yaml"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Alpha: intensity" in result.output and "industry: totals" in result.output
+    assert "業界 industry" in load_workbook(out).sheetnames
+
+
+def test_progress_for_one_company_shows_no_other_company(tmp_path):
+    from helpers import PROGRESS
+
+    result = CliRunner().invoke(main, ["progress", str(PROGRESS / "alpha.yaml"), str(PROGRESS / "beta.csv"),
+                                       "--company", "Beta"])
+    assert result.exit_code == 0, result.output
+    assert "Beta: intensity" in result.output and "Alpha" not in result.output
+
+
+def test_progress_refuses_bad_submissions_and_writes_nothing(tmp_path):
+    from helpers import PROGRESS
+
+    bad = tmp_path / "bad.yaml"
+    text = (PROGRESS / "alpha.yaml").read_text(encoding="utf-8")
+    bad.write_text(text.replace("kerosene: 100 kL", "kerosene: 100 万kL(原油換算)"), encoding="utf-8")
+    out = tmp_path / "p.md"
+    result = CliRunner().invoke(main, ["progress", str(bad), "-o", str(out)])
+    assert result.exit_code != 0
+    assert "nothing was written" in result.output and "amount of kerosene" in result.output
+    assert not out.exists()
+
+
+def test_template_progress_writes_the_submission_workbook(tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "提出.xlsx"
+    result = CliRunner().invoke(main, ["template", "progress", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert load_workbook(out).sheetnames == ["提出 submission", "説明 instructions"]

@@ -1,6 +1,6 @@
-"""Where koken's data (methodologies/, factors/, units/) lives.
+"""Where koken's data (methodologies/, factors/, attribution/, action_plan/, units/) lives.
 
-An installed wheel carries them inside the package as ``koken/_data/{methodologies,factors,attribution,units}``
+An installed wheel carries them inside the package as ``koken/_data/{methodologies,factors,attribution,action_plan,units}``
 (see ``[tool.hatch.build.targets.wheel.force-include]`` in pyproject.toml); an editable install
 or a checkout reads them from the repository root, two levels above the package (``engine/koken/``).
 """
@@ -33,6 +33,11 @@ def methodologies_dir() -> Path:
 def factors_dir() -> Path:
     """The bundled factor tables folder (``factors/``)."""
     return data_root() / "factors"
+
+
+def action_plan_dir() -> Path:
+    """The bundled action-plan data folder (``action_plan/``: energy carriers and the targets)."""
+    return data_root() / "action_plan"
 
 
 def units_dir() -> Path:

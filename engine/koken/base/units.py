@@ -7,8 +7,12 @@ Pint's own issue tracker (hgrecco/pint #1121 GWP out of scope, #2205 percent, an
 definitions of ``ton`` and ``kt``) and for Japanese reporting notation:
 
 * ``t-CO2``, ``kg-CO2/kWh``, ``万t-CO2``: the hyphen before CO2 means "of", not minus;
-* ``万台``, ``千kWh``, ``億kWh``: the multiplier binds to the unit it precedes (``t-CO2/千kWh`` is
-  t-CO2 per 1,000 kWh);
+* ``万台``, ``千kWh``, ``億kWh``, ``百万円``, ``10億円``: the multiplier binds to the unit it precedes
+  with its power (``t-CO2/千kWh`` is t-CO2 per 1,000 kWh; ``千m3`` and ``千m³`` are 1,000 m³, never
+  (1,000 m)³; ``10億円`` is read as 十億円, 10⁹ 円);
+* ``m2``, ``m3``, ``km2``, ``cm3`` (a digit after a length, as sheets write them) are powers;
+* ``原油換算万kL`` and ``万kL(原油換算)`` are crude-oil-equivalent energy (1 GJ = 0.0258 kL, the Energy
+  Conservation Act's rule in ``units/koken.txt``); a plain ``万kL`` stays a volume, so the two never mix;
 * ``年`` is the year, like ``yr``;
 * full-width characters (``ｋＷｈ``) are NFKC-normalised; superscript powers (``m²``, ``kWh⁻¹``) and
   middle dots (``kg·m``, ``kg・m``) are read as ``**`` and ``*``;
@@ -47,7 +51,11 @@ _OTHER_YEARS = {"year", "julian_year", "century", "millennium", "decade", "grego
 _TON_HINT = "'{tok}' is ambiguous (Pint reads 'ton' as the US short ton, 907.18 kg): write t (tonne), short_ton or long_ton"
 _IDENT = re.compile(r"[^\W\d][\w]*")
 _HYPHEN_BEFORE_GHG = re.compile(r"[\-\u2010\u2011\u2012\u2013\u2014\u2212](?=CO2)")
-_JP_MULTIPLIER = re.compile(r"([千万億])\s*([^\W\d]\w*)")
+_JP_MULTIPLIER = re.compile(r"([十百千万億]+)\s*([^\W\d]\w*(?:\s*(?:\*\*|\^)\s*[+\-]?\d+)?)")
+_LENGTH_POWER = re.compile(r"(?<![A-Za-z0-9_])([kcdm]?m)([23])(?![A-Za-z0-9_])")
+_JP_DIGIT_MULTIPLIER = re.compile(r"(?<![\w.])(10|100|1000)(?=[万億])")
+_JP_DIGITS = {"10": "十", "100": "百", "1000": "千"}
+_CRUDE_OIL_EQUIVALENT = re.compile(r"原油換算\s*([十百千万億]*)\s*k[lL](?![\w])|([十百千万億]*)\s*k[lL]\s*\(\s*原油換算\s*\)")
 _NUMBER_PREFIX = re.compile(r"^\s*([+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)\s*(.*)$", re.S)
 
 _SUPERSCRIPT = re.compile(r"[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
@@ -116,7 +124,10 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
         raise UnitError("'%' appears more than once")
     if re.search(r"(?<![*^\s(])-\s*\d", s):
         raise UnitError("a minus sign after a unit (kWh-1) is ambiguous: write kWh**-1 or 1/kWh")
-    s = _JP_MULTIPLIER.sub(r"(\1*\2)", s)
+    s = _JP_DIGIT_MULTIPLIER.sub(lambda m: _JP_DIGITS[m.group(1)], s)
+    s = _CRUDE_OIL_EQUIVALENT.sub(lambda m: (m.group(1) or m.group(2) or "") + "原油換算kL", s)
+    s = _LENGTH_POWER.sub(r"\1**\2", s)
+    s = _JP_MULTIPLIER.sub(lambda m: "(" + "*".join(m.group(1)) + "*" + m.group(2) + ")", s)
     year = year_unit_name(hours_per_year)
     ureg = registry()
 

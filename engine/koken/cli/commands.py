@@ -156,6 +156,38 @@ def report_command(results: tuple[Path, ...], portfolio: Path | None, methodolog
         render.line(f"Report written to {output}")
 
 
+@main.command("progress")
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--company", help="Show this company's figures beside the industry's, nothing of another company.")
+@click.option("--fiscal-year", type=int, help="Reporting year of the investment table (default: the latest).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write .md, .xlsx or .json (definitions and sources included).")
+def progress_command(submissions: tuple[Path, ...], company: str | None, fiscal_year: int | None,
+                     output: Path | None) -> None:
+    """Action-plan progress (生産プロセス): energy intensity against the commit target and CO2 against the
+    challenge target, per company; with several SUBMISSIONS, the industry's tables."""
+    from koken.api import progress
+
+    with render.reporting(wrote_nothing=output is not None):
+        view = progress(submissions, company=company, fiscal_year=fiscal_year, output=output)
+    render.progress_view(view)
+    if output:
+        render.line(f"Progress written to {output}")
+
+
+@main.command()
+@click.argument("subject", type=click.Choice(["progress"]))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The workbook to write (.xlsx).")
+def template(subject: str, output: Path) -> None:
+    """Write a template to fill in Excel: `progress` is the action-plan submission (提出 sheet and 説明)."""
+    from koken.api import submission_template
+
+    with render.reporting():
+        submission_template(output)
+    render.line(f"Template written to {output}: fill the 提出 submission sheet, then run koken progress {output}")
+
+
 @main.command()
 @click.argument("io_table", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--edition-year", type=int, required=True, help="Year of the input-output table (e.g. 2015).")

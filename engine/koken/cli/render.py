@@ -185,6 +185,22 @@ def report_table(report, decimals: int) -> None:
         out.print(f"- {note}", markup=False)
 
 
+def progress_view(view) -> None:
+    """The tables of a :class:`koken.api.Progress` (each company's, then the industry's) and its notes."""
+    from rich.table import Table
+
+    out = console()
+    for title, frame in view.tables().items():
+        t = Table(title=printable(title), title_justify="left")
+        for i, col in enumerate(frame.columns):
+            t.add_column(printable(str(col)), justify="left" if i == 0 else "right")
+        for row in frame.itertuples(index=False):
+            t.add_row(*[printable(str(v)) for v in row])
+        out.print(t)
+    for note in view.notes():
+        out.print(f"- {printable(note)}", markup=False)
+
+
 def validation(scan) -> None:
     """``ok`` per valid methodology, then the warnings and a count."""
     out = console()

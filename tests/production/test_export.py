@@ -1,0 +1,67 @@
+"""koken.production.export: Markdown, XLSX and JSON carry the figures, the definitions and the sources."""
+
+import json
+
+from openpyxl import load_workbook
+
+from koken.production.export import ProgressView, to_document, to_markdown, write_progress
+from koken.production.metrics import company_progress
+from koken.production.rollup import rollup
+from koken.production.submission import read_submission
+
+from helpers import PROGRESS
+
+
+def view():
+    companies = [company_progress(read_submission(PROGRESS / n)) for n in ("alpha.yaml", "beta.csv", "gamma.yaml")]
+    return ProgressView(companies=companies, rollup=rollup(companies))
+
+
+def test_markdown_shows_each_table_with_the_definition_and_sources():
+    text = to_markdown(view())
+    assert "# 行動計画の進捗 / Action-plan progress: Alpha" in text
+    assert "## 業界の総量 / Industry totals" in text and "## 提出状況 / Submissions" in text
+    assert "real output (10億円; デフレーター / deflator: test deflator)" in text
+    assert "test supplier 2019" in text  # a declared factor is disclosed
+    assert "without Gamma" in text  # coverage change
+
+
+def test_a_company_export_holds_no_other_company(tmp_path):
+    v = view()
+    own = ProgressView(companies=[v.companies[1]], rollup=v.rollup, company_only=True)
+    doc = to_document(own)
+    text = json.dumps(doc, ensure_ascii=False)
+    assert [c["company"] for c in doc["companies"]] == ["Beta"]
+    assert "Alpha" not in text and "Gamma" not in text
+    assert "completeness" not in doc["industry"]
+
+
+def test_json_keeps_unrounded_figures_and_hashes(tmp_path):
+    path = tmp_path / "p.json"
+    write_progress(view(), path)
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    alpha = doc["companies"][0]
+    assert alpha["content_hash"].startswith("sha256:") and alpha["definition"]["deflator"] == "test deflator"
+    fy21 = next(y for y in alpha["years"] if y["fiscal_year"] == 2021)
+    assert fy21["energy[GJ]"] == 95_656  # 9,500 MWh × 9.76 + 80 kL × 36.7
+    assert doc["carrier_table_hash"].startswith("sha256:")
+
+
+def test_the_workbook_has_a_sheet_per_company_the_industry_and_the_notes(tmp_path):
+    path = tmp_path / "p.xlsx"
+    write_progress(view(), path)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Alpha", "Beta", "Gamma", "業界 industry", "注記 notes"]
+    ws = wb["Alpha"]
+    assert ws["A1"].value == "エネルギー原単位 / Energy intensity" and ws["A2"].font.bold
+    assert ws.page_setup.orientation == "landscape"
+
+
+def test_an_unknown_export_type_writes_nothing(tmp_path):
+    import pytest
+
+    from koken.base.errors import KokenError
+
+    with pytest.raises(KokenError, match=".md, .xlsx, .json"):
+        write_progress(view(), tmp_path / "p.pdf")
+    assert not list(tmp_path.iterdir())
