@@ -152,3 +152,15 @@ def test_plain_man_kl_stays_a_volume_and_never_passes_as_energy():
     assert factor("万kL", "m**3") == pytest.approx(1e4)
     with pytest.raises(UnitError):
         factor("万kL", "GJ")
+
+
+@pytest.mark.parametrize("text", ["80,5 kL", "4,2 MWh", "1,23,456 kWh", "12,34 t"])
+def test_a_comma_that_does_not_group_thousands_is_refused_not_dropped(text):
+    # "80,5 kL" (a decimal comma) was read as 805 kL
+    with pytest.raises(UnitError, match="comma groups thousands"):
+        parse_quantity(text)
+
+
+def test_thousands_separators_still_read():
+    assert parse_quantity("52,000 MWh").magnitude == 52_000
+    assert parse_quantity("1,234,567.5 kWh").magnitude == 1_234_567.5

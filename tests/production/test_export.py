@@ -65,3 +65,17 @@ def test_an_unknown_export_type_writes_nothing(tmp_path):
     with pytest.raises(KokenError, match=".md, .xlsx, .json"):
         write_progress(view(), tmp_path / "p.pdf")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_company_name_cannot_inject_markdown_or_a_spreadsheet_formula(tmp_path):
+    # Found by the adversarial pass: a newline started a Markdown heading; "=1+1" became an XLSX formula.
+    text = (PROGRESS / "alpha.yaml").read_text(encoding="utf-8")
+    for name, bad in (("md.yaml", '"A|B\\n# hi\\x1b"'), ("xl.yaml", '"=1+1"')):
+        (tmp_path / name).write_text(text.replace("company: Alpha", f"company: {bad}"), encoding="utf-8")
+    md = to_markdown(ProgressView(companies=[company_progress(read_submission(tmp_path / "md.yaml"))], rollup=None))
+    assert "\n# hi" not in md and "A\\|B\\x0a# hi\\x1b" in md
+    out = tmp_path / "p.xlsx"
+    write_progress(ProgressView(companies=[company_progress(read_submission(tmp_path / "xl.yaml"))], rollup=None), out)
+    cells = [c for ws in load_workbook(out) for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any(c.data_type == "f" for c in cells)
+    assert any(c.value.startswith("'=1+1") for c in cells)

@@ -153,3 +153,28 @@ def test_the_bundled_example_submissions_compute(tmp_path):
     for path in sorted((ROOT / "examples" / "progress").iterdir()):
         shutil.copy(path, tmp_path / path.name)
         assert len(company_progress(read_submission(tmp_path / path.name)).years) == 5
+
+
+# Found by the adversarial pass: each input gave a figure (inf, a sign flip, a silently summed or first-wins value)
+# instead of a refusal.
+@pytest.mark.parametrize("energy, activity, extra, message", [
+    ("{electricity_purchased: 1 MWh}", "0 10億円", "", "activity (m) must be greater than 0"),
+    ("{electricity_purchased: 1 MWh}", "-52 10億円", "", "activity (m) must be greater than 0"),
+    ("{electricity_purchased: 0 MWh}", "1 10億円", "", "has no energy"),
+    ("{electricity_purchased: -9500 MWh}", "1 10億円", "", "must be 0 or more"),
+    ("{electricity_purchased: 1e308 MWh, kerosene: 1e308 kL}", "1 10億円", "", "too large"),
+    ("{electricity_purchased: 1 MWh, kerosene: 20% kL}", "1 10億円", "", "percent sign"),
+    ("{electricity_purchased: 34200 GJ}", "1 10億円", "", "give electricity in kWh, MWh or GWh"),
+    ("{electricity_purchased: 1 MWh, 買電（系統電力）: 1 MWh}", "1 10億円", "", "is given twice"),
+    ("{electricity_purchased: 1 MWh}", "1 10億円",
+     "electricity_factors:\n  - {fiscal_year: 2021, value: 0.99, unit: kg-CO2/kWh, source: a}\n"
+     "  - {fiscal_year: 2021, value: 0.44, unit: kg-CO2/kWh, source: b}\n", "declared twice"),
+    ("{electricity_purchased: 1 MWh}", "1 10億円",
+     "electricity_factors:\n  - {fiscal_year: 2021, value: -0.44, unit: kg-CO2/kWh, source: a}\n", "0 or more"),
+    ("{electricity_purchased: 1 MWh, kerosene: 1 kL}", "1 10億円",
+     "heat_values:\n  - {carrier: kerosene, value: 36.5, unit: GJ/kL, source: a}\n"
+     "  - {carrier: 灯油, value: 99, unit: GJ/kL, source: b}\n", "declared twice for overlapping years"),
+])
+def test_inputs_that_gave_wrong_figures_are_refused(tmp_path, energy, activity, extra, message):
+    sub = write(tmp_path, HEAD + extra + f"years:\n  - {{fiscal_year: 2021, energy: {energy}, activity: {activity}}}\n")
+    assert any(message in p for p in problems(sub)), problems(sub)

@@ -78,3 +78,18 @@ def test_the_template_filled_in_excel_reads_back(tmp_path):
     # 1,000 MWh × 9.76 GJ/MWh + 10 kL × 36.7 GJ/kL = 10,127 GJ
     assert company.company == "テスト電機"
     assert company.years.iloc[0]["energy[GJ]"] == pytest.approx(10_127)
+
+
+def test_the_unfilled_template_is_refused_naming_the_placeholder(tmp_path):
+    path = tmp_path / "提出.xlsx"
+    path.write_bytes(template_xlsx())
+    with pytest.raises(KokenErrors, match="placeholder （会社名） is still there"):
+        read_submission(path)
+
+
+def test_a_fractional_fiscal_year_is_refused_not_truncated(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_text((PROGRESS / "beta.csv").read_text(encoding="utf-8").replace("2022,生産活動量", "2022.7,生産活動量"),
+                    encoding="utf-8")
+    with pytest.raises(KokenErrors, match="'2022.7' is not a year"):
+        read_submission(path)

@@ -56,6 +56,8 @@ _LENGTH_POWER = re.compile(r"(?<![A-Za-z0-9_])([kcdm]?m)([23])(?![A-Za-z0-9_])")
 _JP_DIGIT_MULTIPLIER = re.compile(r"(?<![\w.])(10|100|1000)(?=[万億])")
 _JP_DIGITS = {"10": "十", "100": "百", "1000": "千"}
 _CRUDE_OIL_EQUIVALENT = re.compile(r"原油換算\s*([十百千万億]*)\s*k[lL](?![\w])|([十百千万億]*)\s*k[lL]\s*\(\s*原油換算\s*\)")
+_NUMBER_WITH_COMMAS = re.compile(r"\s*[+\-]?[\d,]*(?:\.\d*)?")
+_THOUSANDS = re.compile(r"[+\-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?")
 _NUMBER_PREFIX = re.compile(r"^\s*([+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)\s*(.*)$", re.S)
 
 _SUPERSCRIPT = re.compile(r"[⁺⁻]?[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
@@ -247,7 +249,14 @@ def parse_quantity(text: str | int | float, default_unit: str | None = None,
     if isinstance(text, (int, float)):
         number, unit_text = float(text), ""
     else:
-        match = _NUMBER_PREFIX.match(unicodedata.normalize("NFKC", str(text)).replace(",", ""))
+        normalised = unicodedata.normalize("NFKC", str(text))
+        number_text = _NUMBER_WITH_COMMAS.match(normalised).group(0)
+        if "," in number_text:
+            if not _THOUSANDS.fullmatch(number_text.strip()):
+                raise UnitError(f"{number_text.strip()!r} is not a number: a comma groups thousands (4,200 or 1,234.5); "
+                                "write a decimal point as '.'", location)
+            normalised = number_text.replace(",", "") + normalised[len(number_text):]
+        match = _NUMBER_PREFIX.match(normalised)
         if not match:
             raise UnitError(f"expected a number followed by a unit, such as '420 kWh/yr', got {text!r}",
                             location)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +30,17 @@ from koken.production.metrics import (
     CompanyProgress,
 )
 from koken.production.rollup import CO2_TOTAL, ENERGY_TOTAL, POWER_FACTOR, Rollup
-from koken.production.submission import COLUMNS, DEFINITION_ITEMS, FORMAT, RENEWABLE_ITEMS, SECTIONS, SUBMISSION_SHEET
+from koken.production.submission import (
+    COLUMNS,
+    DEFINITION_ITEMS,
+    FORMAT,
+    PLACEHOLDERS,
+    RENEWABLE_ITEMS,
+    SECTIONS,
+    SUBMISSION_SHEET,
+)
 from koken.production.tables import Plan, load_carrier_table, load_plan
+from koken.results import FORMULA_TRIGGERS
 
 EXPORT_SUFFIXES = (".md", ".xlsx", ".json")
 
@@ -229,11 +239,24 @@ def notes(view: ProgressView, plan: Plan | None = None) -> list[str]:
     return lines
 
 
+def _md(text: object) -> str:
+    """Text for a Markdown line or table cell: control characters and line breaks shown as \\x.., ``|`` escaped
+    (a company name from a file never starts a heading or a new table cell)."""
+    out = "".join(ch if not (ord(ch) < 32 or 127 <= ord(ch) < 160) else f"\\x{ord(ch):02x}" for ch in str(text))
+    return out.replace("|", "\\|")
+
+
+def _md_table(frame: pd.DataFrame) -> str:
+    shown = frame.map(_md)
+    shown.columns = [_md(c) for c in frame.columns]
+    return tabulate(shown, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
+
+
 def to_markdown(view: ProgressView) -> str:
     """The view as Markdown: each company's tables (or the one company's), the industry's tables, the notes."""
     out = []
     for c in view.companies:
-        out.append(f"# 行動計画の進捗 / Action-plan progress: {c.company}")
+        out.append(f"# 行動計画の進捗 / Action-plan progress: {_md(c.company)}")
         titles = {
             "intensity": "エネルギー原単位とコミット目標 / Energy intensity and the commit target",
             "co2": "CO2排出量とチャレンジ目標 / CO2 and the challenge target",
@@ -244,7 +267,7 @@ def to_markdown(view: ProgressView) -> str:
                 "",
                 f"## {titles[key]}",
                 "",
-                tabulate(table, headers="keys", tablefmt="github", showindex=False, disable_numparse=True),
+                _md_table(table),
             ]
         out.append("")
     if view.rollup is not None:
@@ -265,10 +288,10 @@ def to_markdown(view: ProgressView) -> str:
                 "",
                 f"## {titles[key]}",
                 "",
-                tabulate(tables[key], headers="keys", tablefmt="github", showindex=False, disable_numparse=True),
+                _md_table(tables[key]),
             ]
         out.append("")
-    out += ["## 注記 / Notes", "", *[f"- {line}" for line in notes(view)]]
+    out += ["## 注記 / Notes", "", *[f"- {_md(line)}" for line in notes(view)]]
     return "\n".join(out) + "\n"
 
 
@@ -324,6 +347,14 @@ def to_document(view: ProgressView) -> dict:
     return doc
 
 
+def _xlsx_text(value: object) -> object:
+    """Text that a spreadsheet would run as a formula (``=1+1`` as a company name) gets a leading apostrophe;
+    numbers, and signed figures such as ``-3.17 %``, stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS) and not re.match(r"[+\-][\d.]", value):
+        return "'" + value
+    return value
+
+
 def to_xlsx(view: ProgressView) -> bytes:
     """A workbook: a sheet per company's tables, the industry's tables, the notes; bold headers, borders."""
     from openpyxl import Workbook
@@ -334,9 +365,9 @@ def to_xlsx(view: ProgressView) -> bytes:
     thin = Side(style="thin")
 
     def put(ws, title: str, table: pd.DataFrame) -> None:
-        ws.append([title])
+        ws.append([_xlsx_text(title)])
         ws.cell(row=ws.max_row, column=1).font = Font(bold=True, size=12)
-        ws.append(list(table.columns))
+        ws.append([_xlsx_text(c) for c in table.columns])
         header_row = ws.max_row
         for cell in ws[header_row]:
             cell.font = Font(bold=True)
@@ -344,7 +375,7 @@ def to_xlsx(view: ProgressView) -> bytes:
             cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
         ws.row_dimensions[header_row].height = 45
         for values in table.itertuples(index=False):
-            ws.append([v.item() if hasattr(v, "item") else v for v in values])
+            ws.append([_xlsx_text(v.item() if hasattr(v, "item") else v) for v in values])
             for cell in ws[ws.max_row]:
                 cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
         ws.append([])
@@ -359,7 +390,7 @@ def to_xlsx(view: ProgressView) -> bytes:
         return ws
 
     for c in view.companies:
-        ws = sheet(c.company)
+        ws = sheet(re.sub(r"[\\/*?:\[\]\x00-\x1f]", "_", c.company) or "company")
         for key, table in company_tables(c).items():
             put(
                 ws,
@@ -384,7 +415,7 @@ def to_xlsx(view: ProgressView) -> bytes:
     ws.append(["注記 / Notes"])
     ws["A1"].font = Font(bold=True)
     for line in notes(view):
-        ws.append([line])
+        ws.append([_xlsx_text(line)])
     ws.column_dimensions["A"].width = 160
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -439,10 +470,10 @@ def template_xlsx() -> bytes:
         ws.cell(row=header, column=j).comment = Comment(f"{c.ja} / {descriptions[c.id]}", "koken")
     examples = [
         ("", "形式", "format", FORMAT, "", "", ""),
-        ("", "会社", "名称", "（会社名）", "", "", ""),
+        ("", "会社", "名称", PLACEHOLDERS["company"], "", "", ""),
         ("", "定義", "指標", "実質生産高（国内）", "", "", ""),
         ("", "定義", "単位", "10億円", "", "", ""),
-        ("", "定義", "デフレーター", "（デフレーターの名称）", "", "", ""),
+        ("", "定義", "デフレーター", PLACEHOLDERS["intensity.deflator"], "", "", ""),
         ("", "定義", "コミット基準年度", plan.spec.commit.base_year, "", "", ""),
         ("", "定義", "チャレンジ基準年度", plan.spec.challenge.base_year, "", "", ""),
     ]

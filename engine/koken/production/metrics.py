@@ -26,6 +26,7 @@ Inventory of the company's own production: these figures are never combined with
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,17 +85,34 @@ class CompanyProgress:
         return f"intensity[{CRUDE_UNIT}/{self.definition['unit']}]"
 
 
-def _magnitude(text: str, unit: str, where: Location, what: str, problems: list[KokenError]) -> float:
-    """``text`` (a quantity with its unit) in ``unit``, or NaN with the problem recorded."""
+def _magnitude(
+    text: str, unit: str, where: Location, what: str, problems: list[KokenError], minimum: str = "nonnegative"
+) -> float:
+    """``text`` (a quantity with its unit) in ``unit``, or NaN with the problem recorded.
+
+    ``minimum``: ``"nonnegative"`` (amounts, reductions, investments: ≥ 0) or ``"positive"`` (activity,
+    heat values: > 0). A percent sign is refused: no amount is a share.
+    """
     try:
+        if "%" in text:
+            raise UnitError(f"{what}: {text!r} has a percent sign; give the amount in {unit}")
         q = parse_quantity(text, location=where)
-        return float(q.magnitude * conversion_factor(q.units, parse_unit(unit), what, where))
+        value = float(q.magnitude * conversion_factor(q.units, parse_unit(unit), what, where))
     except UnitError as err:
         message = err.message
         if "[length] ** 3" in message and parse_unit(unit).dimensionality == parse_unit("GJ").dimensionality:
             message += " (a plain kL is a volume: write 原油換算kL or 原油換算万kL for crude-oil-equivalent energy)"
         problems.append(UnitError(message, where))
         return float("nan")
+    if not math.isfinite(value):
+        problems.append(UnitError(f"{what}: {text!r} is too large to compute with", where))
+        return float("nan")
+    if value < 0 or (minimum == "positive" and value == 0):
+        problems.append(
+            UnitError(f"{what} must be {'greater than 0' if minimum == 'positive' else '0 or more'}, got {text!r}", where)
+        )
+        return float("nan")
+    return value
 
 
 def _declared(entries, carrier_id: str, fiscal_year: int, carriers: CarrierTable) -> tuple[int, object] | None:
@@ -117,6 +135,13 @@ def _power_factor(
             conversion_factor(q.units, parse_unit(FACTOR_UNIT), "electricity factor", sub.where(f"electricity_factors.{i}.unit"))
         except UnitError as err:
             problems.append(err)
+            return None
+        if f.value < 0:
+            problems.append(
+                UnitError(
+                    f"the electricity factor must be 0 or more, got {f.value:g}", sub.where(f"electricity_factors.{i}.value")
+                )
+            )
             return None
         return Value(
             q,
@@ -180,6 +205,7 @@ def company_progress(
         "challenge": spec.base_years.challenge or plan.spec.challenge.base_year,
     }
     origins: list[dict] = []
+    _check_declarations(sub, carriers, problems)
     year_rows, carrier_rows, measure_rows, renewable_rows = [], [], [], []
     seen_years: dict[int, int] = {}
     crude_per_gj = carriers.crude_oil_per_gj
@@ -233,11 +259,29 @@ def company_progress(
             problems.append(
                 PortfolioError(f"FY{fy} has no energy use: give the carriers (energy) or reported totals", sub.where(prefix))
             )
+        named: dict[str, str] = {}
         for name, amount_text in record.energy.items():
             where = sub.where(f"{prefix}.energy.{name}")
             carrier = carriers.carrier(name)
             if carrier is None:
                 problems.append(PortfolioError(f"unknown energy carrier {name!r}: expected one of {carriers.names()}", where))
+                continue
+            if carrier.id in named:
+                problems.append(
+                    PortfolioError(
+                        f"FY{fy}: {carrier.id} is given twice (as {named[carrier.id]!r} and {name!r}): give one amount", where
+                    )
+                )
+                continue
+            named[carrier.id] = name
+            if carrier.kind == "electricity" and "Wh" not in amount_text:
+                problems.append(
+                    UnitError(
+                        f"give electricity in kWh, MWh or GWh, got {amount_text!r} (an energy in GJ or "
+                        "原油換算kL is ambiguous: heat value or electricity?)",
+                        where,
+                    )
+                )
                 continue
             amount = _magnitude(amount_text, carrier.unit, where, f"amount of {carrier.id}", problems)
             declared_heat = _declared(spec.heat_values, carrier.id, fy, carriers)
@@ -245,7 +289,12 @@ def company_progress(
                 i, d = declared_heat
                 heat_where = sub.where(f"heat_values.{i}.unit")
                 heat = _magnitude(
-                    f"{d.value} {d.unit}", f"{ENERGY_UNIT}/({carrier.unit})", heat_where, f"heat value of {carrier.id}", problems
+                    f"{d.value} {d.unit}",
+                    f"{ENERGY_UNIT}/({carrier.unit})",
+                    heat_where,
+                    f"heat value of {carrier.id}",
+                    problems,
+                    "positive",
                 )
                 heat_origin = {"source": "declared by the company", "title": d.source}
             else:
@@ -378,6 +427,7 @@ def company_progress(
                 sub.where(f"{prefix}.activity"),
                 f"activity ({spec.intensity.measure})",
                 problems,
+                "positive",
             )
         co2_total = co2_total if basis == "reported totals" else co2_fuels + co2_electricity
         year_rows.append(
@@ -409,6 +459,20 @@ def company_progress(
                     sub.where("years"),
                 )
             )
+    if not problems:
+        for name, column in (("commit", f"energy[{CRUDE_UNIT}]"), ("challenge", f"co2[{CO2_UNIT}]")):
+            base = years.loc[years["fiscal_year"] == base_years[name], column]
+            if len(base) and not float(base.iloc[0]) > 0:
+                problems.append(
+                    PortfolioError(
+                        f"the {name} base year FY{base_years[name]} has no {column.split('[')[0]}: "
+                        "a change against zero cannot be computed",
+                        sub.where("years"),
+                    )
+                )
+        figures = years.select_dtypes("number").to_numpy(dtype=float)
+        if not np.isfinite(figures[~np.isnan(figures)]).all():
+            problems.append(PortfolioError("the figures are too large to compute with", sub.where("years")))
     if problems:
         raise KokenErrors(problems)
     years = years.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
@@ -426,6 +490,48 @@ def company_progress(
         renewables=pd.DataFrame(renewable_rows).sort_values("fiscal_year").reset_index(drop=True),
         origins=origins,
     )
+
+
+def _check_declarations(sub: Submission, carriers: CarrierTable, problems: list[KokenError]) -> None:
+    """Two declared values for one carrier (or one year's electricity) that overlap are refused: which one
+    would apply is not for koken to choose."""
+    spec = sub.spec
+    seen_years: dict[int, int] = {}
+    for i, f in enumerate(spec.electricity_factors):
+        if f.fiscal_year in seen_years:
+            problems.append(
+                PortfolioError(
+                    f"the electricity factor of FY{f.fiscal_year} is declared twice (entries "
+                    f"{seen_years[f.fiscal_year]} and {i})",
+                    sub.where(f"electricity_factors.{i}.value"),
+                )
+            )
+        seen_years.setdefault(f.fiscal_year, i)
+    for field_name in ("heat_values", "co2_factors"):
+        entries = getattr(spec, field_name)
+        for i, a in enumerate(entries):
+            ca = carriers.carrier(a.carrier)
+            if ca is None:
+                problems.append(
+                    PortfolioError(
+                        f"unknown energy carrier {a.carrier!r}: expected one of {carriers.names()}",
+                        sub.where(f"{field_name}.{i}.carrier"),
+                    )
+                )
+                continue
+            for j in range(i):
+                b = entries[j]
+                cb = carriers.carrier(b.carrier)
+                lo_a, hi_a = a.first or 0, a.last or 9999
+                lo_b, hi_b = b.first or 0, b.last or 9999
+                if cb is not None and cb.id == ca.id and lo_a <= hi_b and lo_b <= hi_a:
+                    problems.append(
+                        PortfolioError(
+                            f"{field_name}: {ca.id} is declared twice for overlapping years (entries {j} and {i})",
+                            sub.where(f"{field_name}.{i}.value"),
+                        )
+                    )
+                    break
 
 
 def _measures_frame(rows: list[dict]) -> pd.DataFrame:

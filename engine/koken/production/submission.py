@@ -32,6 +32,9 @@ from koken.base.safe_yaml import MAX_YAML_BYTES, load_yaml_text, read_limited
 FORMAT = "koken-progress/1"
 """The format marker every submission carries (``format:`` in YAML, the 形式/format row in a table)."""
 
+PLACEHOLDERS = {"company": "（会社名）", "intensity.deflator": "（デフレーターの名称）"}
+"""The template's placeholders: a submission that still holds one is refused (it was not filled in)."""
+
 MAX_SUBMISSION_ROWS = 100_000
 """Most fact rows a table submission may have."""
 
@@ -217,6 +220,21 @@ def _locate(locations: dict[str, Location], path: str, source: str) -> Location:
 
 
 def _validate(data: object, source: str, locations: dict[str, Location]) -> SubmissionSpec:
+    if isinstance(data, dict):
+        unfilled = [
+            path
+            for path, text in PLACEHOLDERS.items()
+            if (data.get(path) if "." not in path else (data.get("intensity") or {}).get(path.split(".")[1])) == text
+        ]
+        if unfilled:
+            raise KokenErrors(
+                [
+                    PortfolioError(
+                        f"the template's placeholder {PLACEHOLDERS[p]} is still there: fill it in", _locate(locations, p, source)
+                    )
+                    for p in unfilled
+                ]
+            )
     try:
         return SubmissionSpec.model_validate(data)
     except pydantic.ValidationError as err:
@@ -322,7 +340,7 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
         if year_text:
             try:
                 digits = year_text.upper().removeprefix("FY")
-                fy = int(float(digits)) if digits.replace(".", "", 1).isdigit() else None
+                fy = int(digits) if digits.isdigit() else None
             except ValueError:
                 fy = None
             if fy is None:
@@ -349,7 +367,8 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
         if needs_year and fy is None:
             problems.append(
                 PortfolioError(
-                    f"a {section} row needs its fiscal year", Location(file=source, row=row, column=headers.get("fiscal_year"))
+                    f"a row of section {section} needs its fiscal year",
+                    Location(file=source, row=row, column=headers.get("fiscal_year")),
                 )
             )
             continue
