@@ -31,7 +31,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import pint
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError, UnitError
 from koken.base.units import conversion_factor, parse_quantity, parse_unit, registry
@@ -604,9 +603,3 @@ def _add_target_columns(years: pd.DataFrame, activity_unit: str, base_years: dic
     years[f"co2_change[{CO2_UNIT}]"] = change
     years[f"co2_change_power_factor[{CO2_UNIT}]"] = factor_part
     years[f"co2_change_own[{CO2_UNIT}]"] = change - factor_part
-
-
-def quantity_of(frame: pd.DataFrame, column: str) -> pint.Quantity:
-    """A figure column as a Pint quantity array, its unit read from the column name (``co2[t-CO2]``)."""
-    unit = column[column.index("[") + 1 : -1]
-    return registry().Quantity(frame[column].to_numpy(dtype=float), parse_unit(unit))

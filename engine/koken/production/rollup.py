@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 
 from koken.base.errors import KokenErrors, Location, PortfolioError
-from koken.base.units import conversion_factor, parse_unit
 from koken.production.metrics import (
     CO2_UNIT,
     CRUDE_UNIT,
@@ -39,9 +38,7 @@ from koken.production.metrics import (
 )
 from koken.production.submission import RENEWABLE_ITEMS
 from koken.production.tables import Plan, load_plan
-
-MAN = conversion_factor(parse_unit("万"), parse_unit("fraction"))
-"""10,000: the report's tables are in 万kL and 万t."""
+from koken.totals import MAN
 
 ENERGY_TOTAL = f"energy[{CRUDE_UNIT[:-2]}万kL]"
 CO2_TOTAL = f"co2[万{CO2_UNIT}]"

@@ -20,7 +20,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal, NamedTuple
+from typing import Annotated, Literal
 
 import pydantic
 from pydantic import ConfigDict, Field
@@ -28,6 +28,7 @@ from pydantic import ConfigDict, Field
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
 from koken.base.models import Number, StrictModel
 from koken.base.safe_yaml import MAX_YAML_BYTES, load_yaml_text, read_limited
+from koken.base.vocabulary import Term
 
 FORMAT = "koken-progress/1"
 """The format marker every submission carries (``format:`` in YAML, the 形式/format row in a table)."""
@@ -41,12 +42,6 @@ MAX_SUBMISSION_ROWS = 100_000
 QuantityText = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(min_length=1, max_length=500)]
 Year = Annotated[int, Field(ge=1990, le=2100)]
-
-
-class Term(NamedTuple):
-    id: str
-    ja: str
-    en: str
 
 
 SECTIONS = (

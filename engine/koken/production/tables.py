@@ -307,7 +307,6 @@ def _validated(model, path: Path):
 def _check_units(spec: CarrierTableSpec, source: str) -> None:
     problems = []
     energy = parse_unit("GJ")
-    co2 = parse_unit("t-CO2")
     for i, c in enumerate(spec.carriers):
         where = Location(file=source, field=f"carriers.{i}.unit")
         try:
@@ -357,7 +356,6 @@ def _check_units(spec: CarrierTableSpec, source: str) -> None:
             )
     except UnitError as err:
         problems.append(err)
-    del co2
     if problems:
         raise KokenErrors(problems)
 
