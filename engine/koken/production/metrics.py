@@ -53,6 +53,12 @@ RENEWABLE_UNIT = "GWh"
 INVESTMENT_UNIT = "百万円"
 REDUCTION_UNIT = "t-CO2/yr"
 
+CO2_PER_KWH = conversion_factor(parse_unit(ELECTRICITY_UNIT) * parse_unit(FACTOR_UNIT), parse_unit(CO2_UNIT))
+"""kWh × kg-CO2/kWh → t-CO2 (10⁻³), from the unit registry: no bare 1000 in the formulas."""
+
+KWH_PER_RENEWABLE_UNIT = conversion_factor(parse_unit(RENEWABLE_UNIT), parse_unit(ELECTRICITY_UNIT))
+"""GWh → kWh (10⁶): renewables are given in GWh, purchased electricity is counted in kWh."""
+
 
 @dataclass
 class CompanyProgress:
@@ -249,7 +255,7 @@ def company_progress(
                 if r.electricity
                 else float("nan")
             )
-            co2_electricity = electricity_kwh * factor_kg_per_kwh / 1000.0 if r.electricity else float("nan")
+            co2_electricity = electricity_kwh * factor_kg_per_kwh * CO2_PER_KWH if r.electricity else float("nan")
             co2_fuels = co2_total - co2_electricity if r.electricity else float("nan")
             origins.append(
                 {"fiscal_year": fy, "value": "reported totals", "source": "declared by the company", "title": r.source}
@@ -313,10 +319,10 @@ def company_progress(
             if carrier.kind == "electricity":
                 kwh = amount * conversion_factor(parse_unit(carrier.unit), parse_unit(ELECTRICITY_UNIT))
                 electricity_kwh += kwh
-                co2 = kwh * factor_kg_per_kwh / 1000.0
+                co2 = kwh * factor_kg_per_kwh * CO2_PER_KWH
                 co2_electricity += co2
                 co2_factor, co2_origin = (
-                    factor_kg_per_kwh / 1000.0 * conversion_factor(parse_unit(carrier.unit), parse_unit(ELECTRICITY_UNIT)),
+                    factor_kg_per_kwh * CO2_PER_KWH * conversion_factor(parse_unit(carrier.unit), parse_unit(ELECTRICITY_UNIT)),
                     "electricity CO2 factor of the year",
                 )
             else:
@@ -375,14 +381,14 @@ def company_progress(
         renewable_rows.append(
             {"company": spec.company, "fiscal_year": fy, **{f"{k}[{RENEWABLE_UNIT}]": v for k, v in renewable.items()}}
         )
-        self_consumed_kwh = (renewable["self_consumed_solar"] + renewable["self_consumed_other"]) * 1e6
-        green_kwh = self_consumed_kwh + (renewable["purchased"] + renewable["certificates"]) * 1e6
+        self_consumed_kwh = (renewable["self_consumed_solar"] + renewable["self_consumed_other"]) * KWH_PER_RENEWABLE_UNIT
+        green_kwh = self_consumed_kwh + (renewable["purchased"] + renewable["certificates"]) * KWH_PER_RENEWABLE_UNIT
         bought = renewable["purchased"] + renewable["certificates"]
-        if basis == "carriers" and bought * 1e6 > electricity_kwh * (1 + 1e-9):
+        if basis == "carriers" and bought * KWH_PER_RENEWABLE_UNIT > electricity_kwh * (1 + 1e-9):
             problems.append(
                 PortfolioError(
                     f"FY{fy}: renewable electricity purchased and certificates ({bought:g} {RENEWABLE_UNIT}) exceed "
-                    f"the electricity purchased ({electricity_kwh / 1e6:g} {RENEWABLE_UNIT})",
+                    f"the electricity purchased ({electricity_kwh / KWH_PER_RENEWABLE_UNIT:g} {RENEWABLE_UNIT})",
                     sub.where(f"{prefix}.renewables"),
                 )
             )
@@ -593,13 +599,13 @@ def _add_target_columns(years: pd.DataFrame, activity_unit: str, base_years: dic
     electricity = years[f"purchased_electricity[{ELECTRICITY_UNIT}]"].to_numpy()
     factor = years[f"electricity_factor[{FACTOR_UNIT}]"].to_numpy()
     base_factor = float(years.loc[base_row, f"electricity_factor[{FACTOR_UNIT}]"].iloc[0])
-    years[f"co2_fixed_factor[{CO2_UNIT}]"] = years[f"co2_fuels[{CO2_UNIT}]"].to_numpy() + electricity * base_factor / 1000.0
+    years[f"co2_fixed_factor[{CO2_UNIT}]"] = years[f"co2_fuels[{CO2_UNIT}]"].to_numpy() + electricity * base_factor * CO2_PER_KWH
     change = np.full(len(years), np.nan)
     factor_part = np.full(len(years), np.nan)
     for i in range(1, len(years)):
         if fy[i] - fy[i - 1] == 1:
             change[i] = co2[i] - co2[i - 1]
-            factor_part[i] = electricity[i] * (factor[i] - factor[i - 1]) / 1000.0
+            factor_part[i] = electricity[i] * (factor[i] - factor[i - 1]) * CO2_PER_KWH
     years[f"co2_change[{CO2_UNIT}]"] = change
     years[f"co2_change_power_factor[{CO2_UNIT}]"] = factor_part
     years[f"co2_change_own[{CO2_UNIT}]"] = change - factor_part

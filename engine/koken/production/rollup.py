@@ -26,11 +26,13 @@ import pandas as pd
 
 from koken.base.errors import KokenErrors, Location, PortfolioError
 from koken.production.metrics import (
+    CO2_PER_KWH,
     CO2_UNIT,
     CRUDE_UNIT,
     ELECTRICITY_UNIT,
     FACTOR_UNIT,
     INVESTMENT_UNIT,
+    KWH_PER_RENEWABLE_UNIT,
     REDUCTION_UNIT,
     RENEWABLE_UNIT,
     CompanyProgress,
@@ -206,7 +208,7 @@ def rollup(companies: Sequence[CompanyProgress], fiscal_year: int | None = None,
             CO2_TOTAL: grouped[f"co2[{CO2_UNIT}]"].sum().to_numpy() / MAN,
             POWER_FACTOR: (
                 grouped[f"co2_electricity[{CO2_UNIT}]"].sum(min_count=1)
-                * 1000.0
+                / CO2_PER_KWH
                 / grouped[f"purchased_electricity[{ELECTRICITY_UNIT}]"].sum(min_count=1)
             ).to_numpy(),
         }
@@ -219,7 +221,7 @@ def rollup(companies: Sequence[CompanyProgress], fiscal_year: int | None = None,
         renewables[f"self_consumed_solar[{RENEWABLE_UNIT}]"] + renewables[f"self_consumed_other[{RENEWABLE_UNIT}]"]
     )
     renewables[f"purchased_electricity[{RENEWABLE_UNIT}]"] = (
-        grouped[f"purchased_electricity[{ELECTRICITY_UNIT}]"].sum(min_count=1) / 1e6
+        grouped[f"purchased_electricity[{ELECTRICITY_UNIT}]"].sum(min_count=1) / KWH_PER_RENEWABLE_UNIT
     )
     order = (
         [f"self_consumed[{RENEWABLE_UNIT}]"]
