@@ -247,6 +247,15 @@ def _alias_map(terms) -> dict[str, str]:
     return {name.casefold(): t.id for t in terms for name in (t.id, t.ja)}
 
 
+def _item(terms, kind: str, item: str, at: Location, problems: list[KokenError]) -> str | None:
+    """The id of ``item`` among ``terms`` (by id or Japanese name), or None with the problem recorded."""
+    found = _alias_map(terms).get(item.casefold())
+    if found is None:
+        expected = ", ".join(f"{t.id} ({t.ja})" for t in terms)
+        problems.append(PortfolioError(f"unknown {kind} item {item!r}: expected {expected}", at))
+    return found
+
+
 _SECTION_NAMES = _alias_map(SECTIONS)
 _COLUMN_NAMES = _alias_map(COLUMNS)
 
@@ -378,17 +387,8 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
             data[field] = value
             locations[field] = at
         elif section == "definition":
-            field = _alias_map(DEFINITION_ITEMS).get(item.casefold())
+            field = _item(DEFINITION_ITEMS, "definition", item, at, problems)
             if field is None:
-                problems.append(
-                    PortfolioError(
-                        "unknown definition item "
-                        + repr(item)
-                        + ": expected "
-                        + ", ".join(f"{t.id} ({t.ja})" for t in DEFINITION_ITEMS),
-                        at,
-                    )
-                )
                 continue
             if field.endswith("_base_year"):
                 data.setdefault("base_years", {})[field.removesuffix("_base_year")] = _int_or_text(value)
@@ -434,32 +434,14 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
                 record["activity"] = quantity
                 locations[f"{prefix}.activity"] = at
             elif section == "renewable":
-                field = _alias_map(RENEWABLE_ITEMS).get(item.casefold())
+                field = _item(RENEWABLE_ITEMS, "renewable", item, at, problems)
                 if field is None:
-                    problems.append(
-                        PortfolioError(
-                            "unknown renewable item "
-                            + repr(item)
-                            + ": expected "
-                            + ", ".join(f"{t.id} ({t.ja})" for t in RENEWABLE_ITEMS),
-                            at,
-                        )
-                    )
                     continue
                 record.setdefault("renewables", {})[field] = quantity
                 locations[f"{prefix}.renewables.{field}"] = at
             elif section == "reported":
-                field = _alias_map(REPORTED_ITEMS).get(item.casefold())
+                field = _item(REPORTED_ITEMS, "reported", item, at, problems)
                 if field is None:
-                    problems.append(
-                        PortfolioError(
-                            "unknown reported item "
-                            + repr(item)
-                            + ": expected "
-                            + ", ".join(f"{t.id} ({t.ja})" for t in REPORTED_ITEMS),
-                            at,
-                        )
-                    )
                     continue
                 reported = record.setdefault("reported", {})
                 reported[field] = quantity

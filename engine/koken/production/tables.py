@@ -118,30 +118,29 @@ class CarrierTableSpec(StrictModel):
         return self
 
 
-class CommitTarget(StrictModel):
+class _Target(StrictModel):
+    """What the two targets share: names, base and target year, source."""
+
+    ja: str
+    en: str
+    base_year: Annotated[int, Field(ge=1990, le=2100)]
+    target_year: Annotated[int, Field(ge=1990, le=2100)]
+    source: str
+    note: str | None = None
+
+
+class CommitTarget(_Target):
     """The commit target: energy intensity improved by ``annual_improvement`` a year, compounded."""
 
-    ja: str
-    en: str
-    base_year: Annotated[int, Field(ge=1990, le=2100)]
-    target_year: Annotated[int, Field(ge=1990, le=2100)]
     annual_improvement: str
     path: Literal["compound"]
-    source: str
-    note: str | None = None
 
 
-class ChallengeTarget(StrictModel):
+class ChallengeTarget(_Target):
     """The challenge target: CO2 reduced by ``reduction`` from the base year to the target year."""
 
-    ja: str
-    en: str
-    base_year: Annotated[int, Field(ge=1990, le=2100)]
-    target_year: Annotated[int, Field(ge=1990, le=2100)]
     reduction: str
     path: Literal["linear"]
-    source: str
-    note: str | None = None
 
 
 class MeasureKind(StrictModel):
