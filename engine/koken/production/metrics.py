@@ -128,6 +128,52 @@ def _declared(entries, carrier_id: str, fiscal_year: int, carriers: CarrierTable
     return None
 
 
+_VALUES = {
+    # kind: (declarations field, unit of the value, what it is, refusal hint, least value allowed)
+    "heat": ("heat_values", ENERGY_UNIT, "heat value", "the heat value (heat_values, {unit} per {carrier})", "positive"),
+    "co2": ("co2_factors", CO2_UNIT, "CO2 factor", "the factor (co2_factors, {unit} per {carrier})", "nonnegative"),
+}
+
+
+def _carrier_value(
+    sub: Submission, carriers: CarrierTable, carrier, fiscal_year: int, kind: str, where: Location, problems: list[KokenError]
+) -> tuple[float, str] | None:
+    """A carrier's heat value (``kind="heat"``, GJ per its unit) or CO2 factor (``"co2"``, t-CO2 per its unit) in
+    ``fiscal_year``, with where it comes from: the company's declaration first, else the carrier table.
+
+    Returns:
+        (value, origin title), or None with the problem recorded (no declaration and no table value).
+    """
+    field, unit, what, hint, minimum = _VALUES[kind]
+    declared = _declared(getattr(sub.spec, field), carrier.id, fiscal_year, carriers)
+    if declared is not None:
+        i, d = declared
+        value = _magnitude(
+            f"{d.value} {d.unit}",
+            f"{unit}/({carrier.unit})",
+            sub.where(f"{field}.{i}.unit"),
+            f"{what} of {carrier.id}",
+            problems,
+            minimum,
+        )
+        return value, (d.source if kind == "heat" else f"declared by the company: {d.source}")
+    table_value = carriers.heat_value(carrier, fiscal_year) if kind == "heat" else carriers.co2_factor(carrier, fiscal_year)
+    if table_value is None:
+        entries = carrier.heat_values if kind == "heat" else carrier.emission_bases
+        periods = ", ".join(e.label() for e in entries) or "none (the supplier's value applies)"
+        problems.append(
+            PortfolioError(
+                f"no {what} for {carrier.id} ({carrier.ja}) in FY{fiscal_year}: the carrier table covers {periods}; "
+                f"declare {hint.format(unit=unit, carrier=carrier.unit)} with its source",
+                where,
+            )
+        )
+        return None
+    value = float(table_value.quantity.to(parse_unit(unit) / parse_unit(carrier.unit)).magnitude)
+    origin = table_value.origin
+    return value, (origin.get("title", "") if kind == "heat" else f"{origin['title']} ({origin['derivation']})")
+
+
 def _power_factor(
     sub: Submission, fiscal_year: int, table: FactorTable | None, problems: list[KokenError], where: Location
 ) -> Value | None:
@@ -289,33 +335,10 @@ def company_progress(
                 )
                 continue
             amount = _magnitude(amount_text, carrier.unit, where, f"amount of {carrier.id}", problems)
-            declared_heat = _declared(spec.heat_values, carrier.id, fy, carriers)
-            if declared_heat is not None:
-                i, d = declared_heat
-                heat_where = sub.where(f"heat_values.{i}.unit")
-                heat = _magnitude(
-                    f"{d.value} {d.unit}",
-                    f"{ENERGY_UNIT}/({carrier.unit})",
-                    heat_where,
-                    f"heat value of {carrier.id}",
-                    problems,
-                    "positive",
-                )
-                heat_origin = {"source": "declared by the company", "title": d.source}
-            else:
-                table_heat = carriers.heat_value(carrier, fy)
-                if table_heat is None:
-                    periods = ", ".join(h.label() for h in carrier.heat_values) or "none (the supplier's value applies)"
-                    problems.append(
-                        PortfolioError(
-                            f"no heat value for {carrier.id} ({carrier.ja}) in FY{fy}: the carrier table covers {periods}; "
-                            f"declare the heat value (heat_values, {ENERGY_UNIT} per {carrier.unit}) with its source",
-                            where,
-                        )
-                    )
-                    continue
-                heat = float(table_heat.quantity.to(parse_unit(ENERGY_UNIT) / parse_unit(carrier.unit)).magnitude)
-                heat_origin = table_heat.origin
+            heat_value = _carrier_value(sub, carriers, carrier, fy, "heat", where, problems)
+            if heat_value is None:
+                continue
+            heat, heat_origin = heat_value
             if carrier.kind == "electricity":
                 kwh = amount * conversion_factor(parse_unit(carrier.unit), parse_unit(ELECTRICITY_UNIT))
                 electricity_kwh += kwh
@@ -326,31 +349,10 @@ def company_progress(
                     "electricity CO2 factor of the year",
                 )
             else:
-                declared_co2 = _declared(spec.co2_factors, carrier.id, fy, carriers)
-                if declared_co2 is not None:
-                    i, d = declared_co2
-                    co2_factor = _magnitude(
-                        f"{d.value} {d.unit}",
-                        f"{CO2_UNIT}/({carrier.unit})",
-                        sub.where(f"co2_factors.{i}.unit"),
-                        f"CO2 factor of {carrier.id}",
-                        problems,
-                    )
-                    co2_origin = f"declared by the company: {d.source}"
-                else:
-                    table_co2 = carriers.co2_factor(carrier, fy)
-                    if table_co2 is None:
-                        periods = ", ".join(b.label() for b in carrier.emission_bases) or "none (the supplier's value applies)"
-                        problems.append(
-                            PortfolioError(
-                                f"no CO2 factor for {carrier.id} ({carrier.ja}) in FY{fy}: the carrier table covers {periods}; "
-                                f"declare the factor (co2_factors, {CO2_UNIT} per {carrier.unit}) with its source",
-                                where,
-                            )
-                        )
-                        continue
-                    co2_factor = float(table_co2.quantity.to(parse_unit(CO2_UNIT) / parse_unit(carrier.unit)).magnitude)
-                    co2_origin = f"{table_co2.origin['title']} ({table_co2.origin['derivation']})"
+                co2_value = _carrier_value(sub, carriers, carrier, fy, "co2", where, problems)
+                if co2_value is None:
+                    continue
+                co2_factor, co2_origin = co2_value
                 co2 = amount * co2_factor
                 co2_fuels += co2
             gj = amount * heat
@@ -367,7 +369,7 @@ def company_progress(
                     f"energy[{ENERGY_UNIT}]": gj,
                     f"co2_factor[{CO2_UNIT}/unit]": co2_factor,
                     f"co2[{CO2_UNIT}]": co2,
-                    "heat_value_origin": heat_origin.get("title", ""),
+                    "heat_value_origin": heat_origin,
                     "co2_factor_origin": co2_origin,
                 }
             )
