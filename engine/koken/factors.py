@@ -33,7 +33,7 @@ from koken.base.errors import (
     gather,
 )
 from koken.base.grouping import group_codes
-from koken.base.models import Number, StrictModel
+from koken.base.models import Number, StrictModel, validation_problems
 from koken.base.paths import display_path, factors_dir
 from koken.base.safe_yaml import load_yaml_file
 from koken.base.units import conversion_factor, parse_unit, registry
@@ -155,9 +155,8 @@ def load_factor_table(path: str | Path) -> FactorTable:
     try:
         spec = FactorTableSpec.model_validate(data)
     except pydantic.ValidationError as err:
-        raise KokenErrors([MethodologyError(e["msg"] if e["type"] != "extra_forbidden" else "unknown key",
-                                            Location(file=source, field=".".join(map(str, e["loc"])) or None))
-                           for e in err.errors()]) from None
+        raise KokenErrors([MethodologyError(message, Location(file=source, field=path or None))
+                           for path, message, _ in validation_problems(err)]) from None
     try:
         unit = parse_unit(spec.unit, location=Location(file=source, field="unit"))
     except UnitError as err:

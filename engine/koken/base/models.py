@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 
 def not_bool(value: object) -> object:
@@ -25,6 +25,14 @@ def not_bool(value: object) -> object:
 
 Number = Annotated[float, BeforeValidator(not_bool), Field(strict=True)]
 """A number written as a number: not a boolean, not text ("0.421" in quotes is refused)."""
+
+
+def validation_problems(err: ValidationError, unknown_key: str = "unknown key") -> list[tuple[str, str, str]]:
+    """Each problem of a pydantic ``ValidationError`` as ``(field path, message, error type)``: the path dotted
+    (``entries.3.value``; ``""`` for the whole document), an extra key (which :class:`StrictModel` forbids)
+    said as ``unknown_key``, other messages as pydantic writes them. Loaders turn these into located errors."""
+    return [(".".join(map(str, e["loc"])), unknown_key if e["type"] == "extra_forbidden" else e["msg"], e["type"])
+            for e in err.errors()]
 
 
 class StrictModel(BaseModel):

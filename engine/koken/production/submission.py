@@ -26,7 +26,7 @@ import pydantic
 from pydantic import ConfigDict, Field
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
-from koken.base.models import Number, StrictModel
+from koken.base.models import Number, StrictModel, validation_problems
 from koken.base.safe_yaml import MAX_YAML_BYTES, load_yaml_text, read_limited
 from koken.base.vocabulary import Term
 
@@ -234,10 +234,8 @@ def _validate(data: object, source: str, locations: dict[str, Location]) -> Subm
         return SubmissionSpec.model_validate(data)
     except pydantic.ValidationError as err:
         problems = []
-        for e in err.errors():
-            path = ".".join(map(str, e["loc"]))
-            message = "unknown key" if e["type"] == "extra_forbidden" else e["msg"]
-            if e["type"] == "literal_error" and path == "format":
+        for path, message, kind in validation_problems(err):
+            if kind == "literal_error" and path == "format":
                 message = f"not a koken submission: the format must be {FORMAT!r}"
             problems.append(PortfolioError(message, _locate(locations, path, source)))
         raise KokenErrors(problems) from None

@@ -22,7 +22,7 @@ import pydantic
 from pydantic import ConfigDict, Field, model_validator
 
 from koken.base.errors import KokenErrors, Location, MethodologyError, UnitError
-from koken.base.models import Number, StrictModel
+from koken.base.models import Number, StrictModel, validation_problems
 from koken.base.paths import action_plan_dir, display_path
 from koken.base.safe_yaml import load_yaml_file
 from koken.base.units import conversion_factor, parse_quantity, parse_unit, registry
@@ -285,15 +285,8 @@ def _validated(model, path: Path):
     try:
         spec = model.model_validate(data)
     except pydantic.ValidationError as err:
-        raise KokenErrors(
-            [
-                MethodologyError(
-                    e["msg"] if e["type"] != "extra_forbidden" else "unknown key",
-                    Location(file=source, field=".".join(map(str, e["loc"])) or None),
-                )
-                for e in err.errors()
-            ]
-        ) from None
+        raise KokenErrors([MethodologyError(message, Location(file=source, field=path or None))
+                           for path, message, _ in validation_problems(err)]) from None
     canonical = json.dumps(
         spec.model_dump(mode="json", exclude_defaults=True, by_alias=True),
         sort_keys=True,
