@@ -253,7 +253,9 @@ def _md_table(frame: pd.DataFrame) -> str:
 
 
 def to_markdown(view: ProgressView) -> str:
-    """The view as Markdown: each company's tables (or the one company's), the industry's tables, the notes."""
+    """The view as Markdown (UTF-8 text): each company's tables (or the one company's), the industry's tables, the
+    notes. Figures are rounded for reading (原油換算kL and t-CO2 to 0.1, shares to 0.01 %); the JSON keeps them
+    unrounded. Text from submissions is escaped (:func:`_md`)."""
     out = []
     for c in view.companies:
         out.append(f"# 行動計画の進捗 / Action-plan progress: {_md(c.company)}")
@@ -296,7 +298,9 @@ def to_markdown(view: ProgressView) -> str:
 
 
 def to_document(view: ProgressView) -> dict:
-    """The view as JSON-ready data: unrounded figures with units in the keys, definitions, origins and hashes."""
+    """The view as JSON-ready data (plain dicts, lists, numbers; NaN as null): unrounded figures with their units in
+    the keys (``energy[原油換算kL]``), each company's definition, base years, origins and content hash, the hashes
+    of the carrier table and the plan, and the notes."""
 
     def records(frame: pd.DataFrame) -> list[dict]:
         return json.loads(frame.to_json(orient="records", force_ascii=False))
@@ -356,7 +360,9 @@ def _xlsx_text(value: object) -> object:
 
 
 def to_xlsx(view: ProgressView) -> bytes:
-    """A workbook: a sheet per company's tables, the industry's tables, the notes; bold headers, borders."""
+    """The view as XLSX bytes: a sheet per company (its tables as displayed), ``業界 industry`` when several
+    submissions were combined, ``注記 notes``; bold bordered headers, A4 landscape one page wide; text that a
+    spreadsheet would run as a formula is written as text."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
 

@@ -63,7 +63,8 @@ def year_on_year(values: Sequence[float], fiscal_years: Sequence[int] | None = N
 
 
 def with_year_on_year(table: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """``table`` (one row per fiscal year) with a ``<column> change[fraction]`` column beside each of ``columns``."""
+    """``table`` (one row per fiscal year, column ``fiscal_year``) sorted by year, with a
+    ``<column> change[fraction]`` column (:func:`year_on_year`) for each of ``columns``; a new frame."""
     out = table.sort_values("fiscal_year").reset_index(drop=True).copy()
     for column in columns:
         out[f"{column} change[fraction]"] = year_on_year(out[column], out["fiscal_year"])
@@ -75,7 +76,13 @@ def investment_table(measures: pd.DataFrame, plan: Plan | None = None) -> pd.Dat
     invested per tonne reduced per year.
 
     Args:
-        measures: rows with ``measure``, ``investment[百万円]``, ``reduction[t-CO2/yr]`` (one year's).
+        measures: rows with ``measure`` (a kind id of ``action_plan/plan.yaml``), ``investment[百万円]`` and
+            ``reduction[t-CO2/yr]`` (one year's; several rows of a kind are summed).
+        plan: the plan whose measure kinds give the order (default: the bundled one).
+    Returns:
+        One row per kind present, then ``total``: ``measure``, ``measure_ja``, ``measure_en``,
+        ``investment[百万円]``, ``reduction[t-CO2/yr]``, ``investment_per_tonne[円/(t-CO2/yr)]`` (NaN where
+        the reduction is 0). The rows of the report's FY2023 table: see tests/production/test_rollup.py.
     """
     plan = plan or load_plan()
     inv, red = f"investment[{INVESTMENT_UNIT}]", f"reduction[{REDUCTION_UNIT}]"
