@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from koken.base.errors import KokenError, KokenErrors
+from koken.base.text import printable
 from koken.base.version import __version__
 
 MAX_LISTED_PROBLEMS = 500
@@ -28,12 +29,6 @@ def console(stderr: bool = False):
     if not out.is_terminal:
         out = Console(stderr=stderr, highlight=False, soft_wrap=True, width=200)
     return out
-
-
-def printable(text: str) -> str:
-    """Control characters from input files (terminal escapes) shown as \\x.. instead of being obeyed."""
-    return "".join(ch if ch in "\t" or not (ord(ch) < 32 or 127 <= ord(ch) < 160) else f"\\x{ord(ch):02x}"
-                   for ch in text)
 
 
 def line(text: str, stderr: bool = False) -> None:

@@ -19,6 +19,7 @@ from tabulate import tabulate
 
 from koken.base.errors import KokenError, Location
 from koken.base.files import atomic_write
+from koken.base.text import printable
 from koken.base.version import __version__
 from koken.production.metrics import (
     CO2_UNIT,
@@ -240,10 +241,10 @@ def notes(view: ProgressView, plan: Plan | None = None) -> list[str]:
 
 
 def _md(text: object) -> str:
-    """Text for a Markdown line or table cell: control characters and line breaks shown as \\x.., ``|`` escaped
-    (a company name from a file never starts a heading or a new table cell)."""
-    out = "".join(ch if not (ord(ch) < 32 or 127 <= ord(ch) < 160) else f"\\x{ord(ch):02x}" for ch in str(text))
-    return out.replace("|", "\\|")
+    """Text for a Markdown line or table cell: control characters and line breaks shown as ``\\x..``
+    (:func:`koken.base.text.printable`), ``|`` escaped: a company name from a file never starts a heading or a
+    new table cell."""
+    return printable(str(text)).replace("|", "\\|")
 
 
 def _md_table(frame: pd.DataFrame) -> str:
