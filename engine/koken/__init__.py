@@ -13,6 +13,7 @@ The public API (everything in ``__all__``; documented in docs/api.md)::
     koken.run("lines.parquet", output="results.parquet", engine="dask")   # files of any size
     koken.report(["result.json"], output="report.xlsx")
     koken.progress(["a.yaml", "b.xlsx"], output="progress.xlsx")     # action-plan targets, industry roll-up
+    koken.set_language("ja")                         # messages, tables and reports in Japanese (or "en")
     lib["transformer"].evaluate_one({...}, units_shipped="1 台")
 
 Names are imported on first use (``koken --help`` does not load pandas or sympy). Everything else stays
@@ -39,6 +40,7 @@ _EXPORTS = {
     "PortfolioError": "koken.base.errors", "EvaluationError": "koken.base.errors",
     "TimeframeError": "koken.base.errors",
     "registry": "koken.base.units",
+    "set_language": "koken.base.i18n", "language": "koken.base.i18n",
 }
 
 __all__ = [
@@ -69,7 +71,9 @@ __all__ = [
     "registry",
     "report",
     "run",
+    "language",
     "scan_library",
+    "set_language",
     "submission_template",
     "trace",
 ]
@@ -104,6 +108,7 @@ if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eag
         TimeframeError,
         UnitError,
     )
+    from koken.base.i18n import language, set_language
     from koken.base.units import registry
     from koken.library import Library, load_library, scan_library
     from koken.methodology import LineResult, Methodology

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from koken.base.i18n import _
+
+NO_PLACE = "<input>"
+"""What a location with no known field reads as (then a message stands alone)."""
+
 
 @dataclass(frozen=True)
 class Location:
@@ -36,14 +41,14 @@ class Location:
         if self.file:
             parts.append(str(self.file))
         if self.row is not None:
-            parts.append(f"row {self.row}")
+            parts.append(_("row {row}").format(row=self.row))
         if self.column:
-            parts.append(f"column {self.column!r}")
+            parts.append(_("column {column!r}").format(column=self.column))
         if self.step:
-            parts.append(f"step {self.step!r}")
+            parts.append(_("step {step!r}").format(step=self.step))
         if self.field:
-            parts.append(f"field {self.field}")
-        return ", ".join(parts) if parts else "<input>"
+            parts.append(_("field {field}").format(field=self.field))
+        return ", ".join(parts) if parts else NO_PLACE
 
 
 class KokenError(Exception):
@@ -58,7 +63,7 @@ class KokenError(Exception):
         self.message = message
         self.location = location or Location()
         where = str(self.location)
-        super().__init__(message if where == "<input>" else f"{where}: {message}")  # no place: the message alone
+        super().__init__(message if where == NO_PLACE else f"{where}: {message}")  # no place: the message alone
 
     def __reduce__(self):
         """Pickle as (message, location), so that problems found on a Dask worker keep their location."""
@@ -116,7 +121,7 @@ class KokenErrors(Exception):
         return iter(self.errors)
 
     def __str__(self) -> str:
-        head = f"{len(self.errors)} problem(s) found:"
+        head = _("{count} problem(s) found:").format(count=len(self.errors))
         return "\n".join([head] + [f"  - {e}" for e in self.errors])
 
 

@@ -25,10 +25,13 @@ The library is imported inside each command, so that ``koken --help`` starts wit
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from pathlib import Path
 
 import click
 
+from koken.base.i18n import ENVIRONMENT_VARIABLE, LANGUAGES, _, set_language
 from koken.base.version import __version__
 from koken.cli import render
 
@@ -55,7 +58,41 @@ def _library(paths: tuple[Path, ...] = (), no_bundled: bool = False, check_examp
     return library
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _choose_language(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    """``--lang``: messages, tables and reports in that language from here on (Dask workers started by this
+    command inherit it through ``KOKEN_LANG``)."""
+    if value:
+        os.environ[ENVIRONMENT_VARIABLE] = set_language(value)
+
+
+def _language_option() -> click.Option:
+    return click.Option(["--lang"], type=click.Choice(LANGUAGES), is_eager=True, expose_value=False,
+                        callback=_choose_language,
+                        help="Language of messages, tables and reports: ja or en (default: $KOKEN_LANG, else the "
+                             "locale's language).")
+
+
+class _Commands(click.Group):
+    """koken's command group: usage errors are rendered in the chosen language (render.usage_error)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as err:
+            render.usage_error(err)
+            sys.exit(err.exit_code)
+        except click.ClickException as err:
+            render.line(_("Error: {message}").format(message=err.format_message()), stderr=True)
+            sys.exit(err.exit_code)
+        except click.Abort:
+            render.line(_("Aborted."), stderr=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="koken")
 def main() -> None:
     """koken: avoided emissions (削減貢献量) of electric and electronic products, IEC 63372 aligned."""
@@ -342,6 +379,11 @@ def schema(output: Path | None) -> None:
             atomic_write(output, text.encode("utf-8"))
     else:
         click.echo(text, nl=False)
+
+
+main.params.append(_language_option())
+for _command in main.commands.values():  # every command takes --lang too (koken report --lang ja)
+    _command.params.append(_language_option())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from koken.base.errors import KokenError, KokenErrors
+from koken.base.i18n import _
 from koken.base.text import printable
 from koken.base.version import __version__
 
@@ -34,6 +35,32 @@ def console(stderr: bool = False):
 def line(text: str, stderr: bool = False) -> None:
     """One line of plain text (no rich markup is interpreted)."""
     console(stderr).print(printable(text), markup=False)
+
+
+def usage_error(err) -> None:
+    """A command-line usage error (click's ``UsageError``) in the chosen language, the command's usage line
+    and where to find its help; click's own texts are replaced by koken's for the kinds people meet."""
+    import click
+
+    ctx = err.ctx
+    if isinstance(err, click.MissingParameter) and err.param is not None:
+        names = err.param.opts[0] if isinstance(err.param, click.Option) else err.param.human_readable_name
+        message = _("missing {name}").format(name=names)
+    elif isinstance(err, click.NoSuchOption):
+        message = _("no such option: {option}").format(option=err.option_name)
+        if err.possibilities:
+            message += " " + _("(did you mean {options}?)").format(options=", ".join(sorted(err.possibilities)))
+    elif isinstance(err, click.BadParameter) and err.param is not None:
+        message = _("invalid value for {name}: {detail}").format(name=err.param.get_error_hint(ctx) if ctx else
+                                                                 err.param.name, detail=err.message)
+    else:
+        message = err.format_message()
+    out = console(stderr=True)
+    if ctx is not None:
+        usage = " ".join([ctx.command_path, *ctx.command.collect_usage_pieces(ctx)])
+        out.print(_("Usage: {usage}").format(usage=usage), markup=False)
+        out.print(_("Try '{command} -h' for help.").format(command=ctx.command_path), markup=False)
+    out.print(_("Error: {message}").format(message=printable(message)), markup=False)
 
 
 def problems(errors: list[KokenError], wrote_nothing: bool = True) -> None:

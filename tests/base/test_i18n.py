@@ -1,0 +1,87 @@
+"""The catalogue is complete: every message of the code has its Japanese translation (docs/i18n.md)."""
+
+import string
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from koken.base import i18n
+from koken.base.errors import KokenError, KokenErrors, Location
+
+REPO = Path(__file__).resolve().parents[2]
+PO = REPO / "engine" / "koken" / "locale" / "ja" / "LC_MESSAGES" / "koken.po"
+
+
+def _code_messages() -> dict[str, str]:
+    """Every _() and N_() text of the package → the file it is in."""
+    found = {}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(REPO / "engine" / "koken"), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}):
+        found.setdefault(message, filename)
+    return found
+
+
+def _catalogue():
+    with open(PO, "rb") as f:
+        return read_po(f)
+
+
+def _placeholders(text: str) -> set[str]:
+    return {f"{name}!{conv}" if conv else name
+            for _lit, name, _spec, conv in string.Formatter().parse(text) if name is not None}
+
+
+def test_every_message_of_the_code_has_a_japanese_translation():
+    catalogue = _catalogue()
+    missing = [f"{where}: {msgid!r}" for msgid, where in sorted(_code_messages().items())
+               if not (catalogue.get(msgid) and catalogue.get(msgid).string and not catalogue.get(msgid).fuzzy)]
+    assert not missing, "messages without a Japanese translation (run tools/messages, fill koken.po):\n" + \
+        "\n".join(missing)
+
+
+def test_the_catalogue_holds_no_message_the_code_no_longer_has():
+    code = _code_messages()
+    stale = [m.id for m in _catalogue() if m.id and m.id not in code]
+    assert not stale, f"koken.po translates texts gone from the code (run tools/messages): {stale}"
+
+
+def test_a_translation_keeps_the_placeholders_of_its_english_text():
+    wrong = [(m.id, m.string) for m in _catalogue() if m.id and _placeholders(m.id) != _placeholders(m.string)]
+    assert not wrong, wrong
+
+
+def test_the_compiled_catalogue_is_the_po_file():
+    i18n._catalogues.clear()  # read the .mo afresh
+    translations = i18n.catalogue("ja")
+    stale = [m.id for m in _catalogue() if m.id and translations.gettext(m.id) != m.string]
+    assert not stale, f"koken.mo is older than koken.po (run tools/messages): {stale[:5]}"
+
+
+def test_location_and_problem_count_read_in_the_chosen_language():
+    where = Location(file="a.csv", row=5, column="出荷台数")
+    with i18n.language("ja"):
+        assert str(where) == "a.csv, 5行目, 列 '出荷台数'"
+        assert str(KokenErrors([KokenError("x", where)])).startswith("1 件の問題")
+    with i18n.language("en"):
+        assert str(where) == "a.csv, row 5, column '出荷台数'"
+
+
+@pytest.mark.parametrize(("environment", "expected"), [
+    ({"KOKEN_LANG": "ja"}, "ja"), ({"KOKEN_LANG": "en", "LANG": "ja_JP.UTF-8"}, "en"),
+    ({"LANG": "ja_JP.UTF-8"}, "ja"), ({"LC_ALL": "C.UTF-8", "LANG": "ja_JP.UTF-8"}, "en"),
+    ({"LANG": "en_US.UTF-8"}, "en"), ({}, "en"), ({"KOKEN_LANG": "fr"}, "en"),
+])
+def test_the_language_comes_from_koken_lang_then_the_locale(monkeypatch, environment, expected):
+    for name in ("KOKEN_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with i18n.language(None):
+        assert i18n.current_language() == expected
+
+
+def test_an_unknown_language_is_refused_by_name():
+    with pytest.raises(ValueError, match="en, ja"):
+        i18n.set_language("fr")
