@@ -24,6 +24,7 @@ from koken.base.errors import (
     PortfolioError,
 )
 from koken.base.grouping import group_codes
+from koken.base.i18n import _
 from koken.base.units import is_count_unit
 from koken.base.version import __version__
 from koken.base.vocabulary import AVOIDED_COLUMN, FIGURES, RESULT_COLUMNS
@@ -52,7 +53,8 @@ class Calculation:
     """Results of a portfolio: one row per product line, plus what produced them.
 
     Attributes:
-        table: pandas DataFrame with :data:`RESULT_COLUMNS`, in the portfolio's row order.
+        table: pandas DataFrame with :data:`RESULT_COLUMNS` (and, from a workbook, ``sheet`` after ``row``; then
+            the company's own columns carried through, as written), in the portfolio's row order.
         portfolio: the input.
         methodologies: the methodologies used, by id.
         batches: per methodology, inputs and all step values (for detailed output and traces).
@@ -80,7 +82,7 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
         methodologies: the compiled methodologies the results used.
         options: how the run was asked for (None values are left out).
     """
-    tables, _ = load_factor_tables()
+    tables, _problems = load_factor_tables()
     return {
         "koken_version": __version__,
         "input": {"file": path, "sha256": sha256, "encoding": encoding},
@@ -124,9 +126,10 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         declares = np.array([bool(k) and name in library[mid].parameters for mid, k in zip(ids, known)], dtype=bool)
         for i in np.flatnonzero(~np.isnan(values) & ~skip & ~declares[codes]):
             m = library[ids[codes[i]]]
-            errors.append(PortfolioError(f"{header} has a value but methodology {m.id!r} has no such parameter "
-                                         f"(its parameters: {', '.join(m.parameters)})",
-                                         portfolio.location(int(i), column=header)))
+            errors.append(PortfolioError(_("{column} has a value but methodology {methodology!r} has no such "
+                                           "parameter (its parameters: {parameters})").format(
+                column=header, methodology=m.id, parameters=", ".join(m.parameters)),
+                portfolio.location(int(i), column=header)))
             invalid[i] = True
     order = np.argsort(codes, kind="stable")
     starts = np.searchsorted(codes[order], np.arange(len(ids) + 1))
@@ -181,14 +184,14 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result, factor_origins=origins))
         out.fill(m, rows, result, origins)
     if errors:
-        raise KokenErrors(sorted(errors, key=lambda e: (e.location.row or 0, e.location.column or "")))
+        placed = [type(e)(e.message, portfolio.place(e.location)) if e.location.sheet else e for e in errors]
+        raise KokenErrors(sorted(placed, key=lambda e: (e.location.sheet or "", e.location.row or 0,
+                                                        e.location.column or "")))
     table = out.table()
     with np.errstate(over="ignore"):  # an overflowing sum is reported just below
         totals = table[["single_year[t-CO2e]", "lifetime[t-CO2e]"]].abs().sum().to_numpy()
     if not np.isfinite(totals).all():
-        raise KokenErrors([EvaluationError("the portfolio's totals overflow (beyond 1e308 t-CO2e): every row is "
-                                           "finite but their sum is not; check units_shipped and units",
-                                           Location(file=portfolio.path))])
+        raise KokenErrors([EvaluationError(totals_overflow_message(), Location(file=portfolio.path))])
     return Calculation(table=table, portfolio=portfolio, methodologies=used, batches=batches,
                        options={k: v for k, v in (options or {}).items() if v is not None})
 
@@ -227,7 +230,7 @@ class _ResultColumns:
         if self._p.units_shipped_entered is not None:
             entered = self._p.units_shipped_entered[rows]
         else:
-            values, units, _ = self._p.units_shipped
+            values, units, _header = self._p.units_shipped
             entered = [f"{v:.15g} {u}".strip() for v, u in zip(values[rows].tolist(), units[rows])]
         text, numbers = self._text, self._numbers
         self._methodology[rows] = len(self._used)
@@ -243,7 +246,8 @@ class _ResultColumns:
         self._filled[rows] = True
 
     def table(self) -> pd.DataFrame:
-        """The rows computed, in portfolio order, with :data:`RESULT_COLUMNS`."""
+        """The rows computed, in portfolio order, with :data:`RESULT_COLUMNS` (``sheet`` after ``row`` for a
+        workbook), then the company's own columns (:attr:`Portfolio.passthrough`)."""
         p, at = self._p, np.flatnonzero(self._filled)
         # Columns with few distinct values are categorical (codes and their labels, no text per row).
         columns = {"row": p.rows[at], "product_line": pd.Series(p.product_line[at], dtype=object),
@@ -259,7 +263,20 @@ class _ResultColumns:
             codes, labels = pd.factorize(np.array([attribute(m) for m in self._used] or [""], dtype=object))
             columns[column] = pd.Categorical.from_codes(codes[which] if len(which) else which, categories=labels)
         columns.update({c: v[at] for c, v in self._numbers.items()})
-        return pd.DataFrame({c: columns[c] for c in RESULT_COLUMNS})
+        names = list(RESULT_COLUMNS)
+        if p.sheet is not None:
+            columns["sheet"] = pd.Categorical(p.sheet[at])
+            names.insert(1, "sheet")
+        table = pd.DataFrame({c: columns[c] for c in names})
+        for header, cells in p.passthrough.items():
+            table[header] = pd.Series(cells[at], dtype=object)
+        return table
+
+
+def totals_overflow_message() -> str:
+    """The message for a portfolio whose rows are finite but whose totals overflow."""
+    return _("the portfolio's totals overflow (beyond 1e308 t-CO2e): every row is finite but their sum is not; "
+             "check units_shipped and units")
 
 
 DOMESTIC_REGION = "JP"

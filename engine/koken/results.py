@@ -67,8 +67,9 @@ def row_details(calc: Calculation) -> list[dict]:
         ``origin`` is ``portfolio`` (the company's value), ``default (<source id>)`` or
         ``factor table <table> [<keys>] (source <source id>)``.
     """
-    order = {int(i): pos for pos, i in enumerate(calc.table["row"].to_numpy())}
-    details: list[dict] = [{} for _ in range(len(calc.table))]
+    # the table holds the computed rows in portfolio order: a row's position is its rank among them
+    computed = np.sort(np.concatenate([b.index for b in calc.batches])) if calc.batches else np.zeros(0, dtype=int)
+    details: list[dict] = [{} for _row in range(len(calc.table))]
     for batch in calc.batches:
         m = batch.methodology
         result = batch.result
@@ -94,7 +95,7 @@ def row_details(calc: Calculation) -> list[dict]:
                 inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin}
             steps = {s.name: {"value": float(result.steps[s.name].magnitude[j]),
                               "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}
-            details[order[int(calc.portfolio.rows[portfolio_index])]] = {"inputs": inputs, "steps": steps}
+            details[int(np.searchsorted(computed, portfolio_index))] = {"inputs": inputs, "steps": steps}
     return details
 
 

@@ -59,6 +59,22 @@ def test_the_compiled_catalogue_is_the_po_file():
     assert not stale, f"koken.mo is older than koken.po (run tools/messages): {stale[:5]}"
 
 
+def test_no_module_that_translates_rebinds_the_translating_name():
+    """``for _, x in ...`` or ``x, _ = ...`` in a module that calls ``_()`` would shadow gettext's function
+    (an UnboundLocalError, or the translation silently replaced)."""
+    import ast
+
+    found = []
+    for path in sorted((REPO / "engine" / "koken").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports = any(isinstance(n, ast.ImportFrom) and n.module == "koken.base.i18n" and
+                      any(a.name == "_" for a in n.names) for n in ast.walk(tree))
+        if imports:
+            found += [f"{path.relative_to(REPO)}:{n.lineno}" for n in ast.walk(tree)
+                      if isinstance(n, ast.Name) and n.id == "_" and isinstance(n.ctx, ast.Store)]
+    assert not found, f"'_' rebound where it translates: {found}"
+
+
 def test_location_and_problem_count_read_in_the_chosen_language():
     where = Location(file="a.csv", row=5, column="出荷台数")
     with i18n.language("ja"):

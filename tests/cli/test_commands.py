@@ -139,7 +139,7 @@ def test_calculate_csv_output_escapes_cells_a_spreadsheet_would_run_as_formulas(
     out = tmp_path / "r.csv"
     assert CliRunner().invoke(main, ["calculate", str(PORTFOLIOS / "csv_injection.csv"), "-o", str(out)]).exit_code == 0
     row = out.read_text(encoding="utf-8-sig").splitlines()[1]
-    assert "\"'=HYPERLINK(" in row and ",'@SUM(" in row
+    assert "\"'=HYPERLINK(" in row and ",'@SUM(" in row  # the product line, and a column of the company's own
 
 
 def test_terminal_escapes_from_input_are_shown_not_obeyed():

@@ -19,7 +19,8 @@ NO_PLACE = "<input>"
 class Location:
     """Where a problem was found. Every field is optional; ``str()`` joins the known ones.
 
-    ``row`` is the 1-based line or spreadsheet row as the user sees it in the file.
+    ``row`` is the 1-based line or spreadsheet row as the user sees it in the file; in a workbook,
+    ``sheet`` names the sheet and ``cell`` the cell (``D7``) when the column is known.
     """
 
     file: str | None = None
@@ -27,6 +28,8 @@ class Location:
     column: str | None = None
     step: str | None = None
     field: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
 
     def at(self, **where: object) -> Location:
         """A copy with the given fields filled in where this location has none."""
@@ -40,7 +43,11 @@ class Location:
         parts = []
         if self.file:
             parts.append(str(self.file))
-        if self.row is not None:
+        if self.sheet:
+            parts.append(_("sheet {sheet!r}").format(sheet=self.sheet))
+        if self.cell:
+            parts.append(_("cell {cell}").format(cell=self.cell))
+        elif self.row is not None:
             parts.append(_("row {row}").format(row=self.row))
         if self.column:
             parts.append(_("column {column!r}").format(column=self.column))

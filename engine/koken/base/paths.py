@@ -1,4 +1,4 @@
-"""Where koken's data (methodologies/, factors/, attribution/, action_plan/, units/) lives.
+"""Where koken's data (methodologies/, factors/, attribution/, action_plan/, vocabulary/, units/) lives.
 
 An installed wheel carries them inside the package as ``koken/_data/{methodologies,factors,attribution,action_plan,units}``
 (see ``[tool.hatch.build.targets.wheel.force-include]`` in pyproject.toml); an editable install
@@ -38,6 +38,11 @@ def factors_dir() -> Path:
 def action_plan_dir() -> Path:
     """The bundled action-plan data folder (``action_plan/``: energy carriers and the targets)."""
     return data_root() / "action_plan"
+
+
+def vocabulary_dir() -> Path:
+    """The folder of the field's vocabulary as data (``vocabulary/``: regions and their names)."""
+    return data_root() / "vocabulary"
 
 
 def units_dir() -> Path:

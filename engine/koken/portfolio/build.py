@@ -17,9 +17,10 @@ Only rows whose cells are all empty are skipped (they hold no data).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
+from koken.base.i18n import _
+from koken.base.regions import region_code, suggest_region
 from koken.base.vocabulary import MARKET_NAMES, STANDARD_COLUMNS
 from koken.methodology import Methodology
 from koken.portfolio.cells import (
@@ -42,13 +45,15 @@ from koken.portfolio.cells import (
     parse_numbers,
     same_unit,
 )
-from koken.portfolio.layout import Cells, Layout
+from koken.portfolio.layout import Cells, Layout, column_letter, fold_name, methodology_names
 from koken.portfolio.readers import MAX_PORTFOLIO_BYTES, open_portfolio
 
 _TOTAL_LABEL = re.compile(r"(?:合計|総計|小計|^計$|(?i:\b(?:sub)?total\b)|(?i:^sum$))")
 """Labels of a total or subtotal row, which koken refuses (it computes totals itself; summing one twice
 is wrong): 合計, 総計 and 小計 anywhere in the label (冷蔵庫 小計, 【小計】), a lone 計, total/subtotal as a word."""
 FISCAL_YEAR_RANGE = (1990, 2100)
+_REGION_CODE = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")
+"""A region written as a code (upper-case ASCII): kept as written when the region table does not list it."""
 
 Column = tuple[np.ndarray, np.ndarray, str]
 """A number column: (numbers with NaN for empty cells, unit text per row, the header as written)."""
@@ -90,58 +95,165 @@ class Portfolio:
     units_shipped_entered: np.ndarray | None = None
     """Per row, units shipped as the company wrote it (the cell, with the header's unit when the cell has
     none; a typed number as its shortest exact text); None: format the parsed number instead."""
+    sheet: np.ndarray | None = None
+    """Per row, the workbook sheet it is on (None for files that are one table)."""
+    passthrough: dict[str, np.ndarray] = field(default_factory=dict)
+    """The company's own columns (備考, 社内コード …), header → cell text per row ('' where absent), carried
+    into the results as they are."""
+    cells: dict[str, dict[str, tuple[int, str]]] = field(default_factory=dict)
+    """Per sheet, canonical column → (0-based column index, header as written): to name a problem's cell."""
+    tables: tuple[dict, ...] = ()
+    """Per table read, where its header was and what was carried through (recorded in results)."""
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def location(self, i: int, column: str | None = None) -> Location:
-        """Location of data row ``i`` (0-based index into the arrays)."""
-        return Location(file=self.path, row=int(self.rows[i]), column=column)
+        """Location of data row ``i`` (0-based index into the arrays); in a workbook with its sheet and, when
+        ``column`` is a header (as written in any sheet) or a canonical name, the cell (``D7``)."""
+        row = int(self.rows[i])
+        if self.sheet is None:
+            return Location(file=self.path, row=row, column=column)
+        sheet = str(self.sheet[i])
+        return self.place(Location(file=self.path, sheet=sheet, row=row, column=column))
+
+    def place(self, location: Location) -> Location:
+        """``location`` with its cell address and the header as this row's sheet writes it, where known."""
+        columns = self.cells.get(location.sheet or "")
+        if not columns or location.row is None or not location.column:
+            return location
+        canonical = location.column if location.column in columns else next(
+            (name for sheet in self.cells.values() for name, (_i, h) in sheet.items() if h == location.column), None)
+        if canonical not in columns:
+            return location
+        index, header = columns[canonical]
+        return dataclasses.replace(location, column=header, cell=f"{column_letter(index)}{location.row}")
 
 
 def read_portfolio(path: str | Path, library: Mapping[str, Methodology],
-                   encoding: str | None = None, sheet: str | None = None,
-                   collect: bool = False) -> Portfolio:
-    """Read a whole portfolio file (``.csv``, ``.parquet``, ``.xlsx``, ``.yaml``/``.yml``) as one partition.
+                   encoding: str | None = None, sheet: str | Sequence[str] | None = None,
+                   collect: bool = False, header_row: int | None = None) -> Portfolio:
+    """Read a whole portfolio file (``.csv``, ``.parquet``, ``.xlsx``, ``.yaml``/``.yml``): every table of it
+    (a workbook's sheets) in one :class:`Portfolio`.
 
     Args:
         path: the file.
-        library: methodologies by id (for ids, parameter names, aliases and expected units).
+        library: methodologies by id (for ids, titles, parameter names, aliases and expected units).
         encoding: CSV text encoding; default: UTF-8 (with or without BOM), UTF-16 with BOM, else
             cp932 (Shift_JIS).
-        sheet: XLSX sheet name; default the first sheet.
+        sheet: a workbook's sheet or sheets (default: every visible sheet that holds a portfolio).
         collect: return cell-level problems in ``Portfolio.problems`` instead of raising them.
+        header_row: the header's file row (default: detected; see :func:`koken.portfolio.open_portfolio`).
     Returns:
         Portfolio.
     Raises:
         KokenErrors: structural problems (unreadable file, larger than :data:`MAX_PORTFOLIO_BYTES`
-            (use :func:`koken.scale.run` for partitions), unknown, duplicate or missing columns, no
-            product lines), and without ``collect`` every cell-level problem too (unknown methodology,
-            bad year or market, a cell that is not a number, a number without a unit), each with file,
-            row and column.
+            (use :func:`koken.scale.run` for partitions), missing columns, no product lines), and without
+            ``collect`` every cell-level and header problem too (unknown column or methodology, bad year or
+            market, a cell that is not a number, a number without a unit), each with file, sheet, row and column.
     """
     p = Path(path)
     try:
         if p.is_file() and p.stat().st_size > MAX_PORTFOLIO_BYTES:
-            raise KokenErrors([PortfolioError(
-                f"file is larger than {MAX_PORTFOLIO_BYTES:,} bytes: read it in partitions (koken calculate)",
-                Location(file=str(p)))])
+            raise KokenErrors([PortfolioError(_(
+                "file is larger than {limit:,} bytes: read it in partitions (koken calculate)").format(
+                limit=MAX_PORTFOLIO_BYTES), Location(file=str(p)))])
     except OSError as err:
-        raise KokenErrors([PortfolioError(f"cannot read file: {err.strerror}", Location(file=str(p)))]) from None
-    source = open_portfolio(p, library, encoding=encoding, sheet=sheet, partition_rows=None)
-    part = next(source.partitions())
-    if part.problems:
-        raise KokenErrors(list(part.problems))
-    portfolio = build_portfolio(part.layout, source.sha256, part.block, library, first=True,
-                                had_units_row=part.had_units_row)
-    if portfolio.problems and not collect:
-        raise KokenErrors(portfolio.problems)
-    return portfolio
+        raise KokenErrors([PortfolioError(_("cannot read file: {reason}").format(reason=err.strerror),
+                                          Location(file=str(p)))]) from None
+    source = open_portfolio(p, library, encoding=encoding, sheet=sheet, partition_rows=None, header_row=header_row)
+    return read_source(source, library, collect=collect)
+
+
+def read_source(source, library: Mapping[str, Methodology], collect: bool = False) -> Portfolio:
+    """Every partition of an opened source (:class:`koken.portfolio.readers.PortfolioSource`), built and
+    joined into one :class:`Portfolio` (a workbook's sheets one after the other).
+
+    Raises:
+        KokenErrors: as :func:`read_portfolio`.
+    """
+    parts: list[Portfolio] = []
+    structural: list[KokenError] = []
+    header_problems: list[KokenError] = []
+    had_units_row = False
+    for part in source.partitions():
+        header_problems.extend(part.header_problems)
+        if part.problems:
+            structural.extend(part.problems)
+            continue
+        had_units_row |= part.had_units_row
+        try:
+            parts.append(build_portfolio(part.layout, source.sha256, part.block, library, first=False,
+                                         had_units_row=part.had_units_row))
+        except KokenErrors as errs:
+            structural.extend(errs.errors)
+    if structural:
+        raise KokenErrors(header_problems + structural)
+    portfolio = concat_portfolios(parts, source.path, source.sha256, source.encoding, tuple(source.tables))
+    if not len(portfolio) and not header_problems:
+        raise KokenErrors([PortfolioError(_("the file has no product lines (only a header and a units row)")
+                                          if had_units_row else _("the file has no product lines (only a header)"),
+                                          Location(file=source.path))])
+    problems = header_problems + portfolio.problems
+    if problems and not collect:
+        raise KokenErrors(problems)
+    return dataclasses.replace(portfolio, problems=problems)
+
+
+def concat_portfolios(parts: Sequence[Portfolio], path: str, sha256: str, encoding: str,
+                      tables: tuple[dict, ...] = ()) -> Portfolio:
+    """Tables of one file (a workbook's sheets) as one Portfolio, rows in order; a parameter one table lacks
+    is empty (NaN) on its rows; the company's own columns are joined by header."""
+    if len(parts) == 1:
+        return dataclasses.replace(parts[0], tables=tables)
+    if not parts:
+        nothing = np.zeros(0, dtype=object)
+        return Portfolio(path=path, sha256=sha256, encoding=encoding, rows=np.zeros(0, dtype=int), product_line=nothing,
+                         methodology=nothing, fiscal_year=np.zeros(0, dtype=int), market=nothing, region=nothing,
+                         units_shipped=(np.zeros(0), nothing, "units_shipped"), invalid=np.zeros(0, bool),
+                         tables=tables)
+    n = sum(len(p) for p in parts)
+
+    def joined(attribute: str, dtype=object) -> np.ndarray:
+        return np.concatenate([np.asarray(getattr(p, attribute), dtype=dtype) for p in parts]) if parts else \
+            np.zeros(0, dtype=dtype)
+
+    def numbers(name: str) -> tuple[np.ndarray, np.ndarray, str]:
+        values, units, header = [], [], None
+        for p in parts:
+            column = p.units_shipped if name == "units_shipped" else p.parameters.get(name)
+            if column is None:
+                values.append(np.full(len(p), np.nan))
+                units.append(np.full(len(p), "", dtype=object))
+            else:
+                values.append(np.asarray(column[0], dtype=float))
+                units.append(np.asarray(column[1], dtype=object))
+                header = header or column[2]
+        return np.concatenate(values), np.concatenate(units), header or name
+
+    names = list(dict.fromkeys(name for p in parts for name in p.parameters))
+    headers = list(dict.fromkeys(h for p in parts for h in p.passthrough))
+    passthrough = {h: np.concatenate([p.passthrough.get(h, np.full(len(p), "", dtype=object)) for p in parts])
+                   for h in headers}
+    entered = None if any(p.units_shipped_entered is None for p in parts) else joined("units_shipped_entered")
+    sheets = np.concatenate([p.sheet if p.sheet is not None else np.full(len(p), "", dtype=object) for p in parts]) \
+        if parts else None
+    invalid = np.concatenate([p.invalid if p.invalid is not None else np.zeros(len(p), bool) for p in parts]) \
+        if parts else np.zeros(0, bool)
+    cells: dict[str, dict[str, tuple[int, str]]] = {}
+    for p in parts:
+        cells.update(p.cells)
+    return Portfolio(path=path, sha256=sha256, encoding=encoding, rows=joined("rows", dtype=int),
+                     product_line=joined("product_line"), methodology=joined("methodology"),
+                     fiscal_year=joined("fiscal_year", dtype=int), market=joined("market"), region=joined("region"),
+                     units_shipped=numbers("units_shipped"), parameters={name: numbers(name) for name in names},
+                     problems=[e for p in parts for e in p.problems], invalid=invalid, units_shipped_entered=entered,
+                     sheet=sheets if n else None, passthrough=passthrough, cells=cells, tables=tables)
 
 
 def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[str, Methodology],
                     first: bool = True, had_units_row: bool = False) -> Portfolio:
-    """Interpret one block of rows (a whole file, or one partition of it) into a :class:`Portfolio`.
+    """Interpret one block of rows (a whole table, or one partition of it) into a :class:`Portfolio`.
 
     Args:
         layout: from :func:`koken.portfolio.layout.layout_from_header`.
@@ -159,24 +271,30 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
     """
     rows = _CleanBlock(layout, block)
     if first and not rows.n:
-        raise KokenErrors([PortfolioError("the file has no product lines (only a header"
-                                          + (" and a units row)" if had_units_row else ")"),
+        raise KokenErrors([PortfolioError(_("the file has no product lines (only a header and a units row)")
+                                          if had_units_row else _("the file has no product lines (only a header)"),
                                           Location(file=layout.path))])
-    cells = _CellProblems(layout.path, rows.rows)
+    cells = _CellProblems(layout, rows.rows)
     methodology = _methodology_column(rows, library, cells)
     market = _market_column(rows, cells)
     years = _fiscal_year_column(rows, cells)
+    region = _region_column(rows, cells)
     shipped = _number_column(rows, "units_shipped", cells)
     index, header_unit, header = layout.columns["units_shipped"]
     for i in np.flatnonzero(np.isnan(shipped[0]) & ~rows.present(index)):
-        cells.flag(i, "units_shipped is empty", header)
+        cells.flag(i, _("units_shipped is empty"), header)
     params = {name: _number_column(rows, name, cells) for name in layout.columns if name not in STANDARD_COLUMNS}
+    passthrough = {header: rows.column_text(index) for index, header in layout.passthrough.items()}
+    sheet = layout.sheet
     return Portfolio(units_shipped_entered=as_entered(shipped, rows.table.get(index), header_unit),
                      path=layout.path, sha256=digest, encoding=layout.encoding, rows=rows.rows,
                      product_line=rows.text("product_line", as_written=True), methodology=methodology,
-                     fiscal_year=years, market=market, region=rows.text("region"), units_shipped=shipped,
+                     fiscal_year=years, market=market, region=region, units_shipped=shipped,
                      parameters=params, problems=sorted(cells.problems, key=lambda e: (e.location.row or 0,)),
-                     invalid=cells.invalid)
+                     invalid=cells.invalid, passthrough=passthrough,
+                     sheet=np.full(rows.n, sheet, dtype=object) if sheet is not None else None,
+                     cells={sheet: {name: (i, h) for name, (i, _u, h) in layout.columns.items()}}
+                     if sheet is not None else {})
 
 
 class _CleanBlock:
@@ -194,7 +312,7 @@ class _CleanBlock:
         numeric: dict[int, np.ndarray] = {}
         multiline: dict[int, np.ndarray] = {}
         keep = np.zeros(len(block.rows), dtype=bool)
-        used = {index for index, _, _ in layout.columns.values()}
+        used = layout.headed
         for index, column in enumerate(block.columns):
             if isinstance(column, np.ndarray) and column.dtype.kind == "f":
                 numeric[index] = column
@@ -204,17 +322,16 @@ class _CleanBlock:
                 present = table[index] != ""
             keep |= present
             if index not in used and present.any():
-                structural.append(PortfolioError("a column without a header holds values",
-                                                 Location(file=layout.path, column=f"#{index + 1}")))
-        header_of = {index: header for index, _, header in layout.columns.values()}
+                structural.append(PortfolioError(_("a column without a header holds values"), Location(
+                    file=layout.path, sheet=layout.sheet, column=f"#{index + 1}")))
+        header_of = {index: header for index, _unit, header in layout.columns.values()}
         for index, positions in multiline.items():  # a quote left open swallows the following lines into one cell
             if index in header_of:
                 for i in positions:
                     structural.append(PortfolioError(
-                        "a cell holds a line break (in a file of columns)" if layout.encoding == "parquet" else
-                        "a cell runs over several lines: a quote (\") is probably not closed; check this row and the "
-                        "ones after it", Location(file=layout.path, row=int(block.rows[i]),
-                                                  column=str(header_of[index]))))
+                        _("a cell holds a line break (in a file of columns)") if layout.encoding == "parquet" else
+                        _("a cell runs over several lines: a quote (\") is probably not closed; check this row and the "
+                          "ones after it"), layout.where(int(block.rows[i]), str(header_of[index]))))
         if structural:
             raise KokenErrors(structural)
         if not keep.all():  # rows whose cells are all empty hold no data
@@ -235,6 +352,12 @@ class _CleanBlock:
             return np.array(["" if np.isnan(v) else f"{v:.15g}" for v in self.numeric[index]], dtype=object)
         return (self.raw if as_written else self.table)[index]
 
+    def column_text(self, index: int) -> np.ndarray:
+        """Column ``index``'s cells as written (trimmed; '' where empty), for the company's own columns."""
+        if index in self.numeric:
+            return np.array(["" if np.isnan(v) else f"{v:.15g}" for v in self.numeric[index]], dtype=object)
+        return self.raw[index]
+
     def present(self, index: int) -> np.ndarray:
         """Per row, whether column ``index`` has a cell."""
         if index in self.numeric:
@@ -245,27 +368,35 @@ class _CleanBlock:
 class _CellProblems:
     """Cell problems of a block, and which rows have one."""
 
-    def __init__(self, path: str, rows: np.ndarray):
-        self.path, self.rows = path, rows
+    def __init__(self, layout: Layout, rows: np.ndarray):
+        self.layout, self.rows = layout, rows
         self.problems: list[KokenError] = []
         self.invalid = np.zeros(len(rows), dtype=bool)
 
-    def flag(self, i: int, message: str, column: str) -> None:
-        self.problems.append(PortfolioError(message, Location(file=self.path, row=int(self.rows[i]), column=column)))
+    def flag(self, i: int, message: str, column: str | None) -> None:
+        self.problems.append(PortfolioError(message, self.layout.where(int(self.rows[i]), column)))
         self.invalid[i] = True
 
 
 def _methodology_column(rows: _CleanBlock, library: Mapping[str, Methodology], cells: _CellProblems) -> np.ndarray:
-    """Methodology ids; empty, unknown (with a suggestion) and total or subtotal rows are flagged."""
+    """Methodology ids, from an id, a title (``電気冷蔵庫``) or an alias (:func:`methodology_names`), or the
+    sheet's methodology where there is no column; empty, unknown (with a suggestion) and total or subtotal
+    rows are flagged."""
     columns = rows.layout.columns
-    methodology = rows.text("methodology")
+    n = rows.n
+    if "methodology" not in columns:
+        return np.full(n, rows.layout.methodology, dtype=object)
+    written = rows.text("methodology")
     mheader = columns["methodology"][2]
     labels = rows.text("product_line")
-    n = rows.n
-    id_codes, unique_ids = pd.factorize(pd.Series(methodology, dtype=object), sort=False)
-    unique_ids = [str(v) for v in unique_ids]
-    id_total = np.array([bool(_TOTAL_LABEL.search(v)) for v in unique_ids], dtype=bool)
-    id_known = np.array([v in library for v in unique_ids], dtype=bool)
+    names = methodology_names(library)
+    id_codes, unique_written = pd.factorize(pd.Series(written, dtype=object), sort=False)
+    unique_written = [str(v) for v in unique_written]
+    unique_ids = np.array([v if v in library else names.get(fold_name(v), v) for v in unique_written] + [""],
+                          dtype=object)
+    methodology = unique_ids[id_codes] if n else np.zeros(0, dtype=object)
+    id_total = np.array([bool(_TOTAL_LABEL.search(v)) for v in unique_written], dtype=bool)
+    id_known = np.array([v in library for v in unique_ids[:-1]], dtype=bool)
     label_total = np.zeros(n, dtype=bool)
     present_labels = np.flatnonzero(labels != "")
     if len(present_labels):  # Arrow picks the few candidates; Python's regex (Unicode \b) decides
@@ -279,20 +410,25 @@ def _methodology_column(rows: _CleanBlock, library: Mapping[str, Methodology], c
     suspicious = np.flatnonzero((id_total[id_codes] if n else label_total) | label_total
                                 | ~(id_known[id_codes] if n else label_total))
     for i in suspicious:
-        mid = methodology[i]
+        mid = written[i]
         total_in = next((c for c, v in (("methodology", mid), ("product_line", str(labels[i])))
                          if _TOTAL_LABEL.search(v)), None)
         if total_in is not None:
             shown = mid if total_in == "methodology" else labels[i]
-            cells.flag(i, f"this looks like a total or subtotal row ({total_in} {shown!r}): koken computes totals "
-                          "itself, and summing a total again would count it twice; remove the row",
-                       columns[total_in][2])
+            cells.flag(i, _("this looks like a total or subtotal row ({column} {value!r}): koken computes totals "
+                            "itself, and summing a total again would count it twice; remove the row").format(
+                column=total_in, value=shown), columns[total_in][2])
         elif not mid:
-            cells.flag(i, "methodology is empty", mheader)
-        elif mid not in library:
-            hint = difflib.get_close_matches(mid, list(library), n=1)
-            cells.flag(i, f"unknown methodology {mid!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
-                       + f" (known: {', '.join(sorted(library))})", mheader)
+            cells.flag(i, _("methodology is empty"), mheader)
+        elif methodology[i] not in library:
+            hint = difflib.get_close_matches(fold_name(mid), list(names), n=1)
+            if hint:
+                cells.flag(i, _("unknown methodology {name!r}; did you mean {suggestion!r} ({id})? (koken "
+                                "methodologies lists them)").format(name=mid, suggestion=hint[0], id=names[hint[0]]),
+                           mheader)
+            else:
+                cells.flag(i, _("unknown methodology {name!r} (known: {known})").format(
+                    name=mid, known=", ".join(sorted(library))), mheader)
     return methodology
 
 
@@ -304,14 +440,34 @@ def _market_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
                       dtype=object)
     market = mapped[codes] if rows.n else np.zeros(0, dtype=object)
     for i in np.flatnonzero(market == ""):
-        cells.flag(i, f"market must be domestic or overseas (国内/海外), got {market_raw[i]!r}",
+        cells.flag(i, _("market must be domestic or overseas (国内/海外), got {value!r}").format(value=market_raw[i]),
                    rows.layout.columns["market"][2])
     return market
 
 
+def _region_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
+    """Region codes (``JP``, ``US``) from a code or a name in English or Japanese (``米国``), through the
+    region table (``vocabulary/regions.yaml``); a code the table does not list (``EU27``, a company's own
+    ``APAC``) is kept as written (a factor table then has no value for it unless it lists it); any other
+    text is flagged with the closest name."""
+    written = rows.text("region")
+    codes, uniques = pd.factorize(pd.Series(written, dtype=object))
+    mapped = np.array([region_code(str(v)) or (str(v) if _REGION_CODE.match(str(v)) else "") for v in uniques] + [""],
+                      dtype=object)
+    region = mapped[codes] if rows.n else np.zeros(0, dtype=object)
+    if "region" in rows.layout.columns:
+        header = rows.layout.columns["region"][2]
+        for i in np.flatnonzero((region == "") & (written != "")):
+            hint = suggest_region(written[i])
+            cells.flag(i, (_("unknown region {value!r}; did you mean {code}?").format(value=written[i], code=hint)
+                           if hint else _("unknown region {value!r}: write an ISO 3166 code (JP, US, CN …) or a name "
+                                          "listed in vocabulary/regions.yaml").format(value=written[i])), header)
+    return region
+
+
 def _fiscal_year_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
     """Fiscal years as integers (0 where flagged: not a whole year in :data:`FISCAL_YEAR_RANGE`)."""
-    year_index, _, header = rows.layout.columns["fiscal_year"]
+    year_index, _unit, header = rows.layout.columns["fiscal_year"]
     if year_index in rows.numeric:
         years = rows.numeric[year_index].astype(float)
         years_raw = Formatted(years)  # text only for the rows that are reported
@@ -322,13 +478,15 @@ def _fiscal_year_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         bad_years = ~np.isfinite(years) | (np.mod(years, 1) != 0) | (years < lo) | (years > hi)
     for i in np.flatnonzero(bad_years):
-        cells.flag(i, f"fiscal_year must be a whole year in {lo}-{hi}, got {years_raw[i]!r}", header)
+        cells.flag(i, _("fiscal_year must be a whole year in {low}-{high}, got {value!r}").format(
+            low=lo, high=hi, value=years_raw[i]), header)
     return np.where(bad_years, 0, years).astype(int)
 
 
-def _no_unit(name: str, shown: str, expected: Mapping[str, str], where: str) -> str:
-    return (f"value {shown} has no unit (expected {expected.get(name, 'a unit')}): put it in the header "
-            f"({name}[unit]){where}")
+def _no_unit(name: str, shown: str, expected: Mapping[str, str], cells_may_say: bool) -> str:
+    places = _("the header ({name}[unit]), a units row, or the cell") if cells_may_say else _("the header ({name}[unit])")
+    return _("value {value} has no unit (expected {unit}): put it in {places}").format(
+        value=shown, unit=expected.get(name, _("a unit")), places=places.format(name=name))
 
 
 def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems) -> Column:
@@ -360,11 +518,11 @@ def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems) -> Column
             values[present[rest]] = sub
             units[present[rest]] = sub_units
     for i in np.flatnonzero(np.isinf(values)):
-        cells.flag(i, f"{column[i]!r} is not a finite number", header)
+        cells.flag(i, _("{value!r} is not a finite number").format(value=column[i]), header)
         values[i] = np.nan
     if not unit:
         for i in present[np.flatnonzero(~np.isnan(parsed) & np.isfinite(parsed))]:
-            cells.flag(i, _no_unit(name, repr(column[i]), expected, ", a units row, or the cell"), header)
+            cells.flag(i, _no_unit(name, repr(column[i]), expected, True), header)
     return values, units, header
 
 
@@ -380,12 +538,12 @@ def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None,
     thousands = pc.match_substring_regex(arrow, THOUSANDS_RE2).to_numpy(zero_copy_only=False)
     misplaced = comma & ~thousands
     for j in np.flatnonzero(misplaced):
-        cells.flag(present[j], f"{texts[j]!r}: a comma is read only as a thousands separator (1,234,567); for a "
-                               "decimal comma write a point (420.5)", header)
+        cells.flag(present[j], _("{value!r}: a comma is read only as a thousands separator (1,234,567); for a "
+                                 "decimal comma write a point (420.5)").format(value=texts[j]), header)
     superscript = pc.match_substring_regex(arrow, f"[{SUPERSCRIPTS}]").to_numpy(zero_copy_only=False) & ~misplaced
     for j in np.flatnonzero(superscript):
-        cells.flag(present[j], f"{texts[j]!r}: superscripts and fractions are not read as numbers (write 1e4 or "
-                               "1万, 0.5)", header)
+        cells.flag(present[j], _("{value!r}: superscripts and fractions are not read as numbers (write 1e4 or "
+                                 "1万, 0.5)").format(value=texts[j]), header)
     cleaned = clean_numbers(pc.if_else(pa.array(misplaced | superscript), "", arrow))
     cleaned_text = cleaned.to_numpy(zero_copy_only=False)
     sub = parse_numbers(cleaned_text)
@@ -403,11 +561,12 @@ def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None,
         has_unit = cell_units != ""
         sub_units[with_text[has_unit]] = cell_units[has_unit]
     for j in np.flatnonzero(nonempty & ~np.isfinite(sub)):
-        kind = "a finite number" if np.isinf(sub[j]) else "a number (expected digits, then an optional unit)"
-        cells.flag(present[j], f"{texts[j]!r} is not {kind}", header)
+        cells.flag(present[j], (_("{value!r} is not a finite number") if np.isinf(sub[j]) else
+                                _("{value!r} is not a number (expected digits, then an optional unit)")).format(
+            value=texts[j]), header)
     sub[nonempty & ~np.isfinite(sub)] = np.nan
     for j in np.flatnonzero(nonempty & np.isfinite(sub) & (sub_units == "")):
-        cells.flag(present[j], _no_unit(name, repr(texts[j]), expected, ", a units row, or the cell"), header)
+        cells.flag(present[j], _no_unit(name, repr(texts[j]), expected, True), header)
     return sub, sub_units
 
 
@@ -416,9 +575,9 @@ def _typed_numbers(column: np.ndarray, unit: str | None, header: str, name: str,
     """A typed number column (Parquet, a DataFrame): non-finite numbers and numbers without a unit flagged."""
     values = column.astype(float).copy()
     for i in np.flatnonzero(np.isinf(values)):
-        cells.flag(i, f"{values[i]:g} is not a finite number", header)
+        cells.flag(i, _("{value} is not a finite number").format(value=f"{values[i]:g}"), header)
     values[np.isinf(values)] = np.nan
     if not unit:
         for i in np.flatnonzero(~np.isnan(values)):
-            cells.flag(i, _no_unit(name, f"{values[i]:.15g}", expected, ""), header)
+            cells.flag(i, _no_unit(name, f"{values[i]:.15g}", expected, False), header)
     return values, same_unit(unit, len(values)), header

@@ -7,20 +7,30 @@ A layout is built once from a file's header and shared by every partition of it;
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
+from koken.base.i18n import _
 from koken.base.vocabulary import REQUIRED_COLUMNS, STANDARD_COLUMNS, UNITS_ROW_MARKERS, fold_width
 from koken.methodology import Methodology
 
 MAX_COLUMNS = 1000
 """Columns a portfolio may have (a header of 100,000 commas would otherwise exhaust memory)."""
+HEADER_SCAN_ROWS = 30
+"""Rows above the header (a title, notes, a date) searched for it; the header is the first row that names
+at least :data:`HEADER_MIN_NAMES` known columns."""
+HEADER_MIN_NAMES = 2
+CLOSE_MATCH = 0.8
+"""How alike (difflib's ratio) an unknown header must be to a column's name or alias to be taken for a
+misspelling of it (an error) rather than a column of the company's own (carried through)."""
 _HEADER = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<unit>[^\[\]]*)\])?\s*$")
+_PARENTHESISED_UNIT = re.compile(r"^\s*(?P<name>[^\[\]（(]+?)\s*[（(](?P<unit>[^）)]+)[）)]\s*$")
 
 
 def expected_units(library: Mapping[str, Methodology]) -> dict[str, str]:
@@ -33,11 +43,49 @@ def expected_units(library: Mapping[str, Methodology]) -> dict[str, str]:
     return {name: " or ".join(sorted(u)) for name, u in units.items()}
 
 
+def methodology_names(library: Mapping[str, Methodology]) -> dict[str, str]:
+    """Every name a methodology may be written as in a portfolio → its id: the id, its Japanese and English
+    titles, its declared ``aliases``, and the parts of its Japanese title (``ストレージ（磁気ディスク装置）``
+    also answers to ``ストレージ`` and ``磁気ディスク装置``); names are folded (case, full width), and a name
+    two methodologies would share is left out.
+    """
+    names: dict[str, str] = {}
+    shared: set[str] = set()
+    for m in library.values():
+        title = m.spec.title
+        candidates = {m.id, title.ja, title.en, *getattr(m.spec, "aliases", ())}
+        main, _paren, rest = title.ja.partition("（")
+        candidates.add(main)
+        candidates.update(re.split(r"[・／/、]", rest.rstrip("）")) if rest else ())
+        for name in candidates:
+            key = fold_name(name)
+            if len(key) < 2:
+                continue
+            if names.setdefault(key, m.id) != m.id:
+                shared.add(key)
+    return {k: v for k, v in names.items() if k not in shared}
+
+
+def fold_name(text: str) -> str:
+    """A name as compared: width-folded, trimmed, case-folded."""
+    return fold_width(str(text)).strip().casefold()
+
+
 @dataclass(frozen=True)
 class Layout:
     """How a file's columns map to koken's: canonical name → (column index, unit or None, header as written).
 
-    Built once from the header (and the units row, if any) and shared by every partition of a file.
+    Built once from a table's header (and the units row, if any) and shared by every partition of it.
+
+    Attributes:
+        sheet: the workbook sheet the table is on (None for other files).
+        header_row: the file row of the header (rows above it, a title or notes, are not read).
+        skipped_rows: those rows above the header that held text.
+        passthrough: column index → header of the columns that are none of koken's: kept and carried into
+            the results beside the figures (備考, 社内コード …).
+        problems: header problems that leave the rest readable (an unknown, misspelt or repeated column):
+            reported together with every row's problems.
+        methodology: the sheet's methodology, for a sheet without a methodology column (from its name).
     """
 
     path: str
@@ -45,60 +93,195 @@ class Layout:
     width: int
     columns: dict[str, tuple[int, str | None, str]]
     expected_units: dict[str, str]
+    sheet: str | None = None
+    header_row: int = 1
+    skipped_rows: tuple[int, ...] = ()
+    passthrough: dict[int, str] = field(default_factory=dict)
+    problems: tuple[KokenError, ...] = ()
+    methodology: str | None = None
+    headed: frozenset[int] = frozenset()
+    """Indices of the columns that have a header (including those with a header problem)."""
+
+    def where(self, row: int | None = None, column: str | None = None) -> Location:
+        """The location of a cell: file, sheet, row and, in a workbook, the cell address (``D7``)."""
+        cell = None
+        if self.sheet is not None and row is not None and column is not None:
+            index = next((i for i, _u, h in self.columns.values() if h == column), None)
+            if index is None:
+                index = next((i for i, h in self.passthrough.items() if h == column), None)
+            if index is not None:
+                cell = f"{column_letter(index)}{row}"
+        return Location(file=self.path, sheet=self.sheet, row=row, column=column, cell=cell)
 
 
-def layout_from_header(path: str, encoding: str, headers: list[str],
-                       library: Mapping[str, Methodology]) -> Layout:
-    """Interpret the header row (standard columns, parameters, aliases, ``name[unit]``).
+def column_letter(index: int) -> str:
+    """A 0-based column index as a spreadsheet's column letters (0 → ``A``, 27 → ``AB``)."""
+    from openpyxl.utils.cell import get_column_letter
 
-    Raises:
-        KokenErrors: unknown, ambiguous, duplicate or missing columns (all of them at once).
-    """
-    structural: list[KokenError] = []
-    standard = {alias: name for name, aliases in STANDARD_COLUMNS.items() for alias in aliases}
-    param_names: dict[str, str] = {}
+    return get_column_letter(index + 1)
+
+
+def header_names(library: Mapping[str, Methodology]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Every name a column may be written as → its canonical name (standard columns and their aliases,
+    parameters and their aliases), and the names that alias several parameters."""
+    names = {alias: name for name, aliases in STANDARD_COLUMNS.items() for alias in aliases}
     ambiguous: dict[str, set[str]] = {}
+    params: dict[str, str] = {}
     for m in library.values():
         for header, pname in m.column_names.items():
-            if param_names.setdefault(header, pname) != pname:
-                ambiguous.setdefault(header, {param_names[header]}).add(pname)
+            if params.setdefault(header, pname) != pname:
+                ambiguous.setdefault(header, {params[header]}).add(pname)
+    names.update({k: v for k, v in params.items() if k not in names})
+    return names, ambiguous
+
+
+def split_header_cell(text: str) -> list[tuple[str, str | None]] | None:
+    """A header cell's lines as (name, unit or None); None when a line is not ``name`` or ``name[unit]``.
+
+    A cell may name its column on several lines, in Japanese and English (``出荷台数\\nunits_shipped``, as
+    koken's templates do); each line is one name.
+
+    >>> split_header_cell("出荷台数\\nunits_shipped[万台]")
+    [('出荷台数', None), ('units_shipped', '万台')]
+    """
+    out = []
+    for line in fold_width(str(text)).splitlines():
+        if not line.strip():
+            continue
+        match = _HEADER.match(line)
+        if not match:
+            return None
+        unit = match.group("unit")
+        out.append((match.group("name").strip(), unit.strip() if unit is not None else None))
+    return out
+
+
+def find_header(rows: list[list[str]], library: Mapping[str, Methodology], limit: int = HEADER_SCAN_ROWS) -> int | None:
+    """The position in ``rows`` of the header: the first of the first ``limit`` rows with text that names at
+    least :data:`HEADER_MIN_NAMES` known columns; None when no row does (the first row with text is then the
+    header, and its problems are reported)."""
+    names, _ambiguous = header_names(library)
+    seen = 0
+    for position, row in enumerate(rows):
+        if not any(str(c).strip() for c in row):
+            continue
+        seen += 1
+        if seen > limit:
+            return None
+        known = 0
+        for cell in row:
+            lines = split_header_cell(cell) if str(cell).strip() else None
+            if lines and all(name in names for name, _unit in lines):
+                known += 1
+        if known >= HEADER_MIN_NAMES:
+            return position
+    return None
+
+
+def layout_from_header(path: str, encoding: str, headers: list[str], library: Mapping[str, Methodology], *,
+                       sheet: str | None = None, header_row: int = 1, skipped_rows: tuple[int, ...] = (),
+                       sheet_methodology: str | None = None) -> Layout:
+    """Interpret the header row (standard columns, parameters, aliases, ``name[unit]``, a name per line).
+
+    A column that is none of koken's and not close to one of their names is carried through (``passthrough``);
+    one close to a name (``出荷台数（万台）``, ``basline_annual_energy``) or carrying a unit in brackets is an
+    error with the spelling to use, unit kept (``出荷台数[万台]``).
+
+    Args:
+        sheet, header_row, skipped_rows: where the table is (recorded in the layout, used in locations).
+        sheet_methodology: the methodology of a sheet without a methodology column (from the sheet's name).
+    Raises:
+        KokenErrors: a required column is missing (with every other header problem); problems that leave the
+            rest readable (unknown, misspelt, ambiguous or repeated columns) are in ``Layout.problems`` instead.
+    """
+    where = Location(file=path, sheet=sheet, row=header_row)
+    problems: list[KokenError] = []
+    names, ambiguous = header_names(library)
     columns: dict[str, tuple[int, str | None, str]] = {}
+    passthrough: dict[int, str] = {}
+
+    def problem(message: str, header: str, index: int) -> None:
+        cell = f"{column_letter(index)}{header_row}" if sheet is not None else None
+        problems.append(PortfolioError(message, dataclasses.replace(where, column=header, cell=cell)))
+
     for index, raw_header in enumerate(headers):
         header = fold_width(str(raw_header)).strip()
         if not header:
             continue  # a column without a header must be empty: checked per partition
-        match = _HEADER.match(header)
-        if not match:
-            structural.append(PortfolioError("header must be 'name' or 'name[unit]'",
-                                             Location(file=path, column=header)))
+        shown = header.replace("\n", " / ")
+        lines = split_header_cell(header)
+        if lines is None:
+            problem(_("header must be 'name' or 'name[unit]'"), shown, index)
             continue
-        name, unit = match.group("name").strip(), match.group("unit")
-        if name in ambiguous:
-            structural.append(PortfolioError(
-                f"header {name!r} is an alias of several parameters ({', '.join(sorted(ambiguous[name]))}): "
-                "write the parameter name instead", Location(file=path, column=header)))
+        if any(name in ambiguous for name, _u in lines):
+            name = next(name for name, _u in lines if name in ambiguous)
+            problem(_("header {name!r} is an alias of several parameters ({parameters}): write the parameter name "
+                      "instead").format(name=name, parameters=", ".join(sorted(ambiguous[name]))), shown, index)
             continue
-        canonical = standard.get(name) or param_names.get(name)
-        if canonical is None:
-            hint = difflib.get_close_matches(name, list(standard) + list(param_names), n=1)
-            guess = (f"; the file was read as {encoding}: if the headers look garbled, give --encoding"
-                     if encoding in ("cp932", "utf-8") and not name.isascii() else "")
-            structural.append(PortfolioError(
-                f"unknown column {name!r}: not a standard column nor a parameter of any methodology"
-                + (f"; did you mean {hint[0]!r}?" if hint else "") + guess, Location(file=path, column=header)))
+        canonicals = {names.get(name) for name, _u in lines}
+        units = {u.strip() for _n, u in lines if u is not None}
+        if None in canonicals:
+            unknown = next(name for name, _u in lines if names.get(name) is None)
+            hint = _misspelling(unknown, lines, names)
+            if hint is None and not units:
+                passthrough[index] = shown
+            else:
+                problem(hint or _("unknown column {name!r}: not a standard column nor a parameter of any "
+                                  "methodology").format(name=unknown) + _guess_encoding(encoding, unknown), shown, index)
             continue
+        if len(canonicals) > 1:
+            problem(_("the lines of this header name different columns ({columns})").format(
+                columns=", ".join(sorted(canonicals))), shown, index)
+            continue
+        if len(units) > 1:
+            problem(_("the lines of this header give different units ({units})").format(units=", ".join(sorted(units))),
+                    shown, index)
+            continue
+        canonical = canonicals.pop()
         if canonical in columns:
-            structural.append(PortfolioError(f"column {canonical!r} appears twice (also as "
-                                             f"{columns[canonical][2]!r})", Location(file=path, column=header)))
+            problem(_("column {name!r} appears twice (also as {other!r})").format(name=canonical,
+                                                                                  other=columns[canonical][2]), shown, index)
             continue
-        columns[canonical] = (index, unit.strip() if unit is not None else None, header)
-    for required in REQUIRED_COLUMNS:
-        if required not in columns:
-            structural.append(PortfolioError(f"required column {required!r} is missing", Location(file=path)))
-    if structural:
-        raise KokenErrors(structural)
+        columns[canonical] = (index, units.pop() if units else None, shown)
+    missing = [r for r in REQUIRED_COLUMNS if r not in columns and not (r == "methodology" and sheet_methodology)]
+    if missing:
+        for required in missing:
+            problems.append(PortfolioError(_("required column {name!r} is missing").format(name=required), where))
+        raise KokenErrors(problems)
     return Layout(path=path, encoding=encoding, width=len(headers), columns=columns,
-                  expected_units=expected_units(library))
+                  expected_units=expected_units(library), sheet=sheet, header_row=header_row,
+                  skipped_rows=tuple(skipped_rows), passthrough=passthrough, problems=tuple(problems),
+                  methodology=sheet_methodology,
+                  headed=frozenset(i for i, h in enumerate(headers) if fold_width(str(h)).strip()))
+
+
+def _misspelling(unknown: str, lines: list[tuple[str, str | None]], names: Mapping[str, str]) -> str | None:
+    """The message for a header that looks like one of koken's columns written wrongly, or None."""
+    unit = next((u for _n, u in lines if u), None)
+    parenthesised = _PARENTHESISED_UNIT.match(unknown)
+    if parenthesised and parenthesised.group("name").strip() in names:
+        name, inner = parenthesised.group("name").strip(), parenthesised.group("unit").strip()
+        return _("unknown column {header!r}: a unit goes in square brackets: write {suggestion!r}").format(
+            header=unknown, suggestion=f"{name}[{inner}]")
+    close = difflib.get_close_matches(unknown, list(names), n=1, cutoff=CLOSE_MATCH)
+    if close:
+        suggestion = f"{close[0]}[{unit}]" if unit else close[0]
+        return _("unknown column {name!r}; did you mean {suggestion!r}?").format(name=unknown, suggestion=suggestion)
+    if unit is not None:
+        close = difflib.get_close_matches(unknown, list(names), n=1, cutoff=0.6)
+        if close:
+            return _("unknown column {name!r} (a column with a unit is read as an input); did you mean "
+                     "{suggestion!r}?").format(name=unknown, suggestion=f"{close[0]}[{unit}]")
+        return _("unknown column {name!r}: a column with a unit is read as an input, but no methodology has this "
+                 "parameter").format(name=unknown)
+    return None
+
+
+def _guess_encoding(encoding: str, name: str) -> str:
+    if encoding in ("cp932", "utf-8") and not name.isascii():
+        return _("; the file was read as {encoding}: if the headers look garbled, give --encoding").format(
+            encoding=encoding)
+    return ""
 
 
 @dataclass(frozen=True)
@@ -115,7 +298,7 @@ class Cells:
     rows: np.ndarray
 
 
-def cells_from_rows(path: str, width: int, cells: list[list[str]], rownums: list[int]) -> Cells:
+def cells_from_rows(path: str, width: int, cells: list[list[str]], rownums: list[int], sheet: str | None = None) -> Cells:
     """Rows of cell texts (CSV, XLSX, YAML) → :class:`Cells`; a row longer than the header is refused.
 
     Raises:
@@ -126,8 +309,8 @@ def cells_from_rows(path: str, width: int, cells: list[list[str]], rownums: list
     for r, n in zip(cells, rownums):
         if len(r) != width:
             if any(str(c).strip() for c in r[width:]):
-                structural.append(PortfolioError(f"row has {len(r)} cells but the header has {width}",
-                                                 Location(file=path, row=n)))
+                structural.append(PortfolioError(_("row has {cells} cells but the header has {width}").format(
+                    cells=len(r), width=width), Location(file=path, sheet=sheet, row=n)))
             r = (list(r) + [""] * (width - len(r)))[:width]
         fixed.append(r)
     if structural:
@@ -139,15 +322,18 @@ def cells_from_rows(path: str, width: int, cells: list[list[str]], rownums: list
 
 
 def split_units_row(layout: Layout, block: Cells) -> tuple[Layout, Cells, bool]:
-    """Take the units row (a row right under the header whose ``methodology`` cell says ``unit``,
-    ``units`` or ``単位``) out of the first block of a file and put its units into the layout.
+    """Take the units row (a row right under the header whose ``methodology`` cell, or in a sheet without a
+    methodology column its first column's cell, says ``unit``, ``units`` or ``単位``) out of the first block
+    of a table and put its units into the layout.
 
     Returns:
         (layout with the row's units, the block without the row, whether there was a units row).
     Raises:
         KokenErrors: a column has a unit both in its header and in the units row.
     """
-    mcol = layout.columns["methodology"][0]
+    marker = "methodology" if "methodology" in layout.columns else None
+    mcol = layout.columns["methodology"][0] if marker else min(
+        [i for i, _u, _h in layout.columns.values()] + list(layout.passthrough))
     first = None
     for i in range(len(block.rows)):
         if any(cell_text(column[i]) for column in block.columns):
@@ -157,13 +343,20 @@ def split_units_row(layout: Layout, block: Cells) -> tuple[Layout, Cells, bool]:
         return layout, block, False
     columns = dict(layout.columns)
     structural = []
-    for canonical, (index, unit, header) in list(columns.items()):
+    own = [(None, (index, None, header)) for index, header in layout.passthrough.items()]
+    for canonical, (index, unit, header) in list(columns.items()) + own:
         cell = cell_text(block.columns[index][first])
-        if cell and canonical != "methodology":
+        if cell and index != mcol:
+            if canonical is None:
+                structural.append(PortfolioError(_(
+                    "unknown column {name!r}: the units row gives it a unit ({unit}), so it is read as an input, but "
+                    "no methodology has this parameter").format(name=header, unit=cell),
+                    layout.where(int(block.rows[first]), header)))
+                continue
             if unit:
                 structural.append(PortfolioError(
-                    f"unit given both in the header ({unit}) and the units row ({cell})",
-                    Location(file=layout.path, row=int(block.rows[first]), column=header)))
+                    _("unit given both in the header ({header_unit}) and the units row ({row_unit})").format(
+                        header_unit=unit, row_unit=cell), layout.where(int(block.rows[first]), header)))
             columns[canonical] = (index, cell, header)
     if structural:
         raise KokenErrors(structural)
@@ -171,8 +364,7 @@ def split_units_row(layout: Layout, block: Cells) -> tuple[Layout, Cells, bool]:
     rest[first] = False
     block = Cells(columns=[column[rest] if isinstance(column, np.ndarray) else column.filter(rest)
                            for column in block.columns], rows=block.rows[rest])
-    return (Layout(path=layout.path, encoding=layout.encoding, width=layout.width, columns=columns,
-                   expected_units=layout.expected_units), block, True)
+    return dataclasses.replace(layout, columns=columns), block, True
 
 
 def cell_text(value) -> str:

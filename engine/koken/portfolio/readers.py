@@ -21,7 +21,7 @@ import decimal
 import hashlib
 import io
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,9 +32,21 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
+from koken.base.i18n import _
 from koken.base.safe_yaml import load_yaml_file, read_limited
 from koken.methodology import Methodology
-from koken.portfolio.layout import MAX_COLUMNS, Cells, Layout, cells_from_rows, layout_from_header, split_units_row
+from koken.portfolio.layout import (
+    HEADER_SCAN_ROWS,
+    MAX_COLUMNS,
+    Cells,
+    Layout,
+    cells_from_rows,
+    find_header,
+    fold_name,
+    layout_from_header,
+    methodology_names,
+    split_units_row,
+)
 
 MAX_PORTFOLIO_BYTES = 200_000_000
 """Largest workbook or YAML portfolio read whole (CSV and Parquet are streamed, of any size)."""
@@ -65,6 +77,46 @@ class Partition:
     problems: tuple = ()
     """Problems with the block's rows as read (a row longer than the header, text that is not UTF-8):
     the block is then not built, and its problems are reported with every other partition's."""
+    header_problems: tuple = ()
+    """The table's header problems that leave its rows readable (an unknown or misspelt column), on the
+    first partition of each table: reported together with the rows' problems (the rows are still built)."""
+    columns: tuple[str, ...] = ()
+    """The company's own columns of the whole file, in order (a workbook's sheets may each have others):
+    every partition's results carry all of them, so that result files have one set of columns."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of a file before its header is interpreted: a CSV file, a Parquet file, a YAML list, or one
+    sheet of a workbook.
+
+    Attributes:
+        sheet: the sheet's name (None for files that are one table).
+        headers: the header row's cells.
+        header_row: the header's file row (1-based).
+        skipped_rows: rows above the header that held text (a title, notes).
+        blocks: the data rows, as :class:`Cells` blocks (or the KokenErrors of a block).
+    """
+
+    sheet: str | None
+    headers: list[str]
+    header_row: int
+    skipped_rows: tuple[int, ...]
+    blocks: Iterator
+
+
+def _table_record(layout: Layout) -> dict:
+    """What a result records of a table it read: where the header was and what was carried through."""
+    record: dict = {"header_row": layout.header_row}
+    if layout.sheet is not None:
+        record = {"sheet": layout.sheet, **record}
+    if layout.skipped_rows:
+        record["rows_above_header"] = list(layout.skipped_rows)
+    if layout.passthrough:
+        record["passthrough_columns"] = list(layout.passthrough.values())
+    if layout.methodology:
+        record["methodology_from_sheet_name"] = layout.methodology
+    return record
 
 
 class PortfolioSource:
@@ -79,11 +131,18 @@ class PortfolioSource:
     """
 
     def __init__(self, path: str | Path, library: Mapping[str, Methodology], encoding: str | None = None,
-                 sheet: str | None = None, partition_rows: int | None = DEFAULT_PARTITION_ROWS):
+                 sheet: str | Sequence[str] | None = None, partition_rows: int | None = DEFAULT_PARTITION_ROWS,
+                 header_row: int | None = None):
         self.path = str(path)
         self._p = Path(path)
         self._library = library
-        self._sheet = sheet
+        self._sheets = [sheet] if isinstance(sheet, str) else list(sheet or [])
+        self._header_row = header_row
+        self.tables: list[dict] = []
+        """Per table read: its sheet, header row, rows above the header and columns carried through."""
+        self.notices: list[str] = []
+        """What the reader did that a person should know (rows above the header skipped, sheets without a
+        portfolio skipped, columns carried through), in the current language."""
         self.partition_rows = partition_rows
         self.suffix = self._p.suffix.lower()
         self.total_rows: int | None = None
@@ -109,59 +168,179 @@ class PortfolioSource:
             self.total_rows = self._parquet.metadata.num_rows
 
     def partitions(self) -> Iterator[Partition]:
-        """The file's blocks of rows, in file order.
+        """The file's blocks of rows, table by table (a workbook's sheets in order), in file order.
 
         Raises:
-            KokenErrors: problems with the file as a whole (unreadable, unknown or missing columns,
-                no product lines); problems in one block's rows are raised when that block is built.
+            KokenErrors: problems with the file as a whole (unreadable, no table, no product lines); a table's
+                missing columns and problems in one block's rows are in its partitions instead.
         """
-        blocks = self._blocks()
-        headers = next(blocks)
-        layout = layout_from_header(self.path, self.encoding, headers, self._library)
-        had_units_row = False
         index = 0
-        for block in blocks:
-            if isinstance(block, KokenErrors):
-                yield Partition(index=index, layout=layout, block=None, had_units_row=had_units_row,
-                                problems=tuple(block.errors))
+        prepared = []
+        for table in self._tables():
+            try:
+                prepared.append((table, layout_from_header(
+                    self.path, self.encoding, table.headers, self._library, sheet=table.sheet,
+                    header_row=table.header_row, skipped_rows=table.skipped_rows,
+                    sheet_methodology=self._sheet_methodology(table))))
+            except KokenErrors as errs:
+                prepared.append((table, errs))
+        columns = tuple(dict.fromkeys(h for _t, layout in prepared if isinstance(layout, Layout)
+                                      for h in layout.passthrough.values()))
+        for table, layout in prepared:
+            if isinstance(layout, KokenErrors):
+                yield Partition(index=index, layout=None, block=None, had_units_row=False,
+                                problems=tuple(layout.errors))
                 index += 1
+                for _block in table.blocks:  # a stream must still be read to its end (and its problems found)
+                    pass
                 continue
-            if index == 0:
-                try:
-                    layout, block, had_units_row = split_units_row(layout, block)
-                except KokenErrors as errs:
-                    yield Partition(index=index, layout=layout, block=None, had_units_row=False,
-                                    problems=tuple(errs.errors))
+            self.tables.append(_table_record(layout))
+            self._notice_layout(layout)
+            had_units_row = False
+            first = True
+            for block in table.blocks:
+                if isinstance(block, KokenErrors):
+                    yield Partition(index=index, layout=layout, block=None, had_units_row=had_units_row,
+                                    problems=tuple(block.errors), header_problems=layout.problems if first else (),
+                                    columns=columns)
+                    first = False
                     index += 1
                     continue
-            yield Partition(index=index, layout=layout, block=block, had_units_row=had_units_row)
-            index += 1
+                if first:
+                    try:
+                        layout, block, had_units_row = split_units_row(layout, block)
+                    except KokenErrors as errs:
+                        yield Partition(index=index, layout=layout, block=None, had_units_row=False,
+                                        problems=tuple(errs.errors), header_problems=layout.problems, columns=columns)
+                        first = False
+                        index += 1
+                        continue
+                yield Partition(index=index, layout=layout, block=block, had_units_row=had_units_row,
+                                header_problems=layout.problems if first else (), columns=columns)
+                first = False
+                index += 1
+            if first and layout.problems:  # a header with problems and no rows: still reported
+                yield Partition(index=index, layout=layout, block=None, had_units_row=False,
+                                problems=layout.problems, columns=columns)
+                index += 1
         if index == 0:
-            raise KokenErrors([PortfolioError("the file has no product lines (only a header)",
+            raise KokenErrors([PortfolioError(_("the file has no product lines (only a header)"),
                                               Location(file=self.path))])
+
+    def _sheet_methodology(self, table: Table) -> str | None:
+        """A sheet named after a methodology (its id or title) gives that methodology to rows without one."""
+        if table.sheet is None:
+            return None
+        return methodology_names(self._library).get(fold_name(table.sheet))
+
+    def _notice_layout(self, layout: Layout) -> None:
+        where = _("sheet {sheet!r}").format(sheet=layout.sheet) if layout.sheet else Path(self.path).name
+        if layout.skipped_rows:
+            self.notices.append(_("{where}: the header is row {row}; rows {rows} above it were not read").format(
+                where=where, row=layout.header_row, rows=", ".join(map(str, layout.skipped_rows))))
+        if layout.passthrough:
+            self.notices.append(_("{where}: columns carried into the results as they are (not inputs): "
+                                  "{columns}").format(where=where, columns=", ".join(layout.passthrough.values())))
+        if layout.methodology and "methodology" not in layout.columns:
+            self.notices.append(_("{where}: no methodology column; every row is {methodology} (the sheet's "
+                                  "name)").format(where=where, methodology=layout.methodology))
 
     # ---------------------------------------------------------------- formats
 
-    def _blocks(self):
-        """The header (a list of texts), then :class:`Cells` blocks (or the KokenErrors of a block)."""
-        if self.suffix == ".csv":
-            return self._csv_blocks()
-        if self.suffix == ".parquet":
-            return self._parquet_blocks()
-        return self._whole_file_blocks()
-
-    def _whole_file_blocks(self):
+    def _tables(self) -> Iterator[Table]:
+        """The file's tables: one for CSV, Parquet and YAML files, one per sheet of a workbook."""
         if self.suffix in (".xlsx", ".xlsm"):
+            yield from self._workbook_tables()
+            return
+        blocks = self._csv_blocks() if self.suffix == ".csv" else self._parquet_blocks() \
+            if self.suffix == ".parquet" else self._yaml_blocks()
+        headers = next(blocks)
+        header_row, skipped = next(blocks) if self.suffix == ".csv" else (1, ())
+        yield Table(sheet=None, headers=headers, header_row=header_row, skipped_rows=skipped, blocks=blocks)
 
-            data = read_limited(self._p, MAX_PORTFOLIO_BYTES)
-            headers, cells, rownums, _ = _read_xlsx(self._p, data, self._sheet)
-        else:
-            headers, cells, rownums, _ = _read_yaml(self._p)
+    def _header_position(self, rows: list[list[str]], rownums: list[int], sheet: str | None,
+                         explicit: bool) -> int | None:
+        """Where in ``rows`` the header is: ``--header-row`` if given, else detected (:func:`find_header`);
+        without a detected header, the first row with text when ``explicit`` (the only table, or a sheet
+        named by the user), else None (a sheet that holds no portfolio)."""
+        if self._header_row is not None:
+            if self._header_row not in rownums:
+                raise KokenErrors([PortfolioError(
+                    _("--header-row {row}: the table has no such row (it has rows {first}-{last})").format(
+                        row=self._header_row, first=rownums[0] if rownums else 0, last=rownums[-1] if rownums else 0),
+                    Location(file=self.path, sheet=sheet))])
+            return rownums.index(self._header_row)
+        found = find_header(rows, self._library)
+        if found is None and explicit:
+            found = next((i for i, r in enumerate(rows) if any(str(c).strip() for c in r)), None)
+        return found
+
+    def _workbook_tables(self) -> Iterator[Table]:
+        data = read_limited(self._p, MAX_PORTFOLIO_BYTES)
+        sheets = _read_xlsx(self._p, data, self._sheets)
+        self.bytes_read = self.total_bytes
+        found = False
+        problems: list[KokenError] = []
+        tables = []
+        for sheet, rows, explicit, merged in sheets:
+            rownums = list(range(1, len(rows) + 1))
+            position = self._header_position(rows, rownums, sheet, explicit or len(sheets) == 1)
+            if position is None:
+                if any(any(str(c).strip() for c in r) for r in rows):
+                    self.notices.append(_("sheet {sheet!r} holds no portfolio (no row names koken's columns); "
+                                          "not read").format(sheet=sheet))
+                continue
+            found = True
+            header_row = rownums[position]
+            # a horizontal merge in the header row or the (units) row under it hides column names or units
+            across = [str(r) for r in merged if r.min_row <= header_row + 1 and r.max_row >= header_row]
+            if across:
+                problems.append(PortfolioError(_(
+                    "header cells {cells} are merged across columns: give each column its own header (cells merged "
+                    "down a column are fine)").format(cells=", ".join(across)), Location(file=self.path, sheet=sheet)))
+                continue
+            headers = rows[position]
+            if len(headers) > MAX_COLUMNS:
+                raise KokenErrors([PortfolioError(_("the header has {count:,} columns (limit {limit})").format(
+                    count=len(headers), limit=MAX_COLUMNS), Location(file=self.path, sheet=sheet))])
+            skipped = tuple(n for n, r in zip(rownums[:position], rows[:position]) if any(str(c).strip() for c in r))
+            body = rows[position + 1:]
+            numbers = rownums[position + 1:]
+            keep = [i for i, r in enumerate(body) if any(str(c).strip() for c in r)]
+            tables.append(Table(sheet=sheet, headers=headers, header_row=header_row, skipped_rows=skipped,
+                                blocks=self._sheet_blocks(sheet, len(headers), [body[i] for i in keep],
+                                                          [numbers[i] for i in keep])))
+
+        if problems:
+            raise KokenErrors(problems)
+        if not found:
+            raise KokenErrors([PortfolioError(
+                _("no sheet holds a portfolio: no row of {sheets} names koken's columns (methodology, fiscal_year, "
+                  "market, units_shipped …)").format(sheets=", ".join(repr(s[0]) for s in sheets)),
+                Location(file=self.path))])
+        yield from tables
+
+    def _sheet_blocks(self, sheet: str, width: int, rows: list[list[str]], numbers: list[int]):
+        try:
+            yield cells_from_rows(self.path, width, rows, numbers, sheet=sheet)
+        except KokenErrors as errs:
+            yield errs
+
+    def _yaml_blocks(self):
+        headers, cells, rownums, _encoding = _read_yaml(self._p)
         self.bytes_read = self.total_bytes
         yield headers
-        yield cells_from_rows(self.path, len(headers), cells, rownums)
+        try:
+            yield cells_from_rows(self.path, len(headers), cells, rownums)
+        except KokenErrors as errs:
+            yield errs
 
     def _csv_blocks(self):
+        """The header, then (header row, rows above it), then :class:`Cells` blocks (or a block's KokenErrors).
+
+        The header is looked for in the first rows (:func:`koken.portfolio.layout.find_header`) or taken from
+        ``--header-row``: up to :data:`koken.portfolio.layout.HEADER_SCAN_ROWS` rows are held back until it is
+        found, the rest is streamed."""
         where = Location(file=self.path)
         limit = self.partition_rows or 0
         with open(self._p, "rb") as raw:
@@ -171,11 +350,34 @@ class PortfolioSource:
             headers = None
             cells: list[list[str]] = []
             numbers: list[int] = []
+            held: list[list[str]] = []  # rows read while the header is looked for
+            held_numbers: list[int] = []
+
             def block(cells, numbers):
                 try:
                     return cells_from_rows(self.path, len(headers), cells, numbers)
                 except KokenErrors as errs:  # rows too long: reported, and the following blocks still read
                     return errs
+
+            def header_from(rows, rownums, final):
+                """(position of the header in rows, or None to read on)."""
+                if self._header_row is not None:
+                    return rownums.index(self._header_row) if self._header_row in rownums else (
+                        self._header_position(rows, rownums, None, True) if final else None)
+                found = find_header(rows, self._library)
+                if found is None and (final or len(rows) >= HEADER_SCAN_ROWS):
+                    return 0
+                return found
+
+            def start(position):
+                nonlocal headers
+                headers = held[position]
+                if headers and headers[0].startswith("\ufeff"):  # a BOM read as text (--encoding utf-8)
+                    headers[0] = headers[0][1:]
+                if len(headers) > MAX_COLUMNS:
+                    raise KokenErrors([PortfolioError(_("the header has {count:,} columns (limit {limit})").format(
+                        count=len(headers), limit=MAX_COLUMNS), where)])
+                return held_numbers[position], tuple(held_numbers[:position])
 
             try:
                 line = 0
@@ -184,23 +386,39 @@ class PortfolioSource:
                     if not "".join(row).strip():
                         continue  # rows with no content are skipped, so a file of blank lines costs nothing
                     if headers is None:
-                        if row and row[0].startswith("\ufeff"):  # a BOM read as text (--encoding utf-8)
+                        if not held and row and row[0].startswith("\ufeff"):
                             row[0] = row[0][1:]
                         if len(row) > MAX_COLUMNS:
-                            raise KokenErrors([PortfolioError(
-                                f"the header has {len(row):,} columns (limit {MAX_COLUMNS})", where)])
-                        headers = row
+                            raise KokenErrors([PortfolioError(_("the header has {count:,} columns (limit {limit})").format(
+                                count=len(row), limit=MAX_COLUMNS), where)])
+                        held.append(row)
+                        held_numbers.append(number)
+                        position = header_from(held, held_numbers, final=False)
+                        if position is None:
+                            continue
+                        header_row, skipped = start(position)
                         yield headers
+                        yield header_row, skipped
+                        cells.extend(held[position + 1:])
+                        numbers.extend(held_numbers[position + 1:])
                         continue
                     cells.append(row)
                     numbers.append(number)
                     if limit and len(cells) >= limit:
                         yield block(cells, numbers)
                         cells, numbers = [], []
+                if headers is None and held:
+                    position = header_from(held, held_numbers, final=True)
+                    header_row, skipped = start(position)
+                    yield headers
+                    yield header_row, skipped
+                    cells.extend(held[position + 1:])
+                    numbers.extend(held_numbers[position + 1:])
             except csv.Error as err:
-                raise KokenErrors([PortfolioError(f"not a readable CSV file: {err}", where)]) from None
+                raise KokenErrors([PortfolioError(_("not a readable CSV file: {error}").format(error=err),
+                                                  where)]) from None
             if headers is None:
-                raise KokenErrors([PortfolioError("file is empty: no header row", where)])
+                raise KokenErrors([PortfolioError(_("file is empty: no header row"), where)])
             if cells:
                 yield block(cells, numbers)
 
@@ -340,14 +558,14 @@ def _detect_encoding(p: Path, encoding: str | None) -> tuple[str, str, str]:
         with open(p, "rb") as fh:  # --encoding utf-8 on Excel's UTF-8 with BOM: the BOM is not a header
             if info.name == "utf-8" and fh.read(3) == codecs.BOM_UTF8:
                 codec = "utf-8-sig"
-        problem, digest, _ = _scan(p, codec)
+        problem, digest, _flags = _scan(p, codec)
         if problem is not None:
             raise KokenErrors([PortfolioError(f"file is not {encoding} text (byte {problem})", where)])
         return codec, encoding, digest
     with open(p, "rb") as fh:
         head = fh.read(4)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        problem, digest, _ = _scan(p, "utf-16")
+        problem, digest, _flags = _scan(p, "utf-16")
         if problem is not None:
             raise KokenErrors([PortfolioError(f"file is not UTF-16 text (byte {problem})", where)])
         return "utf-16", "utf-16", digest
@@ -422,6 +640,7 @@ class FrameSource(PortfolioSource):
 
         self.path = name
         self._library = library
+        self.tables, self.notices = [], []
         self.partition_rows = partition_rows
         self.suffix = ""
         self.total_rows = len(frame)
@@ -461,13 +680,15 @@ class FrameSource(PortfolioSource):
         self.sha256 = "sha256:" + digest.hexdigest()
         self.total_bytes = int(frame.memory_usage(deep=False).sum())
 
-    def _blocks(self):
-        yield self._headers
-        size = self.partition_rows or max(len(self._rows), 1)
-        for start in range(0, max(len(self._rows), 1), size):
-            stop = min(start + size, len(self._rows))
-            self.bytes_read = int(self.total_bytes * stop / max(len(self._rows), 1))
-            yield Cells(columns=[c[start:stop] for c in self._columns], rows=self._rows[start:stop])
+    def _tables(self):
+        def blocks():
+            size = self.partition_rows or max(len(self._rows), 1)
+            for start in range(0, max(len(self._rows), 1), size):
+                stop = min(start + size, len(self._rows))
+                self.bytes_read = int(self.total_bytes * stop / max(len(self._rows), 1))
+                yield Cells(columns=[c[start:stop] for c in self._columns], rows=self._rows[start:stop])
+
+        yield Table(sheet=None, headers=self._headers, header_row=1, skipped_rows=(), blocks=blocks())
 
 
 def json_text(value) -> str:
@@ -515,24 +736,38 @@ def _frame_column(series, where: Location) -> tuple[np.ndarray, KokenError | Non
 
 
 def open_portfolio(path: str | Path, library: Mapping[str, Methodology], encoding: str | None = None,
-                   sheet: str | None = None, partition_rows: int | None = DEFAULT_PARTITION_ROWS) -> PortfolioSource:
+                   sheet: str | Sequence[str] | None = None, partition_rows: int | None = DEFAULT_PARTITION_ROWS,
+                   header_row: int | None = None) -> PortfolioSource:
     """Open a portfolio file for partitioned reading (see :class:`PortfolioSource`).
 
     Args:
         path: ``.csv``, ``.parquet``, ``.xlsx``/``.xlsm`` or ``.yaml``/``.yml``.
         library: methodologies by id.
         encoding: CSV text encoding (default: detected).
-        sheet: XLSX sheet (default: the first).
-        partition_rows: rows per partition (None: the whole file in one).
+        sheet: a workbook's sheet, or sheets, to read (default: every visible sheet that holds a portfolio,
+            that is, a row naming koken's columns; the others are skipped with a notice).
+        partition_rows: rows per partition (None: each table in one).
+        header_row: the header's file row in a CSV file or in each sheet read (default: the first row that
+            names at least two of koken's columns, among the first 30; rows above it are not read).
     Raises:
         KokenErrors: unsupported type, unreadable file, bad encoding.
     """
-    return PortfolioSource(path, library, encoding=encoding, sheet=sheet, partition_rows=partition_rows)
+    return PortfolioSource(path, library, encoding=encoding, sheet=sheet, partition_rows=partition_rows,
+                           header_row=header_row)
 
 
 
 
-def _read_xlsx(p: Path, data: bytes, sheet: str | None):
+def _read_xlsx(p: Path, data: bytes, names: list[str]) -> list[tuple[str, list[list[str]], bool]]:
+    """The sheets of a workbook to read, as (name, rows of cell texts, named by the user).
+
+    Every visible worksheet is read unless ``names`` names some; a hidden sheet (a template's list of codes)
+    and a chartsheet are left out unless named, which is then an error. Each sheet read is checked: its size,
+    hidden rows and columns, formulas whose results were never saved (koken never evaluates a formula).
+
+    Raises:
+        KokenErrors: every problem of every sheet read (and names of sheets the workbook does not have).
+    """
     import openpyxl  # imported here: only workbooks need it
 
     where = Location(file=str(p))
@@ -542,58 +777,70 @@ def _read_xlsx(p: Path, data: bytes, sheet: str | None):
         try:
             return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
         except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
-            raise KokenErrors([PortfolioError(f"not a readable .xlsx workbook ({type(err).__name__})",
-                                              where)]) from None
+            raise KokenErrors([PortfolioError(_("not a readable .xlsx workbook ({kind})").format(
+                kind=type(err).__name__), where)]) from None
 
     book = load(data_only=False)  # formulas as written; most workbooks have none
+    problems: list[KokenError] = []
+    chosen = []
     try:
-        if sheet is not None and sheet not in book.sheetnames:
-            raise KokenErrors([PortfolioError(f"no sheet {sheet!r}; the workbook has {', '.join(book.sheetnames)}",
-                                              where)])
-        ws = book[sheet] if sheet is not None else book.active
-        if ws is None or not hasattr(ws, "iter_rows"):
-            raise KokenErrors([PortfolioError("the active sheet is not a worksheet: name one with --sheet", where)])
-        if ws.sheet_state != "visible":
-            raise KokenErrors([PortfolioError(f"sheet {ws.title!r} is hidden: name a visible one with --sheet", where)])
-        if ws.max_row * ws.max_column > MAX_XLSX_CELLS or ws.max_column > MAX_COLUMNS:
-            raise KokenErrors([PortfolioError(f"the sheet spans {ws.max_row:,} rows × {ws.max_column:,} columns "
-                                              f"(limit {MAX_XLSX_CELLS:,} cells, {MAX_COLUMNS} columns): clear "
-                                              "stray cells far from the data", where)])
-        hidden_rows = [i for i, d in ws.row_dimensions.items() if d.hidden]
-        hidden_cols = [k for k, d in ws.column_dimensions.items() if d.hidden]
-        if hidden_rows or hidden_cols:
-            raise KokenErrors([PortfolioError(
-                "the sheet has hidden " + " and ".join(
-                    x for x in (f"rows {hidden_rows[:5]}" if hidden_rows else "",
-                                f"columns {hidden_cols[:5]}" if hidden_cols else "") if x)
-                + ": unhide or delete them, so that what is computed is what people see", where)])
-        formulas = {c.coordinate for row in ws.iter_rows() for c in row
-                    if isinstance(c.value, str) and c.value.startswith("=")}
-        title = ws.title
-        if formulas:  # use the results the spreadsheet program saved with the file
+        absent = [n for n in names if n not in book.sheetnames]
+        if absent:
+            raise KokenErrors([PortfolioError(_("no sheet {sheets}; the workbook has {names}").format(
+                sheets=", ".join(map(repr, absent)), names=", ".join(book.sheetnames)), where)])
+        for name in names or book.sheetnames:
+            ws = book[name]
+            at = Location(file=str(p), sheet=name)
+            if not hasattr(ws, "iter_rows"):
+                if names:
+                    problems.append(PortfolioError(_("the sheet is a chart, not a worksheet"), at))
+                continue
+            if ws.sheet_state != "visible":
+                if names:
+                    problems.append(PortfolioError(_("the sheet is hidden: unhide it, so that what is computed is "
+                                                     "what people see"), at))
+                continue
+            if ws.max_row * ws.max_column > MAX_XLSX_CELLS or ws.max_column > MAX_COLUMNS:
+                problems.append(PortfolioError(_(
+                    "the sheet spans {rows:,} rows × {columns:,} columns (limit {cells:,} cells, {limit} columns): "
+                    "clear stray cells far from the data").format(rows=ws.max_row, columns=ws.max_column,
+                                                                   cells=MAX_XLSX_CELLS, limit=MAX_COLUMNS), at))
+                continue
+            hidden_rows = [i for i, d in ws.row_dimensions.items() if d.hidden]
+            hidden_cols = [k for k, d in ws.column_dimensions.items() if d.hidden]
+            if hidden_rows or hidden_cols:
+                hidden = "; ".join(x for x in (_("rows {rows}").format(rows=hidden_rows[:5]) if hidden_rows else "",
+                                               _("columns {columns}").format(columns=hidden_cols[:5])
+                                               if hidden_cols else "") if x)
+                problems.append(PortfolioError(_("the sheet has hidden {what}: unhide or delete them, so that what is "
+                                                 "computed is what people see").format(what=hidden), at))
+                continue
+            chosen.append(name)
+        if problems:
+            raise KokenErrors(problems)
+        formulas = {name: {c.coordinate for row in book[name].iter_rows() for c in row
+                           if isinstance(c.value, str) and c.value.startswith("=")} for name in chosen}
+        if any(formulas.values()):  # use the results the spreadsheet program saved with the file
             book.close()
             book = load(data_only=True)
-            ws = book[title]
-        rows = [[_excel_text(c) for c in row] for row in ws.iter_rows()]
-        unsaved = sorted(c.coordinate for row in ws.iter_rows() for c in row
-                         if c.coordinate in formulas and c.value is None)
-        merged = [r for r in ws.merged_cells.ranges if r.max_col > r.min_col]
+        sheets = []
+        for name in chosen:
+            ws = book[name]
+            rows = [[_excel_text(c) for c in row] for row in ws.iter_rows()]
+            unsaved = sorted(c.coordinate for row in ws.iter_rows() for c in row
+                             if c.coordinate in formulas[name] and c.value is None)
+            if unsaved:
+                problems.append(PortfolioError(_(
+                    "cells {cells} hold formulas whose results were never saved (the file was not last saved by a "
+                    "spreadsheet program); koken never evaluates formulas: open and save it in Excel or LibreOffice, "
+                    "or paste values").format(cells=", ".join(unsaved[:10]) + (" …" if len(unsaved) > 10 else "")),
+                    Location(file=str(p), sheet=name)))
+            sheets.append((name, rows, bool(names), [r for r in ws.merged_cells.ranges if r.max_col > r.min_col]))
     finally:
         book.close()
-    if unsaved:
-        raise KokenErrors([PortfolioError(
-            f"cells {', '.join(unsaved[:10])}{' …' if len(unsaved) > 10 else ''} hold formulas whose results "
-            "were never saved (the file was not last saved by a spreadsheet program); koken never evaluates "
-            "formulas: open and save it in Excel or LibreOffice, or paste values", where)])
-    header_row = next((i + 1 for i, r in enumerate(rows) if any(str(c).strip() for c in r)), None)
-    # a horizontal merge in the header row or the (units) row under it hides column names or units
-    across = [str(r) for r in merged if header_row is not None and r.min_row <= header_row + 1
-              and r.max_row >= header_row]
-    if across:
-        raise KokenErrors([PortfolioError(
-            f"header cells {', '.join(across)} are merged across columns: give each column its own header "
-            "(cells merged down a column are fine)", where)])
-    return _split_header(p, rows, list(range(1, len(rows) + 1)), "xlsx")
+    if problems:
+        raise KokenErrors(problems)
+    return [(name, rows, named, merged) for name, rows, named, merged in sheets]
 
 
 MAX_XLSX_UNCOMPRESSED = 200_000_000
@@ -630,17 +877,6 @@ def _excel_text(cell) -> str:
             return str(int(value))
         return repr(value) if isinstance(value, float) else str(value)
     return str(value)
-
-
-def _split_header(p: Path, rows: list[list[str]], rownums: list[int], used: str):
-    while rows and not any(str(c).strip() for c in rows[0]):
-        rows, rownums = rows[1:], rownums[1:]
-    if not rows:
-        raise KokenErrors([PortfolioError("file is empty: no header row", Location(file=str(p)))])
-    if len(rows[0]) > MAX_COLUMNS:
-        raise KokenErrors([PortfolioError(f"the header has {len(rows[0]):,} columns (limit {MAX_COLUMNS})",
-                                          Location(file=str(p)))])
-    return rows[0], rows[1:], rownums[1:], used
 
 
 def _read_yaml(p: Path):

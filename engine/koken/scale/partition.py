@@ -47,18 +47,22 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
     Returns:
         PartitionResult; input problems are returned in it, never raised.
     """
+    header = list(part.header_problems)  # the table's header problems, reported with its rows' problems
     if part.problems:
         return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
-                               problems=list(part.problems), had_units_row=part.had_units_row)
+                               problems=header + list(part.problems), had_units_row=part.had_units_row)
     try:
         portfolio = build_portfolio(part.layout, digest, part.block, library, first=False)
         if not len(portfolio):  # only blank rows
-            return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
+            return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(), problems=header,
                                    had_units_row=part.had_units_row)
         calc = calculate(portfolio, library, options)
     except KokenErrors as errs:
-        return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(), problems=errs.errors,
-                               had_units_row=part.had_units_row)
-    return PartitionResult(index=part.index, table=attribute(calc.table, ratios),
-                           details=row_details(calc) if details else None,
-                           methodology_ids=tuple(sorted(calc.methodologies)), had_units_row=part.had_units_row)
+        return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
+                               problems=header + errs.errors, had_units_row=part.had_units_row)
+    table = attribute(calc.table, ratios)
+    if part.columns:  # every partition of a file has the file's columns (a workbook's sheets differ)
+        table = table.reindex(columns=[*[c for c in table.columns if c not in part.columns], *part.columns])
+    return PartitionResult(index=part.index, table=table, details=row_details(calc) if details else None,
+                           methodology_ids=tuple(sorted(calc.methodologies)), problems=header,
+                           had_units_row=part.had_units_row)
