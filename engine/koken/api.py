@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from koken.attribution import RatioFile, attribute, load_ratio_file
 from koken.audit.trace import TraceNode, trace_portfolio, trace_settings
 from koken.base.errors import KokenError, KokenErrors, Location
+from koken.base.i18n import _
 from koken.calculation import Calculation as _CoreCalculation
 from koken.calculation import calculate as _calculate
 from koken.library import Library, load_library
@@ -93,14 +94,16 @@ def _ratios(ratios: RatioFile | str | Path | None) -> RatioFile:
     return ratios if isinstance(ratios, RatioFile) else load_ratio_file(ratios)
 
 
-def run_options(library: Library | Mapping, ratios: RatioFile, encoding: str | None = None, sheet: str | None = None,
-                allow_stale_factors: bool = False, component_maker: bool = False) -> dict:
+def run_options(library: Library | Mapping, ratios: RatioFile, encoding: str | None = None,
+                sheet: str | Sequence[str] | None = None, allow_stale_factors: bool = False,
+                component_maker: bool = False, header_row: int | None = None) -> dict:
     """The options a run records in its results (None values are left out when recorded).
 
     Returns:
-        ``{"encoding", "sheet", "methodologies", "allow_stale_factors", "device_ratios", "mode"}``.
+        ``{"encoding", "sheet", "header_row", "methodologies", "allow_stale_factors", "device_ratios", "mode"}``.
     """
-    return {"encoding": encoding, "sheet": sheet,
+    return {"encoding": encoding, "sheet": ([sheet] if isinstance(sheet, str) else list(sheet)) if sheet else None,
+            "header_row": header_row,
             "methodologies": getattr(library, "description", "custom"),
             "allow_stale_factors": allow_stale_factors or None,
             "device_ratios": f"{ratios.id} ({ratios.path}, {ratios.content_hash})",
@@ -121,9 +124,13 @@ class Calculation(_CoreCalculation):
         batches: per methodology, the inputs and every step's values (for traces).
         options: how the run was asked for (recorded in result files).
         ratios: the device contribution-ratio file used.
+        notices: what the reader did that a person should know.
     """
 
     ratios: RatioFile | None = None
+    notices: tuple[str, ...] = ()
+    """What the reader did that a person should know (rows above the header skipped, a sheet without a portfolio
+    skipped, columns carried through), in the language of the run."""
 
     @property
     def totals(self) -> Totals:
@@ -172,7 +179,8 @@ class Calculation(_CoreCalculation):
 
 
 def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Mapping | None = None, *,
-              units: Mapping[str, str] | None = None, encoding: str | None = None, sheet: str | None = None,
+              units: Mapping[str, str] | None = None, encoding: str | None = None,
+              sheet: str | Sequence[str] | None = None, header_row: int | None = None,
               allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None,
               component_maker: bool = False) -> Calculation:
     """Avoided emissions of every product line of ``data``, in memory (for files of any size, :func:`run`).
@@ -184,7 +192,10 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
         library: the methodologies (default: the bundled library, checked as ``koken validate`` checks it).
         units: column name → unit, for a DataFrame whose names carry none (``{"units_shipped": "台"}``).
         encoding: a CSV file's encoding (default: UTF-8, else cp932).
-        sheet: a workbook's sheet (default: the first).
+        sheet: a workbook's sheet or sheets (default: every visible sheet holding a portfolio, i.e. a row that
+            names koken's columns; a sheet named after a methodology needs no methodology column).
+        header_row: the header's row in a CSV file or each sheet (default: the first row naming at least two of
+            koken's columns, among the first 30; rows above it, a title or notes, are not read).
         allow_stale_factors: where a factor table lacks the row's fiscal year, use its latest earlier year
             (recorded in the results).
         ratios: the device contribution-ratio file (default: the shipped FY2023-report-implied ratios).
@@ -197,14 +208,17 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
     """
     lib = _library(library)
     ratio_file = _ratios(ratios)
-    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker)
-    portfolio = data if isinstance(data, Portfolio) else _read_whole(data, lib, units, encoding, sheet)
+    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row)
+    notices: list[str] = []
+    portfolio = data if isinstance(data, Portfolio) else _read_whole(data, lib, units, encoding, sheet, header_row,
+                                                                     notices)
     core = _calculate(portfolio, lib, options)
     return Calculation(table=attribute(core.table, ratio_file), portfolio=core.portfolio,
-                       methodologies=core.methodologies, batches=core.batches, options=core.options, ratios=ratio_file)
+                       methodologies=core.methodologies, batches=core.batches, options=core.options, ratios=ratio_file,
+                       notices=tuple(notices))
 
 
-def _read_whole(data, library, units, encoding, sheet) -> Portfolio:
+def _read_whole(data, library, units, encoding, sheet, header_row, notices: list[str]) -> Portfolio:
     """A DataFrame or a file as one partition, its cell problems collected (reported with the others)."""
     import pandas as pd
 
@@ -214,9 +228,14 @@ def _read_whole(data, library, units, encoding, sheet) -> Portfolio:
         if units is not None:
             raise KokenError("units= applies to a DataFrame; a file gives its units in its headers or units row",
                              Location(file=str(data)))
-        from koken.portfolio import read_portfolio
+        from koken.portfolio.build import read_source
 
-        return read_portfolio(data, library, encoding=encoding, sheet=sheet, collect=True)
+        source = open_portfolio(data, library, encoding=encoding, sheet=sheet, partition_rows=None,
+                                header_row=header_row)
+        try:
+            return read_source(source, library, collect=True)
+        finally:
+            notices.extend(source.notices)
     part = next(source.partitions())
     if part.problems:
         raise KokenErrors(list(part.problems))
@@ -227,8 +246,8 @@ def _read_whole(data, library, units, encoding, sheet) -> Portfolio:
 def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = None, *, output: str | Path | None = None,
         engine: str = "local", scheduler: str | None = None, workers: int | None = None,
         partition_rows: int = DEFAULT_PARTITION_ROWS, units: Mapping[str, str] | None = None,
-        encoding: str | None = None, sheet: str | None = None, allow_stale_factors: bool = False,
-        ratios: RatioFile | str | Path | None = None, component_maker: bool = False,
+        encoding: str | None = None, sheet: str | Sequence[str] | None = None, header_row: int | None = None,
+        allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None, component_maker: bool = False,
         progress: Callable[[int, int], None] | None = None,
         on_open: Callable[[PortfolioSource], None] | None = None) -> RunResult:
     """The main job for a portfolio of any size: read in partitions, compute, write ``output`` (``.json``,
@@ -243,6 +262,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         units: as for :func:`calculate`.
         encoding: as for :func:`calculate`.
         sheet: as for :func:`calculate`.
+        header_row: as for :func:`calculate`.
         allow_stale_factors: as for :func:`calculate`.
         ratios: as for :func:`calculate`.
         component_maker: as for :func:`calculate`.
@@ -264,10 +284,11 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         if output is not None and Path(output).exists() and Path(output).resolve() == Path(data).resolve():
             raise KokenError("the output would overwrite the portfolio: choose another output file",
                              Location(file=str(output)))
-        source = open_portfolio(data, lib, encoding=encoding, sheet=sheet, partition_rows=partition_rows)
+        source = open_portfolio(data, lib, encoding=encoding, sheet=sheet, partition_rows=partition_rows,
+                                header_row=header_row)
     if on_open is not None:
         on_open(source)
-    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker)
+    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row)
     return _run(source, lib, ratio_file, options, output=output, engine=engine, scheduler=scheduler,
                 workers=workers, progress=progress)
 
@@ -390,8 +411,36 @@ def submission_template(path: str | Path) -> None:
     from koken.base.files import atomic_write
 
     if Path(path).suffix.lower() != ".xlsx":
-        raise KokenError("the submission template is an .xlsx workbook", Location(file=str(path)))
+        raise KokenError(_("a template is an .xlsx workbook"), Location(file=str(path)))
     atomic_write(path, template_xlsx())
+
+
+def portfolio_template(path: str | Path, methodologies: Sequence[str] = (),
+                       library: Library | Mapping | None = None, *, combined: bool = False) -> list[str]:
+    """Write a portfolio template to fill in Excel: a sheet per methodology (or one ``combined`` sheet), with
+    headers in Japanese and English, the units row, lists for market, fiscal year and region, a comment on each
+    header (description, unit, range, default, sources) and instructions (説明). A filled template is read back
+    by :func:`calculate` and ``koken calculate`` as it is (every sheet at once).
+
+    Args:
+        path: the workbook to write (``.xlsx``).
+        methodologies: ids, titles (``電気冷蔵庫``) or aliases; none: every methodology of the library.
+        library: the methodologies (default: bundled).
+        combined: one sheet with a methodology column instead of a sheet per methodology.
+    Returns:
+        The ids of the methodologies in the template.
+    Raises:
+        KokenError: ``path`` is not an ``.xlsx`` file.
+        KokenErrors: a name no methodology answers to (with the closest one).
+    """
+    from koken.base.files import atomic_write
+    from koken.portfolio.template import resolve_methodologies, template_workbook
+
+    if Path(path).suffix.lower() != ".xlsx":
+        raise KokenError(_("a template is an .xlsx workbook"), Location(file=str(path)))
+    chosen = resolve_methodologies(list(methodologies), _library(library))
+    atomic_write(path, template_workbook(chosen, combined=combined))
+    return [m.id for m in chosen]
 
 
 def trace(calc: Calculation, row: int) -> TraceNode:

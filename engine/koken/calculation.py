@@ -9,7 +9,7 @@ Emissions (2023, step 1: identify the timeframe) both keep timeframes apart.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,10 +70,11 @@ class Calculation:
     def provenance(self) -> dict:
         """What produced the results (see :func:`provenance`)."""
         return provenance(self.portfolio.path, self.portfolio.sha256, self.portfolio.encoding,
-                          self.methodologies.values(), self.options)
+                          self.methodologies.values(), self.options, self.portfolio.tables)
 
 
-def provenance(path: str, sha256: str, encoding: str, methodologies, options: Mapping[str, object]) -> dict:
+def provenance(path: str, sha256: str, encoding: str, methodologies, options: Mapping[str, object],
+               read_tables: Sequence[dict] = ()) -> dict:
     """What produced results: koken version, the input file's hash and encoding, each methodology's id,
     version and content hash, the factor tables (with content hashes), the GWP set and the run's options.
 
@@ -81,11 +82,14 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
         path, sha256, encoding: the input file, its ``sha256:<hex>`` and how it was read.
         methodologies: the compiled methodologies the results used.
         options: how the run was asked for (None values are left out).
+        read_tables: per table read (a workbook's sheets), its header row, the rows above it and the columns
+            carried through (``input.tables``; left out for a one-table file whose header is its first row).
     """
     tables, _problems = load_factor_tables()
     return {
         "koken_version": __version__,
-        "input": {"file": path, "sha256": sha256, "encoding": encoding},
+        "input": {"file": path, "sha256": sha256, "encoding": encoding,
+                  **({"tables": list(read_tables)} if any(t != {"header_row": 1} for t in read_tables) else {})},
         "methodologies": {m.id: {"version": m.version, "content_hash": m.content_hash, "path": m.path,
                                  "result_type": m.spec.result_type,
                                  "contribution_role": m.spec.contribution_role,

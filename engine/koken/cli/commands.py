@@ -104,7 +104,10 @@ def main() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write per-row results to FILE (.csv, .json or .parquet).")
 @click.option("--encoding", help="CSV text encoding (default: UTF-8, else cp932).")
-@click.option("--sheet", help="XLSX sheet name (default: the first sheet).")
+@click.option("--sheet", "sheets", multiple=True,
+              help="Workbook sheet to read (repeatable; default: every visible sheet holding a portfolio).")
+@click.option("--header-row", type=click.IntRange(1, 1_048_576),
+              help="The header's row in a CSV file or in each sheet (default: found below title and note rows).")
 @click.option("--allow-stale-factors", is_flag=True,
               help="Where a factor table lacks the row's fiscal year, use its latest earlier year (recorded).")
 @click.option("--ratios", "ratio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -122,7 +125,8 @@ def main() -> None:
               help="Rows per partition: memory grows with it, and each partition has a fixed cost of some "
                    "tens of milliseconds (below 10,000 rows a large file gets slow). Results do not depend on it.")
 def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool, output: Path | None,
-              encoding: str | None, sheet: str | None, allow_stale_factors: bool, ratio_file: Path | None,
+              encoding: str | None, sheets: tuple[str, ...], header_row: int | None, allow_stale_factors: bool,
+              ratio_file: Path | None,
               component_maker: bool, engine: str, scheduler: str | None, workers: int | None,
               partition_rows: int) -> None:
     """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO
@@ -130,26 +134,31 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
     from koken.api import run
 
     if (scheduler or workers) and engine != "dask":
-        raise click.UsageError("--scheduler and --workers go with --engine dask")
+        raise click.UsageError(_("--scheduler and --workers go with --engine dask"))
     if scheduler and workers:
-        raise click.UsageError("--workers sizes a local cluster; with --scheduler the cluster's own workers are used")
+        raise click.UsageError(_("--workers sizes a local cluster; with --scheduler the cluster's own workers are "
+                                 "used"))
     suffix = portfolio.suffix.lower()
     if encoding and suffix != ".csv":
-        raise click.UsageError(f"--encoding applies to CSV files, not {suffix or 'this file'}")
-    if sheet and suffix not in (".xlsx", ".xlsm"):
-        raise click.UsageError(f"--sheet applies to workbooks (.xlsx), not {suffix or 'this file'}")
+        raise click.UsageError(_("--encoding applies to CSV files, not {kind}").format(kind=suffix or portfolio.name))
+    if sheets and suffix not in (".xlsx", ".xlsm"):
+        raise click.UsageError(_("--sheet applies to workbooks (.xlsx), not {kind}").format(kind=suffix or portfolio.name))
+    if header_row and suffix not in (".csv", ".xlsx", ".xlsm"):
+        raise click.UsageError(_("--header-row applies to CSV files and workbooks, not {kind}").format(
+            kind=suffix or portfolio.name))
     _terminate_cleanly()
     library = _library(methodology_paths, no_bundled)
     with render.reporting(), render.progress_bar() as (on_open, progress):
         result = run(portfolio, library, output=output, engine=engine, scheduler=scheduler, workers=workers,
-                     partition_rows=partition_rows, encoding=encoding, sheet=sheet,
+                     partition_rows=partition_rows, encoding=encoding, sheet=sheets or None, header_row=header_row,
                      allow_stale_factors=allow_stale_factors, ratios=ratio_file, component_maker=component_maker,
                      progress=progress, on_open=on_open)
+    render.notices(result.notices)
     render.run_summary(result, str(portfolio))
     if component_maker:
         render.component_summary(result)
     if output:
-        render.line(f"Results written to {output}")
+        render.line(_("Results written to {output}").format(output=output))
 
 
 def _terminate_cleanly() -> None:
@@ -213,16 +222,31 @@ def progress_command(submissions: tuple[Path, ...], company: str | None, fiscal_
 
 
 @main.command()
-@click.argument("subject", type=click.Choice(["progress"]))
+@click.argument("subjects", nargs=-1)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The workbook to write (.xlsx).")
-def template(subject: str, output: Path) -> None:
-    """Write a template to fill in Excel: `progress` is the action-plan submission (提出 sheet and 説明)."""
-    from koken.api import submission_template
+@click.option("--combined", is_flag=True,
+              help="One sheet with a methodology column instead of a sheet per methodology.")
+@_methodology_options
+def template(subjects: tuple[str, ...], output: Path, combined: bool, methodology_paths: tuple[Path, ...],
+             no_bundled: bool) -> None:
+    """Write a template to fill in Excel: METHODOLOGY… (ids or titles such as 電気冷蔵庫; none: all) gives a
+    portfolio sheet per methodology; `progress` gives the action-plan submission (提出 sheet and 説明)."""
+    from koken.api import portfolio_template, submission_template
 
+    if subjects == ("progress",):
+        with render.reporting():
+            submission_template(output)
+        render.line(_("Template written to {output}: fill the 提出 submission sheet, then run koken progress "
+                      "{output}").format(output=output))
+        return
+    if "progress" in subjects:
+        raise click.UsageError(_("'progress' is a template of its own: ask for it alone"))
+    library = _library(methodology_paths, no_bundled)
     with render.reporting():
-        submission_template(output)
-    render.line(f"Template written to {output}: fill the 提出 submission sheet, then run koken progress {output}")
+        ids = portfolio_template(output, subjects, library, combined=combined)
+    render.line(_("Template written to {output} ({count} methodologies: {ids}): fill it in, then run koken "
+                  "calculate {output}").format(output=output, count=len(ids), ids=", ".join(ids)))
 
 
 @main.command()

@@ -421,7 +421,7 @@ def _methodology_column(rows: _CleanBlock, library: Mapping[str, Methodology], c
         elif not mid:
             cells.flag(i, _("methodology is empty"), mheader)
         elif methodology[i] not in library:
-            hint = difflib.get_close_matches(fold_name(mid), list(names), n=1)
+            hint = difflib.get_close_matches(fold_name(mid), list(names), n=1, cutoff=0.5)
             if hint:
                 cells.flag(i, _("unknown methodology {name!r}; did you mean {suggestion!r} ({id})? (koken "
                                 "methodologies lists them)").format(name=mid, suggestion=hint[0], id=names[hint[0]]),

@@ -62,7 +62,8 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
                                problems=header + errs.errors, had_units_row=part.had_units_row)
     table = attribute(calc.table, ratios)
     if part.columns:  # every partition of a file has the file's columns (a workbook's sheets differ)
-        table = table.reindex(columns=[*[c for c in table.columns if c not in part.columns], *part.columns])
+        table = table.reindex(columns=[*[c for c in table.columns if c not in part.columns], *part.columns],
+                              fill_value="")
     return PartitionResult(index=part.index, table=table, details=row_details(calc) if details else None,
                            methodology_ids=tuple(sorted(calc.methodologies)), problems=header,
                            had_units_row=part.had_units_row)

@@ -46,6 +46,9 @@ class RunResult:
     methodologies: dict[str, Methodology]
     rows: int
     partitions: int
+    notices: tuple[str, ...] = ()
+    """What the reader did that a person should know (rows above the header skipped, sheets skipped, columns
+    carried through)."""
 
 
 def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
@@ -115,7 +118,8 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
         from koken.calculation import provenance as make_provenance
 
         methodologies = {mid: library[mid] for mid in sorted(used)}
-        record = make_provenance(source.path, source.sha256, source.encoding, methodologies.values(), options)
+        record = make_provenance(source.path, source.sha256, source.encoding, methodologies.values(), options,
+                                 source.tables)
         if writer is not None:
             writer.finish()
             sink.close(record, totals)
@@ -126,7 +130,7 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
             sink.abort()
         raise
     return RunResult(totals=totals, provenance=record, methodologies=methodologies, rows=rows,
-                     partitions=partitions)
+                     partitions=partitions, notices=tuple(getattr(source, "notices", ())))
 
 
 def _prefetch(partitions: Iterator[Partition]) -> Iterator[Partition]:
