@@ -197,7 +197,8 @@ def _portfolio_sheet(ws, methodologies: list[Methodology], region_list: str, met
                     f"{m.spec.functional_unit.description.en}（出荷台数の単位 / units shipped in "
                     f"{m.spec.functional_unit.unit}）")
     ws["A3"] = (f"{HEADER_ROW}行目（見出し）と{HEADER_ROW + 1}行目（単位）はそのままに、{HEADER_ROW + 2}行目から1製品行ずつ"
-                f"入力してください。単位は{HEADER_ROW + 1}行目で変えられます（例：台 → 万台）。見出しのコメントに説明があります。 / "
+                f"入力してください。単位は{HEADER_ROW + 1}行目で変えられます（例：台 → 万台）。"
+                "見出しのコメントに説明があります。 / "
                 f"Keep row {HEADER_ROW} (headers) and row {HEADER_ROW + 1} (units); enter one product line per row "
                 f"from row {HEADER_ROW + 2}. Units may be changed in row {HEADER_ROW + 1} (e.g. 台 → 万台). Each "
                 "header's comment explains the column.")
