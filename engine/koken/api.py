@@ -41,6 +41,7 @@ from koken.production.export import (
     industry_tables,
     notes,
     template_xlsx,
+    titled_tables,
     to_document,
     to_markdown,
     write_progress,
@@ -347,8 +348,12 @@ class Progress(ProgressView):
                 out[f"industry: {key}"] = shown[key]
         return out
 
+    def titled_tables(self) -> list[tuple[str, pd.DataFrame]]:
+        """The same tables, each with its title in the chosen language (what ``koken progress`` prints)."""
+        return titled_tables(self)
+
     def notes(self) -> list[str]:
-        """The definitions, rules and sources behind the figures, as sentences."""
+        """The definitions, rules and sources behind the figures, as sentences (in the chosen language)."""
         return notes(self)
 
     def document(self) -> dict:

@@ -229,6 +229,30 @@ def test_progress_for_one_company_shows_no_other_company(tmp_path):
     assert "Beta: intensity" in result.output and "Alpha" not in result.output
 
 
+def test_progress_in_japanese_prints_japanese_titles_and_notes_and_the_same_figures(monkeypatch):
+    import re
+
+    from koken.base.i18n import language
+
+    from helpers import ROOT
+
+    files = [str(ROOT / "examples" / "progress" / n) for n in ("example_denki.yaml", "mihon_kogyo.csv")]
+    monkeypatch.setenv("KOKEN_LANG", "en")  # --lang sets it for the workers; restored after the test
+    output = {}
+    for lang in ("ja", "en"):
+        with language(None):  # --lang chooses the process's language: restored after the block
+            result = CliRunner().invoke(main, ["progress", *files, "--lang", lang])
+        assert result.exit_code == 0, result.output
+        output[lang] = result.output
+    ja, en = output["ja"], output["en"]
+    assert "例示電機株式会社：エネルギー原単位とコミットメント目標" in ja and "業界：総量" in ja
+    assert "- これらは各社の国内生産に伴う排出量（インベントリ）の数値です。" in ja
+    assert "例示電機株式会社: intensity" in en and "- These are inventory figures" in en
+    assert "inventory figures" not in ja and "industry: totals" not in ja
+    figures = re.compile(r"[-+]?\d[\d,]*\.\d+ ?%?")
+    assert figures.findall(ja.split("\n- ")[0]) == figures.findall(en.split("\n- ")[0])
+
+
 def test_progress_refuses_bad_submissions_and_writes_nothing(tmp_path):
     from helpers import PROGRESS
 

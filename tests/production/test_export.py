@@ -79,3 +79,46 @@ def test_a_company_name_cannot_inject_markdown_or_a_spreadsheet_formula(tmp_path
     cells = [c for ws in load_workbook(out) for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert not any(c.data_type == "f" for c in cells)
     assert any(c.value.startswith("'=1+1") for c in cells)
+
+
+def test_an_unknown_export_type_is_refused_in_the_chosen_language(tmp_path):
+    import pytest
+
+    from koken.base.errors import KokenError
+    from koken.base.i18n import language
+
+    v = view()
+    with language("ja"), pytest.raises(KokenError) as err:
+        write_progress(v, tmp_path / "p.pdf")
+    assert "進捗は .md, .xlsx, .json のいずれかの形式で書き出してください。" in str(err.value)
+    with language("en"), pytest.raises(KokenError) as err:
+        write_progress(v, tmp_path / "p.pdf")
+    assert "write the progress view as one of .md, .xlsx, .json" in str(err.value)
+
+
+def test_notes_and_titles_follow_the_language_and_the_figures_do_not():
+    import re
+
+    from koken.base.i18n import language
+    from koken.production.export import notes, titled_tables
+
+    v = view()
+    with language("ja"):
+        ja_notes, ja_tables, ja_md = notes(v), titled_tables(v), to_markdown(v)
+    with language("en"):
+        en_notes, en_tables, en_md = notes(v), titled_tables(v), to_markdown(v)
+    assert [t for t, _ in ja_tables][:2] == ["Alpha：エネルギー原単位とコミットメント目標", "Alpha：CO2排出量とチャレンジ目標"]
+    assert [t for t, _ in en_tables][:2] == ["Alpha: intensity", "Alpha: co2"]
+    assert "業界：総量" in [t for t, _ in ja_tables]
+    assert any(n.startswith("これらは各社の国内生産に伴う排出量") for n in ja_notes)
+    assert any("Coverage: FY2022 against the commit base year FY2020: without Gamma" in n for n in en_notes)
+    # no English sentence left (the view was computed in English: the notes are made when shown)
+    assert not any(re.search(r"\b(the|and|of|is)\b", n) for n in ja_notes[1:-1]), ja_notes
+    # the same figures in both languages: every number of every table, and of the Markdown
+    for (_, ja_frame), (_, en_frame) in zip(ja_tables, en_tables, strict=True):
+        basis = ["算定 / basis"] if "算定 / basis" in ja_frame else []
+        assert ja_frame.drop(columns=basis).equals(en_frame.drop(columns=basis))
+    figures = re.compile(r"[-+]?\d[\d,]*\.\d+ ?%?")
+    assert figures.findall(ja_md.split("## 注記")[0]) == figures.findall(en_md.split("## 注記")[0])
+    basis = dict(zip(en_tables[0][1]["算定 / basis"], ja_tables[0][1]["算定 / basis"]))
+    assert basis == {"carriers": "エネルギー種別ごと"}

@@ -178,3 +178,33 @@ def test_the_bundled_example_submissions_compute(tmp_path):
 def test_inputs_that_gave_wrong_figures_are_refused(tmp_path, energy, activity, extra, message):
     sub = write(tmp_path, HEAD + extra + f"years:\n  - {{fiscal_year: 2021, energy: {energy}, activity: {activity}}}\n")
     assert any(message in p for p in problems(sub)), problems(sub)
+
+
+def test_an_unknown_carrier_is_refused_in_the_chosen_language(tmp_path):
+    from koken.base.i18n import language
+
+    sub = write(tmp_path, HEAD + """years:
+  - {fiscal_year: 2021, energy: {electricity_purchased: 1 MWh, naphtha: 1 kL}, activity: -1 10億円}
+""")
+    with language("ja"):
+        found = problems(sub)
+    assert any("エネルギー種別 'naphtha' は不明です。" in p and "のいずれかを指定してください。" in p for p in found), found
+    assert any("生産活動量（m） は 0 より大きくしてください（記入値：'-1 10億円'）。" in p for p in found), found
+    with language("en"):
+        found = problems(sub)
+    assert any("unknown energy carrier 'naphtha': expected one of" in p for p in found), found
+    assert any("activity (m) must be greater than 0, got '-1 10億円'" in p for p in found), found
+
+
+def test_a_plain_kl_for_energy_gets_the_hint_in_the_chosen_language(tmp_path):
+    from koken.base.i18n import language
+
+    sub = write(tmp_path, HEAD + """years:
+  - fiscal_year: 2021
+    activity: 1 10億円
+    reported: {energy: 3 万kL, co2: 1 t-CO2, source: earlier report}
+""")
+    with language("ja"):
+        assert any("単位のない kL は体積です" in p for p in problems(sub))
+    with language("en"):
+        assert any("a plain kL is a volume" in p for p in problems(sub))

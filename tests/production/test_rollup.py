@@ -108,3 +108,26 @@ def test_a_company_view_holds_no_other_company():
     assert set(view["industry_totals"].columns).isdisjoint({"company"})
     with pytest.raises(KokenErrors, match="the companies are Alpha, Beta, Gamma"):
         company_view("Omega", r)
+
+
+def test_refusals_to_combine_are_in_the_chosen_language():
+    from koken.base.i18n import language
+
+    r = rollup(companies())
+    with language("ja"), pytest.raises(KokenErrors) as err:
+        company_view("Omega", r)
+    assert "'Omega' の提出データはありません。会社は Alpha, Beta, Gamma です。" in str(err.value)
+    with language("ja"), pytest.raises(KokenErrors) as err:
+        rollup([companies()[0]] * 2)
+    assert "Alpha の提出データが重複しています" in str(err.value)
+    with language("en"), pytest.raises(KokenErrors) as err:
+        company_view("Omega", r)
+    assert "no submission of 'Omega': the companies are Alpha, Beta, Gamma" in str(err.value)
+
+
+def test_the_coverage_lines_are_in_the_language_of_the_rollup():
+    from koken.base.i18n import language
+
+    with language("ja"):
+        coverage = rollup(companies()).coverage
+    assert any("2022年度とコミットメント目標の基準年度（2020年度）の比較は Gamma を除いています" in line for line in coverage)

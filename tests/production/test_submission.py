@@ -93,3 +93,35 @@ def test_a_fractional_fiscal_year_is_refused_not_truncated(tmp_path):
                     encoding="utf-8")
     with pytest.raises(KokenErrors, match="'2022.7' is not a year"):
         read_submission(path)
+
+
+def test_an_unknown_section_is_named_in_the_chosen_language(tmp_path):
+    from koken.base.i18n import language
+
+    path = tmp_path / "bad.csv"
+    path.write_text((PROGRESS / "beta.csv").read_text(encoding="utf-8").replace("2021,エネルギー,lpg", "2021,燃料,lpg"),
+                    encoding="utf-8")
+    with language("ja"), pytest.raises(KokenErrors) as err:
+        read_submission(path)
+    assert "区分 '燃料' は不明です。形式/format, 会社/company" in str(err.value)
+    assert "18行目, 列 '区分'" in str(err.value)
+    with language("en"), pytest.raises(KokenErrors) as err:
+        read_submission(path)
+    assert "unknown section '燃料': expected one of 形式/format, 会社/company" in str(err.value)
+
+
+def test_the_templates_explanations_follow_the_chosen_language(tmp_path):
+    from koken.base.i18n import language
+
+    def meanings() -> dict[str, str]:
+        path = tmp_path / "t.xlsx"
+        path.write_bytes(template_xlsx())
+        return {row[0]: row[1] for row in load_workbook(path)["説明 instructions"].iter_rows(values_only=True) if row[0]}
+
+    with language("ja"):
+        ja = meanings()
+    with language("en"):
+        en = meanings()
+    assert ja["エネルギー / energy"] == "その年度のエネルギー種別ごとの使用量（項目：エネルギー種別）"
+    assert en["エネルギー / energy"] == "energy use of a carrier in the year (item: the carrier)"
+    assert ja["区分 / section"] == en["区分 / section"] == "意味 / meaning"  # the sheet's headers stay bilingual

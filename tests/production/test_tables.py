@@ -49,3 +49,19 @@ def test_carriers_are_found_by_id_japanese_or_english_name():
     table = load_carrier_table()
     assert table.carrier("灯油") is table.carrier("kerosene") is table.carrier("Kerosene")
     assert table.carrier("naphtha") is None
+
+
+def test_a_plan_target_that_is_not_a_share_is_refused_in_the_chosen_language(tmp_path):
+    from koken.base.errors import KokenErrors
+    from koken.base.i18n import language
+    from koken.base.paths import action_plan_dir
+
+    path = tmp_path / "plan.yaml"
+    text = (action_plan_dir() / "plan.yaml").read_text(encoding="utf-8")
+    path.write_text(text.replace("reduction: 46 %", "reduction: 146 %"), encoding="utf-8")
+    with language("ja"), pytest.raises(KokenErrors) as err:
+        load_plan(str(path))
+    assert "reduction は 0 から 100 % の間にしてください。" in str(err.value)
+    with language("en"), pytest.raises(KokenErrors) as err:
+        load_plan(str(path))
+    assert "reduction must be between 0 and 100 %" in str(err.value)

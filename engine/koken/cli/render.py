@@ -208,11 +208,12 @@ def report_table(report, decimals: int) -> None:
 
 
 def progress_view(view) -> None:
-    """The tables of a :class:`koken.api.Progress` (each company's, then the industry's) and its notes."""
+    """The tables of a :class:`koken.api.Progress` (each company's, then the industry's) and its notes, titled
+    in the chosen language."""
     from rich.table import Table
 
     out = console()
-    for title, frame in view.tables().items():
+    for title, frame in view.titled_tables():
         t = Table(title=printable(title), title_justify="left")
         for i, col in enumerate(frame.columns):
             t.add_column(printable(str(col)), justify="left" if i == 0 else "right")

@@ -3,6 +3,11 @@
 Every export carries the definitions used (the intensity's measure, unit and deflator; the base years;
 the target rules), the sources of the values (table entries or the company's declarations) and the
 hashes of the submissions read. A company's export holds its own figures and the industry's totals only.
+
+Languages: the tables' headers and the files' titles are bilingual (日本語 / English), as the report and
+the Japanese offices read them; the notes, the console's table titles, the texts shown beside the figures
+and the template's explanations are in the chosen language (:mod:`koken.base.i18n`). The JSON keeps its
+keys and coded values (``basis``, an origin's ``value`` and ``source``) in English whatever the language.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from tabulate import tabulate
 
 from koken.base.errors import KokenError, Location
 from koken.base.files import atomic_write
+from koken.base.i18n import N_, _, pick
 from koken.base.text import printable
 from koken.base.version import __version__
 from koken.production.metrics import (
@@ -44,6 +50,24 @@ from koken.production.tables import Plan, load_carrier_table, load_plan
 from koken.results import FORMULA_TRIGGERS
 
 EXPORT_SUFFIXES = (".md", ".xlsx", ".json")
+
+BASIS = {"carriers": N_("carriers"), "reported totals": N_("reported totals")}
+"""A year's ``basis`` (by carrier, or totals reported earlier) as shown beside the figures; the data keeps the key."""
+
+DECLARED = {"reported totals": N_("reported totals"), "electricity CO2 factor": N_("electricity CO2 factor")}
+"""What a company declared (an origin's ``value``), as the notes name it."""
+
+COMPANY_TITLES = {"intensity": N_("{company}: intensity"), "co2": N_("{company}: co2"), "measures": N_("{company}: measures")}
+"""The console's title of each company table (:func:`titled_tables`)."""
+
+INDUSTRY_TITLES = {
+    "totals": N_("industry: totals"),
+    "investment": N_("industry: investment"),
+    "renewables": N_("industry: renewables"),
+    "targets": N_("industry: targets"),
+    "completeness": N_("industry: completeness"),
+}
+"""The console's title of each industry table (:func:`titled_tables`)."""
 
 
 @dataclass
@@ -82,7 +106,7 @@ def company_tables(c: CompanyProgress) -> dict[str, pd.DataFrame]:
             "目標経路 / commit path": [_pct(v) for v in y["commit_path[fraction]"]],
             "判定 / status": [_track(v) for v in y["commit_on_track"]],
             "年平均改善率 / average a year": [_pct(v) for v in y["average_annual_improvement[fraction]"]],
-            "算定 / basis": y["basis"],
+            "算定 / basis": [_(BASIS[b]) if b in BASIS else b for b in y["basis"]],
         }
     )
     co2 = pd.DataFrame(
@@ -181,7 +205,7 @@ def industry_tables(r: Rollup) -> dict[str, pd.DataFrame]:
             "チャレンジ目標経路 / challenge path": [_pct(v) for v in tg.get("challenge_path[fraction]", [])],
         }
     )
-    completeness = r.completeness.replace({True: "○", False: "—"})
+    completeness = r.completeness.replace({True: "○", False: "—"}).rename(columns={"company": "会社 / company"})
     return {
         "totals": totals,
         "investment": investment,
@@ -196,23 +220,40 @@ def notes(view: ProgressView, plan: Plan | None = None) -> list[str]:
     plan = plan or load_plan()
     c0 = view.companies[0]
     d = c0.definition
+    commit, challenge = plan.spec.commit, plan.spec.challenge
     lines = [
         f"原単位 / intensity = エネルギー使用量 ({CRUDE_UNIT}) ÷ {d['measure']} ({d['unit']}"
         + (f"; デフレーター / deflator: {d['deflator']}" if d.get("deflator") else "")
         + ").",
-        f"{plan.spec.commit.en}: {plan.spec.commit.annual_improvement} a year from FY{c0.base_years['commit']}, "
-        "path 1 − (1 − r)ⁿ "
-        f"({_pct(plan.commit_required(plan.spec.commit.target_year, c0.base_years['commit'])).lstrip('+')} by FY"
-        f"{plan.spec.commit.target_year}). {plan.spec.challenge.en}: −{plan.spec.challenge.reduction} by FY"
-        f"{plan.spec.challenge.target_year} against FY{c0.base_years['challenge']}; the path between is a straight line "
-        "(koken's declared assumption).",
-        "CO2 of purchased electricity uses the power factor of each year; the fixed-factor view prices it at the challenge "
-        "base year's factor. The change against the previous year splits into the power factor's part (electricity × Δfactor) "
-        "and the company's own part (the rest).",
-        "Heat values: 省エネ法 table of each year (action_plan/carriers.yaml) or the company's declared value; crude-oil "
-        f"equivalent 0.0258 kL/GJ. The carrier table's content hash: {load_carrier_table().content_hash}.",
-        "These are inventory figures of the companies' own domestic production; they are never added to or netted against "
-        "avoided emissions.",
+        _("{target}: {improvement} a year from FY{base}, path 1 − (1 − r)ⁿ ({total} by FY{year}).").format(
+            target=pick(commit.ja, commit.en),
+            improvement=commit.annual_improvement,
+            base=c0.base_years["commit"],
+            total=_pct(plan.commit_required(commit.target_year, c0.base_years["commit"])).lstrip("+"),
+            year=commit.target_year,
+        ),
+        _(
+            "{target}: −{reduction} by FY{year} against FY{base}; the path between is a straight line "
+            "(koken's declared assumption)."
+        ).format(
+            target=pick(challenge.ja, challenge.en),
+            reduction=challenge.reduction,
+            year=challenge.target_year,
+            base=c0.base_years["challenge"],
+        ),
+        _(
+            "CO2 of purchased electricity uses the power factor of each year; the fixed-factor view prices it at the "
+            "challenge base year's factor. The change against the previous year splits into the power factor's part "
+            "(electricity × Δfactor) and the company's own part (the rest)."
+        ),
+        _(
+            "Heat values: 省エネ法 table of each year (action_plan/carriers.yaml) or the company's declared value; "
+            "crude-oil equivalent 0.0258 kL/GJ. The carrier table's content hash: {hash}."
+        ).format(hash=load_carrier_table().content_hash),
+        _(
+            "These are inventory figures of the companies' own domestic production; they are never added to or netted "
+            "against avoided emissions."
+        ),
     ]
     for c in view.companies:
         heat = c.carriers.groupby("carrier")["heat_value[GJ/unit]"].nunique() if len(c.carriers) else pd.Series(dtype=int)
@@ -222,22 +263,51 @@ def notes(view: ProgressView, plan: Plan | None = None) -> list[str]:
                 f"FY{fy}: {v:g} GJ/{u}" for fy, v, u in zip(rows["fiscal_year"], rows["heat_value[GJ/unit]"], rows["unit"])
             )
             lines.append(
-                f"{c.company}: the heat value of {carrier} changes ({change}); intensities across the change are "
-                "not on one basis."
+                _(
+                    "{company}: the heat value of {carrier} changes ({changes}); intensities across the change are "
+                    "not on one basis."
+                ).format(company=c.company, carrier=carrier, changes=change)
             )
         for origin in c.origins:
             if origin.get("source") == "declared by the company":
+                declared = (
+                    _("{company} FY{year}: {what} declared — {title} (supplier {supplier}).")
+                    if origin.get("supplier")
+                    else _("{company} FY{year}: {what} declared — {title}.")
+                )
+                what = origin["value"]
                 lines.append(
-                    f"{c.company} FY{origin['fiscal_year']}: {origin['value']} declared — {origin.get('title', '')}"
-                    + (f" (supplier {origin['supplier']})" if origin.get("supplier") else "")
-                    + "."
+                    declared.format(
+                        company=c.company,
+                        year=origin["fiscal_year"],
+                        what=_(DECLARED[what]) if what in DECLARED else what,
+                        title=origin.get("title", ""),
+                        supplier=origin.get("supplier"),
+                    )
                 )
     if view.rollup is not None and not view.company_only:  # coverage names other companies
-        lines += [f"Coverage: {line}." for line in view.rollup.coverage]
+        lines += [_("Coverage: {line}.").format(line=line) for line in view.rollup.coverage]
     lines.append(
-        f"koken {__version__}; submissions: " + "; ".join(f"{c.source} ({c.content_hash[:19]}…)" for c in view.companies) + "."
+        _("koken {version}; submissions: {files}.").format(
+            version=__version__, files="; ".join(f"{c.source} ({c.content_hash[:19]}…)" for c in view.companies)
+        )
     )
     return lines
+
+
+def titled_tables(view: ProgressView) -> list[tuple[str, pd.DataFrame]]:
+    """The tables as the console shows them, each with its title in the chosen language: every company's
+    (``"<company>: intensity"`` …), then the industry's (``"industry: totals"`` …; a company's view has the
+    industry's totals and targets only)."""
+    out = [
+        (_(COMPANY_TITLES[key]).format(company=c.company), frame)
+        for c in view.companies
+        for key, frame in company_tables(c).items()
+    ]
+    if view.rollup is not None:
+        shown = industry_tables(view.rollup)
+        out += [(_(INDUSTRY_TITLES[key]), shown[key]) for key in (("totals", "targets") if view.company_only else shown)]
+    return out
 
 
 def _md(text: object) -> str:
@@ -251,6 +321,17 @@ def _md_table(frame: pd.DataFrame) -> str:
     shown = frame.map(_md)
     shown.columns = [_md(c) for c in frame.columns]
     return tabulate(shown, headers="keys", tablefmt="github", showindex=False, disable_numparse=True)
+
+
+def _industry_file_titles(r: Rollup) -> dict[str, str]:
+    """The industry tables' titles in the Markdown and XLSX files (bilingual, as the report's)."""
+    return {
+        "totals": "業界の総量 / Industry totals",
+        "targets": "業界の目標進捗 / Industry against the targets",
+        "investment": f"CO2削減投資 FY{r.fiscal_year} / Investment by measure",
+        "renewables": "再生可能エネルギー / Renewable electricity",
+        "completeness": "提出状況 / Submissions",
+    }
 
 
 def to_markdown(view: ProgressView) -> str:
@@ -275,13 +356,7 @@ def to_markdown(view: ProgressView) -> str:
         out.append("")
     if view.rollup is not None:
         r = view.rollup
-        titles = {
-            "totals": "業界の総量 / Industry totals",
-            "targets": "業界の目標進捗 / Industry against the targets",
-            "investment": f"CO2削減投資 FY{r.fiscal_year} / Investment by measure",
-            "renewables": "再生可能エネルギー / Renewable electricity",
-            "completeness": "提出状況 / Submissions",
-        }
+        titles = _industry_file_titles(r)
         out.append("# 業界 / Industry" + (" (参考) / for reference" if view.company_only else ""))
         tables = industry_tables(r)
         for key in (
@@ -413,8 +488,9 @@ def to_xlsx(view: ProgressView) -> bytes:
     if view.rollup is not None:
         ws = sheet("業界 industry")
         tables = industry_tables(view.rollup)
+        titles = _industry_file_titles(view.rollup)
         for key in ("totals", "targets") if view.company_only else tables:
-            put(ws, key, tables[key])
+            put(ws, titles[key], tables[key])
         ws.column_dimensions["A"].width = 48
         for col in "BCDEFGHI":
             ws.column_dimensions[col].width = 16
@@ -443,7 +519,10 @@ def write_progress(view: ProgressView, path: str | Path) -> None:
     elif suffix == ".json":
         data = (json.dumps(to_document(view), ensure_ascii=False, indent=1, allow_nan=False) + "\n").encode("utf-8")
     else:
-        raise KokenError(f"write the progress view as one of {', '.join(EXPORT_SUFFIXES)}", Location(file=str(path)))
+        raise KokenError(
+            _("write the progress view as one of {suffixes}").format(suffixes=", ".join(EXPORT_SUFFIXES)),
+            Location(file=str(path)),
+        )
     atomic_write(path, data)
 
 
@@ -500,7 +579,7 @@ def template_xlsx() -> bytes:
     info = wb.create_sheet("説明 instructions")
     info.append(["区分 / section", "意味 / meaning"])
     for s in SECTIONS:
-        info.append([s.ja + " / " + s.id, s.en])
+        info.append([s.ja + " / " + s.id, _(s.en)])
     info.append([])
     info.append(["エネルギー種別 / carrier", "単位 / unit", "熱量換算係数（年度） / heat values (years)", "注記 / note"])
     for c in carriers.spec.carriers:
@@ -515,10 +594,10 @@ def template_xlsx() -> bytes:
     info.append([])
     info.append(["再エネの項目 / renewable items", ""])
     for t in RENEWABLE_ITEMS:
-        info.append([f"{t.ja} / {t.id}", f"{t.en} [{RENEWABLE_UNIT}]"])
+        info.append([f"{t.ja} / {t.id}", f"{_(t.en)} [{RENEWABLE_UNIT}]"])
     info.append(["定義の項目 / definition items", ""])
     for t in DEFINITION_ITEMS:
-        info.append([f"{t.ja} / {t.id}", t.en])
+        info.append([f"{t.ja} / {t.id}", _(t.en)])
     info.append(["対策の種類 / measure kinds", ""])
     for k in plan.spec.measure_kinds:
         info.append([f"{k.ja} / {k.id}", k.en])

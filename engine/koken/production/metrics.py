@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError, UnitError
+from koken.base.i18n import N_, _, pick
 from koken.base.units import conversion_factor, parse_quantity, parse_unit, registry
 from koken.factors import FactorTable, load_factor_tables
 from koken.production.submission import RENEWABLE_ITEMS, Submission
@@ -98,24 +99,33 @@ def _magnitude(
     ``minimum``: ``"nonnegative"`` (amounts, reductions, investments: ≥ 0) or ``"positive"`` (activity,
     heat values: > 0). A percent sign is refused: no amount is a share.
     """
+    q = None
     try:
         if "%" in text:
-            raise UnitError(f"{what}: {text!r} has a percent sign; give the amount in {unit}")
+            raise UnitError(
+                _("{what}: {text!r} has a percent sign; give the amount in {unit}").format(what=what, text=text, unit=unit)
+            )
         q = parse_quantity(text, location=where)
         value = float(q.magnitude * conversion_factor(q.units, parse_unit(unit), what, where))
     except UnitError as err:
         message = err.message
-        if "[length] ** 3" in message and parse_unit(unit).dimensionality == parse_unit("GJ").dimensionality:
-            message += " (a plain kL is a volume: write 原油換算kL or 原油換算万kL for crude-oil-equivalent energy)"
+        volume = parse_unit("kL").dimensionality
+        if q is not None and q.dimensionality == volume and parse_unit(unit).dimensionality == parse_unit("GJ").dimensionality:
+            message = _(
+                "{problem} (a plain kL is a volume: write 原油換算kL or 原油換算万kL for crude-oil-equivalent energy)"
+            ).format(problem=message)
         problems.append(UnitError(message, where))
         return float("nan")
     if not math.isfinite(value):
-        problems.append(UnitError(f"{what}: {text!r} is too large to compute with", where))
+        problems.append(UnitError(_("{what}: {text!r} is too large to compute with").format(what=what, text=text), where))
         return float("nan")
     if value < 0 or (minimum == "positive" and value == 0):
-        problems.append(
-            UnitError(f"{what} must be {'greater than 0' if minimum == 'positive' else '0 or more'}, got {text!r}", where)
+        refusal = (
+            _("{what} must be greater than 0, got {text!r}")
+            if minimum == "positive"
+            else _("{what} must be 0 or more, got {text!r}")
         )
+        problems.append(UnitError(refusal.format(what=what, text=text), where))
         return float("nan")
     return value
 
@@ -129,9 +139,27 @@ def _declared(entries, carrier_id: str, fiscal_year: int, carriers: CarrierTable
 
 
 _VALUES = {
-    # kind: (declarations field, unit of the value, what it is, refusal hint, least value allowed)
-    "heat": ("heat_values", ENERGY_UNIT, "heat value", "the heat value (heat_values, {unit} per {carrier})", "positive"),
-    "co2": ("co2_factors", CO2_UNIT, "CO2 factor", "the factor (co2_factors, {unit} per {carrier})", "nonnegative"),
+    # kind: (declarations field, unit of the value, what it is (of a carrier), refusal when missing, least value allowed)
+    "heat": (
+        "heat_values",
+        ENERGY_UNIT,
+        N_("heat value of {carrier}"),
+        N_(
+            "no heat value for {carrier} ({name}) in FY{year}: the carrier table covers {periods}; "
+            "declare the heat value (heat_values, {unit} per {carrier_unit}) with its source"
+        ),
+        "positive",
+    ),
+    "co2": (
+        "co2_factors",
+        CO2_UNIT,
+        N_("CO2 factor of {carrier}"),
+        N_(
+            "no CO2 factor for {carrier} ({name}) in FY{year}: the carrier table covers {periods}; "
+            "declare the factor (co2_factors, {unit} per {carrier_unit}) with its source"
+        ),
+        "nonnegative",
+    ),
 }
 
 
@@ -144,7 +172,7 @@ def _carrier_value(
     Returns:
         (value, origin title), or None with the problem recorded (no declaration and no table value).
     """
-    field, unit, what, hint, minimum = _VALUES[kind]
+    field, unit, what, missing, minimum = _VALUES[kind]
     declared = _declared(getattr(sub.spec, field), carrier.id, fiscal_year, carriers)
     if declared is not None:
         i, d = declared
@@ -152,19 +180,20 @@ def _carrier_value(
             f"{d.value} {d.unit}",
             f"{unit}/({carrier.unit})",
             sub.where(f"{field}.{i}.unit"),
-            f"{what} of {carrier.id}",
+            _(what).format(carrier=carrier.id),
             problems,
             minimum,
         )
-        return value, (d.source if kind == "heat" else f"declared by the company: {d.source}")
+        return value, (d.source if kind == "heat" else _("declared by the company: {source}").format(source=d.source))
     table_value = carriers.heat_value(carrier, fiscal_year) if kind == "heat" else carriers.co2_factor(carrier, fiscal_year)
     if table_value is None:
         entries = carrier.heat_values if kind == "heat" else carrier.emission_bases
-        periods = ", ".join(e.label() for e in entries) or "none (the supplier's value applies)"
+        periods = ", ".join(e.label() for e in entries) or _("none (the supplier's value applies)")
         problems.append(
             PortfolioError(
-                f"no {what} for {carrier.id} ({carrier.ja}) in FY{fiscal_year}: the carrier table covers {periods}; "
-                f"declare {hint.format(unit=unit, carrier=carrier.unit)} with its source",
+                _(missing).format(
+                    carrier=carrier.id, name=carrier.ja, year=fiscal_year, periods=periods, unit=unit, carrier_unit=carrier.unit
+                ),
                 where,
             )
         )
@@ -183,14 +212,17 @@ def _power_factor(
         i, f = declared
         try:
             q = ureg.Quantity(f.value, parse_unit(f.unit, location=sub.where(f"electricity_factors.{i}.unit")))
-            conversion_factor(q.units, parse_unit(FACTOR_UNIT), "electricity factor", sub.where(f"electricity_factors.{i}.unit"))
+            conversion_factor(
+                q.units, parse_unit(FACTOR_UNIT), _("electricity factor"), sub.where(f"electricity_factors.{i}.unit")
+            )
         except UnitError as err:
             problems.append(err)
             return None
         if f.value < 0:
             problems.append(
                 UnitError(
-                    f"the electricity factor must be 0 or more, got {f.value:g}", sub.where(f"electricity_factors.{i}.value")
+                    _("the electricity factor must be 0 or more, got {value}").format(value=f"{f.value:g}"),
+                    sub.where(f"electricity_factors.{i}.value"),
                 )
             )
             return None
@@ -207,9 +239,10 @@ def _power_factor(
     if entry is None:
         problems.append(
             PortfolioError(
-                f"no electricity CO2 factor for FY{fiscal_year}: the table {POWER_FACTOR_TABLE} has "
-                f"{table.describe_keys() if table else 'no entries'}; declare the factor of the year (co2_factor / "
-                "electricity_factors) with its source",
+                _(
+                    "no electricity CO2 factor for FY{year}: the table {table} has {keys}; declare the factor of the year "
+                    "(co2_factor / electricity_factors) with its source"
+                ).format(year=fiscal_year, table=POWER_FACTOR_TABLE, keys=table.describe_keys() if table else _("no entries")),
                 where,
             )
         )
@@ -241,7 +274,7 @@ def company_progress(
     carriers = carriers or load_carrier_table()
     plan = plan or load_plan()
     if factor_tables is None:
-        factor_tables, _ = load_factor_tables()
+        factor_tables, _problems = load_factor_tables()
     power_table = factor_tables.get(POWER_FACTOR_TABLE)
     spec = sub.spec
     problems: list[KokenError] = []
@@ -265,7 +298,10 @@ def company_progress(
         prefix = f"years.{y}"
         if fy in seen_years:
             problems.append(
-                PortfolioError(f"FY{fy} is given twice (years {seen_years[fy]} and {y})", sub.where(f"{prefix}.fiscal_year"))
+                PortfolioError(
+                    _("FY{year} is given twice (years {first} and {second})").format(year=fy, first=seen_years[fy], second=y),
+                    sub.where(f"{prefix}.fiscal_year"),
+                )
             )
             continue
         seen_years[fy] = y
@@ -286,17 +322,21 @@ def company_progress(
             if record.energy:
                 problems.append(
                     PortfolioError(
-                        "a year is given either by carrier (energy) or as reported totals, not both",
+                        _("a year is given either by carrier (energy) or as reported totals, not both"),
                         sub.where(f"{prefix}.reported"),
                     )
                 )
             basis = "reported totals"
             r = record.reported
-            energy_gj = _magnitude(r.energy, ENERGY_UNIT, sub.where(f"{prefix}.reported.energy"), "reported energy", problems)
-            co2_total = _magnitude(r.co2, CO2_UNIT, sub.where(f"{prefix}.reported.co2"), "reported CO2", problems)
+            energy_gj = _magnitude(r.energy, ENERGY_UNIT, sub.where(f"{prefix}.reported.energy"), _("reported energy"), problems)
+            co2_total = _magnitude(r.co2, CO2_UNIT, sub.where(f"{prefix}.reported.co2"), _("reported CO2"), problems)
             electricity_kwh = (
                 _magnitude(
-                    r.electricity, ELECTRICITY_UNIT, sub.where(f"{prefix}.reported.electricity"), "reported electricity", problems
+                    r.electricity,
+                    ELECTRICITY_UNIT,
+                    sub.where(f"{prefix}.reported.electricity"),
+                    _("reported electricity"),
+                    problems,
                 )
                 if r.electricity
                 else float("nan")
@@ -308,19 +348,25 @@ def company_progress(
             )
         elif not record.energy:
             problems.append(
-                PortfolioError(f"FY{fy} has no energy use: give the carriers (energy) or reported totals", sub.where(prefix))
+                PortfolioError(
+                    _("FY{year} has no energy use: give the carriers (energy) or reported totals").format(year=fy),
+                    sub.where(prefix),
+                )
             )
         named: dict[str, str] = {}
         for name, amount_text in record.energy.items():
             where = sub.where(f"{prefix}.energy.{name}")
             carrier = carriers.carrier(name)
             if carrier is None:
-                problems.append(PortfolioError(f"unknown energy carrier {name!r}: expected one of {carriers.names()}", where))
+                problems.append(PortfolioError(_unknown_carrier(name, carriers), where))
                 continue
             if carrier.id in named:
                 problems.append(
                     PortfolioError(
-                        f"FY{fy}: {carrier.id} is given twice (as {named[carrier.id]!r} and {name!r}): give one amount", where
+                        _("FY{year}: {carrier} is given twice (as {first!r} and {second!r}): give one amount").format(
+                            year=fy, carrier=carrier.id, first=named[carrier.id], second=name
+                        ),
+                        where,
                     )
                 )
                 continue
@@ -328,13 +374,15 @@ def company_progress(
             if carrier.kind == "electricity" and "Wh" not in amount_text:
                 problems.append(
                     UnitError(
-                        f"give electricity in kWh, MWh or GWh, got {amount_text!r} (an energy in GJ or "
-                        "原油換算kL is ambiguous: heat value or electricity?)",
+                        _(
+                            "give electricity in kWh, MWh or GWh, got {amount!r} (an energy in GJ or "
+                            "原油換算kL is ambiguous: heat value or electricity?)"
+                        ).format(amount=amount_text),
                         where,
                     )
                 )
                 continue
-            amount = _magnitude(amount_text, carrier.unit, where, f"amount of {carrier.id}", problems)
+            amount = _magnitude(amount_text, carrier.unit, where, _("amount of {carrier}").format(carrier=carrier.id), problems)
             heat_value = _carrier_value(sub, carriers, carrier, fy, "heat", where, problems)
             if heat_value is None:
                 continue
@@ -346,7 +394,7 @@ def company_progress(
                 co2_electricity += co2
                 co2_factor, co2_origin = (
                     factor_kg_per_kwh * CO2_PER_KWH * conversion_factor(parse_unit(carrier.unit), parse_unit(ELECTRICITY_UNIT)),
-                    "electricity CO2 factor of the year",
+                    _("electricity CO2 factor of the year"),
                 )
             else:
                 co2_value = _carrier_value(sub, carriers, carrier, fy, "co2", where, problems)
@@ -378,7 +426,9 @@ def company_progress(
         for term in RENEWABLE_ITEMS:
             text = getattr(r, term.id)
             renewable[term.id] = (
-                _magnitude(text, RENEWABLE_UNIT, sub.where(f"{prefix}.renewables.{term.id}"), term.en, problems) if text else 0.0
+                _magnitude(text, RENEWABLE_UNIT, sub.where(f"{prefix}.renewables.{term.id}"), _(term.en), problems)
+                if text
+                else 0.0
             )
         renewable_rows.append(
             {"company": spec.company, "fiscal_year": fy, **{f"{k}[{RENEWABLE_UNIT}]": v for k, v in renewable.items()}}
@@ -389,8 +439,15 @@ def company_progress(
         if basis == "carriers" and bought * KWH_PER_RENEWABLE_UNIT > electricity_kwh * (1 + 1e-9):
             problems.append(
                 PortfolioError(
-                    f"FY{fy}: renewable electricity purchased and certificates ({bought:g} {RENEWABLE_UNIT}) exceed "
-                    f"the electricity purchased ({electricity_kwh / KWH_PER_RENEWABLE_UNIT:g} {RENEWABLE_UNIT})",
+                    _(
+                        "FY{year}: renewable electricity purchased and certificates ({renewable} {unit}) exceed "
+                        "the electricity purchased ({purchased} {unit})"
+                    ).format(
+                        year=fy,
+                        renewable=f"{bought:g}",
+                        purchased=f"{electricity_kwh / KWH_PER_RENEWABLE_UNIT:g}",
+                        unit=RENEWABLE_UNIT,
+                    ),
                     sub.where(f"{prefix}.renewables"),
                 )
             )
@@ -400,20 +457,21 @@ def company_progress(
             if kind is None:
                 problems.append(
                     PortfolioError(
-                        f"unknown measure kind {measure.kind!r}: expected one of "
-                        + ", ".join(f"{k.id} ({k.ja})" for k in plan.spec.measure_kinds),
+                        _("unknown measure kind {kind!r}: expected one of {kinds}").format(
+                            kind=measure.kind, kinds=", ".join(f"{k.id} ({k.ja})" for k in plan.spec.measure_kinds)
+                        ),
                         sub.where(f"{prefix}.measures.{m}"),
                     )
                 )
                 continue
             investment = _magnitude(
-                measure.investment, INVESTMENT_UNIT, sub.where(f"{prefix}.measures.{m}.investment"), "investment", problems
+                measure.investment, INVESTMENT_UNIT, sub.where(f"{prefix}.measures.{m}.investment"), _("investment"), problems
             )
             reduction = _magnitude(
                 measure.reduction,
                 REDUCTION_UNIT,
                 sub.where(f"{prefix}.measures.{m}.reduction"),
-                "CO2 reduction per year",
+                _("CO2 reduction per year"),
                 problems,
             )
             measure_rows.append(
@@ -432,7 +490,7 @@ def company_progress(
                 record.activity,
                 spec.intensity.unit,
                 sub.where(f"{prefix}.activity"),
-                f"activity ({spec.intensity.measure})",
+                _("activity ({measure})").format(measure=spec.intensity.measure),
                 problems,
                 "positive",
             )
@@ -459,27 +517,31 @@ def company_progress(
     for name, fy in base_years.items():
         if years.empty or fy not in set(years["fiscal_year"]):
             target = plan.spec.commit if name == "commit" else plan.spec.challenge
-            problems.append(
-                PortfolioError(
-                    f"the {name} target's base year FY{fy} is missing ({target.en}): give FY{fy}'s energy use and "
-                    f"{'activity' if name == 'commit' else 'CO2'} (by carrier, or as reported totals)",
-                    sub.where("years"),
+            missing = (
+                _(
+                    "the commit target's base year FY{year} is missing ({target}): give FY{year}'s energy use and "
+                    "activity (by carrier, or as reported totals)"
+                )
+                if name == "commit"
+                else _(
+                    "the challenge target's base year FY{year} is missing ({target}): give FY{year}'s energy use and "
+                    "CO2 (by carrier, or as reported totals)"
                 )
             )
+            problems.append(PortfolioError(missing.format(year=fy, target=pick(target.ja, target.en)), sub.where("years")))
     if not problems:
         for name, column in (("commit", f"energy[{CRUDE_UNIT}]"), ("challenge", f"co2[{CO2_UNIT}]")):
             base = years.loc[years["fiscal_year"] == base_years[name], column]
             if len(base) and not float(base.iloc[0]) > 0:
-                problems.append(
-                    PortfolioError(
-                        f"the {name} base year FY{base_years[name]} has no {column.split('[')[0]}: "
-                        "a change against zero cannot be computed",
-                        sub.where("years"),
-                    )
+                zero = (
+                    _("the commit base year FY{year} has no energy: a change against zero cannot be computed")
+                    if name == "commit"
+                    else _("the challenge base year FY{year} has no CO2: a change against zero cannot be computed")
                 )
+                problems.append(PortfolioError(zero.format(year=base_years[name]), sub.where("years")))
         figures = years.select_dtypes("number").to_numpy(dtype=float)
         if not np.isfinite(figures[~np.isnan(figures)]).all():
-            problems.append(PortfolioError("the figures are too large to compute with", sub.where("years")))
+            problems.append(PortfolioError(_("the figures are too large to compute with"), sub.where("years")))
     if problems:
         raise KokenErrors(problems)
     years = years.sort_values("fiscal_year", kind="stable").reset_index(drop=True)
@@ -499,6 +561,10 @@ def company_progress(
     )
 
 
+def _unknown_carrier(name: str, carriers: CarrierTable) -> str:
+    return _("unknown energy carrier {name!r}: expected one of {carriers}").format(name=name, carriers=carriers.names())
+
+
 def _check_declarations(sub: Submission, carriers: CarrierTable, problems: list[KokenError]) -> None:
     """Two declared values for one carrier (or one year's electricity) that overlap are refused: which one
     would apply is not for koken to choose."""
@@ -508,8 +574,9 @@ def _check_declarations(sub: Submission, carriers: CarrierTable, problems: list[
         if f.fiscal_year in seen_years:
             problems.append(
                 PortfolioError(
-                    f"the electricity factor of FY{f.fiscal_year} is declared twice (entries "
-                    f"{seen_years[f.fiscal_year]} and {i})",
+                    _("the electricity factor of FY{year} is declared twice (entries {first} and {second})").format(
+                        year=f.fiscal_year, first=seen_years[f.fiscal_year], second=i
+                    ),
                     sub.where(f"electricity_factors.{i}.value"),
                 )
             )
@@ -520,10 +587,7 @@ def _check_declarations(sub: Submission, carriers: CarrierTable, problems: list[
             ca = carriers.carrier(a.carrier)
             if ca is None:
                 problems.append(
-                    PortfolioError(
-                        f"unknown energy carrier {a.carrier!r}: expected one of {carriers.names()}",
-                        sub.where(f"{field_name}.{i}.carrier"),
-                    )
+                    PortfolioError(_unknown_carrier(a.carrier, carriers), sub.where(f"{field_name}.{i}.carrier"))
                 )
                 continue
             for j in range(i):
@@ -534,7 +598,9 @@ def _check_declarations(sub: Submission, carriers: CarrierTable, problems: list[
                 if cb is not None and cb.id == ca.id and lo_a <= hi_b and lo_b <= hi_a:
                     problems.append(
                         PortfolioError(
-                            f"{field_name}: {ca.id} is declared twice for overlapping years (entries {j} and {i})",
+                            _("{field}: {carrier} is declared twice for overlapping years (entries {first} and {second})").format(
+                                field=field_name, carrier=ca.id, first=j, second=i
+                            ),
                             sub.where(f"{field_name}.{i}.value"),
                         )
                     )

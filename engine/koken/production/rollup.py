@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from koken.base.errors import KokenErrors, Location, PortfolioError
+from koken.base.i18n import N_, _
 from koken.production.metrics import (
     CO2_PER_KWH,
     CO2_UNIT,
@@ -45,6 +46,14 @@ from koken.totals import MAN
 ENERGY_TOTAL = f"energy[{CRUDE_UNIT[:-2]}万kL]"
 CO2_TOTAL = f"co2[万{CO2_UNIT}]"
 POWER_FACTOR = f"power_factor[{FACTOR_UNIT}]"
+
+COVERAGE = {
+    "commit": N_("FY{year} against the commit base year FY{base}: without {companies} (submitted one of the two years only)"),
+    "challenge": N_(
+        "FY{year} against the challenge base year FY{base}: without {companies} (submitted one of the two years only)"
+    ),
+}
+"""A coverage change of a target's comparison, as a sentence (:attr:`Rollup.coverage`)."""
 
 
 def year_on_year(values: Sequence[float], fiscal_years: Sequence[int] | None = None) -> np.ndarray:
@@ -120,8 +129,8 @@ class Rollup:
     ``totals``: one row per fiscal year (companies, energy in 原油換算万kL, activity, CO2 in 万t-CO2, the
     electricity-weighted power factor, each with its year-on-year change); ``investment``: by measure
     for ``fiscal_year``; ``renewables``: GWh by year; ``targets``: the commit and challenge figures by
-    year (like for like); ``completeness``: company × year; ``coverage``: companies missing against the
-    base year.
+    year (like for like); ``completeness``: company × year; ``gaps``: companies missing against the
+    base year (``fiscal_year``, ``target``, ``base_year``, ``companies``), said as sentences by ``coverage``.
     """
 
     fiscal_year: int
@@ -133,7 +142,16 @@ class Rollup:
     renewables: pd.DataFrame
     targets: pd.DataFrame
     completeness: pd.DataFrame
-    coverage: list[str]
+    gaps: list[dict]
+
+    @property
+    def coverage(self) -> list[str]:
+        """The coverage changes as sentences, in the current language (made when shown, not when computed):
+        "FY2022 against the commit base year FY2020: without Gamma (submitted one of the two years only)"."""
+        return [
+            _(COVERAGE[g["target"]]).format(year=g["fiscal_year"], base=g["base_year"], companies=", ".join(g["companies"]))
+            for g in self.gaps
+        ]
 
 
 def check_combinable(companies: Sequence[CompanyProgress]) -> None:
@@ -150,27 +168,38 @@ def check_combinable(companies: Sequence[CompanyProgress]) -> None:
     for c in companies:
         where = Location(file=c.source)
         if c.company in seen_names:
-            problems.append(PortfolioError(f"{c.company} is submitted twice (also {seen_names[c.company]})", where))
+            problems.append(
+                PortfolioError(
+                    _("{company} is submitted twice (also {other})").format(company=c.company, other=seen_names[c.company]), where
+                )
+            )
         if c.content_hash in seen_hashes:
-            problems.append(PortfolioError(f"the same file is given twice (also {seen_hashes[c.content_hash]})", where))
+            problems.append(
+                PortfolioError(_("the same file is given twice (also {other})").format(other=seen_hashes[c.content_hash]), where)
+            )
         seen_names.setdefault(c.company, c.source)
         seen_hashes.setdefault(c.content_hash, c.source)
         if c is first:
             continue
-        for key, label in (("measure", "activity measure"), ("unit", "unit"), ("deflator", "deflator")):
+        for key, label in (("measure", N_("activity measure")), ("unit", N_("unit")), ("deflator", N_("deflator"))):
             if c.definition.get(key) != first.definition.get(key):
                 problems.append(
                     PortfolioError(
-                        f"intensity definitions differ: {label} {c.definition.get(key)!r} here, {first.definition.get(key)!r} in "
-                        f"{first.source}; intensities on different definitions cannot be combined",
+                        _(
+                            "intensity definitions differ: {what} {here!r} here, {there!r} in {source}; intensities on "
+                            "different definitions cannot be combined"
+                        ).format(what=_(label), here=c.definition.get(key), there=first.definition.get(key), source=first.source),
                         where,
                     )
                 )
-        for key in ("commit", "challenge"):
+        for key, differ in (
+            ("commit", N_("commit base years differ: FY{here} here, FY{there} in {source}")),
+            ("challenge", N_("challenge base years differ: FY{here} here, FY{there} in {source}")),
+        ):
             if c.base_years[key] != first.base_years[key]:
                 problems.append(
                     PortfolioError(
-                        f"{key} base years differ: FY{c.base_years[key]} here, FY{first.base_years[key]} in {first.source}", where
+                        _(differ).format(here=c.base_years[key], there=first.base_years[key], source=first.source), where
                     )
                 )
     if problems:
@@ -189,7 +218,7 @@ def rollup(companies: Sequence[CompanyProgress], fiscal_year: int | None = None,
     """
     plan = plan or load_plan()
     if not companies:
-        raise KokenErrors([PortfolioError("no submissions to combine")])
+        raise KokenErrors([PortfolioError(_("no submissions to combine"))])
     check_combinable(companies)
     first = companies[0]
     activity = first.activity_column
@@ -200,8 +229,9 @@ def rollup(companies: Sequence[CompanyProgress], fiscal_year: int | None = None,
         raise KokenErrors(
             [
                 PortfolioError(
-                    f"no submission has FY{fiscal_year}; the years given are "
-                    + ", ".join(f"FY{y}" for y in sorted(set(years["fiscal_year"])))
+                    _("no submission has FY{year}; the years given are {years}").format(
+                        year=fiscal_year, years=", ".join(f"FY{y}" for y in sorted(set(years["fiscal_year"])))
+                    )
                 )
             ]
         )
@@ -236,7 +266,7 @@ def rollup(companies: Sequence[CompanyProgress], fiscal_year: int | None = None,
         + [f"purchased_electricity[{RENEWABLE_UNIT}]"]
     )
     renewables = renewables[order].reset_index()
-    targets, coverage = _targets(companies, years, first.base_years, plan)
+    targets, gaps = _targets(companies, years, first.base_years, plan)
     present = years.assign(submitted=True).pivot_table(
         index="company", columns="fiscal_year", values="submitted", aggfunc="any", fill_value=False
     )
@@ -252,12 +282,12 @@ def rollup(companies: Sequence[CompanyProgress], fiscal_year: int | None = None,
         renewables=renewables,
         targets=targets,
         completeness=completeness,
-        coverage=coverage,
+        gaps=gaps,
     )
 
 
-def _targets(companies, years: pd.DataFrame, base_years: dict, plan: Plan) -> tuple[pd.DataFrame, list[str]]:
-    rows, coverage = [], []
+def _targets(companies, years: pd.DataFrame, base_years: dict, plan: Plan) -> tuple[pd.DataFrame, list[dict]]:
+    rows, gaps = [], []
     energy, co2 = f"energy[{CRUDE_UNIT}]", f"co2[{CO2_UNIT}]"
     activity = companies[0].activity_column
     by_company = {c.company: c.years.set_index("fiscal_year") for c in companies}
@@ -267,11 +297,7 @@ def _targets(companies, years: pd.DataFrame, base_years: dict, plan: Plan) -> tu
             both = [name for name, y in by_company.items() if fy in y.index and base in y.index]
             missing = sorted(name for name, y in by_company.items() if (fy in y.index) != (base in y.index))
             if missing and fy != base:
-                coverage.append(
-                    f"FY{fy} against the {target} base year FY{base}: without "
-                    + ", ".join(missing)
-                    + " (submitted one of the two years only)"
-                )
+                gaps.append({"fiscal_year": int(fy), "target": target, "base_year": int(base), "companies": missing})
             if not both or fy < base:
                 continue
             if target == "commit":
@@ -295,7 +321,7 @@ def _targets(companies, years: pd.DataFrame, base_years: dict, plan: Plan) -> tu
                     }
                 )
         rows.append(row)
-    return pd.DataFrame(rows), coverage
+    return pd.DataFrame(rows), gaps
 
 
 def company_view(company: str, combined: Rollup) -> dict:
@@ -309,7 +335,9 @@ def company_view(company: str, combined: Rollup) -> dict:
         raise KokenErrors(
             [
                 PortfolioError(
-                    f"no submission of {company!r}: the companies are " + ", ".join(c.company for c in combined.companies)
+                    _("no submission of {company!r}: the companies are {companies}").format(
+                        company=company, companies=", ".join(c.company for c in combined.companies)
+                    )
                 )
             ]
         )

@@ -26,6 +26,7 @@ import pydantic
 from pydantic import ConfigDict, Field
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
+from koken.base.i18n import N_, _
 from koken.base.models import Number, StrictModel, validation_problems
 from koken.base.safe_yaml import MAX_YAML_BYTES, load_yaml_text, read_limited
 from koken.base.vocabulary import Term
@@ -45,39 +46,40 @@ Year = Annotated[int, Field(ge=1990, le=2100)]
 
 
 SECTIONS = (
-    Term("format", "形式", "format of the file (koken-progress/1)"),
-    Term("company", "会社", "company: item name (名称) or group (グループ)"),
+    Term("format", "形式", N_("format of the file (koken-progress/1)")),
+    Term("company", "会社", N_("company: item name (名称) or group (グループ)")),
     Term(
         "definition",
         "定義",
-        "intensity definition: measure (指標), unit (単位), deflator (デフレーター); commit_base_year, challenge_base_year",
+        N_("intensity definition: measure (指標), unit (単位), deflator (デフレーター); commit_base_year, challenge_base_year"),
     ),
-    Term("energy", "エネルギー", "energy use of a carrier in the year (item: the carrier)"),
-    Term("heat_value", "熱量換算係数", "declared heat value of a carrier (year blank: every year), with its source"),
-    Term("co2_factor", "排出係数", "declared CO2 factor of a carrier; for electricity the supplier's factor of the year"),
-    Term("activity", "生産活動量", "the activity measure of the intensity (item: its name)"),
-    Term("renewable", "再エネ", "renewable electricity: self_consumed_solar, self_consumed_other, purchased, certificates"),
-    Term("investment", "投資額", "investment in a CO2-reduction measure (item: the measure kind)"),
-    Term("reduction", "削減量", "CO2 reduction per year of a measure (item: the measure kind)"),
-    Term("reported", "報告値", "totals reported earlier, for a year without carrier detail: energy, co2, electricity"),
+    Term("energy", "エネルギー", N_("energy use of a carrier in the year (item: the carrier)")),
+    Term("heat_value", "熱量換算係数", N_("declared heat value of a carrier (year blank: every year), with its source")),
+    Term("co2_factor", "排出係数", N_("declared CO2 factor of a carrier; for electricity the supplier's factor of the year")),
+    Term("activity", "生産活動量", N_("the activity measure of the intensity (item: its name)")),
+    Term("renewable", "再エネ", N_("renewable electricity: self_consumed_solar, self_consumed_other, purchased, certificates")),
+    Term("investment", "投資額", N_("investment in a CO2-reduction measure (item: the measure kind)")),
+    Term("reduction", "削減量", N_("CO2 reduction per year of a measure (item: the measure kind)")),
+    Term("reported", "報告値", N_("totals reported earlier, for a year without carrier detail: energy, co2, electricity")),
 )
 """The sections of a table submission, each with its Japanese name and what it holds (one list, used by
-the reader and by the template)."""
+the reader and by the template; the English text is marked for the catalogue: ``_(term.en)`` shows it in
+the chosen language)."""
 
 RENEWABLE_ITEMS = (
-    Term("self_consumed_solar", "自家消費（太陽光）", "renewable generation self-consumed: solar"),
-    Term("self_consumed_other", "自家消費（その他）", "renewable generation self-consumed: other"),
-    Term("purchased", "再エネ電力の購入", "renewable electricity purchased"),
-    Term("certificates", "非化石証書", "non-fossil certificates used"),
+    Term("self_consumed_solar", "自家消費（太陽光）", N_("renewable generation self-consumed: solar")),
+    Term("self_consumed_other", "自家消費（その他）", N_("renewable generation self-consumed: other")),
+    Term("purchased", "再エネ電力の購入", N_("renewable electricity purchased")),
+    Term("certificates", "非化石証書", N_("non-fossil certificates used")),
 )
 """Renewable electricity items, as in the report's renewables table."""
 
 DEFINITION_ITEMS = (
-    Term("measure", "指標", "name of the activity measure, e.g. 実質生産高（国内）"),
-    Term("unit", "単位", "its unit, e.g. 10億円"),
-    Term("deflator", "デフレーター", "the deflator of a real (price-adjusted) measure"),
-    Term("commit_base_year", "コミット基準年度", "base year of the commit target (default: the plan's)"),
-    Term("challenge_base_year", "チャレンジ基準年度", "base year of the challenge target (default: the plan's)"),
+    Term("measure", "指標", N_("name of the activity measure, e.g. 実質生産高（国内）")),
+    Term("unit", "単位", N_("its unit, e.g. 10億円")),
+    Term("deflator", "デフレーター", N_("the deflator of a real (price-adjusted) measure")),
+    Term("commit_base_year", "コミット基準年度", N_("base year of the commit target (default: the plan's)")),
+    Term("challenge_base_year", "チャレンジ基準年度", N_("base year of the challenge target (default: the plan's)")),
 )
 
 REPORTED_ITEMS = (
@@ -225,7 +227,10 @@ def _validate(data: object, source: str, locations: dict[str, Location]) -> Subm
             raise KokenErrors(
                 [
                     PortfolioError(
-                        f"the template's placeholder {PLACEHOLDERS[p]} is still there: fill it in", _locate(locations, p, source)
+                        _("the template's placeholder {placeholder} is still there: fill it in").format(
+                            placeholder=PLACEHOLDERS[p]
+                        ),
+                        _locate(locations, p, source),
                     )
                     for p in unfilled
                 ]
@@ -236,7 +241,7 @@ def _validate(data: object, source: str, locations: dict[str, Location]) -> Subm
         problems = []
         for path, message, kind in validation_problems(err):
             if kind == "literal_error" and path == "format":
-                message = f"not a koken submission: the format must be {FORMAT!r}"
+                message = _("not a koken submission: the format must be {format!r}").format(format=FORMAT)
             problems.append(PortfolioError(message, _locate(locations, path, source)))
         raise KokenErrors(problems) from None
 
@@ -245,12 +250,17 @@ def _alias_map(terms) -> dict[str, str]:
     return {name.casefold(): t.id for t in terms for name in (t.id, t.ja)}
 
 
-def _item(terms, kind: str, item: str, at: Location, problems: list[KokenError]) -> str | None:
+def _item(terms, section: str, item: str, at: Location, problems: list[KokenError]) -> str | None:
     """The id of ``item`` among ``terms`` (by id or Japanese name), or None with the problem recorded."""
     found = _alias_map(terms).get(item.casefold())
     if found is None:
         expected = ", ".join(f"{t.id} ({t.ja})" for t in terms)
-        problems.append(PortfolioError(f"unknown {kind} item {item!r}: expected {expected}", at))
+        problems.append(
+            PortfolioError(
+                _("unknown {section} item {item!r}: expected {expected}").format(section=section, item=item, expected=expected),
+                at,
+            )
+        )
     return found
 
 
@@ -276,7 +286,7 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
     """Fact rows (row number, cells) → the YAML-shaped mapping and the location of each field."""
     problems: list[KokenError] = []
     header_at = None
-    for i, (_, cells) in enumerate(rows):
+    for i, (_row, cells) in enumerate(rows):
         found = {_COLUMN_NAMES.get(n) for c in cells for n in _header_names(c)} - {None}
         if {"section", "item", "value"} <= found:
             header_at = i
@@ -285,7 +295,10 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
         raise KokenErrors(
             [
                 PortfolioError(
-                    "no header row: expected the columns " + ", ".join(f"{c.ja}/{c.id}" for c in COLUMNS), Location(file=source)
+                    _("no header row: expected the columns {columns}").format(
+                        columns=", ".join(f"{c.ja}/{c.id}" for c in COLUMNS)
+                    ),
+                    Location(file=source),
                 )
             ]
         )
@@ -294,15 +307,19 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
     for j, cell in enumerate(header):
         ids = {_COLUMN_NAMES.get(n) for n in _header_names(cell)} - {None}
         if len(ids) > 1:
-            problems.append(PortfolioError("header names two columns", Location(file=source, row=header_row, column=_text(cell))))
+            problems.append(
+                PortfolioError(_("header names two columns"), Location(file=source, row=header_row, column=_text(cell)))
+            )
         for cid in ids:
             if cid in column_of:
-                problems.append(PortfolioError("column appears twice", Location(file=source, row=header_row, column=_text(cell))))
+                problems.append(
+                    PortfolioError(_("column appears twice"), Location(file=source, row=header_row, column=_text(cell)))
+                )
             column_of[cid] = j
         if not ids and _text(cell):
             problems.append(
                 PortfolioError(
-                    "unknown column: expected " + ", ".join(f"{c.ja}/{c.id}" for c in COLUMNS),
+                    _("unknown column: expected {columns}").format(columns=", ".join(f"{c.ja}/{c.id}" for c in COLUMNS)),
                     Location(file=source, row=header_row, column=_text(cell)),
                 )
             )
@@ -333,7 +350,9 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
         if section is None:
             problems.append(
                 PortfolioError(
-                    f"unknown section {section_text!r}: expected one of " + ", ".join(f"{s.ja}/{s.id}" for s in SECTIONS),
+                    _("unknown section {section!r}: expected one of {sections}").format(
+                        section=section_text, sections=", ".join(f"{s.ja}/{s.id}" for s in SECTIONS)
+                    ),
                     Location(file=source, row=row, column=headers.get("section")),
                 )
             )
@@ -348,20 +367,19 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
             if fy is None:
                 problems.append(
                     PortfolioError(
-                        f"fiscal year {year_text!r} is not a year such as 2023",
+                        _("fiscal year {year!r} is not a year such as 2023").format(year=year_text),
                         Location(file=source, row=row, column=headers.get("fiscal_year")),
                     )
                 )
                 continue
         key = (fy, section, item.casefold())
         if key in seen:
-            problems.append(
-                PortfolioError(
-                    f"{section} {item!r}{f' of FY{fy}' if fy else ''} appears twice (first in row "
-                    f"{seen[key]}): give one row, summed if need be",
-                    at,
-                )
+            twice = (
+                _("{section} {item!r} of FY{year} appears twice (first in row {row}): give one row, summed if need be")
+                if fy
+                else _("{section} {item!r} appears twice (first in row {row}): give one row, summed if need be")
             )
+            problems.append(PortfolioError(twice.format(section=section, item=item, year=fy, row=seen[key]), at))
             continue
         seen[key] = row
         quantity = f"{value} {unit}".strip()
@@ -369,7 +387,7 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
         if needs_year and fy is None:
             problems.append(
                 PortfolioError(
-                    f"a row of section {section} needs its fiscal year",
+                    _("a row of section {section} needs its fiscal year").format(section=section),
                     Location(file=source, row=row, column=headers.get("fiscal_year")),
                 )
             )
@@ -380,7 +398,11 @@ def _table_to_data(rows: list[tuple[int, list[object]]], source: str) -> tuple[d
         elif section == "company":
             field = {"name": "company", "名称": "company", "group": "group", "グループ": "group"}.get(item.casefold())
             if field is None:
-                problems.append(PortfolioError(f"unknown company item {item!r}: expected name (名称) or group (グループ)", at))
+                problems.append(
+                    PortfolioError(
+                        _("unknown company item {item!r}: expected name (名称) or group (グループ)").format(item=item), at
+                    )
+                )
                 continue
             data[field] = value
             locations[field] = at
@@ -476,6 +498,10 @@ def _int_or_text(text: str) -> object:
         return text
 
 
+def _too_many_rows() -> str:
+    return _("more than {count} rows").format(count=f"{MAX_SUBMISSION_ROWS:,}")
+
+
 def _csv_rows(raw: bytes, source: str) -> list[tuple[int, list[object]]]:
     import csv
 
@@ -486,11 +512,11 @@ def _csv_rows(raw: bytes, source: str) -> list[tuple[int, list[object]]]:
         except UnicodeDecodeError:
             continue
     else:
-        raise KokenErrors([PortfolioError("file is neither UTF-8 nor Shift_JIS (cp932) text", Location(file=source))])
+        raise KokenErrors([PortfolioError(_("file is neither UTF-8 nor Shift_JIS (cp932) text"), Location(file=source))])
     rows = []
     for i, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
         if i > MAX_SUBMISSION_ROWS:
-            raise KokenErrors([PortfolioError(f"more than {MAX_SUBMISSION_ROWS:,} rows", Location(file=source))])
+            raise KokenErrors([PortfolioError(_too_many_rows(), Location(file=source))])
         rows.append((i, list(cells)))
     return rows
 
@@ -505,14 +531,16 @@ def _xlsx_rows(raw: bytes, source: str) -> list[tuple[int, list[object]]]:
     try:
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as err:  # openpyxl raises many types on a damaged workbook
-        raise KokenErrors([PortfolioError(f"cannot read the workbook: {type(err).__name__}", Location(file=source))]) from None
+        raise KokenErrors(
+            [PortfolioError(_("cannot read the workbook: {error}").format(error=type(err).__name__), Location(file=source))]
+        ) from None
     try:
         sheet = wb[SUBMISSION_SHEET] if SUBMISSION_SHEET in wb.sheetnames else wb.worksheets[0]
         rows = []
         for i, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
             if i > MAX_SUBMISSION_ROWS:
                 raise KokenErrors(
-                    [PortfolioError(f"more than {MAX_SUBMISSION_ROWS:,} rows", Location(file=f"{source} [{sheet.title}]"))]
+                    [PortfolioError(_too_many_rows(), Location(file=f"{source} [{sheet.title}]"))]
                 )
             rows.append((i, list(cells)))
         return [(i, cells) for i, cells in rows]
@@ -536,13 +564,15 @@ def read_submission(path: str | Path) -> Submission:
     suffix = p.suffix.lower()
     readers: dict[str, Callable[[bytes, str], list]] = {".csv": _csv_rows, ".xlsx": _xlsx_rows}
     if suffix not in (".yaml", ".yml", *readers):
-        raise KokenErrors([PortfolioError("a submission is a .yaml, .csv or .xlsx file", Location(file=source))])
+        raise KokenErrors([PortfolioError(_("a submission is a .yaml, .csv or .xlsx file"), Location(file=source))])
     try:
         raw = read_limited(p, MAX_YAML_BYTES)
     except KokenError as err:
         raise KokenErrors([PortfolioError(err.message, Location(file=source))]) from None
     except OSError as err:
-        raise KokenErrors([PortfolioError(f"cannot read file: {err.strerror}", Location(file=source))]) from None
+        raise KokenErrors(
+            [PortfolioError(_("cannot read file: {reason}").format(reason=err.strerror), Location(file=source))]
+        ) from None
     digest = "sha256:" + hashlib.sha256(raw).hexdigest()
     if suffix in readers:
         data, locations = _table_to_data(readers[suffix](raw, source), source)
@@ -550,7 +580,9 @@ def read_submission(path: str | Path) -> Submission:
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as err:
-            raise KokenErrors([PortfolioError(f"file is not UTF-8 text (byte {err.start})", Location(file=source))]) from None
+            raise KokenErrors(
+                [PortfolioError(_("file is not UTF-8 text (byte {position})").format(position=err.start), Location(file=source))]
+            ) from None
         try:
             data = load_yaml_text(text, source)
         except KokenError as err:

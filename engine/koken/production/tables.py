@@ -22,6 +22,7 @@ import pydantic
 from pydantic import ConfigDict, Field, model_validator
 
 from koken.base.errors import KokenErrors, Location, MethodologyError, UnitError
+from koken.base.i18n import _
 from koken.base.models import Number, StrictModel, validation_problems
 from koken.base.paths import action_plan_dir, display_path
 from koken.base.safe_yaml import load_yaml_file
@@ -100,21 +101,33 @@ class CarrierTableSpec(StrictModel):
     def _consistent(self) -> CarrierTableSpec:
         ids = {s.id for s in self.sources}
         if self.crude_oil_equivalent.source not in ids:
-            raise ValueError(f"crude_oil_equivalent cites unknown source {self.crude_oil_equivalent.source!r}")
+            raise ValueError(
+                _("crude_oil_equivalent cites unknown source {source!r}").format(source=self.crude_oil_equivalent.source)
+            )
         seen: set[str] = set()
         for c in self.carriers:
             names = {c.id, c.ja.casefold(), c.en.casefold()}
             if names & seen:
-                raise ValueError(f"carrier {c.id}: name {sorted(names & seen)[0]!r} is used by another carrier")
+                raise ValueError(
+                    _("carrier {carrier}: name {name!r} is used by another carrier").format(
+                        carrier=c.id, name=sorted(names & seen)[0]
+                    )
+                )
             seen |= names
             for values in (c.heat_values, c.emission_bases):
                 for v in values:
                     if v.source not in ids:
-                        raise ValueError(f"carrier {c.id}: cites unknown source {v.source!r}")
+                        raise ValueError(
+                            _("carrier {carrier}: cites unknown source {source!r}").format(carrier=c.id, source=v.source)
+                        )
                 ordered = sorted(values, key=lambda v: v.first)
                 for a, b in itertools.pairwise(ordered):
                     if a.last is None or a.last >= b.first:
-                        raise ValueError(f"carrier {c.id}: periods {a.label()} and {b.label()} overlap")
+                        raise ValueError(
+                            _("carrier {carrier}: periods {first} and {second} overlap").format(
+                                carrier=c.id, first=a.label(), second=b.label()
+                            )
+                        )
         return self
 
 
@@ -173,7 +186,7 @@ def _fraction(text: str, where: str) -> float:
     try:
         return float(q.to("fraction").magnitude)
     except pint.errors.DimensionalityError:
-        raise UnitError(f"{where} must be a share such as '1 %', got {text!r}") from None
+        raise UnitError(_("{field} must be a share such as '1 %', got {text!r}").format(field=where, text=text)) from None
 
 
 @dataclass(frozen=True)
@@ -286,7 +299,7 @@ def _validated(model, path: Path):
         spec = model.model_validate(data)
     except pydantic.ValidationError as err:
         raise KokenErrors([MethodologyError(message, Location(file=source, field=path or None))
-                           for path, message, _ in validation_problems(err)]) from None
+                           for path, message, _kind in validation_problems(err)]) from None
     canonical = json.dumps(
         spec.model_dump(mode="json", exclude_defaults=True, by_alias=True),
         sort_keys=True,
@@ -311,7 +324,7 @@ def _check_units(spec: CarrierTableSpec, source: str) -> None:
                 conversion_factor(
                     parse_unit(h.unit),
                     energy / unit,
-                    f"heat value of {c.id}",
+                    _("heat value of {carrier}").format(carrier=c.id),
                     Location(file=source, field=f"carriers.{i}.heat_values.{j}.unit"),
                 )
             except UnitError as err:
@@ -321,7 +334,7 @@ def _check_units(spec: CarrierTableSpec, source: str) -> None:
                 conversion_factor(
                     parse_unit(b.heat_unit),
                     energy / unit,
-                    f"heat value of {c.id}",
+                    _("heat value of {carrier}").format(carrier=c.id),
                     Location(file=source, field=f"carriers.{i}.emission_bases.{j}.heat_unit"),
                 )
             except UnitError as err:
@@ -329,7 +342,7 @@ def _check_units(spec: CarrierTableSpec, source: str) -> None:
         if c.kind == "electricity" and c.emission_bases:
             problems.append(
                 MethodologyError(
-                    "electricity takes the power factor of the year, not an emission basis",
+                    _("electricity takes the power factor of the year, not an emission basis"),
                     Location(file=source, field=f"carriers.{i}.emission_bases"),
                 )
             )
@@ -341,8 +354,9 @@ def _check_units(spec: CarrierTableSpec, source: str) -> None:
         if abs(kl_per_gj - registry_rule) > 1e-12 * registry_rule:
             problems.append(
                 MethodologyError(
-                    f"crude_oil_equivalent {kl_per_gj:g} kL/GJ differs from units/koken.txt's "
-                    f"原油換算kL ({registry_rule:g} kL/GJ)",
+                    _("crude_oil_equivalent {value} kL/GJ differs from units/koken.txt's 原油換算kL ({rule} kL/GJ)").format(
+                        value=f"{kl_per_gj:g}", rule=f"{registry_rule:g}"
+                    ),
                     Location(file=source),
                 )
             )
@@ -376,7 +390,7 @@ def load_plan(path: str | None = None) -> Plan:
     spec, source, digest = _validated(PlanSpec, Path(path) if path else action_plan_dir() / "plan.yaml")
     ids = {s.id for s in spec.sources}
     problems = [
-        MethodologyError(f"cites unknown source {t.source!r}", Location(file=source, field=name))
+        MethodologyError(_("cites unknown source {source!r}").format(source=t.source), Location(file=source, field=name))
         for name, t in (("commit", spec.commit), ("challenge", spec.challenge))
         if t.source not in ids
     ]
@@ -385,7 +399,9 @@ def load_plan(path: str | None = None) -> Plan:
         try:
             share = getattr(plan, name)
             if not 0 < share < 1:
-                problems.append(MethodologyError(f"{name} must be between 0 and 100 %", Location(file=source)))
+                problems.append(
+                    MethodologyError(_("{field} must be between 0 and 100 %").format(field=name), Location(file=source))
+                )
         except UnitError as err:
             problems.append(UnitError(err.message, Location(file=source)))
     if problems:
