@@ -77,8 +77,8 @@ def _library(library: Library | Mapping | str | Path | None) -> Library | Mappin
     if isinstance(library, (str, Path)):
         return load_library(library)
     if not isinstance(library, Mapping):
-        raise KokenError(f"library must be a koken.Library (koken.load_library(...)) or a path, not "
-                         f"{type(library).__name__}")
+        raise KokenError(_("library must be a koken.Library (koken.load_library(...)) or a path, not {kind}").format(
+            kind=type(library).__name__))
     return library
 
 
@@ -87,7 +87,7 @@ def refuse_overwrite(output: str | Path, inputs: Iterable[str | Path]) -> None:
     for source in inputs:
         if isinstance(source, (str, Path)) and Path(output).exists() and Path(source).exists() \
                 and Path(output).resolve() == Path(source).resolve():
-            raise KokenError("the output would overwrite an input file: choose another output file",
+            raise KokenError(_("the output would overwrite an input file: choose another output file"),
                              Location(file=str(output)))
 
 
@@ -148,7 +148,7 @@ class Calculation(_CoreCalculation):
             KokenErrors: ``row`` is not a product line of the input (the message gives the rows there are).
         """
         if isinstance(row, bool) or not isinstance(row, numbers.Integral):
-            raise KokenError(f"row must be an integer, the table's 'row' column (got {row!r})",
+            raise KokenError(_("row must be an integer, the table's 'row' column (got {row!r})").format(row=row),
                              Location(file=self.portfolio.path))
         return trace_portfolio(self, [int(row)])[0]
 
@@ -227,7 +227,7 @@ def _read_whole(data, library, units, encoding, sheet, header_row, notices: list
         source: PortfolioSource = FrameSource(data, library, units, partition_rows=None)
     else:
         if units is not None:
-            raise KokenError("units= applies to a DataFrame; a file gives its units in its headers or units row",
+            raise KokenError(_("units= applies to a DataFrame; a file gives its units in its headers or units row"),
                              Location(file=str(data)))
         from koken.portfolio.build import read_source
 
@@ -283,7 +283,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         source: PortfolioSource = FrameSource(data, lib, units, partition_rows=partition_rows)
     else:
         if output is not None and Path(output).exists() and Path(output).resolve() == Path(data).resolve():
-            raise KokenError("the output would overwrite the portfolio: choose another output file",
+            raise KokenError(_("the output would overwrite an input file: choose another output file"),
                              Location(file=str(output)))
         source = open_portfolio(data, lib, encoding=encoding, sheet=sheet, partition_rows=partition_rows,
                                 header_row=header_row)
@@ -321,7 +321,7 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
         name = "<DataFrame>" if not isinstance(portfolio, (str, Path)) else str(portfolio)
         documents.append({**result_document(calc), "_path": name})
     if not documents:
-        raise KokenError("give result files (koken calculate --output x.json) or a portfolio")
+        raise KokenError(_("give result files (koken calculate --output x.json) or a portfolio"))
     built = build_report(documents, ratio_file, fiscal_year)
     if output is not None:
         refuse_overwrite(output, [*results, portfolio])
@@ -385,7 +385,7 @@ def progress(submissions: str | Path | Submission | Sequence[str | Path | Submis
     """
     items = [submissions] if isinstance(submissions, (str, Path, Submission)) else list(submissions)
     if not items:
-        raise KokenErrors([KokenError("give at least one submission file")])
+        raise KokenErrors([KokenError(_("give at least one submission file"))])
     problems: list[KokenError] = []
     companies: list[CompanyProgress] = []
     for item in items:
@@ -418,6 +418,17 @@ def submission_template(path: str | Path) -> None:
     if Path(path).suffix.lower() != ".xlsx":
         raise KokenError(_("a template is an .xlsx workbook"), Location(file=str(path)))
     atomic_write(path, template_xlsx())
+
+
+def find_methodologies(names: Sequence[str] = (), library: Library | Mapping | None = None) -> list:
+    """The methodologies ``names`` name (ids, titles such as ``電気冷蔵庫``, aliases), or all, in category order.
+
+    Raises:
+        KokenErrors: a name no methodology answers to (with the closest one).
+    """
+    from koken.portfolio.template import resolve_methodologies
+
+    return resolve_methodologies(list(names), _library(library))
 
 
 def portfolio_template(path: str | Path, methodologies: Sequence[str] = (),
@@ -478,12 +489,14 @@ def trace_target(target: str | Path, library: Library | Mapping | None = None, *
     lib = _library(library)
     if Path(target).is_file():
         if settings or region or fiscal_year:
-            raise KokenError("--set, --region and --fiscal-year go with a methodology id, not a portfolio")
+            raise KokenError(_("--set, --region and --fiscal-year go with a methodology id, not a portfolio"))
         return trace_rows(target, rows, lib, encoding=encoding, sheet=sheet)
     if str(target) in lib:
         return [trace_settings(lib[str(target)], list(settings), region, fiscal_year)]
     import difflib
 
     hint = difflib.get_close_matches(str(target), list(lib), n=1)
-    raise KokenError(f"{str(target)!r} is neither a portfolio file nor a methodology id"
-                     + (f"; did you mean {hint[0]!r}?" if hint else ""))
+    if hint:
+        raise KokenError(_("{target!r} is neither a portfolio file nor a methodology id; did you mean {hint!r}?").format(
+            target=str(target), hint=hint[0]))
+    raise KokenError(_("{target!r} is neither a portfolio file nor a methodology id").format(target=str(target)))

@@ -152,7 +152,7 @@ def test_calculate_refuses_an_output_that_would_overwrite_the_portfolio(tmp_path
     portfolio.write_bytes((MESSY / "clean_utf8.csv").read_bytes())
     before = portfolio.read_bytes()
     result = CliRunner().invoke(main, ["calculate", str(portfolio), "-o", str(portfolio)])
-    assert result.exit_code == 1 and "would overwrite the portfolio" in result.output
+    assert result.exit_code == 1 and "would overwrite an input file" in result.output
     assert portfolio.read_bytes() == before
 
 

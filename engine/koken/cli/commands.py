@@ -51,7 +51,7 @@ def _library(paths: tuple[Path, ...] = (), no_bundled: bool = False, check_examp
     from koken.library import load_library
 
     if no_bundled and not paths:
-        raise click.UsageError("--no-bundled needs --methodologies DIR")
+        raise click.UsageError(_("--no-bundled needs --methodologies DIR"))
     with render.reporting():
         library = load_library(list(paths) or None, bundled=not no_bundled, check_examples=check_examples)
     render.notices(library.notices)
@@ -192,14 +192,14 @@ def report_command(results: tuple[Path, ...], portfolio: Path | None, methodolog
     from koken.api import report
 
     if not results and portfolio is None:
-        raise click.UsageError("give result files (koken calculate --output x.json) or --portfolio")
+        raise click.UsageError(_("give result files (koken calculate --output x.json) or --portfolio"))
     library = _library(methodology_paths, no_bundled) if portfolio is not None else None
     with render.reporting(wrote_nothing=output is not None):
         built = report(results, portfolio, library, ratios=ratio_file, fiscal_year=fiscal_year, output=output,
                        decimals=decimals)
     render.report_table(built, decimals)
     if output:
-        render.line(f"Report written to {output}")
+        render.line(_("Report written to {output}").format(output=output))
 
 
 @main.command("progress")
@@ -218,7 +218,7 @@ def progress_command(submissions: tuple[Path, ...], company: str | None, fiscal_
         view = progress(submissions, company=company, fiscal_year=fiscal_year, output=output)
     render.progress_view(view)
     if output:
-        render.line(f"Progress written to {output}")
+        render.line(_("Progress written to {output}").format(output=output))
 
 
 @main.command()
@@ -265,7 +265,7 @@ def ratios(io_table: Path, edition_year: int, device_sectors: Path | None, secto
 
     with render.reporting():
         document = write_ratio_file(io_table, edition_year, output, device_sectors, sector_map)
-    render.line(f"{len(document['entries'])} ratios written to {output}")
+    render.line(_("{count} ratios written to {output}").format(count=len(document["entries"]), output=output))
 
 
 @main.command()
@@ -280,16 +280,24 @@ def validate(paths: tuple[Path, ...]) -> None:
         render.problems(scan.problems, wrote_nothing=False)
         raise SystemExit(1)
     if not scan.files:
-        render.line(f"No methodology files under {', '.join(map(str, paths)) or methodologies_dir()}", stderr=True)
+        render.line(_("No methodology files under {paths}").format(paths=", ".join(map(str, paths)) or methodologies_dir()),
+                    stderr=True)
         raise SystemExit(1)
     render.validation(scan)
 
 
 @main.command()
+@click.argument("names", nargs=-1)
 @_methodology_options
-def methodologies(methodology_paths: tuple[Path, ...], no_bundled: bool) -> None:
-    """List the available methodologies with their functional units and parameters."""
-    render.methodology_tables(_library(methodology_paths, no_bundled))
+def methodologies(names: tuple[str, ...], methodology_paths: tuple[Path, ...], no_bundled: bool) -> None:
+    """List the methodologies (or the NAMES given: ids or titles such as 電気冷蔵庫) with their functional units
+    and portfolio columns."""
+    from koken.api import find_methodologies
+
+    library = _library(methodology_paths, no_bundled)
+    with render.reporting(wrote_nothing=False):
+        chosen = find_methodologies(names, library)
+    render.methodology_tables(chosen)
 
 
 @main.command()
@@ -337,7 +345,7 @@ def lock(path: Path | None) -> None:
 
     with render.reporting():
         added, lock_file = lock_library(path)
-    render.line(f"{added} version(s) added to {lock_file}")
+    render.line(_("{count} version(s) added to {lock_file}").format(count=added, lock_file=lock_file))
 
 
 @main.command()
@@ -370,7 +378,7 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
             refuse_overwrite(output, [target])
             atomic_write(output, text.encode("utf-8"))
     if output:
-        render.line(f"Trace of {len(traces)} line(s) written to {output}")
+        render.line(_("Trace of {count} line(s) written to {output}").format(count=len(traces), output=output))
     else:
         click.echo(text, nl=False)
 
@@ -386,7 +394,7 @@ def docs(output: Path, methodology_paths: tuple[Path, ...], no_bundled: bool) ->
     library = _library(methodology_paths, no_bundled)
     with render.reporting():
         written = write_pages(library, output)
-    render.line(f"{len(written)} pages written to {output}")
+    render.line(_("{count} pages written to {output}").format(count=len(written), output=output))
 
 
 @main.command()

@@ -13,10 +13,13 @@ import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from rich.markup import escape
+
 from koken.base.errors import KokenError, KokenErrors
-from koken.base.i18n import _
+from koken.base.i18n import _, pick
 from koken.base.text import printable
 from koken.base.version import __version__
+from koken.base.vocabulary import CATEGORIES, MARKETS
 
 MAX_LISTED_PROBLEMS = 500
 """Problems listed one by one; the rest are counted by kind (a 30,000-row file with one bad column)."""
@@ -66,20 +69,23 @@ def usage_error(err) -> None:
 def problems(errors: list[KokenError], wrote_nothing: bool = True) -> None:
     """The problems of an input, one per line (at most :data:`MAX_LISTED_PROBLEMS`, the rest counted by kind)."""
     err_console = console(stderr=True)
-    tail = "; nothing was written." if wrote_nothing else "."
-    err_console.print(f"[bold red]{len(errors)} problem(s) found{tail}[/]")
+    head = (_("{count} problem(s) found; nothing was written.") if wrote_nothing else
+            _("{count} problem(s) found.")).format(count=len(errors))
+    err_console.print(f"[bold red]{escape(head)}[/]")
     for err in errors[:MAX_LISTED_PROBLEMS]:
         err_console.print(f"  - {printable(str(err))}", markup=False)
     if len(errors) > MAX_LISTED_PROBLEMS:
         kinds = collections.Counter(_kind(err) for err in errors[MAX_LISTED_PROBLEMS:])
-        err_console.print(f"  … and {len(errors) - MAX_LISTED_PROBLEMS:,} more, not listed; by kind:", markup=False)
+        err_console.print("  " + _("… and {count:,} more, not listed; by kind:").format(
+            count=len(errors) - MAX_LISTED_PROBLEMS), markup=False)
         for kind, count in kinds.most_common(20):
             err_console.print(f"    {count:,} × {printable(kind)}", markup=False)
 
 
 def _kind(err: KokenError) -> str:
     """A problem's message without its numbers and quoted values, to count problems of one kind."""
-    column = f" (column {err.location.column})" if getattr(err.location, "column", None) else ""
+    column = " (" + _("column {column!r}").format(column=err.location.column) + ")" \
+        if getattr(err.location, "column", None) else ""
     return re.sub(r"'[^']*'|\d[\d.,e+-]*", "…", err.message)[:160] + column
 
 
@@ -99,7 +105,7 @@ def reporting(wrote_nothing: bool = True) -> Iterator[None]:
 def notices(lines: Iterable[str]) -> None:
     """Notices of the library (a methodology replaced by a later source), on stderr."""
     for text in lines:
-        line(f"note: {text}", stderr=True)
+        line(_("note: {text}").format(text=text), stderr=True)
 
 
 @contextlib.contextmanager
@@ -130,6 +136,12 @@ def progress_bar():
         yield on_open, progress
 
 
+def _named(term_id: str, terms) -> str:
+    """A category's or market's name in the current language (its id when it is none of them)."""
+    term = next((t for t in terms if t.id == term_id), None)
+    return pick(term.ja, term.en) if term is not None else term_id
+
+
 def run_summary(result, path: str) -> None:
     """Tables by methodology (t-CO2e) and by category (万t-CO2e), and totals, per fiscal year."""
     from rich.table import Table
@@ -137,34 +149,36 @@ def run_summary(result, path: str) -> None:
     out = console()
     totals = result.totals
     years = [str(y) for y in totals.summarise(["fiscal_year"])["fiscal_year"]]
-    out.print(f"[bold]koken {__version__}[/] — {printable(path)}: {result.rows} product lines, "
-              f"fiscal year(s) {', '.join(years)}")
+    out.print(f"[bold]koken {__version__}[/] — " + escape(_("{path}: {count} product lines, fiscal year(s) {years}").format(
+        path=printable(path), count=result.rows, years=", ".join(years))))
     by_m = totals.summarise(["fiscal_year", "category", "methodology", "market"])
-    t = Table(title="Avoided emissions by methodology (t-CO2e)")
-    for col, justify in (("FY", "left"), ("category", "left"), ("methodology", "left"), ("version", "left"),
-                         ("market", "left"), ("lines", "right"), ("single-year", "right"), ("lifetime", "right")):
+    t = Table(title=_("Avoided emissions by methodology (t-CO2e)"))
+    for col, justify in ((_("FY"), "left"), (_("category"), "left"), (_("methodology"), "left"), (_("version"), "left"),
+                         (_("market"), "left"), (_("lines"), "right"), (_("single-year"), "right"),
+                         (_("lifetime"), "right")):
         t.add_column(col, justify=justify)
     for r in by_m.to_dict(orient="records"):
-        t.add_row(str(r["fiscal_year"]), r["category"], r["methodology"], result.methodologies[r["methodology"]].version,
-                  r["market"], str(r["product_lines"]), f"{r['single_year[t-CO2e]']:,.1f}",
-                  f"{r['lifetime[t-CO2e]']:,.1f}")
+        t.add_row(str(r["fiscal_year"]), _named(r["category"], CATEGORIES), r["methodology"],
+                  result.methodologies[r["methodology"]].version, _named(r["market"], MARKETS),
+                  str(r["product_lines"]), f"{r['single_year[t-CO2e]']:,.1f}", f"{r['lifetime[t-CO2e]']:,.1f}")
     out.print(t)
     by_c = totals.summarise(["fiscal_year", "category", "market"])
-    t = Table(title="Avoided emissions by category (万t-CO2e)")
-    for col, justify in (("FY", "left"), ("category", "left"), ("market", "left"), ("single-year", "right"),
-                         ("lifetime", "right")):
+    t = Table(title=_("Avoided emissions by category (万t-CO2e)"))
+    for col, justify in ((_("FY"), "left"), (_("category"), "left"), (_("market"), "left"), (_("single-year"), "right"),
+                         (_("lifetime"), "right")):
         t.add_column(col, justify=justify)
     for r in by_c.to_dict(orient="records"):
-        t.add_row(str(r["fiscal_year"]), r["category"], r["market"], f"{r['single_year[万t-CO2e]']:,.2f}",
-                  f"{r['lifetime[万t-CO2e]']:,.2f}")
+        t.add_row(str(r["fiscal_year"]), _named(r["category"], CATEGORIES), _named(r["market"], MARKETS),
+                  f"{r['single_year[万t-CO2e]']:,.2f}", f"{r['lifetime[万t-CO2e]']:,.2f}")
     out.print(t)
     for r in totals.summarise(["fiscal_year"]).to_dict(orient="records"):
-        out.print(f"FY{r['fiscal_year']} total single-year: {r['single_year[t-CO2e]']:,.1f} t-CO2e "
-                  f"({r['single_year[万t-CO2e]']:,.2f} 万t-CO2e); lifetime: {r['lifetime[t-CO2e]']:,.1f} t-CO2e "
-                  f"({r['lifetime[万t-CO2e]']:,.2f} 万t-CO2e).")
-    out.print("Single-year and lifetime are separate timeframes, and fiscal years are kept apart: they are "
-              "never added together. Avoided emissions are reported apart from Scope 1-3 and never netted "
-              "against them.")
+        out.print(_("FY{year} total single-year: {single:,.1f} t-CO2e ({single_man:,.2f} 万t-CO2e); lifetime: "
+                    "{lifetime:,.1f} t-CO2e ({lifetime_man:,.2f} 万t-CO2e).").format(
+            year=r["fiscal_year"], single=r["single_year[t-CO2e]"], single_man=r["single_year[万t-CO2e]"],
+            lifetime=r["lifetime[t-CO2e]"], lifetime_man=r["lifetime[万t-CO2e]"]), markup=False)
+    out.print(_("Single-year and lifetime are separate timeframes, and fiscal years are kept apart: they are never "
+                "added together. Avoided emissions are reported apart from Scope 1-3 and never netted against them."),
+              markup=False)
 
 
 def component_summary(result) -> None:
@@ -176,17 +190,18 @@ def component_summary(result) -> None:
     lifetime = tuple(totals.columns("device_lifetime:"))
     by_market = totals.summarise(["fiscal_year", "market"], figures=("single_year[t-CO2e]", "lifetime[t-CO2e]",
                                                                       *single, *lifetime))
-    t = Table(title="Component maker: attributed share (role: component) beside the enabled total "
-                    "(role: enabling), t-CO2e")
-    for col in ("FY", "market", "enabled single-year", "attributed single-year", "enabled lifetime",
-                "attributed lifetime"):
-        t.add_column(col, justify="right" if "single" in col or "lifetime" in col else "left")
+    t = Table(title=_("Component maker: attributed share (role: component) beside the enabled total (role: "
+                      "enabling), t-CO2e"))
+    for col, right in ((_("FY"), False), (_("market"), False), (_("enabled single-year"), True),
+                       (_("attributed single-year"), True), (_("enabled lifetime"), True),
+                       (_("attributed lifetime"), True)):
+        t.add_column(col, justify="right" if right else "left")
     for r in by_market.to_dict(orient="records"):
-        t.add_row(str(r["fiscal_year"]), r["market"], f"{r['single_year[t-CO2e]']:,.1f}",
+        t.add_row(str(r["fiscal_year"]), _named(r["market"], MARKETS), f"{r['single_year[t-CO2e]']:,.1f}",
                   f"{sum(r[c] for c in single):,.1f}", f"{r['lifetime[t-CO2e]']:,.1f}",
                   f"{sum(r[c] for c in lifetime):,.1f}")
     console().print(t)
-    console().print("The attributed share is part of the enabled total (内数); the two are never added.")
+    console().print(_("The attributed share is part of the enabled total (内数); the two are never added."), markup=False)
 
 
 def report_table(report, decimals: int) -> None:
@@ -228,37 +243,41 @@ def validation(scan) -> None:
     """``ok`` per valid methodology, then the warnings and a count."""
     out = console()
     for m in sorted(scan.library.values(), key=lambda m: (m.category, m.id)):
-        checks = " and its checks" if m.spec.checks else ""
-        out.print(f"ok  {m.category}/{m.id} {m.version}  ({len(m.spec.examples)} examples{checks} pass)", markup=False)
+        text = (_("ok  {path} {version}  ({count} examples and its checks pass)") if m.spec.checks else
+                _("ok  {path} {version}  ({count} examples pass)"))
+        out.print(text.format(path=f"{m.category}/{m.id}", version=m.version, count=len(m.spec.examples)),
+                  markup=False)
     for w in scan.warnings:
-        out.print(f"warning: {w}", markup=False)
+        out.print(_("warning: {text}").format(text=w), markup=False)
     n = len(scan.library)
-    out.print(f"{n} methodologies valid" + (f", {len(scan.warnings)} warning(s)." if scan.warnings else "."))
+    out.print((_("{count} methodologies valid, {warnings} warning(s).") if scan.warnings else
+               _("{count} methodologies valid.")).format(count=n, warnings=len(scan.warnings)), markup=False)
 
 
-def methodology_tables(library) -> None:
-    """The methodologies with their functional units, then each one's portfolio columns."""
+def methodology_tables(methodologies) -> None:
+    """The methodologies with their functional units, then each one's portfolio columns (name, Japanese
+    header, unit, default or factor table, aliases)."""
     from rich.table import Table
 
     out = console()
-    t = Table(title="Methodologies")
-    for col in ("id", "version", "category", "functional unit", "baseline", "title"):
+    t = Table(title=_("Methodologies"))
+    for col in (_("id"), _("version"), _("category"), _("functional unit"), _("baseline"), _("title")):
         t.add_column(col)
-    ordered = sorted(library.values(), key=lambda m: (m.category, m.id))
+    ordered = sorted(methodologies, key=lambda m: (m.category, m.id))
     for m in ordered:
-        t.add_row(m.id, m.version, m.category, m.spec.functional_unit.unit, m.spec.baseline.type,
-                  f"{m.spec.title.en} / {m.spec.title.ja}")
+        t.add_row(m.id, m.version, _named(m.category, CATEGORIES), m.spec.functional_unit.unit, m.spec.baseline.type,
+                  pick(f"{m.spec.title.ja} / {m.spec.title.en}", f"{m.spec.title.en} / {m.spec.title.ja}"))
     out.print(t)
     for m in ordered:
-        t = Table(title=f"{m.id}: portfolio columns")
-        for col in ("column", "unit", "default", "aliases"):
+        t = Table(title=_("{id}: portfolio columns").format(id=m.id))
+        for col in (_("column"), _("unit"), _("default"), _("aliases")):
             t.add_column(col)
         for p in m.parameters.values():
             if p.default is not None:
                 default = f"{p.default:g} ({p.default_source})"
             elif p.factor_table is not None:
-                default = f"factor table {p.factor_table.id} (a portfolio value overrides)"
+                default = _("factor table {table} (a portfolio value overrides)").format(table=p.factor_table.id)
             else:
-                default = "required"
+                default = _("required")
             t.add_row(p.name, p.unit_text, default, ", ".join(p.aliases))
         out.print(t)

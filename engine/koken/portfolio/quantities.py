@@ -11,6 +11,7 @@ import pandas as pd
 import pint
 
 from koken.base.errors import KokenError, Location, UnitError
+from koken.base.i18n import _
 from koken.base.units import check_multiplicative, conversion_factor, is_count_unit, parse_unit, registry
 
 
@@ -63,7 +64,8 @@ def column_quantity(values: np.ndarray, units: np.ndarray, target: pint.Unit, ho
             unit = parse_unit(str(text), hours_per_year, locate(first))
             check_multiplicative(unit, str(text), locate(first))
             if count and not is_count_unit(unit):
-                raise UnitError(f"{what}: {text!r} is not a count of things: write 台, 件, 基 or 万台", locate(first))
+                raise UnitError(_("{what}: {unit!r} is not a count of things: write 台, 件, 基 or 万台").format(
+                    what=what, unit=text), locate(first))
             factors[text] = conversion_factor(unit, target, what, locate(first))
             parsed[text] = unit
         except UnitError as err:

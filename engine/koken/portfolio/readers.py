@@ -149,12 +149,12 @@ class PortfolioSource:
         self.bytes_read = 0
         where = Location(file=self.path)
         if self.suffix not in (".csv", ".parquet", ".xlsx", ".xlsm", ".yaml", ".yml"):
-            raise KokenErrors([PortfolioError(f"unsupported file type {self.suffix!r}: use .csv, .parquet, .xlsx or "
-                                              ".yaml", where)])
+            raise KokenErrors([PortfolioError(_("unsupported file type {suffix!r}: use .csv, .parquet, .xlsx or "
+                                                ".yaml").format(suffix=self.suffix), where)])
         try:
             if not self._p.is_file():
-                raise KokenErrors([PortfolioError("not a regular file (a device, pipe or folder)" if self._p.exists() else
-                                                  "cannot read file: No such file or directory", where)])
+                raise KokenErrors([PortfolioError(_("not a regular file (a device, pipe or folder)") if self._p.exists()
+                                                  else _("cannot read file: No such file or directory"), where)])
             self.total_bytes = self._p.stat().st_size
             if self.suffix == ".csv":
                 self._codec, self.encoding, self.sha256 = _detect_encoding(self._p, encoding)
@@ -162,7 +162,7 @@ class PortfolioSource:
                 self.sha256 = _hash_file(self._p)
                 self.encoding = {".parquet": "parquet", ".yaml": "utf-8", ".yml": "utf-8"}.get(self.suffix, "xlsx")
         except OSError as err:
-            raise KokenErrors([PortfolioError(f"cannot read file: {err.strerror}", where)]) from None
+            raise KokenErrors([PortfolioError(_("cannot read file: {reason}").format(reason=err.strerror), where)]) from None
         if self.suffix == ".parquet":
             self._parquet = _open_parquet(self._p)
             self.total_rows = self._parquet.metadata.num_rows
@@ -432,16 +432,16 @@ class PortfolioSource:
         schema = pa.schema([schema.field(i) for i in wanted])
         headers = [str(name) for name in schema.names]
         if len(headers) > MAX_COLUMNS:
-            raise KokenErrors([PortfolioError(f"the file has {len(headers):,} columns (limit {MAX_COLUMNS})",
-                                              Location(file=self.path))])
+            raise KokenErrors([PortfolioError(_("the file has {count:,} columns (limit {limit})").format(
+                count=len(headers), limit=MAX_COLUMNS), Location(file=self.path))])
         kinds = []
         problems = []
         for field in schema:
             kind = _arrow_kind(field.type)
             if kind is None:
-                problems.append(PortfolioError(
-                    f"column type {field.type} is not read: koken reads text and number columns (write dates and "
-                    "flags as text)", Location(file=self.path, column=field.name)))
+                problems.append(PortfolioError(_(
+                    "column type {kind} is not read: koken reads text and number columns (write dates and flags as "
+                    "text)").format(kind=field.type), Location(file=self.path, column=field.name)))
             kinds.append(kind)
         if problems:
             raise KokenErrors(problems)
@@ -461,9 +461,10 @@ class PortfolioSource:
                         try:
                             column.validate(full=True)
                         except pa.ArrowInvalid:
-                            bad_text.append(PortfolioError(
-                                f"column holds bytes that are not UTF-8 text in records {first_row:,}-"
-                                f"{first_row + batch.num_rows - 1:,}", Location(file=self.path, column=name)))
+                            bad_text.append(PortfolioError(_(
+                                "column holds bytes that are not UTF-8 text in records {first:,}-{last:,}").format(
+                                first=first_row, last=first_row + batch.num_rows - 1),
+                                Location(file=self.path, column=name)))
                         columns.append(column)  # kept in Arrow
                     else:  # integers beyond 2**53 round to the nearest float, as the same digits in a CSV do
                         columns.append(np.asarray(pc.cast(column, pa.float64(), safe=False).to_numpy(
@@ -473,7 +474,7 @@ class PortfolioSource:
                 self.bytes_read = int(self.total_bytes * (first_row - 1) / max(self.total_rows or 1, 1))
                 yield KokenErrors(bad_text) if bad_text else Cells(columns=columns, rows=rows)
         except (OSError, pa.ArrowException) as err:
-            raise KokenErrors([PortfolioError(f"not a readable Parquet file ({err})",
+            raise KokenErrors([PortfolioError(_("not a readable Parquet file ({error})").format(error=err),
                                               Location(file=self.path))]) from None
 
 
@@ -526,7 +527,8 @@ def _open_parquet(p: Path):
     try:
         return pq.ParquetFile(p)
     except (OSError, pa.ArrowException) as err:
-        raise KokenErrors([PortfolioError(f"not a readable Parquet file ({err})", Location(file=str(p)))]) from None
+        raise KokenErrors([PortfolioError(_("not a readable Parquet file ({error})").format(error=err),
+                                          Location(file=str(p)))]) from None
 
 
 def _hash_file(p: Path) -> str:
@@ -551,23 +553,27 @@ def _detect_encoding(p: Path, encoding: str | None) -> tuple[str, str, str]:
         try:
             info = codecs.lookup(encoding)
         except LookupError:
-            raise KokenErrors([PortfolioError(f"unknown encoding {encoding!r} (try utf-8 or cp932)", where)]) from None
+            raise KokenErrors([PortfolioError(_("unknown encoding {encoding!r} (try utf-8 or cp932)").format(
+                encoding=encoding), where)]) from None
         if not getattr(info, "_is_text_encoding", True):
-            raise KokenErrors([PortfolioError(f"{encoding!r} is not a text encoding (try utf-8 or cp932)", where)])
+            raise KokenErrors([PortfolioError(_("{encoding!r} is not a text encoding (try utf-8 or cp932)").format(
+                encoding=encoding), where)])
         codec = encoding
         with open(p, "rb") as fh:  # --encoding utf-8 on Excel's UTF-8 with BOM: the BOM is not a header
             if info.name == "utf-8" and fh.read(3) == codecs.BOM_UTF8:
                 codec = "utf-8-sig"
         problem, digest, _flags = _scan(p, codec)
         if problem is not None:
-            raise KokenErrors([PortfolioError(f"file is not {encoding} text (byte {problem})", where)])
+            raise KokenErrors([PortfolioError(_("file is not {encoding} text (byte {offset})").format(
+                encoding=encoding, offset=problem), where)])
         return codec, encoding, digest
     with open(p, "rb") as fh:
         head = fh.read(4)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         problem, digest, _flags = _scan(p, "utf-16")
         if problem is not None:
-            raise KokenErrors([PortfolioError(f"file is not UTF-16 text (byte {problem})", where)])
+            raise KokenErrors([PortfolioError(_("file is not {encoding} text (byte {offset})").format(
+                encoding="UTF-16", offset=problem), where)])
         return "utf-16", "utf-16", digest
     candidates = [("utf-8-sig", "utf-8 (BOM)")] if head.startswith(codecs.BOM_UTF8) else \
         [("utf-8", "utf-8"), ("cp932", "cp932")]
@@ -577,19 +583,20 @@ def _detect_encoding(p: Path, encoding: str | None) -> tuple[str, str, str]:
         problem, digest_, flags = _scan(p, codec, check_kana=codec == "cp932")
         digest = digest or digest_
         if problem is not None:
-            failures.append(f"not {label} at byte {problem:,}")
+            failures.append(_("not {encoding} at byte {offset:,}").format(encoding=label, offset=problem))
             continue
         if flags["nul"]:
             break
         if flags["kana"]:
-            raise KokenErrors([PortfolioError(
+            raise KokenErrors([PortfolioError(_(
                 "the file is not UTF-8, and read as cp932 (Shift_JIS) it contains half-width katakana (ｱｲｳ), "
                 "which usually means another encoding such as EUC-JP or Latin-1: give --encoding (euc_jp, "
-                "latin-1, or cp932 if the half-width katakana are really meant)", where)])
+                "latin-1, or cp932 if the half-width katakana are really meant)"), where)])
         return codec, label, digest_
-    found = f" ({'; '.join(failures)})" if failures else " (it holds NUL bytes)"
-    raise KokenErrors([PortfolioError("file is not CSV text in UTF-8, UTF-16 or cp932 (Shift_JIS)" + found + "; if it "
-                                      "is text, give --encoding; if it is a workbook, name it .xlsx", where)])
+    found = f" ({'; '.join(failures)})" if failures else " (" + _("it holds NUL bytes") + ")"
+    raise KokenErrors([PortfolioError(_("file is not CSV text in UTF-8, UTF-16 or cp932 (Shift_JIS){found}; if it "
+                                        "is text, give --encoding; if it is a workbook, name it .xlsx").format(
+        found=found), where)])
 
 
 def _scan(p: Path, codec: str, check_kana: bool = False) -> tuple[int | None, str, dict]:
@@ -650,17 +657,18 @@ class FrameSource(PortfolioSource):
         names = [str(c) for c in frame.columns]
         units = dict(units or {})
         for column in sorted(set(units) - set(names)):
-            problems.append(PortfolioError(f"units= names {column!r}, which is not a column", Location(file=name)))
+            problems.append(PortfolioError(_("units= names {column!r}, which is not a column").format(column=column),
+                                           Location(file=name)))
         headers = []
         for column in names:
             unit = units.get(column)
             if unit is not None and "[" in column:
-                problems.append(PortfolioError("unit given both in the column name and in units=",
+                problems.append(PortfolioError(_("unit given both in the column name and in units="),
                                                Location(file=name, column=column)))
             headers.append(f"{column}[{unit}]" if unit is not None else column)
         if len(headers) > MAX_COLUMNS:
-            problems.append(PortfolioError(f"the frame has {len(headers):,} columns (limit {MAX_COLUMNS})",
-                                           Location(file=name)))
+            problems.append(PortfolioError(_("the frame has {count:,} columns (limit {limit})").format(
+                count=len(headers), limit=MAX_COLUMNS), Location(file=name)))
         columns = []
         for column, series in zip(names, (frame.iloc[:, j] for j in range(frame.shape[1]))):
             cells, problem = _frame_column(series, Location(file=name, column=column))
@@ -706,13 +714,14 @@ def _frame_column(series, where: Location) -> tuple[np.ndarray, KokenError | Non
 
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        return np.zeros(0), PortfolioError("a column of booleans is not read: write flags as text", where)
+        return np.zeros(0), PortfolioError(_("a column of booleans is not read: write flags as text"), where)
     if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_complex_dtype(dtype):
         return np.asarray(series.astype("float64").to_numpy(na_value=np.nan), dtype=float), None
     if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
             or isinstance(dtype, pd.CategoricalDtype)):
-        return np.zeros(0), PortfolioError(f"column type {dtype} is not read: koken reads text and number columns "
-                                           "(write dates and flags as text)", where)
+        return np.zeros(0), PortfolioError(_(
+            "column type {kind} is not read: koken reads text and number columns (write dates and flags as "
+            "text)").format(kind=dtype), where)
     texts = np.empty(len(series), dtype=object)
     for i, value in enumerate(series.astype(object).tolist()):
         if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
@@ -720,7 +729,8 @@ def _frame_column(series, where: Location) -> tuple[np.ndarray, KokenError | Non
         elif isinstance(value, str):
             texts[i] = value
         elif isinstance(value, (bool, np.bool_)):
-            return np.zeros(0), PortfolioError(f"a boolean ({value}) where a number or text is expected", where)
+            return np.zeros(0), PortfolioError(_("a boolean ({value}) where a number or text is expected").format(
+                value=value), where)
         elif isinstance(value, (int, np.integer)):
             texts[i] = str(int(value))
         elif isinstance(value, (float, np.floating)):
@@ -730,8 +740,8 @@ def _frame_column(series, where: Location) -> tuple[np.ndarray, KokenError | Non
         elif isinstance(value, pint.Quantity) and np.ndim(value.magnitude) == 0:
             texts[i] = f"{float(value.magnitude)!r} {value.units}"
         else:
-            return np.zeros(0), PortfolioError(f"a cell holds a {type(value).__name__}, not a number, a quantity or "
-                                               "text", where)
+            return np.zeros(0), PortfolioError(_("a cell holds a {kind}, not a number, a quantity or text").format(
+                kind=type(value).__name__), where)
     return texts, None
 
 
@@ -856,11 +866,11 @@ def _check_zip(data: bytes, where: Location) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             expanded = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
-        raise KokenErrors([PortfolioError("not a readable .xlsx workbook (not a zip archive)", where)]) from None
+        raise KokenErrors([PortfolioError(_("not a readable .xlsx workbook (not a zip archive)"), where)]) from None
     if expanded > MAX_XLSX_UNCOMPRESSED or expanded > MAX_XLSX_RATIO * max(len(data), 1):
-        raise KokenErrors([PortfolioError(
-            f"the workbook would expand to {expanded / 1e6:,.0f} MB (limit {MAX_XLSX_UNCOMPRESSED / 1e6:,.0f} MB, "
-            f"{MAX_XLSX_RATIO}× its size): refused", where)])
+        raise KokenErrors([PortfolioError(_(
+            "the workbook would expand to {size:,.0f} MB (limit {limit:,.0f} MB, {ratio}× its size): refused").format(
+            size=expanded / 1e6, limit=MAX_XLSX_UNCOMPRESSED / 1e6, ratio=MAX_XLSX_RATIO), where)])
 
 
 def _excel_text(cell) -> str:
@@ -882,13 +892,13 @@ def _excel_text(cell) -> str:
 def _read_yaml(p: Path):
     doc = load_yaml_file(p)
     if isinstance(doc, dict) and set(doc) - {"rows"}:
-        raise KokenErrors([PortfolioError(f"a YAML portfolio has only 'rows:' at the top; found also "
-                                          f"{', '.join(map(str, sorted(set(doc) - {'rows'}, key=str)))} (put them "
-                                          "in every row)", Location(file=str(p)))])
+        raise KokenErrors([PortfolioError(_("a YAML portfolio has only 'rows:' at the top; found also {keys} (put them "
+                                            "in every row)").format(
+            keys=", ".join(map(str, sorted(set(doc) - {"rows"}, key=str)))), Location(file=str(p)))])
     rows = doc.get("rows") if isinstance(doc, dict) else doc
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise KokenErrors([PortfolioError("a YAML portfolio is a list of rows (mappings), or a mapping with "
-                                          "'rows:'", Location(file=str(p)))])
+        raise KokenErrors([PortfolioError(_("a YAML portfolio is a list of rows (mappings), or a mapping with "
+                                            "'rows:'"), Location(file=str(p)))])
     headers: list[str] = []
     for r in rows:
         for key in r:
