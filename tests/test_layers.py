@@ -67,8 +67,9 @@ def test_the_command_line_computes_nothing_itself():
     escaping, the language, the names of the field's terms)."""
     allowed = {"koken.api", "koken.library", "koken.attribution", "koken.audit.verify", "koken.audit.diff",
                "koken.audit.trace", "koken.reporting.methodology_pages", "koken.reporting.action_plan",
-               "koken.methodology.json_schema", "koken.base.errors", "koken.base.version", "koken.base.files", "koken.base.text",
-               "koken.base.i18n", "koken.base.vocabulary", "koken.base.paths", "koken.cli", "koken.cli.render", "koken.cli.commands"}
+               "koken.methodology.json_schema", "koken.base.errors", "koken.base.version", "koken.base.files",
+               "koken.base.text", "koken.base.i18n", "koken.base.vocabulary", "koken.base.paths", "koken.cli",
+               "koken.cli.render", "koken.cli.commands"}
     graph = grimp.build_graph("koken", exclude_type_checking_imports=True)
     used = {m for module in ("koken.cli.commands", "koken.cli.render")
             for m in graph.find_modules_directly_imported_by(module)}

@@ -50,10 +50,10 @@ from koken.production.metrics import CompanyProgress, company_progress
 from koken.production.rollup import company_view, rollup
 from koken.production.submission import Submission, read_submission
 from koken.reporting.action_plan import Report, build_report, load_result_documents, write_report
-from koken.results import result_document, row_details
+from koken.results import result_document
 from koken.scale.pipeline import RunResult
 from koken.scale.pipeline import run as _run
-from koken.scale.sinks import open_sink
+from koken.scale.sinks import open_sink, sink_extra
 from koken.totals import Totals
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ class Calculation(_CoreCalculation):
         refuse_overwrite(path, [self.portfolio.path])
         sink = open_sink(path)
         try:
-            sink.write(self.table, row_details(self) if sink.needs_details else None)
+            sink.write(self.table, sink_extra(self, sink.needs))
             sink.close(self.provenance(), self.totals)
         except BaseException:
             sink.abort()

@@ -67,8 +67,7 @@ def row_details(calc: Calculation) -> list[dict]:
         ``origin`` is ``portfolio`` (the company's value), ``default (<source id>)`` or
         ``factor table <table> [<keys>] (source <source id>)``.
     """
-    # the table holds the computed rows in portfolio order: a row's position is its rank among them
-    computed = np.sort(np.concatenate([b.index for b in calc.batches])) if calc.batches else np.zeros(0, dtype=int)
+    computed = _computed_rows(calc)  # a row's position in the table is its rank among the computed rows
     details: list[dict] = [{} for _row in range(len(calc.table))]
     for batch in calc.batches:
         m = batch.methodology
@@ -97,6 +96,51 @@ def row_details(calc: Calculation) -> list[dict]:
                               "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}
             details[int(np.searchsorted(computed, portfolio_index))] = {"inputs": inputs, "steps": steps}
     return details
+
+
+def input_columns(calc: Calculation) -> pd.DataFrame:
+    """Every row's inputs, in table order: ``inputs``, one text per row in the methodology's parameter order
+    (``"baseline_annual_energy=420 kWh/yr; operating_years=12 yr"``, a CSV result's column), then per parameter
+    the value used in its declared unit (``baseline_annual_energy[kWh/yr]``: the company's value, a default or a
+    factor table's) and the cell as the company wrote it (``baseline_annual_energy (as entered)``: ``"0.42
+    MWh/yr"``, empty where a default or a table supplied the value). Columns of a methodology's parameters are
+    empty (NaN, '') on other methodologies' rows. Built per methodology and parameter with array operations.
+
+    Returns:
+        DataFrame with ``len(calc.table)`` rows and the table's index.
+    """
+    n = len(calc.table)
+    computed = _computed_rows(calc)
+    text = np.full(n, "", dtype=object)
+    used: dict[str, np.ndarray] = {}
+    entered: dict[str, np.ndarray] = {}
+    for batch in calc.batches:
+        m = batch.methodology
+        at = np.searchsorted(computed, batch.index)
+        for name, p in m.parameters.items():
+            q = batch.inputs.get(name)
+            values = q.to(p.unit).magnitude if q is not None else np.full(len(at), np.nan)
+            mask = batch.result.defaults_used.get(name, np.zeros(len(at), dtype=bool))
+            values = np.where(mask, p.default if p.default is not None else np.nan, values)
+            used.setdefault(f"{name}[{p.unit_text}]", np.full(n, np.nan))[at] = values
+            label = np.array([f"{name}={v:.15g} {p.unit_text}" for v in values.tolist()], dtype=object)
+            text[at] = np.where(text[at] == "", label, text[at] + "; " + label)
+            as_entered = entered.setdefault(f"{name} (as entered)", np.full(n, "", dtype=object))
+            column = calc.portfolio.parameters.get(name)
+            if column is not None:
+                raw, units = column[0][batch.index], np.asarray(column[1], dtype=object)[batch.index]
+                given = ~np.isnan(raw)
+                as_entered[at[given]] = [f"{v:.15g} {u}".strip() for v, u in zip(raw[given].tolist(), units[given])]
+    columns = {"inputs": text}
+    for (used_name, used_values), (entered_name, entered_values) in zip(used.items(), entered.items()):
+        columns[used_name], columns[entered_name] = used_values, entered_values
+    return pd.DataFrame(columns, index=calc.table.index)
+
+
+def _computed_rows(calc: Calculation) -> np.ndarray:
+    """The portfolio indices of the table's rows, in table order (the table holds the computed rows in
+    portfolio order)."""
+    return np.sort(np.concatenate([b.index for b in calc.batches])) if calc.batches else np.zeros(0, dtype=int)
 
 
 def _plain(value, key: str = ""):

@@ -120,8 +120,8 @@ def test_an_unwritable_output_is_an_error_not_a_traceback(tmp_path, library, rat
 
 def test_unsupported_output_type(tmp_path, library, ratios):
     with pytest.raises(KokenError) as err:
-        _run(EXAMPLE, library, ratios, tmp_path / "r.xlsx")
-    assert "use .csv, .json or .parquet" in str(err.value)
+        _run(EXAMPLE, library, ratios, tmp_path / "r.ods")
+    assert "use .csv, .json, .parquet or .xlsx" in str(err.value)
 
 
 def test_only_a_units_row_is_no_product_lines(tmp_path, library, ratios):

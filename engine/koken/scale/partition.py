@@ -18,7 +18,7 @@ from koken.calculation import calculate
 from koken.methodology import Methodology
 from koken.portfolio.build import build_portfolio
 from koken.portfolio.readers import Partition
-from koken.results import row_details
+from koken.results import input_columns, row_details
 
 
 @dataclass(frozen=True)
@@ -27,14 +27,14 @@ class PartitionResult:
 
     index: int
     table: pd.DataFrame | None
-    details: list[dict] | None
+    details: list[dict] | pd.DataFrame | None
     methodology_ids: tuple[str, ...]
     problems: list[KokenError] = field(default_factory=list)
     had_units_row: bool = False
 
 
 def compute_partition(part: Partition, digest: str, library: Mapping[str, Methodology], ratios: RatioFile,
-                      options: Mapping[str, object], details: bool) -> PartitionResult:
+                      options: Mapping[str, object], details: bool | str | None) -> PartitionResult:
     """Build, evaluate and attribute one partition (runs on this machine or on a Dask worker).
 
     Args:
@@ -43,7 +43,8 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
         library: methodologies by id.
         ratios: the device contribution-ratio file (:class:`koken.attribution.RatioFile`).
         options: run options (``allow_stale_factors`` …).
-        details: also return each row's inputs and steps (for JSON results).
+        details: what the result file needs beside the table: ``"details"`` (or True: each row's inputs and
+            steps, for JSON results), ``"inputs"`` (the inputs as columns, for CSV and XLSX results) or None.
     Returns:
         PartitionResult; input problems are returned in it, never raised.
     """
@@ -64,6 +65,7 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
     if part.columns:  # every partition of a file has the file's columns (a workbook's sheets differ)
         table = table.reindex(columns=[*[c for c in table.columns if c not in part.columns], *part.columns],
                               fill_value="")
-    return PartitionResult(index=part.index, table=table, details=row_details(calc) if details else None,
+    extra = row_details(calc) if details in (True, "details") else input_columns(calc) if details == "inputs" else None
+    return PartitionResult(index=part.index, table=table, details=extra,
                            methodology_ids=tuple(sorted(calc.methodologies)), problems=header,
                            had_units_row=part.had_units_row)

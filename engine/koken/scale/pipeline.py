@@ -78,7 +78,7 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
     if engine not in ENGINES:
         raise KokenError(f"unknown engine {engine!r}: use {' or '.join(ENGINES)}")
     sink = open_sink(output) if output is not None else None
-    details = bool(sink and sink.needs_details)
+    details = sink.needs if sink is not None else None
     args = (source.sha256, library, ratios, dict(options), details)
     if engine == "local":
         results: Iterator[PartitionResult] = (compute_partition(part, *args) for part in _prefetch(source.partitions()))
@@ -183,7 +183,7 @@ class _Writer:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="koken-write")
         self._pending = None
 
-    def write(self, table: pd.DataFrame, details: list[dict] | None) -> None:
+    def write(self, table: pd.DataFrame, details) -> None:
         self.wait()
         self._pending = self._pool.submit(self._sink.write, table, details)
 

@@ -4,8 +4,12 @@ Each partition's rows are appended to a temporary file in the target's folder as
 every partition has been computed without a problem is the file renamed into place (never a
 half-written result; on any problem nothing is written). Memory stays at one partition.
 
-* ``.csv``: the row table, units in the headers, UTF-8 with BOM (Japanese Excel opens it correctly),
-  text cells a spreadsheet would run as a formula prefixed with an apostrophe.
+* ``.csv``: the row table, units in the headers, and each row's inputs in one ``inputs`` column
+  (``name=value unit; …``), UTF-8 with BOM (Japanese Excel opens it correctly), text cells a spreadsheet
+  would run as a formula prefixed with an apostrophe.
+* ``.xlsx``: a workbook a person reads: a sheet per methodology (its rows with their inputs as entered and as
+  used, figures with units, origins of factors and the company's own columns), a totals sheet (t-CO2e and
+  万t-CO2e, timeframes apart) and a provenance sheet; headers in Japanese and English.
 * ``.json``: the full result document (:mod:`koken.results`): provenance, every row with its inputs
   and steps, totals. The same bytes as an in-memory run's document, apart from ``created``.
 * ``.parquet``: the row table (one row group per partition, Snappy-compressed as Parquet's default);
@@ -23,17 +27,28 @@ import pandas as pd
 
 from koken.base.errors import KokenError, Location
 from koken.base.files import TemporaryTarget
-from koken.results import document_head, document_tail, row_records, spreadsheet_safe
+from koken.base.i18n import _
+from koken.base.vocabulary import AVOIDED_COLUMN
+from koken.results import (
+    FORMULA_TRIGGERS,
+    document_head,
+    document_tail,
+    input_columns,
+    row_details,
+    row_records,
+    spreadsheet_safe,
+)
 from koken.totals import Totals
 
-SUFFIXES = (".csv", ".json", ".parquet")
+SUFFIXES = (".csv", ".json", ".parquet", ".xlsx")
 
 
 class ResultSink:
     """Base: a temporary file next to the target, renamed into place by :meth:`close`."""
 
-    needs_details = False
-    """Whether rows need their inputs and steps (the JSON document has them)."""
+    needs: str | None = None
+    """What the rows need beside the table: ``"details"`` (every input and step, for the JSON document),
+    ``"inputs"`` (the inputs as columns, :func:`koken.results.input_columns`) or None."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -43,8 +58,8 @@ class ResultSink:
     def _open(self, mode: str = "wb"):
         return self._target.open(mode)
 
-    def write(self, table: pd.DataFrame, details: list[dict] | None) -> None:
-        """Append one partition's result rows (and, for JSON, their details)."""
+    def write(self, table: pd.DataFrame, details: list[dict] | pd.DataFrame | None) -> None:
+        """Append one partition's result rows (and what :attr:`needs` asks for)."""
         raise NotImplementedError
 
     def close(self, provenance: dict, totals: Totals) -> None:
@@ -82,7 +97,9 @@ class ResultSink:
 
 
 class CsvSink(ResultSink):
-    """The row table as CSV (UTF-8 with BOM)."""
+    """The row table as CSV (UTF-8 with BOM), each row's inputs in an ``inputs`` column."""
+
+    needs = "inputs"
 
     def __init__(self, path):
         super().__init__(path)
@@ -90,6 +107,9 @@ class CsvSink(ResultSink):
 
     def write(self, table, details):
         def append():
+            nonlocal table
+            if details is not None:
+                table = with_inputs(table, details)
             if self._fh is None:
                 self._fh = self._open("wb")
                 self._columns = list(table.columns)
@@ -107,7 +127,7 @@ class CsvSink(ResultSink):
 class JsonSink(ResultSink):
     """The full result document, rows streamed into a side file and joined with head and tail at the end."""
 
-    needs_details = True
+    needs = "details"
 
     def __init__(self, path):
         super().__init__(path)
@@ -181,17 +201,166 @@ class ParquetSink(ResultSink):
         super().abort()
 
 
+def with_inputs(table: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
+    """The table with its rows' inputs in one ``inputs`` column, right after ``factors_from_tables``."""
+    out = table.copy()
+    out.insert(list(out.columns).index("factors_from_tables") + 1, "inputs", inputs["inputs"].to_numpy())
+    return out
+
+
+XLSX_MAX_ROWS = 1_048_575
+"""Data rows a worksheet holds (Excel's 1,048,576 rows, less the header)."""
+
+_LABELS = {
+    "row": "行", "sheet": "シート", "product_line": "製品名", "methodology": "方法論", "methodology_version": "版",
+    "category": "分野", "fiscal_year": "年度", "market": "市場", "region": "地域",
+    "units_shipped_as_entered": "出荷台数（入力のまま）", "units_shipped": "出荷台数", "functional_unit": "機能単位",
+    AVOIDED_COLUMN: "機能単位・年あたり削減貢献量", "operating_years[yr]": "稼働年数", "single_year[t-CO2e]": "単年度",
+    "lifetime[t-CO2e]": "稼働年数分", "defaults_used": "既定値を使ったパラメータ", "factors_from_tables": "係数表の値",
+    "device_ratio_basis": "寄与率の根拠", "product_lines": "製品行数",
+    "single_year[万t-CO2e]": "単年度", "lifetime[万t-CO2e]": "稼働年数分",
+}
+"""Japanese labels of result columns, shown above the column names in workbooks."""
+
+
+class XlsxSink(ResultSink):
+    """A workbook: a sheet per methodology (rows with inputs, figures, origins), totals, provenance.
+
+    Rows stream into a write-only workbook (openpyxl) kept in the temporary file's folder until :meth:`close`;
+    text that a spreadsheet would run as a formula is written with a leading apostrophe.
+
+    Raises (from :meth:`write`):
+        KokenError: a methodology's rows would exceed a worksheet's 1,048,575 rows (write .parquet or .csv).
+    """
+
+    needs = "inputs"
+
+    def __init__(self, path):
+        super().__init__(path)
+        from openpyxl import Workbook
+
+        self._book = Workbook(write_only=True)
+        self._sheets: dict[str, tuple] = {}  # methodology → (worksheet, columns, rows written)
+
+    def write(self, table, details):
+        if details is not None:  # an input that is also a result column (operating_years[yr]) is shown once
+            table = table.join(details[[c for c in details.columns if c not in table.columns and c != "inputs"]])
+        frame = table
+        for mid, rows in frame.groupby("methodology", observed=True, sort=False):
+            self._append(str(mid), rows)
+
+    def _append(self, mid: str, rows: pd.DataFrame) -> None:
+        from openpyxl.styles import Alignment, Font
+
+        if mid not in self._sheets:
+            columns = [c for c in rows.columns if c not in ("methodology", "category", "methodology_version")
+                       and not (rows[c].dtype == object and (rows[c] == "").all())
+                       and not (rows[c].dtype.kind == "f" and rows[c].isna().all())]
+            ws = self._book.create_sheet(mid[:31])
+            ws.freeze_panes = "B2"
+            header = []
+            for c in columns:
+                cell = _xlsx_cell(ws, _header_text(c))
+                cell.font = Font(bold=True)
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                header.append(cell)
+            ws.append(header)
+            self._sheets[mid] = [ws, columns, 0]
+        ws, columns, written = self._sheets[mid]
+        if written + len(rows) > XLSX_MAX_ROWS:
+            raise KokenError(_("methodology {id} has more than {limit:,} product lines, more than a worksheet holds: "
+                               "write the results as .parquet or .csv").format(id=mid, limit=XLSX_MAX_ROWS),
+                             Location(file=str(self.path)))
+        values = rows.reindex(columns=columns)
+        for record in values.itertuples(index=False, name=None):
+            ws.append([_xlsx_value(v) for v in record])
+        self._sheets[mid][2] = written + len(rows)
+
+    def _finish(self, provenance, totals):
+        table = totals.summarise(["fiscal_year", "category", "methodology", "market"])
+        ws = self._book.create_sheet("合計 totals")
+        ws.append([_xlsx_cell(ws, _header_text(c), bold=True) for c in table.columns])
+        for record in table.itertuples(index=False, name=None):
+            ws.append([_xlsx_value(v) for v in record])
+        ws.append([])
+        note = _xlsx_cell(ws, _("Single-year and lifetime are separate timeframes, and fiscal years are kept apart: "
+                                "they are never added together. Avoided emissions are reported apart from Scope 1-3 "
+                                "and never netted against them."))
+        ws.append([note])
+        info = self._book.create_sheet("来歴 provenance")
+        info.append([_xlsx_cell(info, "項目 / item", bold=True), _xlsx_cell(info, "値 / value", bold=True)])
+        for key, value in _flatten(provenance):
+            info.append([key, _xlsx_value(value if isinstance(value, (int, float)) else str(value))])
+        with self._open("wb") as out:
+            self._book.save(out)
+
+    def abort(self):
+        self._book = None
+        super().abort()
+
+
+def _header_text(column: str) -> str:
+    label = _LABELS.get(column)
+    return f"{label}\n{column}" if label else column
+
+
+def _xlsx_cell(ws, value, bold: bool = False):
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    cell = WriteOnlyCell(ws, value=_xlsx_value(value))
+    if bold:
+        cell.font = Font(bold=True)
+    return cell
+
+
+def _xlsx_value(value):
+    """A cell's value: numbers as numbers (NaN as empty), text a spreadsheet would run as a formula with a
+    leading apostrophe."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _flatten(value, prefix: str = ""):
+    """A nested provenance record as (dotted key, value) pairs."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        for i, item in enumerate(value):
+            yield from _flatten(item, f"{prefix}[{i}]")
+    else:
+        yield prefix, value if not isinstance(value, list) else ", ".join(map(str, value))
+
+
 def open_sink(path: str | Path) -> ResultSink:
     """The sink for ``path`` by its extension.
 
     Raises:
-        KokenError: an extension other than .csv, .json or .parquet.
+        KokenError: an extension other than .csv, .json, .parquet or .xlsx.
     """
     suffix = Path(path).suffix.lower()
-    sinks = {".csv": CsvSink, ".json": JsonSink, ".parquet": ParquetSink}
+    sinks = {".csv": CsvSink, ".json": JsonSink, ".parquet": ParquetSink, ".xlsx": XlsxSink}
     if suffix not in sinks:
-        raise KokenError(f"unsupported output type {suffix!r}: use .csv, .json or .parquet", Location(file=str(path)))
+        raise KokenError(_("unsupported output type {suffix!r}: use .csv, .json, .parquet or .xlsx").format(
+            suffix=suffix), Location(file=str(path)))
     return sinks[suffix](path)
+
+
+def sink_extra(calc, needs: str | None):
+    """What a sink that ``needs`` it gets beside the table: the rows' details, their input columns, or None."""
+    if needs == "details":
+        return row_details(calc)
+    if needs == "inputs":
+        return input_columns(calc)
+    return None
 
 
 def write_results(calc, path: str | Path) -> None:
@@ -200,8 +369,6 @@ def write_results(calc, path: str | Path) -> None:
     Raises:
         KokenError: unsupported extension or unwritable path.
     """
-    from koken.results import row_details
-
     sink = open_sink(path)
-    sink.write(calc.table, row_details(calc) if sink.needs_details else None)
+    sink.write(calc.table, sink_extra(calc, sink.needs))
     sink.close(calc.provenance(), Totals.from_table(calc.table))
