@@ -23,6 +23,7 @@ import pandas as pd
 
 from koken.base.errors import KokenError, Location
 from koken.base.files import TemporaryTarget
+from koken.base.i18n import _
 from koken.results import document_head, document_tail, row_records, spreadsheet_safe
 from koken.totals import Totals
 
@@ -57,7 +58,8 @@ class ResultSink:
             self._finish(provenance, totals)
         except OSError as err:
             self.abort()
-            raise KokenError(f"cannot write the file: {err.strerror}", Location(file=str(self.path))) from None
+            raise KokenError(_("cannot write the file: {reason}").format(reason=err.strerror),
+                             Location(file=str(self.path))) from None
         self._target.publish()
 
     def _finish(self, provenance: dict, totals: Totals) -> None:
@@ -78,7 +80,8 @@ class ResultSink:
             return action()
         except OSError as err:
             self.abort()
-            raise KokenError(f"cannot write the file: {err.strerror}", Location(file=str(self.path))) from None
+            raise KokenError(_("cannot write the file: {reason}").format(reason=err.strerror),
+                             Location(file=str(self.path))) from None
 
 
 class CsvSink(ResultSink):
@@ -190,7 +193,8 @@ def open_sink(path: str | Path) -> ResultSink:
     suffix = Path(path).suffix.lower()
     sinks = {".csv": CsvSink, ".json": JsonSink, ".parquet": ParquetSink}
     if suffix not in sinks:
-        raise KokenError(f"unsupported output type {suffix!r}: use .csv, .json or .parquet", Location(file=str(path)))
+        raise KokenError(_("unsupported output type {suffix!r}: use .csv, .json or .parquet").format(suffix=suffix),
+                         Location(file=str(path)))
     return sinks[suffix](path)
 
 
