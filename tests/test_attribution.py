@@ -75,3 +75,25 @@ def test_device_share_is_inside_the_total_never_added():
     assert out["single_year[t-CO2e]"].iloc[0] == 1000.0          # the set-product figure is unchanged
     assert out["device_single_year:devices[t-CO2e]"].iloc[0] == pytest.approx(200.0)
     assert out["device_lifetime:devices[t-CO2e]"].iloc[0] == pytest.approx(4000.0)
+
+
+def test_ratio_and_table_problems_read_in_the_chosen_language(tmp_path):
+    import yaml
+
+    from koken.attribution import attribution_dir
+    from koken.base.i18n import language
+
+    bad = write(tmp_path, IO_TABLE.replace("120", "abc").replace("国内生産額", "合計"), "bad.csv")
+    doc = yaml.safe_load((attribution_dir() / "ratios_fy2023_report.yaml").read_text(encoding="utf-8"))
+    doc["entries"][0]["ratio"] = 0.5  # with device and total as well: two ways at once
+    ratio_file = write(tmp_path, yaml.safe_dump(doc, allow_unicode=True), "ratios.yaml")
+    with language("ja"):
+        with pytest.raises(KokenErrors) as table:
+            derive_ratios(bad, 2015)
+        with pytest.raises(KokenErrors) as ratios:
+            load_ratio_file(ratio_file)
+    text = "\n".join(str(e) for e in table.value.errors)
+    assert "'abc' は 0 以上の数値ではありません" in text and "'国内生産額' の行（国内生産額）がありません" in text
+    assert "ratio か、device と total のどちらかを指定してください" in str(ratios.value)
+    with language("en"), pytest.raises(KokenErrors, match="give either ratio, or device and total"):
+        load_ratio_file(ratio_file)

@@ -44,6 +44,7 @@ from koken.base.errors import (
     PortfolioError,
 )
 from koken.base.grouping import group_codes
+from koken.base.i18n import _
 from koken.base.models import StrictModel
 from koken.base.paths import data_root
 from koken.base.safe_yaml import load_yaml_file
@@ -74,9 +75,9 @@ class RatioEntry(StrictModel):
     @model_validator(mode="after")
     def _one_way(self) -> RatioEntry:
         if (self.ratio is None) == (self.device is None or self.total is None):
-            raise ValueError("give either ratio, or device and total")
+            raise ValueError(_("give either ratio, or device and total"))
         if self.device is not None and self.total is not None and self.device > self.total:
-            raise ValueError("device share is larger than the total")
+            raise ValueError(_("device share is larger than the total"))
         return self
 
     @property
@@ -104,13 +105,15 @@ class RatioFileSpec(StrictModel):
         seen = set()
         for i, e in enumerate(self.entries):
             if e.device_class not in self.device_classes:
-                raise ValueError(f"entries[{i}]: device class {e.device_class!r} is not declared")
+                raise ValueError(_("entries[{index}]: device class {device_class!r} is not declared").format(
+                    index=i, device_class=e.device_class))
             key = (e.methodology,) if self.basis == "methodology" else (e.category, e.market)
             if None in key:
-                raise ValueError(f"entries[{i}]: a {self.basis} file needs "
-                                 + ("methodology" if self.basis == "methodology" else "category and market"))
+                raise ValueError((_("entries[{index}]: a {basis} file needs methodology") if self.basis == "methodology"
+                                  else _("entries[{index}]: a {basis} file needs category and market")).format(
+                    index=i, basis=self.basis))
             if key + (e.device_class,) in seen:
-                raise ValueError(f"entries[{i}]: {key + (e.device_class,)} appears twice")
+                raise ValueError(_("entries[{index}]: {key} appears twice").format(index=i, key=key + (e.device_class,)))
             seen.add(key + (e.device_class,))
         return self
 
@@ -170,7 +173,8 @@ def attribute(table: pd.DataFrame, ratios: RatioFile) -> pd.DataFrame:
     Returns:
         A copy with, per device class ``c``: ``device_ratio:<c>`` and ``device_single_year:<c>[t-CO2e]``,
         ``device_lifetime:<c>[t-CO2e]``; plus ``device_ratio_basis`` naming the file and entry used,
-        or saying that the file reports no ratio for the line.
+        or saying that the file reports no ratio for the line (a label of ids, the same in every language:
+        ``koken verify`` compares it and the action-plan report reads it).
     """
     out = table.copy()
     classes = list(ratios.spec.device_classes)
@@ -231,33 +235,37 @@ def derive_ratios(io_table: str | Path, edition_year: int, device_sectors: str |
     mapping = load_yaml_file(sector_map or attribution_dir() / "sector_map.yaml")
     sectors = mapping.get("sectors") if isinstance(mapping, dict) else None
     if not isinstance(sectors, dict):
-        raise KokenErrors([KokenError("the sector map needs 'sectors: {methodology: column}'",
+        raise KokenErrors([KokenError(_("the sector map needs 'sectors: {methodology: column}'"),
                                       Location(file=str(sector_map)))])
     try:
         raw = Path(io_table).read_bytes()
         text = raw.decode("utf-8-sig") if not raw.startswith(b"\xff") else raw.decode("utf-16")
     except (OSError, UnicodeDecodeError) as err:
-        raise KokenErrors([PortfolioError(f"cannot read the table as UTF-8 text: {err}", where)]) from None
+        raise KokenErrors([PortfolioError(_("cannot read the table as UTF-8 text: {error}").format(error=err),
+                                          where)]) from None
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise KokenErrors([PortfolioError(f"not a readable CSV table: {err}", where)]) from None
+        raise KokenErrors([PortfolioError(_("not a readable CSV table: {error}").format(error=err), where)]) from None
     frame = frame.set_index(frame.columns[0])
     frame.index = frame.index.str.strip()
     errors: list[KokenError] = []
     numbers = frame.apply(lambda s: pd.to_numeric(s.str.replace(",", "", regex=False), errors="coerce"))
     bad = numbers.isna() | (numbers < 0)
     for row, col in zip(*np.nonzero(bad.to_numpy())):
-        errors.append(PortfolioError(f"{frame.iat[row, col]!r} is not a number >= 0",
+        errors.append(PortfolioError(_("{value!r} is not a number >= 0").format(value=frame.iat[row, col]),
                                      Location(file=str(io_table), row=int(row) + 2, column=str(frame.columns[col]))))
     if devices.production_row not in numbers.index:
-        errors.append(PortfolioError(f"no row {devices.production_row!r} (domestic production)", where))
+        errors.append(PortfolioError(_("no row {row!r} (domestic production)").format(row=devices.production_row),
+                                     where))
     missing_rows = [r for r in devices.device_sectors if r not in numbers.index]
     if missing_rows:
-        errors.append(PortfolioError(f"device rows not in the table: {', '.join(missing_rows)}", where))
+        errors.append(PortfolioError(_("device rows not in the table: {rows}").format(rows=", ".join(missing_rows)),
+                                     where))
     missing_cols = sorted({c for c in sectors.values() if c not in numbers.columns})
     if missing_cols:
-        errors.append(PortfolioError(f"set-product columns not in the table: {', '.join(missing_cols)}", where))
+        errors.append(PortfolioError(_("set-product columns not in the table: {columns}").format(
+            columns=", ".join(missing_cols)), where))
     if errors:
         raise KokenErrors(errors)
     production = numbers.loc[devices.production_row]
@@ -265,7 +273,8 @@ def derive_ratios(io_table: str | Path, edition_year: int, device_sectors: str |
     classes = sorted(set(devices.device_sectors.values()))
     for methodology, column in sorted(sectors.items()):
         if production[column] <= 0:
-            raise KokenErrors([PortfolioError(f"domestic production of {column!r} is not positive", where)])
+            raise KokenErrors([PortfolioError(_("domestic production of {column!r} is not positive").format(
+                column=column), where)])
         for c in classes:
             rows = [r for r, cls in devices.device_sectors.items() if cls == c]
             ratio = float(numbers.loc[rows, column].sum() / production[column])
@@ -300,8 +309,10 @@ def write_ratio_file(io_table: str | Path, edition_year: int, output: str | Path
     from koken.base.files import atomic_write
 
     document = derive_ratios(io_table, edition_year, device_sectors, sector_map)
-    header = (f"# Contribution ratios derived by `koken ratios` from {Path(io_table).name} ({edition_year} table):\n"
-              "# direct input coefficients r = X[device -> sector] / X[sector], per methodology.\n")
+    header = "".join(f"# {line}\n" for line in _(
+        "Contribution ratios derived by `koken ratios` from {table} ({year} table):\n"
+        "direct input coefficients r = X[device -> sector] / X[sector], per methodology.").format(
+            table=Path(io_table).name, year=edition_year).splitlines())
     atomic_write(output, (header + yaml.safe_dump(document, allow_unicode=True, sort_keys=False)).encode("utf-8"))
     load_ratio_file(output)
     return document

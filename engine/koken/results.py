@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pandas as pd
 
+from koken.base.i18n import _
 from koken.calculation import Calculation
 from koken.totals import Totals
 
@@ -28,15 +29,16 @@ def result_document(calc: Calculation) -> dict:
 
 
 def document_head(provenance: dict) -> dict:
-    """The fields of a JSON result before its rows: format, provenance, units and the timeframe note."""
+    """The fields of a JSON result before its rows: format, provenance, units and the timeframe note (in the
+    current language)."""
     return {
         "format": RESULT_FORMAT,
         "format_version": RESULT_FORMAT_VERSION,
         **provenance,
         "units": {"single_year": "t-CO2e", "lifetime": "t-CO2e",
                   "avoided_per_unit_year": "kg-CO2e per functional unit per year", "operating_years": "yr"},
-        "note": "single_year and lifetime are separate timeframes and fiscal years are kept apart; "
-                "they are never added together",
+        "note": _("single_year and lifetime are separate timeframes and fiscal years are kept apart; they are never "
+                  "added together"),
     }
 
 
@@ -65,7 +67,8 @@ def row_details(calc: Calculation) -> list[dict]:
     Returns:
         list of ``{"inputs": {name: {"value", "unit", "origin"}}, "steps": {name: {"value", "unit"}}}``;
         ``origin`` is ``portfolio`` (the company's value), ``default (<source id>)`` or
-        ``factor table <table> [<keys>] (source <source id>)``.
+        ``factor table <table> [<keys>] (source <source id>)``. These are codes, the same in every language
+        (``koken verify`` compares them, whatever the language of the result and of the check).
     """
     computed = _computed_rows(calc)  # a row's position in the table is its rank among the computed rows
     details: list[dict] = [{} for _row in range(len(calc.table))]

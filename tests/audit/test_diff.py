@@ -105,3 +105,26 @@ def test_a_version_only_change_lists_no_effect_but_counts_what_did_not_move(tmp_
     old, new = pair(tmp_path, lambda d: d.update(version="1.0.1"))
     assert diff_methodologies(old, new) == ["version: 1.0.0 → 1.0.1"]
     assert example_effects(old, new) == ["1 expected output(s) of the old examples unchanged"]
+
+
+def test_diff_reads_in_japanese_with_the_same_figures(tmp_path):
+    from koken.audit.diff import Comparison
+    from koken.base.i18n import language
+
+    def change(d):
+        d["formulas"][0]["expression"] = "baseline_energy - product_energy - product_energy / 100"
+    a, b = pair(tmp_path, change)
+    with language("ja"):
+        lines = Comparison(a, b, diff_methodologies(a, b), example_effects(a, b), []).lines()
+        with pytest.raises(KokenError) as err:
+            load_pair(REPO / "methodologies/home_appliances/refrigerator.yaml",
+                      REPO / "methodologies/home_appliances/television.yaml")
+    assert "  式 saved: baseline_energy - product_energy → baseline_energy - product_energy - product_energy / 100" \
+        in lines
+    assert "  バージョン未更新: 内容が変わりましたが、バージョンは 1.0.0 のままです" in lines
+    assert "旧ファイルの計算例への影響:" in lines
+    effect = next(line for line in lines if "avoided_per_unit_year" in line and "変更あり" in line)
+    with language("en"):
+        english = example_effects(a, b)
+    assert effect.strip().replace("計算例", "example").replace("変更あり", "CHANGED") in english
+    assert "2つのファイルは別の方法論です（refrigerator と television）" in str(err.value)

@@ -136,3 +136,33 @@ def test_shared_steps_are_written_once_in_json_traces():
                                        "--set", "product_annual_energy=273 kWh/yr", "--set", "operating_years=12 yr",
                                        "--set", "units_shipped=1 台", "--region", "JP", "--fiscal-year", "2023"])
     assert result.exit_code == 0 and '"shown_above": true' in result.output
+
+
+def test_trace_reads_in_japanese_with_the_figures_of_the_english_one(library):
+    import re
+
+    from koken.audit.trace import render
+    from koken.base.errors import KokenErrors
+    from koken.base.i18n import language
+
+    calc = calculate(read_portfolio(EXAMPLE_PORTFOLIO, library), library)
+    row = int(calc.table.loc[calc.table["product_line"] == "Refrigerator 301-350 L", "row"].iloc[0])
+    with language("en"):
+        english = render(trace_portfolio(calc, [row]), "text")
+        english_md = render(trace_portfolio(calc, [row]), "markdown")
+    with language("ja"):
+        japanese = render(trace_portfolio(calc, [row]), "text")
+        japanese_md = render(trace_portfolio(calc, [row]), "markdown")
+        with pytest.raises(KokenErrors) as err:
+            trace_portfolio(calc, [999])
+    assert f"{row}行目: Refrigerator 301-350 L" in japanese and "2023年度、国内 JP" in japanese
+    assert "  結果 single_year = 740.96 t-CO2e" in japanese and "（記入値 2.2 万台、× 10000 で 台 に換算）" in japanese
+    assert "列 'units_shipped': 2.2 万台" in japanese and "（上に表示）" in japanese and " row " not in japanese
+    assert "| 入力 | 値 | 単位 | 出所 |" in japanese_md and "### 式のステップ" in japanese_md
+    assert f"## {row}行目: Refrigerator 301-350 L" in japanese_md
+    assert "  result single_year = 740.96 t-CO2e" in english and "| input | value | unit | origin |" in english_md
+    figures = re.compile(r"= (\S+) ")  # every value of the tree, in the same order and digits
+    assert figures.findall(japanese) == figures.findall(english) and len(figures.findall(english)) > 5
+    assert "999行目はファイルの製品行ではありません（製品行は 2-41 行目です）" in str(err.value)
+    with language("en"), pytest.raises(KokenErrors, match="row 999 is not a product line of the file"):
+        trace_portfolio(calc, [999])

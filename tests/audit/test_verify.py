@@ -175,3 +175,33 @@ def test_verify_with_other_methodologies_than_the_result_names_that_first(tmp_pa
                                                  "(and --no-bundled if it was used)")
     same = runner.invoke(main, ["verify", str(out), str(portfolio), "--methodologies", str(tmp_path / "ours")])
     assert same.exit_code == 0 and "The result stands" in same.output and "computed with the methodologies" not in same.output
+
+
+def test_verify_reports_in_japanese_with_the_same_figures(setup):
+    """A result written in English verifies under Japanese (the recorded origins and labels do not depend on the
+    language), and every line of the report reads in Japanese with the English figures."""
+    from koken.audit.verify import report
+    from koken.base.i18n import language
+
+    tmp_path, lib_dir, portfolio, result, _, _ = setup
+    library = reload(lib_dir)
+    with language("ja"):
+        assert report(verify(result, portfolio, library)) == ["結果は再現されました: すべての数値が一致します。"]
+    portfolio.write_text(PORTFOLIO.replace("500,420,273", "500,420,250"), encoding="utf-8")
+    with language("ja"):
+        lines = report(verify(result, portfolio, library))
+    with language("en"):
+        english = report(verify(result, portfolio, library))
+    assert lines[0] == "注: ポートフォリオのファイルが、結果の計算に使われたものと異なります（sha256）"
+    (row,) = [line for line in lines if line.startswith("相違: 3行目")]
+    assert "入力が変わりました: product_energy 273 → 250 kWh/yr" in row and "— 原因: " in row
+    (english_row,) = [line for line in english if line.startswith("DIFFERS: row 3")]
+    assert row.split("）: ")[1].split(" — ")[0] == english_row.split("): ")[1].split(" — ")[0]  # the figures
+    assert lines[-1] == "結果は再現されません: 相違が 3 件あります。"
+    assert english[-1] == "The result does not stand: 3 difference(s)."
+    broken = tmp_path / "broken.json"
+    broken.write_text("{", encoding="utf-8")
+    with language("ja"), pytest.raises(KokenError, match="結果ファイルを JSON として読めません（JSONDecodeError）"):
+        verify(broken, portfolio, library)
+    with language("en"), pytest.raises(KokenError, match="cannot read the result file as JSON"):
+        verify(broken, portfolio, library)

@@ -71,3 +71,34 @@ def test_a_tls_scheduler_address_that_cannot_connect_is_a_koken_error(library):
     with pytest.raises(KokenError) as err:
         _run_on_scheduler("tls://127.0.0.1:1", library)
     assert "cannot reach the Dask scheduler" in str(err.value)
+
+
+def test_problems_found_on_a_worker_are_in_the_clients_language(tmp_path, library):
+    """The worker processes inherit KOKEN_LANG=en (tests/conftest.py); the client's language travels with each
+    task, so a problem found on a worker reads as one found here."""
+    import dataclasses
+
+    from dask.distributed import LocalCluster
+
+    from koken.base.errors import KokenErrors
+    from koken.base.i18n import language
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
+                   "product_annual_energy[kWh/yr],operating_years[yr]\n"
+                   "refrigerator,2023,domestic,1000,420,300,12\nrefrigerator,2023,domestic,1000,420,abc,12\n"
+                   "refrigerator,2023,domestic,-5,420,300,12\n", encoding="utf-8")
+    # a methodology whose recorded content hash is not what it compiles to: refused on the worker
+    altered = {**library, "refrigerator": dataclasses.replace(library["refrigerator"], content_hash="sha256:0")}
+    ratios = load_ratio_file(None)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+            language("ja"):
+        with pytest.raises(KokenErrors) as on_worker:
+            run(open_portfolio(bad, library), library, ratios, {}, engine="dask", scheduler=cluster.scheduler_address)
+        with pytest.raises(KokenErrors) as here:
+            run(open_portfolio(bad, library), library, ratios, {}, engine="local")
+        with pytest.raises(KokenError) as refused:
+            run(open_portfolio(bad, altered), altered, ratios, {}, engine="dask", scheduler=cluster.scheduler_address)
+    assert str(on_worker.value) == str(here.value) and "3行目" in str(on_worker.value)
+    assert str(refused.value).startswith("方法論 refrigerator が Dask ワーカーで異なる内容にコンパイルされます"
+                                         "（ワーカー sha256:")

@@ -169,3 +169,22 @@ def test_rows_longer_than_the_header_are_listed_in_every_partition(tmp_path, lib
     with pytest.raises(KokenErrors) as err:
         run_pipeline(tmp_path / "p.csv", library, partition_rows=100)
     assert [e.location.row for e in err.value.errors] == [54, 154, 224]
+
+
+def test_the_runs_problems_read_in_the_chosen_language(tmp_path, library, ratios):
+    from koken.base.i18n import language
+
+    units_only = tmp_path / "p.csv"
+    units_only.write_text("methodology,fiscal_year,market,units_shipped\nunits,,,台\n", encoding="utf-8")
+    with language("ja"):
+        with pytest.raises(KokenErrors) as empty:
+            _run(units_only, library, ratios, None)
+        with pytest.raises(KokenError) as output:
+            _run(EXAMPLE, library, ratios, tmp_path / "r.xlsx")
+        with pytest.raises(KokenError) as engine:
+            _run(EXAMPLE, library, ratios, None, engine="spark")
+    assert "ファイルに製品行がありません（見出しと単位行だけです）" in str(empty.value)
+    assert "出力形式 '.xlsx' には対応していません。.csv、.json、.parquet のいずれかにしてください。" in str(output.value)
+    assert "不明なエンジン 'spark' です。local か dask を指定してください。" in str(engine.value)
+    with language("en"), pytest.raises(KokenError, match="unknown engine 'spark': use local or dask"):
+        _run(EXAMPLE, library, ratios, None, engine="spark")

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from koken.base.errors import KokenErrors
+from koken.base.i18n import _, pick
 from koken.base.units import conversion_factor
-from koken.base.vocabulary import AVOIDED_STEP
+from koken.base.vocabulary import AVOIDED_STEP, MARKETS
 from koken.examples import output_quantity, run_example
 from koken.methodology import Methodology, compile_methodology, read_methodology
 
@@ -56,20 +57,24 @@ def diff_methodologies(old: Methodology, new: Methodology) -> list[str]:
         if getattr(a, field_name) != getattr(b, field_name):
             lines.append(f"{field_name}: {getattr(a, field_name)} → {getattr(b, field_name)}")
     if a.title != b.title:
-        lines.append(f"title: {a.title.en} → {b.title.en}")
+        lines.append(f"title: {pick(a.title.ja, a.title.en)} → {pick(b.title.ja, b.title.en)}")
     if a.eligibility_note != b.eligibility_note:
-        lines.append("eligibility note changed")
+        lines.append(_("eligibility note changed"))
     if a.functional_unit != b.functional_unit:
-        lines.append(f"functional unit: {a.functional_unit.unit} → {b.functional_unit.unit} (or its description)")
+        lines.append(_("functional unit: {old} → {new} (or its description)").format(
+            old=a.functional_unit.unit, new=b.functional_unit.unit))
     for key in ("type", "reference_year", "sources", "description"):
         x, y = getattr(a.baseline, key), getattr(b.baseline, key)
         if x != y:
-            lines.append(f"baseline {key}: {x if key != 'description' else '…'} → {y if key != 'description' else '…'}")
+            lines.append(_("baseline {field}: {old} → {new}").format(
+                field=key, old=x if key != "description" else "…", new=y if key != "description" else "…"))
     for name in sorted(set(a.parameters) - set(b.parameters)):
-        lines.append(f"parameter removed: {name}")
+        lines.append(_("parameter removed: {name}").format(name=name))
     for name in sorted(set(b.parameters) - set(a.parameters)):
         p = b.parameters[name]
-        lines.append(f"parameter added: {name} [{p.unit}]" + ("" if p.default is None else f" default {p.default:g}"))
+        lines.append(_("parameter added: {name} [{unit}]").format(name=name, unit=p.unit) if p.default is None else
+                     _("parameter added: {name} [{unit}] default {default}").format(name=name, unit=p.unit,
+                                                                                    default=f"{p.default:g}"))
     for name in sorted(set(a.parameters) & set(b.parameters)):
         x, y = a.parameters[name], b.parameters[name]
         cx, cy = old.parameters[name], new.parameters[name]
@@ -78,20 +83,23 @@ def diff_methodologies(old: Methodology, new: Methodology) -> list[str]:
         except Exception:  # different dimensions
             same_unit = False
         if not same_unit:
-            lines.append(f"parameter {name}: unit {x.unit} → {y.unit}")
+            lines.append(_("parameter {name}: unit {old} → {new}").format(name=name, old=x.unit, new=y.unit))
         if (x.default, x.default_source) != (y.default, y.default_source):
-            lines.append(f"parameter {name}: default {x.default} ({x.default_source}) → {y.default} ({y.default_source})")
+            lines.append(_("parameter {name}: default {old} ({old_source}) → {new} ({new_source})").format(
+                name=name, old=x.default, old_source=x.default_source, new=y.default, new_source=y.default_source))
         if x.factor != y.factor:
-            lines.append(f"parameter {name}: factor {x.factor} → {y.factor}")
+            lines.append(_("parameter {name}: factor {old} → {new}").format(name=name, old=x.factor, new=y.factor))
         if (cx.low, cx.high) != (cy.low, cy.high):
-            lines.append(f"parameter {name}: range [{cx.low}, {cx.high}] → [{cy.low}, {cy.high}]")
+            lines.append(_("parameter {name}: range [{old_low}, {old_high}] → [{new_low}, {new_high}]").format(
+                name=name, old_low=cx.low, old_high=cx.high, new_low=cy.low, new_high=cy.high))
         if x.aliases != y.aliases:
-            lines.append(f"parameter {name}: aliases {x.aliases} → {y.aliases}")
+            lines.append(_("parameter {name}: aliases {old} → {new}").format(name=name, old=x.aliases, new=y.aliases))
     old_steps, new_steps = old.step_names, new.step_names
     for name in [s for s in old_steps if s not in new_steps]:
-        lines.append(f"step removed: {name}")
+        lines.append(_("step removed: {name}").format(name=name))
     for name in [s for s in new_steps if s not in old_steps]:
-        lines.append(f"step added: {name} = {next(s.text for s in new.steps if s.name == name).strip()}")
+        lines.append(_("step added: {name} = {formula}").format(
+            name=name, formula=next(s.text for s in new.steps if s.name == name).strip()))
     old_units = {f.name: f.unit for f in a.formulas}
     new_units = {f.name: f.unit for f in b.formulas}
     old_values, new_values = sample_steps(old), sample_steps(new)
@@ -100,29 +108,31 @@ def diff_methodologies(old: Methodology, new: Methodology) -> list[str]:
         y = next(s.text for s in new.steps if s.name == name).strip()
         if not _same_samples(old_values[name], new_values[name]):
             if x == y:
-                lines.append(f"step {name}: written the same, but an earlier step it uses changed")
+                lines.append(_("step {name}: written the same, but an earlier step it uses changed").format(name=name))
             else:
-                lines.append(f"formula {name}: {x} → {y}")
+                lines.append(_("formula {name}: {old} → {new}").format(name=name, old=x, new=y))
         if old_units.get(name) != new_units.get(name):
-            lines.append(f"step {name}: declared unit {old_units.get(name)} → {new_units.get(name)}")
+            lines.append(_("step {name}: declared unit {old} → {new}").format(
+                name=name, old=old_units.get(name), new=new_units.get(name)))
     if AVOIDED_STEP in old_steps and AVOIDED_STEP in new_steps and \
             not _same_samples(old_values[AVOIDED_STEP], new_values[AVOIDED_STEP]):
-        lines.append("the result changes: avoided_per_unit_year is a different function of the parameters")
+        lines.append(_("the result changes: avoided_per_unit_year is a different function of the parameters"))
     old_sources = {s.id: s for s in a.sources}
     new_sources = {s.id: s for s in b.sources}
     for sid in sorted(set(old_sources) - set(new_sources)):
-        lines.append(f"source removed: {sid}")
+        lines.append(_("source removed: {id}").format(id=sid))
     for sid in sorted(set(new_sources) - set(old_sources)):
-        lines.append(f"source added: {sid} ({new_sources[sid].title})")
+        lines.append(_("source added: {id} ({title})").format(id=sid, title=new_sources[sid].title))
     for sid in sorted(set(old_sources) & set(new_sources)):
         if old_sources[sid] != new_sources[sid]:
-            lines.append(f"source changed: {sid}")
+            lines.append(_("source changed: {id}").format(id=sid))
     if [e.name for e in a.examples] != [e.name for e in b.examples] or a.examples != b.examples:
-        lines.append("examples changed")
+        lines.append(_("examples changed"))
     if a.checks != b.checks:
-        lines.append("checks changed")
+        lines.append(_("checks changed"))
     if old.content_hash != new.content_hash and a.version == b.version:
-        lines.append(f"VERSION NOT BUMPED: the content changed but the version is still {a.version}")
+        lines.append(_("VERSION NOT BUMPED: the content changed but the version is still {version}").format(
+            version=a.version))
     return lines
 
 
@@ -139,20 +149,22 @@ def example_effects(old: Methodology, new: Methodology) -> list[str]:
         try:
             result = run_example(hybrid, index)
         except KokenErrors as errs:
-            lines.append(f"example {example.name}: cannot run with the new file: {errs.errors[0].message}")
+            lines.append(_("example {name}: cannot run with the new file: {problem}").format(
+                name=example.name, problem=errs.errors[0].message))
             continue
         for key, expected in example.expected.items():
             q = output_quantity(result, key)
             if q is None:
-                lines.append(f"example {example.name}: {key} no longer computed")
+                lines.append(_("example {name}: {output} no longer computed").format(name=example.name, output=key))
                 continue
             value = float(q.to(parse_unit(expected.unit, new.spec.hours_per_year)).magnitude[0])
             if abs(value - expected.value) <= 1e-6 * max(1.0, abs(expected.value)):
                 unchanged += 1
                 continue
-            lines.append(f"example {example.name}: {key} {expected.value:.10g} → {value:.10g} {expected.unit}  CHANGED")
+            lines.append(_("example {name}: {output} {old} → {new} {unit}  CHANGED").format(
+                name=example.name, output=key, old=f"{expected.value:.10g}", new=f"{value:.10g}", unit=expected.unit))
     if unchanged:
-        lines.append(f"{unchanged} expected output(s) of the old examples unchanged")
+        lines.append(_("{count} expected output(s) of the old examples unchanged").format(count=unchanged))
     return lines
 
 
@@ -177,7 +189,10 @@ def portfolio_effect(old: Methodology, new: Methodology, portfolio: str | Path,
             x = float(before[col].get(key, 0.0))
             y = float(after[col].get(key, 0.0))
             change = "" if x == 0 else f" ({(y - x) / abs(x):+.2%})"
-            lines.append(f"FY{key[0]} {key[1]} {col}: {x:,.3f} → {y:,.3f}{change}")
+            market = next((m for m in MARKETS if m.id == key[1]), None)
+            lines.append(_("FY{year} {market} {column}: {old} → {new}{change}").format(
+                year=key[0], market=key[1] if market is None else pick(market.ja, market.id), column=col,
+                old=f"{x:,.3f}", new=f"{y:,.3f}", change=change))
     return lines
 
 
@@ -188,8 +203,8 @@ def load_pair(old_path: str | Path, new_path: str | Path) -> tuple[Methodology, 
     if old.id != new.id:
         from koken.base.errors import KokenError, Location
 
-        raise KokenError(f"the files are different methodologies ({old.id} and {new.id}); diff compares two "
-                         "versions of one methodology", Location(file=str(new_path)))
+        raise KokenError(_("the files are different methodologies ({old} and {new}); diff compares two versions of "
+                           "one methodology").format(old=old.id, new=new.id), Location(file=str(new_path)))
     return old, new
 
 
@@ -207,12 +222,12 @@ class Comparison:
     def lines(self, portfolio: str | Path | None = None) -> list[str]:
         """The comparison as text lines, for the terminal."""
         out = [f"{self.old.id} {self.old.version} → {self.new.id} {self.new.version}"]
-        out += [f"  {text}" for text in self.changes or ["no change in content"]]
+        out += [f"  {text}" for text in self.changes or [_("no change in content")]]
         if self.example_effects:
-            out.append("Effect on the old file's examples:")
+            out.append(_("Effect on the old file's examples:"))
             out += [f"  {text}" for text in self.example_effects]
         if self.portfolio_effects:
-            out.append(f"Effect on {portfolio} ({self.old.id} rows):")
+            out.append(_("Effect on {portfolio} ({id} rows):").format(portfolio=portfolio, id=self.old.id))
             out += [f"  {text}" for text in self.portfolio_effects]
         return out
 

@@ -25,9 +25,10 @@ import numpy as np
 import pint
 
 from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError, UnitError
+from koken.base.i18n import N_, _, pick
 from koken.base.units import conversion_factor, parse_unit, registry
 from koken.base.version import __version__
-from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
+from koken.base.vocabulary import AVOIDED_STEP, MARKETS, RESULT_UNIT
 from koken.factors import fill_from_tables
 from koken.formula.quantities import evaluate_quantity
 from koken.methodology import Methodology
@@ -35,6 +36,13 @@ from koken.methodology.evaluate import FIGURE_OVERFLOWS, bad_shipment, line_valu
 
 TRACE_FORMAT = "koken-trace"
 TRACE_FORMAT_VERSION = 1
+
+KIND_LABELS = {"result": N_("result"), "step": N_("step"), "input": N_("input"), "conversion": N_("conversion"),
+               "default": N_("default"), "factor": N_("factor"), "shipment": N_("shipment")}
+"""How the text and Markdown renderings name each node kind (the JSON keeps the kind itself)."""
+
+SOURCE_LABELS = {"command line": N_("command line"), "example": N_("example"), "portfolio": N_("portfolio")}
+"""How the renderings name an input's origin ``source`` (the JSON keeps the source itself)."""
 
 
 @dataclass
@@ -146,11 +154,12 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
             if isinstance(getattr(raw, "magnitude", raw), complex):
                 raise TypeError("complex")
         except ZeroDivisionError:
-            raise KokenErrors([EvaluationError(f"step {step.name!r} ({step.text}) divides by zero",
-                                               where.at(step=step.name))]) from None
+            raise KokenErrors([EvaluationError(_("step {step!r} ({formula}) divides by zero").format(
+                step=step.name, formula=step.text), where.at(step=step.name))]) from None
         except (TypeError, ValueError, OverflowError):
-            raise KokenErrors([EvaluationError(f"step {step.name!r} ({step.text}) gives no real, finite number "
-                                               "with these inputs", where.at(step=step.name))]) from None
+            raise KokenErrors([EvaluationError(_("step {step!r} ({formula}) gives no real, finite number with these "
+                                                 "inputs").format(step=step.name, formula=step.text),
+                                               where.at(step=step.name))]) from None
         value_q = raw.to(step.unit) if isinstance(raw, pint.Quantity) else ureg.Quantity(float(raw), step.unit)
         value = float(value_q.magnitude)
         if not math.isfinite(value):
@@ -173,7 +182,7 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
     unit_text = f"kg-CO2e/{m.spec.functional_unit.unit}/yr"
     per_unit = avoided.to(parse_unit(unit_text, m.spec.hours_per_year))
     root.children.append(TraceNode("result", "avoided_per_unit_year", float(per_unit.magnitude), unit_text,
-                                   {"formula": "the last formula step, per functional unit and year"},
+                                   {"formula": _("the last formula step, per functional unit and year")},
                                    [nodes[AVOIDED_STEP]]))
     if shipped is not None:
         try:
@@ -196,7 +205,7 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
         single = (n_q * avoided * ureg.Quantity(1.0, year)).to(result_unit)
         lifetime = (n_q * avoided * years).to(result_unit)
         if not (math.isfinite(single.magnitude) and math.isfinite(lifetime.magnitude)):
-            raise KokenErrors([EvaluationError(FIGURE_OVERFLOWS, where)])
+            raise KokenErrors([EvaluationError(_(FIGURE_OVERFLOWS), where)])
         years_node = nodes[m.spec.operating_years]
         root.children.insert(0, TraceNode(
             "result", "single_year", float(single.magnitude), RESULT_UNIT,
@@ -236,8 +245,9 @@ def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
         known = sorted(by_row)
         shown = (f"{known[0]}-{known[-1]}" if known[-1] - known[0] + 1 == len(known)
                  else ", ".join(map(str, known[:10])) + (" …" if len(known) > 10 else ""))
-        raise KokenErrors([PortfolioError(f"row {r} is not a product line of the file (product lines are rows "
-                                          f"{shown})", Location(file=portfolio.path)) for r in unknown])
+        raise KokenErrors([PortfolioError(_("row {row} is not a product line of the file (product lines are rows "
+                                            "{rows})").format(row=r, rows=shown), Location(file=portfolio.path))
+                           for r in unknown])
     positions = {}
     for batch in calc.batches:
         for j, i in enumerate(batch.index):
@@ -263,8 +273,9 @@ def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
                 described = table.origin(str(origin.keys[j]))
                 if origin.stale[j]:
                     described = {**dict(list(described.items())[:3]),
-                                 "stale": f"the table has no value for FY{int(portfolio.fiscal_year[i])}; the earlier "
-                                          "year shown stands in (--allow-stale-factors)", **dict(list(described.items())[3:])}
+                                 "stale": _("the table has no value for FY{year}; the earlier year shown stands in "
+                                            "(--allow-stale-factors)").format(year=int(portfolio.fiscal_year[i])),
+                                 **dict(list(described.items())[3:])}
                 cell = TraceInput(ureg.Quantity(table.entry(str(origin.keys[j])).value, table.unit), described)
             if cell is not None:
                 inputs[name] = cell
@@ -293,7 +304,7 @@ def parse_settings(m: Methodology, settings: list[str]) -> tuple[dict[str, Trace
         name = name.strip()
         where = Location(field=f"--set {text}")
         if not sep:
-            errors.append(PortfolioError("expected name=value unit, e.g. baseline_annual_energy='420 kWh/yr'", where))
+            errors.append(PortfolioError(_("expected name=value unit, e.g. baseline_annual_energy='420 kWh/yr'"), where))
             continue
         try:
             q = line_value(m, name, raw, where)
@@ -332,7 +343,7 @@ def trace_settings(m: Methodology, settings: list[str], region: str | None = Non
              and all(given.get(k) is not None for k in p.factor_table.spec.keys if k not in p.factor.key)}
     if unset:
         where = Location(field="--region/--fiscal-year")
-        _filled, origins, problems, _ = fill_from_tables(unset, {}, np.array([region or ""], dtype=object),
+        _filled, origins, problems, _unused = fill_from_tables(unset, {}, np.array([region or ""], dtype=object),
                                                         np.array([fiscal_year or 0]), 1, lambda i: where)
         if problems:
             raise KokenErrors(problems)
@@ -346,7 +357,8 @@ def trace_settings(m: Methodology, settings: list[str], region: str | None = Non
 
 def render_text(node: TraceNode, depth: int | None = None, indent: str = "",
                 seen: set[int] | None = None) -> list[str]:
-    """A plain-text tree, one line per node; a subtree shown once is referred to after that.
+    """A plain-text tree, one line per node, in the current language (values, units and names as they are);
+    a subtree shown once is referred to after that.
 
     Args:
         node: the root (or any node).
@@ -356,12 +368,13 @@ def render_text(node: TraceNode, depth: int | None = None, indent: str = "",
     if node.kind == "result" and node.name not in ("single_year", "lifetime", "avoided_per_unit_year"):
         d = node.detail
         meth = d.get("methodology", {})
-        head = [f"{d.get('file', 'command line')}" + (f" row {d['row']}" if "row" in d else "")
-                + (f": {d['product_line']}" if d.get("product_line") else ""),
-                f"methodology {meth.get('id')} {meth.get('version')} ({meth.get('content_hash')}), koken "
-                f"{d.get('koken_version')}"
-                + (f", FY{d['fiscal_year']}" if d.get("fiscal_year") else "")
-                + (f", {d['market']}" if d.get("market") else "") + (f" {d['region']}" if d.get("region") else "")]
+        head = [_where_text(d) + (f": {d['product_line']}" if d.get("product_line") else ""),
+                _(", ").join(part for part in (
+                    _("methodology {id} {version} ({content_hash}), koken {koken_version}").format(
+                        id=meth.get("id"), version=meth.get("version"), content_hash=meth.get("content_hash"),
+                        koken_version=d.get("koken_version")),
+                    _fiscal_year(d["fiscal_year"]) if d.get("fiscal_year") else "",
+                    " ".join(x for x in (_market(d.get("market") or ""), str(d.get("region") or "")) if x)) if part)]
         lines = [indent + h for h in head]
         for child in node.children:
             lines += render_text(child, depth, indent + "  ", seen)
@@ -372,59 +385,102 @@ def render_text(node: TraceNode, depth: int | None = None, indent: str = "",
     if origin:
         extra = "    <- " + _origin_text(origin)
     if node.kind == "conversion":
-        extra = f"    (given as {node.detail.get('as_written')}; × {node.detail['factor']:g} to {node.detail['to']})"
+        extra = "    " + _given_as(node)
         value = ""
+    label = _kind(node.kind)
     if node.children and id(node) in seen:
-        return [f"{indent}{node.kind} {node.name}{value}    (shown above)"]
-    lines = [f"{indent}{node.kind} {node.name}{value}{extra}"]
+        return [f"{indent}{label} {node.name}{value}    " + _("(shown above)")]
+    lines = [f"{indent}{label} {node.name}{value}{extra}"]
     if node.children and (depth is None or depth > 0):
         seen.add(id(node))
         for child in node.children:
             lines += render_text(child, None if depth is None else depth - 1, indent + "  ", seen)
     elif node.children:
-        lines.append(f"{indent}  … {len(node.children)} more (raise --depth)")
+        lines.append(f"{indent}  " + _("… {count} more (raise --depth)").format(count=len(node.children)))
     return lines
+
+
+def _kind(kind: str) -> str:
+    """A node kind as the renderings name it (``input`` → 入力 in Japanese)."""
+    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
+
+
+def _where_text(d: dict) -> str:
+    """The root's place: the file and row (``a.csv row 9``), or the command line."""
+    file = d.get("file")
+    if file is None:
+        return _(SOURCE_LABELS["command line"])
+    if "row" in d:
+        return _("{file} row {row}").format(file=file, row=d["row"])
+    return str(file)
+
+
+def _fiscal_year(year) -> str:
+    return _("FY{year}").format(year=year)
+
+
+def _market(market: str) -> str:
+    """A market id as the renderings show it: the id in English (``domestic``), its name in Japanese (国内)."""
+    term = next((m for m in MARKETS if m.id == market), None)
+    return market if term is None else pick(term.ja, term.id)
+
+
+def _given_as(conversion: TraceNode) -> str:
+    return _("(given as {as_written}; × {factor} to {unit})").format(
+        as_written=conversion.detail.get("as_written"), factor=f"{conversion.detail['factor']:g}",
+        unit=conversion.detail["to"])
 
 
 def _origin_text(origin: dict) -> str:
     source = origin.get("source")
     if source == "portfolio":
-        return f"{origin['file']} row {origin['row']} column {origin['column']!r}: {origin['as_written']}"
+        return _("{file} row {row} column {column!r}: {as_written}").format(
+            file=origin["file"], row=origin["row"], column=origin["column"], as_written=origin["as_written"])
     if source == "factor table":
         key = ", ".join(f"{k} {v}" for k, v in origin["key"].items())
-        return f"factor table {origin['table']} [{key}] — {origin['title']} ({origin['publisher']}, {origin['year']})"
+        text = _("factor table {table} [{key}] — {title} ({publisher}, {year})").format(
+            table=origin["table"], key=key, title=origin["title"], publisher=origin["publisher"], year=origin["year"])
+        return text + (f"; {origin['stale']}" if origin.get("stale") else "")
     if source == "methodology default":
-        return f"methodology default — {origin.get('title', origin.get('source_id'))}"
-    return f"{source}: {origin.get('as_written', '')}"
+        return _("methodology default — {source}").format(source=origin.get("title", origin.get("source_id")))
+    label = _(SOURCE_LABELS[source]) if source in SOURCE_LABELS else source
+    return f"{label}: {origin.get('as_written', '')}"
 
 
 def render_markdown(traces: list[TraceNode]) -> str:
-    """Markdown for people: one section per row, formulas as LaTeX, an inputs table with sources."""
-    out = ["# koken calculation trace", ""]
+    """Markdown for people, in the current language: one section per row, formulas as LaTeX, an inputs table
+    with sources."""
+    out = ["# " + _("koken calculation trace"), ""]
     if traces:
         head = traces[0].detail
-        out += [f"Trace format {TRACE_FORMAT} v{TRACE_FORMAT_VERSION}, koken {head.get('koken_version')}.", ""]
+        out += [_("Trace format {format} v{format_version}, koken {koken_version}.").format(
+            format=TRACE_FORMAT, format_version=TRACE_FORMAT_VERSION, koken_version=head.get("koken_version")), ""]
     for t in traces:
         d = t.detail
-        title = f"Row {d['row']}: {d.get('product_line', '')}" if "row" in d else f"{t.name}"
+        title = (_("Row {row}: {product_line}").format(row=d["row"], product_line=d.get("product_line", ""))
+                 if "row" in d else f"{t.name}")
         meth = d["methodology"]
         out += [f"## {title}".rstrip(), "",
-                f"Methodology `{meth['id']}` {meth['version']} (`{meth['content_hash']}`)"
-                + (f"; FY{d['fiscal_year']}, {d.get('market', '')} {d.get('region', '')}" if "fiscal_year" in d else ""),
+                (_("Methodology `{id}` {version} (`{content_hash}`); {fiscal_year}, {market} {region}")
+                 if "fiscal_year" in d else _("Methodology `{id}` {version} (`{content_hash}`)")).format(
+                    id=meth["id"], version=meth["version"], content_hash=meth["content_hash"],
+                    fiscal_year=_fiscal_year(d.get("fiscal_year")), market=_market(d.get("market", "")),
+                    region=d.get("region", "")),
                 ""]
         results = [c for c in t.children if c.kind == "result"]
         if results:
-            out += ["| result | value | unit | formula |", "|---|---|---|---|"]
+            out += ["| " + " | ".join([_("result"), _("value"), _("unit"), _("formula")]) + " |", "|---|---|---|---|"]
             out += [f"| {c.name} | {c.value:,.6g} | {c.unit} | {c.detail['formula']} |" for c in results]
             out.append("")
         steps, inputs = _collect(t)
-        out += ["### Formula steps", ""]
+        out += ["### " + _("Formula steps"), ""]
         for s in steps:
             out += [f"**{s.name}** = {s.value:.10g} {s.unit}", "", "$$", s.detail["latex"], "$$", ""]
-        out += ["### Inputs", "", "| input | value | unit | origin |", "|---|---|---|---|"]
+        out += ["### " + _("Inputs"), "", "| " + " | ".join([_("input"), _("value"), _("unit"), _("origin")]) + " |",
+                "|---|---|---|---|"]
         for node in inputs:
             conv = next((c for c in node.children if c.kind == "conversion"), None)
-            note = f" (given as {conv.detail.get('as_written')})" if conv else ""
+            note = " " + _("(given as {as_written})").format(as_written=conv.detail.get("as_written")) if conv else ""
             out.append(f"| {node.name} | {node.value:.10g}{note} | {node.unit} | "
                        f"{_origin_text(node.detail['origin']).replace('|', '/')} |")
         out.append("")

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from koken.base.errors import KokenError, KokenErrors, Location
+from koken.base.i18n import _
 from koken.base.version import __version__
 from koken.base.vocabulary import FIGURES
 from koken.calculation import calculate
@@ -54,17 +55,17 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
     try:
         old = json.loads(Path(result_path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as err:
-        raise KokenError(f"cannot read the result file as JSON ({type(err).__name__}): verify needs the .json "
-                         "result written by koken calculate --output result.json", where) from None
+        raise KokenError(_("cannot read the result file as JSON ({error}): verify needs the .json result written by "
+                           "koken calculate --output result.json").format(error=type(err).__name__), where) from None
     if not isinstance(old, dict) or old.get("format") != RESULT_FORMAT or not isinstance(old.get("rows"), list) \
             or not all(isinstance(r, dict) and isinstance(r.get("row"), int) for r in old["rows"]):
-        raise KokenError(f"not a well-formed koken JSON result (format {RESULT_FORMAT!r}, rows with row numbers)",
-                         where)
+        raise KokenError(_("not a well-formed koken JSON result (format {format!r}, rows with row numbers)").format(
+            format=RESULT_FORMAT), where)
     try:
         return _verify(old, portfolio_path, library, where)
     except (TypeError, KeyError, ValueError, AttributeError, RecursionError, LookupError) as err:
-        raise KokenError(f"the result file is malformed ({type(err).__name__}: {str(err)[:200]}); it was not "
-                         "written by koken as it is now", where) from None
+        raise KokenError(_("the result file is malformed ({error}: {detail}); it was not written by koken as it is "
+                           "now").format(error=type(err).__name__, detail=str(err)[:200]), where) from None
 
 
 def _recorded_ratios(old: dict, out: Verification):
@@ -80,11 +81,11 @@ def _recorded_ratios(old: dict, out: Verification):
         return None
     match = re.fullmatch(r"(?P<id>.*) \((?P<path>.*), (?P<hash>sha256:[0-9a-f]+)\)", str(recorded))
     if match is None:
-        raise ValueError(f"device_ratios option {str(recorded)[:100]!r} is not 'id (path, hash)'")
+        raise ValueError(_("device_ratios option {option!r} is not 'id (path, hash)'").format(option=str(recorded)[:100]))
     path = match.group("path")
     ratios = load_ratio_file(None if path == f"attribution/{DEFAULT_RATIO_FILE}" else path)
     if ratios.content_hash != match.group("hash"):
-        out.notes.append(f"device ratio file {path} changed (content hash)")
+        out.notes.append(_("device ratio file {path} changed (content hash)").format(path=path))
     return ratios
 
 
@@ -93,8 +94,11 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> Verification
     recorded = (old.get("options") or {}).get("methodologies")
     sources = getattr(library, "description", None)  # a Library names its sources as results record them
     other_sources = recorded not in (None, sources) and not (sources is None and recorded == "bundled")
-    hint = (f"the result was computed with the methodologies in {recorded}, this check with {sources or 'others'}: "
-            "verify with the same --methodologies (and --no-bundled if it was used)")
+    hint = (_("the result was computed with the methodologies in {recorded}, this check with {sources}: verify with "
+              "the same --methodologies (and --no-bundled if it was used)").format(recorded=recorded, sources=sources)
+            if sources else
+            _("the result was computed with the methodologies in {recorded}, this check with others: verify with the "
+              "same --methodologies (and --no-bundled if it was used)").format(recorded=recorded))
     try:
         portfolio = read_portfolio(portfolio_path, library, collect=True,
                                    encoding=(old.get("options") or {}).get("encoding"),
@@ -116,57 +120,61 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> Verification
 
     engine_changed = old.get("koken_version") != __version__
     if engine_changed:
-        out.notes.append(f"engine version changed: {old.get('koken_version')} → {__version__}")
+        out.notes.append(_("engine version changed: {old} → {new}").format(old=old.get("koken_version"), new=__version__))
     if old.get("input", {}).get("sha256") != new["input"]["sha256"]:
-        out.notes.append("the portfolio file differs from the one the result was computed from (sha256)")
+        out.notes.append(_("the portfolio file differs from the one the result was computed from (sha256)"))
     changed_methodologies = {}
     for mid, info in old.get("methodologies", {}).items():
         now = new["methodologies"].get(mid)
         if now is None:
-            changed_methodologies[mid] = "no longer used by the portfolio"
+            changed_methodologies[mid] = _("methodology {id}: no longer used by the portfolio").format(id=mid)
         elif now["content_hash"] != info.get("content_hash"):
-            changed_methodologies[mid] = (f"methodology {mid} changed: version {info.get('version')} → "
-                                          f"{now['version']}, content hash {info.get('content_hash', '')[:15]}… → "
-                                          f"{now['content_hash'][:15]}…")
+            changed_methodologies[mid] = _("methodology {id} changed: version {old_version} → {new_version}, content "
+                                           "hash {old_hash}… → {new_hash}…").format(
+                id=mid, old_version=info.get("version"), new_version=now["version"],
+                old_hash=info.get("content_hash", "")[:15], new_hash=now["content_hash"][:15])
     out.notes.extend(changed_methodologies.values())
     for table, info in old.get("factor_tables", {}).items():
         now = new.get("factor_tables", {}).get(table)
         if now is None or now["content_hash"] != info.get("content_hash"):
-            out.notes.append(f"factor table {table} changed (content hash)")
+            out.notes.append(_("factor table {table} changed (content hash)").format(table=table))
 
     if other_sources:
         out.notes.append(hint)
     for mid, info in old.get("methodologies", {}).items():
         now = new["methodologies"].get(mid)
         if now and now["content_hash"] == info.get("content_hash") and now["version"] != info.get("version"):
-            out.differences.append(f"methodology {mid}: the result records version {info.get('version')}, but the "
-                                   f"methodology with this content hash is version {now['version']}")
+            out.differences.append(_("methodology {id}: the result records version {old_version}, but the "
+                                     "methodology with this content hash is version {new_version}").format(
+                id=mid, old_version=info.get("version"), new_version=now["version"]))
     for key in ("totals_by_market", "totals_by_methodology"):
         if not _same_records(old.get(key), new.get(key)):
-            out.differences.append(f"{key}: the totals in the result differ from the recomputed ones")
+            out.differences.append(_("{key}: the totals in the result differ from the recomputed ones").format(key=key))
     numbers = [r["row"] for r in old["rows"]]
     for row in sorted({n for n in numbers if numbers.count(n) > 1}):
-        out.differences.append(f"row {row}: appears {numbers.count(row)} times in the result")
+        out.differences.append(_("row {row}: appears {count} times in the result").format(
+            row=row, count=numbers.count(row)))
     old_rows = {r["row"]: r for r in old["rows"]}
     new_rows = {r["row"]: r for r in new["rows"]}
     for row in sorted(set(old_rows) - set(new_rows)):
-        out.differences.append(f"row {row}: in the result but not in the portfolio any more")
+        out.differences.append(_("row {row}: in the result but not in the portfolio any more").format(row=row))
     for row in sorted(set(new_rows) - set(old_rows)):
-        out.differences.append(f"row {row}: in the portfolio but not in the result")
+        out.differences.append(_("row {row}: in the portfolio but not in the result").format(row=row))
     for row in sorted(set(old_rows) & set(new_rows)):
         a, b = old_rows[row], new_rows[row]
         moved = [f for f in FIGURES if not _close(a.get(f), b.get(f))]
         if a.get("methodology") != b.get("methodology"):
-            out.differences.append(f"row {row}: methodology {a.get('methodology')} → {b.get('methodology')} "
-                                   "(input changed)")
+            out.differences.append(_("row {row}: methodology {old} → {new} (input changed)").format(
+                row=row, old=a.get("methodology"), new=b.get("methodology")))
             continue
         fields = [k for k in sorted(set(a) | set(b)) if k not in FIGURES and not _same_value(a.get(k), b.get(k))]
         if not moved and not fields:
             continue
         causes = _causes(a, b, changed_methodologies.get(b["methodology"]), engine_changed)
         what = "; ".join(f"{f} {a.get(f):.10g} → {b.get(f):.10g}" for f in moved) if moved else \
-            "recorded fields differ: " + ", ".join(fields)
-        out.differences.append(f"row {row} ({b.get('product_line', '')}): {what} — because " + "; ".join(causes))
+            _("recorded fields differ: {fields}").format(fields=", ".join(fields))
+        out.differences.append(_("row {row} ({product_line}): {what} — because {causes}").format(
+            row=row, product_line=b.get("product_line", ""), what=what, causes="; ".join(causes)))
     out.stands = not out.differences
     return out
 
@@ -196,40 +204,40 @@ def _causes(a: dict, b: dict, methodology_change: str | None, engine_changed: bo
     causes = []
     for key in ("fiscal_year", "market", "region", "product_line"):
         if a.get(key) != b.get(key):
-            causes.append(f"input changed: {key} {a.get(key)!r} → {b.get(key)!r}")
+            causes.append(_("input changed: {name} {old!r} → {new!r}").format(name=key, old=a.get(key), new=b.get(key)))
     old_inputs, new_inputs = a.get("inputs", {}), b.get("inputs", {})
     if a.get("units_shipped") != b.get("units_shipped"):
-        causes.append(f"input changed: units_shipped {a.get('units_shipped_as_entered')} → "
-                      f"{b.get('units_shipped_as_entered')}")
+        causes.append(_("input changed: {change}").format(
+            change=f"units_shipped {a.get('units_shipped_as_entered')} → {b.get('units_shipped_as_entered')}"))
     for name in sorted(set(old_inputs) | set(new_inputs)):
         x, y = old_inputs.get(name), new_inputs.get(name)
         if x is None or y is None:
-            causes.append(f"parameter {name} {'added' if x is None else 'removed'}")
+            causes.append((_("parameter {name} added") if x is None else _("parameter {name} removed")).format(name=name))
             continue
         if _close(x["value"], y["value"]) and x["unit"] == y["unit"]:
             continue
         change = f"{name} {x['value']:.10g} → {y['value']:.10g} {y['unit']}"
         if y["origin"] == "portfolio" or x["origin"] == "portfolio":
-            causes.append(f"input changed: {change}")
+            causes.append(_("input changed: {change}").format(change=change))
         elif y["origin"].startswith("default") or x["origin"].startswith("default"):
-            causes.append(f"methodology default changed: {change} ({y['origin']})")
+            causes.append(_("methodology default changed: {change} ({origin})").format(change=change, origin=y["origin"]))
         elif y["origin"].startswith("factor table"):
-            causes.append(f"factor changed: {change} ({y['origin']})")
+            causes.append(_("factor changed: {change} ({origin})").format(change=change, origin=y["origin"]))
         else:
-            causes.append(f"changed: {change}")
+            causes.append(_("changed: {change}").format(change=change))
     if not causes and methodology_change:
-        causes.append(methodology_change + " (its formulas)")
+        causes.append(_("{change} (its formulas)").format(change=methodology_change))
     if not causes and engine_changed:
-        causes.append("the engine changed")
-    return causes or ["the result file does not match its own inputs (edited after it was written?)"]
+        causes.append(_("the engine changed"))
+    return causes or [_("the result file does not match its own inputs (edited after it was written?)")]
 
 
 def report(result: Verification) -> list[str]:
     """Lines for the console."""
-    lines = [f"note: {n}" for n in result.notes]
-    lines += [f"DIFFERS: {d}" for d in result.differences]
-    lines.append("The result stands: every figure reproduces." if result.stands
-                 else f"The result does not stand: {len(result.differences)} difference(s).")
+    lines = [_("note: {note}").format(note=n) for n in result.notes]
+    lines += [_("DIFFERS: {difference}").format(difference=d) for d in result.differences]
+    lines.append(_("The result stands: every figure reproduces.") if result.stands
+                 else _("The result does not stand: {count} difference(s).").format(count=len(result.differences)))
     return lines
 
 

@@ -11,7 +11,8 @@ stays bounded whatever the file's size.
 Without ``scheduler`` a :class:`dask.distributed.LocalCluster` is started (one single-threaded worker
 process per core, or ``workers``) and stopped at the end; with it, an existing cluster is used. Its
 workers must run the same koken version (checked before anything is sent): the results record
-one version.
+one version. Problems found on a worker are written in the client's language, which travels with each
+task (a remote worker does not share the client's environment).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import warnings
 from collections.abc import Iterator
 
 from koken.base.errors import KokenError
+from koken.base.i18n import _, current_language, language
 from koken.base.version import __version__
 from koken.portfolio.readers import Partition
 from koken.scale.partition import compute_partition
@@ -49,29 +51,34 @@ def _compiled_library(specs: dict, factor_hashes: dict) -> dict:
     from koken.factors import load_factor_tables
     from koken.methodology import compile_methodology
 
-    tables, _ = load_factor_tables()
+    tables, _problems = load_factor_tables()
     mine = {t.id: t.content_hash for t in tables.values()}
     if mine != factor_hashes:
         import socket
 
         differ = sorted(set(mine) ^ set(factor_hashes) | {t for t in mine if mine[t] != factor_hashes.get(t, mine[t])})
-        raise KokenError(f"the factor tables of the Dask worker on {socket.gethostname()} differ from the client's "
-                         f"({', '.join(differ)}): install the same koken and factor files everywhere")
+        raise KokenError(_("the factor tables of the Dask worker on {host} differ from the client's ({tables}): "
+                           "install the same koken and factor files everywhere").format(
+            host=socket.gethostname(), tables=", ".join(differ)))
     library = {}
     for mid, (spec, path, content_hash) in specs.items():
         m = _COMPILED.get(content_hash)
         if m is None:
             m = compile_methodology(spec, path, check_location=False)
             if m.content_hash != content_hash:
-                raise KokenError(f"methodology {mid} compiles differently on a Dask worker ({m.content_hash}, client "
-                                 f"{content_hash}): install the same koken everywhere")
+                raise KokenError(_("methodology {id} compiles differently on a Dask worker ({worker_hash}, client "
+                                   "{client_hash}): install the same koken everywhere").format(
+                    id=mid, worker_hash=m.content_hash, client_hash=content_hash))
             _COMPILED[content_hash] = m
         library[mid] = m
     return library
 
 
-def _compute_on_worker(part, digest, specs, factor_hashes, ratios, options, details):
-    return compute_partition(part, digest, _compiled_library(specs, factor_hashes), ratios, options, details)
+def _compute_on_worker(part, digest, specs, factor_hashes, ratios, options, details, lang="en"):
+    """On a worker: compute one partition, its problems in the client's language ``lang`` (a worker on another
+    machine does not share the client's environment, so the language travels with the task)."""
+    with language(lang):
+        return compute_partition(part, digest, _compiled_library(specs, factor_hashes), ratios, options, details)
 
 
 def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str | None = None,
@@ -93,7 +100,7 @@ def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str 
     try:
         from dask.distributed import Client, LocalCluster
     except ImportError:
-        raise KokenError("the dask engine needs Dask: pip install 'koken[dask]'") from None
+        raise KokenError(_("the dask engine needs Dask: pip install 'koken[dask]'")) from None
     with contextlib.ExitStack() as stack:
         if scheduler is None:
             n = workers or os.cpu_count() or 1
@@ -106,32 +113,34 @@ def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str 
             try:
                 client = stack.enter_context(Client(scheduler, timeout="10s"))
             except Exception as err:  # OSError, timeouts, and the TypeErrors of tls:// or ucx:// without set-up
-                raise KokenError(f"cannot reach the Dask scheduler at {scheduler!r} ({type(err).__name__}: "
-                                 f"{str(err)[:200]})") from None
+                raise KokenError(_("cannot reach the Dask scheduler at {address!r} ({error}: {detail})").format(
+                    address=scheduler, error=type(err).__name__, detail=str(err)[:200])) from None
         try:
             versions = client.run(_worker_version)
         except Exception as err:  # a worker that cannot import koken fails here, with its own traceback
-            raise KokenError(f"a Dask worker cannot run koken ({type(err).__name__}: {str(err)[:200]}): install "
-                             f"koken {__version__} with its dask extra on every worker") from None
+            raise KokenError(_("a Dask worker cannot run koken ({error}: {detail}): install koken {version} with its "
+                               "dask extra on every worker").format(error=type(err).__name__, detail=str(err)[:200],
+                                                                   version=__version__)) from None
         if not versions:
-            raise KokenError(f"the Dask cluster at {scheduler or 'localhost'} has no workers")
+            raise KokenError(_("the Dask cluster at {address} has no workers").format(address=scheduler or "localhost"))
         other = {address: v for address, v in versions.items() if v != __version__}
         if other:
-            raise KokenError(f"Dask workers run another koken version ({other}); this client runs {__version__}: "
-                             "install the same version everywhere")
+            raise KokenError(_("Dask workers run another koken version ({versions}); this client runs {version}: "
+                               "install the same version everywhere").format(versions=other, version=__version__))
         digest, library, ratios, options, details = args
         from koken.factors import load_factor_tables
 
         specs = {mid: (m.spec, m.path, m.content_hash) for mid, m in library.items()}
-        tables, _ = load_factor_tables()
+        tables, _problems = load_factor_tables()
         factor_hashes = {t.id: t.content_hash for t in tables.values()}
         shared = client.scatter([specs, factor_hashes, ratios], broadcast=True)
         ahead = in_flight or 2 * len(versions)
+        lang = current_language()  # problems found on a worker are written in the client's language
         pending: collections.deque = collections.deque()
         for part in partitions:
             sent = client.scatter(part)  # the rows travel as data, not inside the task graph
             pending.append(client.submit(_compute_on_worker, sent, digest, *shared[:2], shared[2], options,
-                                         details, pure=False))
+                                         details, lang, pure=False))
             while len(pending) > ahead:
                 yield pending.popleft().result()
         while pending:

@@ -21,6 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError
+from koken.base.i18n import _
+from koken.calculation import provenance as make_provenance
+from koken.calculation import totals_overflow_message
 from koken.methodology import Methodology
 from koken.portfolio.readers import Partition, PortfolioSource
 from koken.scale.partition import PartitionResult, compute_partition
@@ -76,7 +79,8 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
     from koken.scale.sinks import open_sink
 
     if engine not in ENGINES:
-        raise KokenError(f"unknown engine {engine!r}: use {' or '.join(ENGINES)}")
+        raise KokenError(_("unknown engine {engine!r}: use {local} or {dask}").format(engine=engine, local=ENGINES[0],
+                                                                                       dask=ENGINES[1]))
     sink = open_sink(output) if output is not None else None
     details = sink.needs if sink is not None else None
     args = (source.sha256, library, ratios, dict(options), details)
@@ -107,15 +111,14 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
             if progress is not None:
                 progress(rows, source.bytes_read)
         if problems:
-            raise KokenErrors(sorted(problems, key=lambda e: (e.location.row or 0, e.location.column or "")))
+            raise KokenErrors(sorted(problems, key=lambda e: (e.location.sheet or "", e.location.row or 0,
+                                                              e.location.column or "")))
         if not rows:
-            raise KokenErrors([PortfolioError("the file has no product lines (only a header"
-                                          + (" and a units row)" if had_units_row else ")"), Location(file=source.path))])
+            raise KokenErrors([PortfolioError(_("the file has no product lines (only a header and a units row)")
+                                              if had_units_row else _("the file has no product lines (only a header)"),
+                                              Location(file=source.path))])
         if not totals.finite():
-            raise KokenErrors([EvaluationError("the portfolio's totals overflow (beyond 1e308 t-CO2e): every row is "
-                                               "finite but their sum is not; check units_shipped and units",
-                                               Location(file=source.path))])
-        from koken.calculation import provenance as make_provenance
+            raise KokenErrors([EvaluationError(totals_overflow_message(), Location(file=source.path))])
 
         methodologies = {mid: library[mid] for mid in sorted(used)}
         record = make_provenance(source.path, source.sha256, source.encoding, methodologies.values(), options,

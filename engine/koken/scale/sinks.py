@@ -72,7 +72,8 @@ class ResultSink:
             self._finish(provenance, totals)
         except OSError as err:
             self.abort()
-            raise KokenError(f"cannot write the file: {err.strerror}", Location(file=str(self.path))) from None
+            raise KokenError(_("cannot write the file: {reason}").format(reason=err.strerror),
+                             Location(file=str(self.path))) from None
         self._target.publish()
 
     def _finish(self, provenance: dict, totals: Totals) -> None:
@@ -93,7 +94,8 @@ class ResultSink:
             return action()
         except OSError as err:
             self.abort()
-            raise KokenError(f"cannot write the file: {err.strerror}", Location(file=str(self.path))) from None
+            raise KokenError(_("cannot write the file: {reason}").format(reason=err.strerror),
+                             Location(file=str(self.path))) from None
 
 
 class CsvSink(ResultSink):
