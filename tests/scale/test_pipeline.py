@@ -180,11 +180,11 @@ def test_the_runs_problems_read_in_the_chosen_language(tmp_path, library, ratios
         with pytest.raises(KokenErrors) as empty:
             _run(units_only, library, ratios, None)
         with pytest.raises(KokenError) as output:
-            _run(EXAMPLE, library, ratios, tmp_path / "r.xlsx")
+            _run(EXAMPLE, library, ratios, tmp_path / "r.ods")
         with pytest.raises(KokenError) as engine:
             _run(EXAMPLE, library, ratios, None, engine="spark")
     assert "ファイルに製品行がありません（見出しと単位行だけです）" in str(empty.value)
-    assert "出力形式 '.xlsx' には対応していません。.csv、.json、.parquet のいずれかにしてください。" in str(output.value)
+    assert "対応していない出力形式 '.ods'：.csv、.json、.parquet、.xlsx のいずれかにしてください" in str(output.value)
     assert "不明なエンジン 'spark' です。local か dask を指定してください。" in str(engine.value)
     with language("en"), pytest.raises(KokenError, match="unknown engine 'spark': use local or dask"):
         _run(EXAMPLE, library, ratios, None, engine="spark")
