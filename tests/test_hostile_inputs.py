@@ -25,7 +25,7 @@ HOSTILE = {
     "exponent_tower.yaml": "exponent of \\*\\* must be between",
     "ambiguous_ton.yaml": "'ton' is ambiguous",
     "parameter_and_formula.yaml": "'product_energy' is already a parameter",
-    "invalid_date_key.yaml": "baseline.reference_year: Input should be a valid integer",
+    "invalid_date_key.yaml": "baseline.reference_year: 'reference_year' must be a whole number",
 }
 
 

@@ -122,3 +122,23 @@ def test_a_source_that_adds_nothing_is_an_error_and_upper_case_suffixes_count(tm
     data = methodology_dict()
     (folder / "toy.YAML").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert "toy" in load_library(tmp_path / "upper", bundled=False)
+
+
+def test_library_problems_and_notices_read_in_the_chosen_language(tmp_path):
+    from koken.base.i18n import language
+
+    ours = company_refrigerator(tmp_path)
+    write_methodology(tmp_path / "twice", methodology_dict())
+    write_methodology(tmp_path / "twice" / "copy", methodology_dict())
+    with language("ja"):
+        lib = load_library(ours)
+        with pytest.raises(KeyError, match="方法論 'transfomer' はありません。'transformer' のことですか？"):
+            lib["transfomer"]
+        scan = scan_library([tmp_path / "twice", tmp_path / "nowhere"], bundled=False)
+    assert lib.notices == [f"方法論 'refrigerator'：{ours / 'home_appliances' / 'refrigerator.yaml'} のバージョン 1.1.0 "
+                           "で、methodologies/home_appliances/refrigerator.yaml のバージョン 1.0.0 を置き換えます。"]
+    found = [str(p) for p in scan.problems]
+    assert any("id 'toy' は " in p and "でも定義されています。" in p for p in found), found
+    assert f"{tmp_path / 'nowhere'}: そのようなファイルやフォルダはありません。" in found
+    with language("en"), pytest.raises(KeyError, match="no methodology 'transfomer'; did you mean 'transformer'"):
+        lib["transfomer"]

@@ -11,6 +11,7 @@ import math
 import pint
 
 from koken.base.errors import KokenError, KokenErrors, Location, MethodologyError, UnitError
+from koken.base.i18n import _
 from koken.base.units import conversion_factor, parse_unit
 from koken.methodology import Methodology
 from koken.methodology.evaluate import BatchResult, evaluate_line, line_inputs
@@ -75,9 +76,10 @@ def check_examples(m: Methodology) -> list[KokenError]:
         where = Location(file=m.path, field=f"examples[{index}] ({example.name})")
         if example.source not in known_sources:
             problems.append(MethodologyError(
-                f"example source {example.source!r} is neither a source id nor 'hand_calculation'", where))
+                _("example source {source!r} is neither a source id nor 'hand_calculation'").format(source=example.source),
+                where))
         if example.source == "hand_calculation" and not example.calculation:
-            problems.append(MethodologyError("a hand-calculated example must write out its calculation", where))
+            problems.append(MethodologyError(_("a hand-calculated example must write out its calculation"), where))
         try:
             result = run_example(m, index)
         except KokenErrors as errs:
@@ -88,8 +90,8 @@ def check_examples(m: Methodology) -> list[KokenError]:
             loc = where.at(column=key)
             if actual is None:
                 problems.append(MethodologyError(
-                    f"expected output {key!r} is not a step, single_year or lifetime (single_year and "
-                    "lifetime need units_shipped in the inputs)", loc))
+                    _("expected output {key!r} is not a step, single_year or lifetime (single_year and lifetime need "
+                      "units_shipped in the inputs)").format(key=key), loc))
                 continue
             try:
                 unit = parse_unit(expected.unit, m.spec.hours_per_year, loc)
@@ -99,8 +101,9 @@ def check_examples(m: Methodology) -> list[KokenError]:
                 continue
             if not math.isclose(value, expected.value, rel_tol=expected.rel_tol, abs_tol=1e-12):
                 problems.append(MethodologyError(
-                    f"{key} = {value:.10g} {expected.unit}, but the example expects {expected.value:g} "
-                    f"{expected.unit} (relative tolerance {expected.rel_tol:g})", loc))
+                    _("{key} = {value:.10g} {unit}, but the example expects {expected:g} {unit} (relative tolerance "
+                      "{tolerance:g})").format(key=key, value=value, unit=expected.unit, expected=expected.value,
+                                               tolerance=expected.rel_tol), loc))
     problems.extend(check_properties(m))
     return problems
 
@@ -128,7 +131,7 @@ def check_properties(m: Methodology) -> list[KokenError]:
         where = Location(file=m.path, field=f"checks.{label}")
         unknown = [k for k in overrides if k not in m.parameters]
         if unknown:
-            problems.append(MethodologyError(f"unknown parameter(s) {', '.join(unknown)}", where))
+            problems.append(MethodologyError(_("unknown parameter(s) {names}").format(names=", ".join(unknown)), where))
             continue
         try:
             result = run_example(m, 0, overrides, f"checks.{label}")
@@ -138,10 +141,11 @@ def check_properties(m: Methodology) -> list[KokenError]:
         value = float(result.avoided_per_unit_year.magnitude[0])
         if label == "equal_to_baseline" and abs(value) > ZERO_TOLERANCE * scale:
             problems.append(MethodologyError(
-                f"a product equal to its baseline must avoid 0 (to floating-point precision), got {value:g}", where))
+                _("a product equal to its baseline must avoid 0 (to floating-point precision), got {value:g}").format(
+                    value=value), where))
         if label == "worse_than_baseline" and not value < 0.0:
-            problems.append(MethodologyError(f"a product worse than its baseline must give a negative figure, "
-                                             f"got {value:g}", where))
+            problems.append(MethodologyError(_("a product worse than its baseline must give a negative figure, got "
+                                               "{value:g}").format(value=value), where))
     return problems
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from koken.attribution import RatioFile, load_ratio_file
 from koken.base.errors import KokenError, KokenErrors, Location, MethodologyError, gather
+from koken.base.i18n import _
 from koken.base.paths import display_path, methodologies_dir
 from koken.examples import check_examples as run_examples
 from koken.factors import FactorTable, load_factor_tables
@@ -127,8 +128,10 @@ class Library(Mapping[str, Methodology]):
             import difflib
 
             hint = difflib.get_close_matches(methodology_id, list(self._methodologies), n=1)
-            raise KeyError(f"no methodology {methodology_id!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
-                           ) from None
+            if hint:
+                raise KeyError(_("no methodology {id!r}; did you mean {hint!r}?").format(id=methodology_id, hint=hint[0])
+                               ) from None
+            raise KeyError(_("no methodology {id!r}").format(id=methodology_id)) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._methodologies)
@@ -174,8 +177,9 @@ class Library(Mapping[str, Methodology]):
         for mid, m in scan.methodologies.items():
             if mid in self._methodologies:
                 old = self._methodologies[mid]
-                self.notices.append(f"methodology {mid!r} {m.version} from {m.path} replaces {old.version} from "
-                                    f"{old.path}")
+                self.notices.append(_("methodology {id!r} {version} from {path} replaces {old_version} from "
+                                      "{old_path}").format(id=mid, version=m.version, path=m.path,
+                                                          old_version=old.version, old_path=old.path))
             self._methodologies[mid] = m
         self.sources.append(LibrarySource(scan.name, tuple(scan.methodologies)))
         self.warnings.extend(scan.warnings)
@@ -202,17 +206,17 @@ def _scan_source(root: Path, name: str, check_examples: bool,
     unchecked: dict[str, Methodology] = {}
     files = find_methodology_files(root)
     if not str(root) or not root.exists():
-        problems.append(MethodologyError("no such file or folder", Location(file=str(root))))
+        problems.append(MethodologyError(_("no such file or folder"), Location(file=str(root))))
         files = []
     elif not files and name != BUNDLED:  # a source that adds nothing would silently leave the bundled formulas
-        problems.append(MethodologyError("no methodology files (<category>/<id>.yaml) here", Location(file=str(root))))
+        problems.append(MethodologyError(_("no methodology files (<category>/<id>.yaml) here"), Location(file=str(root))))
     for path in files:
         m = gather(lambda p: read_methodology(p), path, problems)
         if m is None:
             continue
         if m.id in unchecked:
-            problems.append(MethodologyError(f"id {m.id!r} is also defined in {unchecked[m.id].path}",
-                                             Location(file=display_path(path))))
+            problems.append(MethodologyError(_("id {id!r} is also defined in {path}").format(
+                id=m.id, path=unchecked[m.id].path), Location(file=display_path(path))))
             continue
         unchecked[m.id] = m  # files failing their examples still face the lock
         if check_examples:

@@ -25,3 +25,20 @@ def test_an_output_name_of_244_characters_is_written(tmp_path):
     assert CliRunner().invoke(main, ["calculate", str(MESSY / "clean_utf8.csv"),
                                      "-o", str(out)]).exit_code == 0
     assert out.exists()
+
+
+def test_a_folder_that_does_not_exist_is_reported_in_the_chosen_language(tmp_path):
+    import pytest
+
+    from koken.base.errors import KokenError
+    from koken.base.files import atomic_write
+    from koken.base.i18n import language
+
+    target = tmp_path / "missing" / "r.csv"
+    with language("ja"), pytest.raises(KokenError) as info:
+        atomic_write(target, b"x")
+    assert str(info.value).startswith(f"{target}: ここには書き込めません：")
+    with language("en"), pytest.raises(KokenError) as info:
+        atomic_write(target, b"x")
+    assert str(info.value).startswith(f"{target}: cannot write here: ")
+    assert not target.parent.exists()

@@ -60,3 +60,17 @@ def test_alias_expansion_beyond_the_limit_and_device_files_are_refused(tmp_path)
     assert time.perf_counter() - start < 5
     with pytest.raises(KokenError, match="not a regular file"):
         load_yaml_file("/dev/zero")
+
+
+def test_a_duplicate_key_is_reported_in_the_chosen_language():
+    from koken.base.i18n import language
+
+    text = "a: 1\nb: 2\na: 3\n"
+    with language("ja"), pytest.raises(YamlError) as info:
+        load_yaml_text(text, "f.yaml")
+    assert str(info.value) == ("f.yaml, 3行目: キー 'a' が 1 つのマッピングに 2 回出てきます（1 行目と 3 行目）。"
+                               "koken はどちらを意図したかを推測しません。")
+    with language("en"), pytest.raises(YamlError) as info:
+        load_yaml_text(text, "f.yaml")
+    assert str(info.value) == ("f.yaml, row 3: key 'a' appears twice in one mapping (rows 1 and 3); koken does not "
+                               "guess which one you meant")

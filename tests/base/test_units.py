@@ -164,3 +164,26 @@ def test_a_comma_that_does_not_group_thousands_is_refused_not_dropped(text):
 def test_thousands_separators_still_read():
     assert parse_quantity("52,000 MWh").magnitude == 52_000
     assert parse_quantity("1,234,567.5 kWh").magnitude == 1_234_567.5
+
+
+def test_unit_problems_read_in_the_chosen_language():
+    from koken.base.i18n import language
+
+    with language("ja"):
+        with pytest.raises(UnitError) as ton:
+            parse_unit("ton")
+        with pytest.raises(UnitError) as bare:
+            parse_quantity("420")
+        with pytest.raises(UnitError) as dimension:
+            conversion_factor(parse_unit("kg"), parse_unit("kWh"), "baseline_energy")
+    assert str(ton.value).startswith("単位 'ton'：'ton' はあいまいです（Pint は 'ton' を米トン 907.18 kg と読みます）。")
+    assert str(bare.value) == "値 '420' に単位がありません。'<数値> <単位>' の形で書いてください。"
+    assert str(dimension.value) == ("baseline_energy：単位 'kg' の次元は [mass] ですが、'kWh'（[mass] * [length] ** 2 / "
+                                    "[time] ** 2）の次元が必要です。")
+    with language("en"), pytest.raises(UnitError) as dimensionless:
+        conversion_factor(parse_unit("%"), parse_unit("kWh"))
+    assert str(dimensionless.value) == ("value: unit '%' has dimension dimensionless, but 'kWh' ([mass] * [length] ** 2 / "
+                                        "[time] ** 2) is expected")
+    with language("ja"), pytest.raises(UnitError) as unknown:
+        parse_unit("foo/kWh")
+    assert str(unknown.value) == "'foo/kWh' に不明な単位があります：'foo' は単位レジストリに定義されていません。"

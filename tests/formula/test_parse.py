@@ -128,3 +128,18 @@ def test_min_and_max_of_sixteen_names_parse_in_under_a_second():
     start = time.perf_counter()
     parse_formula("max(" + ",".join(sorted(names)) + ") - min(" + ",".join(sorted(names)) + ")", names)
     assert time.perf_counter() - start < 1.0
+
+
+def test_a_refused_formula_is_explained_in_the_chosen_language():
+    from koken.base.i18n import language
+
+    with language("ja"), pytest.raises(FormulaError) as info:
+        parse_formula("baseline - prodcut", {"baseline", "product"})
+    assert str(info.value) == ("不明な名前 'prodcut'：パラメータでも前のステップでもありません。'product' のことですか？"
+                               "（式 'baseline - prodcut' の 'prodcut' の箇所）")
+    with language("en"), pytest.raises(FormulaError) as info:
+        parse_formula("baseline - prodcut", {"baseline", "product"})
+    assert str(info.value) == ("unknown name 'prodcut': not a parameter or an earlier step; did you mean 'product'? "
+                               "(at 'prodcut' in formula 'baseline - prodcut')")
+    with language("ja"), pytest.raises(FormulaError, match="式では属性アクセスは使えません。"):
+        parse_formula("a.__class__", NAMES)

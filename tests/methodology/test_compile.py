@@ -165,11 +165,11 @@ def test_property_checks_run_at_load(tmp_path):
 
 
 @pytest.mark.parametrize("folder, message", [
-    ("nan_default", "operating_years.default: Input should be a finite number"),   # NaN default gave 0 t
+    ("nan_default", "operating_years.default: 'default' must be a finite number"),   # NaN default gave 0 t
     ("duplicate_keys", "'range' appears twice"),
     ("exponent_tower", "combined exponent 256 is beyond"),                          # hung computing 2**16**…
     ("complex_constant", "not a real number"),                                      # imaginary part dropped
-    ("long_min", "at most 200 items"),                                              # took minutes
+    ("long_min", "at most 200 item(s)"),                                            # took minutes
     ("alias_standard_clash", "alias '国' is a standard portfolio column header"),   # shadowed 'region'
 ])
 def test_methodology_libraries_that_would_hang_or_be_misread_are_refused_quickly(folder, message):
@@ -187,3 +187,39 @@ def test_methodology_libraries_that_would_hang_or_be_misread_are_refused_quickly
 def test_huge_constants_hidden_unit_mismatches_and_boolean_defaults_are_refused(folder, message):
     _library, found = load_folder(METHODOLOGIES / folder, check_examples=True)
     assert any(message in str(p) for p in found), [str(p) for p in found]
+
+
+def test_load_problems_read_in_the_chosen_language(tmp_path):
+    from koken.base.i18n import language
+
+    data = methodology_dict()
+    data["baseline"]["sources"] = ["nowhere"]
+    del data["functional_unit"]["unit"]
+    with language("ja"):
+        msgs = problems_of(tmp_path, data)
+    assert any(m.endswith("項目 functional_unit.unit: 必須の項目 'unit' がありません。") for m in msgs), msgs
+    del data["baseline"]["description"]["en"]
+    data["functional_unit"]["unit"] = "台"
+    with language("ja"):
+        msgs = problems_of(tmp_path / "ja", data)
+    assert any("必須の項目 'en' がありません。" in m for m in msgs), msgs
+    data["baseline"]["description"]["en"] = "base"
+    with language("ja"):
+        msgs = problems_of(tmp_path / "ja2", data)
+    assert msgs == [f"{tmp_path / 'ja2' / 'home_appliances' / 'toy.yaml'}, 項目 baseline.sources: "
+                    "出典の id 'nowhere' は sources にありません。"]
+    with language("en"):
+        msgs = problems_of(tmp_path / "en", data)
+    assert msgs[0].endswith("field baseline.sources: unknown source id 'nowhere'")
+
+
+def test_a_numeric_literal_warning_reads_in_the_chosen_language(tmp_path):
+    from koken.base.i18n import language
+    from koken.methodology import read_methodology
+
+    data = methodology_dict()
+    data["formulas"][1]["expression"] = "saved * grid_emission_factor * 1.5"
+    with language("ja"):
+        m = read_methodology(write_methodology(tmp_path, data))
+    assert m.warnings[0].endswith("式に数値リテラル 1.5 があります。係数は単位と出典を持つ名前付きのパラメータとして書いて"
+                                  "ください。")

@@ -164,3 +164,38 @@ def test_unit_range_and_sign_problems_of_every_row_are_reported_in_one_run(tmp_p
     assert "grid_emission_factor" in rows[6] and "outside the allowed range" in rows[6]
     assert "is not a number" in rows[7]
     assert 3 not in rows  # a product worse than its baseline is a result, not an error
+
+
+def test_row_problems_read_in_the_chosen_language(toy, tmp_path):
+    from koken.base.i18n import language
+
+    bad = inputs(grid_emission_factor=Q(np.array([0.5, 5.0]), "kg*CO2e/kWh"),
+                 product_energy=Q(np.array([300.0, np.nan]), "kWh/year_8760h"))
+    with language("ja"), pytest.raises(KokenErrors) as info:
+        evaluate(toy, bad, Q(np.array([-1.0, 1.0]), "台"))
+    assert [str(e) for e in info.value.errors] == [
+        "2行目, 列 'product_energy': product_energy は toy に必要です（単位 kWh/yr）が、値がありません。",
+        "2行目, 列 'grid_emission_factor': grid_emission_factor = 5 kg-CO2/kWh は許容範囲 [0, 2] kg-CO2/kWh の範囲外です。",
+        "1行目, 列 'units_shipped': units_shipped は 0 以上の有限の数値にしてください（-1 が指定されています）。",
+    ]
+    with language("en"), pytest.raises(KokenErrors) as info:
+        evaluate(toy, bad, Q(np.array([-1.0, 1.0]), "台"))
+    assert str(info.value.errors[1]) == ("row 2, column 'grid_emission_factor': grid_emission_factor = 5 kg-CO2/kWh is "
+                                         "outside the allowed range [0, 2] kg-CO2/kWh")
+    with language("ja"), pytest.raises(KokenErrors, match="'bogus' は toy のパラメータではありません"):
+        toy.evaluate_one({"bogus": "1 kWh/yr"})
+
+
+def test_the_fraction_hint_reads_in_the_chosen_language(tmp_path):
+    from koken.base.i18n import language
+
+    data = methodology_dict()
+    data["parameters"]["share"] = {"unit": "fraction", "description": {"ja": "s", "en": "s"}}
+    data["formulas"][1]["expression"] = "saved * grid_emission_factor * share"
+    data["examples"][0]["inputs"]["share"] = 1
+    m = load_methodology(write_methodology(tmp_path, data))
+    with language("ja"), pytest.raises(KokenErrors) as info:
+        evaluate(m, inputs(share=Q(np.array([90.0, 0.5]), "fraction")))
+    assert str(info.value.errors[0]).endswith(
+        "share = 90 fraction は許容範囲 [0, 1] fraction の範囲外です。（0〜1 の割合で指定します。90 が 90 % の意味なら、"
+        "単位に % を指定してください。）")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from koken.base.errors import KokenError, Location
+from koken.base.i18n import _
 
 
 def umask() -> int:
@@ -43,7 +44,8 @@ class TemporaryTarget:
         try:
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".koken-", suffix=".tmp")
         except OSError as err:
-            raise KokenError(f"cannot write here: {err.strerror}", Location(file=str(self.path))) from None
+            raise KokenError(_("cannot write here: {reason}").format(reason=err.strerror),
+                             Location(file=str(self.path))) from None
         self.temporary = Path(tmp)
         return os.fdopen(fd, mode, encoding=None if "b" in mode else "utf-8")
 
@@ -58,7 +60,8 @@ class TemporaryTarget:
             os.replace(self.temporary, self.path)
         except OSError as err:
             self.discard()
-            raise KokenError(f"cannot write the file: {err.strerror}", Location(file=str(self.path))) from None
+            raise KokenError(_("cannot write the file: {reason}").format(reason=err.strerror),
+                             Location(file=str(self.path))) from None
         self.temporary = None
 
     def discard(self) -> None:
@@ -81,7 +84,8 @@ def atomic_write(path: str | Path, data: bytes) -> None:
         target.publish()
     except OSError as err:  # disk full, name too long, permission: nothing is left behind
         target.discard()
-        raise KokenError(f"cannot write the file: {err.strerror}", Location(file=str(target.path))) from None
+        raise KokenError(_("cannot write the file: {reason}").format(reason=err.strerror),
+                         Location(file=str(target.path))) from None
     except BaseException:
         target.discard()
         raise

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import yaml
 
 from koken.base.errors import Location, YamlError
+from koken.base.i18n import _
 
 MAX_YAML_BYTES = 1_000_000
 MAX_ALIASES = 50
@@ -72,25 +73,26 @@ class _LimitedLoader(yaml.SafeLoader):
         implicit = getattr(event, "implicit", True)
         explicit = implicit is False or (isinstance(implicit, tuple) and not any(implicit))
         if getattr(event, "tag", None) not in (None, "!") and explicit:
-            raise YamlError(f"YAML tags such as {event.tag} are not allowed: koken reads plain data only",
+            raise YamlError(_("YAML tags such as {tag} are not allowed: koken reads plain data only").format(tag=event.tag),
                             Location(file=self._source, row=event.start_mark.line + 1))
         if self.check_event(yaml.AliasEvent):
             self._aliases += 1
             mark = self.peek_event().start_mark
             if self._aliases > MAX_ALIASES:
-                raise YamlError(f"more than {MAX_ALIASES} YAML aliases (refused to expand)",
+                raise YamlError(_("more than {limit} YAML aliases (refused to expand)").format(limit=MAX_ALIASES),
                                 Location(file=self._source, row=mark.line + 1))
             node = super().compose_node(parent, index)
             self._expanded += self._size(node)
             if self._expanded > MAX_EXPANDED_NODES:
-                raise YamlError(f"YAML aliases would expand to more than {MAX_EXPANDED_NODES:,} nodes (refused)",
+                raise YamlError(_("YAML aliases would expand to more than {limit:,} nodes (refused)").format(
+                    limit=MAX_EXPANDED_NODES),
                                 Location(file=self._source, row=mark.line + 1))
             return node
         self._depth += 1
         try:
             if self._depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
-                raise YamlError(f"YAML nesting deeper than {MAX_DEPTH} levels",
+                raise YamlError(_("YAML nesting deeper than {limit} levels").format(limit=MAX_DEPTH),
                                 Location(file=self._source, row=mark.line + 1))
             return super().compose_node(parent, index)
         finally:
@@ -101,11 +103,12 @@ class _LimitedLoader(yaml.SafeLoader):
         for key_node, _value in node.value:
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (list, dict)):
-                raise YamlError("a mapping key must be text or a number",
+                raise YamlError(_("a mapping key must be text or a number"),
                                 Location(file=self._source, row=key_node.start_mark.line + 1))
             if key in seen:
-                raise YamlError(f"key {key!r} appears twice in one mapping (rows {seen[key]} and "
-                                f"{key_node.start_mark.line + 1}); koken does not guess which one you meant",
+                raise YamlError(_("key {key!r} appears twice in one mapping (rows {first} and {second}); koken "
+                                  "does not guess which one you meant").format(
+                                    key=key, first=seen[key], second=key_node.start_mark.line + 1),
                                 Location(file=self._source, row=key_node.start_mark.line + 1))
             seen[key] = key_node.start_mark.line + 1
         return super().construct_mapping(node, deep)
@@ -116,7 +119,7 @@ class _LimitedLoader(yaml.SafeLoader):
     def construct_yaml_str(self, node):
         value = super().construct_yaml_str(node)
         if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-            raise YamlError("text contains an unpaired surrogate (\\uD800-\\uDFFF): not valid Unicode",
+            raise YamlError(_("text contains an unpaired surrogate (\\uD800-\\uDFFF): not valid Unicode"),
                             Location(file=self._source, row=node.start_mark.line + 1))
         return value
 
@@ -143,25 +146,26 @@ def load_yaml_text(text: str, source: str = "<text>") -> Any:
         YamlError: too large, too many aliases, too deep, or a syntax error (with line number).
     """
     if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
-        raise YamlError(f"file is larger than {MAX_YAML_BYTES} bytes", Location(file=source))
+        raise YamlError(_("file is larger than {limit:,} bytes").format(limit=MAX_YAML_BYTES), Location(file=source))
     loader = _LimitedLoader(text, source)
     try:
         return loader.get_single_data()
     except yaml.constructor.ConstructorError as err:
         mark = err.problem_mark
-        raise YamlError(f"YAML tags such as {err.problem.split('tag ')[-1] if err.problem else '!!'} are not allowed: "
-                        "koken reads plain data only (no objects, no code)",
+        raise YamlError(_("YAML tags such as {tag} are not allowed: koken reads plain data only (no objects, "
+                          "no code)").format(tag=err.problem.split("tag ")[-1] if err.problem else "!!"),
                         Location(file=source, row=mark.line + 1 if mark is not None else None)) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         row = mark.line + 1 if mark is not None else None
-        raise YamlError(f"YAML syntax error: {err.problem}", Location(file=source, row=row)) from None
+        raise YamlError(_("YAML syntax error: {problem}").format(problem=err.problem), Location(file=source, row=row)
+                        ) from None
     except yaml.YAMLError as err:
-        raise YamlError(f"YAML error: {err}", Location(file=source)) from None
+        raise YamlError(_("YAML error: {problem}").format(problem=err), Location(file=source)) from None
     except RecursionError:
-        raise YamlError("YAML nesting too deep", Location(file=source)) from None
+        raise YamlError(_("YAML nesting too deep"), Location(file=source)) from None
     except (ValueError, TypeError, OverflowError) as err:
-        raise YamlError(f"a YAML value cannot be read: {err}", Location(file=source)) from None
+        raise YamlError(_("a YAML value cannot be read: {problem}").format(problem=err), Location(file=source)) from None
     finally:
         loader.dispose()
 
@@ -173,11 +177,11 @@ def read_limited(path: Path, limit: int) -> bytes:
 
     info = path.stat()
     if not stat_module.S_ISREG(info.st_mode):
-        raise YamlError("not a regular file (a device, pipe or folder)", Location(file=str(path)))
+        raise YamlError(_("not a regular file (a device, pipe or folder)"), Location(file=str(path)))
     with open(path, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise YamlError(f"file is larger than {limit:,} bytes", Location(file=str(path)))
+        raise YamlError(_("file is larger than {limit:,} bytes").format(limit=limit), Location(file=str(path)))
     return data
 
 
@@ -192,7 +196,8 @@ def load_yaml_file(path: str | Path) -> Any:
         raw = read_limited(p, MAX_YAML_BYTES)
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise YamlError(f"file is not UTF-8 text (byte {err.start})", Location(file=str(p))) from None
+        raise YamlError(_("file is not UTF-8 text (byte {position})").format(position=err.start), Location(file=str(p))
+                        ) from None
     except OSError as err:
-        raise YamlError(f"cannot read file: {err.strerror}", Location(file=str(p))) from None
+        raise YamlError(_("cannot read file: {reason}").format(reason=err.strerror), Location(file=str(p))) from None
     return load_yaml_text(text, str(p))

@@ -36,6 +36,7 @@ import unicodedata
 import pint
 
 from koken.base.errors import Location, UnitError
+from koken.base.i18n import N_, _
 from koken.base.paths import units_dir
 
 DEFAULT_HOURS_PER_YEAR = 8760
@@ -48,7 +49,8 @@ MAX_UNIT_TEXT = 200
 _YEAR_TOKENS = {"year", "years", "yr", "yrs", "a", "annum", "年"}
 _OTHER_YEARS = {"year", "julian_year", "century", "millennium", "decade", "gregorian_year", "sidereal_year",
                 "tropical_year", "leap_year", "common_year", "eclipse_year", "month", "fortnight"}
-_TON_HINT = "'{tok}' is ambiguous (Pint reads 'ton' as the US short ton, 907.18 kg): write t (tonne), short_ton or long_ton"
+_TON_HINT = N_("'{tok}' is ambiguous (Pint reads 'ton' as the US short ton, 907.18 kg): write t (tonne), short_ton or "
+              "long_ton")
 _IDENT = re.compile(r"[^\W\d][\w]*")
 _HYPHEN_BEFORE_GHG = re.compile(r"[\-\u2010\u2011\u2012\u2013\u2014\u2212](?=CO2)")
 _JP_MULTIPLIER = re.compile(r"([十百千万億]+)\s*([^\W\d]\w*(?:\s*(?:\*\*|\^)\s*[+\-]?\d+)?)")
@@ -94,7 +96,8 @@ def year_unit_name(hours_per_year: float = DEFAULT_HOURS_PER_YEAR) -> str:
     """
     if not (isinstance(hours_per_year, (int, float)) and math.isfinite(hours_per_year)
             and hours_per_year > 0 and float(hours_per_year).is_integer()):
-        raise UnitError(f"hours per year must be a positive whole number of hours, got {hours_per_year!r}")
+        raise UnitError(_("hours per year must be a positive whole number of hours, got {value!r}").format(
+            value=hours_per_year))
     hours = int(hours_per_year)
     name = f"year_{hours}h"
     ureg = registry()
@@ -116,16 +119,16 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
         UnitError: for ``ton``, ``month``, text longer than :data:`MAX_UNIT_TEXT`.
     """
     if len(text) > MAX_UNIT_TEXT:
-        raise UnitError(f"unit text is longer than {MAX_UNIT_TEXT} characters")
+        raise UnitError(_("unit text is longer than {limit} characters").format(limit=MAX_UNIT_TEXT))
     s = _SUPERSCRIPT.sub(lambda m: "**" + m.group(0).translate(_SUPERSCRIPT_DIGITS), text)
     s = _MULTIPLY_SIGNS.sub("*", s)
     s = unicodedata.normalize("NFKC", s).strip()
     s = _HYPHEN_BEFORE_GHG.sub("*", s)
     s = s.replace("\u2212", "-")
     if s.count("%") > 1:
-        raise UnitError("'%' appears more than once")
+        raise UnitError(_("'%' appears more than once"))
     if re.search(r"(?<![*^\s(])-\s*\d", s):
-        raise UnitError("a minus sign after a unit (kWh-1) is ambiguous: write kWh**-1 or 1/kWh")
+        raise UnitError(_("a minus sign after a unit (kWh-1) is ambiguous: write kWh**-1 or 1/kWh"))
     s = _JP_DIGIT_MULTIPLIER.sub(lambda m: _JP_DIGITS[m.group(1)], s)
     s = _CRUDE_OIL_EQUIVALENT.sub(lambda m: (m.group(1) or m.group(2) or "") + "原油換算kL", s)
     s = _LENGTH_POWER.sub(r"\1**\2", s)
@@ -140,16 +143,16 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
         if tok == "kt":
             return "kilotonne"
         if tok in ("month", "months"):
-            raise UnitError(f"'{tok}' is ambiguous (Pint makes it 1/12 of a Julian year): use d or h")
+            raise UnitError(_("'{tok}' is ambiguous (Pint makes it 1/12 of a Julian year): use d or h").format(tok=tok))
         try:
             candidates = ureg.parse_unit_name(tok)
         except Exception:  # Pint raises several types on odd names; treat as unknown here
             candidates = ()
         if any(unit in _OTHER_YEARS for _prefix, unit, _suffix in candidates):
-            raise UnitError(f"'{tok}' is a Julian-year multiple (Pint: 365.25 d): write yr (koken's year, "
-                            f"{hours_per_year:g} h) with a number")
+            raise UnitError(_("'{tok}' is a Julian-year multiple (Pint: 365.25 d): write yr (koken's year, "
+                              "{hours:g} h) with a number").format(tok=tok, hours=hours_per_year))
         if any(unit == "ton" for _prefix, unit, _suffix in candidates) and tok != "short_ton":
-            raise UnitError(_TON_HINT.format(tok=tok))
+            raise UnitError(_(_TON_HINT).format(tok=tok))
         return tok
 
     return _IDENT.sub(replace, s)
@@ -180,7 +183,7 @@ def parse_unit(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEAR,
     koken.base.errors.UnitError: unit 'ton': 'ton' is ambiguous (Pint reads ... write t (tonne), short_ton or long_ton
     """
     if not isinstance(text, str) or not text.strip():
-        raise UnitError("a unit is required here but none was given", location)
+        raise UnitError(_("a unit is required here but none was given"), location)
     try:
         return _parse_unit(text, float(hours_per_year))
     except UnitError as err:
@@ -199,12 +202,14 @@ def _parse_unit(text: str, hours_per_year: float) -> pint.Unit:
         pint_text = normalise_unit_text(stripped, hours_per_year)
         unit = registry().parse_units(pint_text)
     except UnitError as err:
-        raise UnitError(f"unit {text!r}: {err.message}", location) from None
-    except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as err:
-        raise UnitError(f"unknown unit in {text!r}: {err}", location) from None
+        raise UnitError(_("unit {text!r}: {problem}").format(text=text, problem=err.message), location) from None
+    except pint.errors.UndefinedUnitError as err:
+        names = err.unit_names if isinstance(err.unit_names, (tuple, list)) else (err.unit_names,)
+        raise UnitError(_("unknown unit in {text!r}: {names} is not defined in the unit registry").format(
+            text=text, names=", ".join(repr(str(n)) for n in names)), location) from None
     except Exception:  # Pint's tokenizer raises assorted errors on malformed text
-        raise UnitError(f"cannot read unit {text!r}: write units like kg-CO2/kWh, kWh/yr, t*km or m**2 "
-                        "(names, *, /, ** and numbers)", location) from None
+        raise UnitError(_("cannot read unit {text!r}: write units like kg-CO2/kWh, kWh/yr, t*km or m**2 "
+                          "(names, *, /, ** and numbers)").format(text=text), location) from None
     return unit
 
 
@@ -215,7 +220,7 @@ def check_multiplicative(unit: pint.Unit, text: str, location: Location | None =
         UnitError: if ``unit`` has an offset (use ``K`` or ``delta_degC``).
     """
     if not registry().Quantity(1.0, unit)._is_multiplicative:
-        raise UnitError(f"unit {text!r} has an offset (like degC); use K or delta_degC", location)
+        raise UnitError(_("unit {text!r} has an offset (like degC); use K or delta_degC").format(text=text), location)
 
 
 def parse_quantity(text: str | int | float, default_unit: str | None = None,
@@ -245,7 +250,7 @@ def parse_quantity(text: str | int | float, default_unit: str | None = None,
     koken.base.errors.UnitError: value '420' has no unit; write it as '<number> <unit>'
     """
     if isinstance(text, bool):
-        raise UnitError(f"expected a quantity such as '420 kWh/yr', got {text!r}", location)
+        raise UnitError(_("expected a quantity such as '420 kWh/yr', got {value!r}").format(value=text), location)
     if isinstance(text, (int, float)):
         number, unit_text = float(text), ""
     else:
@@ -253,25 +258,25 @@ def parse_quantity(text: str | int | float, default_unit: str | None = None,
         number_text = _NUMBER_WITH_COMMAS.match(normalised).group(0)
         if "," in number_text:
             if not _THOUSANDS.fullmatch(number_text.strip()):
-                raise UnitError(f"{number_text.strip()!r} is not a number: a comma groups thousands (4,200 or 1,234.5); "
-                                "write a decimal point as '.'", location)
+                raise UnitError(_("{number!r} is not a number: a comma groups thousands (4,200 or 1,234.5); write a "
+                                  "decimal point as '.'").format(number=number_text.strip()), location)
             normalised = number_text.replace(",", "") + normalised[len(number_text):]
         match = _NUMBER_PREFIX.match(normalised)
         if not match:
-            raise UnitError(f"expected a number followed by a unit, such as '420 kWh/yr', got {text!r}",
-                            location)
+            raise UnitError(_("expected a number followed by a unit, such as '420 kWh/yr', got {value!r}").format(
+                value=text), location)
         number, unit_text = float(match.group(1)), match.group(2).strip()
     if not math.isfinite(number):
-        raise UnitError(f"value {text!r} is not a finite number", location)
+        raise UnitError(_("value {value!r} is not a finite number").format(value=text), location)
     if not unit_text:
         if default_unit is None:
-            raise UnitError(f"value {text!r} has no unit; write it as '<number> <unit>'", location)
+            raise UnitError(_("value {value!r} has no unit; write it as '<number> <unit>'").format(value=text), location)
         unit_text = default_unit
     unit = parse_unit(unit_text, hours_per_year, location)
     return registry().Quantity(number, unit)
 
 
-def conversion_factor(from_unit: pint.Unit, to_unit: pint.Unit, what: str = "value",
+def conversion_factor(from_unit: pint.Unit, to_unit: pint.Unit, what: str | None = None,
                       location: Location | None = None) -> float:
     """Factor ``f`` such that a magnitude in ``from_unit`` times ``f`` is the magnitude in ``to_unit``.
 
@@ -279,34 +284,38 @@ def conversion_factor(from_unit: pint.Unit, to_unit: pint.Unit, what: str = "val
 
     Args:
         from_unit, to_unit: Pint units of koken's registry (multiplicative).
-        what: a name for error messages (parameter or column).
+        what: a name for error messages (parameter or column; default: "value", in the current language).
         location: where the value came from.
     Returns:
         float conversion factor.
     Raises:
         UnitError: if the dimensions differ, naming both units and both dimensions.
     """
+    what = _("value") if what is None else what
     ureg = registry()
     try:
         factor = float(ureg.Quantity(1.0, from_unit).to(to_unit).magnitude)
     except pint.errors.DimensionalityError:
         raise UnitError(
-            f"{what}: unit '{from_unit:~}' has dimension {dimension_text(from_unit)}, "
-            f"but '{to_unit:~}' ({dimension_text(to_unit)}) is expected",
+            _("{what}: unit '{unit}' has dimension {dimension}, but '{expected}' ({expected_dimension}) is "
+              "expected").format(what=what, unit=f"{from_unit:~}", dimension=dimension_text(from_unit),
+                                 expected=f"{to_unit:~}", expected_dimension=dimension_text(to_unit)),
             location,
         ) from None
     except (OverflowError, ZeroDivisionError):
         factor = float("inf")
     if not math.isfinite(factor) or factor == 0.0:
-        raise UnitError(f"{what}: converting '{from_unit:~}' to '{to_unit:~}' gives a factor of {factor:g}; "
-                        "the unit is out of any sensible range", location)
+        raise UnitError(_("{what}: converting '{unit}' to '{expected}' gives a factor of {factor:g}; the unit is "
+                          "out of any sensible range").format(what=what, unit=f"{from_unit:~}", expected=f"{to_unit:~}",
+                                                              factor=factor), location)
     return factor
 
 
 def dimension_text(unit: pint.Unit) -> str:
-    """Human-readable dimension of a unit, e.g. ``[mass] * [carbon_dioxide_equivalent]``."""
+    """Human-readable dimension of a unit, e.g. ``[mass] * [carbon_dioxide_equivalent]`` (``dimensionless`` in
+    the current language when it has none)."""
     dims = registry().Quantity(1.0, unit).dimensionality
-    return str(dims) if dims else "dimensionless"
+    return str(dims) if dims else _("dimensionless")
 
 
 def is_dimensionless(unit: pint.Unit) -> bool:

@@ -13,8 +13,21 @@ import pint
 import sympy
 
 from koken.base.errors import FormulaError, Location
+from koken.base.i18n import N_, _
 from koken.base.units import registry
 from koken.formula.tree import fold
+
+_MISMATCH = {
+    "add": N_("cannot add or subtract '{first}' ({first_dimension}, unit {first_unit}) and '{other}' "
+              "({other_dimension}, unit {other_unit})"),
+    "extreme": N_("cannot take min/max of '{first}' ({first_dimension}, unit {first_unit}) and '{other}' "
+                  "({other_dimension}, unit {other_unit})"),
+    "where": N_("cannot choose between (where) '{first}' ({first_dimension}, unit {first_unit}) and '{other}' "
+                "({other_dimension}, unit {other_unit})"),
+    "compare": N_("cannot compare '{first}' ({first_dimension}, unit {first_unit}) and '{other}' "
+                  "({other_dimension}, unit {other_unit})"),
+}
+"""What cannot be done with two terms of different dimensions, by operation."""
 
 
 def infer_unit(expr: sympy.Expr, units: Mapping[str, pint.Unit],
@@ -46,7 +59,7 @@ class _Units:
         return self._one
 
     def add(self, terms, nodes):
-        return self._same(terms, nodes, "add or subtract")
+        return self._same(terms, nodes, "add")
 
     def mul(self, factors):
         result = self._one
@@ -58,16 +71,16 @@ class _Units:
         return base ** exponent
 
     def extreme(self, kind, values, nodes):
-        return self._same(values, nodes, "take min/max of")
+        return self._same(values, nodes, "extreme")
 
     def absolute(self, value):
         return value
 
     def where(self, branches, nodes):
-        for test, _ in branches:
+        for test, _value in branches:
             if test is not None:
                 test()  # the comparison's two sides must have one dimension
-        return self._same([value() for _, value in branches], nodes, "choose between (where)")
+        return self._same([value() for _t, value in branches], nodes, "where")
 
     def compare(self, operator, lhs, rhs, nodes):
         self._same([lhs, rhs], nodes, "compare")
@@ -76,12 +89,12 @@ class _Units:
     def unknown(self, expr):
         return FormulaError(f"cannot analyse the units of {expr}", self._loc)
 
-    def _same(self, quantities, nodes, verb):
+    def _same(self, quantities, nodes, operation):
         first = quantities[0]
         for node, q in zip(nodes[1:], quantities[1:]):
             if q.dimensionality != first.dimensionality:
-                raise FormulaError(
-                    f"cannot {verb} '{nodes[0]}' ({first.dimensionality or 'dimensionless'}, unit "
-                    f"{first.units:~}) and '{node}' ({q.dimensionality or 'dimensionless'}, unit {q.units:~})",
-                    self._loc)
+                raise FormulaError(_(_MISMATCH[operation]).format(
+                    first=nodes[0], first_dimension=first.dimensionality or _("dimensionless"),
+                    first_unit=f"{first.units:~}", other=node, other_dimension=q.dimensionality or _("dimensionless"),
+                    other_unit=f"{q.units:~}"), self._loc)
         return first

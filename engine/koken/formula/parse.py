@@ -29,6 +29,7 @@ from collections.abc import Collection
 import sympy
 
 from koken.base.errors import FormulaError, Location
+from koken.base.i18n import N_, _
 
 MAX_FORMULA_CHARS = 2000
 MAX_NODES = 400
@@ -51,14 +52,28 @@ _BINOPS = {
 }
 _COMPARE = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
 _OPERATOR_TEXT = {
-    ast.BitXor: "'^' is not a power in koken formulas: use ** (e.g. load_factor**2)",
-    ast.Mod: "'%' (modulo) is not allowed",
-    ast.FloorDiv: "'//' is not allowed: use /",
-    ast.MatMult: "'@' is not allowed",
-    ast.BitAnd: "'&' is not allowed",
-    ast.BitOr: "'|' is not allowed",
-    ast.LShift: "'<<' is not allowed",
-    ast.RShift: "'>>' is not allowed",
+    ast.BitXor: N_("'^' is not a power in koken formulas: use ** (e.g. load_factor**2)"),
+    ast.Mod: N_("'%' (modulo) is not allowed"),
+    ast.FloorDiv: N_("'//' is not allowed: use /"),
+    ast.MatMult: N_("'@' is not allowed"),
+    ast.BitAnd: N_("'&' is not allowed"),
+    ast.BitOr: N_("'|' is not allowed"),
+    ast.LShift: N_("'<<' is not allowed"),
+    ast.RShift: N_("'>>' is not allowed"),
+}
+_NODE_TEXT = {
+    ast.Attribute: N_("attribute access not allowed in formulas"),
+    ast.Subscript: N_("subscripts not allowed in formulas"),
+    ast.Lambda: N_("lambdas not allowed in formulas"),
+    ast.BoolOp: N_("'and'/'or' not allowed in formulas"),
+    ast.IfExp: N_("'x if c else y' (use where()) not allowed in formulas"),
+    ast.Tuple: N_("tuples not allowed in formulas"),
+    ast.List: N_("lists not allowed in formulas"),
+    ast.Dict: N_("dicts not allowed in formulas"),
+    ast.Set: N_("sets not allowed in formulas"),
+    ast.JoinedStr: N_("strings not allowed in formulas"),
+    ast.NamedExpr: N_("':=' not allowed in formulas"),
+    ast.Starred: N_("'*' unpacking not allowed in formulas"),
 }
 
 
@@ -142,36 +157,39 @@ def parse_formula(text: str, allowed_names: Collection[str],
     """
     loc = location or Location()
     if not isinstance(text, str) or not text.strip():
-        raise FormulaError("formula is empty", loc)
+        raise FormulaError(_("formula is empty"), loc)
     if len(text) > MAX_FORMULA_CHARS:
-        raise FormulaError(f"formula is longer than {MAX_FORMULA_CHARS} characters", loc)
+        raise FormulaError(_("formula is longer than {limit} characters").format(limit=MAX_FORMULA_CHARS), loc)
     depth = 0
     for ch in text:
         depth += ch in "([{"
         depth -= ch in ")]}"
         if depth > MAX_DEPTH:
-            raise FormulaError(f"formula nests brackets deeper than {MAX_DEPTH} levels", loc)
+            raise FormulaError(_("formula nests brackets deeper than {limit} levels").format(limit=MAX_DEPTH), loc)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
-        raise FormulaError(f"formula is not valid syntax: {err.msg} (at character {err.offset})",
-                           loc) from None
+        raise FormulaError(_("formula is not valid syntax: {problem} (at character {position})").format(
+            problem=err.msg, position=err.offset), loc) from None
     except (RecursionError, MemoryError, ValueError):
-        raise FormulaError("formula is too deeply nested or not text", loc) from None
+        raise FormulaError(_("formula is too deeply nested or not text"), loc) from None
     nodes = sum(1 for _ in ast.walk(tree))
     if nodes > MAX_NODES:
-        raise FormulaError(f"formula has {nodes} syntax nodes, more than {MAX_NODES}", loc)
+        raise FormulaError(_("formula has {count} syntax nodes, more than {limit}").format(count=nodes, limit=MAX_NODES),
+                           loc)
     expr = _Converter(text.strip(), frozenset(allowed_names), loc).convert(tree.body, 0)
     folded = expr.doit()  # constants multiplied out, as sympy would: 1e299 * 1e299 * … must stay in range
     if expr.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan) or folded.has(sympy.zoo, sympy.oo, -sympy.oo, sympy.nan):
-        raise FormulaError(f"formula {text.strip()[:200]!r} divides by a zero constant or is not finite", loc)
+        raise FormulaError(_("formula {formula!r} divides by a zero constant or is not finite").format(
+            formula=text.strip()[:200]), loc)
     for number in folded.atoms(sympy.Number):
         if number != 0 and (abs(number) > sympy.Integer(10) ** MAX_CONSTANT_DIGITS
                             or abs(number) < sympy.Integer(10) ** -MAX_CONSTANT_DIGITS):
-            raise FormulaError(f"formula {text.strip()[:200]!r} multiplies constants beyond 10**±{MAX_CONSTANT_DIGITS}",
-                               loc)
+            raise FormulaError(_("formula {formula!r} multiplies constants beyond 10**±{limit}").format(
+                formula=text.strip()[:200], limit=MAX_CONSTANT_DIGITS), loc)
     if expr.has(sympy.I) or any(not n.is_real for n in expr.atoms(sympy.Number)):
-        raise FormulaError(f"formula {text.strip()!r} has a constant that is not a real number", loc)
+        raise FormulaError(_("formula {formula!r} has a constant that is not a real number").format(formula=text.strip()),
+                           loc)
     return expr
 
 
@@ -183,11 +201,12 @@ class _Converter:
 
     def fail(self, node: ast.AST, message: str) -> FormulaError:
         segment = ast.get_source_segment(self.text, node) or type(node).__name__
-        return FormulaError(f"{message} (at {segment!r} in formula {self.text!r})", self.loc)
+        return FormulaError(_("{problem} (at {segment!r} in formula {formula!r})").format(
+            problem=message, segment=segment, formula=self.text), self.loc)
 
     def convert(self, node: ast.AST, depth: int) -> sympy.Expr:
         if depth > MAX_DEPTH:
-            raise self.fail(node, f"formula is nested deeper than {MAX_DEPTH} levels")
+            raise self.fail(node, _("formula is nested deeper than {limit} levels").format(limit=MAX_DEPTH))
         if isinstance(node, ast.Constant):
             return self.constant(node)
         if isinstance(node, ast.Name):
@@ -200,57 +219,56 @@ class _Converter:
                 return -operand if operand.is_Number else sympy.Mul(sympy.S.NegativeOne, operand, evaluate=False)
             if isinstance(node.op, ast.UAdd):
                 return self.convert(node.operand, depth + 1)
-            raise self.fail(node, "only unary - and + are allowed")
+            raise self.fail(node, _("only unary - and + are allowed"))
         if isinstance(node, ast.Call):
             return self.call(node, depth)
         if isinstance(node, ast.Compare):
-            raise self.fail(node, "comparisons are only allowed as the first argument of where()")
-        kind = {
-            ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambdas",
-            ast.BoolOp: "'and'/'or'", ast.IfExp: "'x if c else y' (use where())",
-            ast.Tuple: "tuples", ast.List: "lists", ast.Dict: "dicts", ast.Set: "sets",
-            ast.JoinedStr: "strings", ast.NamedExpr: "':='", ast.Starred: "'*' unpacking",
-        }.get(type(node), type(node).__name__)
-        raise self.fail(node, f"{kind} not allowed in formulas")
+            raise self.fail(node, _("comparisons are only allowed as the first argument of where()"))
+        if type(node) in _NODE_TEXT:
+            raise self.fail(node, _(_NODE_TEXT[type(node)]))
+        raise self.fail(node, _("{kind} not allowed in formulas").format(kind=type(node).__name__))
 
     def constant(self, node: ast.Constant) -> sympy.Expr:
         value = node.value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(node, "only numbers are allowed as constants (no strings, booleans, None)")
+            raise self.fail(node, _("only numbers are allowed as constants (no strings, booleans, None)"))
         if isinstance(value, int):
             return sympy.Integer(value)
         if value != value or value in (float("inf"), float("-inf")):
-            raise self.fail(node, "constant is not a finite number")
+            raise self.fail(node, _("constant is not a finite number"))
         return sympy.Rational(repr(value))
 
     def name(self, node: ast.Name) -> sympy.Expr:
         ident = node.id
         if not NAME_PATTERN.match(ident):
-            raise self.fail(node, f"name {ident!r} is not a plain ASCII identifier")
+            raise self.fail(node, _("name {name!r} is not a plain ASCII identifier").format(name=ident))
         if ident in FUNCTIONS:
-            raise self.fail(node, f"{ident!r} is a function; call it as {ident}(...)")
+            raise self.fail(node, _("{name!r} is a function; call it as {name}(...)").format(name=ident))
         if ident not in self.allowed:
             hint = difflib.get_close_matches(ident, sorted(self.allowed), n=1)
-            extra = f"; did you mean {hint[0]!r}?" if hint else ""
-            raise self.fail(node, f"unknown name {ident!r}: not a parameter or an earlier step{extra}")
+            if hint:
+                raise self.fail(node, _("unknown name {name!r}: not a parameter or an earlier step; did you mean "
+                                        "{hint!r}?").format(name=ident, hint=hint[0]))
+            raise self.fail(node, _("unknown name {name!r}: not a parameter or an earlier step").format(name=ident))
         return symbol(ident)
 
     def binop(self, node: ast.BinOp, depth: int) -> sympy.Expr:
         op = type(node.op)
         if op in _OPERATOR_TEXT:
-            raise self.fail(node, _OPERATOR_TEXT[op])
+            raise self.fail(node, _(_OPERATOR_TEXT[op]))
         left = self.convert(node.left, depth + 1)
         if op is ast.Pow:
             exponent = self.convert(node.right, depth + 1)
             if not exponent.is_number:
-                raise self.fail(node.right, "the exponent of ** must be a number")
+                raise self.fail(node.right, _("the exponent of ** must be a number"))
             if abs(exponent) > MAX_EXPONENT:
-                raise self.fail(node.right, f"the exponent of ** must be between -{MAX_EXPONENT} "
-                                            f"and {MAX_EXPONENT}")
+                raise self.fail(node.right, _("the exponent of ** must be between -{limit} and {limit}").format(
+                    limit=MAX_EXPONENT))
             if left.is_number:
                 self.check_constant_power(node, left, exponent)
             if isinstance(left, sympy.Pow) and left.exp.is_number and abs(left.exp * exponent) > MAX_EXPONENT:
-                raise self.fail(node, f"the combined exponent {left.exp * exponent} is beyond ±{MAX_EXPONENT}")
+                raise self.fail(node, _("the combined exponent {exponent} is beyond ±{limit}").format(
+                    exponent=left.exp * exponent, limit=MAX_EXPONENT))
             result = sympy.Pow(left, exponent, evaluate=False)
             self.check_constant_size(node, result)
             return result
@@ -265,10 +283,10 @@ class _Converter:
             return
         numeric = sympy.N(value, 20)
         if not numeric.is_finite:
-            raise self.fail(node, "constant is not a finite number (a division by zero?)")
+            raise self.fail(node, _("constant is not a finite number (a division by zero?)"))
         magnitude = abs(complex(numeric))
         if magnitude > 10.0 ** MAX_CONSTANT_DIGITS or 0 < magnitude < 10.0 ** -MAX_CONSTANT_DIGITS:
-            raise self.fail(node, f"constant is beyond 10**±{MAX_CONSTANT_DIGITS}")
+            raise self.fail(node, _("constant is beyond 10**±{limit}").format(limit=MAX_CONSTANT_DIGITS))
 
     def check_constant_power(self, node: ast.AST, base: sympy.Expr, exponent: sympy.Expr) -> None:
         """Refuse a constant power that is not real or larger than float's range, before computing it."""
@@ -276,36 +294,37 @@ class _Converter:
 
         b = abs(float(sympy.N(base, 20)))
         if float(sympy.N(base)) < 0 and not float(exponent).is_integer():
-            raise self.fail(node, "a negative number to a fractional power is not a real number")
+            raise self.fail(node, _("a negative number to a fractional power is not a real number"))
         if b > 0 and abs(math.log10(b) * float(exponent)) > MAX_CONSTANT_DIGITS:
-            raise self.fail(node, f"constant is beyond 10**±{MAX_CONSTANT_DIGITS}")
+            raise self.fail(node, _("constant is beyond 10**±{limit}").format(limit=MAX_CONSTANT_DIGITS))
         if b == 0 and float(exponent) < 0:
-            raise self.fail(node, "0 to a negative power divides by zero")
+            raise self.fail(node, _("0 to a negative power divides by zero"))
 
     def call(self, node: ast.Call, depth: int) -> sympy.Expr:
         if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            raise self.fail(node, f"only the functions {', '.join(FUNCTIONS)} may be called")
+            raise self.fail(node, _("only the functions {functions} may be called").format(functions=", ".join(FUNCTIONS)))
         if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
-            raise self.fail(node, "function arguments must be plain positional expressions")
+            raise self.fail(node, _("function arguments must be plain positional expressions"))
         fname, args = node.func.id, node.args
         if fname in ("min", "max"):
             if len(args) < 2:
-                raise self.fail(node, f"{fname}() needs at least two arguments")
+                raise self.fail(node, _("{function}() needs at least two arguments").format(function=fname))
             if len(args) > MAX_FUNCTION_ARGS:
-                raise self.fail(node, f"{fname}() takes at most {MAX_FUNCTION_ARGS} arguments")
+                raise self.fail(node, _("{function}() takes at most {limit} arguments").format(
+                    function=fname, limit=MAX_FUNCTION_ARGS))
             values = [self.convert(a, depth + 1) for a in args]
             # evaluate=False: sympy's simplification of Min/Max grows quadratically with the arguments
             return sympy.Min(*values, evaluate=False) if fname == "min" else sympy.Max(*values, evaluate=False)
         if fname == "abs":
             if len(args) != 1:
-                raise self.fail(node, "abs() takes one argument")
+                raise self.fail(node, _("abs() takes one argument"))
             return sympy.Abs(self.convert(args[0], depth + 1))
         if len(args) != 3:
-            raise self.fail(node, "where(condition, value_if_true, value_if_false) takes three arguments")
+            raise self.fail(node, _("where(condition, value_if_true, value_if_false) takes three arguments"))
         cond = args[0]
         if not (isinstance(cond, ast.Compare) and len(cond.ops) == 1 and type(cond.ops[0]) in _COMPARE):
-            raise self.fail(cond, "the condition of where() must be one comparison: a < b, a <= b, a > b "
-                                  "or a >= b")
+            raise self.fail(cond, _("the condition of where() must be one comparison: a < b, a <= b, a > b "
+                                    "or a >= b"))
         relation = _COMPARE[type(cond.ops[0])](self.convert(cond.left, depth + 1),
                                                self.convert(cond.comparators[0], depth + 1))
         then = self.convert(args[1], depth + 1)

@@ -31,6 +31,8 @@ import pydantic
 import sympy
 
 from koken.base.errors import FormulaError, KokenError, KokenErrors, Location, MethodologyError, UnitError
+from koken.base.i18n import _
+from koken.base.models import validation_problems
 from koken.base.paths import display_path, units_dir
 from koken.base.safe_yaml import load_yaml_file
 from koken.base.units import (
@@ -240,11 +242,13 @@ def read_methodology(path: str | Path, check_location: bool = True) -> Methodolo
         return cached
     data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
     if not isinstance(data, dict):
-        raise KokenErrors([MethodologyError("top level must be a mapping of fields", Location(file=source))])
+        raise KokenErrors([MethodologyError(_("top level must be a mapping of fields"), Location(file=source))])
     try:
         spec = MethodologySpec.model_validate(data)
     except pydantic.ValidationError as err:
-        raise KokenErrors([_pydantic_error(e, source) for e in err.errors()]) from None
+        unknown = _("unknown key (check the spelling; see docs/methodology-format.md)")
+        raise KokenErrors([MethodologyError(message, Location(file=source, field=where or None))
+                           for where, message, _kind in validation_problems(err, unknown)]) from None
     compiled = compile_methodology(spec, source, check_location=check_location)
     if key is not None:
         _COMPILED[key] = compiled
@@ -276,14 +280,6 @@ def _definitions_key() -> tuple:
     return units, tuple(sorted((t.id, t.content_hash) for t in tables.values()))
 
 
-def _pydantic_error(err: dict, source: str) -> MethodologyError:
-    where = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    if err["type"] == "extra_forbidden":
-        msg = "unknown key (check the spelling; see docs/methodology-format.md)"
-    return MethodologyError(msg, Location(file=source, field=where or None))
-
-
 def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
                         check_location: bool = True) -> Methodology:
     """Check references, units and formulas of a parsed methodology and compile its kernels.
@@ -306,17 +302,20 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
     path = Path(source)
     if check_location and path.suffix in (".yaml", ".yml"):
         if path.stem != spec.id:
-            errors.append(MethodologyError(f"file name {path.name!r} must be the id: {spec.id}.yaml", loc))
+            errors.append(MethodologyError(_("file name {name!r} must be the id: {id}.yaml").format(
+                name=path.name, id=spec.id), loc))
         if path.parent.name != spec.category:
-            errors.append(MethodologyError(
-                f"file is in folder {path.parent.name!r} but its category is {spec.category!r}", loc))
+            errors.append(MethodologyError(_("file is in folder {folder!r} but its category is {category!r}").format(
+                folder=path.parent.name, category=spec.category), loc))
     source_ids = [s.id for s in spec.sources]
     for dup in {s for s in source_ids if source_ids.count(s) > 1}:
-        errors.append(MethodologyError(f"source id {dup!r} is used twice", Location(file=source, field="sources")))
+        errors.append(MethodologyError(_("source id {id!r} is used twice").format(id=dup),
+                                       Location(file=source, field="sources")))
     known_sources = set(source_ids)
     for sid in spec.baseline.sources:
         if sid not in known_sources:
-            errors.append(MethodologyError(f"unknown source id {sid!r}", Location(file=source, field="baseline.sources")))
+            errors.append(MethodologyError(_("unknown source id {id!r}").format(id=sid),
+                                           Location(file=source, field="baseline.sources")))
     hours = spec.hours_per_year
 
     parameters: dict[str, CompiledParameter] = {}
@@ -325,9 +324,10 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
     for name, p in spec.parameters.items():
         ploc = Location(file=source, field=f"parameters.{name}")
         if name in RESERVED_NAMES:
-            errors.append(MethodologyError(f"{name!r} is reserved for a portfolio column or a result", ploc))
+            errors.append(MethodologyError(_("{name!r} is reserved for a portfolio column or a result").format(name=name),
+                                           ploc))
         if p.default_source and p.default_source not in known_sources:
-            errors.append(MethodologyError(f"unknown default_source {p.default_source!r}", ploc))
+            errors.append(MethodologyError(_("unknown default_source {source!r}").format(source=p.default_source), ploc))
         try:
             unit = parse_unit(p.unit, hours, ploc)
             check_multiplicative(unit, p.unit, ploc)
@@ -339,23 +339,25 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
             low, high = _implicit_fraction_range(unit)
         if p.default is not None:
             if (low is not None and p.default < low) or (high is not None and p.default > high):
-                errors.append(MethodologyError(f"default {p.default} is outside the range [{low}, {high}]", ploc))
+                errors.append(MethodologyError(_("default {default} is outside the range [{low}, {high}]").format(
+                    default=p.default, low=low, high=high), ploc))
         table = None
         if p.factor is not None:
             table = tables.get(p.factor.table)
             if table is None:
-                errors.append(MethodologyError(f"unknown factor table {p.factor.table!r} (tables: "
-                                               f"{', '.join(sorted(tables))})", ploc))
+                errors.append(MethodologyError(_("unknown factor table {table!r} (tables: {tables})").format(
+                    table=p.factor.table, tables=", ".join(sorted(tables))), ploc))
             else:
                 try:
-                    conversion_factor(table.unit, unit, f"factor table {table.id}", ploc)
+                    conversion_factor(table.unit, unit, _("factor table {table}").format(table=table.id), ploc)
                 except UnitError as err:
                     errors.append(err)
                 free = set(table.spec.keys) - set(p.factor.key)
                 if not free <= set(ROW_KEYS) or not set(p.factor.key) <= set(table.spec.keys):
                     errors.append(MethodologyError(
-                        f"factor table {table.id} is keyed by {table.spec.keys}: fix the keys a row cannot give "
-                        f"(only {', '.join(ROW_KEYS)} come from the row), and no others", ploc))
+                        _("factor table {table} is keyed by {keys}: fix the keys a row cannot give (only {row_keys} "
+                          "come from the row), and no others").format(
+                            table=table.id, keys=table.spec.keys, row_keys=", ".join(ROW_KEYS)), ploc))
         base = registry().Quantity(1.0, unit).to_base_units()
         parameters[name] = CompiledParameter(
             name=name, unit=unit, unit_text=p.unit, to_base=float(base.magnitude), default=p.default,
@@ -364,33 +366,36 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
         units[name] = unit
         for alias in p.aliases:
             if alias in STANDARD_HEADERS or alias in RESERVED_NAMES:
-                errors.append(MethodologyError(f"alias {alias!r} is a standard portfolio column header; a "
-                                               "parameter may not take it", ploc))
+                errors.append(MethodologyError(_("alias {alias!r} is a standard portfolio column header; a "
+                                                 "parameter may not take it").format(alias=alias), ploc))
         for header in (name, *p.aliases):
             if header in column_names and column_names[header] != name:
-                errors.append(MethodologyError(f"alias {header!r} names two parameters", ploc))
+                errors.append(MethodologyError(_("alias {alias!r} names two parameters").format(alias=header), ploc))
             column_names[header] = name
 
     for g, group in enumerate(spec.share_groups):
         gloc = Location(file=source, field=f"share_groups[{g}]")
         for name in group:
             if name not in parameters:
-                errors.append(MethodologyError(f"share group names {name!r}, which is not a parameter", gloc))
+                errors.append(MethodologyError(_("share group names {name!r}, which is not a parameter").format(name=name),
+                                               gloc))
             elif not _is_share(parameters[name].unit):
-                errors.append(MethodologyError(f"{name} is in a share group but its unit is "
-                                               f"{parameters[name].unit_text}, not a fraction or %", gloc))
+                errors.append(MethodologyError(_("{name} is in a share group but its unit is {unit}, not a fraction "
+                                                 "or %").format(name=name, unit=parameters[name].unit_text), gloc))
         if len(group) < 2:
-            errors.append(MethodologyError("a share group needs at least two parameters", gloc))
+            errors.append(MethodologyError(_("a share group needs at least two parameters"), gloc))
 
     steps: list[CompiledStep] = []
     seen: set[str] = set(spec.parameters)
     for index, step in enumerate(spec.formulas):
         sloc = Location(file=source, step=step.name, field=f"formulas[{index}]")
         if step.name in seen:
-            errors.append(FormulaError(f"name {step.name!r} is already a parameter or an earlier step", sloc))
+            errors.append(FormulaError(_("name {name!r} is already a parameter or an earlier step").format(name=step.name),
+                                       sloc))
             continue
         if step.name in RESERVED_NAMES:
-            errors.append(FormulaError(f"{step.name!r} is reserved for a portfolio column or a result", sloc))
+            errors.append(FormulaError(_("{name!r} is reserved for a portfolio column or a result").format(name=step.name),
+                                       sloc))
         seen.add(step.name)
         try:
             compiled = _compile_step(step.name, step.expression, step.unit, units, seen - {step.name},
@@ -409,10 +414,12 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
     step_by_name = {s.name: s for s in steps}
     single_factor = lifetime_factor = years_factor = 0.0
     if AVOIDED_STEP not in {s.name for s in spec.formulas}:
-        errors.append(FormulaError(f"the formulas must define {AVOIDED_STEP!r}", Location(file=source, field="formulas")))
+        errors.append(FormulaError(_("the formulas must define {step!r}").format(step=AVOIDED_STEP),
+                                   Location(file=source, field="formulas")))
     if spec.operating_years not in spec.parameters and spec.operating_years not in {s.name for s in spec.formulas}:
-        errors.append(MethodologyError(f"operating_years names {spec.operating_years!r}, which is neither a "
-                                       "parameter nor a step", Location(file=source, field="operating_years")))
+        errors.append(MethodologyError(_("operating_years names {name!r}, which is neither a parameter nor a "
+                                         "step").format(name=spec.operating_years),
+                                       Location(file=source, field="operating_years")))
     if shipment_unit is not None and AVOIDED_STEP in step_by_name and spec.operating_years in units:
         ureg = registry()
         year = parse_unit("year", hours)
@@ -420,8 +427,9 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
         avoided_base = _base_units(units[AVOIDED_STEP])
         if ureg.Quantity(1.0, avoided_base).dimensionality != ureg.Quantity(1.0, expected).dimensionality:
             errors.append(FormulaError(
-                f"{AVOIDED_STEP} must be GHG mass per functional unit per year ({dimension_text(expected)}, "
-                f"e.g. kg-CO2e/{spec.functional_unit.unit}/yr) but its formula gives {dimension_text(avoided_base)}",
+                _("{step} must be GHG mass per functional unit per year ({dimension}, e.g. kg-CO2e/{unit}/yr) but its "
+                  "formula gives {derived}").format(step=AVOIDED_STEP, dimension=dimension_text(expected),
+                                                   unit=spec.functional_unit.unit, derived=dimension_text(avoided_base)),
                 Location(file=source, step=AVOIDED_STEP)))
         years_base = _base_units(units[spec.operating_years])
         try:
@@ -432,9 +440,10 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
         shipment_base = _base_units(shipment_unit)
         result = parse_unit(RESULT_UNIT)
         try:
-            single_factor = conversion_factor(shipment_base * avoided_base * year, result, "single-year contribution")
+            single_factor = conversion_factor(shipment_base * avoided_base * year, result,
+                                              _("single-year contribution"))
             lifetime_factor = conversion_factor(shipment_base * avoided_base * years_base, result,
-                                                "lifetime contribution")
+                                                _("lifetime contribution"))
         except UnitError:
             pass  # already reported as the dimension error above
     if errors:
@@ -444,8 +453,8 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
     for index, step in enumerate(spec.formulas):
         for value in literal_numbers(step.expression):
             where = Location(file=source, step=step.name, field=f"formulas[{index}]")
-            warnings.append(f"{where}: numeric literal {value:g} in a formula; write factors as named parameters "
-                            "with a unit and a source")
+            warnings.append(_("{where}: numeric literal {value:g} in a formula; write factors as named parameters "
+                              "with a unit and a source").format(where=where, value=value))
     compiled_m = Methodology(
         spec=spec, path=source, content_hash=content_hash(spec, {c.name: c.expression for c in steps}),
         parameters=parameters, steps=tuple(steps),
@@ -480,13 +489,13 @@ def _compile_step(name: str, text: str, unit_text: str | None, units: dict[str, 
     expr = parse_formula(text, allowed, loc)
     missing = [s.name for s in expr.free_symbols if s.name not in units]
     if missing:
-        raise FormulaError(f"uses {', '.join(sorted(missing))}, whose unit could not be determined "
-                           "(see the error reported for it)", loc)
+        raise FormulaError(_("uses {names}, whose unit could not be determined (see the error reported for "
+                             "it)").format(names=", ".join(sorted(missing))), loc)
     derived = infer_unit(expr, units, loc)
     if unit_text:
         unit = parse_unit(unit_text, hours, loc)
         check_multiplicative(unit, unit_text, loc)
-        conversion_factor(derived, unit, f"step {name!r} (declared unit vs formula)", loc)
+        conversion_factor(derived, unit, _("step {name!r} (declared unit vs formula)").format(name=name), loc)
     else:
         unit = _base_units(derived)
     # the kernel computes in base units; to_unit takes its output to the step's unit

@@ -36,6 +36,7 @@ from koken.base.errors import (
     PortfolioError,
     UnitError,
 )
+from koken.base.i18n import N_, _
 from koken.base.units import conversion_factor, is_count_unit, is_dimensionless, parse_quantity, parse_unit, registry
 from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
 from koken.factors import fill_from_tables
@@ -104,7 +105,7 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
     errors: list[KokenError] = []
     for name in inputs:
         if name not in m.parameters:
-            errors.append(PortfolioError(f"methodology {m.id!r} has no parameter {name!r}",
+            errors.append(PortfolioError(_("methodology {id!r} has no parameter {name!r}").format(id=m.id, name=name),
                                          Location(column=name)))
     env: dict[str, np.ndarray] = {}
     defaults_used: dict[str, np.ndarray] = {}
@@ -129,7 +130,8 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
             for i in np.flatnonzero(bad & ~missing):
                 hint = ""
                 if same_unit and p.high is not None and p.high <= 1 and 1 < values[i] <= 100:
-                    hint = f" (a fraction is expected; if {values[i]:g} means {values[i]:g} %, give the unit %)"
+                    hint = _("(a fraction is expected; if {value:g} means {value:g} %, give the unit %)").format(
+                        value=values[i])
                 shown = f"{values[i]:g} {p.unit_text}" if same_unit else \
                     f"{given[i]:g} {given_unit:~} (= {values[i]:g} {p.unit_text})"
                 errors.append(PortfolioError(out_of_range(p, shown, hint), locs[i].at(column=name)))
@@ -142,7 +144,8 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
             for i in np.flatnonzero(np.abs(total - 1.0) > SHARE_TOLERANCE):
                 shares = " + ".join(f"{env[name][i] * 100:g} %" for name in group)
                 errors.append(PortfolioError(
-                    f"the shares {', '.join(group)} must add up to 100 %, but {shares} = {total[i] * 100:g} %",
+                    _("the shares {names} must add up to 100 %, but {shares} = {total:g} %").format(
+                        names=", ".join(group), shares=shares, total=total[i] * 100),
                     locs[i].at(column=group[0])))
 
         shipped_base = None
@@ -182,7 +185,7 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
             shipped_q = ureg.Quantity(shipped_base / m.shipment_to_base, m.shipment_unit)
             overflow = ~np.isfinite(single.magnitude) | ~np.isfinite(lifetime.magnitude)
             for i in np.flatnonzero(overflow):
-                errors.append(EvaluationError(FIGURE_OVERFLOWS, locs[i]))
+                errors.append(EvaluationError(_(FIGURE_OVERFLOWS), locs[i]))
             if errors:
                 raise KokenErrors(errors)
     return BatchResult(methodology=m, steps=steps, avoided_per_unit_year=avoided_q, single_year=single,
@@ -239,28 +242,31 @@ def _year(m: Methodology) -> pint.Unit:
 
 def missing_value(m: Methodology, p) -> str:
     """A required parameter without a value (and without a default)."""
-    return f"{p.name} is required by {m.id} (unit {p.unit_text}) but has no value"
+    return _("{name} is required by {id} (unit {unit}) but has no value").format(name=p.name, id=m.id, unit=p.unit_text)
 
 
 def out_of_range(p, shown: str, hint: str = "") -> str:
-    """A value outside the parameter's declared range; ``shown`` is the value as given (with its unit)."""
-    return (f"{p.name} = {shown} is outside the allowed range [{_fmt(p.low, '-inf')}, {_fmt(p.high, 'inf')}] "
-            f"{p.unit_text}{hint}")
+    """A value outside the parameter's declared range; ``shown`` is the value as given (with its unit), ``hint``
+    a sentence added after it."""
+    message = _("{name} = {value} is outside the allowed range [{low}, {high}] {unit}").format(
+        name=p.name, value=shown, low=_fmt(p.low, "-inf"), high=_fmt(p.high, "inf"), unit=p.unit_text)
+    return _("{message} {hint}").format(message=message, hint=hint) if hint else message  # ja: no space between
 
 
 def bad_shipment(value: float) -> str:
     """Units shipped that are negative or not finite."""
-    return f"units_shipped must be a finite number >= 0, got {value:g}"
+    return _("units_shipped must be a finite number >= 0, got {value:g}").format(value=value)
 
 
 def step_not_finite(step) -> str:
     """A formula step without a finite value for a row's inputs."""
-    return (f"step {step.name!r} ({step.text}) gives no finite number: division by zero or overflow with this "
-            "row's inputs")
+    return _("step {name!r} ({formula}) gives no finite number: division by zero or overflow with this row's "
+             "inputs").format(name=step.name, formula=step.text)
 
 
-FIGURE_OVERFLOWS = ("the single-year or lifetime figure overflows (beyond 1e308 t-CO2e): check units_shipped and the "
-                    "inputs' units")
+FIGURE_OVERFLOWS = N_("the single-year or lifetime figure overflows (beyond 1e308 t-CO2e): check units_shipped and "
+                      "the inputs' units")
+"""Translated where shown: ``_(FIGURE_OVERFLOWS)``."""
 
 
 LineValue = str | float | int | pint.Quantity
@@ -313,8 +319,8 @@ def line_value(m: Methodology, name: str, raw: LineValue, where: Location) -> pi
     """
     p = m.parameters.get(name)
     if name != "units_shipped" and p is None:
-        raise MethodologyError(f"{name!r} is not a parameter of {m.id} (its parameters: {', '.join(m.parameters)})",
-                               where)
+        raise MethodologyError(_("{name!r} is not a parameter of {id} (its parameters: {parameters})").format(
+            name=name, id=m.id, parameters=", ".join(m.parameters)), where)
     default_unit = p.unit_text if p is not None and is_dimensionless(p.unit) else None
     try:
         if isinstance(raw, pint.Quantity):
@@ -322,11 +328,13 @@ def line_value(m: Methodology, name: str, raw: LineValue, where: Location) -> pi
         else:
             q = parse_quantity(raw, default_unit, m.spec.hours_per_year, where)
     except (TypeError, ValueError):
-        raise UnitError(f"{name}: expected a quantity such as '420 kWh/yr', got {raw!r}", where) from None
+        raise UnitError(_("{name}: expected a quantity such as '420 kWh/yr', got {value!r}").format(name=name, value=raw),
+                        where) from None
     if not math.isfinite(float(q.magnitude)):
-        raise UnitError(f"{name}: {raw!r} is not a finite number", where)
+        raise UnitError(_("{name}: {value!r} is not a finite number").format(name=name, value=raw), where)
     if name == "units_shipped" and is_count_unit(m.shipment_unit) and not is_count_unit(q.units):
-        raise UnitError(f"units_shipped: {raw!r} is not a count of things: write 台, 件, 基 or 万台", where)
+        raise UnitError(_("units_shipped: {value!r} is not a count of things: write 台, 件, 基 or 万台").format(value=raw),
+                        where)
     return q
 
 
@@ -359,8 +367,8 @@ def evaluate_line(m: Methodology, given: Mapping[str, LineValue], region: str | 
         result = evaluate(m, inputs, shipped, [where])
     except KokenErrors as errs:
         raise KokenErrors([e.at(file=where.file) for e in errs.errors]) from None
-    tables = {name: f"{o.table}[{o.keys[0]}] (source {o.sources[0]})" for name, o in origins.items()
-              if o.from_table[0]}
+    tables = {name: _("{table}[{key}] (source {source})").format(table=o.table, key=o.keys[0], source=o.sources[0])
+              for name, o in origins.items() if o.from_table[0]}
     return result, tables
 
 
@@ -430,7 +438,8 @@ def _batch_length(inputs: Mapping[str, pint.Quantity], units_shipped: pint.Quant
         arrays.append(units_shipped.magnitude)
     lengths = {np.shape(a)[0] if np.ndim(a) else 1 for a in arrays}
     if len(lengths) > 1:
-        raise KokenErrors([PortfolioError(f"input columns have different lengths: {sorted(lengths)}")])
+        raise KokenErrors([PortfolioError(_("input columns have different lengths: {lengths}").format(
+            lengths=sorted(lengths)))])
     return lengths.pop() if lengths else 1
 
 
@@ -441,8 +450,8 @@ def _declared_values(name: str, unit: pint.Unit, q: pint.Quantity | None, n: int
         empty = np.full(n, np.nan)
         return empty, empty, unit
     if not isinstance(q, pint.Quantity):
-        errors.append(UnitError(f"{name}: a quantity with a unit is required, got a bare {type(q).__name__}",
-                                Location(column=name)))
+        errors.append(UnitError(_("{name}: a quantity with a unit is required, got a bare {type}").format(
+            name=name, type=type(q).__name__), Location(column=name)))
         return None
     try:
         factor = conversion_factor(q.units, unit, name)

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from koken.base.errors import KokenError, Location, MethodologyError
+from koken.base.i18n import _
 from koken.base.paths import display_path
 from koken.base.safe_yaml import load_yaml_file
 from koken.methodology.compile import Methodology
@@ -35,7 +36,7 @@ def read_lock(path: Path) -> dict[str, dict[str, str]]:
     data = load_yaml_file(path) or {}
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()) or not all(
             isinstance(h, str) and h.startswith("sha256:") for v in data.values() for h in v.values()):
-        raise KokenError("the version lock must map ids to {version: sha256:…}; restore it from version control",
+        raise KokenError(_("the version lock must map ids to {{version: sha256:…}}; restore it from version control").format(),
                          Location(file=str(path)))
     return {str(k): {str(v): str(h) for v, h in versions.items()} for k, versions in data.items()}
 
@@ -64,11 +65,13 @@ def check_lock(library: Mapping[str, Methodology], path: Path,
         if m.version in released and released[m.version][0] != m.content_hash:
             content_hash, where = released[m.version]
             errors.append(MethodologyError(
-                f"version {m.version} was released with content hash {content_hash} ({where}), but the file's "
-                f"content is now {m.content_hash}: bump the version (see koken diff)",
+                _("version {version} was released with content hash {released} ({lock}), but the file's content is "
+                  "now {current}: bump the version (see koken diff)").format(
+                    version=m.version, released=content_hash, lock=where, current=m.content_hash),
                 Location(file=m.path, field="version")))
         elif m.version not in released:
-            warnings.append(f"{m.path}: version {m.version} is not in {path.name} yet (run `koken lock` when released)")
+            warnings.append(_("{path}: version {version} is not in {lock} yet (run `koken lock` when released)").format(
+                path=m.path, version=m.version, lock=path.name))
     return errors, warnings
 
 
@@ -87,11 +90,11 @@ def write_lock(library: Mapping[str, Methodology], path: Path) -> int:
     for m in sorted(library.values(), key=lambda m: m.id):
         versions = lock.setdefault(m.id, {})
         if m.version in versions and versions[m.version] != m.content_hash:
-            raise KokenError(f"{m.id} {m.version} is already locked with another content hash: bump the version",
-                             Location(file=m.path))
+            raise KokenError(_("{id} {version} is already locked with another content hash: bump the version").format(
+                id=m.id, version=m.version), Location(file=m.path))
         if m.version not in versions:
             versions[m.version] = m.content_hash
             added += 1
-    header = "# Released methodology versions and their content hashes (koken lock). Do not edit by hand.\n"
+    header = "# " + _("Released methodology versions and their content hashes (koken lock). Do not edit by hand.") + "\n"
     atomic_write(path, (header + yaml.safe_dump(lock, sort_keys=True, allow_unicode=True)).encode("utf-8"))
     return added

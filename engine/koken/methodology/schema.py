@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from koken.base.i18n import _
 from koken.base.models import Number, StrictModel, not_bool
 from koken.base.vocabulary import CATEGORY_IDS
 from koken.formula.parse import is_valid_name
@@ -101,13 +102,14 @@ class Parameter(StrictModel):
     @model_validator(mode="after")
     def _default_needs_source(self) -> Parameter:
         if self.default is not None and self.factor is not None:
-            raise ValueError("a parameter takes either a default or a factor table, not both")
+            raise ValueError(_("a parameter takes either a default or a factor table, not both"))
         if self.default is not None and not self.default_source:
-            raise ValueError("a default needs default_source (the id of a source with a confirmed value)")
+            raise ValueError(_("a default needs default_source (the id of a source with a confirmed value)"))
         if self.default is None and self.default_source:
-            raise ValueError("default_source is given but there is no default")
+            raise ValueError(_("default_source is given but there is no default"))
         if self.range and None not in self.range and self.range[0] > self.range[1]:
-            raise ValueError(f"range minimum {self.range[0]} is above its maximum {self.range[1]}")
+            raise ValueError(_("range minimum {low} is above its maximum {high}").format(low=self.range[0],
+                                                                                         high=self.range[1]))
         return self
 
 
@@ -124,8 +126,8 @@ class FormulaStep(StrictModel):
     @classmethod
     def _name_ok(cls, value: str) -> str:
         if not is_valid_name(value):
-            raise ValueError(f"step name {value!r} must be an ASCII identifier (letter first, then letters, "
-                             "digits, _), not a keyword or min/max/abs/where")
+            raise ValueError(_("step name {name!r} must be an ASCII identifier (letter first, then letters, "
+                               "digits, _), not a keyword or min/max/abs/where").format(name=value))
         return value
 
 
@@ -205,14 +207,14 @@ class MethodologySpec(StrictModel):
     @classmethod
     def _id_ok(cls, value: str) -> str:
         if not _ID.match(value):
-            raise ValueError("id must be lower-case snake_case (a-z, 0-9, _), 2-64 characters")
+            raise ValueError(_("id must be lower-case snake_case (a-z, 0-9, _), 2-64 characters"))
         return value
 
     @field_validator("version")
     @classmethod
     def _semver(cls, value: str) -> str:
         if not _SEMVER.match(value):
-            raise ValueError("version must be semantic MAJOR.MINOR.PATCH, e.g. 1.0.0")
+            raise ValueError(_("version must be semantic MAJOR.MINOR.PATCH, e.g. 1.0.0"))
         return value
 
     @field_validator("parameters")
@@ -220,6 +222,6 @@ class MethodologySpec(StrictModel):
     def _parameter_names(cls, value: dict[str, Parameter]) -> dict[str, Parameter]:
         for name in value:
             if not is_valid_name(name):
-                raise ValueError(f"parameter name {name!r} must be an ASCII identifier (letter first, then "
-                                 "letters, digits, _), not a keyword or min/max/abs/where")
+                raise ValueError(_("parameter name {name!r} must be an ASCII identifier (letter first, then "
+                                   "letters, digits, _), not a keyword or min/max/abs/where").format(name=name))
         return value
