@@ -173,7 +173,7 @@ def parse_formula(text: str, allowed_names: Collection[str],
             problem=err.msg, position=err.offset), loc) from None
     except (RecursionError, MemoryError, ValueError):
         raise FormulaError(_("formula is too deeply nested or not text"), loc) from None
-    nodes = sum(1 for _ in ast.walk(tree))
+    nodes = sum(1 for _node in ast.walk(tree))
     if nodes > MAX_NODES:
         raise FormulaError(_("formula has {count} syntax nodes, more than {limit}").format(count=nodes, limit=MAX_NODES),
                            loc)

@@ -275,7 +275,7 @@ def _memo_key(path: str | Path, source: str, check_location: bool) -> tuple | No
 
 def _definitions_key() -> tuple:
     """The unit definitions' and factor tables' hashes: what a compiled methodology also depends on."""
-    tables, _ = load_factor_tables()
+    tables, _problems = load_factor_tables()
     units = tuple(sorted((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in units_dir().glob("*.txt")))
     return units, tuple(sorted((t.id, t.content_hash) for t in tables.values()))
 
