@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from koken.calculation import Calculation
+from koken.factors import ORIGIN_TEXT
 from koken.totals import Totals
 
 RESULT_FORMAT = "koken-result"
@@ -65,7 +66,8 @@ def row_details(calc: Calculation) -> list[dict]:
     Returns:
         list of ``{"inputs": {name: {"value", "unit", "origin"}}, "steps": {name: {"value", "unit"}}}``;
         ``origin`` is ``portfolio`` (the company's value), ``default (<source id>)`` or
-        ``factor table <table> [<keys>] (source <source id>)``.
+        ``factor table <table> [<keys>] (source <source id>; <basis>, <status>)`` — a ``preliminary`` or
+        ``derived`` value is flagged there.
     """
     order = {int(i): pos for pos, i in enumerate(calc.table["row"].to_numpy())}
     details: list[dict] = [{} for _ in range(len(calc.table))]
@@ -88,7 +90,8 @@ def row_details(calc: Calculation) -> list[dict]:
                 origin = f"default ({p.default_source})" if mask[j] else "portfolio"
                 if name in origins and origins[name].from_table[j]:
                     o = origins[name]
-                    origin = f"factor table {o.table} [{o.keys[j]}] (source {o.sources[j]})"
+                    origin = ORIGIN_TEXT.format(table=o.table, key=o.keys[j], source=o.sources[j],
+                                                described=o.described(j))
                     if o.stale[j]:
                         origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
                 inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin}

@@ -77,6 +77,7 @@ def test_portfolio_trace_names_cells_conversions_and_factor_tables(library):
     grid = nodes[("input", "grid_emission_factor")].detail["origin"]
     assert grid["source"] == "factor table" and grid["key"] == {"region": "JP", "fiscal_year": 2023}
     assert grid["source_id"] == "shincho_fy2023"
+    assert grid["entry_status"] == "derived" and grid["basis"] == "adjusted"
     shipped = nodes[("shipment", "units_shipped")]
     assert shipped.value == 45000 and shipped.detail["origin"]["column"] == "units_shipped"
     assert shipped.children[0].kind == "conversion"  # 4.5 万台 -> 45,000 台

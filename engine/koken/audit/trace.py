@@ -28,7 +28,7 @@ from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location
 from koken.base.units import conversion_factor, parse_unit, registry
 from koken.base.version import __version__
 from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
-from koken.factors import fill_from_tables
+from koken.factors import describe, fill_from_tables
 from koken.formula.quantities import evaluate_quantity
 from koken.methodology import Methodology
 from koken.methodology.evaluate import FIGURE_OVERFLOWS, bad_shipment, line_value, missing_value, out_of_range, step_not_finite
@@ -392,7 +392,9 @@ def _origin_text(origin: dict) -> str:
         return f"{origin['file']} row {origin['row']} column {origin['column']!r}: {origin['as_written']}"
     if source == "factor table":
         key = ", ".join(f"{k} {v}" for k, v in origin["key"].items())
-        return f"factor table {origin['table']} [{key}] — {origin['title']} ({origin['publisher']}, {origin['year']})"
+        return "factor table {table} [{key}] ({described}) — {title} ({publisher}, {year})".format(
+            table=origin["table"], key=key, described=describe(origin.get("basis"), origin.get("entry_status")),
+            title=origin["title"], publisher=origin["publisher"], year=origin["year"])
     if source == "methodology default":
         return f"methodology default — {origin.get('title', origin.get('source_id'))}"
     return f"{source}: {origin.get('as_written', '')}"
