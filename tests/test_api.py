@@ -137,7 +137,7 @@ def test_one_product_line_takes_the_grid_factor_from_its_table():
     # factors/grid_emission_factor.yaml: JP FY2023 0.421 kg-CO2/kWh
     assert line.avoided_per_unit_year.magnitude == pytest.approx(147 * 0.421)
     assert line.factors_from_tables["grid_emission_factor"] == \
-        "grid_emission_factor[JP 2023] (source shincho_fy2023; adjusted, derived)"
+        "grid_emission_factor[JP 2023] (source argus_fy2023; adjusted, preliminary)"
     assert line.single_year is None  # no units shipped: per-unit figures only
 
 
