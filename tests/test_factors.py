@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from koken.base.errors import KokenErrors, Location
+from koken.base.errors import KokenError, KokenErrors, Location
 from koken.calculation import calculate
-from koken.factors import load_factor_table, load_factor_tables, lookup
+from koken.factors import listing, load_factor_table, load_factor_tables, lookup, overview, year_ranges
 from koken.portfolio.build import read_portfolio
 from koken.results import row_details
 
@@ -205,3 +205,26 @@ def test_several_entries_of_one_key_need_exactly_one_default(tmp_path):
                                  "  - {region: JP, fiscal_year: 2020, value: 0.4, source: s, basis: basic, default: true}\n")
     with pytest.raises(KokenErrors, match="2 marked default: true; mark exactly one"):
         load_factor_table(path)
+
+
+def test_overview_lists_every_table_with_its_regions_and_years():
+    frame = overview(load_factor_tables()[0])
+    grid = frame.set_index("table").loc["grid_emission_factor"]
+    assert grid["unit"] == "kg-CO2/kWh" and grid["keys"] == "region, fiscal_year"
+    assert {"JP", "US", "CN", "IN", "VN", "SG", "TW", "KR", "EU", "DE"} <= set(grid["regions"].split(", "))
+    assert grid["fiscal_years"] == "2013-2023"
+    assert year_ranges([2001, 2013, 2030]) == "2001, 2013, 2030"
+
+
+def test_listing_filters_by_region_and_year_and_names_every_source():
+    tables = load_factor_tables()[0]
+    jp2019 = listing(tables, "grid_emission_factor", region="jp", fiscal_year=2019)
+    # 協議会 basis derived from the FY2020 release 0.444 (the lookup value); METI energy statistics 0.47 (速報)
+    assert list(jp2019["value"]) == [0.444, 0.47] and list(jp2019["default"]) == [True, False]
+    assert list(jp2019["basis"]) == ["adjusted", "energy_statistics"] and jp2019["url"].str.startswith("https://").all()
+    everything = listing(tables, fiscal_year=2013)   # tables without a fiscal year drop out
+    assert set(everything["table"]) == {"grid_emission_factor", "thermal_average_emission_factor"}
+    fuels = listing(tables, "fuel_emission_factor")
+    assert "region" not in fuels and fuels["fuel"].iloc[0] == "coal"
+    with pytest.raises(KokenError, match="no factor table 'grid'; the tables are: fuel_emission_factor"):
+        listing(tables, "grid")

@@ -18,7 +18,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import pint
@@ -38,6 +38,9 @@ from koken.base.models import Number, StrictModel, validation_problems
 from koken.base.paths import display_path, factors_dir
 from koken.base.safe_yaml import load_yaml_file
 from koken.base.units import conversion_factor, parse_unit, registry
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KeyName = Literal["region", "fiscal_year", "fuel", "gas"]
 ROW_KEYS = ("region", "fiscal_year")
@@ -302,6 +305,98 @@ def load_factor_tables(root: str | Path | None = None) -> tuple[dict[str, Factor
     """Every factor table under ``root`` (default: the bundled ``factors/``), with the problems found."""
     tables, problems = _load_all(str(Path(root or factors_dir()).resolve()))
     return dict(tables), list(problems)
+
+
+OVERVIEW_COLUMNS = ("table", "title", "unit", "keys", "regions", "fiscal_years", "entries", "sources")
+"""Columns of :func:`overview`: one row per table."""
+ENTRY_COLUMNS = ("value", "unit", "basis", "status", "default", "source", "source_title", "publisher",
+                 "source_year", "url", "note")
+"""Columns of :func:`listing` after the table id and its key columns."""
+
+
+def overview(tables: Mapping[str, FactorTable]) -> pd.DataFrame:
+    """What each factor table holds, one row per table (sorted by id).
+
+    Returns:
+        DataFrame with :data:`OVERVIEW_COLUMNS`: id, English and Japanese title, unit (text, e.g.
+        ``kg-CO2/kWh``), keys (``region, fiscal_year``), regions and fiscal years present (text, years as
+        ranges ``2013-2023``; '' for tables without those keys), number of entries and of sources.
+    """
+    import pandas as pd
+
+    rows = []
+    for t in sorted(tables.values(), key=lambda t: t.id):
+        entries = [e for group in t.entries.values() for e in group]
+        regions = sorted({e.region for e in entries if e.region is not None})
+        years = sorted({e.fiscal_year for e in entries if e.fiscal_year is not None})
+        rows.append({"table": t.id, "title": "{en} / {ja}".format(en=t.spec.title.get("en", ""),
+                                                                 ja=t.spec.title.get("ja", "")),
+                     "unit": t.spec.unit, "keys": ", ".join(t.spec.keys), "regions": ", ".join(regions),
+                     "fiscal_years": year_ranges(years), "entries": len(entries), "sources": len(t.spec.sources)})
+    return pd.DataFrame(rows, columns=list(OVERVIEW_COLUMNS))
+
+
+def listing(tables: Mapping[str, FactorTable], table: str | None = None, region: str | None = None,
+            fiscal_year: int | None = None) -> pd.DataFrame:
+    """Every entry of one table (or of every table), each with where its value comes from.
+
+    Args:
+        tables: factor tables by id (:func:`load_factor_tables`).
+        table: a table id; None lists every table's entries.
+        region: keep entries of this region (compared case-insensitively); tables without a region key drop out.
+        fiscal_year: keep entries of this fiscal year; tables without a fiscal-year key drop out.
+    Returns:
+        DataFrame, one row per entry in file order (tables by id): ``table``, the key columns the listed tables
+        have (``region``, ``fiscal_year``, ``fuel``, ``gas``), then :data:`ENTRY_COLUMNS` — value (float, in
+        ``unit``), basis ('' if not stated), status, default (True: the value a lookup by the keys returns),
+        source id, title, publisher, year and url ('' if none), note.
+    Raises:
+        KokenError: ``table`` is not one of the tables (the message lists them).
+    """
+    import pandas as pd
+
+    if table is not None and table not in tables:
+        raise KokenError("no factor table {table!r}; the tables are: {known}".format(
+            table=table, known=", ".join(sorted(tables))))
+    chosen = [tables[table]] if table is not None else sorted(tables.values(), key=lambda t: t.id)
+    if region is not None:
+        chosen = [t for t in chosen if "region" in t.spec.keys]
+    if fiscal_year is not None:
+        chosen = [t for t in chosen if "fiscal_year" in t.spec.keys]
+    keys = [k for k in KEY_NAMES if any(k in t.spec.keys for t in chosen)]
+    rows = []
+    for t in chosen:
+        lookup_values = {id(e) for e in t.index.values()}
+        for e in t.spec.entries:
+            if region is not None and str(e.region).casefold() != region.casefold():
+                continue
+            if fiscal_year is not None and e.fiscal_year != fiscal_year:
+                continue
+            src = t.source(e)
+            rows.append({"table": t.id, **{k: getattr(e, k) for k in keys}, "value": float(e.value),
+                         "unit": t.spec.unit, "basis": t.basis(e) or "", "status": e.status,
+                         "default": id(e) in lookup_values, "source": src.id, "source_title": src.title,
+                         "publisher": src.publisher, "source_year": src.year, "url": src.url or "",
+                         "note": e.note or ""})
+    frame = pd.DataFrame(rows, columns=["table", *keys, *ENTRY_COLUMNS])
+    if "fiscal_year" in frame:
+        frame["fiscal_year"] = frame["fiscal_year"].astype("Int64")
+    return frame
+
+
+def year_ranges(years: Sequence[int]) -> str:
+    """Sorted years as runs: ``2013-2023`` or ``2014, 2017-2019``.
+
+    >>> year_ranges([2013, 2014, 2015, 2021]), year_ranges([])
+    ('2013-2015, 2021', '')
+    """
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
 
 
 @dataclass(frozen=True)

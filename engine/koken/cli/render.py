@@ -234,3 +234,46 @@ def methodology_tables(library) -> None:
                 default = "required"
             t.add_row(p.name, p.unit_text, default, ", ".join(p.aliases))
         out.print(t)
+
+
+def factor_overview(frame) -> None:
+    """The factor tables, one row each (a :func:`koken.factor_tables` frame)."""
+    from rich.table import Table
+
+    t = Table(title="Factor tables (koken factors TABLE lists a table's entries and their sources)")
+    for col in ("table", "title", "unit", "keys", "regions", "fiscal years", "entries"):
+        t.add_column(col, justify="right" if col == "entries" else "left")
+    for r in frame.to_dict(orient="records"):
+        t.add_row(*[printable(str(r[c])) for c in ("table", "title", "unit", "keys", "regions", "fiscal_years")],
+                  str(r["entries"]))
+    console().print(t)
+
+
+def factor_listing(frame) -> None:
+    """Factor-table entries (a :func:`koken.factor_entries` frame): keys, value, unit, basis, status, whether
+    a lookup returns it, and the source's title, publisher, year and url."""
+    from rich.table import Table
+
+    out = console()
+    if frame.empty:
+        line("No factor-table entries match.")
+        return
+    tables = list(dict.fromkeys(frame["table"]))
+    keys = [k for k in ("region", "fiscal_year", "fuel", "gas") if k in frame]
+    title = "{tables}: {n} entries".format(tables=", ".join(tables), n=len(frame))
+    t = Table(title=printable(title), title_justify="left")
+    columns = (["table"] if len(tables) > 1 else []) + keys + ["value", "unit", "basis", "status", "lookup",
+                                                              "source"]
+    for col in columns:
+        t.add_column("FY" if col == "fiscal_year" else col, justify="right" if col == "value" else "left",
+                     overflow="fold")
+    for r in frame.to_dict(orient="records"):
+        source = "{title} ({publisher}, {year}) {url}".format(title=r["source_title"], publisher=r["publisher"],
+                                                            year=r["source_year"], url=r["url"]).strip()
+        cells = {"value": "{value:g}".format(value=r["value"]), "lookup": "✓" if r["default"] else "",
+                 "source": source}
+        t.add_row(*[printable(str(cells.get(c, r.get(c, "")))) for c in columns])
+    out.print(t)
+    line("✓: the value a lookup by the table's keys returns; the other rows are other bases or releases of the same "
+         "key, listed for reference. Status: final (確報), preliminary (速報, may be revised), published (the source "
+         "does not say which), derived (computed from the source; see the note in the table file).")
