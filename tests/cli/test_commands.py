@@ -261,7 +261,7 @@ def test_factors_lists_the_tables():
 def test_factors_lists_every_japanese_year_with_its_source():
     result = run("factors", "grid_emission_factor", "--region", "JP")
     assert result.exit_code == 0, result.output
-    assert "grid_emission_factor: 24 entries" in result.output
+    assert "grid_emission_factor — entries: 24" in result.output
     for year in range(2013, 2024):
         assert f"│ JP     │ {year} │" in result.output
     # FY2023: the council's preliminary 0.421 (Argus Media), adjusted basis, the lookup value
@@ -275,7 +275,7 @@ def test_factors_filters_by_fiscal_year_and_region():
     result = run("factors", "grid_emission_factor", "--fiscal-year", "2023", "--region", "tw")
     assert result.exit_code == 0, result.output
     # 經濟部能源署 2023: 0.494 kg CO2e per kWh sold
-    assert "1 entries" in result.output and "0.494" in result.output and "sales" in result.output
+    assert "entries: 1" in result.output and "0.494" in result.output and "sales" in result.output
     assert "businesstoday.com.tw" in result.output
     everything = run("factors", "--fiscal-year", "2013")   # every table with a fiscal year
     assert "grid_emission_factor, thermal_average_emission_factor" in everything.output

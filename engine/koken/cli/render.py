@@ -260,7 +260,7 @@ def factor_listing(frame) -> None:
         return
     tables = list(dict.fromkeys(frame["table"]))
     keys = [k for k in ("region", "fiscal_year", "fuel", "gas") if k in frame]
-    title = "{tables}: {n} entries".format(tables=", ".join(tables), n=len(frame))
+    title = "{tables} — entries: {n}".format(tables=", ".join(tables), n=len(frame))
     t = Table(title=printable(title), title_justify="left")
     columns = (["table"] if len(tables) > 1 else []) + keys + ["value", "unit", "basis", "status", "lookup",
                                                               "source"]
