@@ -136,7 +136,8 @@ def test_one_product_line_takes_the_grid_factor_from_its_table():
                                 "operating_years": "12 yr"}, region="JP", fiscal_year=2023)
     # factors/grid_emission_factor.yaml: JP FY2023 0.421 kg-CO2/kWh
     assert line.avoided_per_unit_year.magnitude == pytest.approx(147 * 0.421)
-    assert line.factors_from_tables["grid_emission_factor"].startswith("grid_emission_factor[JP 2023]")
+    assert line.factors_from_tables["grid_emission_factor"] == \
+        "grid_emission_factor[JP 2023] (source argus_fy2023; adjusted, preliminary)"
     assert line.single_year is None  # no units shipped: per-unit figures only
 
 
@@ -248,3 +249,14 @@ def test_progress_collects_the_problems_of_every_submission(tmp_path):
         koken.progress([a, b])
     files = {e.location.file for e in err.value}
     assert files == {str(a), str(b)}
+
+
+def test_factor_tables_and_entries_as_dataframes():
+    tables = koken.factor_tables()
+    assert "grid_emission_factor" in set(tables["table"])
+    jp = koken.factor_entries("grid_emission_factor", region="JP")
+    lookup = jp[jp["default"]].set_index("fiscal_year")
+    assert list(lookup.index) == list(range(2013, 2024))   # FY2013 to the latest published, one value each
+    # 電気事業連合会 FY2013 0.570; 協議会 FY2023 preliminary 0.421 (kg-CO2/kWh)
+    assert lookup.loc[2013, "value"] == 0.570 and lookup.loc[2023, ["value", "status"]].tolist() == [0.421, "preliminary"]
+    assert (jp["source_title"] != "").all() and (jp["url"] != "").all()

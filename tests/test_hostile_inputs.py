@@ -104,7 +104,8 @@ def test_stale_factor_is_an_error_unless_explicitly_allowed(library):
     table = calculate(read_portfolio(path, library), library, {"allow_stale_factors": True}).table
     # FY2023's 0.421 stands in for FY2024: 147 kWh/yr × 0.421 × 1,000 台 / 1,000 = 61.887 t
     assert table["single_year[t-CO2e]"].iloc[0] == pytest.approx(61.887)
-    assert table["factors_from_tables"].iloc[0] == "grid_emission_factor=grid_emission_factor[JP 2023] (stale: earlier year)"
+    assert table["factors_from_tables"].iloc[0] == ("grid_emission_factor=grid_emission_factor[JP 2023] (adjusted, "
+                                                    "preliminary) (stale: earlier year)")
 
 
 def test_share_groups_must_sum_to_100_percent(tmp_path):

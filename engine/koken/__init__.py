@@ -14,6 +14,7 @@ The public API (everything in ``__all__``; documented in docs/api.md)::
     koken.report(["result.json"], output="report.xlsx")
     koken.progress(["a.yaml", "b.xlsx"], output="progress.xlsx")     # action-plan targets, industry roll-up
     koken.set_language("ja")                         # messages, tables and reports in Japanese (or "en")
+    koken.factor_entries("grid_emission_factor", region="JP")          # sourced factors: basis, status, source
     lib["transformer"].evaluate_one({...}, units_shipped="1 台")
 
 Names are imported on first use (``koken --help`` does not load pandas or sympy). Everything else stays
@@ -32,6 +33,7 @@ _EXPORTS = {
     "calculate": "koken.api", "Calculation": "koken.api", "run": "koken.api", "report": "koken.api",
     "trace": "koken.api", "progress": "koken.api", "Progress": "koken.api", "read_submission": "koken.api",
     "submission_template": "koken.api", "portfolio_template": "koken.api",
+    "factor_tables": "koken.api", "factor_entries": "koken.api",
     "RunResult": "koken.scale.pipeline", "Report": "koken.reporting.action_plan", "TraceNode": "koken.audit.trace",
     "Totals": "koken.totals", "Methodology": "koken.methodology", "LineResult": "koken.methodology",
     "Portfolio": "koken.portfolio",
@@ -65,6 +67,8 @@ __all__ = [
     "UnitError",
     "__version__",
     "calculate",
+    "factor_entries",
+    "factor_tables",
     "language",
     "load_library",
     "portfolio_template",
@@ -96,7 +100,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for editors and type checkers: the same names, imported eagerly
-    from koken.api import Calculation, calculate, report, run, trace
+    from koken.api import Calculation, calculate, factor_entries, factor_tables, report, run, trace
     from koken.audit.trace import TraceNode
     from koken.base.errors import (
         EvaluationError,

@@ -32,6 +32,7 @@ from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
 from koken.calculation import Calculation as _CoreCalculation
 from koken.calculation import calculate as _calculate
+from koken.factors import FactorTable, listing, load_factor_tables, overview
 from koken.library import Library, load_library
 from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio
 from koken.portfolio.readers import DEFAULT_PARTITION_ROWS, FrameSource
@@ -457,6 +458,50 @@ def portfolio_template(path: str | Path, methodologies: Sequence[str] = (),
     chosen = resolve_methodologies(list(methodologies), _library(library))
     atomic_write(path, template_workbook(chosen, combined=combined))
     return [m.id for m in chosen]
+def _factor_tables(root: str | Path | None) -> dict[str, FactorTable]:
+    tables, problems = load_factor_tables(root)
+    if problems:
+        raise KokenErrors(problems)
+    return tables
+
+
+def factor_tables(root: str | Path | None = None) -> pd.DataFrame:
+    """What the factor tables hold: one row per table (what ``koken factors`` prints).
+
+    Args:
+        root: a folder of factor tables (default: the bundled ``factors/``).
+    Returns:
+        DataFrame ``table, title, unit, keys, regions, fiscal_years, entries, sources`` (regions and years as
+        text, e.g. ``JP, US`` and ``2013-2023``), sorted by table id.
+    Raises:
+        KokenErrors: a table file breaks the format (every problem, each naming its file and field).
+    """
+    return overview(_factor_tables(root))
+
+
+def factor_entries(table: str | None = None, *, region: str | None = None, fiscal_year: int | None = None,
+                   root: str | Path | None = None) -> pd.DataFrame:
+    """The entries of a factor table (or of every table), each with its value, unit, basis, status and source
+    (what ``koken factors TABLE`` prints).
+
+    >>> grid = factor_entries("grid_emission_factor", region="JP", fiscal_year=2023)
+    >>> grid.loc[grid["default"], ["value", "unit", "basis", "status"]].values.tolist()
+    [[0.421, 'kg-CO2/kWh', 'adjusted', 'preliminary']]
+
+    Args:
+        table: a table id (``grid_emission_factor``); None: every table.
+        region: only this region (``JP``; case-insensitive); tables without a region key drop out.
+        fiscal_year: only this fiscal year; tables without a fiscal-year key drop out.
+        root: a folder of factor tables (default: the bundled ``factors/``).
+    Returns:
+        DataFrame, one row per entry: ``table``, its key columns, ``value`` (in ``unit``), ``unit``, ``basis``,
+        ``status`` (final, preliminary, published, derived), ``default`` (True: the value a lookup returns),
+        ``source``, ``source_title``, ``publisher``, ``source_year``, ``url``, ``note`` (docs/factors.md).
+    Raises:
+        KokenError: ``table`` is not a table id (the message lists them).
+        KokenErrors: a table file breaks the format.
+    """
+    return listing(_factor_tables(root), table, region=region, fiscal_year=fiscal_year)
 
 
 def trace(calc: Calculation, row: int) -> TraceNode:

@@ -28,7 +28,7 @@ from koken.base.i18n import _
 from koken.base.units import is_count_unit
 from koken.base.version import __version__
 from koken.base.vocabulary import AVOIDED_COLUMN, FIGURES, RESULT_COLUMNS
-from koken.factors import FactorOrigin, fill_from_tables, load_factor_tables
+from koken.factors import FACTOR_LABEL, FactorOrigin, describe, fill_from_tables, load_factor_tables
 from koken.methodology import Methodology
 from koken.methodology.evaluate import BatchResult, evaluate
 from koken.portfolio.build import Portfolio
@@ -296,7 +296,8 @@ def _regions(portfolio: Portfolio, rows: np.ndarray) -> np.ndarray:
 
 def _take_origin(origin: FactorOrigin, positions: np.ndarray) -> FactorOrigin:
     return FactorOrigin(table=origin.table, from_table=origin.from_table[positions], keys=origin.keys[positions],
-                        sources=origin.sources[positions], stale=origin.stale[positions])
+                        sources=origin.sources[positions], stale=origin.stale[positions],
+                        statuses=origin.statuses[positions], bases=origin.bases[positions])
 
 
 class _RowLocations:
@@ -323,13 +324,16 @@ def _defaults_column(defaults_used: dict[str, np.ndarray], n: int) -> np.ndarray
 
 
 def _factors_column(origins: dict[str, FactorOrigin], n: int) -> np.ndarray:
-    """Per row ``name=table[keys]`` for each parameter a factor table supplied, ``;``-joined (each distinct
-    label is built once)."""
+    """Per row ``name=table[keys] (basis, status)`` for each parameter a factor table supplied, ``;``-joined
+    (each distinct label is built once)."""
     column = np.full(n, "", dtype=object)
     for name, o in origins.items():
-        codes, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool)])
-        labels = np.array([f"{name}={o.table}[{key}]" + (" (stale: earlier year)" if stale else "")
-                           for key, stale in keys], dtype=object)
+        codes, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool),
+                                   np.asarray(o.bases, dtype=object), np.asarray(o.statuses, dtype=object)])
+        labels = np.array([FACTOR_LABEL.format(name=name, table=o.table, key=key,
+                                               described=describe(basis or None, status or None))
+                           + (" (stale: earlier year)" if stale else "")
+                           for key, stale, basis, status in keys], dtype=object)
         label = labels[codes] if n else column
         column = np.where(o.from_table, np.where(column == "", label, column + ";" + label), column)
     return column

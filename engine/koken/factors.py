@@ -14,15 +14,16 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 import pint
 import pydantic
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from koken.base.errors import (
     KokenError,
@@ -33,14 +34,38 @@ from koken.base.errors import (
     gather,
 )
 from koken.base.grouping import group_codes
+from koken.base.i18n import _
 from koken.base.models import Number, StrictModel, validation_problems
 from koken.base.paths import display_path, factors_dir
 from koken.base.safe_yaml import load_yaml_file
 from koken.base.units import conversion_factor, parse_unit, registry
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 KeyName = Literal["region", "fiscal_year", "fuel", "gas"]
 ROW_KEYS = ("region", "fiscal_year")
 """Keys a lookup can take from the product line itself; others must be fixed by the parameter."""
+KEY_NAMES = ("region", "fiscal_year", "fuel", "gas")
+"""Every key an entry can have, in the order listings show them."""
+
+Status = Literal["final", "preliminary", "published", "derived"]
+"""How settled an entry's value is (docs/factors.md):
+
+- ``final``: the source calls it final (確報) or it is a government's confirmed figure;
+- ``preliminary``: the source calls it preliminary (速報, 暫定, an estimate) — it may still be revised;
+- ``published``: printed in the source, which does not say whether it is preliminary or final (and values for
+  which the distinction does not apply, such as GWPs);
+- ``derived``: computed from a source's figures (a unit conversion, a stated change); the note says how.
+"""
+
+Basis = Literal["adjusted", "basic", "actual", "national_average", "energy_statistics", "generation",
+                "generation_gross", "consumption", "sales", "combined_margin", "thermal_average"]
+"""What a grid factor measures (docs/factors.md has one line each): Japan's 調整後 (``adjusted``), 基礎
+(``basic``) and the former 実排出係数 (``actual``) per kWh sold, the Ministry of the Environment's or another
+government's national average (``national_average``), METI's energy statistics (``energy_statistics``); per kWh
+generated (``generation``, net; ``generation_gross``, gross, auto-producers included), consumed
+(``consumption``) or sold (``sales``); the CDM combined margin (``combined_margin``); the thermal average."""
 
 
 class FactorSource(StrictModel):
@@ -55,73 +80,160 @@ class FactorSource(StrictModel):
 
 
 class FactorEntry(StrictModel):
-    """One value: its keys, the value in the table's unit, its source and whether it is confirmed."""
+    """One value: its keys, the value in the table's unit, its source, how settled it is and what it measures.
+
+    ``default: true`` marks the entry a lookup returns when the table holds several values for one key
+    (other bases, other releases); a key with one entry needs no mark.
+    """
 
     region: Annotated[str, Field(min_length=1, max_length=40)] | None = None
     fiscal_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
     fuel: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     gas: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     value: Number
-    source: str
-    status: Literal["confirmed", "derived"] = "confirmed"
+    source: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    status: Status = "published"
+    basis: Basis | None = None
+    default: bool = False
     note: Annotated[str, Field(max_length=2000)] | None = None
+
+    def key(self, keys: Sequence[str]) -> tuple:
+        """The entry's key in the order of ``keys`` (a table's ``keys``)."""
+        return tuple(getattr(self, k) for k in keys)
 
 
 class FactorTableSpec(StrictModel):
-    """A factor table file."""
+    """A factor table file. ``basis`` is the basis of entries that name none."""
 
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
     title: dict[Literal["ja", "en"], str]
     unit: Annotated[str, Field(min_length=1, max_length=100)]
     keys: list[KeyName] = Field(min_length=1)
+    basis: Basis | None = None
     sources: list[FactorSource] = Field(min_length=1)
     entries: list[FactorEntry] = Field(min_length=1)
 
-    @model_validator(mode="after")
-    def _entries_match_keys(self) -> FactorTableSpec:
-        ids = {s.id for s in self.sources}
-        seen = set()
-        for i, e in enumerate(self.entries):
-            given = {k for k in ("region", "fiscal_year", "fuel", "gas") if getattr(e, k) is not None}
-            if given != set(self.keys):
-                raise ValueError(f"entries[{i}] has keys {sorted(given)}, the table's keys are {self.keys}")
-            if e.source not in ids:
-                raise ValueError(f"entries[{i}] cites unknown source {e.source!r}")
-            key = tuple(getattr(e, k) for k in self.keys)
-            if key in seen:
-                raise ValueError(f"entries[{i}]: {dict(zip(self.keys, key))} appears twice")
-            seen.add(key)
-            if e.value < 0 or e.value != e.value or e.value in (float("inf"), float("-inf")):
-                raise ValueError(f"entries[{i}]: a factor must be a finite number >= 0")
-        return self
+
+def entry_problems(spec: FactorTableSpec, file: str) -> list[KokenError]:
+    """Every problem of a table's entries, each located at its field (``entries.3.source``).
+
+    Rules (docs/factors.md): an entry has exactly the table's keys; it cites one of the table's sources; its
+    value is finite and >= 0; a derived value says how in its note; an entry does not repeat another's key,
+    basis and source; where several entries share a key, exactly one is marked ``default: true`` (the value a
+    lookup returns).
+
+    Returns:
+        the problems, in entry order (empty: the entries are sound).
+    """
+    problems: list[KokenError] = []
+    known = ", ".join(s.id for s in spec.sources)
+    ids = {s.id for s in spec.sources}
+    by_key: dict[tuple, list[int]] = {}
+    seen: dict[tuple, int] = {}
+
+    def at(i: int, field: str) -> Location:
+        return Location(file=file, field=f"entries.{i}.{field}")
+
+    for i, e in enumerate(spec.entries):
+        given = [k for k in KEY_NAMES if getattr(e, k) is not None]
+        if set(given) != set(spec.keys):
+            problems.append(MethodologyError(_("has keys {given}, the table's keys are {keys}").format(
+                given=given, keys=list(spec.keys)), Location(file=file, field=f"entries.{i}")))
+            continue
+        if e.source is None:
+            problems.append(MethodologyError(_("no source: every value must cite one of the table's sources "
+                                             "({known})").format(known=known), at(i, "source")))
+        elif e.source not in ids:
+            problems.append(MethodologyError(_("cites unknown source {source!r}; the table's sources are "
+                                             "{known}").format(source=e.source, known=known), at(i, "source")))
+        if not math.isfinite(e.value) or e.value < 0:
+            problems.append(MethodologyError(_("a factor must be a finite number >= 0, not {value}").format(
+                value=e.value), at(i, "value")))
+        if e.status == "derived" and not e.note:
+            problems.append(MethodologyError(_("a derived value needs a note saying how it was derived from its "
+                                               "source"), at(i, "note")))
+        key = e.key(spec.keys)
+        identity = (key, e.basis or spec.basis, e.source)
+        if identity in seen:
+            problems.append(MethodologyError(_("repeats entries.{j}: the same {key}, basis and source").format(
+                j=seen[identity], key=_key_text(spec.keys, key)), Location(file=file, field=f"entries.{i}")))
+        seen.setdefault(identity, i)
+        by_key.setdefault(key, []).append(i)
+    for key, rows in by_key.items():
+        marked = [i for i in rows if spec.entries[i].default]
+        if len(rows) > 1 and len(marked) != 1:
+            problems.append(MethodologyError(_(
+                "{key} has {n} entries ({which}) and {marked} marked default: true; mark exactly one, the value a "
+                "lookup by {keys} returns").format(key=_key_text(spec.keys, key), n=len(rows),
+                                                  which=", ".join(f"entries.{i}" for i in rows),
+                                                  marked=len(marked), keys=", ".join(spec.keys)),
+                at(rows[0], "default")))
+    return problems
+
+
+def _key_text(keys: Sequence[str], key: tuple) -> str:
+    return ", ".join(f"{k} {v!r}" for k, v in zip(keys, key))
+
+
+FACTOR_LABEL = "{name}={table}[{key}] ({described})"
+"""A result table's ``factors_from_tables`` entry: ``grid_emission_factor=grid_emission_factor[JP 2023]
+(adjusted, preliminary)``."""
+ORIGIN_TEXT = "factor table {table} [{key}] (source {source}; {described})"
+"""An input's ``origin`` in JSON results when a factor table supplied it."""
+LINE_FACTOR_TEXT = "{table}[{key}] (source {source}; {described})"
+"""A :class:`koken.LineResult`'s ``factors_from_tables`` value."""
+
+
+def describe(basis: str | None, status: str | None) -> str:
+    """Basis and status as results print them: ``adjusted, preliminary`` (either left out when unknown).
+
+    >>> describe("adjusted", "preliminary"), describe(None, "derived")
+    ('adjusted, preliminary', 'derived')
+    """
+    return ", ".join(x for x in (basis, status) if x)
 
 
 @dataclass(frozen=True)
 class FactorTable:
-    """A loaded factor table: spec, unit, lookup index and content hash."""
+    """A loaded factor table: spec, unit, lookup index, every entry by key, and content hash.
+
+    Attributes:
+        index: key → the entry a lookup returns (the only one, or the one marked ``default: true``).
+        entries: key → every entry of that key, the lookup's first.
+    """
 
     spec: FactorTableSpec
     path: str
     unit: pint.Unit
     content_hash: str
     index: dict[tuple, FactorEntry]
+    entries: dict[tuple, tuple[FactorEntry, ...]]
 
     @property
     def id(self) -> str:
         return self.spec.id
 
+    def basis(self, entry: FactorEntry) -> str | None:
+        """What the entry measures: its own basis, else the table's (None: not stated)."""
+        return entry.basis or self.spec.basis
+
+    def source(self, entry: FactorEntry) -> FactorSource:
+        """The source the entry cites (loading checked that it exists)."""
+        return next(s for s in self.spec.sources if s.id == entry.source)
+
     def origin(self, key_label: str) -> dict:
         """The entry a look-up recorded as ``key_label`` (``"JP 2023"``), described for a trace: table, keys,
-        source id, title, publisher and year.
+        status and basis of the value, source id, title, publisher, year and url.
 
         Raises:
             KeyError: the table has no entry with that label.
         """
         key = next(k for k in self.index if " ".join(str(x) for x in k) == key_label)
         entry = self.index[key]
-        src = next(s for s in self.spec.sources if s.id == entry.source)
+        src = self.source(entry)
         return {"source": "factor table", "table": self.id, "key": dict(zip(self.spec.keys, key)),
                 "table_content_hash": self.content_hash, "entry_status": entry.status,
+                **({"basis": self.basis(entry)} if self.basis(entry) else {}),
                 "source_id": src.id, "title": src.title, "publisher": src.publisher, "year": src.year,
                 **({"url": src.url} if src.url else {}), **({"note": entry.note} if entry.note else {})}
 
@@ -146,8 +258,9 @@ def load_factor_table(path: str | Path) -> FactorTable:
     """Load and validate one factor table file.
 
     Raises:
-        KokenErrors: format problems (unknown keys, entries without a known source, duplicates,
-            negative or non-finite values, a unit that does not parse).
+        KokenErrors: format problems, all at once, each naming the file and field (unknown keys, entries
+            without a known source, repeated entries, a key with several entries and no single default,
+            negative or non-finite values, a derived value without a note, a unit that does not parse).
     """
 
     source = display_path(path)
@@ -157,17 +270,25 @@ def load_factor_table(path: str | Path) -> FactorTable:
     except pydantic.ValidationError as err:
         raise KokenErrors([MethodologyError(message, Location(file=source, field=path or None))
                            for path, message, _ in validation_problems(err)]) from None
+    problems = entry_problems(spec, source)
     try:
         unit = parse_unit(spec.unit, location=Location(file=source, field="unit"))
     except UnitError as err:
-        raise KokenErrors([err]) from None
+        problems.insert(0, err)
     if Path(source).stem != spec.id:
-        raise KokenErrors([MethodologyError(f"file name must be the id: {spec.id}.yaml", Location(file=source))])
+        problems.append(MethodologyError(_("file name must be the id: {id}.yaml").format(id=spec.id),
+                                         Location(file=source)))
+    if problems:
+        raise KokenErrors(problems)
     canonical = json.dumps(spec.model_dump(mode="json", exclude_defaults=True), sort_keys=True, separators=(",", ":"),
                            ensure_ascii=False)
     digest = "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    index = {tuple(getattr(e, k) for k in spec.keys): e for e in spec.entries}
-    return FactorTable(spec=spec, path=source, unit=unit, content_hash=digest, index=index)
+    grouped: dict[tuple, list[FactorEntry]] = {}
+    for e in spec.entries:
+        grouped.setdefault(e.key(spec.keys), []).append(e)
+    index = {key: next((e for e in group if e.default), group[0]) for key, group in grouped.items()}
+    entries = {key: (index[key], *(e for e in group if e is not index[key])) for key, group in grouped.items()}
+    return FactorTable(spec=spec, path=source, unit=unit, content_hash=digest, index=index, entries=entries)
 
 
 @functools.lru_cache(maxsize=8)
@@ -187,6 +308,97 @@ def load_factor_tables(root: str | Path | None = None) -> tuple[dict[str, Factor
     return dict(tables), list(problems)
 
 
+OVERVIEW_COLUMNS = ("table", "title", "unit", "keys", "regions", "fiscal_years", "entries", "sources")
+"""Columns of :func:`overview`: one row per table."""
+ENTRY_COLUMNS = ("value", "unit", "basis", "status", "default", "source", "source_title", "publisher",
+                 "source_year", "url", "note")
+"""Columns of :func:`listing` after the table id and its key columns."""
+
+
+def overview(tables: Mapping[str, FactorTable]) -> pd.DataFrame:
+    """What each factor table holds, one row per table (sorted by id).
+
+    Returns:
+        DataFrame with :data:`OVERVIEW_COLUMNS`: id, English and Japanese title, unit (text, e.g.
+        ``kg-CO2/kWh``), keys (``region, fiscal_year``), regions and fiscal years present (text, years as
+        ranges ``2013-2023``; '' for tables without those keys), number of entries and of sources.
+    """
+    import pandas as pd
+
+    rows = []
+    for t in sorted(tables.values(), key=lambda t: t.id):
+        entries = [e for group in t.entries.values() for e in group]
+        regions = sorted({e.region for e in entries if e.region is not None})
+        years = sorted({e.fiscal_year for e in entries if e.fiscal_year is not None})
+        rows.append({"table": t.id, "title": f"{t.spec.title.get('en', '')} / {t.spec.title.get('ja', '')}",
+                     "unit": t.spec.unit, "keys": ", ".join(t.spec.keys), "regions": ", ".join(regions),
+                     "fiscal_years": year_ranges(years), "entries": len(entries), "sources": len(t.spec.sources)})
+    return pd.DataFrame(rows, columns=list(OVERVIEW_COLUMNS))
+
+
+def listing(tables: Mapping[str, FactorTable], table: str | None = None, region: str | None = None,
+            fiscal_year: int | None = None) -> pd.DataFrame:
+    """Every entry of one table (or of every table), each with where its value comes from.
+
+    Args:
+        tables: factor tables by id (:func:`load_factor_tables`).
+        table: a table id; None lists every table's entries.
+        region: keep entries of this region (compared case-insensitively); tables without a region key drop out.
+        fiscal_year: keep entries of this fiscal year; tables without a fiscal-year key drop out.
+    Returns:
+        DataFrame, one row per entry in file order (tables by id): ``table``, the key columns the listed tables
+        have (``region``, ``fiscal_year``, ``fuel``, ``gas``), then :data:`ENTRY_COLUMNS` — value (float, in
+        ``unit``), basis ('' if not stated), status, default (True: the value a lookup by the keys returns),
+        source id, title, publisher, year and url ('' if none), note.
+    Raises:
+        KokenError: ``table`` is not one of the tables (the message lists them).
+    """
+    import pandas as pd
+
+    if table is not None and table not in tables:
+        raise KokenError(_("no factor table {table!r}; the tables are: {known}").format(
+            table=table, known=", ".join(sorted(tables))))
+    chosen = [tables[table]] if table is not None else sorted(tables.values(), key=lambda t: t.id)
+    if region is not None:
+        chosen = [t for t in chosen if "region" in t.spec.keys]
+    if fiscal_year is not None:
+        chosen = [t for t in chosen if "fiscal_year" in t.spec.keys]
+    keys = [k for k in KEY_NAMES if any(k in t.spec.keys for t in chosen)]
+    rows = []
+    for t in chosen:
+        lookup_values = {id(e) for e in t.index.values()}
+        for e in t.spec.entries:
+            if region is not None and str(e.region).casefold() != region.casefold():
+                continue
+            if fiscal_year is not None and e.fiscal_year != fiscal_year:
+                continue
+            src = t.source(e)
+            rows.append({"table": t.id, **{k: getattr(e, k) for k in keys}, "value": float(e.value),
+                         "unit": t.spec.unit, "basis": t.basis(e) or "", "status": e.status,
+                         "default": id(e) in lookup_values, "source": src.id, "source_title": src.title,
+                         "publisher": src.publisher, "source_year": src.year, "url": src.url or "",
+                         "note": e.note or ""})
+    frame = pd.DataFrame(rows, columns=["table", *keys, *ENTRY_COLUMNS])
+    if "fiscal_year" in frame:
+        frame["fiscal_year"] = frame["fiscal_year"].astype("Int64")
+    return frame
+
+
+def year_ranges(years: Sequence[int]) -> str:
+    """Sorted years as runs: ``2013-2023`` or ``2014, 2017-2019``.
+
+    >>> year_ranges([2013, 2014, 2015, 2021]), year_ranges([])
+    ('2013-2015, 2021', '')
+    """
+    runs: list[list[int]] = []
+    for y in sorted(set(years)):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
 @dataclass(frozen=True)
 class Lookup:
     """Factor values for a batch: values in the table's unit (NaN where not looked up) and provenance.
@@ -197,6 +409,9 @@ class Lookup:
         found: True where the table supplied the value.
         keys: per row the key used (e.g. ``"JP 2023"``) or ''.
         sources: per row the source id or ''.
+        stale: True where an earlier year's value stood in.
+        statuses: per row the status of the value used (``final``, ``preliminary``, …) or ''.
+        bases: per row its basis (``adjusted``, ``generation``, …) or '' (not looked up, or not stated).
     """
 
     values: np.ndarray
@@ -205,6 +420,8 @@ class Lookup:
     keys: np.ndarray
     sources: np.ndarray
     stale: np.ndarray
+    statuses: np.ndarray
+    bases: np.ndarray
 
 
 def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[str, np.ndarray],
@@ -228,6 +445,8 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
     found = np.zeros(n, dtype=bool)
     keys = np.full(n, "", dtype=object)
     sources = np.full(n, "", dtype=object)
+    statuses = np.full(n, "", dtype=object)
+    bases = np.full(n, "", dtype=object)
     problems: list[KokenError] = []
     columns = [row_keys[k] if k not in fixed else None for k in table.spec.keys]
     needed = np.flatnonzero(need)
@@ -252,17 +471,20 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
         if entry is None:
             label = ", ".join(f"{k} {v!r}" for k, v in zip(table.spec.keys, key))
             for i in rows:
-                problems.append(UnitError(
-                    f"{what}: the factor table {table.id} has no value for {label} and none is given "
-                    f"(the table has: {table.describe_keys()}); koken does not extrapolate factors — give the "
-                    f"value, or allow an earlier year explicitly (--allow-stale-factors, allow_stale_factors=True)",
-                    locate(i)))
+                problems.append(UnitError(_(
+                    "{what}: the factor table {table} has no value for {key} and none is given (the table has: "
+                    "{known}); koken does not extrapolate factors — give the value, or allow an earlier year "
+                    "explicitly (--allow-stale-factors, allow_stale_factors=True)").format(
+                    what=what, table=table.id, key=label, known=table.describe_keys()), locate(i)))
             continue
         values[rows] = entry.value
         found[rows] = True
         keys[rows] = " ".join(str(v) for v in used_key)
         sources[rows] = entry.source
-    return Lookup(values=values, unit=table.unit, found=found, keys=keys, sources=sources, stale=stale), problems
+        statuses[rows] = entry.status
+        bases[rows] = table.basis(entry) or ""
+    return Lookup(values=values, unit=table.unit, found=found, keys=keys, sources=sources, stale=stale,
+                  statuses=statuses, bases=bases), problems
 
 
 def _latest_earlier(table: FactorTable, key: tuple) -> tuple | None:
@@ -288,6 +510,14 @@ class FactorOrigin:
     sources: np.ndarray
     stale: np.ndarray
     """True where an earlier year's value stood in (``--allow-stale-factors``)."""
+    statuses: np.ndarray
+    """Per row the status of the table value (``final``, ``preliminary``, ``published``, ``derived``) or ''."""
+    bases: np.ndarray
+    """Per row its basis (``adjusted``, ``generation``, …) or ''."""
+
+    def described(self, j: int) -> str:
+        """Row ``j``'s basis and status (``adjusted, preliminary``), as results record them."""
+        return describe(self.bases[j] or None, self.statuses[j] or None)
 
 
 def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint.Quantity],
@@ -335,8 +565,9 @@ def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint
         missing_region = need & (row_keys["region"] == "") if "region" in table.spec.keys and "region" not in fixed \
             else np.zeros(n, dtype=bool)
         for i in np.flatnonzero(missing_region):
-            problems.append(UnitError(f"{name}: the row has no region, so the factor table {table.id} cannot be "
-                                      "used; give a region (e.g. JP, US) or the value", locate(i)))
+            problems.append(UnitError(_("{name}: the row has no region, so the factor table {table} cannot be used; "
+                                        "give a region (e.g. JP, US) or the value").format(name=name, table=table.id),
+                                      locate(i)))
         found, errs = lookup(table, fixed, row_keys, need & ~missing_region, name, locate, allow_stale)
         problems.extend(errs)
         failed |= need & ~found.found
@@ -344,5 +575,5 @@ def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint
         given[found.found] = found.values[found.found] * factor
         filled[name] = registry().Quantity(given, p.unit)
         origins[name] = FactorOrigin(table=table.id, from_table=found.found, keys=found.keys, sources=found.sources,
-                                     stale=found.stale)
+                                     stale=found.stale, statuses=found.statuses, bases=found.bases)
     return filled, origins, problems, failed

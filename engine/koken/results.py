@@ -16,6 +16,7 @@ import pandas as pd
 
 from koken.base.i18n import _
 from koken.calculation import Calculation
+from koken.factors import ORIGIN_TEXT
 from koken.totals import Totals
 
 RESULT_FORMAT = "koken-result"
@@ -67,8 +68,9 @@ def row_details(calc: Calculation) -> list[dict]:
     Returns:
         list of ``{"inputs": {name: {"value", "unit", "origin"}}, "steps": {name: {"value", "unit"}}}``;
         ``origin`` is ``portfolio`` (the company's value), ``default (<source id>)`` or
-        ``factor table <table> [<keys>] (source <source id>)``. These are codes, the same in every language
-        (``koken verify`` compares them, whatever the language of the result and of the check).
+        ``factor table <table> [<keys>] (source <source id>; <basis>, <status>)`` — a ``preliminary`` or
+        ``derived`` value is flagged there. These are codes, the same in every language (``koken verify``
+        compares them, whatever the language of the result and of the check).
     """
     computed = _computed_rows(calc)  # a row's position in the table is its rank among the computed rows
     details: list[dict] = [{} for _row in range(len(calc.table))]
@@ -91,7 +93,8 @@ def row_details(calc: Calculation) -> list[dict]:
                 origin = f"default ({p.default_source})" if mask[j] else "portfolio"
                 if name in origins and origins[name].from_table[j]:
                     o = origins[name]
-                    origin = f"factor table {o.table} [{o.keys[j]}] (source {o.sources[j]})"
+                    origin = ORIGIN_TEXT.format(table=o.table, key=o.keys[j], source=o.sources[j],
+                                                described=o.described(j))
                     if o.stale[j]:
                         origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
                 inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin}

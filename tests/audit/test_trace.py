@@ -76,7 +76,9 @@ def test_portfolio_trace_names_cells_conversions_and_factor_tables(library):
     nodes = flatten(trace)
     grid = nodes[("input", "grid_emission_factor")].detail["origin"]
     assert grid["source"] == "factor table" and grid["key"] == {"region": "JP", "fiscal_year": 2023}
-    assert grid["source_id"] == "shincho_fy2023"
+    # the FY2023 value is the council's preliminary (速報) 0.421, adjusted basis (Argus Media, 2024)
+    assert grid["source_id"] == "argus_fy2023"
+    assert grid["entry_status"] == "preliminary" and grid["basis"] == "adjusted"
     shipped = nodes[("shipment", "units_shipped")]
     assert shipped.value == 45000 and shipped.detail["origin"]["column"] == "units_shipped"
     assert shipped.children[0].kind == "conversion"  # 4.5 万台 -> 45,000 台

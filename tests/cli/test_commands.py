@@ -273,3 +273,41 @@ def test_template_progress_writes_the_submission_workbook(tmp_path):
     result = CliRunner().invoke(main, ["template", "progress", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert load_workbook(out).sheetnames == ["提出 submission", "説明 instructions"]
+
+
+def test_factors_lists_the_tables():
+    result = run("factors")
+    assert result.exit_code == 0, result.output
+    for text in ("grid_emission_factor", "kg-CO2/kWh", "2013-2023", "fuel_emission_factor", "gwp100_ar5"):
+        assert text in result.output
+
+
+def test_factors_lists_every_japanese_year_with_its_source():
+    result = run("factors", "grid_emission_factor", "--region", "JP")
+    assert result.exit_code == 0, result.output
+    assert "grid_emission_factor — entries: 24" in result.output
+    for year in range(2013, 2024):
+        assert f"│ JP     │ {year} │" in result.output
+    # FY2023: the council's preliminary 0.421 (Argus Media), adjusted basis, the lookup value
+    row = next(line for line in result.output.splitlines() if "│ 2023 │ 0.421 │" in line)
+    assert "adjusted" in row and "preliminary" in row and "✓" in row and "ELCS preliminary data" in row
+    assert "Argus Media" in result.output
+    assert "https://www.fepc.or.jp/smp/environment/warming/kyouka/index.html" in result.output
+
+
+def test_factors_filters_by_fiscal_year_and_region():
+    result = run("factors", "grid_emission_factor", "--fiscal-year", "2023", "--region", "tw")
+    assert result.exit_code == 0, result.output
+    # 經濟部能源署 2023: 0.494 kg CO2e per kWh sold
+    assert "entries: 1" in result.output and "0.494" in result.output and "sales" in result.output
+    assert "businesstoday.com.tw" in result.output
+    everything = run("factors", "--fiscal-year", "2013")   # every table with a fiscal year
+    assert "grid_emission_factor, thermal_average_emission_factor" in everything.output
+    none = run("factors", "grid_emission_factor", "--region", "ZZ")
+    assert none.exit_code == 0 and "No factor-table entries match." in none.output
+
+
+def test_factors_unknown_table_exits_1_naming_the_tables():
+    result = CliRunner().invoke(main, ["factors", "grid"])
+    assert result.exit_code == 1
+    assert "no factor table 'grid'; the tables are: fuel_emission_factor, grid_emission_factor" in result.output

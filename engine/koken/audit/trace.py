@@ -29,7 +29,7 @@ from koken.base.i18n import N_, _, pick
 from koken.base.units import conversion_factor, parse_unit, registry
 from koken.base.version import __version__
 from koken.base.vocabulary import AVOIDED_STEP, MARKETS, RESULT_UNIT
-from koken.factors import fill_from_tables
+from koken.factors import describe, fill_from_tables
 from koken.formula.quantities import evaluate_quantity
 from koken.methodology import Methodology
 from koken.methodology.evaluate import FIGURE_OVERFLOWS, bad_shipment, line_value, missing_value, out_of_range, step_not_finite
@@ -438,8 +438,9 @@ def _origin_text(origin: dict) -> str:
             file=origin["file"], row=origin["row"], column=origin["column"], as_written=origin["as_written"])
     if source == "factor table":
         key = ", ".join(f"{k} {v}" for k, v in origin["key"].items())
-        text = _("factor table {table} [{key}] — {title} ({publisher}, {year})").format(
-            table=origin["table"], key=key, title=origin["title"], publisher=origin["publisher"], year=origin["year"])
+        text = _("factor table {table} [{key}] ({described}) — {title} ({publisher}, {year})").format(
+            table=origin["table"], key=key, described=describe(origin.get("basis"), origin.get("entry_status")),
+            title=origin["title"], publisher=origin["publisher"], year=origin["year"])
         return text + (f"; {origin['stale']}" if origin.get("stale") else "")
     if source == "methodology default":
         return _("methodology default — {source}").format(source=origin.get("title", origin.get("source_id")))

@@ -4,6 +4,7 @@ Commands:
     koken calculate PORTFOLIO   avoided emissions of a portfolio (CSV, Parquet, XLSX or YAML)
     koken validate [PATH]       check methodology files: format, units, formulas, examples
     koken methodologies         list the available methodologies
+    koken factors [TABLE]       the factor tables, or a table's entries with basis, status and source
     koken trace TARGET          how a figure was obtained (portfolio row, or a methodology with --set)
     koken verify RESULT PORT    recompute a result and explain every difference
     koken diff OLD NEW          what changed between two methodology versions, and its effect
@@ -298,6 +299,23 @@ def methodologies(names: tuple[str, ...], methodology_paths: tuple[Path, ...], n
     with render.reporting(wrote_nothing=False):
         chosen = find_methodologies(names, library)
     render.methodology_tables(chosen)
+
+
+@main.command("factors")
+@click.argument("table", required=False)
+@click.option("--region", help="Only entries of this region (ISO 3166-1 code, e.g. JP, US, CN).")
+@click.option("--fiscal-year", type=int, help="Only entries of this fiscal year.")
+def factors_command(table: str | None, region: str | None, fiscal_year: int | None) -> None:
+    """List the factor tables (id, title, unit, regions, years), or the entries of TABLE with their value,
+    unit, basis, status and source (title and url)."""
+    from koken.api import factor_entries, factor_tables
+
+    with render.reporting(wrote_nothing=False):
+        if table is None and region is None and fiscal_year is None:
+            render.factor_overview(factor_tables())
+            return
+        frame = factor_entries(table, region=region, fiscal_year=fiscal_year)
+    render.factor_listing(frame)
 
 
 @main.command()

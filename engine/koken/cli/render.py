@@ -281,3 +281,48 @@ def methodology_tables(methodologies) -> None:
                 default = _("required")
             t.add_row(p.name, p.unit_text, default, ", ".join(p.aliases))
         out.print(t)
+
+
+def factor_overview(frame) -> None:
+    """The factor tables, one row each (a :func:`koken.factor_tables` frame)."""
+    from rich.table import Table
+
+    t = Table(title=_("Factor tables (koken factors TABLE lists a table's entries and their sources)"))
+    headers = {"table": _("table"), "title": _("title"), "unit": _("unit"), "keys": _("keys"),
+               "regions": _("regions"), "fiscal_years": _("fiscal years"), "entries": _("entries")}
+    for col, header in headers.items():
+        t.add_column(header, justify="right" if col == "entries" else "left")
+    for r in frame.to_dict(orient="records"):
+        t.add_row(*[printable(str(r[c])) for c in ("table", "title", "unit", "keys", "regions", "fiscal_years")],
+                  str(r["entries"]))
+    console().print(t)
+
+
+def factor_listing(frame) -> None:
+    """Factor-table entries (a :func:`koken.factor_entries` frame): keys, value, unit, basis, status, whether
+    a lookup returns it, and the source's title, publisher, year and url."""
+    from rich.table import Table
+
+    out = console()
+    if frame.empty:
+        line(_("No factor-table entries match."))
+        return
+    tables = list(dict.fromkeys(frame["table"]))
+    keys = [k for k in ("region", "fiscal_year", "fuel", "gas") if k in frame]
+    title = _("{tables} — entries: {count}").format(tables=", ".join(tables), count=len(frame))
+    t = Table(title=printable(title), title_justify="left")
+    columns = (["table"] if len(tables) > 1 else []) + keys + ["value", "unit", "basis", "status", "lookup",
+                                                              "source"]
+    headers = {"table": _("table"), "region": _("region"), "fiscal_year": _("FY"), "fuel": _("fuel"), "gas": _("gas"),
+               "value": _("value"), "unit": _("unit"), "basis": _("basis"), "status": _("status"),
+               "lookup": _("lookup"), "source": _("source")}
+    for col in columns:
+        t.add_column(headers[col], justify="right" if col == "value" else "left", overflow="fold")
+    for r in frame.to_dict(orient="records"):
+        source = f"{r['source_title']} ({r['publisher']}, {r['source_year']}) {r['url']}".strip()
+        cells = {"value": f"{r['value']:g}", "lookup": "✓" if r["default"] else "", "source": source}
+        t.add_row(*[printable(str(cells.get(c, r.get(c, "")))) for c in columns])
+    out.print(t)
+    line(_("✓: the value a lookup by the table's keys returns; the other rows are other bases or releases of the same "
+           "key, listed for reference. Status: final (確報), preliminary (速報, may be revised), published (the source "
+           "does not say which), derived (computed from the source; see the note in the table file)."))

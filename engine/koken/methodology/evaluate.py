@@ -39,7 +39,7 @@ from koken.base.errors import (
 from koken.base.i18n import N_, _
 from koken.base.units import conversion_factor, is_count_unit, is_dimensionless, parse_quantity, parse_unit, registry
 from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
-from koken.factors import fill_from_tables
+from koken.factors import LINE_FACTOR_TEXT, fill_from_tables
 
 if TYPE_CHECKING:  # the compiled methodology calls this module; it is only read here
     from koken.methodology.compile import Methodology
@@ -367,7 +367,8 @@ def evaluate_line(m: Methodology, given: Mapping[str, LineValue], region: str | 
         result = evaluate(m, inputs, shipped, [where])
     except KokenErrors as errs:
         raise KokenErrors([e.at(file=where.file) for e in errs.errors]) from None
-    tables = {name: _("{table}[{key}] (source {source})").format(table=o.table, key=o.keys[0], source=o.sources[0])
+    tables = {name: LINE_FACTOR_TEXT.format(table=o.table, key=o.keys[0], source=o.sources[0],
+                                            described=o.described(0))
               for name, o in origins.items() if o.from_table[0]}
     return result, tables
 
@@ -386,7 +387,8 @@ class LineResult:
         lifetime: t-CO2e (稼働年数), or None without ``units_shipped``; a separate timeframe, never added to
             ``single_year``.
         defaults_used: parameters filled from the methodology's defaults.
-        factors_from_tables: parameter → ``table[key] (source id)`` for values a factor table supplied.
+        factors_from_tables: parameter → ``table[key] (source <id>; <basis>, <status>)`` for values a factor
+            table supplied.
     """
 
     methodology: str
