@@ -269,7 +269,7 @@ def load_factor_table(path: str | Path) -> FactorTable:
         spec = FactorTableSpec.model_validate(data)
     except pydantic.ValidationError as err:
         raise KokenErrors([MethodologyError(message, Location(file=source, field=path or None))
-                           for path, message, _ in validation_problems(err)]) from None
+                           for path, message, _kind in validation_problems(err)]) from None
     problems = entry_problems(spec, source)
     try:
         unit = parse_unit(spec.unit, location=Location(file=source, field="unit"))
