@@ -268,18 +268,20 @@ def test_report_writes_the_workbook_read_back_cell_by_cell(tmp_path):
     assert table.page_setup.orientation == "landscape" and table.print_title_rows == "$4:$5"
     detail = wb["明細 Detail"]
     assert detail.max_row == 2 + 40                                                # one row per product line
-    headers = [c.value.split("\n")[-1] for c in detail[2]]
+    headers = [" ".join(c.value.split("\n")[1:]) for c in detail[2]]   # English and unit
     fridge = next(r for r in detail.iter_rows(min_row=3, values_only=True)
                   if r[headers.index("Product line")] == "Refrigerator 401-450 L")
     # (420 - 273) kWh/yr × 0.421 kg-CO2/kWh × 4.5万台 = 2,784.915 t single-year; × 12 yr = 33,418.98 t lifetime
+    assert fridge[headers.index("Result file")] == "portfolio_fy2023.csv"       # the full path: disclosures sheet
     assert fridge[headers.index("Units shipped as entered")] == "4.5 万台"
     assert fridge[headers.index("Single-year [t-CO2e]")] == pytest.approx(2784.915)
     assert fridge[headers.index("Single-year [万t-CO2e]")] == pytest.approx(0.2784915)
     assert fridge[headers.index("Lifetime [t-CO2e]")] == pytest.approx(33418.98)
     assert fridge[headers.index("Device ratio")] == pytest.approx(232 / 1110)
     assert "factor table grid_emission_factor [JP 2023]" in fridge[headers.index("Values not from the portfolio")]
-    labels = [r[0] for r in wb["開示事項 Disclosures"].iter_rows(min_row=3, values_only=True)]
-    assert "報告年度 / Reporting year" in labels and "結果ファイル / Result file" in labels
+    disclosures = list(wb["開示事項 Disclosures"].iter_rows(min_row=3, values_only=True))
+    assert ("報告年度 / Reporting year", "2023") in disclosures
+    assert ("結果ファイル / Result file", str(EXAMPLE_PORTFOLIO)) in disclosures
 
 
 def test_report_with_device_shares_off_has_no_brackets_anywhere(tmp_path):

@@ -155,6 +155,11 @@ def workbook(data: bytes) -> openpyxl.Workbook:
     return openpyxl.load_workbook(io.BytesIO(data))
 
 
+def english(header: str) -> str:
+    """A three-line header (Japanese, English, unit) as ``Single-year [t-CO2e]``."""
+    return " ".join(header.split("\n")[1:])
+
+
 def rows_of(ws) -> list[str]:
     return [str(ws.cell(row=r, column=1).value) for r in range(1, ws.max_row + 1) if ws.cell(row=r, column=1).value]
 
@@ -260,7 +265,7 @@ def test_a_1man_unit_refrigerator_line_is_never_shown_as_zero(tmp_path):
     assert ws["G7"].value == pytest.approx(0.0000742644 * 137 / 372)
     assert ws["G7"].number_format == '"(<0.001)";"(>-0.001)"'
     detail = openpyxl.load_workbook(tmp_path / "r.xlsx")["明細 Detail"]
-    headers = [detail.cell(row=2, column=c).value.split("\n")[-1] for c in range(1, detail.max_column + 1)]
+    headers = [english(detail.cell(row=2, column=c).value) for c in range(1, detail.max_column + 1)]
     line = {h: detail.cell(row=3, column=c).value for c, h in enumerate(headers, start=1)}
     assert line["Units shipped as entered"] == "1 万台" and line["Units shipped"] == pytest.approx(10_000)
     assert line["Single-year [t-CO2e]"] == pytest.approx(618.87)                     # unrounded, in t and 万t
@@ -319,6 +324,8 @@ def test_device_shares_off_gives_no_brackets_and_says_so():
     assert not any("fy2023_report_implied" in n for n in notes)
     detail_headers = [c.value for c in wb["明細 Detail"][2]]
     assert not any("Device" in h for h in detail_headers)
+    assert detail_headers[-3:] == ["単年度\nSingle-year\n[万t-CO2e]", "稼働年数\nLifetime\n[万t-CO2e]",
+                                   "ポートフォリオ以外から得た値\nValues not from the portfolio"]
     disclosures = dict((a.value, b.value) for a, b in wb["開示事項 Disclosures"].iter_rows(min_row=3, max_col=2))
     assert disclosures["寄与率ファイル / Ratio file"] == "not reported"
     shown = presentation(report).set_index("category")
@@ -370,7 +377,7 @@ def test_the_detail_sheet_has_one_row_per_product_line_and_keeps_text_as_text():
     report = build_report([doc], load_ratio_file())
     ws = workbook(to_xlsx(report))["明細 Detail"]
     assert ws.max_row == 2 + len(FY2023)
-    headers = [c.value.split("\n")[-1] for c in ws[2]]
+    headers = [english(c.value) for c in ws[2]]
     assert headers[:4] == ["Result file", "Row", "Product line", "Methodology"]
     assert "Single-year [t-CO2e]" in headers and "Lifetime [万t-CO2e]" in headers
     product = headers.index("Product line") + 1
