@@ -50,7 +50,7 @@ from koken.production.export import (
 from koken.production.metrics import CompanyProgress, company_progress
 from koken.production.rollup import company_view, rollup
 from koken.production.submission import Submission, read_submission
-from koken.reporting.action_plan import Report, build_report, load_result_documents, write_report
+from koken.reporting.action_plan import MAX_DECIMALS, Report, build_report, load_result_documents, write_report
 from koken.results import result_document
 from koken.scale.pipeline import RunResult
 from koken.scale.pipeline import run as _run
@@ -174,10 +174,30 @@ class Calculation(_CoreCalculation):
         """The JSON result document (what ``to_file("r.json")`` writes), as a dict."""
         return result_document(self)
 
-    def report(self, fiscal_year: int | None = None) -> Report:
-        """The action plan's table of these results (万t-CO2, device shares in brackets), see :func:`report`."""
-        return build_report([{**self.document(), "_path": self.portfolio.path}],
-                            self.ratios or load_ratio_file(None), fiscal_year)
+    def report(self, fiscal_year: int | None = None, *, device_shares: bool = True,
+               ratios: RatioFile | str | Path | None = None, output: str | Path | None = None,
+               decimals: int = 0) -> Report:
+        """The action plan's table of these results (万t-CO2e, device shares in brackets), as :func:`report` makes it.
+
+        Args:
+            fiscal_year: the reporting year, when the results hold several.
+            device_shares: give the part attributed to devices (in brackets, 内数), or leave it out.
+            ratios: the device ratio file (default: the one of this calculation).
+            output: also write it: ``.xlsx``, ``.md`` or ``.csv`` (see :func:`report`).
+            decimals: decimals of 万t-CO2e figures shown (0 to 3).
+        Returns:
+            Report: ``table`` (t-CO2e, unrounded), ``lines``, ``fiscal_year``, ``disclosures``.
+        Raises:
+            KokenError / KokenErrors: as :func:`report`.
+        """
+        _report_options(device_shares, ratios, decimals)
+        chosen = _ratios(ratios) if ratios is not None else self.ratios or load_ratio_file(None)
+        built = build_report([{**self.document(), "_path": self.portfolio.path}], chosen if device_shares else None,
+                             fiscal_year, device_shares=device_shares)
+        if output is not None:
+            refuse_overwrite(output, [self.portfolio.path])
+            write_report(built, output, decimals)
+        return built
 
 
 def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Mapping | None = None, *,
@@ -295,27 +315,50 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
                 workers=workers, progress=progress)
 
 
+def _report_options(device_shares: bool, ratios: object, decimals: int) -> None:
+    """The report's switches, checked before anything is read.
+
+    Raises:
+        KokenError: ``device_shares`` not a bool, a ratio file with device shares off, ``decimals`` not 0 to 3.
+    """
+    if not isinstance(device_shares, bool):
+        raise KokenError(_("device_shares must be True or False (got {value!r})").format(value=device_shares))
+    if not device_shares and ratios is not None:
+        raise KokenError(_("a ratio file gives device shares: leave it out when device shares are off"))
+    if isinstance(decimals, bool) or not isinstance(decimals, numbers.Integral) or not 0 <= decimals <= MAX_DECIMALS:
+        raise KokenError(_("decimals must be a whole number from 0 to {most} (got {value!r})").format(
+            most=MAX_DECIMALS, value=decimals))
+
+
 def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFrame | None = None,
            library: Library | Mapping | None = None, *, ratios: RatioFile | str | Path | None = None,
-           fiscal_year: int | None = None, output: str | Path | None = None, decimals: int = 0) -> Report:
-    """The action plan's table: avoided emissions by category and market in 万t-CO2, single-year and lifetime
+           device_shares: bool = True, fiscal_year: int | None = None, output: str | Path | None = None,
+           decimals: int = 0) -> Report:
+    """The action plan's table: avoided emissions by category and market in 万t-CO2e, single-year and lifetime
     apart, the device share in brackets (内数), with the disclosures the standards ask for.
 
     Args:
         results: JSON result files (``koken calculate --output r.json``).
         portfolio: a portfolio (file or DataFrame) to calculate and report, beside or instead of results.
         library: the methodologies for ``portfolio`` (default: bundled).
-        ratios: the device ratio file (default: the shipped FY2023-report-implied ratios).
+        ratios: the device ratio file (default: the shipped FY2023-report-implied ratios, which every output
+            then names as such).
+        device_shares: give the part attributed to devices (in brackets), or leave it out (no brackets; the
+            notes say device shares are not reported).
         fiscal_year: the reporting year, when the results hold several.
-        output: also write it: ``.xlsx`` (formatted sheet), ``.md`` or ``.csv``.
-        decimals: decimals of 万t-CO2 figures in Markdown.
+        output: also write it: ``.xlsx`` (the workbook to submit: table, detail and disclosures sheets), ``.md``
+            or ``.csv`` (full precision).
+        decimals: decimals of 万t-CO2e figures in the workbook's number formats and in Markdown (0 to 3); a
+            non-zero figure that would round to 0 gets more decimals (up to 3) or shows as ``<0.001``.
     Returns:
-        Report: ``table`` (t-CO2e, unrounded), ``fiscal_year``, ``disclosures``.
+        Report: ``table`` (one row per category and market, t-CO2e, unrounded), ``lines`` (the product lines),
+        ``fiscal_year``, ``disclosures``, ``ratios`` (None when device shares are off).
     Raises:
         KokenError / KokenErrors: unreadable results, mixed years without ``fiscal_year``, an unsupported
-            output type (nothing is written).
+            output type, ``ratios`` with ``device_shares=False``, ``decimals`` outside 0 to 3 (nothing is written).
     """
-    ratio_file = _ratios(ratios)
+    _report_options(device_shares, ratios, decimals)
+    ratio_file = _ratios(ratios) if device_shares else None
     documents = load_result_documents(results)
     if portfolio is not None:
         calc = calculate(portfolio, library)
@@ -323,7 +366,7 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
         documents.append({**result_document(calc), "_path": name})
     if not documents:
         raise KokenError(_("give result files (koken calculate --output x.json) or a portfolio"))
-    built = build_report(documents, ratio_file, fiscal_year)
+    built = build_report(documents, ratio_file, fiscal_year, device_shares=device_shares)
     if output is not None:
         refuse_overwrite(output, [*results, portfolio])
         write_report(built, output, decimals)

@@ -311,3 +311,91 @@ def test_factors_unknown_table_exits_1_naming_the_tables():
     result = CliRunner().invoke(main, ["factors", "grid"])
     assert result.exit_code == 1
     assert "no factor table 'grid'; the tables are: fuel_emission_factor, grid_emission_factor" in result.output
+
+
+def test_report_writes_the_workbook_read_back_cell_by_cell(tmp_path):
+    import openpyxl
+
+    out = tmp_path / "report.xlsx"
+    result = run("report", "--portfolio", EXAMPLE_PORTFOLIO, "--decimals", "1", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert f"Report written to {out}" in result.output
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["削減貢献量 Avoided emissions", "明細 Detail", "開示事項 Disclosures"]
+    table = wb.worksheets[0]
+    assert [table.cell(row=r, column=1).value for r in range(6, 12)] == [
+        "発電 / Power generation", "家電 / Home appliances", "産業用機器 / Industrial equipment", "IT製品 / IT products",
+        "ソリューション / Solutions", "合計 / Total"]
+    assert table["B11"].font.b and table["B11"].number_format == "#,##0.0"      # --decimals 1
+    assert table.page_setup.orientation == "landscape" and table.print_title_rows == "$4:$5"
+    detail = wb["明細 Detail"]
+    assert detail.max_row == 2 + 40                                                # one row per product line
+    headers = [" ".join(c.value.split("\n")[1:]) for c in detail[2]]   # English and unit
+    fridge = next(r for r in detail.iter_rows(min_row=3, values_only=True)
+                  if r[headers.index("Product line")] == "Refrigerator 401-450 L")
+    # (420 - 273) kWh/yr × 0.421 kg-CO2/kWh × 4.5万台 = 2,784.915 t single-year; × 12 yr = 33,418.98 t lifetime
+    assert fridge[headers.index("Result file")] == "portfolio_fy2023.csv"       # the full path: disclosures sheet
+    assert fridge[headers.index("Units shipped as entered")] == "4.5 万台"
+    assert fridge[headers.index("Single-year [t-CO2e]")] == pytest.approx(2784.915)
+    assert fridge[headers.index("Single-year [万t-CO2e]")] == pytest.approx(0.2784915)
+    assert fridge[headers.index("Lifetime [t-CO2e]")] == pytest.approx(33418.98)
+    assert fridge[headers.index("Device ratio")] == pytest.approx(232 / 1110)
+    assert "factor table grid_emission_factor [JP 2023]" in fridge[headers.index("Values not from the portfolio")]
+    disclosures = list(wb["開示事項 Disclosures"].iter_rows(min_row=3, values_only=True))
+    assert ("報告年度 / Reporting year", "2023") in disclosures
+    assert ("結果ファイル / Result file", str(EXAMPLE_PORTFOLIO)) in disclosures
+
+
+def test_report_with_device_shares_off_has_no_brackets_anywhere(tmp_path):
+    import openpyxl
+
+    out = tmp_path / "report.xlsx"
+    result = run("report", "--portfolio", EXAMPLE_PORTFOLIO, "--device-shares", "off", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "device shares not reported" in result.output
+    assert "Device shares (semiconductors and electronic components) are not reported in this report." in result.output
+    assert "fy2023_report_implied" not in result.output
+    table_lines = [line for line in result.output.splitlines() if line.startswith("│")]
+    assert table_lines and not any("(" in line for line in table_lines)
+    ws = openpyxl.load_workbook(out).worksheets[0]
+    assert ws.max_column == 5
+    assert not any("うちデバイス" in str(c.value) for row in ws.iter_rows() for c in row)
+
+
+def test_report_names_the_shipped_ratios_on_screen_in_markdown_and_csv(tmp_path):
+    result = run("report", "--portfolio", EXAMPLE_PORTFOLIO, "-o", tmp_path / "r.md")
+    shipped = "Device shares use the ratios implied by the industry's FY2023 table (fy2023_report_implied"
+    assert shipped in result.output and shipped in (tmp_path / "r.md").read_text(encoding="utf-8")
+    run("report", "--portfolio", EXAMPLE_PORTFOLIO, "-o", tmp_path / "r.csv")
+    csv = (tmp_path / "r.csv").read_text(encoding="utf-8-sig")
+    assert csv.splitlines()[0].endswith(",device_shares")
+    assert all(line.endswith("industry averages implied by the FY2023 table (shipped default)")
+               for line in csv.splitlines()[1:])
+
+
+def test_report_device_shares_off_with_a_ratio_file_is_a_usage_error(tmp_path):
+    ratios = REPO / "attribution" / "ratios_fy2023_report.yaml"
+    result = CliRunner().invoke(main, ["report", "--portfolio", str(EXAMPLE_PORTFOLIO), "--device-shares", "off",
+                                       "--ratios", str(ratios), "-o", str(tmp_path / "r.xlsx")])
+    assert result.exit_code == 2 and "--device-shares off" in result.output
+    assert not (tmp_path / "r.xlsx").exists()
+
+
+@pytest.fixture
+def language_restored(monkeypatch):
+    """--lang sets the language for the rest of the process (and KOKEN_LANG for its workers): undone after the test."""
+    from koken.base.i18n import set_language
+
+    monkeypatch.setenv("KOKEN_LANG", "en")
+    yield
+    set_language(None)
+
+
+def test_report_speaks_the_chosen_language(tmp_path, language_restored):
+    out = tmp_path / "r.md"
+    result = run("report", "--portfolio", EXAMPLE_PORTFOLIO, "--lang", "ja", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "（万t-CO2、括弧内はデバイス寄与分）" in result.output
+    assert "- 単年度（当該年度に出荷した製品の1年間の稼働分）と稼働年数" in result.output
+    assert f"報告を {out} に書き出しました。" in result.output
+    assert "## 注記" in out.read_text(encoding="utf-8")

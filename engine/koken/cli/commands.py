@@ -9,7 +9,7 @@ Commands:
     koken verify RESULT PORT    recompute a result and explain every difference
     koken diff OLD NEW          what changed between two methodology versions, and its effect
     koken lock                  record released methodology versions (validate checks against it)
-    koken report RESULTS        the action plan's table (万t-CO2, devices in brackets): terminal, xlsx, md, csv
+    koken report RESULTS        the action plan's table (万t-CO2e, devices in brackets): terminal, xlsx, md, csv
     koken ratios IO_TABLE       derive device contribution ratios from an input-output table
     koken docs                  write one documentation page per methodology
     koken schema                write the methodology format's JSON Schema
@@ -179,25 +179,34 @@ def _terminate_cleanly() -> None:
 @click.option("--portfolio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Calculate this portfolio and report it (instead of, or beside, result files).")
 @_methodology_options
+@click.option("--device-shares", type=click.Choice(["on", "off"]), default="on", show_default=True,
+              help="Give the part attributed to semiconductors and electronic components in brackets (内数), or "
+                   "leave it out (the notes then say device shares are not reported).")
 @click.option("--ratios", "ratio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Device contribution-ratio file (default: the shipped FY2023-report-implied ratios).")
+              help="Device contribution-ratio file (default: the shipped FY2023-report-implied ratios, named as "
+                   "such in every output).")
 @click.option("--fiscal-year", type=int, help="The reporting year, when the results hold several.")
 @click.option("--decimals", type=click.IntRange(0, 3), default=0, show_default=True,
-              help="Decimals of 万t-CO2 figures on screen and in Markdown (files keep full precision).")
+              help="Decimals of 万t-CO2e figures on screen, in Markdown and in the workbook's number formats; a "
+                   "non-zero figure that would round to 0 gets more decimals (up to 3) or shows as <0.001. "
+                   "The workbook's cells and the CSV keep full precision.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE: .xlsx (formatted sheet), .md or .csv.")
+              help="Write the report to FILE: .xlsx (the workbook to submit: table, detail and disclosures "
+                   "sheets), .md or .csv.")
 def report_command(results: tuple[Path, ...], portfolio: Path | None, methodology_paths: tuple[Path, ...],
-                   no_bundled: bool, ratio_file: Path | None, fiscal_year: int | None, decimals: int,
-                   output: Path | None) -> None:
-    """The action plan's table (万t-CO2, device share in brackets) from RESULTS files or a --portfolio."""
+                   no_bundled: bool, device_shares: str, ratio_file: Path | None, fiscal_year: int | None,
+                   decimals: int, output: Path | None) -> None:
+    """The action plan's table (万t-CO2e, device share in brackets) from RESULTS files or a --portfolio."""
     from koken.api import report
 
     if not results and portfolio is None:
         raise click.UsageError(_("give result files (koken calculate --output x.json) or --portfolio"))
+    if device_shares == "off" and ratio_file is not None:
+        raise click.UsageError(_("--ratios gives device shares: leave it out with --device-shares off"))
     library = _library(methodology_paths, no_bundled) if portfolio is not None else None
     with render.reporting(wrote_nothing=output is not None):
-        built = report(results, portfolio, library, ratios=ratio_file, fiscal_year=fiscal_year, output=output,
-                       decimals=decimals)
+        built = report(results, portfolio, library, ratios=ratio_file, device_shares=device_shares == "on",
+                       fiscal_year=fiscal_year, output=output, decimals=decimals)
     render.report_table(built, decimals)
     if output:
         render.line(_("Report written to {output}").format(output=output))

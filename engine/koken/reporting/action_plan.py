@@ -11,75 +11,214 @@ claim; 電機・電子温暖化対策連絡会: device shares reported as a part
 
 * single-year and lifetime figures are separate timeframes: :class:`Figure` refuses to add them;
 * one reporting (fiscal) year per table;
-* device shares are inside the set-product figures, never added to them;
+* device shares are inside the set-product figures, never added to them; they can be left out
+  (``device_shares=False``), and the notes say which ratios were used;
 * avoided emissions stand apart from Scope 1-3 inventories and are never netted;
-* rounding happens only here, at presentation, with a note that rows may not add up to the total.
+* rounding happens only here, at presentation, with a note that rows may not add up to the total; a
+  non-zero figure is never shown as 0 (:func:`shown_decimals`).
+
+Every sentence is written once in English inside ``_()`` and translated in the catalogue (docs/i18n.md):
+Markdown, the console and the CSV follow the chosen language; the workbook has its labels and notes in
+Japanese and English both (:func:`both`).
 """
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from koken.attribution import RatioFile, attribute, device_columns
+from koken.attribution import RatioFile, attribute, device_columns, load_ratio_file
 from koken.base.errors import KokenError, KokenErrors, Location, TimeframeError
 from koken.base.files import atomic_write
+from koken.base.i18n import N_, _, language, pick
+from koken.base.text import printable
 from koken.base.vocabulary import CATEGORIES, MARKETS
-from koken.results import RESULT_FORMAT
+from koken.results import FORMULA_TRIGGERS, RESULT_FORMAT
 from koken.totals import MAN
 
 CATEGORY_ROWS = tuple(tuple(c) for c in CATEGORIES)
 """The table's rows: (category id, Japanese, English), in the report's order."""
 
+MAX_DECIMALS = 3
+"""The most decimals a 万t-CO2e figure of the table is shown with; a non-zero figure smaller than half of
+10⁻³ 万t (5 t-CO2e) is shown as ``<0.001``."""
+
+DETAIL_LINES_LIMIT = 20_000
+"""Product lines the workbook's detail sheet lists one by one (about 1 s per 1,000 lines to write); beyond it the
+sheet says where the lines are (the result files), so that a report of a very large portfolio stays quick to
+write and a workbook a spreadsheet opens."""
+
+REPORT_SUFFIXES = (".xlsx", ".md", ".csv")
+
+# ------------------------------------------------------------------------------------------ the texts
+# Written once in English, translated in engine/koken/locale/ja/LC_MESSAGES/koken.po, shown with _(…).
+
+TITLE = N_("Avoided emissions, FY{year}")
+UNIT_LINE = N_("Unit: 万t-CO2e (1万t = 10,000 t-CO2e)")
+CATEGORY = N_("Category")
+TOTAL = N_("Total")
+SINGLE_YEAR = N_("{market} single-year")
+LIFETIME = N_("{market} lifetime")
+LIFETIME_DEVICES = N_("{market} lifetime (devices)")
+SINGLE_YEAR_HEADER = N_("Single-year")
+LIFETIME_HEADER = N_("Lifetime")
+DEVICES_HEADER = N_("of which devices")
+NOTES = N_("Notes")
+TABLE_SHEET = N_("Avoided emissions")
+DETAIL_SHEET = N_("Detail")
+DISCLOSURES_SHEET = N_("Disclosures")
+
+YEAR_NOTE = N_("Reporting year: FY{year}. Unit: 万t-CO2e (1万t = 10,000 t-CO2e).")
+TIMEFRAMES = N_("Single-year figures (products shipped in the year, over one year of use) and lifetime figures (the "
+                "same products over their operating years) are separate timeframes and are never added together.")
+BRACKETS = N_("Figures in brackets are the part attributed to semiconductors and electronic components: they are "
+              "included in (内数) the lifetime figure before them, never added to it.")
+SHIPPED_RATIOS = N_("Device shares use the ratios implied by the industry's FY2023 table ({id}: category and market "
+                    "averages shipped with koken), not ratios of your own products; a ratio file of your own replaces "
+                    "them (--ratios FILE).")
+RATIO_FILE = N_("Device shares use the ratio file {id} ({path}; basis {basis}; source: {source}; {hash}).")
+DEVICES_OFF = N_("Device shares (semiconductors and electronic components) are not reported in this report.")
+NO_RATIO = N_("A lifetime figure without a bracket: the ratio file gives no device share for that category and "
+              "market.")
+NO_LINES = N_("—: no product lines in that category and market.")
+COMPLETENESS = N_("Completeness: {lines} product lines from {files} result file(s), all counted; {negatives} with a "
+                  "negative figure (product worse than its baseline) included, not clipped.")
+SEPARATION = N_("Avoided emissions (削減貢献量) are reported apart from Scope 1-3 inventories and are never netted "
+                "against them.")
+GWP = N_("GWP set: {gwp}.")
+ROUNDING = N_("Figures are rounded for presentation only, so rows may not add up to the totals; a non-zero figure "
+              "that would round to 0 is shown with more decimals (up to 3) or as <0.001.")
+METHODOLOGIES = N_("Methodologies: {items}.")
+METHODOLOGY_ITEM = N_("{id} {version} (baseline {baseline}, role {role})")
+GRID_FACTORS = N_("Grid emission factors: {items}.")
+SEE_SHEETS = N_("Methodologies and their versions, emission factors, the ratio file and the result files are on the "
+                "sheet {disclosures}; the unrounded figures of every product line are on the sheet {detail}.")
+DETAIL_TOO_LONG = N_("{lines} product lines: more than a sheet lists here ({limit}). Every line, with its unrounded "
+                     "figures and origins, is in the result files (koken calculate -o result.csv).")
+DEVICES_NOT_REPORTED = N_("not reported")
+SHIPPED_SHORT = N_("{id}: industry averages implied by the FY2023 table (shipped default)")
+
+DISCLOSURE_LABELS = {
+    "reporting_year": N_("Reporting year"),
+    "unit": N_("Unit"),
+    "timeframes": N_("Timeframes"),
+    "methodologies": N_("Methodology"),
+    "grid_emission_factors": N_("Grid emission factor"),
+    "gwp_sets": N_("GWP set"),
+    "device_shares": N_("Device shares"),
+    "device_ratios": N_("Ratio file"),
+    "completeness": N_("Completeness"),
+    "separation": N_("Separation from inventories"),
+    "devices": N_("Devices (内数)"),
+    "rounding": N_("Rounding"),
+    "result_files": N_("Result file"),
+}
+"""Label of each item of :attr:`Report.disclosures`, for the workbook's disclosures sheet."""
+
+DETAIL_COLUMNS = (
+    ("result_file", N_("Result file")), ("row", N_("Row")), ("product_line", N_("Product line")),
+    ("methodology", N_("Methodology")), ("methodology_version", N_("Version")), ("category", N_("Category")),
+    ("fiscal_year", N_("FY")), ("market", N_("Market")), ("region", N_("Region")),
+    ("units_shipped_as_entered", N_("Units shipped as entered")), ("units_shipped", N_("Units shipped")),
+    ("functional_unit", N_("Functional unit")), ("operating_years[yr]", N_("Operating years [yr]")),
+    ("single_year[t-CO2e]", N_("Single-year [t-CO2e]")), ("lifetime[t-CO2e]", N_("Lifetime [t-CO2e]")),
+    ("single_year[万t-CO2e]", N_("Single-year [万t-CO2e]")), ("lifetime[万t-CO2e]", N_("Lifetime [万t-CO2e]")),
+    ("device_ratio", N_("Device ratio")), ("device_single_year[t-CO2e]", N_("Devices, single-year [t-CO2e]")),
+    ("device_lifetime[t-CO2e]", N_("Devices, lifetime [t-CO2e]")), ("device_ratio_basis", N_("Ratio basis")),
+    ("origins", N_("Values not from the portfolio")),
+)
+"""The detail sheet's columns: (key, label); figures carry their unit in the label. ``origins``: each input
+that did not come from the portfolio, with its value, unit and origin (factor table and source, or the
+methodology's default)."""
+
+_DEVICE_DETAIL = {"device_ratio", "device_single_year[t-CO2e]", "device_lifetime[t-CO2e]", "device_ratio_basis"}
+
 
 @dataclass(frozen=True)
 class Figure:
-    """An avoided-emissions figure in t-CO2e with its timeframe; only same-timeframe figures add up."""
+    """An avoided-emissions figure in t-CO2e with its timeframe; only same-timeframe figures add up.
+
+    Raises:
+        TimeframeError: on adding a figure of another timeframe (or anything that is not a Figure).
+    """
 
     value: float
     timeframe: str  # "single_year" or "lifetime"
 
     def __add__(self, other: Figure) -> Figure:
         if not isinstance(other, Figure) or other.timeframe != self.timeframe:
-            raise TimeframeError(f"cannot add a {getattr(other, 'timeframe', type(other).__name__)} figure to a "
-                                 f"{self.timeframe} figure: single-year (flow) and lifetime figures are never added")
+            raise TimeframeError(_("cannot add a {other} figure to a {this} figure: single-year (flow) and lifetime "
+                                   "figures are never added").format(
+                other=getattr(other, "timeframe", type(other).__name__), this=self.timeframe))
         return Figure(self.value + other.value, self.timeframe)
 
 
 @dataclass(frozen=True)
 class Report:
-    """The aggregated table (t-CO2e, unrounded) and the disclosures that must go with it."""
+    """The aggregated table (t-CO2e, unrounded), the product lines behind it and the disclosures that go with it.
+
+    Attributes:
+        table: one row per category and market (5 × 2 rows, the report's order): ``category``, ``category_ja``,
+            ``category_en``, ``market``, ``product_lines``, ``single_year[t-CO2e]``, ``lifetime[t-CO2e]``,
+            ``device_single_year[t-CO2e]``, ``device_lifetime[t-CO2e]`` (NaN where no device share is reported)
+            and ``device_reported``.
+        fiscal_year: the reporting year.
+        disclosures: what the standards ask a report to disclose (keys in :data:`DISCLOSURE_LABELS`).
+        lines: the product lines of the reporting year, one row each as in the result files (``result_file``
+            added; ``device_*`` columns of ``ratios`` when device shares are reported, none otherwise).
+        ratios: the ratio file of the device shares; None when device shares are not reported.
+    """
 
     table: pd.DataFrame
     fiscal_year: int
     disclosures: dict
+    lines: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ratios: RatioFile | None = None
+
+    @property
+    def device_shares(self) -> bool:
+        """Whether the report gives the part attributed to devices (in brackets)."""
+        return self.ratios is not None
+
+    @property
+    def shipped_ratios(self) -> bool:
+        """Whether the device shares are the shipped ratios implied by the FY2023 industry table."""
+        return bool(self.disclosures.get("device_ratios") and self.disclosures["device_ratios"]["shipped_default"])
 
 
 def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
     """Read koken JSON results.
 
+    Returns:
+        One dict per file (the JSON document, ``_path`` added).
     Raises:
         KokenErrors: unreadable files or files that are not koken results.
     """
     docs, errors = [], []
     for path in paths:
         if Path(path).suffix.lower() in (".csv", ".parquet"):
-            errors.append(KokenError(
+            errors.append(KokenError(_(
                 "report reads the JSON result of koken calculate (-o result.json), which records the methodologies "
                 "and factor tables behind each row; for a portfolio of millions of lines, give the portfolio "
-                "itself with --portfolio", Location(file=str(path))))
+                "itself with --portfolio"), Location(file=str(path))))
             continue
         try:
             doc = json.loads(Path(path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            errors.append(KokenError(f"cannot read the result file: {err}", Location(file=str(path))))
+            errors.append(KokenError(_("cannot read the result file: {error}").format(error=err),
+                                     Location(file=str(path))))
             continue
         if not isinstance(doc, dict) or doc.get("format") != RESULT_FORMAT or not isinstance(doc.get("rows"), list):
-            errors.append(KokenError(f"not a koken JSON result (format {RESULT_FORMAT!r})", Location(file=str(path))))
+            errors.append(KokenError(_("not a koken JSON result (format {format!r})").format(format=RESULT_FORMAT),
+                                     Location(file=str(path))))
             continue
         doc["_path"] = str(path)
         docs.append(doc)
@@ -88,12 +227,28 @@ def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
     return docs
 
 
-def build_report(documents: Sequence[dict], ratios: RatioFile, fiscal_year: int | None = None) -> Report:
+def shipped_ratio_hash() -> str:
+    """Content hash of the shipped ratio file (the FY2023-report-implied ratios)."""
+    return load_ratio_file(None).content_hash
+
+
+def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_year: int | None = None, *,
+                 device_shares: bool = True) -> Report:
     """Aggregate result documents into the action-plan table, device shares by ``ratios``.
 
+    Args:
+        documents: koken JSON results (:func:`load_result_documents`, or ``Calculation.document()``).
+        ratios: the ratio file of the device shares (ignored, and may be None, when ``device_shares`` is False).
+        fiscal_year: the reporting year; needed when the documents hold several.
+        device_shares: give the part attributed to devices (in brackets), or leave it out.
+    Returns:
+        Report (figures in t-CO2e, unrounded).
     Raises:
         KokenErrors: several fiscal years without a choice, a requested year absent, no rows.
+        KokenError: device shares asked for without a ratio file.
     """
+    if device_shares and ratios is None:
+        raise KokenError(_("device shares need a ratio file"))
     frames = []
     for doc in documents:
         frame = pd.DataFrame(doc["rows"])
@@ -101,34 +256,45 @@ def build_report(documents: Sequence[dict], ratios: RatioFile, fiscal_year: int 
         frames.append(frame)
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if rows.empty:
-        raise KokenErrors([KokenError("no product lines to report")])
+        raise KokenErrors([KokenError(_("no product lines to report"))])
     years = sorted(set(int(y) for y in rows["fiscal_year"]))
     if fiscal_year is None and len(years) > 1:
-        raise KokenErrors([KokenError(f"the results hold fiscal years {years}: a report is for one reporting year; "
-                                      "choose one with --fiscal-year")])
+        raise KokenErrors([KokenError(_("the results hold fiscal years {years}: a report is for one reporting year; "
+                                        "choose one with --fiscal-year").format(years=years))])
     year = fiscal_year if fiscal_year is not None else years[0]
     rows = rows[rows["fiscal_year"] == year]
     if rows.empty:
-        raise KokenErrors([KokenError(f"no product lines for fiscal year {year} (the results hold {years})")])
-    rows = attribute(rows.drop(columns=[c for c in rows.columns if c.startswith("device_")]), ratios)
+        raise KokenErrors([KokenError(_("no product lines for fiscal year {year} (the results hold {years})").format(
+            year=year, years=years))])
+    rows = rows.drop(columns=[c for c in rows.columns if c.startswith("device_") or c == "steps"])
+    used = ratios if device_shares else None
+    if used is not None:
+        rows = attribute(rows, used)
     records = []
     for category, ja, en in CATEGORY_ROWS:
         for market, _mja, _men in MARKETS:
             part = rows[(rows["category"] == category) & (rows["market"] == market)]
             single = sum((Figure(v, "single_year") for v in part["single_year[t-CO2e]"]), Figure(0.0, "single_year"))
             life = sum((Figure(v, "lifetime") for v in part["lifetime[t-CO2e]"]), Figure(0.0, "lifetime"))
-            dev_single = float(part[device_columns(part, "single_year")].to_numpy().sum())
-            dev_life = float(part[device_columns(part, "lifetime")].to_numpy().sum())
-            no_ratio = bool(len(part)) and part["device_ratio_basis"].str.contains("no ratio").all()
+            reported = used is not None and bool(len(part)) and \
+                not part["device_ratio_basis"].astype(str).str.contains("no ratio").all()
             records.append({"category": category, "category_ja": ja, "category_en": en, "market": market,
                             "product_lines": len(part), "single_year[t-CO2e]": single.value,
-                            "lifetime[t-CO2e]": life.value, "device_single_year[t-CO2e]": dev_single,
-                            "device_lifetime[t-CO2e]": dev_life, "device_reported": not no_ratio})
+                            "lifetime[t-CO2e]": life.value,
+                            "device_single_year[t-CO2e]": _device_sum(part, "single_year") if reported else math.nan,
+                            "device_lifetime[t-CO2e]": _device_sum(part, "lifetime") if reported else math.nan,
+                            "device_reported": reported})
     table = pd.DataFrame(records)
-    return Report(table=table, fiscal_year=year, disclosures=_disclosures(documents, rows, ratios, year))
+    return Report(table=table, fiscal_year=year, disclosures=_disclosures(documents, rows, used, year),
+                  lines=rows.reset_index(drop=True), ratios=used)
 
 
-def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFile, year: int) -> dict:
+def _device_sum(part: pd.DataFrame, figure: str) -> float:
+    """The device share of ``figure`` (``single_year`` or ``lifetime``) over a table's lines and device classes."""
+    return float(part[device_columns(part, figure)].to_numpy().sum())
+
+
+def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFile | None, year: int) -> dict:
     methodologies = {}
     for doc in documents:
         for mid, info in doc.get("methodologies", {}).items():
@@ -140,168 +306,617 @@ def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFil
             g = inputs["grid_emission_factor"]
             grid.add((region or "", g["value"], g["unit"], g["origin"]))
     negatives = int((rows["lifetime[t-CO2e]"] < 0).sum())
-    return {
+    device_ratios = None if ratios is None else {
+        "id": ratios.id, "path": ratios.path, "content_hash": ratios.content_hash, "basis": ratios.spec.basis,
+        "source": ratios.spec.source.title, "shipped_default": ratios.content_hash == shipped_ratio_hash()}
+    disclosures = {
         "reporting_year": year,
-        "timeframes": "single-year (単年度: products shipped in the year, one year of use) and lifetime "
-                      "(稼働年数: the same products over their operating years); never added together",
+        "unit": "万t-CO2e (10,000 t-CO2e)",
+        "timeframes": _(TIMEFRAMES),
         "methodologies": [{"id": mid, "version": v, "baseline_type": b, "contribution_role": r, "result_type": t}
                           for mid, infos in sorted(methodologies.items()) for v, b, r, t in sorted(infos, key=str)],
         "grid_emission_factors": [{"region": r, "value": v, "unit": u, "origin": o} for r, v, u, o in sorted(grid, key=str)],
         "gwp_sets": sorted({doc.get("gwp_set", "") for doc in documents}),
-        "device_ratios": {"id": ratios.id, "content_hash": ratios.content_hash, "basis": ratios.spec.basis,
-                          "source": ratios.spec.source.title},
-        "completeness": f"{len(rows)} product lines from {len(documents)} result file(s), all counted; "
-                        f"{negatives} with a negative figure (product worse than its baseline) included, not clipped",
-        "separation": "avoided emissions (削減貢献量) are reported apart from Scope 1-3 inventories and never netted "
-                      "against them",
-        "devices": "bracketed device shares are part of (内数) the set-product figures, not additions",
-        "rounding": "figures are rounded for presentation only; rows may not add up to the totals",
+        "device_ratios": device_ratios,
+        "completeness": _(COMPLETENESS).format(lines=len(rows), files=len(documents), negatives=negatives),
+        "separation": _(SEPARATION),
+        "rounding": _(ROUNDING),
         "result_files": [doc.get("_path", "") for doc in documents],
     }
+    disclosures["device_shares"] = _device_sentence(disclosures)
+    disclosures["devices"] = _(BRACKETS) if ratios is not None else None   # off: device_shares says so
+    return disclosures
+
+
+def _device_sentence(disclosures: dict) -> str:
+    """Which device shares the report gives, in the current language."""
+    d = disclosures["device_ratios"]
+    if d is None:
+        return _(DEVICES_OFF)
+    if d["shipped_default"]:
+        return _(SHIPPED_RATIOS).format(id=d["id"])
+    return _(RATIO_FILE).format(id=d["id"], path=d["path"], basis=d["basis"], source=d["source"], hash=d["content_hash"])
+
+
+# ------------------------------------------------------------------------------------- numbers shown
+
+def shown_decimals(value: float, decimals: int, most: int = MAX_DECIMALS) -> int | None:
+    """How many decimals to show ``value`` with so that a non-zero figure never shows as 0.
+
+    Args:
+        value: the figure (any unit; the table's are 万t-CO2e).
+        decimals: the decimals asked for.
+        most: the most decimals to use.
+    Returns:
+        ``decimals``, or more (up to ``most``) when ``decimals`` would round a non-zero ``value`` to 0;
+        None when even ``most`` would (the figure is then shown as ``<0.001``, :func:`figure_text`).
+
+    >>> shown_decimals(1512.3, 0), shown_decimals(0.061887, 0), shown_decimals(0.0061887, 0), shown_decimals(0.74, 0)
+    (0, 1, 2, 0)
+    >>> shown_decimals(0.0, 0), shown_decimals(0.061887, 2)
+    (0, 2)
+    >>> shown_decimals(0.0000061887, 0) is None
+    True
+    """
+    if value == 0 or not math.isfinite(value):
+        return decimals
+    for places in range(decimals, max(decimals, most) + 1):
+        if float(f"{abs(value):.{places}f}") != 0:
+            return places
+    return None
+
+
+def _below(value: float, most: int) -> str:
+    """``<0.001`` for a tiny positive figure, ``>-0.001`` for a tiny negative one."""
+    limit = f"{10 ** -most:.{most}f}"
+    return f"<{limit}" if value > 0 else f">-{limit}"
+
+
+def figure_text(value: float, decimals: int = 0, most: int = MAX_DECIMALS) -> str:
+    """``value`` with thousands separators and :func:`shown_decimals` decimals, or ``<0.001``.
+
+    >>> figure_text(1512.3), figure_text(0.061887), figure_text(0.0000061887), figure_text(-0.3)
+    ('1,512', '0.1', '<0.001', '-0.3')
+    """
+    places = shown_decimals(value, decimals, most)
+    return _below(value, most) if places is None else f"{value:,.{places}f}"
+
+
+def number_format(value: float, decimals: int = 0, most: int = MAX_DECIMALS, brackets: bool = False) -> str:
+    """The spreadsheet number format that shows ``value`` as :func:`figure_text` does (the cell keeps the
+    unrounded value); ``brackets``: inside ``( )``, a negative figure as ``(-5)``.
+
+    >>> number_format(1512.3), number_format(0.0061887), number_format(552.0, brackets=True)
+    ('#,##0', '#,##0.00', '"("#,##0")";"(-"#,##0")"')
+    >>> number_format(0.0000061887)
+    '"<0.001";">-0.001"'
+    """
+    places = shown_decimals(value, decimals, most)
+    if places is None:
+        below, above = _below(1.0, most), _below(-1.0, most)
+        return f'"({below})";"({above})"' if brackets else f'"{below}";"{above}"'
+    digits = "#,##0" + ("." + "0" * places if places else "")
+    return f'"("{digits}")";"(-"{digits}")"' if brackets else digits
 
 
 def formatted(value_t: float, device_t: float | None, decimals: int = 0) -> str:
-    """``1,512 (552)`` in 万t-CO2 from t-CO2e; no bracket when ``device_t`` is None."""
-    main = f"{value_t / MAN:,.{decimals}f}"
-    return main if device_t is None else f"{main} ({device_t / MAN:,.{decimals}f})"
+    """``1,512 (552)`` in 万t-CO2e from t-CO2e; no bracket when ``device_t`` is None or NaN; a non-zero figure
+    that would round to 0 gets more decimals, or shows as ``<0.001`` (:func:`figure_text`)."""
+    main = figure_text(value_t / MAN, decimals)
+    if device_t is None or (isinstance(device_t, float) and math.isnan(device_t)):
+        return main
+    return f"{main} ({figure_text(device_t / MAN, decimals)})"
+
+
+# --------------------------------------------------------------------------------- the table as shown
+
+def _in(code: str, make: Callable[[], str]) -> str:
+    """``make()`` in the language ``code``."""
+    with language(code):
+        return make()
+
+
+def both(make: Callable[[], str], separator: str = " / ") -> str:
+    """A text in Japanese and English: ``make()`` called in each language, ``日本語 / English`` (once when the
+    two are the same).
+
+    >>> both(lambda: _(TOTAL))
+    '合計 / Total'
+    """
+    ja, en = _in("ja", make), _in("en", make)
+    return ja if ja == en else f"{ja}{separator}{en}"
+
+
+def _title(report: Report) -> str:
+    return both(lambda: _(TITLE).format(year=report.fiscal_year))
+
+
+def _part(report: Report, category: str, market: str) -> pd.DataFrame:
+    t = report.table
+    return t[t["market"] == market] if category == "total" else t[(t["market"] == market) & (t["category"] == category)]
+
+
+def _rows(report: Report) -> tuple[tuple[str, str, str], ...]:
+    """(category id, Japanese, English) of every row of the table, the total last."""
+    return CATEGORY_ROWS + (("total", _in("ja", lambda: _(TOTAL)), _in("en", lambda: _(TOTAL))),)
 
 
 def presentation(report: Report, decimals: int = 0) -> pd.DataFrame:
-    """The table as people read it: one row per category (and total), strings in 万t-CO2."""
-    t = report.table
+    """The table as people read it: one row per category and the total, strings in 万t-CO2e.
+
+    Returns:
+        DataFrame: ``分野``, ``category``, then per market ``国内 単年度 / Domestic single-year`` and
+        ``国内 稼働年数 (デバイス) / Domestic lifetime (devices)`` (``… lifetime`` without device shares);
+        ``—`` where there are no product lines.
+    """
     out = []
-    for category, ja, en in CATEGORY_ROWS + (("total", "合計", "Total"),):
+    for category, ja, en in _rows(report):
         row = {"分野": ja, "category": en}
         for market, mja, men in MARKETS:
-            part = t[t["market"] == market] if category == "total" else t[(t["market"] == market) & (t["category"] == category)]
+            part = _part(report, category, market)
             lines = int(part["product_lines"].sum())
             reported = bool(part["device_reported"].any())
-            row[f"{mja} 単年度 / {men} single-year"] = (formatted(part["single_year[t-CO2e]"].sum(), None, decimals)
-                                                      if lines else "—")
-            row[f"{mja} 稼働年数 (デバイス) / {men} lifetime (devices)"] = (
+            row[both(lambda m=(mja, men): _(SINGLE_YEAR).format(market=pick(*m)))] = (
+                formatted(part["single_year[t-CO2e]"].sum(), None, decimals) if lines else "—")
+            label = LIFETIME_DEVICES if report.device_shares else LIFETIME
+            row[both(lambda m=(mja, men), label=label: _(label).format(market=pick(*m)))] = (
                 formatted(part["lifetime[t-CO2e]"].sum(), part["device_lifetime[t-CO2e]"].sum() if reported else None,
                           decimals) if lines else "—")
         out.append(row)
     return pd.DataFrame(out)
 
 
-def notes_lines(report: Report) -> list[str]:
-    """The disclosures as sentences, for the notes under a table."""
+def ratio_note(report: Report) -> str:
+    """Which device shares the report gives, short, in the current language: ``not reported``, the shipped
+    default named as such, or the ratio file's id and path."""
+    d = report.disclosures.get("device_ratios")
+    if d is None:
+        return _(DEVICES_NOT_REPORTED)
+    if d["shipped_default"]:
+        return _(SHIPPED_SHORT).format(id=d["id"])
+    return f"{d['id']} ({d['path']}, {d['content_hash']})"
+
+
+def notes_lines(report: Report, *, full: bool = True) -> list[str]:
+    """The notes under the table, as sentences in the current language (``with language("ja")`` for Japanese).
+
+    Args:
+        report: the report.
+        full: all of them; False leaves out what the workbook shows elsewhere (reporting year and unit: its
+            title and unit line; GWP set, methodologies and grid emission factors: its disclosures sheet).
+    Returns:
+        Sentences: reporting year and unit, timeframes, device shares (brackets and which ratios, or not
+        reported), completeness, separation from inventories, GWP set, rounding, methodologies, grid emission
+        factors.
+    """
     d = report.disclosures
-    lines = [f"Reporting year: FY{d['reporting_year']}. Unit: 万t-CO2 (10,000 t-CO2e).", f"Timeframes: {d['timeframes']}.",
-             f"Device shares: {d['devices']}; ratios {d['device_ratios']['id']} ({d['device_ratios']['basis']}; "
-             f"{d['device_ratios']['source']}).", f"Completeness: {d['completeness']}.",
-             f"Separation: {d['separation']}.", f"GWP set: {', '.join(d['gwp_sets'])}.", f"Rounding: {d['rounding']}."]
-    lines.append("Methodologies: " + "; ".join(f"{m['id']} {m['version']} (baseline {m['baseline_type']}, role "
-                                               f"{m['contribution_role']})" for m in d["methodologies"]) + ".")
-    lines.append("Grid emission factors: " + "; ".join(f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {g['origin']}"
-                                                      for g in d["grid_emission_factors"]) + ".")
-    return lines
+    t = report.table
+    lines = [_(YEAR_NOTE).format(year=d["reporting_year"])] if full else []
+    lines.append(_(TIMEFRAMES))
+    if report.device_shares:
+        lines.append(_(BRACKETS))
+    lines.append(_device_sentence(d))
+    if report.device_shares and ((t["product_lines"] > 0) & ~t["device_reported"]).any():
+        lines.append(_(NO_RATIO))
+    if (t["product_lines"] == 0).any():
+        lines.append(_(NO_LINES))
+    negatives = int((report.lines["lifetime[t-CO2e]"] < 0).sum()) if "lifetime[t-CO2e]" in report.lines else 0
+    lines += [_(COMPLETENESS).format(lines=len(report.lines), files=len(d["result_files"]), negatives=negatives),
+              _(SEPARATION)]
+    if full:
+        lines.append(_(GWP).format(gwp=", ".join(d["gwp_sets"])))
+    lines.append(_(ROUNDING))
+    if full:
+        lines.append(_(METHODOLOGIES).format(items="; ".join(
+            _(METHODOLOGY_ITEM).format(id=m["id"], version=m["version"], baseline=m["baseline_type"],
+                                       role=m["contribution_role"]) for m in d["methodologies"])))
+        lines.append(_(GRID_FACTORS).format(items="; ".join(
+            f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {g['origin']}" for g in d["grid_emission_factors"])))
+    return [printable(line) for line in lines]
 
 
 def to_markdown(report: Report, decimals: int = 0) -> str:
-    """Markdown: the table, then the notes."""
+    """Markdown: the title, the table (万t-CO2e, ``decimals`` places) and the notes in the current language."""
     table = presentation(report, decimals)
     header = "| " + " | ".join(table.columns) + " |"
     rule = "|" + "---|" * len(table.columns)
     body = ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join([f"# 削減貢献量 / Avoided emissions, FY{report.fiscal_year} (万t-CO2)", "", header, rule, *body, "",
-                      "## Notes", "", *[f"- {line}" for line in notes_lines(report)]]) + "\n"
+    return "\n".join([f"# {_title(report)} (万t-CO2e)", "", header, rule, *body, "",
+                      f"## {_(NOTES)}", "", *[f"- {line}" for line in notes_lines(report)]]) + "\n"
 
 
-def to_csv(report: Report) -> str:
-    """CSV: unrounded figures in t-CO2e and 万t-CO2e per category and market, plus the formatted cell."""
+def to_csv(report: Report, decimals: int = 0) -> str:
+    """CSV: per category and market, unrounded figures in t-CO2e and 万t-CO2e, the lifetime cell as shown
+    (``decimals`` places), and ``device_shares``: which ratios gave the device figures (or not reported)."""
     t = report.table.copy()
     for col in ("single_year", "lifetime", "device_single_year", "device_lifetime"):
         t[f"{col}[万t-CO2e]"] = t[f"{col}[t-CO2e]"] / MAN
-    t["lifetime_formatted[万t-CO2e]"] = [formatted(a, b if r else None) for a, b, r in
+    t["lifetime_formatted[万t-CO2e]"] = [formatted(a, b if r else None, decimals) for a, b, r in
                                         zip(t["lifetime[t-CO2e]"], t["device_lifetime[t-CO2e]"], t["device_reported"])]
+    t["device_shares"] = ratio_note(report)
     return t.to_csv(index=False, lineterminator="\n")
 
 
-def to_xlsx(report: Report) -> bytes:
-    """A formatted workbook: Japanese and English headers, 万t-CO2 number formats, device shares in
-    bracket-formatted cells beside each lifetime figure, unrounded values in the cells, and the notes."""
-    import io
+# ------------------------------------------------------------------------------------------ the workbook
 
+def _width(text: str) -> float:
+    """Display width of one line in column-width units (the width of a digit): a full-width character takes
+    about two, a Latin letter or space a little less than one (Calibri)."""
+    return sum(2.1 if unicodedata.east_asian_width(ch) in "WF" else 0.8 for ch in text)
+
+
+def _lines_needed(text: str, width: float) -> int:
+    """Lines a wrapped cell ``width`` units wide needs for ``text`` (each ``\\n`` starts a line; a margin for
+    words moved whole to the next line). openpyxl cannot fit rows to their text, so heights are set from this."""
+    usable = max(width - 1.0, 1.0)
+    return sum(max(1, math.ceil(_width(part) * 1.08 / usable)) for part in str(text).split("\n"))
+
+
+def _cell_text(cell, value: object) -> None:
+    """Put ``value`` in ``cell``; text from input files is made printable and never becomes a formula."""
+    if isinstance(value, str):
+        value = printable(value)
+        cell.value = value
+        if value.startswith(FORMULA_TRIGGERS):
+            cell.data_type = "s"
+    else:
+        cell.value = value
+
+
+def _sheet_name(text: str) -> str:
+    return both(lambda: _(text), " ")[:31]
+
+
+def to_xlsx(report: Report, decimals: int = 0) -> bytes:
+    """The report as a workbook to submit, labels and notes in Japanese and English.
+
+    Sheets:
+        ``削減貢献量 Avoided emissions``: title, unit line, the table (categories and the bold total; per market
+        single-year, lifetime and, when reported, the device share in a bracket-formatted cell), notes in
+        Japanese then English. Cells hold the unrounded 万t-CO2e figures; number formats show ``decimals``
+        places, more (up to 3) where that would show a non-zero figure as 0, or ``<0.001``.
+        ``明細 Detail``: one row per product line (:data:`DETAIL_COLUMNS`), figures in t-CO2e and 万t-CO2e.
+        ``開示事項 Disclosures``: :attr:`Report.disclosures`, one label/value row per item.
+    Every sheet prints on A4 landscape, one page wide, its header rows repeated; the table fits one page.
+
+    Returns:
+        The ``.xlsx`` file's bytes.
+    """
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import NamedStyle
 
     wb = Workbook()
-    ws = wb.active
-    ws.title = f"FY{report.fiscal_year}"
-    ws["A1"] = f"削減貢献量 / Avoided emissions, FY{report.fiscal_year}"
-    ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"] = "単位：万t-CO2 / Unit: 10,000 t-CO2e（括弧内は半導体・電子部品の寄与分で内数 / in brackets: devices, included）"
-    headers = ["分野 / Category"]
-    for _, mja, men in MARKETS:
-        headers += [f"{mja} 単年度 / {men} single-year", f"{mja} 稼働年数 / {men} lifetime",
-                    f"{mja} うちデバイス / {men} of which devices"]
-    ws.append([])
-    ws.append(headers)
-    for cell in ws[4]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    t = report.table
-    for category, ja, en in CATEGORY_ROWS + (("total", "合計", "Total"),):
-        line = [f"{ja} / {en}"]
-        for market, _, _ in MARKETS:
-            part = t[t["market"] == market] if category == "total" else t[(t["market"] == market) & (t["category"] == category)]
-            if not int(part["product_lines"].sum()):
-                line += [None, None, None]
-                continue
-            reported = bool(part["device_reported"].any())
-            line += [part["single_year[t-CO2e]"].sum() / MAN, part["lifetime[t-CO2e]"].sum() / MAN,
-                     part["device_lifetime[t-CO2e]"].sum() / MAN if reported else None]
-        ws.append(line)
-    for row in ws.iter_rows(min_row=5, max_row=5 + len(CATEGORY_ROWS)):
-        for i, cell in enumerate(row[1:], start=1):
-            cell.number_format = '"("#,##0")"' if i % 3 == 0 else "#,##0"
-    ws.column_dimensions["A"].width = 28
-    for col in "BCDEFG":
-        ws.column_dimensions[col].width = 18
-    start = ws.max_row + 2
-    ws.cell(row=start, column=1, value="注記 / Notes").font = Font(bold=True)
-    for i, line in enumerate(notes_lines(report), start=1):
-        ws.cell(row=start + i, column=1, value=line)
+    styles = _styles()
+    wb.add_named_style(NamedStyle(name=CELL_STYLE, font=styles["plain"], border=styles["border"],
+                                  alignment=styles["wrap"]))
+    _table_sheet(wb.active, report, decimals)
+    _detail_sheet(wb.create_sheet(_sheet_name(DETAIL_SHEET)), report)
+    _disclosures_sheet(wb.create_sheet(_sheet_name(DISCLOSURES_SHEET)), report)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
 
 
+_LINE_HEIGHT = 15.0  # points per line of 11 pt text
+_FONT = "Calibri"  # the workbook's default font (openpyxl's), named in every font set here
+CELL_STYLE = "koken cell"  # the named style of the detail and disclosures cells: thin borders, wrapped, top
+
+
+def _styles():
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin")
+    return {
+        "border": Border(left=thin, right=thin, top=thin, bottom=thin),
+        "total_border": Border(left=thin, right=thin, top=Side(style="double"), bottom=thin),
+        "bold": Font(name=_FONT, bold=True), "title": Font(name=_FONT, bold=True, size=14),
+        "note": Font(name=_FONT, size=10), "plain": Font(name=_FONT, size=11),
+        "header_fill": PatternFill("solid", fgColor="DDEBF7"),
+        "wrap": Alignment(wrap_text=True, vertical="top"),
+        "header": Alignment(wrap_text=True, vertical="center", horizontal="center"),
+        "right": Alignment(horizontal="right", vertical="center"),
+        "center": Alignment(horizontal="center", vertical="center"),
+        "left": Alignment(horizontal="left", vertical="center", wrap_text=True),
+    }
+
+
+def _print_setup(ws, title_rows: str, one_page: bool) -> None:
+    """A4 landscape, one page wide (and tall: ``one_page``), ``title_rows`` repeated, margins, page footer."""
+    from openpyxl.worksheet.page import PageMargins
+
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 1 if one_page else 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = title_rows
+    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6, header=0.25, footer=0.25)
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "&A — &P / &N"
+
+
+def _merged_text(ws, row: int, last_column: int, text: str, width: float, font=None) -> None:
+    """``text`` across columns 1..``last_column`` of ``row``, wrapped, the row tall enough for it."""
+    styles = _styles()
+    cell = ws.cell(row=row, column=1)
+    _cell_text(cell, text)
+    cell.alignment = styles["wrap"]
+    if font is not None:
+        cell.font = font
+    if last_column > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=last_column)
+    size = (font.sz if font is not None and font.sz else 11) / 11
+    ws.row_dimensions[row].height = _lines_needed(text, width / size) * _LINE_HEIGHT * size + 2
+
+
+def _table_sheet(ws, report: Report, decimals: int) -> None:
+    from openpyxl.utils import get_column_letter
+
+    styles = _styles()
+    ws.title = _sheet_name(TABLE_SHEET)
+    devices = report.device_shares
+    per_market = 3 if devices else 2
+    last = 1 + per_market * len(MARKETS)
+    widths = [38.0] + [16.0] * (last - 1)
+    for i, w in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    total_width = sum(widths)
+    _merged_text(ws, 1, last, _title(report), total_width, styles["title"])
+    unit = both(lambda: _(UNIT_LINE))
+    if devices:
+        unit += "　" + both(lambda: _("in brackets: devices, included (内数)"))
+    _merged_text(ws, 2, last, unit, total_width)
+    market_row, header_row = 4, 5
+    headers = [both(lambda: _(CATEGORY), "\n")]
+    for i, (_market, mja, men) in enumerate(MARKETS):
+        first = 2 + i * per_market
+        cell = ws.cell(row=market_row, column=first, value=f"{mja} / {men}")
+        ws.merge_cells(start_row=market_row, start_column=first, end_row=market_row, end_column=first + per_market - 1)
+        headers += [both(lambda: _(SINGLE_YEAR_HEADER), "\n") + "\n[万t-CO2e]",
+                    both(lambda: _(LIFETIME_HEADER), "\n") + "\n[万t-CO2e]"]
+        if devices:
+            headers.append(both(lambda: _(DEVICES_HEADER), "\n") + "\n[万t-CO2e]")
+    ws.cell(row=market_row, column=1, value=headers[0])
+    ws.merge_cells(start_row=market_row, start_column=1, end_row=header_row, end_column=1)
+    for col, text in enumerate(headers[1:], start=2):
+        ws.cell(row=header_row, column=col, value=text)
+    for r in (market_row, header_row):
+        for col in range(1, last + 1):
+            cell = ws.cell(row=r, column=col)
+            cell.font, cell.alignment, cell.border, cell.fill = (styles["bold"], styles["header"], styles["border"],
+                                                                 styles["header_fill"])
+    ws.row_dimensions[market_row].height = _LINE_HEIGHT + 6
+    ws.row_dimensions[header_row].height = max(_lines_needed(h, w) for h, w in zip(headers[1:], widths[1:])) \
+        * _LINE_HEIGHT + 6
+    row = header_row
+    for category, ja, en in _rows(report):
+        row += 1
+        is_total = category == "total"
+        values: list = [f"{ja} / {en}"]
+        formats: list = [None]
+        for market, _mja, _men in MARKETS:
+            part = _part(report, category, market)
+            if not int(part["product_lines"].sum()):
+                values += ["—"] * per_market
+                formats += [None] * per_market
+                continue
+            single = part["single_year[t-CO2e]"].sum() / MAN
+            life = part["lifetime[t-CO2e]"].sum() / MAN
+            values += [single, life]
+            formats += [number_format(single, decimals), number_format(life, decimals)]
+            if devices:
+                reported = bool(part["device_reported"].any())
+                device = part["device_lifetime[t-CO2e]"].sum() / MAN if reported else None
+                values.append(device)
+                formats.append(number_format(device, decimals, brackets=True) if reported else None)
+        for col, (value, fmt) in enumerate(zip(values, formats), start=1):
+            cell = ws.cell(row=row, column=col, value=value)
+            cell.border = styles["total_border"] if is_total else styles["border"]
+            cell.alignment = styles["left"] if col == 1 else styles["center"] if value == "—" else styles["right"]
+            if fmt:
+                cell.number_format = fmt
+            if is_total:
+                cell.font = styles["bold"]
+        ws.row_dimensions[row].height = _lines_needed(values[0], widths[0]) * _LINE_HEIGHT + 4
+    row += 2
+    _merged_text(ws, row, last, both(lambda: _(NOTES)), total_width, styles["bold"])
+    sheets = {"disclosures": _sheet_name(DISCLOSURES_SHEET), "detail": _sheet_name(DETAIL_SHEET)}
+    for code in ("ja", "en"):
+        with language(code):
+            notes = notes_lines(report, full=False) + [_(SEE_SHEETS).format(**sheets)]
+        for note in notes:
+            row += 1
+            _merged_text(ws, row, last, f"・{note}" if code == "ja" else f"• {note}", total_width, styles["note"])
+        row += 1
+    ws.print_area = f"A1:{get_column_letter(last)}{row - 1}"
+    _print_setup(ws, f"{market_row}:{header_row}", one_page=True)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
+
+
+def _detail_values(report: Report) -> pd.DataFrame:
+    """The detail sheet's values, one row per product line (keys of :data:`DETAIL_COLUMNS`)."""
+    lines = report.lines
+    out = pd.DataFrame(index=lines.index)
+    for key, _label in DETAIL_COLUMNS:
+        if key in lines:
+            out[key] = lines[key]
+    if "result_file" in lines:   # the file's name; the disclosures sheet has the paths
+        out["result_file"] = [Path(str(f)).name for f in lines["result_file"]]
+    out["single_year[万t-CO2e]"] = lines["single_year[t-CO2e]"] / MAN
+    out["lifetime[万t-CO2e]"] = lines["lifetime[t-CO2e]"] / MAN
+    out["category"] = [next((pick(c.ja, c.en) for c in CATEGORIES if c.id == v), v) for v in lines["category"]]
+    out["market"] = [next((pick(m.ja, m.en) for m in MARKETS if m.id == v), v) for v in lines["market"]]
+    if report.device_shares:
+        ratios = [c for c in lines.columns if c.startswith("device_ratio:")]
+        out["device_ratio"] = lines[ratios].sum(axis=1, min_count=1)
+        out["device_single_year[t-CO2e]"] = lines[device_columns(lines, "single_year")].sum(axis=1)
+        out["device_lifetime[t-CO2e]"] = lines[device_columns(lines, "lifetime")].sum(axis=1)
+        out["device_single_year[t-CO2e]"] = out["device_single_year[t-CO2e]"].where(out["device_ratio"].notna())
+        out["device_lifetime[t-CO2e]"] = out["device_lifetime[t-CO2e]"].where(out["device_ratio"].notna())
+        out["device_ratio_basis"] = lines["device_ratio_basis"].astype(str)
+    out["origins"] = [_origins(record) for record in lines.to_dict(orient="records")]
+    return out
+
+
+def _origins(line: dict) -> str:
+    """The inputs of a result row that did not come from the portfolio: ``name = value unit (origin)``; for a row
+    without its inputs, the result's ``factors_from_tables`` and ``defaults_used``."""
+    inputs = line.get("inputs")
+    if isinstance(inputs, dict):
+        return "; ".join(f"{name} = {item['value']:g} {item.get('unit', '')} ({item.get('origin')})"
+                         for name, item in inputs.items()
+                         if isinstance(item, dict) and item.get("origin") not in (None, "portfolio")
+                         and isinstance(item.get("value"), (int, float)))
+    return "; ".join(str(line[k]) for k in ("factors_from_tables", "defaults_used")
+                     if isinstance(line.get(k), str) and line[k])
+
+
+def _header(label: str) -> str:
+    """A column header in three lines: Japanese, English, then the unit both end with (``単年度`` /
+    ``Single-year`` / ``[t-CO2e]``)."""
+    ja, en = _in("ja", lambda: _(label)), _in("en", lambda: _(label))
+    unit = re.search(r" (\[[^\]]+\])$", en)
+    if unit and ja.endswith(unit.group(0)):
+        return f"{ja.removesuffix(unit.group(0))}\n{en.removesuffix(unit.group(0))}\n{unit.group(1)}"
+    return ja if ja == en else f"{ja}\n{en}"
+
+
+def _detail_sheet(ws, report: Report) -> None:
+    from openpyxl.utils import get_column_letter
+
+    styles = _styles()
+    columns = [(k, label) for k, label in DETAIL_COLUMNS if report.device_shares or k not in _DEVICE_DETAIL]
+    widths = {"result_file": 14, "row": 5, "product_line": 20, "methodology": 14, "methodology_version": 7,
+              "category": 11, "fiscal_year": 6, "market": 9, "region": 7, "units_shipped_as_entered": 11,
+              "units_shipped": 10, "functional_unit": 9, "operating_years[yr]": 9, "device_ratio": 8,
+              "device_ratio_basis": 22, "origins": 34}
+    width_of = [float(widths.get(k, 11)) for k, _label in columns]
+    for i, w in enumerate(width_of, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = w
+    _merged_text(ws, 1, min(len(columns), 8), both(lambda: _(DETAIL_SHEET)) + " — " + _title(report),
+                 sum(width_of[:8]), styles["title"])
+    header_row = 2
+    headers = [_header(label) for _key, label in columns]
+    for col, text in enumerate(headers, start=1):
+        cell = ws.cell(row=header_row, column=col, value=text)
+        cell.font, cell.alignment, cell.border, cell.fill = (styles["bold"], styles["header"], styles["border"],
+                                                             styles["header_fill"])
+    ws.row_dimensions[header_row].height = max(_lines_needed(h, w) for h, w in zip(headers, width_of)) * _LINE_HEIGHT + 4
+    _print_setup(ws, f"{header_row}:{header_row}", one_page=False)
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=4)
+    if len(report.lines) > DETAIL_LINES_LIMIT:
+        _merged_text(ws, header_row + 1, len(columns), _(DETAIL_TOO_LONG).format(
+            lines=f"{len(report.lines):,}", limit=f"{DETAIL_LINES_LIMIT:,}"), sum(width_of))
+        return
+    values = _detail_values(report)
+    formats = {"single_year[t-CO2e]": (1, 3), "lifetime[t-CO2e]": (1, 3), "device_single_year[t-CO2e]": (1, 3),
+               "device_lifetime[t-CO2e]": (1, 3), "single_year[万t-CO2e]": (4, 6), "lifetime[万t-CO2e]": (4, 6),
+               "units_shipped": (0, 6), "operating_years[yr]": (0, 3)}
+    for r, record in enumerate(values.to_dict(orient="records"), start=header_row + 1):
+        height = 1
+        for col, ((key, _label), w) in enumerate(zip(columns, width_of), start=1):
+            value = record.get(key)
+            if isinstance(value, float) and math.isnan(value):
+                value = None
+            if hasattr(value, "item"):
+                value = value.item()
+            cell = ws.cell(row=r, column=col)
+            _cell_text(cell, value)
+            cell.style = CELL_STYLE                           # one named style: thousands of cells stay fast
+            if key == "device_ratio" and value is not None:
+                cell.number_format = "0.0%"
+            elif key in formats and isinstance(value, (int, float)):
+                cell.number_format = number_format(float(value), *formats[key])
+            if isinstance(value, str):
+                height = max(height, _lines_needed(value, w))
+        ws.row_dimensions[r].height = height * _LINE_HEIGHT + 2
+    ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{header_row + len(values)}"
+
+
+def disclosure_rows(report: Report) -> list[tuple[str, str]]:
+    """:attr:`Report.disclosures` as (label, value) rows: labels in Japanese and English, one row per item of a
+    list (each methodology, grid factor and result file)."""
+    d = report.disclosures
+    rows: list[tuple[str, str]] = []
+    for key, label in DISCLOSURE_LABELS.items():
+        name = both(lambda label=label: _(label))
+        value = d.get(key)
+        if key == "methodologies":
+            rows += [(name, _(METHODOLOGY_ITEM).format(id=m["id"], version=m["version"], baseline=m["baseline_type"],
+                                                       role=m["contribution_role"])) for m in value]
+        elif key == "grid_emission_factors":
+            rows += [(name, f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {g['origin']}") for g in value]
+        elif key == "device_ratios":
+            rows.append((name, ratio_note(report) if value is None else
+                         f"{value['id']} ({value['path']}; {value['basis']}; {value['source']}; {value['content_hash']})"))
+        elif isinstance(value, list):
+            rows += [(name, str(v)) for v in value]
+        elif value is not None:
+            rows.append((name, str(value)))
+    return rows
+
+
+def _disclosures_sheet(ws, report: Report) -> None:
+    styles = _styles()
+    widths = (34.0, 110.0)
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = widths
+    _merged_text(ws, 1, 2, both(lambda: _(DISCLOSURES_SHEET)) + " — " + _title(report), sum(widths), styles["title"])
+    headers = (both(lambda: _("Item"), "\n"), both(lambda: _("Disclosure"), "\n"))
+    for col, text in enumerate(headers, start=1):
+        cell = ws.cell(row=2, column=col, value=text)
+        cell.font, cell.alignment, cell.border, cell.fill = (styles["bold"], styles["header"], styles["border"],
+                                                             styles["header_fill"])
+    ws.row_dimensions[2].height = 2 * _LINE_HEIGHT + 4
+    for r, (label, value) in enumerate(disclosure_rows(report), start=3):
+        for col, text in enumerate((label, value), start=1):
+            cell = ws.cell(row=r, column=col)
+            _cell_text(cell, text)
+            cell.style = CELL_STYLE
+        ws.row_dimensions[r].height = max(_lines_needed(label, widths[0]), _lines_needed(value, widths[1])) \
+            * _LINE_HEIGHT + 2
+    _print_setup(ws, "2:2", one_page=False)
+
+
 __all__ = [
+    "DETAIL_COLUMNS",
+    "DISCLOSURE_LABELS",
+    "MAX_DECIMALS",
     "Figure",
     "Report",
     "TimeframeError",
+    "both",
     "build_report",
+    "disclosure_rows",
+    "figure_text",
     "formatted",
     "load_result_documents",
     "notes_lines",
+    "number_format",
     "presentation",
+    "ratio_note",
+    "shown_decimals",
     "to_csv",
     "to_markdown",
     "to_xlsx",
+    "write_report",
 ]
 
 
-REPORT_SUFFIXES = (".xlsx", ".md", ".csv")
-
-
 def write_report(report: Report, path: str | Path, decimals: int = 0) -> None:
-    """Write ``report`` by the file's extension: ``.xlsx`` (formatted sheet), ``.md`` (``decimals`` places) or
-    ``.csv`` (UTF-8 with BOM, full precision); whole or not at all.
+    """Write ``report`` by the file's extension, whole or not at all: ``.xlsx`` (the workbook of :func:`to_xlsx`),
+    ``.md`` (the table with ``decimals`` places and the notes) or ``.csv`` (UTF-8 with BOM, full precision).
 
     Raises:
         KokenError: another extension, or the file cannot be written.
     """
     suffix = Path(path).suffix.lower()
     if suffix == ".xlsx":
-        data = to_xlsx(report)
+        data = to_xlsx(report, decimals)
     elif suffix == ".md":
         data = to_markdown(report, decimals).encode("utf-8")
     elif suffix == ".csv":
-        data = to_csv(report).encode("utf-8-sig")
+        data = to_csv(report, decimals).encode("utf-8-sig")
     else:
-        raise KokenError(f"unsupported report type {suffix!r}: use {', '.join(REPORT_SUFFIXES)}",
-                         Location(file=str(path)))
+        raise KokenError(_("unsupported report type {suffix!r}: use {suffixes}").format(
+            suffix=suffix, suffixes=", ".join(REPORT_SUFFIXES)), Location(file=str(path)))
     atomic_write(path, data)
