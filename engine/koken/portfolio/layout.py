@@ -322,31 +322,31 @@ def cells_from_rows(path: str, width: int, cells: list[list[str]], rownums: list
 
 
 def split_units_row(layout: Layout, block: Cells) -> tuple[Layout, Cells, bool]:
-    """Take the units row (a row right under the header whose ``methodology`` cell, or in a sheet without a
-    methodology column its first column's cell, says ``unit``, ``units`` or ``単位``) out of the first block
-    of a table and put its units into the layout.
+    """Take the units row (a row right under the header whose ``methodology`` cell or leftmost cell says ``unit``,
+    ``units`` or ``単位``) out of the first block of a table and put its units into the layout.
 
     Returns:
         (layout with the row's units, the block without the row, whether there was a units row).
     Raises:
         KokenErrors: a column has a unit both in its header and in the units row.
     """
-    marker = "methodology" if "methodology" in layout.columns else None
-    mcol = layout.columns["methodology"][0] if marker else min(
-        [i for i, _u, _h in layout.columns.values()] + list(layout.passthrough))
+    leftmost = min([i for i, _u, _h in layout.columns.values()] + list(layout.passthrough))
+    markers = {leftmost} | ({layout.columns["methodology"][0]} if "methodology" in layout.columns else set())
     first = None
     for i in range(len(block.rows)):
         if any(cell_text(column[i]) for column in block.columns):
             first = i
             break
-    if first is None or cell_text(block.columns[mcol][first]).lower() not in UNITS_ROW_MARKERS:
+    says = [j for j in sorted(markers) if first is not None and cell_text(block.columns[j][first]).lower()
+            in UNITS_ROW_MARKERS]
+    if not says:
         return layout, block, False
     columns = dict(layout.columns)
     structural = []
     own = [(None, (index, None, header)) for index, header in layout.passthrough.items()]
     for canonical, (index, unit, header) in list(columns.items()) + own:
         cell = cell_text(block.columns[index][first])
-        if cell and index != mcol:
+        if cell and index not in says:
             if canonical is None:
                 structural.append(PortfolioError(_(
                     "unknown column {name!r}: the units row gives it a unit ({unit}), so it is read as an input, but "

@@ -212,7 +212,8 @@ def _portfolio_sheet(ws, methodologies: list[Methodology], region_list: str, met
         header.fill = fill
         header.border = Border(top=thin, bottom=thin, left=thin, right=thin)
         header.comment = Comment(comment, "koken", width=420, height=220)
-        units = ws.cell(row=HEADER_ROW + 1, column=j, value="単位" if j == 1 else (unit or None))
+        marker = name == "methodology" if combined else j == 1  # the units row says so where koken looks
+        units = ws.cell(row=HEADER_ROW + 1, column=j, value="単位" if marker else (unit or None))
         units.font = Font(italic=True, color="555555")
         units.border = Border(bottom=thin, left=thin, right=thin)
         width = max(12, *(sum(2 if ord(ch) > 0x2E7F else 1 for ch in line) + 2 for line in lines))
