@@ -161,3 +161,30 @@ def test_a_wrong_header_unit_is_one_error_for_the_column_not_a_missing_value_err
         calculate(read_portfolio(path, library, collect=True), library)
     (err,) = info.value.errors
     assert "grid_emission_factor" in str(err) and "is expected" in str(err)
+
+
+def test_regions_are_read_by_code_or_name_in_japanese_or_english(tmp_path, library):
+    p = tmp_path / "regions.csv"
+    header = HEADER.replace("market,", "market,region,")
+    rows = [ROW.replace("domestic,", f"overseas,{region},") for region in ("米国", "United States", "ｕｓ", "中国",
+                                                                          "EU27")]
+    p.write_text(header + "".join(rows), encoding="utf-8")
+    portfolio = read_portfolio(p, library)
+    assert list(portfolio.region) == ["US", "US", "US", "CN", "EU27"]  # a code the table lacks is kept as written
+
+
+def test_an_unknown_region_name_is_refused_with_the_closest_one(tmp_path, library):
+    p = tmp_path / "bad_region.csv"
+    p.write_text(HEADER.replace("market,", "market,region,") + ROW.replace("domestic,", "overseas,ベトナン,"),
+                 encoding="utf-8")
+    problems = portfolio_problems(p, library)
+    assert "unknown region 'ベトナン'; did you mean VN?" in problems, problems
+
+
+def test_a_methodology_is_named_by_its_japanese_title_or_a_part_of_it(tmp_path, library):
+    p = tmp_path / "titles.csv"
+    p.write_text(HEADER + ROW.replace("refrigerator", "電気冷蔵庫") + ROW.replace("refrigerator", "Household Refrigerator"),
+                 encoding="utf-8")
+    assert list(read_portfolio(p, library).methodology) == ["refrigerator", "refrigerator"]
+    p.write_text(HEADER + ROW.replace("refrigerator", "冷臓庫"), encoding="utf-8")
+    assert "unknown methodology '冷臓庫'; did you mean '電気冷蔵庫' (refrigerator)?" in portfolio_problems(p, library)

@@ -1,0 +1,54 @@
+"""koken.scale.sinks: result files. An XLSX workbook (a sheet per methodology with its inputs, figures with units,
+origins, the company's own columns; totals; provenance) and CSV rows that carry their inputs."""
+
+from __future__ import annotations
+
+import csv
+
+import openpyxl
+import pytest
+
+from koken.api import calculate
+
+HEADER = ("product_line,methodology,fiscal_year,market,region,units_shipped,baseline_annual_energy[kWh/yr],"
+          "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr],備考\n")
+ROWS = ("冷蔵庫 A,refrigerator,2023,domestic,JP,4.5 万台,0.42 MWh/yr,273,,12,=1+1\n"
+        "冷蔵庫 B,refrigerator,2023,overseas,US,12000 台,600,450,0.39,12,\n")
+
+
+@pytest.fixture
+def calc(tmp_path):
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER + ROWS, encoding="utf-8")
+    return calculate(p)
+
+
+def test_xlsx_results_have_a_sheet_per_methodology_totals_and_provenance(tmp_path, calc):
+    path = calc.to_file(tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(path)
+    assert book.sheetnames == ["refrigerator", "合計 totals", "来歴 provenance"]
+    ws = book["refrigerator"]
+    header = [c.value for c in ws[1]]
+    row = dict(zip(header, [c.value for c in ws[2]]))
+    assert row["単年度\nsingle_year[t-CO2e]"] == pytest.approx(61.887 * 45_000 / 1000)  # (420−273)×0.421×45,000
+    assert row["baseline_annual_energy[kWh/yr]"] == pytest.approx(420)  # as used, in the declared unit
+    assert row["baseline_annual_energy (as entered)"] == "0.42 MWh/yr"  # as the company wrote it
+    assert row["grid_emission_factor[kg-CO2/kWh]"] == pytest.approx(0.421)
+    assert row["grid_emission_factor (as entered)"] is None  # from the table, named in the origins
+    assert "grid_emission_factor=grid_emission_factor[JP 2023]" in row["係数表の値\nfactors_from_tables"]
+    assert row["出荷台数（入力のまま）\nunits_shipped_as_entered"] == "4.5 万台"
+    assert row["備考"] == "'=1+1"  # a formula in a text cell is written as text
+    totals = [[c.value for c in r] for r in book["合計 totals"].iter_rows(max_row=3)]
+    assert totals[0][:4] == ["年度\nfiscal_year", "分野\ncategory", "方法論\nmethodology", "市場\nmarket"]
+    provenance = {r[0].value: r[1].value for r in book["来歴 provenance"].iter_rows(min_row=2)}
+    assert provenance["input.sha256"] == calc.portfolio.sha256
+    assert provenance["methodologies.refrigerator.version"] == "1.0.0"
+
+
+def test_csv_results_carry_each_rows_inputs(tmp_path, calc):
+    path = calc.to_file(tmp_path / "r.csv")
+    rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    assert rows[1]["inputs"] == ("baseline_annual_energy=600 kWh/yr; product_annual_energy=450 kWh/yr; "
+                                 "grid_emission_factor=0.39 kg-CO2/kWh; operating_years=12 yr")
+    assert rows[0]["inputs"].startswith("baseline_annual_energy=420 kWh/yr;")  # 0.42 MWh/yr in the declared unit
+    assert rows[0]["備考"] == "'=1+1"
