@@ -121,3 +121,20 @@ def test_a_combined_template_has_a_methodology_column_and_reads_back(tmp_path, l
     calc = calculate(read_portfolio(path, library), library)
     assert list(calc.table["methodology"]) == ["refrigerator"]  # named by its Japanese title
     assert calc.table["single_year[t-CO2e]"].iloc[0] == pytest.approx(61.887 / 1000)
+
+
+def test_the_shipped_filled_template_is_todays_template_and_computes_the_hand_figures(tmp_path, library):
+    """examples/template_filled.xlsx (used by the tutorial): its header and units rows are those the template
+    writes today (apart from the units the company changed), and its figures are examples/README.md's."""
+    from conftest import REPO
+
+    shipped = openpyxl.load_workbook(REPO / "examples" / "template_filled.xlsx")
+    today = _template(library, "refrigerator", "room_air_conditioner")
+    for sheet in ("refrigerator", "room_air_conditioner"):
+        width = today[sheet].max_column
+        assert [c.value for c in shipped[sheet][HEADER_ROW]][:width] == [c.value for c in today[sheet][HEADER_ROW]]
+    calc = calculate(read_portfolio(REPO / "examples" / "template_filled.xlsx", library), library)
+    single = dict(zip(calc.table["product_line"], calc.table["single_year[t-CO2e]"]))
+    assert single["冷蔵庫 401-450L"] == pytest.approx((420 - 273) * 0.421 * 45_000 / 1000)
+    assert single["冷蔵庫 401-450L 北米向け"] == pytest.approx((600 - 450) * 0.39 * 12_000 / 1000)
+    assert single["ルームエアコン 2.8kW"] == pytest.approx((1100 - 850) * 0.421 * 52_000 / 1000)
