@@ -140,9 +140,10 @@ class Calculation(_CoreCalculation):
         gives a DataFrame in t-CO2e and 万t-CO2e (timeframes in separate columns, never added)."""
         return Totals.from_table(self.table)
 
-    def trace(self, row: int) -> TraceNode:
+    def trace(self, row: int, sheet: str | None = None) -> TraceNode:
         """How row ``row``'s figures were obtained (the ``row`` column of :attr:`table`): every step, input,
-        origin and unit conversion, recomputed with Pint independently of the vectorised kernel.
+        origin and unit conversion, recomputed with Pint independently of the vectorised kernel. In a workbook
+        read from several sheets, ``sheet`` names the sheet when the row number is on more than one.
 
         Raises:
             KokenError: ``row`` is not an integer.
@@ -151,7 +152,7 @@ class Calculation(_CoreCalculation):
         if isinstance(row, bool) or not isinstance(row, numbers.Integral):
             raise KokenError(_("row must be an integer, the table's 'row' column (got {row!r})").format(row=row),
                              Location(file=self.portfolio.path))
-        return trace_portfolio(self, [int(row)])[0]
+        return trace_portfolio(self, [int(row)], sheet=sheet)[0]
 
     def to_file(self, path: str | Path) -> Path:
         """Write the results to ``.json`` (provenance, every row with inputs and steps, totals), ``.csv`` or
@@ -547,9 +548,9 @@ def factor_entries(table: str | None = None, *, region: str | None = None, fisca
     return listing(_factor_tables(root), table, region=region, fiscal_year=fiscal_year)
 
 
-def trace(calc: Calculation, row: int) -> TraceNode:
+def trace(calc: Calculation, row: int, sheet: str | None = None) -> TraceNode:
     """How one product line's figures were obtained (see :meth:`Calculation.trace`)."""
-    return calc.trace(row)
+    return calc.trace(row, sheet)
 
 
 def trace_rows(data: str | Path | pd.DataFrame, rows: Iterable[int] | None = None,
@@ -561,7 +562,7 @@ def trace_rows(data: str | Path | pd.DataFrame, rows: Iterable[int] | None = Non
         KokenErrors: the portfolio's problems.
     """
     calc = calculate(data, library, encoding=encoding, sheet=sheet)
-    return trace_portfolio(calc, list(rows) if rows else None)
+    return trace_portfolio(calc, list(rows) if rows else None, sheet=sheet)
 
 
 def trace_target(target: str | Path, library: Library | Mapping | None = None, *, rows: Iterable[int] = (),

@@ -168,3 +168,22 @@ def test_trace_reads_in_japanese_with_the_figures_of_the_english_one(library):
     assert "999行目はファイルの製品行ではありません（製品行は 2-41 行目です）" in str(err.value)
     with language("en"), pytest.raises(KokenErrors, match="row 999 is not a product line of the file"):
         trace_portfolio(calc, [999])
+
+
+def test_a_row_number_on_several_sheets_needs_its_sheet_and_the_trace_names_sheet_and_cell(library):
+    """examples/template_filled.xlsx has a row 6 on both its sheets: tracing it without a sheet would pick one
+    silently; with the sheet, the origins name sheet and cell."""
+    from koken.api import trace_rows
+    from koken.audit.trace import render
+    from koken.base.errors import KokenErrors
+
+    workbook = REPO / "examples" / "template_filled.xlsx"
+    with pytest.raises(KokenErrors, match=r"row 6 is on several sheets \(refrigerator, room_air_conditioner\): name "
+                                          "one with --sheet"):
+        trace_rows(workbook, [6], library)
+    node = trace_rows(workbook, [6], library, sheet="refrigerator")[0]
+    assert node.detail["sheet"] == "refrigerator" and node.detail["product_line"] == "冷蔵庫 401-450L"
+    text = render([node], "text", None)
+    assert "template_filled.xlsx sheet 'refrigerator' cell E6 column '出荷台数 / units_shipped': 4.5 万台" in text
+    # (420 − 273) kWh/yr × 0.421 kg-CO2/kWh × 45,000 units = 2,784.915 t-CO2e
+    assert "single_year = 2784.915 t-CO2e" in text

@@ -205,3 +205,14 @@ def test_verify_reports_in_japanese_with_the_same_figures(setup):
         verify(broken, portfolio, library)
     with language("en"), pytest.raises(KokenError, match="cannot read the result file as JSON"):
         verify(broken, portfolio, library)
+
+
+def test_a_workbook_result_from_several_sheets_verifies_rows_by_sheet_and_row(tmp_path, library):
+    """Both sheets of examples/template_filled.xlsx have a row 6: rows are matched by (sheet, row)."""
+    from koken.api import calculate
+
+    from conftest import REPO
+
+    workbook = REPO / "examples" / "template_filled.xlsx"
+    result = calculate(workbook, library).to_file(tmp_path / "r.json")
+    assert verify(result, workbook, library).stands

@@ -117,7 +117,7 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
     errors: list[KokenError] = []
     env: dict[str, pint.Quantity] = {}
     nodes: dict[str, TraceNode] = {}
-    where = Location(file=context.get("file"), row=context.get("row"))
+    where = Location(file=context.get("file"), sheet=context.get("sheet"), row=context.get("row"))
     for name, p in m.parameters.items():
         given = inputs.get(name)
         if given is None:
@@ -226,36 +226,57 @@ def _source(m: Methodology, sid: str | None) -> dict:
             if v is not None}
 
 
-def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
+def trace_portfolio(calc, rows: list[int] | None = None, sheet: str | None = None) -> list[TraceNode]:
     """Traces of product lines of a calculated portfolio (all, or the given file rows).
 
     Args:
         calc: an :class:`koken.calculation.Calculation`.
         rows: file row numbers (as in error messages and the result's ``row`` column).
+        sheet: in a workbook read from several sheets, the sheet the rows are on (its ``sheet`` column); needed
+            when a row number is on more than one sheet.
     Returns:
         One TraceNode per row, in file order.
     Raises:
-        KokenErrors: a requested row that is not a product line of the file.
+        KokenErrors: a requested row that is not a product line of the file (or of ``sheet``), a row number on
+            several sheets without ``sheet``, a sheet the portfolio does not have.
     """
     portfolio = calc.portfolio
-    by_row = {int(r): i for i, r in enumerate(portfolio.rows)}
-    wanted = sorted(by_row) if rows is None else rows
-    unknown = [r for r in wanted if r not in by_row]
-    if unknown:
+    sheets = [str(v) for v in portfolio.sheet] if portfolio.sheet is not None else [""] * len(portfolio)
+    where = Location(file=portfolio.path)
+    if sheet is not None and sheet not in sheets:
+        raise KokenErrors([PortfolioError(_("no product lines on sheet {sheet!r} (the sheets read: {sheets})").format(
+            sheet=sheet, sheets=", ".join(dict.fromkeys(s for s in sheets if s)) or "—"), where)])
+    by_row: dict[int, list[int]] = {}
+    for i, r in enumerate(portfolio.rows):
+        if sheet is None or sheets[i] == sheet:
+            by_row.setdefault(int(r), []).append(i)
+    wanted = [i for r in sorted(by_row) for i in by_row[r]] if rows is None else []
+    unknown, ambiguous = [], []
+    for r in rows or []:
+        found = by_row.get(int(r), [])
+        if not found:
+            unknown.append(r)
+        elif len(found) > 1:
+            ambiguous.append((r, [sheets[i] for i in found]))
+        else:
+            wanted.append(found[0])
+    if unknown or ambiguous:
         known = sorted(by_row)
-        shown = (f"{known[0]}-{known[-1]}" if known[-1] - known[0] + 1 == len(known)
+        shown = (f"{known[0]}-{known[-1]}" if known and known[-1] - known[0] + 1 == len(known)
                  else ", ".join(map(str, known[:10])) + (" …" if len(known) > 10 else ""))
-        raise KokenErrors([PortfolioError(_("row {row} is not a product line of the file (product lines are rows "
-                                            "{rows})").format(row=r, rows=shown), Location(file=portfolio.path))
-                           for r in unknown])
+        problems = [PortfolioError(_("row {row} is not a product line of the file (product lines are rows "
+                                     "{rows})").format(row=r, rows=shown), where.at(sheet=sheet)) for r in unknown]
+        problems += [PortfolioError(_("row {row} is on several sheets ({sheets}): name one with --sheet").format(
+            row=r, sheets=", ".join(on)), where) for r, on in ambiguous]
+        raise KokenErrors(problems)
     positions = {}
     for batch in calc.batches:
         for j, i in enumerate(batch.index):
             positions[int(i)] = (batch, j)
     traces = []
     ureg = registry()
-    for r in wanted:
-        i = by_row[r]
+    for i in wanted:
+        r = int(portfolio.rows[i])
         batch, j = positions[i]
         m = batch.methodology
         inputs: dict[str, TraceInput] = {}
@@ -265,8 +286,7 @@ def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
             if column is not None and not np.isnan(column[0][i]):
                 value, unit_text, header = float(column[0][i]), str(column[1][i]), column[2]
                 cell = TraceInput(ureg.Quantity(value, parse_unit(unit_text, m.spec.hours_per_year)),
-                                  {"source": "portfolio", "file": portfolio.path, "row": r, "column": header,
-                                   "as_written": f"{value:g} {unit_text}"})
+                                  {**_cell_origin(portfolio, i, header), "as_written": f"{value:g} {unit_text}"})
             elif name in batch.factor_origins and batch.factor_origins[name].from_table[j]:
                 origin = batch.factor_origins[name]
                 table = m.parameters[name].factor_table
@@ -281,13 +301,22 @@ def trace_portfolio(calc, rows: list[int] | None = None) -> list[TraceNode]:
                 inputs[name] = cell
         values, units, header = portfolio.units_shipped
         shipped = TraceInput(ureg.Quantity(float(values[i]), parse_unit(str(units[i]), m.spec.hours_per_year)),
-                             {"source": "portfolio", "file": portfolio.path, "row": r, "column": header,
-                              "as_written": f"{float(values[i]):g} {units[i]}"})
+                             {**_cell_origin(portfolio, i, header), "as_written": f"{float(values[i]):g} {units[i]}"})
         context = {"file": portfolio.path, "input_sha256": portfolio.sha256, "row": r,
+                   **({"sheet": sheets[i]} if sheets[i] else {}),
                    "product_line": str(portfolio.product_line[i]), "fiscal_year": int(portfolio.fiscal_year[i]),
                    "market": str(portfolio.market[i]), "region": str(portfolio.region[i])}
         traces.append(trace_calculation(m, inputs, shipped, context))
     return traces
+
+
+def _cell_origin(portfolio, i: int, header: str) -> dict:
+    """Where a portfolio value was read: file, row and column as written; in a workbook also sheet and cell."""
+    place = portfolio.location(i, header)
+    origin = {"source": "portfolio", "file": portfolio.path, "row": int(portfolio.rows[i]), "column": place.column}
+    if place.sheet:
+        origin.update(sheet=place.sheet, **({"cell": place.cell} if place.cell else {}))
+    return origin
 
 
 def parse_settings(m: Methodology, settings: list[str]) -> tuple[dict[str, TraceInput], TraceInput | None]:
@@ -410,6 +439,8 @@ def _where_text(d: dict) -> str:
     file = d.get("file")
     if file is None:
         return _(SOURCE_LABELS["command line"])
+    if "row" in d and d.get("sheet"):
+        return _("{file} sheet {sheet!r} row {row}").format(file=file, sheet=d["sheet"], row=d["row"])
     if "row" in d:
         return _("{file} row {row}").format(file=file, row=d["row"])
     return str(file)
@@ -434,6 +465,10 @@ def _given_as(conversion: TraceNode) -> str:
 def _origin_text(origin: dict) -> str:
     source = origin.get("source")
     if source == "portfolio":
+        if origin.get("cell"):
+            return _("{file} sheet {sheet!r} cell {cell} column {column!r}: {as_written}").format(
+                file=origin["file"], sheet=origin["sheet"], cell=origin["cell"], column=origin["column"],
+                as_written=origin["as_written"])
         return _("{file} row {row} column {column!r}: {as_written}").format(
             file=origin["file"], row=origin["row"], column=origin["column"], as_written=origin["as_written"])
     if source == "factor table":
@@ -458,7 +493,9 @@ def render_markdown(traces: list[TraceNode]) -> str:
             format=TRACE_FORMAT, format_version=TRACE_FORMAT_VERSION, koken_version=head.get("koken_version")), ""]
     for t in traces:
         d = t.detail
-        title = (_("Row {row}: {product_line}").format(row=d["row"], product_line=d.get("product_line", ""))
+        title = ((_("Sheet {sheet!r}, row {row}: {product_line}").format(
+            sheet=d["sheet"], row=d["row"], product_line=d.get("product_line", "")) if d.get("sheet") else
+                  _("Row {row}: {product_line}").format(row=d["row"], product_line=d.get("product_line", "")))
                  if "row" in d else f"{t.name}")
         meth = d["methodology"]
         out += [f"## {title}".rstrip(), "",

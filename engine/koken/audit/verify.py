@@ -10,6 +10,7 @@ value changed, the methodology changed (content hash), the engine version change
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 from collections.abc import Mapping
@@ -150,22 +151,22 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> Verification
     for key in ("totals_by_market", "totals_by_methodology"):
         if not _same_records(old.get(key), new.get(key)):
             out.differences.append(_("{key}: the totals in the result differ from the recomputed ones").format(key=key))
-    numbers = [r["row"] for r in old["rows"]]
-    for row in sorted({n for n in numbers if numbers.count(n) > 1}):
-        out.differences.append(_("row {row}: appears {count} times in the result").format(
-            row=row, count=numbers.count(row)))
-    old_rows = {r["row"]: r for r in old["rows"]}
-    new_rows = {r["row"]: r for r in new["rows"]}
+    counts = collections.Counter(_row_key(r) for r in old["rows"])
+    for row in sorted(k for k, n in counts.items() if n > 1):
+        out.differences.append(_("{place}: appears {count} times in the result").format(
+            place=_place(row), count=counts[row]))
+    old_rows = {_row_key(r): r for r in old["rows"]}
+    new_rows = {_row_key(r): r for r in new["rows"]}
     for row in sorted(set(old_rows) - set(new_rows)):
-        out.differences.append(_("row {row}: in the result but not in the portfolio any more").format(row=row))
+        out.differences.append(_("{place}: in the result but not in the portfolio any more").format(place=_place(row)))
     for row in sorted(set(new_rows) - set(old_rows)):
-        out.differences.append(_("row {row}: in the portfolio but not in the result").format(row=row))
+        out.differences.append(_("{place}: in the portfolio but not in the result").format(place=_place(row)))
     for row in sorted(set(old_rows) & set(new_rows)):
         a, b = old_rows[row], new_rows[row]
         moved = [f for f in FIGURES if not _close(a.get(f), b.get(f))]
         if a.get("methodology") != b.get("methodology"):
-            out.differences.append(_("row {row}: methodology {old} → {new} (input changed)").format(
-                row=row, old=a.get("methodology"), new=b.get("methodology")))
+            out.differences.append(_("{place}: methodology {old} → {new} (input changed)").format(
+                place=_place(row), old=a.get("methodology"), new=b.get("methodology")))
             continue
         fields = [k for k in sorted(set(a) | set(b)) if k not in FIGURES and not _same_value(a.get(k), b.get(k))]
         if not moved and not fields:
@@ -173,10 +174,21 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> Verification
         causes = _causes(a, b, changed_methodologies.get(b["methodology"]), engine_changed)
         what = "; ".join(f"{f} {a.get(f):.10g} → {b.get(f):.10g}" for f in moved) if moved else \
             _("recorded fields differ: {fields}").format(fields=", ".join(fields))
-        out.differences.append(_("row {row} ({product_line}): {what} — because {causes}").format(
-            row=row, product_line=b.get("product_line", ""), what=what, causes="; ".join(causes)))
+        out.differences.append(_("{place} ({product_line}): {what} — because {causes}").format(
+            place=_place(row), product_line=b.get("product_line", ""), what=what, causes="; ".join(causes)))
     out.stands = not out.differences
     return out
+
+
+def _row_key(row: dict) -> tuple[str, int]:
+    """A result row's place: (sheet, file row); the sheet is '' for a file that is one table."""
+    return (str(row.get("sheet") or ""), int(row["row"]))
+
+
+def _place(key: tuple[str, int]) -> str:
+    """``row 7``, or ``sheet 'refrigerator', row 7`` for a workbook read from several sheets."""
+    sheet, row = key
+    return str(Location(sheet=sheet or None, row=row))
 
 
 def _close(a, b) -> bool:
