@@ -31,7 +31,7 @@ from koken.base.vocabulary import AVOIDED_COLUMN, FIGURES, RESULT_COLUMNS
 from koken.factors import FACTOR_LABEL, FactorOrigin, describe, fill_from_tables, load_factor_tables
 from koken.methodology import Methodology
 from koken.methodology.evaluate import BatchResult, evaluate
-from koken.portfolio.build import Portfolio
+from koken.portfolio.build import DOMESTIC_REGION, Portfolio
 from koken.portfolio.quantities import column_quantity
 
 GWP_SET = "gwp100_ar5"
@@ -283,8 +283,6 @@ def totals_overflow_message() -> str:
              "check units_shipped and units")
 
 
-DOMESTIC_REGION = "JP"
-"""Region of domestic (国内) rows that leave ``region`` empty: the industry reports Japan's market."""
 
 
 def _regions(portfolio: Portfolio, rows: np.ndarray) -> np.ndarray:

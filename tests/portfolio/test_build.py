@@ -188,3 +188,26 @@ def test_a_methodology_is_named_by_its_japanese_title_or_a_part_of_it(tmp_path, 
     assert list(read_portfolio(p, library).methodology) == ["refrigerator", "refrigerator"]
     p.write_text(HEADER + ROW.replace("refrigerator", "冷臓庫"), encoding="utf-8")
     assert "unknown methodology '冷臓庫'; did you mean '電気冷蔵庫' (refrigerator)?" in portfolio_problems(p, library)
+
+
+def test_a_multiplier_in_a_cell_of_a_column_already_in_man_is_refused_not_multiplied_twice(tmp_path, library):
+    """'4.5万' under 出荷台数[万台] once read 4.5億台 (10,000× too many); '4.5 万台' and '4.5' there are 45,000 台."""
+    p = tmp_path / "man.csv"
+    header = HEADER.replace("units_shipped[台]", "units_shipped[万台]")
+    p.write_text(header + ROW.replace(",45000,", ",4.5万,"), encoding="utf-8")
+    assert ("'4.5万': the column is already in 万台, so a 万 in the cell would multiply twice: write 4.5 (in 万台) or "
+            "4.5 万台") in portfolio_problems(p, library)
+    p.write_text(header + ROW.replace(",45000,", ",4.5 万台,") + ROW.replace(",45000,", ",4.5,"), encoding="utf-8")
+    portfolio = read_portfolio(p, library)
+    assert list(portfolio.units_shipped_entered) == ["4.5 万台", "4.5 万台"]  # the unit once, as written
+    # (420 − 273) × 0.421 × 45,000 × 12 / 1000 = 33,418.98 t-CO2e for each
+    assert lifetime_of(p, library) == pytest.approx([33418.98, 33418.98])
+
+
+@pytest.mark.parametrize(("market", "region"), [("domestic", "US"), ("overseas", "JP"), ("国内", "米国")])
+def test_a_market_that_contradicts_the_region_is_refused(tmp_path, library, market, region):
+    """A domestic line with a US region once took the US grid factor silently (2,421 t instead of 2,785 t)."""
+    p = tmp_path / "contradiction.csv"
+    p.write_text(HEADER.replace("market,", "market,region,").replace(",grid_emission_factor[kg-CO2/kWh]", "")
+                 + f"Fridge,refrigerator,2023,{market},{region},45000,420,273,12\n", encoding="utf-8")
+    assert "correct the market or the region" in portfolio_problems(p, library)

@@ -144,8 +144,8 @@ def test_a_run_stopped_midway_leaves_no_temporary_file(tmp_path, library, ratios
 
 def test_parquet_results_take_more_categories_in_later_partitions(tmp_path, library):
     """300 rows of one region, then 300 distinct regions: the second partition overflowed int8 codes."""
-    (tmp_path / "p.csv").write_text(REFRIGERATOR_HEADER + refrigerator_line() * 300
-                                    + "".join(refrigerator_line(region=f"R{i}") for i in range(300)), encoding="utf-8")
+    regions = "".join(refrigerator_line(region=f"R{i}", market="overseas") for i in range(300))
+    (tmp_path / "p.csv").write_text(REFRIGERATOR_HEADER + refrigerator_line() * 300 + regions, encoding="utf-8")
     run_pipeline(tmp_path / "p.csv", library, tmp_path / "r.parquet", partition_rows=300)
     assert pq.read_table(tmp_path / "r.parquet").column("region").to_pylist()[-1] == "R299"
 

@@ -52,6 +52,8 @@ _TOTAL_LABEL = re.compile(r"(?:合計|総計|小計|^計$|(?i:\b(?:sub)?total\b)
 """Labels of a total or subtotal row, which koken refuses (it computes totals itself; summing one twice
 is wrong): 合計, 総計 and 小計 anywhere in the label (冷蔵庫 小計, 【小計】), a lone 計, total/subtotal as a word."""
 FISCAL_YEAR_RANGE = (1990, 2100)
+DOMESTIC_REGION = "JP"
+"""The region of the domestic market (国内): the industry's action plan reports Japan's."""
 _REGION_CODE = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")
 """A region written as a code (upper-case ASCII): kept as written when the region table does not list it."""
 
@@ -279,6 +281,7 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
     market = _market_column(rows, cells)
     years = _fiscal_year_column(rows, cells)
     region = _region_column(rows, cells)
+    _market_and_region_agree(rows, market, region, cells)
     shipped = _number_column(rows, "units_shipped", cells)
     index, header_unit, header = layout.columns["units_shipped"]
     for i in np.flatnonzero(np.isnan(shipped[0]) & ~rows.present(index)):
@@ -445,6 +448,20 @@ def _market_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
     return market
 
 
+def _market_and_region_agree(rows: _CleanBlock, market: np.ndarray, region: np.ndarray, cells: _CellProblems) -> None:
+    """国内 (domestic) means used in Japan: a domestic row with another region, or an overseas row in Japan, is a
+    contradiction that would pick the wrong grid factor; flagged at the region cell."""
+    if "region" not in rows.layout.columns or not rows.n:
+        return
+    header = rows.layout.columns["region"][2]
+    domestic_abroad = (market == "domestic") & (region != "") & (region != DOMESTIC_REGION)
+    overseas_home = (market == "overseas") & (region == DOMESTIC_REGION)
+    for i in np.flatnonzero(domestic_abroad | overseas_home):
+        cells.flag(i, _("market {market} but region {region}: a domestic (国内) product line is used in Japan (JP) "
+                        "and an overseas (海外) one elsewhere; correct the market or the region").format(
+            market=market[i], region=region[i]), header)
+
+
 def _region_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
     """Region codes (``JP``, ``US``) from a code or a name in English or Japanese (``米国``), through the
     region table (``vocabulary/regions.yaml``); a code the table does not list (``EU27``, a company's own
@@ -550,6 +567,7 @@ def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None,
     nonempty = cleaned_text != ""
     with_text = np.flatnonzero(nonempty & np.isnan(sub))
     sub_units = np.full(len(present), unit or "", dtype=object)
+    flagged = np.zeros(len(present), dtype=bool)
     if len(with_text):  # cells that carry their own unit ("4.5 万台", "50%")
         parts = pc.extract_regex(cleaned.take(pa.array(with_text)), CELL_QUANTITY_RE2)
         numbers_text = pc.fill_null(parts.field("number"), "").to_numpy(zero_copy_only=False)
@@ -557,14 +575,24 @@ def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None,
         cell_units = pc.fill_null(parts.field("unit"), "").to_numpy(zero_copy_only=False).astype(object)
         if unit:  # "1.2万" under a kWh/yr header means 12,000 kWh/yr
             multiplier = np.isin(cell_units, list(MULTIPLIERS))
+            if multiplier.any() and any(m in unit for m in MULTIPLIERS):  # "4.5万" under 万台: 万 twice
+                for k in np.flatnonzero(multiplier):
+                    j = with_text[k]
+                    cells.flag(present[j], _("{value!r}: the column is already in {unit}, so a {multiplier} in the "
+                                             "cell would multiply twice: write {number} (in {unit}) or {number} "
+                                             "{unit}").format(value=texts[j], unit=unit, multiplier=cell_units[k],
+                                                              number=numbers_text[k]), header)
+                    flagged[j] = True
+                cell_units = np.where(multiplier, "", cell_units)
+                multiplier[:] = False
             cell_units = np.where(multiplier, cell_units + f"*({unit})", cell_units)
         has_unit = cell_units != ""
         sub_units[with_text[has_unit]] = cell_units[has_unit]
-    for j in np.flatnonzero(nonempty & ~np.isfinite(sub)):
+    for j in np.flatnonzero(nonempty & ~np.isfinite(sub) & ~flagged):
         cells.flag(present[j], (_("{value!r} is not a finite number") if np.isinf(sub[j]) else
                                 _("{value!r} is not a number (expected digits, then an optional unit)")).format(
             value=texts[j]), header)
-    sub[nonempty & ~np.isfinite(sub)] = np.nan
+    sub[(nonempty & ~np.isfinite(sub)) | flagged] = np.nan
     for j in np.flatnonzero(nonempty & np.isfinite(sub) & (sub_units == "")):
         cells.flag(present[j], _no_unit(name, repr(texts[j]), expected, True), header)
     return sub, sub_units

@@ -155,6 +155,8 @@ def as_entered(column: tuple[np.ndarray, np.ndarray, str], cells, header_unit: s
     needs = units == header_unit
     needs[own[np.asarray(multiplier, dtype=bool)]] = True
     needs &= texts != ""
+    written = np.flatnonzero(needs)  # a cell that writes the column's unit itself ("4.5 万台" under 万台) has one
+    needs[written[[fold_width(str(t)).rstrip().endswith(header_unit) for t in texts[written]]]] = False
     out = texts.copy()
     out[needs] = texts[needs] + suffix
     return out
