@@ -30,7 +30,7 @@ from koken.base.version import __version__
 from koken.base.vocabulary import AVOIDED_COLUMN, FIGURES, RESULT_COLUMNS
 from koken.factors import FACTOR_LABEL, FactorOrigin, describe, fill_from_tables, load_factor_tables
 from koken.methodology import Methodology
-from koken.methodology.evaluate import BatchResult, evaluate
+from koken.methodology.evaluate import BatchResult, evaluate, missing_value
 from koken.portfolio.build import DOMESTIC_REGION, Portfolio
 from koken.portfolio.quantities import column_quantity
 
@@ -140,6 +140,8 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
     out = _ResultColumns(portfolio)
     for k, mid in enumerate(ids):
         idx = order[starts[k]:starts[k + 1]]
+        if known[k]:  # rows left out for another problem: their empty required cells are reported now too
+            errors.extend(_missing_required(library[mid], portfolio, idx[invalid[idx]], errors))
         idx = idx[~invalid[idx]]
         if not len(idx) or not known[k]:
             continue
@@ -163,6 +165,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
                                             count=is_count_unit(m.shipment_unit))
         errors.extend(problems)
         skip |= shipped.failed
+        errors.extend(_missing_required(m, portfolio, idx[skip], errors))
         keep = np.flatnonzero(~skip)
         if not len(keep):
             continue
@@ -198,6 +201,29 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         raise KokenErrors([EvaluationError(totals_overflow_message(), Location(file=portfolio.path))])
     return Calculation(table=table, portfolio=portfolio, methodologies=used, batches=batches,
                        options={k: v for k, v in (options or {}).items() if v is not None})
+
+
+def _missing_required(m: Methodology, portfolio: Portfolio, rows: np.ndarray,
+                      found: list[KokenError]) -> list[KokenError]:
+    """For rows not evaluated because of another problem: their empty cells of parameters that have neither a
+    default nor a factor table (the evaluator would report these, but only for rows it evaluates), so that every
+    problem of a file is reported in one run. A cell with a problem of its own (``found``: text that is not a
+    number, say) is not empty and is not reported again."""
+    if not len(rows):
+        return []
+    flagged = {(e.location.sheet, e.location.row, e.location.column) for e in found}
+    problems = []
+    for name, p in m.parameters.items():
+        if p.default is not None or p.factor_table is not None or not len(rows):
+            continue
+        column = portfolio.parameters.get(name)
+        empty = np.ones(len(rows), dtype=bool) if column is None else np.isnan(column[0][rows])
+        header = column[2] if column is not None else name
+        for i in rows[empty]:
+            where = portfolio.location(int(i), column=header)
+            if (where.sheet, where.row, where.column) not in flagged:
+                problems.append(PortfolioError(missing_value(m, p), where))
+    return problems
 
 
 def _as_written(errors: list[KokenError], portfolio: Portfolio) -> list[KokenError]:

@@ -251,7 +251,7 @@ class FactorTable:
     def describe_keys(self) -> str:
         """The keys the table has, for error messages (e.g. ``JP 2013, JP 2021, US 2022``)."""
         keys = [" ".join(str(k) for k in key) for key in sorted(self.index, key=str)]
-        return ", ".join(keys[:20]) + (f" … ({len(keys)} in all)" if len(keys) > 20 else "")
+        return ", ".join(keys[:20]) + (" … " + _("({count} in all)").format(count=len(keys)) if len(keys) > 20 else "")
 
 
 def load_factor_table(path: str | Path) -> FactorTable:

@@ -211,3 +211,28 @@ def test_a_market_that_contradicts_the_region_is_refused(tmp_path, library, mark
     p.write_text(HEADER.replace("market,", "market,region,").replace(",grid_emission_factor[kg-CO2/kWh]", "")
                  + f"Fridge,refrigerator,2023,{market},{region},45000,420,273,12\n", encoding="utf-8")
     assert "correct the market or the region" in portfolio_problems(p, library)
+
+
+@pytest.mark.parametrize(("written", "year"), [("2023年度", 2023), ("FY2023", 2023), ("令和5年度", 2023),
+                                               ("令和元年度", 2019), ("平成25年度", 2013)])
+def test_a_fiscal_year_may_be_written_as_a_name(tmp_path, library, written, year):
+    p = tmp_path / "year.csv"
+    p.write_text(HEADER + ROW.replace(",2023,", f",{written},"), encoding="utf-8")
+    assert list(read_portfolio(p, library).fiscal_year) == [year]
+
+
+def test_every_problem_of_a_row_comes_in_one_run_even_after_another_problem_in_it(tmp_path, library):
+    """A row with a bad market and an empty required cell: both at once (the empty cell came a run later)."""
+    p = tmp_path / "two.csv"
+    p.write_text(HEADER + "Fridge,refrigerator,2023,国外,45000,420,273,0.421,\n", encoding="utf-8")
+    problems = portfolio_problems(p, library)
+    assert "market must be domestic or overseas (国内/海外), got '国外'" in problems
+    assert "operating_years is required by refrigerator (unit yr) but has no value" in problems
+
+
+def test_a_misspelt_header_still_reads_its_column_so_its_rows_are_checked_too(tmp_path, library):
+    p = tmp_path / "misspelt.csv"
+    p.write_text(HEADER.replace("units_shipped[台]", "出荷台数（万台）") + ROW.replace(",45000,", ",abc,"), encoding="utf-8")
+    problems = portfolio_problems(p, library)
+    assert "write '出荷台数[万台]'" in problems and "'abc' is not a number" in problems
+    assert "required column" not in problems

@@ -85,7 +85,10 @@ def test_a_filled_template_is_read_back_every_sheet_at_once(tmp_path, library):
     list(source.partitions())
     assert source.tables[0] == {"sheet": "refrigerator", "header_row": HEADER_ROW, "rows_above_header": [1, 2, 3],
                                 "passthrough_columns": ["備考"], "methodology_from_sheet_name": "refrigerator"}
-    assert any("説明" in n and "holds no portfolio" in n for n in source.notices)
+    assert not any("説明" in n for n in source.notices)  # the template's own instructions are passed over quietly
+    assert source.notices[0] == ("sheet 'refrigerator': the header is row 4 (rows 1, 2, 3 above it were not read); "
+                                 "every row is refrigerator, the sheet's name (no methodology column); columns "
+                                 "carried into the results as they are (not inputs): 備考")
 
 
 def test_problems_of_a_filled_template_name_sheet_cell_and_header(tmp_path, library):

@@ -97,5 +97,5 @@ def region_name(code: str) -> str:
 def suggest_region(text: str) -> str | None:
     """The closest known region name to ``text`` (for a hint), or None."""
     names = regions()[1]
-    match = difflib.get_close_matches(_key(text), list(names), n=1, cutoff=0.6)
+    match = difflib.get_close_matches(_key(text), list(names), n=1, cutoff=0.5)
     return names[match[0]] if match else None

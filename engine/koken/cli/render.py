@@ -55,7 +55,7 @@ def usage_error(err) -> None:
             message += " " + _("(did you mean {options}?)").format(options=", ".join(sorted(err.possibilities)))
     elif isinstance(err, click.BadParameter) and err.param is not None:
         message = _("invalid value for {name}: {detail}").format(name=err.param.get_error_hint(ctx) if ctx else
-                                                                 err.param.name, detail=err.message)
+                                                                 err.param.name, detail=_parameter_detail(err))
     else:
         message = err.format_message()
     out = console(stderr=True)
@@ -64,6 +64,27 @@ def usage_error(err) -> None:
         out.print(_("Usage: {usage}").format(usage=usage), markup=False)
         out.print(_("Try '{command} -h' for help.").format(command=ctx.command_path), markup=False)
     out.print(_("Error: {message}").format(message=printable(message)), markup=False)
+
+
+def _parameter_detail(err) -> str:
+    """What is wrong with an option's value, in the chosen language, for the kinds of value koken's options take
+    (click's own sentence, in English, for any other)."""
+    import click
+
+    kind = err.param.type
+    quoted = re.search(r"'(.*?)'", err.message or "")
+    value = quoted.group(1) if quoted else ""
+    if isinstance(kind, click.IntRange):
+        low = "−∞" if kind.min is None else kind.min
+        high = "∞" if kind.max is None else kind.max
+        return _("a whole number from {low} to {high} is expected").format(low=low, high=high)
+    if isinstance(kind, click.Choice):
+        return _("{value!r} is not one of {choices}").format(value=value, choices=", ".join(map(str, kind.choices)))
+    if isinstance(kind, click.Path):
+        return _("{value}: no such file or folder, or it cannot be read").format(value=value)
+    if kind is click.INT or isinstance(kind, click.types.IntParamType):
+        return _("{value!r} is not a whole number").format(value=value)
+    return err.message
 
 
 def problems(errors: list[KokenError], wrote_nothing: bool = True) -> None:

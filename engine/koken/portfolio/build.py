@@ -278,6 +278,7 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
                                           Location(file=layout.path))])
     cells = _CellProblems(layout, rows.rows)
     methodology = _methodology_column(rows, library, cells)
+    cells.methodology, cells.library = methodology, library
     market = _market_column(rows, cells)
     years = _fiscal_year_column(rows, cells)
     region = _region_column(rows, cells)
@@ -375,6 +376,18 @@ class _CellProblems:
         self.layout, self.rows = layout, rows
         self.problems: list[KokenError] = []
         self.invalid = np.zeros(len(rows), dtype=bool)
+        self.methodology: np.ndarray | None = None
+        self.library: Mapping[str, Methodology] = {}
+
+    def expected(self, i: int, name: str) -> str:
+        """The unit row ``i``'s methodology declares for ``name`` (for messages); else every unit declared for it."""
+        m = self.library.get(str(self.methodology[i])) if self.methodology is not None else None
+        if m is not None and name == "units_shipped":
+            return m.spec.functional_unit.unit
+        if m is not None and name in m.parameters:
+            return m.parameters[name].unit_text
+        units = self.layout.expected_units.get(name)
+        return _(" or ").join(units.split(" or ")) if units else _("a unit")
 
     def flag(self, i: int, message: str, column: str | None) -> None:
         self.problems.append(PortfolioError(message, self.layout.where(int(self.rows[i]), column)))
@@ -443,7 +456,8 @@ def _market_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
                       dtype=object)
     market = mapped[codes] if rows.n else np.zeros(0, dtype=object)
     for i in np.flatnonzero(market == ""):
-        cells.flag(i, _("market must be domestic or overseas (国内/海外), got {value!r}").format(value=market_raw[i]),
+        cells.flag(i, _("market is empty: write 国内 (domestic) or 海外 (overseas)") if not market_raw[i] else
+                   _("market must be domestic or overseas (国内/海外), got {value!r}").format(value=market_raw[i]),
                    rows.layout.columns["market"][2])
     return market
 
@@ -477,8 +491,8 @@ def _region_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
         for i in np.flatnonzero((region == "") & (written != "")):
             hint = suggest_region(written[i])
             cells.flag(i, (_("unknown region {value!r}; did you mean {code}?").format(value=written[i], code=hint)
-                           if hint else _("unknown region {value!r}: write an ISO 3166 code (JP, US, CN …) or a name "
-                                          "listed in vocabulary/regions.yaml").format(value=written[i])), header)
+                           if hint else _("unknown region {value!r}: write a country's code (JP, US, CN …) or its name "
+                                          "(日本, 米国, 中国 …)").format(value=written[i])), header)
     return region
 
 
@@ -491,19 +505,43 @@ def _fiscal_year_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
     else:
         years_raw = rows.text("fiscal_year")
         years = parse_numbers(years_raw)
+        named = np.flatnonzero(np.isnan(years) & (years_raw != ""))
+        if len(named):  # 2023年度, FY2023, 令和5年度: read once per distinct text
+            codes, texts = pd.factorize(pd.Series(years_raw[named], dtype=object))
+            years[named] = np.array([_named_year(str(t)) for t in texts], dtype=float)[codes]
     lo, hi = FISCAL_YEAR_RANGE
     with np.errstate(invalid="ignore"):
         bad_years = ~np.isfinite(years) | (np.mod(years, 1) != 0) | (years < lo) | (years > hi)
     for i in np.flatnonzero(bad_years):
-        cells.flag(i, _("fiscal_year must be a whole year in {low}-{high}, got {value!r}").format(
-            low=lo, high=hi, value=years_raw[i]), header)
+        shown = years_raw[i]
+        cells.flag(i, _("fiscal_year is empty: write the year, e.g. 2023") if shown == "" else
+                   _("fiscal_year must be a whole year in {low}-{high} written as digits (2023), got {value!r}").format(
+                       low=lo, high=hi, value=shown), header)
     return np.where(bad_years, 0, years).astype(int)
 
 
-def _no_unit(name: str, shown: str, expected: Mapping[str, str], cells_may_say: bool) -> str:
+_ERAS = {"令和": 2018, "平成": 1988}
+"""Japanese eras a fiscal year may be named by, and the year before each one's first (令和元年度 is FY2019)."""
+_YEAR_NAMED = re.compile(r"^(?:FY\s*(?P<fy>\d{4})|(?P<plain>\d{4})\s*年度|(?P<era>令和|平成)\s*(?P<n>\d{1,2}|元)\s*年度)$",
+                         re.IGNORECASE)
+
+
+def _named_year(text: str) -> float:
+    """A fiscal year written as a name: ``2023年度``, ``FY2023``, ``令和5年度`` (2023), ``平成25年度`` (2013);
+    NaN for anything else (then reported with the value)."""
+    match = _YEAR_NAMED.match(text.strip())
+    if not match:
+        return float("nan")
+    if match.group("era"):
+        n = 1 if match.group("n") == "元" else int(match.group("n"))
+        return float(_ERAS[match.group("era")] + n)
+    return float(match.group("fy") or match.group("plain"))
+
+
+def _no_unit(name: str, shown: str, expected: str, cells_may_say: bool) -> str:
     places = _("the header ({name}[unit]), a units row, or the cell") if cells_may_say else _("the header ({name}[unit])")
     return _("value {value} has no unit (expected {unit}): put it in {places}").format(
-        value=shown, unit=expected.get(name, _("a unit")), places=places.format(name=name))
+        value=shown, unit=expected, places=places.format(name=name))
 
 
 def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems) -> Column:
@@ -539,7 +577,7 @@ def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems) -> Column
         values[i] = np.nan
     if not unit:
         for i in present[np.flatnonzero(~np.isnan(parsed) & np.isfinite(parsed))]:
-            cells.flag(i, _no_unit(name, repr(column[i]), expected, True), header)
+            cells.flag(i, _no_unit(name, repr(column[i]), cells.expected(i, name), True), header)
     return values, units, header
 
 
@@ -594,7 +632,7 @@ def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None,
             value=texts[j]), header)
     sub[(nonempty & ~np.isfinite(sub)) | flagged] = np.nan
     for j in np.flatnonzero(nonempty & np.isfinite(sub) & (sub_units == "")):
-        cells.flag(present[j], _no_unit(name, repr(texts[j]), expected, True), header)
+        cells.flag(present[j], _no_unit(name, repr(texts[j]), cells.expected(present[j], name), True), header)
     return sub, sub_units
 
 
@@ -607,5 +645,5 @@ def _typed_numbers(column: np.ndarray, unit: str | None, header: str, name: str,
     values[np.isinf(values)] = np.nan
     if not unit:
         for i in np.flatnonzero(~np.isnan(values)):
-            cells.flag(i, _no_unit(name, f"{values[i]:.15g}", expected, False), header)
+            cells.flag(i, _no_unit(name, f"{values[i]:.15g}", cells.expected(i, name), False), header)
     return values, same_unit(unit, len(values)), header

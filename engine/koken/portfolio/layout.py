@@ -156,6 +156,20 @@ def split_header_cell(text: str) -> list[tuple[str, str | None]] | None:
     return out
 
 
+TEMPLATE_SHEETS = ("説明", "コード")
+"""The sheets of koken's own templates that hold no portfolio (instructions and the lists' codes): read past
+without a notice."""
+NOTE_MARKERS = ("※", "注", "＊", "*", "備考", "note", "注記")
+"""How a footnote under (or between) the rows of a table begins: a row whose only text is such a note is no product
+line and is not read (with a notice)."""
+
+
+def is_note_row(row: list[str]) -> bool:
+    """Whether a row's only non-empty cell is a note (``※ 排出係数は 2023年度の値``, ``注：…``, ``Note: …``)."""
+    texts = [str(c).strip() for c in row if str(c).strip()]
+    return len(texts) == 1 and fold_width(texts[0]).casefold().startswith(NOTE_MARKERS)
+
+
 def find_header(rows: list[list[str]], library: Mapping[str, Methodology], limit: int = HEADER_SCAN_ROWS) -> int | None:
     """The position in ``rows`` of the header: the first of the first ``limit`` rows with text that names at
     least :data:`HEADER_MIN_NAMES` known columns; None when no row does (the first row with text is then the
@@ -208,7 +222,7 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
         header = fold_width(str(raw_header)).strip()
         if not header:
             continue  # a column without a header must be empty: checked per partition
-        shown = header.replace("\n", " / ")
+        shown = " / ".join(line.strip() for line in str(raw_header).strip().splitlines() if line.strip())  # as typed
         lines = split_header_cell(header)
         if lines is None:
             problem(_("header must be 'name' or 'name[unit]'"), shown, index)
@@ -222,12 +236,14 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
         units = {u.strip() for _n, u in lines if u is not None}
         if None in canonicals:
             unknown = next(name for name, _u in lines if names.get(name) is None)
-            hint = _misspelling(unknown, lines, names)
+            hint, meant, meant_unit = _misspelling(unknown, lines, names)
             if hint is None and not units:
                 passthrough[index] = shown
-            else:
-                problem(hint or _("unknown column {name!r}: not a standard column nor a parameter of any "
-                                  "methodology").format(name=unknown) + _guess_encoding(encoding, unknown), shown, index)
+                continue
+            problem(hint or _("unknown column {name!r}: not a standard column nor a parameter of any "
+                              "methodology").format(name=unknown) + _guess_encoding(encoding, unknown), shown, index)
+            if meant is not None and meant not in columns:  # read as the column it was meant to be, so that
+                columns[meant] = (index, meant_unit, shown)  # the rows' problems come now too (nothing is written)
             continue
         if len(canonicals) > 1:
             problem(_("the lines of this header name different columns ({columns})").format(
@@ -255,26 +271,29 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
                   headed=frozenset(i for i, h in enumerate(headers) if fold_width(str(h)).strip()))
 
 
-def _misspelling(unknown: str, lines: list[tuple[str, str | None]], names: Mapping[str, str]) -> str | None:
-    """The message for a header that looks like one of koken's columns written wrongly, or None."""
+def _misspelling(unknown: str, lines: list[tuple[str, str | None]],
+                 names: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+    """For a header that looks like one of koken's columns written wrongly: (the message, the column it was
+    meant to be and its unit, when that is clear); (None, None, None) for a column of the company's own."""
     unit = next((u for _n, u in lines if u), None)
     parenthesised = _PARENTHESISED_UNIT.match(unknown)
     if parenthesised and parenthesised.group("name").strip() in names:
         name, inner = parenthesised.group("name").strip(), parenthesised.group("unit").strip()
         return _("unknown column {header!r}: a unit goes in square brackets: write {suggestion!r}").format(
-            header=unknown, suggestion=f"{name}[{inner}]")
+            header=unknown, suggestion=f"{name}[{inner}]"), names[name], inner
     close = difflib.get_close_matches(unknown, list(names), n=1, cutoff=CLOSE_MATCH)
     if close:
         suggestion = f"{close[0]}[{unit}]" if unit else close[0]
-        return _("unknown column {name!r}; did you mean {suggestion!r}?").format(name=unknown, suggestion=suggestion)
+        return _("unknown column {name!r}; did you mean {suggestion!r}?").format(
+            name=unknown, suggestion=suggestion), names[close[0]], unit
     if unit is not None:
         close = difflib.get_close_matches(unknown, list(names), n=1, cutoff=0.6)
         if close:
             return _("unknown column {name!r} (a column with a unit is read as an input); did you mean "
-                     "{suggestion!r}?").format(name=unknown, suggestion=f"{close[0]}[{unit}]")
+                     "{suggestion!r}?").format(name=unknown, suggestion=f"{close[0]}[{unit}]"), None, None
         return _("unknown column {name!r}: a column with a unit is read as an input, but no methodology has this "
-                 "parameter").format(name=unknown)
-    return None
+                 "parameter").format(name=unknown), None, None
+    return None, None, None
 
 
 def _guess_encoding(encoding: str, name: str) -> str:

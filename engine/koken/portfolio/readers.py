@@ -38,11 +38,13 @@ from koken.methodology import Methodology
 from koken.portfolio.layout import (
     HEADER_SCAN_ROWS,
     MAX_COLUMNS,
+    TEMPLATE_SHEETS,
     Cells,
     Layout,
     cells_from_rows,
     find_header,
     fold_name,
+    is_note_row,
     layout_from_header,
     methodology_names,
     split_units_row,
@@ -234,16 +236,21 @@ class PortfolioSource:
         return methodology_names(self._library).get(fold_name(table.sheet))
 
     def _notice_layout(self, layout: Layout) -> None:
-        where = _("sheet {sheet!r}").format(sheet=layout.sheet) if layout.sheet else Path(self.path).name
+        """One notice per table for what was read differently from a plain table: the rows above the header, the
+        methodology taken from the sheet's name, the columns carried through."""
+        parts = []
         if layout.skipped_rows:
-            self.notices.append(_("{where}: the header is row {row}; rows {rows} above it were not read").format(
-                where=where, row=layout.header_row, rows=", ".join(map(str, layout.skipped_rows))))
-        if layout.passthrough:
-            self.notices.append(_("{where}: columns carried into the results as they are (not inputs): "
-                                  "{columns}").format(where=where, columns=", ".join(layout.passthrough.values())))
+            parts.append(_("the header is row {row} (rows {rows} above it were not read)").format(
+                row=layout.header_row, rows=", ".join(map(str, layout.skipped_rows))))
         if layout.methodology and "methodology" not in layout.columns:
-            self.notices.append(_("{where}: no methodology column; every row is {methodology} (the sheet's "
-                                  "name)").format(where=where, methodology=layout.methodology))
+            parts.append(_("every row is {methodology}, the sheet's name (no methodology column)").format(
+                methodology=layout.methodology))
+        if layout.passthrough:
+            parts.append(_("columns carried into the results as they are (not inputs): {columns}").format(
+                columns=", ".join(layout.passthrough.values())))
+        if parts:
+            where = _("sheet {sheet!r}").format(sheet=layout.sheet) if layout.sheet else Path(self.path).name
+            self.notices.append(_("{where}: {what}").format(where=where, what=_("; ").join(parts)))
 
     # ---------------------------------------------------------------- formats
 
@@ -286,7 +293,7 @@ class PortfolioSource:
             rownums = list(range(1, len(rows) + 1))
             position = self._header_position(rows, rownums, sheet, explicit or len(sheets) == 1)
             if position is None:
-                if any(any(str(c).strip() for c in r) for r in rows):
+                if sheet not in TEMPLATE_SHEETS and any(any(str(c).strip() for c in r) for r in rows):
                     self.notices.append(_("sheet {sheet!r} holds no portfolio (no row names koken's columns); "
                                           "not read").format(sheet=sheet))
                 continue
@@ -306,7 +313,11 @@ class PortfolioSource:
             skipped = tuple(n for n, r in zip(rownums[:position], rows[:position]) if any(str(c).strip() for c in r))
             body = rows[position + 1:]
             numbers = rownums[position + 1:]
-            keep = [i for i, r in enumerate(body) if any(str(c).strip() for c in r)]
+            notes = [numbers[i] for i, r in enumerate(body) if is_note_row(r)]
+            if notes:
+                self.notices.append(_("{where}: rows {rows} are notes, not product lines; not read").format(
+                    where=_("sheet {sheet!r}").format(sheet=sheet), rows=", ".join(map(str, notes))))
+            keep = [i for i, r in enumerate(body) if any(str(c).strip() for c in r) and not is_note_row(r)]
             tables.append(Table(sheet=sheet, headers=headers, header_row=header_row, skipped_rows=skipped,
                                 blocks=self._sheet_blocks(sheet, len(headers), [body[i] for i in keep],
                                                           [numbers[i] for i in keep])))
@@ -352,6 +363,7 @@ class PortfolioSource:
             numbers: list[int] = []
             held: list[list[str]] = []  # rows read while the header is looked for
             held_numbers: list[int] = []
+            notes: list[int] = []  # rows whose only text is a note (※ …)
 
             def block(cells, numbers):
                 try:
@@ -399,8 +411,12 @@ class PortfolioSource:
                         header_row, skipped = start(position)
                         yield headers
                         yield header_row, skipped
-                        cells.extend(held[position + 1:])
-                        numbers.extend(held_numbers[position + 1:])
+                        for held_row, held_number in zip(held[position + 1:], held_numbers[position + 1:]):
+                            (notes.append(held_number) if is_note_row(held_row) else
+                             (cells.append(held_row), numbers.append(held_number)))
+                        continue
+                    if is_note_row(row):
+                        notes.append(number)
                         continue
                     cells.append(row)
                     numbers.append(number)
@@ -412,13 +428,17 @@ class PortfolioSource:
                     header_row, skipped = start(position)
                     yield headers
                     yield header_row, skipped
-                    cells.extend(held[position + 1:])
-                    numbers.extend(held_numbers[position + 1:])
+                    for held_row, held_number in zip(held[position + 1:], held_numbers[position + 1:]):
+                        (notes.append(held_number) if is_note_row(held_row) else
+                         (cells.append(held_row), numbers.append(held_number)))
             except csv.Error as err:
                 raise KokenErrors([PortfolioError(_("not a readable CSV file: {error}").format(error=err),
                                                   where)]) from None
             if headers is None:
                 raise KokenErrors([PortfolioError(_("file is empty: no header row"), where)])
+            if notes:
+                self.notices.append(_("{where}: rows {rows} are notes, not product lines; not read").format(
+                    where=Path(self.path).name, rows=", ".join(map(str, notes[:20])) + (" …" if len(notes) > 20 else "")))
             if cells:
                 yield block(cells, numbers)
 

@@ -31,13 +31,12 @@ from koken.base.i18n import _
 from koken.base.regions import regions
 from koken.base.vocabulary import MARKETS, STANDARD_COLUMNS
 from koken.methodology import Methodology
-from koken.portfolio.layout import column_letter, fold_name, methodology_names
+from koken.portfolio.layout import TEMPLATE_SHEETS, column_letter, fold_name, methodology_names
 
 INPUT_ROWS = 500
 """Rows of a sheet given data validation (rows beyond them may be filled too, without the lists)."""
 COMBINED_SHEET = "ポートフォリオ"
-INSTRUCTIONS_SHEET = "説明"
-CODES_SHEET = "コード"
+INSTRUCTIONS_SHEET, CODES_SHEET = TEMPLATE_SHEETS
 HEADER_ROW = 4
 """The header's row in every template sheet: a title, a note on the functional unit and one of instructions
 above it, the units row right under it, the product lines from the row after."""
