@@ -38,13 +38,13 @@ def test_title_and_note_rows_above_the_header_are_skipped_and_recorded(tmp_path,
     assert calculate(portfolio, library).table["single_year[t-CO2e]"].iloc[0] == pytest.approx(SINGLE_YEAR_T)
 
 
-def test_header_row_given_overrides_detection(tmp_path, library):
+def test_the_header_is_the_row_naming_most_columns_and_header_row_overrides_it(tmp_path, library):
     p = tmp_path / "given.csv"
-    p.write_text(f"note,methodology,market\n{HEADER}\n{ROW}\n", encoding="utf-8")
-    # the first row names two columns (methodology, market) and would be taken for the header
-    with pytest.raises(KokenErrors, match="required column 'fiscal_year' is missing"):
-        read_portfolio(p, library)
-    assert list(read_portfolio(p, library, header_row=2).rows) == [3]
+    p.write_text(f"年度,2023,国,日本\n{HEADER}\n{ROW}\n", encoding="utf-8")
+    # a key/value row above the table names two columns (年度, 国); the table's header names nine
+    assert list(read_portfolio(p, library).rows) == [3]
+    with pytest.raises(KokenErrors, match="required column 'methodology' is missing"):
+        read_portfolio(p, library, header_row=1)
 
 
 def test_columns_of_the_company_are_carried_into_the_results(tmp_path, library):
@@ -101,3 +101,52 @@ def test_methodologies_answer_to_their_titles_and_the_parts_of_them(library):
     assert names["household refrigerator"] == "refrigerator"
     assert names["磁気ディスク装置"] == "storage"  # ストレージ（磁気ディスク装置）
     assert names["パソコン"] == "client_pc"  # クライアント型電子計算機（パソコン）
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("CO2排出係数", "it holds the column name '排出係数'"),
+    ("Grid Emission Factor", "it holds the column name 'grid_emission_factor'"),
+    ("電力排出係数[kg-CO2/kWh]", "write '排出係数[kg-CO2/kWh]'"),  # not the generation factor difflib liked
+    ("排出係数【kg-CO2/kWh】", "write '排出係数[kg-CO2/kWh]'"),
+    ("排出係数\n（kg-CO2/kWh）", "is not a column name (the header names grid_emission_factor on another line)"),
+    ("category", "a result column has that name"),
+    ("inputs", "a result column has that name"),
+    ("device_ratio:devices", "a result column has that name"),
+])
+def test_a_header_that_may_be_an_input_is_never_carried_through_silently(library, header, expected):
+    """Each of these once became a column of the company's own: its 0.9 kg-CO2/kWh ignored, the table's 0.421 used
+    (or a result column overwritten: an own 'category' emptied the report)."""
+    columns = HEADER.split(",") + [header]
+    layout = layout_from_header("p.csv", "utf-8", columns, library)
+    assert not layout.passthrough
+    assert any(expected in str(p) for p in layout.problems), [str(p) for p in layout.problems]
+
+
+def test_an_own_column_holding_quantities_with_units_is_refused(tmp_path, library):
+    p = tmp_path / "own_factor.csv"
+    p.write_text(f"{HEADER},自社係数\n{ROW},0.9 kg-CO2/kWh\n", encoding="utf-8")
+    with pytest.raises(KokenErrors, match="column '自社係数' holds quantities with units"):
+        read_portfolio(p, library)
+
+
+def test_two_own_columns_of_one_name_are_refused(library):
+    layout = layout_from_header("p.csv", "utf-8", HEADER.split(",") + ["備考", "備考"], library)
+    assert [str(p).split(": ", 1)[1] for p in layout.problems] == ["column '備考' appears twice"]
+
+
+def test_a_product_line_named_units_is_a_product_line_not_the_units_row(tmp_path, library):
+    p = tmp_path / "units_named.csv"
+    p.write_text("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
+                 "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+                 "Units,refrigerator,2023,domestic,45000,420,273,0.421,12\n", encoding="utf-8")
+    assert list(read_portfolio(p, library).rows) == [2]
+
+
+def test_a_units_row_without_its_label_is_recognised_by_its_units(tmp_path, library):
+    p = tmp_path / "unlabelled.csv"
+    p.write_text("product_line,methodology,fiscal_year,market,units_shipped,baseline_annual_energy,"
+                 "product_annual_energy,grid_emission_factor,operating_years\n"
+                 ",,,,万台,kWh/yr,kWh/yr,kg-CO2/kWh,yr\n"
+                 "冷蔵庫,refrigerator,2023,domestic,4.5,420,273,0.421,12\n", encoding="utf-8")
+    portfolio = read_portfolio(p, library)
+    assert list(portfolio.rows) == [3] and list(portfolio.units_shipped_entered) == ["4.5 万台"]

@@ -141,3 +141,35 @@ def test_the_shipped_filled_template_is_todays_template_and_computes_the_hand_fi
     assert single["冷蔵庫 401-450L"] == pytest.approx((420 - 273) * 0.421 * 45_000 / 1000)
     assert single["冷蔵庫 401-450L 北米向け"] == pytest.approx((600 - 450) * 0.39 * 12_000 / 1000)
     assert single["ルームエアコン 2.8kW"] == pytest.approx((1100 - 850) * 0.421 * 52_000 / 1000)
+
+
+def test_merged_data_cells_product_lines_above_the_header_and_hidden_sheets(tmp_path, library):
+    """A factor merged over three rows was read in the first only; product lines sorted above the header were
+    dropped with a notice; a hidden sheet's lines left out without one."""
+    book = _fill(_template(library, "refrigerator", "room_air_conditioner"))
+    ws = book["refrigerator"]
+    ws.merge_cells(f"H{HEADER_ROW + 2}:H{HEADER_ROW + 3}")
+    path = tmp_path / "merged.xlsx"
+    book.save(path)
+    with pytest.raises(KokenErrors, match="cells H6:H7 are merged in the product lines"):
+        read_portfolio(path, library)
+    book = _fill(_template(library, "refrigerator", "room_air_conditioner"))
+    book["refrigerator"]["A2"] = "refrigerator"  # a product line's methodology above the header
+    book["room_air_conditioner"].sheet_state = "hidden"
+    path = tmp_path / "above.xlsx"
+    book.save(path)
+    with pytest.raises(KokenErrors, match="row 2 is above the header \\(row 4\\) but names the methodology"):
+        read_portfolio(path, library)
+    book["refrigerator"]["A2"] = None
+    book.save(path)
+    source = open_portfolio(path, library, partition_rows=None)
+    list(source.partitions())
+    assert "sheet 'room_air_conditioner' is hidden: not read" in " ".join(source.notices)
+
+
+def test_a_sheet_named_twice_is_read_once_and_header_row_passes_over_other_sheets(tmp_path, library):
+    path = tmp_path / "filled.xlsx"
+    _fill(_template(library, "refrigerator", "room_air_conditioner")).save(path)
+    twice = read_portfolio(path, library, sheet=["refrigerator", "refrigerator"])
+    assert len(twice) == 2  # the two refrigerator lines, not four
+    assert len(read_portfolio(path, library, header_row=HEADER_ROW)) == 3  # 説明 is passed over, not refused

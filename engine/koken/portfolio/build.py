@@ -30,6 +30,7 @@ import pandas as pd
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
 from koken.base.i18n import _
 from koken.base.regions import region_code, suggest_region
+from koken.base.units import is_dimensionless, parse_unit
 from koken.base.vocabulary import MARKET_NAMES, STANDARD_COLUMNS
 from koken.methodology import Methodology
 from koken.portfolio.cells import (
@@ -288,7 +289,9 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
     for i in np.flatnonzero(np.isnan(shipped[0]) & ~rows.present(index)):
         cells.flag(i, _("units_shipped is empty"), header)
     params = {name: _number_column(rows, name, cells) for name in layout.columns if name not in STANDARD_COLUMNS}
-    passthrough = {header: rows.column_text(index) for index, header in layout.passthrough.items()}
+    passthrough = {own: rows.column_text(at) for at, own in layout.passthrough.items()}
+    for own, texts in passthrough.items():
+        _own_column_holds_no_quantities(texts, own, cells)
     sheet = layout.sheet
     return Portfolio(units_shipped_entered=as_entered(shipped, rows.table.get(index), header_unit),
                      path=layout.path, sha256=digest, encoding=layout.encoding, rows=rows.rows,
@@ -460,6 +463,31 @@ def _market_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
                    _("market must be domestic or overseas (国内/海外), got {value!r}").format(value=market_raw[i]),
                    rows.layout.columns["market"][2])
     return market
+
+
+def _own_column_holds_no_quantities(texts: np.ndarray, header: str, cells: _CellProblems) -> None:
+    """A column of the company's own is carried through, not read: if its cells are quantities with units
+    (``0.9 kg-CO2/kWh``), it is an input under a name koken does not know, and its values would be ignored while a
+    default or a table's value is used instead; refused at its first such cell."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    present = np.flatnonzero(texts != "")
+    if not len(present):
+        return
+    parts = pc.extract_regex(pa.array(texts[present], type=pa.string()), CELL_QUANTITY_RE2)
+    units = pc.fill_null(parts.field("unit"), "").to_numpy(zero_copy_only=False)
+    for unit in dict.fromkeys(u for u in units if u and not u[0].isdigit()):
+        try:
+            quantity = parse_unit(str(unit))
+        except KokenError:
+            continue
+        if not is_dimensionless(quantity):
+            i = present[np.flatnonzero(units == unit)[0]]
+            cells.flag(i, _("column {name!r} holds quantities with units ({value!r}) but is none of koken's columns, "
+                            "so its values would not be used: if it is an input, name it after the parameter, with "
+                            "the unit in square brackets").format(name=header, value=texts[i]), header)
+            return
 
 
 def _market_and_region_agree(rows: _CleanBlock, market: np.ndarray, region: np.ndarray, cells: _CellProblems) -> None:

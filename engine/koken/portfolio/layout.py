@@ -17,8 +17,9 @@ import numpy as np
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
 from koken.base.i18n import _
-from koken.base.vocabulary import REQUIRED_COLUMNS, STANDARD_COLUMNS, UNITS_ROW_MARKERS, fold_width
+from koken.base.vocabulary import REQUIRED_COLUMNS, RESULT_COLUMNS, STANDARD_COLUMNS, UNITS_ROW_MARKERS, fold_width
 from koken.methodology import Methodology
+from koken.portfolio.cells import parse_numbers
 
 MAX_COLUMNS = 1000
 """Columns a portfolio may have (a header of 100,000 commas would otherwise exhaust memory)."""
@@ -26,11 +27,18 @@ HEADER_SCAN_ROWS = 30
 """Rows above the header (a title, notes, a date) searched for it; the header is the first row that names
 at least :data:`HEADER_MIN_NAMES` known columns."""
 HEADER_MIN_NAMES = 2
+RESERVED_RESULT_NAMES = frozenset({*RESULT_COLUMNS, "sheet", "inputs", "device_ratio_basis"})
+"""Names a column of the company's own may not take: result files have columns of those names (and of every
+name beginning ``device_``)."""
 CLOSE_MATCH = 0.8
 """How alike (difflib's ratio) an unknown header must be to a column's name or alias to be taken for a
 misspelling of it (an error) rather than a column of the company's own (carried through)."""
 _HEADER = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<unit>[^\[\]]*)\])?\s*$")
-_PARENTHESISED_UNIT = re.compile(r"^\s*(?P<name>[^\[\]（(]+?)\s*[（(](?P<unit>[^）)]+)[）)]\s*$")
+_PARENTHESISED_UNIT = re.compile(r"^\s*(?P<name>[^\[\]（(【〔［]+?)\s*[（(【〔［](?P<unit>[^）)】〕］]+)[）)】〕］]\s*$")
+_SEPARATORS = re.compile(r"[\s_\-・/／]+")
+CONTAINED_NAME = 4
+"""A header that holds one of koken's column names of at least this many characters (``CO2排出係数``,
+``Grid Emission Factor``) is taken for that column written wrongly, never for a column of the company's own."""
 
 
 def expected_units(library: Mapping[str, Methodology]) -> dict[str, str]:
@@ -171,25 +179,27 @@ def is_note_row(row: list[str]) -> bool:
 
 
 def find_header(rows: list[list[str]], library: Mapping[str, Methodology], limit: int = HEADER_SCAN_ROWS) -> int | None:
-    """The position in ``rows`` of the header: the first of the first ``limit`` rows with text that names at
-    least :data:`HEADER_MIN_NAMES` known columns; None when no row does (the first row with text is then the
-    header, and its problems are reported)."""
+    """The position in ``rows`` of the header: of the first ``limit`` rows with text, the one that names the most
+    known columns (at least :data:`HEADER_MIN_NAMES`; the first of equals), so that a block of key/value rows
+    above a table (``年度 | 2023 | 国 | 日本``) is not taken for its header; None when no row does (the first row
+    with text is then the header, and its problems are reported)."""
     names, _ambiguous = header_names(library)
+    best, best_known = None, HEADER_MIN_NAMES - 1
     seen = 0
     for position, row in enumerate(rows):
         if not any(str(c).strip() for c in row):
             continue
         seen += 1
         if seen > limit:
-            return None
+            break
         known = 0
         for cell in row:
             lines = split_header_cell(cell) if str(cell).strip() else None
             if lines and all(name in names for name, _unit in lines):
                 known += 1
-        if known >= HEADER_MIN_NAMES:
-            return position
-    return None
+        if known > best_known:
+            best, best_known = position, known
+    return best
 
 
 def layout_from_header(path: str, encoding: str, headers: list[str], library: Mapping[str, Methodology], *,
@@ -234,11 +244,26 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
             continue
         canonicals = {names.get(name) for name, _u in lines}
         units = {u.strip() for _n, u in lines if u is not None}
+        if None in canonicals and len(canonicals) > 1:  # one line names a column, another is no name at all
+            meant = next(c for c in canonicals if c is not None)
+            odd = next(name for name, _u in lines if names.get(name) is None)
+            problem(_("the line {line!r} of this header is not a column name (the header names {column} on another "
+                      "line): put a unit in square brackets, other text in a column of its own").format(
+                line=odd, column=meant), shown, index)
+            if meant not in columns:
+                columns[meant] = (index, units.pop() if len(units) == 1 else None, shown)
+            continue
         if None in canonicals:
             unknown = next(name for name, _u in lines if names.get(name) is None)
             hint, meant, meant_unit = _misspelling(unknown, lines, names)
             if hint is None and not units:
-                passthrough[index] = shown
+                if shown in RESERVED_RESULT_NAMES or shown.startswith("device_"):
+                    problem(_("column {name!r} is none of koken's, but a result column has that name: rename it "
+                              "(e.g. {suggestion!r})").format(name=shown, suggestion=f"{shown} (own)"), shown, index)
+                elif shown in passthrough.values():
+                    problem(_("column {name!r} appears twice").format(name=shown), shown, index)
+                else:
+                    passthrough[index] = shown
                 continue
             problem(hint or _("unknown column {name!r}: not a standard column nor a parameter of any "
                               "methodology").format(name=unknown) + _guess_encoding(encoding, unknown), shown, index)
@@ -271,21 +296,38 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
                   headed=frozenset(i for i, h in enumerate(headers) if fold_width(str(h)).strip()))
 
 
+def _normalised(name: str) -> str:
+    """A name compared for containment: case folded, spaces, underscores, hyphens and slashes taken out."""
+    return _SEPARATORS.sub("", fold_width(name).casefold())
+
+
 def _misspelling(unknown: str, lines: list[tuple[str, str | None]],
                  names: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
     """For a header that looks like one of koken's columns written wrongly: (the message, the column it was
-    meant to be and its unit, when that is clear); (None, None, None) for a column of the company's own."""
+    meant to be and its unit, when that is clear); (None, None, None) for a column of the company's own.
+
+    Looks like one of koken's: a column's name followed by a unit in brackets or parentheses (``出荷台数（万台）``,
+    ``排出係数【kg-CO2/kWh】``), a header that holds a column's name (``CO2排出係数``, ``Grid Emission Factor``,
+    ``排出係数 kg-CO2/kWh``), or one close to a name (``basline_annual_energy``)."""
     unit = next((u for _n, u in lines if u), None)
     parenthesised = _PARENTHESISED_UNIT.match(unknown)
     if parenthesised and parenthesised.group("name").strip() in names:
         name, inner = parenthesised.group("name").strip(), parenthesised.group("unit").strip()
         return _("unknown column {header!r}: a unit goes in square brackets: write {suggestion!r}").format(
             header=unknown, suggestion=f"{name}[{inner}]"), names[name], inner
-    close = difflib.get_close_matches(unknown, list(names), n=1, cutoff=CLOSE_MATCH)
+    written = _normalised(unknown)
+    contained = sorted((n for n in names if len(_normalised(n)) >= CONTAINED_NAME and _normalised(n) in written),
+                       key=lambda n: -len(_normalised(n)))
+    if contained:
+        suggestion = f"{contained[0]}[{unit}]" if unit else contained[0]
+        return _("unknown column {name!r}: it holds the column name {known!r}; write {suggestion!r} for that input, "
+                 "or give a column of your own a name without it").format(
+            name=unknown, known=contained[0], suggestion=suggestion), names[contained[0]], unit
+    close = difflib.get_close_matches(unknown, list(names), n=3, cutoff=CLOSE_MATCH)
     if close:
-        suggestion = f"{close[0]}[{unit}]" if unit else close[0]
-        return _("unknown column {name!r}; did you mean {suggestion!r}?").format(
-            name=unknown, suggestion=suggestion), names[close[0]], unit
+        suggestions = [repr(f"{c}[{unit}]" if unit else c) for c in close]
+        return _("unknown column {name!r}; did you mean {suggestion}?").format(
+            name=unknown, suggestion=_(" or ").join(suggestions)), names[close[0]] if len(close) == 1 else None, unit
     if unit is not None:
         close = difflib.get_close_matches(unknown, list(names), n=1, cutoff=0.6)
         if close:
@@ -349,17 +391,23 @@ def split_units_row(layout: Layout, block: Cells) -> tuple[Layout, Cells, bool]:
     Raises:
         KokenErrors: a column has a unit both in its header and in the units row.
     """
-    leftmost = min([i for i, _u, _h in layout.columns.values()] + list(layout.passthrough))
-    markers = {leftmost} | ({layout.columns["methodology"][0]} if "methodology" in layout.columns else set())
     first = None
     for i in range(len(block.rows)):
         if any(cell_text(column[i]) for column in block.columns):
             first = i
             break
-    says = [j for j in sorted(markers) if first is not None and cell_text(block.columns[j][first]).lower()
-            in UNITS_ROW_MARKERS]
-    if not says:
+    if first is None:
         return layout, block, False
+    row = {j: cell_text(column[first]) for j, column in enumerate(block.columns)}
+    numeric = {i for name, (i, _u, _h) in layout.columns.items() if name not in _TEXT_COLUMNS}
+    says = [j for j, text in row.items() if j not in numeric and text.lower() in UNITS_ROW_MARKERS]
+    given = [row[j] for j in numeric if row[j]]
+    if any(not np.isnan(parse_numbers(np.array([t], dtype=object))[0]) for t in given):
+        return layout, block, False  # a number where a unit would be: a product line (its label may say "Units")
+    if not says:  # no 単位 label (cleared, or hidden by a header merged down): a row of units only is one too
+        mcol = layout.columns.get("methodology", (None,))[0]
+        if not given or (mcol is not None and row.get(mcol)) or not all(_is_unit(t) for t in given):
+            return layout, block, False
     columns = dict(layout.columns)
     structural = []
     own = [(None, (index, None, header)) for index, header in layout.passthrough.items()]
@@ -384,6 +432,21 @@ def split_units_row(layout: Layout, block: Cells) -> tuple[Layout, Cells, bool]:
     block = Cells(columns=[column[rest] if isinstance(column, np.ndarray) else column.filter(rest)
                            for column in block.columns], rows=block.rows[rest])
     return dataclasses.replace(layout, columns=columns), block, True
+
+
+_TEXT_COLUMNS = frozenset({"product_line", "methodology", "fiscal_year", "market", "region"})
+"""Standard columns that hold text (or years), not quantities: a units row has no unit for them."""
+
+
+def _is_unit(text: str) -> bool:
+    """Whether a cell of a units row is a unit koken reads (``万台``, ``kWh/yr``)."""
+    from koken.base.units import parse_unit
+
+    try:
+        parse_unit(text)
+    except KokenError:
+        return False
+    return True
 
 
 def cell_text(value) -> str:

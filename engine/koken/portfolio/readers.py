@@ -138,7 +138,7 @@ class PortfolioSource:
         self.path = str(path)
         self._p = Path(path)
         self._library = library
-        self._sheets = [sheet] if isinstance(sheet, str) else list(sheet or [])
+        self._sheets = list(dict.fromkeys([sheet] if isinstance(sheet, str) else list(sheet or [])))  # once each
         self._header_row = header_row
         self.tables: list[dict] = []
         """Per table read: its sheet, header row, rows above the header and columns carried through."""
@@ -229,6 +229,17 @@ class PortfolioSource:
             raise KokenErrors([PortfolioError(_("the file has no product lines (only a header)"),
                                               Location(file=self.path))])
 
+    def _product_lines_above(self, rows: list[list[str]], rownums: list[int], sheet: str | None) -> list[KokenError]:
+        """Rows above the header are titles and notes; one that names a methodology is a product line (a sort that
+        took the header along), and leaving it out would change the totals: refused."""
+        names = methodology_names(self._library)
+        return [PortfolioError(_("row {row} is above the header (row {header}) but names the methodology {value!r}: "
+                                 "move the product line under the header").format(row=n, header=rownums[-1] + 1
+                                                                                if rownums else 1, value=cell),
+                               Location(file=self.path, sheet=sheet, row=n))
+                for n, row in zip(rownums, rows)
+                for cell in [next((str(c).strip() for c in row if fold_name(c) in names), None)] if cell]
+
     def _sheet_methodology(self, table: Table) -> str | None:
         """A sheet named after a methodology (its id or title) gives that methodology to rows without one."""
         if table.sheet is None:
@@ -271,6 +282,9 @@ class PortfolioSource:
         without a detected header, the first row with text when ``explicit`` (the only table, or a sheet
         named by the user), else None (a sheet that holds no portfolio)."""
         if self._header_row is not None:
+            if sheet is not None and not explicit and (self._header_row not in rownums or find_header(
+                    [rows[rownums.index(self._header_row)]], self._library) is None):
+                return None  # a sheet whose given row is no header holds no portfolio (instructions …)
             if self._header_row not in rownums:
                 raise KokenErrors([PortfolioError(
                     _("--header-row {row}: the table has no such row (it has rows {first}-{last})").format(
@@ -284,8 +298,12 @@ class PortfolioSource:
 
     def _workbook_tables(self) -> Iterator[Table]:
         data = read_limited(self._p, MAX_PORTFOLIO_BYTES)
-        sheets = _read_xlsx(self._p, data, self._sheets)
+        sheets, hidden = _read_xlsx(self._p, data, self._sheets)
         self.bytes_read = self.total_bytes
+        for sheet in hidden:
+            if sheet not in TEMPLATE_SHEETS:
+                self.notices.append(_("sheet {sheet!r} is hidden: not read (name it with --sheet after unhiding it to "
+                                      "read it)").format(sheet=sheet))
         found = False
         problems: list[KokenError] = []
         tables = []
@@ -300,16 +318,24 @@ class PortfolioSource:
             found = True
             header_row = rownums[position]
             # a horizontal merge in the header row or the (units) row under it hides column names or units
-            across = [str(r) for r in merged if r.min_row <= header_row + 1 and r.max_row >= header_row]
+            across = [str(r) for r in merged if r.max_col > r.min_col and r.min_row <= header_row + 1
+                      and r.max_row >= header_row]
             if across:
                 problems.append(PortfolioError(_(
                     "header cells {cells} are merged across columns: give each column its own header (cells merged "
                     "down a column are fine)").format(cells=", ".join(across)), Location(file=self.path, sheet=sheet)))
                 continue
+            down = [str(r) for r in merged if r.max_row > header_row + 1]
+            if down:  # a value merged over several product lines or cells is read in its first cell only
+                problems.append(PortfolioError(_(
+                    "cells {cells} are merged in the product lines: give each cell its own value (unmerge and fill "
+                    "in)").format(cells=", ".join(down)), Location(file=self.path, sheet=sheet)))
+                continue
             headers = rows[position]
             if len(headers) > MAX_COLUMNS:
                 raise KokenErrors([PortfolioError(_("the header has {count:,} columns (limit {limit})").format(
                     count=len(headers), limit=MAX_COLUMNS), Location(file=self.path, sheet=sheet))])
+            problems += self._product_lines_above(rows[:position], rownums[:position], sheet)
             skipped = tuple(n for n, r in zip(rownums[:position], rows[:position]) if any(str(c).strip() for c in r))
             body = rows[position + 1:]
             numbers = rownums[position + 1:]
@@ -372,14 +398,15 @@ class PortfolioSource:
                     return errs
 
             def header_from(rows, rownums, final):
-                """(position of the header in rows, or None to read on)."""
+                """(position of the header in rows, or None to read on): the header is chosen among the first
+                rows with text (:func:`koken.portfolio.layout.find_header`), so they are all read first."""
                 if self._header_row is not None:
                     return rownums.index(self._header_row) if self._header_row in rownums else (
                         self._header_position(rows, rownums, None, True) if final else None)
+                if not final and len(rows) < HEADER_SCAN_ROWS:
+                    return None
                 found = find_header(rows, self._library)
-                if found is None and (final or len(rows) >= HEADER_SCAN_ROWS):
-                    return 0
-                return found
+                return 0 if found is None else found
 
             def start(position):
                 nonlocal headers
@@ -414,6 +441,9 @@ class PortfolioSource:
                         for held_row, held_number in zip(held[position + 1:], held_numbers[position + 1:]):
                             (notes.append(held_number) if is_note_row(held_row) else
                              (cells.append(held_row), numbers.append(held_number)))
+                        while limit and len(cells) >= limit:
+                            yield block(cells[:limit], numbers[:limit])
+                            cells, numbers = cells[limit:], numbers[limit:]
                         continue
                     if is_note_row(row):
                         notes.append(number)
@@ -431,6 +461,9 @@ class PortfolioSource:
                     for held_row, held_number in zip(held[position + 1:], held_numbers[position + 1:]):
                         (notes.append(held_number) if is_note_row(held_row) else
                          (cells.append(held_row), numbers.append(held_number)))
+                    while limit and len(cells) > limit:
+                        yield block(cells[:limit], numbers[:limit])
+                        cells, numbers = cells[limit:], numbers[limit:]
             except csv.Error as err:
                 raise KokenErrors([PortfolioError(_("not a readable CSV file: {error}").format(error=err),
                                                   where)]) from None
@@ -788,8 +821,9 @@ def open_portfolio(path: str | Path, library: Mapping[str, Methodology], encodin
 
 
 
-def _read_xlsx(p: Path, data: bytes, names: list[str]) -> list[tuple[str, list[list[str]], bool]]:
-    """The sheets of a workbook to read, as (name, rows of cell texts, named by the user).
+def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], list[str]]:
+    """The sheets of a workbook to read, as (name, rows of cell texts, named by the user, merged ranges), and the
+    hidden sheets left out.
 
     Every visible worksheet is read unless ``names`` names some; a hidden sheet (a template's list of codes)
     and a chartsheet are left out unless named, which is then an error. Each sheet read is checked: its size,
@@ -812,7 +846,7 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> list[tuple[str, list[l
 
     book = load(data_only=False)  # formulas as written; most workbooks have none
     problems: list[KokenError] = []
-    chosen = []
+    chosen, hidden = [], []
     try:
         absent = [n for n in names if n not in book.sheetnames]
         if absent:
@@ -829,6 +863,8 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> list[tuple[str, list[l
                 if names:
                     problems.append(PortfolioError(_("the sheet is hidden: unhide it, so that what is computed is "
                                                      "what people see"), at))
+                else:
+                    hidden.append(name)
                 continue
             if ws.max_row * ws.max_column > MAX_XLSX_CELLS or ws.max_column > MAX_COLUMNS:
                 problems.append(PortfolioError(_(
@@ -865,12 +901,12 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> list[tuple[str, list[l
                     "spreadsheet program); koken never evaluates formulas: open and save it in Excel or LibreOffice, "
                     "or paste values").format(cells=", ".join(unsaved[:10]) + (" …" if len(unsaved) > 10 else "")),
                     Location(file=str(p), sheet=name)))
-            sheets.append((name, rows, bool(names), [r for r in ws.merged_cells.ranges if r.max_col > r.min_col]))
+            sheets.append((name, rows, bool(names), list(ws.merged_cells.ranges)))
     finally:
         book.close()
     if problems:
         raise KokenErrors(problems)
-    return [(name, rows, named, merged) for name, rows, named, merged in sheets]
+    return sheets, hidden
 
 
 MAX_XLSX_UNCOMPRESSED = 200_000_000
