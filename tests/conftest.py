@@ -20,3 +20,30 @@ def library():
     lib, problems = load_folder(check_examples=False)
     assert not problems, problems
     return lib
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The system's Chromium driven by Playwright (tests/browser.py): ``browser.open(path)`` → a ``Visit``
+    with the page's console errors, page errors, network requests and a screenshot helper. Skips when no
+    browser is installed, or fails when ``KOKEN_REQUIRE_BROWSER=1`` (CI)."""
+    import browser as real_browser
+
+    reason = real_browser.unavailable()
+    if reason:
+        if real_browser.required():
+            pytest.fail(f"{reason}, and {real_browser.REQUIRE_ENV} is set", pytrace=False)
+        pytest.skip(reason)
+    chromium = real_browser.Browser()
+    yield chromium
+    chromium.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Name the screenshots the browser tests saved (CI keeps them in out/screenshots/)."""
+    import browser as real_browser
+
+    if real_browser.saved_screenshots:
+        terminalreporter.write_sep("-", "screenshots")
+        for path in real_browser.saved_screenshots:
+            terminalreporter.write_line(str(path))

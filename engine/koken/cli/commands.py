@@ -415,7 +415,8 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
               show_default=True, help="Folder for the generated pages.")
 @_methodology_options
 def docs(output: Path, methodology_paths: tuple[Path, ...], no_bundled: bool) -> None:
-    """Write one documentation page per methodology (formulas as LaTeX from their sympy trees)."""
+    """Write one documentation page per methodology (formulas as MathML from their sympy trees), the index
+    and the navigation of the pages by category (SUMMARY.md)."""
     from koken.reporting.methodology_pages import write_pages
 
     library = _library(methodology_paths, no_bundled)

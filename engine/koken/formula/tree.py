@@ -4,8 +4,9 @@
 ``Add``, ``Mul``, ``Pow`` (numeric exponent), ``Min``, ``Max``, ``Abs`` and ``Piecewise`` (from
 ``where(a < b, x, y)``) with one comparison as its condition. Everything that reads a tree — unit
 inference (:mod:`koken.formula.dimensions`), the per-row Pint evaluation of traces
-(:mod:`koken.formula.quantities`) — walks it with :func:`fold`, so a node added to the parser is a
-node every reader must handle (an unknown node is an error, never skipped).
+(:mod:`koken.formula.quantities`), the MathML of the methodology pages (:mod:`koken.formula.mathml`) —
+walks it with :func:`fold`, so a node added to the parser is a node every reader must handle (an unknown
+node is an error, never skipped).
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ from koken.factors import ROW_KEYS, FactorTable, load_factor_tables
 from koken.formula.dimensions import infer_unit
 from koken.formula.kernel import compile_kernel
 from koken.formula.latex import step_latex
+from koken.formula.mathml import step_mathml
 from koken.formula.parse import literal_numbers, parse_formula
 from koken.methodology.evaluate import LineResult, LineValue, evaluate_line
 from koken.methodology.schema import FactorRef, MethodologySpec
@@ -144,6 +145,16 @@ class Methodology:
         """
         step = {s.name: s for s in self.steps}[step_name]
         return step_latex(step.name, step.expression, (*self.parameters, *self.step_names))
+
+    def step_mathml(self, step_name: str) -> str:
+        """Presentation MathML of one step, ``<math display="block">name = expression</math>``, rendered from
+        the compiled tree (the methodology pages; browsers draw it without a script).
+
+        Raises:
+            KeyError: unknown step name.
+        """
+        step = {s.name: s for s in self.steps}[step_name]
+        return step_mathml(step.name, step.expression)
 
     def evaluate_one(self, inputs: Mapping[str, LineValue], units_shipped: LineValue | None = None,
                      region: str | None = None, fiscal_year: int | None = None) -> LineResult:

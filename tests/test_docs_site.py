@@ -1,0 +1,113 @@
+"""The documentation site (mkdocs.yml, docs/): it builds with --strict, works opened from disk with no
+network, lists every methodology in its navigation, draws formulas as MathML and Japanese text with a CJK
+font, in a real browser (tests/browser.py)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+from helpers import ROOT
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    """The site built from this checkout into a temporary folder (the command .ci/run runs)."""
+    target = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+    run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return target
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links: list[tuple[str, str]] = []  # (tag, url)
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if value and (name, tag) in {("href", "a"), ("href", "link"), ("src", "script"), ("src", "img")}:
+                self.links.append((tag, value))
+
+
+def links(page: Path) -> list[tuple[str, str]]:
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.links
+
+
+def test_every_link_of_every_page_opens_a_file_from_disk(site):
+    """Directory URLs (``methodologies/``) open a folder listing from disk: every local link names a file."""
+    pages = sorted(p for p in site.rglob("*.html") if p.name != "404.html")  # a server's page: site-root links
+    assert len(pages) > 50
+    broken, remote_assets = [], []
+    for page in pages:
+        for tag, url in links(page):
+            parts = urlsplit(url)
+            if parts.scheme in ("http", "https"):
+                if tag != "a":
+                    remote_assets.append(f"{page.relative_to(site)}: {url}")
+                continue
+            if parts.scheme or not parts.path:  # mailto:, data:, or a #fragment on the same page
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if not target.is_file():
+                broken.append(f"{page.relative_to(site)}: {url}")
+    assert not remote_assets, f"pages load assets from the network: {remote_assets[:10]}"
+    assert not broken, f"{len(broken)} links do not name a file: {broken[:10]}"
+
+
+def test_every_methodology_is_in_the_navigation_of_both_languages(site, library):
+    for home in (site / "index.html", site / "ja" / "index.html"):
+        html = home.read_text(encoding="utf-8")
+        nav = html.split('<nav class="md-nav md-nav--primary"', 1)[1].split('md-sidebar--secondary', 1)[0]
+        listed = set(re.findall(r'href="methodologies/([a-z0-9_]+)\.html"', nav))
+        assert listed == set(library) | {"index"}, f"{home.relative_to(site)}: {set(library) ^ listed}"
+    assert not (site / "methodologies" / "SUMMARY.html").exists()  # the nav file is read, not published
+
+
+def test_a_methodology_page_in_a_browser(browser, site, library):
+    m = library["residential_fuel_cell"]
+    visit = browser.open(site / "methodologies" / f"{m.id}.html")
+    assert visit.problems() == []
+    formulas = visit.page.evaluate("""() => Array.from(document.querySelectorAll('article math'), math => {
+        const box = math.getBoundingClientRect();
+        return {display: getComputedStyle(math).display, width: box.width, height: box.height};
+    })""")
+    assert len(formulas) == len(m.steps)
+    for f in formulas:
+        assert f["display"] == "block math" and f["width"] > 0 and f["height"] > 0, f  # drawn by the browser's MathML
+    # A fraction is laid out as one: the numerator stands above the denominator (raw text would sit on one line).
+    numerator, denominator = (visit.page.locator("article mfrac").first.locator(f":scope > :nth-child({n})").bounding_box()
+                              for n in (1, 2))
+    assert numerator["y"] + numerator["height"] <= denominator["y"] + 1, (numerator, denominator)
+    visit.page.locator("#formulas").scroll_into_view_if_needed()
+    visit.screenshot("docs-methodology-formulas", full_page=False)
+
+
+def test_the_japanese_tutorial_in_a_browser(browser, site):
+    visit = browser.open(site / "ja" / "tutorial.html")
+    page = visit.page
+    assert page.locator("html").get_attribute("lang") == "ja"
+    heading = page.locator("article h1").inner_text()
+    assert heading == "はじめに"
+    fonts = visit.fonts("article h1")
+    cjk = [f for f in fonts if "CJK" in f["familyName"]]
+    assert cjk and sum(f["glyphCount"] for f in cjk) >= len(heading), fonts  # Noto Sans CJK, not tofu boxes
+    # Search works from disk (Material's offline plugin and the vendored iframe-worker shim).
+    page.locator("input.md-search__input").click()
+    page.locator("input.md-search__input").fill("冷蔵庫")
+    page.wait_for_selector(".md-search-result__item", timeout=15_000)
+    assert page.locator(".md-search-result__item").count() > 0
+    visit.screenshot("docs-tutorial-ja", full_page=False)
+    page.wait_for_timeout(500)
+    assert visit.problems() == []

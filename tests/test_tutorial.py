@@ -1,0 +1,82 @@
+"""docs/tutorial.md and docs/tutorial.ja.md: every command runs as written, in a fresh folder, and every
+output line a page quotes is what koken prints."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT
+
+PAGES = {"en": ROOT / "docs" / "tutorial.md", "ja": ROOT / "docs" / "tutorial.ja.md"}
+TEMPLATE_STEP = "<!-- tutorial: template step -->"
+"""Where the `koken template` step will go (another change documents it)."""
+
+_FENCE = re.compile(r"^```(\w+)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+
+
+def steps(language: str) -> list[tuple[list[str], list[str]]]:
+    """Each ``sh`` block's lines, with the lines of the ``text`` blocks that follow it (its quoted output)."""
+    out: list[tuple[list[str], list[str]]] = []
+    for kind, body in _FENCE.findall(PAGES[language].read_text(encoding="utf-8")):
+        lines = [line for line in body.splitlines() if line.strip()]
+        if kind == "sh":
+            out.append((lines, []))
+        elif kind == "text":
+            assert out, f"tutorial ({language}) quotes output before any command"
+            out[-1][1].extend(lines)
+    return out
+
+
+def readme_setup_command() -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split("## Set up and run", 1)[1].split("```sh", 1)[1].split("```", 1)[0]
+    return block.strip()
+
+
+def test_both_languages_give_the_same_commands_and_mark_the_template_step():
+    commands = {lang: [c for cmds, _ in steps(lang) for c in cmds] for lang in PAGES}
+    assert commands["en"] == commands["ja"]
+    subcommands = {c.split()[1] for c in commands["en"] if c.startswith("koken ")}
+    assert {"calculate", "report", "trace", "verify"} <= subcommands, subcommands
+    for lang, page in PAGES.items():
+        assert page.read_text(encoding="utf-8").count(TEMPLATE_STEP) == 1, f"tutorial ({lang}): one {TEMPLATE_STEP}"
+
+
+def test_every_command_runs_as_written_and_prints_what_the_pages_quote(tmp_path):
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}",
+           "COLUMNS": "200"}
+    setup = readme_setup_command()
+    outputs = []
+    for commands, _ in steps("en"):
+        printed = ""
+        for command in commands:
+            if command == setup:  # the install line is README's set-up command (CI runs its twin, the test command)
+                continue
+            assert command.startswith("koken "), f"the tutorial's commands are koken's or README's set-up: {command}"
+            run = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
+                                 timeout=600)
+            assert run.returncode == 0, f"{command}\n{run.stdout}\n{run.stderr}"
+            printed += run.stdout + run.stderr
+        outputs.append(printed)
+    assert {"result.json", "report.xlsx", "report.md"} <= {p.name for p in tmp_path.iterdir()}
+    for lang in PAGES:
+        page_steps = steps(lang)
+        assert len(page_steps) == len(outputs)
+        for (commands, quoted), printed in zip(page_steps, outputs):
+            for line in quoted:
+                assert line.strip() in printed, f"tutorial ({lang}) quotes {line!r}, but {commands} print:\n{printed}"
+
+
+@pytest.mark.parametrize("language", PAGES)
+def test_quoted_output_is_checked(language):
+    """The check above is not empty: each page quotes the total of the year and the verification."""
+    quoted = [line for _, lines in steps(language) for line in lines]
+    assert any("FY2023 total single-year" in line for line in quoted)
+    assert any("every figure reproduces" in line for line in quoted)
