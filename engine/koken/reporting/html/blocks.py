@@ -38,6 +38,16 @@ class Cell:
         """Whether the cell holds a figure (right-aligned)."""
         return self.value is not None
 
+    @property
+    def data_value(self) -> str:
+        """:attr:`value` with 15 significant digits (what a double holds exactly in decimal; the binary noise of
+        the last places dropped), for the cell's ``data-value``; empty for a cell without a figure.
+
+        >>> Cell("2,784.9", 2784.914999999999).data_value
+        '2784.915'
+        """
+        return "" if self.value is None else f"{self.value:.15g}"
+
 
 @dataclass(frozen=True)
 class Table:
