@@ -305,6 +305,7 @@ def test_japanese_report(tmp_path, portfolio):
     headers = {c["text"] for c in page.cells if c["tag"] == "th"}
     assert {"単年度 [万t-CO2e]", "稼働年数 [万t-CO2e]", "うちデバイス [万t-CO2e]", "国内", "海外"} <= headers, headers
     assert "うちデバイス（内数）" in text                                     # the charts' legend
+    assert "積み上げたり合算したりしません。棒の内側の斜線の棒は" in text     # Japanese sentences: no space between
 
 
 def test_result_csvs_and_other_json_are_refused_by_name(tmp_path, portfolio):

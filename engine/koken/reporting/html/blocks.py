@@ -161,6 +161,21 @@ def header(text: str, *, colspan: int = 1, rowspan: int = 1) -> Cell:
     return Cell(text, None, True, colspan, rowspan)
 
 
+def sentences(*texts: str) -> str:
+    """Sentences joined as each language writes them: with a space after English text, with nothing after a
+    Japanese full stop or closing bracket (。）」).
+
+    >>> sentences("Single-year.", "Lifetime."), sentences("単年度です。", "稼働年数です。")
+    ('Single-year. Lifetime.', '単年度です。稼働年数です。')
+    """
+    out = ""
+    for text in texts:
+        if out and text:
+            out += "" if out.endswith(("。", "）", "」")) else " "
+        out += text
+    return out
+
+
 def shorten(text: str, most: int = 38) -> str:
     """``text`` cut to ``most`` characters with an ellipsis (for a chart's axis; its table has the whole text).
 

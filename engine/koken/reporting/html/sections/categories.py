@@ -6,7 +6,7 @@ from __future__ import annotations
 from koken.base.i18n import _
 from koken.base.vocabulary import MARKETS
 from koken.reporting.action_plan import CATEGORY, DEVICES_HEADER, Report, figure_text
-from koken.reporting.html.blocks import Cell, Chart, Context, Paragraph, Section, Table, figure_cell, header
+from koken.reporting.html.blocks import Cell, Chart, Context, Paragraph, Section, Table, figure_cell, header, sentences
 from koken.reporting.html.charts import COLOURS, Panel, Series, bar_chart
 from koken.reporting.html.data import category_figures, market_name
 
@@ -36,8 +36,8 @@ def section(report: Report, context: Context) -> Section:
     lead = _("Single-year and lifetime figures are separate timeframes: each has its own chart and they are never "
              "stacked or added.")
     if report.device_shares:
-        lead += " " + _("The hatched bar inside a bar is the part attributed to semiconductors and electronic "
-                        "components: included in (内数) that bar, not added to it.")
+        lead = sentences(lead, _("The hatched bar inside a bar is the part attributed to semiconductors and "
+                                 "electronic components: included in (内数) that bar, not added to it."))
     return Section(ID, _("Charts by category and market"), (Paragraph(lead), *charts))
 
 

@@ -21,6 +21,7 @@ from koken.reporting.html.blocks import (
     header,
     measure_cell,
     measure_text,
+    sentences,
     shorten,
 )
 from koken.reporting.html.charts import COLOURS, Panel, Series, bar_chart
@@ -106,8 +107,8 @@ def _methodology(block_id: str, key: tuple[str, str], group, described: dict | N
         note = _("This methodology does not name baseline and product figures per functional unit among its steps or "
                  "inputs: shown is the avoided emissions per functional unit and year.")
     if len(top) < len(group):
-        note += " " + _("{shown} of {count} product lines (the largest by lifetime avoided emissions).").format(
-            shown=len(top), count=len(group))
+        note = sentences(note, _("{shown} of {count} product lines (the largest by lifetime avoided emissions).")
+                         .format(shown=len(top), count=len(group)))
     svg = bar_chart(chart_id, [shorten(label) for label in labels], [Panel(series, axis)], value_text=measure_text)
     blocks.append(Chart(chart_id, title, svg, Table(title, (tuple(head),), tuple(body)), note))
     heading = f"{methodology} {version}".strip() if version and version != "nan" else methodology

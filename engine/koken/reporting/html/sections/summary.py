@@ -45,12 +45,12 @@ def section(report: Report, context: Context) -> Section:
                 row.append(figure_cell(f.device_lifetime, context.decimals, brackets=True))
         body.append(tuple(row))
     caption = _(TITLE).format(year=report.fiscal_year) + unit
-    lead = _(UNIT_LINE)
+    lead = [Paragraph(_(UNIT_LINE))]
     if devices:
-        lead += " " + _("In brackets: the part attributed to semiconductors and electronic components, included in "
-                        "(内数) the lifetime figure before it.")
+        lead.append(Paragraph(_("In brackets: the part attributed to semiconductors and electronic components, "
+                                "included in (内数) the lifetime figure before it.")))
     return Section(ID, _("Avoided emissions by category and market"), (
-        Paragraph(lead),
+        *lead,
         Table(caption, head, tuple(body), totals=1),
         Notes(tuple(notes_lines(report, full=False)), _(NOTES)),
     ))
