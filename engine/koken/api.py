@@ -50,8 +50,16 @@ from koken.production.export import (
 from koken.production.metrics import CompanyProgress, company_progress
 from koken.production.rollup import company_view, rollup
 from koken.production.submission import Submission, read_submission
-from koken.reporting.action_plan import MAX_DECIMALS, Report, build_report, load_result_documents, write_report
-from koken.results import result_document
+from koken.reporting.action_plan import (
+    MAX_DECIMALS,
+    PORTFOLIO_SUFFIXES,
+    Report,
+    build_report,
+    is_result_file,
+    load_result_documents,
+)
+from koken.reporting.output import write_report
+from koken.results import RESULT_FORMAT, result_document
 from koken.scale.pipeline import RunResult
 from koken.scale.pipeline import run as _run
 from koken.scale.sinks import open_sink, sink_extra
@@ -184,7 +192,7 @@ class Calculation(_CoreCalculation):
             fiscal_year: the reporting year, when the results hold several.
             device_shares: give the part attributed to devices (in brackets, 内数), or leave it out.
             ratios: the device ratio file (default: the one of this calculation).
-            output: also write it: ``.xlsx``, ``.md`` or ``.csv`` (see :func:`report`).
+            output: also write it: ``.html``, ``.xlsx``, ``.md`` or ``.csv`` (see :func:`report`).
             decimals: decimals of 万t-CO2e figures shown (0 to 3).
         Returns:
             Report: ``table`` (t-CO2e, unrounded), ``lines``, ``fiscal_year``, ``disclosures``.
@@ -338,8 +346,14 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
     """The action plan's table: avoided emissions by category and market in 万t-CO2e, single-year and lifetime
     apart, the device share in brackets (内数), with the disclosures the standards ask for.
 
+    ``report(["examples/portfolio_fy2023.csv"], output="report.html")`` calculates the portfolio and writes the
+    HTML report; ``report(["r2022.json", "r2023.json"], fiscal_year=2023)`` reports FY2023 from two results.
+
     Args:
-        results: JSON result files (``koken calculate --output r.json``).
+        results: JSON result files (``koken calculate --output r.json``), or portfolio files (``.csv``, ``.xlsx``,
+            ``.parquet``, ``.yaml``: calculated here with ``library``); a ``.csv`` or ``.parquet`` file whose header
+            has ``single_year[t-CO2e]`` is a result of ``koken calculate``, and is refused (the JSON result
+            records what a report discloses).
         portfolio: a portfolio (file or DataFrame) to calculate and report, beside or instead of results.
         library: the methodologies for ``portfolio`` (default: bundled).
         ratios: the device ratio file (default: the shipped FY2023-report-implied ratios, which every output
@@ -347,23 +361,33 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
         device_shares: give the part attributed to devices (in brackets), or leave it out (no brackets; the
             notes say device shares are not reported).
         fiscal_year: the reporting year, when the results hold several.
-        output: also write it: ``.xlsx`` (the workbook to submit: table, detail and disclosures sheets), ``.md``
-            or ``.csv`` (full precision).
+        output: also write it: ``.html`` (one self-contained page in the current language: the table, charts as
+            inline SVG each with its data table, the disclosures; docs/html-report.md), ``.xlsx`` (the workbook to
+            submit: table, detail and disclosures sheets), ``.md`` or ``.csv`` (full precision).
         decimals: decimals of 万t-CO2e figures in the workbook's number formats and in Markdown (0 to 3); a
             non-zero figure that would round to 0 gets more decimals (up to 3) or shows as ``<0.001``.
     Returns:
         Report: ``table`` (one row per category and market, t-CO2e, unrounded), ``lines`` (the product lines),
         ``fiscal_year``, ``disclosures``, ``ratios`` (None when device shares are off).
     Raises:
-        KokenError / KokenErrors: unreadable results, mixed years without ``fiscal_year``, an unsupported
-            output type, ``ratios`` with ``device_shares=False``, ``decimals`` outside 0 to 3 (nothing is written).
+        KokenError / KokenErrors: unreadable results, a portfolio's problems (every one, located), mixed years
+            without ``fiscal_year``, an unsupported output type, ``ratios`` with ``device_shares=False``,
+            ``decimals`` outside 0 to 3 (nothing is written).
     """
     _report_options(device_shares, ratios, decimals)
     ratio_file = _ratios(ratios) if device_shares else None
-    documents = load_result_documents(results)
-    if portfolio is not None:
-        calc = calculate(portfolio, library)
-        name = "<DataFrame>" if not isinstance(portfolio, (str, Path)) else str(portfolio)
+    results = [results] if isinstance(results, (str, Path)) else list(results)
+    kinds = [is_result_file(p) for p in results]
+    portfolios = [p for p, result in zip(results, kinds) if not result]
+    documents = load_result_documents([p for p, result in zip(results, kinds) if result])
+    refused = [KokenError(_("neither a koken JSON result (format {format!r}) nor a portfolio (.csv, .xlsx, .parquet or "
+                            ".yaml)").format(format=RESULT_FORMAT), Location(file=str(p)))
+               for p in portfolios if Path(p).suffix.lower() not in PORTFOLIO_SUFFIXES]
+    if refused:
+        raise KokenErrors(refused)
+    for source in [*portfolios, *([portfolio] if portfolio is not None else [])]:
+        calc = calculate(source, library)
+        name = "<DataFrame>" if not isinstance(source, (str, Path)) else str(source)
         documents.append({**result_document(calc), "_path": name})
     if not documents:
         raise KokenError(_("give result files (koken calculate --output x.json) or a portfolio"))

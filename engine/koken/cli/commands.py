@@ -9,7 +9,7 @@ Commands:
     koken verify RESULT PORT    recompute a result and explain every difference
     koken diff OLD NEW          what changed between two methodology versions, and its effect
     koken lock                  record released methodology versions (validate checks against it)
-    koken report RESULTS        the action plan's table (万t-CO2e, devices in brackets): terminal, xlsx, md, csv
+    koken report INPUTS         the action plan's table (万t-CO2e, devices in brackets): terminal, html, xlsx, md, csv
     koken ratios IO_TABLE       derive device contribution ratios from an input-output table
     koken docs                  write one documentation page per methodology
     koken schema                write the methodology format's JSON Schema
@@ -175,9 +175,10 @@ def _terminate_cleanly() -> None:
 
 
 @main.command("report")
-@click.argument("results", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--portfolio", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Calculate this portfolio and report it (instead of, or beside, result files).")
+              help="Calculate this portfolio and report it (instead of, or beside, result files); a portfolio may "
+                   "also be given as an argument.")
 @_methodology_options
 @click.option("--device-shares", type=click.Choice(["on", "off"]), default="on", show_default=True,
               help="Give the part attributed to semiconductors and electronic components in brackets (内数), or "
@@ -191,21 +192,25 @@ def _terminate_cleanly() -> None:
                    "non-zero figure that would round to 0 gets more decimals (up to 3) or shows as <0.001. "
                    "The workbook's cells and the CSV keep full precision.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to FILE: .xlsx (the workbook to submit: table, detail and disclosures "
+              help="Write the report to FILE: .html (one self-contained page: the table, charts and their data, "
+                   "the disclosures; opens offline), .xlsx (the workbook to submit: table, detail and disclosures "
                    "sheets), .md or .csv.")
-def report_command(results: tuple[Path, ...], portfolio: Path | None, methodology_paths: tuple[Path, ...],
+def report_command(inputs: tuple[Path, ...], portfolio: Path | None, methodology_paths: tuple[Path, ...],
                    no_bundled: bool, device_shares: str, ratio_file: Path | None, fiscal_year: int | None,
                    decimals: int, output: Path | None) -> None:
-    """The action plan's table (万t-CO2e, device share in brackets) from RESULTS files or a --portfolio."""
+    """The action plan's table (万t-CO2e, device share in brackets) from INPUTS: JSON results of koken calculate,
+    or portfolios (.csv, .xlsx, .parquet, .yaml), calculated first."""
     from koken.api import report
+    from koken.reporting.action_plan import is_result_file
 
-    if not results and portfolio is None:
-        raise click.UsageError(_("give result files (koken calculate --output x.json) or --portfolio"))
+    if not inputs and portfolio is None:
+        raise click.UsageError(_("give result files (koken calculate --output x.json) or a portfolio"))
     if device_shares == "off" and ratio_file is not None:
         raise click.UsageError(_("--ratios gives device shares: leave it out with --device-shares off"))
-    library = _library(methodology_paths, no_bundled) if portfolio is not None else None
+    calculates = portfolio is not None or not all(is_result_file(p) for p in inputs)
+    library = _library(methodology_paths, no_bundled) if calculates else None
     with render.reporting(wrote_nothing=output is not None):
-        built = report(results, portfolio, library, ratios=ratio_file, device_shares=device_shares == "on",
+        built = report(inputs, portfolio, library, ratios=ratio_file, device_shares=device_shares == "on",
                        fiscal_year=fiscal_year, output=output, decimals=decimals)
     render.report_table(built, decimals)
     if output:

@@ -37,7 +37,6 @@ import pandas as pd
 
 from koken.attribution import RatioFile, attribute, device_columns, load_ratio_file
 from koken.base.errors import KokenError, KokenErrors, Location, TimeframeError
-from koken.base.files import atomic_write
 from koken.base.i18n import N_, _, language, pick
 from koken.base.text import printable
 from koken.base.vocabulary import CATEGORIES, MARKETS
@@ -55,8 +54,6 @@ DETAIL_LINES_LIMIT = 20_000
 """Product lines the workbook's detail sheet lists one by one (about 1 s per 1,000 lines to write); beyond it the
 sheet says where the lines are (the result files), so that a report of a very large portfolio stays quick to
 write and a workbook a spreadsheet opens."""
-
-REPORT_SUFFIXES = (".xlsx", ".md", ".csv")
 
 # ------------------------------------------------------------------------------------------ the texts
 # Written once in English, translated in engine/koken/locale/ja/LC_MESSAGES/koken.po, shown with _(…).
@@ -173,8 +170,12 @@ class Report:
         fiscal_year: the reporting year.
         disclosures: what the standards ask a report to disclose (keys in :data:`DISCLOSURE_LABELS`).
         lines: the product lines of the reporting year, one row each as in the result files (``result_file``
-            added; ``device_*`` columns of ``ratios`` when device shares are reported, none otherwise).
+            added; ``inputs`` and ``steps`` as the JSON result has them, each name → ``{"value", "unit"}``;
+            ``device_*`` columns of ``ratios`` when device shares are reported, none otherwise).
         ratios: the ratio file of the device shares; None when device shares are not reported.
+        years: every fiscal year of the results, not only the reporting year: one row per fiscal year, category
+            and market with product lines, ``fiscal_year``, ``category``, ``market``, ``product_lines``,
+            ``single_year[t-CO2e]`` and ``lifetime[t-CO2e]`` (set-product figures, unrounded; for a trend).
     """
 
     table: pd.DataFrame
@@ -182,6 +183,7 @@ class Report:
     disclosures: dict
     lines: pd.DataFrame = field(default_factory=pd.DataFrame)
     ratios: RatioFile | None = None
+    years: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def device_shares(self) -> bool:
@@ -192,6 +194,47 @@ class Report:
     def shipped_ratios(self) -> bool:
         """Whether the device shares are the shipped ratios implied by the FY2023 industry table."""
         return bool(self.disclosures.get("device_ratios") and self.disclosures["device_ratios"]["shipped_default"])
+
+
+RESULT_MARK = "single_year[t-CO2e]"
+"""A column every koken result table has (JSON rows, CSV and Parquet results); portfolios never have it."""
+
+PORTFOLIO_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xlsm", ".yaml", ".yml")
+"""File types a portfolio comes in (koken.portfolio.readers)."""
+
+
+def is_result_file(path: str | Path) -> bool:
+    """Whether ``path`` is a koken result (``koken calculate -o r.json``, ``r.csv`` or ``r.parquet``) rather than
+    a portfolio to calculate: a ``.json`` file is a result unless it is JSON of another kind (its ``format`` is
+    not ``koken-result``); a ``.csv`` or ``.parquet`` file is a result when its header has
+    ``single_year[t-CO2e]``; ``.xlsx`` and ``.yaml`` files are portfolios.
+
+    Unreadable files count as results, so that :func:`load_result_documents` says what is wrong with them.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    try:
+        if suffix == ".json":
+            with p.open("rb") as f:
+                head = f.read(4096).decode("utf-8", errors="replace")
+            if re.search(r'"format"\s*:\s*"' + re.escape(RESULT_FORMAT) + '"', head):
+                return True   # koken writes the format first: a result file is not read twice
+            try:
+                doc = json.loads(p.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                return True
+            return isinstance(doc, dict) and doc.get("format") == RESULT_FORMAT
+        if suffix == ".csv":
+            with p.open("rb") as f:
+                first = f.readline(1 << 16).decode("utf-8", errors="replace")
+            return RESULT_MARK in first
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return RESULT_MARK in pq.read_schema(p).names
+    except (OSError, ValueError):
+        return True
+    return suffix not in PORTFOLIO_SUFFIXES
 
 
 def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
@@ -208,7 +251,7 @@ def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
             errors.append(KokenError(_(
                 "report reads the JSON result of koken calculate (-o result.json), which records the methodologies "
                 "and factor tables behind each row; for a portfolio of millions of lines, give the portfolio "
-                "itself with --portfolio"), Location(file=str(path))))
+                "itself (koken report PORTFOLIO, or --portfolio)"), Location(file=str(path))))
             continue
         try:
             doc = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -262,11 +305,12 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
         raise KokenErrors([KokenError(_("the results hold fiscal years {years}: a report is for one reporting year; "
                                         "choose one with --fiscal-year").format(years=years))])
     year = fiscal_year if fiscal_year is not None else years[0]
+    by_year = _by_year(rows)
     rows = rows[rows["fiscal_year"] == year]
     if rows.empty:
         raise KokenErrors([KokenError(_("no product lines for fiscal year {year} (the results hold {years})").format(
             year=year, years=years))])
-    rows = rows.drop(columns=[c for c in rows.columns if c.startswith("device_") or c == "steps"])
+    rows = rows.drop(columns=[c for c in rows.columns if c.startswith("device_")])
     used = ratios if device_shares else None
     if used is not None:
         rows = attribute(rows, used)
@@ -286,7 +330,16 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
                             "device_reported": reported})
     table = pd.DataFrame(records)
     return Report(table=table, fiscal_year=year, disclosures=_disclosures(documents, rows, used, year),
-                  lines=rows.reset_index(drop=True), ratios=used)
+                  lines=rows.reset_index(drop=True), ratios=used, years=by_year)
+
+
+def _by_year(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every fiscal year's set-product sums by category and market (:attr:`Report.years`); timeframes stay in
+    separate columns."""
+    grouped = rows.groupby(["fiscal_year", "category", "market"], sort=True)
+    out = grouped[["single_year[t-CO2e]", "lifetime[t-CO2e]"]].sum()
+    out.insert(0, "product_lines", grouped.size())
+    return out.reset_index().astype({"fiscal_year": int})
 
 
 def _device_sum(part: pd.DataFrame, figure: str) -> float:
@@ -833,13 +886,14 @@ def _detail_sheet(ws, report: Report) -> None:
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{header_row + len(values)}"
 
 
-def disclosure_rows(report: Report) -> list[tuple[str, str]]:
-    """:attr:`Report.disclosures` as (label, value) rows: labels in Japanese and English, one row per item of a
-    list (each methodology, grid factor and result file)."""
+def disclosure_rows(report: Report, *, bilingual: bool = True) -> list[tuple[str, str]]:
+    """:attr:`Report.disclosures` as (label, value) rows: labels in Japanese and English (``bilingual``, the
+    workbook) or in the current language only (the HTML report), one row per item of a list (each methodology,
+    grid factor and result file); values in the current language."""
     d = report.disclosures
     rows: list[tuple[str, str]] = []
     for key, label in DISCLOSURE_LABELS.items():
-        name = both(lambda label=label: _(label))
+        name = both(lambda label=label: _(label)) if bilingual else _(label)
         value = d.get(key)
         if key == "methodologies":
             rows += [(name, _(METHODOLOGY_ITEM).format(id=m["id"], version=m["version"], baseline=m["baseline_type"],
@@ -898,25 +952,5 @@ __all__ = [
     "to_csv",
     "to_markdown",
     "to_xlsx",
-    "write_report",
 ]
 
-
-def write_report(report: Report, path: str | Path, decimals: int = 0) -> None:
-    """Write ``report`` by the file's extension, whole or not at all: ``.xlsx`` (the workbook of :func:`to_xlsx`),
-    ``.md`` (the table with ``decimals`` places and the notes) or ``.csv`` (UTF-8 with BOM, full precision).
-
-    Raises:
-        KokenError: another extension, or the file cannot be written.
-    """
-    suffix = Path(path).suffix.lower()
-    if suffix == ".xlsx":
-        data = to_xlsx(report, decimals)
-    elif suffix == ".md":
-        data = to_markdown(report, decimals).encode("utf-8")
-    elif suffix == ".csv":
-        data = to_csv(report, decimals).encode("utf-8-sig")
-    else:
-        raise KokenError(_("unsupported report type {suffix!r}: use {suffixes}").format(
-            suffix=suffix, suffixes=", ".join(REPORT_SUFFIXES)), Location(file=str(path)))
-    atomic_write(path, data)

@@ -1,0 +1,19 @@
+"""What the standards ask a report to disclose: reporting year, unit, timeframes, methodologies with their
+versions, baselines and roles, grid emission factors and their origins, GWP set, device shares and the ratio
+file, completeness, separation from inventories, rounding, result files — labels and values in the chosen
+language (the workbook has them in both)."""
+
+from __future__ import annotations
+
+from koken.base.i18n import _
+from koken.reporting.action_plan import Report, disclosure_rows
+from koken.reporting.html.blocks import Cell, Context, Section, Table, header
+
+ID = "disclosures"
+
+
+def section(report: Report, context: Context) -> Section:
+    """The disclosures as a two-column table (item, disclosure)."""
+    rows = tuple((Cell(label, header=True), Cell(value)) for label, value in disclosure_rows(report, bilingual=False))
+    title = _("Disclosures")
+    return Section(ID, title, (Table(title, ((header(_("Item")), header(_("Disclosure"))),), rows),))

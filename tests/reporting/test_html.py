@@ -1,0 +1,415 @@
+"""koken.reporting.html: the report as one self-contained HTML page — parsed back, its numbers checked by hand, input
+texts escaped, nothing loaded from the network, single-year and lifetime in separate panels; then opened in a real
+browser (tests/browser.py): no console error, no request, every chart drawn, Japanese in a CJK font, a screenshot."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import koken
+from koken.base.errors import KokenError, KokenErrors
+from koken.base.i18n import set_language
+from koken.cli.commands import main
+from koken.reporting.html.blocks import Paragraph, Section
+from koken.reporting.html.charts import inline_svg
+from koken.reporting.html.data import scenarios
+from koken.reporting.html.document import CONTENT_SECURITY_POLICY, to_html
+from koken.reporting.html.sections import SECTIONS
+from koken.reporting.output import write_report
+
+from conftest import EXAMPLE_PORTFOLIO
+
+HOSTILE = "<script>alert(1)</script>"
+README_LINE = "Refrigerator 401-450 L"
+
+# README's row: (420 − 273) kWh/yr × 0.421 kg-CO2/kWh = 61.887 kg-CO2e per unit-year; × 45,000 units = 2,784.915
+# t-CO2e single-year; × 12 years = 33,418.98 t-CO2e lifetime.
+README_SINGLE_YEAR = (420 - 273) * 0.421 * 45_000 / 1000
+README_LIFETIME = README_SINGLE_YEAR * 12
+# The hostile line: (380 − 300) kWh/yr × 0.421 kg-CO2/kWh × 10,000 units = 336.8 t-CO2e single-year, × 12 = 4,041.6.
+HOSTILE_SINGLE_YEAR = (380 - 300) * 0.421 * 10_000 / 1000
+
+
+def write_portfolio(path: Path) -> Path:
+    """README's refrigerator line, a line named like a script, and a transformer line (overseas)."""
+    pd.DataFrame({
+        "product_line": [README_LINE, HOSTILE, "Transformer 500 kVA (US)"],
+        "methodology": ["refrigerator", "refrigerator", "transformer"],
+        "fiscal_year": [2023, 2023, 2023], "market": ["domestic", "domestic", "overseas"],
+        "region": ["JP", "JP", "US"], "units_shipped": ["4.5 万台", "1 万台", "120 台"],
+        "baseline_annual_energy[kWh/yr]": [420, 380, None], "product_annual_energy[kWh/yr]": [273, 300, None],
+        "baseline_no_load_loss[W]": [None, None, 1400], "baseline_load_loss[W]": [None, None, 7300],
+        "baseline_load_factor[%]": [None, None, 40], "product_no_load_loss[W]": [None, None, 1080],
+        "product_load_loss[W]": [None, None, 6688], "product_load_factor[%]": [None, None, 40],
+        "grid_emission_factor[kg-CO2/kWh]": [0.421, 0.421, 0.39], "operating_years[yr]": [12, 12, 25],
+    }).to_csv(path, index=False)
+    return path
+
+
+def report_html(out: Path, *args, lang: str = "en") -> str:
+    """``koken report ARGS -o OUT --lang LANG``, in this process; the language (which --lang sets for the rest of
+    the process) restored after."""
+    try:
+        result = CliRunner().invoke(main, ["report", *[str(a) for a in args], "-o", str(out), "--lang", lang],
+                                    catch_exceptions=False)
+    finally:
+        os.environ["KOKEN_LANG"] = "en"
+        set_language(None)
+    assert result.exit_code == 0, result.output
+    return out.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("html")
+
+
+@pytest.fixture(scope="module")
+def portfolio(folder) -> Path:
+    return write_portfolio(folder / "portfolio.csv")
+
+
+@pytest.fixture(scope="module")
+def small(folder, portfolio) -> str:
+    """The report of the three lines (``--decimals 3``), in English."""
+    return report_html(folder / "small.html", portfolio, "--decimals", "3")
+
+
+@pytest.fixture(scope="module")
+def example(folder) -> str:
+    """The report of the example portfolio, in English."""
+    return report_html(folder / "example.html", EXAMPLE_PORTFOLIO)
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests read: tags with their attributes, table cells, headings, script tags."""
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.cells: list[dict] = []        # every th/td: text, data-value, the table's caption and the row's header
+        self.headings: list[tuple[str, str]] = []
+        self._stack: list[str] = []
+        self._text: list[str] | None = None
+        self._caption = ""
+        self._row_header = ""
+        self._cell_attrs: dict = {}
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        self.tags.append((tag, attributes))
+        if tag in ("th", "td", "caption", "h1", "h2", "h3", "h4"):
+            self._text, self._cell_attrs = [], attributes
+        if tag == "tr":
+            self._row_header = ""
+
+    def handle_data(self, data):
+        if self._text is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if self._text is None or tag not in ("th", "td", "caption", "h1", "h2", "h3", "h4"):
+            return
+        text = "".join(self._text).strip()
+        if tag == "caption":
+            self._caption = text
+        elif tag in ("th", "td"):
+            if tag == "th" and self._cell_attrs.get("scope") == "row":
+                self._row_header = text
+            self.cells.append({"text": text, "value": self._cell_attrs.get("data-value"), "table": self._caption,
+                               "row": self._row_header, "tag": tag})
+        elif tag.startswith("h"):
+            self.headings.append((tag, text))
+        self._text = None
+
+    def row(self, caption_part: str, row_header: str) -> list[dict]:
+        """The cells of the row ``row_header`` in the first table whose caption contains ``caption_part``."""
+        tables = [c["table"] for c in self.cells if caption_part in c["table"]]
+        assert tables, f"no table captioned {caption_part!r}"
+        return [c for c in self.cells if c["table"] == tables[0] and c["row"] == row_header and c["tag"] == "td"]
+
+
+# ----------------------------------------------------------------------------------- without a browser
+
+def test_a_portfolio_given_as_an_argument_is_calculated_and_reported_in_html(small):
+    text = small
+    page = Page(text)
+    assert text.startswith("<!DOCTYPE html>")
+    assert ("html", {"lang": "en"}) in page.tags
+    assert [h for h in page.headings if h[0] == "h1"] == [("h1", "Avoided emissions, FY2023")]
+    h2 = [t for tag, t in page.headings if tag == "h2"]
+    assert h2 == ["Contents", "Avoided emissions by category and market", "Charts by category and market",
+                  "Largest product lines", "Methodologies: baseline and product per functional unit", "Disclosures"]
+    # The largest lines' table, by hand: README's line is 2,784.915 t-CO2e single-year and 33,418.98 t-CO2e lifetime.
+    cells = page.row("largest lifetime", README_LINE)
+    figures = [c for c in cells if c["value"] is not None]
+    single, single_devices, lifetime, _lifetime_devices = figures
+    assert float(single["value"]) == pytest.approx(2784.915) == pytest.approx(README_SINGLE_YEAR)
+    assert single["value"] == "2784.915" and single["text"] == "2,784.9"     # unrounded (15 digits), and as shown
+    assert float(lifetime["value"]) == pytest.approx(33418.98) and lifetime["text"] == "33,419.0"
+    # Devices are a part (内数) of the figure: domestic home appliances' shipped ratio is 232 / 1,110 (FY2023 table).
+    assert float(single_devices["value"]) == pytest.approx(README_SINGLE_YEAR * 232 / 1110)
+    assert single_devices["text"] == "(582.1)"
+
+
+def test_the_industry_table_holds_the_reports_numbers(small, portfolio):
+    text = small
+    report = koken.report([portfolio])
+    page = Page(text)
+    # Home appliances, domestic: (2,784.915 + 336.8) t-CO2e = 0.3121715 万t-CO2e single-year, shown with 3 decimals.
+    row = page.row("Avoided emissions, FY2023", "Home appliances")
+    single, lifetime, devices = row[:3]
+    assert float(single["value"]) == pytest.approx((README_SINGLE_YEAR + HOSTILE_SINGLE_YEAR) / 1e4)
+    assert single["text"] == "0.312"
+    t = report.table.set_index(["category", "market"])
+    assert float(lifetime["value"]) == pytest.approx(t.loc[("home_appliances", "domestic"), "lifetime[t-CO2e]"] / 1e4)
+    assert devices["text"] == f"({float(devices['value']):,.3f})"
+    assert float(devices["value"]) == pytest.approx(t.loc[("home_appliances", "domestic"), "device_lifetime[t-CO2e]"] / 1e4)
+    total = page.row("Avoided emissions, FY2023", "Total")
+    assert float(total[0]["value"]) == pytest.approx(t.xs("domestic", level="market")["single_year[t-CO2e]"].sum() / 1e4)
+    assert [c["text"] for c in page.row("Avoided emissions, FY2023", "Power generation")] == ["—"] * 6   # no lines
+    assert "Completeness: 3 product lines from 1 result file(s), all counted" in text
+
+
+def test_a_figure_that_would_round_to_zero_is_never_shown_as_zero(tmp_path, portfolio):
+    """The transformer line: 417.92 W saved × 8,760 h × 0.39 kg-CO2/kWh = 1,427.8 kg-CO2e a unit-year, × 120 units
+    = 171.3 t-CO2e = 0.017 万t-CO2e: 0.0 with 1 decimal, so it gets 2 (0.02), never 0."""
+    text = report_html(tmp_path / "report.html", portfolio, "--decimals", "1")
+    overseas_single = Page(text).row("Avoided emissions, FY2023", "Industrial equipment")[3]
+    assert float(overseas_single["value"]) > 0
+    assert float(overseas_single["value"]) == pytest.approx(417.92 * 8.76 * 0.39 * 120 / 1000 / 1e4)
+    assert overseas_single["text"] == "0.02"
+
+
+def test_single_year_and_lifetime_are_separate_panels(small):
+    text = small
+    figures = [a.get("id") for tag, a in Page(text).tags if tag == "figure"]
+    assert {"charts-single-year", "charts-lifetime"} <= set(figures)
+    single = text.split('id="charts-single-year"', 1)[1].split("</figure>", 1)[0]
+    lifetime = text.split('id="charts-lifetime"', 1)[1].split("</figure>", 1)[0]
+    assert "Lifetime" not in single and "Single-year" not in lifetime     # each chart and its table: one timeframe
+    assert single.count("<svg") == 1 and lifetime.count("<svg") == 1
+    lines = text.split('id="product-lines-chart"', 1)[1].split("</figure>", 1)[0]
+    assert 'id="product-lines-chart-axes_1"' in lines and 'id="product-lines-chart-axes_2"' in lines   # two panels
+
+
+def test_text_from_input_files_is_escaped_and_nothing_is_loaded(small):
+    text = small
+    page = Page(text)
+    assert HOSTILE not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text                    # in the tables and in the SVG
+    assert not [a for tag, a in page.tags if tag == "script"]
+    assert any(c["row"] == HOSTILE for c in page.cells)                        # shown as the text it is
+    loaded = [(tag, a) for tag, a in page.tags
+              if a.get("src") or (tag == "link" and a.get("href")) or (tag == "use" and "http" in a.get("href", ""))]
+    assert loaded == []
+    assert "url(http" not in text and "@import" not in text and "@font-face" not in text
+    remote = [a["href"] for tag, a in page.tags if a.get("href", "").startswith(("http:", "https:")) and tag != "a"]
+    assert remote == []
+    assert ("meta", {"http-equiv": "Content-Security-Policy", "content": CONTENT_SECURITY_POLICY}) in page.tags
+    assert "default-src 'none'" in CONTENT_SECURITY_POLICY                      # the browser refuses any load
+
+
+def test_every_chart_has_its_units_and_a_data_table_beside_it(example):
+    text = example
+    figures = text.split("<figure")[1:]
+    methodologies = pd.read_csv(EXAMPLE_PORTFOLIO)["methodology"].nunique()
+    assert len(figures) == 2 + 1 + methodologies == 19   # two timeframes, the largest lines, one per methodology
+    for figure in figures:
+        body = figure.split("</figure>", 1)[0]
+        assert body.count("<svg") == 1 and body.count("<table") == 1 and "<caption>" in body
+        assert 'role="img"' in body and "aria-labelledby=" in body
+        assert "[" in body.split("<svg", 1)[1].split("</svg>", 1)[0]           # the value axis names its unit
+    assert "[万t-CO2e]" in text and "[t-CO2e]" in text and "[kWh/yr]" in text
+
+
+def test_each_methodology_shows_baseline_and_product_or_says_it_cannot(small):
+    text = small
+    page = Page(text)
+    fridge = page.row("refrigerator: baseline and product per functional unit (台)", README_LINE)
+    assert [c["text"] for c in fridge] == ["Domestic", "420", "273", "61.887"]   # (420 − 273) × 0.421 = 61.887
+    transformer = page.row("transformer: baseline and product", "Transformer 500 kVA (US)")
+    # Baseline loss 1,400 + 7,300 × 0.4² = 2,568 W; product 1,080 + 6,688 × 0.4² = 2,150.08 W.
+    assert [c["text"] for c in transformer][1:3] == ["2,568", "2,150.08"]
+    assert "Baseline (baseline_loss) [W]" in {c["text"] for c in page.cells}
+
+
+def test_without_device_shares_there_are_no_brackets_and_no_inner_bars(tmp_path, portfolio):
+    text = report_html(tmp_path / "report.html", portfolio, "--device-shares", "off")
+    page = Page(text)
+    assert len(page.row("Avoided emissions, FY2023", "Home appliances")) == 4     # 2 markets × 2 timeframes
+    assert "of which devices" not in text and "-inner-" not in text
+    assert "Device shares (semiconductors and electronic components) are not reported in this report." in text
+
+
+def test_a_methodology_without_baseline_and_product_steps_shows_avoided_per_unit_year(example):
+    text = example
+    pv = text.split("solar_pv: avoided emissions per functional unit (kW) and year", 1)[1]
+    assert "does not name baseline and product figures per functional unit" in pv.split("</figure>", 1)[0]
+    # 13 % capacity factor × 8,760 h × 0.421 kg-CO2/kWh = 479.4348 kg-CO2e per kW and year
+    assert Page(text).row("solar_pv: avoided emissions", "PV module 400 W residential")[1]["text"] == "479.435"
+
+
+def test_the_pairs_are_chosen_from_steps_then_inputs_by_dimension():
+    def row(**named):
+        return {"steps": named.get("steps", {}), "inputs": named.get("inputs", {})}
+
+    energy = {"value": 1.0, "unit": "kWh/yr"}
+    assert scenarios(row(steps={"baseline_loss": {"value": 1, "unit": "W"}, "product_loss": {"value": 1, "unit": "W"}},
+                         inputs={"baseline_annual_energy": energy, "product_annual_energy": energy})).source == "steps"
+    assert scenarios(row(inputs={"baseline_motor_efficiency": {"value": 0.9, "unit": "fraction"},
+                                 "product_motor_efficiency": {"value": 0.9, "unit": "fraction"}})) is None
+    assert scenarios(row(steps={"baseline_emission_factor": {"value": 1, "unit": "kg-CO2/kWh"},
+                                "project_emission_factor": {"value": 1, "unit": "kg-CO2/kWh"}})) is None
+    both = scenarios(row(steps={"baseline_annual_energy": energy, "product_annual_energy": energy,
+                                "baseline_emissions": {"value": 1, "unit": "kg-CO2e/yr"},
+                                "product_emissions": {"value": 1, "unit": "kg-CO2e/yr"}}))
+    assert both.baseline == "baseline_emissions"                                    # emissions before energy
+    assert scenarios(row(steps={"baseline_x": energy, "product_x": {"value": 1, "unit": "MWh/yr"}})) is None
+
+
+def test_the_trend_appears_for_several_fiscal_years(tmp_path, portfolio, small):
+    frame = pd.read_csv(portfolio)
+    later = tmp_path / "fy2024.csv"
+    frame.assign(fiscal_year=2024).iloc[:1].to_csv(later, index=False)   # FY2024: README's line only
+    for source, name in ((portfolio, "a.json"), (later, "b.json")):
+        assert CliRunner().invoke(main, ["calculate", str(source), "-o", str(tmp_path / name)]).exit_code == 0
+    text = report_html(tmp_path / "report.html", tmp_path / "a.json", tmp_path / "b.json", "--fiscal-year", "2024")
+    page = Page(text)
+    assert ("h2", "Trend by fiscal year") in page.headings
+    fy2024 = page.row("Single-year avoided emissions by fiscal year", "FY2024")
+    assert float(fy2024[0]["value"]) == pytest.approx(README_SINGLE_YEAR / 1e4) and fy2024[1]["text"] == "—"
+    assert float(page.row("Lifetime avoided emissions by fiscal year", "FY2023")[1]["value"]) > 0   # overseas FY2023
+    assert "Trend by fiscal year" not in small   # one year: no trend
+
+
+def test_japanese_report(tmp_path, portfolio):
+    text = report_html(tmp_path / "report.html", portfolio, lang="ja")
+    page = Page(text)
+    assert ("html", {"lang": "ja"}) in page.tags
+    assert ("h1", "削減貢献量（2023年度）") in page.headings
+    assert ("h2", "分野別・国内海外別の削減貢献量") in page.headings and ("h2", "目次") in page.headings
+    assert page.row("削減貢献量（2023年度）", "家電")[0]["text"] == "0.3"
+    headers = {c["text"] for c in page.cells if c["tag"] == "th"}
+    assert {"単年度 [万t-CO2e]", "稼働年数 [万t-CO2e]", "うちデバイス [万t-CO2e]", "国内", "海外"} <= headers, headers
+    assert "うちデバイス（内数）" in text                                     # the charts' legend
+    assert "積み上げたり合算したりしません。棒の内側の斜線の棒は" in text     # Japanese sentences: no space between
+
+
+def test_result_csvs_and_other_json_are_refused_by_name(tmp_path, portfolio):
+    result_csv = tmp_path / "r.csv"
+    assert CliRunner().invoke(main, ["calculate", str(portfolio), "-o", str(result_csv)]).exit_code == 0
+    refused = CliRunner().invoke(main, ["report", str(result_csv)])
+    assert refused.exit_code == 1 and "report reads the JSON result" in refused.output
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"format": "something-else"}), encoding="utf-8")
+    with pytest.raises(KokenErrors, match="neither a koken JSON result"):
+        koken.report([other])
+    assert not (tmp_path / "report.html").exists()
+
+
+def test_the_api_writes_html_whole_from_report_and_from_a_calculation(tmp_path, portfolio):
+    out = tmp_path / "api.html"
+    built = koken.report([portfolio], output=out)
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>") and built.fiscal_year == 2023
+    calc = koken.calculate(portfolio)
+    calc_out = tmp_path / "calc.html"
+    calc.report(output=calc_out)
+    assert calc_out.read_text(encoding="utf-8").count("<svg") == out.read_text(encoding="utf-8").count("<svg")
+    with pytest.raises(KokenError, match=r"unsupported report type '.htm': use .html, .xlsx, .md, .csv"):
+        write_report(built, tmp_path / "report.htm")
+    assert not (tmp_path / "report.htm").exists()
+
+
+def test_a_section_is_one_function_added_to_the_list(portfolio):
+    report = koken.report([portfolio])
+
+    def scope3(report, context):
+        return Section("scope3", "Scope 3 category 11", (Paragraph(f"{len(report.lines)} lines"),))
+
+    text = to_html(report, sections=[*SECTIONS, scope3])
+    assert '<section id="scope3"' in text and ">Scope 3 category 11</h2>" in text and "<p>3 lines</p>" in text
+    assert '<a href="#scope3">Scope 3 category 11</a>' in text
+    with pytest.raises(ValueError, match="share an id"):
+        to_html(report, sections=[scope3, scope3])
+
+
+def test_svg_ids_are_prefixed_so_that_charts_do_not_share_them():
+    svg = ('<?xml version="1.0"?><!DOCTYPE svg><svg xmlns="http://www.w3.org/2000/svg" '
+           'xmlns:xlink="http://www.w3.org/1999/xlink"><defs><path id="m1"/></defs><use xlink:href="#m1"/>'
+           '<g style="fill: url(#h1)"/><pattern id="h1"/></svg>')
+    out = inline_svg(svg, "c")
+    assert 'id="c-m1"' in out and 'href="#c-m1"' in out and "url(#c-h1)" in out and "DOCTYPE" not in out
+
+
+# ---------------------------------------------------------------------------------------- in a browser
+
+def _koken(command: str, cwd: Path) -> None:
+    env = {**os.environ, "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
+    run = subprocess.run(shlex.split(command), cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_the_report_in_a_browser(browser, tmp_path, lang, folder, example):
+    if lang == "ja":      # README's tour command as a person types it
+        (tmp_path / "examples").mkdir()
+        (tmp_path / "examples" / "portfolio_fy2023.csv").write_bytes(EXAMPLE_PORTFOLIO.read_bytes())
+        _koken("koken report examples/portfolio_fy2023.csv -o report.html --lang ja", tmp_path)
+        report = tmp_path / "report.html"
+    else:                 # the same command with --lang en, run in this process by the fixture
+        report = folder / "example.html"
+    assert 100_000 < report.stat().st_size < 1_000_000
+    visit = browser.open(report)
+    assert visit.problems() == []                      # no console error, no page error, no request, nothing missing
+    page = visit.page
+    assert page.locator("html").get_attribute("lang") == lang
+    boxes = page.evaluate("""() => Array.from(document.querySelectorAll('figure.chart'), f => {
+        const svg = f.querySelector('svg'); const box = svg.getBoundingClientRect();
+        return {id: f.id, width: box.width, height: box.height, table: !!f.querySelector('table')};
+    })""")
+    assert len(boxes) == 2 + 1 + 16                    # two timeframes, the largest lines, 16 methodologies
+    for box in boxes:
+        assert box["width"] > 100 and box["height"] > 50 and box["table"], box
+    # The device share is drawn inside its bar (内数): its box lies within the bar's, never beyond it.
+    pairs = page.evaluate("""() => Array.from(document.querySelectorAll('g[id*="-inner-"]'), inner => {
+        const bar = document.getElementById(inner.id.replace('-inner-', '-bar-'));
+        const a = inner.getBBox(), b = bar.getBBox();
+        return {id: inner.id, inner: [a.x, a.y, a.width, a.height], bar: [b.x, b.y, b.width, b.height]};
+    })""")
+    assert len(pairs) >= 10
+    for p in pairs:
+        (ix, iy, iw, ih), (bx, by, bw, bh) = p["inner"], p["bar"]
+        assert bx - 0.01 <= ix and ix + iw <= bx + bw + 0.01 and by - 0.01 <= iy and iy + ih <= by + bh + 0.01, p
+    if lang == "ja":
+        heading = page.locator("#table-heading").inner_text()
+        assert heading == "分野別・国内海外別の削減貢献量"
+        fonts = visit.fonts("#table-heading")
+        cjk = [f for f in fonts if "CJK" in f["familyName"]]
+        assert cjk and sum(f["glyphCount"] for f in cjk) >= len(heading), fonts   # not tofu boxes
+        # A chart's label is text (not paths), drawn by the browser in a CJK font.
+        found = page.evaluate("""() => {
+            const label = Array.from(document.querySelectorAll('#charts-single-year svg text'))
+                .find(t => t.textContent === '家電');
+            if (label) label.id = 'probe-label';
+            return !!label;
+        }""")
+        assert found
+        fonts = visit.fonts("#probe-label")
+        assert any("CJK" in f["familyName"] and f["glyphCount"] == 2 for f in fonts), fonts
+    shot = visit.screenshot(f"report-html-{lang}")
+    assert shot.stat().st_size > 10_000
+    page.emulate_media(media="print")
+    assert page.locator("nav.contents").is_hidden()                               # the printable style applies
