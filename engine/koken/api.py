@@ -501,7 +501,8 @@ def find_methodologies(names: Sequence[str] = (), library: Library | Mapping | N
 
 
 def portfolio_template(path: str | Path, methodologies: Sequence[str] = (),
-                       library: Library | Mapping | None = None, *, combined: bool = False) -> list[str]:
+                       library: Library | Mapping | None = None, *, combined: bool = False,
+                       overwrite: bool = False) -> list[str]:
     """Write a portfolio template to fill in Excel: a sheet per methodology (or one ``combined`` sheet), with
     headers in Japanese and English, the units row, lists for market, fiscal year and region, a comment on each
     header (description, unit, range, default, sources) and instructions (説明). A filled template is read back
@@ -512,10 +513,11 @@ def portfolio_template(path: str | Path, methodologies: Sequence[str] = (),
         methodologies: ids, titles (``電気冷蔵庫``) or aliases; none: every methodology of the library.
         library: the methodologies (default: bundled).
         combined: one sheet with a methodology column instead of a sheet per methodology.
+        overwrite: replace ``path`` if it exists (by default an existing file, perhaps a filled template, is kept).
     Returns:
         The ids of the methodologies in the template.
     Raises:
-        KokenError: ``path`` is not an ``.xlsx`` file.
+        KokenError: ``path`` is not an ``.xlsx`` file, or it exists and ``overwrite`` is not given.
         KokenErrors: a name no methodology answers to (with the closest one).
     """
     from koken.base.files import atomic_write
@@ -523,6 +525,9 @@ def portfolio_template(path: str | Path, methodologies: Sequence[str] = (),
 
     if Path(path).suffix.lower() != ".xlsx":
         raise KokenError(_("a template is an .xlsx workbook"), Location(file=str(path)))
+    if Path(path).exists() and not overwrite:
+        raise KokenError(_("the file exists (perhaps a filled template): choose another name, or replace it with "
+                           "--overwrite"), Location(file=str(path)))
     chosen = resolve_methodologies(list(methodologies), _library(library))
     atomic_write(path, template_workbook(chosen, combined=combined))
     return [m.id for m in chosen]

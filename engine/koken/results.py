@@ -120,6 +120,7 @@ def input_columns(calc: Calculation) -> pd.DataFrame:
     text = np.full(n, "", dtype=object)
     used: dict[str, np.ndarray] = {}
     entered: dict[str, np.ndarray] = {}
+    order: list[str] = []  # each parameter's columns side by side, in the order they first come
     for batch in calc.batches:
         m = batch.methodology
         at = np.searchsorted(computed, batch.index)
@@ -128,19 +129,29 @@ def input_columns(calc: Calculation) -> pd.DataFrame:
             values = q.to(p.unit).magnitude if q is not None else np.full(len(at), np.nan)
             mask = batch.result.defaults_used.get(name, np.zeros(len(at), dtype=bool))
             values = np.where(mask, p.default if p.default is not None else np.nan, values)
-            used.setdefault(f"{name}[{p.unit_text}]", np.full(n, np.nan))[at] = values
+            key = f"{name}[{p.unit_text}]"
+            if key not in used:
+                order.append(key)
+            used.setdefault(key, np.full(n, np.nan))[at] = values
             label = np.array([f"{name}={v:.15g} {p.unit_text}" for v in values.tolist()], dtype=object)
             text[at] = np.where(text[at] == "", label, text[at] + "; " + label)
+            if f"{name} (as entered)" not in entered:
+                order.append(f"{name} (as entered)")
             as_entered = entered.setdefault(f"{name} (as entered)", np.full(n, "", dtype=object))
             column = calc.portfolio.parameters.get(name)
             if column is not None:
                 raw, units = column[0][batch.index], np.asarray(column[1], dtype=object)[batch.index]
                 given = ~np.isnan(raw)
-                as_entered[at[given]] = [f"{v:.15g} {u}".strip() for v, u in zip(raw[given].tolist(), units[given])]
-    columns = {"inputs": text}
-    for (used_name, used_values), (entered_name, entered_values) in zip(used.items(), entered.items()):
-        columns[used_name], columns[entered_name] = used_values, entered_values
+                as_entered[at[given]] = [f"{v:.15g} {_written_unit(u)}".strip()
+                                         for v, u in zip(raw[given].tolist(), units[given])]
+    columns = {"inputs": text, **{key: used[key] if key in used else entered[key] for key in order}}
     return pd.DataFrame(columns, index=calc.table.index)
+
+
+def _written_unit(unit: str) -> str:
+    """A unit as the company wrote it: ``万*(kWh/yr)`` (a bare 万 in a kWh/yr column) back to ``万 kWh/yr``."""
+    multiplier, star, rest = unit.partition("*(")
+    return f"{multiplier} {rest[:-1]}" if star and rest.endswith(")") else unit
 
 
 def _computed_rows(calc: Calculation) -> np.ndarray:

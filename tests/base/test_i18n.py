@@ -87,10 +87,11 @@ def test_location_and_problem_count_read_in_the_chosen_language():
 @pytest.mark.parametrize(("environment", "expected"), [
     ({"KOKEN_LANG": "ja"}, "ja"), ({"KOKEN_LANG": "en", "LANG": "ja_JP.UTF-8"}, "en"),
     ({"LANG": "ja_JP.UTF-8"}, "ja"), ({"LC_ALL": "C.UTF-8", "LANG": "ja_JP.UTF-8"}, "en"),
-    ({"LANG": "en_US.UTF-8"}, "en"), ({}, "en"), ({"KOKEN_LANG": "fr"}, "en"),
+    ({"LANG": "en_US.UTF-8"}, "en"), ({}, "en"), ({"KOKEN_LANG": "fr"}, "en"), ({"KOKEN_LANG": "jp"}, "ja"),
+    ({"KOKEN_LANG": "JA"}, "ja"), ({"LANGUAGE": "ja:en", "LANG": "C.UTF-8"}, "ja"),
 ])
 def test_the_language_comes_from_koken_lang_then_the_locale(monkeypatch, environment, expected):
-    for name in ("KOKEN_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+    for name in ("KOKEN_LANG", "LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environment.items():
         monkeypatch.setenv(name, value)

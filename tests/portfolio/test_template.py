@@ -173,3 +173,24 @@ def test_a_sheet_named_twice_is_read_once_and_header_row_passes_over_other_sheet
     twice = read_portfolio(path, library, sheet=["refrigerator", "refrigerator"])
     assert len(twice) == 2  # the two refrigerator lines, not four
     assert len(read_portfolio(path, library, header_row=HEADER_ROW)) == 3  # 説明 is passed over, not refused
+
+
+def test_a_template_never_replaces_an_existing_file_unless_asked(tmp_path, library):
+    """`koken template -o filled.xlsx` once emptied a filled template."""
+    from koken.api import portfolio_template
+    from koken.base.errors import KokenError
+
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(b"a filled template")
+    with pytest.raises(KokenError, match="the file exists"):
+        portfolio_template(path, ["refrigerator"], library)
+    assert path.read_bytes() == b"a filled template"
+    portfolio_template(path, ["refrigerator"], library, overwrite=True)
+    assert openpyxl.load_workbook(path).sheetnames == ["説明", "refrigerator", "コード"]
+
+
+def test_the_lists_offer_japanese_names_that_read_back_and_capacity_is_shipped_not_counted(library):
+    book = _template(library, "solar_pv", "refrigerator", combined=True)
+    codes = book["コード"]
+    assert codes["A2"].value == "日本" and codes["C2"].value in {m.spec.title.ja for m in library.values()}
+    assert [c.value for c in book["ポートフォリオ"][HEADER_ROW]][5] == "出荷量\nunits_shipped"  # kW and 台: 出荷量

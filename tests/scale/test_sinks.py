@@ -31,10 +31,11 @@ def test_xlsx_results_have_a_sheet_per_methodology_totals_and_provenance(tmp_pat
     header = [c.value for c in ws[1]]
     row = dict(zip(header, [c.value for c in ws[2]]))
     assert row["単年度\nsingle_year[t-CO2e]"] == pytest.approx(61.887 * 45_000 / 1000)  # (420−273)×0.421×45,000
-    assert row["baseline_annual_energy[kWh/yr]"] == pytest.approx(420)  # as used, in the declared unit
-    assert row["baseline_annual_energy (as entered)"] == "0.42 MWh/yr"  # as the company wrote it
-    assert row["grid_emission_factor[kg-CO2/kWh]"] == pytest.approx(0.421)
-    assert row["grid_emission_factor (as entered)"] is None  # from the table, named in the origins
+    assert row["入力（換算後）\nbaseline_annual_energy[kWh/yr]"] == pytest.approx(420)  # as used, declared unit
+    assert row["入力のまま\nbaseline_annual_energy (as entered)"] == "0.42 MWh/yr"  # as the company wrote it
+    assert row["入力（換算後）\ngrid_emission_factor[kg-CO2/kWh]"] == pytest.approx(0.421)
+    assert row["入力のまま\ngrid_emission_factor (as entered)"] is None  # from the table, named in the origins
+    assert row["市場\nmarket"] == "Domestic"  # a workbook names the market (国内 in Japanese), CSV and JSON keep ids
     assert "grid_emission_factor=grid_emission_factor[JP 2023]" in row["係数表の値\nfactors_from_tables"]
     assert row["出荷台数（入力のまま）\nunits_shipped_as_entered"] == "4.5 万台"
     assert row["備考"] == "'=1+1"  # a formula in a text cell is written as text
@@ -52,3 +53,33 @@ def test_csv_results_carry_each_rows_inputs(tmp_path, calc):
                                  "grid_emission_factor=0.39 kg-CO2/kWh; operating_years=12 yr")
     assert rows[0]["inputs"].startswith("baseline_annual_energy=420 kWh/yr;")  # 0.42 MWh/yr in the declared unit
     assert rows[0]["備考"] == "'=1+1"
+
+
+def test_xlsx_results_keep_each_methodologys_columns_whatever_the_partitioning(tmp_path):
+    """A column of the company's own filled only in a later partition, and the as-entered inputs, were dropped
+    when the first partition left them empty."""
+    from koken.api import run
+
+    lines = "".join(f"F{i},refrigerator,2023,domestic,JP,1 台,420,273,,12,{'late' if i >= 150 else ''}\n"
+                    for i in range(200))
+    (tmp_path / "p.csv").write_text(HEADER + lines, encoding="utf-8")
+    run(tmp_path / "p.csv", output=tmp_path / "r.xlsx", partition_rows=100)
+    ws = openpyxl.load_workbook(tmp_path / "r.xlsx")["refrigerator"]
+    header = [c.value for c in ws[1]]
+    assert "備考" in header and ws.cell(row=201, column=header.index("備考") + 1).value == "late"
+
+
+def test_xlsx_results_escape_control_characters_and_refuse_texts_longer_than_a_cell(tmp_path):
+    from koken.base.errors import KokenError
+
+    (tmp_path / "p.csv").write_text(HEADER + "Fridge\x01A,refrigerator,2023,domestic,JP,1 台,420,273,,12,"
+                                    + "x" * 40_000 + "\n", encoding="utf-8")
+    calc = calculate(tmp_path / "p.csv")
+    with pytest.raises(KokenError, match="longer than a worksheet cell holds"):
+        calc.to_file(tmp_path / "r.xlsx")
+    assert not (tmp_path / "r.xlsx").exists()
+    (tmp_path / "q.csv").write_text(HEADER + "Fridge\x01A,refrigerator,2023,domestic,JP,1 台,420,273,,12,\n",
+                                    encoding="utf-8")
+    ws = openpyxl.load_workbook(calculate(tmp_path / "q.csv").to_file(tmp_path / "q.xlsx"))["refrigerator"]
+    header = [c.value for c in ws[1]]
+    assert ws.cell(row=2, column=header.index("製品名\nproduct_line") + 1).value == "Fridge\\x01A"

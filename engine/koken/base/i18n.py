@@ -46,15 +46,26 @@ _chosen: str | None = None
 _catalogues: dict[str, gettext.NullTranslations] = {}
 
 
+ALIASES = {"jp": "ja", "jpn": "ja", "eng": "en"}
+"""Other ways people write the two languages (``jp`` is the country code, often written for the language)."""
+
+
+def _short(code: str) -> str:
+    """``ja_JP.UTF-8``, ``ja-JP``, ``JA``, ``jp`` → ``ja``; anything else → its first two letters."""
+    text = str(code).strip().lower().replace("-", "_")
+    return ALIASES.get(text.split("_")[0].split(".")[0], text[:2])
+
+
 def _from_environment() -> str:
-    """``KOKEN_LANG``, else the locale's language (the first of LC_ALL, LC_MESSAGES, LANG that is set)."""
-    explicit = os.environ.get(ENVIRONMENT_VARIABLE, "").strip().lower()
+    """``KOKEN_LANG``, else the locale's language (the first of LANGUAGE, LC_ALL, LC_MESSAGES, LANG that is set,
+    as GNU gettext reads them)."""
+    explicit = os.environ.get(ENVIRONMENT_VARIABLE, "").strip()
     if explicit:
-        return explicit[:2] if explicit[:2] in LANGUAGES else "en"
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "")
+        return _short(explicit) if _short(explicit) in LANGUAGES else "en"
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").split(":")[0]
         if value:
-            return "ja" if value.lower().startswith("ja") else "en"
+            return "ja" if _short(value) == "ja" else "en"
     return "en"
 
 
@@ -67,7 +78,7 @@ def set_language(code: str | None) -> str:
     """Choose the language of every message made from now on (``None``: back to the environment's).
 
     Args:
-        code: ``"ja"`` or ``"en"`` (a locale such as ``ja_JP`` is read by its first two letters).
+        code: ``"ja"`` or ``"en"`` (a locale such as ``ja_JP`` by its language; ``jp`` is read as ``ja``).
     Returns:
         The language now in use.
     Raises:
@@ -77,7 +88,7 @@ def set_language(code: str | None) -> str:
     if code is None:
         _chosen = None
         return current_language()
-    short = str(code).strip().lower().replace("-", "_")[:2]
+    short = _short(code)
     if short not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)} (got {code!r})")
     _chosen = short

@@ -67,7 +67,8 @@ def _choose_language(ctx: click.Context, param: click.Parameter, value: str | No
 
 
 def _language_option() -> click.Option:
-    return click.Option(["--lang"], type=click.Choice(LANGUAGES), is_eager=True, expose_value=False,
+    return click.Option(["--lang"], type=click.Choice(LANGUAGES, case_sensitive=False), is_eager=True,
+                        expose_value=False,
                         callback=_choose_language,
                         help="Language of messages, tables and reports: ja or en (default: $KOKEN_LANG, else the "
                              "locale's language).")
@@ -242,9 +243,10 @@ def progress_command(submissions: tuple[Path, ...], company: str | None, fiscal_
               help="The workbook to write (.xlsx).")
 @click.option("--combined", is_flag=True,
               help="One sheet with a methodology column instead of a sheet per methodology.")
+@click.option("--overwrite", is_flag=True, help="Replace the output file if it exists (by default it is kept).")
 @_methodology_options
-def template(subjects: tuple[str, ...], output: Path, combined: bool, methodology_paths: tuple[Path, ...],
-             no_bundled: bool) -> None:
+def template(subjects: tuple[str, ...], output: Path, combined: bool, overwrite: bool,
+             methodology_paths: tuple[Path, ...], no_bundled: bool) -> None:
     """Write a template to fill in Excel: METHODOLOGY… (ids or titles such as 電気冷蔵庫; none: all) gives a
     portfolio sheet per methodology; `progress` gives the action-plan submission (提出 sheet and 説明)."""
     from koken.api import portfolio_template, submission_template
@@ -259,7 +261,7 @@ def template(subjects: tuple[str, ...], output: Path, combined: bool, methodolog
         raise click.UsageError(_("'progress' is a template of its own: ask for it alone"))
     library = _library(methodology_paths, no_bundled)
     with render.reporting():
-        ids = portfolio_template(output, subjects, library, combined=combined)
+        ids = portfolio_template(output, subjects, library, combined=combined, overwrite=overwrite)
     render.line(_("Template written to {output} ({count} methodologies: {ids}): fill it in, then run koken "
                   "calculate {output}").format(output=output, count=len(ids), ids=", ".join(ids)))
 

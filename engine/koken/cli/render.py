@@ -163,6 +163,12 @@ def _named(term_id: str, terms) -> str:
     return pick(term.ja, term.en) if term is not None else term_id
 
 
+def _man(value: float) -> str:
+    """A figure in 万t-CO2e with two decimals, or two significant digits where two decimals would show a
+    non-zero figure as 0 (40 t-CO2e is 0.004 万t-CO2e, not 0.00)."""
+    return f"{value:.2g}" if value and round(value, 2) == 0 else f"{value:,.2f}"
+
+
 def run_summary(result, path: str) -> None:
     """Tables by methodology (t-CO2e) and by category (万t-CO2e), and totals, per fiscal year."""
     from rich.table import Table
@@ -190,13 +196,13 @@ def run_summary(result, path: str) -> None:
         t.add_column(col, justify=justify)
     for r in by_c.to_dict(orient="records"):
         t.add_row(str(r["fiscal_year"]), _named(r["category"], CATEGORIES), _named(r["market"], MARKETS),
-                  f"{r['single_year[万t-CO2e]']:,.2f}", f"{r['lifetime[万t-CO2e]']:,.2f}")
+                  _man(r["single_year[万t-CO2e]"]), _man(r["lifetime[万t-CO2e]"]))
     out.print(t)
     for r in totals.summarise(["fiscal_year"]).to_dict(orient="records"):
-        out.print(_("FY{year} total single-year: {single:,.1f} t-CO2e ({single_man:,.2f} 万t-CO2e); lifetime: "
-                    "{lifetime:,.1f} t-CO2e ({lifetime_man:,.2f} 万t-CO2e).").format(
-            year=r["fiscal_year"], single=r["single_year[t-CO2e]"], single_man=r["single_year[万t-CO2e]"],
-            lifetime=r["lifetime[t-CO2e]"], lifetime_man=r["lifetime[万t-CO2e]"]), markup=False)
+        out.print(_("FY{year} total single-year: {single:,.1f} t-CO2e ({single_man} 万t-CO2e); lifetime: "
+                    "{lifetime:,.1f} t-CO2e ({lifetime_man} 万t-CO2e).").format(
+            year=r["fiscal_year"], single=r["single_year[t-CO2e]"], single_man=_man(r["single_year[万t-CO2e]"]),
+            lifetime=r["lifetime[t-CO2e]"], lifetime_man=_man(r["lifetime[万t-CO2e]"])), markup=False)
     out.print(_("Single-year and lifetime are separate timeframes, and fiscal years are kept apart: they are never "
                 "added together. Avoided emissions are reported apart from Scope 1-3 and never netted against them."),
               markup=False)

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from koken.base.errors import KokenError, KokenErrors
 from koken.base.i18n import _
 from koken.base.regions import regions
+from koken.base.units import is_count_unit
 from koken.base.vocabulary import MARKETS, STANDARD_COLUMNS
 from koken.methodology import Methodology
 from koken.portfolio.layout import TEMPLATE_SHEETS, column_letter, fold_name, methodology_names
@@ -83,6 +84,10 @@ def resolve_methodologies(names: Sequence[str], library: Mapping[str, Methodolog
     return chosen
 
 
+SHEET_NAME_LIMIT = 31
+"""Characters a worksheet's name may have (Excel's limit)."""
+
+
 def template_workbook(methodologies: Sequence[Methodology], combined: bool = False) -> bytes:
     """The template workbook (``.xlsx`` bytes) for ``methodologies``: a sheet each, or one combined sheet.
 
@@ -91,8 +96,17 @@ def template_workbook(methodologies: Sequence[Methodology], combined: bool = Fal
         combined: one sheet with a methodology column instead of a sheet per methodology.
     Returns:
         The workbook's bytes (openpyxl).
+    Raises:
+        KokenErrors: a methodology id longer than a sheet's name may be (31 characters), without ``combined``:
+            its sheet could not be named after it, and it is the sheet's name that gives a sheet its methodology.
     """
     from openpyxl import Workbook
+
+    long_ids = [m.id for m in methodologies if len(m.id) > SHEET_NAME_LIMIT]
+    if long_ids and not combined:
+        raise KokenErrors([KokenError(_("methodology {id} has an id longer than a sheet's name may be ({limit} "
+                                        "characters): write a combined template (--combined), whose rows name their "
+                                        "methodology").format(id=mid, limit=SHEET_NAME_LIMIT)) for mid in long_ids])
 
     book = Workbook()
     instructions = book.active
@@ -116,13 +130,13 @@ def template_workbook(methodologies: Sequence[Methodology], combined: bool = Fal
 def _code_lists(sheet, methodologies: Sequence[Methodology]) -> tuple[str, str]:
     """Region codes and methodology ids on the hidden codes sheet; the ranges the lists read."""
     by_code, _names = regions()
-    sheet.append(["地域コード / region", "名称 / name", "方法論 / methodology", "名称 / title"])
-    codes = sorted(by_code.values(), key=lambda r: r.code)
+    sheet.append(["地域 / region", "コード / code", "方法論 / methodology", "id"])
+    codes = sorted(by_code.values(), key=lambda r: (r.code != "JP", r.code))
     for i in range(max(len(codes), len(methodologies))):
         r = codes[i] if i < len(codes) else None
         m = methodologies[i] if i < len(methodologies) else None
-        sheet.append([r.code if r else None, f"{r.ja} / {r.en}" if r else None, m.id if m else None,
-                      f"{m.spec.title.ja} / {m.spec.title.en}" if m else None])
+        sheet.append([r.ja if r else None, r.code if r else None, m.spec.title.ja if m else None, m.id if m else None])
+    # the lists offer the Japanese names (日本, 米国; 電気冷蔵庫), which koken reads back as the codes and ids
     return (f"'{CODES_SHEET}'!$A$2:$A${len(codes) + 1}", f"'{CODES_SHEET}'!$C$2:$C${len(methodologies) + 1}")
 
 
@@ -139,6 +153,8 @@ def _columns(methodologies: Sequence[Methodology], combined: bool) -> list[tuple
             if len(units) > 1:
                 en += f" (units differ by methodology: {', '.join(units)}; write the unit in each cell, e.g. 12 kW)"
                 ja_text += f"（方法論ごとに単位が異なります：{'、'.join(units)}。各セルに単位を書いてください。例：12 kW）"
+        if name == "units_shipped" and not all(is_count_unit(m.shipment_unit) for m in methodologies):
+            ja = "出荷量"  # kW, MW, 件 of capacity: a quantity shipped, not a count of 台
         lines = [ja, name] if ja in STANDARD_COLUMNS[name] else [name]
         columns.append((name, lines, unit, f"{ja_text}\n{en}"))
     seen: dict[str, int] = {}

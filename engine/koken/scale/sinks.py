@@ -18,6 +18,7 @@ half-written result; on any problem nothing is written). Memory stays at one par
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import textwrap
@@ -27,8 +28,8 @@ import pandas as pd
 
 from koken.base.errors import KokenError, Location
 from koken.base.files import TemporaryTarget
-from koken.base.i18n import _
-from koken.base.vocabulary import AVOIDED_COLUMN
+from koken.base.i18n import _, pick
+from koken.base.vocabulary import AVOIDED_COLUMN, CATEGORIES, MARKETS
 from koken.results import (
     FORMULA_TRIGGERS,
     document_head,
@@ -116,8 +117,9 @@ class CsvSink(ResultSink):
                 self._fh = self._open("wb")
                 self._columns = list(table.columns)
                 self._fh.write("\ufeff".encode())
-            text = spreadsheet_safe(table[self._columns]).to_csv(index=False, header=self._fh.tell() <= 3,
-                                                                   lineterminator="\n")
+            rows = spreadsheet_safe(table[self._columns])  # headers too: a column of the company's own may be "=…"
+            rows.columns = ["'" + c if c.startswith(FORMULA_TRIGGERS) else c for c in rows.columns]
+            text = rows.to_csv(index=False, header=self._fh.tell() <= 3, lineterminator="\n")
             self._fh.write(text.encode("utf-8"))
         self._guard(append)
 
@@ -245,20 +247,29 @@ class XlsxSink(ResultSink):
         self._sheets: dict[str, tuple] = {}  # methodology → (worksheet, columns, rows written)
 
     def write(self, table, details):
+        inputs: list[str] = []
         if details is not None:  # an input that is also a result column (operating_years[yr]) is shown once
-            table = table.join(details[[c for c in details.columns if c not in table.columns and c != "inputs"]])
-        frame = table
-        for mid, rows in frame.groupby("methodology", observed=True, sort=False):
-            self._append(str(mid), rows)
+            inputs = [c for c in details.columns if c not in table.columns and c != "inputs"]
+            table = table.join(details[inputs])
+        for mid, rows in table.groupby("methodology", observed=True, sort=False):
+            self._append(str(mid), rows, [c for c in table.columns if c not in inputs], inputs)
 
-    def _append(self, mid: str, rows: pd.DataFrame) -> None:
+    def _append(self, mid: str, rows: pd.DataFrame, result_columns: list[str], inputs: list[str]) -> None:
         from openpyxl.styles import Alignment, Font
 
         if mid not in self._sheets:
-            columns = [c for c in rows.columns if c not in ("methodology", "category", "methodology_version")
-                       and not (rows[c].dtype == object and (rows[c] == "").all())
-                       and not (rows[c].dtype.kind == "f" and rows[c].isna().all())]
-            ws = self._book.create_sheet(mid[:31])
+            # this methodology's inputs: its parameters always have a value as used (from the company, a default or
+            # a table), other methodologies' are empty on its rows, whatever partition comes first
+            used = [c for c in inputs if c.endswith("]") and rows[c].notna().any()]
+            chosen = [c for u in used for c in (u, f"{u.split('[', 1)[0]} (as entered)")]
+            columns = result_columns + [c for c in dict.fromkeys(chosen) if c in inputs]
+            title = mid[:31]
+            taken = {ws.title for ws, _c, _n in self._sheets.values()}
+            for n in range(2, 1000):
+                if title not in taken:
+                    break
+                title = f"{mid[:31 - len(str(n)) - 1]}~{n}"
+            ws = self._book.create_sheet(title)
             ws.freeze_panes = "B2"
             header = []
             for c in columns:
@@ -274,8 +285,13 @@ class XlsxSink(ResultSink):
                                "write the results as .parquet or .csv").format(id=mid, limit=XLSX_MAX_ROWS),
                              Location(file=str(self.path)))
         values = rows.reindex(columns=columns)
+        named = {c: terms for c, terms in (("market", MARKETS), ("category", CATEGORIES)) if c in columns}
+        positions = {c: columns.index(c) for c in named}
         for record in values.itertuples(index=False, name=None):
-            ws.append([_xlsx_value(v) for v in record])
+            cells = [_xlsx_value(v) for v in record]
+            for c, at in positions.items():  # a workbook is read by people: 国内, 家電 (ids stay in CSV and JSON)
+                cells[at] = _term_name(cells[at], named[c])
+            ws.append(cells)
         self._sheets[mid][2] = written + len(rows)
 
     def _finish(self, provenance, totals):
@@ -297,13 +313,33 @@ class XlsxSink(ResultSink):
             self._book.save(out)
 
     def abort(self):
-        self._book = None
+        for ws, _columns, _rows in self._sheets.values():  # end each sheet's row writer before it is thrown away
+            with contextlib.suppress(Exception):
+                ws.close()
+        self._sheets, self._book = {}, None
         super().abort()
 
 
 def _header_text(column: str) -> str:
+    """A result column's header in a workbook: its Japanese name above its column name."""
     label = _LABELS.get(column)
+    if label is None and column.endswith(" (as entered)"):
+        label = "入力のまま"
+    elif label is None and column.startswith("device_ratio:"):
+        label = "寄与率（デバイス）"
+    elif label is None and column.startswith("device_single_year:"):
+        label = "うちデバイス 単年度"
+    elif label is None and column.startswith("device_lifetime:"):
+        label = "うちデバイス 稼働年数分"
+    elif label is None and column.endswith("]") and "[" in column:
+        label = "入力（換算後）"
     return f"{label}\n{column}" if label else column
+
+
+def _term_name(value, terms) -> object:
+    """A category's or market's name in the current language (the value itself when it is none of them)."""
+    term = next((t for t in terms if t.id == value), None)
+    return pick(term.ja, term.en) if term is not None else value
 
 
 def _xlsx_cell(ws, value, bold: bool = False):
@@ -316,17 +352,33 @@ def _xlsx_cell(ws, value, bold: bool = False):
     return cell
 
 
+XLSX_MAX_TEXT = 32_767
+"""Characters a worksheet cell holds (Excel's limit; openpyxl would cut a longer text silently)."""
+
+
 def _xlsx_value(value):
-    """A cell's value: numbers as numbers (NaN as empty), text a spreadsheet would run as a formula with a
-    leading apostrophe."""
+    """A cell's value: numbers as numbers (NaN as empty); text with the control characters a worksheet cannot hold
+    shown as ``\\x..`` (line breaks and tabs are kept) and, when it starts with ``=``, a leading apostrophe (else it
+    is a formula).
+
+    Raises:
+        KokenError: a text longer than a cell holds (write .csv or .parquet).
+    """
     if value is None:
         return None
     if hasattr(value, "item"):
         value = value.item()
     if isinstance(value, float) and value != value:
         return None
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        value = ILLEGAL_CHARACTERS_RE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
+        if len(value) > XLSX_MAX_TEXT:
+            raise KokenError(_("a text of {length:,} characters is longer than a worksheet cell holds ({limit:,}): "
+                               "write the results as .csv or .parquet").format(length=len(value), limit=XLSX_MAX_TEXT))
+        if value.startswith("="):
+            return "'" + value
     return value
 
 
