@@ -37,6 +37,7 @@ from koken.base.grouping import group_codes
 from koken.base.i18n import _
 from koken.base.models import Number, StrictModel, validation_problems
 from koken.base.paths import display_path, factors_dir
+from koken.base.regions import region_code
 from koken.base.safe_yaml import load_yaml_file
 from koken.base.units import conversion_factor, parse_unit, registry
 
@@ -343,7 +344,8 @@ def listing(tables: Mapping[str, FactorTable], table: str | None = None, region:
     Args:
         tables: factor tables by id (:func:`load_factor_tables`).
         table: a table id; None lists every table's entries.
-        region: keep entries of this region (compared case-insensitively); tables without a region key drop out.
+        region: keep entries of this region: a code (compared case-insensitively) or a name the region table knows
+            (米国); tables without a region key drop out.
         fiscal_year: keep entries of this fiscal year; tables without a fiscal-year key drop out.
     Returns:
         DataFrame, one row per entry in file order (tables by id): ``table``, the key columns the listed tables
@@ -360,6 +362,7 @@ def listing(tables: Mapping[str, FactorTable], table: str | None = None, region:
             table=table, known=", ".join(sorted(tables))))
     chosen = [tables[table]] if table is not None else sorted(tables.values(), key=lambda t: t.id)
     if region is not None:
+        region = region_code(region) or region  # 米国, United States → US, as a portfolio's region cell is read
         chosen = [t for t in chosen if "region" in t.spec.keys]
     if fiscal_year is not None:
         chosen = [t for t in chosen if "fiscal_year" in t.spec.keys]
@@ -471,10 +474,12 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
         if entry is None:
             label = ", ".join(f"{k} {v!r}" for k, v in zip(table.spec.keys, key))
             for i in rows:
-                problems.append(UnitError(_(
+                problems.append(UnitError((_(
+                    "{what}: the factor table {table} has no value for {key} nor for an earlier year, and none is "
+                    "given (the table has: {known}); give the value") if allow_stale else _(
                     "{what}: the factor table {table} has no value for {key} and none is given (the table has: "
                     "{known}); koken does not extrapolate factors — give the value, or allow an earlier year "
-                    "explicitly (--allow-stale-factors, allow_stale_factors=True)").format(
+                    "explicitly (--allow-stale-factors, allow_stale_factors=True)")).format(
                     what=what, table=table.id, key=label, known=table.describe_keys()), locate(i)))
             continue
         values[rows] = entry.value

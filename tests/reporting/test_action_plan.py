@@ -363,7 +363,7 @@ def test_the_disclosures_sheet_lists_every_item_with_bilingual_labels():
     labels = [label for label, _value in rows]
     assert ("報告年度 / Reporting year", "2023") in rows
     assert labels.count("算定方法 / Methodology") == len(report.disclosures["methodologies"]) == 1
-    assert ("算定方法 / Methodology", "m 1.0.0 (baseline custom, role direct)") in rows
+    assert ("算定方法 / Methodology", "m 1.0.0 (baseline defined for the methodology, role direct)") in rows
     assert ("結果ファイル / Result file", "a.json") in rows
     assert all(" / " in label for label in labels)
     ratio = dict(rows)["寄与率ファイル / Ratio file"]

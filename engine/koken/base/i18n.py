@@ -136,3 +136,10 @@ def N_(message: str) -> str:  # noqa: N802 (gettext's name for a text marked for
 def pick(ja: str, en: str) -> str:
     """Of a term's two names (the field's vocabulary carries both), the one of the current language."""
     return ja if current_language() == "ja" else en
+
+
+def named(term_id: str, terms) -> str:
+    """The name, in the current language, of a term of the field (a ``koken.base.vocabulary`` list of terms with
+    ``id``, ``ja`` and ``en``); the id itself when it is none of them."""
+    term = next((t for t in terms if t.id == term_id), None)
+    return term_id if term is None else pick(term.ja, term.en)

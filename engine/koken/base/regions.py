@@ -95,7 +95,9 @@ def region_name(code: str) -> str:
 
 
 def suggest_region(text: str) -> str | None:
-    """The closest known region name to ``text`` (for a hint), or None."""
+    """The closest known region name to ``text`` (for a hint), or None. Short Japanese names differ by a character
+    (米囯 for 米国) and are matched loosely; Latin ones closely (North Korea is not Korea, Niger is not Nigeria)."""
     names = regions()[1]
-    match = difflib.get_close_matches(_key(text), list(names), n=1, cutoff=0.5)
+    key = _key(text)
+    match = difflib.get_close_matches(key, list(names), n=1, cutoff=0.85 if key.isascii() else 0.5)
     return names[match[0]] if match else None

@@ -39,6 +39,47 @@ MARKET_IDS = tuple(m.id for m in MARKETS)
 MARKET_NAMES = {name: m.id for m in MARKETS for name in (m.id, m.ja)}
 """Every accepted spelling of a market (the English id in any case, or the Japanese name) → its id."""
 
+BASELINE_TYPES = (
+    Term("market_most_used", "市場で最も多く使われている製品", "product most used on the market"),
+    Term("market_average", "市場平均", "market average"),
+    Term("base_year_model", "基準年度の製品", "base-year model"),
+    Term("top_runner_standard", "トップランナー基準", "top-runner standard"),
+    Term("previous_model", "従来機種", "previous model"),
+    Term("grid_average", "系統電力の平均", "grid average"),
+    Term("thermal_average", "火力平均", "thermal average"),
+    Term("custom", "個別に定義", "defined for the methodology"),
+)
+"""Kinds of baseline (reference scenario) a methodology declares; IEC 63372 and the WBCSD guidance ask that the
+kind be disclosed. The ids are the methodology format's values (``baseline.type``)."""
+BASELINE_TYPE_IDS = tuple(t.id for t in BASELINE_TYPES)
+
+CONTRIBUTION_ROLES = (
+    Term("direct", "直接", "direct"),
+    Term("enabling", "イネーブリング（他者の削減を可能にする）", "enabling"),
+    Term("component", "部品（内数）", "component"),
+)
+"""The product's role in the avoided emissions (WBCSD 2023), disclosed with every result."""
+CONTRIBUTION_ROLE_IDS = tuple(t.id for t in CONTRIBUTION_ROLES)
+
+FACTOR_BASES = (
+    Term("actual", "実排出係数", "actual"), Term("adjusted", "調整後排出係数", "adjusted"),
+    Term("basic", "基礎排出係数", "basic"), Term("national_average", "全国平均係数", "national average"),
+    Term("energy_statistics", "エネルギー統計", "energy statistics"), Term("generation", "発電量あたり", "generation"),
+    Term("generation_gross", "総発電量あたり", "gross generation"), Term("consumption", "消費電力量あたり", "consumption"),
+    Term("sales", "販売電力量あたり", "sales"), Term("combined_margin", "コンバインドマージン（CDM）", "combined margin"),
+    Term("thermal_average", "火力平均", "thermal average"),
+)
+"""What a factor-table value is (docs/factors.md): the council's adjusted (調整後) or basic (基礎) factor, the Ministry
+of the Environment's national average (全国平均係数), a per-generation or per-consumption average, a CDM margin."""
+
+FACTOR_STATUSES = (
+    Term("final", "確報", "final"), Term("preliminary", "速報", "preliminary"),
+    Term("published", "公表値", "published"), Term("derived", "導出値", "derived"),
+)
+"""How final a factor-table value is: 確報 (final), 速報 (preliminary, may be revised), published (the source does
+not say which), derived (computed from the source, with a note saying how)."""
+
+
 UNITS_ROW_MARKERS = frozenset({"unit", "units", "単位"})
 """What the ``methodology`` cell of a units row (right under the header) says."""
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from rich.markup import escape
 
 from koken.base.errors import KokenError, KokenErrors
-from koken.base.i18n import _, pick
+from koken.base.i18n import _, named, pick
 from koken.base.text import printable
 from koken.base.version import __version__
-from koken.base.vocabulary import CATEGORIES, MARKETS
+from koken.base.vocabulary import BASELINE_TYPES, CATEGORIES, FACTOR_BASES, FACTOR_STATUSES, MARKETS
 
 MAX_LISTED_PROBLEMS = 500
 """Problems listed one by one; the rest are counted by kind (a 30,000-row file with one bad column)."""
@@ -157,12 +157,6 @@ def progress_bar():
         yield on_open, progress
 
 
-def _named(term_id: str, terms) -> str:
-    """A category's or market's name in the current language (its id when it is none of them)."""
-    term = next((t for t in terms if t.id == term_id), None)
-    return pick(term.ja, term.en) if term is not None else term_id
-
-
 def _man(value: float) -> str:
     """A figure in 万t-CO2e with two decimals, or two significant digits where two decimals would show a
     non-zero figure as 0 (40 t-CO2e is 0.004 万t-CO2e, not 0.00)."""
@@ -185,8 +179,8 @@ def run_summary(result, path: str) -> None:
                          (_("lifetime"), "right")):
         t.add_column(col, justify=justify)
     for r in by_m.to_dict(orient="records"):
-        t.add_row(str(r["fiscal_year"]), _named(r["category"], CATEGORIES), r["methodology"],
-                  result.methodologies[r["methodology"]].version, _named(r["market"], MARKETS),
+        t.add_row(str(r["fiscal_year"]), named(r["category"], CATEGORIES), r["methodology"],
+                  result.methodologies[r["methodology"]].version, named(r["market"], MARKETS),
                   str(r["product_lines"]), f"{r['single_year[t-CO2e]']:,.1f}", f"{r['lifetime[t-CO2e]']:,.1f}")
     out.print(t)
     by_c = totals.summarise(["fiscal_year", "category", "market"])
@@ -195,7 +189,7 @@ def run_summary(result, path: str) -> None:
                          (_("lifetime"), "right")):
         t.add_column(col, justify=justify)
     for r in by_c.to_dict(orient="records"):
-        t.add_row(str(r["fiscal_year"]), _named(r["category"], CATEGORIES), _named(r["market"], MARKETS),
+        t.add_row(str(r["fiscal_year"]), named(r["category"], CATEGORIES), named(r["market"], MARKETS),
                   _man(r["single_year[万t-CO2e]"]), _man(r["lifetime[万t-CO2e]"]))
     out.print(t)
     for r in totals.summarise(["fiscal_year"]).to_dict(orient="records"):
@@ -224,7 +218,7 @@ def component_summary(result) -> None:
                        (_("attributed lifetime"), True)):
         t.add_column(col, justify="right" if right else "left")
     for r in by_market.to_dict(orient="records"):
-        t.add_row(str(r["fiscal_year"]), _named(r["market"], MARKETS), f"{r['single_year[t-CO2e]']:,.1f}",
+        t.add_row(str(r["fiscal_year"]), named(r["market"], MARKETS), f"{r['single_year[t-CO2e]']:,.1f}",
                   f"{sum(r[c] for c in single):,.1f}", f"{r['lifetime[t-CO2e]']:,.1f}",
                   f"{sum(r[c] for c in lifetime):,.1f}")
     console().print(t)
@@ -296,7 +290,8 @@ def methodology_tables(methodologies) -> None:
         t.add_column(col)
     ordered = sorted(methodologies, key=lambda m: (m.category, m.id))
     for m in ordered:
-        t.add_row(m.id, m.version, _named(m.category, CATEGORIES), m.spec.functional_unit.unit, m.spec.baseline.type,
+        t.add_row(m.id, m.version, named(m.category, CATEGORIES), m.spec.functional_unit.unit,
+                  named(m.spec.baseline.type, BASELINE_TYPES),
                   pick(f"{m.spec.title.ja} / {m.spec.title.en}", f"{m.spec.title.en} / {m.spec.title.ja}"))
     out.print(t)
     for m in ordered:
@@ -351,7 +346,8 @@ def factor_listing(frame) -> None:
         t.add_column(headers[col], justify="right" if col == "value" else "left", overflow="fold")
     for r in frame.to_dict(orient="records"):
         source = f"{r['source_title']} ({r['publisher']}, {r['source_year']}) {r['url']}".strip()
-        cells = {"value": f"{r['value']:g}", "lookup": "✓" if r["default"] else "", "source": source}
+        cells = {"value": f"{r['value']:g}", "lookup": "✓" if r["default"] else "", "source": source,
+                 "basis": named(r["basis"], FACTOR_BASES), "status": named(r["status"], FACTOR_STATUSES)}
         t.add_row(*[printable(str(cells.get(c, r.get(c, "")))) for c in columns])
     out.print(t)
     line(_("✓: the value a lookup by the table's keys returns; the other rows are other bases or releases of the same "

@@ -21,14 +21,11 @@ from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_
 
 from koken.base.i18n import _
 from koken.base.models import Number, StrictModel, not_bool
-from koken.base.vocabulary import CATEGORY_IDS
+from koken.base.vocabulary import BASELINE_TYPE_IDS, CATEGORY_IDS, CONTRIBUTION_ROLE_IDS
 from koken.formula.parse import is_valid_name
 
 Category = Literal[CATEGORY_IDS]
-BaselineType = Literal[
-    "market_most_used", "market_average", "base_year_model", "top_runner_standard",
-    "previous_model", "grid_average", "thermal_average", "custom",
-]
+BaselineType = Literal[BASELINE_TYPE_IDS]
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
@@ -185,7 +182,7 @@ class MethodologySpec(StrictModel):
     result_type: Literal["avoided_emissions", "emission_reduction"] = Field(
         description="avoided emissions against a reference scenario (IEC 63372, WBCSD), or an emission "
                     "reduction inside the product system; the two are never added together")
-    contribution_role: Literal["direct", "enabling", "component"] = Field(
+    contribution_role: Literal[CONTRIBUTION_ROLE_IDS] = Field(
         description="the product's role in the avoided emissions; disclosed with every result (WBCSD 2023)")
     eligibility_note: Bilingual | None = Field(
         None, description="why a framework may doubt the claim (e.g. fossil efficiency under WBCSD's "

@@ -37,9 +37,16 @@ import pandas as pd
 
 from koken.attribution import RatioFile, attribute, device_columns, load_ratio_file
 from koken.base.errors import KokenError, KokenErrors, Location, TimeframeError
-from koken.base.i18n import N_, _, language, pick
+from koken.base.i18n import N_, _, language, named, pick
 from koken.base.text import printable
-from koken.base.vocabulary import CATEGORIES, MARKETS
+from koken.base.vocabulary import (
+    BASELINE_TYPES,
+    CATEGORIES,
+    CONTRIBUTION_ROLES,
+    FACTOR_BASES,
+    FACTOR_STATUSES,
+    MARKETS,
+)
 from koken.results import FORMULA_TRIGGERS, RESULT_FORMAT
 from koken.totals import MAN
 
@@ -88,6 +95,7 @@ NO_RATIO = N_("A lifetime figure without a bracket: the ratio file gives no devi
 NO_LINES = N_("—: no product lines in that category and market.")
 COMPLETENESS = N_("Completeness: {lines} product lines from {files} result file(s), all counted; {negatives} with a "
                   "negative figure (product worse than its baseline) included, not clipped.")
+OTHER_YEARS = N_("{lines} product lines of other fiscal years ({years}) in the result files are not in this report.")
 SEPARATION = N_("Avoided emissions (削減貢献量) are reported apart from Scope 1-3 inventories and are never netted "
                 "against them.")
 GWP = N_("GWP set: {gwp}.")
@@ -121,7 +129,7 @@ DISCLOSURE_LABELS = {
 """Label of each item of :attr:`Report.disclosures`, for the workbook's disclosures sheet."""
 
 DETAIL_COLUMNS = (
-    ("result_file", N_("Result file")), ("row", N_("Row")), ("product_line", N_("Product line")),
+    ("result_file", N_("Result file")), ("row", N_("Row")), ("sheet", N_("Sheet")), ("product_line", N_("Product line")),
     ("methodology", N_("Methodology")), ("methodology_version", N_("Version")), ("category", N_("Category")),
     ("fiscal_year", N_("FY")), ("market", N_("Market")), ("region", N_("Region")),
     ("units_shipped_as_entered", N_("Units shipped as entered")), ("units_shipped", N_("Units shipped")),
@@ -306,6 +314,7 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
                                         "choose one with --fiscal-year").format(years=years))])
     year = fiscal_year if fiscal_year is not None else years[0]
     by_year = _by_year(rows)
+    other_years = int((rows["fiscal_year"] != year).sum())
     rows = rows[rows["fiscal_year"] == year]
     if rows.empty:
         raise KokenErrors([KokenError(_("no product lines for fiscal year {year} (the results hold {years})").format(
@@ -329,8 +338,18 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
                             "device_lifetime[t-CO2e]": _device_sum(part, "lifetime") if reported else math.nan,
                             "device_reported": reported})
     table = pd.DataFrame(records)
-    return Report(table=table, fiscal_year=year, disclosures=_disclosures(documents, rows, used, year),
+    disclosures = _disclosures(documents, rows, used, year)
+    if other_years:  # lines of the result files left out: said, so that "all counted" is not misread
+        disclosures["other_years"] = {"lines": other_years, "years": [y for y in years if y != year]}
+        disclosures["completeness"] += " " + _other_years(disclosures)
+    return Report(table=table, fiscal_year=year, disclosures=disclosures,
                   lines=rows.reset_index(drop=True), ratios=used, years=by_year)
+
+
+def _other_years(disclosures: dict) -> str:
+    """The sentence on product lines of other fiscal years left out of the report, in the current language."""
+    other = disclosures["other_years"]
+    return _(OTHER_YEARS).format(lines=other["lines"], years=", ".join(map(str, other["years"])))
 
 
 def _by_year(rows: pd.DataFrame) -> pd.DataFrame:
@@ -452,6 +471,28 @@ def number_format(value: float, decimals: int = 0, most: int = MAX_DECIMALS, bra
     return f'"("{digits}")";"(-"{digits}")"' if brackets else digits
 
 
+_TABLE_ORIGIN = re.compile(r"^factor table (?P<table>\S+) \[(?P<key>[^\]]*)\] \(source (?P<source>[^;)]+)"
+                           r"(?:; (?P<described>[^)]*))?\)(?P<rest>.*)$")
+
+
+def shown_origin(origin: str) -> str:
+    """An input's recorded origin (a code, the same in every language: ``portfolio``, ``default (src)``,
+    ``factor table grid_emission_factor [JP 2023] (source argus_fy2023; adjusted, preliminary)``) as a reader
+    of the report reads it, in the current language."""
+    if origin == "portfolio":
+        return _("the company's value (portfolio)")
+    if origin.startswith("default (") and origin.endswith(")"):
+        return _("the methodology's default ({source})").format(source=origin[len("default ("):-1])
+    match = _TABLE_ORIGIN.match(origin)
+    if not match:
+        return origin
+    described = ", ".join(named(part, FACTOR_BASES + FACTOR_STATUSES)
+                          for part in (match.group("described") or "").split(", ") if part)
+    return _("factor table {table} [{key}] (source {source}; {described})").format(
+        table=match.group("table"), key=match.group("key"), source=match.group("source"),
+        described=described) + match.group("rest")
+
+
 def formatted(value_t: float, device_t: float | None, decimals: int = 0) -> str:
     """``1,512 (552)`` in 万t-CO2e from t-CO2e; no bracket when ``device_t`` is None or NaN; a non-zero figure
     that would round to 0 gets more decimals, or shows as ``<0.001`` (:func:`figure_text`)."""
@@ -554,17 +595,19 @@ def notes_lines(report: Report, *, full: bool = True) -> list[str]:
     if (t["product_lines"] == 0).any():
         lines.append(_(NO_LINES))
     negatives = int((report.lines["lifetime[t-CO2e]"] < 0).sum()) if "lifetime[t-CO2e]" in report.lines else 0
-    lines += [_(COMPLETENESS).format(lines=len(report.lines), files=len(d["result_files"]), negatives=negatives),
-              _(SEPARATION)]
+    completeness = _(COMPLETENESS).format(lines=len(report.lines), files=len(d["result_files"]), negatives=negatives)
+    lines += [completeness + (" " + _other_years(d) if "other_years" in d else ""), _(SEPARATION)]
     if full:
         lines.append(_(GWP).format(gwp=", ".join(d["gwp_sets"])))
     lines.append(_(ROUNDING))
     if full:
         lines.append(_(METHODOLOGIES).format(items="; ".join(
-            _(METHODOLOGY_ITEM).format(id=m["id"], version=m["version"], baseline=m["baseline_type"],
-                                       role=m["contribution_role"]) for m in d["methodologies"])))
+            _(METHODOLOGY_ITEM).format(id=m["id"], version=m["version"], baseline=named(m["baseline_type"], BASELINE_TYPES),
+                                       role=named(m["contribution_role"], CONTRIBUTION_ROLES))
+            for m in d["methodologies"])))
         lines.append(_(GRID_FACTORS).format(items="; ".join(
-            f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {g['origin']}" for g in d["grid_emission_factors"])))
+            f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {shown_origin(g['origin'])}"
+            for g in d["grid_emission_factors"])))
     return [printable(line) for line in lines]
 
 
@@ -838,9 +881,10 @@ def _detail_sheet(ws, report: Report) -> None:
     from openpyxl.utils import get_column_letter
 
     styles = _styles()
-    columns = [(k, label) for k, label in DETAIL_COLUMNS if report.device_shares or k not in _DEVICE_DETAIL]
+    columns = [(k, label) for k, label in DETAIL_COLUMNS if (report.device_shares or k not in _DEVICE_DETAIL)
+               and (k != "sheet" or "sheet" in report.lines)]  # a sheet column for a workbook's lines only
     widths = {"result_file": 14, "row": 5, "product_line": 20, "methodology": 14, "methodology_version": 7,
-              "category": 11, "fiscal_year": 6, "market": 9, "region": 7, "units_shipped_as_entered": 11,
+              "sheet": 12, "category": 11, "fiscal_year": 6, "market": 9, "region": 7, "units_shipped_as_entered": 11,
               "units_shipped": 10, "functional_unit": 9, "operating_years[yr]": 9, "device_ratio": 8,
               "device_ratio_basis": 22, "origins": 34}
     width_of = [float(widths.get(k, 11)) for k, _label in columns]
@@ -878,6 +922,8 @@ def _detail_sheet(ws, report: Report) -> None:
             cell.style = CELL_STYLE                           # one named style: thousands of cells stay fast
             if key == "device_ratio" and value is not None:
                 cell.number_format = "0.0%"
+            elif key == "operating_years[yr]" and isinstance(value, float) and not value.is_integer():
+                cell.number_format = "0.00"  # 40,000 h ÷ 3,000 h/yr = 13.33 years, not 13
             elif key in formats and isinstance(value, (int, float)):
                 cell.number_format = number_format(float(value), *formats[key])
             if isinstance(value, str):
@@ -896,10 +942,13 @@ def disclosure_rows(report: Report, *, bilingual: bool = True) -> list[tuple[str
         name = both(lambda label=label: _(label)) if bilingual else _(label)
         value = d.get(key)
         if key == "methodologies":
-            rows += [(name, _(METHODOLOGY_ITEM).format(id=m["id"], version=m["version"], baseline=m["baseline_type"],
-                                                       role=m["contribution_role"])) for m in value]
+            rows += [(name, _(METHODOLOGY_ITEM).format(id=m["id"], version=m["version"],
+                                                       baseline=named(m["baseline_type"], BASELINE_TYPES),
+                                                       role=named(m["contribution_role"], CONTRIBUTION_ROLES)))
+                     for m in value]
         elif key == "grid_emission_factors":
-            rows += [(name, f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {g['origin']}") for g in value]
+            rows += [(name, f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {shown_origin(g['origin'])}")
+                     for g in value]
         elif key == "device_ratios":
             rows.append((name, ratio_note(report) if value is None else
                          f"{value['id']} ({value['path']}; {value['basis']}; {value['source']}; {value['content_hash']})"))

@@ -28,7 +28,7 @@ import pandas as pd
 
 from koken.base.errors import KokenError, Location
 from koken.base.files import TemporaryTarget
-from koken.base.i18n import _, pick
+from koken.base.i18n import _, named
 from koken.base.vocabulary import AVOIDED_COLUMN, CATEGORIES, MARKETS
 from koken.results import (
     FORMULA_TRIGGERS,
@@ -285,12 +285,12 @@ class XlsxSink(ResultSink):
                                "write the results as .parquet or .csv").format(id=mid, limit=XLSX_MAX_ROWS),
                              Location(file=str(self.path)))
         values = rows.reindex(columns=columns)
-        named = {c: terms for c, terms in (("market", MARKETS), ("category", CATEGORIES)) if c in columns}
-        positions = {c: columns.index(c) for c in named}
+        terms_of = {c: terms for c, terms in (("market", MARKETS), ("category", CATEGORIES)) if c in columns}
+        positions = {c: columns.index(c) for c in terms_of}
         for record in values.itertuples(index=False, name=None):
             cells = [_xlsx_value(v) for v in record]
             for c, at in positions.items():  # a workbook is read by people: 国内, 家電 (ids stay in CSV and JSON)
-                cells[at] = _term_name(cells[at], named[c])
+                cells[at] = named(cells[at], terms_of[c])
             ws.append(cells)
         self._sheets[mid][2] = written + len(rows)
 
@@ -334,12 +334,6 @@ def _header_text(column: str) -> str:
     elif label is None and column.endswith("]") and "[" in column:
         label = "入力（換算後）"
     return f"{label}\n{column}" if label else column
-
-
-def _term_name(value, terms) -> object:
-    """A category's or market's name in the current language (the value itself when it is none of them)."""
-    term = next((t for t in terms if t.id == value), None)
-    return pick(term.ja, term.en) if term is not None else value
 
 
 def _xlsx_cell(ws, value, bold: bool = False):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from koken.base.i18n import _
-from koken.base.vocabulary import CATEGORY_IDS
+from koken.base.i18n import _, named
+from koken.base.vocabulary import BASELINE_TYPES, CATEGORY_IDS, CONTRIBUTION_ROLES
 from koken.reporting.action_plan import Report
 from koken.reporting.html.blocks import (
     Cell,
@@ -77,7 +77,8 @@ def _methodology(block_id: str, key: tuple[str, str], group, described: dict | N
     blocks: list = []
     if described:
         blocks.append(Paragraph(_("Baseline: {baseline}; contribution role: {role}.").format(
-            baseline=described.get("baseline_type"), role=described.get("contribution_role"))))
+            baseline=named(str(described.get("baseline_type")), BASELINE_TYPES),
+            role=named(str(described.get("contribution_role")), CONTRIBUTION_ROLES))))
     if pair is not None:
         baseline = [named_value(line, pair.source, pair.baseline) for line in records]
         product = [named_value(line, pair.source, pair.product) for line in records]
