@@ -399,3 +399,12 @@ def test_report_speaks_the_chosen_language(tmp_path, language_restored):
     assert "- 単年度（当該年度に出荷した製品の1年間の稼働分）と稼働年数" in result.output
     assert f"報告書を {out} に書き出しました" in result.output
     assert "## 注記" in out.read_text(encoding="utf-8")
+
+
+def test_trace_shows_terminal_escapes_from_the_portfolio_instead_of_obeying_them(tmp_path):
+    p = tmp_path / "esc.csv"
+    p.write_text("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
+                 "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+                 "\"A\x1b[2JB\",refrigerator,2023,domestic,1,420,273,0.421,12\n", encoding="utf-8")
+    result = run("trace", p, "--row", "2")
+    assert result.exit_code == 0 and "\x1b" not in result.output and "A\\x1b[2JB" in result.output

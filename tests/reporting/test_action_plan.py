@@ -500,3 +500,14 @@ def test_the_printed_refrigerator_table_shows_no_figure_as_zero(printed):
     # 0.061887 → 0.1; 0.742644 → 1; devices 0.155219 → (0.2); the 1台 line: < 0.001 万t (5 t) everywhere
     assert line.split()[4:] == ["0.1", "1", "(0.2)", "<0.001", "<0.001", "(<0.001)"], line
     assert " 0 " not in f" {line} "
+
+
+def test_a_results_workbook_is_not_taken_for_a_portfolio(tmp_path):
+    """`koken report results.xlsx` once read koken's own results workbook as a portfolio (or failed on its bytes)."""
+    import koken
+
+    from conftest import REPO
+
+    workbook = koken.calculate(REPO / "examples" / "template_filled.xlsx").to_file(tmp_path / "results.xlsx")
+    with pytest.raises(KokenErrors, match="report reads the JSON result of koken calculate"):
+        koken.report([workbook])

@@ -120,6 +120,10 @@ RESULT_COLUMNS = (
 )
 """Result table columns; ``units_shipped`` is in the methodology's functional unit (named beside it)."""
 
+PROVENANCE_SHEET = "来歴 provenance"
+"""The sheet of a results workbook (``koken calculate -o r.xlsx``) that records what produced it: how a results
+workbook is told from a portfolio workbook."""
+
 GROUP_KEYS = ("fiscal_year", "category", "methodology", "market")
 """The finest grouping of totals; every total koken prints or writes is a sum of these groups."""
 

@@ -33,6 +33,7 @@ from pathlib import Path
 import click
 
 from koken.base.i18n import ENVIRONMENT_VARIABLE, LANGUAGES, _, set_language
+from koken.base.text import printable
 from koken.base.version import __version__
 from koken.cli import render
 
@@ -413,8 +414,8 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
             atomic_write(output, text.encode("utf-8"))
     if output:
         render.line(_("Trace of {count} line(s) written to {output}").format(count=len(traces), output=output))
-    else:
-        click.echo(text, nl=False)
+    else:  # text from the portfolio (product names) is shown, never obeyed as terminal escapes
+        click.echo("\n".join(printable(line) for line in text.split("\n")), nl=False)
 
 
 @main.command()
@@ -444,8 +445,8 @@ def schema(output: Path | None) -> None:
     if output:
         with render.reporting():
             atomic_write(output, text.encode("utf-8"))
-    else:
-        click.echo(text, nl=False)
+    else:  # text from the portfolio (product names) is shown, never obeyed as terminal escapes
+        click.echo("\n".join(printable(line) for line in text.split("\n")), nl=False)
 
 
 main.params.append(_language_option())

@@ -29,6 +29,7 @@ import json
 import math
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ from koken.base.vocabulary import (
     FACTOR_BASES,
     FACTOR_STATUSES,
     MARKETS,
+    PROVENANCE_SHEET,
 )
 from koken.results import FORMULA_TRIGGERS, RESULT_FORMAT
 from koken.totals import MAN
@@ -215,7 +217,8 @@ def is_result_file(path: str | Path) -> bool:
     """Whether ``path`` is a koken result (``koken calculate -o r.json``, ``r.csv`` or ``r.parquet``) rather than
     a portfolio to calculate: a ``.json`` file is a result unless it is JSON of another kind (its ``format`` is
     not ``koken-result``); a ``.csv`` or ``.parquet`` file is a result when its header has
-    ``single_year[t-CO2e]``; ``.xlsx`` and ``.yaml`` files are portfolios.
+    ``single_year[t-CO2e]``; an ``.xlsx`` file is a result workbook when it has koken's provenance sheet; other
+    ``.xlsx`` and ``.yaml`` files are portfolios.
 
     Unreadable files count as results, so that :func:`load_result_documents` says what is wrong with them.
     """
@@ -240,7 +243,10 @@ def is_result_file(path: str | Path) -> bool:
             import pyarrow.parquet as pq
 
             return RESULT_MARK in pq.read_schema(p).names
-    except (OSError, ValueError):
+        if suffix in (".xlsx", ".xlsm"):  # a results workbook (koken calculate -o r.xlsx) has a provenance sheet
+            with zipfile.ZipFile(p) as book:
+                return PROVENANCE_SHEET in book.read("xl/workbook.xml").decode("utf-8", errors="replace")
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
         return True
     return suffix not in PORTFOLIO_SUFFIXES
 
@@ -255,7 +261,7 @@ def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
     """
     docs, errors = [], []
     for path in paths:
-        if Path(path).suffix.lower() in (".csv", ".parquet"):
+        if Path(path).suffix.lower() in (".csv", ".parquet", ".xlsx", ".xlsm"):
             errors.append(KokenError(_(
                 "report reads the JSON result of koken calculate (-o result.json), which records the methodologies "
                 "and factor tables behind each row; for a portfolio of millions of lines, give the portfolio "

@@ -29,7 +29,7 @@ import pandas as pd
 from koken.base.errors import KokenError, Location
 from koken.base.files import TemporaryTarget
 from koken.base.i18n import _, named
-from koken.base.vocabulary import AVOIDED_COLUMN, CATEGORIES, MARKETS
+from koken.base.vocabulary import AVOIDED_COLUMN, CATEGORIES, MARKETS, PROVENANCE_SHEET
 from koken.results import (
     FORMULA_TRIGGERS,
     document_head,
@@ -305,7 +305,7 @@ class XlsxSink(ResultSink):
                                 "they are never added together. Avoided emissions are reported apart from Scope 1-3 "
                                 "and never netted against them."))
         ws.append([note])
-        info = self._book.create_sheet("来歴 provenance")
+        info = self._book.create_sheet(PROVENANCE_SHEET)
         info.append([_xlsx_cell(info, "項目 / item", bold=True), _xlsx_cell(info, "値 / value", bold=True)])
         for key, value in _flatten(provenance):
             info.append([key, _xlsx_value(value if isinstance(value, (int, float)) else str(value))])
