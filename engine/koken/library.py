@@ -51,25 +51,44 @@ _EXAMPLES_PASSED: dict[int, Methodology] = {}
 same object for the same bytes, units and factor tables; the reference keeps the id from being reused)."""
 
 
-def load_methodology(path: str | Path, check_examples: bool = True, check_location: bool = True) -> Methodology:
+def load_methodology(path: str | Path, check_examples: bool = True, check_location: bool = True,
+                     categories: Mapping[str, Methodology] | None = None) -> Methodology:
     """Read, validate and compile one methodology file, and run its worked examples and checks.
 
     Args:
         path: ``methodologies/<category>/<id>.yaml`` (or any path with ``check_location=False``).
         check_examples: run the file's ``examples`` and ``checks`` (once per process for the same file).
         check_location: require ``<category>/<id>.yaml``.
+        categories: category methodologies a product file may extend, by id (default: the bundled ones).
     Returns:
         Methodology.
     Raises:
         KokenErrors: every problem of the file, each naming file, field or step and what was expected.
     """
-    m = read_methodology(path, check_location=check_location)
+    if categories is None:
+        categories = bundled_categories()
+    m = read_methodology(path, check_location=check_location, categories=categories)
     if check_examples and id(m) not in _EXAMPLES_PASSED:
         problems = run_examples(m)
         if problems:
             raise KokenErrors(problems)
         _EXAMPLES_PASSED[id(m)] = m
     return m
+
+
+def is_category_file(path: Path) -> bool:
+    """A category methodology's file: ``<category>/<category>.yaml`` (read before the products that extend it)."""
+    return path.stem == path.parent.name
+
+
+def bundled_categories() -> dict[str, Methodology]:
+    """The bundled category methodologies by id (what a product file extends unless told otherwise)."""
+    found: dict[str, Methodology] = {}
+    for path in find_methodology_files(methodologies_dir()):
+        if is_category_file(path):
+            m = read_methodology(path)
+            found[m.id] = m
+    return found
 
 
 @dataclass(frozen=True)
@@ -148,6 +167,11 @@ class Library(Mapping[str, Methodology]):
         return " + ".join(s.path for s in self.sources) or "none"
 
     @property
+    def categories(self) -> dict[str, Methodology]:
+        """The category methodologies (``kind: category``) by id: what product files added later may extend."""
+        return {mid: m for mid, m in self._methodologies.items() if m.spec.kind == "category"}
+
+    @property
     def ratios(self) -> RatioFile:
         """The shipped device contribution-ratio file (loaded on first use)."""
         if self._ratios is None:
@@ -167,7 +191,8 @@ class Library(Mapping[str, Methodology]):
         Raises:
             KokenErrors: every problem of every file added; the library is then unchanged.
         """
-        scan = _scan_source(Path(path) if str(path) else Path("\0empty"), str(path), check_examples, self._released)
+        scan = _scan_source(Path(path) if str(path) else Path("\0empty"), str(path), check_examples, self._released,
+                            self.categories)
         if scan.problems:
             raise KokenErrors(scan.problems)
         self._merge(scan)
@@ -198,9 +223,12 @@ class _SourceScan:
 
 
 def _scan_source(root: Path, name: str, check_examples: bool,
-                 released: Mapping[str, Mapping[str, tuple[str, str]]] | None = None) -> _SourceScan:
+                 released: Mapping[str, Mapping[str, tuple[str, str]]] | None = None,
+                 categories: Mapping[str, Methodology] | None = None) -> _SourceScan:
     """Read every methodology of one folder or file: each file's problems, duplicate ids, the folder's lock and
-    ``released``, the versions earlier sources' locks released (id → version → (content hash, lock file))."""
+    ``released``, the versions earlier sources' locks released (id → version → (content hash, lock file)).
+    Category methodologies are read first; a product file extends one of this folder's or of ``categories``
+    (those of the sources read before)."""
     problems: list[KokenError] = []
     found: dict[str, Methodology] = {}
     unchecked: dict[str, Methodology] = {}
@@ -210,8 +238,9 @@ def _scan_source(root: Path, name: str, check_examples: bool,
         files = []
     elif not files and name != BUNDLED:  # a source that adds nothing would silently leave the bundled formulas
         problems.append(MethodologyError(_("no methodology files (<category>/<id>.yaml) here"), Location(file=str(root))))
-    for path in files:
-        m = gather(lambda p: read_methodology(p), path, problems)
+    known = dict(categories or {})
+    for path in sorted(files, key=lambda p: not is_category_file(p)):  # categories first, else in file order
+        m = gather(lambda p: read_methodology(p, categories=known), path, problems)
         if m is None:
             continue
         if m.id in unchecked:
@@ -220,9 +249,11 @@ def _scan_source(root: Path, name: str, check_examples: bool,
             continue
         unchecked[m.id] = m  # files failing their examples still face the lock
         if check_examples:
-            m = gather(load_methodology, path, problems)
+            m = gather(lambda p: load_methodology(p, categories=known), path, problems)
             if m is None:
                 continue
+        if m.spec.kind == "category":
+            known[m.id] = m
         found[m.id] = m
     lock_errors, lock_warnings = check_lock(unchecked, lock_path(root), released)
     problems.extend(lock_errors)
@@ -261,7 +292,7 @@ def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
     library = Library()
     scan = LibraryScan(library=library)
     for root, name in roots:
-        source = _scan_source(root, name, check_examples, library._released)
+        source = _scan_source(root, name, check_examples, library._released, library.categories)
         scan.problems.extend(source.problems)
         scan.files.extend(source.files)
         library._merge(source)
@@ -307,7 +338,8 @@ def lock_library(root: str | Path | None = None) -> tuple[int, Path]:
             another hash (bump the version first); nothing is written then.
     """
     folder = Path(root) if root is not None else methodologies_dir()
-    source = _scan_source(folder, str(folder), check_examples=True)
+    source = _scan_source(folder, str(folder), check_examples=True,
+                          categories=None if folder.resolve() == methodologies_dir().resolve() else bundled_categories())
     if source.problems:
         raise KokenErrors(source.problems)
     path = lock_path(folder)

@@ -102,6 +102,13 @@ REQUIRED_COLUMNS = ("methodology", "fiscal_year", "market", "units_shipped")
 AVOIDED_STEP = "avoided_per_unit_year"
 """The step every methodology must define: avoided GHG per functional unit per year."""
 
+BASELINE_STEP = "baseline_emissions"
+PRODUCT_STEP = "product_emissions"
+"""The two scenarios every methodology names: the use-phase GHG emissions per functional unit and year of the
+baseline (reference scenario) and of the product; ``avoided_per_unit_year`` is their difference (checked when a
+methodology is read). The product's is what Scope 3 category 11 counts for the products sold, unless the methodology
+names another step in ``category11_step``."""
+
 RESERVED_NAMES = frozenset({*STANDARD_COLUMNS, "single_year", "lifetime", "row"})
 """Portfolio columns and result names that parameters and steps may not take."""
 

@@ -43,7 +43,14 @@ from koken.base.units import (
     parse_unit,
     registry,
 )
-from koken.base.vocabulary import AVOIDED_STEP, RESERVED_NAMES, RESULT_UNIT, STANDARD_HEADERS
+from koken.base.vocabulary import (
+    AVOIDED_STEP,
+    BASELINE_STEP,
+    PRODUCT_STEP,
+    RESERVED_NAMES,
+    RESULT_UNIT,
+    STANDARD_HEADERS,
+)
 from koken.factors import ROW_KEYS, FactorTable, load_factor_tables
 from koken.formula.dimensions import infer_unit
 from koken.formula.kernel import compile_kernel
@@ -51,6 +58,7 @@ from koken.formula.latex import step_latex
 from koken.formula.mathml import step_mathml
 from koken.formula.parse import literal_numbers, parse_formula
 from koken.methodology.evaluate import LineResult, LineValue, evaluate_line
+from koken.methodology.extend import extension_of, merge
 from koken.methodology.schema import FactorRef, MethodologySpec
 
 
@@ -120,6 +128,8 @@ class Methodology:
     """Every accepted header (name or alias) → parameter name."""
     warnings: tuple[str, ...] = ()
     """Findings that do not stop the file from loading (e.g. numeric literals in formulas)."""
+    extends: str | None = None
+    """The category methodology a product methodology is laid over (:mod:`koken.methodology.extend`)."""
 
     @property
     def id(self) -> str:
@@ -232,7 +242,8 @@ def _leaves(expr: sympy.Basic) -> collections.Counter:
     return collections.Counter(sympy.srepr(a) for a in sympy.preorder_traversal(expr) if not a.args)
 
 
-def read_methodology(path: str | Path, check_location: bool = True) -> Methodology:
+def read_methodology(path: str | Path, check_location: bool = True,
+                     categories: Mapping[str, Methodology] | None = None) -> Methodology:
     """Read, validate and compile one methodology file (its worked examples are run by
     :func:`koken.library.load_methodology`, one layer up, since they need the evaluator and factor tables).
 
@@ -241,6 +252,8 @@ def read_methodology(path: str | Path, check_location: bool = True) -> Methodolo
     Args:
         path: ``methodologies/<category>/<id>.yaml``.
         check_location: require ``<category>/<id>.yaml`` (off for a proposed file under review).
+        categories: the category methodologies a product file may ``extend``, by id
+            (:mod:`koken.methodology.extend`).
     Returns:
         Methodology.
     Raises:
@@ -248,19 +261,32 @@ def read_methodology(path: str | Path, check_location: bool = True) -> Methodolo
     """
     source = display_path(path)
     key = _memo_key(path, source, check_location)
+    if key is not None:  # a product's formulas are its category's too
+        key = (*key, tuple(sorted((c.id, c.content_hash) for c in (categories or {}).values())))
     cached = _COMPILED.get(key) if key is not None else None
     if cached is not None:
         return cached
     data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
     if not isinstance(data, dict):
         raise KokenErrors([MethodologyError(_("top level must be a mapping of fields"), Location(file=source))])
-    try:
-        spec = MethodologySpec.model_validate(data)
-    except pydantic.ValidationError as err:
-        unknown = _("unknown key (check the spelling; see docs/methodology-format.md)")
-        raise KokenErrors([MethodologyError(message, Location(file=source, field=where or None))
-                           for where, message, _kind in validation_problems(err, unknown)]) from None
-    compiled = compile_methodology(spec, source, check_location=check_location)
+    base = None
+    if "extends" in data:
+        extension = extension_of(data, source)
+        base = (categories or {}).get(extension.extends)
+        if base is None:
+            known = sorted(c.id for c in (categories or {}).values() if c.spec.kind == "category")
+            raise KokenErrors([MethodologyError(_("extends {id!r}, which is no category methodology here (the "
+                                                  "category methodologies: {known})").format(
+                id=extension.extends, known=", ".join(known) or "—"), Location(file=source, field="extends"))])
+        spec = merge(base.spec, extension, source)
+    else:
+        try:
+            spec = MethodologySpec.model_validate(data)
+        except pydantic.ValidationError as err:
+            unknown = _("unknown key (check the spelling; see docs/methodology-format.md)")
+            raise KokenErrors([MethodologyError(message, Location(file=source, field=where or None))
+                               for where, message, _kind in validation_problems(err, unknown)]) from None
+    compiled = compile_methodology(spec, source, check_location=check_location, extends=base)
     if key is not None:
         _COMPILED[key] = compiled
     return compiled
@@ -292,7 +318,7 @@ def _definitions_key() -> tuple:
 
 
 def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
-                        check_location: bool = True) -> Methodology:
+                        check_location: bool = True, extends: Methodology | None = None) -> Methodology:
     """Check references, units and formulas of a parsed methodology and compile its kernels.
 
     Factor-table references are resolved against the bundled ``factors/`` tables. A pure function of
@@ -302,6 +328,7 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
         spec: the parsed file.
         source: where it came from, for messages and the result's provenance.
         check_location: require ``<category>/<id>.yaml`` when ``source`` is such a path.
+        extends: the category methodology ``spec`` was laid over (recorded; ``spec`` already holds its part).
     Returns:
         Methodology.
     Raises:
@@ -457,6 +484,8 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
                                                 _("lifetime contribution"))
         except UnitError:
             pass  # already reported as the dimension error above
+    if not errors:
+        errors.extend(_scenario_problems(step_by_name, units, source, spec.category11_step))
     if errors:
         raise KokenErrors(errors)
     assert shipment_unit is not None
@@ -472,8 +501,68 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
         shipment_unit=shipment_unit,
         shipment_to_base=float(registry().Quantity(1.0, shipment_unit).to_base_units().magnitude),
         single_year_factor=single_factor, lifetime_factor=lifetime_factor,
-        operating_years_to_year=years_factor, column_names=column_names, warnings=tuple(warnings))
+        operating_years_to_year=years_factor, column_names=column_names, warnings=tuple(warnings),
+        extends=extends.id if extends is not None else None)
     return compiled_m
+
+
+def _scenario_problems(steps: Mapping[str, CompiledStep], units: Mapping[str, pint.Unit],
+                       source: str, category11_step: str | None = PRODUCT_STEP) -> list[KokenError]:
+    """Both scenarios named, of the avoided step's dimension, and the avoided step their difference; the step
+    Scope 3 category 11 counts (``category11_step``) one of the same dimension.
+
+    ``avoided_per_unit_year`` must equal ``baseline_emissions − product_emissions`` for every input: the steps are
+    expanded down to the parameters and the difference simplified by sympy; where sympy cannot decide, it is
+    evaluated at random positive inputs (the kernels compute in base units, so the identity holds there).
+    """
+    missing = [name for name in (BASELINE_STEP, PRODUCT_STEP) if name not in steps]
+    if missing:
+        return [FormulaError(_("the formulas must define {steps}: the use-phase emissions per functional unit and year "
+                               "of the baseline and of the product, whose difference is {avoided}").format(
+            steps=", ".join(missing), avoided=AVOIDED_STEP), Location(file=source, field="formulas"))]
+    ureg = registry()
+    avoided = ureg.Quantity(1.0, _base_units(units[AVOIDED_STEP])).dimensionality
+    problems: list[KokenError] = []
+    if category11_step is not None and category11_step not in steps:
+        return [FormulaError(_("category11_step names {name!r}, which is no step (the product's use-phase emissions per "
+                               "functional unit and year; by default {product})").format(
+            name=category11_step, product=PRODUCT_STEP), Location(file=source, field="category11_step"))]
+    for name in dict.fromkeys((BASELINE_STEP, PRODUCT_STEP, category11_step or PRODUCT_STEP)):
+        if ureg.Quantity(1.0, _base_units(units[name])).dimensionality != avoided:
+            problems.append(FormulaError(_("{step} must be of the dimension of {avoided} ({dimension}), not "
+                                           "{derived}").format(step=name, avoided=AVOIDED_STEP,
+                                                               dimension=dimension_text(_base_units(units[AVOIDED_STEP])),
+                                                               derived=dimension_text(_base_units(units[name]))),
+                                         Location(file=source, step=name)))
+    if problems:
+        return problems
+    expanded: dict[str, sympy.Expr] = {}
+    for name, step in steps.items():  # in formula order: earlier steps are expanded first
+        expanded[name] = step.expression.xreplace(
+            {symbol: expanded[symbol.name] for symbol in step.expression.free_symbols if symbol.name in expanded})
+    difference = expanded[AVOIDED_STEP] - (expanded[BASELINE_STEP] - expanded[PRODUCT_STEP])
+    if sympy.expand(difference) == 0 or _vanishes(difference):
+        return []
+    return [FormulaError(_("{avoided} is not {baseline} − {product}: avoided emissions are the difference of the two "
+                           "scenarios (write {avoided} = {baseline} - {product})").format(
+        avoided=AVOIDED_STEP, baseline=BASELINE_STEP, product=PRODUCT_STEP), Location(file=source, step=AVOIDED_STEP))]
+
+
+def _vanishes(expression: sympy.Expr, points: int = 5) -> bool:
+    """Whether ``expression`` is 0 at random positive values of its symbols (relative to its terms' size)."""
+    symbols = sorted(expression.free_symbols, key=lambda s: s.name)
+    if not symbols:
+        return abs(float(expression)) < 1e-12
+    function = sympy.lambdify(symbols, expression, modules="numpy")
+    scale = sympy.lambdify(symbols, sum(abs(t) for t in sympy.Add.make_args(sympy.expand(expression))), modules="numpy")
+    generator = np.random.default_rng(63372)  # fixed: the same methodology is judged the same way every time
+    for _point in range(points):
+        values = generator.uniform(0.5, 2.0, len(symbols))
+        with np.errstate(all="ignore"):
+            value, size = float(function(*values)), float(scale(*values))
+        if not np.isfinite(value) or abs(value) > 1e-9 * max(size, 1e-300):
+            return False
+    return True
 
 
 def _base_units(unit: pint.Unit) -> pint.Unit:

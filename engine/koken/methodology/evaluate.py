@@ -38,7 +38,7 @@ from koken.base.errors import (
 )
 from koken.base.i18n import N_, _
 from koken.base.units import conversion_factor, is_count_unit, is_dimensionless, parse_quantity, parse_unit, registry
-from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
+from koken.base.vocabulary import AVOIDED_STEP, BASELINE_STEP, PRODUCT_STEP, RESULT_UNIT
 from koken.factors import LINE_FACTOR_TEXT, fill_from_tables
 
 if TYPE_CHECKING:  # the compiled methodology calls this module; it is only read here
@@ -73,6 +73,16 @@ class BatchResult:
     units_shipped: pint.Quantity
     operating_years: pint.Quantity
     defaults_used: dict[str, np.ndarray]
+    baseline_per_unit_year: pint.Quantity | None = None
+    """The baseline scenario's use-phase emissions, kg-CO2e per functional unit per year."""
+    product_per_unit_year: pint.Quantity | None = None
+    """The product's use-phase emissions, kg-CO2e per functional unit per year."""
+    baseline_lifetime: pint.Quantity | None = None
+    """The baseline scenario's emissions over the operating years of the units shipped, t-CO2e."""
+    category11_lifetime: pint.Quantity | None = None
+    """Scope 3 category 11 (use of sold products): the use-phase emissions of the units shipped over their operating
+    years (the methodology's ``category11_step``, by default the product scenario), t-CO2e. An inventory figure,
+    never added to or netted with avoided emissions; None where the methodology names no use-phase step."""
 
     def defaults_used_per_row(self) -> list[tuple[str, ...]]:
         """Per row, the names of the parameters filled from defaults (builds Python objects: for reports)."""
@@ -174,6 +184,10 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
         steps = {s.name: ureg.Quantity(env[s.name] * s.to_unit, s.unit) for s in m.steps}
         avoided_q = steps[AVOIDED_STEP].to(_kg_per_unit_year(m))
         years_q = ureg.Quantity(years_base * m.operating_years_to_year, _year(m))
+        scenarios = {name: steps[name].to(_kg_per_unit_year(m)) for name in (BASELINE_STEP, PRODUCT_STEP)
+                     if name in steps}
+        category11 = m.spec.category11_step if m.spec.category11_step in steps else None
+        scenario_lifetimes: dict[str, pint.Quantity] = {}
         if shipped_base is None:
             empty = np.zeros(0)
             single = lifetime = ureg.Quantity(empty, parse_unit(RESULT_UNIT))
@@ -183,14 +197,22 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
             single = ureg.Quantity(single_t, parse_unit(RESULT_UNIT))
             lifetime = ureg.Quantity(lifetime_t, parse_unit(RESULT_UNIT))
             shipped_q = ureg.Quantity(shipped_base / m.shipment_to_base, m.shipment_unit)
+            for name in {BASELINE_STEP, category11} & set(steps):
+                scenario_lifetimes[name] = ureg.Quantity(contributions(m, env, shipped_base, name)[1],
+                                                         parse_unit(RESULT_UNIT))
             overflow = ~np.isfinite(single.magnitude) | ~np.isfinite(lifetime.magnitude)
+            for q in scenario_lifetimes.values():
+                overflow |= ~np.isfinite(q.magnitude)
             for i in np.flatnonzero(overflow):
                 errors.append(EvaluationError(_(FIGURE_OVERFLOWS), locs[i]))
             if errors:
                 raise KokenErrors(errors)
     return BatchResult(methodology=m, steps=steps, avoided_per_unit_year=avoided_q, single_year=single,
                        lifetime=lifetime, units_shipped=shipped_q, operating_years=years_q,
-                       defaults_used=defaults_used)
+                       defaults_used=defaults_used, baseline_per_unit_year=scenarios.get(BASELINE_STEP),
+                       product_per_unit_year=scenarios.get(PRODUCT_STEP),
+                       baseline_lifetime=scenario_lifetimes.get(BASELINE_STEP),
+                       category11_lifetime=scenario_lifetimes.get(category11) if category11 else None)
 
 
 def run_kernel(m: Methodology, env: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
@@ -210,10 +232,11 @@ def run_kernel(m: Methodology, env: dict[str, np.ndarray], n: int) -> dict[str, 
     return env
 
 
-def contributions(m: Methodology, env: dict[str, np.ndarray], shipped_base: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def contributions(m: Methodology, env: dict[str, np.ndarray], shipped_base: np.ndarray,
+                  step: str = AVOIDED_STEP) -> tuple[np.ndarray, np.ndarray]:
     """Single-year and lifetime contributions per row (action plan: units × avoided per unit × 1 year or
-    × operating years; see the module docstring).
+    × operating years; see the module docstring); of another per-unit step of the same dimension with ``step``
+    (the scenarios' emissions: ``baseline_emissions``, ``product_emissions``).
 
     Args:
         m: compiled methodology.
@@ -224,7 +247,7 @@ def contributions(m: Methodology, env: dict[str, np.ndarray], shipped_base: np.n
         (single_year, lifetime): float arrays ``(n,)`` in t-CO2e; the per-unit factors are applied before
         the product with units shipped, so a figure that fits in a float never overflows on the way.
     """
-    avoided = env[AVOIDED_STEP]  # the per-unit factors first, so that no product overflows before the result
+    avoided = env[step]  # the per-unit factors first, so that no product overflows before the result
     return (shipped_base * (avoided * m.single_year_factor),
             shipped_base * (avoided * m.lifetime_factor * env[m.spec.operating_years]))
 

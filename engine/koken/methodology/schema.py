@@ -90,6 +90,9 @@ class Parameter(StrictModel):
     description: Bilingual
     default: Number | None = None
     default_source: str | None = None
+    default_reason: Bilingual | None = Field(None, description=(
+        "instead of default_source, for a default of 0 that says a term does not apply (a product that burns no "
+        "fuel): why it is 0"))
     factor: FactorRef | None = Field(None, description="look the value up in a shared factor table when the "
                                                        "portfolio leaves it empty")
     range: tuple[Number | None, Number | None] | None = None
@@ -100,7 +103,10 @@ class Parameter(StrictModel):
     def _default_needs_source(self) -> Parameter:
         if self.default is not None and self.factor is not None:
             raise ValueError(_("a parameter takes either a default or a factor table, not both"))
-        if self.default is not None and not self.default_source:
+        if self.default_reason is not None and (self.default != 0 or self.default_source):
+            raise ValueError(_("default_reason is for a default of 0 that says a term does not apply; a value needs "
+                               "default_source instead"))
+        if self.default is not None and not self.default_source and self.default_reason is None:
             raise ValueError(_("a default needs default_source (the id of a source with a confirmed value)"))
         if self.default is None and self.default_source:
             raise ValueError(_("default_source is given but there is no default"))
@@ -170,6 +176,20 @@ class Checks(StrictModel):
     note: Text | None = None
 
 
+class Status(StrictModel):
+    """How far a methodology is confirmed: ``confirmed`` (published evidence that it is one of the industry's), or
+    ``provisional`` with what is still unconfirmed (stated in the file, never as a drafting note in its prose)."""
+
+    state: Literal["confirmed", "provisional"]
+    unconfirmed: Bilingual | None = None
+
+    @model_validator(mode="after")
+    def _provisional_says_what(self) -> Status:
+        if self.state == "provisional" and self.unconfirmed is None:
+            raise ValueError(_("a provisional methodology says what is still unconfirmed (status.unconfirmed)"))
+        return self
+
+
 class MethodologySpec(StrictModel):
     """A methodology file."""
 
@@ -177,7 +197,13 @@ class MethodologySpec(StrictModel):
 
     id: str
     version: str
+    kind: Literal["product", "category"] = Field("product", description=(
+        "a product methodology, or a category methodology (統合版方法論) that holds a category's shared structure "
+        "for product methodologies to extend"))
     title: Bilingual
+    aliases: list[ShortText] = Field(default_factory=list, description=(
+        "other names a portfolio may give the methodology (冷蔵庫, 磁気ディスク装置)"))
+    status: Status | None = Field(None, description="confirmed or provisional, with what is still unconfirmed")
     category: Category
     result_type: Literal["avoided_emissions", "emission_reduction"] = Field(
         description="avoided emissions against a reference scenario (IEC 63372, WBCSD), or an emission "
@@ -187,6 +213,17 @@ class MethodologySpec(StrictModel):
     eligibility_note: Bilingual | None = Field(
         None, description="why a framework may doubt the claim (e.g. fossil efficiency under WBCSD's "
                           "climate-alignment gate)")
+    fossil_lock_in: bool = Field(False, description=(
+        "the product is an efficiency gain on a fossil asset that may lock in emissions (WBCSD v2.0's legitimacy "
+        "test): every output that reports it says so"))
+    factor_basis: Literal["all_source", "thermal_average"] = Field("all_source", description=(
+        "which grid factor the methodology's electricity takes: the all-source average (全電源平均, the industry's "
+        "default) or the thermal average (火力平均, a named sensitivity)"))
+    category11_step: str | None = Field("product_emissions", description=(
+        "the step whose emissions Scope 3 category 11 counts for the products sold (GHG Protocol Scope 3 Standard, "
+        "use of sold products): the product's use-phase emissions, by default product_emissions; another step "
+        "where product_emissions also holds emissions outside the use phase (an ICT solution's embodied share); "
+        "null where nothing sold has a use phase of its own"))
     functional_unit: FunctionalUnit
     baseline: Baseline
     hours_per_year: Annotated[int, Field(ge=8760, le=8784), BeforeValidator(not_bool)] = 8760
