@@ -238,7 +238,7 @@ def _scan_source(root: Path, name: str, check_examples: bool,
         files = []
     elif not files and name != BUNDLED:  # a source that adds nothing would silently leave the bundled formulas
         problems.append(MethodologyError(_("no methodology files (<category>/<id>.yaml) here"), Location(file=str(root))))
-    known = dict(categories or {})
+    known = {**bundled_categories(), **(categories or {})}  # a folder of products alone extends the bundled categories
     for path in sorted(files, key=lambda p: not is_category_file(p)):  # categories first, else in file order
         m = gather(lambda p: read_methodology(p, categories=known), path, problems)
         if m is None:
