@@ -35,6 +35,8 @@ MINIMAL = {
     "formulas": [
         {"name": "saved", "expression": "baseline_energy - product_energy", "unit": "kWh/yr"},
         {"name": "avoided_per_unit_year", "expression": "saved * grid_emission_factor"},
+        {"name": "baseline_emissions", "expression": "baseline_energy * grid_emission_factor"},
+        {"name": "product_emissions", "expression": "product_energy * grid_emission_factor"},
     ],
     "sources": [{"id": "src", "title": "t", "publisher": "p", "year": 2024}],
     "examples": [{

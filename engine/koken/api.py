@@ -63,6 +63,7 @@ from koken.results import RESULT_FORMAT, result_document
 from koken.scale.pipeline import RunResult
 from koken.scale.pipeline import run as _run
 from koken.scale.sinks import open_sink, sink_extra
+from koken.survival import Survival
 from koken.totals import Totals
 
 if TYPE_CHECKING:
@@ -106,18 +107,34 @@ def _ratios(ratios: RatioFile | str | Path | None) -> RatioFile:
 
 def run_options(library: Library | Mapping, ratios: RatioFile, encoding: str | None = None,
                 sheet: str | Sequence[str] | None = None, allow_stale_factors: bool = False,
-                component_maker: bool = False, header_row: int | None = None) -> dict:
+                component_maker: bool = False, header_row: int | None = None,
+                installed_base_year: int | None = None, survival: Survival | str | None = None) -> dict:
     """The options a run records in its results (None values are left out when recorded).
 
     Returns:
-        ``{"encoding", "sheet", "header_row", "methodologies", "allow_stale_factors", "device_ratios", "mode"}``.
+        ``{"encoding", "sheet", "header_row", "methodologies", "allow_stale_factors", "device_ratios", "mode",
+        "installed_base_year", "survival"}``.
+    Raises:
+        KokenError: a survival rule without an installed-base year, or one that cannot be read.
     """
+    if survival is not None and installed_base_year is None:
+        raise KokenError(_("a survival rule applies to the installed-base figure: give its reporting year too "
+                           "(--installed-base YEAR, installed_base_year=)"))
+    if isinstance(survival, str):
+        try:
+            survival = Survival.parse(survival)
+        except ValueError as err:
+            raise KokenError(_("survival rule: {problem}").format(problem=err)) from None
+    if installed_base_year is not None and survival is None:
+        survival = Survival()
     return {"encoding": encoding, "sheet": ([sheet] if isinstance(sheet, str) else list(sheet)) if sheet else None,
             "header_row": header_row,
             "methodologies": getattr(library, "description", "custom"),
             "allow_stale_factors": allow_stale_factors or None,
             "device_ratios": f"{ratios.id} ({ratios.path}, {ratios.content_hash})",
-            "mode": "component_maker" if component_maker else None}
+            "mode": "component_maker" if component_maker else None,
+            "installed_base_year": installed_base_year,
+            "survival": survival.record() if survival is not None else None}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,7 +230,8 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
               units: Mapping[str, str] | None = None, encoding: str | None = None,
               sheet: str | Sequence[str] | None = None, header_row: int | None = None,
               allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None,
-              component_maker: bool = False) -> Calculation:
+              component_maker: bool = False, installed_base_year: int | None = None,
+              survival: Survival | str | None = None) -> Calculation:
     """Avoided emissions of every product line of ``data``, in memory (for files of any size, :func:`run`).
 
     Args:
@@ -231,6 +249,11 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
             (recorded in the results).
         ratios: the device contribution-ratio file (default: the shipped FY2023-report-implied ratios).
         component_maker: record the run as a component maker's (its attributed share beside the enabled total).
+        installed_base_year: also compute the installed-base annual figure (stock view) of this reporting year:
+            each row is a vintage (units shipped in its fiscal year), counted while in service, at this year's
+            factors (``installed_base_annual[t-CO2e]``; :func:`koken.calculation.installed_base`).
+        survival: how long units stay in service for the installed base: :class:`koken.survival.Survival`, or
+            text (``"operating_years"``, the default: each row's operating years; ``"weibull:shape=2.5,scale=14"``).
     Returns:
         Calculation.
     Raises:
@@ -239,7 +262,8 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
     """
     lib = _library(library)
     ratio_file = _ratios(ratios)
-    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row)
+    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row,
+                          installed_base_year, survival)
     notices: list[str] = []
     portfolio = data if isinstance(data, Portfolio) else _read_whole(data, lib, units, encoding, sheet, header_row,
                                                                      notices)
@@ -279,6 +303,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         partition_rows: int = DEFAULT_PARTITION_ROWS, units: Mapping[str, str] | None = None,
         encoding: str | None = None, sheet: str | Sequence[str] | None = None, header_row: int | None = None,
         allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None, component_maker: bool = False,
+        installed_base_year: int | None = None, survival: Survival | str | None = None,
         progress: Callable[[int, int], None] | None = None,
         on_open: Callable[[PortfolioSource], None] | None = None) -> RunResult:
     """The main job for a portfolio of any size: read in partitions, compute, write ``output`` (``.json``,
@@ -297,6 +322,8 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         allow_stale_factors: as for :func:`calculate`.
         ratios: as for :func:`calculate`.
         component_maker: as for :func:`calculate`.
+        installed_base_year: as for :func:`calculate`.
+        survival: as for :func:`calculate`.
         progress: called after each partition with (rows done, input bytes read).
         on_open: called with the opened source before computing (the command line sizes its progress bar).
     Returns:
@@ -319,7 +346,8 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
                                 header_row=header_row)
     if on_open is not None:
         on_open(source)
-    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row)
+    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row,
+                          installed_base_year, survival)
     return _run(source, lib, ratio_file, options, output=output, engine=engine, scheduler=scheduler,
                 workers=workers, progress=progress)
 

@@ -1,7 +1,9 @@
 """Totals of a run, kept by fiscal year, category, methodology and market, summed partition by partition.
 
 Single-year and lifetime figures (and their device shares) are summed separately and never added to
-each other, and fiscal years stay apart: the GHG Protocol (Scope 3 Standard, ch. 9: avoided emissions
+each other, and fiscal years stay apart; the baseline's lifetime emissions (for the avoided share of a group) and
+Scope 3 category 11 (an inventory figure) are summed in their own columns, never with avoided emissions: the GHG
+Protocol (Scope 3 Standard, ch. 9: avoided emissions
 reported separately) and WBCSD's Guidance on Avoided Emissions (2023, step 1: the timeframe).
 
 Determinism: each partition's groups are summed in row order by the same code (``np.bincount``), and
@@ -17,10 +19,30 @@ import pandas as pd
 
 from koken.base.grouping import group_codes
 from koken.base.units import registry
-from koken.base.vocabulary import FIGURES, GROUP_KEYS
+from koken.base.vocabulary import (
+    BASELINE_LIFETIME_COLUMN,
+    CATEGORY11_COLUMN,
+    FIGURES,
+    GROUP_KEYS,
+    INSTALLED_BASE_COLUMN,
+)
 
 MAN = registry().Quantity(1.0, "万").to("dimensionless").magnitude
 """10,000: 万t-CO2e ÷ t-CO2e (koken's units/koken.txt defines 万)."""
+
+
+SUMMED = (*FIGURES, BASELINE_LIFETIME_COLUMN, CATEGORY11_COLUMN, INSTALLED_BASE_COLUMN)
+"""Result columns summed by group besides device shares: avoided emissions in two timeframes, the baseline's lifetime
+emissions, Scope 3 category 11, the installed base (when asked for). Each is its own sum; none is ever added to
+another. The installed base is a figure of one reporting year summed over vintages: :meth:`Totals.installed_base`,
+never by fiscal year."""
+
+
+def _figure(table: pd.DataFrame, column: str) -> np.ndarray:
+    """A figure column as floats; an empty category 11 cell (a methodology that counts no use phase) adds nothing to
+    its group (what the group holds is said beside it: only methodologies with a use phase are counted)."""
+    values = table[column].to_numpy(dtype=float)
+    return np.nan_to_num(values, nan=0.0) if column in (CATEGORY11_COLUMN, INSTALLED_BASE_COLUMN) else values
 
 
 class Totals:
@@ -44,7 +66,7 @@ class Totals:
         Each group's rows are summed in row order (``np.bincount``), then added to the running sums:
         the same rows in the same partitions give the same bits.
         """
-        figures = [c for c in table.columns if c in FIGURES or (c.startswith("device_") and c.endswith("[t-CO2e]"))]
+        figures = [c for c in table.columns if c in SUMMED or (c.startswith("device_") and c.endswith("[t-CO2e]"))]
         for figure in figures:
             if figure not in self._figures:  # a figure first seen now: earlier groups had none of it
                 self._figures.append(figure)
@@ -57,7 +79,7 @@ class Totals:
         with np.errstate(over="ignore"):  # an overflowing sum is reported by finite(), not warned about
             self._magnitude += [float(np.abs(table[f].to_numpy(dtype=float)).sum()) if f in table else 0.0
                                 for f in FIGURES]
-            columns = [np.bincount(codes, weights=table[f].to_numpy(dtype=float), minlength=len(keys))
+            columns = [np.bincount(codes, weights=_figure(table, f), minlength=len(keys))
                        if f in table.columns else np.zeros(len(keys)) for f in self._figures]
             for g, key in enumerate(keys):
                 part = [column[g] for column in columns] + [counts[g]]
@@ -87,25 +109,44 @@ class Totals:
         """Figure columns whose name starts with ``prefix`` (``device_single_year:`` …)."""
         return [c for c in self._figures if c.startswith(prefix)]
 
-    def summarise(self, by: list[str], figures: tuple[str, ...] = FIGURES) -> pd.DataFrame:
+    def summarise(self, by: list[str], figures: tuple[str, ...] | None = None) -> pd.DataFrame:
         """Sums by ``by`` (a subset of :data:`GROUP_KEYS`), in t-CO2e and 万t-CO2e, with ``product_lines``.
 
+        Args:
+            by: the grouping.
+            figures: the figure columns to sum (default: :data:`SUMMED`, those the results hold).
         Returns:
             DataFrame with ``by`` columns, each figure in t-CO2e, ``product_lines`` (int) and each
-            :data:`FIGURES` column again in 万t-CO2e; rows sorted by ``by``.
+            :data:`SUMMED` column again in 万t-CO2e; rows sorted by ``by``.
         Raises:
             ValueError: ``by`` names a column that is not kept (a bug, not an input problem).
         """
         if unknown := set(by) - set(GROUP_KEYS):
             raise ValueError(f"totals are kept by {list(GROUP_KEYS)}, not {sorted(unknown)}")
+        if figures is None:  # the installed base by vintage year would read as a figure of that year: see installed_base
+            figures = (*FIGURES, *(f for f in SUMMED if f in self._figures and f not in (*FIGURES, INSTALLED_BASE_COLUMN)))
         if not self._sums:
             return pd.DataFrame(columns=[*by, *figures, "product_lines"])
         grouped = self._frame().groupby(level=by, sort=True)[[*figures, "product_lines"]].sum().reset_index()
         grouped["product_lines"] = grouped["product_lines"].round().astype(int)
-        for figure in FIGURES:
+        for figure in SUMMED:
             if figure in grouped:
                 grouped[figure.replace("[t-CO2e]", "[万t-CO2e]")] = grouped[figure] / MAN
         return grouped
+
+
+def installed_base(totals: Totals, by: list[str]) -> pd.DataFrame:
+    """The installed-base annual figure of the run's reporting year, summed over every vintage (fiscal year) by
+    ``by`` (``category``, ``methodology``, ``market``), in t-CO2e and 万t-CO2e; empty when it was not asked for.
+
+    Raises:
+        ValueError: ``by`` names ``fiscal_year`` (the vintages of one reporting year are summed, not kept apart).
+    """
+    if "fiscal_year" in by:
+        raise ValueError("the installed base of one reporting year is summed over vintages, not by fiscal year")
+    if INSTALLED_BASE_COLUMN not in totals.columns(INSTALLED_BASE_COLUMN):
+        return pd.DataFrame(columns=[*by, INSTALLED_BASE_COLUMN])
+    return totals.summarise(by, figures=(INSTALLED_BASE_COLUMN,)).drop(columns="product_lines")
 
 
 def summarise(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:

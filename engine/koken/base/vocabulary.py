@@ -120,10 +120,37 @@ FIGURES = ("single_year[t-CO2e]", "lifetime[t-CO2e]")
 
 AVOIDED_COLUMN = "avoided_per_unit_year[kg-CO2e/functional_unit/yr]"
 
+BASELINE_COLUMN = "baseline_per_unit_year[kg-CO2e/functional_unit/yr]"
+PRODUCT_COLUMN = "product_per_unit_year[kg-CO2e/functional_unit/yr]"
+"""The two scenarios' use-phase emissions per functional unit and year (``avoided = baseline − product``)."""
+
+AVOIDED_SHARE_COLUMN = "avoided_share[fraction]"
+"""Avoided ÷ baseline emissions: the share of the baseline's emissions the product avoids (a maker's published
+"reduction against the base-year model"); empty where the baseline emits nothing."""
+
+BASELINE_LIFETIME_COLUMN = "baseline_lifetime[t-CO2e]"
+"""The baseline scenario's emissions over the operating years of the units shipped (the denominator of the share at
+the lifetime scale)."""
+
+CATEGORY11_COLUMN = "scope3_cat11_lifetime[t-CO2e]"
+"""Scope 3 category 11 (use of sold products; GHG Protocol Scope 3 Standard, ch. 5): the expected lifetime use-phase
+emissions of the units shipped in the row's fiscal year. An inventory figure: never called avoided emissions, never
+added to or netted with them; empty where the methodology counts no use phase (``category11_step: null``)."""
+
+INSTALLED_BASE_COLUMN = "installed_base_annual[t-CO2e]"
+"""The installed-base annual timeframe (stock view), when asked for: each row's part of the reporting year's figure,
+one year of operation of its vintage's units still in service (koken.survival). A third timeframe, never added to
+the single-year or lifetime figures; its total is the sum over vintages for the reporting year, not by fiscal
+year."""
+
+INVENTORY_FIGURES = (CATEGORY11_COLUMN,)
+"""Inventory figures of a result row (emissions that happen), kept apart from the avoided-emissions figures."""
+
 RESULT_COLUMNS = (
     "row", "product_line", "methodology", "methodology_version", "category", "fiscal_year", "market",
     "region", "units_shipped_as_entered", "units_shipped", "functional_unit", AVOIDED_COLUMN,
-    "operating_years[yr]", *FIGURES, "defaults_used", "factors_from_tables",
+    "operating_years[yr]", *FIGURES, BASELINE_COLUMN, PRODUCT_COLUMN, AVOIDED_SHARE_COLUMN, BASELINE_LIFETIME_COLUMN,
+    CATEGORY11_COLUMN, "defaults_used", "factors_from_tables",
 )
 """Result table columns; ``units_shipped`` is in the methodology's functional unit (named beside it)."""
 

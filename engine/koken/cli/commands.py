@@ -118,6 +118,12 @@ def main() -> None:
 @click.option("--component-maker", is_flag=True,
               help="The portfolio lists set products containing your devices: report your attributed share "
                    "(role component) beside the enabled total (role enabling).")
+@click.option("--installed-base", "installed_base_year", type=click.IntRange(1990, 2100), metavar="YEAR",
+              help="Also compute the installed-base annual figure of reporting year YEAR: one year of operation of "
+                   "every unit shipped in the portfolio's fiscal years up to YEAR still in service, at YEAR's factors.")
+@click.option("--survival", metavar="RULE",
+              help="With --installed-base: how long units stay in service, 'operating_years' (default: each row's) "
+                   "or 'weibull:shape=K,scale=YEARS'.")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Compute partitions here, or on a Dask cluster (pip install 'koken[dask]').")
 @click.option("--scheduler", metavar="ADDRESS",
@@ -130,8 +136,8 @@ def main() -> None:
 def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool, output: Path | None,
               encoding: str | None, sheets: tuple[str, ...], header_row: int | None, allow_stale_factors: bool,
               ratio_file: Path | None,
-              component_maker: bool, engine: str, scheduler: str | None, workers: int | None,
-              partition_rows: int) -> None:
+              component_maker: bool, installed_base_year: int | None, survival: str | None, engine: str,
+              scheduler: str | None, workers: int | None, partition_rows: int) -> None:
     """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO
     (.csv, .parquet, .xlsx or .yaml), partition by partition."""
     from koken.api import run
@@ -146,6 +152,8 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
         raise click.UsageError(_("--encoding applies to CSV files, not {kind}").format(kind=suffix or portfolio.name))
     if sheets and suffix not in (".xlsx", ".xlsm"):
         raise click.UsageError(_("--sheet applies to workbooks (.xlsx), not {kind}").format(kind=suffix or portfolio.name))
+    if survival and installed_base_year is None:
+        raise click.UsageError(_("--survival goes with --installed-base YEAR"))
     if header_row and suffix not in (".csv", ".xlsx", ".xlsm"):
         raise click.UsageError(_("--header-row applies to CSV files and workbooks, not {kind}").format(
             kind=suffix or portfolio.name))
@@ -155,7 +163,7 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
         result = run(portfolio, library, output=output, engine=engine, scheduler=scheduler, workers=workers,
                      partition_rows=partition_rows, encoding=encoding, sheet=sheets or None, header_row=header_row,
                      allow_stale_factors=allow_stale_factors, ratios=ratio_file, component_maker=component_maker,
-                     progress=progress, on_open=on_open)
+                     installed_base_year=installed_base_year, survival=survival, progress=progress, on_open=on_open)
     render.notices(result.notices)
     render.run_summary(result, str(portfolio))
     if component_maker:

@@ -19,7 +19,16 @@ from koken.base.errors import KokenError, KokenErrors
 from koken.base.i18n import _, named, pick
 from koken.base.text import printable
 from koken.base.version import __version__
-from koken.base.vocabulary import BASELINE_TYPES, CATEGORIES, FACTOR_BASES, FACTOR_STATUSES, MARKETS
+from koken.base.vocabulary import (
+    BASELINE_LIFETIME_COLUMN,
+    BASELINE_TYPES,
+    CATEGORIES,
+    CATEGORY11_COLUMN,
+    FACTOR_BASES,
+    FACTOR_STATUSES,
+    INSTALLED_BASE_COLUMN,
+    MARKETS,
+)
 
 MAX_LISTED_PROBLEMS = 500
 """Problems listed one by one; the rest are counted by kind (a 30,000-row file with one bad column)."""
@@ -192,6 +201,8 @@ def run_summary(result, path: str) -> None:
         t.add_row(str(r["fiscal_year"]), named(r["category"], CATEGORIES), named(r["market"], MARKETS),
                   _man(r["single_year[万t-CO2e]"]), _man(r["lifetime[万t-CO2e]"]))
     out.print(t)
+    inventory_table(out, by_c)
+    installed_base_table(out, result)
     for r in totals.summarise(["fiscal_year"]).to_dict(orient="records"):
         out.print(_("FY{year} total single-year: {single:,.1f} t-CO2e ({single_man} 万t-CO2e); lifetime: "
                     "{lifetime:,.1f} t-CO2e ({lifetime_man} 万t-CO2e).").format(
@@ -200,6 +211,62 @@ def run_summary(result, path: str) -> None:
     out.print(_("Single-year and lifetime are separate timeframes, and fiscal years are kept apart: they are never "
                 "added together. Avoided emissions are reported apart from Scope 1-3 and never netted against them."),
               markup=False)
+
+
+def installed_base_table(out, result) -> None:
+    """The installed-base annual figure of the reporting year by category and market (万t-CO2e), with its survival
+    rule: a third timeframe, printed on its own."""
+    from rich.table import Table
+
+    from koken.totals import installed_base
+
+    options = result.provenance.get("options", {})
+    year = options.get("installed_base_year")
+    if year is None:
+        return
+    by_c = installed_base(result.totals, ["category", "market"])
+    t = Table(title=_("Installed-base annual avoided emissions, FY{year} (万t-CO2e)").format(year=year))
+    for col, justify in ((_("category"), "left"), (_("market"), "left"), (_("installed base"), "right")):
+        t.add_column(col, justify=justify)
+    for r in by_c.to_dict(orient="records"):
+        t.add_row(named(r["category"], CATEGORIES), named(r["market"], MARKETS), _man(r[_in_man(INSTALLED_BASE_COLUMN)]))
+    out.print(t)
+    survival = options.get("survival") or {"rule": "operating_years"}
+    rule = (_("each line's operating years") if survival["rule"] == "operating_years" else
+            _("a Weibull survival curve, shape {shape:g}, scale {scale:g} years").format(
+                shape=survival["shape"], scale=survival["scale_years"]))
+    out.print(_("Installed base: one year of operation, in FY{year} and at FY{year}'s factors, of the units of every "
+                "fiscal year in the portfolio up to FY{year} still in service ({rule}). A third timeframe: never added "
+                "to the single-year or lifetime figures.").format(year=year, rule=rule), markup=False)
+
+
+def _in_man(column: str) -> str:
+    """The 万t-CO2e twin of a t-CO2e figure column of :meth:`koken.totals.Totals.summarise`."""
+    return column.replace("[t-CO2e]", "[万t-CO2e]")
+
+
+def inventory_table(out, by_c) -> None:
+    """Scope 3 category 11 beside the lifetime avoided emissions and the avoided share, by category and market
+    (万t-CO2e): an inventory figure shown next to avoided emissions, never added to or netted with them."""
+    from rich.table import Table
+
+    if CATEGORY11_COLUMN not in by_c or BASELINE_LIFETIME_COLUMN not in by_c:
+        return
+    t = Table(title=_("Scope 3 category 11 beside avoided emissions, lifetime of the products sold (万t-CO2e)"))
+    for col, justify in ((_("FY"), "left"), (_("category"), "left"), (_("market"), "left"),
+                         (_("category 11 (use phase)"), "right"), (_("baseline"), "right"),
+                         (_("avoided (lifetime)"), "right"), (_("avoided share"), "right")):
+        t.add_column(col, justify=justify)
+    for r in by_c.to_dict(orient="records"):
+        baseline = r[BASELINE_LIFETIME_COLUMN]
+        share = f"{r['lifetime[t-CO2e]'] / baseline:.1%}" if baseline else "—"
+        t.add_row(str(r["fiscal_year"]), named(r["category"], CATEGORIES), named(r["market"], MARKETS),
+                  _man(r[_in_man(CATEGORY11_COLUMN)]), _man(r[_in_man(BASELINE_LIFETIME_COLUMN)]),
+                  _man(r["lifetime[万t-CO2e]"]), share)
+    out.print(t)
+    out.print(_("Scope 3 category 11 is an inventory figure: the use-phase emissions of the products sold over their "
+                "lifetime (GHG Protocol Scope 3 Standard). It stands beside avoided emissions and is never added to or "
+                "netted with them; the avoided share is avoided ÷ baseline emissions."), markup=False)
 
 
 def component_summary(result) -> None:
