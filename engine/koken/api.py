@@ -65,6 +65,8 @@ from koken.scale.pipeline import run as _run
 from koken.scale.sinks import open_sink, sink_extra
 from koken.survival import Survival
 from koken.totals import Totals
+from koken.variants import factor_path as variant_path
+from koken.variants import read_customer_data, unmatched_problems
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -108,15 +110,21 @@ def _ratios(ratios: RatioFile | str | Path | None) -> RatioFile:
 def run_options(library: Library | Mapping, ratios: RatioFile, encoding: str | None = None,
                 sheet: str | Sequence[str] | None = None, allow_stale_factors: bool = False,
                 component_maker: bool = False, header_row: int | None = None,
-                installed_base_year: int | None = None, survival: Survival | str | None = None) -> dict:
+                installed_base_year: int | None = None, survival: Survival | str | None = None,
+                customer_data: str | Path | None = None, factor_path: str | None = None) -> dict:
     """The options a run records in its results (None values are left out when recorded).
 
     Returns:
         ``{"encoding", "sheet", "header_row", "methodologies", "allow_stale_factors", "device_ratios", "mode",
-        "installed_base_year", "survival"}``.
+        "installed_base_year", "survival", "customer_data", "factor_path"}``.
     Raises:
-        KokenError: a survival rule without an installed-base year, or one that cannot be read.
+        KokenError: a survival rule without an installed-base year, or one that cannot be read; an unknown factor
+            path.
+        KokenErrors: every problem of the customer-data file.
     """
+    customer = read_customer_data(customer_data).record() if customer_data is not None else None
+    if factor_path is not None:
+        variant_path(factor_path)  # an unknown id is refused before anything is computed
     if survival is not None and installed_base_year is None:
         raise KokenError(_("a survival rule applies to the installed-base figure: give its reporting year too "
                            "(--installed-base YEAR, installed_base_year=)"))
@@ -134,7 +142,8 @@ def run_options(library: Library | Mapping, ratios: RatioFile, encoding: str | N
             "device_ratios": f"{ratios.id} ({ratios.path}, {ratios.content_hash})",
             "mode": "component_maker" if component_maker else None,
             "installed_base_year": installed_base_year,
-            "survival": survival.record() if survival is not None else None}
+            "survival": survival.record() if survival is not None else None,
+            "customer_data": customer, "factor_path": factor_path}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,7 +240,8 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
               sheet: str | Sequence[str] | None = None, header_row: int | None = None,
               allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None,
               component_maker: bool = False, installed_base_year: int | None = None,
-              survival: Survival | str | None = None) -> Calculation:
+              survival: Survival | str | None = None, customer_data: str | Path | None = None,
+              factor_path: str | None = None) -> Calculation:
     """Avoided emissions of every product line of ``data``, in memory (for files of any size, :func:`run`).
 
     Args:
@@ -254,6 +264,10 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
             factors (``installed_base_annual[t-CO2e]``; :func:`koken.calculation.installed_base`).
         survival: how long units stay in service for the installed base: :class:`koken.survival.Survival`, or
             text (``"operating_years"``, the default: each row's operating years; ``"weibull:shape=2.5,scale=14"``).
+        customer_data: a customer-data file (.csv, .xlsx): the customer-reflection variants beside the standard
+            figures, each with its coverage (:mod:`koken.variants`, docs/variants.md).
+        factor_path: the id of a forward grid-factor path (``factors/paths/``), a variant applied life-year by
+            life-year (``jp_plan_fy2030``).
     Returns:
         Calculation.
     Raises:
@@ -263,11 +277,15 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
     lib = _library(library)
     ratio_file = _ratios(ratios)
     options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row,
-                          installed_base_year, survival)
+                          installed_base_year, survival, customer_data, factor_path)
     notices: list[str] = []
     portfolio = data if isinstance(data, Portfolio) else _read_whole(data, lib, units, encoding, sheet, header_row,
                                                                      notices)
     core = _calculate(portfolio, lib, options)
+    if customer_data is not None:
+        problems = unmatched_problems(read_customer_data(customer_data), set(core.customer_matched))
+        if problems:
+            raise KokenErrors(problems)
     return Calculation(table=attribute(core.table, ratio_file), portfolio=core.portfolio,
                        methodologies=core.methodologies, batches=core.batches, options=core.options, ratios=ratio_file,
                        notices=tuple(notices))
@@ -304,6 +322,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         encoding: str | None = None, sheet: str | Sequence[str] | None = None, header_row: int | None = None,
         allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None, component_maker: bool = False,
         installed_base_year: int | None = None, survival: Survival | str | None = None,
+        customer_data: str | Path | None = None, factor_path: str | None = None,
         progress: Callable[[int, int], None] | None = None,
         on_open: Callable[[PortfolioSource], None] | None = None) -> RunResult:
     """The main job for a portfolio of any size: read in partitions, compute, write ``output`` (``.json``,
@@ -324,6 +343,8 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         component_maker: as for :func:`calculate`.
         installed_base_year: as for :func:`calculate`.
         survival: as for :func:`calculate`.
+        customer_data: as for :func:`calculate`.
+        factor_path: as for :func:`calculate`.
         progress: called after each partition with (rows done, input bytes read).
         on_open: called with the opened source before computing (the command line sizes its progress bar).
     Returns:
@@ -347,7 +368,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
     if on_open is not None:
         on_open(source)
     options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row,
-                          installed_base_year, survival)
+                          installed_base_year, survival, customer_data, factor_path)
     return _run(source, lib, ratio_file, options, output=output, engine=engine, scheduler=scheduler,
                 workers=workers, progress=progress)
 

@@ -44,6 +44,7 @@ from koken.methodology.evaluate import BatchResult, evaluate, missing_value
 from koken.portfolio.build import DOMESTIC_REGION, Portfolio
 from koken.portfolio.quantities import column_quantity
 from koken.survival import Survival
+from koken.variants import VARIANT_FIGURES, VARIANTS, factor_path, match_rows, read_customer_data, variant_figures
 
 GWP_SET = "gwp100_ar5"
 """The GWP set in use (factors/gwp100_ar5.yaml): CO2 counts 1; other gases enter through it."""
@@ -77,6 +78,8 @@ class Calculation:
     batches: list[Batch] = field(default_factory=list)
     options: dict = field(default_factory=dict)
     """How the run was asked for (encoding, sheet, methodology folder), recorded in results."""
+    customer_matched: frozenset[int] = frozenset()
+    """The customer-data rows that applied to a product line of this portfolio (koken.variants)."""
 
     def provenance(self) -> dict:
         """What produced the results (see :func:`provenance`)."""
@@ -146,6 +149,14 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
                 column=header, methodology=m.id, parameters=", ".join(m.parameters)),
                 portfolio.location(int(i), column=header)))
             invalid[i] = True
+    customer, customer_rows, path = None, None, None
+    if (options or {}).get("customer_data"):
+        customer = read_customer_data(options["customer_data"]["file"])
+        customer_rows, problems = match_rows(customer, portfolio.product_line, portfolio.fiscal_year, portfolio.market,
+                                             _regions(portfolio, np.arange(len(portfolio))), portfolio.location)
+        errors.extend(problems)
+    if (options or {}).get("factor_path"):
+        path = factor_path(str(options["factor_path"]))
     order = np.argsort(codes, kind="stable")
     starts = np.searchsorted(codes[order], np.arange(len(ids) + 1))
     out = _ResultColumns(portfolio)
@@ -199,15 +210,20 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         except KokenErrors as errs:
             errors.extend(_as_written(errs.errors, portfolio))
             continue
-        stock = None
-        if (options or {}).get("installed_base_year") is not None:
-            try:
+        stock, variants = None, {}
+        try:
+            if (options or {}).get("installed_base_year") is not None:
                 stock = installed_base(m, portfolio, rows, inputs, origins, shipped.quantity[keep], result, options)
-            except KokenErrors as errs:
-                errors.extend(_as_written(errs.errors, portfolio))
-                continue
+            if customer is not None or path is not None:
+                variants = variant_figures(m, portfolio.fiscal_year[rows], _regions(portfolio, rows), inputs, origins,
+                                           shipped.quantity[keep], result, customer,
+                                           customer_rows[rows] if customer_rows is not None else None, path,
+                                           _RowLocations(portfolio, rows))
+        except KokenErrors as errs:
+            errors.extend(_as_written(errs.errors, portfolio))
+            continue
         batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result, factor_origins=origins))
-        out.fill(m, rows, result, origins, stock)
+        out.fill(m, rows, result, origins, stock, variants)
     if errors:
         placed = [type(e)(e.message, portfolio.place(e.location)) if e.location.sheet else e for e in errors]
         raise KokenErrors(sorted(placed, key=lambda e: (e.location.sheet or "", e.location.row or 0,
@@ -218,7 +234,8 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
     if not np.isfinite(totals).all():
         raise KokenErrors([EvaluationError(totals_overflow_message(), Location(file=portfolio.path))])
     return Calculation(table=table, portfolio=portfolio, methodologies=used, batches=batches,
-                       options={k: v for k, v in (options or {}).items() if v is not None})
+                       options={k: v for k, v in (options or {}).items() if v is not None},
+                       customer_matched=frozenset(customer.matched) if customer is not None else frozenset())
 
 
 def installed_base(m: Methodology, portfolio: Portfolio, rows: np.ndarray, inputs: Mapping[str, pint.Quantity],
@@ -316,12 +333,14 @@ class _ResultColumns:
             "units_shipped_as_entered", "defaults_used", "factors_from_tables")}
         self._methodology = np.full(n, -1, dtype=np.int64)  # per row, position in _used
         self._used: list[Methodology] = []
+        self._variants: dict[str, np.ndarray] = {}
         self._numbers = {c: np.full(n, np.nan) for c in (
             "units_shipped", AVOIDED_COLUMN, "operating_years[yr]", *FIGURES, BASELINE_COLUMN, PRODUCT_COLUMN,
             AVOIDED_SHARE_COLUMN, BASELINE_LIFETIME_COLUMN, CATEGORY11_COLUMN)}
 
     def fill(self, m: Methodology, rows: np.ndarray, result: BatchResult,
-             origins: dict[str, FactorOrigin], installed: np.ndarray | None = None) -> None:
+             origins: dict[str, FactorOrigin], installed: np.ndarray | None = None,
+             variants: Mapping[str, np.ndarray] | None = None) -> None:
         if self._p.units_shipped_entered is not None:
             entered = self._p.units_shipped_entered[rows]
         else:
@@ -349,6 +368,10 @@ class _ResultColumns:
             numbers[CATEGORY11_COLUMN][rows] = result.category11_lifetime.magnitude
         if installed is not None:
             numbers.setdefault(INSTALLED_BASE_COLUMN, np.full(len(self._filled), np.nan))[rows] = installed
+        for column, values in (variants or {}).items():  # a variant no row of this methodology has: standard figures
+            if column not in self._variants:
+                self._variants[column] = np.full(len(self._filled), np.nan)
+            self._variants[column][rows] = values
         self._filled[rows] = True
 
     def table(self) -> pd.DataFrame:
@@ -376,9 +399,25 @@ class _ResultColumns:
             columns["sheet"] = pd.Categorical(p.sheet[at])
             names.insert(1, "sheet")
         table = pd.DataFrame({c: columns[c] for c in names})
+        for column in sorted(self._variants, key=_variant_order):
+            values = self._variants[column].copy()
+            unset = np.isnan(values)  # rows of methodologies without this variant's data: the standard figure
+            if unset.any():
+                figure = column.split(":", 2)[2]
+                fallback = self._numbers.get(figure) if figure in self._numbers else np.zeros(len(values))
+                values[unset] = fallback[unset] if not figure.startswith("covered") else 0.0
+            table[column] = values[at]
         for header, cells in p.passthrough.items():
             table[header] = pd.Series(cells[at], dtype=object)
         return table
+
+
+def _variant_order(column: str) -> tuple[int, int]:
+    """Variant columns in the order of :data:`koken.variants.VARIANTS`, each figure in its order."""
+    _prefix, variant, figure = column.split(":", 2)
+    ids = [v.id for v in VARIANTS]
+    figures = [*VARIANT_FIGURES, "covered_units"]
+    return ids.index(variant), figures.index(figure)
 
 
 def totals_overflow_message() -> str:

@@ -66,7 +66,10 @@ class Totals:
         Each group's rows are summed in row order (``np.bincount``), then added to the running sums:
         the same rows in the same partitions give the same bits.
         """
-        figures = [c for c in table.columns if c in SUMMED or (c.startswith("device_") and c.endswith("[t-CO2e]"))]
+        figures = [c for c in table.columns if c in SUMMED or (c.startswith("device_") and c.endswith("[t-CO2e]"))
+                   or c.startswith("variant:")]
+        if any(c.startswith("variant:") for c in figures):  # coverage = covered ÷ shipped units, per methodology
+            figures.append("units_shipped")
         for figure in figures:
             if figure not in self._figures:  # a figure first seen now: earlier groups had none of it
                 self._figures.append(figure)
@@ -104,6 +107,24 @@ class Totals:
         however the rows were partitioned) may then not be finite. The same rows give the same answer
         in one partition or many."""
         return bool(np.isfinite(self._magnitude).all()) and all(np.isfinite(v).all() for v in self._sums.values())
+
+    def coverage(self, variant: str, by: list[str]) -> pd.DataFrame:
+        """Per group of ``by`` (which must include ``methodology``: units are in each methodology's functional unit),
+        the share of units shipped that ``variant``'s customer data covered, with the variant's figures.
+
+        Raises:
+            ValueError: ``by`` without ``methodology`` (units of different functional units are never added).
+        """
+        if "methodology" not in by:
+            raise ValueError("coverage is a share of units: group by methodology (one functional unit)")
+        columns = [c for c in self._figures if c.startswith(f"variant:{variant}:")]
+        frame = self.summarise(by, figures=(*columns, "units_shipped"))
+        frame["coverage"] = frame[f"variant:{variant}:covered_units"] / frame["units_shipped"]
+        return frame
+
+    def variants(self) -> list[str]:
+        """The variants the results hold, in :data:`koken.variants.VARIANTS` order."""
+        return list(dict.fromkeys(c.split(":")[1] for c in self._figures if c.startswith("variant:")))
 
     def columns(self, prefix: str) -> list[str]:
         """Figure columns whose name starts with ``prefix`` (``device_single_year:`` …)."""

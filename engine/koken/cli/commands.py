@@ -124,6 +124,12 @@ def main() -> None:
 @click.option("--survival", metavar="RULE",
               help="With --installed-base: how long units stay in service, 'operating_years' (default: each row's) "
                    "or 'weibull:shape=K,scale=YEARS'.")
+@click.option("--customer-data", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
+              help="Customer data (.csv, .xlsx: customer factor with supplier/menu/period, renewable share with the "
+                   "residual-mix factor, metered energy and period) for the customer-reflection variants, printed "
+                   "beside the standard figures with their coverage.")
+@click.option("--factor-path", metavar="ID",
+              help="A forward grid-factor path applied life-year by life-year as a variant (e.g. jp_plan_fy2030).")
 @click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
               help="Compute partitions here, or on a Dask cluster (pip install 'koken[dask]').")
 @click.option("--scheduler", metavar="ADDRESS",
@@ -136,8 +142,9 @@ def main() -> None:
 def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool, output: Path | None,
               encoding: str | None, sheets: tuple[str, ...], header_row: int | None, allow_stale_factors: bool,
               ratio_file: Path | None,
-              component_maker: bool, installed_base_year: int | None, survival: str | None, engine: str,
-              scheduler: str | None, workers: int | None, partition_rows: int) -> None:
+              component_maker: bool, installed_base_year: int | None, survival: str | None,
+              customer_data: Path | None, factor_path: str | None, engine: str, scheduler: str | None,
+              workers: int | None, partition_rows: int) -> None:
     """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO
     (.csv, .parquet, .xlsx or .yaml), partition by partition."""
     from koken.api import run
@@ -163,7 +170,8 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
         result = run(portfolio, library, output=output, engine=engine, scheduler=scheduler, workers=workers,
                      partition_rows=partition_rows, encoding=encoding, sheet=sheets or None, header_row=header_row,
                      allow_stale_factors=allow_stale_factors, ratios=ratio_file, component_maker=component_maker,
-                     installed_base_year=installed_base_year, survival=survival, progress=progress, on_open=on_open)
+                     installed_base_year=installed_base_year, survival=survival, customer_data=customer_data,
+                     factor_path=factor_path, progress=progress, on_open=on_open)
     render.notices(result.notices)
     render.run_summary(result, str(portfolio))
     if component_maker:

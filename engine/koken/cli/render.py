@@ -203,6 +203,7 @@ def run_summary(result, path: str) -> None:
     out.print(t)
     inventory_table(out, by_c)
     installed_base_table(out, result)
+    variants_table(out, result)
     for r in totals.summarise(["fiscal_year"]).to_dict(orient="records"):
         out.print(_("FY{year} total single-year: {single:,.1f} t-CO2e ({single_man} 万t-CO2e); lifetime: "
                     "{lifetime:,.1f} t-CO2e ({lifetime_man} 万t-CO2e).").format(
@@ -238,6 +239,38 @@ def installed_base_table(out, result) -> None:
     out.print(_("Installed base: one year of operation, in FY{year} and at FY{year}'s factors, of the units of every "
                 "fiscal year in the portfolio up to FY{year} still in service ({rule}). A third timeframe: never added "
                 "to the single-year or lifetime figures.").format(year=year, rule=rule), markup=False)
+
+
+def variants_table(out, result) -> None:
+    """Each customer-reflection variant beside the standard figures, by methodology and market, with its coverage
+    (share of units with customer data) and what it is (koken.variants)."""
+    from rich.table import Table
+
+    from koken.variants import VARIANTS
+
+    totals = result.totals
+    names = {v.id: v for v in VARIANTS}
+    for variant in totals.variants():
+        frame = totals.coverage(variant, ["fiscal_year", "methodology", "market"])
+        standard = totals.summarise(["fiscal_year", "methodology", "market"])
+        t = Table(title=_("Variant: {name} (beside the standard figures, t-CO2e)").format(
+            name=pick(names[variant].ja, names[variant].en)))
+        for col, justify in ((_("FY"), "left"), (_("methodology"), "left"), (_("market"), "left"),
+                             (_("coverage"), "right"), (_("lifetime"), "right"), (_("lifetime (variant)"), "right"),
+                             (_("category 11"), "right"), (_("category 11 (variant)"), "right")):
+            t.add_column(col, justify=justify)
+        for r, s in zip(frame.to_dict(orient="records"), standard.to_dict(orient="records")):
+            t.add_row(str(r["fiscal_year"]), r["methodology"], named(r["market"], MARKETS), f"{r['coverage']:.1%}",
+                      f"{s['lifetime[t-CO2e]']:,.1f}", f"{r[f'variant:{variant}:lifetime[t-CO2e]']:,.1f}",
+                      f"{s.get(CATEGORY11_COLUMN, 0.0):,.1f}",
+                      f"{r[f'variant:{variant}:scope3_cat11_lifetime[t-CO2e]']:,.1f}")
+        out.print(t)
+    if totals.variants():
+        path = result.provenance.get("options", {}).get("factor_path")
+        out.print(_("A variant replaces the standard figure's electricity factor (or use) where customer data is "
+                    "given, in both scenarios alike; elsewhere it keeps the standard figure. Coverage is the share of "
+                    "units with customer data. The standard figures stay the reported ones.") +
+                  (" " + _("Factor path: {path}.").format(path=path) if path else ""), markup=False)
 
 
 def _in_man(column: str) -> str:

@@ -31,6 +31,8 @@ class PartitionResult:
     methodology_ids: tuple[str, ...]
     problems: list[KokenError] = field(default_factory=list)
     had_units_row: bool = False
+    customer_matched: frozenset[int] = frozenset()
+    """The customer-data rows that applied to a product line of this partition."""
 
 
 def compute_partition(part: Partition, digest: str, library: Mapping[str, Methodology], ratios: RatioFile,
@@ -68,4 +70,4 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
     extra = row_details(calc) if details in (True, "details") else input_columns(calc) if details == "inputs" else None
     return PartitionResult(index=part.index, table=table, details=extra,
                            methodology_ids=tuple(sorted(calc.methodologies)), problems=header,
-                           had_units_row=part.had_units_row)
+                           had_units_row=part.had_units_row, customer_matched=calc.customer_matched)

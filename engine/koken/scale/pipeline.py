@@ -28,6 +28,7 @@ from koken.methodology import Methodology
 from koken.portfolio.readers import Partition, PortfolioSource
 from koken.scale.partition import PartitionResult, compute_partition
 from koken.totals import Totals
+from koken.variants import read_customer_data, unmatched_problems
 
 ENGINES = ("local", "dask")
 
@@ -94,6 +95,7 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
     writer = _Writer(sink) if sink is not None else None
     problems: list[KokenError] = []
     used: set[str] = set()
+    matched: set[int] = set()
     rows = partitions = 0
     had_units_row = False
     try:
@@ -101,6 +103,7 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
             partitions += 1
             had_units_row |= result.had_units_row
             problems.extend(result.problems)
+            matched |= result.customer_matched
             if result.table is not None:
                 rows += len(result.table)
                 used.update(result.methodology_ids)
@@ -110,6 +113,8 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
                         writer.write(result.table, result.details)
             if progress is not None:
                 progress(rows, source.bytes_read)
+        if options.get("customer_data"):  # a customer-data row no partition used is never silently ignored
+            problems.extend(unmatched_problems(read_customer_data(options["customer_data"]["file"]), matched))
         if problems:
             raise KokenErrors(sorted(problems, key=lambda e: (e.location.sheet or "", e.location.row or 0,
                                                               e.location.column or "")))
