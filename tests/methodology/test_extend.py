@@ -261,3 +261,29 @@ def test_a_provisional_status_says_what_is_unconfirmed(tmp_path):
     with pytest.raises(KokenErrors) as info:
         load_methodology(write_methodology(tmp_path, methodology_dict(status={"state": "provisional"})))
     assert "says what is still unconfirmed" in str(info.value)
+
+
+def test_operating_years_derived_by_a_product_are_range_checked_like_the_input_they_replace():
+    from koken.api import calculate
+    from koken.base.paths import methodologies_dir
+
+    library = scan_library(methodologies_dir() / "home_appliances", bundled=False).library
+    frame = {"methodology": ["led_lighting"], "fiscal_year": [2023], "market": ["domestic"], "region": ["JP"],
+             "units_shipped[台]": [100], "baseline_luminaire_power[W]": [68], "product_luminaire_power[W]": [33],
+             "annual_lighting_hours[h/yr]": [500], "led_rated_life[h]": [40000]}
+    import pandas as pd
+
+    with pytest.raises(KokenErrors) as info:
+        calculate(pd.DataFrame(frame), library)
+    # 40,000 h ÷ 500 h/yr = 80 yr, beyond the home-appliance category's operating years [1, 40]
+    assert "operating_years = 80 yr, derived by led_rated_life / annual_lighting_hours, is outside the allowed " \
+           "range [1, 40] yr" in str(info.value)
+
+
+def test_a_step_range_is_checked_for_every_row(tmp_path):
+    data = methodology_dict()
+    data["formulas"][0]["range"] = [0, 50]  # saved, kWh/yr
+    m = load_methodology(write_methodology(tmp_path, data), check_examples=False)
+    with pytest.raises(KokenErrors) as info:
+        run_example(m, 0)  # 400 − 300 = 100 kWh/yr
+    assert "saved = 100 kWh/yr" in str(info.value) and "[0, 50]" in str(info.value)

@@ -19,6 +19,7 @@ touches Pint per row.
 from __future__ import annotations
 
 import collections
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable, Mapping
@@ -106,6 +107,11 @@ class CompiledStep:
     to_unit: float
     args: tuple[str, ...]
     function: Callable[..., np.ndarray]
+    low: float | None = None
+    high: float | None = None
+    """Allowed values in ``unit`` (the step's ``range``), checked per row by the evaluator."""
+    unit_text: str | None = None
+    """The unit as the file writes it (``yr``), for messages."""
 
 
 @dataclass(frozen=True)
@@ -441,6 +447,10 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
         except KokenError as err:
             errors.append(err)
             continue
+        if step.range is not None:
+            if step.unit is None:
+                errors.append(FormulaError(_("a step with a range needs its unit (the range is in it)"), sloc))
+            compiled = dataclasses.replace(compiled, low=step.range[0], high=step.range[1], unit_text=step.unit)
         steps.append(compiled)
         units[step.name] = compiled.unit
 

@@ -176,6 +176,13 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
         for step in m.steps:
             for i in np.flatnonzero(~np.isfinite(env[step.name])):
                 errors.append(EvaluationError(step_not_finite(step), locs[i].at(step=step.name)))
+            if step.low is None and step.high is None:
+                continue
+            shown = env[step.name] * step.to_unit  # the step's own unit, as its range is written
+            bad = np.isfinite(shown) & (((shown < step.low) if step.low is not None else False)
+                                        | ((shown > step.high) if step.high is not None else False))
+            for i in np.flatnonzero(bad):
+                errors.append(EvaluationError(step_out_of_range(step, float(shown[i])), locs[i].at(step=step.name)))
         if errors:
             raise KokenErrors(errors)
 
@@ -279,6 +286,14 @@ def out_of_range(p, shown: str, hint: str = "") -> str:
 def bad_shipment(value: float) -> str:
     """Units shipped that are negative or not finite."""
     return _("units_shipped must be a finite number >= 0, got {value:g}").format(value=value)
+
+
+def step_out_of_range(step, value: float) -> str:
+    """A derived value outside its step's declared range (a derived operating years, as an input's would be)."""
+    return _("{name} = {value:g} {unit}, derived by {expression}, is outside the allowed range [{low}, {high}] {unit}: "
+             "check the inputs it is derived from").format(
+        name=step.name, value=value, unit=step.unit_text or f"{step.unit:~}", expression=step.text,
+        low="−∞" if step.low is None else f"{step.low:g}", high="∞" if step.high is None else f"{step.high:g}")
 
 
 def step_not_finite(step) -> str:

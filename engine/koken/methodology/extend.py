@@ -186,7 +186,11 @@ def merge(category: MethodologySpec, extension: MethodologyExtension, source: st
             problems.append(MethodologyError(_("redefines the category's step {name!r}: a product methodology does not "
                                                "repeat or change the shared formulas; define one of their inputs "
                                                "instead").format(name=step["name"]), at(f"formulas[{index}]")))
-        parameters.pop(step["name"], None)  # a step that defines a category input: the input is derived now
+        defined = parameters.pop(step["name"], None)  # a step that defines a category input: derived now
+        if defined is not None and defined.get("range") is not None and step.get("range") is None:
+            step["range"] = defined["range"]  # and range-checked like the input it replaces
+            if step.get("unit") is None:
+                step["unit"] = defined["unit"]
     merged["parameters"] = parameters
     merged["formulas"] = own_steps + merged["formulas"]
     ids = {s.id for s in category.sources}

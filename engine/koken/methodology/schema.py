@@ -124,6 +124,10 @@ class FormulaStep(StrictModel):
     unit: ShortText | None = Field(None, description="unit to display the step in; checked against the "
                                                      "unit derived from the expression")
     description: Bilingual | None = None
+    range: tuple[Number | None, Number | None] | None = Field(None, description=(
+        "allowed values of the step in its unit, checked for every row like an input's (a derived operating "
+        "years, a derived share); a step that defines a category parameter takes that parameter's range unless it "
+        "gives its own"))
 
     @field_validator("name")
     @classmethod
