@@ -36,7 +36,8 @@ def energy_management(x):
     electricity = (x["baseline_period_electricity"] * x["baseline_adjustment_ratio"]
                    + x["baseline_nonroutine_adjustment"] - x["reporting_period_electricity"] - x["ems_own_electricity"])
     fuel = x["baseline_period_fuel"] * x["baseline_adjustment_ratio"] - x["reporting_period_fuel"]
-    return electricity * x["grid_emission_factor"] + fuel * x["site_fuel_emission_factor"]
+    return (electricity * x["grid_emission_factor"] + fuel * x["site_fuel_emission_factor"]
+            - x["ict_embodied_emissions"])
 
 
 def heat_pump_water_heater(x):
@@ -56,7 +57,7 @@ def ict_solution(x):
                + x["freight_avoided"] * x["freight_emission_factor"]
                + x["office_space_avoided"] * x["office_emission_intensity"])
     footprint = x["ict_electricity"] * x["grid_emission_factor"] + x["ict_embodied_emissions"]
-    return enabled - footprint
+    return enabled - x["product_activity_emissions"] - footprint
 
 
 def industrial_heat_pump(x):
@@ -106,6 +107,11 @@ def server(x):
     return (baseline_kwh - product_kwh) * x["grid_emission_factor"]
 
 
+def solutions(x):
+    footprint = x["ict_electricity"] * x["grid_emission_factor"] + x["ict_embodied_emissions"]
+    return x["baseline_activity_emissions"] - x["product_activity_emissions"] - footprint
+
+
 def storage(x):
     watts = (x["baseline_power_per_capacity"] - x["product_power_per_capacity"]) * x["storage_capacity"] * 1000.0
     return watts * HOURS_PER_YEAR / 1000.0 * x["grid_emission_factor"]
@@ -138,6 +144,7 @@ AVOIDED_PER_UNIT_YEAR = {
     "room_air_conditioner": _energy_difference,
     "server": server,
     "solar_pv": _non_emitting,
+    "solutions": solutions,
     "storage": storage,
     "television": _energy_difference,
     "transformer": transformer,
