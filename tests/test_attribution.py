@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -97,3 +98,31 @@ def test_ratio_and_table_problems_read_in_the_chosen_language(tmp_path):
     assert "ratio か、device と total のどちらかを指定してください" in str(ratios.value)
     with language("en"), pytest.raises(KokenErrors, match="give either ratio, or device and total"):
         load_ratio_file(ratio_file)
+
+
+def test_a_custom_methodology_gets_no_category_average_device_share():
+    import pandas as pd
+
+    from koken.attribution import attribute, load_ratio_file
+
+    table = pd.DataFrame({"methodology": ["refrigerator", "my_freezer"], "category": "home_appliances",
+                          "market": "domestic", "fiscal_year": 2023, "single_year[t-CO2e]": [100.0, 100.0],
+                          "lifetime[t-CO2e]": [1000.0, 1000.0]})
+    out = attribute(table, load_ratio_file(None))
+    # FY2023 report: home appliances domestic 232 of 1,110 (10 kt-CO2e) → 0.2090; none for an unmapped methodology
+    assert out["device_ratio:devices"].iloc[0] == pytest.approx(232 / 1110)
+    assert np.isnan(out["device_ratio:devices"].iloc[1])
+    assert out["device_single_year:devices[t-CO2e]"].iloc[1] == 0
+    assert str(out["device_ratio_basis"].iloc[1]) == "fy2023_report_implied: my_freezer not mapped to a sector"
+
+
+def test_the_report_implied_ratios_apply_only_to_the_year_they_describe():
+    import pandas as pd
+
+    from koken.attribution import attribute, load_ratio_file
+
+    table = pd.DataFrame({"methodology": "refrigerator", "category": "home_appliances", "market": "domestic",
+                          "fiscal_year": [2022, 2023], "single_year[t-CO2e]": 100.0, "lifetime[t-CO2e]": 1000.0})
+    out = attribute(table, load_ratio_file(None))
+    assert np.isnan(out["device_ratio:devices"].iloc[0]) and out["device_ratio:devices"].iloc[1] > 0
+    assert str(out["device_ratio_basis"].iloc[0]) == "fy2023_report_implied: fiscal year 2022 not covered"

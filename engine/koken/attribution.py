@@ -99,6 +99,9 @@ class RatioFileSpec(StrictModel):
     device_classes: dict[str, dict[Literal["ja", "en"], str]] = Field(min_length=1)
     entries: list[RatioEntry] = Field(min_length=1)
     not_reported: list[NotReported] = Field(default_factory=list)
+    fiscal_years: list[Annotated[int, Field(ge=1990, le=2100)]] | None = Field(None, description=(
+        "the reporting years the ratios describe; a line of another fiscal year gets no device share (None: any "
+        "year, for ratios of an input-output table the company applies to every year)"))
 
     @model_validator(mode="after")
     def _consistent(self) -> RatioFileSpec:
@@ -129,13 +132,28 @@ class RatioFile:
         return self.spec.id
 
     def ratios_for(self, methodology: str, category: str, market: str) -> dict[str, float] | None:
-        """Device class → ratio for a line, or None when the file has no ratio for it."""
+        """Device class → ratio for a line, or None when the file has no ratio for it (a category-average file
+        covers only the methodologies mapped to a device-bearing set-product sector: :func:`mapped_methodologies`)."""
         if self.spec.basis == "methodology":
             found = {e.device_class: e.value for e in self.spec.entries if e.methodology == methodology}
         else:
+            if methodology not in mapped_methodologies():
+                return None
             found = {e.device_class: e.value for e in self.spec.entries
                      if e.category == category and e.market == market}
         return found or None
+
+    def covers(self, fiscal_year: int) -> bool:
+        """Whether the ratios describe lines of ``fiscal_year``."""
+        return self.spec.fiscal_years is None or int(fiscal_year) in self.spec.fiscal_years
+
+
+def mapped_methodologies() -> frozenset[str]:
+    """The methodologies mapped to a set-product sector of the input-output table (``attribution/sector_map.yaml``):
+    the only ones a category-average ratio applies to. A custom methodology gets no device share unless the working
+    group maps it there (issue 12 §7: a ratio for a category is an average over the products the category holds)."""
+    data = load_yaml_file(attribution_dir() / "sector_map.yaml")
+    return frozenset((data or {}).get("sectors", {}))
 
 
 def attribution_dir() -> Path:
@@ -178,24 +196,37 @@ def attribute(table: pd.DataFrame, ratios: RatioFile) -> pd.DataFrame:
     """
     out = table.copy()
     classes = list(ratios.spec.device_classes)
-    key_columns = ["methodology", "category", "market"]
+    key_columns = ["methodology", "category", "market", "fiscal_year"]
     codes, keys = group_codes([out[c].to_numpy(dtype=object) for c in key_columns]) if len(out) else \
         (np.zeros(0, dtype=int), [])
-    lookup = [ratios.ratios_for(*k) for k in keys]  # once per distinct (methodology, category, market)
+    # once per distinct (methodology, category, market, fiscal year); a year the file does not describe gets none
+    lookup = [ratios.ratios_for(*k[:3]) if ratios.covers(k[3]) else None for k in keys]
     for c in classes:
         per_key = np.array([(found or {}).get(c, np.nan) for found in lookup], dtype=float)
         out[f"device_ratio:{c}"] = per_key[codes] if len(out) else np.zeros(0)
         for figure in FIGURES:
             name = figure.split("[")[0]
             out[f"device_{name}:{c}[t-CO2e]"] = out[figure] * out[f"device_ratio:{c}"].fillna(0.0)
-    labels = np.array([f"{ratios.id}: no ratio reported for {k[1]} {k[2]}" if found is None
-                       else f"{ratios.id}: methodology {k[0]}" if ratios.spec.basis == "methodology"
-                       else f"{ratios.id}: {k[1]} {k[2]} (category average)" for k, found in zip(keys, lookup)],
-                      dtype=object)
+    labels = np.array([_basis_label(ratios, k, found) for k, found in zip(keys, lookup)], dtype=object)
     label_codes, distinct = pd.factorize(labels) if len(labels) else (np.zeros(0, dtype=int), np.zeros(0, dtype=object))
     out["device_ratio_basis"] = pd.Categorical.from_codes(label_codes[codes] if len(out) else np.zeros(0, dtype=int),
                                                           categories=distinct)
     return out
+
+
+def _basis_label(ratios: RatioFile, key: tuple, found: dict | None) -> str:
+    """The ``device_ratio_basis`` of a (methodology, category, market, fiscal year) group: a label of ids, the same in
+    every language (``koken verify`` compares it; reports name it in words)."""
+    methodology, category, market, year = key
+    if not ratios.covers(year):
+        return f"{ratios.id}: fiscal year {year} not covered"
+    if ratios.spec.basis == "category_market" and methodology not in mapped_methodologies():
+        return f"{ratios.id}: {methodology} not mapped to a sector"
+    if found is None:
+        return f"{ratios.id}: no ratio reported for {category} {market}"
+    if ratios.spec.basis == "methodology":
+        return f"{ratios.id}: methodology {methodology}"
+    return f"{ratios.id}: {category} {market} (category average)"
 
 
 def device_columns(table: pd.DataFrame, figure: str) -> list[str]:

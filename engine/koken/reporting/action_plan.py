@@ -335,8 +335,8 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
             part = rows[(rows["category"] == category) & (rows["market"] == market)]
             single = sum((Figure(v, "single_year") for v in part["single_year[t-CO2e]"]), Figure(0.0, "single_year"))
             life = sum((Figure(v, "lifetime") for v in part["lifetime[t-CO2e]"]), Figure(0.0, "lifetime"))
-            reported = used is not None and bool(len(part)) and \
-                not part["device_ratio_basis"].astype(str).str.contains("no ratio").all()
+            ratio_columns = [c for c in part.columns if c.startswith("device_ratio:")]
+            reported = used is not None and bool(len(part)) and bool(part[ratio_columns].notna().to_numpy().any())
             records.append({"category": category, "category_ja": ja, "category_en": en, "market": market,
                             "product_lines": len(part), "single_year[t-CO2e]": single.value,
                             "lifetime[t-CO2e]": life.value,
