@@ -128,3 +128,45 @@ def test_diff_reads_in_japanese_with_the_same_figures(tmp_path):
         english = example_effects(a, b)
     assert effect.strip().replace("計算例", "example").replace("変更あり", "CHANGED") in english
     assert "2つのファイルは別の方法論です（refrigerator と television）" in str(err.value)
+
+
+def test_a_change_to_a_category_methodology_names_every_product_it_moves(tmp_path):
+    import shutil
+
+    from koken.audit.diff import compare
+    from koken.base.paths import methodologies_dir
+
+    folder = tmp_path / "home_appliances"
+    shutil.copytree(methodologies_dir() / "home_appliances", folder)
+    category = folder / "home_appliances.yaml"
+    text = category.read_text(encoding="utf-8")
+    # the operating years' upper bound 40 → 12: a product whose examples use more moves, the others do not
+    category.write_text(text.replace("version: 2.0.0", "version: 2.1.0").replace(
+        "    range: [1, 40]\n    aliases: [稼働年数]", "    range: [1, 12]\n    aliases: [稼働年数]"), encoding="utf-8")
+    comparison = compare(methodologies_dir() / "home_appliances" / "home_appliances.yaml", category)
+    assert set(comparison.moved) == {"heat_pump_water_heater", "led_lighting", "refrigerator", "residential_fuel_cell",
+                                     "room_air_conditioner", "television"}
+    # the refrigerator takes the category's range and moves; the television sets its own [1, 20] and does not
+    assert comparison.moved["refrigerator"] and comparison.moved["television"] == []
+    text_out = "\n".join(comparison.lines())
+    assert "Products on this category methodology: 6; moved by the change:" in text_out
+    assert "VERSION NOT BUMPED" in "\n".join(comparison.moved["refrigerator"])
+    # led_lighting derives its operating years (rated life ÷ hours): its example of 20 yr now leaves the range
+    assert any("cannot run" in line for line in comparison.moved["led_lighting"])
+
+
+def test_a_product_file_is_compared_on_the_category_beside_it(tmp_path):
+    import shutil
+
+    from koken.audit.diff import compare
+    from koken.base.paths import methodologies_dir
+
+    folder = tmp_path / "home_appliances"
+    shutil.copytree(methodologies_dir() / "home_appliances", folder)
+    category = folder / "home_appliances.yaml"
+    category.write_text(category.read_text(encoding="utf-8").replace(
+        "expression: baseline_annual_energy * grid_emission_factor + baseline_fuel_emissions",
+        "expression: 2 * baseline_annual_energy * grid_emission_factor + baseline_fuel_emissions"), encoding="utf-8")
+    comparison = compare(methodologies_dir() / "home_appliances" / "refrigerator.yaml", folder / "refrigerator.yaml")
+    # the product file is the same, but the category beside the new one doubles the baseline: the diff says so
+    assert any("formula baseline_emissions" in line for line in comparison.changes)

@@ -13,7 +13,7 @@ from conftest import REPO
 def test_committed_pages_are_current(library):
     folder = REPO / "docs" / "methodologies"
     for m in library.values():
-        assert (folder / f"{m.id}.md").read_text(encoding="utf-8") == methodology_page(m), \
+        assert (folder / f"{m.id}.md").read_text(encoding="utf-8") == methodology_page(m, library), \
             f"docs/methodologies/{m.id}.md is stale: run `koken docs`"
     assert (folder / "index.md").read_text(encoding="utf-8") == index_page(library)
     assert (folder / NAV_FILE).read_text(encoding="utf-8") == nav_page(library), \

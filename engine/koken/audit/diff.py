@@ -11,7 +11,7 @@ version bump is flagged (see also the version lock, :mod:`koken.methodology.lock
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from koken.base.errors import KokenErrors
@@ -196,10 +196,25 @@ def portfolio_effect(old: Methodology, new: Methodology, portfolio: str | Path,
     return lines
 
 
+def categories_near(path: str | Path) -> dict[str, Methodology]:
+    """The category methodologies a file at ``path`` may extend: the bundled ones, and the category file beside it
+    (``<category>/<category>.yaml`` in the same folder, e.g. an older checkout's), which wins."""
+    from koken.library import bundled_categories, is_category_file
+
+    found = dict(bundled_categories())
+    here = Path(path)
+    beside = here.parent / f"{here.parent.name}.yaml"
+    if beside.exists() and beside.resolve() != here.resolve() and is_category_file(beside):
+        category = read_methodology(beside, check_location=False)
+        found[category.id] = category
+    return found
+
+
 def load_pair(old_path: str | Path, new_path: str | Path) -> tuple[Methodology, Methodology]:
-    """Load both files (without running their examples: the diff reports their effect instead)."""
-    old = read_methodology(old_path, check_location=False)
-    new = read_methodology(new_path, check_location=False)
+    """Load both files (without running their examples: the diff reports their effect instead); a product file is
+    read on the category methodology beside it (else the bundled one)."""
+    old = read_methodology(old_path, check_location=False, categories=categories_near(old_path))
+    new = read_methodology(new_path, check_location=False, categories=categories_near(new_path))
     if old.id != new.id:
         from koken.base.errors import KokenError, Location
 
@@ -218,6 +233,8 @@ class Comparison:
     changes: list[str]
     example_effects: list[str]
     portfolio_effects: list[str]
+    moved: dict[str, list[str]] = field(default_factory=dict)
+    """For a category methodology: each product that extends it → how the change moves it (empty: not at all)."""
 
     def lines(self, portfolio: str | Path | None = None) -> list[str]:
         """The comparison as text lines, for the terminal."""
@@ -229,6 +246,13 @@ class Comparison:
         if self.portfolio_effects:
             out.append(_("Effect on {portfolio} ({id} rows):").format(portfolio=portfolio, id=self.old.id))
             out += [f"  {text}" for text in self.portfolio_effects]
+        if self.new.spec.kind == "category":
+            moved = [pid for pid, effects in self.moved.items() if effects]
+            out.append(_("Products on this category methodology: {count}; moved by the change: {moved}").format(
+                count=len(self.moved), moved=", ".join(moved) or _("none")))
+            for pid in moved:
+                out.append(f"  {pid}:")
+                out += [f"    {text}" for text in self.moved[pid]]
         return out
 
 
@@ -242,4 +266,34 @@ def compare(old_path: str | Path, new_path: str | Path, portfolio: str | Path | 
     """
     a, b = load_pair(old_path, new_path)
     effects = portfolio_effect(a, b, portfolio, library) if portfolio is not None and library is not None else []
-    return Comparison(a, b, diff_methodologies(a, b), example_effects(a, b), effects)
+    moved = moved_products(a, b, new_path) if b.spec.kind == "category" else {}
+    return Comparison(a, b, diff_methodologies(a, b), example_effects(a, b), effects, moved)
+
+
+def moved_products(old: Methodology, new: Methodology, new_path: str | Path) -> dict[str, list[str]]:
+    """Every product methodology that extends the category ``new`` (the files beside ``new_path``, else the bundled
+    ones of its category), read on the old and on the new category: what changes in it, and how its examples move.
+
+    Returns:
+        product id → lines (empty: the change does not move it), sorted by id.
+    """
+    from koken.base.paths import methodologies_dir
+    from koken.library import is_category_file
+    from koken.base.safe_yaml import load_yaml_file
+
+    folder = Path(new_path).parent
+    files = [p for p in sorted(folder.glob("*.yaml")) if not is_category_file(p)]
+    if not files:
+        files = [p for p in sorted((methodologies_dir() / new.category).glob("*.yaml")) if not is_category_file(p)]
+    moved: dict[str, list[str]] = {}
+    for path in files:
+        data = load_yaml_file(path)
+        if not isinstance(data, dict) or data.get("extends") != new.id:
+            continue
+        before = read_methodology(path, check_location=False, categories={old.id: old})
+        after = read_methodology(path, check_location=False, categories={new.id: new})
+        changes = [line for line in diff_methodologies(before, after)]
+        effects = [line for line in example_effects(before, after) if "CHANGED" in line or "cannot run" in line
+                   or "no longer" in line]
+        moved[after.id] = changes + effects if effects or changes else []
+    return dict(sorted(moved.items()))

@@ -49,14 +49,21 @@ def _link(url: str | None) -> str:
     return f" <{url}>" if _SAFE_URL.match(url) else f" {_text(url)}"
 
 
-def methodology_page(m: Methodology) -> str:
+def methodology_page(m: Methodology, library: Mapping[str, Methodology] | None = None) -> str:
     """The Markdown page of one methodology.
 
+    Args:
+        m: the methodology.
+        library: the methodologies it is shown with: a category methodology's page lists the products that extend
+            it, a product's page links its category (the chain of the integrated methodology).
     Returns:
         Markdown text (each formula a ``<math display="block">`` element on a line of its own).
     """
     s = m.spec
     sources = {src.id: src for src in s.sources}
+    base = (library or {}).get(m.extends) if m.extends else None
+    category_steps = {f.name for f in base.spec.formulas} if base is not None else set()
+    category_sources = {src.id for src in base.spec.sources} if base is not None else set()
 
     def cite(sid: str) -> str:
         src = sources.get(sid)
@@ -65,6 +72,22 @@ def methodology_page(m: Methodology) -> str:
     out = [GENERATED_MARK, f"# {_text(s.title.en)} / {_text(s.title.ja)}", "",
            f"`{s.id}` · version {s.version} · {CATEGORY_TITLES[s.category]} · result type `{s.result_type}` · "
            f"contribution role `{s.contribution_role}` · content hash `{m.content_hash[:19]}…`", ""]
+    out += _chain(m, base, library or {})
+    if s.status is not None:
+        if s.status.state == "confirmed":
+            out += ["Status: **confirmed** (published evidence that it is one of the industry's methodologies).", ""]
+        else:
+            out += ["!!! note \"Status: provisional\"", f"    {_text(s.status.unconfirmed.en)}", "",
+                    f"    {_text(s.status.unconfirmed.ja)}", ""]
+    if s.fossil_lock_in:
+        out += ["!!! warning \"Fossil lock-in\"", "    An efficiency gain on a fossil-fuel asset: reports that use this "
+                "methodology say so (WBCSD's legitimacy test). 化石燃料設備の効率向上であり、報告書にその旨を示します。", ""]
+    out += [f"Grid factor basis: `{s.factor_basis}` "
+            + ("(all-source average, 全電源平均; the thermal average is a named sensitivity)"
+               if s.factor_basis == "all_source" else "(thermal average, 火力平均)")
+            + (f" · other names: {_cell(', '.join(s.aliases))}" if s.aliases else "")
+            + (f" · Scope 3 category 11 counts `{s.category11_step}`" if s.category11_step
+               else " · no Scope 3 category 11 (nothing sold has a use phase of its own)") + ".", ""]
     if s.eligibility_note:
         out += ["!!! warning \"Eligibility\"", f"    {_text(s.eligibility_note.en)}", "",
                 f"    {_text(s.eligibility_note.ja)}", ""]
@@ -80,7 +103,9 @@ def methodology_page(m: Methodology) -> str:
             "|---|---|---|---|---|---|"]
     for name, p in s.parameters.items():
         cp = m.parameters[name]
-        if p.default is not None:
+        if p.default is not None and p.default_reason is not None:
+            value = f"default {p.default:g}: {_cell(p.default_reason.en)} / {_cell(p.default_reason.ja)}"
+        elif p.default is not None:
             value = f"default {p.default:g} ({cite(p.default_source)})"
         elif p.factor is not None:
             key = ", ".join(f"{k}={v}" for k, v in p.factor.key.items())
@@ -96,14 +121,22 @@ def methodology_page(m: Methodology) -> str:
     for step in s.formulas:
         compiled = {c.name: c for c in m.steps}[step.name]
         unit = step.unit or f"{compiled.unit:~}"
-        out += [f"### `{step.name}` [{_cell(unit)}]", ""]
+        origin = " · from the category" if step.name in category_steps else ""
+        bounds = f" · range [{_fmt(step.range[0], '−∞')}, {_fmt(step.range[1], '∞')}]" if step.range else ""
+        out += [f"### `{step.name}` [{_cell(unit)}]{origin}{bounds}", ""]
         if step.description:
             out += [f"{_text(step.description.en)} / {_text(step.description.ja)}", ""]
         out += [m.step_mathml(step.name), "", f"Written as `{step.expression.strip().replace('`', '')}`.", ""]
     out += ["## Results", "",
             "- single-year contribution (単年度) = units shipped × `avoided_per_unit_year` × 1 year [t-CO2e]",
             f"- lifetime contribution (稼働年数) = units shipped × `avoided_per_unit_year` × `{s.operating_years}` "
-            "[t-CO2e]", "", f"A year is {s.hours_per_year:,} h.", ""]
+            "[t-CO2e]",
+            "- baseline and product emissions per unit and year (`baseline_emissions`, `product_emissions`), and the "
+            "avoided share = `avoided_per_unit_year` ÷ `baseline_emissions`"]
+    if s.category11_step:
+        out.append(f"- Scope 3 category 11 (inventory, never added to avoided emissions) = units shipped × "
+                   f"`{s.category11_step}` × `{s.operating_years}` [t-CO2e]")
+    out += ["", f"A year is {s.hours_per_year:,} h.", ""]
     if s.checks:
         out += ["## Checks", "", "Run by `koken validate` on the first example's inputs:", "",
                 f"- equal to baseline ({_pairs(s.checks.equal_to_baseline)}) gives exactly 0"]
@@ -128,11 +161,30 @@ def methodology_page(m: Methodology) -> str:
     for src in s.sources:
         link = _link(src.url)
         note = f" — {_text(src.note)}" if src.note else ""
+        inherited = " (the category's)" if src.id in category_sources else ""
         out += [f"<a id=\"source-{src.id.replace('_', '-')}\"></a>", "",
-                f"- **{src.id}**: {_text(src.title)}. {_text(src.publisher)}, {src.year}.{link}{note}", ""]
+                f"- **{src.id}**{inherited}: {_text(src.title)}. {_text(src.publisher)}, {src.year}.{link}{note}", ""]
     if s.notes:
         out += ["## Notes", "", _text(s.notes), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _chain(m: Methodology, base: Methodology | None, library: Mapping[str, Methodology]) -> list[str]:
+    """The integrated-methodology chain (統合版方法論): a product's category, or a category's products."""
+    if m.spec.kind == "category":
+        products = sorted((p for p in library.values() if p.extends == m.id), key=lambda p: p.id)
+        listed = ", ".join(f"[{_cell(p.spec.title.en)}]({p.id}.md)" for p in products) or "none yet"
+        return [f"Category methodology (統合版方法論): the shared structure of its category. Product methodologies "
+                f"that extend it: {listed}.", ""]
+    if m.extends:
+        title = f"{_cell(base.spec.title.en)} / {_cell(base.spec.title.ja)}" if base is not None else m.extends
+        own = [f.name for f in m.spec.formulas if base is None or f.name not in {g.name for g in base.spec.formulas}]
+        return [f"Extends [{title}]({m.extends}.md) (category methodology "
+                + (f"version {base.version}, content hash `{base.content_hash[:19]}…`" if base is not None else "")
+                + "): the steps marked *from the category* are its formulas, written once; this product adds "
+                + (", ".join(f"`{n}`" for n in own) or "no steps") + " and its own parameters, sources and examples.",
+                ""]
+    return []
 
 
 def _pairs(mapping: Mapping[str, object]) -> str:
@@ -194,7 +246,7 @@ def write_pages(library: Mapping[str, Methodology], folder: str | Path) -> list[
     written = []
     for m in library.values():
         path = target / f"{m.id}.md"
-        atomic_write(path, methodology_page(m).encode("utf-8"))
+        atomic_write(path, methodology_page(m, library).encode("utf-8"))
         written.append(path)
     index = target / "index.md"
     atomic_write(index, index_page(library).encode("utf-8"))
