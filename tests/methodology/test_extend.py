@@ -249,12 +249,12 @@ def test_every_example_of_every_bundled_methodology_has_avoided_plus_product_equ
                 step(line, "baseline_emissions"), rel=1e-12, abs=1e-9), (m.id, example.name)
 
 
-def test_a_default_reason_is_only_for_a_default_of_zero(tmp_path):
+def test_a_default_reason_is_only_for_a_neutral_default(tmp_path):
     data = methodology_dict()
     data["parameters"]["product_energy"].update(default=5, default_reason={"ja": "x", "en": "x"})
     with pytest.raises(KokenErrors) as info:
         load_methodology(write_methodology(tmp_path, data))
-    assert "default_reason is for a default of 0" in str(info.value)
+    assert "default_reason is for a neutral default" in str(info.value)
 
 
 def test_a_provisional_status_says_what_is_unconfirmed(tmp_path):

@@ -91,8 +91,8 @@ class Parameter(StrictModel):
     default: Number | None = None
     default_source: str | None = None
     default_reason: Bilingual | None = Field(None, description=(
-        "instead of default_source, for a default of 0 that says a term does not apply (a product that burns no "
-        "fuel): why it is 0"))
+        "instead of default_source, for a neutral default that says a term does not apply (0: a product that burns "
+        "no fuel; 1: one product replaces one baseline product): why"))
     factor: FactorRef | None = Field(None, description="look the value up in a shared factor table when the "
                                                        "portfolio leaves it empty")
     range: tuple[Number | None, Number | None] | None = None
@@ -103,8 +103,9 @@ class Parameter(StrictModel):
     def _default_needs_source(self) -> Parameter:
         if self.default is not None and self.factor is not None:
             raise ValueError(_("a parameter takes either a default or a factor table, not both"))
-        if self.default_reason is not None and (self.default != 0 or self.default_source):
-            raise ValueError(_("default_reason is for a default of 0 that says a term does not apply; a value needs "
+        if self.default_reason is not None and (self.default not in (0, 1) or self.default_source):
+            raise ValueError(_("default_reason is for a neutral default that says a term does not apply (0 for an "
+                               "added term, 1 for a factor such as one unit replacing one); a value needs "
                                "default_source instead"))
         if self.default is not None and not self.default_source and self.default_reason is None:
             raise ValueError(_("a default needs default_source (the id of a source with a confirmed value)"))
