@@ -107,7 +107,11 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
         "methodologies": {m.id: {"version": m.version, "content_hash": m.content_hash, "path": m.path,
                                  "result_type": m.spec.result_type,
                                  "contribution_role": m.spec.contribution_role,
-                                 "baseline_type": m.spec.baseline.type}
+                                 "baseline_type": m.spec.baseline.type,
+                                 **({"extends": m.extends} if m.extends else {}),
+                                 "status": m.spec.status.state if m.spec.status is not None else None,
+                                 "fossil_lock_in": m.spec.fossil_lock_in, "factor_basis": m.spec.factor_basis,
+                                 "category11_step": m.spec.category11_step}
                           for m in sorted(methodologies, key=lambda m: m.id)},
         "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
                           for t in sorted(tables.values(), key=lambda t: t.id)},

@@ -116,6 +116,14 @@ class CustomerData:
     rows: np.ndarray
     matched: set[int] = field(default_factory=set, compare=False)
 
+    def variants(self) -> set[str]:
+        """The variants the file gives data for (on any row): each has its columns in every part of the results,
+        so that partitions of one run have the same columns."""
+        given = {name for name, values in self.numbers.items() if not np.isnan(values).all()}
+        by_column = {"customer_grid_emission_factor": "customer_factor", "renewable_share": "renewable_share",
+                     "metered_energy": "actual_use"}
+        return {variant for column, variant in by_column.items() if column in given}
+
     def record(self) -> dict:
         """As results record it: ``{"file", "sha256", "rows"}``."""
         return {"file": self.path, "sha256": self.sha256, "rows": len(self.rows)}
@@ -445,8 +453,11 @@ def variant_figures(m: Methodology, fiscal_year: np.ndarray, region: np.ndarray,
         def column(name: str) -> np.ndarray:
             return np.where(has, customer.numbers[name][k], np.nan)
 
+        in_file = customer.variants()
         for variant, factor in (("customer_factor", column("customer_grid_emission_factor")),
                                 ("renewable_share", _effective(column))):
+            if variant not in in_file:
+                continue
             covered = ~np.isnan(factor)
             if covered.any() and not has_grid:
                 problems.extend(KokenError(_(_REFUSED_GRID).format(methodology=m.id, parameter=GRID_FACTOR,
@@ -457,7 +468,9 @@ def variant_figures(m: Methodology, fiscal_year: np.ndarray, region: np.ndarray,
             put(variant, covered, figures)
         rate = column("metered_energy") / column("metered_years")
         covered = ~np.isnan(rate)
-        if covered.any():
+        if "actual_use" in in_file and not covered.any():
+            put("actual_use", covered, None)
+        elif covered.any():
             catalogue = _catalogue_use(m, result, inputs)
             if catalogue is None:
                 problems.extend(KokenError(_("methodology {methodology!r} has no {step} to compare metered use with: the "

@@ -278,8 +278,8 @@ def moved_products(old: Methodology, new: Methodology, new_path: str | Path) -> 
         product id → lines (empty: the change does not move it), sorted by id.
     """
     from koken.base.paths import methodologies_dir
-    from koken.library import is_category_file
     from koken.base.safe_yaml import load_yaml_file
+    from koken.library import is_category_file
 
     folder = Path(new_path).parent
     files = [p for p in sorted(folder.glob("*.yaml")) if not is_category_file(p)]

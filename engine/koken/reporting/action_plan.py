@@ -127,6 +127,7 @@ DISCLOSURE_LABELS = {
     "devices": N_("Devices (内数)"),
     "rounding": N_("Rounding"),
     "result_files": N_("Result file"),
+    "methodology_flags": N_("Methodologies to note"),
 }
 """Label of each item of :attr:`Report.disclosures`, for the workbook's disclosures sheet."""
 
@@ -194,6 +195,10 @@ class Report:
     lines: pd.DataFrame = field(default_factory=pd.DataFrame)
     ratios: RatioFile | None = None
     years: pd.DataFrame = field(default_factory=pd.DataFrame)
+    stock: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """The installed-base annual figure of the reporting year (when the results were computed with
+    ``--installed-base`` of that year): every vintage's part, by ``category`` and ``market``
+    (``installed_base_annual[t-CO2e]``, ``vintages``); empty otherwise (:mod:`koken.reporting.inventory`)."""
 
     @property
     def device_shares(self) -> bool:
@@ -320,6 +325,7 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
                                         "choose one with --fiscal-year").format(years=years))])
     year = fiscal_year if fiscal_year is not None else years[0]
     by_year = _by_year(rows)
+    stock = installed_base_rows(documents, rows, year)
     other_years = int((rows["fiscal_year"] != year).sum())
     rows = rows[rows["fiscal_year"] == year]
     if rows.empty:
@@ -349,7 +355,19 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
         disclosures["other_years"] = {"lines": other_years, "years": [y for y in years if y != year]}
         disclosures["completeness"] += " " + _other_years(disclosures)
     return Report(table=table, fiscal_year=year, disclosures=disclosures,
-                  lines=rows.reset_index(drop=True), ratios=used, years=by_year)
+                  lines=rows.reset_index(drop=True), ratios=used, years=by_year, stock=stock)
+
+
+def installed_base_rows(documents: Sequence[dict], rows: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Every vintage's part of the installed base of ``year``, by category and market, when the documents were
+    computed for that reporting year (``options.installed_base_year``); else an empty frame."""
+    column = "installed_base_annual[t-CO2e]"
+    asked = {doc.get("options", {}).get("installed_base_year") for doc in documents}
+    if column not in rows or asked != {year}:
+        return pd.DataFrame()
+    part = rows[rows[column].notna()]
+    grouped = part.groupby(["category", "market"], sort=True)
+    return pd.DataFrame({column: grouped[column].sum(), "vintages": grouped["fiscal_year"].nunique()}).reset_index()
 
 
 def _other_years(disclosures: dict) -> str:
@@ -400,6 +418,10 @@ def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFil
         "separation": _(SEPARATION),
         "rounding": _(ROUNDING),
         "result_files": [doc.get("_path", "") for doc in documents],
+        "methodology_flags": sorted(({"id": mid, "fossil_lock_in": bool(info.get("fossil_lock_in")),
+                                      "status": info.get("status")}
+                                     for doc in documents for mid, info in doc.get("methodologies", {}).items()
+                                     if mid in set(rows["methodology"])), key=lambda e: e["id"]),
     }
     disclosures["device_shares"] = _device_sentence(disclosures)
     disclosures["devices"] = _(BRACKETS) if ratios is not None else None   # off: device_shares says so
@@ -669,7 +691,7 @@ def _sheet_name(text: str) -> str:
     return both(lambda: _(text), " ")[:31]
 
 
-def to_xlsx(report: Report, decimals: int = 0) -> bytes:
+def to_xlsx(report: Report, decimals: int = 0, extra_sheets: Sequence[Callable] = ()) -> bytes:
     """The report as a workbook to submit, labels and notes in Japanese and English.
 
     Sheets:
@@ -680,6 +702,8 @@ def to_xlsx(report: Report, decimals: int = 0) -> bytes:
         ``明細 Detail``: one row per product line (:data:`DETAIL_COLUMNS`), figures in t-CO2e and 万t-CO2e.
         ``開示事項 Disclosures``: :attr:`Report.disclosures`, one label/value row per item.
     Every sheet prints on A4 landscape, one page wide, its header rows repeated; the table fits one page.
+    ``extra_sheets``: functions ``(workbook, report, decimals)`` that add sheets of the formats above this module
+    (:func:`koken.reporting.inventory.inventory_sheet`), after the table.
 
     Returns:
         The ``.xlsx`` file's bytes.
@@ -692,6 +716,8 @@ def to_xlsx(report: Report, decimals: int = 0) -> bytes:
     wb.add_named_style(NamedStyle(name=CELL_STYLE, font=styles["plain"], border=styles["border"],
                                   alignment=styles["wrap"]))
     _table_sheet(wb.active, report, decimals)
+    for add in extra_sheets:
+        add(wb, report, decimals)
     _detail_sheet(wb.create_sheet(_sheet_name(DETAIL_SHEET)), report)
     _disclosures_sheet(wb.create_sheet(_sheet_name(DISCLOSURES_SHEET)), report)
     buffer = io.BytesIO()
@@ -938,6 +964,19 @@ def _detail_sheet(ws, report: Report) -> None:
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{header_row + len(values)}"
 
 
+def methodology_flag_texts(entries: Sequence[dict]) -> list[tuple[str, str]]:
+    """(methodology id, what a reader must know) for each flagged methodology of the report: a fossil lock-in
+    (WBCSD's legitimacy test), a provisional status (not confirmed as one of the industry's methodologies)."""
+    out = []
+    for entry in entries or ():
+        if entry.get("fossil_lock_in"):
+            out.append((entry["id"], _("fossil lock-in: an efficiency gain on a fossil-fuel asset (WBCSD's legitimacy "
+                                       "test)")))
+        if entry.get("status") == "provisional":
+            out.append((entry["id"], _("provisional: not confirmed as one of the industry's methodologies")))
+    return out
+
+
 def disclosure_rows(report: Report, *, bilingual: bool = True) -> list[tuple[str, str]]:
     """:attr:`Report.disclosures` as (label, value) rows: labels in Japanese and English (``bilingual``, the
     workbook) or in the current language only (the HTML report), one row per item of a list (each methodology,
@@ -955,6 +994,8 @@ def disclosure_rows(report: Report, *, bilingual: bool = True) -> list[tuple[str
         elif key == "grid_emission_factors":
             rows += [(name, f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {shown_origin(g['origin'])}")
                      for g in value]
+        elif key == "methodology_flags":
+            rows += [(name, f"{mid}: {text}") for mid, text in methodology_flag_texts(value)]
         elif key == "device_ratios":
             rows.append((name, ratio_note(report) if value is None else
                          f"{value['id']} ({value['path']}; {value['basis']}; {value['source']}; {value['content_hash']})"))

@@ -9,13 +9,22 @@ from collections.abc import Callable
 
 from koken.reporting.action_plan import Report
 from koken.reporting.html.blocks import Context, Section
-from koken.reporting.html.sections import categories, disclosures, methodologies, product_lines, summary, trend
+from koken.reporting.html.sections import (
+    categories,
+    disclosures,
+    inventory,
+    methodologies,
+    product_lines,
+    summary,
+    trend,
+)
 
 SectionFunction = Callable[[Report, Context], Section | None]
 
 SECTIONS: tuple[SectionFunction, ...] = (
     summary.section,
     categories.section,
+    inventory.section,
     product_lines.section,
     trend.section,
     methodologies.section,
