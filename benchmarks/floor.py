@@ -64,8 +64,14 @@ def industrial_heat_pump(x):
     demand = x["annual_heat_demand"]  # GJ/yr
     share = x["baseline_gas_share"]
     fuel_factor = share * x["city_gas_emission_factor"] + (1.0 - share) * x["oil_emission_factor"]
-    baseline = demand / x["boiler_efficiency"] * fuel_factor
-    product = demand * KWH_PER_GJ / x["heat_pump_cop"] * x["grid_emission_factor"]
+    baseline = x["baseline_annual_energy"] * x["grid_emission_factor"] + demand / x["boiler_efficiency"] * fuel_factor
+    product = demand * KWH_PER_GJ / x["heat_pump_cop"] * x["grid_emission_factor"] + x["product_fuel_emissions"]
+    return baseline - product
+
+
+def industrial_equipment(x):
+    baseline = x["baseline_annual_energy"] * x["grid_emission_factor"] + x["baseline_fuel_emissions"]
+    product = x["product_annual_energy"] * x["grid_emission_factor"] + x["product_fuel_emissions"]
     return baseline - product
 
 
@@ -120,7 +126,7 @@ def storage(x):
 def transformer(x):
     baseline = x["baseline_no_load_loss"] + x["baseline_load_loss"] * x["baseline_load_factor"] ** 2
     product = x["product_no_load_loss"] + x["product_load_loss"] * x["product_load_factor"] ** 2
-    return (baseline - product) * HOURS_PER_YEAR / 1000.0 * x["grid_emission_factor"]
+    return (baseline - product) * x["annual_operating_hours"] / 1000.0 * x["grid_emission_factor"]
 
 
 AVOIDED_PER_UNIT_YEAR = {
@@ -133,6 +139,7 @@ AVOIDED_PER_UNIT_YEAR = {
     "high_efficiency_motor": high_efficiency_motor,
     "hydro_power": _non_emitting,
     "ict_solution": ict_solution,
+    "industrial_equipment": industrial_equipment,
     "industrial_heat_pump": industrial_heat_pump,
     "inverter_drive": inverter_drive,
     "led_lighting": led_lighting,
