@@ -21,15 +21,25 @@ def _energy_difference(x):
     return (x["baseline_annual_energy"] - x["product_annual_energy"]) * x["grid_emission_factor"]
 
 
+def _annual_hours(x):
+    """The generation methodologies' hours of the year (parameter annual_hours, default 8,760 h/yr)."""
+    return x.get("annual_hours", HOURS_PER_YEAR)
+
+
 def _thermal(fuel_factor_kg_per_gj, x):
-    yield_kwh = x["capacity_factor"] * HOURS_PER_YEAR
+    yield_kwh = x["capacity_factor"] * _annual_hours(x)
     baseline = fuel_factor_kg_per_gj / KWH_PER_GJ / x["baseline_net_efficiency"]
     product = fuel_factor_kg_per_gj / KWH_PER_GJ / x["product_net_efficiency"]
     return yield_kwh * (baseline - product)
 
 
 def _non_emitting(x):
-    return x["capacity_factor"] * HOURS_PER_YEAR * (x["grid_emission_factor"] - x["generation_emission_factor"])
+    return x["capacity_factor"] * _annual_hours(x) * (x["grid_emission_factor"] - x["generation_emission_factor"])
+
+
+def generation(x):
+    hours = _annual_hours(x)
+    return x["capacity_factor"] * hours * (x["baseline_emission_factor"] - x["generation_emission_factor"])
 
 
 def energy_management(x):
@@ -134,6 +144,7 @@ AVOIDED_PER_UNIT_YEAR = {
     "coal_fired_power": lambda x: _thermal(x["coal_emission_factor"], x),
     "energy_management": energy_management,
     "gas_combined_cycle": lambda x: _thermal(x["lng_emission_factor"], x),
+    "generation": generation,
     "geothermal_power": _non_emitting,
     "heat_pump_water_heater": heat_pump_water_heater,
     "high_efficiency_motor": high_efficiency_motor,
