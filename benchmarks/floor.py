@@ -21,6 +21,17 @@ def _energy_difference(x):
     return (x["baseline_annual_energy"] - x["product_annual_energy"]) * x["grid_emission_factor"]
 
 
+def _it_energy_difference(x):
+    """IT equipment: N old devices replaced by one (baseline_units_per_product, default 1)."""
+    units = x.get("baseline_units_per_product", 1.0)
+    return (units * x["baseline_annual_energy"] - x["product_annual_energy"]) * x["grid_emission_factor"]
+
+
+def home_appliances(x):
+    electricity = (x["baseline_annual_energy"] - x["product_annual_energy"]) * x["grid_emission_factor"]
+    return electricity + x["baseline_fuel_emissions"] - x["product_fuel_emissions"]
+
+
 def _annual_hours(x):
     """The generation methodologies' hours of the year (parameter annual_hours, default 8,760 h/yr)."""
     return x.get("annual_hours", HOURS_PER_YEAR)
@@ -102,12 +113,15 @@ def led_lighting_years(x):
 
 
 def multifunction_printer(x):
-    return (x["baseline_tec"] - x["product_tec"]) * WEEKS_PER_YEAR * x["grid_emission_factor"]
+    weeks = x["annual_operating_hours"] / x["hours_per_week"]
+    return _it_energy_difference({**x, "baseline_annual_energy": x["baseline_tec"] * weeks,
+                                  "product_annual_energy": x["product_tec"] * weeks})
 
 
 def network_equipment(x):
-    watts = (x["baseline_power_per_throughput"] - x["product_power_per_throughput"]) * x["throughput"]
-    return watts * HOURS_PER_YEAR / 1000.0 * x["grid_emission_factor"]
+    hours = x["annual_operating_hours"]
+    return _it_energy_difference({**x, "baseline_annual_energy": x["baseline_power_per_throughput"] * x["throughput"] * hours / 1000.0,
+                                  "product_annual_energy": x["product_power_per_throughput"] * x["throughput"] * hours / 1000.0})
 
 
 def residential_fuel_cell(x):
@@ -118,9 +132,9 @@ def residential_fuel_cell(x):
 
 
 def server(x):
-    product_kwh = x["product_average_power"] * HOURS_PER_YEAR / 1000.0
+    product_kwh = x["product_average_power"] * x["annual_operating_hours"] / 1000.0
     baseline_kwh = product_kwh * x["product_performance_per_watt"] / x["baseline_performance_per_watt"]
-    return (baseline_kwh - product_kwh) * x["grid_emission_factor"]
+    return _it_energy_difference({**x, "baseline_annual_energy": baseline_kwh, "product_annual_energy": product_kwh})
 
 
 def solutions(x):
@@ -129,8 +143,10 @@ def solutions(x):
 
 
 def storage(x):
-    watts = (x["baseline_power_per_capacity"] - x["product_power_per_capacity"]) * x["storage_capacity"] * 1000.0
-    return watts * HOURS_PER_YEAR / 1000.0 * x["grid_emission_factor"]
+    hours = x["annual_operating_hours"]
+    per_tb = x["storage_capacity"] * 1000.0 * hours / 1000.0        # W/GB × TB × 1,000 GB/TB × h/yr ÷ 1,000 W/kW
+    return _it_energy_difference({**x, "baseline_annual_energy": x["baseline_power_per_capacity"] * per_tb,
+                                  "product_annual_energy": x["product_power_per_capacity"] * per_tb})
 
 
 def transformer(x):
@@ -140,19 +156,21 @@ def transformer(x):
 
 
 AVOIDED_PER_UNIT_YEAR = {
-    "client_pc": _energy_difference,
+    "client_pc": _it_energy_difference,
     "coal_fired_power": lambda x: _thermal(x["coal_emission_factor"], x),
     "energy_management": energy_management,
     "gas_combined_cycle": lambda x: _thermal(x["lng_emission_factor"], x),
     "generation": generation,
     "geothermal_power": _non_emitting,
     "heat_pump_water_heater": heat_pump_water_heater,
+    "home_appliances": home_appliances,
     "high_efficiency_motor": high_efficiency_motor,
     "hydro_power": _non_emitting,
     "ict_solution": ict_solution,
     "industrial_equipment": industrial_equipment,
     "industrial_heat_pump": industrial_heat_pump,
     "inverter_drive": inverter_drive,
+    "it_equipment": _it_energy_difference,
     "led_lighting": led_lighting,
     "multifunction_printer": multifunction_printer,
     "network_equipment": network_equipment,

@@ -56,6 +56,14 @@ def methodology_dict(**changes) -> dict:
     return data
 
 
+def scale_scenarios(data: dict, factor: str) -> dict:
+    """Multiply the toy's avoided emissions and both its scenarios by ``factor`` (an expression), so that
+    avoided = baseline − product still holds (koken checks it); returns ``data``."""
+    for index in (1, 2, 3):
+        data["formulas"][index]["expression"] += f" * {factor}"
+    return data
+
+
 def write_methodology(root: Path, data: dict) -> Path:
     """Write ``data`` as ``root/<category>/<id>.yaml`` and return the path."""
     folder = root / str(data.get("category", "home_appliances"))

@@ -68,7 +68,7 @@ def test_shipped_fallback_reproduces_the_fy2023_report_shares():
 def test_device_share_is_inside_the_total_never_added():
     # net saving 10 kg per unit, 100,000 units, ratio 0.2: enabled 1,000 t, device share 200 t
     ratio_file = load_ratio_file()
-    table = pd.DataFrame({"methodology": ["x"], "category": ["generation"], "market": ["domestic"],
+    table = pd.DataFrame({"methodology": ["solar_pv"], "category": ["generation"], "market": ["domestic"], "fiscal_year": [2023],
                           "single_year[t-CO2e]": [1000.0], "lifetime[t-CO2e]": [20000.0]})
     ratio_file = dataclasses.replace(ratio_file, spec=ratio_file.spec.model_copy(update={"entries": [
         ratio_file.spec.entries[0].model_copy(update={"device": 0.2, "total": 1.0})]}))

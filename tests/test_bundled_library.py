@@ -24,8 +24,19 @@ EXPECTED = {
 FILES = find_methodology_files(methodologies_dir())
 
 
+def test_one_category_methodology_per_category_that_every_product_methodology_extends(library):
+    """The integrated methodology (統合版方法論, round2.md): one methodology per category, each product methodology
+    extending the one of its own category."""
+    categories = {m.id: m for m in library.values() if m.spec.kind == "category"}
+    assert {m.category for m in categories.values()} == set(EXPECTED) and set(categories) == set(EXPECTED)
+    for m in library.values():
+        if m.spec.kind == "product":
+            assert m.extends == m.category, m.id
+
+
 def test_exactly_the_24_reference_methodologies(library):
-    assert {c: {m.id for m in library.values() if m.category == c} for c in EXPECTED} == EXPECTED
+    products = [m for m in library.values() if m.spec.kind == "product"]
+    assert {c: {m.id for m in products if m.category == c} for c in EXPECTED} == EXPECTED
     assert [len(v) for v in EXPECTED.values()] == [7, 6, 4, 5, 2]
 
 

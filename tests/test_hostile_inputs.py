@@ -119,6 +119,8 @@ def test_share_groups_must_sum_to_100_percent(tmp_path):
     data["parameters"]["share_b"] = {"unit": "%", "description": {"ja": "b", "en": "b"}}
     data["share_groups"] = [["share_a", "share_b"]]
     data["formulas"][1]["expression"] = "saved * grid_emission_factor * (share_a + share_b)"
+    data["formulas"][2]["expression"] = "baseline_energy * grid_emission_factor * (share_a + share_b)"
+    data["formulas"][3]["expression"] = "product_energy * grid_emission_factor * (share_a + share_b)"
     data["examples"][0]["inputs"].update(share_a="30 %", share_b="70 %")
     m = load_methodology(write_methodology(tmp_path, data))
     q = registry().Quantity

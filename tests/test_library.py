@@ -18,7 +18,7 @@ FRIDGE = REPO / "methodologies" / "home_appliances" / "refrigerator.yaml"
 def company_refrigerator(tmp_path, operating_years: float = 10.0):
     """The bundled refrigerator methodology with another default operating life, as a company's own file."""
     data = yaml.safe_load(FRIDGE.read_text(encoding="utf-8"))
-    data["version"] = "1.1.0"
+    data["version"] = "2.1.0"
     folder = tmp_path / "ours" / "home_appliances"
     folder.mkdir(parents=True)
     path = folder / "refrigerator.yaml"
@@ -26,9 +26,10 @@ def company_refrigerator(tmp_path, operating_years: float = 10.0):
     return tmp_path / "ours"
 
 
-def test_the_bundled_library_has_24_methodologies_checked_like_validate():
+def test_the_bundled_library_has_24_product_and_5_category_methodologies_checked_like_validate():
     lib = load_library()
-    assert len(lib) == 24 and lib.description == "bundled" and lib.notices == []
+    assert len(lib) == 29 and lib.description == "bundled" and lib.notices == []
+    assert sum(m.spec.kind == "category" for m in lib.values()) == 5
     assert isinstance(lib["transformer"], koken.Methodology)
     with pytest.raises(KeyError, match="did you mean 'transformer'"):
         lib["transfomer"]
@@ -37,20 +38,20 @@ def test_the_bundled_library_has_24_methodologies_checked_like_validate():
 def test_a_folder_added_to_the_bundled_set_replaces_its_ids_with_a_notice(tmp_path):
     ours = company_refrigerator(tmp_path)
     lib = load_library(ours)
-    assert len(lib) == 24 and lib["refrigerator"].version == "1.1.0"
+    assert len(lib) == 29 and lib["refrigerator"].version == "2.1.0"
     assert lib.description == f"bundled + {ours}"
-    assert len(lib.notices) == 1 and "'refrigerator' 1.1.0" in lib.notices[0] and "replaces 1.0.0" in lib.notices[0]
+    assert len(lib.notices) == 1 and "'refrigerator' 2.1.0" in lib.notices[0] and "replaces 2.0.0" in lib.notices[0]
 
 
 def test_library_add_chains_and_leaves_the_library_unchanged_on_a_problem(tmp_path):
     lib = load_library()
-    assert lib.add(company_refrigerator(tmp_path)) is lib and lib["refrigerator"].version == "1.1.0"
+    assert lib.add(company_refrigerator(tmp_path)) is lib and lib["refrigerator"].version == "2.1.0"
     bad = methodology_dict()
     bad["examples"][0]["expected"]["avoided_per_unit_year"]["value"] = 1.0  # the example no longer reproduces
     write_methodology(tmp_path / "bad", bad)
     with pytest.raises(koken.KokenErrors, match="but the example expects"):
         lib.add(tmp_path / "bad")
-    assert "toy" not in lib and len(lib) == 24
+    assert "toy" not in lib and len(lib) == 29
 
 
 def test_only_the_given_folder_without_the_bundled_set(tmp_path):
@@ -81,10 +82,10 @@ def test_cli_methodologies_adds_to_the_bundled_set(tmp_path):
     out = tmp_path / "r.json"
     result = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "--methodologies", str(ours), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    assert "note: methodology 'refrigerator' 1.1.0" in result.output
+    assert "note: methodology 'refrigerator' 2.1.0" in result.output
     doc = yaml.safe_load(out.read_text(encoding="utf-8"))
-    assert doc["methodologies"]["refrigerator"]["version"] == "1.1.0"
-    assert doc["methodologies"]["transformer"]["version"] == "1.0.0"  # still the bundled one
+    assert doc["methodologies"]["refrigerator"]["version"] == "2.1.0"
+    assert doc["methodologies"]["transformer"]["version"] == "2.0.0"  # still the bundled one
     assert doc["options"]["methodologies"] == f"bundled + {ours}"
 
 
@@ -102,13 +103,13 @@ def test_a_copy_of_a_released_version_must_keep_its_content_or_take_a_new_versio
     folder.mkdir(parents=True)
     text = FRIDGE.read_text(encoding="utf-8")
     (folder / "refrigerator.yaml").write_text(text, encoding="utf-8")
-    lib = load_library(tmp_path / "copy")  # the same bytes as the released 1.0.0: no warning either
+    lib = load_library(tmp_path / "copy")  # the same bytes as the released 2.0.0: no warning either
     assert not [w for w in lib.warnings if "copy" in w]
-    (folder / "refrigerator.yaml").write_text(text.replace("range: [0, 2]", "range: [0, 5]"), encoding="utf-8")
+    (folder / "refrigerator.yaml").write_text(text.replace("(470 kWh/yr)", "(471 kWh/yr)"), encoding="utf-8")
     with pytest.raises(koken.KokenErrors) as caught:
         load_library(tmp_path / "copy")
     (problem,) = caught.value
-    assert "version 1.0.0 was released" in problem.message and "methodologies/versions.lock" in problem.message
+    assert "version 2.0.0 was released" in problem.message and "methodologies/versions.lock" in problem.message
 
 
 def test_a_source_that_adds_nothing_is_an_error_and_upper_case_suffixes_count(tmp_path):
@@ -135,8 +136,8 @@ def test_library_problems_and_notices_read_in_the_chosen_language(tmp_path):
         with pytest.raises(KeyError, match="方法論 'transfomer' はありません。'transformer' のことですか？"):
             lib["transfomer"]
         scan = scan_library([tmp_path / "twice", tmp_path / "nowhere"], bundled=False)
-    assert lib.notices == [f"方法論 'refrigerator'：{ours / 'home_appliances' / 'refrigerator.yaml'} のバージョン 1.1.0 "
-                           "で、methodologies/home_appliances/refrigerator.yaml のバージョン 1.0.0 を置き換えます。"]
+    assert lib.notices == [f"方法論 'refrigerator'：{ours / 'home_appliances' / 'refrigerator.yaml'} のバージョン 2.1.0 "
+                           "で、methodologies/home_appliances/refrigerator.yaml のバージョン 2.0.0 を置き換えます。"]
     found = [str(p) for p in scan.problems]
     assert any("id 'toy' は " in p and "でも定義されています。" in p for p in found), found
     assert f"{tmp_path / 'nowhere'}: そのようなファイルやフォルダはありません。" in found

@@ -318,8 +318,8 @@ def load_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
             defined twice in one folder), each naming its file and field.
 
     >>> lib = load_library()
-    >>> len(lib), lib["transformer"].category
-    (24, 'industrial_equipment')
+    >>> len(lib), lib["transformer"].category, lib["transformer"].extends   # 24 products on 5 categories
+    (29, 'industrial_equipment', 'industrial_equipment')
     """
     scan = scan_library(paths, bundled, check_examples)
     if scan.problems:

@@ -35,8 +35,9 @@ def test_inlining_a_step_is_no_change_of_the_result(tmp_path):
 
 
 def test_changed_formula_is_found_with_its_effect_and_missing_bump(tmp_path):
-    def change(d):
+    def change(d):  # the product uses 1 % more: both the saving and the product's emissions change
         d["formulas"][0]["expression"] = "baseline_energy - product_energy - product_energy / 100"
+        d["formulas"][3]["expression"] = "(product_energy + product_energy / 100) * grid_emission_factor"
     a, b = pair(tmp_path, change)
     lines = diff_methodologies(a, b)
     assert any(line.startswith("formula saved:") for line in lines)
@@ -54,19 +55,42 @@ def test_unit_written_differently_is_no_change(tmp_path):
 
 
 def test_cli_diff_with_portfolio(tmp_path):
+    """A category methodology rewritten to the same value: its products and the portfolio lines on them move by
+    nothing (the bundled refrigerator, television … extend home_appliances)."""
     from conftest import EXAMPLE_PORTFOLIO, REPO
 
-    new = tmp_path / "refrigerator.yaml"
-    text = (REPO / "methodologies" / "home_appliances" / "refrigerator.yaml").read_text(encoding="utf-8")
-    new.write_text(text.replace("version: 1.0.0", "version: 1.1.0").replace(
-        "expression: baseline_annual_energy - product_annual_energy",
-        "expression: product_annual_energy - product_annual_energy + baseline_annual_energy - product_annual_energy"),
+    category = REPO / "methodologies" / "home_appliances" / "home_appliances.yaml"
+    new = tmp_path / "home_appliances.yaml"
+    text = category.read_text(encoding="utf-8")
+    new.write_text(text.replace("version: 2.0.0", "version: 2.1.0").replace(
+        "expression: baseline_emissions - product_emissions",
+        "expression: product_emissions - product_emissions + baseline_emissions - product_emissions"),
         encoding="utf-8")
-    result = CliRunner().invoke(main, ["diff", str(REPO / "methodologies" / "home_appliances" / "refrigerator.yaml"),
-                                       str(new), "--portfolio", str(EXAMPLE_PORTFOLIO)])
+    result = CliRunner().invoke(main, ["diff", str(category), str(new), "--portfolio", str(EXAMPLE_PORTFOLIO)])
     assert result.exit_code == 0, result.output
-    assert "version: 1.0.0 → 1.1.0" in result.output and "formula" not in result.output
+    assert "version: 2.0.0 → 2.1.0" in result.output
     assert "FY2023 domestic single_year[t-CO2e]" in result.output and "(+0.00%)" in result.output
+    assert "refrigerator" in result.output and "moved by the change: none" in result.output
+
+
+def test_a_category_change_moves_the_portfolio_lines_of_its_products(tmp_path):
+    """The baseline of every home appliance 1 % higher: the refrigerator lines move, the transformer's do not."""
+    from conftest import EXAMPLE_PORTFOLIO, REPO
+
+    category = REPO / "methodologies" / "home_appliances" / "home_appliances.yaml"
+    new = tmp_path / "home_appliances.yaml"
+    text = category.read_text(encoding="utf-8")
+    new.write_text(text.replace("version: 2.0.0", "version: 2.1.0").replace(
+        "expression: baseline_annual_energy * grid_emission_factor + baseline_fuel_emissions",
+        "expression: 1.01 * baseline_annual_energy * grid_emission_factor + baseline_fuel_emissions"),
+        encoding="utf-8")
+    result = CliRunner().invoke(main, ["diff", str(category), str(new), "--portfolio", str(EXAMPLE_PORTFOLIO)])
+    assert result.exit_code == 0, result.output
+    moved = result.output.split("moved by the change: ", 1)[1].splitlines()[0]
+    assert "refrigerator" in moved and "television" in moved
+    assert "transformer" not in result.output
+    domestic = next(line for line in result.output.splitlines() if "FY2023 domestic single_year" in line)
+    assert "(+0.00%)" not in domestic and "(+" in domestic  # a higher baseline: more avoided
 
 
 def test_lock_refuses_changed_content_under_a_released_version(tmp_path):
@@ -113,6 +137,7 @@ def test_diff_reads_in_japanese_with_the_same_figures(tmp_path):
 
     def change(d):
         d["formulas"][0]["expression"] = "baseline_energy - product_energy - product_energy / 100"
+        d["formulas"][3]["expression"] = "(product_energy + product_energy / 100) * grid_emission_factor"
     a, b = pair(tmp_path, change)
     with language("ja"):
         lines = Comparison(a, b, diff_methodologies(a, b), example_effects(a, b), []).lines()
@@ -150,7 +175,8 @@ def test_a_change_to_a_category_methodology_names_every_product_it_moves(tmp_pat
     assert comparison.moved["refrigerator"] and comparison.moved["television"] == []
     text_out = "\n".join(comparison.lines())
     assert "Products on this category methodology: 6; moved by the change:" in text_out
-    assert "VERSION NOT BUMPED" in "\n".join(comparison.moved["refrigerator"])
+    # the range moved; the product's own file did not change, so no bump is asked of it (the category's records it)
+    assert comparison.moved["refrigerator"] == ["parameter operating_years: range [1.0, 40.0] → [1.0, 12.0]"]
     # led_lighting derives its operating years (rated life ÷ hours): its example of 20 yr now leaves the range
     assert any("cannot run" in line for line in comparison.moved["led_lighting"])
 

@@ -61,7 +61,11 @@ def test_trace_equals_the_vectorised_kernel_for_every_example(path):
     for index in range(len(m.spec.examples)):
         trace, result = example_trace(m, index)
         nodes = flatten(trace)
+        # the trace holds the steps the result rests on: both scenarios always (avoided = baseline − product)
+        assert {("step", "baseline_emissions"), ("step", "product_emissions")} <= set(nodes)
         for step in m.steps:
+            if ("step", step.name) not in nodes:
+                continue
             vectorised = result.steps[step.name].magnitude[0]
             assert nodes[("step", step.name)].value == pytest.approx(vectorised, rel=1e-9, abs=1e-12)
         if len(result.single_year.magnitude):
@@ -187,3 +191,22 @@ def test_a_row_number_on_several_sheets_needs_its_sheet_and_the_trace_names_shee
     assert "template_filled.xlsx sheet 'refrigerator' cell E6 column '出荷台数 / units_shipped': 4.5 万台" in text
     # (420 − 273) kWh/yr × 0.421 kg-CO2/kWh × 45,000 units = 2,784.915 t-CO2e
     assert "single_year = 2784.915 t-CO2e" in text
+
+
+def test_a_neutral_default_is_traced_with_its_reason_in_both_languages(library):
+    """A default of 0 that says a term does not apply (a refrigerator burns no fuel) has no source to cite: the
+    trace gives the methodology's default_reason instead (home_appliances.yaml, baseline_fuel_emissions)."""
+    from koken.audit.trace import render
+    from koken.base.i18n import language
+
+    calc = calculate(read_portfolio(EXAMPLE_PORTFOLIO, library), library)
+    row = int(calc.table.loc[calc.table["product_line"] == "Refrigerator 401-450 L", "row"].iloc[0])
+    (trace,) = trace_portfolio(calc, [row])
+    fuel = flatten(trace)[("default", "baseline_fuel_emissions")]
+    assert fuel.value == 0
+    assert fuel.detail["origin"]["reason"]["en"] == "A baseline product that runs on electricity only burns no fuel on site"
+    with language("en"):
+        assert "methodology default — A baseline product that runs on electricity only burns no fuel on site" in \
+            render([trace], "text")
+    with language("ja"):
+        assert "電気だけを使うベースライン製品は、その場で燃料を燃やさない" in render([trace], "text")

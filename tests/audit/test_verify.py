@@ -158,8 +158,8 @@ def test_verify_with_other_methodologies_than_the_result_names_that_first(tmp_pa
     ours = tmp_path / "ours" / "home_appliances"
     ours.mkdir(parents=True)
     fridge = yaml.safe_load((REPO / "methodologies" / "home_appliances" / "refrigerator.yaml").read_text(encoding="utf-8"))
-    fridge["version"] = "1.1.0"
-    fridge["parameters"]["operating_years"].update(default=12, default_source="toshiba_lifestyle_ghg")
+    fridge["version"] = "2.1.0"
+    fridge["parameters"]["operating_years"] = {"default": 12, "default_source": "toshiba_lifestyle_ghg"}
     (ours / "refrigerator.yaml").write_text(yaml.safe_dump(fridge, allow_unicode=True), encoding="utf-8")
     portfolio = tmp_path / "p.csv"
     portfolio.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"

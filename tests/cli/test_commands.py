@@ -321,7 +321,7 @@ def test_report_writes_the_workbook_read_back_cell_by_cell(tmp_path):
     assert result.exit_code == 0, result.output
     assert f"Report written to {out}" in result.output
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["削減貢献量 Avoided emissions", "明細 Detail", "開示事項 Disclosures"]
+    assert wb.sheetnames == ["削減貢献量 Avoided emissions", "カテゴリ11 Category 11", "明細 Detail", "開示事項 Disclosures"]
     table = wb.worksheets[0]
     assert [table.cell(row=r, column=1).value for r in range(6, 12)] == [
         "発電 / Power generation", "家電 / Home appliances", "産業用機器 / Industrial equipment", "IT製品 / IT products",

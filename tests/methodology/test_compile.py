@@ -10,7 +10,7 @@ from koken.base.paths import methodologies_dir
 from koken.examples import check_examples
 from koken.library import find_methodology_files, load_methodology
 
-from helpers import METHODOLOGIES, MINIMAL, load_folder, methodology_dict, write_methodology
+from helpers import METHODOLOGIES, MINIMAL, load_folder, methodology_dict, write_methodology, scale_scenarios
 
 BUNDLED = find_methodology_files(methodologies_dir())
 
@@ -140,10 +140,11 @@ def test_content_hash_changes_with_content(tmp_path):
 
 def test_numeric_literals_in_formulas_are_warnings_not_errors(tmp_path):
     data = methodology_dict()
-    data["formulas"][1]["expression"] = "saved * grid_emission_factor * 1.06"
+    scale_scenarios(data, "1.06")
     data["examples"][0]["expected"]["avoided_per_unit_year"]["value"] = 53  # 50 × 1.06
     m = load_methodology(write_methodology(tmp_path, data))
-    assert len(m.warnings) == 1 and "numeric literal 1.06" in m.warnings[0]
+    # one warning per step that writes it: avoided emissions and both scenarios
+    assert len(m.warnings) == 3 and all("numeric literal 1.06" in w for w in m.warnings)
 
 
 def test_pure_constants_and_exponents_are_not_flagged():
@@ -218,7 +219,7 @@ def test_a_numeric_literal_warning_reads_in_the_chosen_language(tmp_path):
     from koken.methodology import read_methodology
 
     data = methodology_dict()
-    data["formulas"][1]["expression"] = "saved * grid_emission_factor * 1.5"
+    scale_scenarios(data, "1.5")
     with language("ja"):
         m = read_methodology(write_methodology(tmp_path, data))
     assert m.warnings[0].endswith("式に数値リテラル 1.5 があります。係数は単位と出典を持つ名前付きのパラメータとして書いて"

@@ -10,7 +10,7 @@ from koken.library import load_methodology
 from koken.methodology.evaluate import evaluate
 from koken.portfolio.build import read_portfolio
 
-from helpers import METHODOLOGIES, PORTFOLIOS, load_folder, methodology_dict, portfolio_problems, write_methodology
+from helpers import METHODOLOGIES, PORTFOLIOS, load_folder, methodology_dict, portfolio_problems, write_methodology, scale_scenarios
 
 Q = registry().Quantity
 
@@ -97,7 +97,7 @@ def test_out_of_range_and_negative_shipments(toy):
 def test_fraction_declared_refuses_bare_90(tmp_path):
     data = methodology_dict()
     data["parameters"]["share"] = {"unit": "fraction", "description": {"ja": "s", "en": "s"}}
-    data["formulas"][1]["expression"] = "saved * grid_emission_factor * share"
+    scale_scenarios(data, "share")
     data["examples"][0]["inputs"]["share"] = 1
     m = load_methodology(write_methodology(tmp_path, data))
     with pytest.raises(KokenErrors, match="a fraction is expected"):
@@ -110,14 +110,14 @@ def test_fraction_declared_refuses_bare_90(tmp_path):
 def test_division_by_zero_is_a_row_error_never_nan(tmp_path):
     data = methodology_dict()
     data["parameters"]["ratio_base"] = {"unit": "kWh/yr", "description": {"ja": "r", "en": "r"}}
-    data["formulas"][1]["expression"] = "saved * grid_emission_factor * product_energy / ratio_base"
+    scale_scenarios(data, "product_energy / ratio_base")
     data["examples"][0]["inputs"]["ratio_base"] = "300 kWh/yr"
     m = load_methodology(write_methodology(tmp_path, data))
     with pytest.raises(KokenErrors) as info:
         evaluate(m, inputs(ratio_base=Q(np.array([300.0, 0.0]), "kWh/year_8760h")))
-    (err,) = info.value.errors
-    assert err.location.row == 2 and err.location.step == "avoided_per_unit_year"
-    assert "division by zero" in err.message
+    errors = info.value.errors  # each step that divides by zero on row 2: avoided emissions and both scenarios
+    assert {e.location.row for e in errors} == {2} and all("division by zero" in e.message for e in errors)
+    assert {e.location.step for e in errors} == {"avoided_per_unit_year", "baseline_emissions", "product_emissions"}
 
 
 def test_defaults_fill_empty_cells_and_are_recorded(tmp_path):
@@ -191,7 +191,7 @@ def test_the_fraction_hint_reads_in_the_chosen_language(tmp_path):
 
     data = methodology_dict()
     data["parameters"]["share"] = {"unit": "fraction", "description": {"ja": "s", "en": "s"}}
-    data["formulas"][1]["expression"] = "saved * grid_emission_factor * share"
+    scale_scenarios(data, "share")
     data["examples"][0]["inputs"]["share"] = 1
     m = load_methodology(write_methodology(tmp_path, data))
     with language("ja"), pytest.raises(KokenErrors) as info:

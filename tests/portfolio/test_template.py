@@ -26,7 +26,7 @@ def test_a_sheet_per_methodology_with_bilingual_headers_units_row_and_instructio
     assert book.sheetnames == ["説明", "refrigerator", "room_air_conditioner", "コード"]
     assert book["コード"].sheet_state == "hidden"
     ws = book["refrigerator"]
-    assert "電気冷蔵庫 / Household refrigerator" in ws["A1"].value and "1.0.0" in ws["A1"].value
+    assert "電気冷蔵庫 / Household refrigerator" in ws["A1"].value and "2.0.0" in ws["A1"].value
     headers = [c.value for c in ws[HEADER_ROW]]
     assert headers[:5] == ["製品名\nproduct_line", "年度\nfiscal_year", "市場\nmarket", "地域\nregion",
                            "出荷台数\nunits_shipped"]
@@ -47,9 +47,9 @@ def test_a_sheet_per_methodology_with_bilingual_headers_units_row_and_instructio
 def test_no_names_gives_every_methodology_and_an_unknown_name_gets_the_closest(library):
     assert [m.id for m in resolve_methodologies([], library)] == sorted(
         library, key=lambda mid: (library[mid].category, mid))
-    with pytest.raises(KokenErrors, match="unknown methodology '冷臓庫'; did you mean '電気冷蔵庫' \\(refrigerator\\)"):
+    with pytest.raises(KokenErrors, match="unknown methodology '冷臓庫'; did you mean '冷蔵庫' \\(refrigerator\\)"):
         resolve_methodologies(["冷臓庫"], library)
-    with language("ja"), pytest.raises(KokenErrors, match="不明な方法論 '冷臓庫'。'電気冷蔵庫'（refrigerator）のことですか"):
+    with language("ja"), pytest.raises(KokenErrors, match="不明な方法論 '冷臓庫'。'冷蔵庫'（refrigerator）のことですか"):
         resolve_methodologies(["冷臓庫"], library)
 
 
@@ -57,9 +57,12 @@ def _fill(book):
     """A company's filling: 万台 in the units row, a name region, a column of its own, a second sheet."""
     ws = book["refrigerator"]
     ws.cell(row=HEADER_ROW + 1, column=5, value="万台")
-    ws.append(["冷蔵庫 401-450L", 2023, "国内", "日本", 4.5, 420, 273, None, 12, "主力機種"])
+    # the columns: line, year, market, region, shipped, baseline and product energy, grid factor, operating years,
+    # then the fuel burnt on site by baseline and product (blank: none, the default with its reason), then 備考
+    remark = ws.max_column + 1
+    ws.append(["冷蔵庫 401-450L", 2023, "国内", "日本", 4.5, 420, 273, None, 12, None, None, "主力機種"])
     ws.append(["冷蔵庫 輸出", 2023, "海外", "米国", 1.2, 600, 450, 0.39, 12])
-    ws.cell(row=HEADER_ROW, column=10, value="備考")
+    ws.cell(row=HEADER_ROW, column=remark, value="備考")
     ws2 = book["room_air_conditioner"]
     ws2.append(["RAC 2.8kW", 2023, "国内", "JP", 52000, 1100, 850, None, 13])
     return book

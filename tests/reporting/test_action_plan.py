@@ -47,10 +47,12 @@ FY2023 = [("generation", "domestic", 76, 1512), ("home_appliances", "domestic", 
 
 
 def document(rows, path="a.json", year=2023):
+    """A result of the category methodologies (統合版方法論), one row per (category, market): each category
+    methodology is mapped to its sector (attribution/sector_map.yaml), so it takes the category's device share."""
     return {"format": "koken-result", "_path": path, "gwp_set": "gwp100_ar5",
-            "methodologies": {"m": {"version": "1.0.0", "baseline_type": "custom", "contribution_role": "direct",
-                                    "result_type": "avoided_emissions"}},
-            "rows": [{"row": i + 2, "methodology": "m", "category": c, "market": mk, "fiscal_year": year,
+            "methodologies": {c: {"version": "2.0.0", "baseline_type": "custom", "contribution_role": "direct",
+                                  "result_type": "avoided_emissions"} for c, *_ in rows},
+            "rows": [{"row": i + 2, "methodology": c, "category": c, "market": mk, "fiscal_year": year,
                       "region": "JP", "single_year[t-CO2e]": s * 1e4, "lifetime[t-CO2e]": life * 1e4}
                      for i, (c, mk, s, life) in enumerate(rows)]}
 
@@ -362,8 +364,8 @@ def test_the_disclosures_sheet_lists_every_item_with_bilingual_labels():
     assert rows == disclosure_rows(report)
     labels = [label for label, _value in rows]
     assert ("報告年度 / Reporting year", "2023") in rows
-    assert labels.count("算定方法 / Methodology") == len(report.disclosures["methodologies"]) == 1
-    assert ("算定方法 / Methodology", "m 1.0.0 (baseline defined for the methodology, role direct)") in rows
+    assert labels.count("算定方法 / Methodology") == len(report.disclosures["methodologies"]) == 5  # one per category
+    assert ("算定方法 / Methodology", "generation 2.0.0 (baseline defined for the methodology, role direct)") in rows
     assert ("結果ファイル / Result file", "a.json") in rows
     assert all(" / " in label for label in labels)
     ratio = dict(rows)["寄与率ファイル / Ratio file"]
@@ -478,7 +480,9 @@ def test_the_printed_table_sheet_is_one_page_with_every_heading_and_the_total(pr
     sheets = [_sheet_of_page(text) for text in example["text"]]
     assert sheets[0] == "削減貢献量 Avoided emissions" and sheets.count("削減貢献量 Avoided emissions") == 1
     detail, disclosures = sheets.count("明細 Detail"), sheets.count("開示事項 Disclosures")
-    assert detail >= 1 and disclosures >= 1 and sheets == [sheets[0]] + ["明細 Detail"] * detail \
+    inventory = sheets.count("カテゴリ11 Category 11")  # category 11 beside avoided emissions, after the table
+    assert inventory >= 1 and detail >= 1 and disclosures >= 1
+    assert sheets == [sheets[0]] + ["カテゴリ11 Category 11"] * inventory + ["明細 Detail"] * detail \
         + ["開示事項 Disclosures"] * disclosures
     first = example["text"][0]
     table = first.split("注記 / Notes")[0]
@@ -490,12 +494,12 @@ def test_the_printed_table_sheet_is_one_page_with_every_heading_and_the_total(pr
     total = next(line for line in table.splitlines() if "合計 / Total" in line)
     assert total.split()[3:] == ["18", "273", "(67)", "28", "917", "(14)"], total
     assert "• Methodologies and their versions" in first and "「明細 Detail」シート" in first   # the last notes, page 1
-    assert "明細 / Detail" in example["text"][1] and "項目" in example["text"][-1]
+    assert "明細 / Detail" in example["text"][1 + inventory] and "項目" in example["text"][-1]
 
 
 def test_the_printed_refrigerator_table_shows_no_figure_as_zero(printed):
     fridge = printed["refrigerator"]
-    assert fridge["pages"] == 3 == len(fridge["pngs"])                      # table, detail, disclosures
+    assert fridge["pages"] == 4 == len(fridge["pngs"])      # table, category 11, detail, disclosures
     line = next(line for line in fridge["text"][0].splitlines() if "家電 / Home appliances" in line)
     # 0.061887 → 0.1; 0.742644 → 1; devices 0.155219 → (0.2); the 1台 line: < 0.001 万t (5 t) everywhere
     assert line.split()[4:] == ["0.1", "1", "(0.2)", "<0.001", "<0.001", "(<0.001)"], line

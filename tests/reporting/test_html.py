@@ -151,7 +151,8 @@ def test_a_portfolio_given_as_an_argument_is_calculated_and_reported_in_html(sma
     assert [h for h in page.headings if h[0] == "h1"] == [("h1", "Avoided emissions, FY2023")]
     h2 = [t for tag, t in page.headings if tag == "h2"]
     assert h2 == ["Contents", "Avoided emissions by category and market", "Charts by category and market",
-                  "Largest product lines", "Methodologies: baseline and product per functional unit", "Disclosures"]
+                  "Beside avoided emissions: category 11, installed base, variants", "Largest product lines",
+                  "Methodologies: baseline and product per functional unit", "Disclosures"]
     # The largest lines' table, by hand: README's line is 2,784.915 t-CO2e single-year and 33,418.98 t-CO2e lifetime.
     cells = page.row("largest lifetime", README_LINE)
     figures = [c for c in cells if c["value"] is not None]
@@ -232,18 +233,23 @@ def test_every_chart_has_its_units_and_a_data_table_beside_it(example):
         assert body.count("<svg") == 1 and body.count("<table") == 1 and "<caption>" in body
         assert 'role="img"' in body and "aria-labelledby=" in body
         assert "[" in body.split("<svg", 1)[1].split("</svg>", 1)[0]           # the value axis names its unit
-    assert "[万t-CO2e]" in text and "[t-CO2e]" in text and "[kWh/yr]" in text
+    assert "[万t-CO2e]" in text and "[t-CO2e]" in text and "[kg-CO2e/台/yr]" in text
 
 
 def test_each_methodology_shows_baseline_and_product_or_says_it_cannot(small):
+    """Both scenarios' emissions per functional unit and year (every methodology names them: baseline_emissions and
+    product_emissions), and their difference."""
     text = small
     page = Page(text)
     fridge = page.row("refrigerator: baseline and product per functional unit (台)", README_LINE)
-    assert [c["text"] for c in fridge] == ["Domestic", "420", "273", "61.887"]   # (420 − 273) × 0.421 = 61.887
+    # 420 × 0.421 = 176.82 and 273 × 0.421 = 114.933 kg-CO2e per unit and year; (420 − 273) × 0.421 = 61.887
+    assert [c["text"] for c in fridge] == ["Domestic", "176.82", "114.933", "61.887"]
     transformer = page.row("transformer: baseline and product", "Transformer 500 kVA (US)")
-    # Baseline loss 1,400 + 7,300 × 0.4² = 2,568 W; product 1,080 + 6,688 × 0.4² = 2,150.08 W.
-    assert [c["text"] for c in transformer][1:3] == ["2,568", "2,150.08"]
-    assert "Baseline (baseline_loss) [W]" in {c["text"] for c in page.cells}
+    # Baseline loss 1,400 + 7,300 × 0.4² = 2,568 W; product 1,080 + 6,688 × 0.4² = 2,150.08 W; × 8,760 h/yr × 0.39
+    # kg-CO2/kWh: 8,773.3152 and 7,345.533312 kg-CO2e per unit and year.
+    shown = transformer[1:3]
+    assert [float(c["value"]) for c in shown] == pytest.approx([2568 * 8.76 * 0.39, 2150.08 * 8.76 * 0.39])
+    assert "Baseline (baseline_emissions) [kg-CO2e/台/yr]" in {c["text"] for c in page.cells}
 
 
 def test_without_device_shares_there_are_no_brackets_and_no_inner_bars(tmp_path, portfolio):

@@ -43,13 +43,15 @@ def test_xlsx_results_have_a_sheet_per_methodology_totals_and_provenance(tmp_pat
     assert totals[0][:4] == ["年度\nfiscal_year", "分野\ncategory", "方法論\nmethodology", "市場\nmarket"]
     provenance = {r[0].value: r[1].value for r in book["来歴 provenance"].iter_rows(min_row=2)}
     assert provenance["input.sha256"] == calc.portfolio.sha256
-    assert provenance["methodologies.refrigerator.version"] == "1.0.0"
+    assert provenance["methodologies.refrigerator.version"] == "2.0.0"
 
 
 def test_csv_results_carry_each_rows_inputs(tmp_path, calc):
     path = calc.to_file(tmp_path / "r.csv")
     rows = list(csv.DictReader(path.read_text(encoding="utf-8-sig").splitlines()))
+    # every input of the row, the defaults too (no fuel burnt on site: 0, the home_appliances category's default)
     assert rows[1]["inputs"] == ("baseline_annual_energy=600 kWh/yr; product_annual_energy=450 kWh/yr; "
+                                 "baseline_fuel_emissions=0 kg-CO2/yr; product_fuel_emissions=0 kg-CO2/yr; "
                                  "grid_emission_factor=0.39 kg-CO2/kWh; operating_years=12 yr")
     assert rows[0]["inputs"].startswith("baseline_annual_energy=420 kWh/yr;")  # 0.42 MWh/yr in the declared unit
     assert rows[0]["備考"] == "'=1+1"

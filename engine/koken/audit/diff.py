@@ -169,19 +169,26 @@ def example_effects(old: Methodology, new: Methodology) -> list[str]:
 
 
 def portfolio_effect(old: Methodology, new: Methodology, portfolio: str | Path,
-                     library: Mapping[str, Methodology]) -> list[str]:
-    """Totals of ``portfolio`` (by fiscal year and market) with the old and with the new methodology."""
+                     library: Mapping[str, Methodology],
+                     rebuilt: Mapping[str, tuple[Methodology, Methodology]] | None = None) -> list[str]:
+    """Totals of ``portfolio`` (by fiscal year and market) with the old and with the new methodology.
+
+    For a category methodology, ``rebuilt`` gives each product methodology that extends it read on the old and on
+    the new category (:func:`rebuilt_products`): the portfolio's lines of those products are compared.
+    """
     from koken.calculation import calculate
     from koken.portfolio.build import read_portfolio
     from koken.totals import summarise
 
+    pairs = {old.id: (old, new), **(rebuilt or {})}
     lines = []
     totals = []
-    for version in (old, new):
+    for side in (0, 1):
         lib = dict(library)
-        lib[version.id] = version
+        for mid, versions in pairs.items():
+            lib[mid] = versions[side]
         calc = calculate(read_portfolio(portfolio, lib, collect=True), lib)
-        table = calc.table[calc.table["methodology"] == version.id]
+        table = calc.table[calc.table["methodology"].isin(list(pairs))]
         totals.append(summarise(table, ["fiscal_year", "market"]).set_index(["fiscal_year", "market"]))
     before, after = totals
     for key in sorted(set(before.index) | set(after.index)):
@@ -244,7 +251,8 @@ class Comparison:
             out.append(_("Effect on the old file's examples:"))
             out += [f"  {text}" for text in self.example_effects]
         if self.portfolio_effects:
-            out.append(_("Effect on {portfolio} ({id} rows):").format(portfolio=portfolio, id=self.old.id))
+            ids = ", ".join([self.old.id, *self.moved])
+            out.append(_("Effect on {portfolio} ({id} rows):").format(portfolio=portfolio, id=ids))
             out += [f"  {text}" for text in self.portfolio_effects]
         if self.new.spec.kind == "category":
             moved = [pid for pid, effects in self.moved.items() if effects]
@@ -265,35 +273,58 @@ def compare(old_path: str | Path, new_path: str | Path, portfolio: str | Path | 
         KokenError / KokenErrors: unreadable files, two different methodologies, a portfolio with problems.
     """
     a, b = load_pair(old_path, new_path)
-    effects = portfolio_effect(a, b, portfolio, library) if portfolio is not None and library is not None else []
+    rebuilt = rebuilt_products(a, b, new_path) if b.spec.kind == "category" else {}
+    effects = (portfolio_effect(a, b, portfolio, library, rebuilt)
+               if portfolio is not None and library is not None else [])
     moved = moved_products(a, b, new_path) if b.spec.kind == "category" else {}
     return Comparison(a, b, diff_methodologies(a, b), example_effects(a, b), effects, moved)
 
 
-def moved_products(old: Methodology, new: Methodology, new_path: str | Path) -> dict[str, list[str]]:
+def rebuilt_products(old: Methodology, new: Methodology,
+                     new_path: str | Path) -> dict[str, tuple[Methodology, Methodology]]:
     """Every product methodology that extends the category ``new`` (the files beside ``new_path``, else the bundled
-    ones of its category), read on the old and on the new category: what changes in it, and how its examples move.
+    ones of its category), read on the old and on the new category.
 
     Returns:
-        product id → lines (empty: the change does not move it), sorted by id.
+        product id → (product on the old category, product on the new one), sorted by id.
     """
     from koken.base.paths import methodologies_dir
     from koken.base.safe_yaml import load_yaml_file
     from koken.library import is_category_file
 
-    folder = Path(new_path).parent
-    files = [p for p in sorted(folder.glob("*.yaml")) if not is_category_file(p)]
-    if not files:
-        files = [p for p in sorted((methodologies_dir() / new.category).glob("*.yaml")) if not is_category_file(p)]
-    moved: dict[str, list[str]] = {}
+    def extending(folder: Path) -> list[Path]:
+        found = []
+        for path in sorted(folder.glob("*.yaml")):
+            if is_category_file(path):
+                continue
+            data = load_yaml_file(path)
+            if isinstance(data, dict) and data.get("extends") == new.id:
+                found.append(path)
+        return found
+
+    files = extending(Path(new_path).parent) or extending(methodologies_dir() / new.category)
+    out = {}
     for path in files:
-        data = load_yaml_file(path)
-        if not isinstance(data, dict) or data.get("extends") != new.id:
-            continue
         before = read_methodology(path, check_location=False, categories={old.id: old})
         after = read_methodology(path, check_location=False, categories={new.id: new})
-        changes = [line for line in diff_methodologies(before, after)]
+        out[after.id] = (before, after)
+    return dict(sorted(out.items()))
+
+
+def moved_products(old: Methodology, new: Methodology, new_path: str | Path) -> dict[str, list[str]]:
+    """How a change of the category ``new`` moves each product methodology that extends it
+    (:func:`rebuilt_products`): what changes in it, and how its examples move.
+
+    Returns:
+        product id → lines (empty: the change does not move it), sorted by id.
+    """
+    moved: dict[str, list[str]] = {}
+    for pid, (before, after) in rebuilt_products(old, new, new_path).items():
+        # The product's own file is unchanged: the category's version records the change, not the product's.
+        bump = _("VERSION NOT BUMPED: the content changed but the version is still {version}").format(
+            version=after.version)
+        changes = [line for line in diff_methodologies(before, after) if line != bump]
         effects = [line for line in example_effects(before, after) if "CHANGED" in line or "cannot run" in line
                    or "no longer" in line]
-        moved[after.id] = changes + effects if effects or changes else []
-    return dict(sorted(moved.items()))
+        moved[pid] = changes + effects if effects or changes else []
+    return moved

@@ -124,7 +124,7 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
             if p.default is None:
                 errors.append(PortfolioError(missing_value(m, p), where.at(column=name)))
                 continue
-            src = _source(m, p.default_source)
+            src = _source(m, p.default_source) or _default_reason(m, name)
             node = TraceNode("default", name, float(p.default), p.unit_text,
                              {"origin": {"source": "methodology default", "source_id": p.default_source, **src}})
             env[name] = ureg.Quantity(float(p.default), p.unit)
@@ -216,6 +216,13 @@ def trace_calculation(m: Methodology, inputs: dict[str, TraceInput], shipped: Tr
             {"formula": f"units_shipped × avoided_per_unit_year × {m.spec.operating_years}",
              "timeframe": "lifetime (稼働年数)"}, [ship_node, nodes[AVOIDED_STEP], years_node]))
     return root
+
+
+def _default_reason(m: Methodology, name: str) -> dict:
+    """A neutral default's reason (0 or 1: the term does not apply) as the trace's origin, in both languages."""
+    spec = m.spec.parameters.get(name)
+    reason = getattr(spec, "default_reason", None)
+    return {"reason": {"ja": reason.ja, "en": reason.en}} if reason is not None else {}
 
 
 def _source(m: Methodology, sid: str | None) -> dict:
@@ -478,6 +485,8 @@ def _origin_text(origin: dict) -> str:
             title=origin["title"], publisher=origin["publisher"], year=origin["year"])
         return text + (f"; {origin['stale']}" if origin.get("stale") else "")
     if source == "methodology default":
+        if "reason" in origin:
+            return _("methodology default — {source}").format(source=pick(origin["reason"]["ja"], origin["reason"]["en"]))
         return _("methodology default — {source}").format(source=origin.get("title", origin.get("source_id")))
     label = _(SOURCE_LABELS[source]) if source in SOURCE_LABELS else source
     return f"{label}: {origin.get('as_written', '')}"

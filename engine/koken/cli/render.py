@@ -219,7 +219,7 @@ def installed_base_table(out, result) -> None:
     rule: a third timeframe, printed on its own."""
     from rich.table import Table
 
-    from koken.totals import installed_base
+    from koken.api import installed_base
 
     options = result.provenance.get("options", {})
     year = options.get("installed_base_year")
@@ -246,7 +246,7 @@ def variants_table(out, result) -> None:
     (share of units with customer data) and what it is (koken.variants)."""
     from rich.table import Table
 
-    from koken.variants import VARIANTS
+    from koken.api import VARIANTS
 
     totals = result.totals
     names = {v.id: v for v in VARIANTS}

@@ -159,7 +159,11 @@ def _columns(methodologies: Sequence[Methodology], combined: bool) -> list[tuple
         columns.append((name, lines, unit, f"{ja_text}\n{en}"))
     seen: dict[str, int] = {}
     for m in methodologies:
-        for p in m.parameters.values():
+        # a neutral default that says a term does not apply (default_reason: no fuel burnt on site) goes last: most
+        # lines leave it blank
+        ordered = sorted(m.parameters.values(),
+                         key=lambda q: getattr(m.spec.parameters[q.name], "default_reason", None) is not None)
+        for p in ordered:
             if p.name in seen:
                 users = columns[seen[p.name]]
                 columns[seen[p.name]] = (users[0], users[1], users[2] if users[2] == p.unit_text else "",

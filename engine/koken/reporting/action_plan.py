@@ -748,7 +748,7 @@ def _styles():
     }
 
 
-def _print_setup(ws, title_rows: str, one_page: bool) -> None:
+def print_setup(ws, title_rows: str, one_page: bool) -> None:
     """A4 landscape, one page wide (and tall: ``one_page``), ``title_rows`` repeated, margins, page footer."""
     from openpyxl.worksheet.page import PageMargins
 
@@ -763,7 +763,7 @@ def _print_setup(ws, title_rows: str, one_page: bool) -> None:
     ws.oddFooter.center.text = "&A — &P / &N"
 
 
-def _merged_text(ws, row: int, last_column: int, text: str, width: float, font=None) -> None:
+def merged_text(ws, row: int, last_column: int, text: str, width: float, font=None) -> None:
     """``text`` across columns 1..``last_column`` of ``row``, wrapped, the row tall enough for it."""
     styles = _styles()
     cell = ws.cell(row=row, column=1)
@@ -789,11 +789,11 @@ def _table_sheet(ws, report: Report, decimals: int) -> None:
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     total_width = sum(widths)
-    _merged_text(ws, 1, last, _title(report), total_width, styles["title"])
+    merged_text(ws, 1, last, _title(report), total_width, styles["title"])
     unit = both(lambda: _(UNIT_LINE))
     if devices:
         unit += "　" + both(lambda: _("in brackets: devices, included (内数)"))
-    _merged_text(ws, 2, last, unit, total_width)
+    merged_text(ws, 2, last, unit, total_width)
     market_row, header_row = 4, 5
     headers = [both(lambda: _(CATEGORY), "\n")]
     for i, (_market, mja, men) in enumerate(MARKETS):
@@ -847,17 +847,17 @@ def _table_sheet(ws, report: Report, decimals: int) -> None:
                 cell.font = styles["bold"]
         ws.row_dimensions[row].height = _lines_needed(values[0], widths[0]) * _LINE_HEIGHT + 4
     row += 2
-    _merged_text(ws, row, last, both(lambda: _(NOTES)), total_width, styles["bold"])
+    merged_text(ws, row, last, both(lambda: _(NOTES)), total_width, styles["bold"])
     sheets = {"disclosures": _sheet_name(DISCLOSURES_SHEET), "detail": _sheet_name(DETAIL_SHEET)}
     for code in ("ja", "en"):
         with language(code):
             notes = notes_lines(report, full=False) + [_(SEE_SHEETS).format(**sheets)]
         for note in notes:
             row += 1
-            _merged_text(ws, row, last, f"・{note}" if code == "ja" else f"• {note}", total_width, styles["note"])
+            merged_text(ws, row, last, f"・{note}" if code == "ja" else f"• {note}", total_width, styles["note"])
         row += 1
     ws.print_area = f"A1:{get_column_letter(last)}{row - 1}"
-    _print_setup(ws, f"{market_row}:{header_row}", one_page=True)
+    print_setup(ws, f"{market_row}:{header_row}", one_page=True)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=2)
 
 
@@ -922,7 +922,7 @@ def _detail_sheet(ws, report: Report) -> None:
     width_of = [float(widths.get(k, 11)) for k, _label in columns]
     for i, w in enumerate(width_of, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
-    _merged_text(ws, 1, min(len(columns), 8), both(lambda: _(DETAIL_SHEET)) + " — " + _title(report),
+    merged_text(ws, 1, min(len(columns), 8), both(lambda: _(DETAIL_SHEET)) + " — " + _title(report),
                  sum(width_of[:8]), styles["title"])
     header_row = 2
     headers = [_header(label) for _key, label in columns]
@@ -931,10 +931,10 @@ def _detail_sheet(ws, report: Report) -> None:
         cell.font, cell.alignment, cell.border, cell.fill = (styles["bold"], styles["header"], styles["border"],
                                                              styles["header_fill"])
     ws.row_dimensions[header_row].height = max(_lines_needed(h, w) for h, w in zip(headers, width_of)) * _LINE_HEIGHT + 4
-    _print_setup(ws, f"{header_row}:{header_row}", one_page=False)
+    print_setup(ws, f"{header_row}:{header_row}", one_page=False)
     ws.freeze_panes = ws.cell(row=header_row + 1, column=4)
     if len(report.lines) > DETAIL_LINES_LIMIT:
-        _merged_text(ws, header_row + 1, len(columns), _(DETAIL_TOO_LONG).format(
+        merged_text(ws, header_row + 1, len(columns), _(DETAIL_TOO_LONG).format(
             lines=f"{len(report.lines):,}", limit=f"{DETAIL_LINES_LIMIT:,}"), sum(width_of))
         return
     values = _detail_values(report)
@@ -1010,7 +1010,7 @@ def _disclosures_sheet(ws, report: Report) -> None:
     styles = _styles()
     widths = (34.0, 110.0)
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = widths
-    _merged_text(ws, 1, 2, both(lambda: _(DISCLOSURES_SHEET)) + " — " + _title(report), sum(widths), styles["title"])
+    merged_text(ws, 1, 2, both(lambda: _(DISCLOSURES_SHEET)) + " — " + _title(report), sum(widths), styles["title"])
     headers = (both(lambda: _("Item"), "\n"), both(lambda: _("Disclosure"), "\n"))
     for col, text in enumerate(headers, start=1):
         cell = ws.cell(row=2, column=col, value=text)
@@ -1024,7 +1024,7 @@ def _disclosures_sheet(ws, report: Report) -> None:
             cell.style = CELL_STYLE
         ws.row_dimensions[r].height = max(_lines_needed(label, widths[0]), _lines_needed(value, widths[1])) \
             * _LINE_HEIGHT + 2
-    _print_setup(ws, "2:2", one_page=False)
+    print_setup(ws, "2:2", one_page=False)
 
 
 __all__ = [
@@ -1036,6 +1036,8 @@ __all__ = [
     "TimeframeError",
     "both",
     "build_report",
+    "merged_text",
+    "print_setup",
     "disclosure_rows",
     "figure_text",
     "formatted",

@@ -141,7 +141,9 @@ def inventory_sheet(wb, report: Report, decimals: int = 0) -> None:
     """Add :data:`INVENTORY_SHEET` to a report workbook: category 11 with the avoided share, the installed base and the
     variants (labels in Japanese and English, figures unrounded in 万t-CO2e or t-CO2e with number formats); nothing
     when the results hold none of them."""
-    from koken.reporting.action_plan import both
+    from openpyxl.styles import Alignment
+
+    from koken.reporting.action_plan import both, merged_text, print_setup
 
     rows, stock, shown, flags = category11_rows(report), stock_rows(report), variants(report), flagged_methodologies(report)
     if not (rows or stock or shown or flags):
@@ -150,7 +152,14 @@ def inventory_sheet(wb, report: Report, decimals: int = 0) -> None:
     ws.column_dimensions["A"].width = 30
     for letter in "BCDEFG":
         ws.column_dimensions[letter].width = 20
+    width = 30 + 6 * 20
     r = 1
+
+    def note(text: str) -> None:
+        """A note across the sheet's seven columns, wrapped (it prints one page wide)."""
+        nonlocal r
+        merged_text(ws, r, 7, text, width)
+        r += 1
 
     def line(*values, bold: bool = False) -> None:
         nonlocal r
@@ -176,7 +185,7 @@ def inventory_sheet(wb, report: Report, decimals: int = 0) -> None:
             if item.share == item.share:
                 cell = ws.cell(row=r - 1, column=6, value=item.share)
                 cell.number_format = "0.0%"
-        line(both(lambda: _(CATEGORY11_NOTE)))
+        note(both(lambda: _(CATEGORY11_NOTE)))
         r += 1
     if stock:
         line(both(lambda: _("Installed-base annual avoided emissions, FY{year}").format(year=report.fiscal_year))
@@ -184,7 +193,7 @@ def inventory_sheet(wb, report: Report, decimals: int = 0) -> None:
         for record in report.stock.to_dict(orient="records"):
             line(_both_names(CATEGORIES, record["category"]), _both_names(MARKETS, record["market"]),
                  float(record[INSTALLED_BASE_COLUMN]) / MAN, int(record["vintages"]))
-        line(both(lambda: _(STOCK_NOTE).format(year=report.fiscal_year)))
+        note(both(lambda: _(STOCK_NOTE).format(year=report.fiscal_year)))
         r += 1
     for variant, _name, variant_rows in shown:
         term = next(v for v in VARIANTS if v.id == variant)
@@ -197,12 +206,18 @@ def inventory_sheet(wb, report: Report, decimals: int = 0) -> None:
             line(v.methodology, _both_names(MARKETS, v.market), v.coverage, v.lifetime, v.variant_lifetime,
                  v.category11, v.variant_category11)
             ws.cell(row=r - 1, column=3).number_format = "0.0%"
-        line(both(lambda: _(VARIANT_NOTE)))
+        note(both(lambda: _(VARIANT_NOTE)))
         r += 1
     if flags:
         line(both(lambda: _("Methodologies to note")), bold=True)
         for mid, text in flags:
-            line(mid, text)
+            note(f"{mid}: {text}")
+    for row in ws.iter_rows():
+        for cell in row:
+            if cell.value is not None and cell.alignment.wrap_text is not True:
+                cell.alignment = Alignment(wrap_text=True, vertical="top",
+                                           horizontal=cell.alignment.horizontal)
+    print_setup(ws, "1:1", one_page=False)
 
 
 def _both_names(terms, code: str) -> str:
