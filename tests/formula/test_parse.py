@@ -124,10 +124,12 @@ def test_fuzz_only_formula_errors_escape_and_parsing_is_fast(text):
 
 
 def test_min_and_max_of_sixteen_names_parse_in_under_a_second():
+    """Once exponential (sympy's Min/Max evaluation: minutes); now about 0.1 s. The bound leaves room for a loaded
+    2-core CI machine (1.7 s seen with the whole suite and three other jobs running) and still catches the blow-up."""
     names = {f"p{i}" for i in range(16)}
     start = time.perf_counter()
     parse_formula("max(" + ",".join(sorted(names)) + ") - min(" + ",".join(sorted(names)) + ")", names)
-    assert time.perf_counter() - start < 1.0
+    assert time.perf_counter() - start < 10.0
 
 
 def test_a_refused_formula_is_explained_in_the_chosen_language():
