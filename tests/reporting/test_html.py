@@ -10,6 +10,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -32,6 +33,7 @@ from koken.reporting.html.document import CONTENT_SECURITY_POLICY, to_html
 from koken.reporting.html.sections import SECTIONS
 from koken.reporting.output import write_report
 
+from browser import SCREENSHOTS
 from conftest import EXAMPLE_PORTFOLIO, REPO
 
 TEMPLATE = REPO / "examples" / "template_filled.xlsx"
@@ -96,6 +98,13 @@ def small(folder, portfolio) -> str:
 def example(folder) -> str:
     """The report of the example portfolio, in English."""
     return report_html(folder / "example.html", EXAMPLE_PORTFOLIO)
+
+
+@pytest.fixture(scope="module")
+def example_ja(folder) -> Path:
+    """The report of the example portfolio, in Japanese: its file."""
+    report_html(folder / "example_ja.html", EXAMPLE_PORTFOLIO, lang="ja")
+    return folder / "example_ja.html"
 
 
 class Page(HTMLParser):
@@ -577,3 +586,109 @@ def test_the_report_in_a_browser(browser, tmp_path, lang, folder, example):
     assert shot.stat().st_size > 10_000
     page.emulate_media(media="print")
     assert page.locator("nav.contents").is_hidden()                               # the printable style applies
+
+
+LAYOUT = r"""async () => {
+  await document.fonts.ready;
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));   // laid out at the new width
+  const out = {clipped: [], broken: [], shrunk: [], dashes: [], misaligned: [], beside: {}};
+  for (const wrap of document.querySelectorAll('.table-wrap'))      // a table wider than its place scrolls: clipped
+    if (wrap.scrollWidth > wrap.clientWidth + 1) out.clipped.push(wrap.querySelector('caption').textContent);
+  const word = /[\p{L}\p{N}]+/gu;                                    // a run of letters and digits: one word
+  for (const element of document.querySelectorAll('th, caption, figcaption, h1, h2, h3')) {
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode())
+      for (const m of node.data.matchAll(word)) {
+        const range = document.createRange();
+        range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);
+        if (new Set(Array.from(range.getClientRects(), r => Math.round(r.top))).size > 1) out.broken.push(m[0]);
+      }
+  }
+  for (const svg of document.querySelectorAll('svg.chart-svg'))      // drawn at its own size, never shrunk
+    if (svg.getBoundingClientRect().width < 0.95 * svg.width.baseVal.value) out.shrunk.push(svg.closest('figure').id);
+  for (const td of document.querySelectorAll('td.num')) {
+    if (td.textContent.trim() === '—') out.dashes.push(td.textContent);
+    if (getComputedStyle(td).textAlign !== 'right') out.misaligned.push(td.textContent);
+  }
+  for (const td of document.querySelectorAll('td:not(.num)'))
+    if (td.textContent.trim() === '—') out.misaligned.push(td.textContent);
+  for (const figure of document.querySelectorAll('figure.chart')) {
+    const chart = figure.querySelector('svg').getBoundingClientRect();
+    const table = figure.querySelector('table').getBoundingClientRect();
+    out.beside[figure.id] = table.top < chart.bottom - 1;
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 1920])
+def test_tables_use_the_width_and_keep_words_whole(browser, width, example_ja, folder, portfolio):
+    """The new user's screens: no table clipped behind a scrollbar, no word (市場, ソリューション, うちデバイス) broken over
+    two lines in a header, a chart never shrunk to make room for its table, — aligned as the figures are; with device
+    shares off the largest lines' chart keeps its table under it (its two panels at their size)."""
+    no_devices = folder / "no_devices_ja.html"
+    report_html(no_devices, portfolio, "--device-shares", "off", lang="ja")
+    for page, wide in ((example_ja, True), (no_devices, False)):
+        visit = browser.open(page)
+        visit.page.set_viewport_size({"width": width, "height": 900})
+        found = visit.page.evaluate(LAYOUT)
+        assert found["clipped"] == [] and found["broken"] == [] and found["shrunk"] == [], found
+        assert found["misaligned"] == [], found
+        assert not found["beside"]["product-lines-chart"]                    # its table under it, devices or not
+        if not wide:
+            assert len(found["dashes"]) >= 4                                 # power generation has no lines: —
+        if width == 1920 and wide:                                           # room for a table beside its chart
+            assert found["beside"]["methodologies-1-chart"], found["beside"]
+        visit.screenshot(f"report-html-ja-{width}{'' if wide else '-no-devices'}")
+        visit.page.close()
+
+
+LEAD_INS = """() => Array.from(document.querySelectorAll(
+    'main :is(h2, h3, h4, figcaption), main p:has(+ :is(figure, section, .table-wrap, .notes))'),
+    e => e.textContent)"""
+"""The texts that introduce what follows them: headings, captions, and a paragraph before a chart, table or part."""
+
+PRINT_OVERFLOW = """async () => {
+  await document.fonts.ready;
+  await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  const limit = document.body.getBoundingClientRect().right;
+  return Array.from(document.querySelectorAll('table, svg.chart-svg'))
+    .filter(e => e.getBoundingClientRect().right > limit + 1).map(e => e.closest('[id]').id);
+}"""
+
+
+def test_the_printed_report_keeps_headings_with_what_follows_and_every_table_on_the_page(browser, example_ja):
+    """Printed (A4 landscape, the page's print style, Chromium's own PDF): no page ends with a heading, a caption or
+    the paragraph that introduces a chart (the new user's print ended a page with 「ベースライン：基準年度の製品、
+    役割：直接。」 and had the chart on the next), and no table or chart reaches past the page's right margin (A4
+    landscape less 12 mm margins: 273 mm = 1032 CSS px)."""
+    tools = {name: shutil.which(name) for name in ("pdftotext", "pdfinfo")}
+    if None in tools.values():
+        reason = "poppler-utils (pdftotext, pdfinfo) is not installed"
+        if os.environ.get("KOKEN_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail(f"KOKEN_REQUIRE_LIBREOFFICE=1 but {reason}")
+        pytest.skip(reason)
+    visit = browser.open(example_ja)
+    page = visit.page
+    page.emulate_media(media="print")
+    page.set_viewport_size({"width": 1032, "height": 700})
+    assert page.evaluate(PRINT_OVERFLOW) == []
+    squeeze = lambda text: re.sub(r"\s+", "", text)                                   # noqa: E731
+    lead_ins = [squeeze(t) for t in page.evaluate(LEAD_INS)]
+    assert len(lead_ins) > 40 and "注記" in lead_ins and "ベースライン：基準年度の製品、役割：直接。" in lead_ins
+    pdf = SCREENSHOTS / "report-html-ja.pdf"
+    pdf.parent.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
+    page.close()
+    info = subprocess.run([tools["pdfinfo"], str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Page size:\s+84[12]\.\d+ x 59[45]\.\d+ pts \(A4\)", info, re.M), info          # landscape
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert 10 <= pages <= 40, pages
+    ends = []
+    for n in range(1, pages + 1):
+        text = subprocess.run([tools["pdftotext"], "-f", str(n), "-l", str(n), str(pdf), "-"],
+                              capture_output=True, text=True, check=True).stdout
+        last = squeeze([line for line in text.splitlines() if line.strip()][-1])
+        ends.append(last)
+        assert not (len(last) >= 4 and any(t.endswith(last) for t in lead_ins)), (n, last)
+    assert any(re.fullmatch(r"[\d,.()]+", last) for last in ends)          # the probe sees page ends: figures
