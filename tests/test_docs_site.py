@@ -75,6 +75,20 @@ def test_every_methodology_is_in_the_navigation_of_both_languages(site, library)
     assert not (site / "methodologies" / "SUMMARY.html").exists()  # the nav file is read, not published
 
 
+def test_the_html_report_page_and_the_tutorials_report_step_in_both_languages(site):
+    """The Japanese site has its own HTML-report page (it fell back to the English one), and each tutorial's HTML
+    step links to the page of its own language."""
+    titles = {}
+    for folder, lang in ((site, "en"), (site / "ja", "ja")):
+        page = (folder / "html-report.html").read_text(encoding="utf-8")
+        assert f'<html lang="{lang}"' in page
+        titles[lang] = re.search(r"<h1[^>]*>([^<]+)", page).group(1).strip()
+        tutorial = (folder / "tutorial.html").read_text(encoding="utf-8")
+        step = tutorial.split("report.html", 1)[1]                    # after the command that writes the page
+        assert 'href="html-report.html"' in step
+    assert titles == {"en": "The HTML report", "ja": "HTML 報告書"}
+
+
 def test_a_methodology_page_in_a_browser(browser, site, library):
     m = library["residential_fuel_cell"]
     visit = browser.open(site / "methodologies" / f"{m.id}.html")

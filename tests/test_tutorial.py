@@ -47,6 +47,7 @@ def test_both_languages_give_the_same_commands_and_mark_the_template_step():
     assert all(JAPANESE in c for cmds, _ in steps("ja") for c in cmds if c.startswith("koken "))
     subcommands = {c.split()[1] for c in commands["en"] if c.startswith("koken ")}
     assert {"template", "calculate", "report", "trace", "verify"} <= subcommands, subcommands
+    assert any(c.startswith("koken report ") and c.endswith(".html") for c in commands["en"])   # the HTML report
     for lang, page in PAGES.items():
         assert page.read_text(encoding="utf-8").count(TEMPLATE_STEP) == 1, f"tutorial ({lang}): one {TEMPLATE_STEP}"
 
@@ -69,8 +70,10 @@ def test_every_command_runs_as_written_and_prints_what_the_pages_quote(tmp_path,
             assert run.returncode == 0, f"{command}\n{run.stdout}\n{run.stderr}"
             printed += run.stdout + run.stderr
         outputs.append(printed)
-    assert {"template.xlsx", "results.xlsx", "result.json", "report.xlsx", "report.md"} <= {
+    assert {"template.xlsx", "results.xlsx", "result.json", "report.xlsx", "report.md", "report.html"} <= {
         p.name for p in tmp_path.iterdir()}
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")          # the HTML step: a page in the tutorial's
+    assert f'<html lang="{language}">' in page and "<svg" in page           # language, with its charts
     for (commands, quoted), printed in zip(steps(language), outputs):
         for line in quoted:
             assert line.strip() in printed, f"tutorial ({language}) quotes {line!r}, but {commands} print:\n{printed}"

@@ -212,7 +212,7 @@ class Calculation(_CoreCalculation):
 
     def report(self, fiscal_year: int | None = None, *, device_shares: bool = True,
                ratios: RatioFile | str | Path | None = None, output: str | Path | None = None,
-               decimals: int = 0) -> Report:
+               decimals: int = 0, company: str | None = None) -> Report:
         """The action plan's table of these results (万t-CO2e, device shares in brackets), as :func:`report` makes it.
 
         Args:
@@ -221,15 +221,17 @@ class Calculation(_CoreCalculation):
             ratios: the device ratio file (default: the one of this calculation).
             output: also write it: ``.html``, ``.xlsx``, ``.md`` or ``.csv`` (see :func:`report`).
             decimals: decimals of 万t-CO2e figures shown (0 to 3).
+            company: the reporting company's name, put into the title (see :func:`report`).
         Returns:
             Report: ``table`` (t-CO2e, unrounded), ``lines``, ``fiscal_year``, ``disclosures``.
         Raises:
             KokenError / KokenErrors: as :func:`report`.
         """
-        _report_options(device_shares, ratios, decimals)
+        _report_options(device_shares, ratios, decimals, company)
         chosen = _ratios(ratios) if ratios is not None else self.ratios or load_ratio_file(None)
-        built = build_report([{**self.document(), "_path": self.portfolio.path}], chosen if device_shares else None,
-                             fiscal_year, device_shares=device_shares)
+        built = build_report([{**self.document(), "_path": self.portfolio.path, "_kind": "portfolio"}],
+                             chosen if device_shares else None, fiscal_year, device_shares=device_shares,
+                             company=company)
         if output is not None:
             refuse_overwrite(output, [self.portfolio.path])
             write_report(built, output, decimals)
@@ -374,12 +376,21 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
                 workers=workers, progress=progress)
 
 
-def _report_options(device_shares: bool, ratios: object, decimals: int) -> None:
+COMPANY_LENGTH = 200
+"""The longest company name a report's title takes (characters)."""
+
+
+def _report_options(device_shares: bool, ratios: object, decimals: int, company: object = None) -> None:
     """The report's switches, checked before anything is read.
 
     Raises:
-        KokenError: ``device_shares`` not a bool, a ratio file with device shares off, ``decimals`` not 0 to 3.
+        KokenError: ``device_shares`` not a bool, a ratio file with device shares off, ``decimals`` not 0 to 3, a
+            company name that is not one line of text of at most :data:`COMPANY_LENGTH` characters.
     """
+    if company is not None and (not isinstance(company, str) or not company.strip() or "\n" in company
+                                or len(company) > COMPANY_LENGTH):
+        raise KokenError(_("the company name must be one line of text of 1 to {most} characters (got {value!r})")
+                         .format(most=COMPANY_LENGTH, value=company if not isinstance(company, str) else company[:40]))
     if not isinstance(device_shares, bool):
         raise KokenError(_("device_shares must be True or False (got {value!r})").format(value=device_shares))
     if not device_shares and ratios is not None:
@@ -392,7 +403,7 @@ def _report_options(device_shares: bool, ratios: object, decimals: int) -> None:
 def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFrame | None = None,
            library: Library | Mapping | None = None, *, ratios: RatioFile | str | Path | None = None,
            device_shares: bool = True, fiscal_year: int | None = None, output: str | Path | None = None,
-           decimals: int = 0) -> Report:
+           decimals: int = 0, company: str | None = None) -> Report:
     """The action plan's table: avoided emissions by category and market in 万t-CO2e, single-year and lifetime
     apart, the device share in brackets (内数), with the disclosures the standards ask for.
 
@@ -416,6 +427,8 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
             submit: table, detail and disclosures sheets), ``.md`` or ``.csv`` (full precision).
         decimals: decimals of 万t-CO2e figures in the workbook's number formats and in Markdown (0 to 3); a
             non-zero figure that would round to 0 gets more decimals (up to 3) or shows as ``<0.001``.
+        company: the reporting company's name, put into the title of every output (``Example Denki: avoided
+            emissions, FY2023``) and the disclosures; None for none.
     Returns:
         Report: ``table`` (one row per category and market, t-CO2e, unrounded), ``lines`` (the product lines),
         ``fiscal_year``, ``disclosures``, ``ratios`` (None when device shares are off).
@@ -424,7 +437,7 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
             without ``fiscal_year``, an unsupported output type, ``ratios`` with ``device_shares=False``,
             ``decimals`` outside 0 to 3 (nothing is written).
     """
-    _report_options(device_shares, ratios, decimals)
+    _report_options(device_shares, ratios, decimals, company)
     ratio_file = _ratios(ratios) if device_shares else None
     results = [results] if isinstance(results, (str, Path)) else list(results)
     kinds = [is_result_file(p) for p in results]
@@ -438,10 +451,10 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
     for source in [*portfolios, *([portfolio] if portfolio is not None else [])]:
         calc = calculate(source, library)
         name = "<DataFrame>" if not isinstance(source, (str, Path)) else str(source)
-        documents.append({**result_document(calc), "_path": name})
+        documents.append({**result_document(calc), "_path": name, "_kind": "portfolio"})
     if not documents:
         raise KokenError(_("give result files (koken calculate --output x.json) or a portfolio"))
-    built = build_report(documents, ratio_file, fiscal_year, device_shares=device_shares)
+    built = build_report(documents, ratio_file, fiscal_year, device_shares=device_shares, company=company)
     if output is not None:
         refuse_overwrite(output, [*results, portfolio])
         write_report(built, output, decimals)

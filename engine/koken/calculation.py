@@ -90,7 +90,9 @@ class Calculation:
 def provenance(path: str, sha256: str, encoding: str, methodologies, options: Mapping[str, object],
                read_tables: Sequence[dict] = ()) -> dict:
     """What produced results: koken version, the input file's hash and encoding, each methodology's id,
-    version and content hash, the factor tables (with content hashes), the GWP set and the run's options.
+    version and content hash (with its title and the descriptions of its parameters and steps, in Japanese and
+    English, so that a report made from the result can name them), the factor tables (with content hashes), the
+    GWP set and the run's options.
 
     Args:
         path, sha256, encoding: the input file, its ``sha256:<hex>`` and how it was read.
@@ -111,13 +113,22 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
                                  **({"extends": m.extends} if m.extends else {}),
                                  "status": m.spec.status.state if m.spec.status is not None else None,
                                  "fossil_lock_in": m.spec.fossil_lock_in, "factor_basis": m.spec.factor_basis,
-                                 "category11_step": m.spec.category11_step}
+                                 "category11_step": m.spec.category11_step,
+                                 "title": {"ja": m.spec.title.ja, "en": m.spec.title.en},
+                                 "descriptions": _descriptions(m)}
                           for m in sorted(methodologies, key=lambda m: m.id)},
         "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
                           for t in sorted(tables.values(), key=lambda t: t.id)},
         "gwp_set": GWP_SET,
         "options": {k: v for k, v in sorted(options.items()) if v is not None},
     }
+
+
+def _descriptions(m: Methodology) -> dict[str, dict[str, str]]:
+    """The descriptions of a methodology's parameters and steps that have one, by name: ``{"ja": …, "en": …}``."""
+    out = {name: p.description for name, p in m.spec.parameters.items() if p.description is not None}
+    out.update({f.name: f.description for f in m.spec.formulas if f.description is not None})
+    return {name: {"ja": d.ja, "en": d.en} for name, d in out.items()}
 
 
 def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],

@@ -1,5 +1,6 @@
 """The koken command line, end to end (click's test runner; a subprocess for the installed script)."""
 
+import hashlib
 import json
 import shutil
 import subprocess
@@ -334,7 +335,7 @@ def test_report_writes_the_workbook_read_back_cell_by_cell(tmp_path):
     fridge = next(r for r in detail.iter_rows(min_row=3, values_only=True)
                   if r[headers.index("Product line")] == "Refrigerator 401-450 L")
     # (420 - 273) kWh/yr × 0.421 kg-CO2/kWh × 4.5万台 = 2,784.915 t single-year; × 12 yr = 33,418.98 t lifetime
-    assert fridge[headers.index("Result file")] == "portfolio_fy2023.csv"       # the full path: disclosures sheet
+    assert fridge[headers.index("Result file")] == "portfolio_fy2023.csv"       # its name, never its folder
     assert fridge[headers.index("Units shipped as entered")] == "4.5 万台"
     assert fridge[headers.index("Single-year [t-CO2e]")] == pytest.approx(2784.915)
     assert fridge[headers.index("Single-year [万t-CO2e]")] == pytest.approx(0.2784915)
@@ -343,7 +344,10 @@ def test_report_writes_the_workbook_read_back_cell_by_cell(tmp_path):
     assert "factor table grid_emission_factor [JP 2023]" in fridge[headers.index("Values not from the portfolio")]
     disclosures = list(wb["開示事項 Disclosures"].iter_rows(min_row=3, values_only=True))
     assert ("報告年度 / Reporting year", "2023") in disclosures
-    assert ("結果ファイル / Result file", str(EXAMPLE_PORTFOLIO)) in disclosures
+    files = [value for label, value in disclosures if label == "入力ファイル / Input file"]
+    assert files == [f"portfolio_fy2023.csv: portfolio, calculated for this report (sha256:"
+                     f"{hashlib.sha256(EXAMPLE_PORTFOLIO.read_bytes()).hexdigest()})"]           # no folder
+    assert str(EXAMPLE_PORTFOLIO.parent) not in str(disclosures)
 
 
 def test_report_with_device_shares_off_has_no_brackets_anywhere(tmp_path):
@@ -395,7 +399,7 @@ def test_report_speaks_the_chosen_language(tmp_path, language_restored):
     out = tmp_path / "r.md"
     result = run("report", "--portfolio", EXAMPLE_PORTFOLIO, "--lang", "ja", "-o", out)
     assert result.exit_code == 0, result.output
-    assert "（万t-CO2、括弧内はデバイス寄与分）" in result.output
+    assert "（万t-CO2e、括弧内はデバイス寄与分）" in result.output
     assert "- 単年度（当該年度に出荷した製品の1年間の稼働分）と稼働年数" in result.output
     assert f"報告書を {out} に書き出しました" in result.output
     assert "## 注記" in out.read_text(encoding="utf-8")

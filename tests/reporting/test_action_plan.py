@@ -91,7 +91,7 @@ def test_two_result_files_aggregate_and_years_are_not_mixed():
     report = build_report([a, b], load_ratio_file())
     row = report.table[(report.table["category"] == "it_equipment") & (report.table["market"] == "domestic")]
     assert row["lifetime[t-CO2e]"].iloc[0] == pytest.approx(150_000)   # (10 + 5) 万t
-    assert "2 result file(s)" in report.disclosures["completeness"]
+    assert report.disclosures["completeness"].startswith("All 2 product lines of FY2023 are counted (2 file(s) read).")
     c = document([("it_equipment", "domestic", 1, 5)], "c.json", year=2024)
     with pytest.raises(KokenErrors, match="one reporting year"):
         build_report([a, c], load_ratio_file())
@@ -172,7 +172,7 @@ def test_the_workbook_has_the_table_the_detail_and_the_disclosures():
     assert wb.sheetnames == ["削減貢献量 Avoided emissions", "明細 Detail", "開示事項 Disclosures"]
     ws = wb["削減貢献量 Avoided emissions"]
     assert ws["A1"].value == "削減貢献量（2023年度） / Avoided emissions, FY2023" and ws["A1"].font.b
-    assert ws["A2"].value.startswith("単位：万t-CO2（CO2換算、1万t = 10,000 t-CO2e） / Unit: 万t-CO2e")
+    assert ws["A2"].value.startswith("単位：万t-CO2e（CO2換算、1万t = 10,000 t-CO2e） / Unit: 万t-CO2e")
     assert "括弧内は半導体・電子部品の寄与分（内数）" in ws["A2"].value
     assert ws["A4"].value == "分野\nCategory" and "A4:A5" in ws.merged_cells
     assert ws["B4"].value == "国内 / Domestic" and "B4:D4" in ws.merged_cells
@@ -365,11 +365,11 @@ def test_the_disclosures_sheet_lists_every_item_with_bilingual_labels():
     labels = [label for label, _value in rows]
     assert ("報告年度 / Reporting year", "2023") in rows
     assert labels.count("算定方法 / Methodology") == len(report.disclosures["methodologies"]) == 5  # one per category
-    assert ("算定方法 / Methodology", "generation 2.0.0 (baseline defined for the methodology, role direct)") in rows
-    assert ("結果ファイル / Result file", "a.json") in rows
+    assert ("算定方法 / Methodology", "generation 2.0.0: baseline defined for the methodology, role direct") in rows
+    assert dict(rows)["入力ファイル / Input file"].startswith("a.json: result of koken calculate")
     assert all(" / " in label for label in labels)
     ratio = dict(rows)["寄与率ファイル / Ratio file"]
-    assert ratio.startswith("fy2023_report_implied (attribution/ratios_fy2023_report.yaml; category_market;")
+    assert ratio.startswith("fy2023_report_implied (ratios_fy2023_report.yaml; category_market;")   # its name only
 
 
 def test_the_detail_sheet_has_one_row_per_product_line_and_keeps_text_as_text():

@@ -205,17 +205,20 @@ def _terminate_cleanly() -> None:
               help="Device contribution-ratio file (default: the shipped FY2023-report-implied ratios, named as "
                    "such in every output).")
 @click.option("--fiscal-year", type=int, help="The reporting year, when the results hold several.")
+@click.option("--company", metavar="NAME",
+              help="The reporting company's name, put into the report's title and disclosures (every output).")
 @click.option("--decimals", type=click.IntRange(0, 3), default=0, show_default=True,
               help="Decimals of 万t-CO2e figures on screen, in Markdown and in the workbook's number formats; a "
-                   "non-zero figure that would round to 0 gets more decimals (up to 3) or shows as <0.001. "
-                   "The workbook's cells and the CSV keep full precision.")
+                   "non-zero figure that would round to 0 gets more decimals (up to 3) or shows as <0.001; the HTML "
+                   "report shows at least two significant digits. The workbook's cells and the CSV keep full "
+                   "precision.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to FILE: .html (one self-contained page: the table, charts and their data, "
                    "the disclosures; opens offline), .xlsx (the workbook to submit: table, detail and disclosures "
                    "sheets), .md or .csv.")
 def report_command(inputs: tuple[Path, ...], portfolio: Path | None, methodology_paths: tuple[Path, ...],
                    no_bundled: bool, device_shares: str, ratio_file: Path | None, fiscal_year: int | None,
-                   decimals: int, output: Path | None) -> None:
+                   company: str | None, decimals: int, output: Path | None) -> None:
     """The action plan's table (万t-CO2e, device share in brackets) from INPUTS: JSON results of koken calculate,
     or portfolios (.csv, .xlsx, .parquet, .yaml), calculated first."""
     from koken.api import report
@@ -229,7 +232,7 @@ def report_command(inputs: tuple[Path, ...], portfolio: Path | None, methodology
     library = _library(methodology_paths, no_bundled) if calculates else None
     with render.reporting(wrote_nothing=output is not None):
         built = report(inputs, portfolio, library, ratios=ratio_file, device_shares=device_shares == "on",
-                       fiscal_year=fiscal_year, output=output, decimals=decimals)
+                       fiscal_year=fiscal_year, output=output, decimals=decimals, company=company)
     render.report_table(built, decimals)
     if output:
         render.line(_("Report written to {output}").format(output=output))

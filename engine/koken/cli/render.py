@@ -328,16 +328,17 @@ def component_summary(result) -> None:
 def report_table(report, decimals: int) -> None:
     """The action plan's table (万t-CO2e, devices in brackets when reported) and its notes in the chosen language;
     the notes say which device shares were used (the shipped FY2023-report-implied ratios named as such)."""
+    from rich.markup import escape
     from rich.table import Table
 
-    from koken.reporting.action_plan import TITLE, both, notes_lines, presentation
+    from koken.reporting.action_plan import both, notes_lines, presentation, report_title
 
     out = console()
     shown = presentation(report, decimals)
-    title = both(lambda: _(TITLE).format(year=report.fiscal_year))
+    title = both(lambda: report_title(report))
     unit = (_("{title} (万t-CO2e; devices in brackets)") if report.device_shares
             else _("{title} (万t-CO2e; device shares not reported)")).format(title=title)
-    t = Table(title=unit)
+    t = Table(title=escape(unit))   # a company's name is text, never console markup
     for col in shown.columns:
         t.add_column(col, justify="left" if col in ("分野", "category") else "right")
     for row in shown.itertuples(index=False):

@@ -24,6 +24,7 @@ Japanese and English both (:func:`both`).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import math
@@ -38,7 +39,7 @@ import pandas as pd
 
 from koken.attribution import RatioFile, attribute, device_columns, load_ratio_file
 from koken.base.errors import KokenError, KokenErrors, Location, TimeframeError
-from koken.base.i18n import N_, _, language, named, pick
+from koken.base.i18n import N_, _, current_language, language, named, pick
 from koken.base.text import printable
 from koken.base.vocabulary import (
     BASELINE_TYPES,
@@ -83,6 +84,7 @@ DETAIL_SHEET = N_("Detail")
 DISCLOSURES_SHEET = N_("Disclosures")
 
 YEAR_NOTE = N_("Reporting year: FY{year}. Unit: 万t-CO2e (1万t = 10,000 t-CO2e).")
+TITLE_COMPANY = N_("{company}: avoided emissions, FY{year}")
 TIMEFRAMES = N_("Single-year figures (products shipped in the year, over one year of use) and lifetime figures (the "
                 "same products over their operating years) are separate timeframes and are never added together.")
 BRACKETS = N_("Figures in brackets are the part attributed to semiconductors and electronic components: they are "
@@ -95,30 +97,44 @@ DEVICES_OFF = N_("Device shares (semiconductors and electronic components) are n
 NO_RATIO = N_("A lifetime figure without a bracket: the ratio file gives no device share for that category and "
               "market.")
 NO_LINES = N_("—: no product lines in that category and market.")
-COMPLETENESS = N_("Completeness: {lines} product lines from {files} result file(s), all counted; {negatives} with a "
-                  "negative figure (product worse than its baseline) included, not clipped.")
-OTHER_YEARS = N_("{lines} product lines of other fiscal years ({years}) in the result files are not in this report.")
+COMPLETENESS_NOTE = N_("Completeness: {text}")
+COMPLETENESS = N_("All {lines} product lines of FY{year} are counted ({files} file(s) read).")
+NO_NEGATIVES = N_("No product line has a negative figure (a product worse than its baseline); such a line would be "
+                  "counted as it is, not set to 0.")
+NEGATIVES = N_("{negatives} product line(s) have a negative figure (the product is worse than its baseline): counted "
+               "as they are, not set to 0.")
+OTHER_YEARS = N_("The files also hold {lines} product lines of other fiscal years ({years}): they are not counted in "
+                 "the FY{year} figures.")
 SEPARATION = N_("Avoided emissions (削減貢献量) are reported apart from Scope 1-3 inventories and are never netted "
                 "against them.")
 GWP = N_("GWP set: {gwp}.")
 ROUNDING = N_("Figures are rounded for presentation only, so rows may not add up to the totals; a non-zero figure "
               "that would round to 0 is shown with more decimals (up to 3) or as <0.001.")
+ROUNDING_SIGNIFICANT = N_("Figures are rounded for presentation only, so rows may not add up to the totals; each "
+                          "figure is shown with at least {digits} significant digits (with at most 3 decimals), a "
+                          "smaller one as <0.001.")
 METHODOLOGIES = N_("Methodologies: {items}.")
-METHODOLOGY_ITEM = N_("{id} {version} (baseline {baseline}, role {role})")
+METHODOLOGY_NAME = N_("{title} ({id} {version})")
+METHODOLOGY_ITEM = N_("{methodology}: baseline {baseline}, role {role}")
 GRID_FACTORS = N_("Grid emission factors: {items}.")
+GRID_FACTOR = N_("FY{year}, {region}: {value} {unit} — {origin}")
 SEE_SHEETS = N_("Methodologies and their versions, emission factors, the ratio file and the result files are on the "
                 "sheet {disclosures}; the unrounded figures of every product line are on the sheet {detail}.")
 DETAIL_TOO_LONG = N_("{lines} product lines: more than a sheet lists here ({limit}). Every line, with its unrounded "
                      "figures and origins, is in the result files (koken calculate -o result.csv).")
 DEVICES_NOT_REPORTED = N_("not reported")
 SHIPPED_SHORT = N_("{id}: industry averages implied by the FY2023 table (shipped default)")
+RESULT_FILE = N_("{name}: result of koken calculate ({hash}), created {created} from the portfolio {input} ({input_hash})")
+PORTFOLIO_FILE = N_("{name}: portfolio, calculated for this report ({hash})")
 
 DISCLOSURE_LABELS = {
+    "company": N_("Company"),
     "reporting_year": N_("Reporting year"),
     "unit": N_("Unit"),
     "timeframes": N_("Timeframes"),
     "methodologies": N_("Methodology"),
     "grid_emission_factors": N_("Grid emission factor"),
+    "other_years_grid_emission_factors": N_("Grid emission factor, other fiscal years (trend)"),
     "gwp_sets": N_("GWP set"),
     "device_shares": N_("Device shares"),
     "device_ratios": N_("Ratio file"),
@@ -126,7 +142,8 @@ DISCLOSURE_LABELS = {
     "separation": N_("Separation from inventories"),
     "devices": N_("Devices (内数)"),
     "rounding": N_("Rounding"),
-    "result_files": N_("Result file"),
+    "result_files": N_("Input file"),
+    "created": N_("Report created"),
     "methodology_flags": N_("Methodologies to note"),
 }
 """Label of each item of :attr:`Report.disclosures`, for the workbook's disclosures sheet."""
@@ -260,7 +277,8 @@ def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
     """Read koken JSON results.
 
     Returns:
-        One dict per file (the JSON document, ``_path`` added).
+        One dict per file (the JSON document; ``_path``, ``_kind`` (``result``) and ``_sha256``, the file's hash,
+        added).
     Raises:
         KokenErrors: unreadable files or files that are not koken results.
     """
@@ -273,7 +291,8 @@ def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
                 "itself (koken report PORTFOLIO, or --portfolio)"), Location(file=str(path))))
             continue
         try:
-            doc = json.loads(Path(path).read_text(encoding="utf-8"))
+            data = Path(path).read_bytes()
+            doc = json.loads(data.decode("utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
             errors.append(KokenError(_("cannot read the result file: {error}").format(error=err),
                                      Location(file=str(path))))
@@ -283,6 +302,8 @@ def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
                                      Location(file=str(path))))
             continue
         doc["_path"] = str(path)
+        doc["_kind"] = "result"
+        doc["_sha256"] = "sha256:" + hashlib.sha256(data).hexdigest()
         docs.append(doc)
     if errors:
         raise KokenErrors(errors)
@@ -295,14 +316,17 @@ def shipped_ratio_hash() -> str:
 
 
 def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_year: int | None = None, *,
-                 device_shares: bool = True) -> Report:
+                 device_shares: bool = True, company: str | None = None) -> Report:
     """Aggregate result documents into the action-plan table, device shares by ``ratios``.
 
     Args:
-        documents: koken JSON results (:func:`load_result_documents`, or ``Calculation.document()``).
+        documents: koken JSON results (:func:`load_result_documents`, or ``Calculation.document()``); a document's
+            ``_path`` names its file, ``_kind`` says whether it was a ``result`` file or a ``portfolio`` calculated
+            for the report, ``_sha256`` is the result file's hash.
         ratios: the ratio file of the device shares (ignored, and may be None, when ``device_shares`` is False).
         fiscal_year: the reporting year; needed when the documents hold several.
         device_shares: give the part attributed to devices (in brackets), or leave it out.
+        company: the reporting company's name, for the title (None: no name).
     Returns:
         Report (figures in t-CO2e, unrounded).
     Raises:
@@ -326,7 +350,7 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
     year = fiscal_year if fiscal_year is not None else years[0]
     by_year = _by_year(rows)
     stock = installed_base_rows(documents, rows, year)
-    other_years = int((rows["fiscal_year"] != year).sum())
+    others = rows[rows["fiscal_year"] != year]
     rows = rows[rows["fiscal_year"] == year]
     if rows.empty:
         raise KokenErrors([KokenError(_("no product lines for fiscal year {year} (the results hold {years})").format(
@@ -351,9 +375,12 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
                             "device_reported": reported})
     table = pd.DataFrame(records)
     disclosures = _disclosures(documents, rows, used, year)
-    if other_years:  # lines of the result files left out: said, so that "all counted" is not misread
-        disclosures["other_years"] = {"lines": other_years, "years": [y for y in years if y != year]}
-        disclosures["completeness"] += " " + _other_years(disclosures)
+    if len(others):  # lines of the result files left out of the year's figures: said, and their factors disclosed
+        disclosures["other_years"] = {"lines": len(others), "years": [y for y in years if y != year],
+                                      "grid_emission_factors": _grid_factors(others)}
+        disclosures["completeness"] = _completeness(disclosures)
+    if company is not None and printable(company).strip():
+        disclosures["company"] = printable(company).strip()
     return Report(table=table, fiscal_year=year, disclosures=disclosures,
                   lines=rows.reset_index(drop=True), ratios=used, years=by_year, stock=stock)
 
@@ -370,10 +397,42 @@ def installed_base_rows(documents: Sequence[dict], rows: pd.DataFrame, year: int
     return pd.DataFrame({column: grouped[column].sum(), "vintages": grouped["fiscal_year"].nunique()}).reset_index()
 
 
-def _other_years(disclosures: dict) -> str:
-    """The sentence on product lines of other fiscal years left out of the report, in the current language."""
-    other = disclosures["other_years"]
-    return _(OTHER_YEARS).format(lines=other["lines"], years=", ".join(map(str, other["years"])))
+def report_title(report: Report) -> str:
+    """The report's title in the current language: ``Avoided emissions, FY2023``, or with the company's name
+    (``--company``) ``Example Denki: avoided emissions, FY2023``."""
+    company = report.disclosures.get("company")
+    if company:
+        return _(TITLE_COMPANY).format(company=company, year=report.fiscal_year)
+    return _(TITLE).format(year=report.fiscal_year)
+
+
+def sentences(*texts: str) -> str:
+    """Sentences joined as each language writes them: with a space after English text, with nothing after a
+    Japanese full stop or closing bracket (。）」).
+
+    >>> sentences("Single-year.", "Lifetime."), sentences("単年度です。", "稼働年数です。")
+    ('Single-year. Lifetime.', '単年度です。稼働年数です。')
+    """
+    out = ""
+    for text in texts:
+        if out and text:
+            out += "" if out.endswith(("。", "）", "」")) else " "
+        out += text
+    return out
+
+
+def _completeness(disclosures: dict) -> str:
+    """The completeness sentences, in the current language: the reporting year's lines, all counted; those with a
+    negative figure; the lines of other fiscal years the files hold, not counted in the year's figures."""
+    counts = disclosures["counts"]
+    negatives = counts["negatives"]
+    parts = [_(COMPLETENESS).format(lines=counts["lines"], year=disclosures["reporting_year"], files=counts["files"]),
+             _(NEGATIVES).format(negatives=negatives) if negatives else _(NO_NEGATIVES)]
+    other = disclosures.get("other_years")
+    if other:
+        parts.append(_(OTHER_YEARS).format(lines=other["lines"], years=", ".join(map(str, other["years"])),
+                                           year=disclosures["reporting_year"]))
+    return sentences(*parts)
 
 
 def _by_year(rows: pd.DataFrame) -> pd.DataFrame:
@@ -390,17 +449,38 @@ def _device_sum(part: pd.DataFrame, figure: str) -> float:
     return float(part[device_columns(part, figure)].to_numpy().sum())
 
 
+def _grid_factors(rows: pd.DataFrame) -> list[dict]:
+    """Each distinct grid emission factor the rows used: ``fiscal_year``, ``region``, ``value``, ``unit``,
+    ``origin`` (sorted by year, region and value)."""
+    found = set()
+    columns = [rows.get(c, pd.Series(None, index=rows.index, dtype=object)) for c in ("inputs", "region", "fiscal_year")]
+    for inputs, region, year in zip(*columns):
+        if isinstance(inputs, dict) and "grid_emission_factor" in inputs:
+            g = inputs["grid_emission_factor"]
+            found.add((int(year), region or "", g["value"], g["unit"], g["origin"]))
+    return [{"fiscal_year": y, "region": r, "value": v, "unit": u, "origin": o} for y, r, v, u, o in sorted(found, key=str)]
+
+
+def _file(doc: dict) -> dict:
+    """What the disclosures say of one file reported: its name (not its folder: the report is meant to be sent),
+    whether it was a result file or a portfolio calculated for the report, and the hashes and time it records."""
+    name = Path(str(doc.get("_path") or (doc.get("input") or {}).get("file") or "")).name
+    source = doc.get("input") or {}
+    return {"name": name, "kind": doc.get("_kind", "result"), "sha256": doc.get("_sha256"),
+            "created": doc.get("created"), "input_file": Path(str(source.get("file") or "")).name,
+            "input_sha256": source.get("sha256")}
+
+
 def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFile | None, year: int) -> dict:
+    from datetime import UTC, datetime
+
     methodologies = {}
     for doc in documents:
         for mid, info in doc.get("methodologies", {}).items():
-            methodologies.setdefault(mid, set()).add(
-                (info.get("version"), info.get("baseline_type"), info.get("contribution_role"), info.get("result_type")))
-    grid = set()
-    for inputs, region in zip(rows.get("inputs", pd.Series(dtype=object)), rows.get("region", pd.Series(dtype=object))):
-        if isinstance(inputs, dict) and "grid_emission_factor" in inputs:
-            g = inputs["grid_emission_factor"]
-            grid.add((region or "", g["value"], g["unit"], g["origin"]))
+            title = info.get("title") if isinstance(info.get("title"), dict) else {}
+            methodologies.setdefault(mid, {})[(info.get("version"), info.get("baseline_type"),
+                                               info.get("contribution_role"), info.get("result_type"))] = \
+                (title.get("ja"), title.get("en"), info.get("descriptions") or {})
     negatives = int((rows["lifetime[t-CO2e]"] < 0).sum())
     device_ratios = None if ratios is None else {
         "id": ratios.id, "path": ratios.path, "content_hash": ratios.content_hash, "basis": ratios.spec.basis,
@@ -409,23 +489,65 @@ def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFil
         "reporting_year": year,
         "unit": "万t-CO2e (10,000 t-CO2e)",
         "timeframes": _(TIMEFRAMES),
-        "methodologies": [{"id": mid, "version": v, "baseline_type": b, "contribution_role": r, "result_type": t}
-                          for mid, infos in sorted(methodologies.items()) for v, b, r, t in sorted(infos, key=str)],
-        "grid_emission_factors": [{"region": r, "value": v, "unit": u, "origin": o} for r, v, u, o in sorted(grid, key=str)],
+        "methodologies": [{"id": mid, "version": v, "baseline_type": b, "contribution_role": r, "result_type": t,
+                           "title": {"ja": ja, "en": en} if ja and en else None, "descriptions": described}
+                          for mid, infos in sorted(methodologies.items())
+                          for (v, b, r, t), (ja, en, described) in sorted(infos.items(), key=lambda i: str(i[0]))],
+        "grid_emission_factors": _grid_factors(rows),
         "gwp_sets": sorted({doc.get("gwp_set", "") for doc in documents}),
         "device_ratios": device_ratios,
-        "completeness": _(COMPLETENESS).format(lines=len(rows), files=len(documents), negatives=negatives),
+        "counts": {"lines": len(rows), "files": len(documents), "negatives": negatives},
         "separation": _(SEPARATION),
         "rounding": _(ROUNDING),
-        "result_files": [doc.get("_path", "") for doc in documents],
+        "result_files": [_file(doc) for doc in documents],
         "methodology_flags": sorted(({"id": mid, "fossil_lock_in": bool(info.get("fossil_lock_in")),
                                       "status": info.get("status")}
                                      for doc in documents for mid, info in doc.get("methodologies", {}).items()
                                      if mid in set(rows["methodology"])), key=lambda e: e["id"]),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    disclosures["completeness"] = _completeness(disclosures)
     disclosures["device_shares"] = _device_sentence(disclosures)
     disclosures["devices"] = _(BRACKETS) if ratios is not None else None   # off: device_shares says so
     return disclosures
+
+
+def methodology_name(item: dict) -> str:
+    """A methodology as the report names it: its title in the current language with its id and version beside it
+    (``Household refrigerator (refrigerator 1.0.0)``, ``電気冷蔵庫（refrigerator 1.0.0）``), or its id and version
+    when the result does not record its title. ``item``: an entry of the disclosures' ``methodologies``."""
+    version = "" if item.get("version") in (None, "", "nan") else str(item["version"])
+    title = item.get("title")
+    if not title:
+        return f"{item['id']} {version}".strip()
+    return _(METHODOLOGY_NAME).format(title=pick(title["ja"], title["en"]), id=item["id"], version=version) \
+        .replace(" )", ")").replace(" ）", "）")
+
+
+def grid_factor_text(g: dict) -> str:
+    """One grid emission factor as the report shows it, in the current language."""
+    return _(GRID_FACTOR).format(year=g["fiscal_year"], region=g["region"] or "-", value=f"{g['value']:g}",
+                                 unit=g["unit"], origin=shown_origin(g["origin"]))
+
+
+def file_text(f: dict) -> str:
+    """One file reported, as the disclosures show it: its name, what it is, its hashes and creation time."""
+    if f["kind"] == "portfolio":
+        return _(PORTFOLIO_FILE).format(name=f["name"], hash=f.get("input_sha256") or "-")
+    return _(RESULT_FILE).format(name=f["name"], hash=f.get("sha256") or "-", created=created_text(f.get("created")),
+                                 input=f.get("input_file") or "-", input_hash=f.get("input_sha256") or "-")
+
+
+def created_text(stamp: str | None) -> str:
+    """An ISO time (``2024-05-01T09:30:00+00:00``, UTC) as ``2024-05-01 09:30 UTC``; ``-`` when unknown.
+
+    >>> created_text("2024-05-01T09:30:00+00:00"), created_text(None)
+    ('2024-05-01 09:30 UTC', '-')
+    """
+    if not stamp:
+        return "-"
+    match = re.fullmatch(r"(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(?::\d{2})?(?:\+00:00|Z)?", str(stamp))
+    return f"{match.group(1)} {match.group(2)} UTC" if match else str(stamp)
 
 
 def _device_sentence(disclosures: dict) -> str:
@@ -440,16 +562,20 @@ def _device_sentence(disclosures: dict) -> str:
 
 # ------------------------------------------------------------------------------------- numbers shown
 
-def shown_decimals(value: float, decimals: int, most: int = MAX_DECIMALS) -> int | None:
+def shown_decimals(value: float, decimals: int, most: int = MAX_DECIMALS, significant: int = 0) -> int | None:
     """How many decimals to show ``value`` with so that a non-zero figure never shows as 0.
 
     Args:
         value: the figure (any unit; the table's are 万t-CO2e).
         decimals: the decimals asked for.
         most: the most decimals to use.
+        significant: show at least this many significant digits where ``decimals`` would show fewer (still at
+            most ``most`` decimals); 0: only ``decimals``, more only where the figure would read 0. The HTML
+            report uses 2, so that a bar of 0.83 is labelled 0.83, not 1.
     Returns:
-        ``decimals``, or more (up to ``most``) when ``decimals`` would round a non-zero ``value`` to 0;
-        None when even ``most`` would (the figure is then shown as ``<0.001``, :func:`figure_text`).
+        ``decimals``, or more (up to ``most``) when ``decimals`` would round a non-zero ``value`` to 0 (or show
+        fewer than ``significant`` digits); None when even ``most`` would round it to 0 (the figure is then shown
+        as ``<0.001``, :func:`figure_text`).
 
     >>> shown_decimals(1512.3, 0), shown_decimals(0.061887, 0), shown_decimals(0.0061887, 0), shown_decimals(0.74, 0)
     (0, 1, 2, 0)
@@ -457,10 +583,16 @@ def shown_decimals(value: float, decimals: int, most: int = MAX_DECIMALS) -> int
     (0, 2)
     >>> shown_decimals(0.0000061887, 0) is None
     True
+    >>> shown_decimals(0.83, 0, significant=2), shown_decimals(9.6, 0, significant=2), shown_decimals(12.4, 0, significant=2)
+    (2, 1, 0)
     """
     if value == 0 or not math.isfinite(value):
         return decimals
-    for places in range(decimals, max(decimals, most) + 1):
+    ceiling = max(decimals, most)
+    first = decimals
+    if significant:
+        first = min(max(decimals, significant - 1 - math.floor(math.log10(abs(value)))), ceiling)
+    for places in range(first, ceiling + 1):
         if float(f"{abs(value):.{places}f}") != 0:
             return places
     return None
@@ -472,13 +604,15 @@ def _below(value: float, most: int) -> str:
     return f"<{limit}" if value > 0 else f">-{limit}"
 
 
-def figure_text(value: float, decimals: int = 0, most: int = MAX_DECIMALS) -> str:
+def figure_text(value: float, decimals: int = 0, most: int = MAX_DECIMALS, significant: int = 0) -> str:
     """``value`` with thousands separators and :func:`shown_decimals` decimals, or ``<0.001``.
 
     >>> figure_text(1512.3), figure_text(0.061887), figure_text(0.0000061887), figure_text(-0.3)
     ('1,512', '0.1', '<0.001', '-0.3')
+    >>> figure_text(0.8255, significant=2), figure_text(0.0061887, significant=2), figure_text(27128.4, significant=2)
+    ('0.83', '0.006', '27,128')
     """
-    places = shown_decimals(value, decimals, most)
+    places = shown_decimals(value, decimals, most, significant)
     return _below(value, most) if places is None else f"{value:,.{places}f}"
 
 
@@ -514,8 +648,8 @@ def shown_origin(origin: str) -> str:
     match = _TABLE_ORIGIN.match(origin)
     if not match:
         return origin
-    described = ", ".join(named(part, FACTOR_BASES + FACTOR_STATUSES)
-                          for part in (match.group("described") or "").split(", ") if part)
+    described = ("、" if current_language() == "ja" else ", ").join(
+        named(part, FACTOR_BASES + FACTOR_STATUSES) for part in (match.group("described") or "").split(", ") if part)
     return _("factor table {table} [{key}] (source {source}; {described})").format(
         table=match.group("table"), key=match.group("key"), source=match.group("source"),
         described=described) + match.group("rest")
@@ -550,7 +684,7 @@ def both(make: Callable[[], str], separator: str = " / ") -> str:
 
 
 def _title(report: Report) -> str:
-    return both(lambda: _(TITLE).format(year=report.fiscal_year))
+    return both(lambda: report_title(report))
 
 
 def _part(report: Report, category: str, market: str) -> pd.DataFrame:
@@ -599,13 +733,15 @@ def ratio_note(report: Report) -> str:
     return f"{d['id']} ({d['path']}, {d['content_hash']})"
 
 
-def notes_lines(report: Report, *, full: bool = True) -> list[str]:
+def notes_lines(report: Report, *, full: bool = True, significant: int = 0) -> list[str]:
     """The notes under the table, as sentences in the current language (``with language("ja")`` for Japanese).
 
     Args:
         report: the report.
         full: all of them; False leaves out what the workbook shows elsewhere (reporting year and unit: its
             title and unit line; GWP set, methodologies and grid emission factors: its disclosures sheet).
+        significant: the figures are shown with at least this many significant digits (the HTML report's 2;
+            :func:`shown_decimals`): the rounding note says so.
     Returns:
         Sentences: reporting year and unit, timeframes, device shares (brackets and which ratios, or not
         reported), completeness, separation from inventories, GWP set, rounding, methodologies, grid emission
@@ -622,21 +758,26 @@ def notes_lines(report: Report, *, full: bool = True) -> list[str]:
         lines.append(_(NO_RATIO))
     if (t["product_lines"] == 0).any():
         lines.append(_(NO_LINES))
-    negatives = int((report.lines["lifetime[t-CO2e]"] < 0).sum()) if "lifetime[t-CO2e]" in report.lines else 0
-    completeness = _(COMPLETENESS).format(lines=len(report.lines), files=len(d["result_files"]), negatives=negatives)
-    lines += [completeness + (" " + _other_years(d) if "other_years" in d else ""), _(SEPARATION)]
+    lines += [_(COMPLETENESS_NOTE).format(text=_completeness(d)), _(SEPARATION)]
     if full:
         lines.append(_(GWP).format(gwp=", ".join(d["gwp_sets"])))
-    lines.append(_(ROUNDING))
+    lines.append(rounding_text(significant))
     if full:
-        lines.append(_(METHODOLOGIES).format(items="; ".join(
-            _(METHODOLOGY_ITEM).format(id=m["id"], version=m["version"], baseline=named(m["baseline_type"], BASELINE_TYPES),
-                                       role=named(m["contribution_role"], CONTRIBUTION_ROLES))
-            for m in d["methodologies"])))
-        lines.append(_(GRID_FACTORS).format(items="; ".join(
-            f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {shown_origin(g['origin'])}"
-            for g in d["grid_emission_factors"])))
+        lines.append(_(METHODOLOGIES).format(items="; ".join(methodology_item(m) for m in d["methodologies"])))
+        lines.append(_(GRID_FACTORS).format(items="; ".join(grid_factor_text(g) for g in d["grid_emission_factors"])))
     return [printable(line) for line in lines]
+
+
+def rounding_text(significant: int = 0) -> str:
+    """The rounding note in the current language (:func:`shown_decimals`'s ``significant``)."""
+    return _(ROUNDING_SIGNIFICANT).format(digits=significant) if significant else _(ROUNDING)
+
+
+def methodology_item(m: dict) -> str:
+    """A methodology with its baseline and role, in the current language (the notes and the disclosures)."""
+    return _(METHODOLOGY_ITEM).format(methodology=methodology_name(m),
+                                      baseline=named(m["baseline_type"], BASELINE_TYPES),
+                                      role=named(m["contribution_role"], CONTRIBUTION_ROLES))
 
 
 def to_markdown(report: Report, decimals: int = 0) -> str:
@@ -868,7 +1009,7 @@ def _detail_values(report: Report) -> pd.DataFrame:
     for key, _label in DETAIL_COLUMNS:
         if key in lines:
             out[key] = lines[key]
-    if "result_file" in lines:   # the file's name; the disclosures sheet has the paths
+    if "result_file" in lines:   # the file's name (the disclosures name each file and its hashes)
         out["result_file"] = [Path(str(f)).name for f in lines["result_file"]]
     out["single_year[万t-CO2e]"] = lines["single_year[t-CO2e]"] / MAN
     out["lifetime[万t-CO2e]"] = lines["lifetime[t-CO2e]"] / MAN
@@ -977,28 +1118,45 @@ def methodology_flag_texts(entries: Sequence[dict]) -> list[tuple[str, str]]:
     return out
 
 
-def disclosure_rows(report: Report, *, bilingual: bool = True) -> list[tuple[str, str]]:
+def disclosure_rows(report: Report, *, bilingual: bool = True, significant: int = 0,
+                    trend: bool = False) -> list[tuple[str, str]]:
     """:attr:`Report.disclosures` as (label, value) rows: labels in Japanese and English (``bilingual``, the
     workbook) or in the current language only (the HTML report), one row per item of a list (each methodology,
-    grid factor and result file); values in the current language."""
+    grid factor and file); values in the current language.
+
+    Args:
+        report: the report.
+        bilingual: labels in both languages.
+        significant: as :func:`notes_lines` (the rounding row says how figures are shown).
+        trend: the report shows other fiscal years too (the HTML report's trend): their grid emission factors are
+            listed as well.
+    """
     d = report.disclosures
     rows: list[tuple[str, str]] = []
     for key, label in DISCLOSURE_LABELS.items():
         name = both(lambda label=label: _(label)) if bilingual else _(label)
         value = d.get(key)
         if key == "methodologies":
-            rows += [(name, _(METHODOLOGY_ITEM).format(id=m["id"], version=m["version"],
-                                                       baseline=named(m["baseline_type"], BASELINE_TYPES),
-                                                       role=named(m["contribution_role"], CONTRIBUTION_ROLES)))
-                     for m in value]
+            rows += [(name, methodology_item(m)) for m in value]
         elif key == "grid_emission_factors":
-            rows += [(name, f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {shown_origin(g['origin'])}")
-                     for g in value]
+            rows += [(name, grid_factor_text(g)) for g in value]
+        elif key == "other_years_grid_emission_factors":
+            if trend and d.get("other_years"):
+                rows += [(name, grid_factor_text(g)) for g in d["other_years"]["grid_emission_factors"]]
         elif key == "methodology_flags":
             rows += [(name, f"{mid}: {text}") for mid, text in methodology_flag_texts(value)]
         elif key == "device_ratios":
-            rows.append((name, ratio_note(report) if value is None else
-                         f"{value['id']} ({value['path']}; {value['basis']}; {value['source']}; {value['content_hash']})"))
+            rows.append((name, ratio_note(report) if value is None else   # the file's name: its folder is not the reader's
+                         f"{value['id']} ({Path(str(value['path'])).name}; {value['basis']}; {value['source']}; "
+                         f"{value['content_hash']})"))
+        elif key == "completeness":
+            rows.append((name, _completeness(d)))
+        elif key == "rounding":
+            rows.append((name, rounding_text(significant)))
+        elif key == "result_files":
+            rows += [(name, file_text(f) if isinstance(f, dict) else str(f)) for f in value]
+        elif key == "created":
+            rows.append((name, created_text(value)))
         elif isinstance(value, list):
             rows += [(name, str(v)) for v in value]
         elif value is not None:
@@ -1042,10 +1200,15 @@ __all__ = [
     "figure_text",
     "formatted",
     "load_result_documents",
+    "methodology_item",
+    "methodology_name",
     "notes_lines",
     "number_format",
     "presentation",
     "ratio_note",
+    "report_title",
+    "rounding_text",
+    "sentences",
     "shown_decimals",
     "to_csv",
     "to_markdown",

@@ -15,6 +15,10 @@ from markupsafe import Markup
 
 from koken.reporting.action_plan import figure_text
 
+SIGNIFICANT = 2
+"""Significant digits a figure of the HTML report shows at least (with at most 3 decimals): a bar of 0.83 万t-CO2e
+is labelled 0.83, not 1, in its chart and its table alike (:func:`koken.reporting.action_plan.shown_decimals`)."""
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -25,6 +29,7 @@ class Cell:
         value: the unrounded number behind ``text`` (written as ``data-value``, for copying and checks), or None.
         header: a header cell (``<th>``: a column header in a table's head, a row header in its body).
         colspan, rowspan: cells spanned.
+        figure: the cell is in a column of figures: right-aligned like them even without a value (``—``).
     """
 
     text: str
@@ -32,11 +37,12 @@ class Cell:
     header: bool = False
     colspan: int = 1
     rowspan: int = 1
+    figure: bool = False
 
     @property
     def numeric(self) -> bool:
-        """Whether the cell holds a figure (right-aligned)."""
-        return self.value is not None
+        """Whether the cell is aligned as a figure (right): it holds one, or stands in a column of them."""
+        return self.value is not None or self.figure
 
     @property
     def data_value(self) -> str:
@@ -47,6 +53,15 @@ class Cell:
         '2784.915'
         """
         return "" if self.value is None else f"{self.value:.15g}"
+
+
+NONE = "—"
+"""What a figure cell shows where there are no product lines."""
+
+
+def no_figure() -> Cell:
+    """A cell of a figure column without a figure (no product lines there): ``—``, aligned as the figures are."""
+    return Cell(NONE, None, figure=True)
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,8 @@ class Chart:
         svg: the chart as inline SVG (:func:`koken.reporting.html.charts.bar_chart`), its texts kept as text.
         table: the same numbers as a table, beside the chart (for screen readers and copying).
         note: a sentence under the caption (what is shown, what is left out), or None.
+        wide: the chart takes the page's width and its table goes under it (a chart of several panels, or a table
+            too wide to stand beside it); otherwise the table stands beside the chart where the page has room.
     """
 
     id: str
@@ -98,6 +115,7 @@ class Chart:
     svg: Markup
     table: Table
     note: str | None = None
+    wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,37 +161,33 @@ class Context:
 
 
 def figure_cell(value: float | None, decimals: int, *, brackets: bool = False) -> Cell:
-    """A cell for a figure: thousands separators, ``decimals`` places, more where it would read 0, ``<0.001`` when
-    smaller still (:func:`koken.reporting.action_plan.figure_text`); ``(…)`` with ``brackets`` (a device share,
-    inside the figure before it); an empty cell for None or NaN.
+    """A cell for a figure: thousands separators, ``decimals`` places, more where it would show fewer than
+    :data:`SIGNIFICANT` significant digits (at most 3 decimals), ``<0.001`` when smaller still
+    (:func:`figure_label`); ``(…)`` with ``brackets`` (a device share, inside the figure before it); an empty cell
+    for None or NaN.
 
     >>> figure_cell(0.2784915, 0).text, figure_cell(552.2, 0, brackets=True).text, figure_cell(None, 0).text
-    ('0.3', '(552)', '')
+    ('0.28', '(552)', '')
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return Cell("", None)
-    text = figure_text(float(value), decimals)
+        return Cell("", None, figure=True)
+    text = figure_label(float(value), decimals)
     return Cell(f"({text})" if brackets else text, float(value))
+
+
+def figure_label(value: float, decimals: int) -> str:
+    """A figure as the HTML report shows it, in its tables and at the end of its bars alike: ``decimals`` places,
+    more where they would show fewer than :data:`SIGNIFICANT` significant digits (at most 3 decimals).
+
+    >>> figure_label(0.8255, 0), figure_label(9.6, 0), figure_label(1512.3, 0), figure_label(33418.98, 1)
+    ('0.83', '9.6', '1,512', '33,419.0')
+    """
+    return figure_text(value, decimals, significant=SIGNIFICANT)
 
 
 def header(text: str, *, colspan: int = 1, rowspan: int = 1) -> Cell:
     """A header cell."""
     return Cell(text, None, True, colspan, rowspan)
-
-
-def sentences(*texts: str) -> str:
-    """Sentences joined as each language writes them: with a space after English text, with nothing after a
-    Japanese full stop or closing bracket (。）」).
-
-    >>> sentences("Single-year.", "Lifetime."), sentences("単年度です。", "稼働年数です。")
-    ('Single-year. Lifetime.', '単年度です。稼働年数です。')
-    """
-    out = ""
-    for text in texts:
-        if out and text:
-            out += "" if out.endswith(("。", "）", "」")) else " "
-        out += text
-    return out
 
 
 def shorten(text: str, most: int = 38) -> str:

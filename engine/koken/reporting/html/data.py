@@ -12,10 +12,10 @@ import pandas as pd
 
 from koken.attribution import device_columns
 from koken.base.errors import KokenError
-from koken.base.i18n import _, pick
+from koken.base.i18n import N_, _, pick
 from koken.base.units import parse_unit
 from koken.base.vocabulary import AVOIDED_COLUMN, AVOIDED_STEP, CATEGORIES, MARKETS
-from koken.reporting.action_plan import TOTAL, Report
+from koken.reporting.action_plan import TOTAL, Report, methodology_name
 from koken.totals import MAN
 
 
@@ -102,6 +102,30 @@ def by_year(report: Report) -> pd.DataFrame:
     return grouped[["fiscal_year", "market", "product_lines", "single_year[万t-CO2e]", "lifetime[万t-CO2e]"]]
 
 
+def methodology_titles(report: Report) -> dict[tuple[str, str], str]:
+    """Each methodology and version of the report, ``(id, version)``, as the page names it: its title in the current
+    language with its id and version beside it (``電気冷蔵庫（refrigerator 1.0.0）``; the id alone when the result
+    does not record the title)."""
+    return {(m["id"], str(m["version"])): methodology_name(m) for m in report.disclosures.get("methodologies", [])}
+
+
+FUNCTIONAL_UNITS_EN = {"台": N_("unit (台)"), "件": N_("case (件)"), "基": N_("plant (基)"), "式": N_("set (式)")}
+"""How the English page names the counting units of functional units (``per unit (台)``); the Japanese page writes
+them as they are (``機能単位（台）あたり``), and a physical unit (kW) is written as it is in both."""
+
+
+def functional_unit_text(unit: str) -> str:
+    """A functional unit's unit as the page writes it after "per": ``unit (台)`` in English, ``台`` in Japanese
+    (the catalogue's translation of ``unit (台)`` is ``台``), ``kW`` in both."""
+    return _(FUNCTIONAL_UNITS_EN[unit]) if unit in FUNCTIONAL_UNITS_EN else unit
+
+
+def fiscal_years(report: Report) -> list[int]:
+    """Every fiscal year of the results, in order (more than one: the page shows a trend)."""
+    years = report.years
+    return sorted(set(int(y) for y in years["fiscal_year"])) if "fiscal_year" in years else []
+
+
 # ----------------------------------------------------------------- baseline and product per functional unit
 
 SCENARIO_DIMENSIONS = ("kg-CO2e/yr", "kWh/yr")
@@ -164,6 +188,13 @@ def scenarios(line: pd.Series | dict) -> Scenarios | None:
     return None
 
 
+def scenarios_kind(pair: Scenarios) -> int:
+    """What a pair measures: the index of its dimension in :data:`SCENARIO_DIMENSIONS` (0 emissions per year, 1
+    energy per year or power)."""
+    dimension = parse_unit(pair.unit).dimensionality
+    return [parse_unit(u).dimensionality for u in SCENARIO_DIMENSIONS].index(dimension)
+
+
 def _unit(item: object) -> str | None:
     return item.get("unit") if isinstance(item, dict) and isinstance(item.get("unit"), str) else None
 
@@ -183,5 +214,20 @@ def avoided_per_unit_year(line: pd.Series | dict) -> float:
     return named_value(line, "steps", AVOIDED_STEP)
 
 
-__all__ = ["MarketFigures", "Scenarios", "avoided_per_unit_year", "by_year", "category_figures", "largest_lines",
-           "line_devices", "line_label", "market_name", "named_value", "scenarios"]
+__all__ = [
+    "MarketFigures",
+    "Scenarios",
+    "avoided_per_unit_year",
+    "by_year",
+    "category_figures",
+    "fiscal_years",
+    "functional_unit_text",
+    "largest_lines",
+    "line_devices",
+    "line_label",
+    "market_name",
+    "methodology_titles",
+    "named_value",
+    "scenarios",
+    "scenarios_kind",
+]

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from koken.base.i18n import _, current_language
 from koken.base.version import __version__
-from koken.reporting.action_plan import TITLE, UNIT_LINE, Report
+from koken.reporting.action_plan import UNIT_LINE, Report, report_title
 from koken.reporting.html.blocks import Context, Section
 from koken.reporting.html.sections import SECTIONS, SectionFunction
 
@@ -62,7 +62,7 @@ def to_html(report: Report, decimals: int = 0, *, context: Context | None = None
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.globals["kind"] = lambda block: type(block).__name__.lower()
     env.filters["unit_split"] = unit_split
-    title = _(TITLE).format(year=report.fiscal_year)
+    title = report_title(report)
     labels = {
         "contents": _("Contents"),
         "unit": _(UNIT_LINE),

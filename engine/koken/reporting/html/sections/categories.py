@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from koken.base.i18n import _
 from koken.base.vocabulary import MARKETS
-from koken.reporting.action_plan import CATEGORY, DEVICES_HEADER, Report, figure_text
-from koken.reporting.html.blocks import Cell, Chart, Context, Paragraph, Section, Table, figure_cell, header, sentences
+from koken.reporting.action_plan import CATEGORY, DEVICES_HEADER, Report, sentences
+from koken.reporting.html.blocks import (
+    Cell,
+    Chart,
+    Context,
+    Paragraph,
+    Section,
+    Table,
+    figure_cell,
+    figure_label,
+    header,
+    no_figure,
+)
 from koken.reporting.html.charts import COLOURS, Panel, Series, bar_chart
 from koken.reporting.html.data import category_figures, market_name
 
@@ -31,7 +42,7 @@ def section(report: Report, context: Context) -> Section:
             else _("Lifetime avoided emissions [万t-CO2e]")
         chart_id = f"{ID}-{timeframe.replace('_', '-')}"
         svg = bar_chart(chart_id, names, [Panel(series, axis)], inner_label=_("of which devices (内数)"),
-                        value_text=lambda v: figure_text(v, context.decimals))
+                        value_text=lambda v: figure_label(v, context.decimals))
         charts.append(Chart(chart_id, title, svg, _table(rows, timeframe, title, report.device_shares, context)))
     lead = _("Single-year and lifetime figures are separate timeframes: each has its own chart and they are never "
              "stacked or added.")
@@ -51,9 +62,9 @@ def _table(rows, timeframe: str, title: str, devices: bool, context: Context) ->
         row = [Cell(name, header=True)]
         for market in MARKETS:
             f = by_market[market.id]
-            row.append(figure_cell(getattr(f, timeframe), context.decimals) if f.lines else Cell("—"))
+            row.append(figure_cell(getattr(f, timeframe), context.decimals) if f.lines else no_figure())
             if devices:
                 row.append(figure_cell(getattr(f, f"device_{timeframe}"), context.decimals, brackets=True)
-                           if f.lines else Cell("—"))
+                           if f.lines else no_figure())
         body.append(tuple(row))
     return Table(title + unit, head, tuple(body))

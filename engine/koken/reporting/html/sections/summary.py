@@ -16,14 +16,26 @@ from koken.reporting.action_plan import (
     Report,
     notes_lines,
 )
-from koken.reporting.html.blocks import Cell, Context, Notes, Paragraph, Section, Table, figure_cell, header
+from koken.reporting.html.blocks import (
+    SIGNIFICANT,
+    Cell,
+    Context,
+    Notes,
+    Paragraph,
+    Section,
+    Table,
+    figure_cell,
+    header,
+    no_figure,
+)
 from koken.reporting.html.data import category_figures, market_name
 
 ID = "table"
 
 
 def section(report: Report, context: Context) -> Section:
-    """The table (figures in 万t-CO2e with ``context.decimals`` places, never shown as 0) and the notes."""
+    """The table (figures in 万t-CO2e with ``context.decimals`` places, or more for two significant digits; never
+    shown as 0) and the notes."""
     devices = report.device_shares
     per_market = 3 if devices else 2
     unit = " [万t-CO2e]"
@@ -38,7 +50,7 @@ def section(report: Report, context: Context) -> Section:
         for market in MARKETS:
             f = by_market[market.id]
             if not f.lines:
-                row += [Cell("—")] * per_market
+                row += [no_figure() for _cell in range(per_market)]
                 continue
             row += [figure_cell(f.single_year, context.decimals), figure_cell(f.lifetime, context.decimals)]
             if devices:
@@ -52,5 +64,5 @@ def section(report: Report, context: Context) -> Section:
     return Section(ID, _("Avoided emissions by category and market"), (
         *lead,
         Table(caption, head, tuple(body), totals=1),
-        Notes(tuple(notes_lines(report, full=False)), _(NOTES)),
+        Notes(tuple(notes_lines(report, full=False, significant=SIGNIFICANT)), _(NOTES)),
     ))
