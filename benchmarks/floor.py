@@ -119,9 +119,9 @@ def multifunction_printer(x):
 
 
 def network_equipment(x):
-    hours = x["annual_operating_hours"]
-    return _it_energy_difference({**x, "baseline_annual_energy": x["baseline_power_per_throughput"] * x["throughput"] * hours / 1000.0,
-                                  "product_annual_energy": x["product_power_per_throughput"] * x["throughput"] * hours / 1000.0})
+    kwh_per_watt = x["throughput"] * x["annual_operating_hours"] / 1000.0     # W/(Gbit/s) × Gbit/s × h/yr ÷ 1,000
+    return _it_energy_difference({**x, "baseline_annual_energy": x["baseline_power_per_throughput"] * kwh_per_watt,
+                                  "product_annual_energy": x["product_power_per_throughput"] * kwh_per_watt})
 
 
 def residential_fuel_cell(x):

@@ -65,9 +65,12 @@ from koken.scale.pipeline import run as _run
 from koken.scale.sinks import open_sink, sink_extra
 from koken.survival import Survival
 from koken.totals import Totals, installed_base  # noqa: F401  (the command line's installed-base table)
-from koken.variants import VARIANTS  # noqa: F401  (the command line's variant names)
+from koken.variants import (
+    VARIANTS,  # noqa: F401  (the command line's variant names)
+    read_customer_data,
+    unmatched_problems,
+)
 from koken.variants import factor_path as variant_path
-from koken.variants import read_customer_data, unmatched_problems
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -277,12 +277,13 @@ def test_without_device_shares_there_are_no_brackets_and_no_inner_bars(tmp_path,
     assert "Device shares (semiconductors and electronic components) are not reported in this report." in text
 
 
-def test_a_methodology_without_baseline_and_product_steps_shows_avoided_per_unit_year(example):
+def test_a_generation_methodology_shows_the_grid_it_displaces_and_its_own_emissions_per_kw(example):
+    """Generation names both scenarios too (the generation category): the baseline is the grid's electricity the kW
+    displaces, the product what the plant emits in operation (0 for solar PV)."""
     text = example
-    pv = text.split("Solar photovoltaic power generation (solar_pv 1.0.0): avoided emissions per kW and year", 1)[1]
-    assert "does not name baseline and product figures per functional unit" in pv.split("</figure>", 1)[0]
-    # 13 % capacity factor × 8,760 h × 0.421 kg-CO2/kWh = 479.4348 kg-CO2e per kW and year
-    assert Page(text).row("(solar_pv 1.0.0): avoided emissions", "PV module 400 W residential")[1]["text"] == "479.435"
+    cells = Page(text).row("(solar_pv 2.0.0): baseline and product per kW", "PV module 400 W residential")
+    # 13 % capacity factor × 8,760 h × 0.421 kg-CO2/kWh = 479.4348 kg-CO2e per kW and year; the product 0
+    assert [c["text"] for c in cells][1:4] == ["479.435", "0", "479.435"]
 
 
 def test_the_pairs_are_chosen_from_steps_then_inputs_by_dimension():
@@ -506,19 +507,17 @@ def test_the_japanese_page_names_methodologies_steps_and_units_in_japanese(tmp_p
     text = report_html(tmp_path / "r.html", portfolio, lang="ja")
     page = Page(text)
     h3 = [t for tag, t in page.headings if tag == "h3"]
-    assert "電気冷蔵庫（refrigerator 1.0.0）" in h3                               # the title, its id beside it
-    caption = "電気冷蔵庫（refrigerator 1.0.0）：機能単位（台）あたりのベースラインと製品"
+    assert "電気冷蔵庫（refrigerator 2.0.0）" in h3                               # the title, its id beside it
+    caption = "電気冷蔵庫（refrigerator 2.0.0）：機能単位（台）あたりのベースラインと製品"
     assert any(c["table"] == caption for c in page.cells)
-    assert page.row("上位", README_LINE)[0]["text"] == "電気冷蔵庫（refrigerator 1.0.0）"   # the methodology column
-    assert ("算定方法", "電気冷蔵庫（refrigerator 1.0.0）：ベースライン 基準年度の製品、役割 直接") in disclosures_of(text)
+    assert page.row("上位", README_LINE)[0]["text"] == "電気冷蔵庫（refrigerator 2.0.0）"   # the methodology column
+    assert ("算定方法", "電気冷蔵庫（refrigerator 2.0.0）：ベースライン 基準年度の製品、役割 直接") in disclosures_of(text)
     axis = svg_texts(text, "methodologies-1-chart")
-    assert "機能単位（台）あたりの年間エネルギー消費量 [kWh/yr]" in axis or \
-        "機能単位（台）あたりの年間エネルギー消費量 [kWh/yr]" in svg_texts(text, "methodologies-2-chart")
+    assert "機能単位（台）あたりの年間排出量 [kg-CO2e/台/yr]" in axis   # both scenarios' emissions, every methodology
     assert "annual_energy [" not in text and " emissions [" not in text and " loss [" not in text
-    # The transformer's losses: "損失電力" [W]; the steps described in Japanese, their names beside them.
-    assert "機能単位（台）あたりの損失電力 [W]" in text
-    assert "ベースライン：ベースラインの全損失（計算ステップ baseline_loss）" in text
-    assert "ベースライン：ベースライン製品の年間消費電力量（入力 baseline_annual_energy）" in text
+    # The steps described in Japanese, their names beside them (the category methodologies' descriptions).
+    assert "ベースライン：ベースライン設備の年間排出量（計算ステップ baseline_emissions）" in text      # transformer
+    assert "ベースライン：ベースライン製品の年間排出量（計算ステップ baseline_emissions）" in text      # refrigerator
     assert "（steps）" not in text and "（inputs）" not in text
     assert "単位：万t-CO2e（CO2換算" in text and "万t-CO2（" not in text        # CO2e, as the headers say
     assert "負の値となる" not in text and "0 行も" not in text
@@ -528,8 +527,8 @@ def test_the_japanese_page_names_methodologies_steps_and_units_in_japanese(tmp_p
 
 def test_the_english_page_names_the_functional_unit_readably(small):
     assert "per functional unit (台)" not in small
-    assert "Household refrigerator (refrigerator 1.0.0): baseline and product per unit (台)" in small
-    assert "Annual energy use per unit (台) [kWh/yr]" in small
+    assert "Household refrigerator (refrigerator 2.0.0): baseline and product per unit (台)" in small
+    assert "Annual emissions per unit (台) [kg-CO2e/台/yr]" in small
     assert "Avoided per unit (台) and year [kg-CO2e/台/yr]" in {c["text"] for c in Page(small).cells}
 
 
@@ -643,8 +642,8 @@ def test_tables_use_the_width_and_keep_words_whole(browser, width, example_ja, f
         assert not found["beside"]["product-lines-chart"]                    # its table under it, devices or not
         if not wide:
             assert len(found["dashes"]) >= 4                                 # power generation has no lines: —
-        if width == 1920 and wide:                                           # room for a table beside its chart
-            assert found["beside"]["methodologies-1-chart"], found["beside"]
+        if width == 1920 and wide:   # room for a table beside a chart (the scenarios' tables, with their units, are
+            assert any(v for k, v in found["beside"].items() if k.startswith("charts-")), found["beside"]  # wider now)
         visit.screenshot(f"report-html-ja-{width}{'' if wide else '-no-devices'}")
         visit.page.close()
 

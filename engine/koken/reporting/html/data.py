@@ -14,7 +14,7 @@ from koken.attribution import device_columns
 from koken.base.errors import KokenError
 from koken.base.i18n import N_, _, pick
 from koken.base.units import parse_unit
-from koken.base.vocabulary import AVOIDED_COLUMN, AVOIDED_STEP, CATEGORIES, MARKETS
+from koken.base.vocabulary import AVOIDED_COLUMN, AVOIDED_STEP, BASELINE_STEP, CATEGORIES, MARKETS, PRODUCT_STEP
 from koken.reporting.action_plan import TOTAL, Report, methodology_name
 from koken.totals import MAN
 
@@ -152,7 +152,10 @@ class Scenarios:
 def scenarios(line: pd.Series | dict) -> Scenarios | None:
     """The baseline and product figures a result row names, or None.
 
-    A pair is ``baseline_<x>`` and ``product_<x>`` among the row's steps (first) or inputs, with the same unit,
+    The steps ``baseline_emissions`` and ``product_emissions`` that every methodology names (the integrated
+    methodology: use-phase emissions per functional unit and year) come first, whatever the functional unit.
+    Otherwise (a result of an older methodology) a pair is ``baseline_<x>`` and ``product_<x>`` among the row's
+    steps (first) or inputs, with the same unit,
     measuring emissions per year or energy per year (:data:`SCENARIO_DIMENSIONS`), e.g. the refrigerator's inputs
     ``baseline_annual_energy`` and ``product_annual_energy`` (kWh/yr) or the transformer's steps
     ``baseline_loss`` and ``product_loss`` (W). Pairs of other kinds (efficiencies, load factors) are not
@@ -164,6 +167,11 @@ def scenarios(line: pd.Series | dict) -> Scenarios | None:
     ...                       "product_load_factor": {"value": 0.4, "unit": "fraction"}}, "steps": {}})
     Scenarios(source='inputs', baseline='baseline_annual_energy', product='product_annual_energy', unit='kWh/yr')
     """
+    steps = line.get("steps")
+    if isinstance(steps, dict) and BASELINE_STEP in steps and PRODUCT_STEP in steps:
+        unit = _unit(steps[BASELINE_STEP])
+        if unit is not None and unit == _unit(steps[PRODUCT_STEP]):   # the two scenarios every methodology names
+            return Scenarios("steps", BASELINE_STEP, PRODUCT_STEP, unit)
     wanted = [parse_unit(u).dimensionality for u in SCENARIO_DIMENSIONS]
     for source in ("steps", "inputs"):
         named = line.get(source)
@@ -191,6 +199,8 @@ def scenarios(line: pd.Series | dict) -> Scenarios | None:
 def scenarios_kind(pair: Scenarios) -> int:
     """What a pair measures: the index of its dimension in :data:`SCENARIO_DIMENSIONS` (0 emissions per year, 1
     energy per year or power)."""
+    if pair.baseline == BASELINE_STEP:   # the scenarios' emissions, per whatever functional unit (台, kW)
+        return 0
     dimension = parse_unit(pair.unit).dimensionality
     return [parse_unit(u).dimensionality for u in SCENARIO_DIMENSIONS].index(dimension)
 
