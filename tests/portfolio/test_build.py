@@ -92,6 +92,38 @@ def test_value_for_a_parameter_the_methodology_lacks_is_an_error(tmp_path, libra
         calculate(read_portfolio(p, library), library)
 
 
+def test_a_row_with_one_problem_still_has_its_other_values_checked(tmp_path, library):
+    """Every problem at once: a value for a parameter the methodology lacks does not hide an out-of-range value, an
+    unreadable unit or a negative shipment in the same row (they used to appear only on the next run)."""
+    p = tmp_path / "x.csv"
+    p.write_text(HEADER.strip() + ",capacity_factor[%]\n"
+                 + "a,refrigerator,2023,domestic,45000,420,273,5,12,13\n"
+                 + "b,refrigerator,2023,domestic,-5,420 kg,273,0.421,0.5,13\n"
+                 + "c,refrigerator,20x3,domestic,45000,420,273,0.421,99\n", encoding="utf-8")
+    with pytest.raises(KokenErrors) as info:
+        calculate(read_portfolio(p, library, collect=True), library)
+    msgs = [str(e) for e in info.value.errors]
+    assert any("row 2" in m and "has no such parameter" in m for m in msgs)
+    assert any("row 2, column 'grid_emission_factor[kg-CO2/kWh]'" in m
+               and "grid_emission_factor = 5 kg-CO2/kWh is outside the allowed range" in m for m in msgs)
+    assert any("row 3" in m and "baseline_annual_energy" in m and "unit 'kg'" in m for m in msgs)
+    assert any("row 3" in m and "operating_years = 0.5 yr is outside" in m for m in msgs)
+    assert any("row 3" in m and "units_shipped must be a finite number >= 0" in m for m in msgs)
+    assert any("row 4" in m and "fiscal_year" in m for m in msgs)
+    assert any("row 4" in m and "operating_years = 99 yr is outside" in m for m in msgs)
+    assert len(msgs) == len(set(msgs)), msgs  # each problem once
+
+
+def test_a_flagged_cell_is_not_reported_twice(tmp_path, library):
+    p = tmp_path / "x.csv"
+    p.write_text(HEADER.replace("units_shipped[台]", "units_shipped") + ROW.replace("2023", "20x3"), encoding="utf-8")
+    with pytest.raises(KokenErrors) as info:
+        calculate(read_portfolio(p, library, collect=True), library)
+    msgs = [str(e) for e in info.value.errors]
+    assert len(msgs) == 2, msgs
+    assert any("fiscal_year" in m for m in msgs) and any("has no unit" in m for m in msgs)
+
+
 def test_incompatible_header_unit_names_expected_dimension(tmp_path, library):
     p = tmp_path / "d.csv"
     p.write_text(HEADER.replace("product_annual_energy[kWh/yr]", "product_annual_energy[kg]") + ROW,
