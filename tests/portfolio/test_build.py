@@ -128,7 +128,8 @@ def test_incompatible_header_unit_names_expected_dimension(tmp_path, library):
     p = tmp_path / "d.csv"
     p.write_text(HEADER.replace("product_annual_energy[kWh/yr]", "product_annual_energy[kg]") + ROW,
                  encoding="utf-8")
-    with pytest.raises(KokenErrors, match=r"row 2.*product_annual_energy.*\[mass\].*is expected"):
+    with pytest.raises(KokenErrors,
+                       match=r"row 2.*product_annual_energy.*'kg' has dimension mass, but 'kWh/yr' \(energy per year\) is"):
         calculate(read_portfolio(p, library), library)
 
 

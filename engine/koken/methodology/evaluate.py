@@ -37,7 +37,15 @@ from koken.base.errors import (
     UnitError,
 )
 from koken.base.i18n import N_, _
-from koken.base.units import conversion_factor, is_count_unit, is_dimensionless, parse_quantity, parse_unit, registry
+from koken.base.units import (
+    conversion_factor,
+    is_count_unit,
+    is_dimensionless,
+    parse_quantity,
+    parse_unit,
+    registry,
+    unit_display,
+)
 from koken.base.vocabulary import AVOIDED_STEP, RESULT_UNIT
 from koken.factors import LINE_FACTOR_TEXT, fill_from_tables
 
@@ -228,7 +236,7 @@ def _range_problems(p, values: np.ndarray, given: np.ndarray, given_unit: pint.U
             hint = _("(a fraction is expected; if {value:g} means {value:g} %, give the unit %)").format(
                 value=values[i])
         shown = f"{values[i]:g} {p.unit_text}" if same_unit else \
-            f"{given[i]:g} {given_unit:~} (= {values[i]:g} {p.unit_text})"
+            f"{given[i]:g} {unit_display(given_unit)} (= {values[i]:g} {p.unit_text})"
         errors.append(PortfolioError(out_of_range(p, shown, hint), locs[i].at(column=p.name)))
     return errors
 
