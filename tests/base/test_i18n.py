@@ -1,5 +1,6 @@
 """The catalogue is complete: every message of the code has its Japanese translation (docs/i18n.md)."""
 
+import re
 import string
 from pathlib import Path
 
@@ -57,6 +58,49 @@ def test_the_compiled_catalogue_is_the_po_file():
     translations = i18n.catalogue("ja")
     stale = [m.id for m in _catalogue() if m.id and translations.gettext(m.id) != m.string]
     assert not stale, f"koken.mo is older than koken.po (run tools/messages): {stale[:5]}"
+
+
+_PREDICATE = re.compile(r"(です|ます|ません|ました|ください|でした)")
+_NOT_SENTENCES = {"not reported"}
+"""Labels whose Japanese is a predicate (a table cell: 示していません), not a sentence."""
+
+
+def _outside_brackets(text: str) -> str:
+    """``text`` without its {placeholders} and its （asides）, nested ones too."""
+    text = re.sub(r"\{[^{}]*\}", "", text)
+    while True:
+        shorter = re.sub(r"（[^（）]*）", "", text)
+        if shorter == text:
+            return text
+        text = shorter
+
+
+def test_every_japanese_sentence_ends_with_a_full_stop():
+    """A Japanese message that is a sentence — a polite predicate (です, ます, ません, ました, ください) outside its
+    （asides） and {placeholders} — ends with 。 (or ？), the way Japanese is written; asides close inside it
+    (…です（…）。). Allowed otherwise: a lead-in to a list (…見つかりました：) and a sentence followed by a value after
+    a colon (ファイルを読めません：{reason}; the value may be a sentence of its own). Labels, headings and table
+    cells (単年度, 地域) are no sentences and take no 。. English messages end without a full stop."""
+    unfinished = []
+    for m in _catalogue():
+        text = m.string
+        if not m.id or m.id in _NOT_SENTENCES or not _PREDICATE.search(_outside_brackets(text)):
+            continue
+        value = re.search(r"(です|ます|ません|ました|ください|でした)[：:]\s?(?P<tail>[^：:]*)$", text)
+        if text.endswith(("。", "？", ":", "：")) or (value and not _PREDICATE.search(_outside_brackets(value["tail"]))):
+            continue
+        unfinished.append(text)
+    assert not unfinished, "Japanese sentences without 。 (koken.po):\n" + "\n".join(unfinished)
+
+
+def test_a_problem_reads_as_a_finished_japanese_sentence(tmp_path):
+    from koken.base.i18n import language
+    from koken.base.units import parse_unit
+
+    with language("ja"):
+        with pytest.raises(KokenError) as info:
+            parse_unit("")
+    assert str(info.value).endswith("。")
 
 
 def test_no_module_that_translates_rebinds_the_translating_name():
