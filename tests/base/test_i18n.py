@@ -146,3 +146,20 @@ def test_the_language_comes_from_koken_lang_then_the_locale(monkeypatch, environ
 def test_an_unknown_language_is_refused_by_name():
     with pytest.raises(ValueError, match="en, ja"):
         i18n.set_language("fr")
+
+
+def _units_of_emissions(text: str) -> list[str]:
+    """The units of a mass of greenhouse gas a text names, in order: ``t-CO2e`` (CO2 equivalent, every gas
+    weighted by its GWP) apart from ``t-CO2`` (carbon dioxide alone), with their multiplier (万t-CO2e) and
+    prefix (kg-CO2e); a factor per kWh (``kg-CO2/kWh``) counts as its mass unit."""
+    return re.findall(r"(?:[万千億]|\b[kMG]?)t-CO2e?(?![A-Za-z0-9])|\bkg-CO2e?(?![A-Za-z0-9])", text)
+
+
+def test_a_translation_names_co2e_where_its_english_text_does_and_co2_where_it_does():
+    """An emissions figure in CO2 equivalent is t-CO2e (or 万t-CO2e) in both languages, CO2 alone t-CO2 in both:
+    the new user's Japanese report said 単位：万t-CO2 where the English said 万t-CO2e."""
+    assert _units_of_emissions("単位：万t-CO2e（1万t = 10,000 t-CO2e）、0.421 kg-CO2/kWh、CO2 (t-CO2)") == [
+        "万t-CO2e", "t-CO2e", "kg-CO2", "t-CO2"]
+    wrong = [(m.id, m.string) for m in _catalogue()
+             if m.id and m.string and _units_of_emissions(m.id) != _units_of_emissions(m.string)]
+    assert not wrong, wrong

@@ -395,7 +395,7 @@ def test_report_speaks_the_chosen_language(tmp_path, language_restored):
     out = tmp_path / "r.md"
     result = run("report", "--portfolio", EXAMPLE_PORTFOLIO, "--lang", "ja", "-o", out)
     assert result.exit_code == 0, result.output
-    assert "（万t-CO2、括弧内はデバイス寄与分）" in result.output
+    assert "（万t-CO2e、括弧内はデバイス寄与分）" in result.output
     assert "- 単年度（当該年度に出荷した製品の1年間の稼働分）と稼働年数" in result.output
     assert f"報告書を {out} に書き出しました" in result.output
     assert "## 注記" in out.read_text(encoding="utf-8")

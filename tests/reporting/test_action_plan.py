@@ -170,7 +170,7 @@ def test_the_workbook_has_the_table_the_detail_and_the_disclosures():
     assert wb.sheetnames == ["削減貢献量 Avoided emissions", "明細 Detail", "開示事項 Disclosures"]
     ws = wb["削減貢献量 Avoided emissions"]
     assert ws["A1"].value == "削減貢献量（2023年度） / Avoided emissions, FY2023" and ws["A1"].font.b
-    assert ws["A2"].value.startswith("単位：万t-CO2（CO2換算、1万t = 10,000 t-CO2e） / Unit: 万t-CO2e")
+    assert ws["A2"].value.startswith("単位：万t-CO2e（CO2換算、1万t = 10,000 t-CO2e） / Unit: 万t-CO2e")
     assert "括弧内は半導体・電子部品の寄与分（内数）" in ws["A2"].value
     assert ws["A4"].value == "分野\nCategory" and "A4:A5" in ws.merged_cells
     assert ws["B4"].value == "国内 / Domestic" and "B4:D4" in ws.merged_cells
