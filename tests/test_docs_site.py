@@ -21,10 +21,13 @@ from helpers import ROOT
 def site(tmp_path_factory) -> Path:
     """The site built from this checkout into a temporary folder (the command .ci/run runs)."""
     target = tmp_path_factory.mktemp("site")
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+    env = {key: value for key, value in os.environ.items() if "MKDOCS_2_WARNING" not in key}
     run = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(target)], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=600)
+                         env={**env, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout + run.stderr
+    # No plugin's banner urging another build tool (mkdocs-literate-nav is pinned below the release that added it);
+    # real warnings still fail the build (--strict). NO_MKDOCS_2_WARNING only quiets Material's end-of-life notice.
+    assert "ProperDocs" not in run.stderr and "MkDocs may break" not in run.stderr, run.stderr[:2000]
     return target
 
 
@@ -125,3 +128,57 @@ def test_the_japanese_tutorial_in_a_browser(browser, site):
     visit.screenshot("docs-tutorial-ja", full_page=False)
     page.wait_for_timeout(500)
     assert visit.problems() == []
+
+
+def search(visit, site: Path, query: str) -> list[str]:
+    """Type ``query`` into the site's search box: the results' pages (without their #anchors), relative to the
+    site's root."""
+    box = visit.page.locator("input.md-search__input")
+    box.click()
+    box.fill(query)
+    visit.page.wait_for_selector(".md-search-result__item", timeout=15_000)
+    visit.page.wait_for_timeout(300)                                       # every result shown, not the first
+    links = visit.page.evaluate("() => Array.from(document.querySelectorAll('.md-search-result__item > a'), a => a.href)")
+    root = site.resolve().as_uri() + "/"
+    assert all(link.startswith(root) for link in links), links
+    return [link[len(root):].split("#")[0] for link in links]
+
+
+def test_each_language_searches_its_own_pages(browser, site):
+    """The Japanese site searches the Japanese pages, and the English ones it shows (no translation) within itself;
+    the English site never offers a Japanese page. The new user searching 検証 on the Japanese tutorial was offered
+    English pages, and a result took them out of the Japanese site."""
+    visit = browser.open(site / "ja" / "tutorial.html")
+    found = search(visit, site, "検証")                                    # a word of the Japanese pages
+    assert found and all(link.startswith("ja/") for link in found), found
+    assert "ja/tutorial.html" in found                                    # ## 6. 検証する
+    assert visit.problems() == []
+    visit = browser.open(site / "ja" / "tutorial.html")                   # a fresh page: no results of before
+    found = search(visit, site, "冷蔵庫")
+    assert "ja/methodologies/refrigerator.html" in found, found           # a page with no Japanese version, kept
+    assert all(link.startswith("ja/") for link in found), found            # in the Japanese site
+    assert visit.problems() == []
+    visit = browser.open(site / "tutorial.html")
+    found = search(visit, site, "verify")
+    assert "tutorial.html" in found and not any(link.startswith("ja/") for link in found), found
+    assert visit.problems() == []
+
+
+def test_the_japanese_site_has_japanese_navigation_and_marks_english_pages(site):
+    """Every navigation label of the Japanese site is Japanese (the new user saw Architecture, Units, Factor tables
+    …); a page shown in English there says so (lang="en" on its content, for screen readers), a Japanese one not."""
+    english_labels = re.findall(r'md-ellipsis">\s*([^<]+?)\s*<', _primary_nav(site / "index.html"))
+    japanese_labels = re.findall(r'md-ellipsis">\s*([^<]+?)\s*<', _primary_nav(site / "ja" / "index.html"))
+    assert "Factor tables" in english_labels and "係数表" in japanese_labels
+    untranslated = [label for label in japanese_labels                 # the methodologies' are bilingual
+                    if not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", label) and label != "Python API"]
+    assert untranslated == []
+    for page, english in (("api.html", True), ("tutorial.html", False)):
+        html = (site / "ja" / page).read_text(encoding="utf-8")
+        assert '<html lang="ja"' in html
+        assert ('<div lang="en"' in html) is english, page
+
+
+def _primary_nav(page: Path) -> str:
+    html = page.read_text(encoding="utf-8")
+    return html.split('<nav class="md-nav md-nav--primary"', 1)[1].split('md-sidebar--secondary', 1)[0]

@@ -88,7 +88,7 @@ def test_every_bad_value_is_reported_in_one_run(library):
     assert "'inf' is not a finite number" in rows[4]
     assert "1990-2100" in rows[5]
     assert "did you mean 'refrigerator'" in rows[6]
-    assert "[mass]" in rows[7] and "is expected" in rows[7]  # incompatible unit names the dimension
+    assert "dimension mass" in rows[7] and "is expected" in rows[7]  # incompatible unit names the dimension
     assert 8 not in rows                                     # '12 years' in a cell is a valid quantity
 
 

@@ -40,7 +40,7 @@ from koken.base.vocabulary import (
 )
 from koken.factors import FACTOR_LABEL, FactorOrigin, describe, fill_from_tables, load_factor_tables
 from koken.methodology import Methodology
-from koken.methodology.evaluate import BatchResult, evaluate, missing_value
+from koken.methodology.evaluate import BatchResult, evaluate, missing_value, value_problems
 from koken.portfolio.build import DOMESTIC_REGION, Portfolio
 from koken.portfolio.quantities import column_quantity
 from koken.survival import Survival
@@ -176,32 +176,40 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
     starts = np.searchsorted(codes[order], np.arange(len(ids) + 1))
     out = _ResultColumns(portfolio)
     for k, mid in enumerate(ids):
-        idx = order[starts[k]:starts[k + 1]]
-        if known[k]:  # rows left out for another problem: their empty required cells are reported now too
-            errors.extend(_missing_required(library[mid], portfolio, idx[invalid[idx]], errors))
-        idx = idx[~invalid[idx]]
-        if not len(idx) or not known[k]:
+        if not known[k]:
             continue
+        idx = order[starts[k]:starts[k + 1]]
         m = library[mid]
-        used[mid] = m
+        # Rows with a problem already (a cell, a value for another methodology) are not evaluated, but their other
+        # cells are still read and checked (units, ranges, empty required cells): every problem in one run.
+        flagged = _flagged_cells(portfolio, idx, invalid[idx], errors)
+        if (~invalid[idx]).any():
+            used[mid] = m
         locs = _RowLocations(portfolio, idx)
-        skip = np.zeros(len(idx), dtype=bool)
-        columns = {}
-        for name, p in m.parameters.items():
-            if name not in portfolio.parameters:
+        skip = invalid[idx].copy()
+        columns, failed = {}, {}
+        for name, p in [*m.parameters.items(), ("units_shipped", None)]:
+            if name == "units_shipped":
+                values, units, header = portfolio.units_shipped
+            elif name in portfolio.parameters:
+                values, units, header = portfolio.parameters[name]
+            else:
                 continue
-            values, units, header = portfolio.parameters[name]
-            column, problems = column_quantity(values[idx], _take(units, idx), p.unit, m.spec.hours_per_year, header,
-                                               lambda j, h=header, locs=locs: locs[j].at(column=h))
+            column, problems = column_quantity(
+                _without(values[idx], flagged.get(header)), _take(units, idx),
+                m.shipment_unit if p is None else p.unit, m.spec.hours_per_year, header,
+                lambda j, h=header, locs=locs: locs[j].at(column=h),
+                count=p is None and is_count_unit(m.shipment_unit))
             errors.extend(problems)
             skip |= column.failed
-            columns[name] = column.quantity
-        values, units, header = portfolio.units_shipped
-        shipped, problems = column_quantity(values[idx], _take(units, idx), m.shipment_unit, m.spec.hours_per_year,
-                                            header, lambda j, h=header, locs=locs: locs[j].at(column=h),
-                                            count=is_count_unit(m.shipment_unit))
-        errors.extend(problems)
-        skip |= shipped.failed
+            columns[name], failed[name] = column.quantity, column.failed
+        shipped = columns.pop("units_shipped")
+        left_out = np.flatnonzero(invalid[idx])
+        if len(left_out):
+            errors.extend(_as_written(value_problems(
+                m, {name: _unless(q[left_out], failed[name][left_out]) for name, q in columns.items()},
+                _unless(shipped[left_out], failed["units_shipped"][left_out]), _RowLocations(portfolio, idx[left_out])),
+                portfolio))
         errors.extend(_missing_required(m, portfolio, idx[skip], errors))
         keep = np.flatnonzero(~skip)
         if not len(keep):
@@ -221,7 +229,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         if not len(rows):
             continue
         try:
-            result = evaluate(m, inputs, shipped.quantity[keep], _RowLocations(portfolio, rows))
+            result = evaluate(m, inputs, shipped[keep], _RowLocations(portfolio, rows))
         except KokenErrors as errs:
             errors.extend(_as_written(errs.errors, portfolio))
             continue
@@ -320,6 +328,36 @@ def _missing_required(m: Methodology, portfolio: Portfolio, rows: np.ndarray,
             if (where.sheet, where.row, where.column) not in flagged:
                 problems.append(PortfolioError(missing_value(m, p), where))
     return problems
+
+
+def _flagged_cells(portfolio: Portfolio, idx: np.ndarray, invalid: np.ndarray,
+                   found: list[KokenError]) -> dict[str, np.ndarray]:
+    """Header → mask over ``idx`` of the cells, on rows marked ``invalid``, that already have a problem in ``found``:
+    their values are not read again (a number flagged for its missing unit would otherwise be reported twice)."""
+    rows = np.flatnonzero(invalid)
+    if not len(rows):
+        return {}
+    at = {(e.location.sheet, e.location.row, e.location.column) for e in found}
+    headers = [portfolio.units_shipped[2], *(header for _values, _units, header in portfolio.parameters.values())]
+    flagged = {}
+    for header in headers:
+        places = (portfolio.location(int(idx[j]), column=header) for j in rows)
+        hit = np.array([(w.sheet, w.row, w.column) in at for w in places], dtype=bool)
+        if hit.any():
+            mask = np.zeros(len(idx), dtype=bool)
+            mask[rows[hit]] = True
+            flagged[header] = mask
+    return flagged
+
+
+def _without(values: np.ndarray, flagged: np.ndarray | None) -> np.ndarray:
+    """``values`` with the ``flagged`` cells emptied (NaN)."""
+    return values if flagged is None else np.where(flagged, np.nan, values)
+
+
+def _unless(q: pint.Quantity, failed: np.ndarray) -> pint.Quantity:
+    """Quantity array ``q`` emptied (NaN) where its unit ``failed`` (already reported)."""
+    return q if not failed.any() else type(q)(np.where(failed, np.nan, q.magnitude), q.units)
 
 
 def _as_written(errors: list[KokenError], portfolio: Portfolio) -> list[KokenError]:

@@ -146,7 +146,7 @@ def test_diff_reads_in_japanese_with_the_same_figures(tmp_path):
                       REPO / "methodologies/home_appliances/television.yaml")
     assert "  式 saved: baseline_energy - product_energy → baseline_energy - product_energy - product_energy / 100" \
         in lines
-    assert "  バージョン未更新: 内容が変わりましたが、バージョンは 1.0.0 のままです" in lines
+    assert "  バージョン未更新: 内容が変わりましたが、バージョンは 1.0.0 のままです。" in lines
     assert "旧ファイルの計算例への影響:" in lines
     effect = next(line for line in lines if "avoided_per_unit_year" in line and "変更あり" in line)
     with language("en"):

@@ -166,6 +166,11 @@ def test_trace_reads_in_japanese_with_the_figures_of_the_english_one(library):
     assert "列 'units_shipped': 2.2 万台" in japanese and "（上に表示）" in japanese and " row " not in japanese
     assert "| 入力 | 値 | 単位 | 出所 |" in japanese_md and "### 式のステップ" in japanese_md
     assert f"## {row}行目: Refrigerator 301-350 L" in japanese_md
+    # the factor table's keys, basis and status in Japanese (the English trace keeps the codes' own words)
+    assert "係数表 grid_emission_factor [地域 JP、年度 2023]（調整後排出係数、速報）" in japanese
+    assert "(adjusted" not in japanese and "（adjusted" not in japanese and "region JP" not in japanese
+    assert "[地域 JP、年度 2023]（調整後排出係数、速報）" in japanese_md
+    assert "factor table grid_emission_factor [region JP, fiscal_year 2023] (adjusted, preliminary)" in english
     assert "  result single_year = 740.96 t-CO2e" in english and "| input | value | unit | origin |" in english_md
     figures = re.compile(r"= (\S+) ")  # every value of the tree, in the same order and digits
     assert figures.findall(japanese) == figures.findall(english) and len(figures.findall(english)) > 5

@@ -192,7 +192,7 @@ def test_verify_reports_in_japanese_with_the_same_figures(setup):
         lines = report(verify(result, portfolio, library))
     with language("en"):
         english = report(verify(result, portfolio, library))
-    assert lines[0] == "注: ポートフォリオのファイルが、結果の計算に使われたものと異なります（sha256）"
+    assert lines[0] == "注: ポートフォリオのファイルが、結果の計算に使われたものと異なります（sha256）。"
     (row,) = [line for line in lines if line.startswith("相違: 3行目")]
     assert "入力が変わりました: product_energy 273 → 250 kWh/yr" in row and "— 原因: " in row
     (english_row,) = [line for line in english if line.startswith("DIFFERS: row 3")]

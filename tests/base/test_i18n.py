@@ -1,5 +1,6 @@
 """The catalogue is complete: every message of the code has its Japanese translation (docs/i18n.md)."""
 
+import re
 import string
 from pathlib import Path
 
@@ -59,6 +60,49 @@ def test_the_compiled_catalogue_is_the_po_file():
     assert not stale, f"koken.mo is older than koken.po (run tools/messages): {stale[:5]}"
 
 
+_PREDICATE = re.compile(r"(です|ます|ません|ました|ください|でした)")
+_NOT_SENTENCES = {"not reported"}
+"""Labels whose Japanese is a predicate (a table cell: 示していません), not a sentence."""
+
+
+def _outside_brackets(text: str) -> str:
+    """``text`` without its {placeholders} and its （asides）, nested ones too."""
+    text = re.sub(r"\{[^{}]*\}", "", text)
+    while True:
+        shorter = re.sub(r"（[^（）]*）", "", text)
+        if shorter == text:
+            return text
+        text = shorter
+
+
+def test_every_japanese_sentence_ends_with_a_full_stop():
+    """A Japanese message that is a sentence — a polite predicate (です, ます, ません, ました, ください) outside its
+    （asides） and {placeholders} — ends with 。 (or ？), the way Japanese is written; asides close inside it
+    (…です（…）。). Allowed otherwise: a lead-in to a list (…見つかりました：) and a sentence followed by a value after
+    a colon (ファイルを読めません：{reason}; the value may be a sentence of its own). Labels, headings and table
+    cells (単年度, 地域) are no sentences and take no 。. English messages end without a full stop."""
+    unfinished = []
+    for m in _catalogue():
+        text = m.string
+        if not m.id or m.id in _NOT_SENTENCES or not _PREDICATE.search(_outside_brackets(text)):
+            continue
+        value = re.search(r"(です|ます|ません|ました|ください|でした)[：:]\s?(?P<tail>[^：:]*)$", text)
+        if text.endswith(("。", "？", ":", "：")) or (value and not _PREDICATE.search(_outside_brackets(value["tail"]))):
+            continue
+        unfinished.append(text)
+    assert not unfinished, "Japanese sentences without 。 (koken.po):\n" + "\n".join(unfinished)
+
+
+def test_a_problem_reads_as_a_finished_japanese_sentence(tmp_path):
+    from koken.base.i18n import language
+    from koken.base.units import parse_unit
+
+    with language("ja"):
+        with pytest.raises(KokenError) as info:
+            parse_unit("")
+    assert str(info.value).endswith("。")
+
+
 def test_no_module_that_translates_rebinds_the_translating_name():
     """``for _, x in ...`` or ``x, _ = ...`` in a module that calls ``_()`` would shadow gettext's function
     (an UnboundLocalError, or the translation silently replaced)."""
@@ -102,3 +146,20 @@ def test_the_language_comes_from_koken_lang_then_the_locale(monkeypatch, environ
 def test_an_unknown_language_is_refused_by_name():
     with pytest.raises(ValueError, match="en, ja"):
         i18n.set_language("fr")
+
+
+def _units_of_emissions(text: str) -> list[str]:
+    """The units of a mass of greenhouse gas a text names, in order: ``t-CO2e`` (CO2 equivalent, every gas
+    weighted by its GWP) apart from ``t-CO2`` (carbon dioxide alone), with their multiplier (万t-CO2e) and
+    prefix (kg-CO2e); a factor per kWh (``kg-CO2/kWh``) counts as its mass unit."""
+    return re.findall(r"(?:[万千億]|\b[kMG]?)t-CO2e?(?![A-Za-z0-9])|\bkg-CO2e?(?![A-Za-z0-9])", text)
+
+
+def test_a_translation_names_co2e_where_its_english_text_does_and_co2_where_it_does():
+    """An emissions figure in CO2 equivalent is t-CO2e (or 万t-CO2e) in both languages, CO2 alone t-CO2 in both:
+    the new user's Japanese report said 単位：万t-CO2 where the English said 万t-CO2e."""
+    assert _units_of_emissions("単位：万t-CO2e（1万t = 10,000 t-CO2e）、0.421 kg-CO2/kWh、CO2 (t-CO2)") == [
+        "万t-CO2e", "t-CO2e", "kg-CO2", "t-CO2"]
+    wrong = [(m.id, m.string) for m in _catalogue()
+             if m.id and m.string and _units_of_emissions(m.id) != _units_of_emissions(m.string)]
+    assert not wrong, wrong

@@ -40,7 +40,7 @@ def test_crude_oil_equivalent_uses_the_statutory_factor():
 
 
 def test_plain_mass_is_not_a_ghg_amount():
-    with pytest.raises(UnitError, match="carbon_dioxide_equivalent"):
+    with pytest.raises(UnitError, match=r"'kg' has dimension mass, but 'kg-CO2e' \(GHG emissions \(CO2e\)\)"):
         factor("kg", "kg-CO2e")
 
 
@@ -178,12 +178,57 @@ def test_unit_problems_read_in_the_chosen_language():
             conversion_factor(parse_unit("kg"), parse_unit("kWh"), "baseline_energy")
     assert str(ton.value).startswith("単位 'ton'：'ton' はあいまいです（Pint は 'ton' を米トン 907.18 kg と読みます）。")
     assert str(bare.value) == "値 '420' に単位がありません。'<数値> <単位>' の形で書いてください。"
-    assert str(dimension.value) == ("baseline_energy：単位 'kg' の次元は [mass] ですが、'kWh'（[mass] * [length] ** 2 / "
-                                    "[time] ** 2）の次元が必要です。")
+    assert str(dimension.value) == "baseline_energy：単位 'kg' の次元は 質量 ですが、'kWh'（エネルギー）の次元が必要です。"
     with language("en"), pytest.raises(UnitError) as dimensionless:
         conversion_factor(parse_unit("%"), parse_unit("kWh"))
-    assert str(dimensionless.value) == ("value: unit '%' has dimension dimensionless, but 'kWh' ([mass] * [length] ** 2 / "
-                                        "[time] ** 2) is expected")
+    assert str(dimensionless.value) == "value: unit '%' has dimension dimensionless, but 'kWh' (energy) is expected"
     with language("ja"), pytest.raises(UnitError) as unknown:
         parse_unit("foo/kWh")
     assert str(unknown.value) == "'foo/kWh' に不明な単位があります：'foo' は単位レジストリに定義されていません。"
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("kWh/yr", "kWh/yr"), ("kWh/kW/yr", "kWh/kW/yr"), ("kg-CO2/kWh", "kg-CO2e/kWh"), ("万台", "万台"),
+    ("kg-CO2e/台/yr", "kg-CO2e/台/yr"), ("万t-CO2", "万t-CO2e"), ("m**3/h", "m³/h"), ("kL", "kL"), ("%", "%"),
+    ("fraction", "fraction"), ("1/yr", "1/yr"), ("t*km", "t·km"),
+])
+def test_units_are_shown_as_people_write_them_never_as_pint_internals(text, shown):
+    from koken.base.units import unit_display
+
+    assert unit_display(parse_unit(text)) == shown
+    assert unit_display(parse_unit(text, 8784)) == shown  # a methodology's own year is still yr
+
+
+@pytest.mark.parametrize("text, english, japanese", [
+    ("kWh", "energy", "エネルギー"), ("kW", "power", "電力・仕事率"), ("kg", "mass", "質量"),
+    ("kWh/yr", "energy per year", "1 年あたりのエネルギー"), ("t-CO2e", "GHG emissions (CO2e)", "温室効果ガスの量（CO2e）"),
+    ("kg-CO2e/台/yr", "GHG emissions (CO2e) per year", "1 年あたりの温室効果ガスの量（CO2e）"),
+    ("kg-CO2/kWh", "GHG emissions per energy (an emission factor)", "エネルギーあたりの温室効果ガスの量（排出係数）"),
+    ("台", "dimensionless", "無次元"), ("1/yr", "per year", "1 年あたり"), ("m**2", "area", "面積"),
+])
+def test_dimensions_are_named_in_words_in_both_languages(text, english, japanese):
+    from koken.base.i18n import language
+    from koken.base.units import dimension_text
+
+    with language("en"):
+        assert dimension_text(parse_unit(text)) == english
+    with language("ja"):
+        assert dimension_text(parse_unit(text)) == japanese
+
+
+def test_an_unusual_dimension_falls_back_to_pints_form():
+    from koken.base.units import dimension_text
+
+    assert dimension_text(parse_unit("1/kWh")) == "[time] ** 2 / [mass] / [length] ** 2"
+
+
+def test_the_dimension_message_names_both_units_as_written(tmp_path):
+    from koken.base.i18n import language
+
+    with language("ja"), pytest.raises(UnitError) as info:
+        conversion_factor(parse_unit("kg"), parse_unit("kWh/yr"), "baseline_annual_energy")
+    assert str(info.value) == ("baseline_annual_energy：単位 'kg' の次元は 質量 ですが、'kWh/yr'（1 年あたりのエネルギー）の"
+                               "次元が必要です。")
+    with language("ja"), pytest.raises(UnitError) as info:
+        conversion_factor(parse_unit("台"), parse_unit("kW"), "units_shipped")
+    assert str(info.value) == "units_shipped：単位 '台' の次元は 無次元 ですが、'kW'（電力・仕事率）の次元が必要です。"

@@ -92,11 +92,44 @@ def test_value_for_a_parameter_the_methodology_lacks_is_an_error(tmp_path, libra
         calculate(read_portfolio(p, library), library)
 
 
+def test_a_row_with_one_problem_still_has_its_other_values_checked(tmp_path, library):
+    """Every problem at once: a value for a parameter the methodology lacks does not hide an out-of-range value, an
+    unreadable unit or a negative shipment in the same row (they used to appear only on the next run)."""
+    p = tmp_path / "x.csv"
+    p.write_text(HEADER.strip() + ",capacity_factor[%]\n"
+                 + "a,refrigerator,2023,domestic,45000,420,273,5,12,13\n"
+                 + "b,refrigerator,2023,domestic,-5,420 kg,273,0.421,0.5,13\n"
+                 + "c,refrigerator,20x3,domestic,45000,420,273,0.421,99\n", encoding="utf-8")
+    with pytest.raises(KokenErrors) as info:
+        calculate(read_portfolio(p, library, collect=True), library)
+    msgs = [str(e) for e in info.value.errors]
+    assert any("row 2" in m and "has no such parameter" in m for m in msgs)
+    assert any("row 2, column 'grid_emission_factor[kg-CO2/kWh]'" in m
+               and "grid_emission_factor = 5 kg-CO2/kWh is outside the allowed range" in m for m in msgs)
+    assert any("row 3" in m and "baseline_annual_energy" in m and "unit 'kg'" in m for m in msgs)
+    assert any("row 3" in m and "operating_years = 0.5 yr is outside" in m for m in msgs)
+    assert any("row 3" in m and "units_shipped must be a finite number >= 0" in m for m in msgs)
+    assert any("row 4" in m and "fiscal_year" in m for m in msgs)
+    assert any("row 4" in m and "operating_years = 99 yr is outside" in m for m in msgs)
+    assert len(msgs) == len(set(msgs)), msgs  # each problem once
+
+
+def test_a_flagged_cell_is_not_reported_twice(tmp_path, library):
+    p = tmp_path / "x.csv"
+    p.write_text(HEADER.replace("units_shipped[台]", "units_shipped") + ROW.replace("2023", "20x3"), encoding="utf-8")
+    with pytest.raises(KokenErrors) as info:
+        calculate(read_portfolio(p, library, collect=True), library)
+    msgs = [str(e) for e in info.value.errors]
+    assert len(msgs) == 2, msgs
+    assert any("fiscal_year" in m for m in msgs) and any("has no unit" in m for m in msgs)
+
+
 def test_incompatible_header_unit_names_expected_dimension(tmp_path, library):
     p = tmp_path / "d.csv"
     p.write_text(HEADER.replace("product_annual_energy[kWh/yr]", "product_annual_energy[kg]") + ROW,
                  encoding="utf-8")
-    with pytest.raises(KokenErrors, match=r"row 2.*product_annual_energy.*\[mass\].*is expected"):
+    with pytest.raises(KokenErrors,
+                       match=r"row 2.*product_annual_energy.*'kg' has dimension mass, but 'kWh/yr' \(energy per year\) is"):
         calculate(read_portfolio(p, library), library)
 
 
@@ -178,7 +211,33 @@ def test_an_unknown_region_name_is_refused_with_the_closest_one(tmp_path, librar
     p.write_text(HEADER.replace("market,", "market,region,") + ROW.replace("domestic,", "overseas,ベトナン,"),
                  encoding="utf-8")
     problems = portfolio_problems(p, library)
-    assert "unknown region 'ベトナン'; did you mean VN?" in problems, problems
+    assert "unknown region 'ベトナン'; did you mean ベトナム (VN)?" in problems, problems
+
+
+@pytest.mark.parametrize("written", ["ナルニア", "Narnia", "タイランド"])
+def test_an_unknown_region_far_from_every_name_gets_no_guess_but_where_the_names_are(tmp_path, library, written):
+    """'ナルニア' was answered 'did you mean RO?' (ルーマニア shares two characters with it)."""
+    from koken.base.i18n import language
+
+    p = tmp_path / "narnia.csv"
+    p.write_text(HEADER.replace("market,", "market,region,") + ROW.replace("domestic,", f"overseas,{written},"),
+                 encoding="utf-8")
+    problems = portfolio_problems(p, library)
+    assert "did you mean" not in problems
+    assert f"unknown region {written!r}: write a country's code" in problems and "regions.yaml" in problems
+    with language("ja"):
+        japanese = portfolio_problems(p, library)
+    assert "のことですか" not in japanese and "koken が読める地域名は" in japanese and "regions.yaml" in japanese
+
+
+def test_a_near_miss_in_japanese_is_answered_with_the_japanese_name(tmp_path, library):
+    from koken.base.i18n import language
+
+    p = tmp_path / "near.csv"
+    p.write_text(HEADER.replace("market,", "market,region,") + ROW.replace("domestic,", "overseas,米囯,"),
+                 encoding="utf-8")
+    with language("ja"):
+        assert "不明な地域 '米囯'。米国（US） のことですか？" in portfolio_problems(p, library)
 
 
 def test_a_methodology_is_named_by_its_japanese_title_or_a_part_of_it(tmp_path, library):
@@ -212,6 +271,26 @@ def test_a_market_that_contradicts_the_region_is_refused(tmp_path, library, mark
     p.write_text(HEADER.replace("market,", "market,region,").replace(",grid_emission_factor[kg-CO2/kWh]", "")
                  + f"Fridge,refrigerator,2023,{market},{region},45000,420,273,12\n", encoding="utf-8")
     assert "correct the market or the region" in portfolio_problems(p, library)
+
+
+def test_the_contradiction_names_market_and_region_in_the_readers_language_as_the_file_gives_them(tmp_path, library):
+    """The cells said 国内 and 米国 but the message said 'domestic' and 'US'."""
+    from koken.base.i18n import language
+
+    p = tmp_path / "contradiction.csv"
+    p.write_text(HEADER.replace("market,", "market,region,").replace(",grid_emission_factor[kg-CO2/kWh]", "")
+                 + "A,refrigerator,2023,国内,米国,45000,420,273,12\n"
+                 + "B,refrigerator,2023,domestic,US,45000,420,273,12\n"
+                 + "C,refrigerator,2023,海外,日本,45000,420,273,12\n", encoding="utf-8")
+    with language("ja"):
+        japanese = portfolio_problems(p, library)
+    assert "市場が 国内 ですが地域が 米国（US） です" in japanese
+    assert "市場が 国内 ですが地域が アメリカ合衆国（US） です" in japanese  # a code is named
+    assert "市場が 海外 ですが地域が 日本（JP） です" in japanese
+    assert "domestic" not in japanese and "overseas" not in japanese
+    english = portfolio_problems(p, library)
+    assert "market domestic but region United States of America (US):" in english
+    assert "market overseas but region 日本 (JP):" in english  # as the file gives it
 
 
 @pytest.mark.parametrize(("written", "year"), [("2023年度", 2023), ("FY2023", 2023), ("令和5年度", 2023),

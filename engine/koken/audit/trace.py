@@ -25,11 +25,11 @@ import numpy as np
 import pint
 
 from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location, PortfolioError, UnitError
-from koken.base.i18n import N_, _, pick
+from koken.base.i18n import N_, _, named, pick
 from koken.base.units import conversion_factor, parse_unit, registry
 from koken.base.version import __version__
-from koken.base.vocabulary import AVOIDED_STEP, MARKETS, RESULT_UNIT
-from koken.factors import describe, fill_from_tables
+from koken.base.vocabulary import AVOIDED_STEP, FACTOR_BASES, FACTOR_STATUSES, MARKETS, RESULT_UNIT
+from koken.factors import fill_from_tables
 from koken.formula.quantities import evaluate_quantity
 from koken.methodology import Methodology
 from koken.methodology.evaluate import FIGURE_OVERFLOWS, bad_shipment, line_value, missing_value, out_of_range, step_not_finite
@@ -469,6 +469,10 @@ def _given_as(conversion: TraceNode) -> str:
         unit=conversion.detail["to"])
 
 
+KEY_LABELS = {"region": N_("region"), "fiscal_year": N_("fiscal_year"), "fuel": N_("fuel"), "gas": N_("gas")}
+"""The keys of factor tables as a trace names them (the key itself in English: ``region JP, fiscal_year 2023``)."""
+
+
 def _origin_text(origin: dict) -> str:
     source = origin.get("source")
     if source == "portfolio":
@@ -479,9 +483,11 @@ def _origin_text(origin: dict) -> str:
         return _("{file} row {row} column {column!r}: {as_written}").format(
             file=origin["file"], row=origin["row"], column=origin["column"], as_written=origin["as_written"])
     if source == "factor table":
-        key = ", ".join(f"{k} {v}" for k, v in origin["key"].items())
+        key = _(", ").join(f"{_(KEY_LABELS[k]) if k in KEY_LABELS else k} {v}" for k, v in origin["key"].items())
+        described = _(", ").join(x for x in (named(origin.get("basis") or "", FACTOR_BASES),
+                                             named(origin.get("entry_status") or "", FACTOR_STATUSES)) if x)
         text = _("factor table {table} [{key}] ({described}) — {title} ({publisher}, {year})").format(
-            table=origin["table"], key=key, described=describe(origin.get("basis"), origin.get("entry_status")),
+            table=origin["table"], key=key, described=described,
             title=origin["title"], publisher=origin["publisher"], year=origin["year"])
         return text + (f"; {origin['stale']}" if origin.get("stale") else "")
     if source == "methodology default":

@@ -143,3 +143,23 @@ def named(term_id: str, terms) -> str:
     ``id``, ``ja`` and ``en``); the id itself when it is none of them."""
     term = next((t for t in terms if t.id == term_id), None)
     return term_id if term is None else pick(term.ja, term.en)
+
+
+def sentences(parts) -> str:
+    """Several sentences as one text: ``a; b`` in English, ``a。b`` in Japanese, where each sentence already ends
+    with its own 。 (none is doubled).
+
+    >>> with language("ja"):
+    ...     sentences(["見出しは 4 行目です。", "列：備考"])
+    '見出しは 4 行目です。列：備考'
+    >>> with language("en"):
+    ...     sentences(["the header is row 4", "columns: 備考"])
+    'the header is row 4; columns: 備考'
+    """
+    separator = _("; ")
+    text = ""
+    for part in parts:
+        if text and not text.endswith((separator, "。", "？")):
+            text += separator
+        text += part
+    return text

@@ -94,10 +94,47 @@ def region_name(code: str) -> str:
     return pick(region.ja, region.en) if region is not None else code
 
 
-def suggest_region(text: str) -> str | None:
-    """The closest known region name to ``text`` (for a hint), or None. Short Japanese names differ by a character
-    (米囯 for 米国) and are matched loosely; Latin ones closely (North Korea is not Korea, Niger is not Nigeria)."""
-    names = regions()[1]
+def suggest_region(text: str) -> tuple[str, str] | None:
+    """The known region name closest to ``text`` and its code (``("ベトナム", "VN")`` for ベトナン), or None when
+    none is plausibly close. Names are compared only with names of the same script: a Japanese text with Japanese
+    names, allowing one character off in a name of up to five and two in a longer one (米囯 for 米国, ベトナン for ベトナム,
+    but not ナルニア for ルーマニア); a Latin text with Latin names and codes, closely (North Korea is not Korea,
+    Niger is not Nigeria).
+
+    >>> suggest_region("ベトナン"), suggest_region("ナルニア"), suggest_region("Untied States")
+    (('ベトナム', 'VN'), None, ('United States', 'US'))
+    """
+    by_code, names = regions()
     key = _key(text)
-    match = difflib.get_close_matches(key, list(names), n=1, cutoff=0.85 if key.isascii() else 0.5)
-    return names[match[0]] if match else None
+    if not key:
+        return None
+    if key.isascii():
+        match = difflib.get_close_matches(key, [n for n in names if n.isascii()], n=1, cutoff=0.85)
+        found = match[0] if match else None
+    else:
+        allowed = 1 if len(key) <= 5 else 2
+        close = [(_edits(key, n), n) for n in names if not n.isascii() and abs(len(n) - len(key)) <= allowed]
+        close = [(d, n) for d, n in close if d <= allowed]
+        found = min(close)[1] if close else None
+    if found is None:
+        return None
+    code = names[found]
+    region = by_code[code]
+    written = next(n for n in (region.code, region.en, region.ja, *region.aliases) if _key(n) == found)
+    return written, code
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance: the characters to insert, delete or replace to turn ``a`` into ``b``."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def regions_file() -> str:
+    """Where the region table is (for messages that send a reader to the names koken knows)."""
+    return str(vocabulary_dir() / "regions.yaml")

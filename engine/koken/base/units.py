@@ -298,24 +298,114 @@ def conversion_factor(from_unit: pint.Unit, to_unit: pint.Unit, what: str | None
     except pint.errors.DimensionalityError:
         raise UnitError(
             _("{what}: unit '{unit}' has dimension {dimension}, but '{expected}' ({expected_dimension}) is "
-              "expected").format(what=what, unit=f"{from_unit:~}", dimension=dimension_text(from_unit),
-                                 expected=f"{to_unit:~}", expected_dimension=dimension_text(to_unit)),
+              "expected").format(what=what, unit=unit_display(from_unit), dimension=dimension_text(from_unit),
+                                 expected=unit_display(to_unit), expected_dimension=dimension_text(to_unit)),
             location,
         ) from None
     except (OverflowError, ZeroDivisionError):
         factor = float("inf")
     if not math.isfinite(factor) or factor == 0.0:
         raise UnitError(_("{what}: converting '{unit}' to '{expected}' gives a factor of {factor:g}; the unit is "
-                          "out of any sensible range").format(what=what, unit=f"{from_unit:~}", expected=f"{to_unit:~}",
+                          "out of any sensible range").format(what=what, unit=unit_display(from_unit),
+                                                              expected=unit_display(to_unit),
                                                               factor=factor), location)
     return factor
 
 
+_SYMBOLS = {"frac": "fraction", "kl": "kL", "l": "L", "ml": "mL", "kLOE": "原油換算kL"}
+"""Pint symbols shown as people write them (Pint spells the litre in lower case)."""
+_MULTIPLIERS = ("十", "百", "千", "万", "億")
+_YEAR_NAME = re.compile(r"^year_(\d+)h$")
+_SUPERSCRIPT_POWERS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def unit_display(unit: pint.Unit) -> str:
+    """A unit written as people write it, for messages: ``kWh/yr`` (never Pint's ``kWh / year_8760h``),
+    ``kg-CO2e/kWh``, ``万台``, ``kWh/kW/yr``, ``m³``.
+
+    >>> unit_display(parse_unit("kWh/yr")), unit_display(parse_unit("kg-CO2/kWh")), unit_display(parse_unit("万台"))
+    ('kWh/yr', 'kg-CO2e/kWh', '万台')
+    """
+    ureg = registry()
+    items = list(ureg.Quantity(1.0, unit).unit_items())
+    if not items:
+        return "fraction"
+
+    def symbol(name: str, power: float) -> str:
+        year = _YEAR_NAME.match(name)
+        text = "yr" if year else _SYMBOLS.get(ureg.get_symbol(name), ureg.get_symbol(name))
+        power = abs(power)
+        if power == 1:
+            return text
+        shown = f"{power:g}"
+        return text + shown.translate(_SUPERSCRIPT_POWERS) if shown.isdigit() else f"{text}**{shown}"
+
+    over = [(n, e) for n, e in items if e > 0]
+    under = [(n, e) for n, e in items if e < 0]
+    prefix = "".join(n for n, e in over if n in _MULTIPLIERS and e == 1)
+    over = [(n, e) for n, e in over if not (n in _MULTIPLIERS and e == 1)]
+    parts = [symbol(n, e) for n, e in over]
+    ghg = "carbon_dioxide_equivalent"
+    mass = next((n for n, e in over if e == 1 and n != ghg
+                 and ureg.Quantity(1.0, n).dimensionality == ureg.Quantity(1.0, "kg").dimensionality), None)
+    if (ghg, 1) in over and mass is not None:  # kg-CO2e: the gas joined to its mass unit, as the field writes it
+        parts = [symbol(mass, 1) + "-CO2e", *(symbol(n, e) for n, e in over if n not in (mass, ghg))]
+    top = prefix + "·".join(parts) if parts else (prefix or "1")
+    under.sort(key=lambda item: bool(_YEAR_NAME.match(item[0])))  # the year last: kWh/kW/yr
+    return top + "".join("/" + symbol(n, e) for n, e in under)
+
+
+_DIMENSIONS: dict[frozenset, str] = {
+    frozenset(): N_("dimensionless"),
+    frozenset({("[mass]", 1)}): N_("mass"),
+    frozenset({("[length]", 1)}): N_("length"),
+    frozenset({("[length]", 2)}): N_("area"),
+    frozenset({("[length]", 3)}): N_("volume"),
+    frozenset({("[time]", 1)}): N_("time"),
+    frozenset({("[mass]", 1), ("[length]", 2), ("[time]", -2)}): N_("energy"),
+    frozenset({("[mass]", 1), ("[length]", 2), ("[time]", -3)}): N_("power"),
+    frozenset({("[mass]", 1), ("[time]", -2)}): N_("energy per area"),
+    frozenset({("[mass]", 1), ("[carbon_dioxide_equivalent]", 1)}): N_("GHG emissions (CO2e)"),
+    frozenset({("[carbon_dioxide_equivalent]", 1), ("[time]", 2), ("[length]", -2)}): N_(
+        "GHG emissions per energy (an emission factor)"),
+    frozenset({("[mass]", 1), ("[length]", 1)}): N_("mass × distance"),
+    frozenset({("[currency]", 1)}): N_("money"),
+    frozenset({("[computational_work]", 1)}): N_("computational work"),
+}
+"""Dimensions of the field, named in words (the Pint form, ``[mass] * [length] ** 2 / [time] ** 3``, only for
+others)."""
+_PER_TIME = {"year": N_("{dimension} per year"), "day": N_("{dimension} per day"), "hour": N_("{dimension} per hour"),
+             "second": N_("{dimension} per second")}
+_PER_TIME_ONLY = {"year": N_("per year"), "day": N_("per day"), "hour": N_("per hour"), "second": N_("per second")}
+
+
 def dimension_text(unit: pint.Unit) -> str:
-    """Human-readable dimension of a unit, e.g. ``[mass] * [carbon_dioxide_equivalent]`` (``dimensionless`` in
-    the current language when it has none)."""
-    dims = registry().Quantity(1.0, unit).dimensionality
-    return str(dims) if dims else _("dimensionless")
+    """The dimension of a unit in words, in the current language: ``energy``, ``power``, ``mass``, ``GHG emissions
+    (CO2e)``; a unit divided by a time is named per that time (``kWh/yr``: ``energy per year``, not power); Pint's
+    form (``[mass] * [length] ** 2``) only for dimensions the field does not name.
+
+    >>> dimension_text(parse_unit("kWh/yr")), dimension_text(parse_unit("kW")), dimension_text(parse_unit("kg"))
+    ('energy per year', 'power', 'mass')
+    """
+    ureg = registry()
+    quantity = ureg.Quantity(1.0, unit)
+    for name, power in quantity.unit_items():
+        per = _time_name(name) if power == -1 else None
+        if per is not None:
+            rest = ureg.Quantity(1.0, unit * ureg.Unit(name)).dimensionality
+            named = _DIMENSIONS.get(frozenset(rest.items()))
+            if named is not None:
+                return _(_PER_TIME_ONLY[per]) if not rest else _(_PER_TIME[per]).format(dimension=_(named))
+    dims = quantity.dimensionality
+    named = _DIMENSIONS.get(frozenset(dims.items()))
+    return _(named) if named is not None else str(dims)
+
+
+def _time_name(name: str) -> str | None:
+    """``year``, ``day``, ``hour`` or ``second`` when the unit ``name`` is one of them (koken's pinned years too)."""
+    if _YEAR_NAME.match(name):
+        return "year"
+    return {"day": "day", "hour": "hour", "second": "second"}.get(name)
 
 
 def is_dimensionless(unit: pint.Unit) -> bool:

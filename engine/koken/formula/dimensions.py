@@ -14,7 +14,7 @@ import sympy
 
 from koken.base.errors import FormulaError, Location
 from koken.base.i18n import N_, _
-from koken.base.units import registry
+from koken.base.units import dimension_text, registry, unit_display
 from koken.formula.tree import fold
 
 _MISMATCH = {
@@ -94,7 +94,6 @@ class _Units:
         for node, q in zip(nodes[1:], quantities[1:]):
             if q.dimensionality != first.dimensionality:
                 raise FormulaError(_(_MISMATCH[operation]).format(
-                    first=nodes[0], first_dimension=first.dimensionality or _("dimensionless"),
-                    first_unit=f"{first.units:~}", other=node, other_dimension=q.dimensionality or _("dimensionless"),
-                    other_unit=f"{q.units:~}"), self._loc)
+                    first=nodes[0], first_dimension=dimension_text(first.units), first_unit=unit_display(first.units),
+                    other=node, other_dimension=dimension_text(q.units), other_unit=unit_display(q.units)), self._loc)
         return first

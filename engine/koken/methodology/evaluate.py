@@ -37,7 +37,15 @@ from koken.base.errors import (
     UnitError,
 )
 from koken.base.i18n import N_, _
-from koken.base.units import conversion_factor, is_count_unit, is_dimensionless, parse_quantity, parse_unit, registry
+from koken.base.units import (
+    conversion_factor,
+    is_count_unit,
+    is_dimensionless,
+    parse_quantity,
+    parse_unit,
+    registry,
+    unit_display,
+)
 from koken.base.vocabulary import AVOIDED_STEP, BASELINE_STEP, PRODUCT_STEP, RESULT_UNIT
 from koken.factors import LINE_FACTOR_TEXT, fill_from_tables
 
@@ -133,18 +141,7 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
                 else:
                     for i in np.flatnonzero(missing):
                         errors.append(PortfolioError(missing_value(m, p), locs[i].at(column=name)))
-            bad = ~np.isfinite(values) & ~missing
-            bad |= (values < p.low) if p.low is not None else False
-            bad |= (values > p.high) if p.high is not None else False
-            same_unit = given_unit == p.unit
-            for i in np.flatnonzero(bad & ~missing):
-                hint = ""
-                if same_unit and p.high is not None and p.high <= 1 and 1 < values[i] <= 100:
-                    hint = _("(a fraction is expected; if {value:g} means {value:g} %, give the unit %)").format(
-                        value=values[i])
-                shown = f"{values[i]:g} {p.unit_text}" if same_unit else \
-                    f"{given[i]:g} {given_unit:~} (= {values[i]:g} {p.unit_text})"
-                errors.append(PortfolioError(out_of_range(p, shown, hint), locs[i].at(column=name)))
+            errors.extend(_range_problems(p, values, given, given_unit, missing, locs))
             env[name] = values * p.to_base
 
         for group in m.spec.share_groups:
@@ -166,8 +163,7 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
                 errors.append(err.at(column="units_shipped"))
             else:
                 shipped = np.asarray(units_shipped.magnitude, dtype=float) * factor
-                for i in np.flatnonzero(~np.isfinite(shipped) | (shipped < 0)):
-                    errors.append(PortfolioError(bad_shipment(shipped[i]), locs[i].at(column="units_shipped")))
+                errors.extend(_shipment_problems(shipped, np.zeros(len(shipped), dtype=bool), locs))
                 shipped_base = shipped * m.shipment_to_base
         if errors:
             raise KokenErrors(errors)
@@ -220,6 +216,64 @@ def evaluate(m: Methodology, inputs: Mapping[str, pint.Quantity],
                        product_per_unit_year=scenarios.get(PRODUCT_STEP),
                        baseline_lifetime=scenario_lifetimes.get(BASELINE_STEP),
                        category11_lifetime=scenario_lifetimes.get(category11) if category11 else None)
+
+
+def value_problems(m: Methodology, inputs: Mapping[str, pint.Quantity], units_shipped: pint.Quantity | None,
+                   locations: Sequence[Location]) -> list[KokenError]:
+    """The checks of single values that :func:`evaluate` makes, for rows that are not evaluated because of another
+    problem (so that a file's problems are all reported in one run): values outside a parameter's declared range,
+    units shipped that are negative. Empty values (NaN) are left alone (a missing value is reported elsewhere).
+
+    Args:
+        m: compiled methodology.
+        inputs: parameter name → quantity array ``(n,)`` in a unit compatible with the parameter's (NaN: no value
+            to check); names ``m`` does not declare are ignored.
+        units_shipped: quantity array ``(n,)`` compatible with the functional unit, or None.
+        locations: per row, where it came from.
+    Returns:
+        The problems, in the words :func:`evaluate` uses.
+    """
+    locs = _Locations(locations)
+    errors: list[KokenError] = []
+    with np.errstate(all="ignore"):
+        for name, q in inputs.items():
+            p = m.parameters.get(name)
+            if p is None:
+                continue
+            given = np.asarray(q.magnitude, dtype=float)
+            values = given * conversion_factor(q.units, p.unit, name)
+            errors.extend(_range_problems(p, values, given, q.units, np.isnan(values), locs))
+        if units_shipped is not None:
+            shipped = np.asarray(units_shipped.magnitude, dtype=float) * conversion_factor(
+                units_shipped.units, m.shipment_unit, "units_shipped")
+            errors.extend(_shipment_problems(shipped, np.isnan(shipped), locs))
+    return errors
+
+
+def _range_problems(p, values: np.ndarray, given: np.ndarray, given_unit: pint.Unit, missing: np.ndarray,
+                    locs: _Locations) -> list[KokenError]:
+    """Present values of parameter ``p`` (``values`` in its declared unit, ``given`` as written in ``given_unit``)
+    that are not finite or outside its declared range."""
+    bad = ~np.isfinite(values) & ~missing
+    bad |= (values < p.low) if p.low is not None else False
+    bad |= (values > p.high) if p.high is not None else False
+    same_unit = given_unit == p.unit
+    errors: list[KokenError] = []
+    for i in np.flatnonzero(bad & ~missing):
+        hint = ""
+        if same_unit and p.high is not None and p.high <= 1 and 1 < values[i] <= 100:
+            hint = _("(a fraction is expected; if {value:g} means {value:g} %, give the unit %)").format(
+                value=values[i])
+        shown = f"{values[i]:g} {p.unit_text}" if same_unit else \
+            f"{given[i]:g} {unit_display(given_unit)} (= {values[i]:g} {p.unit_text})"
+        errors.append(PortfolioError(out_of_range(p, shown, hint), locs[i].at(column=p.name)))
+    return errors
+
+
+def _shipment_problems(shipped: np.ndarray, missing: np.ndarray, locs: _Locations) -> list[KokenError]:
+    """Units shipped (in the functional unit) that are negative or not finite."""
+    return [PortfolioError(bad_shipment(shipped[i]), locs[i].at(column="units_shipped"))
+            for i in np.flatnonzero((~np.isfinite(shipped) | (shipped < 0)) & ~missing)]
 
 
 def run_kernel(m: Methodology, env: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:

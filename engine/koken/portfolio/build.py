@@ -28,10 +28,10 @@ import numpy as np
 import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
-from koken.base.i18n import _
-from koken.base.regions import region_code, suggest_region
+from koken.base.i18n import _, pick
+from koken.base.regions import region_code, region_name, regions_file, suggest_region
 from koken.base.units import is_dimensionless, parse_unit
-from koken.base.vocabulary import MARKET_NAMES, STANDARD_COLUMNS
+from koken.base.vocabulary import MARKET_NAMES, MARKETS, STANDARD_COLUMNS
 from koken.methodology import Methodology
 from koken.portfolio.cells import (
     CELL_QUANTITY_RE2,
@@ -498,10 +498,26 @@ def _market_and_region_agree(rows: _CleanBlock, market: np.ndarray, region: np.n
     header = rows.layout.columns["region"][2]
     domestic_abroad = (market == "domestic") & (region != "") & (region != DOMESTIC_REGION)
     overseas_home = (market == "overseas") & (region == DOMESTIC_REGION)
+    written = rows.text("region", as_written=True)
     for i in np.flatnonzero(domestic_abroad | overseas_home):
         cells.flag(i, _("market {market} but region {region}: a domestic (国内) product line is used in Japan (JP) "
                         "and an overseas (海外) one elsewhere; correct the market or the region").format(
-            market=market[i], region=region[i]), header)
+            market=_market_shown(market[i]), region=_region_shown(written[i], region[i])), header)
+
+
+def _market_shown(market: str) -> str:
+    """A market id in the reader's language: 国内/海外 in Japanese, domestic/overseas in English."""
+    term = next((m for m in MARKETS if m.id == market), None)
+    return market if term is None else pick(term.ja, term.id)
+
+
+def _region_shown(written: str, code: str) -> str:
+    """A region as the file gives it (``米国``, ``United States``), with its code; a code alone is named in the
+    reader's language (``US`` → ``アメリカ合衆国（US）`` in Japanese)."""
+    if written.upper() == code:
+        name = region_name(code)
+        return code if name == code else _("{name} ({code})").format(name=name, code=code)
+    return _("{name} ({code})").format(name=written, code=code)
 
 
 def _region_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
@@ -518,9 +534,12 @@ def _region_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
         header = rows.layout.columns["region"][2]
         for i in np.flatnonzero((region == "") & (written != "")):
             hint = suggest_region(written[i])
-            cells.flag(i, (_("unknown region {value!r}; did you mean {code}?").format(value=written[i], code=hint)
+            cells.flag(i, (_("unknown region {value!r}; did you mean {region}?").format(
+                value=written[i], region=hint[1] if hint[0] == hint[1] else _("{name} ({code})").format(
+                    name=hint[0], code=hint[1]))
                            if hint else _("unknown region {value!r}: write a country's code (JP, US, CN …) or its name "
-                                          "(日本, 米国, 中国 …)").format(value=written[i])), header)
+                                          "(日本, 米国, 中国 …); the names koken knows are listed in {file}").format(
+                value=written[i], file=regions_file())), header)
     return region
 
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
-from koken.base.i18n import _
+from koken.base.i18n import _, sentences
 from koken.base.safe_yaml import load_yaml_file, read_limited
 from koken.methodology import Methodology
 from koken.portfolio.layout import (
@@ -261,7 +261,7 @@ class PortfolioSource:
                 columns=", ".join(layout.passthrough.values())))
         if parts:
             where = _("sheet {sheet!r}").format(sheet=layout.sheet) if layout.sheet else Path(self.path).name
-            self.notices.append(_("{where}: {what}").format(where=where, what=_("; ").join(parts)))
+            self.notices.append(_("{where}: {what}").format(where=where, what=sentences(parts)))
 
     # ---------------------------------------------------------------- formats
 

@@ -2,7 +2,7 @@
 
 Layout of the industry's Carbon Neutral Action Plan results (FY2023 progress report): rows power
 generation, home appliances, industrial equipment, IT products, solutions; columns domestic and
-overseas, each single-year and lifetime; unit 万t-CO2; the part attributed to semiconductors and
+overseas, each single-year and lifetime; unit 万t-CO2e; the part attributed to semiconductors and
 electronic components in brackets inside the lifetime figure, e.g. ``1,512 (552)``.
 
 Rules kept (GHG Protocol Scope 3 Standard ch. 9 and Box 9.4: avoided emissions reported separately,
