@@ -236,10 +236,10 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         stock, variants = None, {}
         try:
             if (options or {}).get("installed_base_year") is not None:
-                stock = installed_base(m, portfolio, rows, inputs, origins, shipped.quantity[keep], result, options)
+                stock = installed_base(m, portfolio, rows, inputs, origins, shipped[keep], result, options)
             if customer is not None or path is not None:
                 variants = variant_figures(m, portfolio.fiscal_year[rows], _regions(portfolio, rows), inputs, origins,
-                                           shipped.quantity[keep], result, customer,
+                                           shipped[keep], result, customer,
                                            customer_rows[rows] if customer_rows is not None else None, path,
                                            _RowLocations(portfolio, rows))
         except KokenErrors as errs:
