@@ -120,8 +120,9 @@ def multifunction_printer(x):
 
 def network_equipment(x):
     hours = x["annual_operating_hours"]
-    return _it_energy_difference({**x, "baseline_annual_energy": x["baseline_power_per_throughput"] * x["throughput"] * hours / 1000.0,
-                                  "product_annual_energy": x["product_power_per_throughput"] * x["throughput"] * hours / 1000.0})
+    return _it_energy_difference({
+        **x, "baseline_annual_energy": x["baseline_power_per_throughput"] * x["throughput"] * hours / 1000.0,
+        "product_annual_energy": x["product_power_per_throughput"] * x["throughput"] * hours / 1000.0})
 
 
 def residential_fuel_cell(x):

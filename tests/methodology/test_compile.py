@@ -10,7 +10,7 @@ from koken.base.paths import methodologies_dir
 from koken.examples import check_examples
 from koken.library import find_methodology_files, load_methodology
 
-from helpers import METHODOLOGIES, MINIMAL, load_folder, methodology_dict, write_methodology, scale_scenarios
+from helpers import METHODOLOGIES, MINIMAL, load_folder, methodology_dict, scale_scenarios, write_methodology
 
 BUNDLED = find_methodology_files(methodologies_dir())
 

@@ -10,7 +10,15 @@ from koken.library import load_methodology
 from koken.methodology.evaluate import evaluate
 from koken.portfolio.build import read_portfolio
 
-from helpers import METHODOLOGIES, PORTFOLIOS, load_folder, methodology_dict, portfolio_problems, write_methodology, scale_scenarios
+from helpers import (
+    METHODOLOGIES,
+    PORTFOLIOS,
+    load_folder,
+    methodology_dict,
+    portfolio_problems,
+    scale_scenarios,
+    write_methodology,
+)
 
 Q = registry().Quantity
 
