@@ -32,6 +32,8 @@ from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
 from koken.calculation import Calculation as _CoreCalculation
 from koken.calculation import calculate as _calculate
+from koken.claim import make_claim as claim  # noqa: F401  (koken claim; docs/claim.md)
+from koken.claim.statement import statement_lines as claim_lines  # noqa: F401  (the command line's claim text)
 from koken.factors import FactorTable, listing, load_factor_tables, overview
 from koken.library import Library, load_library
 from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio
@@ -65,9 +67,12 @@ from koken.scale.pipeline import run as _run
 from koken.scale.sinks import open_sink, sink_extra
 from koken.survival import Survival
 from koken.totals import Totals, installed_base  # noqa: F401  (the command line's installed-base table)
-from koken.variants import VARIANTS  # noqa: F401  (the command line's variant names)
+from koken.variants import (
+    VARIANTS,  # noqa: F401  (the command line's variant names)
+    read_customer_data,
+    unmatched_problems,
+)
 from koken.variants import factor_path as variant_path
-from koken.variants import read_customer_data, unmatched_problems
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -35,6 +35,7 @@ from koken.base.vocabulary import (
     CATEGORY11_COLUMN,
     FIGURES,
     INSTALLED_BASE_COLUMN,
+    LEGITIMACY_FLAGS,
     PRODUCT_COLUMN,
     RESULT_COLUMNS,
 )
@@ -90,7 +91,8 @@ class Calculation:
 def provenance(path: str, sha256: str, encoding: str, methodologies, options: Mapping[str, object],
                read_tables: Sequence[dict] = ()) -> dict:
     """What produced results: koken version, the input file's hash and encoding, each methodology's id,
-    version and content hash, the factor tables (with content hashes), the GWP set and the run's options.
+    version and content hash, the factor tables (with content hashes), the GWP set, the methodologies' legitimacy
+    flags (:func:`legitimacy_flags`) and the run's options.
 
     Args:
         path, sha256, encoding: the input file, its ``sha256:<hex>`` and how it was read.
@@ -116,8 +118,18 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
         "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
                           for t in sorted(tables.values(), key=lambda t: t.id)},
         "gwp_set": GWP_SET,
+        "legitimacy": legitimacy_flags(methodologies),
         "options": {k: v for k, v in sorted(options.items()) if v is not None},
     }
+
+
+def legitimacy_flags(methodologies) -> list[dict]:
+    """The legitimacy flags (:data:`~koken.base.vocabulary.LEGITIMACY_FLAGS`) of the methodologies a result used,
+    each with its text in Japanese and English, for every output to show: ``[{"methodology", "flag", "ja",
+    "en"}]`` sorted by methodology id (empty when none is flagged)."""
+    return [{"methodology": m.id, "flag": flag.id, "ja": flag.ja, "en": flag.en}
+            for m in sorted(methodologies, key=lambda m: m.id) for flag in LEGITIMACY_FLAGS
+            if getattr(m.spec, flag.id)]
 
 
 def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],

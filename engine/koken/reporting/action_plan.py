@@ -46,6 +46,7 @@ from koken.base.vocabulary import (
     CONTRIBUTION_ROLES,
     FACTOR_BASES,
     FACTOR_STATUSES,
+    LEGITIMACY_FLAGS,
     MARKETS,
     PROVENANCE_SHEET,
 )
@@ -101,6 +102,7 @@ OTHER_YEARS = N_("{lines} product lines of other fiscal years ({years}) in the r
 SEPARATION = N_("Avoided emissions (削減貢献量) are reported apart from Scope 1-3 inventories and are never netted "
                 "against them.")
 GWP = N_("GWP set: {gwp}.")
+FLAG_NOTE = N_("Methodology to note, {id}: {text}.")
 ROUNDING = N_("Figures are rounded for presentation only, so rows may not add up to the totals; a non-zero figure "
               "that would round to 0 is shown with more decimals (up to 3) or as <0.001.")
 METHODOLOGIES = N_("Methodologies: {items}.")
@@ -418,7 +420,7 @@ def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFil
         "separation": _(SEPARATION),
         "rounding": _(ROUNDING),
         "result_files": [doc.get("_path", "") for doc in documents],
-        "methodology_flags": sorted(({"id": mid, "fossil_lock_in": bool(info.get("fossil_lock_in")),
+        "methodology_flags": sorted(({"id": mid, **{flag.id: bool(info.get(flag.id)) for flag in LEGITIMACY_FLAGS},
                                       "status": info.get("status")}
                                      for doc in documents for mid, info in doc.get("methodologies", {}).items()
                                      if mid in set(rows["methodology"])), key=lambda e: e["id"]),
@@ -609,7 +611,7 @@ def notes_lines(report: Report, *, full: bool = True) -> list[str]:
     Returns:
         Sentences: reporting year and unit, timeframes, device shares (brackets and which ratios, or not
         reported), completeness, separation from inventories, GWP set, rounding, methodologies, grid emission
-        factors.
+        factors, flagged methodologies (fossil lock-in, provisional).
     """
     d = report.disclosures
     t = report.table
@@ -636,6 +638,8 @@ def notes_lines(report: Report, *, full: bool = True) -> list[str]:
         lines.append(_(GRID_FACTORS).format(items="; ".join(
             f"{g['region'] or '-'} {g['value']:g} {g['unit']} — {shown_origin(g['origin'])}"
             for g in d["grid_emission_factors"])))
+    if full:  # the workbook and the HTML page show them in their disclosures
+        lines += [_(FLAG_NOTE).format(id=mid, text=text) for mid, text in methodology_flag_texts(d.get("methodology_flags"))]
     return [printable(line) for line in lines]
 
 
@@ -969,9 +973,7 @@ def methodology_flag_texts(entries: Sequence[dict]) -> list[tuple[str, str]]:
     (WBCSD's legitimacy test), a provisional status (not confirmed as one of the industry's methodologies)."""
     out = []
     for entry in entries or ():
-        if entry.get("fossil_lock_in"):
-            out.append((entry["id"], _("fossil lock-in: an efficiency gain on a fossil-fuel asset (WBCSD's legitimacy "
-                                       "test)")))
+        out += [(entry["id"], pick(flag.ja, flag.en)) for flag in LEGITIMACY_FLAGS if entry.get(flag.id)]
         if entry.get("status") == "provisional":
             out.append((entry["id"], _("provisional: not confirmed as one of the industry's methodologies")))
     return out
@@ -1036,15 +1038,15 @@ __all__ = [
     "TimeframeError",
     "both",
     "build_report",
-    "merged_text",
-    "print_setup",
     "disclosure_rows",
     "figure_text",
     "formatted",
     "load_result_documents",
+    "merged_text",
     "notes_lines",
     "number_format",
     "presentation",
+    "print_setup",
     "ratio_note",
     "shown_decimals",
     "to_csv",
