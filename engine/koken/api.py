@@ -32,6 +32,8 @@ from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
 from koken.calculation import Calculation as _CoreCalculation
 from koken.calculation import calculate as _calculate
+from koken.claim import make_claim as claim  # noqa: F401  (koken claim; docs/claim.md)
+from koken.claim.statement import statement_lines as claim_lines  # noqa: F401  (the command line's claim text)
 from koken.factors import FactorTable, listing, load_factor_tables, overview
 from koken.library import Library, load_library
 from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio

@@ -35,6 +35,7 @@ from koken.base.vocabulary import (
     CATEGORY11_COLUMN,
     FIGURES,
     INSTALLED_BASE_COLUMN,
+    LEGITIMACY_FLAGS,
     PRODUCT_COLUMN,
     RESULT_COLUMNS,
 )
@@ -92,7 +93,7 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
     """What produced results: koken version, the input file's hash and encoding, each methodology's id,
     version and content hash (with its title and the descriptions of its parameters and steps, in Japanese and
     English, so that a report made from the result can name them), the factor tables (with content hashes), the
-    GWP set and the run's options.
+    GWP set, the methodologies' legitimacy flags (:func:`legitimacy_flags`) and the run's options.
 
     Args:
         path, sha256, encoding: the input file, its ``sha256:<hex>`` and how it was read.
@@ -120,6 +121,7 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
         "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
                           for t in sorted(tables.values(), key=lambda t: t.id)},
         "gwp_set": GWP_SET,
+        "legitimacy": legitimacy_flags(methodologies),
         "options": {k: v for k, v in sorted(options.items()) if v is not None},
     }
 
@@ -129,6 +131,15 @@ def _descriptions(m: Methodology) -> dict[str, dict[str, str]]:
     out = {name: p.description for name, p in m.spec.parameters.items() if p.description is not None}
     out.update({f.name: f.description for f in m.spec.formulas if f.description is not None})
     return {name: {"ja": d.ja, "en": d.en} for name, d in out.items()}
+
+
+def legitimacy_flags(methodologies) -> list[dict]:
+    """The legitimacy flags (:data:`~koken.base.vocabulary.LEGITIMACY_FLAGS`) of the methodologies a result used,
+    each with its text in Japanese and English, for every output to show: ``[{"methodology", "flag", "ja",
+    "en"}]`` sorted by methodology id (empty when none is flagged)."""
+    return [{"methodology": m.id, "flag": flag.id, "ja": flag.ja, "en": flag.en}
+            for m in sorted(methodologies, key=lambda m: m.id) for flag in LEGITIMACY_FLAGS
+            if getattr(m.spec, flag.id)]
 
 
 def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],

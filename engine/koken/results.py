@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from koken.base.i18n import _
+from koken.base.vocabulary import DATA_QUALITY_PREFIX
 from koken.calculation import Calculation
 from koken.factors import ORIGIN_TEXT
 from koken.totals import Totals
@@ -66,11 +67,13 @@ def row_details(calc: Calculation) -> list[dict]:
     """Per result row (in table order): every input in its declared unit and every step's value.
 
     Returns:
-        list of ``{"inputs": {name: {"value", "unit", "origin"}}, "steps": {name: {"value", "unit"}}}``;
+        list of ``{"inputs": {name: {"value", "unit", "origin", "data_quality"}}, "steps": {name: {"value",
+        "unit"}}}``;
         ``origin`` is ``portfolio`` (the company's value), ``default (<source id>)`` or
         ``factor table <table> [<keys>] (source <source id>; <basis>, <status>)`` — a ``preliminary`` or
         ``derived`` value is flagged there. These are codes, the same in every language (``koken verify``
-        compares them, whatever the language of the result and of the check).
+        compares them, whatever the language of the result and of the check). ``data_quality`` is the input's
+        level (:func:`data_quality`); None (null) for a neutral default, a term that does not apply (no data).
     """
     computed = _computed_rows(calc)  # a row's position in the table is its rank among the computed rows
     details: list[dict] = [{} for _row in range(len(calc.table))]
@@ -97,11 +100,33 @@ def row_details(calc: Calculation) -> list[dict]:
                                                 described=o.described(j))
                     if o.stale[j]:
                         origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
-                inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin}
+                level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
+                inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin,
+                                "data_quality": None if mask[j] and m.spec.parameters[name].default_reason is not None
+                                else data_quality(origin, "" if level is None else str(level[int(portfolio_index)]))}
             steps = {s.name: {"value": float(result.steps[s.name].magnitude[j]),
                               "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}
             details[int(np.searchsorted(computed, portfolio_index))] = {"inputs": inputs, "steps": steps}
     return details
+
+
+def data_quality(origin: str, declared: str = "") -> str:
+    """The data-quality level (:data:`~koken.base.vocabulary.DATA_QUALITY_IDS`) of an input of a result row.
+
+    The rule (docs/claim.md): a level the portfolio declares for the value (column ``data_quality:<parameter>``,
+    allowed only where the portfolio gives the value) is taken as declared; otherwise it follows the value's
+    origin: a methodology default is ``default``; a factor table's value is ``secondary`` (a published
+    average, not the product's own measurement); a portfolio value without a declared level is ``secondary``
+    (koken cannot tell that it was measured: declare ``primary_measured`` where it was).
+
+    >>> data_quality("default (jema_2014)"), data_quality("factor table grid [JP 2023] (source x; adjusted, final)")
+    ('default', 'secondary')
+    >>> data_quality("portfolio"), data_quality("portfolio", "primary_measured")
+    ('secondary', 'primary_measured')
+    """
+    if declared:
+        return declared
+    return "default" if origin.startswith("default") else "secondary"
 
 
 def input_columns(calc: Calculation) -> pd.DataFrame:

@@ -412,3 +412,31 @@ def test_trace_shows_terminal_escapes_from_the_portfolio_instead_of_obeying_them
                  "\"A\x1b[2JB\",refrigerator,2023,domestic,1,420,273,0.421,12\n", encoding="utf-8")
     result = run("trace", p, "--row", "2")
     assert result.exit_code == 0 and "\x1b" not in result.output and "A\\x1b[2JB" in result.output
+
+
+def test_a_fossil_lock_in_methodology_is_flagged_in_every_output(tmp_path):
+    """The example portfolio has a gas combined-cycle line (fossil_lock_in: true): the console totals, the JSON
+    result, the results workbook, the report (console, Markdown, workbook disclosures, HTML) all say so."""
+    import openpyxl
+
+    flag = "fossil lock-in: an efficiency gain on a fossil-fuel asset"
+    out = tmp_path / "result.json"
+    result = run("calculate", EXAMPLE_PORTFOLIO, "-o", out, "--lang", "en")
+    assert result.exit_code == 0 and f"gas_combined_cycle: {flag}" in result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert [(f["methodology"], f["flag"]) for f in doc["legitimacy"]] == [("gas_combined_cycle", "fossil_lock_in")]
+    assert doc["legitimacy"][0]["ja"].startswith("化石燃料設備の効率向上")
+    book = tmp_path / "result.xlsx"
+    assert run("calculate", EXAMPLE_PORTFOLIO, "-o", book, "--lang", "en").exit_code == 0
+    cells = [str(c.value) for row in openpyxl.load_workbook(book)["来歴 provenance"].iter_rows() for c in row]
+    assert any("legitimacy" in c for c in cells) and any(c.startswith("fossil lock-in") for c in cells)
+    report = run("report", out, "--lang", "en")
+    assert report.exit_code == 0 and f"gas_combined_cycle: {flag}" in report.output
+    for suffix in (".md", ".html"):
+        target = tmp_path / f"report{suffix}"
+        assert run("report", out, "-o", target, "--lang", "en").exit_code == 0
+        assert flag in target.read_text(encoding="utf-8"), suffix
+    target = tmp_path / "report.xlsx"
+    assert run("report", out, "-o", target, "--lang", "en").exit_code == 0
+    sheet = next(ws for ws in openpyxl.load_workbook(target).worksheets if "Disclosures" in ws.title)
+    assert any(flag in str(c.value) for row in sheet.iter_rows() for c in row)

@@ -316,3 +316,40 @@ def test_a_misspelt_header_still_reads_its_column_so_its_rows_are_checked_too(tm
     problems = portfolio_problems(p, library)
     assert "write '出荷台数[万台]'" in problems and "'abc' is not a number" in problems
     assert "required column" not in problems
+
+
+def test_data_quality_columns_declare_each_inputs_level_and_the_result_carries_it(tmp_path, library):
+    from koken.results import row_details
+
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER.replace("\n", ",data_quality:baseline_annual_energy,データ品質:排出係数\n")
+                 + ROW.replace("\n", ",primary_measured,\n")
+                 + ROW.replace("\n", ",一次データ（実測）,二次データ\n")
+                 + ROW.replace("420,273,0.421,12", "420,273,,12").replace("\n", ",,\n"), encoding="utf-8")
+    calc = calculate(read_portfolio(p, library), library)
+    levels = [{k: v["data_quality"] for k, v in d["inputs"].items()} for d in row_details(calc)]
+    # declared: primary on rows 1-2, the grid factor secondary on row 2 (by its Japanese alias and level name);
+    # not declared: a portfolio value is secondary, a factor table's value secondary (row 3's empty factor cell)
+    assert [lv["baseline_annual_energy"] for lv in levels] == ["primary_measured", "primary_measured", "secondary"]
+    assert [lv["grid_emission_factor"] for lv in levels] == ["secondary", "secondary", "secondary"]
+    assert [lv["operating_years"] for lv in levels] == ["secondary"] * 3
+    assert levels[0]["baseline_fuel_emissions"] is None  # a neutral default: a term that does not apply
+    assert calc.table["data_quality:baseline_annual_energy"].tolist() == ["primary_measured", "primary_measured", ""]
+
+
+def test_a_bad_data_quality_cell_or_a_level_on_an_empty_value_is_located(tmp_path, library):
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER.replace("\n", ",data_quality:grid_emission_factor\n")
+                 + ROW.replace("\n", ",measured\n")
+                 + ROW.replace("420,273,0.421,12", "420,273,,12").replace("\n", ",primary_measured\n"),
+                 encoding="utf-8")
+    problems = portfolio_problems(p, library).splitlines()
+    assert len(problems) == 2
+    assert "row 2, column 'data_quality:grid_emission_factor'" in problems[0] and "'measured'" in problems[0]
+    assert "row 3, column 'data_quality:grid_emission_factor'" in problems[1] and "empty" in problems[1]
+
+
+def test_a_data_quality_column_of_no_parameter_is_refused(tmp_path, library):
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER.replace("\n", ",data_quality:colour\n") + ROW.replace("\n", ",secondary\n"), encoding="utf-8")
+    assert "'colour', which is not a parameter" in portfolio_problems(p, library)

@@ -72,6 +72,52 @@ FACTOR_BASES = (
 """What a factor-table value is (docs/factors.md): the council's adjusted (調整後) or basic (基礎) factor, the Ministry
 of the Environment's national average (全国平均係数), a per-generation or per-consumption average, a CDM margin."""
 
+GATE_STATUSES = (
+    Term("met", "満たす", "met"),
+    Term("not_met", "満たさない", "not met"),
+    Term("justified", "代替の根拠あり（柔軟性ルート）", "justified (flexibility route)"),
+)
+"""The status of one eligibility-gate criterion for a claim (WBCSD Guidance on Avoided Emissions v2.0, 2025):
+met, not met, or justified — not met as written but covered by the guidance's flexibility route (why, the
+alternative framework, its third-party verification), which the evidence must give."""
+GATE_STATUS_IDS = tuple(t.id for t in GATE_STATUSES)
+
+DATA_QUALITY_LEVELS = (
+    Term("primary_measured", "一次データ（実測）", "primary, measured"),
+    Term("secondary", "二次データ", "secondary"),
+    Term("default", "デフォルト値", "default"),
+)
+"""Data-quality levels of an input, best first (WBCSD claim specificity; GHG Protocol primary vs secondary data):
+a value the company measured for its own product, a value from another source (a factor table, a published
+average, a company value with no declared level), a methodology's default."""
+DATA_QUALITY_IDS = tuple(t.id for t in DATA_QUALITY_LEVELS)
+DATA_QUALITY_NAMES = {name: t.id for t in DATA_QUALITY_LEVELS for name in (t.id, t.ja, t.en)}
+"""Every accepted spelling of a data-quality level in a portfolio cell (id, Japanese or English name) → its id."""
+
+DATA_QUALITY_PREFIX = "data_quality:"
+DATA_QUALITY_PREFIXES = (DATA_QUALITY_PREFIX, "データ品質:")
+"""A portfolio column ``data_quality:<parameter>`` (or ``データ品質:<parameter>``; the parameter by its name or an
+alias) declares the data-quality level of that parameter's values; results carry it as
+``data_quality:<parameter name>``."""
+
+LEGITIMACY_FLAGS = (
+    Term("fossil_lock_in", "化石燃料設備の効率向上（WBCSD の正当性の判定の対象）",
+         "fossil lock-in: an efficiency gain on a fossil-fuel asset (WBCSD's legitimacy test)"),
+)
+"""Flags a methodology carries that every output reporting it shows (the methodology format's boolean of the same
+name)."""
+
+CLAIM_FORBIDDEN_WORDS = (
+    ("offset", r"\boff-?set"), ("neutral", r"neutral"), ("negative emissions", r"negative[\s-]+emissions?"),
+    ("compensate", r"compensat"),
+    ("オフセット", "オフセット"), ("相殺", "相殺"), ("カーボンニュートラル", "カーボンニュートラル"),
+    ("炭素中立", "炭素中立"), ("ネガティブエミッション", "ネガティブ・?エミッション"), ("埋め合わせ", "埋め合わせ"),
+)
+"""Words a claim of avoided emissions never uses, as (the word named in the refusal, the pattern matched, case
+ignored): avoided emissions are not an offset, make nothing neutral, are no removal and compensate nothing (GHG
+Protocol Scope 3 Standard p. 114 and Product Standard; WBCSD Guidance on Avoided Emissions 2023 and v2.0)."""
+
+
 FACTOR_STATUSES = (
     Term("final", "確報", "final"), Term("preliminary", "速報", "preliminary"),
     Term("published", "公表値", "published"), Term("derived", "導出値", "derived"),

@@ -13,6 +13,7 @@ Commands:
     koken ratios IO_TABLE       derive device contribution ratios from an input-output table
     koken docs                  write one documentation page per methodology
     koken schema                write the methodology format's JSON Schema
+    koken claim RESULT --gates  the claim statement of a figure, with its disclosure bundle
 
 ``--methodologies DIR`` (repeatable) adds methodology files or folders to the bundled set; a methodology of
 an id already there replaces it, with a note. ``--no-bundled`` leaves the bundled set out.
@@ -450,6 +451,35 @@ def docs(output: Path, methodology_paths: tuple[Path, ...], no_bundled: bool) ->
     with render.reporting():
         written = write_pages(library, output)
     render.line(_("{count} pages written to {output}").format(count=len(written), output=output))
+
+
+@main.command("claim")
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--gates", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The claim's gate assessment (YAML: the gate set, e.g. wbcsd_v2, and a status with evidence per "
+                   "criterion; docs/claim.md).")
+@click.option("--figure", type=click.Choice(["lifetime", "single_year"]), default="lifetime", show_default=True,
+              help="The timeframe claimed.")
+@click.option("--fiscal-year", type=int, help="The fiscal year claimed, when the result holds several.")
+@click.option("--category", help="Claim one category's lines only (e.g. home_appliances).")
+@click.option("--market", type=click.Choice(["domestic", "overseas"]), help="Claim one market's lines only.")
+@click.option("--statement", help="Your own claim text, added to the statement (refused if it uses offset, neutral, "
+                                  "negative emissions, compensate, オフセット, 相殺, カーボンニュートラル …).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the claim and its disclosure bundle to FILE (.md or .json); default: print the statement.")
+def claim_command(result: Path, gates: Path, figure: str, fiscal_year: int | None, category: str | None,
+                  market: str | None, statement: str | None, output: Path | None) -> None:
+    """The claim statement of a figure of RESULT (a koken JSON result), in Japanese and English, with its disclosure
+    bundle; refused, with every missing item named, when a mandatory disclosure item is missing."""
+    from koken.api import claim, claim_lines
+
+    with render.reporting():
+        bundle = claim(result, gates, timeframe=figure, fiscal_year=fiscal_year, category=category,
+                            market=market, statement=statement, output=output)
+    for text in claim_lines(bundle, statement):
+        render.line(text)
+    if output:
+        render.line(_("Claim written to {output}").format(output=output))
 
 
 @main.command()

@@ -31,7 +31,14 @@ from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
 from koken.base.i18n import _, pick
 from koken.base.regions import region_code, region_name, regions_file, suggest_region
 from koken.base.units import is_dimensionless, parse_unit
-from koken.base.vocabulary import MARKET_NAMES, MARKETS, STANDARD_COLUMNS
+from koken.base.vocabulary import (
+    DATA_QUALITY_LEVELS,
+    DATA_QUALITY_NAMES,
+    DATA_QUALITY_PREFIX,
+    MARKET_NAMES,
+    MARKETS,
+    STANDARD_COLUMNS,
+)
 from koken.methodology import Methodology
 from koken.portfolio.cells import (
     CELL_QUANTITY_RE2,
@@ -291,7 +298,10 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
     params = {name: _number_column(rows, name, cells) for name in layout.columns if name not in STANDARD_COLUMNS}
     passthrough = {own: rows.column_text(at) for at, own in layout.passthrough.items()}
     for own, texts in passthrough.items():
-        _own_column_holds_no_quantities(texts, own, cells)
+        if own.startswith(DATA_QUALITY_PREFIX):
+            passthrough[own] = _data_quality_levels(texts, own, params.get(own[len(DATA_QUALITY_PREFIX):]), cells)
+        else:
+            _own_column_holds_no_quantities(texts, own, cells)
     sheet = layout.sheet
     return Portfolio(units_shipped_entered=as_entered(shipped, rows.table.get(index), header_unit),
                      path=layout.path, sha256=digest, encoding=layout.encoding, rows=rows.rows,
@@ -302,6 +312,29 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
                      sheet=np.full(rows.n, sheet, dtype=object) if sheet is not None else None,
                      cells={sheet: {name: (i, h) for name, (i, _u, h) in layout.columns.items()}}
                      if sheet is not None else {})
+
+
+def _data_quality_levels(texts: np.ndarray, column: str, values: Column | None, cells: _CellProblems) -> np.ndarray:
+    """A ``data_quality:<parameter>`` column's cells as level ids (:data:`DATA_QUALITY_LEVELS`: the id, or the
+    Japanese or English name); a cell that is none of them is flagged, and so is a level declared on a row
+    whose parameter cell is empty (the value then comes from a default or a factor table, whose level koken
+    sets itself: docs/claim.md)."""
+    out = np.full(len(texts), "", dtype=object)
+    for i, text in enumerate(texts.tolist()):
+        text = str(text).strip()
+        if not text:
+            continue
+        level = DATA_QUALITY_NAMES.get(text) or DATA_QUALITY_NAMES.get(text.lower())
+        if level is None:
+            cells.flag(i, _("{value!r} is not a data-quality level: write one of {levels}").format(
+                value=text, levels=", ".join(f"{t.id} ({t.ja})" for t in DATA_QUALITY_LEVELS)), column)
+        elif values is None or np.isnan(values[0][i]):
+            cells.flag(i, _("a data-quality level is declared but {name} is empty in this row: the value then comes "
+                            "from the methodology's default or a factor table, whose level koken sets itself").format(
+                name=column[len(DATA_QUALITY_PREFIX):]), column)
+        else:
+            out[i] = level
+    return out
 
 
 class _CleanBlock:

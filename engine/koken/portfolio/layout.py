@@ -17,7 +17,15 @@ import numpy as np
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
 from koken.base.i18n import _
-from koken.base.vocabulary import REQUIRED_COLUMNS, RESULT_COLUMNS, STANDARD_COLUMNS, UNITS_ROW_MARKERS, fold_width
+from koken.base.vocabulary import (
+    DATA_QUALITY_PREFIX,
+    DATA_QUALITY_PREFIXES,
+    REQUIRED_COLUMNS,
+    RESULT_COLUMNS,
+    STANDARD_COLUMNS,
+    UNITS_ROW_MARKERS,
+    fold_width,
+)
 from koken.methodology import Methodology
 from koken.portfolio.cells import parse_numbers
 
@@ -233,6 +241,14 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
         if not header:
             continue  # a column without a header must be empty: checked per partition
         shown = " / ".join(line.strip() for line in str(raw_header).strip().splitlines() if line.strip())  # as typed
+        quality = _data_quality_column(header, names)
+        if quality is not None:
+            if quality.startswith(DATA_QUALITY_PREFIX) and quality not in passthrough.values():
+                passthrough[index] = quality
+            else:
+                problem(quality if not quality.startswith(DATA_QUALITY_PREFIX) else
+                        _("column {name!r} appears twice").format(name=quality), shown, index)
+            continue
         lines = split_header_cell(header)
         if lines is None:
             problem(_("header must be 'name' or 'name[unit]'"), shown, index)
@@ -294,6 +310,21 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
                   skipped_rows=tuple(skipped_rows), passthrough=passthrough, problems=tuple(problems),
                   methodology=sheet_methodology,
                   headed=frozenset(i for i, h in enumerate(headers) if fold_width(str(h)).strip()))
+
+
+def _data_quality_column(header: str, names: Mapping[str, str]) -> str | None:
+    """For a header ``data_quality:<parameter>`` (:data:`DATA_QUALITY_PREFIXES`, the parameter by its name or an
+    alias): the result column ``data_quality:<parameter name>``, or a message when it names no parameter; None for
+    any other header."""
+    prefix = next((p for p in DATA_QUALITY_PREFIXES if header.lower().startswith(p)), None)
+    if prefix is None:
+        return None
+    name = header[len(prefix):].strip()
+    canonical = names.get(name)
+    if canonical is None or canonical in STANDARD_COLUMNS:
+        return _("column {header!r} declares the data quality of {name!r}, which is not a parameter of any "
+                 "methodology").format(header=header, name=name)
+    return DATA_QUALITY_PREFIX + canonical
 
 
 def _normalised(name: str) -> str:

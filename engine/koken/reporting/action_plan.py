@@ -47,6 +47,7 @@ from koken.base.vocabulary import (
     CONTRIBUTION_ROLES,
     FACTOR_BASES,
     FACTOR_STATUSES,
+    LEGITIMACY_FLAGS,
     MARKETS,
     PROVENANCE_SHEET,
 )
@@ -108,6 +109,7 @@ OTHER_YEARS = N_("The files also hold {lines} product lines of other fiscal year
 SEPARATION = N_("Avoided emissions (削減貢献量) are reported apart from Scope 1-3 inventories and are never netted "
                 "against them.")
 GWP = N_("GWP set: {gwp}.")
+FLAG_NOTE = N_("Methodology to note, {id}: {text}.")
 ROUNDING = N_("Figures are rounded for presentation only, so rows may not add up to the totals; a non-zero figure "
               "that would round to 0 is shown with more decimals (up to 3) or as <0.001.")
 ROUNDING_SIGNIFICANT = N_("Figures are rounded for presentation only, so rows may not add up to the totals; each "
@@ -500,7 +502,7 @@ def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFil
         "separation": _(SEPARATION),
         "rounding": _(ROUNDING),
         "result_files": [_file(doc) for doc in documents],
-        "methodology_flags": sorted(({"id": mid, "fossil_lock_in": bool(info.get("fossil_lock_in")),
+        "methodology_flags": sorted(({"id": mid, **{flag.id: bool(info.get(flag.id)) for flag in LEGITIMACY_FLAGS},
                                       "status": info.get("status")}
                                      for doc in documents for mid, info in doc.get("methodologies", {}).items()
                                      if mid in set(rows["methodology"])), key=lambda e: e["id"]),
@@ -745,7 +747,7 @@ def notes_lines(report: Report, *, full: bool = True, significant: int = 0) -> l
     Returns:
         Sentences: reporting year and unit, timeframes, device shares (brackets and which ratios, or not
         reported), completeness, separation from inventories, GWP set, rounding, methodologies, grid emission
-        factors.
+        factors, flagged methodologies (fossil lock-in, provisional).
     """
     d = report.disclosures
     t = report.table
@@ -765,6 +767,8 @@ def notes_lines(report: Report, *, full: bool = True, significant: int = 0) -> l
     if full:
         lines.append(_(METHODOLOGIES).format(items="; ".join(methodology_item(m) for m in d["methodologies"])))
         lines.append(_(GRID_FACTORS).format(items="; ".join(grid_factor_text(g) for g in d["grid_emission_factors"])))
+    if full:  # the workbook and the HTML page show them in their disclosures
+        lines += [_(FLAG_NOTE).format(id=mid, text=text) for mid, text in methodology_flag_texts(d.get("methodology_flags"))]
     return [printable(line) for line in lines]
 
 
@@ -1110,9 +1114,7 @@ def methodology_flag_texts(entries: Sequence[dict]) -> list[tuple[str, str]]:
     (WBCSD's legitimacy test), a provisional status (not confirmed as one of the industry's methodologies)."""
     out = []
     for entry in entries or ():
-        if entry.get("fossil_lock_in"):
-            out.append((entry["id"], _("fossil lock-in: an efficiency gain on a fossil-fuel asset (WBCSD's legitimacy "
-                                       "test)")))
+        out += [(entry["id"], pick(flag.ja, flag.en)) for flag in LEGITIMACY_FLAGS if entry.get(flag.id)]
         if entry.get("status") == "provisional":
             out.append((entry["id"], _("provisional: not confirmed as one of the industry's methodologies")))
     return out
