@@ -194,3 +194,32 @@ def test_a_share_of_a_share_group_is_not_varied_alone_and_bounds_on_it_are_refus
     assert set(result.tornado["parameter"]) == {"grid_emission_factor", "other_factor"}
     with pytest.raises(KokenErrors, match="share_a is in a share group"):
         methodology_sensitivity(shares(), bounds={"share_a": (0.4, 0.6)}, samples=None)
+
+
+def narrowing():
+    """The toy with b declared in [0, 1000] kWh/yr and its step saved = b − p declared in [0, 150] kWh/yr."""
+    data = methodology_dict()
+    data["parameters"]["baseline_energy"]["range"] = [0, 1000]
+    data["formulas"][0]["range"] = [0, 150]
+    return compile_methodology(MethodologySpec.model_validate(data), check_location=False)
+
+
+def test_a_declared_end_that_takes_a_derived_step_out_of_its_range_is_narrowed_and_said_so():
+    result = methodology_sensitivity(narrowing(), samples=64)
+    row = result.tornado.set_index("parameter").loc["baseline_energy"]
+    # p = 300: saved = b − 300 stays in [0, 150] for b in [300, 450]; the declared 0 and 1000 give −300 and 700
+    assert row["low"] == pytest.approx(300, abs=1e-6) and row["high"] == pytest.approx(450, abs=1e-6)
+    assert row["bound_source"] == "declared_range_narrowed"
+    # (300 − 300) × 0.5 = 0 and (450 − 300) × 0.5 = 75 kg-CO2e/台/yr
+    assert (row["result_at_low"], row["result_at_high"]) == pytest.approx((0, 75), abs=1e-6)
+    notes = [w for w in result.warnings if w.startswith("baseline_energy: the declared")]
+    assert len(notes) == 2 and "saved = -300 kWh/yr" in notes[0] and "the low used is 300 kWh/yr" in notes[0]
+    # b and f together can still leave the step's range in no combination (f does not enter saved): Sobol runs
+    assert result.sobol is not None
+
+
+def test_a_given_end_that_cannot_be_computed_is_an_error_never_narrowed():
+    with pytest.raises(KokenErrors) as caught:
+        methodology_sensitivity(narrowing(), bounds={"baseline_energy": (350, 500)}, samples=None)
+    (error,) = caught.value
+    assert error.location.field == "baseline_energy at its high (500 kWh/yr)" and "saved = 200" in error.message

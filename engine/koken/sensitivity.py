@@ -515,6 +515,10 @@ def methodology_sensitivity(m: Methodology, example: int = 1, bounds: Mapping[st
             chosen[name], source[name] = (p.low, p.high), "declared_range"
         else:
             skipped.append((name, "no_range"))
+    declared = [name for name in chosen if source[name] == "declared_range"]
+    chosen, notes = _narrowed(m, central, chosen, declared)
+    for note in notes:
+        source[note[0]] = "declared_range_narrowed"
     table = tornado(m, central, chosen) if chosen else _empty_tornado(m)
     table.insert(table.columns.get_loc("high") + 1, "bound_source", [source[n] for n in table["parameter"]])
     central_result = table.attrs.get("central_result")
@@ -532,12 +536,114 @@ def methodology_sensitivity(m: Methodology, example: int = 1, bounds: Mapping[st
     assert set(source.values()) <= {t.id for t in BOUND_ORIGINS}
     central_frame = pd.DataFrame({"parameter": list(central), "unit": [m.parameters[n].unit_text for n in central],
                                   "value": list(central.values()), "origin": [origin[n] for n in central]})
-    indices = sobol(m, chosen, samples, seed, central) if chosen and samples is not None else None
-    warnings = (favourable_warning(central_result, low, high, unit),) if favourable else ()
+    indices = None
+    warnings = [narrowing_note(m, *note) for note in notes]
+    if chosen and samples is not None:
+        try:
+            indices = sobol(m, chosen, samples, seed, central)
+        except KokenErrors as errs:
+            if not declared:  # the caller's own bounds: their failing samples are the caller's to see
+                raise
+            warnings.append(_("the Sobol analysis was not run: {count} of its {total} samples cannot be computed, e.g. "
+                              "{first}; give bounds that keep every combination computable with --set").format(
+                count=len({e.location.field for e in errs}), total=samples * (len(chosen) + 2),
+                first=str(errs.errors[0]).rstrip("。")))
+    if favourable:
+        warnings.insert(0, favourable_warning(central_result, low, high, unit))
     return Sensitivity(methodology=m.id, version=m.version, example=m.spec.examples[index].name,
                        example_number=int(example), result_unit=unit, central_result=float(central_result),
                        central=central_frame, tornado=table, not_varied=not_varied, sobol=indices,
-                       favourable=favourable, result_low=low, result_high=high, warnings=warnings)
+                       favourable=favourable, result_low=low, result_high=high, warnings=tuple(warnings))
+
+
+BISECTIONS = 40
+"""Halvings when a declared range's end is narrowed (:func:`_narrowed`): the bound is then within 2**-40 of the
+range's width from the last computable value."""
+
+
+def _narrowed(m: Methodology, central: Mapping[str, float], bounds: Mapping[str, tuple[float, float]],
+              declared: Sequence[str]) -> tuple[dict[str, tuple[float, float]], list[tuple]]:
+    """The bounds with each declared-range end whose case cannot be computed (a derived step outside its own range,
+    no finite result) moved towards the central value, by bisection, to the furthest value that can.
+
+    A declared range is what a methodology allows each input alone; a derived step's range (a derived operating
+    years of at most 40 yr, a generation factor of at most 2 kg-CO2/kWh) may allow less. Only ends taken from a
+    declared range are narrowed; an end the caller gave is never changed (its failing case is an error). Assumes
+    the computable values between the central value and the end are one interval (true for a monotone step).
+
+    Returns:
+        (the bounds, one ``(parameter, "low" or "high", the declared end, the narrowed end, the problem at the
+        declared end)`` per narrowed end).
+    Raises:
+        KokenErrors: a case that fails at a caller's bound, or at the central values.
+    """
+    bounds = dict(bounds)
+    names = list(bounds)
+    ends = [(name, j) for name in names for j in (0, 1)]
+    labels = [_("{parameter} at its {end} ({value:g} {unit})").format(
+        parameter=name, end=_("low") if j == 0 else _("high"), value=float(bounds[name][j]),
+        unit=m.parameters[name].unit_text) for name, j in ends]
+    failed = _failures(m, central, names, [(name, bounds[name][j]) for name, j in ends], labels)
+    if not failed:
+        return bounds, []
+    if any(ends[i][0] not in declared for i in failed):
+        raise KokenErrors([e for i in sorted(failed) for e in failed[i]])
+    todo = sorted(failed)
+    good = {i: _centre(m, central, ends[i][0]) for i in todo}
+    bad = {i: float(bounds[ends[i][0]][ends[i][1]]) for i in todo}
+    if _failures(m, central, names, [], [_("central case")]):
+        raise KokenErrors([e for i in sorted(failed) for e in failed[i]])
+    for _step in range(BISECTIONS):
+        middle = {i: (good[i] + bad[i]) / 2 for i in todo}
+        worse = _failures(m, central, names, [(ends[i][0], middle[i]) for i in todo], [str(i) for i in todo])
+        for k, i in enumerate(todo):
+            if k in worse:
+                bad[i] = middle[i]
+            else:
+                good[i] = middle[i]
+    notes = []
+    for i in todo:
+        name, j = ends[i]
+        pair = list(bounds[name])
+        declared_end, pair[j] = pair[j], good[i]
+        bounds[name] = (pair[0], pair[1])
+        notes.append((name, "low" if j == 0 else "high", declared_end, good[i], failed[i][0].message))
+    return bounds, notes
+
+
+def _centre(m: Methodology, central: Mapping[str, float], name: str) -> float:
+    return float(central[name]) if name in central else float(m.parameters[name].default)
+
+
+def _failures(m: Methodology, central: Mapping[str, float], names: Sequence[str],
+              cases: Sequence[tuple[str, float]], labels: Sequence[str]) -> dict[int, list[KokenError]]:
+    """Which one-at-a-time cases (``(parameter, value)``, the others central) cannot be computed, by position, with
+    their problems; all cases in one kernel call."""
+    n = max(len(cases), 1)
+    arrays = {name: np.full(n, _centre(m, central, name)) for name in names}
+    for i, (name, value) in enumerate(cases):
+        arrays[name][i] = value
+    fixed = {k: v for k, v in central.items() if k not in arrays}
+    try:
+        evaluate_cases(m, fixed, arrays, list(labels)[:n])
+    except KokenErrors as errs:
+        index = {label: i for i, label in enumerate(labels)}
+        out: dict[int, list[KokenError]] = {}
+        for err in errs:
+            out.setdefault(index.get(err.location.field, -1), []).append(err)
+        if -1 in out:  # a problem of no case (the inputs themselves): not a failing case but an error
+            raise
+        return out
+    return {}
+
+
+def narrowing_note(m: Methodology, name: str, end: str, declared_end: float, bound: float, problem: str) -> str:
+    """The sentence that says a declared range's end was narrowed, to what, and why."""
+    unit = m.parameters[name].unit_text
+    return _("{name}: the declared {end} {declared:g} {unit} cannot be computed ({problem}); the {end} used is "
+             "{bound:g} {unit}, the furthest value from the central one that can").format(
+        name=name, end=_("low") if end == "low" else _("high"), declared=declared_end, unit=unit,
+        problem=problem.rstrip("。"), bound=bound)  # a Japanese sentence in brackets drops its full stop
 
 
 def _empty_tornado(m: Methodology) -> pd.DataFrame:

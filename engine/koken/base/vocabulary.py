@@ -186,9 +186,12 @@ SOBOL_COLUMNS = ("parameter", "S1", "S1_conf", "ST", "ST_conf")
 """Sobol indices (koken.sensitivity.sobol): first-order and total, each with its 95 % confidence half-width."""
 
 BOUND_ORIGINS = (Term("given", "指定値（--set）", "given (--set)"),
-                 Term("declared_range", "方法論の範囲（range）", "declared range"))
-"""Where a parameter's low and high values come from in ``koken sensitivity``: given by the caller (``--set``), or
-the parameter's declared ``range`` in the methodology file."""
+                 Term("declared_range", "方法論の範囲（range）", "declared range"),
+                 Term("declared_range_narrowed", "方法論の範囲（計算できる値まで狭めた）",
+                      "declared range, narrowed to computable values"))
+"""Where a parameter's low and high values come from in ``koken sensitivity``: given by the caller (``--set``), the
+parameter's declared ``range`` in the methodology file, or that range with an end moved towards the central value
+because a derived step's own range (or a finite result) does not allow the declared end."""
 
 CENTRAL_ORIGINS = (Term("example", "計算例の入力", "worked example"), Term("factor_table", "係数表", "factor table"),
                    Term("default", "既定値", "default"))
