@@ -86,7 +86,8 @@ def favourable_end(central_result: float, low_result: float, high_result: float)
 
     Args:
         central_result: the reported (central) result.
-        low_result, high_result: the result's range, in the same unit (either order).
+        low_result: one end of the result's range, in the same unit.
+        high_result: its other end (either order).
     Returns:
         True when the central result is in the top 10 % of the range.
     Raises:
