@@ -449,3 +449,16 @@ def test_sensitivity_lists_every_bad_setting_and_writes_no_chart(tmp_path):
     result = CliRunner().invoke(main, ["sensitivity", "toy", "--methodologies", str(tmp_path), "--set", "nope=1..2",
                                        "--set", "baseline_energy=oops", "--chart", str(chart), "--lang", "en"])
     assert result.exit_code == 1 and "2 problem(s) found" in result.output and not chart.exists()
+
+
+def test_sensitivity_warns_when_the_example_sits_at_the_favourable_end_and_csv_names_units(tmp_path, language_restored):
+    write_methodology(tmp_path, methodology_dict())
+    # f ∈ [0.1, 0.52] around the example's 0.5: results 10 and 52 kg-CO2e/台/yr, 50 ≥ 10 + 0.9 × 42 = 47.8
+    result = run("sensitivity", "toy", "--methodologies", tmp_path, "--set", "grid_emission_factor=0.1..0.52",
+                 "--samples", "0", "--format", "csv", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0].split(",")
+    assert header[:6] == ["parameter", "unit", "central", "low", "high", "bound_source"]
+    assert "result_at_low[kg-CO2e/台/yr]" in header and "swing[kg-CO2e/台/yr]" in header
+    assert "sits at the favourable end of its range [10, 52] kg-CO2e/台/yr" in result.stderr
+    assert "WBCSD" in result.stderr and "GHG Protocol" in result.stderr

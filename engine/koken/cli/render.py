@@ -472,12 +472,15 @@ def sensitivity(result, fmt: str = "table") -> None:
         return [escape(printable(str(text))) for text in texts]
 
     unit = result.result_unit
-    if fmt == "json":
-        sys.stdout.write(json.dumps(result.document(), ensure_ascii=False, indent=2, default=float) + "\n")
-        return
-    if fmt == "csv":
-        frame = result.table().rename(columns={c: f"{c}[{unit}]" for c in ("result_at_low", "result_at_high", "swing")})
-        sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+    if fmt in ("json", "csv"):  # the data on stdout; the warnings (also in the JSON) on stderr
+        if fmt == "json":
+            sys.stdout.write(json.dumps(result.document(), ensure_ascii=False, indent=2, default=float) + "\n")
+        else:
+            frame = result.table().rename(columns={c: f"{c}[{unit}]" for c in ("result_at_low", "result_at_high",
+                                                                                "swing")})
+            sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        for text in result.warnings:
+            line(_("warning: {text}").format(text=text), stderr=True)
         return
     out = console()
     out.print(_("{id} {version}, around worked example {number} ({example}): {step} = {central} {unit}").format(
