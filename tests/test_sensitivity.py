@@ -119,9 +119,9 @@ def test_given_bounds_win_over_the_declared_range_and_say_so():
 def test_parse_bounds_lists_every_bad_setting():
     with pytest.raises(KokenErrors) as caught:
         parse_bounds(toy(), ["baseline_energy=1", "nope=1..2", "product_energy=1..2 kg", "grid_emission_factor=0..1",
-                             "grid_emission_factor=0..2"])
+                             "grid_emission_factor=0..2", "operating_years=1.2.3..4"])
     text = "\n".join(str(e) for e in caught.value)
-    assert len(caught.value) == 4
+    assert len(caught.value) == 5
     assert "expected name=low..high" in text and "'nope' is not a parameter" in text
     assert "product_energy" in text and "grid_emission_factor is given twice" in text
 

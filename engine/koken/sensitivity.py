@@ -62,6 +62,7 @@ def favourable_rule() -> str:
     """The favourable-end rule with its sources, in the current language."""
     return _(FAVOURABLE_END_RULE).format(share=f"{FAVOURABLE_SHARE:.0%}".replace("%", " %"))
 
+
 DEFAULT_SAMPLES = 1024
 """Base samples of the Sobol analysis (a power of 2: the Sobol sequence's balance properties need it); the model is
 evaluated ``samples × (k + 2)`` times for ``k`` varied parameters."""
@@ -71,8 +72,8 @@ DEFAULT_SEED = 63372
 
 MAX_SAMPLES = 2 ** 20
 
-_SET = re.compile(r"^\s*([A-Za-z_]\w*)\s*=\s*([-+]?[\d.]+(?:[eE][-+]?\d+)?)\s*\.\.\s*([-+]?[\d.]+(?:[eE][-+]?\d+)?)"
-                  r"\s*(.*?)\s*$")
+_NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_SET = re.compile(rf"^\s*([A-Za-z_]\w*)\s*=\s*({_NUMBER})\s*\.\.\s*({_NUMBER})\s*(.*?)\s*$")
 
 
 def favourable_end(central_result: float, low_result: float, high_result: float) -> bool:
