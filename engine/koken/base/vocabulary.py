@@ -223,3 +223,31 @@ def fold_width(text: str) -> str:
     '10⁴'
     """
     return text.translate(_FULL_WIDTH)
+
+TORNADO_COLUMNS = ("parameter", "unit", "low", "high", "result_at_low", "result_at_high", "swing")
+"""A tornado table's columns (koken.sensitivity.tornado): the parameter, its declared unit, its low and high values
+in that unit, the result (the avoided step, in its unit) at each, and the swing |result_at_high − result_at_low|."""
+
+SOBOL_COLUMNS = ("parameter", "S1", "S1_conf", "ST", "ST_conf")
+"""Sobol indices (koken.sensitivity.sobol): first-order and total, each with its 95 % confidence half-width."""
+
+BOUND_ORIGINS = (Term("given", "指定値（--set）", "given (--set)"),
+                 Term("declared_range", "方法論の範囲（range）", "declared range"),
+                 Term("declared_range_narrowed", "方法論の範囲（計算できる値まで狭めた）",
+                      "declared range, narrowed to computable values"))
+"""Where a parameter's low and high values come from in ``koken sensitivity``: given by the caller (``--set``), the
+parameter's declared ``range`` in the methodology file, or that range with an end moved towards the central value
+because a derived step's own range (or a finite result) does not allow the declared end."""
+
+CENTRAL_ORIGINS = (Term("example", "計算例の入力", "worked example"), Term("factor_table", "係数表", "factor table"),
+                   Term("default", "既定値", "default"))
+"""Where a central value comes from: the worked example's inputs, a factor table (the example's region and fiscal
+year), or the parameter's default."""
+
+NOT_VARIED_REASONS = (
+    Term("no_range", "範囲の指定がない（両端の range も --set もない）", "no range (no range with both ends, no --set)"),
+    Term("share_group", "割合グループに属する（合計 100 % のため単独では動かせない）",
+         "in a share group (its shares add up to 100 %: it cannot move alone)"),
+)
+"""Why ``koken sensitivity`` leaves a parameter at its central value: no bounds given and no declared range with
+both ends; a member of a share group (its shares must add up to 100 %, so it cannot move alone)."""

@@ -11,6 +11,7 @@ Commands:
     koken lock                  record released methodology versions (validate checks against it)
     koken report INPUTS         the action plan's table (万t-CO2e, devices in brackets): terminal, html, xlsx, md, csv
     koken ratios IO_TABLE       derive device contribution ratios from an input-output table
+    koken sensitivity METHOD    tornado table and Sobol indices of a methodology around a worked example
     koken docs                  write one documentation page per methodology
     koken schema                write the methodology format's JSON Schema
     koken claim RESULT --gates  the claim statement of a figure, with its disclosure bundle
@@ -436,6 +437,36 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
         render.line(_("Trace of {count} line(s) written to {output}").format(count=len(traces), output=output))
     else:  # text from the portfolio (product names) is shown, never obeyed as terminal escapes
         click.echo("\n".join(printable(line) for line in text.split("\n")), nl=False)
+
+
+@main.command()
+@click.argument("methodology")
+@click.option("--example", type=click.IntRange(min=1), default=1, show_default=True,
+              help="The worked example whose inputs are the central case (1: the first).")
+@click.option("--set", "settings", multiple=True, metavar="NAME=LOW..HIGH [UNIT]",
+              help="Low and high values of a parameter, e.g. --set 'grid_emission_factor=0.3..0.5' (in its declared "
+                   "unit unless one is given); others take their declared range (repeatable).")
+@click.option("--samples", type=click.IntRange(min=0), default=1024, show_default=True,
+              help="Base samples of the Sobol analysis, a power of 2 (0: no Sobol analysis).")
+@click.option("--seed", type=click.IntRange(min=0), default=63372, show_default=True,
+              help="Seed of the Sobol sampling (recorded in the output).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.svg",
+              help="Also write the tornado chart (SVG).")
+@_methodology_options
+def sensitivity(methodology: str, example: int, settings: tuple[str, ...], samples: int, seed: int, fmt: str,
+                chart: Path | None, methodology_paths: tuple[Path, ...], no_bundled: bool) -> None:
+    """How METHODOLOGY's result depends on its parameters around a worked example: each parameter at its low and
+    high value (tornado), Sobol indices, and a warning when the example sits at the favourable end of its range."""
+    from koken.api import sensitivity as run
+
+    library = _library(methodology_paths, no_bundled)
+    with render.reporting(wrote_nothing=chart is not None):
+        result = run(methodology, library, example=example, bounds=settings, samples=samples or None, seed=seed,
+                     chart=chart)
+    render.sensitivity(result, fmt)
+    if chart is not None:
+        render.line(_("Tornado chart written to {output}").format(output=chart), stderr=True)
 
 
 @main.command()

@@ -459,3 +459,75 @@ def factor_listing(frame) -> None:
     line(_("✓: the value a lookup by the table's keys returns; the other rows are other bases or releases of the same "
            "key, listed for reference. Status: final (確報), preliminary (速報, may be revised), published (the source "
            "does not say which), derived (computed from the source; see the note in the table file)."))
+
+
+def sensitivity(result, fmt: str = "table") -> None:
+    """A :class:`koken.sensitivity.Sensitivity`: the tornado table, the Sobol indices, the parameters not varied and
+    the favourable-end check (``table``, in the chosen language), or one table per parameter (``csv``: the result
+    columns name their unit) or the whole document (``json``)."""
+    import json
+
+    from rich.table import Table
+
+    from koken.base.vocabulary import BOUND_ORIGINS, CENTRAL_ORIGINS, NOT_VARIED_REASONS
+
+    def measure_text(value: float) -> str:  # six significant digits, thousands separated (kg-CO2e/台/yr, kWh/yr)
+        return f"{value:,.6g}"
+
+    def cells(*texts: str) -> list[str]:  # names and units from methodology files: shown, never read as markup
+        return [escape(printable(str(text))) for text in texts]
+
+    unit = result.result_unit
+    if fmt in ("json", "csv"):  # the data on stdout; the warnings (also in the JSON) on stderr
+        if fmt == "json":
+            sys.stdout.write(json.dumps(result.document(), ensure_ascii=False, indent=2, default=float) + "\n")
+        else:
+            frame = result.table().rename(columns={c: f"{c}[{unit}]" for c in ("result_at_low", "result_at_high",
+                                                                                "swing")})
+            sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        for text in result.warnings:
+            line(_("warning: {text}").format(text=text), stderr=True)
+        return
+    out = console()
+    out.print(_("{id} {version}, around worked example {number} ({example}): {step} = {central} {unit}").format(
+        id=result.methodology, version=result.version, number=result.example_number, example=result.example,
+        step="avoided_per_unit_year", central=measure_text(result.central_result), unit=unit), markup=False)
+    centre = dict(zip(result.central["parameter"], result.central["value"]))
+    origin = dict(zip(result.central["parameter"], result.central["origin"]))
+    t = Table(title=escape(_("One-at-a-time sensitivity (largest swing first)")), title_justify="left")
+    for col in (_("parameter"), _("unit"), _("central"), _("low"), _("high"), _("bounds from"),
+                _("result at low [{unit}]").format(unit=unit), _("result at high [{unit}]").format(unit=unit),
+                _("swing [{unit}]").format(unit=unit)):
+        t.add_column(escape(printable(col)), justify="left" if col in (_("parameter"), _("unit"), _("bounds from")) else "right")
+    for r in result.tornado.to_dict(orient="records"):
+        t.add_row(*cells(r["parameter"], r["unit"], measure_text(centre[r["parameter"]]), measure_text(r["low"]),
+                         measure_text(r["high"]), named(r["bound_source"], BOUND_ORIGINS),
+                         measure_text(r["result_at_low"]), measure_text(r["result_at_high"]), measure_text(r["swing"])))
+    out.print(t)
+    if result.sobol is not None:
+        attrs = result.sobol.attrs
+        t = Table(title=escape(_("Sobol indices ({samples} base samples, {evaluations} evaluations, seed {seed}; uniform "
+                          "between the bounds)").format(samples=attrs["samples"], evaluations=attrs["evaluations"],
+                                                        seed=attrs["seed"])), title_justify="left")
+        for col in (_("parameter"), _("first-order S1 [-]"), "± (95 %)", _("total ST [-]"), "± (95 %)"):
+            t.add_column(escape(col), justify="left" if col == _("parameter") else "right")
+        for r in result.sobol.to_dict(orient="records"):
+            t.add_row(*cells(r["parameter"], *[f"{r[k]:.3f}" for k in ("S1", "S1_conf", "ST", "ST_conf")]))
+        out.print(t)
+    if len(result.not_varied):
+        t = Table(title=escape(_("Not varied (at their central values)")), title_justify="left")
+        for col in (_("parameter"), _("unit"), _("central"), _("central from"), _("reason")):
+            t.add_column(escape(col), justify="right" if col == _("central") else "left")
+        for r in result.not_varied.to_dict(orient="records"):
+            value = r["value"]
+            shown = "—" if value != value else measure_text(value)
+            t.add_row(*cells(r["parameter"], r["unit"], shown, named(origin.get(r["parameter"], ""), CENTRAL_ORIGINS) or "—",
+                             named(r["reason"], NOT_VARIED_REASONS)))
+        out.print(t)
+    line(_("Central values: the worked example's inputs, else a factor table (the example's region and fiscal year), "
+           "else the default. Low and high values: --set, else the parameter's declared range."))
+    line(_("Range of the result over these cases: [{low}, {high}] {unit}; the example's result is {where}.").format(
+        low=measure_text(result.result_low), high=measure_text(result.result_high), unit=unit,
+        where=_("at the favourable end (top 10 %)") if result.favourable else _("not at the favourable end (top 10 %)")))
+    for text in result.warnings:
+        line(_("warning: {text}").format(text=text), stderr=True)
