@@ -38,6 +38,7 @@ from koken.base.i18n import ENVIRONMENT_VARIABLE, LANGUAGES, _, set_language
 from koken.base.text import printable
 from koken.base.version import __version__
 from koken.cli import render
+from koken.cli.helptext import TranslatedGroup, language_in
 
 
 def _methodology_options(command):
@@ -77,10 +78,14 @@ def _language_option() -> click.Option:
                              "locale's language).")
 
 
-class _Commands(click.Group):
-    """koken's command group: usage errors are rendered in the chosen language (render.usage_error)."""
+class _Commands(TranslatedGroup):
+    """koken's command group: help and usage errors in the chosen language (helptext, render.usage_error);
+    ``--lang`` is read before click parses, which shows the help as soon as it meets ``--help``."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        chosen = language_in(sys.argv[1:] if args is None else list(args))
+        if chosen:
+            _choose_language(None, None, chosen)
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
