@@ -78,6 +78,29 @@ class FactorRef(StrictModel):
     key: dict[Literal["fuel", "gas", "region", "fiscal_year"], str | int] = Field(default_factory=dict)
 
 
+class DefaultDistribution(StrictModel):
+    """The uncertainty of a parameter's default, from a cited source (docs/uncertainty.md): the default is the central
+    value (the mode of a triangular, the mean of a normal, the median of a lognormal); ``low`` and ``high`` bound a
+    uniform or triangular, ``sd`` is a normal's standard deviation and ``gsd`` a lognormal's geometric standard
+    deviation, in the parameter's unit (gsd: a ratio ≥ 1)."""
+
+    kind: Literal["uniform", "triangular", "normal", "lognormal"]
+    low: Number | None = None
+    high: Number | None = None
+    sd: Number | None = None
+    gsd: Number | None = None
+    source: str = Field(description="the id of the source that gives the range (one of the methodology's sources)")
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> DefaultDistribution:
+        wanted = {"uniform": {"low", "high"}, "triangular": {"low", "high"}, "normal": {"sd"}, "lognormal": {"gsd"}}
+        given = {k for k in ("low", "high", "sd", "gsd") if getattr(self, k) is not None}
+        if given != wanted[self.kind]:
+            raise ValueError(_("a {kind} default_distribution takes {fields}").format(
+                kind=self.kind, fields=", ".join(sorted(wanted[self.kind]))))
+        return self
+
+
 class Parameter(StrictModel):
     """An input of the methodology: required from the portfolio, or defaulted with a cited source.
 
@@ -95,6 +118,9 @@ class Parameter(StrictModel):
         "no fuel; 1: one product replaces one baseline product): why"))
     factor: FactorRef | None = Field(None, description="look the value up in a shared factor table when the "
                                                        "portfolio leaves it empty")
+    default_distribution: DefaultDistribution | None = Field(None, description=(
+        "the default's uncertainty, one random variable shared by every row that uses the default in a Monte Carlo "
+        "run (koken calculate --draws)"))
     range: tuple[Number | None, Number | None] | None = None
     aliases: list[ShortText] = Field(default_factory=list,
                                      description="other column headers, e.g. Japanese ones")
@@ -111,6 +137,8 @@ class Parameter(StrictModel):
             raise ValueError(_("a default needs default_source (the id of a source with a confirmed value)"))
         if self.default is None and self.default_source:
             raise ValueError(_("default_source is given but there is no default"))
+        if self.default_distribution is not None and self.default is None:
+            raise ValueError(_("default_distribution describes a default: give default too"))
         if self.range and None not in self.range and self.range[0] > self.range[1]:
             raise ValueError(_("range minimum {low} is above its maximum {high}").format(low=self.range[0],
                                                                                          high=self.range[1]))
