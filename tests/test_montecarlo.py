@@ -162,3 +162,48 @@ def test_bad_shapes_are_located_refusals_in_both_languages(tmp_path, lang, cell,
     row = {"en": "row {n},", "ja": "{n}行目"}[lang]
     assert any(row.format(n=2) in m and "share" in m and expected in m for m in messages), messages
     assert any(row.format(n=3) in m and "baseline_energy" in m for m in messages), messages  # all problems at once
+
+
+def test_a_factor_table_entry_is_one_variable_shared_by_the_rows_that_read_it(tmp_path, monkeypatch):
+    import shutil
+
+    import yaml
+
+    import koken.factors as factors_module
+
+    tables = tmp_path / "factors"
+    shutil.copytree(factors_module.factors_dir(), tables)
+    monkeypatch.setattr(factors_module, "factors_dir", lambda: tables)
+    grid = yaml.safe_load((tables / "grid_emission_factor.yaml").read_text(encoding="utf-8"))
+    for entry in grid["entries"]:
+        if entry.get("region") == "JP" and entry.get("fiscal_year") in (2022, 2023):
+            entry["distribution"] = {"kind": "triangular", "low": round(entry["value"] * 0.9, 4),
+                                     "high": round(entry["value"] * 1.1, 4), "source": entry["source"]}
+    (tables / "grid_emission_factor.yaml").write_text(yaml.safe_dump(grid, allow_unicode=True), encoding="utf-8")
+    library = _library(tmp_path, grid_emission_factor={"factor": {"table": "grid_emission_factor"}})
+    path = tmp_path / "p.csv"
+    path.write_text("product_line,methodology,fiscal_year,market,region,units_shipped[台],baseline_energy[kWh/yr],"
+                    "product_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+                    "A,toy,2023,domestic,JP,100,400,300,,10\nB,toy,2023,domestic,JP,5,900,100,,10\n"
+                    "C,toy,2022,domestic,JP,100,400,300,,10\nD,toy,2023,domestic,JP,100,400,300,0.5,10\n",
+                    encoding="utf-8")
+    calc = calculate(read_portfolio(path, library, collect=True), library)
+    sim = simulate(calc, 2_000, seed=8, samples=True)
+    draws = sim.samples.pivot(index="draw", columns="product_line", values="single_year[t-CO2e]")
+    assert np.corrcoef(draws["A"], draws["B"])[0, 1] == pytest.approx(1.0, abs=1e-12)  # JP 2023: one variable
+    assert abs(np.corrcoef(draws["A"], draws["C"])[0, 1]) < 0.1  # JP 2022: another entry, another variable
+    assert draws["D"].nunique() == 1  # the row's own value: a point
+    assert sim.document()["inputs"] == [{"parameter": "grid_emission_factor", "methodology": "toy",
+                                         "kind": "triangular", "shared": True, "source": "factor_table"}]
+
+
+def test_a_reported_figure_at_the_top_of_its_own_range_is_flagged_as_the_favourable_end(tmp_path):
+    library = _library(tmp_path)
+    # A: baseline triangular(350, 400, 400): every draw is ≤ the central 400, so the central single-year figure
+    # (400 − 300) × 0.5 × 100 / 1000 = 5 t is at or above its P95. B (fiscal year 2024): symmetric, no note.
+    calc = _calc(tmp_path, ['A,toy,2023,domestic,100,"triangular(350, 400, 400)",300,,,0.5,10\n',
+                            "B,toy,2024,domestic,100,400 ± 50,300,,,0.5,10\n"], library)
+    document = simulate(calc, 2_000, seed=4).document()
+    notes = document["favourable_end"]
+    assert len(notes) == 2 and all(n.startswith("FY2023 home_appliances domestic") for n in notes)
+    assert "the reported figure 5.0 t-CO2e is at the favourable end" in notes[0]

@@ -7,12 +7,14 @@ uniform numbers (inverse transform, :func:`koken.uncertainty.quantiles`):
 
 * a portfolio cell's range (``320 ± 20``, low and high columns) is one variable per row and parameter, independent of
   the other rows;
-* a methodology default's distribution is ONE variable per draw, shared by every row that uses the default (the
-  rows move together: correlation 1), never one per row.
+* a methodology default's distribution, and a factor-table entry's (the grid factor of a region and year), is ONE
+  variable per draw, shared by every row that uses the default or reads the entry (the rows move together:
+  correlation 1), never one per row; a factor-table entry's variable is the same in every methodology that reads it.
 
 The streams are numpy Generators (PCG64) seeded from ``SeedSequence(seed, spawn_key=…)`` keyed by what the variable
-is (parameter, sheet, block of file rows; or methodology and parameter), never by where it is computed: the same
-seed gives bit-identical draws whatever the partitioning and on either engine (local or Dask). Figures are never
+is (parameter and sheet, a row taking the stream's outputs from its file row × draws on; a methodology's default; a
+factor-table entry), never by where it is computed: the same seed gives bit-identical draws whatever the
+partitioning and on either engine (local or Dask). Figures are never
 added across timeframes: single-year and lifetime draws are summed and ranked apart, per fiscal year, category and
 market.
 """
@@ -20,7 +22,6 @@ market.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -28,6 +29,7 @@ import pandas as pd
 
 from koken.base.errors import EvaluationError, KokenErrors
 from koken.base.i18n import _
+from koken.base.units import conversion_factor
 from koken.base.vocabulary import DISTRIBUTION_KINDS, FIGURES, PERCENTILES, UNCERTAINTY_COLUMNS
 from koken.calculation import Calculation
 from koken.methodology.evaluate import contributions
@@ -35,8 +37,6 @@ from koken.uncertainty import quantiles
 
 CHUNK_VALUES = 1 << 21
 """Numbers per (rows × draws) array of a chunk (16 MiB of float64): rows per chunk = this ÷ draws."""
-BLOCK_ROWS = 256
-"""File rows per random stream of a per-row variable: a partition boundary inside a block regenerates the block."""
 MAX_DRAWS = 1_000_000
 
 
@@ -76,20 +76,35 @@ class Simulation:
             if record not in self.inputs:
                 self.inputs.append(record)
 
-    def document(self, favourable: Iterable[str] = ()) -> dict:
+    def document(self) -> dict:
         """The ``uncertainty`` key of a JSON result (the issue-16 contract): method, draws, seed, percentiles, inputs,
-        and per fiscal year, category, market and figure the central total and its P5, P50, P95 (t-CO2e)."""
+        per fiscal year, category, market and figure the central total and its P5, P50, P95 (t-CO2e), and a note for
+        every total whose reported (central) figure sits at the favourable end of its own range
+        (:func:`favourable_end`)."""
         totals = []
         for key in sorted(self.central):
             fiscal_year, category, market = key
-            ranks = np.percentile(self.totals[key], PERCENTILES, axis=1)
+            ranks = percentiles(self.totals[key])
             for f, figure in enumerate(FIGURES):
                 totals.append({"fiscal_year": int(fiscal_year), "category": category, "market": market,
                                "figure": figure, "central": float(self.central[key][f]),
                                **{f"p{p}": float(ranks[k, f]) for k, p in enumerate(PERCENTILES)}})
+        notes = [_("FY{year} {category} {market}, {figure}: the reported figure {central:,.1f} t-CO2e is at the "
+                   "favourable end of its own range (P5 {p5:,.1f}, P95 {p95:,.1f}): the GHG Protocol and WBCSD ask "
+                   "that the reported case not be the most favourable one; report a central case or say why").format(
+            year=t["fiscal_year"], category=t["category"], market=t["market"], figure=t["figure"], central=t["central"],
+            p5=t["p5"], p95=t["p95"]) for t in totals if favourable_end(t["central"], t["p5"], t["p95"])]
         return {"method": "monte_carlo", "draws": self.draws, "seed": self.seed, "percentiles": list(PERCENTILES),
                 "inputs": sorted(self.inputs, key=lambda r: (r["methodology"], r["parameter"], r["source"], r["kind"])),
-                "totals": totals, "favourable_end": list(favourable)}
+                "totals": totals, "favourable_end": notes}
+
+
+def favourable_end(central: float, p5: float, p95: float) -> bool:
+    """Whether a reported avoided-emissions figure sits at the favourable (high) end of its own range: at or above
+    its P95, the range being a range (P5 < P95). Source: the GHG Protocol's and the WBCSD's guidance on avoided
+    emissions ask that uncertainty be reported and that the reported case not be the most favourable one (issue 16).
+    """
+    return p5 < p95 and central >= p95
 
 
 def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
@@ -113,10 +128,10 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
     sheets = portfolio.sheet if portfolio.sheet is not None else np.full(len(portfolio), "", dtype=object)
     errors = []
     frames = []
-    cache: dict[tuple, np.ndarray] = {}
     for batch in calc.batches:
         m = batch.methodology
         result = batch.result
+        streams: dict[tuple, list] = {}
         n = len(batch.index)
         central = {}
         for name, p in m.parameters.items():
@@ -132,8 +147,28 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
                 continue
             d = p.default_distribution
             u = _generator(seed, ("default", m.id, name)).random(draws)
-            shared[name] = (used, d.ppf(u, p.low, p.high))
+            shared[name] = [(used, d.ppf(u, p.low, p.high))]
             _note(sim.inputs, name, m.id, d.kind, True, "methodology")
+        for name, origin in batch.factor_origins.items():
+            p = m.parameters[name]
+            table = p.factor_table
+            if table is None or not origin.from_table.any():
+                continue
+            to_declared = conversion_factor(table.unit, p.unit, name)
+            labels, codes = np.unique(origin.keys[origin.from_table].astype(str), return_inverse=True)
+            for k, label in enumerate(labels):
+                spec = table.entry(label).distribution
+                if spec is None:
+                    continue
+                d = spec.around(table.entry(label).value)
+                u = _generator(seed, ("factor", table.id, label)).random(draws)
+                drawn = quantiles(d.kind, d.low * to_declared, d.mode * to_declared, d.high * to_declared, u,
+                                  p.low, p.high)
+                rows_of_key = np.flatnonzero(origin.from_table)[codes == k]
+                used = np.zeros(n, dtype=bool)
+                used[rows_of_key] = True
+                shared.setdefault(name, []).append((used, drawn))
+                _note(sim.inputs, name, m.id, d.kind, True, "factor_table")
         for name, u in batch.uncertain.items():
             for k in np.unique(u.kind[u.kind >= 0]):
                 _note(sim.inputs, name, m.id, DISTRIBUTION_KINDS[k], False, "portfolio")
@@ -158,18 +193,22 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
                 x = values[:, None]
                 u_in = batch.uncertain.get(name)
                 if u_in is not None and (u_in.kind[rows] >= 0).any():
-                    x = np.repeat(x, draws, axis=1)
                     kinds = u_in.kind[rows]
                     at = np.flatnonzero(kinds >= 0)
                     uniform = _row_uniforms(seed, name, sheets[batch.index[rows]][at],
-                                            portfolio.rows[batch.index[rows]][at], draws, cache)
-                    for k in np.unique(kinds[at]):
-                        sel = kinds[at] == k
-                        i = at[sel]
-                        x[i] = quantiles(DISTRIBUTION_KINDS[k], u_in.low[rows][i, None], values[i, None],
-                                         u_in.high[rows][i, None], uniform[sel], p.low, p.high)
-                if name in shared:
-                    used, drawn = shared[name]
+                                            portfolio.rows[batch.index[rows]][at], draws, streams)
+                    low, high = u_in.low[rows], u_in.high[rows]
+                    if len(at) == c and (kinds == kinds[0]).all():  # the common case: one kind on every row
+                        x = quantiles(DISTRIBUTION_KINDS[kinds[0]], low[:, None], values[:, None], high[:, None],
+                                      uniform, p.low, p.high)
+                    else:
+                        x = np.repeat(x, draws, axis=1)
+                        for k in np.unique(kinds[at]):
+                            sel = kinds[at] == k
+                            i = at[sel]
+                            x[i] = quantiles(DISTRIBUTION_KINDS[k], low[i, None], values[i, None], high[i, None],
+                                             uniform[sel], p.low, p.high)
+                for used, drawn in shared.get(name, ()):
                     mask = used[rows]
                     if mask.any():
                         x = np.repeat(x, draws, axis=1) if x.shape[1] == 1 else x
@@ -189,7 +228,7 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
             if bad.any():
                 continue
             for f, figure in enumerate((single, lifetime)):
-                ranks = np.percentile(figure, PERCENTILES, axis=1)
+                ranks = percentiles(figure)
                 for k in range(len(PERCENTILES)):
                     sim.rows[UNCERTAINTY_COLUMNS[f * len(PERCENTILES) + k]][table_at[rows]] = ranks[k]
             chunk_codes = codes[rows]
@@ -204,6 +243,22 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
         sim.samples = pd.concat(frames, ignore_index=True) if frames else _samples_frame(
             portfolio, np.zeros(0, int), np.zeros((0, draws)), np.zeros((0, draws)))
     return sim
+
+
+def percentiles(draws: np.ndarray) -> np.ndarray:
+    """:data:`koken.base.vocabulary.PERCENTILES` of each row of ``draws`` ``(rows, n)`` → ``(len(PERCENTILES), rows)``,
+    by linear interpolation between order statistics (numpy's default, Hyndman and Fan 1996 type 7): P = x(h) with
+    h = (n − 1)·p/100, interpolated between ⌊h⌋ and ⌊h⌋ + 1. Sorting is faster here than numpy's percentile (a
+    selection per percentile)."""
+    ordered = np.sort(draws, axis=1)
+    n = ordered.shape[1]
+    out = np.empty((len(PERCENTILES), ordered.shape[0]))
+    for k, p in enumerate(PERCENTILES):
+        h = (n - 1) * p / 100
+        lo = int(np.floor(h))
+        hi = min(lo + 1, n - 1)
+        out[k] = ordered[:, lo] + (h - lo) * (ordered[:, hi] - ordered[:, lo])
+    return out
 
 
 def add_columns(table: pd.DataFrame, sim: Simulation) -> pd.DataFrame:
@@ -257,19 +312,31 @@ def _generator(seed: int, what: tuple) -> np.random.Generator:
 
 
 def _row_uniforms(seed: int, name: str, sheets: np.ndarray, rows: np.ndarray, draws: int,
-                  cache: dict[tuple, np.ndarray]) -> np.ndarray:
+                  streams: dict[tuple, list]) -> np.ndarray:
     """Uniform numbers ``(len(rows), draws)`` of parameter ``name``'s per-row variables at these file rows (and
-    sheets): each block of :data:`BLOCK_ROWS` file rows is one stream, so a row's draws do not depend on which other
-    rows are computed with it."""
+    sheets). Each (parameter, sheet) has one PCG64 stream; file row r takes its outputs r·draws … r·draws + draws − 1
+    (reached with ``advance``, O(log) in the distance), so a row's draws do not depend on which rows are computed
+    with it. ``streams`` keeps each stream's position between calls of one batch (its rows come in file order)."""
     out = np.empty((len(rows), draws))
-    blocks = rows // BLOCK_ROWS
-    for sheet, block in dict.fromkeys(zip(sheets.tolist(), blocks.tolist())):
-        sel = (blocks == block) & (sheets == sheet)
-        key = ("row", name, sheet, int(block))
-        values = cache.get(key)
-        if values is None:
-            if len(cache) > 16:
-                cache.clear()
-            values = cache[key] = _generator(seed, key).random((BLOCK_ROWS, draws))
-        out[sel] = values[rows[sel] % BLOCK_ROWS]
+    for sheet in dict.fromkeys(sheets.tolist()):
+        sel = np.flatnonzero(sheets == sheet)
+        contiguous = len(sel) == len(rows)  # one sheet: the rows of ``out`` in order (written in place)
+        r = rows[sel].astype(np.int64)
+        key = (name, sheet)
+        if key not in streams:
+            streams[key] = [None, -1]
+        state = streams[key]
+        breaks = np.flatnonzero(np.diff(r) != 1) + 1
+        for s, e in zip([0, *breaks.tolist()], [*breaks.tolist(), len(r)]):
+            target = int(r[s]) * draws
+            if state[0] is None or target < state[1]:  # a new stream, or rows out of file order: start again
+                bits = np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(_key("row"), _key(name), _key(sheet))))
+                state[0], state[1] = (bits, np.random.Generator(bits)), 0
+            bits, generator = state[0]
+            bits.advance(target - state[1])
+            if contiguous:
+                generator.random(out=out[s:e])
+            else:
+                out[sel[s:e]] = generator.random((e - s, draws))
+            state[1] = (int(r[e - 1]) + 1) * draws
     return out

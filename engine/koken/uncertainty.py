@@ -26,10 +26,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
+from pydantic import Field, model_validator
 
 from koken.base.i18n import _
+from koken.base.models import Number, StrictModel
 from koken.base.vocabulary import DISTRIBUTION_KINDS, DISTRIBUTION_NAMES
 
 Z95 = 1.6448536269514722
@@ -154,6 +157,42 @@ FORMS = {"fixed": "value", "uniform": "low, high", "triangular": "low, mode, hig
 """How each kind's numbers are written (for messages and docs)."""
 
 
+class DistributionSpec(StrictModel):
+    """The uncertainty of a value written in a file (a methodology's ``default_distribution``, a factor-table entry's
+    ``distribution``), from a cited source: the value itself is the central value (the mode of a triangular, the mean
+    of a normal, the median of a lognormal); ``low`` and ``high`` bound a uniform or triangular, ``sd`` is a normal's
+    standard deviation, both in the value's unit, and ``gsd`` a lognormal's geometric standard deviation (a ratio
+    ≥ 1)."""
+
+    kind: Literal["uniform", "triangular", "normal", "lognormal"]
+    low: Number | None = None
+    high: Number | None = None
+    sd: Number | None = None
+    gsd: Number | None = None
+    source: str = Field(description="the id of the source that gives the range (one of the file's sources)")
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> DistributionSpec:
+        wanted = {"uniform": {"low", "high"}, "triangular": {"low", "high"}, "normal": {"sd"}, "lognormal": {"gsd"}}
+        given = {k for k in ("low", "high", "sd", "gsd") if getattr(self, k) is not None}
+        if given != wanted[self.kind]:
+            raise ValueError(_("a {kind} distribution takes {fields}").format(
+                kind=self.kind, fields=", ".join(sorted(wanted[self.kind]))))
+        return self
+
+    def around(self, central: float, unit: str = "") -> Distribution:
+        """The distribution with ``central`` as its central value.
+
+        Raises:
+            DistributionError: an impossible shape (the value outside [low, high], a negative sd, a gsd below 1).
+        """
+        if self.kind == "normal":
+            return Distribution.of("normal", (central, self.sd), unit)
+        if self.kind == "lognormal":
+            return Distribution.of("lognormal", (central, self.gsd), unit)
+        return Distribution(self.kind, self.low, central, self.high, unit)
+
+
 def check_shape(kind: str, low: float, mode: float, high: float) -> None:
     """Refuse an impossible shape (see :class:`Distribution`).
 
@@ -222,20 +261,23 @@ def quantiles(kind: str, low, mode, high, u: np.ndarray, floor: float | None = N
     Returns:
         float array of the broadcast shape.
     """
+    import numexpr
     from scipy.special import ndtr, ndtri
 
     low, mode, high = (np.asarray(x, dtype=float) for x in (low, mode, high))
     if kind == "fixed":
         return np.broadcast_to(mode, np.broadcast_shapes(mode.shape, u.shape)).astype(float)
+    # uniform and triangular in one pass over the (rows × draws) array (numexpr: the same IEEE operations as numpy,
+    # element by element, so the numbers do not depend on its threads)
     if kind == "uniform":
-        return low + u * (high - low)
+        width = high - low
+        return numexpr.evaluate("low + u * width")
     if kind == "triangular":
         width = high - low
         with np.errstate(divide="ignore", invalid="ignore"):
             split = np.where(width > 0, (mode - low) / np.where(width > 0, width, 1.0), 0.0)
-            rising = low + np.sqrt(u * width * (mode - low))
-            falling = high - np.sqrt((1 - u) * width * (high - mode))
-        return np.where(u < split, rising, falling)
+        rise, fall = width * (mode - low), width * (high - mode)
+        return numexpr.evaluate("where(u < split, low + sqrt(u * rise), high - sqrt((1 - u) * fall))")
     u = np.maximum(u, 2.0 ** -60)  # a draw of exactly 0 would be the quantile −∞
     if kind == "normal":
         scale = (high - low) / (2 * Z95)

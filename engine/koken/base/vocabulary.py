@@ -193,5 +193,5 @@ PERCENTILES = (5, 50, 95)
 """The percentiles of a Monte Carlo run reported per row and per total."""
 UNCERTAINTY_COLUMNS = tuple(f"{figure.split('[')[0]}_p{p}[t-CO2e]" for figure in FIGURES for p in PERCENTILES)
 """Result columns of a Monte Carlo run, after the figures: ``single_year_p5[t-CO2e]`` … ``lifetime_p95[t-CO2e]``."""
-INPUT_SOURCES = ("portfolio", "methodology")
+INPUT_SOURCES = ("portfolio", "methodology", "factor_table")
 """Where an uncertain input comes from (the ``uncertainty.inputs`` of a result)."""

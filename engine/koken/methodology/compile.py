@@ -635,12 +635,7 @@ def _default_distribution(default: float, spec, unit: str, low: float | None, hi
     if spec.source not in sources:
         return None, _("unknown source {source!r}").format(source=spec.source)
     try:
-        if spec.kind == "normal":
-            d = Distribution.of("normal", (default, spec.sd), unit)
-        elif spec.kind == "lognormal":
-            d = Distribution.of("lognormal", (default, spec.gsd), unit)
-        else:
-            d = Distribution(spec.kind, spec.low, default, spec.high, unit)
+        d = spec.around(default, unit)
     except DistributionError as err:
         return None, str(err)
     if spec.kind in ("uniform", "triangular") and ((low is not None and d.low < low)

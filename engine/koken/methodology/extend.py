@@ -39,7 +39,6 @@ from koken.methodology.schema import (
     Baseline,
     Bilingual,
     Checks,
-    DefaultDistribution,
     Example,
     FactorRef,
     FormulaStep,
@@ -49,6 +48,7 @@ from koken.methodology.schema import (
     Status,
     Text,
 )
+from koken.uncertainty import DistributionSpec
 
 
 class ParameterOverride(StrictModel):
@@ -59,7 +59,7 @@ class ParameterOverride(StrictModel):
     default: Number | None = None
     default_source: str | None = None
     default_reason: Bilingual | None = None
-    default_distribution: DefaultDistribution | None = None
+    default_distribution: DistributionSpec | None = None
     factor: FactorRef | None = None
     range: tuple[Number | None, Number | None] | None = None
     aliases: list[ShortText] | None = None

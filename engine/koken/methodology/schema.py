@@ -23,6 +23,7 @@ from koken.base.i18n import _
 from koken.base.models import Number, StrictModel, not_bool
 from koken.base.vocabulary import BASELINE_TYPE_IDS, CATEGORY_IDS, CONTRIBUTION_ROLE_IDS
 from koken.formula.parse import is_valid_name
+from koken.uncertainty import DistributionSpec
 
 Category = Literal[CATEGORY_IDS]
 BaselineType = Literal[BASELINE_TYPE_IDS]
@@ -78,29 +79,6 @@ class FactorRef(StrictModel):
     key: dict[Literal["fuel", "gas", "region", "fiscal_year"], str | int] = Field(default_factory=dict)
 
 
-class DefaultDistribution(StrictModel):
-    """The uncertainty of a parameter's default, from a cited source (docs/uncertainty.md): the default is the central
-    value (the mode of a triangular, the mean of a normal, the median of a lognormal); ``low`` and ``high`` bound a
-    uniform or triangular, ``sd`` is a normal's standard deviation and ``gsd`` a lognormal's geometric standard
-    deviation, in the parameter's unit (gsd: a ratio ≥ 1)."""
-
-    kind: Literal["uniform", "triangular", "normal", "lognormal"]
-    low: Number | None = None
-    high: Number | None = None
-    sd: Number | None = None
-    gsd: Number | None = None
-    source: str = Field(description="the id of the source that gives the range (one of the methodology's sources)")
-
-    @model_validator(mode="after")
-    def _fields_of_kind(self) -> DefaultDistribution:
-        wanted = {"uniform": {"low", "high"}, "triangular": {"low", "high"}, "normal": {"sd"}, "lognormal": {"gsd"}}
-        given = {k for k in ("low", "high", "sd", "gsd") if getattr(self, k) is not None}
-        if given != wanted[self.kind]:
-            raise ValueError(_("a {kind} default_distribution takes {fields}").format(
-                kind=self.kind, fields=", ".join(sorted(wanted[self.kind]))))
-        return self
-
-
 class Parameter(StrictModel):
     """An input of the methodology: required from the portfolio, or defaulted with a cited source.
 
@@ -118,7 +96,7 @@ class Parameter(StrictModel):
         "no fuel; 1: one product replaces one baseline product): why"))
     factor: FactorRef | None = Field(None, description="look the value up in a shared factor table when the "
                                                        "portfolio leaves it empty")
-    default_distribution: DefaultDistribution | None = Field(None, description=(
+    default_distribution: DistributionSpec | None = Field(None, description=(
         "the default's uncertainty, one random variable shared by every row that uses the default in a Monte Carlo "
         "run (koken calculate --draws)"))
     range: tuple[Number | None, Number | None] | None = None
