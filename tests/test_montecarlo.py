@@ -207,3 +207,40 @@ def test_a_reported_figure_at_the_top_of_its_own_range_is_flagged_as_the_favoura
     notes = document["favourable_end"]
     assert len(notes) == 2 and all(n.startswith("FY2023 home_appliances domestic") for n in notes)
     assert "the reported figure 5.0 t-CO2e is at the favourable end" in notes[0]
+
+
+def test_rows_without_ranges_keep_their_point_figure_in_every_draw(tmp_path):
+    library = _library(tmp_path)
+    calc = _calc(tmp_path, ["A,toy,2023,domestic,100,400,300,,,0.5,10\n", "B,toy,2023,domestic,3,400 ± 40,300,,,0.5,10\n"],
+                 library)
+    sim = simulate(calc, 100, seed=2, samples=True)
+    a = sim.samples[sim.samples["product_line"] == "A"]
+    assert set(a["single_year[t-CO2e]"]) == {5.0} and set(a["lifetime[t-CO2e]"]) == {50.0}
+    assert [sim.rows[f"single_year_p{p}[t-CO2e]"][0] for p in (5, 50, 95)] == [5.0, 5.0, 5.0]
+
+
+def test_a_failed_monte_carlo_run_writes_no_samples_file(tmp_path):
+    from koken.api import run
+
+    library = _library(tmp_path)
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + "A,toy,2023,domestic,100,400 ± 40,300,,,0.5,10\nB,toy,2023,domestic,100,400,300,,,9,10\n",
+                    encoding="utf-8")  # B: a grid factor of 9 is beyond the declared range [0, 2]
+    with pytest.raises(KokenErrors):
+        run(path, library, draws=10, seed=1, samples=tmp_path / "s.parquet", output=tmp_path / "r.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lib", "p.csv"]
+
+
+def test_seed_and_samples_without_draws_are_refused(tmp_path):
+    from koken.api import run
+    from koken.base.errors import KokenError
+
+    library = _library(tmp_path)
+    path = tmp_path / "p.csv"
+    path.write_text(HEADER + "A,toy,2023,domestic,100,400 ± 40,300,,,0.5,10\n", encoding="utf-8")
+    with pytest.raises(KokenError, match="go with draws"):
+        run(path, library, seed=3)
+    with pytest.raises(KokenError, match=r"\.parquet"):
+        run(path, library, draws=10, samples=tmp_path / "s.csv")
+    assert run(path, library).uncertainty is None  # a point run has no uncertainty record
+    assert run(path, library, draws=10).uncertainty["seed"] >= 0  # a seed is drawn and recorded

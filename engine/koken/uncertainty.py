@@ -270,14 +270,15 @@ def quantiles(kind: str, low, mode, high, u: np.ndarray, floor: float | None = N
     # uniform and triangular in one pass over the (rows × draws) array (numexpr: the same IEEE operations as numpy,
     # element by element, so the numbers do not depend on its threads)
     if kind == "uniform":
-        width = high - low
-        return numexpr.evaluate("low + u * width")
+        return numexpr.evaluate("low + u * width", local_dict={"low": low, "u": u, "width": high - low})
     if kind == "triangular":
         width = high - low
         with np.errstate(divide="ignore", invalid="ignore"):
             split = np.where(width > 0, (mode - low) / np.where(width > 0, width, 1.0), 0.0)
         rise, fall = width * (mode - low), width * (high - mode)
-        return numexpr.evaluate("where(u < split, low + sqrt(u * rise), high - sqrt((1 - u) * fall))")
+        return numexpr.evaluate("where(u < split, low + sqrt(u * rise), high - sqrt((1 - u) * fall))",
+                                local_dict={"u": u, "split": split, "low": low, "high": high, "rise": rise,
+                                            "fall": fall})
     u = np.maximum(u, 2.0 ** -60)  # a draw of exactly 0 would be the quantile −∞
     if kind == "normal":
         scale = (high - low) / (2 * Z95)

@@ -408,3 +408,16 @@ def test_trace_shows_terminal_escapes_from_the_portfolio_instead_of_obeying_them
                  "\"A\x1b[2JB\",refrigerator,2023,domestic,1,420,273,0.421,12\n", encoding="utf-8")
     result = run("trace", p, "--row", "2")
     assert result.exit_code == 0 and "\x1b" not in result.output and "A\\x1b[2JB" in result.output
+
+
+def test_calculate_with_draws_prints_the_totals_range_and_records_the_seed(tmp_path):
+    out = tmp_path / "r.json"
+    result = run("calculate", REPO / "examples" / "portfolio_uncertain.csv", "--draws", "200", "--seed", "5",
+                    "-o", out, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Uncertainty of the totals (t-CO2e): 200 draws, seed 5" in result.output and "P95" in result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["uncertainty"]["seed"] == 5 and document["options"]["uncertainty"]["draws"] == 200
+    assert {t["figure"] for t in document["uncertainty"]["totals"]} == {"single_year[t-CO2e]", "lifetime[t-CO2e]"}
+    refused = run("calculate", REPO / "examples" / "portfolio_uncertain.csv", "--seed", "5", "--lang", "en")
+    assert refused.exit_code == 2 and "--seed and --samples go with --draws N" in refused.output
