@@ -100,11 +100,16 @@ class Simulation:
 
 
 def favourable_end(central: float, p5: float, p95: float) -> bool:
-    """Whether a reported avoided-emissions figure sits at the favourable (high) end of its own range: at or above
-    its P95, the range being a range (P5 < P95). Source: the GHG Protocol's and the WBCSD's guidance on avoided
-    emissions ask that uncertainty be reported and that the reported case not be the most favourable one (issue 16).
+    """Whether a reported avoided-emissions figure sits at the favourable (high) end of its own P5–P95 range: in its
+    top 10 %, at or above P5 + 0.9 × (P95 − P5), the range being a range (P5 < P95). Source: the GHG Protocol's and
+    the WBCSD's guidance on avoided emissions (v2.0, 2025) ask that the reported case not be the most favourable one;
+    the 10 % is the threshold of koken's sensitivity analysis for a case "at that end" (issue 16, shared with
+    ``koken.sensitivity.favourable_end``).
+
+    >>> favourable_end(95, 0, 100), favourable_end(89.9, 0, 100), favourable_end(5, 5, 5)
+    (True, False, False)
     """
-    return p5 < p95 and central >= p95
+    return p5 < p95 and central >= p5 + 0.9 * (p95 - p5)
 
 
 def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,

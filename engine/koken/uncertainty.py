@@ -215,6 +215,11 @@ def parse_distribution(text: str) -> Distribution:
     """A cell's uncertain value (width-folded text): ``320 ± 20``, ``320 ± 5 %``, ``0.9 ± 0.05 fraction``,
     ``420 kWh/yr ± 5 %``, ``triangular(300, 320, 350) kWh/yr``; a regular expression and float(), never eval.
 
+    >>> parse_distribution("320 ± 5 %").low_high()
+    (304.0, 336.0)
+    >>> parse_distribution("triangular(300, 320, 350) kWh/yr").describe()
+    'triangular(300, 320, 350) kWh/yr'
+
     Returns:
         Distribution whose ``unit`` is the unit written in the cell ('' when none: the column's unit applies).
     Raises:
