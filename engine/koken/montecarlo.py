@@ -195,30 +195,33 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
             env = {}
             for name, p in m.parameters.items():
                 values = central[name][rows]
-                x = values[:, None]
+                to_base = p.to_base  # > 0: the quantile functions commute with it, so draws are made in base units
+                floor = p.low * to_base if p.low is not None else None
+                ceiling = p.high * to_base if p.high is not None else None
+                x = values[:, None] * to_base
                 u_in = batch.uncertain.get(name)
                 if u_in is not None and (u_in.kind[rows] >= 0).any():
                     kinds = u_in.kind[rows]
                     at = np.flatnonzero(kinds >= 0)
                     uniform = _row_uniforms(seed, name, sheets[batch.index[rows]][at],
                                             portfolio.rows[batch.index[rows]][at], draws, streams)
-                    low, high = u_in.low[rows], u_in.high[rows]
+                    low, high = u_in.low[rows] * to_base, u_in.high[rows] * to_base
                     if len(at) == c and (kinds == kinds[0]).all():  # the common case: one kind on every row
-                        x = quantiles(DISTRIBUTION_KINDS[kinds[0]], low[:, None], values[:, None], high[:, None],
-                                      uniform, p.low, p.high)
+                        x = quantiles(DISTRIBUTION_KINDS[kinds[0]], low[:, None], x, high[:, None], uniform, floor,
+                                      ceiling)
                     else:
                         x = np.repeat(x, draws, axis=1)
                         for k in np.unique(kinds[at]):
                             sel = kinds[at] == k
                             i = at[sel]
-                            x[i] = quantiles(DISTRIBUTION_KINDS[k], low[i, None], values[i, None], high[i, None],
-                                             uniform[sel], p.low, p.high)
+                            x[i] = quantiles(DISTRIBUTION_KINDS[k], low[i, None], values[i, None] * to_base,
+                                             high[i, None], uniform[sel], floor, ceiling)
                 for used, drawn in shared.get(name, ()):
                     mask = used[rows]
                     if mask.any():
                         x = np.repeat(x, draws, axis=1) if x.shape[1] == 1 else x
-                        x[mask] = drawn
-                env[name] = x * p.to_base
+                        x[mask] = drawn * to_base
+                env[name] = x
             for s in m.steps:
                 env[s.name] = np.asarray(s.function(*[env[a] for a in s.args]), dtype=float)
             single, lifetime = contributions(m, env, shipped[rows, None])
@@ -237,7 +240,10 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
                 for k in range(len(PERCENTILES)):
                     sim.rows[UNCERTAINTY_COLUMNS[f * len(PERCENTILES) + k]][table_at[rows]] = ranks[k]
             chunk_codes = codes[rows]
-            for g in np.unique(chunk_codes):
+            groups = np.unique(chunk_codes)
+            if len(groups) == 1:  # every row of the chunk in one total: no copy of the rows
+                _add(sim, group_keys[groups[0]], np.zeros(2), np.stack([single.sum(axis=0), lifetime.sum(axis=0)]))
+            for g in groups if len(groups) > 1 else ():
                 sel = chunk_codes == g
                 _add(sim, group_keys[g], np.zeros(2), np.stack([single[sel].sum(axis=0), lifetime[sel].sum(axis=0)]))
             if samples:
