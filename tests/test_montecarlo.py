@@ -244,3 +244,18 @@ def test_seed_and_samples_without_draws_are_refused(tmp_path):
         run(path, library, draws=10, samples=tmp_path / "s.csv")
     assert run(path, library).uncertainty is None  # a point run has no uncertainty record
     assert run(path, library, draws=10).uncertainty["seed"] >= 0  # a seed is drawn and recorded
+
+
+def test_a_range_refused_names_the_column_it_was_written_in(tmp_path):
+    library = _library(tmp_path)
+    path = tmp_path / "p.csv"
+    # A: the cell's own range beyond the factor's range [0, 2]; B: the low column above the value.
+    path.write_text(HEADER + "A,toy,2023,domestic,100,400,300,,,1.9 ± 0.2,10\n"
+                             "B,toy,2023,domestic,100,400,300,305,320,0.5,10\n", encoding="utf-8")
+    with pytest.raises(KokenErrors) as info:
+        calculate(read_portfolio(path, library, collect=True), library)
+    messages = sorted(str(e) for e in info.value.errors)
+    assert len(messages) == 2
+    assert "row 2, column 'grid_emission_factor[kg-CO2/kWh]': grid_emission_factor: the range [1.7, 2.1]" in messages[0]
+    assert "row 3, column 'product_energy:low[kWh/yr]': product_energy: the central value 300 is outside its range " \
+           "[305, 320]" in messages[1]

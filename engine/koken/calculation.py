@@ -324,6 +324,7 @@ def _uncertain_inputs(m: Methodology, portfolio: Portfolio, idx: np.ndarray, col
         if column is None or name not in columns:
             continue
         sub = column.take(idx)
+        cell_header = portfolio.parameters[name][2]
         uncertain = (sub.kind >= 0) & ~skip
         if not uncertain.any():
             continue
@@ -349,12 +350,13 @@ def _uncertain_inputs(m: Methodology, portfolio: Portfolio, idx: np.ndarray, col
                 reason = str(err)
             errors.append(PortfolioError(_("{name}: {reason} (in {unit})").format(name=name, reason=reason,
                                                                                   unit=p.unit_text),
-                                         portfolio.location(int(idx[j]), column=sub.low[2])))
+                                         portfolio.location(int(idx[j]), column=sub.header(j, cell_header))))
         for j in np.flatnonzero(beyond):
             errors.append(PortfolioError(_("{name}: the range [{low:g}, {high:g}] {unit} goes beyond the allowed range "
                                            "[{floor}, {ceiling}] {unit}").format(
                 name=name, low=low[j], high=high[j], unit=p.unit_text, floor="-inf" if p.low is None else f"{p.low:g}",
-                ceiling="inf" if p.high is None else f"{p.high:g}"), portfolio.location(int(idx[j]), column=sub.low[2])))
+                ceiling="inf" if p.high is None else f"{p.high:g}"),
+                portfolio.location(int(idx[j]), column=sub.header(j, cell_header))))
         skip |= disordered | beyond
         out[name] = UncertainInputs(np.where(uncertain, sub.kind, -1).astype(np.int8), low, high)
     return out

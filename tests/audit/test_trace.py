@@ -213,8 +213,6 @@ def test_a_neutral_default_is_traced_with_its_reason_in_both_languages(library):
 
 
 def test_the_trace_of_a_row_with_a_range_names_it_beside_the_central_value():
-    from conftest import REPO
-
     result = CliRunner().invoke(main, ["trace", str(REPO / "examples" / "portfolio_uncertain.csv"), "--row", "2",
                                        "--lang", "en"], catch_exceptions=False)
     assert result.exit_code == 0, result.output

@@ -78,10 +78,18 @@ class UncertainColumn:
     kind: np.ndarray
     low: Column
     high: Column
+    from_columns: np.ndarray | None = None
+    """Per row, True where the range comes from the low and high columns (their header names it), False where from
+    the value's own cell; None: from cells only."""
 
     def take(self, idx: np.ndarray) -> UncertainColumn:
         """The rows ``idx``."""
-        return UncertainColumn(self.kind[idx], *((c[0][idx], np.asarray(c[1])[idx], c[2]) for c in (self.low, self.high)))
+        return UncertainColumn(self.kind[idx], *((c[0][idx], np.asarray(c[1])[idx], c[2]) for c in (self.low, self.high)),
+                               from_columns=self.from_columns[idx] if self.from_columns is not None else None)
+
+    def header(self, i: int, cell_header: str) -> str:
+        """The column to name for row ``i``'s range: the low column's, or the value's (``cell_header``)."""
+        return self.low[2] if self.from_columns is not None and self.from_columns[i] else cell_header
 
 
 @dataclass(frozen=True)
@@ -276,7 +284,10 @@ def concat_portfolios(parts: Sequence[Portfolio], path: str, sha256: str, encodi
         uncertain[name] = UncertainColumn(np.concatenate([u.kind for u in pieces]), *(
             (np.concatenate([getattr(u, b)[0] for u in pieces]),
              np.concatenate([np.asarray(getattr(u, b)[1], dtype=object) for u in pieces]),
-             next(getattr(u, b)[2] for u in pieces if (u.kind >= 0).any())) for b in ("low", "high")))
+             next((getattr(u, b)[2] for u in pieces if u.from_columns is not None and u.from_columns.any()),
+                  next(getattr(u, b)[2] for u in pieces if (u.kind >= 0).any()))) for b in ("low", "high")),
+            from_columns=np.concatenate([u.from_columns if u.from_columns is not None else np.zeros(len(u.kind), bool)
+                                         for u in pieces]))
     return Portfolio(path=path, sha256=sha256, encoding=encoding, rows=joined("rows", dtype=int),
                      product_line=joined("product_line"), methodology=joined("methodology"),
                      fiscal_year=joined("fiscal_year", dtype=int), market=joined("market"), region=joined("region"),
@@ -391,7 +402,7 @@ def _bound_columns(rows: _CleanBlock, params: dict[str, Column], uncertain: dict
             values = np.where(use, bound[0], cell[0])
             units = np.where(use, np.asarray(bound[1], dtype=object), np.asarray(cell[1], dtype=object))
             merged.append((values, units, bound[2]))
-        uncertain[parameter] = UncertainColumn(kind, merged[0], merged[1])
+        uncertain[parameter] = UncertainColumn(kind, merged[0], merged[1], from_columns=use)
 
 
 class _CleanBlock:
