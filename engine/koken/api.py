@@ -325,6 +325,32 @@ def _read_whole(data, library, units, encoding, sheet, header_row, notices: list
                            had_units_row=part.had_units_row)
 
 
+def monte_carlo_options(draws: int | None, seed: int | None, samples: str | Path | None,
+                        output: str | Path | None = None) -> dict | None:
+    """The run option of a Monte Carlo run, ``{"draws", "seed", "samples"}`` (None for a point run).
+
+    Raises:
+        KokenError: a seed or samples file without draws, draws outside 2 … 1,000,000, a negative seed, a samples
+            file that is not ``.parquet`` or is the result file.
+    """
+    import secrets
+
+    from koken.montecarlo import MAX_DRAWS
+
+    if draws is None:
+        if seed is not None or samples is not None:
+            raise KokenError(_("a seed and a samples file go with draws (--draws N)"))
+        return None
+    if not 2 <= int(draws) <= MAX_DRAWS or int(seed if seed is not None else 0) < 0:
+        raise KokenError(_("draws must be 2 to {most:,} and the seed a whole number ≥ 0").format(most=MAX_DRAWS))
+    if samples is not None and (Path(samples).suffix.lower() != ".parquet"
+                                or (output is not None and Path(samples).resolve() == Path(output).resolve())):
+        raise KokenError(_("the samples file must be a .parquet file other than the result file"),
+                         Location(file=str(samples)))
+    return {"draws": int(draws), "seed": int(seed) if seed is not None else secrets.randbits(32),
+            "samples": str(samples) if samples is not None else None}
+
+
 def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = None, *, output: str | Path | None = None,
         engine: str = "local", scheduler: str | None = None, workers: int | None = None,
         partition_rows: int = DEFAULT_PARTITION_ROWS, units: Mapping[str, str] | None = None,
@@ -332,6 +358,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None, component_maker: bool = False,
         installed_base_year: int | None = None, survival: Survival | str | None = None,
         customer_data: str | Path | None = None, factor_path: str | None = None,
+        draws: int | None = None, seed: int | None = None, samples: str | Path | None = None,
         progress: Callable[[int, int], None] | None = None,
         on_open: Callable[[PortfolioSource], None] | None = None) -> RunResult:
     """The main job for a portfolio of any size: read in partitions, compute, write ``output`` (``.json``,
@@ -354,6 +381,11 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         survival: as for :func:`calculate`.
         customer_data: as for :func:`calculate`.
         factor_path: as for :func:`calculate`.
+        draws: Monte Carlo draws (docs/uncertainty.md): the result gains P5/P50/P95 per row and per total and its
+            ``uncertainty`` record (:attr:`RunResult.uncertainty`); None: a point run.
+        seed: the Monte Carlo seed (an int ≥ 0; default: a random one, recorded); the same seed gives the same
+            numbers bit for bit, on either engine.
+        samples: with draws, write every row's draws to this Parquet file.
         progress: called after each partition with (rows done, input bytes read).
         on_open: called with the opened source before computing (the command line sizes its progress bar).
     Returns:
@@ -378,6 +410,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         on_open(source)
     options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row,
                           installed_base_year, survival, customer_data, factor_path)
+    options["uncertainty"] = monte_carlo_options(draws, seed, samples, output)
     return _run(source, lib, ratio_file, options, output=output, engine=engine, scheduler=scheduler,
                 workers=workers, progress=progress)
 

@@ -215,3 +215,12 @@ def test_a_neutral_default_is_traced_with_its_reason_in_both_languages(library):
             render([trace], "text")
     with language("ja"):
         assert "電気だけを使うベースライン製品は、その場で燃料を燃やさない" in render([trace], "text")
+
+
+def test_the_trace_of_a_row_with_a_range_names_it_beside_the_central_value():
+    result = CliRunner().invoke(main, ["trace", str(REPO / "examples" / "portfolio_uncertain.csv"), "--row", "2",
+                                       "--lang", "en"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    # 420 ± 5 % is triangular from 399 to 441 kWh/yr; the figures traced are those at 420 kWh/yr.
+    assert ("420 kWh/yr (uncertain: triangular from 399 kWh/yr to 441 kWh/yr; the point figures use 420 kWh/yr)"
+            in " ".join(result.output.split()))

@@ -216,3 +216,21 @@ def test_a_workbook_result_from_several_sheets_verifies_rows_by_sheet_and_row(tm
     workbook = REPO / "examples" / "template_filled.xlsx"
     result = calculate(workbook, library).to_file(tmp_path / "r.json")
     assert verify(result, workbook, library).stands
+
+
+def test_a_monte_carlo_result_stands_from_its_seed_and_a_tampered_percentile_does_not(tmp_path, library):
+    import json
+
+    from koken.api import run
+
+    portfolio = REPO / "examples" / "portfolio_uncertain.csv"
+    out = tmp_path / "r.json"
+    run(portfolio, library, output=out, draws=200, seed=12)
+    assert verify(out, portfolio, library).stands
+    document = json.loads(out.read_text(encoding="utf-8"))
+    document["uncertainty"]["totals"][0]["p95"] *= 1.01
+    document["rows"][0]["single_year_p5[t-CO2e]"] *= 0.99
+    out.write_text(json.dumps(document), encoding="utf-8")
+    result = verify(out, portfolio, library)
+    text = "\n".join(result.differences)
+    assert not result.stands and "uncertainty: the percentiles of the totals" in text and "single_year_p5" in text

@@ -492,3 +492,14 @@ def test_sensitivity_warns_when_the_example_sits_at_the_favourable_end_and_csv_n
     assert "result_at_low[kg-CO2e/台/yr]" in header and "swing[kg-CO2e/台/yr]" in header
     assert "sits at the favourable end of its range [10, 52] kg-CO2e/台/yr" in result.stderr
     assert "WBCSD" in result.stderr and "GHG Protocol" in result.stderr
+def test_calculate_with_draws_prints_the_totals_range_and_records_the_seed(tmp_path):
+    out = tmp_path / "r.json"
+    result = run("calculate", REPO / "examples" / "portfolio_uncertain.csv", "--draws", "200", "--seed", "5",
+                    "-o", out, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Uncertainty of the totals (t-CO2e): 200 draws, seed 5" in result.output and "P95" in result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["uncertainty"]["seed"] == 5 and document["options"]["uncertainty"]["draws"] == 200
+    assert {t["figure"] for t in document["uncertainty"]["totals"]} == {"single_year[t-CO2e]", "lifetime[t-CO2e]"}
+    refused = run("calculate", REPO / "examples" / "portfolio_uncertain.csv", "--seed", "5", "--lang", "en")
+    assert refused.exit_code == 2 and "--seed and --samples go with --draws N" in refused.output

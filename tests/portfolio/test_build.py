@@ -353,3 +353,18 @@ def test_a_data_quality_column_of_no_parameter_is_refused(tmp_path, library):
     p = tmp_path / "p.csv"
     p.write_text(HEADER.replace("\n", ",data_quality:colour\n") + ROW.replace("\n", ",secondary\n"), encoding="utf-8")
     assert "'colour', which is not a parameter" in portfolio_problems(p, library)
+def test_low_and_high_columns_in_their_own_units_and_japanese_names(tmp_path):
+    write_methodology(tmp_path / "lib", methodology_dict())
+    library, problems = load_folder(tmp_path / "lib")
+    assert not problems
+    path = tmp_path / "p.csv"
+    path.write_text("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],"
+                    "baseline_energy:下限[MWh/yr],baseline_energy：上限[kWh/yr],product_energy[kWh/yr],"
+                    "grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+                    "A,toy,2023,domestic,100,400,0.38,450,300,0.5,10\nB,toy,2023,domestic,100,400,,,300,0.5,10\n",
+                    encoding="utf-8")
+    calc = calculate(read_portfolio(path, library, collect=True), library)
+    ranges = calc.batches[0].uncertain["baseline_energy"]
+    # 0.38 MWh/yr = 380 kWh/yr; the bounds around 400 kWh/yr, kind triangular (position 2 of the kinds); B: a point.
+    assert list(ranges.kind) == [2, -1] and ranges.low[0] == pytest.approx(380) and ranges.high[0] == 450
+    assert list(calc.table["single_year[t-CO2e]"]) == [5.0, 5.0]  # the point run uses the value column

@@ -117,6 +117,16 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> Verification
         from koken.attribution import attribute
 
         calc = dataclasses.replace(calc, table=attribute(calc.table, ratios))
+    monte_carlo = (old.get("options") or {}).get("uncertainty")
+    uncertainty = None
+    if monte_carlo:  # a Monte Carlo result: the same draws from the recorded seed (docs/uncertainty.md)
+        import dataclasses
+
+        from koken.montecarlo import add_columns, simulate
+
+        sim = simulate(calc, int(monte_carlo["draws"]), int(monte_carlo["seed"]))
+        calc = dataclasses.replace(calc, table=add_columns(calc.table, sim))
+        uncertainty = sim.document()
     new = result_document(calc)
 
     engine_changed = old.get("koken_version") != __version__
@@ -148,6 +158,9 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> Verification
             out.differences.append(_("methodology {id}: the result records version {old_version}, but the "
                                      "methodology with this content hash is version {new_version}").format(
                 id=mid, old_version=info.get("version"), new_version=now["version"]))
+    if uncertainty is not None and not _same_records(old.get("uncertainty", {}).get("totals"), uncertainty["totals"]):
+        out.differences.append(_("uncertainty: the percentiles of the totals in the result differ from the recomputed "
+                                 "ones (same draws and seed)"))
     for key in ("totals_by_market", "totals_by_methodology"):
         if not _same_records(old.get(key), new.get(key)):
             out.differences.append(_("{key}: the totals in the result differ from the recomputed ones").format(key=key))

@@ -251,3 +251,20 @@ NOT_VARIED_REASONS = (
 )
 """Why ``koken sensitivity`` leaves a parameter at its central value: no bounds given and no declared range with
 both ends; a member of a share group (its shares must add up to 100 %, so it cannot move alone)."""
+
+DISTRIBUTION_KINDS = ("fixed", "uniform", "triangular", "normal", "lognormal")
+"""Kinds of uncertain value (koken.uncertainty; docs/uncertainty.md)."""
+DISTRIBUTION_NAMES = {**{k: k for k in DISTRIBUTION_KINDS}, "一様": "uniform", "三角": "triangular", "正規": "normal",
+                      "対数正規": "lognormal"}
+"""Every accepted name of a distribution in a cell (case-folded) → its kind."""
+
+BOUND_SUFFIXES = {"low": ("low", "下限"), "high": ("high", "上限")}
+"""A portfolio column ``<parameter>:low`` (or ``:下限``) and ``<parameter>:high`` (``:上限``) gives the bounds of the
+parameter's value on each row (a triangular from low through the value to high)."""
+
+PERCENTILES = (5, 50, 95)
+"""The percentiles of a Monte Carlo run reported per row and per total."""
+UNCERTAINTY_COLUMNS = tuple(f"{figure.split('[')[0]}_p{p}[t-CO2e]" for figure in FIGURES for p in PERCENTILES)
+"""Result columns of a Monte Carlo run, after the figures: ``single_year_p5[t-CO2e]`` … ``lifetime_p95[t-CO2e]``."""
+INPUT_SOURCES = ("portfolio", "methodology", "factor_table")
+"""Where an uncertain input comes from (the ``uncertainty.inputs`` of a result)."""

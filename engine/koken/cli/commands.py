@@ -146,12 +146,21 @@ def main() -> None:
 @click.option("--partition-rows", type=click.IntRange(100, 100_000_000), default=250_000, show_default=True,
               help="Rows per partition: memory grows with it, and each partition has a fixed cost of some "
                    "tens of milliseconds (below 10,000 rows a large file gets slow). Results do not depend on it.")
+@click.option("--draws", type=click.IntRange(2, 1_000_000), metavar="N",
+              help="Monte Carlo over the uncertain inputs (320 ± 20, low/high columns, distributions; "
+                   "docs/uncertainty.md): P5, P50 and P95 per row and per total beside the central figures.")
+@click.option("--seed", type=click.IntRange(0, None), metavar="S",
+              help="With --draws: the random seed (default: a random one); recorded, and the same seed gives the same "
+                   "numbers.")
+@click.option("--samples", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="With --draws: write every row's draws to FILE (.parquet).")
 def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool, output: Path | None,
               encoding: str | None, sheets: tuple[str, ...], header_row: int | None, allow_stale_factors: bool,
               ratio_file: Path | None,
               component_maker: bool, installed_base_year: int | None, survival: str | None,
               customer_data: Path | None, factor_path: str | None, engine: str, scheduler: str | None,
-              workers: int | None, partition_rows: int) -> None:
+              workers: int | None, partition_rows: int, draws: int | None, seed: int | None,
+              samples: Path | None) -> None:
     """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO
     (.csv, .parquet, .xlsx or .yaml), partition by partition."""
     from koken.api import run
@@ -168,6 +177,8 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
         raise click.UsageError(_("--sheet applies to workbooks (.xlsx), not {kind}").format(kind=suffix or portfolio.name))
     if survival and installed_base_year is None:
         raise click.UsageError(_("--survival goes with --installed-base YEAR"))
+    if (seed is not None or samples is not None) and draws is None:
+        raise click.UsageError(_("--seed and --samples go with --draws N"))
     if header_row and suffix not in (".csv", ".xlsx", ".xlsm"):
         raise click.UsageError(_("--header-row applies to CSV files and workbooks, not {kind}").format(
             kind=suffix or portfolio.name))
@@ -178,9 +189,12 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
                      partition_rows=partition_rows, encoding=encoding, sheet=sheets or None, header_row=header_row,
                      allow_stale_factors=allow_stale_factors, ratios=ratio_file, component_maker=component_maker,
                      installed_base_year=installed_base_year, survival=survival, customer_data=customer_data,
-                     factor_path=factor_path, progress=progress, on_open=on_open)
+                     factor_path=factor_path, draws=draws, seed=seed, samples=samples, progress=progress,
+                     on_open=on_open)
     render.notices(result.notices)
     render.run_summary(result, str(portfolio))
+    if result.uncertainty is not None:
+        render.uncertainty_summary(result.uncertainty)
     if component_maker:
         render.component_summary(result)
     if output:

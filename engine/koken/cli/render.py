@@ -172,6 +172,26 @@ def _man(value: float) -> str:
     return f"{value:.2g}" if value and round(value, 2) == 0 else f"{value:,.2f}"
 
 
+def uncertainty_summary(document: dict) -> None:
+    """The Monte Carlo totals (t-CO2e): per fiscal year, category, market and timeframe, the central figure and its
+    P5–P95 range; the draws and the seed that reproduce them."""
+    from rich.table import Table
+
+    out = console()
+    t = Table(title=_("Uncertainty of the totals (t-CO2e): {draws:,} draws, seed {seed}").format(
+        draws=document["draws"], seed=document["seed"]))
+    for col, justify in ((_("FY"), "left"), (_("category"), "left"), (_("market"), "left"), (_("timeframe"), "left"),
+                         (_("central"), "right"), (_("P5"), "right"), (_("P50"), "right"), (_("P95"), "right")):
+        t.add_column(col, justify=justify)
+    for r in document["totals"]:
+        figure = _("single-year") if r["figure"].startswith("single_year") else _("lifetime")
+        t.add_row(str(r["fiscal_year"]), named(r["category"], CATEGORIES), named(r["market"], MARKETS), figure,
+                  f"{r['central']:,.1f}", f"{r['p5']:,.1f}", f"{r['p50']:,.1f}", f"{r['p95']:,.1f}")
+    out.print(t)
+    for note in document.get("favourable_end", ()):
+        out.print(note, markup=False)
+
+
 def run_summary(result, path: str) -> None:
     """Tables by methodology (t-CO2e) and by category (万t-CO2e), and totals, per fiscal year."""
     from rich.table import Table
