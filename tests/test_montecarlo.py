@@ -259,3 +259,35 @@ def test_a_range_refused_names_the_column_it_was_written_in(tmp_path):
     assert "row 2, column 'grid_emission_factor[kg-CO2/kWh]': grid_emission_factor: the range [1.7, 2.1]" in messages[0]
     assert "row 3, column 'product_energy:low[kWh/yr]': product_energy: the central value 300 is outside its range " \
            "[305, 320]" in messages[1]
+
+
+def test_the_portfolio_total_tornado_by_hand(tmp_path):
+    """Each uncertain input at its P5 and P95 on every row that uses it, the others central: the FY2023 total's
+    swing, single-year and lifetime apart. The shared default (grid factor, triangular 0.4–0.6 on rows A and B) is
+    one bar; a cell's range another; the order is by swing."""
+    from koken.montecarlo import portfolio_tornado
+
+    library = _library(tmp_path, grid_emission_factor={
+        "default": 0.5, "default_source": "src",
+        "default_distribution": {"kind": "triangular", "low": 0.4, "high": 0.6, "source": "src"}})
+    calc = _calc(tmp_path, ["A,toy,2023,domestic,100,400,300,,,,10\n", "B,toy,2023,domestic,100,400,300,,,,10\n",
+                            "C,toy,2023,domestic,1000,400 ± 10 %,300,,,0.5,10\n"], library)
+    sim = simulate(calc, 100, seed=1)
+    frame = portfolio_tornado(sim)
+    single = frame[frame["figure"] == "single_year[t-CO2e]"].reset_index(drop=True)
+    lifetime = frame[frame["figure"] == "lifetime[t-CO2e]"].reset_index(drop=True)
+    # Central total: 3 lines × (400 − 300) × 0.5 kg/台/yr: (100 + 100 + 1000) × 50 kg = 60 t single-year.
+    assert single["central"].tolist() == pytest.approx([60.0, 60.0])
+    # C's baseline, triangular(360, 400, 440): P5 = 360 + √(0.05 × 80 × 40) = 372.649, P95 = 427.351; swing
+    # (427.351 − 372.649) kWh × 0.5 kg/kWh × 1,000 台 ÷ 1,000 = 27.351 t.
+    root = (0.05 * 80 * 40) ** 0.5
+    assert single.loc[0, "parameter"] == "baseline_energy" and single.loc[0, "variable"] == "toy"
+    assert single.loc[0, "swing"] == pytest.approx(2 * (40 - root) * 0.5)
+    assert single.loc[0, "result_at_low"] == pytest.approx(60 - (40 - root) * 0.5)
+    # The grid factor default, triangular(0.4, 0.5, 0.6): P5 = 0.4 + √(0.05 × 0.2 × 0.1) = 0.43162, P95 = 0.56838,
+    # on rows A and B only (C gives 0.5 itself): (0.56838 − 0.43162) × 100 kWh × 200 台 ÷ 1,000 = 2.7351 t.
+    assert single.loc[1, "parameter"] == "grid_emission_factor" and single.loc[1, "source"] == "methodology"
+    assert single.loc[1, "swing"] == pytest.approx(2 * (0.1 - (0.05 * 0.2 * 0.1) ** 0.5) * 100 * 200 / 1000)
+    assert lifetime["swing"].tolist() == pytest.approx((10 * single["swing"]).tolist())   # × 10 operating years
+    records = sim.document()["tornado"]
+    assert len(records) == 4 and records[0]["parameter"] == "baseline_energy"

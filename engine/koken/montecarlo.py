@@ -62,6 +62,10 @@ class Simulation:
     totals: dict[tuple, np.ndarray] = field(default_factory=dict)
     inputs: list[dict] = field(default_factory=list)
     samples: pd.DataFrame | None = None
+    swings: dict[tuple, np.ndarray] = field(default_factory=dict)
+    """(fiscal_year, variable, parameter, source) → float array ``(2 ends, 2 figures)``: how much the fiscal year's
+    total single-year and lifetime figures (t-CO2e) move when that one uncertain input is at its low (P5) and at its
+    high (P95) end on every row that uses it, the others central (:func:`portfolio_tornado`)."""
 
     def merge(self, other: Simulation) -> None:
         """Add another partition's totals and inputs (its rows and samples are written by the caller)."""
@@ -75,6 +79,8 @@ class Simulation:
         for record in other.inputs:
             if record not in self.inputs:
                 self.inputs.append(record)
+        for key, values in other.swings.items():
+            self.swings[key] = self.swings[key] + values if key in self.swings else values.copy()
 
     def document(self) -> dict:
         """The ``uncertainty`` key of a JSON result (the issue-16 contract): method, draws, seed, percentiles, inputs,
@@ -96,7 +102,8 @@ class Simulation:
             p5=t["p5"], p95=t["p95"]) for t in totals if favourable_end(t["central"], t["p5"], t["p95"])]
         return {"method": "monte_carlo", "draws": self.draws, "seed": self.seed, "percentiles": list(PERCENTILES),
                 "inputs": sorted(self.inputs, key=lambda r: (r["methodology"], r["parameter"], r["source"], r["kind"])),
-                "totals": totals, "favourable_end": notes}
+                "totals": totals, "favourable_end": notes,
+                "tornado": portfolio_tornado(self).to_dict(orient="records")}
 
 
 def favourable_end(central: float, p5: float, p95: float) -> bool:
@@ -110,6 +117,70 @@ def favourable_end(central: float, p5: float, p95: float) -> bool:
     (True, False, False)
     """
     return p5 < p95 and central >= p5 + 0.9 * (p95 - p5)
+
+
+TORNADO_TOTAL_COLUMNS = ("fiscal_year", "figure", "variable", "parameter", "source", "central",
+                         "result_at_low", "result_at_high", "swing")
+"""Columns of the portfolio-total tornado (:func:`portfolio_tornado`)."""
+
+
+def portfolio_tornado(sim: Simulation) -> pd.DataFrame:
+    """One-at-a-time sensitivity of each fiscal year's portfolio total: each uncertain input at its low (P5) and its
+    high (P95) end on every row that uses it (a shared factor or default: all its rows at once), the others central.
+
+    Returns:
+        DataFrame :data:`TORNADO_TOTAL_COLUMNS`, t-CO2e: ``variable`` is the methodology for a portfolio cell's range
+        or a methodology default, the factor table and its key (``grid_emission_factor [JP 2023]``) for a factor
+        entry shared by every methodology that reads it; per fiscal year and figure (single-year and lifetime
+        apart, never added), the central total, the total at each end and the swing ``|high − low|``, sorted by
+        swing descending within each fiscal year and figure. Empty when the run has no uncertain input.
+    """
+    central: dict[int, np.ndarray] = {}
+    for (fiscal_year, _category, _market), values in sim.central.items():
+        central[int(fiscal_year)] = central.get(int(fiscal_year), np.zeros(2)) + values
+    records = []
+    for (fiscal_year, variable, parameter, source), moved in sim.swings.items():
+        for f, figure in enumerate(FIGURES):
+            base = float(central.get(int(fiscal_year), np.zeros(2))[f])
+            low, high = base + float(moved[0, f]), base + float(moved[1, f])
+            records.append({"fiscal_year": int(fiscal_year), "figure": figure, "variable": variable,
+                            "parameter": parameter, "source": source, "central": base, "result_at_low": low,
+                            "result_at_high": high, "swing": abs(high - low)})
+    frame = pd.DataFrame(records, columns=list(TORNADO_TOTAL_COLUMNS))
+    if frame.empty:
+        return frame
+    frame = frame.sort_values(["fiscal_year", "figure", "swing", "variable", "parameter"],
+                              ascending=[True, True, False, True, True], kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _ends(kind: str, low, mode, high, floor, ceiling) -> tuple:
+    """A distribution's low and high ends as the tornado takes them: its P5 and P95 (for uniform and triangular
+    ranges, the 5th and 95th percentiles too, so that every kind is compared alike)."""
+    u = np.array([0.05, 0.95])
+    ends = quantiles(kind, np.asarray(low, dtype=float)[..., None], np.asarray(mode, dtype=float)[..., None],
+                     np.asarray(high, dtype=float)[..., None], u, floor, ceiling)
+    return ends[..., 0], ends[..., 1]
+
+
+def _swing(m, central_base: dict[str, np.ndarray], shipped: np.ndarray, name: str, rows: np.ndarray,
+           low: np.ndarray, high: np.ndarray, fiscal_year: np.ndarray, point: np.ndarray) -> dict[int, np.ndarray]:
+    """Per fiscal year: the (2 ends, 2 figures) change of the batch's totals with parameter ``name`` at ``low`` and at
+    ``high`` (base units) on ``rows`` (a boolean mask), the others at ``central_base``."""
+    moved = {}
+    for e, values in enumerate((low, high)):
+        env = dict(central_base)
+        x = central_base[name].copy()
+        x[rows] = values
+        env[name] = x
+        for s in m.steps:
+            env[s.name] = np.asarray(s.function(*[env[a] for a in s.args]), dtype=float)
+        single, lifetime = contributions(m, env, shipped)
+        change = np.stack([np.broadcast_to(single, point[0].shape), np.broadcast_to(lifetime, point[1].shape)]) - point
+        for year in np.unique(fiscal_year[rows]):
+            sel = fiscal_year == year
+            moved.setdefault(int(year), np.zeros((2, 2)))[e] = np.nansum(change[:, sel], axis=1)
+    return moved
 
 
 def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
@@ -152,7 +223,8 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
                 continue
             d = p.default_distribution
             u = _generator(seed, ("default", m.id, name)).random(draws)
-            shared[name] = [(used, d.ppf(u, p.low, p.high))]
+            ends = d.ppf(np.array([0.05, 0.95]), p.low, p.high)
+            shared[name] = [(used, d.ppf(u, p.low, p.high), (m.id, "methodology", ends))]
             _note(sim.inputs, name, m.id, d.kind, True, "methodology")
         for name, origin in batch.factor_origins.items():
             p = m.parameters[name]
@@ -172,7 +244,9 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
                 rows_of_key = np.flatnonzero(origin.from_table)[codes == k]
                 used = np.zeros(n, dtype=bool)
                 used[rows_of_key] = True
-                shared.setdefault(name, []).append((used, drawn))
+                ends = quantiles(d.kind, d.low * to_declared, d.mode * to_declared, d.high * to_declared,
+                                 np.array([0.05, 0.95]), p.low, p.high)
+                shared.setdefault(name, []).append((used, drawn, (f"{table.id} [{label}]", "factor_table", ends)))
                 _note(sim.inputs, name, m.id, d.kind, True, "factor_table")
         for name, u in batch.uncertain.items():
             for k in np.unique(u.kind[u.kind >= 0]):
@@ -181,6 +255,32 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
         fiscal_year = portfolio.fiscal_year[batch.index]
         market = portfolio.market[batch.index]
         point = np.stack([result.single_year.magnitude, result.lifetime.magnitude])
+        central_base = {name: values * m.parameters[name].to_base for name, values in central.items()}
+
+        def record(variable: str, name: str, source: str, rows: np.ndarray, low: np.ndarray, high: np.ndarray,
+                   m=m, central_base=central_base, shipped=shipped, fiscal_year=fiscal_year, point=point) -> None:
+            for year, moved in _swing(m, central_base, shipped, name, rows, low, high, fiscal_year, point).items():
+                key = (year, variable, name, source)   # a shared variable is one bar, whichever batches use it
+                sim.swings[key] = sim.swings[key] + moved if key in sim.swings else moved
+
+        for name, parts in shared.items():
+            to_base = m.parameters[name].to_base
+            for used, _drawn, (variable, source, ends) in parts:  # a shared variable at its P5 and P95
+                record(variable, name, source, used, np.full(int(used.sum()), float(ends[0]) * to_base),
+                       np.full(int(used.sum()), float(ends[1]) * to_base))
+        for name, u_in in batch.uncertain.items():
+            at = u_in.kind >= 0
+            if not at.any():
+                continue
+            p = m.parameters[name]
+            low = np.empty(int(at.sum()))
+            high = np.empty(int(at.sum()))
+            for k in np.unique(u_in.kind[at]):
+                sel = u_in.kind[at] == k
+                i = np.flatnonzero(at)[sel]
+                low[sel], high[sel] = _ends(DISTRIBUTION_KINDS[k], u_in.low[i], central[name][i], u_in.high[i],
+                                            p.low, p.high)
+            record(m.id, name, "portfolio", at, low * p.to_base, high * p.to_base)
         codes, keys = pd.factorize(pd.Series([f"{y}\x1f{mk}" for y, mk in zip(fiscal_year.tolist(), market.tolist())],
                                              dtype=object))
         group_keys = [(int(k.split("\x1f")[0]), m.category, k.split("\x1f")[1]) for k in keys]
@@ -216,7 +316,7 @@ def simulate(calc: Calculation, draws: int, seed: int, samples: bool = False,
                             i = at[sel]
                             x[i] = quantiles(DISTRIBUTION_KINDS[k], low[i, None], values[i, None] * to_base,
                                              high[i, None], uniform[sel], floor, ceiling)
-                for used, drawn in shared.get(name, ()):
+                for used, drawn, _variable in shared.get(name, ()):
                     mask = used[rows]
                     if mask.any():
                         x = np.repeat(x, draws, axis=1) if x.shape[1] == 1 else x

@@ -190,6 +190,38 @@ def uncertainty_summary(document: dict) -> None:
     out.print(t)
     for note in document.get("favourable_end", ()):
         out.print(note, markup=False)
+    tornado_summary(document.get("tornado") or [])
+
+
+TORNADO_ROWS = 10
+"""The uncertain inputs a portfolio-total tornado table shows per fiscal year and timeframe (the largest swings)."""
+
+
+def tornado_summary(records: list[dict]) -> None:
+    """The portfolio-total tornado (koken.montecarlo.portfolio_tornado): per fiscal year and timeframe, the inputs
+    with the largest swings (t-CO2e), each at its P5 and P95 with the others central."""
+    from rich.table import Table
+
+    if not records:
+        return
+    out = console()
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        groups.setdefault((r["fiscal_year"], r["figure"]), []).append(r)
+    for (year, figure), rows in groups.items():
+        timeframe = _("single-year") if figure.startswith("single_year") else _("lifetime")
+        t = Table(title=_("What moves the FY{year} total, {timeframe} (t-CO2e): each uncertain input at its P5 and "
+                          "P95, the others central").format(year=year, timeframe=timeframe))
+        for col, justify in ((_("input"), "left"), (_("of"), "left"), (_("source"), "left"), (_("at P5"), "right"),
+                             (_("at P95"), "right"), (_("swing"), "right")):
+            t.add_column(col, justify=justify)
+        for r in rows[:TORNADO_ROWS]:
+            t.add_row(escape(r["parameter"]), escape(str(r["variable"])), escape(r["source"]),
+                      f"{r['result_at_low']:,.1f}", f"{r['result_at_high']:,.1f}", f"{r['swing']:,.1f}")
+        out.print(t)
+        if len(rows) > TORNADO_ROWS:
+            out.print(_("{count} more input(s) with smaller swings are in the result file (uncertainty.tornado).").format(
+                count=len(rows) - TORNADO_ROWS), markup=False)
 
 
 def run_summary(result, path: str) -> None:

@@ -215,6 +215,9 @@ class Report:
     ratios: RatioFile | None = None
     years: pd.DataFrame = field(default_factory=pd.DataFrame)
     stock: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tornado: list[dict] = field(default_factory=list)
+    """The reporting year's portfolio-total tornado of Monte Carlo results (``uncertainty.tornado`` of each document,
+    summed over documents by input and timeframe; koken.montecarlo.portfolio_tornado); empty for point results."""
     """The installed-base annual figure of the reporting year (when the results were computed with
     ``--installed-base`` of that year): every vintage's part, by ``category`` and ``market``
     (``installed_base_annual[t-CO2e]``, ``vintages``); empty otherwise (:mod:`koken.reporting.inventory`)."""
@@ -384,7 +387,29 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
     if company is not None and printable(company).strip():
         disclosures["company"] = printable(company).strip()
     return Report(table=table, fiscal_year=year, disclosures=disclosures,
-                  lines=rows.reset_index(drop=True), ratios=used, years=by_year, stock=stock)
+                  lines=rows.reset_index(drop=True), ratios=used, years=by_year, stock=stock,
+                  tornado=tornado_records(documents, year))
+
+
+def tornado_records(documents: Sequence[dict], year: int) -> list[dict]:
+    """The portfolio-total tornado of ``year`` over the documents (their ``uncertainty.tornado``): per timeframe and
+    input, the central total and the totals at the input's P5 and P95, summed over documents (each document's change
+    adds to the others' central totals), sorted by swing; empty when no document carries one."""
+    central: dict[str, float] = {}
+    moved: dict[tuple, list[float]] = {}
+    for doc in documents:
+        records = [r for r in ((doc.get("uncertainty") or {}).get("tornado") or []) if r.get("fiscal_year") == year]
+        for figure in {r["figure"] for r in records}:
+            central[figure] = central.get(figure, 0.0) + next(r["central"] for r in records if r["figure"] == figure)
+        for r in records:
+            key = (r["figure"], r["variable"], r["parameter"], r["source"])
+            low, high = r["result_at_low"] - r["central"], r["result_at_high"] - r["central"]
+            previous = moved.get(key, [0.0, 0.0])
+            moved[key] = [previous[0] + low, previous[1] + high]
+    out = [{"fiscal_year": year, "figure": figure, "variable": variable, "parameter": parameter, "source": source,
+            "central": central[figure], "result_at_low": central[figure] + low, "result_at_high": central[figure] + high,
+            "swing": abs(high - low)} for (figure, variable, parameter, source), (low, high) in moved.items()]
+    return sorted(out, key=lambda r: (r["figure"], -r["swing"], str(r["variable"]), r["parameter"]))
 
 
 def installed_base_rows(documents: Sequence[dict], rows: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -1215,5 +1240,6 @@ __all__ = [
     "to_csv",
     "to_markdown",
     "to_xlsx",
+    "tornado_records",
 ]
 

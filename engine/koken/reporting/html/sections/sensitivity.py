@@ -1,9 +1,9 @@
 """The tornado chart of a result's one-at-a-time sensitivity (:func:`koken.sensitivity.tornado`): each parameter at
 its low and high value, the others central, the largest swing on top; beside it, the same numbers as a table.
 
-Not yet one of the report's :data:`koken.reporting.html.sections.SECTIONS`: a report carries no per-parameter low and
-high values until the Monte Carlo results do (issue 16); :func:`section` shows a report's ``tornado`` frame when it
-has one, and :func:`tornado_document` is the chart ``koken sensitivity --chart`` writes.
+:func:`portfolio_section` is one of the report's :data:`koken.reporting.html.sections.SECTIONS`: the portfolio-total
+tornado of Monte Carlo results (``--draws``); :func:`tornado_section` draws a methodology's tornado
+(:func:`koken.sensitivity.tornado`), and :func:`tornado_document` is the chart ``koken sensitivity --chart`` writes.
 """
 
 from __future__ import annotations
@@ -64,6 +64,41 @@ def tornado_section(table: pd.DataFrame, title: str | None = None) -> Section:
              "is on top. The central result is {central} {unit}.").format(
         central=measure_text(float(table.attrs["central_result"])), unit=unit)
     return Section(ID, _("Sensitivity"), (Paragraph(lead), Chart(chart_id, caption, svg, Table(caption, head, body))))
+
+
+TORNADO_BARS = 10
+"""The inputs a portfolio-total tornado chart shows (the largest swings; the result file has them all)."""
+
+
+def portfolio_section(report, context: Context) -> Section | None:
+    """What moves the reporting year's lifetime total: the portfolio-total tornado of Monte Carlo results
+    (:attr:`koken.reporting.action_plan.Report.tornado`), each uncertain input at its P5 and P95 with the others
+    central, the largest swings on top, and its data table; None for point results."""
+    from koken.base.vocabulary import FIGURES
+
+    rows = [r for r in report.tornado if r["figure"] == FIGURES[1]][:TORNADO_BARS]
+    if not rows:
+        return None
+    chart_id = f"{ID}-portfolio-tornado"
+    unit = "t-CO2e"
+    labels = [_("{parameter} ({variable}, {source})").format(parameter=r["parameter"], variable=r["variable"],
+                                                            source=r["source"]) for r in rows]
+    central = float(rows[0]["central"])
+    svg_text = tornado_svg(chart_id, labels, [r["result_at_low"] for r in rows], [r["result_at_high"] for r in rows],
+                           central, _("Lifetime avoided emissions, FY{year} total [{unit}]").format(
+                               year=report.fiscal_year, unit=unit),
+                           (_("input at its P5"), _("input at its P95"), _("central total")))
+    caption = _("What moves the FY{year} lifetime total").format(year=report.fiscal_year)
+    head = ((header(_("Input")), header(_("Total at P5 [{unit}]").format(unit=unit)),
+             header(_("Total at P95 [{unit}]").format(unit=unit)), header(_("Swing [{unit}]").format(unit=unit))),)
+    body = tuple((Cell(label, header=True), measure_cell(r["result_at_low"]), measure_cell(r["result_at_high"]),
+                  measure_cell(r["swing"])) for label, r in zip(labels, rows))
+    lead = _("Each uncertain input of the Monte Carlo run at its P5 and at its P95 on every line that uses it, the "
+             "others at their central values (a factor or default shared by many lines moves them all); the largest "
+             "swing is on top. The central lifetime total is {central} {unit}.").format(
+        central=measure_text(central), unit=unit)
+    return Section(ID, _("Sensitivity"), (Paragraph(lead), Chart(chart_id, caption, Markup(inline_svg(svg_text, chart_id)),
+                                                                   Table(caption, head, body))))
 
 
 def section(report, context: Context) -> Section | None:
