@@ -53,7 +53,7 @@ def test_plus_minus_and_low_high_columns_give_the_hand_calculated_percentiles(tm
     assert sim.rows["single_year_p5[t-CO2e]"][0] == pytest.approx(p5_a, abs=0.03)  # quantile SE ≈ 0.01 t
     assert sim.rows["single_year_p95[t-CO2e]"][1] == pytest.approx(p95_b, abs=0.03)
     assert sim.rows["lifetime_p5[t-CO2e]"][0] == pytest.approx(10 * p5_a, abs=0.3)
-    central = sim.document()["totals"]
+    central = sim.document()["totals"]   # one category and market: no sums over several groups to add
     assert [(t["figure"], t["central"]) for t in central] == [("single_year[t-CO2e]", 10.0), ("lifetime[t-CO2e]", 100.0)]
 
 
@@ -205,7 +205,7 @@ def test_a_reported_figure_at_the_top_of_its_own_range_is_flagged_as_the_favoura
                             "B,toy,2024,domestic,100,400 ± 50,300,,,0.5,10\n"], library)
     document = simulate(calc, 2_000, seed=4).document()
     notes = document["favourable_end"]
-    assert len(notes) == 2 and all(n.startswith("FY2023 home_appliances domestic") for n in notes)
+    assert len(notes) == 2 and all(n.startswith("FY2023 Home appliances Domestic") for n in notes)  # names as read
     assert "the reported figure 5.0 t-CO2e is at the favourable end" in notes[0]
 
 
@@ -291,3 +291,20 @@ def test_the_portfolio_total_tornado_by_hand(tmp_path):
     assert lifetime["swing"].tolist() == pytest.approx((10 * single["swing"]).tolist())   # × 10 operating years
     records = sim.document()["tornado"]
     assert len(records) == 4 and records[0]["parameter"] == "baseline_energy"
+
+
+def test_totals_over_all_markets_categories_and_lines_are_summed_draw_by_draw(tmp_path):
+    """A claim over a whole portfolio needs the range of the whole: the sums over markets and over all lines are
+    added draw by draw (percentiles do not add), beside each (category, market) total."""
+    library = _library(tmp_path)
+    calc = _calc(tmp_path, ["A,toy,2023,domestic,100,400 ± 10 %,300,,,0.5,10\n",
+                            "B,toy,2023,overseas,100,400 ± 10 %,300,,,0.5,10\n"], library)
+    sim = simulate(calc, 4_000, seed=2)
+    totals = {(t["market"], t["figure"]): t for t in sim.document()["totals"]}
+    whole = totals[(None, "single_year[t-CO2e]")]
+    assert whole["category"] is None and whole["central"] == pytest.approx(10.0)   # 5 t + 5 t
+    draws = sim.totals[(2023, "home_appliances", "domestic")][0] + sim.totals[(2023, "home_appliances", "overseas")][0]
+    assert whole["p5"] == pytest.approx(np.percentile(draws, 5), rel=1e-9)
+    # two independent ranges: the sum's spread is narrower than the sum of the spreads
+    spread = totals[("domestic", "single_year[t-CO2e]")]["p95"] - totals[("domestic", "single_year[t-CO2e]")]["p5"]
+    assert whole["p95"] - whole["p5"] < 2 * spread

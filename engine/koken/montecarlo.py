@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from koken.base.errors import EvaluationError, KokenErrors
-from koken.base.i18n import _
+from koken.base.i18n import _, named
 from koken.base.units import conversion_factor
-from koken.base.vocabulary import DISTRIBUTION_KINDS, FIGURES, PERCENTILES, UNCERTAINTY_COLUMNS
+from koken.base.vocabulary import CATEGORIES, DISTRIBUTION_KINDS, FIGURES, MARKETS, PERCENTILES, UNCERTAINTY_COLUMNS
 from koken.calculation import Calculation
 from koken.methodology.evaluate import contributions
 from koken.uncertainty import quantiles
@@ -84,21 +84,36 @@ class Simulation:
 
     def document(self) -> dict:
         """The ``uncertainty`` key of a JSON result (the issue-16 contract): method, draws, seed, percentiles, inputs,
-        per fiscal year, category, market and figure the central total and its P5, P50, P95 (t-CO2e), and a note for
+        per fiscal year, category, market and figure the central total and its P5, P50, P95 (t-CO2e) — also over all
+        markets (``market`` None), all categories (``category`` None) and all lines (both None), summed draw by draw
+        since percentiles do not add —, the portfolio-total tornado, and a note for
         every total whose reported (central) figure sits at the favourable end of its own range
         (:func:`favourable_end`)."""
         totals = []
-        for key in sorted(self.central):
+        central, drawn, parts = {}, {}, {}
+        for (fiscal_year, category, market), values in self.central.items():
+            # the totals over all markets, all categories and all lines too: draw by draw, as percentiles do not add
+            for key in ((fiscal_year, category, market), (fiscal_year, category, None), (fiscal_year, None, market),
+                        (fiscal_year, None, None)):
+                central[key] = central.get(key, 0.0) + values
+                drawn[key] = drawn.get(key, 0.0) + self.totals[(fiscal_year, category, market)]
+                parts[key] = parts.get(key, 0) + 1
+        # a sum of one group is that group again: only totals that combine several are added
+        keys = [k for k in central if k in self.central or parts[k] > 1]
+        for key in sorted(keys, key=lambda k: (k[0], k[1] is None, str(k[1]), k[2] is None, str(k[2]))):
             fiscal_year, category, market = key
-            ranks = percentiles(self.totals[key])
+            ranks = percentiles(drawn[key])
             for f, figure in enumerate(FIGURES):
                 totals.append({"fiscal_year": int(fiscal_year), "category": category, "market": market,
-                               "figure": figure, "central": float(self.central[key][f]),
+                               "figure": figure, "central": float(central[key][f]),
                                **{f"p{p}": float(ranks[k, f]) for k, p in enumerate(PERCENTILES)}})
         notes = [_("FY{year} {category} {market}, {figure}: the reported figure {central:,.1f} t-CO2e is at the "
                    "favourable end of its own range (P5 {p5:,.1f}, P95 {p95:,.1f}): the GHG Protocol and WBCSD ask "
                    "that the reported case not be the most favourable one; report a central case or say why").format(
-            year=t["fiscal_year"], category=t["category"], market=t["market"], figure=t["figure"], central=t["central"],
+            year=t["fiscal_year"],
+            category=named(t["category"], CATEGORIES) if t["category"] else _("all categories"),
+            market=named(t["market"], MARKETS) if t["market"] else _("all markets"),
+            figure=_("single-year") if t["figure"] == FIGURES[0] else _("lifetime"), central=t["central"],
             p5=t["p5"], p95=t["p95"]) for t in totals if favourable_end(t["central"], t["p5"], t["p95"])]
         return {"method": "monte_carlo", "draws": self.draws, "seed": self.seed, "percentiles": list(PERCENTILES),
                 "inputs": sorted(self.inputs, key=lambda r: (r["methodology"], r["parameter"], r["source"], r["kind"])),

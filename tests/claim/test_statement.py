@@ -30,6 +30,11 @@ def run(*args):
     ("当社製品の削減貢献量で排出量をオフセットします。", "オフセット"),
     ("スコープ3の排出量と相殺できます。", "相殺"),
     ("2030年にカーボンニュートラルを達成します。", "カーボンニュートラル"),
+    ("当社はカーボン・ニュートラルを実現します。", "カーボンニュートラル"),   # a middle dot or a space between
+    ("カーボン ニュートラルに貢献します。", "カーボンニュートラル"),
+    ("ネットゼロに貢献します。", "ネットゼロ"),
+    ("Our products are climate-positive.", "climate positive"),
+    ("A path to Net Zero.", "net zero"),
 ])
 def test_a_statement_with_offset_wording_is_refused_naming_the_word_and_nothing_is_written(tmp_path, statement, word):
     out = tmp_path / "claim.md"
@@ -102,3 +107,25 @@ def test_a_claim_missing_its_uncertainty_range_writes_nothing_and_says_to_run_wi
     result = run("claim", point, "--gates", DATA / "gates_met.yaml", "-o", out, "--lang", "en")
     assert result.exit_code == 1 and "uncertainty range" in result.output and "draws" in result.output
     assert not out.exists()
+
+
+def test_a_whole_portfolio_of_several_categories_and_markets_is_claimed_end_to_end(tmp_path):
+    """Once refused: a Monte Carlo result held ranges per (category, market) only, so a claim over all lines found no
+    range. The run now adds the totals over markets, categories and all lines, draw by draw."""
+    portfolio = tmp_path / "p.csv"
+    portfolio.write_text(
+        "product_line,methodology,fiscal_year,market,region,units_shipped[台],baseline_annual_energy[kWh/yr],"
+        "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+        "F1,refrigerator,2023,domestic,JP,1000,420 ± 5 %,273,0.421,12\n"
+        "F2,refrigerator,2023,overseas,US,500,600,450 ± 10 %,0.39,12\n"
+        "T1,television,2023,domestic,JP,800,200,120,0.421,10\n", encoding="utf-8")
+    result = tmp_path / "r.json"
+    assert run("calculate", portfolio, "--draws", "400", "--seed", "5", "-o", result).exit_code == 0
+    out = tmp_path / "claim.md"
+    claimed = run("claim", result, "--gates", DATA / "gates_met.yaml", "-o", out)
+    assert claimed.exit_code == 0, claimed.output
+    # the point figure of all lines: (420 − 273) × 0.421 × 1,000 × 12 + (600 − 450) × 0.39 × 500 × 12
+    # + (200 − 120) × 0.421 × 800 × 10, in kg, ÷ 1,000 = 742.644 + 351 + 269.44 = 1,363.084 t-CO2e lifetime
+    assert "1,363" in out.read_text(encoding="utf-8")
+    by_name = run("claim", result, "--gates", DATA / "gates_met.yaml", "--market", "国内", "--category", "家電")
+    assert by_name.exit_code == 0, by_name.output        # Japanese names of the market and the category

@@ -112,10 +112,14 @@ CLAIM_FORBIDDEN_WORDS = (
     ("compensate", r"compensat"),
     ("オフセット", "オフセット"), ("相殺", "相殺"), ("カーボンニュートラル", "カーボンニュートラル"),
     ("炭素中立", "炭素中立"), ("ネガティブエミッション", "ネガティブ・?エミッション"), ("埋め合わせ", "埋め合わせ"),
+    ("net zero", r"net[\s-]*zero"), ("ネットゼロ", "ネットゼロ"), ("climate positive", r"climate[\s-]*positive"),
+    ("carbon negative", r"carbon[\s-]*negative"),
 )
 """Words a claim of avoided emissions never uses, as (the word named in the refusal, the pattern matched, case
 ignored): avoided emissions are not an offset, make nothing neutral, are no removal and compensate nothing (GHG
-Protocol Scope 3 Standard p. 114 and Product Standard; WBCSD Guidance on Avoided Emissions 2023 and v2.0)."""
+Protocol Scope 3 Standard p. 114 and Product Standard; WBCSD Guidance on Avoided Emissions 2023 and v2.0). The text
+is matched after NFKC folding with spaces, middle dots and hyphens between Japanese letters removed, so カーボン・
+ニュートラル, カーボン ニュートラル and half-width ｵﾌｾｯﾄ are caught too (koken.claim.statement.forbidden_words)."""
 
 
 FACTOR_STATUSES = (

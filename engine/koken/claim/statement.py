@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from koken.base.vocabulary import (
     DATA_QUALITY_LEVELS,
 )
 from koken.claim.disclosure import MANDATORY_ITEMS, ClaimError
+from koken.montecarlo import favourable_end
 
 CLAIM_FORMAT = "koken-claim"
 """The ``format`` of a claim written as JSON."""
@@ -42,6 +44,8 @@ RELATIVE = N_("This figure is avoided emissions relative to a baseline (referenc
 BESIDE = N_("It is reported beside the company's Scope 1-3 inventory, never subtracted from it nor added to it. Scope 3 "
             "category 11 of the same products (lifetime use-phase emissions), stated separately: {cat11} t-CO2e.")
 RANGE = N_("Uncertainty range (P5-P95): {p5} to {p95} t-CO2e (median {p50}; {method}, {draws} draws, seed {seed}).")
+FAVOURABLE = N_("The claimed figure is at the favourable end of its own range (in its top 10 %): the GHG Protocol and "
+                "WBCSD ask that the reported case not be the most favourable one; report a central case or say why.")
 ROLES = N_("Contribution role: {roles}.")
 QUALITY = N_("Data quality (share of the figure by each line's weakest input, weighted by {weighting}): {shares}.")
 WEIGHTING = {"absolute_figure": N_("the absolute value of each line's figure"), "lines": N_("lines (every figure is 0)")}
@@ -58,7 +62,11 @@ def forbidden_words(text: str) -> list[str]:
     >>> forbidden_words("Our products offset 5% of Scope 3 and make us carbon-neutral; 相殺します")
     ['offset', 'neutral', '相殺']
     """
-    return [word for word, pattern in CLAIM_FORBIDDEN_WORDS if re.search(pattern, text, flags=re.IGNORECASE)]
+    folded = unicodedata.normalize("NFKC", text)
+    # カーボン・ニュートラル, カーボン ニュートラル: separators between Japanese letters removed before matching
+    joined = re.sub(r"(?<=[\u3040-\u30ff\u4e00-\u9fff])[\s・･\-‐ー]*[\s・･\-‐](?=[\u3040-\u30ff\u4e00-\u9fff])", "", folded)
+    return [word for word, pattern in CLAIM_FORBIDDEN_WORDS
+            if re.search(pattern, folded, flags=re.IGNORECASE) or re.search(pattern, joined, flags=re.IGNORECASE)]
 
 
 def check_statement(text: str | None) -> None:
@@ -95,6 +103,8 @@ def statement_lines(bundle: Mapping, user_statement: str | None = None) -> list[
     u = bundle["uncertainty"]
     lines.append(_(RANGE).format(p5=_number(u["p5"]), p95=_number(u["p95"]), p50=_number(u["p50"]), method=u["method"],
                                  draws=u["draws"], seed=u["seed"]))
+    if favourable_end(float(u["central"]), float(u["p5"]), float(u["p95"])):
+        lines.append(_(FAVOURABLE))
     lines.append(_(BESIDE).format(cat11=_number(bundle["inventory_beside"]["scope3_cat11_lifetime"])))
     roles = sorted({named(r["contribution_role"], CONTRIBUTION_ROLES) for r in bundle["contribution_roles"]})
     lines.append(_(ROLES).format(roles=pick("、", ", ").join(roles)))

@@ -37,6 +37,7 @@ import click
 from koken.base.i18n import ENVIRONMENT_VARIABLE, LANGUAGES, _, set_language
 from koken.base.text import printable
 from koken.base.version import __version__
+from koken.base.vocabulary import CATEGORIES, MARKETS
 from koken.cli import render
 from koken.cli.helptext import TranslatedGroup, language_in
 
@@ -112,7 +113,7 @@ def main() -> None:
 @click.argument("portfolio", type=click.Path(dir_okay=False, path_type=Path))
 @_methodology_options
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write per-row results to FILE (.csv, .json or .parquet).")
+              help="Write per-row results to FILE (.csv, .json, .parquet or .xlsx).")
 @click.option("--encoding", help="CSV text encoding (default: UTF-8, else cp932).")
 @click.option("--sheet", "sheets", multiple=True,
               help="Workbook sheet to read (repeatable; default: every visible sheet holding a portfolio).")
@@ -431,7 +432,8 @@ def lock(path: Path | None) -> None:
 @click.option("--region", help="With a methodology id: region for factor-table lookups (e.g. JP).")
 @click.option("--fiscal-year", type=int, help="With a methodology id: fiscal year for factor-table lookups.")
 @click.option("--depth", type=click.IntRange(min=0), help="Levels of the tree to show (default: all).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="How to print the trace: text, JSON or Markdown (formulas as LaTeX).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE.")
 @_methodology_options
 @click.option("--encoding", help="CSV text encoding of a portfolio.")
@@ -469,7 +471,8 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
               help="Base samples of the Sobol analysis, a power of 2 (0: no Sobol analysis).")
 @click.option("--seed", type=click.IntRange(min=0), default=63372, show_default=True,
               help="Seed of the Sobol sampling (recorded in the output).")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="How to print the tables: on the console, as CSV or as JSON.")
 @click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.svg",
               help="Also write the tornado chart (SVG).")
 @_methodology_options
@@ -511,8 +514,10 @@ def docs(output: Path, methodology_paths: tuple[Path, ...], no_bundled: bool) ->
 @click.option("--figure", type=click.Choice(["lifetime", "single_year"]), default="lifetime", show_default=True,
               help="The timeframe claimed.")
 @click.option("--fiscal-year", type=int, help="The fiscal year claimed, when the result holds several.")
-@click.option("--category", help="Claim one category's lines only (e.g. home_appliances).")
-@click.option("--market", type=click.Choice(["domestic", "overseas"]), help="Claim one market's lines only.")
+@click.option("--category", callback=lambda ctx, param, value: _term(value, CATEGORIES, param),
+              help="Claim one category's lines only (e.g. home_appliances or 家電).")
+@click.option("--market", callback=lambda ctx, param, value: _term(value, MARKETS, param),
+              help="Claim one market's lines only (domestic or overseas, 国内 or 海外).")
 @click.option("--statement", help="Your own claim text, added to the statement (refused if it uses offset, neutral, "
                                   "negative emissions, compensate, オフセット, 相殺, カーボンニュートラル …).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
@@ -530,6 +535,18 @@ def claim_command(result: Path, gates: Path, figure: str, fiscal_year: int | Non
         render.line(text)
     if output:
         render.line(_("Claim written to {output}").format(output=output))
+
+
+def _term(value: str | None, terms, param) -> str | None:
+    """A category or market given by its id or its Japanese or English name (家電, Home appliances) → its id."""
+    if value is None:
+        return None
+    text = value.strip()
+    for term in terms:
+        if text.casefold() in (term.id.casefold(), term.ja.casefold(), term.en.casefold()):
+            return term.id
+    raise click.BadParameter(_("{value!r} is none of {names}").format(
+        value=value, names=", ".join(f"{t.id} ({t.ja})" for t in terms)), param=param)
 
 
 @main.command()

@@ -185,7 +185,9 @@ def uncertainty_summary(document: dict) -> None:
         t.add_column(col, justify=justify)
     for r in document["totals"]:
         figure = _("single-year") if r["figure"].startswith("single_year") else _("lifetime")
-        t.add_row(str(r["fiscal_year"]), named(r["category"], CATEGORIES), named(r["market"], MARKETS), figure,
+        category = named(r["category"], CATEGORIES) if r["category"] else _("all categories")
+        market = named(r["market"], MARKETS) if r["market"] else _("all markets")
+        t.add_row(str(r["fiscal_year"]), category, market, figure,
                   f"{r['central']:,.1f}", f"{r['p5']:,.1f}", f"{r['p50']:,.1f}", f"{r['p95']:,.1f}")
     out.print(t)
     for note in document.get("favourable_end", ()):

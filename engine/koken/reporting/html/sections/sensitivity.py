@@ -79,8 +79,11 @@ def portfolio_section(report, context: Context) -> Section | None:
     rows = [r for r in report.tornado if r["figure"] == FIGURES[1]][:TORNADO_BARS]
     if not rows:
         return None
+    from koken.totals import MAN
+
     chart_id = f"{ID}-portfolio-tornado"
-    unit = "t-CO2e"
+    unit = "万t-CO2e"   # the page's unit for totals: 7-digit t-CO2e tick labels ran together
+    rows = [{**r, **{k: r[k] / MAN for k in ("central", "result_at_low", "result_at_high", "swing")}} for r in rows]
     labels = [_("{parameter} ({variable}, {source})").format(parameter=r["parameter"], variable=r["variable"],
                                                             source=r["source"]) for r in rows]
     central = float(rows[0]["central"])
