@@ -37,7 +37,7 @@ def test_cell_forms_give_bounds_or_p5_p95_around_the_central_value(text, kind, l
     ("triangular(1, 2)", "triangular takes 3 numbers"),
     ("normal(1, 2 * 3)", "takes plain numbers"),
     ("normal(1, __import__('os'))", "is not an uncertain value koken reads"),
-    ("400 MWh/yr ± 1 kWh/yr", "write the unit once"),
+    ("400 MWh/yr ± 1 kWh/yr", "write both in one unit"),
 ])
 def test_impossible_or_unreadable_shapes_are_refused_with_the_reason(text, reason):
     assert looks_uncertain(text)
@@ -64,3 +64,22 @@ def test_normal_draws_are_truncated_at_the_declared_range():
 def test_the_same_generator_seed_gives_the_same_draws():
     d = parse_distribution("lognormal(2, 1.5)")
     assert np.array_equal(d.sample(np.random.default_rng(5), 100), d.sample(np.random.default_rng(5), 100))
+
+
+def test_plus_minus_after_a_unit_reads_like_the_other_spellings():
+    """`273 kWh/yr +- 5 %` was read as a unit with a minus sign (kWh-1) and refused; ± and +/- were read."""
+    from koken.uncertainty import looks_uncertain, parse_distribution
+
+    for text in ("273 kWh/yr +- 5 %", "273 kWh/yr ± 5 %", "273 kWh/yr +/- 5 %"):
+        assert looks_uncertain(text)
+        d = parse_distribution(text)   # 5 % of 273 = 13.65
+        assert (d.low, d.mode, d.high) == pytest.approx((259.35, 273.0, 286.65)) and d.unit == "kWh/yr"
+
+
+def test_a_spread_in_another_unit_is_refused_without_advice_that_would_change_the_value():
+    """The advice once read '420 ± 5 MWh/yr' for '420 kWh/yr ± 5 MWh/yr': followed, 420 kWh/yr became 420 MWh/yr."""
+    from koken.uncertainty import DistributionError, parse_distribution
+
+    with pytest.raises(DistributionError) as info:
+        parse_distribution("420 kWh/yr ± 5 MWh/yr")
+    assert "420 ± … kWh/yr" in str(info.value) and "420 ± 5 MWh/yr" not in str(info.value)

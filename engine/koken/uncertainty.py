@@ -50,7 +50,7 @@ high), normal(mean, sd), lognormal(median, gsd)."""
 def looks_uncertain(text: str) -> bool:
     """Whether a (width-folded) cell is meant as an uncertain value: it holds ± (or +/-, +-) or starts with a
     distribution's name and a parenthesis; such a cell that :func:`parse_distribution` cannot read is refused."""
-    if "±" in text or "+/-" in text or re.search(r"\d\s*\+-", text):
+    if "±" in text or "+/-" in text or re.search(r"\+-\s*[-+]?[\d.]", text):   # 273 +- 5, 273 kWh/yr +- 5 %
         return True
     match = re.match(r"^\s*([^\W\d]\w*)\s*\(", text)
     return bool(match) and match.group(1).casefold() in DISTRIBUTION_NAMES
@@ -235,8 +235,9 @@ def parse_distribution(text: str) -> Distribution:
         if unit2 == "%":
             spread, unit = abs(value) * spread / 100, unit1
         elif unit1 and unit2 and unit1 != unit2:
-            raise DistributionError(_("write the unit once, after the spread: '{value} ± {spread} {unit}'").format(
-                value=plus_minus["value"], spread=plus_minus["spread"], unit=unit2))
+            raise DistributionError(_("the value is in {unit1} and the spread in {unit2}: write both in one unit, once, "
+                                      "after the spread ('{value} ± … {unit1}')").format(
+                value=plus_minus["value"], unit1=unit1, unit2=unit2))
         else:
             unit = unit2 or unit1
         if not (math.isfinite(value) and math.isfinite(spread)):

@@ -85,3 +85,29 @@ def test_xlsx_results_escape_control_characters_and_refuse_texts_longer_than_a_c
     ws = openpyxl.load_workbook(calculate(tmp_path / "q.csv").to_file(tmp_path / "q.xlsx"))["refrigerator"]
     header = [c.value for c in ws[1]]
     assert ws.cell(row=2, column=header.index("製品名\nproduct_line") + 1).value == "Fridge\\x01A"
+
+
+def test_no_figure_of_the_results_workbook_is_labelled_an_input(tmp_path):
+    """The new-user test found 入力（換算後） ("input, converted") above the scenario, category 11 and percentile
+    columns: a figure is labelled as what it is."""
+    import openpyxl
+
+    import koken
+    from conftest import REPO
+
+    path = koken.calculate(REPO / "examples" / "portfolio_fy2023.csv").to_file(tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(path, read_only=True)["refrigerator"]
+    headers = [c.value for c in next(ws.iter_rows(min_row=1, max_row=1))]
+    from koken.base.vocabulary import (
+        AVOIDED_SHARE_COLUMN,
+        BASELINE_COLUMN,
+        BASELINE_LIFETIME_COLUMN,
+        CATEGORY11_COLUMN,
+        PRODUCT_COLUMN,
+    )
+
+    outputs = {BASELINE_COLUMN, PRODUCT_COLUMN, AVOIDED_SHARE_COLUMN, BASELINE_LIFETIME_COLUMN, CATEGORY11_COLUMN,
+               "single_year[t-CO2e]", "lifetime[t-CO2e]"}
+    figures = [h for h in headers if h and h.split("\n")[-1] in outputs]
+    assert "スコープ3カテゴリ11（稼働年数分、インベントリ）\nscope3_cat11_lifetime[t-CO2e]" in headers
+    assert len(figures) == len(outputs) and not [h for h in figures if h.startswith("入力")], figures

@@ -29,7 +29,19 @@ import pandas as pd
 from koken.base.errors import KokenError, Location
 from koken.base.files import TemporaryTarget
 from koken.base.i18n import _, named
-from koken.base.vocabulary import AVOIDED_COLUMN, CATEGORIES, MARKETS, PROVENANCE_SHEET
+from koken.base.vocabulary import (
+    AVOIDED_COLUMN,
+    AVOIDED_SHARE_COLUMN,
+    BASELINE_COLUMN,
+    BASELINE_LIFETIME_COLUMN,
+    CATEGORIES,
+    CATEGORY11_COLUMN,
+    INSTALLED_BASE_COLUMN,
+    MARKETS,
+    PRODUCT_COLUMN,
+    PROVENANCE_SHEET,
+    UNCERTAINTY_COLUMNS,
+)
 from koken.results import (
     FORMULA_TRIGGERS,
     document_head,
@@ -223,6 +235,11 @@ _LABELS = {
     "lifetime[t-CO2e]": "稼働年数分", "defaults_used": "既定値を使ったパラメータ", "factors_from_tables": "係数表の値",
     "device_ratio_basis": "寄与率の根拠", "product_lines": "製品行数",
     "single_year[万t-CO2e]": "単年度", "lifetime[万t-CO2e]": "稼働年数分",
+    BASELINE_COLUMN: "ベースラインの機能単位・年あたり排出量", PRODUCT_COLUMN: "製品の機能単位・年あたり排出量（使用段階）",
+    AVOIDED_SHARE_COLUMN: "削減率（削減貢献量÷ベースライン排出量）", BASELINE_LIFETIME_COLUMN: "ベースラインの稼働年数分排出量",
+    CATEGORY11_COLUMN: "スコープ3カテゴリ11（稼働年数分、インベントリ）", INSTALLED_BASE_COLUMN: "ストック（稼働中の製品、年間）",
+    **{column: f"{'単年度' if column.startswith('single_year') else '稼働年数分'} {column.split('_p')[1].split('[')[0]}"
+       f"パーセンタイル" for column in UNCERTAINTY_COLUMNS},
 }
 """Japanese labels of result columns, shown above the column names in workbooks."""
 
@@ -331,6 +348,8 @@ def _header_text(column: str) -> str:
         label = "うちデバイス 単年度"
     elif label is None and column.startswith("device_lifetime:"):
         label = "うちデバイス 稼働年数分"
+    elif label is None and column.endswith("[t-CO2e]"):
+        label = "結果"          # a figure (a variant's, a device share's): never an input
     elif label is None and column.endswith("]") and "[" in column:
         label = "入力（換算後）"
     return f"{label}\n{column}" if label else column
