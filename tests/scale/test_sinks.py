@@ -93,6 +93,7 @@ def test_no_figure_of_the_results_workbook_is_labelled_an_input(tmp_path):
     import openpyxl
 
     import koken
+
     from conftest import REPO
 
     path = koken.calculate(REPO / "examples" / "portfolio_fy2023.csv").to_file(tmp_path / "r.xlsx")
