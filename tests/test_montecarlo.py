@@ -308,3 +308,20 @@ def test_totals_over_all_markets_categories_and_lines_are_summed_draw_by_draw(tm
     # two independent ranges: the sum's spread is narrower than the sum of the spreads
     spread = totals[("domestic", "single_year[t-CO2e]")]["p95"] - totals[("domestic", "single_year[t-CO2e]")]["p5"]
     assert whole["p95"] - whole["p5"] < 2 * spread
+
+
+def test_a_point_run_of_ranged_inputs_says_its_figures_are_the_central_case(tmp_path):
+    """`koken report portfolio_uncertain.csv` once dropped the ranges without a word."""
+    from click.testing import CliRunner
+
+    from koken.cli import main
+
+    from conftest import REPO
+
+    portfolio = REPO / "examples" / "portfolio_uncertain.csv"
+    for args in (["calculate", str(portfolio)], ["report", str(portfolio), "-o", str(tmp_path / "r.md")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        assert "carry a range" in result.output and "--draws N" in result.output
+    with_draws = CliRunner().invoke(main, ["calculate", str(portfolio), "--draws", "20", "--seed", "1"])
+    assert "carry a range" not in with_draws.output

@@ -68,6 +68,7 @@ from koken.scale.sinks import open_sink, sink_extra
 from koken.sensitivity import DEFAULT_SAMPLES, DEFAULT_SEED, Sensitivity, methodology_sensitivity, parse_bounds
 from koken.survival import Survival
 from koken.totals import Totals, installed_base  # noqa: F401  (the command line's installed-base table)
+from koken.uncertainty import ranged_values, ranges_notice
 from koken.variants import (
     VARIANTS,  # noqa: F401  (the command line's variant names)
     read_customer_data,
@@ -295,6 +296,8 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
         problems = unmatched_problems(read_customer_data(customer_data), set(core.customer_matched))
         if problems:
             raise KokenErrors(problems)
+    if ranged_values(core.batches):  # point figures from ranges: said, so that they are not taken for the whole story
+        notices.append(ranges_notice(ranged_values(core.batches)))
     return Calculation(table=attribute(core.table, ratio_file), portfolio=core.portfolio,
                        methodologies=core.methodologies, batches=core.batches, options=core.options, ratios=ratio_file,
                        notices=tuple(notices))
@@ -487,13 +490,16 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
                for p in portfolios if Path(p).suffix.lower() not in PORTFOLIO_SUFFIXES]
     if refused:
         raise KokenErrors(refused)
+    notices: list[str] = []
     for source in [*portfolios, *([portfolio] if portfolio is not None else [])]:
         calc = calculate(source, library)
+        notices.extend(calc.notices)
         name = "<DataFrame>" if not isinstance(source, (str, Path)) else str(source)
         documents.append({**result_document(calc), "_path": name, "_kind": "portfolio"})
     if not documents:
         raise KokenError(_("give result files (koken calculate --output x.json) or a portfolio"))
     built = build_report(documents, ratio_file, fiscal_year, device_shares=device_shares, company=company)
+    built = dataclasses.replace(built, notices=tuple(notices))
     if output is not None:
         refuse_overwrite(output, [*results, portfolio])
         write_report(built, output, decimals)

@@ -47,6 +47,18 @@ _ARGUMENTS = {"fixed": 1, "uniform": 2, "triangular": 3, "normal": 2, "lognormal
 high), normal(mean, sd), lognormal(median, gsd)."""
 
 
+def ranges_notice(count: int) -> str:
+    """The notice of a point run whose inputs carry ranges (``count`` values): its figures are the central case."""
+    return _("{count} input value(s) carry a range (±, low/high, a distribution): these figures are the central "
+             "case; koken calculate … --draws N gives their P5–P95 and what moves the total "
+             "(docs/uncertainty.md)").format(count=count)
+
+
+def ranged_values(batches) -> int:
+    """How many input values of calculated batches carry a range (:attr:`koken.calculation.Batch.uncertain`)."""
+    return sum(int((u.kind >= 0).sum()) for b in batches for u in b.uncertain.values())
+
+
 def looks_uncertain(text: str) -> bool:
     """Whether a (width-folded) cell is meant as an uncertain value: it holds ± (or +/-, +-) or starts with a
     distribution's name and a parenthesis; such a cell that :func:`parse_distribution` cannot read is refused."""

@@ -255,6 +255,7 @@ def report_command(inputs: tuple[Path, ...], portfolio: Path | None, methodology
     with render.reporting(wrote_nothing=output is not None):
         built = report(inputs, portfolio, library, ratios=ratio_file, device_shares=device_shares == "on",
                        fiscal_year=fiscal_year, output=output, decimals=decimals, company=company)
+    render.notices(built.notices)
     render.report_table(built, decimals)
     if output:
         render.line(_("Report written to {output}").format(output=output))

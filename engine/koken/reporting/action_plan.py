@@ -216,6 +216,9 @@ class Report:
     years: pd.DataFrame = field(default_factory=pd.DataFrame)
     stock: pd.DataFrame = field(default_factory=pd.DataFrame)
     tornado: list[dict] = field(default_factory=list)
+    notices: tuple[str, ...] = ()
+    """What reading the portfolios calculated for the report said that a person should know (e.g. inputs with
+    ranges reported at their central case)."""
     """The reporting year's portfolio-total tornado of Monte Carlo results (``uncertainty.tornado`` of each document,
     summed over documents by input and timeframe; koken.montecarlo.portfolio_tornado); empty for point results."""
     """The installed-base annual figure of the reporting year (when the results were computed with

@@ -20,6 +20,7 @@ from koken.montecarlo import Simulation, add_columns, simulate
 from koken.portfolio.build import build_portfolio
 from koken.portfolio.readers import Partition
 from koken.results import input_columns, row_details
+from koken.uncertainty import ranged_values
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class PartitionResult:
     """The customer-data rows that applied to a product line of this partition."""
     uncertainty: Simulation | None = None
     """With ``options["uncertainty"]`` (draws, seed): the partition's Monte Carlo totals, inputs and samples."""
+    ranged: int = 0
+    """How many input values of the partition carry a range (koken.uncertainty.ranged_values)."""
 
 
 def compute_partition(part: Partition, digest: str, library: Mapping[str, Methodology], ratios: RatioFile,
@@ -79,4 +82,4 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
     return PartitionResult(index=part.index, table=table, details=extra,
                            methodology_ids=tuple(sorted(calc.methodologies)), problems=header,
                            had_units_row=part.had_units_row, customer_matched=calc.customer_matched,
-                           uncertainty=sim)
+                           uncertainty=sim, ranged=ranged_values(calc.batches))

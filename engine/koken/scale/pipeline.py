@@ -29,6 +29,7 @@ from koken.montecarlo import Simulation
 from koken.portfolio.readers import Partition, PortfolioSource
 from koken.scale.partition import PartitionResult, compute_partition
 from koken.totals import Totals
+from koken.uncertainty import ranges_notice
 from koken.variants import read_customer_data, unmatched_problems
 
 ENGINES = ("local", "dask")
@@ -102,12 +103,13 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
     problems: list[KokenError] = []
     used: set[str] = set()
     matched: set[int] = set()
-    rows = partitions = 0
+    rows = partitions = ranged = 0
     had_units_row = False
     try:
         for result in results:
             partitions += 1
             had_units_row |= result.had_units_row
+            ranged += result.ranged
             problems.extend(result.problems)
             matched |= result.customer_matched
             if result.table is not None:
@@ -154,7 +156,8 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
             samples.abort()
         raise
     return RunResult(totals=totals, provenance=record, methodologies=methodologies, rows=rows,
-                     partitions=partitions, notices=tuple(getattr(source, "notices", ())),
+                     partitions=partitions,
+                     notices=(*getattr(source, "notices", ()), *((ranges_notice(ranged),) if ranged and not mc else ())),
                      uncertainty=record.get("uncertainty"))
 
 
