@@ -42,6 +42,7 @@ def test_a_sheet_per_methodology_with_bilingual_headers_units_row_and_instructio
     assert lists[f"B{HEADER_ROW + 2}"].type == "whole" and lists[f"D{HEADER_ROW + 2}"].type == "list"
     text = "\n".join(str(c.value) for row in book["説明"].iter_rows() for c in row if c.value)
     assert "入力のしかた" in text and "How to fill it in" in text and "refrigerator" in text
+    assert "420 ± 5 %" in text and ":下限" in text and "--draws" in text   # ranges: how to write them
 
 
 def test_no_names_gives_every_methodology_and_an_unknown_name_gets_the_closest(library):

@@ -279,6 +279,8 @@ def _instructions(ws, methodologies: Sequence[Methodology], combined: bool) -> N
          + "見出し（4行目）はそのまま、単位（5行目）は必要なら変えてください（例：台 → 万台、kWh/yr → MWh/yr）。", False),
         ("数値のセルには数字だけを書くか、単位を付けて書きます（例：4.5 万台）。空欄のパラメータは、コメントにある既定値か"
          "係数表の値を使います。必須のパラメータは空欄にできません。", False),
+        ("幅のある値は 420 ± 20、420 ± 5 %、三角(400, 420, 450) のように書くか、列「<パラメータ>:下限」「<パラメータ>:上限」を"
+         "加えます。koken calculate … --draws 1000 で P5〜P95 が得られます（docs/uncertainty.md）。", False),
         ("市場は 国内 か 海外。地域は ISO 3166 のコード（JP, US, CN …）か名称（米国、中国 …）。年度は西暦（2023）。", False),
         ("備考など自社用の列を追加してもかまいません。その列は計算に使われず、結果にそのまま引き継がれます。", False),
         ("計算：koken calculate このファイル.xlsx -o 結果.xlsx --lang ja。問題があればシート・セル・列を示して"
@@ -290,6 +292,8 @@ def _instructions(ws, methodologies: Sequence[Methodology], combined: bool) -> N
          + "Keep the headers (row 4); change a unit in row 5 if you need to (台 → 万台, kWh/yr → MWh/yr).", False),
         ("Write numbers alone or with a unit (4.5 万台). A parameter left blank takes the default or factor-table "
          "value its comment names; a required parameter cannot be left blank.", False),
+        ("A value with a range: 420 ± 20, 420 ± 5 %, triangular(400, 420, 450), or add columns '<parameter>:low' and "
+         "'<parameter>:high'; koken calculate … --draws 1000 gives P5–P95 (docs/uncertainty.md).", False),
         ("Market: 国内 (domestic) or 海外 (overseas). Region: an ISO 3166 code (JP, US, CN …) or a name (米国 …). "
          "Fiscal year: 2023.", False),
         ("Columns of your own (備考, an internal code) may be added: they are not inputs and are carried into the "
