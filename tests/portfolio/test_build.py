@@ -236,3 +236,19 @@ def test_a_misspelt_header_still_reads_its_column_so_its_rows_are_checked_too(tm
     problems = portfolio_problems(p, library)
     assert "write '出荷台数[万台]'" in problems and "'abc' is not a number" in problems
     assert "required column" not in problems
+
+
+@pytest.mark.parametrize(("column", "cell", "char"), [
+    ("baseline_annual_energy[kWh/yr]", "5▲ kWh/yr", "▲"),         # was read as +5 kWh/yr
+    ("baseline_annual_energy[kWh/yr]", "420 kWh/yr # MWh", "#"),  # was read as 420 kWh/yr, the comment dropped
+    ("units_shipped[台]", "45000 台→万台", "→"),                   # was read as 45,000 × 10⁴ 台
+    ("baseline_annual_energy[kWh/yr]", "420 kWh@yr", "@"),        # was read as 420 kWh·yr (a dimension error at best)
+])
+def test_a_cell_unit_with_a_character_the_unit_parser_would_drop_is_refused(tmp_path, library, column, cell, char):
+    p = tmp_path / "dropped.csv"
+    header = HEADER.replace(column, column.split("[")[0])
+    values = ROW.strip().split(",")
+    values[HEADER.strip().split(",").index(column)] = cell
+    p.write_text(header + ",".join(values) + "\n", encoding="utf-8")
+    problems = portfolio_problems(p, library)
+    assert f"{char!r}" in problems and "is not part of a unit" in problems, problems
