@@ -251,3 +251,18 @@ def test_counts_or_multipliers_multiplied_together_are_refused(text):
 ])
 def test_units_that_use_only_accounted_characters_still_read(text, base, expected):
     assert factor(text, base) == pytest.approx(expected)
+@pytest.mark.parametrize(("given", "declared", "message"), [
+    ("delta_degC", "K", "a temperature difference"),     # 10 delta_degC was read as 10 K, an absolute temperature
+    ("delta_degF", "degR", "a temperature difference"),
+    ("K", "delta_degC", "an absolute temperature"),
+    ("degR", "delta_degC", "an absolute temperature"),
+])
+def test_a_temperature_difference_and_an_absolute_temperature_never_convert_into_each_other(given, declared, message):
+    with pytest.raises(UnitError, match=message):
+        factor(given, declared)
+
+
+def test_temperatures_of_the_same_kind_and_units_per_kelvin_still_convert():
+    assert factor("delta_degF", "delta_degC") == pytest.approx(5 / 9)
+    assert factor("degR", "K") == pytest.approx(5 / 9)
+    assert factor("W/K", "W/delta_degC") == pytest.approx(1.0)  # a per-kelvin unit is per difference either way

@@ -252,3 +252,30 @@ def test_a_cell_unit_with_a_character_the_unit_parser_would_drop_is_refused(tmp_
     p.write_text(header + ",".join(values) + "\n", encoding="utf-8")
     problems = portfolio_problems(p, library)
     assert f"{char!r}" in problems and "is not part of a unit" in problems, problems
+
+
+def test_a_temperature_difference_is_refused_where_an_absolute_temperature_is_declared():
+    """ambient_temperature is declared in K (absolute); 10 delta_degC was read as 10 K (−263 °C), so the row's saving was
+    scaled by 10 / 298.15 instead of refused."""
+    library, found = load_folder(METHODOLOGIES / "offset_unit_parameter")
+    assert not found
+    problems = portfolio_problems(PORTFOLIOS / "temperature_difference_as_absolute.csv", library)
+    assert "is a temperature difference, but 'K' is an absolute temperature" in problems, problems
+
+
+def test_an_absolute_temperature_is_refused_where_a_temperature_difference_is_declared(tmp_path):
+    """The reverse: a lift declared in delta_degC given as 300 K (an absolute temperature) was read as a 300 K rise."""
+    data = methodology_dict()
+    data["parameters"]["temperature_lift"] = {"unit": "delta_degC", "description": {"ja": "t", "en": "t"}}
+    data["parameters"]["reference_lift"] = {"unit": "delta_degC", "description": {"ja": "r", "en": "r"}}
+    data["formulas"][0]["expression"] = "(baseline_energy - product_energy) * temperature_lift / reference_lift"
+    data["examples"][0]["inputs"].update({"temperature_lift": "30 delta_degC", "reference_lift": "30 delta_degC"})
+    write_methodology(tmp_path / "lib", data)
+    library, found = load_folder(tmp_path / "lib")
+    assert not found, found
+    p = tmp_path / "lift.csv"
+    p.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],product_energy[kWh/yr],"
+                 "grid_emission_factor[kg-CO2/kWh],operating_years[yr],temperature_lift[K],reference_lift[delta_degC]\n"
+                 "toy,2023,domestic,100,400,300,0.5,10,300,30\n", encoding="utf-8")
+    problems = portfolio_problems(p, library)
+    assert "is an absolute temperature, but 'Δ°C' is a temperature difference" in problems, problems

@@ -24,6 +24,7 @@ definitions of ``ton`` and ``kt``) and for Japanese reporting notation:
 * every character of a unit text is accounted for (:func:`check_characters`): Pint's tokenizer drops what it
   does not know (``kWh # MWh`` was kWh, ``台→万台`` 万台², ``kWh@yr`` kWh·yr), so any other character is refused;
   counts or multipliers multiplied together (``台 万台``) are refused too;
+* a temperature difference (``delta_degC``) and an absolute temperature (``K``) never convert into each other;
 * ``year``/``yr``/``a`` mean the methodology's pinned year (8,760 h unless it declares another), never
   Pint's Julian 365.25 d; ``month`` is refused (Pint derives it from the Julian year);
 * offset units (``degC``) are refused where a quantity is declared.
@@ -374,6 +375,7 @@ def conversion_factor(from_unit: pint.Unit, to_unit: pint.Unit, what: str | None
     """
     what = _("value") if what is None else what
     ureg = registry()
+    _same_temperature_kind(from_unit, to_unit, what, location)
     try:
         factor = float(ureg.Quantity(1.0, from_unit).to(to_unit).magnitude)
     except pint.errors.DimensionalityError:
@@ -390,6 +392,36 @@ def conversion_factor(from_unit: pint.Unit, to_unit: pint.Unit, what: str | None
                           "out of any sensible range").format(what=what, unit=f"{from_unit:~}", expected=f"{to_unit:~}",
                                                               factor=factor), location)
     return factor
+
+
+def _temperature_kind(unit: pint.Unit) -> str | None:
+    """``difference`` for a temperature difference (``delta_degC``, ``delta_degF``), ``absolute`` for an absolute
+    temperature (``K``, ``degR``), None for a unit that is not a temperature alone (``W/K`` included: a unit per
+    kelvin is per kelvin of difference whatever it is written with)."""
+    if dict(registry().Quantity(1.0, unit).dimensionality) != {"[temperature]": 1}:
+        return None
+    return "difference" if any(name.startswith("delta_") for name in unit._units) else "absolute"
+
+
+def _same_temperature_kind(from_unit: pint.Unit, to_unit: pint.Unit, what: str, location: Location | None) -> None:
+    """Refuse converting a temperature difference into an absolute temperature or back.
+
+    Pint gives both the dimension [temperature] and converts ``10 delta_degC`` into 10 K, which as an absolute
+    temperature is −263 °C; the reverse reads an absolute 300 K as a 300 K rise.
+
+    Raises:
+        UnitError: the two are temperatures of different kinds.
+    """
+    given, declared = _temperature_kind(from_unit), _temperature_kind(to_unit)
+    if given is None or declared is None or given == declared:
+        return
+    if given == "difference":
+        raise UnitError(_("{what}: '{unit}' is a temperature difference, but '{expected}' is an absolute temperature: "
+                          "give the temperature itself in K (an offset unit such as degC is not read)").format(
+            what=what, unit=f"{from_unit:~}", expected=f"{to_unit:~}"), location)
+    raise UnitError(_("{what}: '{unit}' is an absolute temperature, but '{expected}' is a temperature difference: give "
+                      "the difference in delta_degC (1 delta_degC = 1 K of difference)").format(
+        what=what, unit=f"{from_unit:~}", expected=f"{to_unit:~}"), location)
 
 
 def dimension_text(unit: pint.Unit) -> str:
