@@ -33,6 +33,7 @@ from koken.base.i18n import _
 from koken.calculation import Calculation as _CoreCalculation
 from koken.calculation import calculate as _calculate
 from koken.factors import FactorTable, listing, load_factor_tables, overview
+from koken.factors import gwp_rule as read_gwp_rule
 from koken.library import Library, load_library
 from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio
 from koken.portfolio.readers import DEFAULT_PARTITION_ROWS, FrameSource
@@ -106,16 +107,20 @@ def _ratios(ratios: RatioFile | str | Path | None) -> RatioFile:
 
 def run_options(library: Library | Mapping, ratios: RatioFile, encoding: str | None = None,
                 sheet: str | Sequence[str] | None = None, allow_stale_factors: bool = False,
-                component_maker: bool = False, header_row: int | None = None) -> dict:
+                component_maker: bool = False, header_row: int | None = None, gwp_rule: str | None = None) -> dict:
     """The options a run records in its results (None values are left out when recorded).
 
     Returns:
-        ``{"encoding", "sheet", "header_row", "methodologies", "allow_stale_factors", "device_ratios", "mode"}``.
+        ``{"encoding", "sheet", "header_row", "methodologies", "allow_stale_factors", "gwp_rule", "device_ratios",
+        "mode"}``; ``gwp_rule`` as :func:`koken.factors.gwp_rule` reads it (``gwp100_ar4,gwp100_ar5@2024``).
+    Raises:
+        KokenError: an unknown GWP rule or set, or periods out of order.
     """
     return {"encoding": encoding, "sheet": ([sheet] if isinstance(sheet, str) else list(sheet)) if sheet else None,
             "header_row": header_row,
             "methodologies": getattr(library, "description", "custom"),
             "allow_stale_factors": allow_stale_factors or None,
+            "gwp_rule": read_gwp_rule(gwp_rule).name if gwp_rule else None,
             "device_ratios": f"{ratios.id} ({ratios.path}, {ratios.content_hash})",
             "mode": "component_maker" if component_maker else None}
 
@@ -213,7 +218,7 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
               units: Mapping[str, str] | None = None, encoding: str | None = None,
               sheet: str | Sequence[str] | None = None, header_row: int | None = None,
               allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None,
-              component_maker: bool = False) -> Calculation:
+              component_maker: bool = False, gwp_rule: str | None = None) -> Calculation:
     """Avoided emissions of every product line of ``data``, in memory (for files of any size, :func:`run`).
 
     Args:
@@ -231,6 +236,9 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
             (recorded in the results).
         ratios: the device contribution-ratio file (default: the shipped FY2023-report-implied ratios).
         component_maker: record the run as a component maker's (its attributed share beside the enabled total).
+        gwp_rule: which GWP set converts gases to CO2e, by fiscal year: a rule of ``factors/rules/gwp.yaml``
+            (``ar4``, ``ar5``, ``ar6``; default ``ar5``) or a declared one, ``gwp100_ar4,gwp100_ar5@2024`` (AR4 before
+            FY2024, AR5 from it); recorded in the results (``gwp_set``, ``gwp``).
     Returns:
         Calculation.
     Raises:
@@ -239,7 +247,8 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
     """
     lib = _library(library)
     ratio_file = _ratios(ratios)
-    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row)
+    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row,
+                          gwp_rule)
     notices: list[str] = []
     portfolio = data if isinstance(data, Portfolio) else _read_whole(data, lib, units, encoding, sheet, header_row,
                                                                      notices)
@@ -279,7 +288,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         partition_rows: int = DEFAULT_PARTITION_ROWS, units: Mapping[str, str] | None = None,
         encoding: str | None = None, sheet: str | Sequence[str] | None = None, header_row: int | None = None,
         allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None, component_maker: bool = False,
-        progress: Callable[[int, int], None] | None = None,
+        gwp_rule: str | None = None, progress: Callable[[int, int], None] | None = None,
         on_open: Callable[[PortfolioSource], None] | None = None) -> RunResult:
     """The main job for a portfolio of any size: read in partitions, compute, write ``output`` (``.json``,
     ``.csv``, ``.parquet``) only when no partition has a problem, and return the totals.
@@ -297,6 +306,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         allow_stale_factors: as for :func:`calculate`.
         ratios: as for :func:`calculate`.
         component_maker: as for :func:`calculate`.
+        gwp_rule: as for :func:`calculate`.
         progress: called after each partition with (rows done, input bytes read).
         on_open: called with the opened source before computing (the command line sizes its progress bar).
     Returns:
@@ -319,7 +329,8 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
                                 header_row=header_row)
     if on_open is not None:
         on_open(source)
-    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row)
+    options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row,
+                          gwp_rule)
     return _run(source, lib, ratio_file, options, output=output, engine=engine, scheduler=scheduler,
                 workers=workers, progress=progress)
 

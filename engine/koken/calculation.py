@@ -28,14 +28,12 @@ from koken.base.i18n import _
 from koken.base.units import is_count_unit
 from koken.base.version import __version__
 from koken.base.vocabulary import AVOIDED_COLUMN, FIGURES, RESULT_COLUMNS
-from koken.factors import FACTOR_LABEL, FactorOrigin, describe, fill_from_tables, load_factor_tables
+from koken.factors import FACTOR_LABEL, FactorOrigin, describe, fill_from_tables, gwp_rule, load_factor_tables
 from koken.methodology import Methodology
 from koken.methodology.evaluate import BatchResult, evaluate, missing_value
 from koken.portfolio.build import DOMESTIC_REGION, Portfolio
 from koken.portfolio.quantities import column_quantity
 
-GWP_SET = "gwp100_ar5"
-"""The GWP set in use (factors/gwp100_ar5.yaml): CO2 counts 1; other gases enter through it."""
 
 @dataclass(frozen=True)
 class Batch:
@@ -70,21 +68,25 @@ class Calculation:
     def provenance(self) -> dict:
         """What produced the results (see :func:`provenance`)."""
         return provenance(self.portfolio.path, self.portfolio.sha256, self.portfolio.encoding,
-                          self.methodologies.values(), self.options, self.portfolio.tables)
+                          self.methodologies.values(), self.options, self.portfolio.tables,
+                          fiscal_years=self.table["fiscal_year"].unique().tolist())
 
 
 def provenance(path: str, sha256: str, encoding: str, methodologies, options: Mapping[str, object],
-               read_tables: Sequence[dict] = ()) -> dict:
+               read_tables: Sequence[dict] = (), fiscal_years: Sequence[int] = ()) -> dict:
     """What produced results: koken version, the input file's hash and encoding, each methodology's id,
-    version and content hash, the factor tables (with content hashes), the GWP set and the run's options.
+    version and content hash, the factor tables (with content hashes), the GWP sets used and the run's options.
 
     Args:
         path, sha256, encoding: the input file, its ``sha256:<hex>`` and how it was read.
         methodologies: the compiled methodologies the results used.
-        options: how the run was asked for (None values are left out).
+        options: how the run was asked for (None values are left out); ``gwp_rule`` names the GWP rule.
         read_tables: per table read (a workbook's sheets), its header row, the rows above it and the columns
             carried through (``input.tables``; left out for a one-table file whose header is its first row).
+        fiscal_years: the fiscal years of the results: ``gwp_set`` is the GWP set (or sets, ``, ``-joined) the run's
+            rule gives them, ``gwp`` the rule and the set of each fiscal year.
     """
+    rule = gwp_rule(options.get("gwp_rule"))
     tables, _problems = load_factor_tables()
     return {
         "koken_version": __version__,
@@ -97,7 +99,8 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
                           for m in sorted(methodologies, key=lambda m: m.id)},
         "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
                           for t in sorted(tables.values(), key=lambda t: t.id)},
-        "gwp_set": GWP_SET,
+        "gwp_set": rule.used(fiscal_years),
+        "gwp": rule.record(fiscal_years),
         "options": {k: v for k, v in sorted(options.items()) if v is not None},
     }
 
@@ -119,6 +122,10 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
     Raises:
         KokenErrors: every problem found, sorted by row.
     """
+    try:
+        rule = gwp_rule((options or {}).get("gwp_rule"))
+    except KokenError as err:
+        raise KokenErrors([err]) from None
     errors: list[KokenError] = list(portfolio.problems)
     invalid = portfolio.invalid.copy() if portfolio.invalid is not None else np.zeros(len(portfolio), bool)
     batches: list[Batch] = []
@@ -173,12 +180,12 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         rows = idx[keep]
         inputs, origins, problems, unserved = fill_from_tables(
             m.parameters, inputs, _regions(portfolio, rows), portfolio.fiscal_year[rows], len(rows),
-            _RowLocations(portfolio, rows), allow_stale=bool((options or {}).get("allow_stale_factors")))
+            _RowLocations(portfolio, rows), allow_stale=bool((options or {}).get("allow_stale_factors")), gwp=rule)
         errors.extend(problems)
         if unserved.any():
             served = np.flatnonzero(~unserved)
             inputs = {name: q[served] for name, q in inputs.items()}
-            origins = {name: _take_origin(o, served) for name, o in origins.items()}
+            origins = {name: o.take(served) for name, o in origins.items()}
             rows = rows[served]
             keep = keep[served]
         if not len(rows):
@@ -318,12 +325,6 @@ def _regions(portfolio: Portfolio, rows: np.ndarray) -> np.ndarray:
     return np.where((region == "") & domestic, DOMESTIC_REGION, region)
 
 
-def _take_origin(origin: FactorOrigin, positions: np.ndarray) -> FactorOrigin:
-    return FactorOrigin(table=origin.table, from_table=origin.from_table[positions], keys=origin.keys[positions],
-                        sources=origin.sources[positions], stale=origin.stale[positions],
-                        statuses=origin.statuses[positions], bases=origin.bases[positions])
-
-
 class _RowLocations:
     """Locations of a methodology group's rows in the portfolio file, built on demand for errors."""
 
@@ -352,12 +353,14 @@ def _factors_column(origins: dict[str, FactorOrigin], n: int) -> np.ndarray:
     (each distinct label is built once)."""
     column = np.full(n, "", dtype=object)
     for name, o in origins.items():
+        tables = o.tables if o.tables is not None else np.full(len(o.keys), o.table, dtype=object)
         codes, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool),
-                                   np.asarray(o.bases, dtype=object), np.asarray(o.statuses, dtype=object)])
-        labels = np.array([FACTOR_LABEL.format(name=name, table=o.table, key=key,
+                                   np.asarray(o.bases, dtype=object), np.asarray(o.statuses, dtype=object),
+                                   np.asarray(tables, dtype=object)])
+        labels = np.array([FACTOR_LABEL.format(name=name, table=table, key=key,
                                                described=describe(basis or None, status or None))
                            + (" (stale: earlier year)" if stale else "")
-                           for key, stale, basis, status in keys], dtype=object)
+                           for key, stale, basis, status, table in keys], dtype=object)
         label = labels[codes] if n else column
         column = np.where(o.from_table, np.where(column == "", label, column + ";" + label), column)
     return column
