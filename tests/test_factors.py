@@ -327,6 +327,19 @@ def test_a_gas_no_gwp_set_has_is_refused_at_load(tmp_path):
     assert any("has no entry for gas 'HFC-9999'" in str(p) for p in problems), problems
 
 
+def test_a_factor_given_in_co2_is_marked_where_co2e_is_computed(tmp_path, library):
+    """The grid factor in kg-CO2/kWh (the cell's, the header's or the table's) counts CO2 alone while the figures are
+    t-CO2e: results mark it; a factor in kg-CO2e/kWh is not marked."""
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER.replace("grid_emission_factor[kg-CO2/kWh]", "grid_emission_factor")
+                 + "refrigerator,2023,domestic,JP,100,420,273,0.421 kg-CO2/kWh,12\n"
+                 + "refrigerator,2023,domestic,JP,100,420,273,0.421 kg-CO2e/kWh,12\n"
+                 + "refrigerator,2023,domestic,JP,100,420,273,,12\n", encoding="utf-8")
+    table = calculate(read_portfolio(p, library), library).table
+    assert table["co2_only_inputs"].tolist() == ["grid_emission_factor", "", "grid_emission_factor"]
+    assert table["factors_from_tables"].tolist()[2].startswith("grid_emission_factor=grid_emission_factor[JP 2023]")
+
+
 def test_a_broken_gwp_rules_file_is_reported_with_the_factor_tables(tmp_path):
     """A rule naming a set that is no GWP table, or periods out of order, is a problem of the factor folder (validate
     and every load show it), located at the rule's field."""

@@ -25,7 +25,7 @@ from koken.base.errors import (
 )
 from koken.base.grouping import group_codes
 from koken.base.i18n import _
-from koken.base.units import is_count_unit
+from koken.base.units import is_count_unit, is_ghg_amount, names_co2_only
 from koken.base.version import __version__
 from koken.base.vocabulary import AVOIDED_COLUMN, FIGURES, RESULT_COLUMNS
 from koken.factors import FACTOR_LABEL, FactorOrigin, describe, fill_from_tables, gwp_rule, load_factor_tables
@@ -196,7 +196,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
             errors.extend(_as_written(errs.errors, portfolio))
             continue
         batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result, factor_origins=origins))
-        out.fill(m, rows, result, origins)
+        out.fill(m, rows, result, origins, _co2_only_column(m, portfolio, rows, origins, result.defaults_used))
     if errors:
         placed = [type(e)(e.message, portfolio.place(e.location)) if e.location.sheet else e for e in errors]
         raise KokenErrors(sorted(placed, key=lambda e: (e.location.sheet or "", e.location.row or 0,
@@ -256,14 +256,14 @@ class _ResultColumns:
         n = len(portfolio)
         self._filled = np.zeros(n, dtype=bool)
         self._text = {c: np.empty(n, dtype=object) for c in (
-            "units_shipped_as_entered", "defaults_used", "factors_from_tables")}
+            "units_shipped_as_entered", "defaults_used", "factors_from_tables", "co2_only_inputs")}
         self._methodology = np.full(n, -1, dtype=np.int64)  # per row, position in _used
         self._used: list[Methodology] = []
         self._numbers = {c: np.full(n, np.nan) for c in (
             "units_shipped", AVOIDED_COLUMN, "operating_years[yr]", *FIGURES)}
 
     def fill(self, m: Methodology, rows: np.ndarray, result: BatchResult,
-             origins: dict[str, FactorOrigin]) -> None:
+             origins: dict[str, FactorOrigin], co2_only: np.ndarray) -> None:
         if self._p.units_shipped_entered is not None:
             entered = self._p.units_shipped_entered[rows]
         else:
@@ -275,6 +275,7 @@ class _ResultColumns:
         text["units_shipped_as_entered"][rows] = entered
         text["defaults_used"][rows] = _defaults_column(result.defaults_used, len(rows))
         text["factors_from_tables"][rows] = _factors_column(origins, len(rows))
+        text["co2_only_inputs"][rows] = co2_only
         numbers["units_shipped"][rows] = result.units_shipped.to(m.shipment_unit).magnitude
         numbers[AVOIDED_COLUMN][rows] = result.avoided_per_unit_year.magnitude
         numbers["operating_years[yr]"][rows] = result.operating_years.magnitude
@@ -292,7 +293,8 @@ class _ResultColumns:
                    "region": pd.Categorical(p.region[at]),
                    "units_shipped_as_entered": pd.Series(self._text["units_shipped_as_entered"][at], dtype=object),
                    "defaults_used": pd.Categorical(self._text["defaults_used"][at]),
-                   "factors_from_tables": pd.Categorical(self._text["factors_from_tables"][at])}
+                   "factors_from_tables": pd.Categorical(self._text["factors_from_tables"][at]),
+                   "co2_only_inputs": pd.Categorical(self._text["co2_only_inputs"][at])}
         which = self._methodology[at]  # per-methodology constants, built from codes
         for column, attribute in (("methodology", lambda m: m.id), ("methodology_version", lambda m: m.version),
                                   ("category", lambda m: m.category),
@@ -323,6 +325,35 @@ def _regions(portfolio: Portfolio, rows: np.ndarray) -> np.ndarray:
     region = portfolio.region[rows].astype(object)
     domestic = portfolio.market[rows] == "domestic"
     return np.where((region == "") & domestic, DOMESTIC_REGION, region)
+
+
+def _co2_only_column(m: Methodology, portfolio: Portfolio, rows: np.ndarray, origins: dict[str, FactorOrigin],
+                     defaults_used: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Per row the ``;``-joined names of the inputs given in CO2 alone (``kg-CO2/kWh``) while the figures are CO2e:
+    the unit as the portfolio wrote it (header, units row or cell), the unit of the factor table that supplied the
+    value, or the methodology's declared unit for a default. koken counts CO2 as CO2e (GWP 1), so such a value
+    leaves the other gases out; the mark says so where the figure is recorded (each distinct unit text is read once).
+    """
+    n = len(rows)
+    column = np.full(n, "", dtype=object)
+    for name, p in m.parameters.items():
+        if not is_ghg_amount(p.unit):
+            continue
+        mark = np.zeros(n, dtype=bool)
+        if name in portfolio.parameters:
+            values, units, _header = portfolio.parameters[name]
+            present = ~np.isnan(values[rows])
+            texts = _take(units, rows)
+            for text in pd.unique(np.asarray(texts[present], dtype=object)) if present.any() else ():
+                if names_co2_only(str(text)):
+                    mark |= present & (texts == text)
+        origin = origins.get(name)
+        if origin is not None and names_co2_only(origin.unit_text):
+            mark |= origin.from_table
+        if name in defaults_used and names_co2_only(p.unit_text):
+            mark |= defaults_used[name]
+        column = np.where(mark, np.where(column == "", name, column + ";" + name), column)
+    return column
 
 
 class _RowLocations:

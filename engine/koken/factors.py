@@ -526,6 +526,8 @@ class FactorOrigin:
     tables: np.ndarray | None = None
     """Per row the table that supplied the value, where rows read different tables (a GWP looked up in the set the
     run's rule gives each row's fiscal year); None: every row read ``table``."""
+    unit_text: str = ""
+    """The unit the table gives its values in, as the table writes it (``kg-CO2/kWh``)."""
 
     def described(self, j: int) -> str:
         """Row ``j``'s basis and status (``adjusted, preliminary``), as results record them."""
@@ -540,7 +542,8 @@ class FactorOrigin:
         return FactorOrigin(table=self.table, from_table=self.from_table[positions], keys=self.keys[positions],
                             sources=self.sources[positions], stale=self.stale[positions],
                             statuses=self.statuses[positions], bases=self.bases[positions],
-                            tables=self.tables[positions] if self.tables is not None else None)
+                            tables=self.tables[positions] if self.tables is not None else None,
+                            unit_text=self.unit_text)
 
 
 def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint.Quantity],
@@ -616,7 +619,8 @@ def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint
         filled[name] = registry().Quantity(given, p.unit)
         origins[name] = FactorOrigin(table=table.id if row_tables is None else GWP_TABLE, from_table=found.found,
                                      keys=found.keys, sources=found.sources, stale=found.stale,
-                                     statuses=found.statuses, bases=found.bases, tables=row_tables)
+                                     statuses=found.statuses, bases=found.bases, tables=row_tables,
+                                     unit_text=table.spec.unit)
     return filled, origins, problems, failed
 
 

@@ -436,6 +436,25 @@ def is_dimensionless(unit: pint.Unit) -> bool:
     return registry().Quantity(1.0, unit).dimensionless
 
 
+_CO2_ONLY = re.compile(r"CO2(?!\s*-?\s*e)", re.IGNORECASE)
+
+
+def names_co2_only(text: str) -> bool:
+    """Whether unit text gives a GHG amount in CO2 alone, not CO2e (``kg-CO2/kWh``, ``tCO2``; not ``kg-CO2e/kWh``,
+    ``t-CO2eq``): koken counts CO2 as CO2e (GWP 1), so such a value leaves out the other gases of what it measures
+    (the CH4 and N2O of power generation), and results mark it.
+
+    >>> names_co2_only("kg-CO2/kWh"), names_co2_only("kg-CO2e/kWh"), names_co2_only("ｔ－ＣＯ２"), names_co2_only("kWh")
+    (True, False, True, False)
+    """
+    return bool(_CO2_ONLY.search(unicodedata.normalize("NFKC", str(text))))
+
+
+def is_ghg_amount(unit: pint.Unit) -> bool:
+    """True for units with the GHG dimension (kg-CO2e, kg-CO2/kWh …)."""
+    return "[carbon_dioxide_equivalent]" in registry().Quantity(1.0, unit).dimensionality
+
+
 COUNT_UNITS = frozenset({"item", "千", "万", "億"})
 
 
