@@ -65,8 +65,37 @@ def test_cli_diff_with_portfolio(tmp_path):
     result = CliRunner().invoke(main, ["diff", str(REPO / "methodologies" / "home_appliances" / "refrigerator.yaml"),
                                        str(new), "--portfolio", str(EXAMPLE_PORTFOLIO)])
     assert result.exit_code == 0, result.output
-    assert "version: 1.0.0 → 1.1.0" in result.output and "formula" not in result.output
+    assert "version: 1.0.0 → 1.1.0" in result.output
+    # the same values where sampled, but added and cancelled terms are computed (issue 17 §1): a change, said so
+    assert "formula annual_energy_saved: baseline_annual_energy - product_annual_energy → product_annual_energy - " \
+        "product_annual_energy + baseline_annual_energy - product_annual_energy (computed differently" in result.output
     assert "FY2023 domestic single_year[t-CO2e]" in result.output and "(+0.00%)" in result.output
+
+
+def test_terms_added_and_cancelled_are_a_change_diff_reports(tmp_path):
+    """``a - b`` → ``a - b + big - big``: the same function where diff samples it (so it said nothing), yet computed
+    otherwise (for a large ``big`` the small ``a - b`` is lost to rounding: 1 + 1e17 − 1e17 is 0 in floating point)
+    and hashed otherwise: diff names the formula (issue 17 §1)."""
+    def pad(d):
+        d["formulas"][0]["expression"] = "baseline_energy - product_energy + baseline_energy - baseline_energy"
+    a, b = pair(tmp_path, pad)
+    assert a.content_hash != b.content_hash
+    lines = diff_methodologies(a, b)
+    assert "formula saved: baseline_energy - product_energy → baseline_energy - product_energy + baseline_energy - " \
+        "baseline_energy (computed differently: the same values at the sampled points, but rounding can differ)" \
+        in lines, lines
+    assert any("VERSION NOT BUMPED" in line for line in lines)
+    assert not any("the result changes" in line for line in lines)
+    # a reordering is still no change at all
+    def reorder(d):
+        d["formulas"][0]["expression"] = "-product_energy + baseline_energy"
+    a, b = pair(tmp_path / "reorder", reorder)
+    assert diff_methodologies(a, b) == []
+    # nor is a step put inline: the tree evaluated is the same
+    def inline(d):
+        d["formulas"][1]["expression"] = "(baseline_energy - product_energy) * grid_emission_factor"
+    a, b = pair(tmp_path / "inline", inline)
+    assert not any("formula" in line for line in diff_methodologies(a, b))
 
 
 def test_lock_refuses_changed_content_under_a_released_version(tmp_path):
