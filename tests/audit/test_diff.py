@@ -98,6 +98,18 @@ def test_terms_added_and_cancelled_are_a_change_diff_reports(tmp_path):
     assert not any("formula" in line for line in diff_methodologies(a, b))
 
 
+def test_the_lock_refuses_terms_added_and_cancelled_under_a_released_version(tmp_path):
+    """``a - b + big - big`` shared ``a - b``'s hash and so passed the version lock (issue 17 §1)."""
+    data = methodology_dict()
+    write_methodology(tmp_path, data)
+    library, _ = load_folder(tmp_path)
+    lock = tmp_path / "versions.lock"
+    assert write_lock(library, lock) == 1
+    data["formulas"][0]["expression"] = "baseline_energy - product_energy + baseline_energy - baseline_energy"
+    errors, _ = check_lock({"toy": load_methodology(write_methodology(tmp_path, data))}, lock)
+    assert len(errors) == 1 and "bump the version" in str(errors[0])
+
+
 def test_lock_refuses_changed_content_under_a_released_version(tmp_path):
     data = methodology_dict()
     write_methodology(tmp_path, data)
