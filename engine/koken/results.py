@@ -93,7 +93,7 @@ def row_details(calc: Calculation) -> list[dict]:
                 origin = f"default ({p.default_source})" if mask[j] else "portfolio"
                 if name in origins and origins[name].from_table[j]:
                     o = origins[name]
-                    origin = ORIGIN_TEXT.format(table=o.table, key=o.keys[j], source=o.sources[j],
+                    origin = ORIGIN_TEXT.format(table=o.table_of(j), key=o.keys[j], source=o.sources[j],
                                                 described=o.described(j))
                     if o.stale[j]:
                         origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"

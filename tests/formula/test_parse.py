@@ -145,3 +145,23 @@ def test_a_refused_formula_is_explained_in_the_chosen_language():
                                "(at 'prodcut' in formula 'baseline - prodcut')")
     with language("ja"), pytest.raises(FormulaError, match="式では属性アクセスは使えません。"):
         parse_formula("a.__class__", NAMES)
+
+
+@pytest.mark.parametrize(("text", "char", "folded"), [
+    ("ａ + b", "ａ", "a"),                   # full-width a: Python folds identifiers by NFKC, so it was the parameter a
+    ("a * ﬁ", "ﬁ", "fi"),                   # the ligature ﬁ folded to the name fi
+    ("load_ｆactor * a", "ｆ", "f"),
+    ("a ＋ b", "＋", "+"),                   # a full-width operator is a syntax error to Python: still named here
+])
+def test_a_non_ascii_character_in_a_formula_is_refused_not_folded_to_an_ascii_name(text, char, folded):
+    """Names are plain ASCII (is_valid_name), but Python's parser NFKC-folds identifiers: 'ａ' became the declared
+    parameter 'a' and 'ﬁ' became 'fi', so a formula read other names than the ones written."""
+    with pytest.raises(FormulaError, match="not ASCII") as info:
+        parse_formula(text, NAMES | {"fi"})
+    assert repr(char) in info.value.message and repr(folded) in info.value.message
+
+
+def test_a_comment_in_a_formula_is_refused_not_dropped():
+    """'a + b # - c' parsed as a + b: Python's parser drops the comment and the term with it."""
+    with pytest.raises(FormulaError, match="comment"):
+        parse_formula("a + b # - c", NAMES)

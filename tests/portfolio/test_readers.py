@@ -374,3 +374,137 @@ def test_an_infinite_parquet_number_is_a_problem_named_plainly(tmp_path, library
                              "units_shipped[台]": [float("inf")]}), tmp_path / "inf.parquet")
     portfolio = read_portfolio(tmp_path / "inf.parquet", library, collect=True)
     assert "inf is not a finite number" in str(portfolio.problems[0])
+
+
+# --- XLSX display formats (issue 17 §1): what the sheet shows, or refused ----------------------------------
+
+
+def _refrigerator_book(path, shipped, number_format, header_unit="千台"):
+    """A workbook with one refrigerator line (480 → 300 kWh/yr, 0.421 kg-CO2/kWh, 12 yr) whose units-shipped cell
+    holds ``shipped`` displayed with ``number_format``."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(REFRIGERATOR_HEADER.strip().replace("units_shipped[台]", f"units_shipped[{header_unit}]").split(","))
+    ws.append(["F", "refrigerator", 2023, "domestic", "JP", shipped, 480, 300, 0.421, 12])
+    ws["F2"].number_format = number_format
+    wb.save(path)
+    return path
+
+
+def test_a_thousands_scaling_format_is_read_as_the_thousands_it_shows(tmp_path, library):
+    """45,000 formatted '#,##0,' shows 45 under 出荷台数[千台]: 45 千台. It was read as 45,000 千台 (1,000× too many)."""
+    path = _refrigerator_book(tmp_path / "k.xlsx", 45000, "#,##0,")
+    portfolio = read_portfolio(path, library)
+    assert list(portfolio.units_shipped_entered) == ["45 千台"]
+    # (480 − 300) × 0.421 = 75.78 kg/台/yr × 45,000 台 = 3,410.1 t-CO2e single-year
+    assert calculate(portfolio, library).table["single_year[t-CO2e]"].tolist() == pytest.approx([3410.1])
+    # two commas: millions ('#,##0,,' shows 0.045 of 45,000), read as shown
+    path = _refrigerator_book(tmp_path / "m.xlsx", 45_000_000, "#,##0,,", header_unit="百万台")
+    assert read_portfolio(path, library).units_shipped[0].tolist() == [45.0]
+
+
+def test_a_literal_percent_sign_in_a_format_is_not_a_percentage_scaling(tmp_path, library):
+    """A load factor of 0.5 formatted '0.0"%"' shows 0.5% (the quoted % is text and does not multiply by 100); it was
+    read as 50 %."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(TRANSFORMER_HEADER)
+    ws.append(["T", "transformer", 2024, "domestic", 95, 1900, 10000, 0.5, 1300, 8500, 0.5, 0.421, 25])
+    ws["H2"].number_format = '0.0"%"'
+    ws["K2"].number_format = '0.0"%"'
+    path = tmp_path / "literal_pct.xlsx"
+    wb.save(path)
+    single = calculate(read_portfolio(path, library), library).table["single_year[t-CO2e]"].iloc[0]
+    # load factor 0.5 % = 0.005: baseline 1,900 + 10,000 × 0.005² = 1,900.25 W; product 1,300 + 8,500 × 0.005² =
+    # 1,300.2125 W; 600.0375 W × 8,760 h = 5,256.3285 kWh/yr × 0.421 = 2,212.9143 kg/台/yr × 95 台 = 210.226858 t
+    assert single == pytest.approx(210.226858)
+
+
+def test_a_unit_written_by_the_format_is_read_as_the_sheet_shows_it(tmp_path, library):
+    """4.5 formatted '0.0"万台"' shows 4.5万台 under 出荷台数[台]: 45,000 台 (it was read as 4.5 台)."""
+    path = _refrigerator_book(tmp_path / "man.xlsx", 4.5, '0.0"万台"', header_unit="台")
+    portfolio = read_portfolio(path, library)
+    assert list(portfolio.units_shipped_entered) == ["4.5万台"]
+    assert calculate(portfolio, library).table["units_shipped"].tolist() == [45000.0]
+
+
+@pytest.mark.parametrize(("value", "number_format", "message"), [
+    (-45000, "#,##0;#,##0", "shows it without a minus sign"),      # −45,000 shown as 45,000
+    (45000, '[>=100000]#,##0,"千";#,##0', "conditions"),           # what is shown depends on the value
+    (4500000, "000-0000", "text inside the number"),              # 4,500,000 shown as 450-0000
+    (45000, ";;;", "hides the value"),                            # nothing shown at all
+    (0.5, "# ?/?", "a fraction"),                                 # 0.5 shown as 1/2
+    (0, "#,##0;-#,##0;", "hides the value"),                      # 0 shown as an empty cell
+])
+def test_a_format_whose_display_cannot_be_read_as_a_number_is_refused(tmp_path, library, value, number_format, message):
+    path = _refrigerator_book(tmp_path / "f.xlsx", value, number_format)
+    with pytest.raises(KokenErrors) as info:
+        read_portfolio(path, library)
+    assert "cell F2" in str(info.value) and message in str(info.value), str(info.value)
+
+
+@pytest.mark.parametrize(("value", "number_format", "shown"), [
+    (-45, "#,##0;▲#,##0", "▲45"), (-45, "#,##0;(#,##0)", "-45"), (-45, "#,##0;[Red]#,##0", "-45"),
+    (-45, "#,##0", "-45"), (45, "0.00E+00", "45"), (45, '[$-411]#,##0"台"', "45台"), (45, "General", "45"),
+    (45, "[$-411]General", "45"), (0, '#,##0;-#,##0;"-"', "0"),   # General after a locale tag; a zero shown as a dash
+])
+def test_formats_that_keep_the_number_read_as_shown(tmp_path, value, number_format, shown):
+    """Accounting negatives (▲, parentheses, red), scientific notation, a locale tag, a unit as text and a zero shown
+    as a dash."""
+    from koken.portfolio.readers import excel_cell_text
+
+    openpyxl = pytest.importorskip("openpyxl")
+    cell = openpyxl.Workbook().active["A1"]
+    cell.value, cell.number_format = value, number_format
+    assert excel_cell_text(cell) == shown
+
+
+def _with_xml(path, edit):
+    """Rewrite the first sheet's XML of a saved workbook (openpyxl never writes a zero width or height itself)."""
+    data = path.read_bytes()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = edit(content.decode("utf-8")).encode("utf-8")
+            dst.writestr(item, content)
+    path.write_bytes(out.getvalue())
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda x: x.replace('<row r="3"', '<row r="3" ht="0" customHeight="1"'), "rows [3]"),
+    (lambda x: x.replace("<sheetData>", '<cols><col min="6" max="6" width="0" customWidth="1"/></cols><sheetData>'),
+     "columns ['F']"),
+])
+def test_zero_height_rows_and_zero_width_columns_count_as_hidden(tmp_path, library, edit, message):
+    """A row of height 0 or a column of width 0 is not shown but was computed (a 999,999-unit line among them)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(REFRIGERATOR_HEADER.strip().split(","))
+    for shipped in (100, 999_999, 100):
+        ws.append(["F", "refrigerator", 2023, "domestic", "JP", shipped, 480, 300, 0.421, 12])
+    path = tmp_path / "zero.xlsx"
+    wb.save(path)
+    _with_xml(path, edit)
+    with pytest.raises(KokenErrors) as info:
+        read_portfolio(path, library)
+    assert "too small to be seen" in str(info.value) and message in str(info.value), str(info.value)
+
+
+def test_a_thin_empty_spacer_row_or_column_is_no_problem(tmp_path, library):
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(REFRIGERATOR_HEADER.strip().split(","))
+    ws.append([])
+    ws.append(["F", "refrigerator", 2023, "domestic", "JP", 100, 480, 300, 0.421, 12])
+    path = tmp_path / "spacer.xlsx"
+    wb.save(path)
+    _with_xml(path, lambda x: x.replace("<sheetData>", '<cols><col min="12" max="12" width="0.5" customWidth="1"/>'
+                                        '</cols><sheetData>').replace('</row><row r="3"',
+                                                                     '</row><row r="2" ht="2" customHeight="1"/><row r="3"'))
+    assert len(read_portfolio(path, library)) == 1

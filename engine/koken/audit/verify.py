@@ -91,7 +91,7 @@ def _recorded_ratios(old: dict, out: Verification):
 
 
 def _verify(old: dict, portfolio_path, library, where: Location) -> Verification:
-    options = {k: v for k, v in (old.get("options") or {}).items() if k == "allow_stale_factors"}
+    options = {k: v for k, v in (old.get("options") or {}).items() if k in ("allow_stale_factors", "gwp_rule")}
     recorded = (old.get("options") or {}).get("methodologies")
     sources = getattr(library, "description", None)  # a Library names its sources as results record them
     other_sources = recorded not in (None, sources) and not (sources is None and recorded == "bundled")

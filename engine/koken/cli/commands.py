@@ -113,6 +113,9 @@ def main() -> None:
               help="The header's row in a CSV file or in each sheet (default: found below title and note rows).")
 @click.option("--allow-stale-factors", is_flag=True,
               help="Where a factor table lacks the row's fiscal year, use its latest earlier year (recorded).")
+@click.option("--gwp-rule", metavar="RULE",
+              help="Which GWP set converts gases to CO2e, by fiscal year: ar4, ar5 or ar6 (factors/rules/gwp.yaml; "
+                   "default ar5), or declared: gwp100_ar4,gwp100_ar5@2024 (AR4 before FY2024, AR5 from it).")
 @click.option("--ratios", "ratio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Device contribution-ratio file (default: the shipped FY2023-report-implied ratios).")
 @click.option("--component-maker", is_flag=True,
@@ -141,7 +144,7 @@ def main() -> None:
                    "tens of milliseconds (below 10,000 rows a large file gets slow). Results do not depend on it.")
 def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool, output: Path | None,
               encoding: str | None, sheets: tuple[str, ...], header_row: int | None, allow_stale_factors: bool,
-              ratio_file: Path | None,
+              gwp_rule: str | None, ratio_file: Path | None,
               component_maker: bool, installed_base_year: int | None, survival: str | None,
               customer_data: Path | None, factor_path: str | None, engine: str, scheduler: str | None,
               workers: int | None, partition_rows: int) -> None:
@@ -171,7 +174,7 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
                      partition_rows=partition_rows, encoding=encoding, sheet=sheets or None, header_row=header_row,
                      allow_stale_factors=allow_stale_factors, ratios=ratio_file, component_maker=component_maker,
                      installed_base_year=installed_base_year, survival=survival, customer_data=customer_data,
-                     factor_path=factor_path, progress=progress, on_open=on_open)
+                     factor_path=factor_path, gwp_rule=gwp_rule, progress=progress, on_open=on_open)
     render.notices(result.notices)
     render.run_summary(result, str(portfolio))
     if component_maker:

@@ -11,7 +11,8 @@ converted node by node into sympy objects. Only these are accepted:
 
 Everything else (attributes, subscripts, unknown calls, lambdas, strings, keywords, comparisons
 outside ``where``, ``^``) is refused with a :class:`koken.base.errors.FormulaError` naming the
-offending token. Names are plain ASCII identifiers turned into ``sympy.Symbol`` directly, so
+offending token. Formula text is ASCII (Python's parser would fold ``ａ`` and ``ﬁ`` into the names ``a`` and ``fi``)
+and has no comment (``#``). Names are plain ASCII identifiers turned into ``sympy.Symbol`` directly, so
 ``E``, ``N``, ``S``, ``I``, ``Q`` or ``beta`` are ordinary variables (sympy issues #24397, #17812,
 #12835, #16795; sympify and parse_expr evaluate text, sympy #10805 and #24990). Size, nesting depth and constant exponents are
 bounded so that any text is accepted or refused quickly (``10**10**10`` is refused at once).
@@ -24,6 +25,7 @@ import difflib
 import functools
 import keyword
 import re
+import unicodedata
 from collections.abc import Collection
 
 import sympy
@@ -160,6 +162,7 @@ def parse_formula(text: str, allowed_names: Collection[str],
         raise FormulaError(_("formula is empty"), loc)
     if len(text) > MAX_FORMULA_CHARS:
         raise FormulaError(_("formula is longer than {limit} characters").format(limit=MAX_FORMULA_CHARS), loc)
+    _check_characters(text, loc)
     depth = 0
     for ch in text:
         depth += ch in "([{"
@@ -191,6 +194,26 @@ def parse_formula(text: str, allowed_names: Collection[str],
         raise FormulaError(_("formula {formula!r} has a constant that is not a real number").format(formula=text.strip()),
                            loc)
     return expr
+
+
+def _check_characters(text: str, loc: Location) -> None:
+    """Refuse what Python's parser would change before koken sees it: a character that is not ASCII (identifiers are
+    NFKC-folded, so ``ａ`` would be the name ``a`` and ``ﬁ`` the name ``fi``, despite the ASCII rule for names) and a
+    comment (``a + b # - c`` parses as ``a + b``).
+
+    Raises:
+        FormulaError: naming the character, its code point, its position (from 1) and what Python would read.
+    """
+    for position, char in enumerate(text, start=1):
+        if not char.isascii():
+            raise FormulaError(_("formula {formula!r}: {char!r} (U+{code:04X}) at character {position} is not ASCII; "
+                                 "Python would read it as {folded!r}: write formulas in ASCII").format(
+                formula=text.strip()[:200], char=char, code=ord(char), position=position,
+                folded=unicodedata.normalize("NFKC", char)), loc)
+        if char == "#":
+            raise FormulaError(_("formula {formula!r}: '#' at character {position} starts a comment, and Python would "
+                                 "drop the rest of the formula: formulas have no comments").format(
+                formula=text.strip()[:200], position=position), loc)
 
 
 class _Converter:

@@ -52,7 +52,15 @@ from koken.base.vocabulary import (
     RESULT_UNIT,
     STANDARD_HEADERS,
 )
-from koken.factors import ROW_KEYS, FactorTable, load_factor_tables
+from koken.factors import (
+    GWP_TABLE,
+    ROW_KEYS,
+    FactorTable,
+    fixed_key_problem,
+    gwp_reference_problems,
+    gwp_rule,
+    load_factor_tables,
+)
 from koken.formula.dimensions import infer_unit
 from koken.formula.kernel import compile_kernel
 from koken.formula.latex import step_latex
@@ -386,7 +394,19 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
                 errors.append(MethodologyError(_("default {default} is outside the range [{low}, {high}]").format(
                     default=p.default, low=low, high=high), ploc))
         table = None
-        if p.factor is not None:
+        if p.factor is not None and p.factor.table == GWP_TABLE:  # the GWP set of the row's year, by the run's rule
+            problems = gwp_reference_problems(p.factor.key)
+            errors.extend(MethodologyError(problem, ploc) for problem in problems)
+            try:  # the default rule's first set, to check the unit (a broken rules file is among table_problems)
+                table = tables.get(gwp_rule(None).periods[0][1]) if not problems else None
+            except (KokenError, KokenErrors):
+                table = None
+            if table is not None:
+                try:
+                    conversion_factor(table.unit, unit, _("factor table {table}").format(table=GWP_TABLE), ploc)
+                except UnitError as err:
+                    errors.append(err)
+        elif p.factor is not None:
             table = tables.get(p.factor.table)
             if table is None:
                 errors.append(MethodologyError(_("unknown factor table {table!r} (tables: {tables})").format(
@@ -402,6 +422,8 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
                         _("factor table {table} is keyed by {keys}: fix the keys a row cannot give (only {row_keys} "
                           "come from the row), and no others").format(
                             table=table.id, keys=table.spec.keys, row_keys=", ".join(ROW_KEYS)), ploc))
+                elif (problem := fixed_key_problem(table, p.factor.key)) is not None:
+                    errors.append(MethodologyError(problem, ploc))
         base = registry().Quantity(1.0, unit).to_base_units()
         parameters[name] = CompiledParameter(
             name=name, unit=unit, unit_text=p.unit, to_base=float(base.magnitude), default=p.default,

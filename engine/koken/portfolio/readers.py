@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import decimal
+import functools
 import hashlib
 import io
 import re
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
-from koken.base.i18n import _, sentences
+from koken.base.i18n import N_, _, sentences
 from koken.base.safe_yaml import load_yaml_file, read_limited
 from koken.methodology import Methodology
 from koken.portfolio.layout import (
@@ -874,6 +875,16 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
                 continue
             hidden_rows = [i for i, d in ws.row_dimensions.items() if d.hidden]
             hidden_cols = [k for k, d in ws.column_dimensions.items() if d.hidden]
+            tiny_rows, tiny_cols = _too_small_to_see(ws)
+            if tiny_rows or tiny_cols:
+                tiny = "; ".join(x for x in (_("rows {rows}").format(rows=tiny_rows[:5]) if tiny_rows else "",
+                                             _("columns {columns}").format(columns=tiny_cols[:5]) if tiny_cols else "")
+                                 if x)
+                problems.append(PortfolioError(_(
+                    "the sheet has {what} too small to be seen (lower than {height:g} points or narrower than {width:g} "
+                    "characters) that hold values: give them their size or delete them, so that what is computed is "
+                    "what people see").format(what=tiny, height=MIN_ROW_HEIGHT, width=MIN_COLUMN_WIDTH), at))
+                continue
             if hidden_rows or hidden_cols:
                 hidden = "; ".join(x for x in (_("rows {rows}").format(rows=hidden_rows[:5]) if hidden_rows else "",
                                                _("columns {columns}").format(columns=hidden_cols[:5])
@@ -892,7 +903,7 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
         sheets = []
         for name in chosen:
             ws = book[name]
-            rows = [[_excel_text(c) for c in row] for row in ws.iter_rows()]
+            rows = _sheet_texts(ws, str(p), name, problems)
             unsaved = sorted(c.coordinate for row in ws.iter_rows() for c in row
                              if c.coordinate in formulas[name] and c.value is None)
             if unsaved:
@@ -907,6 +918,46 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
     if problems:
         raise KokenErrors(problems)
     return sheets, hidden
+
+
+MIN_ROW_HEIGHT = 3.0
+"""Rows lower than this (points) show no readable digit: holding values, they are refused like hidden rows (Excel's
+default row is 15 points; a zero-height row is hidden without being marked hidden)."""
+MIN_COLUMN_WIDTH = 1.0
+"""Columns narrower than this (characters of the default font) cannot show a digit: refused like hidden columns."""
+
+
+def _too_small_to_see(ws) -> tuple[list[int], list[str]]:
+    """Rows and columns of a sheet that hold a value but are too small to be seen (:data:`MIN_ROW_HEIGHT`,
+    :data:`MIN_COLUMN_WIDTH`), not marked hidden: (row numbers, column letters). A thin empty spacer passes."""
+    from openpyxl.utils.cell import get_column_letter
+
+    rows = [i for i, d in ws.row_dimensions.items() if not d.hidden and d.ht is not None and d.ht < MIN_ROW_HEIGHT
+            and any(v is not None for row in ws.iter_rows(min_row=i, max_row=i, values_only=True) for v in row)]
+    columns = []
+    for d in ws.column_dimensions.values():
+        if d.hidden or d.width is None or d.width >= MIN_COLUMN_WIDTH or not d.min:
+            continue
+        for c in range(d.min, min(d.max or d.min, ws.max_column) + 1):
+            if any(v is not None for col in ws.iter_cols(min_col=c, max_col=c, values_only=True) for v in col):
+                columns.append(get_column_letter(c))
+    return rows, columns
+
+
+def _sheet_texts(ws, file: str, sheet: str, problems: list[KokenError]) -> list[list[str]]:
+    """A sheet's cells as the texts a person sees (:func:`excel_cell_text`); a cell whose format cannot be read
+    that way is a problem naming the cell (and reads as empty)."""
+    rows = []
+    for row in ws.iter_rows():
+        texts = []
+        for cell in row:
+            try:
+                texts.append(excel_cell_text(cell))
+            except FormatRefused as refused:
+                problems.append(PortfolioError(str(refused), Location(file=file, sheet=sheet, cell=cell.coordinate)))
+                texts.append("")
+        rows.append(texts)
+    return rows
 
 
 MAX_XLSX_UNCOMPRESSED = 200_000_000
@@ -929,20 +980,233 @@ def _check_zip(data: bytes, where: Location) -> None:
             size=expanded / 1e6, limit=MAX_XLSX_UNCOMPRESSED / 1e6, ratio=MAX_XLSX_RATIO), where)])
 
 
-def _excel_text(cell) -> str:
-    """A workbook cell as the text a person sees: percentage-formatted numbers keep their percent."""
+class FormatRefused(ValueError):
+    """A workbook cell whose number format shows something koken cannot read as what the cell holds (the message
+    says why); the reader reports it with the cell's address."""
+
+
+def excel_cell_text(cell) -> str:
+    """A workbook cell as the text a person sees, read through its number format (:func:`_format_plan`).
+
+    What the format does to the number is applied: a percentage (``0%``: 0.914 is read as 91.4 %, the stored value
+    and not the rounded 91 % shown), thousands scaling (``#,##0,`` shows 45,000 as 45, read as 45), text the format
+    adds (``0.0"万台"`` shows 4.5万台, read with its unit; ``0.0"%"`` shows 0.5%, a percent sign as text that does not
+    multiply by 100) and the sign of an accounting negative (``▲45``, ``(45)``, red). Rounding for display is not
+    applied: the stored value is read at full precision.
+
+    Args:
+        cell: an openpyxl cell (``value`` and ``number_format``).
+    Returns:
+        The text, '' for an empty cell.
+    Raises:
+        FormatRefused: the format hides the value or its sign, depends on conditions, shows a date, time or fraction,
+            or writes text inside the number.
+
+    >>> from types import SimpleNamespace as Cell
+    >>> excel_cell_text(Cell(value=45000, number_format="#,##0,")), excel_cell_text(Cell(value=0.5, number_format='0.0"%"'))
+    ('45', '0.5%')
+    """
     value = getattr(cell, "value", None)
     if value is None:
         return ""
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, (int, float)):
-        if "%" in (getattr(cell, "number_format", "") or ""):
-            return f"{value * 100:.15g}%"
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return repr(value) if isinstance(value, float) else str(value)
-    return str(value)
+    if not isinstance(value, (int, float)):
+        return str(value)
+    plan = _format_plan(str(getattr(cell, "number_format", "") or "General"))
+    if isinstance(plan, str):
+        raise FormatRefused(_(plan).format(format=cell.number_format))
+    sections = plan
+    section = sections[0]
+    if value < 0 and len(sections) > 1:
+        section = sections[1]
+    elif value == 0 and len(sections) > 2:
+        section = sections[2]
+    if section is None:
+        return _plain_number(value)
+    if not section.number and value == 0 and section.prefix.strip() in _ZERO_DASHES:
+        return "0"  # a zero shown as a dash (#,##0;-#,##0;"-"), as accounts write it
+    if not section.number:
+        raise FormatRefused(_("its number format {format!r} hides the value {value}: show the number").format(
+            format=cell.number_format, value=_plain_number(value)))
+    magnitude = abs(value) if section is not sections[0] else value
+    scaled = magnitude * 100 ** section.percent / 1000 ** section.thousands
+    number = _plain_number(scaled) if not (section.percent or section.thousands) else f"{scaled:.15g}"
+    prefix, suffix = section.prefix, section.suffix
+    if value < 0 and section is not sections[0]:  # the negative section shows the magnitude; its marks show the sign
+        if prefix.rstrip().endswith("(") and suffix.lstrip().startswith(")"):
+            prefix, suffix, number = prefix.rstrip()[:-1], suffix.lstrip()[1:], "-" + number
+        elif not any(mark in prefix for mark in "-▲△") and not section.red:
+            raise FormatRefused(_("the cell holds {value} but its number format {format!r} shows it without a minus "
+                                  "sign: show the sign (a format such as #,##0;-#,##0 or #,##0;▲#,##0)").format(
+                value=_plain_number(value), format=cell.number_format))
+        elif section.red and not any(mark in prefix for mark in "-▲△"):
+            number = "-" + number
+    return (prefix + number + suffix).strip()
+
+
+def _plain_number(value: float) -> str:
+    """A number as koken writes a cell it read: whole numbers without a decimal point, others at full precision."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One section of a number format (positive; negative; zero), as it changes the number shown.
+
+    Attributes:
+        number: the section shows the number (it has a digit placeholder, or is General).
+        percent: unquoted percent signs (each multiplies the shown number by 100).
+        thousands: commas after the last digit placeholder (each divides the shown number by 1,000).
+        prefix, suffix: the text the section shows before and after the number (a quoted "%" included); in a section
+            without the number, all it shows.
+        red: the section is coloured red (an accounting negative).
+    """
+
+    number: bool
+    percent: int = 0
+    thousands: int = 0
+    prefix: str = ""
+    suffix: str = ""
+    red: bool = False
+
+
+_COLOURS = {"black", "blue", "cyan", "green", "magenta", "red", "white", "yellow", "黒", "青", "水", "緑", "紫", "赤",
+            "白", "黄"}
+_DATE_LETTERS = set("yYmMdDhHsSgGeEaAbB")
+_PLACEHOLDERS = set("0#?")
+_ZERO_DASHES = {"-", "‐", "－", "‒", "–", "—", "―", "−"}
+"""What a format's zero section may show instead of 0 (``#,##0;-#,##0;"-"``): read as 0. A zero section that shows
+nothing is refused (an empty-looking cell that holds 0 would not take a parameter's default)."""
+
+
+@functools.lru_cache(maxsize=512)
+def _format_plan(number_format: str) -> tuple[_Section | None, ...] | str:
+    """An Excel number format (ECMA-376 Part 1, 18.8.31 numFmt) read for what it does to a number: its sections, or
+    the message (untranslated) why it cannot be read as a number. ``General`` (or an empty format) is one section
+    that shows the number as it is (None)."""
+    if not number_format.strip():
+        return (None,)
+    sections: list[_Section | None] = []
+    for text in _split_sections(number_format)[:3]:  # a fourth section formats text, not numbers
+        if text.strip().lower() in ("general", "@"):
+            sections.append(None)
+            continue
+        section = _read_section(text)
+        if isinstance(section, str):
+            return section
+        sections.append(section)
+    return tuple(sections)
+
+
+def _split_sections(number_format: str) -> list[str]:
+    """A format's sections, split at each ``;`` outside quotes, brackets and escapes."""
+    parts, current, quoted, bracket, i = [], [], False, False, 0
+    while i < len(number_format):
+        char = number_format[i]
+        if char == "\\" and not quoted and i + 1 < len(number_format):
+            current.append(number_format[i:i + 2])
+            i += 2
+            continue
+        if char == '"' and not bracket:
+            quoted = not quoted
+        elif char == "[" and not quoted:
+            bracket = True
+        elif char == "]" and not quoted:
+            bracket = False
+        elif char == ";" and not quoted and not bracket:
+            parts.append("".join(current))
+            current = []
+            i += 1
+            continue
+        current.append(char)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def _read_section(text: str) -> _Section | str:
+    """One section: its digit placeholders, scalings and the text around the number; or why it is refused."""
+    prefix: list[str] = []
+    suffix: list[str] = []
+    percent = thousands = 0
+    placeholders = red = after_number = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        literal = None
+        if char == '"':
+            end = text.find('"', i + 1)
+            end = len(text) if end < 0 else end
+            literal, i = text[i + 1:end], end + 1
+        elif char == "\\":
+            literal, i = text[i + 1:i + 2], i + 2
+        elif char == "_":
+            literal, i = " ", i + 2
+        elif char == "*":
+            i += 2
+            continue
+        elif char == "[":
+            end = text.find("]", i)
+            end = len(text) if end < 0 else end
+            inner, i = text[i + 1:end], end + 1
+            low = inner.lower()
+            if low[:1] in ("<", ">", "="):
+                return N_("its number format {format!r} shows the value differently depending on conditions: use a "
+                          "format without conditions")
+            if low in _COLOURS or low.startswith("color"):
+                red = red or low in ("red", "赤")
+                continue
+            if low.startswith("$"):
+                literal = inner[1:].split("-", 1)[0]
+            elif low.startswith("dbnum") or low.startswith("natnum"):
+                continue
+            else:
+                return N_("its number format {format!r} shows a date or time, not a number: format the cell as a number")
+        elif char in _PLACEHOLDERS:
+            if after_number:
+                return N_("its number format {format!r} writes text inside the number: use a format with text only "
+                          "before or after it")
+            placeholders = after_number = True
+            commas = 0
+            while i < len(text) and (text[i] in _PLACEHOLDERS or text[i] in ".," or
+                                     (text[i] in "eE" and text[i + 1:i + 2] in ("+", "-"))):
+                if text[i] == ",":
+                    commas += 1  # thousands scaling, unless a placeholder follows (then a thousands separator)
+                elif text[i] in "eE":
+                    i += 1  # scientific notation: the exponent's sign, then its digits
+                else:
+                    commas = 0
+                i += 1
+            thousands = commas
+            rest = text[i:].lstrip(" ")
+            if rest[:1] == "/" or (rest[:1] in _PLACEHOLDERS and rest.find("/") > 0):
+                return N_("its number format {format!r} shows a fraction: format the cell as a decimal number")
+            continue
+        elif char == "%":
+            percent += 1
+            literal, i = "%", i + 1
+        elif text[i:i + 7].lower() == "general":  # General after a locale tag ([$-411]General): the number as it is
+            if after_number:
+                return N_("its number format {format!r} writes text inside the number: use a format with text only "
+                          "before or after it")
+            placeholders = after_number = True
+            i += 7
+            continue
+        elif char in _DATE_LETTERS:
+            return N_("its number format {format!r} shows a date or time, not a number: format the cell as a number")
+        elif char == "@":
+            i += 1
+            continue
+        else:
+            literal, i = char, i + 1
+        (suffix if after_number else prefix).append(literal)
+    if not placeholders:
+        return _Section(number=False, prefix="".join(prefix))
+    return _Section(number=True, percent=percent, thousands=thousands, prefix="".join(prefix), suffix="".join(suffix),
+                    red=red)
 
 
 def _read_yaml(p: Path):
