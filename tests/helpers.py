@@ -100,3 +100,32 @@ def run_pipeline(path, library, output=None, partition_rows=None):
 
     return run(open_portfolio(path, library, partition_rows=partition_rows), library, load_ratio_file(None), {},
                output=output)
+
+
+def run_isolated(code: str, *, timeout: float = 120, memory_mb: int | None = None):
+    """Run Python ``code`` in a new interpreter (the repository as working folder, tests/ importable), under an
+    address-space cap of ``memory_mb`` if given, and return ``(completed process, peak resident MB)``.
+
+    For inputs whose fault is time or memory: a cubic parser or a decompression bomb ends in the timeout
+    (``subprocess.TimeoutExpired``) or at the cap, never by exhausting the machine running the tests; the peak is
+    the child's own ``ru_maxrss``, printed last by the wrapper, so no other child process counts.
+    """
+    import os
+    import re
+    import resource
+    import subprocess
+    import sys
+    import textwrap
+
+    wrapped = ("import resource, sys\ntry:\n" + textwrap.indent(textwrap.dedent(code), "    ") +
+               "\nfinally:\n    print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)\n")
+
+    def cap():
+        if memory_mb is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", wrapped], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=cap)
+    peaks = re.findall(r"PEAK_KB (\d+)", done.stdout)
+    return done, (int(peaks[-1]) / 1024 if peaks else float("nan"))
