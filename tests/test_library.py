@@ -10,7 +10,7 @@ from koken.cli import main
 from koken.library import load_library, scan_library
 
 from conftest import EXAMPLE_PORTFOLIO, REPO
-from helpers import methodology_dict, write_methodology
+from helpers import load_folder, methodology_dict, write_methodology
 
 FRIDGE = REPO / "methodologies" / "home_appliances" / "refrigerator.yaml"
 
@@ -142,3 +142,20 @@ def test_library_problems_and_notices_read_in_the_chosen_language(tmp_path):
     assert f"{tmp_path / 'nowhere'}: そのようなファイルやフォルダはありません。" in found
     with language("en"), pytest.raises(KeyError, match="no methodology 'transfomer'; did you mean 'transformer'"):
         lib["transfomer"]
+
+
+def test_a_control_character_in_one_file_does_not_hide_the_problems_of_the_others(tmp_path):
+    """Issue 17 §3: a BEL in one methodology file raised PyYAML's ReaderError out of `koken validate`, hiding every
+    other file's problems behind a traceback. Each file's problems are listed, the control character with its
+    line."""
+    write_methodology(tmp_path, methodology_dict(id="bell"))
+    bell = tmp_path / "home_appliances" / "bell.yaml"
+    bell.write_text(bell.read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.0.0\x07"), encoding="utf-8")
+    write_methodology(tmp_path, methodology_dict(id="typo", untis="kWh"))
+    _library, problems = load_folder(tmp_path)
+    text = "\n".join(map(str, problems))
+    assert "bell.yaml, row 2" in text and "U+0007" in text
+    assert "typo.yaml" in text and "untis" in text
+    run = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert run.exit_code == 1 and "U+0007" in run.output and "untis" in run.output, run.output
+    assert run.exception is None or isinstance(run.exception, SystemExit)

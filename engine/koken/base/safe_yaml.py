@@ -147,7 +147,10 @@ def load_yaml_text(text: str, source: str = "<text>") -> Any:
     """
     if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
         raise YamlError(_("file is larger than {limit:,} bytes").format(limit=MAX_YAML_BYTES), Location(file=source))
-    loader = _LimitedLoader(text, source)
+    try:
+        loader = _LimitedLoader(text, source)  # PyYAML's reader checks every character here, before parsing
+    except yaml.reader.ReaderError as err:
+        raise _control_character(text, err, source) from None
     try:
         return loader.get_single_data()
     except yaml.constructor.ConstructorError as err:
@@ -168,6 +171,18 @@ def load_yaml_text(text: str, source: str = "<text>") -> Any:
         raise YamlError(_("a YAML value cannot be read: {problem}").format(problem=err), Location(file=source)) from None
     finally:
         loader.dispose()
+
+
+def _control_character(text: str, err: yaml.reader.ReaderError, source: str) -> YamlError:
+    """The error for a character YAML does not allow in a file (a control character such as BEL or ESC, U+FFFE),
+    with its line and column: PyYAML raises it while the loader is made, as its own exception type."""
+    position = err.position if isinstance(err.position, int) and 0 <= err.position < len(text) else 0
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = err.character if isinstance(err.character, int) else ord(text[position]) if text else 0
+    return YamlError(_("control character U+{code:04X} at column {column}: a YAML file may not hold control "
+                       "characters (delete it, or write it as an escape inside double quotes)").format(
+        code=code, column=column), Location(file=source, row=line))
 
 
 def read_limited(path: Path, limit: int) -> bytes:
