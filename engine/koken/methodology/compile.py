@@ -503,14 +503,19 @@ def _compile_step(name: str, text: str, unit_text: str | None, units: dict[str, 
         raise FormulaError(_("uses {names}, whose unit could not be determined (see the error reported for "
                              "it)").format(names=", ".join(sorted(missing))), loc)
     derived = infer_unit(expr, units, loc)
-    if unit_text:
-        unit = parse_unit(unit_text, hours, loc)
-        check_multiplicative(unit, unit_text, loc)
-        conversion_factor(derived, unit, _("step {name!r} (declared unit vs formula)").format(name=name), loc)
-    else:
-        unit = _base_units(derived)
-    # the kernel computes in base units; to_unit takes its output to the step's unit
-    to_unit = conversion_factor(_base_units(derived), unit)
+    try:
+        if unit_text:
+            unit = parse_unit(unit_text, hours, loc)
+            check_multiplicative(unit, unit_text, loc)
+            conversion_factor(derived, unit, _("step {name!r} (declared unit vs formula)").format(name=name), loc)
+        else:
+            unit = _base_units(derived)
+        # the kernel computes in base units; to_unit takes its output to the step's unit
+        to_unit = conversion_factor(_base_units(derived), unit)
+    except OverflowError:  # Pint multiplies the units' factors as floats: (kWh/yr)**90 is beyond 1e308
+        raise FormulaError(_("the formula's unit {unit} is beyond float's range once converted to base units: a "
+                             "unit raised to so high a power has no meaning here").format(
+            unit=str(derived)[:200]), loc) from None
     args = tuple(sorted(s.name for s in expr.free_symbols))
     if not set(args) <= allowed:  # guaranteed by the parser; checked again before lambdify
         raise FormulaError(f"undeclared names {set(args) - allowed}", loc)
