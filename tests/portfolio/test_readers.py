@@ -279,6 +279,53 @@ def test_yaml_portfolio_with_a_duplicate_key_or_an_unpaired_surrogate_is_refused
         read_portfolio(PORTFOLIOS / name, library)
 
 
+def test_yaml_portfolio_rows_are_named_by_the_line_their_item_starts_on(tmp_path, library):
+    """Issue 17 §3: rows of a YAML portfolio were numbered by their place in the list (row 2), which names no line
+    a person can find in the file; now the line where the item starts (14), in problems and in the results."""
+    problems = portfolio_problems(PORTFOLIOS / "yaml_rows_on_their_lines.yaml", library)
+    assert "yaml_rows_on_their_lines.yaml, row 14, column 'fiscal_year'" in problems, problems
+    fixed = tmp_path / "fixed.yaml"
+    fixed.write_text((PORTFOLIOS / "yaml_rows_on_their_lines.yaml").read_text(encoding="utf-8").replace(
+        "twenty", "2023"), encoding="utf-8")
+    assert list(read_portfolio(fixed, library).rows) == [4, 14]
+    plain = tmp_path / "list.yaml"
+    plain.write_text("- {methodology: refrigerator, fiscal_year: 2023, market: domestic, 'units_shipped[台]': 1}\n"
+                     "# a comment\n- {methodology: refrigerator, fiscal_year: 2023, market: domestic, "
+                     "'units_shipped[台]': 2}\n", encoding="utf-8")
+    assert list(read_portfolio(plain, library).rows) == [1, 3]
+
+
+def test_a_yaml_portfolio_with_thousands_of_distinct_keys_is_refused_in_bounded_memory(tmp_path):
+    """Issue 17 §3: a 1 MB YAML portfolio whose rows each bring new keys made a header of 40,000 columns, found
+    one by one in a list (quadratic), then a 5,000 × 40,000 table of cells: 15 GB. The keys are counted first and
+    refused beyond the column limit, as a CSV header is, and rows × columns beyond the cell limit (1,000 keys over
+    50,000 short rows). Measured in a new interpreter under a memory cap."""
+    from helpers import run_isolated
+
+    lines = ["- {methodology: refrigerator, fiscal_year: 2023, market: domestic, 'units_shipped[台]': 1, "
+             + ", ".join(f"k{r}_{j}: 1" for j in range(8)) + "}" for r in range(5000)]
+    path = tmp_path / "keys.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    wide = tmp_path / "wide.yaml"  # 999 keys in the first row, then 50,000 rows of one key: 50 million cells
+    wide.write_text("- {methodology: refrigerator, fiscal_year: 2023, market: domestic, 'units_shipped[台]': 1, "
+                    + ", ".join(f"k{j}: 1" for j in range(995)) + "}\n" + "- {a: 1}\n" * 50_000, encoding="utf-8")
+    assert path.stat().st_size < 1_000_000 and wide.stat().st_size < 1_000_000
+    done, peak = run_isolated(f"""
+        from koken.base.errors import KokenErrors
+        from koken.portfolio.build import read_portfolio
+        from helpers import load_folder
+        library, _problems = load_folder()
+        for path in ({str(path)!r}, {str(wide)!r}):
+            try:
+                read_portfolio(path, library)
+            except KokenErrors as errs:
+                print(str(errs))
+    """, timeout=240, memory_mb=2000)
+    assert "40,004 different keys (columns; limit 1000)" in done.stdout, done.stdout[-1000:] + done.stderr[-1000:]
+    assert "50,001 rows × 1,000 columns make 50,001,000 cells (limit 2,000,000" in done.stdout, done.stdout[-1000:]
+    assert peak < 500, peak
+
+
 @pytest.mark.parametrize("name, message", [
     ("yaml_tag_int.yaml", "YAML tags such as"),                   # !!int 0x10 crashed the loader
     ("extra_top_level_keys.yaml", "only 'rows:' at the top"),     # top-level keys were silently dropped

@@ -5,8 +5,8 @@ record batches (pyarrow), XLSX and YAML whole (one partition; they are size-limi
 shares the file's :class:`koken.portfolio.layout.Layout` (header and units row, read once), so a partition
 is interpreted exactly as the same rows would be in a one-partition read.
 
-Row numbers in messages: for CSV, XLSX and YAML the file row (the header is row 1); for Parquet the
-record number (the first record is row 1).
+Row numbers in messages: for CSV and XLSX the file row (the header is row 1); for YAML the line where the
+row's item starts; for Parquet the record number (the first record is row 1).
 
 Encodings (CSV): the given one, else UTF-16 by its BOM, UTF-8 (with or without BOM), else cp932
 (Shift_JIS); the whole file is checked before the first row is interpreted, so an encoding problem on
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
 from koken.base.i18n import _
-from koken.base.safe_yaml import load_yaml_file, read_limited
+from koken.base.safe_yaml import load_yaml_node, read_limited, read_yaml_bytes, yaml_file_text
 from koken.methodology import Methodology
 from koken.portfolio.layout import (
     HEADER_SCAN_ROWS,
@@ -52,6 +52,9 @@ from koken.portfolio.layout import (
 
 MAX_PORTFOLIO_BYTES = 200_000_000
 """Largest workbook or YAML portfolio read whole (CSV and Parquet are streamed, of any size)."""
+MAX_WHOLE_CELLS = 2_000_000
+"""Cells (rows × columns) of a portfolio read whole, a workbook's sheet or a YAML file, counted before the cells
+are made: about 1 GB of working memory. A larger portfolio is read in partitions from CSV or Parquet."""
 _HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
 
 DEFAULT_PARTITION_ROWS = 250_000
@@ -160,9 +163,13 @@ class PortfolioSource:
             self.total_bytes = self._p.stat().st_size
             if self.suffix == ".csv":
                 self._codec, self.encoding, self.sha256 = _detect_encoding(self._p, encoding)
+            elif self.suffix in (".yaml", ".yml"):  # read once: the bytes hashed are the bytes parsed
+                self._data = read_yaml_bytes(self._p)
+                self.sha256 = "sha256:" + hashlib.sha256(self._data).hexdigest()
+                self.encoding = "utf-8"
             else:
                 self.sha256 = _hash_file(self._p)
-                self.encoding = {".parquet": "parquet", ".yaml": "utf-8", ".yml": "utf-8"}.get(self.suffix, "xlsx")
+                self.encoding = {".parquet": "parquet"}.get(self.suffix, "xlsx")
         except OSError as err:
             raise KokenErrors([PortfolioError(_("cannot read file: {reason}").format(reason=err.strerror), where)]) from None
         if self.suffix == ".parquet":
@@ -364,7 +371,8 @@ class PortfolioSource:
             yield errs
 
     def _yaml_blocks(self):
-        headers, cells, rownums, _encoding = _read_yaml(self._p)
+        headers, cells, rownums = _read_yaml(self._p, self._data)
+        self._data = b""
         self.bytes_read = self.total_bytes
         yield headers
         try:
@@ -945,8 +953,17 @@ def _excel_text(cell) -> str:
     return str(value)
 
 
-def _read_yaml(p: Path):
-    doc = load_yaml_file(p)
+def _read_yaml(p: Path, raw: bytes) -> tuple[list[str], list[list[str]], list[int]]:
+    """A YAML portfolio's bytes as (headers, rows of cell texts, the line each row's item starts on).
+
+    The headers are the rows' keys in the order they first come, counted before any table is made: more than
+    :data:`MAX_COLUMNS` is refused (a 1 MB file of rows that each bring new keys would otherwise make a table of
+    thousands × thousands of cells).
+
+    Raises:
+        KokenErrors: not a list of rows, other top-level keys, too many keys; YamlError: unreadable YAML.
+    """
+    doc, root = load_yaml_node(yaml_file_text(raw, p), str(p))
     if isinstance(doc, dict) and set(doc) - {"rows"}:
         raise KokenErrors([PortfolioError(_("a YAML portfolio has only 'rows:' at the top; found also {keys} (put them "
                                             "in every row)").format(
@@ -955,10 +972,36 @@ def _read_yaml(p: Path):
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise KokenErrors([PortfolioError(_("a YAML portfolio is a list of rows (mappings), or a mapping with "
                                             "'rows:'"), Location(file=str(p)))])
-    headers: list[str] = []
-    for r in rows:
-        for key in r:
-            if str(key) not in headers:
-                headers.append(str(key))
-    cells = [["" if r.get(h) is None else str(r.get(h)) for h in headers] for r in rows]
-    return headers, cells, list(range(1, len(rows) + 1)), "utf-8"
+    lines = _item_lines(root, len(rows))
+    texts = [{str(k): v for k, v in r.items()} for r in rows]  # a number key (2023:) is the header '2023'
+    keys: dict[str, None] = {}
+    for r in texts:
+        keys.update(dict.fromkeys(r))
+    where = Location(file=str(p))
+    if len(keys) > MAX_COLUMNS:
+        raise KokenErrors([PortfolioError(_("the rows have {count:,} different keys (columns; limit {limit})").format(
+            count=len(keys), limit=MAX_COLUMNS), where)])
+    if len(keys) * len(rows) > MAX_WHOLE_CELLS:
+        raise KokenErrors([PortfolioError(_("{rows:,} rows × {columns:,} columns make {cells:,} cells (limit {limit:,} "
+                                            "for a YAML portfolio): write a large portfolio as CSV or Parquet").format(
+            rows=len(rows), columns=len(keys), cells=len(keys) * len(rows), limit=MAX_WHOLE_CELLS), where)])
+    twice = [PortfolioError(_("a key is written twice, once as a number and once as text"), Location(file=str(p), row=n))
+             for r, t, n in zip(rows, texts, lines) if len(t) != len(r)]
+    if twice:
+        raise KokenErrors(twice)
+    headers = list(keys)
+    cells = [["" if r.get(h) is None else str(r[h]) for h in headers] for r in texts]
+    return headers, cells, lines
+
+
+def _item_lines(root, count: int) -> list[int]:
+    """The 1-based line where each item of a YAML portfolio's list of rows starts (the list at the top, or under
+    ``rows:``)."""
+    import yaml
+
+    items = root
+    if isinstance(root, yaml.MappingNode):
+        items = next((value for key, value in root.value if getattr(key, "value", None) == "rows"), None)
+    if isinstance(items, yaml.SequenceNode) and len(items.value) == count:
+        return [item.start_mark.line + 1 for item in items.value]
+    return list(range(1, count + 1))  # not reached for a list of mappings; kept as the list's order
