@@ -108,7 +108,7 @@ def run_isolated(code: str, *, timeout: float = 120, memory_mb: int | None = Non
 
     For inputs whose fault is time or memory: a cubic parser or a decompression bomb ends in the timeout
     (``subprocess.TimeoutExpired``) or at the cap, never by exhausting the machine running the tests; the peak is
-    the child's own ``ru_maxrss``, printed last by the wrapper, so no other child process counts.
+    the child's own high-water mark (``VmHWM``), printed last by the wrapper, so no other process counts.
     """
     import os
     import re
@@ -117,8 +117,14 @@ def run_isolated(code: str, *, timeout: float = 120, memory_mb: int | None = Non
     import sys
     import textwrap
 
+    # the peak is VmHWM, the high-water mark of the child's own memory: ru_maxrss would start from the resident size
+    # of the test process at the fork (gigabytes after a test has built its input in memory)
     wrapped = ("import resource, sys\ntry:\n" + textwrap.indent(textwrap.dedent(code), "    ") +
-               "\nfinally:\n    print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, flush=True)\n")
+               "\nfinally:\n    import re as _re\n    try:\n"
+               "        _peak = int(_re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1))\n"
+               "    except (OSError, AttributeError):\n"
+               "        _peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+               "    print('PEAK_KB', _peak, flush=True)\n")
 
     def cap():
         if memory_mb is not None:

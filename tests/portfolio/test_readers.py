@@ -421,3 +421,158 @@ def test_an_infinite_parquet_number_is_a_problem_named_plainly(tmp_path, library
                              "units_shipped[台]": [float("inf")]}), tmp_path / "inf.parquet")
     portfolio = read_portfolio(tmp_path / "inf.parquet", library, collect=True)
     assert "inf is not a finite number" in str(portfolio.problems[0])
+
+
+def test_a_csv_row_of_100_mb_is_refused_in_bounded_memory(tmp_path):
+    """Issue 17 §3: one 100 MB line (a product line followed by 100 million commas) was read whole, then split into
+    100 million cells: 2.5 GB before the column limit refused it. A line (or a record over several lines) is read
+    at most 1,000,000 characters at a time and refused beyond, naming its row. Measured in a new interpreter under
+    a memory cap."""
+    from helpers import run_isolated
+
+    path = tmp_path / "long_row.csv"
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(REFRIGERATOR_HEADER + refrigerator_line().rstrip("\n"))
+        out.write("," * 100_000_000 + "\n")
+        out.write(refrigerator_line())
+    done, peak = run_isolated(f"""
+        from koken.base.errors import KokenErrors
+        from koken.portfolio.build import read_portfolio
+        from helpers import load_folder
+        library, _problems = load_folder()
+        try:
+            read_portfolio({str(path)!r}, library)
+        except KokenErrors as errs:
+            print(str(errs))
+    """, timeout=240, memory_mb=2000)
+    assert "long_row.csv, row 2: the row is longer than 1,000,000 characters" in done.stdout, \
+        done.stdout[-1000:] + done.stderr[-1000:]
+    assert peak < 400, peak
+
+
+def test_a_row_with_too_many_cells_above_the_header_is_named_as_a_row(tmp_path, library):
+    """A row read while the header is looked for (among the first 30) with more cells than a portfolio has columns
+    was reported as 'the header has 5,000 columns'; it is a row, and its number is given."""
+    path = tmp_path / "p.csv"
+    path.write_text("title" + "," * 5000 + "\n" + REFRIGERATOR_HEADER + refrigerator_line(), encoding="utf-8")
+    with pytest.raises(KokenErrors, match=r"p.csv, row 1: the row has 5,001 cells, more than a portfolio's 1000"):
+        read_portfolio(path, library)
+
+
+def test_parquet_text_that_decodes_to_gigabytes_is_refused_before_it_is_decoded(tmp_path):
+    """Issue 17 §3: a 2 KB Parquet file whose text column repeats one 1 MB value (one dictionary entry, or one
+    value compressed a thousandfold) decoded to 2 GB (6.2 GB in the issue's file) before any check. Decoded sizes
+    are bounded, not file sizes: a cell longer than Excel's 32,767 characters is refused from the dictionary's
+    lengths before decoding, and a column chunk that would decompress beyond 256 MB from the file's metadata."""
+    from helpers import run_isolated
+
+    n, big = 2000, "x" * 1_000_000
+    head = {"methodology": ["refrigerator"] * n, "fiscal_year": [2023] * n, "market": ["domestic"] * n,
+            "units_shipped[台]": [1.0] * n}
+    pq.write_table(pa.table({**head, "product_line": pa.array([big] * n).dictionary_encode()}),
+                   tmp_path / "dictionary.parquet", compression="zstd")
+    pq.write_table(pa.table({**head, "product_line": pa.array([big] * n)}), tmp_path / "encoded.parquet",
+                   compression="zstd")
+    pq.write_table(pa.table({**head, "product_line": pa.array([big] * n)}), tmp_path / "plain.parquet",
+                   compression="zstd", use_dictionary=False)
+    assert max(p.stat().st_size for p in tmp_path.glob("*.parquet")) < 200_000
+    done, peak = run_isolated(f"""
+        from koken.base.errors import KokenErrors
+        from koken.portfolio.build import read_portfolio
+        from helpers import load_folder
+        library, _problems = load_folder()
+        for name in ("dictionary.parquet", "encoded.parquet", "plain.parquet"):
+            try:
+                read_portfolio({str(tmp_path)!r} + "/" + name, library)
+            except KokenErrors as errs:
+                print(str(errs))
+    """, timeout=300, memory_mb=2500)
+    out = done.stdout
+    assert "dictionary.parquet, row 1, column 'product_line': a cell holds 1,000,000 characters (limit 32,767)" in out, \
+        out[-1500:] + done.stderr[-1500:]
+    assert "encoded.parquet, row 1, column 'product_line': a cell holds 1,000,000 characters (limit 32,767)" in out, out
+    assert "plain.parquet, column 'product_line': row group 1 decompresses to 2,000 MB (limit 256 MB)" in out, out
+    assert peak < 600, peak
+
+
+def test_parquet_text_is_read_in_slices_of_bounded_size(tmp_path, library):
+    """A record batch whose text decodes beyond the budget of a partition is read in slices, each built alone:
+    the same rows, the same figures."""
+    import koken.portfolio.readers as readers
+
+    n = 50
+    table = pa.table({"methodology": ["refrigerator"] * n, "fiscal_year": [2023] * n, "market": ["domestic"] * n,
+                      "units_shipped[台]": [1.0] * n, "baseline_annual_energy[kWh/yr]": [420.0] * n,
+                      "product_annual_energy[kWh/yr]": [273.0] * n, "grid_emission_factor[kg-CO2/kWh]": [0.421] * n,
+                      "operating_years[yr]": [12.0] * n, "note": pa.array([f"{i:04d}" + "y" * 1000 for i in range(n)])})
+    pq.write_table(table, tmp_path / "p.parquet")
+    whole = read_portfolio(tmp_path / "p.parquet", library)
+    original = readers.MAX_PARTITION_TEXT
+    readers.MAX_PARTITION_TEXT = 10_000  # ten rows of notes
+    try:
+        source = open_portfolio(tmp_path / "p.parquet", library)
+        blocks = [p.block for p in source.partitions()]
+    finally:
+        readers.MAX_PARTITION_TEXT = original
+    assert [len(b.rows) for b in blocks] == [9, 9, 9, 9, 9, 5]
+    assert list(np.concatenate([b.rows for b in blocks])) == list(whole.rows) == list(range(1, n + 1))
+
+
+def _sha(path) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_csv_file_written_between_hashing_and_parsing_is_refused(tmp_path, library):
+    """Issue 17 §2: the file was hashed in one pass and parsed in another; a file swapped in between gave one file's
+    hash with another's numbers. The bytes parsed are hashed as they are read and compared with the hash recorded."""
+    path = tmp_path / "p.csv"
+    path.write_text(REFRIGERATOR_HEADER + refrigerator_line(shipped="100"), encoding="utf-8")
+    source = open_portfolio(path, library)
+    assert source.sha256 == _sha(path)
+    path.write_text(REFRIGERATOR_HEADER + refrigerator_line(shipped="900"), encoding="utf-8")
+    with pytest.raises(KokenErrors, match=r"p.csv: the file changed while it was read"):
+        list(source.partitions())
+    same = open_portfolio(path, library)  # unchanged: read as before
+    assert [len(p.block.rows) for p in same.partitions()] == [1]
+
+
+def test_an_xlsx_or_parquet_file_replaced_after_it_was_opened_gives_the_numbers_of_the_hash(tmp_path, library):
+    """Issue 17 §2: a workbook is read once (the bytes hashed are the bytes parsed); a Parquet file is read through
+    the handle that was hashed, so a file renamed over it is not read, and bytes written into it are refused."""
+    import openpyxl
+
+    def workbook(units, name):
+        wb = openpyxl.Workbook()
+        wb.active.append(REFRIGERATOR_HEADER.strip().split(","))
+        wb.active.append([float(c) if c.replace(".", "").isdigit() else c
+                          for c in refrigerator_line(shipped=str(units)).strip().split(",")])
+        wb.save(tmp_path / name)
+
+    workbook(100, "p.xlsx")
+    workbook(900, "other.xlsx")
+    source = open_portfolio(tmp_path / "p.xlsx", library)
+    digest = _sha(tmp_path / "p.xlsx")
+    (tmp_path / "other.xlsx").replace(tmp_path / "p.xlsx")
+    [part] = list(source.partitions())
+    assert source.sha256 == digest
+    assert list(build_portfolio(part.layout, source.sha256, part.block, library).units_shipped[0]) == [100]
+
+    table = pd.read_csv(io.StringIO(REFRIGERATOR_HEADER + refrigerator_line(shipped="100")))
+    table.to_parquet(tmp_path / "p.parquet", index=False)
+    table.assign(**{"units_shipped[台]": [900]}).to_parquet(tmp_path / "other.parquet", index=False)
+    source = open_portfolio(tmp_path / "p.parquet", library)
+    digest = _sha(tmp_path / "p.parquet")
+    (tmp_path / "other.parquet").replace(tmp_path / "p.parquet")
+    [part] = list(source.partitions())
+    assert source.sha256 == digest
+    assert list(build_portfolio(part.layout, source.sha256, part.block, library).units_shipped[0]) == [100]
+
+    table.to_parquet(tmp_path / "q.parquet", index=False)
+    source = open_portfolio(tmp_path / "q.parquet", library)
+    with open(tmp_path / "q.parquet", "r+b") as fh:  # the same file, written into (its footer, already read)
+        fh.seek((tmp_path / "q.parquet").read_bytes().index(b"pandas_version"))
+        fh.write(b"PANDAS_version")
+    with pytest.raises(KokenErrors, match=r"q.parquet: the file changed while it was read"):
+        list(source.partitions())

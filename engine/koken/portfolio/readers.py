@@ -61,7 +61,16 @@ DEFAULT_PARTITION_ROWS = 250_000
 """Rows per partition: about 0.3 GB of working memory for a wide (70-column) portfolio."""
 
 _CHUNK = 1 << 20
-csv.field_size_limit(10_000_000)  # one cell; a larger one is an unclosed quote swallowing the file
+MAX_ROW_CHARS = 1_000_000
+"""Characters a CSV record (a line, or the lines of a record with quoted line breaks) may have: a row is read at
+most this much at a time, so one 100 MB line is refused without being held or split into cells."""
+csv.field_size_limit(MAX_ROW_CHARS)  # one cell; a larger one is an unclosed quote swallowing the file
+MAX_CELL_CHARS = 32_767
+"""Characters a Parquet text cell may have (Excel's limit for a cell), checked before the text is decoded."""
+MAX_CHUNK_BYTES = 256_000_000
+"""Bytes a Parquet column chunk (one column of one row group) may decompress to, from the file's metadata."""
+MAX_PARTITION_TEXT = 64_000_000
+"""Bytes of text a Parquet block is built with: a record batch holding more is built in slices."""
 
 
 @dataclass(frozen=True)
@@ -167,13 +176,18 @@ class PortfolioSource:
                 self._data = read_yaml_bytes(self._p)
                 self.sha256 = "sha256:" + hashlib.sha256(self._data).hexdigest()
                 self.encoding = "utf-8"
-            else:
-                self.sha256 = _hash_file(self._p)
-                self.encoding = {".parquet": "parquet"}.get(self.suffix, "xlsx")
+            elif self.suffix == ".parquet":  # one open file, hashed, read, and hashed again once read
+                self._handle = open(self._p, "rb")
+                self.sha256 = _hash_stream(self._handle)
+                self.encoding = "parquet"
+            else:  # read once: the bytes hashed are the bytes parsed
+                self._data = read_limited(self._p, MAX_PORTFOLIO_BYTES)
+                self.sha256 = "sha256:" + hashlib.sha256(self._data).hexdigest()
+                self.encoding = "xlsx"
         except OSError as err:
             raise KokenErrors([PortfolioError(_("cannot read file: {reason}").format(reason=err.strerror), where)]) from None
         if self.suffix == ".parquet":
-            self._parquet = _open_parquet(self._p)
+            self._parquet = _open_parquet(self._handle, self.path)
             self.total_rows = self._parquet.metadata.num_rows
 
     def partitions(self) -> Iterator[Partition]:
@@ -304,7 +318,7 @@ class PortfolioSource:
         return found
 
     def _workbook_tables(self) -> Iterator[Table]:
-        data = read_limited(self._p, MAX_PORTFOLIO_BYTES)
+        data, self._data = self._data, b""
         sheets, hidden = _read_xlsx(self._p, data, self._sheets)
         self.bytes_read = self.total_bytes
         for sheet in hidden:
@@ -391,7 +405,8 @@ class PortfolioSource:
         with open(self._p, "rb") as raw:
             counted = _CountingReader(raw, self)
             text = io.TextIOWrapper(counted, encoding=self._codec, newline="")
-            reader = csv.reader(text)
+            lines = _BoundedLines(text, self.path)
+            reader = csv.reader(lines)
             headers = None
             cells: list[list[str]] = []
             numbers: list[int] = []
@@ -429,15 +444,17 @@ class PortfolioSource:
             try:
                 line = 0
                 for row in reader:
+                    lines.record_read()
                     number, line = line + 1, reader.line_num  # a record's first file line (quoted cells span lines)
                     if not "".join(row).strip():
                         continue  # rows with no content are skipped, so a file of blank lines costs nothing
                     if headers is None:
                         if not held and row and row[0].startswith("\ufeff"):
                             row[0] = row[0][1:]
-                        if len(row) > MAX_COLUMNS:
-                            raise KokenErrors([PortfolioError(_("the header has {count:,} columns (limit {limit})").format(
-                                count=len(row), limit=MAX_COLUMNS), where)])
+                        if len(row) > MAX_COLUMNS:  # a row read while the header is looked for
+                            raise KokenErrors([PortfolioError(_("the row has {count:,} cells, more than a portfolio's "
+                                                                "{limit} columns").format(count=len(row), limit=MAX_COLUMNS),
+                                                              Location(file=self.path, row=number))])
                         held.append(row)
                         held_numbers.append(number)
                         position = header_from(held, held_numbers, final=False)
@@ -475,6 +492,8 @@ class PortfolioSource:
             except csv.Error as err:
                 raise KokenErrors([PortfolioError(_("not a readable CSV file: {error}").format(error=err),
                                                   where)]) from None
+            if "sha256:" + counted.digest.hexdigest() != self.sha256:  # the bytes parsed are the bytes hashed
+                raise KokenErrors([_changed_while_read(self.path)])
             if headers is None:
                 raise KokenErrors([PortfolioError(_("file is empty: no header row"), where)])
             if notes:
@@ -485,7 +504,6 @@ class PortfolioSource:
 
     def _parquet_blocks(self):
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         schema = self._parquet.schema_arrow
         index_columns = _pandas_index_columns(schema)  # a DataFrame's index, written beside the data by pandas
@@ -504,6 +522,7 @@ class PortfolioSource:
                     "column type {kind} is not read: koken reads text and number columns (write dates and flags as "
                     "text)").format(kind=field.type), Location(file=self.path, column=field.name)))
             kinds.append(kind)
+        problems += self._parquet_chunk_sizes(set(headers))
         if problems:
             raise KokenErrors(problems)
         yield headers
@@ -512,38 +531,146 @@ class PortfolioSource:
         try:
             for batch in self._parquet.iter_batches(batch_size=batch_rows, use_threads=True,
                                                     columns=list(schema.names) if index_columns else None):
-                columns = []
-                bad_text = []
-                for column, kind, name in zip(batch.columns, kinds, headers):
-                    if kind == "text":
-                        if pa.types.is_dictionary(column.type):
-                            column = column.dictionary_decode()
-                        column = pc.fill_null(column.cast(pa.string()), "")
-                        try:
-                            column.validate(full=True)
-                        except pa.ArrowInvalid:
-                            bad_text.append(PortfolioError(_(
-                                "column holds bytes that are not UTF-8 text in records {first:,}-{last:,}").format(
-                                first=first_row, last=first_row + batch.num_rows - 1),
-                                Location(file=self.path, column=name)))
-                        columns.append(column)  # kept in Arrow
-                    else:  # integers beyond 2**53 round to the nearest float, as the same digits in a CSV do
-                        columns.append(np.asarray(pc.cast(column, pa.float64(), safe=False).to_numpy(
-                            zero_copy_only=False), dtype=float))
-                rows = np.arange(first_row, first_row + batch.num_rows)
+                yield from self._parquet_slices(batch, kinds, headers, first_row)
                 first_row += batch.num_rows
                 self.bytes_read = int(self.total_bytes * (first_row - 1) / max(self.total_rows or 1, 1))
-                yield KokenErrors(bad_text) if bad_text else Cells(columns=columns, rows=rows)
+            self._check_unchanged()
         except (OSError, pa.ArrowException) as err:
             raise KokenErrors([PortfolioError(_("not a readable Parquet file ({error})").format(error=err),
                                               Location(file=self.path))]) from None
+        finally:
+            self._handle.close()
+
+    def _parquet_chunk_sizes(self, names: set[str]) -> list[KokenError]:
+        """A column chunk that would decompress beyond :data:`MAX_CHUNK_BYTES`, from the file's metadata (a few KB
+        of repeated text compress a thousandfold): refused before it is read."""
+        metadata = self._parquet.metadata
+        problems = []
+        for group in range(metadata.num_row_groups):
+            chunks = metadata.row_group(group)
+            for j in range(chunks.num_columns):
+                chunk = chunks.column(j)
+                if chunk.path_in_schema in names and chunk.total_uncompressed_size > MAX_CHUNK_BYTES:
+                    problems.append(PortfolioError(_(
+                        "row group {group} decompresses to {size:,.0f} MB (limit {limit:,.0f} MB): write the file in "
+                        "smaller row groups").format(group=group + 1, size=chunk.total_uncompressed_size / 1e6,
+                                                     limit=MAX_CHUNK_BYTES / 1e6),
+                        Location(file=self.path, column=chunk.path_in_schema)))
+        return problems
+
+    def _parquet_slices(self, batch, kinds: list, headers: list[str], first_row: int) -> Iterator:
+        """A record batch as :class:`Cells` blocks (or a block's KokenErrors), each of at most
+        :data:`MAX_PARTITION_TEXT` bytes of text: text is measured in the dictionary or the offsets, before it is
+        decoded, and a cell longer than :data:`MAX_CELL_CHARS` characters is refused there."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        sizes = np.zeros(batch.num_rows, dtype=np.int64)
+        too_long = []
+        for column, kind, name in zip(batch.columns, kinds, headers):
+            if kind != "text":
+                continue
+            if pa.types.is_dictionary(column.type):  # lengths of the distinct values, taken per row
+                values = column.dictionary.cast(pa.string()) if not pa.types.is_string(
+                    column.dictionary.type) else column.dictionary
+                chars = pc.take(pc.utf8_length(values), column.indices)
+                nbytes = pc.take(pc.binary_length(values), column.indices)
+            else:
+                chars, nbytes = pc.utf8_length(column), pc.binary_length(column)
+            chars = np.asarray(pc.fill_null(chars, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+            sizes += np.asarray(pc.fill_null(nbytes, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+            over = np.flatnonzero(chars > MAX_CELL_CHARS)
+            if len(over):
+                too_long.append(PortfolioError(_("a cell holds {count:,} characters (limit {limit:,}){more}").format(
+                    count=int(chars[over[0]]), limit=MAX_CELL_CHARS,
+                    more=_(" (and {n:,} other cells of the column)").format(n=len(over) - 1) if len(over) > 1 else ""),
+                    Location(file=self.path, row=first_row + int(over[0]), column=name)))
+        if too_long:
+            yield KokenErrors(too_long)
+            return
+        ends = np.cumsum(sizes)
+        start = 0
+        while start < batch.num_rows or (start == 0 and batch.num_rows == 0):
+            before = int(ends[start - 1]) if start else 0
+            stop = max(int(np.searchsorted(ends, before + MAX_PARTITION_TEXT, side="right")), start + 1)
+            stop = min(stop, batch.num_rows)
+            yield self._parquet_block(batch.slice(start, stop - start), kinds, headers, first_row + start)
+            if stop <= start:
+                break
+            start = stop
+
+    def _parquet_block(self, batch, kinds: list, headers: list[str], first_row: int):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        columns = []
+        bad_text = []
+        for column, kind, name in zip(batch.columns, kinds, headers):
+            if kind == "text":
+                if pa.types.is_dictionary(column.type):
+                    column = column.dictionary_decode()
+                column = pc.fill_null(column.cast(pa.string()), "")
+                try:
+                    column.validate(full=True)
+                except pa.ArrowInvalid:
+                    bad_text.append(PortfolioError(_(
+                        "column holds bytes that are not UTF-8 text in records {first:,}-{last:,}").format(
+                        first=first_row, last=first_row + batch.num_rows - 1),
+                        Location(file=self.path, column=name)))
+                columns.append(column)  # kept in Arrow
+            else:  # integers beyond 2**53 round to the nearest float, as the same digits in a CSV do
+                columns.append(np.asarray(pc.cast(column, pa.float64(), safe=False).to_numpy(
+                    zero_copy_only=False), dtype=float))
+        rows = np.arange(first_row, first_row + batch.num_rows)
+        return KokenErrors(bad_text) if bad_text else Cells(columns=columns, rows=rows)
+
+    def _check_unchanged(self) -> None:
+        """The file read through :attr:`_handle` is hashed again once read: bytes written into it meanwhile would
+        give one file's hash with another's numbers (a file renamed over it is not seen: the handle keeps the
+        file it opened)."""
+        self._handle.seek(0)
+        if _hash_stream(self._handle) != self.sha256:
+            raise KokenErrors([_changed_while_read(self.path)])
+
+
+class _BoundedLines:
+    """The lines of a CSV text for :func:`csv.reader`, each read at most :data:`MAX_ROW_CHARS` characters at a
+    time: a record (its lines, when quoted cells hold line breaks) longer than that is refused, naming its first
+    line, before it is held whole or split into cells. Call :meth:`record_read` after each record."""
+
+    def __init__(self, text: io.TextIOBase, path: str):
+        self._text, self._path = text, path
+        self._line = 0  # lines read
+        self._first = 1  # the current record's first line
+        self._taken = 0  # characters of the current record
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(MAX_ROW_CHARS + 1 - self._taken)
+        if not line:
+            raise StopIteration
+        self._line += 1
+        self._taken += len(line)
+        if self._taken > MAX_ROW_CHARS:
+            raise KokenErrors([PortfolioError(_("the row is longer than {limit:,} characters: a portfolio's row is "
+                                                "not that long (a line of separators, or a quote left open?)").format(
+                limit=MAX_ROW_CHARS), Location(file=self._path, row=self._first))])
+        return line
+
+    def record_read(self) -> None:
+        """The reader has returned a record: the next line starts another."""
+        self._first, self._taken = self._line + 1, 0
 
 
 class _CountingReader(io.RawIOBase):
-    """A binary file that tells the source how far it has been read (for progress)."""
+    """A binary file that tells the source how far it has been read (for progress) and hashes what it read."""
 
     def __init__(self, raw, source: PortfolioSource):
         self._raw, self._source = raw, source
+        self.digest = hashlib.sha256()
+        """The bytes read so far, hashed: once the file is read, compared with the hash recorded."""
 
     def readable(self) -> bool:
         return True
@@ -551,6 +678,8 @@ class _CountingReader(io.RawIOBase):
     def readinto(self, buffer) -> int:
         n = self._raw.readinto(buffer)
         self._source.bytes_read += n or 0
+        if n:
+            self.digest.update(memoryview(buffer)[:n])
         return n
 
 
@@ -581,22 +710,31 @@ def _arrow_kind(data_type) -> str | None:
     return None
 
 
-def _open_parquet(p: Path):
+def _open_parquet(handle, path: str):
+    """A Parquet file read from an open handle, its text columns kept dictionary-encoded as stored (so their
+    lengths are known before the text is decoded)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        return pq.ParquetFile(p)
+        handle.seek(0)
+        text = [f.name for f in pq.ParquetFile(handle).schema_arrow if _arrow_kind(f.type) == "text"]
+        return pq.ParquetFile(handle, read_dictionary=text or None)
     except (OSError, pa.ArrowException) as err:
+        handle.close()
         raise KokenErrors([PortfolioError(_("not a readable Parquet file ({error})").format(error=err),
-                                          Location(file=str(p)))]) from None
+                                          Location(file=path))]) from None
 
 
-def _hash_file(p: Path) -> str:
+def _changed_while_read(path: str) -> KokenError:
+    return PortfolioError(_("the file changed while it was read (its bytes differ from those hashed): read it again "
+                            "when nothing writes to it"), Location(file=path))
+
+
+def _hash_stream(fh) -> str:
     digest = hashlib.sha256()
-    with open(p, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
+    while chunk := fh.read(_CHUNK):
+        digest.update(chunk)
     return "sha256:" + digest.hexdigest()
 
 
