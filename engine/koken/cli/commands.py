@@ -339,10 +339,15 @@ def factors_command(table: str | None, region: str | None, fiscal_year: int | No
 @click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("portfolio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_methodology_options
-def verify(result: Path, portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool) -> None:
+@click.option("--ratios", "ratio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The device contribution-ratio file the result was computed with, when it is not the shipped one "
+                   "(a path written in the result is never opened).")
+def verify(result: Path, portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool,
+           ratio_file: Path | None) -> None:
     """Recompute RESULT (a koken JSON result) from PORTFOLIO and explain every difference.
 
-    Exit status 0: the result stands; 1: a figure differs or the inputs no longer compute.
+    Exit status 0: the result stands; 1: a figure, a total or a recorded provenance (input, methodology, factor
+    table, engine, units, GWP set, ratio file) differs, or the inputs no longer compute.
     """
     from koken.audit.verify import report
     from koken.audit.verify import verify as run
@@ -350,7 +355,7 @@ def verify(result: Path, portfolio: Path, methodology_paths: tuple[Path, ...], n
     # worked examples are not run here: a changed factor table fails them, and verify must name it instead
     library = _library(methodology_paths, no_bundled, check_examples=False)
     with render.reporting(wrote_nothing=False):
-        outcome = run(result, portfolio, library)
+        outcome = run(result, portfolio, library, ratios=ratio_file)
     for text in report(outcome):
         render.line(text)
     raise SystemExit(0 if outcome.stands else 1)
