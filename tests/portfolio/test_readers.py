@@ -576,3 +576,134 @@ def test_an_xlsx_or_parquet_file_replaced_after_it_was_opened_gives_the_numbers_
         fh.write(b"PANDAS_version")
     with pytest.raises(KokenErrors, match=r"q.parquet: the file changed while it was read"):
         list(source.partitions())
+
+
+def _hand_written_workbook(path, rows: list[str], shared: list[str] = (), pad: int = 0) -> None:
+    """A workbook written by hand, as any program may write one: ``rows`` are the sheet's <row> elements,
+    ``shared`` its shared strings, ``pad`` bytes of incompressible data beside them (a file of ordinary size)."""
+    import os
+
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    package = "http://schemas.openxmlformats.org/package/2006/relationships"
+    files = {
+        "[Content_Types].xml": '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.'
+        'xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override '
+        'PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+        'worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+        "_rels/.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{package}"><Relationship Id="rId1" '
+        f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+        '<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{package}">'
+        f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
+        f'Type="{rel}/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{main}"><sheetData>'
+        + "".join(rows) + "</sheetData></worksheet>",
+        "xl/sharedStrings.xml": f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{main}">'
+        + "".join(f"<si><t>{t}</t></si>" for t in shared) + "</sst>"}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as book:
+        if pad:
+            book.writestr("docProps/pad.bin", os.urandom(pad))
+        for name, text in files.items():
+            book.writestr(name, text)
+
+
+def _inline(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+XLSX_HEADER = ('<row r="1">' + "".join(_inline(f"{c}1", t) for c, t in zip(
+    "ABCDE", ("methodology", "product_line", "fiscal_year", "market", "units_shipped[台]"))) + "</row>")
+
+
+def test_an_xlsx_shared_string_reused_by_every_cell_is_refused_in_bounded_memory(tmp_path):
+    """Issue 17 §3: a 76 KB workbook whose cells all refer to one 5 MB shared string reached 5.9-9 GB (each cell
+    became its own 5 MB text downstream). A cell longer than Excel's 32,767 characters is refused as it is read,
+    naming it, and the texts of a workbook are bounded in total. Measured in a new interpreter under a memory cap."""
+    from helpers import run_isolated
+
+    path = tmp_path / "shared.xlsx"
+    _hand_written_workbook(path, [XLSX_HEADER] + [
+        f'<row r="{i}">{_inline(f"A{i}", "refrigerator")}<c r="B{i}" t="s"><v>0</v></c><c r="C{i}"><v>2023</v></c>'
+        f'{_inline(f"D{i}", "domestic")}<c r="E{i}"><v>1</v></c></row>' for i in range(2, 1002)],
+        shared=["x" * 5_000_000], pad=70_000)
+    assert path.stat().st_size < 120_000
+    done, peak = run_isolated(f"""
+        from koken.base.errors import KokenErrors
+        from koken.portfolio.build import read_portfolio
+        from helpers import load_folder
+        library, _problems = load_folder()
+        try:
+            read_portfolio({str(path)!r}, library)
+        except KokenErrors as errs:
+            print(str(errs))
+    """, timeout=240, memory_mb=2500)
+    assert "shared.xlsx, sheet 'Sheet1', cell B2: a cell holds 5,000,000 characters (limit 32,767) (and 999 other " \
+           "cells: B3, B4, B5, B6, B7 …)" in done.stdout, done.stdout[-1000:] + done.stderr[-1000:]
+    assert peak < 500, peak
+
+
+def test_a_workbook_of_millions_of_cells_is_refused_before_it_is_loaded(tmp_path):
+    """Issue 17 §3: 4 million cells took 2 GB in openpyxl before the (generous) limit of 20 million refused them.
+    The cells of the worksheets' XML are counted before loading: beyond 2,000,000 (the limit of a portfolio read
+    whole) the workbook is refused, naming the limit. Measured in a new interpreter under a memory cap."""
+    from helpers import run_isolated
+
+    path = tmp_path / "cells.xlsx"
+    _hand_written_workbook(path, [XLSX_HEADER] + [
+        f'<row r="{i}"><c r="A{i}"><v>1</v></c><c r="B{i}"><v>1</v></c><c r="C{i}"><v>2023</v></c>'
+        f'<c r="D{i}"><v>1</v></c><c r="E{i}"><v>1</v></c></row>' for i in range(2, 440_002)], pad=2_000_000)
+    done, peak = run_isolated(f"""
+        from koken.base.errors import KokenErrors
+        from koken.portfolio.build import read_portfolio
+        from helpers import load_folder
+        library, _problems = load_folder()
+        try:
+            read_portfolio({str(path)!r}, library)
+        except KokenErrors as errs:
+            print(str(errs))
+    """, timeout=240, memory_mb=2500)
+    assert "cells.xlsx: the workbook has 2,200,005 cells (limit 2,000,000 for a workbook, which is read whole)" in \
+        done.stdout, done.stdout[-1000:] + done.stderr[-1000:]
+    assert peak < 400, peak
+
+
+def test_xlsx_date_cells_are_refused_naming_the_cell_and_what_to_write(tmp_path, library):
+    """Issue 17 §3 (leftover): a fiscal year typed as a date (Excel shows 2023/4/1) was read as the text
+    '2023-04-01 00:00:00' and refused as a year without saying why; a date in a quantity column likewise. Each date
+    cell is named, with what to write instead."""
+    import datetime
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(REFRIGERATOR_HEADER.strip().split(","))
+    row = [float(c) if c.replace(".", "").isdigit() else c for c in refrigerator_line().strip().split(",")]
+    row[2], row[5] = datetime.datetime(2023, 4, 1), datetime.date(2023, 1, 5)
+    wb.active.append(row)
+    wb.save(tmp_path / "dates.xlsx")
+    with pytest.raises(KokenErrors) as err:
+        read_portfolio(tmp_path / "dates.xlsx", library)
+    text = str(err.value)
+    assert "dates.xlsx, sheet 'Sheet', cell C2: the cell holds a date or time (2023-04-01T00:00:00, its number " \
+           "format 'yyyy-mm-dd h:mm:ss'); koken reads numbers and text: write a fiscal year as digits (2023)" in text
+    assert "cell F2: the cell holds a date or time (2023-01-05T00:00:00" in text
+
+
+def test_a_workbook_with_an_unreadable_chart_sheet_says_so(tmp_path, library):
+    """Issue 17 §3 (leftover): a chart sheet without a drawing made openpyxl fail, reported as 'not a readable
+    .xlsx workbook (AttributeError)'; the message names the chart sheets and what to do."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(REFRIGERATOR_HEADER.strip().split(","))
+    wb.create_chartsheet("chart")
+    wb.save(tmp_path / "chart.xlsx")
+    with pytest.raises(KokenErrors, match=r"chart.xlsx: not a readable .xlsx workbook \(AttributeError\): it has chart "
+                                          r"sheets \(xl/chartsheets/sheet1.xml\) that could not be read; koken reads "
+                                          r"worksheets only"):
+        read_portfolio(tmp_path / "chart.xlsx", library)

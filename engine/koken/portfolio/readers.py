@@ -987,6 +987,11 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
         try:
             return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
         except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
+            if _chart_sheets(data):  # openpyxl fails on a chart sheet without a drawing
+                raise KokenErrors([PortfolioError(_(
+                    "not a readable .xlsx workbook ({kind}): it has chart sheets ({sheets}) that could not be read; "
+                    "koken reads worksheets only: delete the chart sheets, or save the workbook again in Excel").format(
+                    kind=type(err).__name__, sheets=", ".join(_chart_sheets(data))), where)]) from None
             raise KokenErrors([PortfolioError(_("not a readable .xlsx workbook ({kind})").format(
                 kind=type(err).__name__), where)]) from None
 
@@ -1036,9 +1041,10 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
             book.close()
             book = load(data_only=True)
         sheets = []
+        budget = [MAX_WHOLE_TEXT]  # characters of text left for every sheet read
         for name in chosen:
             ws = book[name]
-            rows = [[_excel_text(c) for c in row] for row in ws.iter_rows()]
+            rows = _sheet_texts(ws, Location(file=str(p), sheet=name), budget, problems)
             unsaved = sorted(c.coordinate for row in ws.iter_rows() for c in row
                              if c.coordinate in formulas[name] and c.value is None)
             if unsaved:
@@ -1055,9 +1061,61 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
     return sheets, hidden
 
 
+def _sheet_texts(ws, where: Location, budget: list[int], problems: list[KokenError]) -> list[list[str]]:
+    """A sheet's cells as texts, their length bounded as they are read: a cell longer than :data:`MAX_CELL_CHARS`
+    (Excel's own limit; one shared string may be referenced by every cell) is a problem naming it, and the texts
+    of all sheets together at most :data:`MAX_WHOLE_TEXT` characters (``budget`` holds what is left)."""
+    import datetime
+
+    rows = []
+    long_cells = []
+    dates = []
+    for row in ws.iter_rows():
+        texts = []
+        for c in row:
+            if isinstance(c.value, (datetime.date, datetime.time, datetime.timedelta)):
+                dates.append(c)
+            text = _excel_text(c)
+            if len(text) > MAX_CELL_CHARS:
+                long_cells.append((c.coordinate, len(text)))
+                text = ""
+            budget[0] -= len(text)
+            texts.append(text)
+        if budget[0] < 0:
+            problems.append(PortfolioError(_("the workbook's cells hold more than {limit:,} characters of text "
+                                             "(row {row}): write a large portfolio as CSV or Parquet").format(
+                limit=MAX_WHOLE_TEXT, row=row[0].row if row else len(rows) + 1), where))
+            return []
+        rows.append(texts)
+    for c in dates[:MAX_DATE_PROBLEMS]:
+        shown = c.value.isoformat() if hasattr(c.value, "isoformat") else str(c.value)
+        problems.append(PortfolioError(_(
+            "the cell holds a date or time ({value}, its number format {format!r}); koken reads numbers and text: "
+            "write a fiscal year as digits (2023) and a quantity as a number (format the cell as Number), or a "
+            "date kept for the company's own use as text (format the cell as Text)").format(
+            value=shown, format=c.number_format), where.at(cell=c.coordinate)))
+    if len(dates) > MAX_DATE_PROBLEMS:
+        problems.append(PortfolioError(_("{count:,} more cells hold dates or times").format(
+            count=len(dates) - MAX_DATE_PROBLEMS), where))
+    if long_cells:
+        cell, count = long_cells[0]
+        problems.append(PortfolioError(_("a cell holds {count:,} characters (limit {limit:,}){more}").format(
+            count=count, limit=MAX_CELL_CHARS,
+            more=_(" (and {n:,} other cells: {cells})").format(
+                n=len(long_cells) - 1, cells=", ".join(c for c, _n in long_cells[1:6]) + (
+                    " …" if len(long_cells) > 6 else "")) if len(long_cells) > 1 else ""), where.at(cell=cell)))
+    return rows
+
+
 MAX_XLSX_UNCOMPRESSED = 200_000_000
 MAX_XLSX_CELLS = 20_000_000
+"""Cells a sheet may span (rows × columns from its first to its last cell: a stray cell far away)."""
 MAX_XLSX_RATIO = 200
+MAX_WHOLE_TEXT = 200_000_000
+"""Characters of text the cells of a workbook read whole may hold, counted as the cells are read."""
+MAX_DATE_PROBLEMS = 20
+"""Date cells of a sheet named one by one; more are counted."""
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
 
 
 def _check_zip(data: bytes, where: Location) -> None:
@@ -1073,6 +1131,42 @@ def _check_zip(data: bytes, where: Location) -> None:
         raise KokenErrors([PortfolioError(_(
             "the workbook would expand to {size:,.0f} MB (limit {limit:,.0f} MB, {ratio}× its size): refused").format(
             size=expanded / 1e6, limit=MAX_XLSX_UNCOMPRESSED / 1e6, ratio=MAX_XLSX_RATIO), where)])
+    cells = _count_cells(data)
+    if cells > MAX_WHOLE_CELLS:
+        raise KokenErrors([PortfolioError(_(
+            "the workbook has {cells:,} cells (limit {limit:,} for a workbook, which is read whole): write a large "
+            "portfolio as CSV or Parquet").format(cells=cells, limit=MAX_WHOLE_CELLS), where)])
+
+
+def _chart_sheets(data: bytes) -> list[str]:
+    """The parts of a workbook's chart sheets (``xl/chartsheets/sheet1.xml``), from its zip directory."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [n for n in archive.namelist() if re.fullmatch(r"xl/chartsheets/[^/]+\.xml", n)]
+
+
+def _count_cells(data: bytes) -> int:
+    """The cells (``<c>`` elements) of every worksheet of a workbook, counted in its decompressed XML a megabyte at
+    a time, before any is loaded (openpyxl holds each cell as an object, about 500 bytes)."""
+    import zipfile
+
+    count = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
+                continue
+            with archive.open(info) as part:
+                tail = b""
+                while True:
+                    chunk = part.read(_CHUNK)
+                    text = tail + chunk
+                    cut = len(text) if not chunk else max(len(text) - 64, 0)  # a tag split by the chunk is read next
+                    count += sum(1 for m in _CELL_TAG.finditer(text) if m.start() < cut)
+                    if not chunk:
+                        break
+                    tail = text[cut:]
+    return count
 
 
 def _excel_text(cell) -> str:
