@@ -159,3 +159,30 @@ def test_a_control_character_in_one_file_does_not_hide_the_problems_of_the_other
     run = CliRunner().invoke(main, ["validate", str(tmp_path)])
     assert run.exit_code == 1 and "U+0007" in run.output and "untis" in run.output, run.output
     assert run.exception is None or isinstance(run.exception, SystemExit)
+
+
+def test_a_broken_factor_table_is_reported_once_and_named_as_the_cause(tmp_path, monkeypatch):
+    """Issue 17 §3 (leftover): a factor table with one bad key was reported once per methodology that uses it (the
+    grid table: 23 times), each followed by "unknown factor table 'grid_emission_factor'". Its problem is listed
+    once, and each methodology says the table cannot be read because of its file."""
+    import shutil
+
+    import koken.factors as factors_module
+
+    tables = tmp_path / "factors"
+    shutil.copytree(factors_module.factors_dir(), tables)
+    grid = tables / "grid_emission_factor.yaml"
+    grid.write_text(grid.read_text(encoding="utf-8").replace("unit: kg-CO2/kWh", "unit: kg-CO2/kWh\nbogus: 1", 1),
+                    encoding="utf-8")
+    monkeypatch.setattr(factors_module, "factors_dir", lambda: tables)
+    factors_module._load_all.cache_clear()
+    try:
+        _library, problems = load_folder()
+    finally:
+        factors_module._load_all.cache_clear()
+    texts = [str(p) for p in problems]
+    assert texts.count(f"{grid}, field bogus: unknown key 'bogus'") == 1, texts[:5]
+    assert "methodologies/home_appliances/refrigerator.yaml, field parameters.grid_emission_factor: factor table " \
+           "'grid_emission_factor' cannot be read: its file grid_emission_factor.yaml has problems (listed with it)" \
+           in texts
+    assert not any("unknown factor table" in t for t in texts)

@@ -252,7 +252,8 @@ def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
         bundled: start from the bundled ``methodologies/``.
         check_examples: run worked examples and property checks.
     Returns:
-        LibraryScan: the usable library (files with problems left out), every problem, every warning.
+        LibraryScan: the usable library (files with problems left out), every problem once (a factor table's,
+        found by each methodology compiled, is listed once), every warning.
     """
     roots: list[tuple[Path, str]] = [(methodologies_dir(), BUNDLED)] if bundled else []
     if paths is not None:
@@ -266,6 +267,10 @@ def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
         scan.files.extend(source.files)
         library._merge(source)
     scan.warnings = list(library.warnings)
+    once: dict[tuple[str, str], KokenError] = {}  # a broken factor table is a problem of every methodology using it
+    for problem in scan.problems:
+        once.setdefault((type(problem).__name__, str(problem)), problem)
+    scan.problems = list(once.values())
     return scan
 
 

@@ -187,3 +187,18 @@ def test_a_row_number_on_several_sheets_needs_its_sheet_and_the_trace_names_shee
     assert "template_filled.xlsx sheet 'refrigerator' cell E6 column '出荷台数 / units_shipped': 4.5 万台" in text
     # (420 − 273) kWh/yr × 0.421 kg-CO2/kWh × 45,000 units = 2,784.915 t-CO2e
     assert "single_year = 2784.915 t-CO2e" in text
+
+
+def test_an_input_set_twice_is_refused_naming_both(tmp_path):
+    """Issue 17 §3 (leftover): `--set a=420 --set a=500` kept the last value silently; it is refused, naming both."""
+    done = CliRunner().invoke(main, [
+        "trace", "refrigerator", "--region", "JP", "--fiscal-year", "2023",
+        "--set", "baseline_annual_energy=420 kWh/yr", "--set", "baseline_annual_energy=500 kWh/yr",
+        "--set", "product_annual_energy=273 kWh/yr", "--set", "operating_years=12 yr"])
+    assert done.exit_code == 1
+    assert "field --set baseline_annual_energy=500 kWh/yr: baseline_annual_energy is set twice (also --set " \
+           "baseline_annual_energy=420 kWh/yr): give each input once" in done.output, done.output
+    once = CliRunner().invoke(main, [
+        "trace", "refrigerator", "--region", "JP", "--fiscal-year", "2023", "--set", "baseline_annual_energy=420 kWh/yr",
+        "--set", "product_annual_energy=273 kWh/yr", "--set", "operating_years=12 yr"])
+    assert once.exit_code == 0, once.output

@@ -150,18 +150,38 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
         raise click.UsageError(_("--header-row applies to CSV files and workbooks, not {kind}").format(
             kind=suffix or portfolio.name))
     _terminate_cleanly()
+    _report_leftovers(output)
     library = _library(methodology_paths, no_bundled)
     with render.reporting(), render.progress_bar() as (on_open, progress):
         result = run(portfolio, library, output=output, engine=engine, scheduler=scheduler, workers=workers,
                      partition_rows=partition_rows, encoding=encoding, sheet=sheets or None, header_row=header_row,
                      allow_stale_factors=allow_stale_factors, ratios=ratio_file, component_maker=component_maker,
                      progress=progress, on_open=on_open)
-    render.notices(result.notices)
+    render.notices([*result.notices, *([_(
+        "--allow-stale-factors is on: where a factor table has no value for a row's fiscal year, its latest earlier "
+        "year's value was used (marked \"stale: earlier year\" in factors_from_tables and recorded in the results)")]
+        if allow_stale_factors else [])])
     render.run_summary(result, str(portfolio))
     if component_maker:
         render.component_summary(result)
     if output:
         render.line(_("Results written to {output}").format(output=output))
+
+
+def _report_leftovers(output: Path | None) -> None:
+    """Say which temporary files of an earlier run are in the output's folder (a run killed with ``kill -9``
+    cannot remove its own); they are not removed, since another run may be writing them now."""
+    from koken.base.files import leftover_temporaries
+
+    if output is None:
+        return
+    found = leftover_temporaries(output)
+    if found:
+        render.notices([_("{folder} holds {count} temporary file(s) of koken, {names}: left by a run that was killed "
+                          "(kill -9, a power loss), or being written by another run now; delete them when no koken "
+                          "run writes there").format(folder=found[0].parent, count=len(found),
+                                                     names=", ".join(p.name for p in found[:5]) +
+                                                     (" …" if len(found) > 5 else ""))])
 
 
 def _terminate_cleanly() -> None:
@@ -210,6 +230,7 @@ def report_command(inputs: tuple[Path, ...], portfolio: Path | None, methodology
     if device_shares == "off" and ratio_file is not None:
         raise click.UsageError(_("--ratios gives device shares: leave it out with --device-shares off"))
     calculates = portfolio is not None or not all(is_result_file(p) for p in inputs)
+    _report_leftovers(output)
     library = _library(methodology_paths, no_bundled) if calculates else None
     with render.reporting(wrote_nothing=output is not None):
         built = report(inputs, portfolio, library, ratios=ratio_file, device_shares=device_shares == "on",

@@ -309,6 +309,8 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
     """
     tables, table_problems = load_factor_tables()
     errors: list[KokenError] = list(table_problems)
+    unreadable = {Path(e.location.file).stem: Path(e.location.file).name for e in table_problems  # a table's id is
+                  if e.location is not None and e.location.file}                                 # its file's name
     loc = Location(file=source)
     path = Path(source)
     if check_location and path.suffix in (".yaml", ".yml"):
@@ -355,7 +357,11 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
         table = None
         if p.factor is not None:
             table = tables.get(p.factor.table)
-            if table is None:
+            if table is None and p.factor.table in unreadable:
+                errors.append(MethodologyError(_("factor table {table!r} cannot be read: its file {file} has problems "
+                                                 "(listed with it)").format(table=p.factor.table,
+                                                                            file=unreadable[p.factor.table]), ploc))
+            elif table is None:
                 errors.append(MethodologyError(_("unknown factor table {table!r} (tables: {tables})").format(
                     table=p.factor.table, tables=", ".join(sorted(tables))), ploc))
             else:
