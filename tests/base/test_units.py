@@ -100,7 +100,7 @@ def test_parse_quantity_refuses_non_finite():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("kg-CO2·kWh^−1", None), ("kWh-1", "ambiguous"), ("13%%", "more than once"), ("kyr", "Julian-year"),
+    ("kg-CO2·kWh^−1", None), ("kWh-1", "ambiguous"), ("13%%", "more than once"), ("century", "Julian-year"),
 ])
 def test_a_caret_power_with_a_unicode_minus_reads_and_misleading_unit_texts_are_refused(text, message):
     if message is None:
@@ -313,3 +313,16 @@ def test_temperatures_of_the_same_kind_and_units_per_kelvin_still_convert():
     assert factor("delta_degF", "delta_degC") == pytest.approx(5 / 9)
     assert factor("degR", "K") == pytest.approx(5 / 9)
     assert factor("W/K", "W/delta_degC") == pytest.approx(1.0)  # a per-kelvin unit is per difference either way
+
+
+@pytest.mark.parametrize(("text", "unit", "factor"), [
+    ("Pa", "N/m**2", 1), ("kPa", "N/m**2", 1000), ("ha", "m**2", 10_000), ("ka", "yr", 1000), ("kyr", "yr", 1000),
+    ("Ma", "yr", 1e6),
+])
+def test_pascal_hectare_and_prefixed_years_are_read_not_refused(text, unit, factor):
+    """Issue 17 §3: every unit some of whose readings is a prefixed year was refused as a Julian-year multiple:
+    ``Pa`` (Pint: pascal, or peta-annum), ``ha`` (hectare, or hecto-annum), ``ka``. Pint's own reading is used;
+    a prefixed year is that multiple of koken's year (8,760 h), never of Pint's Julian one."""
+    assert conversion_factor(parse_unit(text), parse_unit(unit)) == pytest.approx(factor, rel=1e-15)
+    if text == "ka":  # the methodology's own year: a leap-year methodology's ka is 1,000 of its years
+        assert conversion_factor(parse_unit("ka", 8784), parse_unit("yr", 8784)) == pytest.approx(1000)

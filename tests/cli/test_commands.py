@@ -412,3 +412,42 @@ def test_trace_shows_terminal_escapes_from_the_portfolio_instead_of_obeying_them
                  "\"A\x1b[2JB\",refrigerator,2023,domestic,1,420,273,0.421,12\n", encoding="utf-8")
     result = run("trace", p, "--row", "2")
     assert result.exit_code == 0 and "\x1b" not in result.output and "A\\x1b[2JB" in result.output
+
+
+def test_allow_stale_factors_is_echoed_on_the_console():
+    """Issue 17 §3 (leftover): `--allow-stale-factors` changed the figures without a word on the console (only the
+    results said so); the run now says it was on, and a run without it says nothing of the kind."""
+    stale = str(REPO / "tests" / "data" / "messy" / "stale_year.csv")
+    done = CliRunner().invoke(main, ["calculate", stale, "--allow-stale-factors"])
+    assert done.exit_code == 0, done.output
+    assert "note: --allow-stale-factors is on: where a factor table has no value for a row's fiscal year, its latest " \
+           "earlier year's value was used" in done.output
+    plain = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO)])
+    assert plain.exit_code == 0 and "--allow-stale-factors is on" not in plain.output
+
+
+def test_temporary_files_left_by_a_killed_run_are_reported(tmp_path):
+    """Issue 17 §3 (leftover): a run killed with kill -9 cannot remove its `.koken-*.tmp` file, and nothing said so.
+    The next run writing into that folder names them (it does not remove them: another run may be writing them)."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "r.json"
+    big = tmp_path / "big.csv"  # long enough to be killed while the result is being written
+    lines = EXAMPLE_PORTFOLIO.read_text(encoding="utf-8").splitlines()
+    big.write_text("\n".join([lines[0]] + lines[1:] * 2000) + "\n", encoding="utf-8")
+    run = subprocess.Popen([sys.executable, "-m", "koken.cli.commands", "calculate", str(big), "-o", str(out)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".koken-*.tmp")) and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    left = list(tmp_path.glob(".koken-*.tmp"))
+    assert left and not out.exists()
+    done = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert f"note: {tmp_path} holds 1 temporary file(s) of koken, {left[0].name}: left by a run that was killed " \
+           "(kill -9, a power loss), or being written by another run now" in done.output
+    assert left[0].exists() and out.exists()

@@ -330,11 +330,12 @@ def parse_settings(m: Methodology, settings: list[str]) -> tuple[dict[str, Trace
     """``name=value unit`` strings (``koken trace ID --set``) → trace inputs.
 
     Raises:
-        KokenErrors: malformed settings, unknown names, bad quantities.
+        KokenErrors: malformed settings, unknown names, bad quantities, a name set twice.
     """
     inputs: dict[str, TraceInput] = {}
     shipped = None
     errors: list[KokenError] = []
+    given: dict[str, str] = {}
     for text in settings:
         name, sep, raw = text.partition("=")
         name = name.strip()
@@ -342,6 +343,11 @@ def parse_settings(m: Methodology, settings: list[str]) -> tuple[dict[str, Trace
         if not sep:
             errors.append(PortfolioError(_("expected name=value unit, e.g. baseline_annual_energy='420 kWh/yr'"), where))
             continue
+        if name in given:  # the last one silently won: say which value is meant
+            errors.append(PortfolioError(_("{name} is set twice (also --set {first}): give each input once").format(
+                name=name, first=given[name]), where))
+            continue
+        given[name] = text
         try:
             q = line_value(m, name, raw, where)
         except KokenError as err:

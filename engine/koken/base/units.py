@@ -26,7 +26,9 @@ definitions of ``ton`` and ``kt``) and for Japanese reporting notation:
   counts or multipliers multiplied together (``台 万台``) are refused too;
 * a temperature difference (``delta_degC``) and an absolute temperature (``K``) never convert into each other;
 * ``year``/``yr``/``a`` mean the methodology's pinned year (8,760 h unless it declares another), never
-  Pint's Julian 365.25 d; ``month`` is refused (Pint derives it from the Julian year);
+  Pint's Julian 365.25 d, and a prefixed year (``ka``, ``kyr``, ``Ma``) is that multiple of it; ``month``
+  and ``century`` are refused (Pint derives them from the Julian year); ``Pa`` and ``ha`` are the pascal
+  and the hectare, as Pint reads them (not peta- or hecto-years);
 * offset units (``degC``) are refused where a quantity is declared.
 
 Every function raises :class:`koken.base.errors.UnitError` with the offending text and, for dimension
@@ -192,7 +194,10 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
             candidates = ureg.parse_unit_name(tok)
         except Exception:  # Pint raises several types on odd names; treat as unknown here
             candidates = ()
-        if any(unit in _OTHER_YEARS for _prefix, unit, _suffix in candidates):
+        reading = candidates[0] if candidates else None  # what Pint makes of it: Pa is the pascal, not peta-annum
+        if reading is not None and reading[1] == "year" and reading[0]:  # ka, kyr, Ma: a multiple of koken's year
+            return f"{reading[0]}{year}"
+        if reading is not None and reading[1] in _OTHER_YEARS:
             raise UnitError(_("'{tok}' is a Julian-year multiple (Pint: 365.25 d): write yr (koken's year, "
                               "{hours:g} h) with a number").format(tok=tok, hours=hours_per_year))
         if any(unit == "ton" for _prefix, unit, _suffix in candidates) and tok != "short_ton":

@@ -5,8 +5,8 @@ record batches (pyarrow), XLSX and YAML whole (one partition; they are size-limi
 shares the file's :class:`koken.portfolio.layout.Layout` (header and units row, read once), so a partition
 is interpreted exactly as the same rows would be in a one-partition read.
 
-Row numbers in messages: for CSV, XLSX and YAML the file row (the header is row 1); for Parquet the
-record number (the first record is row 1).
+Row numbers in messages: for CSV and XLSX the file row (the header is row 1); for YAML the line where the
+row's item starts; for Parquet the record number (the first record is row 1).
 
 Encodings (CSV): the given one, else UTF-16 by its BOM, UTF-8 (with or without BOM), else cp932
 (Shift_JIS); the whole file is checked before the first row is interpreted, so an encoding problem on
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
 from koken.base.i18n import N_, _, sentences
-from koken.base.safe_yaml import load_yaml_file, read_limited
+from koken.base.safe_yaml import load_yaml_node, read_limited, read_yaml_bytes, yaml_file_text
 from koken.methodology import Methodology
 from koken.portfolio.layout import (
     HEADER_SCAN_ROWS,
@@ -53,13 +53,25 @@ from koken.portfolio.layout import (
 
 MAX_PORTFOLIO_BYTES = 200_000_000
 """Largest workbook or YAML portfolio read whole (CSV and Parquet are streamed, of any size)."""
+MAX_WHOLE_CELLS = 2_000_000
+"""Cells (rows × columns) of a portfolio read whole, a workbook's sheet or a YAML file, counted before the cells
+are made: about 1 GB of working memory. A larger portfolio is read in partitions from CSV or Parquet."""
 _HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
 
 DEFAULT_PARTITION_ROWS = 250_000
 """Rows per partition: about 0.3 GB of working memory for a wide (70-column) portfolio."""
 
 _CHUNK = 1 << 20
-csv.field_size_limit(10_000_000)  # one cell; a larger one is an unclosed quote swallowing the file
+MAX_ROW_CHARS = 1_000_000
+"""Characters a CSV record (a line, or the lines of a record with quoted line breaks) may have: a row is read at
+most this much at a time, so one 100 MB line is refused without being held or split into cells."""
+csv.field_size_limit(MAX_ROW_CHARS)  # one cell; a larger one is an unclosed quote swallowing the file
+MAX_CELL_CHARS = 32_767
+"""Characters a Parquet text cell may have (Excel's limit for a cell), checked before the text is decoded."""
+MAX_CHUNK_BYTES = 256_000_000
+"""Bytes a Parquet column chunk (one column of one row group) may decompress to, from the file's metadata."""
+MAX_PARTITION_TEXT = 64_000_000
+"""Bytes of text a Parquet block is built with: a record batch holding more is built in slices."""
 
 
 @dataclass(frozen=True)
@@ -161,13 +173,22 @@ class PortfolioSource:
             self.total_bytes = self._p.stat().st_size
             if self.suffix == ".csv":
                 self._codec, self.encoding, self.sha256 = _detect_encoding(self._p, encoding)
-            else:
-                self.sha256 = _hash_file(self._p)
-                self.encoding = {".parquet": "parquet", ".yaml": "utf-8", ".yml": "utf-8"}.get(self.suffix, "xlsx")
+            elif self.suffix in (".yaml", ".yml"):  # read once: the bytes hashed are the bytes parsed
+                self._data = read_yaml_bytes(self._p)
+                self.sha256 = "sha256:" + hashlib.sha256(self._data).hexdigest()
+                self.encoding = "utf-8"
+            elif self.suffix == ".parquet":  # one open file, hashed, read, and hashed again once read
+                self._handle = open(self._p, "rb")
+                self.sha256 = _hash_stream(self._handle)
+                self.encoding = "parquet"
+            else:  # read once: the bytes hashed are the bytes parsed
+                self._data = read_limited(self._p, MAX_PORTFOLIO_BYTES)
+                self.sha256 = "sha256:" + hashlib.sha256(self._data).hexdigest()
+                self.encoding = "xlsx"
         except OSError as err:
             raise KokenErrors([PortfolioError(_("cannot read file: {reason}").format(reason=err.strerror), where)]) from None
         if self.suffix == ".parquet":
-            self._parquet = _open_parquet(self._p)
+            self._parquet = _open_parquet(self._handle, self.path)
             self.total_rows = self._parquet.metadata.num_rows
 
     def partitions(self) -> Iterator[Partition]:
@@ -298,7 +319,7 @@ class PortfolioSource:
         return found
 
     def _workbook_tables(self) -> Iterator[Table]:
-        data = read_limited(self._p, MAX_PORTFOLIO_BYTES)
+        data, self._data = self._data, b""
         sheets, hidden = _read_xlsx(self._p, data, self._sheets)
         self.bytes_read = self.total_bytes
         for sheet in hidden:
@@ -365,7 +386,8 @@ class PortfolioSource:
             yield errs
 
     def _yaml_blocks(self):
-        headers, cells, rownums, _encoding = _read_yaml(self._p)
+        headers, cells, rownums = _read_yaml(self._p, self._data)
+        self._data = b""
         self.bytes_read = self.total_bytes
         yield headers
         try:
@@ -384,7 +406,8 @@ class PortfolioSource:
         with open(self._p, "rb") as raw:
             counted = _CountingReader(raw, self)
             text = io.TextIOWrapper(counted, encoding=self._codec, newline="")
-            reader = csv.reader(text)
+            lines = _BoundedLines(text, self.path)
+            reader = csv.reader(lines)
             headers = None
             cells: list[list[str]] = []
             numbers: list[int] = []
@@ -422,15 +445,17 @@ class PortfolioSource:
             try:
                 line = 0
                 for row in reader:
+                    lines.record_read()
                     number, line = line + 1, reader.line_num  # a record's first file line (quoted cells span lines)
                     if not "".join(row).strip():
                         continue  # rows with no content are skipped, so a file of blank lines costs nothing
                     if headers is None:
                         if not held and row and row[0].startswith("\ufeff"):
                             row[0] = row[0][1:]
-                        if len(row) > MAX_COLUMNS:
-                            raise KokenErrors([PortfolioError(_("the header has {count:,} columns (limit {limit})").format(
-                                count=len(row), limit=MAX_COLUMNS), where)])
+                        if len(row) > MAX_COLUMNS:  # a row read while the header is looked for
+                            raise KokenErrors([PortfolioError(_("the row has {count:,} cells, more than a portfolio's "
+                                                                "{limit} columns").format(count=len(row), limit=MAX_COLUMNS),
+                                                              Location(file=self.path, row=number))])
                         held.append(row)
                         held_numbers.append(number)
                         position = header_from(held, held_numbers, final=False)
@@ -468,6 +493,8 @@ class PortfolioSource:
             except csv.Error as err:
                 raise KokenErrors([PortfolioError(_("not a readable CSV file: {error}").format(error=err),
                                                   where)]) from None
+            if "sha256:" + counted.digest.hexdigest() != self.sha256:  # the bytes parsed are the bytes hashed
+                raise KokenErrors([_changed_while_read(self.path)])
             if headers is None:
                 raise KokenErrors([PortfolioError(_("file is empty: no header row"), where)])
             if notes:
@@ -478,7 +505,6 @@ class PortfolioSource:
 
     def _parquet_blocks(self):
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         schema = self._parquet.schema_arrow
         index_columns = _pandas_index_columns(schema)  # a DataFrame's index, written beside the data by pandas
@@ -497,6 +523,7 @@ class PortfolioSource:
                     "column type {kind} is not read: koken reads text and number columns (write dates and flags as "
                     "text)").format(kind=field.type), Location(file=self.path, column=field.name)))
             kinds.append(kind)
+        problems += self._parquet_chunk_sizes(set(headers))
         if problems:
             raise KokenErrors(problems)
         yield headers
@@ -505,38 +532,146 @@ class PortfolioSource:
         try:
             for batch in self._parquet.iter_batches(batch_size=batch_rows, use_threads=True,
                                                     columns=list(schema.names) if index_columns else None):
-                columns = []
-                bad_text = []
-                for column, kind, name in zip(batch.columns, kinds, headers):
-                    if kind == "text":
-                        if pa.types.is_dictionary(column.type):
-                            column = column.dictionary_decode()
-                        column = pc.fill_null(column.cast(pa.string()), "")
-                        try:
-                            column.validate(full=True)
-                        except pa.ArrowInvalid:
-                            bad_text.append(PortfolioError(_(
-                                "column holds bytes that are not UTF-8 text in records {first:,}-{last:,}").format(
-                                first=first_row, last=first_row + batch.num_rows - 1),
-                                Location(file=self.path, column=name)))
-                        columns.append(column)  # kept in Arrow
-                    else:  # integers beyond 2**53 round to the nearest float, as the same digits in a CSV do
-                        columns.append(np.asarray(pc.cast(column, pa.float64(), safe=False).to_numpy(
-                            zero_copy_only=False), dtype=float))
-                rows = np.arange(first_row, first_row + batch.num_rows)
+                yield from self._parquet_slices(batch, kinds, headers, first_row)
                 first_row += batch.num_rows
                 self.bytes_read = int(self.total_bytes * (first_row - 1) / max(self.total_rows or 1, 1))
-                yield KokenErrors(bad_text) if bad_text else Cells(columns=columns, rows=rows)
+            self._check_unchanged()
         except (OSError, pa.ArrowException) as err:
             raise KokenErrors([PortfolioError(_("not a readable Parquet file ({error})").format(error=err),
                                               Location(file=self.path))]) from None
+        finally:
+            self._handle.close()
+
+    def _parquet_chunk_sizes(self, names: set[str]) -> list[KokenError]:
+        """A column chunk that would decompress beyond :data:`MAX_CHUNK_BYTES`, from the file's metadata (a few KB
+        of repeated text compress a thousandfold): refused before it is read."""
+        metadata = self._parquet.metadata
+        problems = []
+        for group in range(metadata.num_row_groups):
+            chunks = metadata.row_group(group)
+            for j in range(chunks.num_columns):
+                chunk = chunks.column(j)
+                if chunk.path_in_schema in names and chunk.total_uncompressed_size > MAX_CHUNK_BYTES:
+                    problems.append(PortfolioError(_(
+                        "row group {group} decompresses to {size:,.0f} MB (limit {limit:,.0f} MB): write the file in "
+                        "smaller row groups").format(group=group + 1, size=chunk.total_uncompressed_size / 1e6,
+                                                     limit=MAX_CHUNK_BYTES / 1e6),
+                        Location(file=self.path, column=chunk.path_in_schema)))
+        return problems
+
+    def _parquet_slices(self, batch, kinds: list, headers: list[str], first_row: int) -> Iterator:
+        """A record batch as :class:`Cells` blocks (or a block's KokenErrors), each of at most
+        :data:`MAX_PARTITION_TEXT` bytes of text: text is measured in the dictionary or the offsets, before it is
+        decoded, and a cell longer than :data:`MAX_CELL_CHARS` characters is refused there."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        sizes = np.zeros(batch.num_rows, dtype=np.int64)
+        too_long = []
+        for column, kind, name in zip(batch.columns, kinds, headers):
+            if kind != "text":
+                continue
+            if pa.types.is_dictionary(column.type):  # lengths of the distinct values, taken per row
+                values = column.dictionary.cast(pa.string()) if not pa.types.is_string(
+                    column.dictionary.type) else column.dictionary
+                chars = pc.take(pc.utf8_length(values), column.indices)
+                nbytes = pc.take(pc.binary_length(values), column.indices)
+            else:
+                chars, nbytes = pc.utf8_length(column), pc.binary_length(column)
+            chars = np.asarray(pc.fill_null(chars, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+            sizes += np.asarray(pc.fill_null(nbytes, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+            over = np.flatnonzero(chars > MAX_CELL_CHARS)
+            if len(over):
+                too_long.append(PortfolioError(_("a cell holds {count:,} characters (limit {limit:,}){more}").format(
+                    count=int(chars[over[0]]), limit=MAX_CELL_CHARS,
+                    more=_(" (and {n:,} other cells of the column)").format(n=len(over) - 1) if len(over) > 1 else ""),
+                    Location(file=self.path, row=first_row + int(over[0]), column=name)))
+        if too_long:
+            yield KokenErrors(too_long)
+            return
+        ends = np.cumsum(sizes)
+        start = 0
+        while start < batch.num_rows or (start == 0 and batch.num_rows == 0):
+            before = int(ends[start - 1]) if start else 0
+            stop = max(int(np.searchsorted(ends, before + MAX_PARTITION_TEXT, side="right")), start + 1)
+            stop = min(stop, batch.num_rows)
+            yield self._parquet_block(batch.slice(start, stop - start), kinds, headers, first_row + start)
+            if stop <= start:
+                break
+            start = stop
+
+    def _parquet_block(self, batch, kinds: list, headers: list[str], first_row: int):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        columns = []
+        bad_text = []
+        for column, kind, name in zip(batch.columns, kinds, headers):
+            if kind == "text":
+                if pa.types.is_dictionary(column.type):
+                    column = column.dictionary_decode()
+                column = pc.fill_null(column.cast(pa.string()), "")
+                try:
+                    column.validate(full=True)
+                except pa.ArrowInvalid:
+                    bad_text.append(PortfolioError(_(
+                        "column holds bytes that are not UTF-8 text in records {first:,}-{last:,}").format(
+                        first=first_row, last=first_row + batch.num_rows - 1),
+                        Location(file=self.path, column=name)))
+                columns.append(column)  # kept in Arrow
+            else:  # integers beyond 2**53 round to the nearest float, as the same digits in a CSV do
+                columns.append(np.asarray(pc.cast(column, pa.float64(), safe=False).to_numpy(
+                    zero_copy_only=False), dtype=float))
+        rows = np.arange(first_row, first_row + batch.num_rows)
+        return KokenErrors(bad_text) if bad_text else Cells(columns=columns, rows=rows)
+
+    def _check_unchanged(self) -> None:
+        """The file read through :attr:`_handle` is hashed again once read: bytes written into it meanwhile would
+        give one file's hash with another's numbers (a file renamed over it is not seen: the handle keeps the
+        file it opened)."""
+        self._handle.seek(0)
+        if _hash_stream(self._handle) != self.sha256:
+            raise KokenErrors([_changed_while_read(self.path)])
+
+
+class _BoundedLines:
+    """The lines of a CSV text for :func:`csv.reader`, each read at most :data:`MAX_ROW_CHARS` characters at a
+    time: a record (its lines, when quoted cells hold line breaks) longer than that is refused, naming its first
+    line, before it is held whole or split into cells. Call :meth:`record_read` after each record."""
+
+    def __init__(self, text: io.TextIOBase, path: str):
+        self._text, self._path = text, path
+        self._line = 0  # lines read
+        self._first = 1  # the current record's first line
+        self._taken = 0  # characters of the current record
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(MAX_ROW_CHARS + 1 - self._taken)
+        if not line:
+            raise StopIteration
+        self._line += 1
+        self._taken += len(line)
+        if self._taken > MAX_ROW_CHARS:
+            raise KokenErrors([PortfolioError(_("the row is longer than {limit:,} characters: a portfolio's row is "
+                                                "not that long (a line of separators, or a quote left open?)").format(
+                limit=MAX_ROW_CHARS), Location(file=self._path, row=self._first))])
+        return line
+
+    def record_read(self) -> None:
+        """The reader has returned a record: the next line starts another."""
+        self._first, self._taken = self._line + 1, 0
 
 
 class _CountingReader(io.RawIOBase):
-    """A binary file that tells the source how far it has been read (for progress)."""
+    """A binary file that tells the source how far it has been read (for progress) and hashes what it read."""
 
     def __init__(self, raw, source: PortfolioSource):
         self._raw, self._source = raw, source
+        self.digest = hashlib.sha256()
+        """The bytes read so far, hashed: once the file is read, compared with the hash recorded."""
 
     def readable(self) -> bool:
         return True
@@ -544,6 +679,8 @@ class _CountingReader(io.RawIOBase):
     def readinto(self, buffer) -> int:
         n = self._raw.readinto(buffer)
         self._source.bytes_read += n or 0
+        if n:
+            self.digest.update(memoryview(buffer)[:n])
         return n
 
 
@@ -574,22 +711,31 @@ def _arrow_kind(data_type) -> str | None:
     return None
 
 
-def _open_parquet(p: Path):
+def _open_parquet(handle, path: str):
+    """A Parquet file read from an open handle, its text columns kept dictionary-encoded as stored (so their
+    lengths are known before the text is decoded)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        return pq.ParquetFile(p)
+        handle.seek(0)
+        text = [f.name for f in pq.ParquetFile(handle).schema_arrow if _arrow_kind(f.type) == "text"]
+        return pq.ParquetFile(handle, read_dictionary=text or None)
     except (OSError, pa.ArrowException) as err:
+        handle.close()
         raise KokenErrors([PortfolioError(_("not a readable Parquet file ({error})").format(error=err),
-                                          Location(file=str(p)))]) from None
+                                          Location(file=path))]) from None
 
 
-def _hash_file(p: Path) -> str:
+def _changed_while_read(path: str) -> KokenError:
+    return PortfolioError(_("the file changed while it was read (its bytes differ from those hashed): read it again "
+                            "when nothing writes to it"), Location(file=path))
+
+
+def _hash_stream(fh) -> str:
     digest = hashlib.sha256()
-    with open(p, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
+    while chunk := fh.read(_CHUNK):
+        digest.update(chunk)
     return "sha256:" + digest.hexdigest()
 
 
@@ -842,6 +988,11 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
         try:
             return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
         except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
+            if _chart_sheets(data):  # openpyxl fails on a chart sheet without a drawing
+                raise KokenErrors([PortfolioError(_(
+                    "not a readable .xlsx workbook ({kind}): it has chart sheets ({sheets}) that could not be read; "
+                    "koken reads worksheets only: delete the chart sheets, or save the workbook again in Excel").format(
+                    kind=type(err).__name__, sheets=", ".join(_chart_sheets(data))), where)]) from None
             raise KokenErrors([PortfolioError(_("not a readable .xlsx workbook ({kind})").format(
                 kind=type(err).__name__), where)]) from None
 
@@ -901,9 +1052,10 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
             book.close()
             book = load(data_only=True)
         sheets = []
+        budget = [MAX_WHOLE_TEXT]  # characters of text left for every sheet read
         for name in chosen:
             ws = book[name]
-            rows = _sheet_texts(ws, str(p), name, problems)
+            rows = _sheet_texts(ws, Location(file=str(p), sheet=name), budget, problems)
             unsaved = sorted(c.coordinate for row in ws.iter_rows() for c in row
                              if c.coordinate in formulas[name] and c.value is None)
             if unsaved:
@@ -944,25 +1096,67 @@ def _too_small_to_see(ws) -> tuple[list[int], list[str]]:
     return rows, columns
 
 
-def _sheet_texts(ws, file: str, sheet: str, problems: list[KokenError]) -> list[list[str]]:
-    """A sheet's cells as the texts a person sees (:func:`excel_cell_text`); a cell whose format cannot be read
-    that way is a problem naming the cell (and reads as empty)."""
+def _sheet_texts(ws, where: Location, budget: list[int], problems: list[KokenError]) -> list[list[str]]:
+    """A sheet's cells as the texts a person sees (:func:`excel_cell_text`), their length bounded as they are read: a
+    cell whose format cannot be read that way is a problem naming the cell (and reads as empty); a cell longer than
+    :data:`MAX_CELL_CHARS` (Excel's own limit; one shared string may be referenced by every cell) is a problem naming
+    it, and the texts of all sheets together at most :data:`MAX_WHOLE_TEXT` characters (``budget`` holds what is
+    left)."""
+    import datetime
+
     rows = []
+    long_cells = []
+    dates = []
     for row in ws.iter_rows():
         texts = []
-        for cell in row:
+        for c in row:
+            if isinstance(c.value, (datetime.date, datetime.time, datetime.timedelta)):
+                dates.append(c)
             try:
-                texts.append(excel_cell_text(cell))
+                text = excel_cell_text(c)
             except FormatRefused as refused:
-                problems.append(PortfolioError(str(refused), Location(file=file, sheet=sheet, cell=cell.coordinate)))
-                texts.append("")
+                problems.append(PortfolioError(str(refused), where.at(cell=c.coordinate)))
+                text = ""
+            if len(text) > MAX_CELL_CHARS:
+                long_cells.append((c.coordinate, len(text)))
+                text = ""
+            budget[0] -= len(text)
+            texts.append(text)
+        if budget[0] < 0:
+            problems.append(PortfolioError(_("the workbook's cells hold more than {limit:,} characters of text "
+                                             "(row {row}): write a large portfolio as CSV or Parquet").format(
+                limit=MAX_WHOLE_TEXT, row=row[0].row if row else len(rows) + 1), where))
+            return []
         rows.append(texts)
+    for c in dates[:MAX_DATE_PROBLEMS]:
+        shown = c.value.isoformat() if hasattr(c.value, "isoformat") else str(c.value)
+        problems.append(PortfolioError(_(
+            "the cell holds a date or time ({value}, its number format {format!r}); koken reads numbers and text: "
+            "write a fiscal year as digits (2023) and a quantity as a number (format the cell as Number), or a "
+            "date kept for the company's own use as text (format the cell as Text)").format(
+            value=shown, format=c.number_format), where.at(cell=c.coordinate)))
+    if len(dates) > MAX_DATE_PROBLEMS:
+        problems.append(PortfolioError(_("{count:,} more cells hold dates or times").format(
+            count=len(dates) - MAX_DATE_PROBLEMS), where))
+    if long_cells:
+        cell, count = long_cells[0]
+        problems.append(PortfolioError(_("a cell holds {count:,} characters (limit {limit:,}){more}").format(
+            count=count, limit=MAX_CELL_CHARS,
+            more=_(" (and {n:,} other cells: {cells})").format(
+                n=len(long_cells) - 1, cells=", ".join(c for c, _n in long_cells[1:6]) + (
+                    " …" if len(long_cells) > 6 else "")) if len(long_cells) > 1 else ""), where.at(cell=cell)))
     return rows
 
 
 MAX_XLSX_UNCOMPRESSED = 200_000_000
 MAX_XLSX_CELLS = 20_000_000
+"""Cells a sheet may span (rows × columns from its first to its last cell: a stray cell far away)."""
 MAX_XLSX_RATIO = 200
+MAX_WHOLE_TEXT = 200_000_000
+"""Characters of text the cells of a workbook read whole may hold, counted as the cells are read."""
+MAX_DATE_PROBLEMS = 20
+"""Date cells of a sheet named one by one; more are counted."""
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
 
 
 def _check_zip(data: bytes, where: Location) -> None:
@@ -978,6 +1172,42 @@ def _check_zip(data: bytes, where: Location) -> None:
         raise KokenErrors([PortfolioError(_(
             "the workbook would expand to {size:,.0f} MB (limit {limit:,.0f} MB, {ratio}× its size): refused").format(
             size=expanded / 1e6, limit=MAX_XLSX_UNCOMPRESSED / 1e6, ratio=MAX_XLSX_RATIO), where)])
+    cells = _count_cells(data)
+    if cells > MAX_WHOLE_CELLS:
+        raise KokenErrors([PortfolioError(_(
+            "the workbook has {cells:,} cells (limit {limit:,} for a workbook, which is read whole): write a large "
+            "portfolio as CSV or Parquet").format(cells=cells, limit=MAX_WHOLE_CELLS), where)])
+
+
+def _chart_sheets(data: bytes) -> list[str]:
+    """The parts of a workbook's chart sheets (``xl/chartsheets/sheet1.xml``), from its zip directory."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [n for n in archive.namelist() if re.fullmatch(r"xl/chartsheets/[^/]+\.xml", n)]
+
+
+def _count_cells(data: bytes) -> int:
+    """The cells (``<c>`` elements) of every worksheet of a workbook, counted in its decompressed XML a megabyte at
+    a time, before any is loaded (openpyxl holds each cell as an object, about 500 bytes)."""
+    import zipfile
+
+    count = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
+                continue
+            with archive.open(info) as part:
+                tail = b""
+                while True:
+                    chunk = part.read(_CHUNK)
+                    text = tail + chunk
+                    cut = len(text) if not chunk else max(len(text) - 64, 0)  # a tag split by the chunk is read next
+                    count += sum(1 for m in _CELL_TAG.finditer(text) if m.start() < cut)
+                    if not chunk:
+                        break
+                    tail = text[cut:]
+    return count
 
 
 class FormatRefused(ValueError):
@@ -1209,8 +1439,17 @@ def _read_section(text: str) -> _Section | str:
                     red=red)
 
 
-def _read_yaml(p: Path):
-    doc = load_yaml_file(p)
+def _read_yaml(p: Path, raw: bytes) -> tuple[list[str], list[list[str]], list[int]]:
+    """A YAML portfolio's bytes as (headers, rows of cell texts, the line each row's item starts on).
+
+    The headers are the rows' keys in the order they first come, counted before any table is made: more than
+    :data:`MAX_COLUMNS` is refused (a 1 MB file of rows that each bring new keys would otherwise make a table of
+    thousands × thousands of cells).
+
+    Raises:
+        KokenErrors: not a list of rows, other top-level keys, too many keys; YamlError: unreadable YAML.
+    """
+    doc, root = load_yaml_node(yaml_file_text(raw, p), str(p))
     if isinstance(doc, dict) and set(doc) - {"rows"}:
         raise KokenErrors([PortfolioError(_("a YAML portfolio has only 'rows:' at the top; found also {keys} (put them "
                                             "in every row)").format(
@@ -1219,10 +1458,36 @@ def _read_yaml(p: Path):
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise KokenErrors([PortfolioError(_("a YAML portfolio is a list of rows (mappings), or a mapping with "
                                             "'rows:'"), Location(file=str(p)))])
-    headers: list[str] = []
-    for r in rows:
-        for key in r:
-            if str(key) not in headers:
-                headers.append(str(key))
-    cells = [["" if r.get(h) is None else str(r.get(h)) for h in headers] for r in rows]
-    return headers, cells, list(range(1, len(rows) + 1)), "utf-8"
+    lines = _item_lines(root, len(rows))
+    texts = [{str(k): v for k, v in r.items()} for r in rows]  # a number key (2023:) is the header '2023'
+    keys: dict[str, None] = {}
+    for r in texts:
+        keys.update(dict.fromkeys(r))
+    where = Location(file=str(p))
+    if len(keys) > MAX_COLUMNS:
+        raise KokenErrors([PortfolioError(_("the rows have {count:,} different keys (columns; limit {limit})").format(
+            count=len(keys), limit=MAX_COLUMNS), where)])
+    if len(keys) * len(rows) > MAX_WHOLE_CELLS:
+        raise KokenErrors([PortfolioError(_("{rows:,} rows × {columns:,} columns make {cells:,} cells (limit {limit:,} "
+                                            "for a YAML portfolio): write a large portfolio as CSV or Parquet").format(
+            rows=len(rows), columns=len(keys), cells=len(keys) * len(rows), limit=MAX_WHOLE_CELLS), where)])
+    twice = [PortfolioError(_("a key is written twice, once as a number and once as text"), Location(file=str(p), row=n))
+             for r, t, n in zip(rows, texts, lines) if len(t) != len(r)]
+    if twice:
+        raise KokenErrors(twice)
+    headers = list(keys)
+    cells = [["" if r.get(h) is None else str(r[h]) for h in headers] for r in texts]
+    return headers, cells, lines
+
+
+def _item_lines(root, count: int) -> list[int]:
+    """The 1-based line where each item of a YAML portfolio's list of rows starts (the list at the top, or under
+    ``rows:``)."""
+    import yaml
+
+    items = root
+    if isinstance(root, yaml.MappingNode):
+        items = next((value for key, value in root.value if getattr(key, "value", None) == "rows"), None)
+    if isinstance(items, yaml.SequenceNode) and len(items.value) == count:
+        return [item.start_mark.line + 1 for item in items.value]
+    return list(range(1, count + 1))  # not reached for a list of mappings; kept as the list's order
