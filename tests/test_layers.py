@@ -64,13 +64,13 @@ def test_each_list_of_the_field_is_written_once():
 
 def test_the_command_line_computes_nothing_itself():
     """koken.cli imports no module below the library's public layer except to render (errors, version, files, text
-    escaping, the language, the names of the field's terms)."""
+    escaping, the language, the names of the field's terms) and to show the help in the language."""
     allowed = {"koken.api", "koken.library", "koken.attribution", "koken.audit.verify", "koken.audit.diff",
                "koken.audit.trace", "koken.reporting.methodology_pages", "koken.reporting.action_plan",
                "koken.methodology.json_schema", "koken.base.errors", "koken.base.version", "koken.base.files",
                "koken.base.text", "koken.base.i18n", "koken.base.vocabulary", "koken.base.paths", "koken.cli",
-               "koken.cli.render", "koken.cli.commands"}
+               "koken.cli.render", "koken.cli.commands", "koken.cli.helptext"}
     graph = grimp.build_graph("koken", exclude_type_checking_imports=True)
-    used = {m for module in ("koken.cli.commands", "koken.cli.render")
+    used = {m for module in ("koken.cli.commands", "koken.cli.render", "koken.cli.helptext")
             for m in graph.find_modules_directly_imported_by(module)}
     assert used <= allowed, sorted(used - allowed)

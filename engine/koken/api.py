@@ -32,6 +32,8 @@ from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
 from koken.calculation import Calculation as _CoreCalculation
 from koken.calculation import calculate as _calculate
+from koken.claim import make_claim as claim  # noqa: F401  (koken claim; docs/claim.md)
+from koken.claim.statement import statement_lines as claim_lines  # noqa: F401  (the command line's claim text)
 from koken.factors import FactorTable, listing, load_factor_tables, overview
 from koken.factors import gwp_rule as read_gwp_rule
 from koken.library import Library, load_library
@@ -64,6 +66,7 @@ from koken.results import RESULT_FORMAT, result_document
 from koken.scale.pipeline import RunResult
 from koken.scale.pipeline import run as _run
 from koken.scale.sinks import open_sink, sink_extra
+from koken.sensitivity import DEFAULT_SAMPLES, DEFAULT_SEED, Sensitivity, methodology_sensitivity, parse_bounds
 from koken.survival import Survival
 from koken.totals import Totals, installed_base  # noqa: F401  (the command line's installed-base table)
 from koken.variants import (
@@ -329,6 +332,32 @@ def _read_whole(data, library, units, encoding, sheet, header_row, notices: list
                            had_units_row=part.had_units_row)
 
 
+def monte_carlo_options(draws: int | None, seed: int | None, samples: str | Path | None,
+                        output: str | Path | None = None) -> dict | None:
+    """The run option of a Monte Carlo run, ``{"draws", "seed", "samples"}`` (None for a point run).
+
+    Raises:
+        KokenError: a seed or samples file without draws, draws outside 2 … 1,000,000, a negative seed, a samples
+            file that is not ``.parquet`` or is the result file.
+    """
+    import secrets
+
+    from koken.montecarlo import MAX_DRAWS
+
+    if draws is None:
+        if seed is not None or samples is not None:
+            raise KokenError(_("a seed and a samples file go with draws (--draws N)"))
+        return None
+    if not 2 <= int(draws) <= MAX_DRAWS or int(seed if seed is not None else 0) < 0:
+        raise KokenError(_("draws must be 2 to {most:,} and the seed a whole number ≥ 0").format(most=MAX_DRAWS))
+    if samples is not None and (Path(samples).suffix.lower() != ".parquet"
+                                or (output is not None and Path(samples).resolve() == Path(output).resolve())):
+        raise KokenError(_("the samples file must be a .parquet file other than the result file"),
+                         Location(file=str(samples)))
+    return {"draws": int(draws), "seed": int(seed) if seed is not None else secrets.randbits(32),
+            "samples": str(samples) if samples is not None else None}
+
+
 def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = None, *, output: str | Path | None = None,
         engine: str = "local", scheduler: str | None = None, workers: int | None = None,
         partition_rows: int = DEFAULT_PARTITION_ROWS, units: Mapping[str, str] | None = None,
@@ -336,6 +365,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None, component_maker: bool = False,
         installed_base_year: int | None = None, survival: Survival | str | None = None,
         customer_data: str | Path | None = None, factor_path: str | None = None, gwp_rule: str | None = None,
+        draws: int | None = None, seed: int | None = None, samples: str | Path | None = None,
         progress: Callable[[int, int], None] | None = None,
         on_open: Callable[[PortfolioSource], None] | None = None) -> RunResult:
     """The main job for a portfolio of any size: read in partitions, compute, write ``output`` (``.json``,
@@ -359,6 +389,11 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         customer_data: as for :func:`calculate`.
         factor_path: as for :func:`calculate`.
         gwp_rule: as for :func:`calculate`.
+        draws: Monte Carlo draws (docs/uncertainty.md): the result gains P5/P50/P95 per row and per total and its
+            ``uncertainty`` record (:attr:`RunResult.uncertainty`); None: a point run.
+        seed: the Monte Carlo seed (an int ≥ 0; default: a random one, recorded); the same seed gives the same
+            numbers bit for bit, on either engine.
+        samples: with draws, write every row's draws to this Parquet file.
         progress: called after each partition with (rows done, input bytes read).
         on_open: called with the opened source before computing (the command line sizes its progress bar).
     Returns:
@@ -383,6 +418,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         on_open(source)
     options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row,
                           installed_base_year, survival, customer_data, factor_path, gwp_rule)
+    options["uncertainty"] = monte_carlo_options(draws, seed, samples, output)
     return _run(source, lib, ratio_file, options, output=output, engine=engine, scheduler=scheduler,
                 workers=workers, progress=progress)
 
@@ -692,3 +728,50 @@ def trace_target(target: str | Path, library: Library | Mapping | None = None, *
         raise KokenError(_("{target!r} is neither a portfolio file nor a methodology id; did you mean {hint!r}?").format(
             target=str(target), hint=hint[0]))
     raise KokenError(_("{target!r} is neither a portfolio file nor a methodology id").format(target=str(target)))
+
+
+def sensitivity(methodology: str, library: Library | Mapping | None = None, *, example: int = 1,
+                bounds: Mapping[str, tuple[float, float]] | Sequence[str] | None = None,
+                samples: int | None = DEFAULT_SAMPLES, seed: int = DEFAULT_SEED,
+                chart: str | Path | None = None) -> Sensitivity:
+    """How a methodology's result depends on its parameters, around a worked example (``koken sensitivity``):
+    a tornado table (each parameter at its low and high value, the others central), Sobol indices (SALib) and
+    whether the example's result sits at the favourable end of its range (docs/sensitivity.md).
+
+    >>> s = sensitivity("refrigerator", samples=None)   # its first example: 420 → 273 kWh/yr
+    >>> top = s.tornado.iloc[0]                         # the grid factor over its declared [0, 2] kg-CO2/kWh
+    >>> top["parameter"], top["bound_source"], round(float(top["swing"]), 6)   # (420 − 273) × (2 − 0) kg-CO2e/台/yr
+    ('grid_emission_factor', 'declared_range', 294.0)
+
+    Args:
+        methodology: a methodology id, title (``電気冷蔵庫``) or alias.
+        library: the methodologies (default: bundled).
+        example: the worked example used as the central case (1: the first).
+        bounds: low and high values in each parameter's declared unit, ``{"grid_emission_factor": (0.3, 0.5)}``,
+            or texts ``"grid_emission_factor=0.3..0.5"`` (a unit may follow: ``"...=300..500 g-CO2/kWh"``); other
+            parameters take their declared range, or are listed as not varied.
+        samples: base samples of the Sobol analysis (a power of 2), or None to skip it.
+        seed: the Sobol sampling's seed (recorded in the result).
+        chart: also write the tornado chart to this ``.svg`` file (in the current language).
+    Returns:
+        :class:`koken.sensitivity.Sensitivity`: ``tornado``, ``sobol``, ``not_varied``, ``central``, ``favourable``,
+        ``warnings``; ``document()`` for JSON.
+    Raises:
+        KokenError: an unknown methodology, no such example, a chart file that is not ``.svg``.
+        KokenErrors: every bad bound and every case whose evaluation fails (each named by its parameter and bound).
+    """
+    from koken.base.files import atomic_write
+    from koken.portfolio.template import resolve_methodologies
+    from koken.reporting.html.sections.sensitivity import tornado_document
+
+    if chart is not None and Path(chart).suffix.lower() != ".svg":
+        raise KokenError(_("the chart is an .svg file"), Location(file=str(chart)))
+    (m,) = resolve_methodologies([methodology], _library(library))
+    given = parse_bounds(m, list(bounds)) if bounds is not None and not isinstance(bounds, Mapping) else bounds
+    result = methodology_sensitivity(m, example, given, samples, seed)
+    if chart is not None:
+        if result.tornado.empty:
+            raise KokenError(_("no parameter is varied: there is no tornado to draw (give bounds with --set)"),
+                             Location(file=str(chart)))
+        atomic_write(chart, tornado_document(result.tornado).encode("utf-8"))
+    return result

@@ -33,8 +33,10 @@ from koken.base.vocabulary import (
     BASELINE_COLUMN,
     BASELINE_LIFETIME_COLUMN,
     CATEGORY11_COLUMN,
+    DISTRIBUTION_KINDS,
     FIGURES,
     INSTALLED_BASE_COLUMN,
+    LEGITIMACY_FLAGS,
     PRODUCT_COLUMN,
     RESULT_COLUMNS,
 )
@@ -44,6 +46,7 @@ from koken.methodology.evaluate import BatchResult, evaluate, missing_value, val
 from koken.portfolio.build import DOMESTIC_REGION, Portfolio
 from koken.portfolio.quantities import column_quantity
 from koken.survival import Survival
+from koken.uncertainty import DistributionError, check_shape
 from koken.variants import VARIANT_FIGURES, VARIANTS, factor_path, match_rows, read_customer_data, variant_figures
 
 
@@ -56,6 +59,23 @@ class Batch:
     inputs: dict[str, pint.Quantity]
     result: BatchResult
     factor_origins: dict[str, FactorOrigin] = field(default_factory=dict)
+    uncertain: dict[str, UncertainInputs] = field(default_factory=dict)
+    """Parameter → the rows' uncertain values given in the portfolio (only parameters that have some)."""
+
+
+@dataclass(frozen=True)
+class UncertainInputs:
+    """One parameter's uncertain values on a batch's rows, in the parameter's declared unit (docs/uncertainty.md).
+
+    Attributes:
+        kind: int8 per row, the position in :data:`koken.base.vocabulary.DISTRIBUTION_KINDS` (−1: a point value).
+        low, high: float per row: the bounds (uniform, triangular) or P5 and P95 (normal, lognormal); NaN on points.
+        The central value is the row's evaluated input.
+    """
+
+    kind: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -91,7 +111,7 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
     """What produced results: koken version, the input file's hash and encoding, each methodology's id,
     version and content hash (with its title and the descriptions of its parameters and steps, in Japanese and
     English, so that a report made from the result can name them), the factor tables (with content hashes), the
-    GWP sets used and the run's options.
+    GWP sets used, the methodologies' legitimacy flags (:func:`legitimacy_flags`) and the run's options.
 
     Args:
         path, sha256, encoding: the input file, its ``sha256:<hex>`` and how it was read.
@@ -128,6 +148,7 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
                           for t in sorted(tables.values(), key=lambda t: t.id)},
         "gwp_set": rule.used(fiscal_years),
         "gwp": rule.record(fiscal_years),
+        "legitimacy": legitimacy_flags(methodologies),
         "options": {k: v for k, v in sorted(options.items()) if v is not None},
     }
 
@@ -137,6 +158,15 @@ def _descriptions(m: Methodology) -> dict[str, dict[str, str]]:
     out = {name: p.description for name, p in m.spec.parameters.items() if p.description is not None}
     out.update({f.name: f.description for f in m.spec.formulas if f.description is not None})
     return {name: {"ja": d.ja, "en": d.en} for name, d in out.items()}
+
+
+def legitimacy_flags(methodologies) -> list[dict]:
+    """The legitimacy flags (:data:`~koken.base.vocabulary.LEGITIMACY_FLAGS`) of the methodologies a result used,
+    each with its text in Japanese and English, for every output to show: ``[{"methodology", "flag", "ja",
+    "en"}]`` sorted by methodology id (empty when none is flagged)."""
+    return [{"methodology": m.id, "flag": flag.id, "ja": flag.ja, "en": flag.en}
+            for m in sorted(methodologies, key=lambda m: m.id) for flag in LEGITIMACY_FLAGS
+            if getattr(m.spec, flag.id)]
 
 
 def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
@@ -216,6 +246,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
             skip |= column.failed
             columns[name], failed[name] = column.quantity, column.failed
         shipped = columns.pop("units_shipped")
+        uncertain = _uncertain_inputs(m, portfolio, idx, columns, locs, skip, errors)
         left_out = np.flatnonzero(invalid[idx])
         if len(left_out):
             errors.extend(_as_written(value_problems(
@@ -257,7 +288,10 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         except KokenErrors as errs:
             errors.extend(_as_written(errs.errors, portfolio))
             continue
-        batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result, factor_origins=origins))
+        at = np.searchsorted(idx, rows)
+        batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result, factor_origins=origins,
+                             uncertain={name: UncertainInputs(u.kind[at], u.low[at], u.high[at])
+                                        for name, u in uncertain.items()}))
         out.fill(m, rows, result, origins, _co2_only_column(m, portfolio, rows, origins, result.defaults_used),
                  stock, variants)
     if errors:
@@ -317,6 +351,57 @@ def installed_base(m: Methodology, portfolio: Portfolio, rows: np.ndarray, input
             raise KokenErrors(problems)
         single[redo] = evaluate(m, filled, shipped[redo], locs).single_year.magnitude
     out[past] = share[past] * single[past]
+    return out
+
+
+def _uncertain_inputs(m: Methodology, portfolio: Portfolio, idx: np.ndarray, columns: Mapping[str, pint.Quantity],
+                      locs, skip: np.ndarray, errors: list[KokenError]) -> dict[str, UncertainInputs]:
+    """The uncertain values of methodology ``m``'s rows ``idx`` in each parameter's declared unit; rows whose bounds
+    cannot be converted, are out of order around the value (low ≤ value ≤ high) or, for a bounded kind (uniform,
+    triangular), go beyond the parameter's declared range (± 5 % on a fraction of 0.98) are flagged in ``errors`` and
+    ``skip`` (their own problem; normal and lognormal draws are truncated at the range instead)."""
+    out = {}
+    bounded = np.array([k in ("uniform", "triangular") for k in DISTRIBUTION_KINDS], dtype=bool)
+    for name, p in m.parameters.items():
+        column = portfolio.uncertain.get(name)
+        if column is None or name not in columns:
+            continue
+        sub = column.take(idx)
+        cell_header = portfolio.parameters[name][2]
+        uncertain = (sub.kind >= 0) & ~skip
+        if not uncertain.any():
+            continue
+        central = columns[name].to(p.unit).magnitude
+        bounds = []
+        for values, units, header in (sub.low, sub.high):
+            q, problems = column_quantity(np.where(uncertain, values, np.nan), units, p.unit, m.spec.hours_per_year,
+                                          header, lambda j, h=header, locs=locs: locs[j].at(column=h))
+            errors.extend(problems)
+            skip |= q.failed
+            bounds.append(q.quantity.to(p.unit).magnitude)
+        low, high = bounds
+        with np.errstate(invalid="ignore"):
+            disordered = uncertain & ~skip & ~((low <= central) & (central <= high))
+            kinds = np.where(uncertain, sub.kind, 0)
+            beyond = uncertain & ~skip & ~disordered & bounded[kinds] & (
+                ((low < p.low) if p.low is not None else False) | ((high > p.high) if p.high is not None else False))
+        for j in np.flatnonzero(disordered):
+            try:
+                check_shape(DISTRIBUTION_KINDS[kinds[j]], float(low[j]), float(central[j]), float(high[j]))
+                reason = ""
+            except DistributionError as err:
+                reason = str(err)
+            errors.append(PortfolioError(_("{name}: {reason} (in {unit})").format(name=name, reason=reason,
+                                                                                  unit=p.unit_text),
+                                         portfolio.location(int(idx[j]), column=sub.header(j, cell_header))))
+        for j in np.flatnonzero(beyond):
+            errors.append(PortfolioError(_("{name}: the range [{low:g}, {high:g}] {unit} goes beyond the allowed range "
+                                           "[{floor}, {ceiling}] {unit}").format(
+                name=name, low=low[j], high=high[j], unit=p.unit_text, floor="-inf" if p.low is None else f"{p.low:g}",
+                ceiling="inf" if p.high is None else f"{p.high:g}"),
+                portfolio.location(int(idx[j]), column=sub.header(j, cell_header))))
+        skip |= disordered | beyond
+        out[name] = UncertainInputs(np.where(uncertain, sub.kind, -1).astype(np.int8), low, high)
     return out
 
 

@@ -41,6 +41,7 @@ from koken.base.paths import display_path, factors_dir
 from koken.base.regions import region_code
 from koken.base.safe_yaml import load_yaml_file
 from koken.base.units import conversion_factor, parse_unit, registry
+from koken.uncertainty import DistributionError, DistributionSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,6 +99,9 @@ class FactorEntry(StrictModel):
     basis: Basis | None = None
     default: bool = False
     note: Annotated[str, Field(max_length=2000)] | None = None
+    distribution: DistributionSpec | None = None
+    """The value's uncertainty from a cited source (docs/uncertainty.md): in a Monte Carlo run, one random variable
+    per draw shared by every row that reads this entry."""
 
     def key(self, keys: Sequence[str]) -> tuple:
         """The entry's key in the order of ``keys`` (a table's ``keys``)."""
@@ -151,6 +155,15 @@ def entry_problems(spec: FactorTableSpec, file: str) -> list[KokenError]:
         if not math.isfinite(e.value) or e.value < 0:
             problems.append(MethodologyError(_("a factor must be a finite number >= 0, not {value}").format(
                 value=e.value), at(i, "value")))
+        if e.distribution is not None:
+            if e.distribution.source not in ids:
+                problems.append(MethodologyError(_("cites unknown source {source!r}; the table's sources are "
+                                                 "{known}").format(source=e.distribution.source, known=known),
+                                                 at(i, "distribution.source")))
+            try:
+                e.distribution.around(e.value)
+            except DistributionError as err:
+                problems.append(MethodologyError(str(err), at(i, "distribution")))
         if e.status == "derived" and not e.note:
             problems.append(MethodologyError(_("a derived value needs a note saying how it was derived from its "
                                                "source"), at(i, "note")))

@@ -19,7 +19,7 @@ import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
-from koken.base.vocabulary import CATEGORY_IDS, FIGURES, GROUP_KEYS, MARKET_IDS
+from koken.base.vocabulary import CATEGORY_IDS, DATA_QUALITY_PREFIX, FIGURES, GROUP_KEYS, MARKET_IDS
 from koken.calculation import Calculation
 from koken.factors import ORIGIN_TEXT
 from koken.totals import MAN, Totals
@@ -75,11 +75,13 @@ def row_details(calc: Calculation) -> list[dict]:
     """Per result row (in table order): every input in its declared unit and every step's value.
 
     Returns:
-        list of ``{"inputs": {name: {"value", "unit", "origin"}}, "steps": {name: {"value", "unit"}}}``;
+        list of ``{"inputs": {name: {"value", "unit", "origin", "data_quality"}}, "steps": {name: {"value",
+        "unit"}}}``;
         ``origin`` is ``portfolio`` (the company's value), ``default (<source id>)`` or
         ``factor table <table> [<keys>] (source <source id>; <basis>, <status>)`` — a ``preliminary`` or
         ``derived`` value is flagged there. These are codes, the same in every language (``koken verify``
-        compares them, whatever the language of the result and of the check).
+        compares them, whatever the language of the result and of the check). ``data_quality`` is the input's
+        level (:func:`data_quality`); None (null) for a neutral default, a term that does not apply (no data).
     """
     computed = _computed_rows(calc)  # a row's position in the table is its rank among the computed rows
     details: list[dict] = [{} for _row in range(len(calc.table))]
@@ -106,11 +108,33 @@ def row_details(calc: Calculation) -> list[dict]:
                                                 described=o.described(j))
                     if o.stale[j]:
                         origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
-                inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin}
+                level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
+                inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin,
+                                "data_quality": None if mask[j] and m.spec.parameters[name].default_reason is not None
+                                else data_quality(origin, "" if level is None else str(level[int(portfolio_index)]))}
             steps = {s.name: {"value": float(result.steps[s.name].magnitude[j]),
                               "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}
             details[int(np.searchsorted(computed, portfolio_index))] = {"inputs": inputs, "steps": steps}
     return details
+
+
+def data_quality(origin: str, declared: str = "") -> str:
+    """The data-quality level (:data:`~koken.base.vocabulary.DATA_QUALITY_IDS`) of an input of a result row.
+
+    The rule (docs/claim.md): a level the portfolio declares for the value (column ``data_quality:<parameter>``,
+    allowed only where the portfolio gives the value) is taken as declared; otherwise it follows the value's
+    origin: a methodology default is ``default``; a factor table's value is ``secondary`` (a published
+    average, not the product's own measurement); a portfolio value without a declared level is ``secondary``
+    (koken cannot tell that it was measured: declare ``primary_measured`` where it was).
+
+    >>> data_quality("default (jema_2014)"), data_quality("factor table grid [JP 2023] (source x; adjusted, final)")
+    ('default', 'secondary')
+    >>> data_quality("portfolio"), data_quality("portfolio", "primary_measured")
+    ('secondary', 'primary_measured')
+    """
+    if declared:
+        return declared
+    return "default" if origin.startswith("default") else "secondary"
 
 
 def input_columns(calc: Calculation) -> pd.DataFrame:
@@ -258,7 +282,9 @@ def result_problems(doc, where: Location, totals: bool = True) -> list[KokenErro
     sha256) present; every row's ``row`` and ``fiscal_year`` whole numbers, ``category`` and ``market`` known
     (:data:`koken.base.vocabulary.CATEGORY_IDS`, ``MARKET_IDS``), ``methodology`` a text, every figure in t-CO2e a
     finite number (never text: ``"1"``; device shares may be empty); and with ``totals``, ``totals_by_market`` and
-    ``totals_by_methodology`` equal to the sums of the rows (:data:`TOTALS_TOLERANCE`).
+    ``totals_by_methodology`` equal to the sums of the rows (:data:`TOTALS_TOLERANCE`). A Monte Carlo result's
+    percentile columns (``single_year_p5[t-CO2e]`` …) are figures like the others where a row has them (a row may
+    lack them); its ``uncertainty`` block is checked by :data:`UNCERTAINTY_FIGURES`; ``legitimacy`` is a list.
     """
     def problem(text: str) -> KokenError:
         return KokenError(text, where)
@@ -305,9 +331,44 @@ def result_problems(doc, where: Location, totals: bool = True) -> list[KokenErro
             rows_ok = False
             problems.append(problem(_("{field} (portfolio row {row}): {what}").format(
                 field=place, row=row.get("row"), what="; ".join(found))))
+    problems += [problem(text) for text in _uncertainty_problems(doc.get("uncertainty", {}))]
+    if not isinstance(doc.get("legitimacy", []), list):
+        problems.append(problem(_("{field}: not a list").format(field="legitimacy")))
     if totals and rows_ok and not problems:
         problems += _totals_problems(doc, where)
     return problems
+
+
+UNCERTAINTY_FIGURES = {"totals": ("central", "p5", "p50", "p95"),
+                       "tornado": ("central", "result_at_low", "result_at_high", "swing")}
+"""The figures (t-CO2e) of each record of a Monte Carlo result's ``uncertainty.totals`` and ``uncertainty.tornado``
+(:meth:`koken.montecarlo.Simulation.document`)."""
+
+
+def _uncertainty_problems(block) -> list[str]:
+    """What is wrong with a result's ``uncertainty`` block (absent on a point run): a mapping whose ``draws`` and
+    ``seed`` are whole numbers and whose totals and tornado records hold finite numbers (never text)."""
+    if not isinstance(block, dict):
+        return [_("{field}: not a mapping").format(field="uncertainty")]
+    if not block:
+        return []
+    found = []
+    for key in ("draws", "seed"):
+        value = block.get(key)
+        if not (isinstance(value, int) and not isinstance(value, bool)):
+            found.append(_("{field} is {value}, not a whole number").format(field=f"uncertainty.{key}",
+                                                                            value=_shown(value)))
+    for key, figures in UNCERTAINTY_FIGURES.items():
+        records = block.get(key, [])
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            found.append(_("{field}: missing or not a list of totals").format(field=f"uncertainty.{key}"))
+            continue
+        for i, record in enumerate(records):
+            for figure in figures:
+                if not _finite(record.get(figure)):
+                    found.append(_("{field} is {value}, not a finite number").format(
+                        field=f"uncertainty.{key}[{i}].{figure}", value=_shown(record.get(figure))))
+    return found
 
 
 def _totals_problems(doc: dict, where: Location) -> list[KokenError]:

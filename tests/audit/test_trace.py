@@ -230,3 +230,12 @@ def test_an_input_set_twice_is_refused_naming_both(tmp_path):
         "trace", "refrigerator", "--region", "JP", "--fiscal-year", "2023", "--set", "baseline_annual_energy=420 kWh/yr",
         "--set", "product_annual_energy=273 kWh/yr", "--set", "operating_years=12 yr"])
     assert once.exit_code == 0, once.output
+
+
+def test_the_trace_of_a_row_with_a_range_names_it_beside_the_central_value():
+    result = CliRunner().invoke(main, ["trace", str(REPO / "examples" / "portfolio_uncertain.csv"), "--row", "2",
+                                       "--lang", "en"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    # 420 ± 5 % is triangular from 399 to 441 kWh/yr; the figures traced are those at 420 kWh/yr.
+    assert ("420 kWh/yr (uncertain: triangular from 399 kWh/yr to 441 kWh/yr; the point figures use 420 kWh/yr)"
+            in " ".join(result.output.split()))

@@ -345,3 +345,55 @@ def test_a_result_with_the_installed_base_and_the_variants_verifies_against_itse
     other.write_text(customer.read_text(encoding="utf-8").replace("0.352", "0.351"), encoding="utf-8")
     differs = CliRunner().invoke(main, ["verify", str(out), str(EXAMPLE_PORTFOLIO), "--customer-data", str(other)])
     assert differs.exit_code == 1 and "customer data: the result names" in differs.output, differs.output
+
+
+def test_a_monte_carlo_result_stands_from_its_seed_and_a_tampered_percentile_does_not(tmp_path, library):
+    import json
+
+    from koken.api import run
+
+    portfolio = REPO / "examples" / "portfolio_uncertain.csv"
+    out = tmp_path / "r.json"
+    run(portfolio, library, output=out, draws=200, seed=12)
+    assert verify(out, portfolio, library).stands
+    document = json.loads(out.read_text(encoding="utf-8"))
+    document["uncertainty"]["totals"][0]["p95"] *= 1.01
+    document["rows"][0]["single_year_p5[t-CO2e]"] *= 0.99
+    out.write_text(json.dumps(document), encoding="utf-8")
+    result = verify(out, portfolio, library)
+    text = "\n".join(result.differences)
+    assert not result.stands and "uncertainty: the percentiles of the totals" in text and "single_year_p5" in text
+
+
+def test_verify_compares_the_whole_uncertainty_block_and_the_legitimacy_flags(tmp_path, library):
+    """Merging issue 16 into issue 17 §2: verify reruns a Monte Carlo result from its seed and compares everything the
+    block discloses — the portfolio-total tornado, the draws, the uncertain inputs — not only the totals' percentiles;
+    a deleted block or a deleted Monte Carlo option is a difference, as are edited legitimacy flags and GWP record."""
+    import json
+
+    from koken.api import run
+
+    portfolio = REPO / "examples" / "portfolio_uncertain.csv"
+    out = tmp_path / "r.json"
+    run(portfolio, library, output=out, draws=100, seed=7)
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["uncertainty"]["tornado"] and verify(out, portfolio, library).stands
+    edits = {
+        "tornado": (lambda d: d["uncertainty"]["tornado"][0].update(swing=d["uncertainty"]["tornado"][0]["swing"] * 2),
+                    "uncertainty.tornado: the result records"),
+        "inputs": (lambda d: d["uncertainty"]["inputs"].pop(), "uncertainty.inputs: the result records"),
+        "block deleted": (lambda d: d.pop("uncertainty"), "uncertainty: the result records no Monte Carlo block"),
+        "option deleted": (lambda d: d["options"].pop("uncertainty"),
+                           "the recomputation gives no Monte Carlo run (its options record none)"),
+        "legitimacy": (lambda d: d.update(legitimacy=[*d["legitimacy"], {"methodology": "refrigerator",
+                                                                          "flag": "fossil_lock_in"}]),
+                       "legitimacy: the result records [{"),
+        "gwp": (lambda d: d.pop("gwp"), "gwp: the result records null"),
+    }
+    for label, (change, message) in edits.items():
+        copy = json.loads(json.dumps(document))
+        change(copy)
+        path = tmp_path / "edited.json"
+        path.write_text(json.dumps(copy), encoding="utf-8")
+        outcome = verify(path, portfolio, library)
+        assert not outcome.stands and any(message in d for d in outcome.differences), (label, outcome.differences)

@@ -10,17 +10,31 @@ from babel.messages.pofile import read_po
 
 from koken.base import i18n
 from koken.base.errors import KokenError, KokenErrors, Location
+from koken.cli.helptext import english as english_help
 
 REPO = Path(__file__).resolve().parents[2]
 PO = REPO / "engine" / "koken" / "locale" / "ja" / "LC_MESSAGES" / "koken.po"
 
 
+def _help_texts() -> dict[str, str]:
+    """Every help text of the command line (commands' descriptions, options' help) → its command and option."""
+    from koken.cli import main
+    from koken.cli.helptext import help_texts
+
+    found = {}
+    for text, where in help_texts(main):
+        found.setdefault(text, where)
+    return found
+
+
 def _code_messages() -> dict[str, str]:
-    """Every _() and N_() text of the package → the file it is in."""
+    """Every _() and N_() text of the package, and every help text of the command line → where it is."""
     found = {}
     for filename, _lineno, message, _comments, _context in extract_from_dir(
             str(REPO / "engine" / "koken"), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}):
         found.setdefault(message, filename)
+    for text, where in _help_texts().items():
+        found.setdefault(text, where)
     return found
 
 
@@ -39,6 +53,22 @@ def test_every_message_of_the_code_has_a_japanese_translation():
     missing = [f"{where}: {msgid!r}" for msgid, where in sorted(_code_messages().items())
                if not (catalogue.get(msgid) and catalogue.get(msgid).string and not catalogue.get(msgid).fuzzy)]
     assert not missing, "messages without a Japanese translation (run tools/messages, fill koken.po):\n" + \
+        "\n".join(missing)
+
+
+def test_every_help_text_of_the_command_line_has_a_japanese_translation():
+    """``koken -h`` and each command's ``-h`` in Japanese: the command tree's texts are no _() calls, so the tree
+    itself is walked (tools/messages puts them into koken.po the same way)."""
+    texts = _help_texts()
+    # the walk reaches the group, every command and their options (a walk that finds nothing would pass)
+    assert texts[english_help("The reporting year, when the results hold several.")] == "koken report --fiscal-year"
+    assert {where.split()[1] for where in texts.values() if " " in where} >= {"calculate", "report", "template",
+                                                                              "verify", "factors", "trace"}
+    assert any(where == "koken" for where in texts.values())
+    catalogue = _catalogue()
+    missing = [f"{where}: {text!r}" for text, where in sorted(texts.items())
+               if not (catalogue.get(text) and catalogue.get(text).string and not catalogue.get(text).fuzzy)]
+    assert not missing, "help texts without a Japanese translation (run tools/messages, fill koken.po):\n" + \
         "\n".join(missing)
 
 

@@ -451,3 +451,98 @@ def test_temporary_files_left_by_a_killed_run_are_reported(tmp_path):
     assert f"note: {tmp_path} holds 1 temporary file(s) of koken, {left[0].name}: left by a run that was killed " \
            "(kill -9, a power loss), or being written by another run now" in done.output
     assert left[0].exists() and out.exists()
+
+
+def test_a_fossil_lock_in_methodology_is_flagged_in_every_output(tmp_path):
+    """The example portfolio has a gas combined-cycle line (fossil_lock_in: true): the console totals, the JSON
+    result, the results workbook, the report (console, Markdown, workbook disclosures, HTML) all say so."""
+    import openpyxl
+
+    flag = "fossil lock-in: an efficiency gain on a fossil-fuel asset"
+    out = tmp_path / "result.json"
+    result = run("calculate", EXAMPLE_PORTFOLIO, "-o", out, "--lang", "en")
+    assert result.exit_code == 0 and f"gas_combined_cycle: {flag}" in result.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert [(f["methodology"], f["flag"]) for f in doc["legitimacy"]] == [("gas_combined_cycle", "fossil_lock_in")]
+    assert doc["legitimacy"][0]["ja"].startswith("化石燃料設備の効率向上")
+    book = tmp_path / "result.xlsx"
+    assert run("calculate", EXAMPLE_PORTFOLIO, "-o", book, "--lang", "en").exit_code == 0
+    cells = [str(c.value) for row in openpyxl.load_workbook(book)["来歴 provenance"].iter_rows() for c in row]
+    assert any("legitimacy" in c for c in cells) and any(c.startswith("fossil lock-in") for c in cells)
+    report = run("report", out, "--lang", "en")
+    assert report.exit_code == 0 and f"gas_combined_cycle: {flag}" in report.output
+    for suffix in (".md", ".html"):
+        target = tmp_path / f"report{suffix}"
+        assert run("report", out, "-o", target, "--lang", "en").exit_code == 0
+        assert flag in target.read_text(encoding="utf-8"), suffix
+    target = tmp_path / "report.xlsx"
+    assert run("report", out, "-o", target, "--lang", "en").exit_code == 0
+    sheet = next(ws for ws in openpyxl.load_workbook(target).worksheets if "Disclosures" in ws.title)
+    assert any(flag in str(c.value) for row in sheet.iter_rows() for c in row)
+
+
+def test_sensitivity_prints_the_tornado_sobol_and_not_varied_tables_in_english(tmp_path, language_restored):
+    write_methodology(tmp_path, methodology_dict())  # avoided = (b − p) × f; example b 400, p 300 kWh/yr, f 0.5
+    chart = tmp_path / "tornado.svg"
+    result = run("sensitivity", "toy", "--methodologies", tmp_path, "--set", "baseline_energy=380..440",
+                 "--samples", "64", "--seed", "5", "--chart", chart, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    # b: (380 − 300) × 0.5 = 40, (440 − 300) × 0.5 = 70 → swing 30; f over its declared [0, 2]: 0 and 200 → 200
+    assert "result at low [kg-CO2e/台/yr]" in out and "swing [kg-CO2e/台/yr]" in out
+    assert out.index("grid_emission_factor") < out.index("baseline_energy")
+    assert "declared range" in out and "given (--set)" in out and "seed 5" in out
+    assert "Not varied" in out and "product_energy" in out and "no range" in out
+    assert "not at the favourable end" in out
+    svg = chart.read_text(encoding="utf-8")
+    assert svg.startswith("<?xml") and "Avoided emissions per unit and year [kg-CO2e/台/yr]" in svg
+
+
+def test_sensitivity_speaks_japanese_and_gives_the_same_figures_as_json(tmp_path, language_restored):
+    write_methodology(tmp_path, methodology_dict())
+    ja = run("sensitivity", "toy", "--methodologies", tmp_path, "--samples", "0", "--lang", "ja")
+    assert ja.exit_code == 0, ja.output
+    assert "一つずつ変化させた感度" in ja.output and "振れ幅 [kg-CO2e/台/yr]" in ja.output
+    assert "方法論の範囲（range）" in ja.output and "変化させないパラメータ" in ja.output
+    doc = json.loads(run("sensitivity", "toy", "--methodologies", tmp_path, "--samples", "0", "--format", "json",
+                         "--lang", "en").output)
+    # f over [0, 2] kg-CO2/kWh: (400 − 300) × 0 = 0 and × 2 = 200 kg-CO2e/台/yr
+    assert doc["tornado"] == [{"parameter": "grid_emission_factor", "unit": "kg-CO2/kWh", "low": 0.0, "high": 2.0,
+                               "bound_source": "declared_range", "result_at_low": 0.0, "result_at_high": 200.0,
+                               "swing": 200.0}]
+    assert doc["central_result"] == 50.0 and doc["sobol"] is None
+    assert {r["parameter"] for r in doc["not_varied"]} == {"baseline_energy", "product_energy", "operating_years"}
+
+
+def test_sensitivity_lists_every_bad_setting_and_writes_no_chart(tmp_path):
+    write_methodology(tmp_path, methodology_dict())
+    chart = tmp_path / "t.svg"
+    result = CliRunner().invoke(main, ["sensitivity", "toy", "--methodologies", str(tmp_path), "--set", "nope=1..2",
+                                       "--set", "baseline_energy=oops", "--chart", str(chart), "--lang", "en"])
+    assert result.exit_code == 1 and "2 problem(s) found" in result.output and not chart.exists()
+
+
+def test_sensitivity_warns_when_the_example_sits_at_the_favourable_end_and_csv_names_units(tmp_path, language_restored):
+    write_methodology(tmp_path, methodology_dict())
+    # f ∈ [0.1, 0.52] around the example's 0.5: results 10 and 52 kg-CO2e/台/yr, 50 ≥ 10 + 0.9 × 42 = 47.8
+    result = run("sensitivity", "toy", "--methodologies", tmp_path, "--set", "grid_emission_factor=0.1..0.52",
+                 "--samples", "0", "--format", "csv", "--lang", "en")
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0].split(",")
+    assert header[:6] == ["parameter", "unit", "central", "low", "high", "bound_source"]
+    assert "result_at_low[kg-CO2e/台/yr]" in header and "swing[kg-CO2e/台/yr]" in header
+    assert "sits at the favourable end of its range [10, 52] kg-CO2e/台/yr" in result.stderr
+    assert "WBCSD" in result.stderr and "GHG Protocol" in result.stderr
+
+
+def test_calculate_with_draws_prints_the_totals_range_and_records_the_seed(tmp_path):
+    out = tmp_path / "r.json"
+    result = run("calculate", REPO / "examples" / "portfolio_uncertain.csv", "--draws", "200", "--seed", "5",
+                    "-o", out, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "Uncertainty of the totals (t-CO2e): 200 draws, seed 5" in result.output and "P95" in result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["uncertainty"]["seed"] == 5 and document["options"]["uncertainty"]["draws"] == 200
+    assert {t["figure"] for t in document["uncertainty"]["totals"]} == {"single_year[t-CO2e]", "lifetime[t-CO2e]"}
+    refused = run("calculate", REPO / "examples" / "portfolio_uncertain.csv", "--seed", "5", "--lang", "en")
+    assert refused.exit_code == 2 and "--seed and --samples go with --draws N" in refused.output

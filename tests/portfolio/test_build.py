@@ -421,3 +421,57 @@ def test_an_absolute_temperature_is_refused_where_a_temperature_difference_is_de
                  "toy,2023,domestic,100,400,300,0.5,10,300,30\n", encoding="utf-8")
     problems = portfolio_problems(p, library)
     assert "is an absolute temperature, but 'Δ°C' is a temperature difference" in problems, problems
+
+
+def test_data_quality_columns_declare_each_inputs_level_and_the_result_carries_it(tmp_path, library):
+    from koken.results import row_details
+
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER.replace("\n", ",data_quality:baseline_annual_energy,データ品質:排出係数\n")
+                 + ROW.replace("\n", ",primary_measured,\n")
+                 + ROW.replace("\n", ",一次データ（実測）,二次データ\n")
+                 + ROW.replace("420,273,0.421,12", "420,273,,12").replace("\n", ",,\n"), encoding="utf-8")
+    calc = calculate(read_portfolio(p, library), library)
+    levels = [{k: v["data_quality"] for k, v in d["inputs"].items()} for d in row_details(calc)]
+    # declared: primary on rows 1-2, the grid factor secondary on row 2 (by its Japanese alias and level name);
+    # not declared: a portfolio value is secondary, a factor table's value secondary (row 3's empty factor cell)
+    assert [lv["baseline_annual_energy"] for lv in levels] == ["primary_measured", "primary_measured", "secondary"]
+    assert [lv["grid_emission_factor"] for lv in levels] == ["secondary", "secondary", "secondary"]
+    assert [lv["operating_years"] for lv in levels] == ["secondary"] * 3
+    assert levels[0]["baseline_fuel_emissions"] is None  # a neutral default: a term that does not apply
+    assert calc.table["data_quality:baseline_annual_energy"].tolist() == ["primary_measured", "primary_measured", ""]
+
+
+def test_a_bad_data_quality_cell_or_a_level_on_an_empty_value_is_located(tmp_path, library):
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER.replace("\n", ",data_quality:grid_emission_factor\n")
+                 + ROW.replace("\n", ",measured\n")
+                 + ROW.replace("420,273,0.421,12", "420,273,,12").replace("\n", ",primary_measured\n"),
+                 encoding="utf-8")
+    problems = portfolio_problems(p, library).splitlines()
+    assert len(problems) == 2
+    assert "row 2, column 'data_quality:grid_emission_factor'" in problems[0] and "'measured'" in problems[0]
+    assert "row 3, column 'data_quality:grid_emission_factor'" in problems[1] and "empty" in problems[1]
+
+
+def test_a_data_quality_column_of_no_parameter_is_refused(tmp_path, library):
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER.replace("\n", ",data_quality:colour\n") + ROW.replace("\n", ",secondary\n"), encoding="utf-8")
+    assert "'colour', which is not a parameter" in portfolio_problems(p, library)
+
+
+def test_low_and_high_columns_in_their_own_units_and_japanese_names(tmp_path):
+    write_methodology(tmp_path / "lib", methodology_dict())
+    library, problems = load_folder(tmp_path / "lib")
+    assert not problems
+    path = tmp_path / "p.csv"
+    path.write_text("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],"
+                    "baseline_energy:下限[MWh/yr],baseline_energy：上限[kWh/yr],product_energy[kWh/yr],"
+                    "grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+                    "A,toy,2023,domestic,100,400,0.38,450,300,0.5,10\nB,toy,2023,domestic,100,400,,,300,0.5,10\n",
+                    encoding="utf-8")
+    calc = calculate(read_portfolio(path, library, collect=True), library)
+    ranges = calc.batches[0].uncertain["baseline_energy"]
+    # 0.38 MWh/yr = 380 kWh/yr; the bounds around 400 kWh/yr, kind triangular (position 2 of the kinds); B: a point.
+    assert list(ranges.kind) == [2, -1] and ranges.low[0] == pytest.approx(380) and ranges.high[0] == 450
+    assert list(calc.table["single_year[t-CO2e]"]) == [5.0, 5.0]  # the point run uses the value column

@@ -184,6 +184,42 @@ def test_a_malformed_result_is_refused_on_read_naming_what_is_wrong(example_resu
         load_result_documents([path])
 
 
+@pytest.fixture(scope="module")
+def monte_carlo_result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mc") / "r.json"
+    done = CliRunner().invoke(main, ["calculate", str(REPO / "examples" / "portfolio_uncertain.csv"), "--draws", "50",
+                                     "--seed", "3", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    return out
+
+
+def test_a_monte_carlo_result_is_read_strictly_its_new_keys_included(monte_carlo_result, tmp_path):
+    """Merging issue 16 into issue 17 §2: the strict reader takes a Monte Carlo result (percentile columns,
+    ``uncertainty`` with its tornado, ``legitimacy``, data-quality levels) and a row without percentiles, and refuses
+    its figures as text or missing in the same way as the central figures."""
+    doc = json.loads(monte_carlo_result.read_text(encoding="utf-8"))
+    assert "single_year_p5[t-CO2e]" in doc["rows"][0] and doc["uncertainty"]["tornado"] and "legitimacy" in doc
+    assert len(load_result_documents([monte_carlo_result])) == 1
+    lacking = _edited(monte_carlo_result, tmp_path, "lacking.json",
+                      lambda d: [d["rows"][0].pop(k) for k in list(d["rows"][0]) if "_p" in k and "[t-CO2e]" in k])
+    assert len(load_result_documents([lacking])) == 1
+    for name, change, message in [
+        ("p5text", lambda d: d["rows"][0].update({"single_year_p5[t-CO2e]": "1.5"}),
+         r"single_year_p5\[t-CO2e\] is '1.5', not a finite number"),
+        ("p95null", lambda d: d["rows"][1].update({"lifetime_p95[t-CO2e]": None}),
+         r"lifetime_p95\[t-CO2e\] is None, not a finite number"),
+        ("total", lambda d: d["uncertainty"]["totals"][0].update({"p50": "12"}),
+         r"uncertainty.totals\[0\].p50 is '12', not a finite number"),
+        ("tornado", lambda d: d["uncertainty"]["tornado"][0].pop("swing"),
+         r"uncertainty.tornado\[0\].swing is None, not a finite number"),
+        ("seed", lambda d: d["uncertainty"].update({"seed": "3"}), r"uncertainty.seed is '3', not a whole number"),
+        ("block", lambda d: d.update({"uncertainty": [1]}), "uncertainty: not a mapping"),
+        ("nan", lambda d: d["uncertainty"]["totals"][0].update({"p5": float("nan")}), "NaN is not a number JSON allows"),
+    ]:
+        with pytest.raises(KokenErrors, match=message):
+            load_result_documents([_edited(monte_carlo_result, tmp_path, f"{name}.json", change)])
+
+
 def test_a_result_with_a_key_written_twice_is_refused(example_result, tmp_path):
     """A key written twice in one object: a first-wins reader and a last-wins reader see different results."""
     text = example_result.read_text(encoding="utf-8").replace('"gwp_set": "gwp100_ar5"',

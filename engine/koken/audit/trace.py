@@ -28,7 +28,7 @@ from koken.base.errors import EvaluationError, KokenError, KokenErrors, Location
 from koken.base.i18n import N_, _, named, pick
 from koken.base.units import conversion_factor, parse_unit, registry
 from koken.base.version import __version__
-from koken.base.vocabulary import AVOIDED_STEP, FACTOR_BASES, FACTOR_STATUSES, MARKETS, RESULT_UNIT
+from koken.base.vocabulary import AVOIDED_STEP, DISTRIBUTION_KINDS, FACTOR_BASES, FACTOR_STATUSES, MARKETS, RESULT_UNIT
 from koken.factors import fill_from_tables, load_factor_tables
 from koken.formula.quantities import evaluate_quantity
 from koken.methodology import Methodology
@@ -293,7 +293,8 @@ def trace_portfolio(calc, rows: list[int] | None = None, sheet: str | None = Non
             if column is not None and not np.isnan(column[0][i]):
                 value, unit_text, header = float(column[0][i]), str(column[1][i]), column[2]
                 cell = TraceInput(ureg.Quantity(value, parse_unit(unit_text, m.spec.hours_per_year)),
-                                  {**_cell_origin(portfolio, i, header), "as_written": f"{value:g} {unit_text}"})
+                                  {**_cell_origin(portfolio, i, header),
+                                   "as_written": _with_range(portfolio, name, i, f"{value:g} {unit_text}")})
             elif name in batch.factor_origins and batch.factor_origins[name].from_table[j]:
                 origin = batch.factor_origins[name]
                 table = _table_of(m.parameters[name].factor_table, origin, j)
@@ -315,6 +316,18 @@ def trace_portfolio(calc, rows: list[int] | None = None, sheet: str | None = Non
                    "market": str(portfolio.market[i]), "region": str(portfolio.region[i])}
         traces.append(trace_calculation(m, inputs, shipped, context))
     return traces
+
+
+def _with_range(portfolio, name: str, i: int, written: str) -> str:
+    """A value as written, with the row's range when it has one (docs/uncertainty.md): the figures traced are the
+    point run's, at the central value."""
+    column = portfolio.uncertain.get(name)
+    if column is None or column.kind[i] < 0:
+        return written
+    (low, low_units, _h), (high, high_units, _g) = column.low, column.high
+    return _("{value} (uncertain: {kind} from {low} to {high}; the point figures use {value})").format(
+        value=written, kind=DISTRIBUTION_KINDS[column.kind[i]], low=f"{low[i]:g} {low_units[i]}".strip(),
+        high=f"{high[i]:g} {high_units[i]}".strip())
 
 
 def _cell_origin(portfolio, i: int, header: str) -> dict:

@@ -51,9 +51,11 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
     """Recompute ``portfolio_path`` and compare with ``result_path``.
 
     Everything the result discloses is compared (docs/audit.md): each row's figures and fields, the totals, the
-    units, ``gwp_set``, the input record (file, sha256, encoding), each methodology's version, content hash, roles
-    and types, each factor table's content hash, the engine's version and the device ratio file; any mismatch or
-    deleted section is a difference, so the result does not stand.
+    units, ``gwp_set`` and ``gwp``, the legitimacy flags, the input record (file, sha256, encoding), each
+    methodology's version, content hash, roles and types, each factor table's content hash, the engine's version,
+    the device ratio file and, for a Monte Carlo result, its ``uncertainty`` block and percentile columns, rerun
+    from the recorded draws and seed (docs/uncertainty.md); any mismatch or deleted section is a difference, so
+    the result does not stand.
 
     Args:
         ratios: the device ratio file the result names, when it is not the shipped one (a path a result names is
@@ -186,6 +188,16 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
         from koken.attribution import attribute
 
         calc = dataclasses.replace(calc, table=attribute(calc.table, ratios))
+    monte_carlo = (old.get("options") or {}).get("uncertainty")
+    uncertainty = None
+    if monte_carlo:  # a Monte Carlo result: the same draws from the recorded seed (docs/uncertainty.md)
+        import dataclasses
+
+        from koken.montecarlo import add_columns, simulate
+
+        sim = simulate(calc, int(monte_carlo["draws"]), int(monte_carlo["seed"]))
+        calc = dataclasses.replace(calc, table=add_columns(calc.table, sim))
+        uncertainty = sim.document()
     new = result_document(calc)
 
     engine_changed = old.get("koken_version") != __version__
@@ -228,13 +240,14 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
     for table in sorted(set(old_tables) | set(new_tables)):
         if not _same_value(old_tables.get(table), new_tables.get(table)):
             out.differences.append(_("factor table {table} changed (content hash)").format(table=table))
-    for key in ("format_version", "gwp_set", "units"):  # what a report discloses beside the rows
+    for key in ("format_version", "gwp_set", "gwp", "legitimacy", "units"):  # what a report discloses beside the rows
         if not _same_value(old.get(key), new.get(key)):
             out.differences.append(_("{field}: the result records {old}, the recomputation gives {new}").format(
                 field=key, old=json.dumps(old.get(key), ensure_ascii=False)[:200],
                 new=json.dumps(new.get(key), ensure_ascii=False)[:200]))
     if other_sources:
         out.notes.append(hint)
+    out.differences.extend(_uncertainty_differences(old.get("uncertainty"), uncertainty))
     for key in ("totals_by_market", "totals_by_methodology"):
         if not _same_records(old.get(key), new.get(key)):
             out.differences.append(_("{key}: the totals in the result differ from the recomputed ones").format(key=key))
@@ -265,6 +278,38 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
             place=_place(row), product_line=b.get("product_line", ""), what=what, causes="; ".join(causes)))
     out.stands = not out.differences
     return out
+
+
+def _uncertainty_differences(old, new: dict | None) -> list[str]:
+    """The ``uncertainty`` block of a result against the one recomputed from its recorded draws and seed (None: the
+    result's options record no Monte Carlo run): every key (method, draws, seed, percentiles, inputs, the totals'
+    percentiles, the portfolio-total ``tornado``); the favourable-end notes are text in the language of the run, so
+    their number is compared (they follow from the totals, compared in full). A block without a recorded run, or a
+    recorded run without its block, is a difference too."""
+    if old is None and new is None:
+        return []
+    if not isinstance(old, dict) or new is None:
+        return [_("uncertainty: the result records {old}, the recomputation gives {new}").format(
+            old=_("no Monte Carlo block") if old is None else _("a Monte Carlo block") if isinstance(old, dict)
+            else json.dumps(old, ensure_ascii=False)[:200],
+            new=_("no Monte Carlo run (its options record none)") if new is None else _("a Monte Carlo block"))]
+    differences = []
+    for key in sorted(set(old) | set(new)):
+        mine, theirs = old.get(key), new.get(key)
+        if key == "favourable_end":
+            mine = len(mine) if isinstance(mine, list) else mine
+            theirs = len(theirs)
+        same = _same_records(mine, theirs) if isinstance(theirs, list) else _same_value(mine, theirs)
+        if same:
+            continue
+        if key == "totals":
+            differences.append(_("uncertainty: the percentiles of the totals in the result differ from the recomputed "
+                                 "ones (same draws and seed)"))
+        else:
+            differences.append(_("{field}: the result records {old}, the recomputation gives {new}").format(
+                field=f"uncertainty.{key}", old=json.dumps(mine, ensure_ascii=False)[:200],
+                new=json.dumps(theirs, ensure_ascii=False)[:200]))
+    return differences
 
 
 def _row_key(row: dict) -> tuple[str, int]:

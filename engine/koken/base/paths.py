@@ -1,4 +1,4 @@
-"""Where koken's data (methodologies/, factors/, attribution/, action_plan/, vocabulary/, units/) lives.
+"""Where koken's data (methodologies/, factors/, attribution/, action_plan/, vocabulary/, claims/, units/) lives.
 
 An installed wheel carries them inside the package as ``koken/_data/{methodologies,factors,attribution,action_plan,units}``
 (see ``[tool.hatch.build.targets.wheel.force-include]`` in pyproject.toml); an editable install
@@ -43,6 +43,11 @@ def action_plan_dir() -> Path:
 def vocabulary_dir() -> Path:
     """The folder of the field's vocabulary as data (``vocabulary/``: regions and their names)."""
     return data_root() / "vocabulary"
+
+
+def gate_sets_dir() -> Path:
+    """The folder of the shipped eligibility-gate sets (``claims/gates/``: WBCSD v2.0)."""
+    return data_root() / "claims" / "gates"
 
 
 def units_dir() -> Path:

@@ -72,6 +72,52 @@ FACTOR_BASES = (
 """What a factor-table value is (docs/factors.md): the council's adjusted (調整後) or basic (基礎) factor, the Ministry
 of the Environment's national average (全国平均係数), a per-generation or per-consumption average, a CDM margin."""
 
+GATE_STATUSES = (
+    Term("met", "満たす", "met"),
+    Term("not_met", "満たさない", "not met"),
+    Term("justified", "代替の根拠あり（柔軟性ルート）", "justified (flexibility route)"),
+)
+"""The status of one eligibility-gate criterion for a claim (WBCSD Guidance on Avoided Emissions v2.0, 2025):
+met, not met, or justified — not met as written but covered by the guidance's flexibility route (why, the
+alternative framework, its third-party verification), which the evidence must give."""
+GATE_STATUS_IDS = tuple(t.id for t in GATE_STATUSES)
+
+DATA_QUALITY_LEVELS = (
+    Term("primary_measured", "一次データ（実測）", "primary, measured"),
+    Term("secondary", "二次データ", "secondary"),
+    Term("default", "デフォルト値", "default"),
+)
+"""Data-quality levels of an input, best first (WBCSD claim specificity; GHG Protocol primary vs secondary data):
+a value the company measured for its own product, a value from another source (a factor table, a published
+average, a company value with no declared level), a methodology's default."""
+DATA_QUALITY_IDS = tuple(t.id for t in DATA_QUALITY_LEVELS)
+DATA_QUALITY_NAMES = {name: t.id for t in DATA_QUALITY_LEVELS for name in (t.id, t.ja, t.en)}
+"""Every accepted spelling of a data-quality level in a portfolio cell (id, Japanese or English name) → its id."""
+
+DATA_QUALITY_PREFIX = "data_quality:"
+DATA_QUALITY_PREFIXES = (DATA_QUALITY_PREFIX, "データ品質:")
+"""A portfolio column ``data_quality:<parameter>`` (or ``データ品質:<parameter>``; the parameter by its name or an
+alias) declares the data-quality level of that parameter's values; results carry it as
+``data_quality:<parameter name>``."""
+
+LEGITIMACY_FLAGS = (
+    Term("fossil_lock_in", "化石燃料設備の効率向上（WBCSD の正当性の判定の対象）",
+         "fossil lock-in: an efficiency gain on a fossil-fuel asset (WBCSD's legitimacy test)"),
+)
+"""Flags a methodology carries that every output reporting it shows (the methodology format's boolean of the same
+name)."""
+
+CLAIM_FORBIDDEN_WORDS = (
+    ("offset", r"\boff-?set"), ("neutral", r"neutral"), ("negative emissions", r"negative[\s-]+emissions?"),
+    ("compensate", r"compensat"),
+    ("オフセット", "オフセット"), ("相殺", "相殺"), ("カーボンニュートラル", "カーボンニュートラル"),
+    ("炭素中立", "炭素中立"), ("ネガティブエミッション", "ネガティブ・?エミッション"), ("埋め合わせ", "埋め合わせ"),
+)
+"""Words a claim of avoided emissions never uses, as (the word named in the refusal, the pattern matched, case
+ignored): avoided emissions are not an offset, make nothing neutral, are no removal and compensate nothing (GHG
+Protocol Scope 3 Standard p. 114 and Product Standard; WBCSD Guidance on Avoided Emissions 2023 and v2.0)."""
+
+
 FACTOR_STATUSES = (
     Term("final", "確報", "final"), Term("preliminary", "速報", "preliminary"),
     Term("published", "公表値", "published"), Term("derived", "導出値", "derived"),
@@ -178,3 +224,48 @@ def fold_width(text: str) -> str:
     '10⁴'
     """
     return text.translate(_FULL_WIDTH)
+
+TORNADO_COLUMNS = ("parameter", "unit", "low", "high", "result_at_low", "result_at_high", "swing")
+"""A tornado table's columns (koken.sensitivity.tornado): the parameter, its declared unit, its low and high values
+in that unit, the result (the avoided step, in its unit) at each, and the swing |result_at_high − result_at_low|."""
+
+SOBOL_COLUMNS = ("parameter", "S1", "S1_conf", "ST", "ST_conf")
+"""Sobol indices (koken.sensitivity.sobol): first-order and total, each with its 95 % confidence half-width."""
+
+BOUND_ORIGINS = (Term("given", "指定値（--set）", "given (--set)"),
+                 Term("declared_range", "方法論の範囲（range）", "declared range"),
+                 Term("declared_range_narrowed", "方法論の範囲（計算できる値まで狭めた）",
+                      "declared range, narrowed to computable values"))
+"""Where a parameter's low and high values come from in ``koken sensitivity``: given by the caller (``--set``), the
+parameter's declared ``range`` in the methodology file, or that range with an end moved towards the central value
+because a derived step's own range (or a finite result) does not allow the declared end."""
+
+CENTRAL_ORIGINS = (Term("example", "計算例の入力", "worked example"), Term("factor_table", "係数表", "factor table"),
+                   Term("default", "既定値", "default"))
+"""Where a central value comes from: the worked example's inputs, a factor table (the example's region and fiscal
+year), or the parameter's default."""
+
+NOT_VARIED_REASONS = (
+    Term("no_range", "範囲の指定がない（両端の range も --set もない）", "no range (no range with both ends, no --set)"),
+    Term("share_group", "割合グループに属する（合計 100 % のため単独では動かせない）",
+         "in a share group (its shares add up to 100 %: it cannot move alone)"),
+)
+"""Why ``koken sensitivity`` leaves a parameter at its central value: no bounds given and no declared range with
+both ends; a member of a share group (its shares must add up to 100 %, so it cannot move alone)."""
+
+DISTRIBUTION_KINDS = ("fixed", "uniform", "triangular", "normal", "lognormal")
+"""Kinds of uncertain value (koken.uncertainty; docs/uncertainty.md)."""
+DISTRIBUTION_NAMES = {**{k: k for k in DISTRIBUTION_KINDS}, "一様": "uniform", "三角": "triangular", "正規": "normal",
+                      "対数正規": "lognormal"}
+"""Every accepted name of a distribution in a cell (case-folded) → its kind."""
+
+BOUND_SUFFIXES = {"low": ("low", "下限"), "high": ("high", "上限")}
+"""A portfolio column ``<parameter>:low`` (or ``:下限``) and ``<parameter>:high`` (``:上限``) gives the bounds of the
+parameter's value on each row (a triangular from low through the value to high)."""
+
+PERCENTILES = (5, 50, 95)
+"""The percentiles of a Monte Carlo run reported per row and per total."""
+UNCERTAINTY_COLUMNS = tuple(f"{figure.split('[')[0]}_p{p}[t-CO2e]" for figure in FIGURES for p in PERCENTILES)
+"""Result columns of a Monte Carlo run, after the figures: ``single_year_p5[t-CO2e]`` … ``lifetime_p95[t-CO2e]``."""
+INPUT_SOURCES = ("portfolio", "methodology", "factor_table")
+"""Where an uncertain input comes from (the ``uncertainty.inputs`` of a result)."""

@@ -11,8 +11,10 @@ Commands:
     koken lock                  record released methodology versions (validate checks against it)
     koken report INPUTS         the action plan's table (万t-CO2e, devices in brackets): terminal, html, xlsx, md, csv
     koken ratios IO_TABLE       derive device contribution ratios from an input-output table
+    koken sensitivity METHOD    tornado table and Sobol indices of a methodology around a worked example
     koken docs                  write one documentation page per methodology
     koken schema                write the methodology format's JSON Schema
+    koken claim RESULT --gates  the claim statement of a figure, with its disclosure bundle
 
 ``--methodologies DIR`` (repeatable) adds methodology files or folders to the bundled set; a methodology of
 an id already there replaces it, with a note. ``--no-bundled`` leaves the bundled set out.
@@ -36,6 +38,7 @@ from koken.base.i18n import ENVIRONMENT_VARIABLE, LANGUAGES, _, set_language
 from koken.base.text import printable
 from koken.base.version import __version__
 from koken.cli import render
+from koken.cli.helptext import TranslatedGroup, language_in
 
 
 def _methodology_options(command):
@@ -75,10 +78,14 @@ def _language_option() -> click.Option:
                              "locale's language).")
 
 
-class _Commands(click.Group):
-    """koken's command group: usage errors are rendered in the chosen language (render.usage_error)."""
+class _Commands(TranslatedGroup):
+    """koken's command group: help and usage errors in the chosen language (helptext, render.usage_error);
+    ``--lang`` is read before click parses, which shows the help as soon as it meets ``--help``."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        chosen = language_in(sys.argv[1:] if args is None else list(args))
+        if chosen:
+            _choose_language(None, None, chosen)
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
@@ -142,12 +149,21 @@ def main() -> None:
 @click.option("--partition-rows", type=click.IntRange(100, 100_000_000), default=250_000, show_default=True,
               help="Rows per partition: memory grows with it, and each partition has a fixed cost of some "
                    "tens of milliseconds (below 10,000 rows a large file gets slow). Results do not depend on it.")
+@click.option("--draws", type=click.IntRange(2, 1_000_000), metavar="N",
+              help="Monte Carlo over the uncertain inputs (320 ± 20, low/high columns, distributions; "
+                   "docs/uncertainty.md): P5, P50 and P95 per row and per total beside the central figures.")
+@click.option("--seed", type=click.IntRange(0, None), metavar="S",
+              help="With --draws: the random seed (default: a random one); recorded, and the same seed gives the same "
+                   "numbers.")
+@click.option("--samples", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+              help="With --draws: write every row's draws to FILE (.parquet).")
 def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool, output: Path | None,
               encoding: str | None, sheets: tuple[str, ...], header_row: int | None, allow_stale_factors: bool,
               gwp_rule: str | None, ratio_file: Path | None,
               component_maker: bool, installed_base_year: int | None, survival: str | None,
               customer_data: Path | None, factor_path: str | None, engine: str, scheduler: str | None,
-              workers: int | None, partition_rows: int) -> None:
+              workers: int | None, partition_rows: int, draws: int | None, seed: int | None,
+              samples: Path | None) -> None:
     """Compute single-year and lifetime avoided emissions for every product line of PORTFOLIO
     (.csv, .parquet, .xlsx or .yaml), partition by partition."""
     from koken.api import run
@@ -164,6 +180,8 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
         raise click.UsageError(_("--sheet applies to workbooks (.xlsx), not {kind}").format(kind=suffix or portfolio.name))
     if survival and installed_base_year is None:
         raise click.UsageError(_("--survival goes with --installed-base YEAR"))
+    if (seed is not None or samples is not None) and draws is None:
+        raise click.UsageError(_("--seed and --samples go with --draws N"))
     if header_row and suffix not in (".csv", ".xlsx", ".xlsm"):
         raise click.UsageError(_("--header-row applies to CSV files and workbooks, not {kind}").format(
             kind=suffix or portfolio.name))
@@ -175,12 +193,15 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
                      partition_rows=partition_rows, encoding=encoding, sheet=sheets or None, header_row=header_row,
                      allow_stale_factors=allow_stale_factors, ratios=ratio_file, component_maker=component_maker,
                      installed_base_year=installed_base_year, survival=survival, customer_data=customer_data,
-                     factor_path=factor_path, gwp_rule=gwp_rule, progress=progress, on_open=on_open)
+                     factor_path=factor_path, gwp_rule=gwp_rule, draws=draws, seed=seed, samples=samples,
+                     progress=progress, on_open=on_open)
     render.notices([*result.notices, *([_(
         "--allow-stale-factors is on: where a factor table has no value for a row's fiscal year, its latest earlier "
         "year's value was used (marked \"stale: earlier year\" in factors_from_tables and recorded in the results)")]
         if allow_stale_factors else [])])
     render.run_summary(result, str(portfolio))
+    if result.uncertainty is not None:
+        render.uncertainty_summary(result.uncertainty)
     if component_maker:
         render.component_summary(result)
     if output:
@@ -470,6 +491,36 @@ def trace(target: str, rows: tuple[int, ...], settings: tuple[str, ...], region:
 
 
 @main.command()
+@click.argument("methodology")
+@click.option("--example", type=click.IntRange(min=1), default=1, show_default=True,
+              help="The worked example whose inputs are the central case (1: the first).")
+@click.option("--set", "settings", multiple=True, metavar="NAME=LOW..HIGH [UNIT]",
+              help="Low and high values of a parameter, e.g. --set 'grid_emission_factor=0.3..0.5' (in its declared "
+                   "unit unless one is given); others take their declared range (repeatable).")
+@click.option("--samples", type=click.IntRange(min=0), default=1024, show_default=True,
+              help="Base samples of the Sobol analysis, a power of 2 (0: no Sobol analysis).")
+@click.option("--seed", type=click.IntRange(min=0), default=63372, show_default=True,
+              help="Seed of the Sobol sampling (recorded in the output).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--chart", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE.svg",
+              help="Also write the tornado chart (SVG).")
+@_methodology_options
+def sensitivity(methodology: str, example: int, settings: tuple[str, ...], samples: int, seed: int, fmt: str,
+                chart: Path | None, methodology_paths: tuple[Path, ...], no_bundled: bool) -> None:
+    """How METHODOLOGY's result depends on its parameters around a worked example: each parameter at its low and
+    high value (tornado), Sobol indices, and a warning when the example sits at the favourable end of its range."""
+    from koken.api import sensitivity as run
+
+    library = _library(methodology_paths, no_bundled)
+    with render.reporting(wrote_nothing=chart is not None):
+        result = run(methodology, library, example=example, bounds=settings, samples=samples or None, seed=seed,
+                     chart=chart)
+    render.sensitivity(result, fmt)
+    if chart is not None:
+        render.line(_("Tornado chart written to {output}").format(output=chart), stderr=True)
+
+
+@main.command()
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("docs/methodologies"),
               show_default=True, help="Folder for the generated pages.")
 @_methodology_options
@@ -482,6 +533,35 @@ def docs(output: Path, methodology_paths: tuple[Path, ...], no_bundled: bool) ->
     with render.reporting():
         written = write_pages(library, output)
     render.line(_("{count} pages written to {output}").format(count=len(written), output=output))
+
+
+@main.command("claim")
+@click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--gates", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The claim's gate assessment (YAML: the gate set, e.g. wbcsd_v2, and a status with evidence per "
+                   "criterion; docs/claim.md).")
+@click.option("--figure", type=click.Choice(["lifetime", "single_year"]), default="lifetime", show_default=True,
+              help="The timeframe claimed.")
+@click.option("--fiscal-year", type=int, help="The fiscal year claimed, when the result holds several.")
+@click.option("--category", help="Claim one category's lines only (e.g. home_appliances).")
+@click.option("--market", type=click.Choice(["domestic", "overseas"]), help="Claim one market's lines only.")
+@click.option("--statement", help="Your own claim text, added to the statement (refused if it uses offset, neutral, "
+                                  "negative emissions, compensate, オフセット, 相殺, カーボンニュートラル …).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the claim and its disclosure bundle to FILE (.md or .json); default: print the statement.")
+def claim_command(result: Path, gates: Path, figure: str, fiscal_year: int | None, category: str | None,
+                  market: str | None, statement: str | None, output: Path | None) -> None:
+    """The claim statement of a figure of RESULT (a koken JSON result), in Japanese and English, with its disclosure
+    bundle; refused, with every missing item named, when a mandatory disclosure item is missing."""
+    from koken.api import claim, claim_lines
+
+    with render.reporting():
+        bundle = claim(result, gates, timeframe=figure, fiscal_year=fiscal_year, category=category,
+                            market=market, statement=statement, output=output)
+    for text in claim_lines(bundle, statement):
+        render.line(text)
+    if output:
+        render.line(_("Claim written to {output}").format(output=output))
 
 
 @main.command()

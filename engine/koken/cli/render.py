@@ -172,6 +172,58 @@ def _man(value: float) -> str:
     return f"{value:.2g}" if value and round(value, 2) == 0 else f"{value:,.2f}"
 
 
+def uncertainty_summary(document: dict) -> None:
+    """The Monte Carlo totals (t-CO2e): per fiscal year, category, market and timeframe, the central figure and its
+    P5–P95 range; the draws and the seed that reproduce them."""
+    from rich.table import Table
+
+    out = console()
+    t = Table(title=_("Uncertainty of the totals (t-CO2e): {draws:,} draws, seed {seed}").format(
+        draws=document["draws"], seed=document["seed"]))
+    for col, justify in ((_("FY"), "left"), (_("category"), "left"), (_("market"), "left"), (_("timeframe"), "left"),
+                         (_("central"), "right"), (_("P5"), "right"), (_("P50"), "right"), (_("P95"), "right")):
+        t.add_column(col, justify=justify)
+    for r in document["totals"]:
+        figure = _("single-year") if r["figure"].startswith("single_year") else _("lifetime")
+        t.add_row(str(r["fiscal_year"]), named(r["category"], CATEGORIES), named(r["market"], MARKETS), figure,
+                  f"{r['central']:,.1f}", f"{r['p5']:,.1f}", f"{r['p50']:,.1f}", f"{r['p95']:,.1f}")
+    out.print(t)
+    for note in document.get("favourable_end", ()):
+        out.print(note, markup=False)
+    tornado_summary(document.get("tornado") or [])
+
+
+TORNADO_ROWS = 10
+"""The uncertain inputs a portfolio-total tornado table shows per fiscal year and timeframe (the largest swings)."""
+
+
+def tornado_summary(records: list[dict]) -> None:
+    """The portfolio-total tornado (koken.montecarlo.portfolio_tornado): per fiscal year and timeframe, the inputs
+    with the largest swings (t-CO2e), each at its P5 and P95 with the others central."""
+    from rich.table import Table
+
+    if not records:
+        return
+    out = console()
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        groups.setdefault((r["fiscal_year"], r["figure"]), []).append(r)
+    for (year, figure), rows in groups.items():
+        timeframe = _("single-year") if figure.startswith("single_year") else _("lifetime")
+        t = Table(title=_("What moves the FY{year} total, {timeframe} (t-CO2e): each uncertain input at its P5 and "
+                          "P95, the others central").format(year=year, timeframe=timeframe))
+        for col, justify in ((_("input"), "left"), (_("of"), "left"), (_("source"), "left"), (_("at P5"), "right"),
+                             (_("at P95"), "right"), (_("swing"), "right")):
+            t.add_column(col, justify=justify)
+        for r in rows[:TORNADO_ROWS]:
+            t.add_row(escape(r["parameter"]), escape(str(r["variable"])), escape(r["source"]),
+                      f"{r['result_at_low']:,.1f}", f"{r['result_at_high']:,.1f}", f"{r['swing']:,.1f}")
+        out.print(t)
+        if len(rows) > TORNADO_ROWS:
+            out.print(_("{count} more input(s) with smaller swings are in the result file (uncertainty.tornado).").format(
+                count=len(rows) - TORNADO_ROWS), markup=False)
+
+
 def run_summary(result, path: str) -> None:
     """Tables by methodology (t-CO2e) and by category (万t-CO2e), and totals, per fiscal year."""
     from rich.table import Table
@@ -212,6 +264,11 @@ def run_summary(result, path: str) -> None:
     out.print(_("Single-year and lifetime are separate timeframes, and fiscal years are kept apart: they are never "
                 "added together. Avoided emissions are reported apart from Scope 1-3 and never netted against them."),
               markup=False)
+    from koken.reporting.action_plan import FLAG_NOTE
+
+    for flag in result.provenance.get("legitimacy", []):
+        out.print(_(FLAG_NOTE).format(id=flag["methodology"], text=pick(flag["ja"], flag["en"])),
+                  markup=False)
 
 
 def installed_base_table(out, result) -> None:
@@ -454,3 +511,75 @@ def factor_listing(frame) -> None:
     line(_("✓: the value a lookup by the table's keys returns; the other rows are other bases or releases of the same "
            "key, listed for reference. Status: final (確報), preliminary (速報, may be revised), published (the source "
            "does not say which), derived (computed from the source; see the note in the table file)."))
+
+
+def sensitivity(result, fmt: str = "table") -> None:
+    """A :class:`koken.sensitivity.Sensitivity`: the tornado table, the Sobol indices, the parameters not varied and
+    the favourable-end check (``table``, in the chosen language), or one table per parameter (``csv``: the result
+    columns name their unit) or the whole document (``json``)."""
+    import json
+
+    from rich.table import Table
+
+    from koken.base.vocabulary import BOUND_ORIGINS, CENTRAL_ORIGINS, NOT_VARIED_REASONS
+
+    def measure_text(value: float) -> str:  # six significant digits, thousands separated (kg-CO2e/台/yr, kWh/yr)
+        return f"{value:,.6g}"
+
+    def cells(*texts: str) -> list[str]:  # names and units from methodology files: shown, never read as markup
+        return [escape(printable(str(text))) for text in texts]
+
+    unit = result.result_unit
+    if fmt in ("json", "csv"):  # the data on stdout; the warnings (also in the JSON) on stderr
+        if fmt == "json":
+            sys.stdout.write(json.dumps(result.document(), ensure_ascii=False, indent=2, default=float) + "\n")
+        else:
+            frame = result.table().rename(columns={c: f"{c}[{unit}]" for c in ("result_at_low", "result_at_high",
+                                                                                "swing")})
+            sys.stdout.write(frame.to_csv(index=False, lineterminator="\n"))
+        for text in result.warnings:
+            line(_("warning: {text}").format(text=text), stderr=True)
+        return
+    out = console()
+    out.print(_("{id} {version}, around worked example {number} ({example}): {step} = {central} {unit}").format(
+        id=result.methodology, version=result.version, number=result.example_number, example=result.example,
+        step="avoided_per_unit_year", central=measure_text(result.central_result), unit=unit), markup=False)
+    centre = dict(zip(result.central["parameter"], result.central["value"]))
+    origin = dict(zip(result.central["parameter"], result.central["origin"]))
+    t = Table(title=escape(_("One-at-a-time sensitivity (largest swing first)")), title_justify="left")
+    for col in (_("parameter"), _("unit"), _("central"), _("low"), _("high"), _("bounds from"),
+                _("result at low [{unit}]").format(unit=unit), _("result at high [{unit}]").format(unit=unit),
+                _("swing [{unit}]").format(unit=unit)):
+        t.add_column(escape(printable(col)), justify="left" if col in (_("parameter"), _("unit"), _("bounds from")) else "right")
+    for r in result.tornado.to_dict(orient="records"):
+        t.add_row(*cells(r["parameter"], r["unit"], measure_text(centre[r["parameter"]]), measure_text(r["low"]),
+                         measure_text(r["high"]), named(r["bound_source"], BOUND_ORIGINS),
+                         measure_text(r["result_at_low"]), measure_text(r["result_at_high"]), measure_text(r["swing"])))
+    out.print(t)
+    if result.sobol is not None:
+        attrs = result.sobol.attrs
+        t = Table(title=escape(_("Sobol indices ({samples} base samples, {evaluations} evaluations, seed {seed}; uniform "
+                          "between the bounds)").format(samples=attrs["samples"], evaluations=attrs["evaluations"],
+                                                        seed=attrs["seed"])), title_justify="left")
+        for col in (_("parameter"), _("first-order S1 [-]"), "± (95 %)", _("total ST [-]"), "± (95 %)"):
+            t.add_column(escape(col), justify="left" if col == _("parameter") else "right")
+        for r in result.sobol.to_dict(orient="records"):
+            t.add_row(*cells(r["parameter"], *[f"{r[k]:.3f}" for k in ("S1", "S1_conf", "ST", "ST_conf")]))
+        out.print(t)
+    if len(result.not_varied):
+        t = Table(title=escape(_("Not varied (at their central values)")), title_justify="left")
+        for col in (_("parameter"), _("unit"), _("central"), _("central from"), _("reason")):
+            t.add_column(escape(col), justify="right" if col == _("central") else "left")
+        for r in result.not_varied.to_dict(orient="records"):
+            value = r["value"]
+            shown = "—" if value != value else measure_text(value)
+            t.add_row(*cells(r["parameter"], r["unit"], shown, named(origin.get(r["parameter"], ""), CENTRAL_ORIGINS) or "—",
+                             named(r["reason"], NOT_VARIED_REASONS)))
+        out.print(t)
+    line(_("Central values: the worked example's inputs, else a factor table (the example's region and fiscal year), "
+           "else the default. Low and high values: --set, else the parameter's declared range."))
+    line(_("Range of the result over these cases: [{low}, {high}] {unit}; the example's result is {where}.").format(
+        low=measure_text(result.result_low), high=measure_text(result.result_high), unit=unit,
+        where=_("at the favourable end (top 10 %)") if result.favourable else _("not at the favourable end (top 10 %)")))
+    for text in result.warnings:
+        line(_("warning: {text}").format(text=text), stderr=True)

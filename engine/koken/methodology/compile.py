@@ -69,6 +69,7 @@ from koken.formula.parse import literal_numbers, parse_formula
 from koken.methodology.evaluate import LineResult, LineValue, evaluate_line
 from koken.methodology.extend import extension_of, merge
 from koken.methodology.schema import FactorRef, MethodologySpec
+from koken.uncertainty import Distribution, DistributionError
 
 
 @dataclass(frozen=True)
@@ -98,6 +99,8 @@ class CompiledParameter:
     """The parameter's table reference (table and fixed keys), or None."""
     factor_table: FactorTable | None = None
     """The loaded factor table the parameter reads when the portfolio leaves it empty."""
+    default_distribution: Distribution | None = None
+    """The default's uncertainty (its central value is the default), in ``unit``; None: the default is a point."""
 
 
 @dataclass(frozen=True)
@@ -400,6 +403,13 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
             if (low is not None and p.default < low) or (high is not None and p.default > high):
                 errors.append(MethodologyError(_("default {default} is outside the range [{low}, {high}]").format(
                     default=p.default, low=low, high=high), ploc))
+        distribution = None
+        if p.default_distribution is not None:
+            distribution, problem = _default_distribution(p.default, p.default_distribution, p.unit, low, high,
+                                                          known_sources)
+            if problem:
+                errors.append(MethodologyError(problem, Location(file=source,
+                                                                 field=f"parameters.{name}.default_distribution")))
         table = None
         if p.factor is not None and p.factor.table == GWP_TABLE:  # the GWP set of the row's year, by the run's rule
             problems = gwp_reference_problems(p.factor.key)
@@ -439,7 +449,7 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
         parameters[name] = CompiledParameter(
             name=name, unit=unit, unit_text=p.unit, to_base=float(base.magnitude), default=p.default,
             default_source=p.default_source, low=low, high=high, aliases=tuple(p.aliases),
-            factor=p.factor, factor_table=table)
+            factor=p.factor, factor_table=table, default_distribution=distribution)
         units[name] = unit
         for alias in p.aliases:
             if alias in STANDARD_HEADERS or alias in RESERVED_NAMES:
@@ -654,3 +664,21 @@ def _compile_step(name: str, text: str, unit_text: str | None, units: dict[str, 
     function = compile_kernel(expr, args)
     return CompiledStep(name=name, text=text, expression=expr, unit=unit, to_unit=to_unit,
                         args=args, function=function)
+
+
+def _default_distribution(default: float, spec, unit: str, low: float | None, high: float | None,
+                          sources: set[str]) -> tuple[Distribution | None, str | None]:
+    """A parameter's ``default_distribution`` as a :class:`koken.uncertainty.Distribution` centred on the default, or
+    the problem: an unknown source, an impossible shape, bounds outside the parameter's range."""
+    if spec.source not in sources:
+        return None, _("unknown source {source!r}").format(source=spec.source)
+    try:
+        d = spec.around(default, unit)
+    except DistributionError as err:
+        return None, str(err)
+    if spec.kind in ("uniform", "triangular") and ((low is not None and d.low < low)
+                                                  or (high is not None and d.high > high)):
+        return None, _("the distribution's bounds [{low:g}, {high:g}] go beyond the parameter's range [{floor}, "
+                       "{ceiling}]").format(low=d.low, high=d.high, floor="-inf" if low is None else f"{low:g}",
+                                            ceiling="inf" if high is None else f"{high:g}")
+    return d, None

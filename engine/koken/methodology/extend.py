@@ -48,6 +48,7 @@ from koken.methodology.schema import (
     Status,
     Text,
 )
+from koken.uncertainty import DistributionSpec
 
 
 class ParameterOverride(StrictModel):
@@ -58,6 +59,7 @@ class ParameterOverride(StrictModel):
     default: Number | None = None
     default_source: str | None = None
     default_reason: Bilingual | None = None
+    default_distribution: DistributionSpec | None = None
     factor: FactorRef | None = None
     range: tuple[Number | None, Number | None] | None = None
     aliases: list[ShortText] | None = None
@@ -170,7 +172,7 @@ def merge(category: MethodologySpec, extension: MethodologyExtension, source: st
                                                        "{base!r}").format(unit=new_unit, base=parameters[name]["unit"]),
                                                      at(f"parameters.{name}.unit")))
             if "default" in override or "factor" in override:  # a default and a table exclude each other
-                for key in ("default", "default_source", "default_reason", "factor"):
+                for key in ("default", "default_source", "default_reason", "default_distribution", "factor"):
                     parameters[name].pop(key, None)
             parameters[name].update(override)
         elif "unit" not in override:

@@ -23,6 +23,7 @@ from koken.base.i18n import _
 from koken.base.models import Number, StrictModel, not_bool
 from koken.base.vocabulary import BASELINE_TYPE_IDS, CATEGORY_IDS, CONTRIBUTION_ROLE_IDS
 from koken.formula.parse import is_valid_name
+from koken.uncertainty import DistributionSpec
 
 Category = Literal[CATEGORY_IDS]
 BaselineType = Literal[BASELINE_TYPE_IDS]
@@ -95,6 +96,9 @@ class Parameter(StrictModel):
         "no fuel; 1: one product replaces one baseline product): why"))
     factor: FactorRef | None = Field(None, description="look the value up in a shared factor table when the "
                                                        "portfolio leaves it empty")
+    default_distribution: DistributionSpec | None = Field(None, description=(
+        "the default's uncertainty, one random variable shared by every row that uses the default in a Monte Carlo "
+        "run (koken calculate --draws)"))
     range: tuple[Number | None, Number | None] | None = None
     aliases: list[ShortText] = Field(default_factory=list,
                                      description="other column headers, e.g. Japanese ones")
@@ -111,6 +115,8 @@ class Parameter(StrictModel):
             raise ValueError(_("a default needs default_source (the id of a source with a confirmed value)"))
         if self.default is None and self.default_source:
             raise ValueError(_("default_source is given but there is no default"))
+        if self.default_distribution is not None and self.default is None:
+            raise ValueError(_("default_distribution describes a default: give default too"))
         if self.range and None not in self.range and self.range[0] > self.range[1]:
             raise ValueError(_("range minimum {low} is above its maximum {high}").format(low=self.range[0],
                                                                                          high=self.range[1]))

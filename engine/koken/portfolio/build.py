@@ -31,7 +31,15 @@ from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
 from koken.base.i18n import _, pick
 from koken.base.regions import region_code, region_name, regions_file, suggest_region
 from koken.base.units import is_dimensionless, parse_unit
-from koken.base.vocabulary import MARKET_NAMES, MARKETS, STANDARD_COLUMNS
+from koken.base.vocabulary import (
+    DATA_QUALITY_LEVELS,
+    DATA_QUALITY_NAMES,
+    DATA_QUALITY_PREFIX,
+    DISTRIBUTION_KINDS,
+    MARKET_NAMES,
+    MARKETS,
+    STANDARD_COLUMNS,
+)
 from koken.methodology import Methodology
 from koken.portfolio.cells import (
     CELL_QUANTITY_RE2,
@@ -48,8 +56,9 @@ from koken.portfolio.cells import (
     parse_numbers,
     same_unit,
 )
-from koken.portfolio.layout import Cells, Layout, column_letter, fold_name, methodology_names
+from koken.portfolio.layout import Cells, Layout, bound_of, column_letter, fold_name, methodology_names
 from koken.portfolio.readers import MAX_PORTFOLIO_BYTES, open_portfolio
+from koken.uncertainty import DistributionError, looks_uncertain, parse_distribution
 
 _TOTAL_LABEL = re.compile(r"(?:合計|総計|小計|^計$|(?i:\b(?:sub)?total\b)|(?i:^sum$))")
 """Labels of a total or subtotal row, which koken refuses (it computes totals itself; summing one twice
@@ -62,6 +71,35 @@ _REGION_CODE = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")
 
 Column = tuple[np.ndarray, np.ndarray, str]
 """A number column: (numbers with NaN for empty cells, unit text per row, the header as written)."""
+
+
+@dataclass(frozen=True)
+class UncertainColumn:
+    """The uncertain values of one parameter's column (docs/uncertainty.md; :mod:`koken.uncertainty`).
+
+    Attributes:
+        kind: int8 per row: the position of the kind in :data:`koken.base.vocabulary.DISTRIBUTION_KINDS`, −1 for a
+            point value. The central value is the parameter's own column (:attr:`Portfolio.parameters`).
+        low, high: (numbers, unit text per row, header as written): the bounds (uniform, triangular) or the 5th and
+            95th percentiles (normal, lognormal), NaN on point rows; from the cell (``320 ± 20``, in the cell's unit)
+            or from the ``<parameter>:low`` and ``:high`` columns (in theirs).
+    """
+
+    kind: np.ndarray
+    low: Column
+    high: Column
+    from_columns: np.ndarray | None = None
+    """Per row, True where the range comes from the low and high columns (their header names it), False where from
+    the value's own cell; None: from cells only."""
+
+    def take(self, idx: np.ndarray) -> UncertainColumn:
+        """The rows ``idx``."""
+        return UncertainColumn(self.kind[idx], *((c[0][idx], np.asarray(c[1])[idx], c[2]) for c in (self.low, self.high)),
+                               from_columns=self.from_columns[idx] if self.from_columns is not None else None)
+
+    def header(self, i: int, cell_header: str) -> str:
+        """The column to name for row ``i``'s range: the low column's, or the value's (``cell_header``)."""
+        return self.low[2] if self.from_columns is not None and self.from_columns[i] else cell_header
 
 
 @dataclass(frozen=True)
@@ -109,6 +147,8 @@ class Portfolio:
     """Per sheet, canonical column → (0-based column index, header as written): to name a problem's cell."""
     tables: tuple[dict, ...] = ()
     """Per table read, where its header was and what was carried through (recorded in results)."""
+    uncertain: dict[str, UncertainColumn] = field(default_factory=dict)
+    """Parameter → its uncertain values, for parameters with at least one (empty: a point portfolio)."""
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -248,12 +288,29 @@ def concat_portfolios(parts: Sequence[Portfolio], path: str, sha256: str, encodi
     cells: dict[str, dict[str, tuple[int, str]]] = {}
     for p in parts:
         cells.update(p.cells)
+    uncertain = {}
+    for name in dict.fromkeys(name for p in parts for name in p.uncertain):
+        pieces = [p.uncertain.get(name) or _point_column(len(p), name) for p in parts]
+        uncertain[name] = UncertainColumn(np.concatenate([u.kind for u in pieces]), *(
+            (np.concatenate([getattr(u, b)[0] for u in pieces]),
+             np.concatenate([np.asarray(getattr(u, b)[1], dtype=object) for u in pieces]),
+             next((getattr(u, b)[2] for u in pieces if u.from_columns is not None and u.from_columns.any()),
+                  next(getattr(u, b)[2] for u in pieces if (u.kind >= 0).any()))) for b in ("low", "high")),
+            from_columns=np.concatenate([u.from_columns if u.from_columns is not None else np.zeros(len(u.kind), bool)
+                                         for u in pieces]))
     return Portfolio(path=path, sha256=sha256, encoding=encoding, rows=joined("rows", dtype=int),
                      product_line=joined("product_line"), methodology=joined("methodology"),
                      fiscal_year=joined("fiscal_year", dtype=int), market=joined("market"), region=joined("region"),
                      units_shipped=numbers("units_shipped"), parameters={name: numbers(name) for name in names},
                      problems=[e for p in parts for e in p.problems], invalid=invalid, units_shipped_entered=entered,
-                     sheet=sheets if n else None, passthrough=passthrough, cells=cells, tables=tables)
+                     sheet=sheets if n else None, passthrough=passthrough, cells=cells, tables=tables,
+                     uncertain=uncertain)
+
+
+def _point_column(n: int, header: str) -> UncertainColumn:
+    """An uncertain column of ``n`` point rows (for a table without uncertain values of a parameter)."""
+    return UncertainColumn(np.full(n, -1, dtype=np.int8), (np.full(n, np.nan), np.full(n, "", dtype=object), header),
+                           (np.full(n, np.nan), np.full(n, "", dtype=object), header))
 
 
 def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[str, Methodology],
@@ -290,10 +347,16 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
     index, header_unit, header = layout.columns["units_shipped"]
     for i in np.flatnonzero(np.isnan(shipped[0]) & ~rows.present(index)):
         cells.flag(i, _("units_shipped is empty"), header)
-    params = {name: _number_column(rows, name, cells) for name in layout.columns if name not in STANDARD_COLUMNS}
+    uncertain: dict[str, UncertainColumn] = {}
+    params = {name: _number_column(rows, name, cells, uncertain) for name in layout.columns
+              if name not in STANDARD_COLUMNS and bound_of(name) is None}
+    _bound_columns(rows, params, uncertain, cells)
     passthrough = {own: rows.column_text(at) for at, own in layout.passthrough.items()}
     for own, texts in passthrough.items():
-        _own_column_holds_no_quantities(texts, own, cells)
+        if own.startswith(DATA_QUALITY_PREFIX):
+            passthrough[own] = _data_quality_levels(texts, own, params.get(own[len(DATA_QUALITY_PREFIX):]), cells)
+        else:
+            _own_column_holds_no_quantities(texts, own, cells)
     sheet = layout.sheet
     return Portfolio(units_shipped_entered=as_entered(shipped, rows.table.get(index), header_unit),
                      path=layout.path, sha256=digest, encoding=layout.encoding, rows=rows.rows,
@@ -303,7 +366,79 @@ def build_portfolio(layout: Layout, digest: str, block: Cells, library: Mapping[
                      invalid=cells.invalid, passthrough=passthrough,
                      sheet=np.full(rows.n, sheet, dtype=object) if sheet is not None else None,
                      cells={sheet: {name: (i, h) for name, (i, _u, h) in layout.columns.items()}}
-                     if sheet is not None else {})
+                     if sheet is not None else {}, uncertain=uncertain)
+
+
+def _bound_columns(rows: _CleanBlock, params: dict[str, Column], uncertain: dict[str, UncertainColumn],
+                   cells: _CellProblems) -> None:
+    """The ``<parameter>:low`` and ``:high`` columns into ``uncertain`` (a triangular from low through the value to
+    high; the order is checked where the unit is known, by :func:`koken.calculation.calculate`). A row with one
+    bound and not the other, bounds without a value, or bounds beside a cell that is uncertain itself is flagged."""
+    bounds = {bound_of(name): _number_column(rows, name, cells) for name in rows.layout.columns
+              if bound_of(name) is not None}
+    n = rows.n
+    for parameter in dict.fromkeys(p for p, _b in bounds):
+        low, high = bounds.get((parameter, "low")), bounds.get((parameter, "high"))
+        given = [c for c in (low, high) if c is not None]
+        has = np.zeros(n, dtype=bool)
+        for c in given:
+            has |= ~np.isnan(c[0])
+        both = has.copy()
+        for c in given:
+            both &= ~np.isnan(c[0])
+        if low is None or high is None:
+            both[:] = False
+        shown = given[0][2]
+        for i in np.flatnonzero(has & ~both):
+            cells.flag(i, _("{parameter}: give both its low and high columns ({parameter}:low, {parameter}:high), or "
+                            "neither").format(parameter=parameter), shown)
+        central = params.get(parameter)
+        if central is None:
+            for i in np.flatnonzero(both):
+                cells.flag(i, _("{column} gives a bound, but there is no {parameter} column with the value").format(
+                    column=shown, parameter=parameter), shown)
+            continue
+        for i in np.flatnonzero(both & np.isnan(central[0])):
+            cells.flag(i, _("{column} gives a bound, but the row has no {parameter} value").format(
+                column=shown, parameter=parameter), shown)
+        column = uncertain.get(parameter) or _point_column(n, central[2])
+        for i in np.flatnonzero(both & (column.kind >= 0)):
+            cells.flag(i, _("{parameter} is given a range twice: in its cell and in its low and high columns; give "
+                            "it once").format(parameter=parameter), central[2])
+        use = both & ~np.isnan(central[0]) & (column.kind < 0)
+        if not use.any():
+            continue
+        kind = column.kind.copy()
+        kind[use] = DISTRIBUTION_KINDS.index("triangular")
+        merged = []
+        for bound, cell in ((low, column.low), (high, column.high)):
+            values = np.where(use, bound[0], cell[0])
+            units = np.where(use, np.asarray(bound[1], dtype=object), np.asarray(cell[1], dtype=object))
+            merged.append((values, units, bound[2]))
+        uncertain[parameter] = UncertainColumn(kind, merged[0], merged[1], from_columns=use)
+
+
+def _data_quality_levels(texts: np.ndarray, column: str, values: Column | None, cells: _CellProblems) -> np.ndarray:
+    """A ``data_quality:<parameter>`` column's cells as level ids (:data:`DATA_QUALITY_LEVELS`: the id, or the
+    Japanese or English name); a cell that is none of them is flagged, and so is a level declared on a row
+    whose parameter cell is empty (the value then comes from a default or a factor table, whose level koken
+    sets itself: docs/claim.md)."""
+    out = np.full(len(texts), "", dtype=object)
+    for i, text in enumerate(texts.tolist()):
+        text = str(text).strip()
+        if not text:
+            continue
+        level = DATA_QUALITY_NAMES.get(text) or DATA_QUALITY_NAMES.get(text.lower())
+        if level is None:
+            cells.flag(i, _("{value!r} is not a data-quality level: write one of {levels}").format(
+                value=text, levels=", ".join(f"{t.id} ({t.ja})" for t in DATA_QUALITY_LEVELS)), column)
+        elif values is None or np.isnan(values[0][i]):
+            cells.flag(i, _("a data-quality level is declared but {name} is empty in this row: the value then comes "
+                            "from the methodology's default or a factor table, whose level koken sets itself").format(
+                name=column[len(DATA_QUALITY_PREFIX):]), column)
+        else:
+            out[i] = level
+    return out
 
 
 class _CleanBlock:
@@ -593,9 +728,12 @@ def _no_unit(name: str, shown: str, expected: str, cells_may_say: bool) -> str:
         value=shown, unit=expected, places=places.format(name=name))
 
 
-def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems) -> Column:
+def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems,
+                   uncertain: dict[str, UncertainColumn] | None = None) -> Column:
     """A number column: plain numbers in one vectorised pass, cells with their own unit in a second, the
-    rest (thousands commas, ▲, bad text) in a third that names what is wrong."""
+    rest (thousands commas, ▲, bad text) in a third that names what is wrong. With ``uncertain``, cells that are
+    uncertain values (``320 ± 20``, ``triangular(300, 320, 350)``) give their central value here and their
+    distribution in ``uncertain[name]``; without it (units shipped, a bound column) such a cell is flagged."""
     index, unit, header = rows.layout.columns[name]
     expected = rows.layout.expected_units
     n = rows.n
@@ -612,6 +750,8 @@ def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems) -> Column
     slow = np.flatnonzero(np.isnan(parsed))  # everything else: commas, ▲, units in the cell, bad text
     if len(slow):
         units = np.array(units)  # writable: cells with their own units
+        slow = _uncertain_cells(column, present, slow, name, header, unit, cells, uncertain, values, units)
+    if len(slow):
         simple, simple_values, simple_units = number_then_unit(column[present[slow]], unit)
         at = present[slow[simple]]
         values[at], units[at] = simple_values, simple_units
@@ -628,6 +768,55 @@ def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems) -> Column
         for i in present[np.flatnonzero(~np.isnan(parsed) & np.isfinite(parsed))]:
             cells.flag(i, _no_unit(name, repr(column[i]), cells.expected(i, name), True), header)
     return values, units, header
+
+
+def _uncertain_cells(column: np.ndarray, present: np.ndarray, slow: np.ndarray, name: str, header: str,
+                     unit: str | None, cells: _CellProblems, uncertain: dict[str, UncertainColumn] | None,
+                     values: np.ndarray, units: np.ndarray) -> np.ndarray:
+    """Of the cells that are not plain numbers (positions ``present[slow]``), those that are uncertain values: read
+    (each distinct text once) into ``values`` and ``units`` (the central value) and ``uncertain[name]``, or
+    flagged; returns the positions in ``slow`` left for the other readers."""
+    texts = column[present[slow]]
+    codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
+    marked = np.array([looks_uncertain(str(t)) for t in distinct], dtype=bool)
+    if not marked.any():
+        return slow
+    mine = marked[codes]
+    parsed: dict[int, object] = {}
+    for k in np.flatnonzero(marked):
+        try:
+            parsed[int(k)] = parse_distribution(str(distinct[k]))
+        except DistributionError as err:
+            parsed[int(k)] = str(err)
+    n = len(values)
+    target = uncertain.get(name) if uncertain is not None else None
+    if target is None:
+        target = _point_column(n, header)
+        target = UncertainColumn(target.kind, (target.low[0], np.array(units, dtype=object), header),
+                                 (target.high[0], np.array(units, dtype=object), header))
+    for j in np.flatnonzero(mine):
+        i = int(present[slow[j]])
+        d = parsed[int(codes[j])]
+        if uncertain is None:
+            cells.flag(i, _("{value!r}: {column} takes a number, not a range").format(value=texts[j], column=header),
+                       header)
+            continue
+        if isinstance(d, str):
+            cells.flag(i, _("{value!r}: {reason}").format(value=texts[j], reason=d), header)
+            continue
+        own = d.unit
+        if own in MULTIPLIERS and unit:
+            own = f"{own}*({unit})"
+        if not own and not unit:
+            cells.flag(i, _no_unit(name, repr(texts[j]), cells.expected(i, name), True), header)
+            continue
+        values[i], units[i] = d.mode, own or unit
+        target.kind[i] = DISTRIBUTION_KINDS.index(d.kind)
+        target.low[0][i], target.high[0][i] = d.low, d.high
+        target.low[1][i] = target.high[1][i] = own or unit
+    if uncertain is not None and (target.kind >= 0).any():
+        uncertain[name] = target
+    return slow[~mine]
 
 
 def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None, header: str, name: str,

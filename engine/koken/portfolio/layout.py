@@ -17,7 +17,16 @@ import numpy as np
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
 from koken.base.i18n import _
-from koken.base.vocabulary import REQUIRED_COLUMNS, RESULT_COLUMNS, STANDARD_COLUMNS, UNITS_ROW_MARKERS, fold_width
+from koken.base.vocabulary import (
+    BOUND_SUFFIXES,
+    DATA_QUALITY_PREFIX,
+    DATA_QUALITY_PREFIXES,
+    REQUIRED_COLUMNS,
+    RESULT_COLUMNS,
+    STANDARD_COLUMNS,
+    UNITS_ROW_MARKERS,
+    fold_width,
+)
 from koken.methodology import Methodology
 from koken.portfolio.cells import parse_numbers
 
@@ -259,6 +268,14 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
         if not header:
             continue  # a column without a header must be empty: checked per partition
         shown = " / ".join(line.strip() for line in str(raw_header).strip().splitlines() if line.strip())  # as typed
+        quality = _data_quality_column(header, names)
+        if quality is not None:
+            if quality.startswith(DATA_QUALITY_PREFIX) and quality not in passthrough.values():
+                passthrough[index] = quality
+            else:
+                problem(quality if not quality.startswith(DATA_QUALITY_PREFIX) else
+                        _("column {name!r} appears twice").format(name=quality), shown, index)
+            continue
         lines = split_header_cell(header)
         if lines is None:
             problem(_("header must be 'name' or 'name[unit]'"), shown, index)
@@ -268,11 +285,11 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
             problem(_("header {name!r} is an alias of several parameters ({parameters}): write the parameter name "
                       "instead").format(name=name, parameters=", ".join(sorted(ambiguous[name]))), shown, index)
             continue
-        canonicals = {names.get(name) for name, _u in lines}
+        canonicals = {canonical_name(name, names) for name, _u in lines}
         units = {u.strip() for _n, u in lines if u is not None}
         if None in canonicals and len(canonicals) > 1:  # one line names a column, another is no name at all
             meant = next(c for c in canonicals if c is not None)
-            odd = next(name for name, _u in lines if names.get(name) is None)
+            odd = next(name for name, _u in lines if canonical_name(name, names) is None)
             problem(_("the line {line!r} of this header is not a column name (the header names {column} on another "
                       "line): put a unit in square brackets, other text in a column of its own").format(
                 line=odd, column=meant), shown, index)
@@ -280,7 +297,7 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
                 columns[meant] = (index, units.pop() if len(units) == 1 else None, shown)
             continue
         if None in canonicals:
-            unknown = next(name for name, _u in lines if names.get(name) is None)
+            unknown = next(name for name, _u in lines if canonical_name(name, names) is None)
             hint, meant, meant_unit = _misspelling(unknown, lines, names)
             if hint is None and not units:
                 if shown in RESERVED_RESULT_NAMES or shown.startswith("device_"):
@@ -320,6 +337,43 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
                   skipped_rows=tuple(skipped_rows), passthrough=passthrough, problems=tuple(problems),
                   methodology=sheet_methodology,
                   headed=frozenset(i for i, h in enumerate(headers) if fold_width(str(h)).strip()))
+
+
+def _data_quality_column(header: str, names: Mapping[str, str]) -> str | None:
+    """For a header ``data_quality:<parameter>`` (:data:`DATA_QUALITY_PREFIXES`, the parameter by its name or an
+    alias): the result column ``data_quality:<parameter name>``, or a message when it names no parameter; None for
+    any other header."""
+    prefix = next((p for p in DATA_QUALITY_PREFIXES if header.lower().startswith(p)), None)
+    if prefix is None:
+        return None
+    name = header[len(prefix):].strip()
+    canonical = names.get(name)
+    if canonical is None or canonical in STANDARD_COLUMNS:
+        return _("column {header!r} declares the data quality of {name!r}, which is not a parameter of any "
+                 "methodology").format(header=header, name=name)
+    return DATA_QUALITY_PREFIX + canonical
+
+
+def canonical_name(name: str, names: Mapping[str, str]) -> str | None:
+    """A header line's canonical column: a standard column or parameter (by name or alias, from ``names``), or the
+    bound of a parameter's value, ``<parameter>:low`` / ``<parameter>:high`` (:data:`BOUND_SUFFIXES`, also
+    ``:下限`` / ``:上限``, the parameter by name or alias); None for any other name."""
+    if name in names:
+        return names[name]
+    base, colon, suffix = name.rpartition(":")
+    if not colon:
+        return None
+    parameter = names.get(base.strip())
+    bound = next((b for b, words in BOUND_SUFFIXES.items() if suffix.strip().casefold() in words), None)
+    if parameter is None or bound is None or parameter in STANDARD_COLUMNS:
+        return None
+    return f"{parameter}:{bound}"
+
+
+def bound_of(column: str) -> tuple[str, str] | None:
+    """``(parameter, "low" | "high")`` for a canonical bound column (``annual_energy:low``), else None."""
+    parameter, colon, bound = column.rpartition(":")
+    return (parameter, bound) if colon and bound in BOUND_SUFFIXES else None
 
 
 def _normalised(name: str) -> str:

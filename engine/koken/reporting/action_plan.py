@@ -46,6 +46,7 @@ from koken.base.vocabulary import (
     CONTRIBUTION_ROLES,
     FACTOR_BASES,
     FACTOR_STATUSES,
+    LEGITIMACY_FLAGS,
     MARKETS,
     PROVENANCE_SHEET,
 )
@@ -107,6 +108,7 @@ OTHER_YEARS = N_("The files also hold {lines} product lines of other fiscal year
 SEPARATION = N_("Avoided emissions (削減貢献量) are reported apart from Scope 1-3 inventories and are never netted "
                 "against them.")
 GWP = N_("GWP set: {gwp}.")
+FLAG_NOTE = N_("Methodology to note, {id}: {text}.")
 ROUNDING = N_("Figures are rounded for presentation only, so rows may not add up to the totals; a non-zero figure "
               "that would round to 0 is shown with more decimals (up to 3) or as <0.001.")
 ROUNDING_SIGNIFICANT = N_("Figures are rounded for presentation only, so rows may not add up to the totals; each "
@@ -212,6 +214,9 @@ class Report:
     ratios: RatioFile | None = None
     years: pd.DataFrame = field(default_factory=pd.DataFrame)
     stock: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tornado: list[dict] = field(default_factory=list)
+    """The reporting year's portfolio-total tornado of Monte Carlo results (``uncertainty.tornado`` of each document,
+    summed over documents by input and timeframe; koken.montecarlo.portfolio_tornado); empty for point results."""
     """The installed-base annual figure of the reporting year (when the results were computed with
     ``--installed-base`` of that year): every vintage's part, by ``category`` and ``market``
     (``installed_base_annual[t-CO2e]``, ``vintages``); empty otherwise (:mod:`koken.reporting.inventory`)."""
@@ -401,7 +406,29 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
     if company is not None and printable(company).strip():
         disclosures["company"] = printable(company).strip()
     return Report(table=table, fiscal_year=year, disclosures=disclosures,
-                  lines=rows.reset_index(drop=True), ratios=used, years=by_year, stock=stock)
+                  lines=rows.reset_index(drop=True), ratios=used, years=by_year, stock=stock,
+                  tornado=tornado_records(documents, year))
+
+
+def tornado_records(documents: Sequence[dict], year: int) -> list[dict]:
+    """The portfolio-total tornado of ``year`` over the documents (their ``uncertainty.tornado``): per timeframe and
+    input, the central total and the totals at the input's P5 and P95, summed over documents (each document's change
+    adds to the others' central totals), sorted by swing; empty when no document carries one."""
+    central: dict[str, float] = {}
+    moved: dict[tuple, list[float]] = {}
+    for doc in documents:
+        records = [r for r in ((doc.get("uncertainty") or {}).get("tornado") or []) if r.get("fiscal_year") == year]
+        for figure in {r["figure"] for r in records}:
+            central[figure] = central.get(figure, 0.0) + next(r["central"] for r in records if r["figure"] == figure)
+        for r in records:
+            key = (r["figure"], r["variable"], r["parameter"], r["source"])
+            low, high = r["result_at_low"] - r["central"], r["result_at_high"] - r["central"]
+            previous = moved.get(key, [0.0, 0.0])
+            moved[key] = [previous[0] + low, previous[1] + high]
+    out = [{"fiscal_year": year, "figure": figure, "variable": variable, "parameter": parameter, "source": source,
+            "central": central[figure], "result_at_low": central[figure] + low, "result_at_high": central[figure] + high,
+            "swing": abs(high - low)} for (figure, variable, parameter, source), (low, high) in moved.items()]
+    return sorted(out, key=lambda r: (r["figure"], -r["swing"], str(r["variable"]), r["parameter"]))
 
 
 def installed_base_rows(documents: Sequence[dict], rows: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -519,7 +546,7 @@ def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFil
         "separation": _(SEPARATION),
         "rounding": _(ROUNDING),
         "result_files": [_file(doc) for doc in documents],
-        "methodology_flags": sorted(({"id": mid, "fossil_lock_in": bool(info.get("fossil_lock_in")),
+        "methodology_flags": sorted(({"id": mid, **{flag.id: bool(info.get(flag.id)) for flag in LEGITIMACY_FLAGS},
                                       "status": info.get("status")}
                                      for doc in documents for mid, info in doc.get("methodologies", {}).items()
                                      if mid in set(rows["methodology"])), key=lambda e: e["id"]),
@@ -764,7 +791,7 @@ def notes_lines(report: Report, *, full: bool = True, significant: int = 0) -> l
     Returns:
         Sentences: reporting year and unit, timeframes, device shares (brackets and which ratios, or not
         reported), completeness, separation from inventories, GWP set, rounding, methodologies, grid emission
-        factors.
+        factors, flagged methodologies (fossil lock-in, provisional).
     """
     d = report.disclosures
     t = report.table
@@ -784,6 +811,8 @@ def notes_lines(report: Report, *, full: bool = True, significant: int = 0) -> l
     if full:
         lines.append(_(METHODOLOGIES).format(items="; ".join(methodology_item(m) for m in d["methodologies"])))
         lines.append(_(GRID_FACTORS).format(items="; ".join(grid_factor_text(g) for g in d["grid_emission_factors"])))
+    if full:  # the workbook and the HTML page show them in their disclosures
+        lines += [_(FLAG_NOTE).format(id=mid, text=text) for mid, text in methodology_flag_texts(d.get("methodology_flags"))]
     return [printable(line) for line in lines]
 
 
@@ -1129,9 +1158,7 @@ def methodology_flag_texts(entries: Sequence[dict]) -> list[tuple[str, str]]:
     (WBCSD's legitimacy test), a provisional status (not confirmed as one of the industry's methodologies)."""
     out = []
     for entry in entries or ():
-        if entry.get("fossil_lock_in"):
-            out.append((entry["id"], _("fossil lock-in: an efficiency gain on a fossil-fuel asset (WBCSD's legitimacy "
-                                       "test)")))
+        out += [(entry["id"], pick(flag.ja, flag.en)) for flag in LEGITIMACY_FLAGS if entry.get(flag.id)]
         if entry.get("status") == "provisional":
             out.append((entry["id"], _("provisional: not confirmed as one of the industry's methodologies")))
     return out
@@ -1232,5 +1259,6 @@ __all__ = [
     "to_csv",
     "to_markdown",
     "to_xlsx",
+    "tornado_records",
 ]
 

@@ -16,6 +16,7 @@ from koken.attribution import RatioFile, attribute
 from koken.base.errors import KokenError, KokenErrors
 from koken.calculation import calculate
 from koken.methodology import Methodology
+from koken.montecarlo import Simulation, add_columns, simulate
 from koken.portfolio.build import build_portfolio
 from koken.portfolio.readers import Partition
 from koken.results import input_columns, row_details
@@ -33,6 +34,8 @@ class PartitionResult:
     had_units_row: bool = False
     customer_matched: frozenset[int] = frozenset()
     """The customer-data rows that applied to a product line of this partition."""
+    uncertainty: Simulation | None = None
+    """With ``options["uncertainty"]`` (draws, seed): the partition's Monte Carlo totals, inputs and samples."""
 
 
 def compute_partition(part: Partition, digest: str, library: Mapping[str, Methodology], ratios: RatioFile,
@@ -60,14 +63,20 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
             return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(), problems=header,
                                    had_units_row=part.had_units_row)
         calc = calculate(portfolio, library, options)
+        mc = options.get("uncertainty")
+        sim = simulate(calc, int(mc["draws"]), int(mc["seed"]), samples=bool(mc.get("samples"))) if mc else None
     except KokenErrors as errs:
         return PartitionResult(index=part.index, table=None, details=None, methodology_ids=(),
                                problems=header + errs.errors, had_units_row=part.had_units_row)
     table = attribute(calc.table, ratios)
+    if sim is not None:
+        table = add_columns(table, sim)
+        sim.rows = {}  # in the table now
     if part.columns:  # every partition of a file has the file's columns (a workbook's sheets differ)
         table = table.reindex(columns=[*[c for c in table.columns if c not in part.columns], *part.columns],
                               fill_value="")
     extra = row_details(calc) if details in (True, "details") else input_columns(calc) if details == "inputs" else None
     return PartitionResult(index=part.index, table=table, details=extra,
                            methodology_ids=tuple(sorted(calc.methodologies)), problems=header,
-                           had_units_row=part.had_units_row, customer_matched=calc.customer_matched)
+                           had_units_row=part.had_units_row, customer_matched=calc.customer_matched,
+                           uncertainty=sim)

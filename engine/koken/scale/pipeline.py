@@ -25,6 +25,7 @@ from koken.base.i18n import _
 from koken.calculation import provenance as make_provenance
 from koken.calculation import totals_overflow_message
 from koken.methodology import Methodology
+from koken.montecarlo import Simulation
 from koken.portfolio.readers import Partition, PortfolioSource
 from koken.scale.partition import PartitionResult, compute_partition
 from koken.totals import Totals
@@ -53,6 +54,8 @@ class RunResult:
     notices: tuple[str, ...] = ()
     """What the reader did that a person should know (rows above the header skipped, sheets skipped, columns
     carried through)."""
+    uncertainty: dict | None = None
+    """With draws: the ``uncertainty`` document of the result (:meth:`koken.montecarlo.Simulation.document`)."""
 
 
 def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
@@ -93,6 +96,9 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
         results = map_partitions(source.partitions(), args, scheduler=scheduler, workers=workers)
     totals = Totals()
     writer = _Writer(sink) if sink is not None else None
+    mc = options.get("uncertainty") or {}
+    simulation = Simulation(draws=int(mc["draws"]), seed=int(mc["seed"])) if mc else None
+    samples = _SamplesWriter(mc["samples"]) if mc.get("samples") else None
     problems: list[KokenError] = []
     used: set[str] = set()
     matched: set[int] = set()
@@ -111,6 +117,10 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
                     totals.add(result.table)
                     if writer is not None:
                         writer.write(result.table, result.details)
+                    if simulation is not None and result.uncertainty is not None:
+                        simulation.merge(result.uncertainty)
+                        if samples is not None:
+                            samples.write(result.uncertainty.samples)
             if progress is not None:
                 progress(rows, source.bytes_read)
         if options.get("customer_data"):  # a customer-data row no partition used is never silently ignored
@@ -129,17 +139,67 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
         record = make_provenance(source.path, source.sha256, source.encoding, methodologies.values(), options,
                                  source.tables,
                                  fiscal_years=[int(y) for y in totals.summarise(["fiscal_year"])["fiscal_year"]])
+        if simulation is not None:
+            record["uncertainty"] = simulation.document()
         if writer is not None:
             writer.finish()
             sink.close(record, totals)
+        if samples is not None:
+            samples.finish(record)
     except BaseException:
         if writer is not None:
             writer.cancel()
         if sink is not None:
             sink.abort()
+        if samples is not None:
+            samples.abort()
         raise
     return RunResult(totals=totals, provenance=record, methodologies=methodologies, rows=rows,
-                     partitions=partitions, notices=tuple(getattr(source, "notices", ())))
+                     partitions=partitions, notices=tuple(getattr(source, "notices", ())),
+                     uncertainty=record.get("uncertainty"))
+
+
+class _SamplesWriter:
+    """The Monte Carlo samples (``--samples FILE``, Parquet), partition by partition into a temporary file that
+    becomes ``FILE`` only when the run succeeds (no partial output)."""
+
+    def __init__(self, path):
+        from koken.base.files import TemporaryTarget
+
+        self._target = TemporaryTarget(path)
+        self._fh = self._writer = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._writer is None:
+            self._fh = self._target.open("wb")
+            self._writer = pq.ParquetWriter(self._fh, table.schema, compression="snappy")
+        self._writer.write_table(table.cast(self._writer.schema))
+
+    def finish(self, provenance: dict) -> None:
+        import json
+
+        if self._writer is None:
+            return
+        self._writer.add_key_value_metadata({"koken": json.dumps(provenance, ensure_ascii=False)})
+        self._writer.close()
+        self._fh.close()
+        self._writer = self._fh = None
+        self._target.publish()
+
+    def abort(self) -> None:
+        try:
+            if self._writer is not None:
+                self._writer.close()
+            if self._fh is not None:
+                self._fh.close()
+        except Exception:  # the file is being thrown away
+            pass
+        self._writer = self._fh = None
+        self._target.discard()
 
 
 def _prefetch(partitions: Iterator[Partition]) -> Iterator[Partition]:

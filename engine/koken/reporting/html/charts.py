@@ -39,7 +39,8 @@ fonts about as wide as Noto Sans CJK). The SVG lets a text that comes out wider 
 cut (the page's CSS)."""
 
 COLOURS = {"domestic": "#0072B2", "overseas": "#E69F00", "baseline": "#8C8C8C", "product": "#009E73",
-           "single_year": "#56B4E9", "lifetime": "#CC79A7", "avoided": "#009E73"}
+           "single_year": "#56B4E9", "lifetime": "#CC79A7", "avoided": "#009E73", "at_low": "#0072B2",
+           "at_high": "#D55E00"}
 """Okabe-Ito colours (distinguishable with the common colour-vision deficiencies) by what a series shows."""
 
 INNER_HATCH = "////"
@@ -159,6 +160,57 @@ def bar_chart(chart_id: str, labels: Sequence[str], panels: Sequence[Panel], *, 
     return Markup(inline_svg(buffer.getvalue(), chart_id))
 
 
+def tornado_svg(chart_id: str, labels: Sequence[str], at_low: Sequence[float], at_high: Sequence[float],
+                central: float, axis_label: str, legend: tuple[str, str, str], width: float = 7.6) -> str:
+    """A tornado chart as an SVG document: one row per parameter (top: the largest swing, as given), a bar from the
+    central result to the result at the parameter's low value and one to the result at its high value, a vertical
+    line at the central result.
+
+    Args:
+        chart_id: the chart's id (the salt of matplotlib's clip-path ids; :func:`inline_svg` prefixes ids with it).
+        labels: one per parameter, top to bottom (e.g. ``grid_emission_factor (0.3–0.5 kg-CO2/kWh)``).
+        at_low, at_high: the result with the parameter at its low and at its high value.
+        central: the result with every parameter central.
+        axis_label: the value axis's label, with the unit (``Avoided emissions [kg-CO2e/台/yr]``).
+        legend: the entries for the low bars, the high bars and the central line.
+        width: the figure's width in inches.
+    Returns:
+        The SVG document (texts kept as ``<text>``); each bar a group with the id ``low-<i>`` or ``high-<i>``.
+    """
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    height = 1.3 + 0.42 * max(len(labels), 1)
+    with matplotlib.rc_context(_style(chart_id)), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font")
+        fig = Figure(figsize=(width, height), layout="constrained")
+        ax = fig.subplots()
+        positions = list(range(len(labels)))
+        for gid, values, colour in (("low", at_low, COLOURS["at_low"]), ("high", at_high, COLOURS["at_high"])):
+            lefts = [min(central, _number(v)) for v in values]
+            widths = [abs(_number(v) - central) for v in values]
+            bars = ax.barh(positions, widths, 0.6, left=lefts, color=colour, zorder=2)
+            for j, patch in enumerate(bars.patches):
+                patch.set_gid(f"{gid}-{j}")
+        ax.axvline(central, color="#222222", linewidth=1.0, zorder=4)
+        ax.set_yticks(positions, list(labels))
+        ax.invert_yaxis()
+        ax.set_xlabel(axis_label)
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+        ax.xaxis.set_major_formatter(FuncFormatter(_tick))
+        ax.grid(axis="x", color="#DDDDDD", linewidth=0.6, zorder=0)
+        ax.margins(x=0.08)
+        handles = [Patch(facecolor=COLOURS["at_low"], label=legend[0]), Patch(facecolor=COLOURS["at_high"], label=legend[1]),
+                   Line2D([0], [0], color="#222222", linewidth=1.0, label=legend[2])]
+        fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    return buffer.getvalue()
+
+
 def _style(chart_id: str) -> dict:
     from matplotlib import font_manager
 
@@ -238,4 +290,4 @@ def inline_svg(svg: str, chart_id: str) -> str:
     return ET.tostring(root, encoding="unicode")
 
 
-__all__ = ["COLOURS", "Panel", "Series", "bar_chart", "inline_svg"]
+__all__ = ["COLOURS", "Panel", "Series", "bar_chart", "inline_svg", "tornado_svg"]

@@ -15,6 +15,7 @@ from koken.reporting.html.sections import (
     inventory,
     methodologies,
     product_lines,
+    sensitivity,
     summary,
     trend,
 )
@@ -25,6 +26,7 @@ SECTIONS: tuple[SectionFunction, ...] = (
     summary.section,
     categories.section,
     inventory.section,
+    sensitivity.portfolio_section,
     product_lines.section,
     trend.section,
     methodologies.section,

@@ -1,0 +1,66 @@
+"""Uncertain values read from text (never eval) and their quantile functions (koken.uncertainty)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from koken.uncertainty import Z95, Distribution, DistributionError, looks_uncertain, parse_distribution
+
+
+@pytest.mark.parametrize(("text", "kind", "low", "mode", "high", "unit"), [
+    ("320 ± 20", "triangular", 300, 320, 340, ""),
+    ("320 ± 5 %", "triangular", 304, 320, 336, ""),  # 5 % of 320 = 16
+    ("420 kWh/yr ± 5 %", "triangular", 399, 420, 441, "kWh/yr"),
+    ("0.9 +/- 0.05", "triangular", 0.85, 0.9, 0.95, ""),
+    ("320 ± 20 kWh/yr", "triangular", 300, 320, 340, "kWh/yr"),
+    ("triangular(300, 320, 350) kWh/yr", "triangular", 300, 320, 350, "kWh/yr"),
+    ("uniform(1, 3)", "uniform", 1, 2, 3, ""),
+    ("三角(1, 2, 4)", "triangular", 1, 2, 4, ""),
+    ("normal(10, 2)", "normal", 10 - 2 * Z95, 10, 10 + 2 * Z95, ""),
+    ("lognormal(2, 1.5)", "lognormal", 2 / 1.5 ** Z95, 2, 2 * 1.5 ** Z95, ""),
+])
+def test_cell_forms_give_bounds_or_p5_p95_around_the_central_value(text, kind, low, mode, high, unit):
+    d = parse_distribution(text)
+    assert (d.kind, d.unit) == (kind, unit)
+    assert d.low_high() == pytest.approx((low, high)) and d.central() == pytest.approx(mode)
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("uniform(3, 1)", "the low value 3 is above the high value 1"),
+    ("triangular(1, 5, 3)", "the central value 5 is outside its range [1, 3]"),
+    ("normal(10, -1)", "standard deviation of normal(10, -1) is negative"),
+    ("lognormal(-1, 2)", "median above 0"),
+    ("320 ± -5", "must not be negative"),
+    ("triangular(1, 2)", "triangular takes 3 numbers"),
+    ("normal(1, 2 * 3)", "takes plain numbers"),
+    ("normal(1, __import__('os'))", "is not an uncertain value koken reads"),
+    ("400 MWh/yr ± 1 kWh/yr", "write the unit once"),
+])
+def test_impossible_or_unreadable_shapes_are_refused_with_the_reason(text, reason):
+    assert looks_uncertain(text)
+    with pytest.raises(DistributionError, match=re.escape(reason)):
+        parse_distribution(text)
+
+
+def test_plain_numbers_and_units_are_not_taken_for_uncertain_values():
+    assert not any(looks_uncertain(t) for t in ("420", "4.5 万台", "1e+5", "kWh(yr)", "-3"))
+
+
+def test_triangular_quantiles_match_the_closed_form():
+    # Kotz and van Dorp: x = a + sqrt(u (c − a)(m − a)) below F(m) = (m − a)/(c − a), else c − sqrt((1 − u)(c − a)(c − m))
+    d = Distribution("triangular", 300, 320, 350)
+    assert d.ppf(np.array([0.05]))[0] == pytest.approx(300 + (0.05 * 50 * 20) ** 0.5)
+    assert d.ppf(np.array([0.95]))[0] == pytest.approx(350 - (0.05 * 50 * 30) ** 0.5)
+
+
+def test_normal_draws_are_truncated_at_the_declared_range():
+    x = Distribution.of("normal", (0.9, 0.1)).sample(np.random.default_rng(1), 20_000, 0, 1)
+    assert x.min() >= 0 and x.max() <= 1 and (x > 0.99).any()
+
+
+def test_the_same_generator_seed_gives_the_same_draws():
+    d = parse_distribution("lognormal(2, 1.5)")
+    assert np.array_equal(d.sample(np.random.default_rng(5), 100), d.sample(np.random.default_rng(5), 100))
