@@ -19,7 +19,7 @@ import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
-from koken.base.vocabulary import CATEGORY_IDS, DATA_QUALITY_PREFIX, FIGURES, GROUP_KEYS, MARKET_IDS
+from koken.base.vocabulary import CATEGORY_IDS, DATA_QUALITY_PREFIX, FIGURES, GROUP_KEYS, INSTALLED_BASE_COLUMN, MARKET_IDS
 from koken.calculation import Calculation
 from koken.factors import ORIGIN_TEXT
 from koken.totals import MAN, Totals
@@ -198,6 +198,8 @@ def _plain(value, key: str = ""):
         value = value.item()
     if key.startswith("device_ratio:") and isinstance(value, float) and math.isnan(value):
         return None  # no ratio reported for this line: the device share is not computed (stated in the basis)
+    if key == INSTALLED_BASE_COLUMN and isinstance(value, float) and math.isnan(value):
+        return None  # a vintage shipped after the installed-base year: not in service in that year (docs/figures.md)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("non-finite number in results")  # evaluate() refuses these; a bug if reached
     return value
@@ -281,7 +283,8 @@ def result_problems(doc, where: Location, totals: bool = True) -> list[KokenErro
     Checked: the format; ``units`` as koken writes them (:data:`RESULT_UNITS`); ``gwp_set`` and ``input`` (file,
     sha256) present; every row's ``row`` and ``fiscal_year`` whole numbers, ``category`` and ``market`` known
     (:data:`koken.base.vocabulary.CATEGORY_IDS`, ``MARKET_IDS``), ``methodology`` a text, every figure in t-CO2e a
-    finite number (never text: ``"1"``; device shares may be empty); and with ``totals``, ``totals_by_market`` and
+    finite number (never text: ``"1"``; device shares may be empty, and the installed-base figure of a vintage shipped
+    after the installed-base year is null); and with ``totals``, ``totals_by_market`` and
     ``totals_by_methodology`` equal to the sums of the rows (:data:`TOTALS_TOLERANCE`). A Monte Carlo result's
     percentile columns (``single_year_p5[t-CO2e]`` …) are figures like the others where a row has them (a row may
     lack them); its ``uncertainty`` block is checked by :data:`UNCERTAINTY_FIGURES`; ``legitimacy`` is a list.
@@ -325,7 +328,7 @@ def result_problems(doc, where: Location, totals: bool = True) -> list[KokenErro
             found.append(_("{field} is {value}, not a text").format(field="methodology", value=_shown(row.get("methodology"))))
         for key in [f for f in FIGURES if f not in row] + [k for k in row if k.endswith("[t-CO2e]")]:
             value = row.get(key)
-            if not _finite(value) and not (value is None and key.startswith("device_")):
+            if not _finite(value) and not (value is None and (key.startswith("device_") or key == INSTALLED_BASE_COLUMN)):
                 found.append(_("{field} is {value}, not a finite number").format(field=key, value=_shown(value)))
         if found:
             rows_ok = False
