@@ -110,3 +110,38 @@ def run_pipeline(path, library, output=None, partition_rows=None):
 
     return run(open_portfolio(path, library, partition_rows=partition_rows), library, load_ratio_file(None), {},
                output=output)
+
+
+def run_isolated(code: str, *, timeout: float = 120, memory_mb: int | None = None):
+    """Run Python ``code`` in a new interpreter (the repository as working folder, tests/ importable), under an
+    address-space cap of ``memory_mb`` if given, and return ``(completed process, peak resident MB)``.
+
+    For inputs whose fault is time or memory: a cubic parser or a decompression bomb ends in the timeout
+    (``subprocess.TimeoutExpired``) or at the cap, never by exhausting the machine running the tests; the peak is
+    the child's own high-water mark (``VmHWM``), printed last by the wrapper, so no other process counts.
+    """
+    import os
+    import re
+    import resource
+    import subprocess
+    import sys
+    import textwrap
+
+    # the peak is VmHWM, the high-water mark of the child's own memory: ru_maxrss would start from the resident size
+    # of the test process at the fork (gigabytes after a test has built its input in memory)
+    wrapped = ("import resource, sys\ntry:\n" + textwrap.indent(textwrap.dedent(code), "    ") +
+               "\nfinally:\n    import re as _re\n    try:\n"
+               "        _peak = int(_re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1))\n"
+               "    except (OSError, AttributeError):\n"
+               "        _peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+               "    print('PEAK_KB', _peak, flush=True)\n")
+
+    def cap():
+        if memory_mb is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_mb << 20, memory_mb << 20))
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", wrapped], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=cap)
+    peaks = re.findall(r"PEAK_KB (\d+)", done.stdout)
+    return done, (int(peaks[-1]) / 1024 if peaks else float("nan"))

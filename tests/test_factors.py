@@ -23,7 +23,8 @@ def test_bundled_tables_load_and_hold_the_cited_japanese_factors():
     assert grid.index[("JP", 2023)].value == 0.421
     # 24.42 tC/TJ × 44/12 = 89.54 kg-CO2/GJ
     assert tables["fuel_emission_factor"].index[("coal",)].value == pytest.approx(24.42 * 44 / 12, abs=0.005)
-    assert tables["gwp100_ar5"].index[("CH4",)].value == 28
+    # AR5 Table 8.A.1: methane 28, one value whatever its origin (the origin is declared for AR6's sake)
+    assert tables["gwp100_ar5"].index[("CH4-non-fossil",)].value == tables["gwp100_ar5"].index[("CH4-fossil",)].value == 28
 
 
 def run(tmp_path, library, body):
@@ -228,3 +229,209 @@ def test_listing_filters_by_region_and_year_and_names_every_source():
     assert "region" not in fuels and fuels["fuel"].iloc[0] == "coal"
     with pytest.raises(KokenError, match="no factor table 'grid'; the tables are: fuel_emission_factor"):
         listing(tables, "grid")
+
+
+# --- GWP sets (issue 17 §1) ---------------------------------------------------------------------------------
+
+
+def test_an_ar6_gwp_set_holds_the_values_of_ipcc_ar6_table_7_15():
+    """IPCC AR6 WG1 Chapter 7, Table 7.15 (GWP-100): CH4 fossil 29.8, non-fossil 27.0, N2O 273, HFC-32 771,
+    HFC-134a 1,530; Table 7.SM.7: HFC-125 3,740, SF6 25,200. There was no AR6 set."""
+    tables, problems = load_factor_tables()
+    assert not problems
+    ar6 = tables["gwp100_ar6"]
+    values = {gas: ar6.index[(gas,)].value for (gas,) in ar6.index}
+    assert values == {"CO2": 1, "CH4-fossil": 29.8, "CH4-non-fossil": 27.0, "N2O": 273, "HFC-32": 771,
+                      "HFC-134a": 1530, "HFC-125": 3740, "SF6": 25200}
+    assert {ar6.source(e).id for e in ar6.index.values()} == {"ipcc_ar6_wg1_7_15", "ipcc_ar6_wg1_7sm7"}
+    assert "Table 7.15" in ar6.source(ar6.index[("CH4-fossil",)]).title
+
+
+def _refrigerant(tmp_path, gas="HFC-32", table="gwp"):
+    """A toy methodology whose avoided emissions are refrigerant leakage avoided × the gas's GWP: the baseline's
+    leakage and the product's, each × the GWP, are its two scenarios."""
+    from helpers import load_folder, methodology_dict, write_methodology
+
+    data = methodology_dict(id="refrigerant", title={"ja": "冷媒", "en": "Refrigerant"})
+    data["parameters"] = {
+        "baseline_leak": {"unit": "kg/yr", "description": {"ja": "ベースラインの漏えい量", "en": "baseline leakage"}},
+        "product_leak": {"unit": "kg/yr", "description": {"ja": "製品の漏えい量", "en": "product leakage"}},
+        "refrigerant_gwp": {"unit": "kg-CO2e/kg", "description": {"ja": "GWP", "en": "GWP"},
+                            "factor": {"table": table, "key": {"gas": gas}}},
+        "operating_years": {"unit": "yr", "description": {"ja": "l", "en": "l"}},
+    }
+    data["formulas"] = [
+        {"name": "avoided_per_unit_year", "expression": "(baseline_leak - product_leak) * refrigerant_gwp",
+         "unit": "kg-CO2e/台/yr"},
+        {"name": "baseline_emissions", "expression": "baseline_leak * refrigerant_gwp", "unit": "kg-CO2e/台/yr"},
+        {"name": "product_emissions", "expression": "product_leak * refrigerant_gwp", "unit": "kg-CO2e/台/yr"}]
+    data["examples"] = [{"name": "hand", "description": "d", "source": "hand_calculation",
+                         "calculation": "(0.1 - 0) kg/yr × 677 (AR5 HFC-32) = 67.7 kg-CO2e/yr",
+                         "inputs": {"baseline_leak": "0.1 kg/yr", "product_leak": "0 kg/yr",
+                                    "operating_years": "10 yr"},
+                         "expected": {"avoided_per_unit_year": {"value": 67.7, "unit": "kg-CO2e/台/yr"}}}]
+    write_methodology(tmp_path / "lib", data)
+    return load_folder(tmp_path / "lib", check_examples=True)
+
+
+def test_a_gwp_follows_the_fiscal_year_under_the_rule_the_run_declares(tmp_path):
+    """A regulator moving from AR4 to AR5 in FY2024: the FY2023 line reads AR4's HFC-32 (675), the FY2024 line AR5's
+    (677); without a rule every line reads the default set (AR5), and ar6 reads 771. Results name the sets used."""
+    library, problems = _refrigerant(tmp_path)
+    assert not problems, problems
+    p = tmp_path / "leaks.csv"
+    p.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_leak[kg/yr],product_leak[kg/yr],"
+                 "operating_years[yr]\nrefrigerant,2023,domestic,1000,0.1,0,10\nrefrigerant,2024,domestic,1000,0.1,0,10\n",
+                 encoding="utf-8")
+    portfolio = read_portfolio(p, library)
+    declared = calculate(portfolio, library, {"gwp_rule": "gwp100_ar4,gwp100_ar5@2024"})
+    # 0.1 kg/yr × 675 = 67.5 kg-CO2e/台/yr (FY2023, AR4); × 677 = 67.7 (FY2024, AR5)
+    assert declared.table["avoided_per_unit_year[kg-CO2e/functional_unit/yr]"].tolist() == pytest.approx([67.5, 67.7])
+    assert declared.table["factors_from_tables"].tolist() == [
+        "refrigerant_gwp=gwp100_ar4[HFC-32] (published)", "refrigerant_gwp=gwp100_ar5[HFC-32] (published)"]
+    provenance = declared.provenance()
+    assert provenance["gwp_set"] == "gwp100_ar4, gwp100_ar5"
+    assert provenance["gwp"]["by_fiscal_year"] == {"2023": "gwp100_ar4", "2024": "gwp100_ar5"}
+    assert row_details(declared)[0]["inputs"]["refrigerant_gwp"]["origin"].startswith("factor table gwp100_ar4 [HFC-32]")
+    default = calculate(portfolio, library)
+    assert default.table["avoided_per_unit_year[kg-CO2e/functional_unit/yr]"].tolist() == pytest.approx([67.7, 67.7])
+    assert default.provenance()["gwp_set"] == "gwp100_ar5"
+    ar6 = calculate(portfolio, library, {"gwp_rule": "ar6"})
+    assert ar6.table["avoided_per_unit_year[kg-CO2e/functional_unit/yr]"].tolist() == pytest.approx([77.1, 77.1])
+    assert ar6.provenance()["gwp_set"] == "gwp100_ar6"
+
+
+def test_results_record_the_gwp_set_of_the_run_not_a_constant(tmp_path, library):
+    """gwp_set was the constant gwp100_ar5 whatever was used."""
+    import koken
+
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER + "refrigerator,2023,domestic,JP,100,420,273,0.421,12\n", encoding="utf-8")
+    assert koken.calculate(p, gwp_rule="ar6").provenance()["gwp_set"] == "gwp100_ar6"
+    assert koken.calculate(p).provenance()["gwp_set"] == "gwp100_ar5"
+
+
+@pytest.mark.parametrize("rule", ["gwp100_ar9", "gwp100_ar5@2024", "gwp100_ar4,gwp100_ar6@2025,gwp100_ar5@2024",
+                                  "grid_emission_factor"])
+def test_a_gwp_rule_that_is_no_rule_is_refused(tmp_path, library, rule):
+    import koken
+
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER + "refrigerator,2023,domestic,JP,100,420,273,0.421,12\n", encoding="utf-8")
+    with pytest.raises(KokenError, match="GWP rule"):
+        koken.calculate(p, gwp_rule=rule)
+
+
+@pytest.mark.parametrize("table", ["gwp", "gwp100_ar6"])
+def test_methane_must_declare_fossil_or_non_fossil(tmp_path, table):
+    """AR6 gives fossil methane 29.8 and other methane 27.0 (Table 7.15): a plain CH4 key is refused at load."""
+    _library, problems = _refrigerant(tmp_path, gas="CH4", table=table)
+    assert any("declare it as gas: CH4-fossil or gas: CH4-non-fossil" in str(p) for p in problems), problems
+
+
+def test_a_gas_no_gwp_set_has_is_refused_at_load(tmp_path):
+    _library, problems = _refrigerant(tmp_path, gas="HFC-9999")
+    assert any("has no entry for gas 'HFC-9999'" in str(p) for p in problems), problems
+
+
+def test_a_factor_given_in_co2_is_marked_where_co2e_is_computed(tmp_path, library):
+    """The grid factor in kg-CO2/kWh (the cell's, the header's or the table's) counts CO2 alone while the figures are
+    t-CO2e: results mark it; a factor in kg-CO2e/kWh is not marked."""
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER.replace("grid_emission_factor[kg-CO2/kWh]", "grid_emission_factor")
+                 + "refrigerator,2023,domestic,JP,100,420,273,0.421 kg-CO2/kWh,12\n"
+                 + "refrigerator,2023,domestic,JP,100,420,273,0.421 kg-CO2e/kWh,12\n"
+                 + "refrigerator,2023,domestic,JP,100,420,273,,12\n", encoding="utf-8")
+    table = calculate(read_portfolio(p, library), library).table
+    assert table["co2_only_inputs"].tolist() == ["grid_emission_factor", "", "grid_emission_factor"]
+    assert table["factors_from_tables"].tolist()[2].startswith("grid_emission_factor=grid_emission_factor[JP 2023]")
+
+
+def test_a_scenario_term_given_in_co2_is_marked_and_its_zero_default_is_not(tmp_path, library):
+    """The category's scenario terms (issue 12: baseline_fuel_emissions, product_fuel_emissions, declared in kg-CO2/yr
+    with the default 0 for a product that burns no fuel): 500 kg-CO2/yr given leaves the other gases out and is
+    marked like a factor; the default 0 leaves nothing out (0 kg-CO2 is 0 kg-CO2e) and is not marked, nor is a 0
+    written."""
+    p = tmp_path / "p.csv"
+    p.write_text(HEADER.replace("operating_years[yr]", "operating_years[yr],baseline_fuel_emissions")
+                 + "refrigerator,2023,domestic,JP,100,420,273,0.421,12,500 kg-CO2/yr\n"
+                 + "refrigerator,2023,domestic,JP,100,420,273,0.421,12,500 kg-CO2e/yr\n"
+                 + "refrigerator,2023,domestic,JP,100,420,273,0.421,12,0 kg-CO2/yr\n"
+                 + "refrigerator,2023,domestic,JP,100,420,273,0.421,12,\n", encoding="utf-8")
+    table = calculate(read_portfolio(p, library), library).table
+    assert table["co2_only_inputs"].tolist() == ["baseline_fuel_emissions;grid_emission_factor",
+                                                 "grid_emission_factor", "grid_emission_factor", "grid_emission_factor"]
+
+
+def test_the_installed_base_records_the_gwp_set_of_its_reporting_year(tmp_path):
+    """--installed-base 2024 under AR5 before FY2024, AR6 from it: the FY2023 vintage's single-year figure reads AR5
+    (0.1 kg/yr × 677 × 1,000 台 = 67.7 t-CO2e) and its installed-base year is recomputed at FY2024's factors, AR6's
+    HFC-32 (0.1 × 771 × 1,000 = 77.1 t-CO2e; it read the default set, AR5): the results name both sets, and FY2024
+    under the rule."""
+    library, problems = _refrigerant(tmp_path)
+    assert not problems, problems
+    p = tmp_path / "leaks.csv"
+    p.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_leak[kg/yr],product_leak[kg/yr],"
+                 "operating_years[yr]\nrefrigerant,2023,domestic,1000,0.1,0,10\n", encoding="utf-8")
+    result = calculate(read_portfolio(p, library), library,
+                       {"gwp_rule": "gwp100_ar5,gwp100_ar6@2024", "installed_base_year": 2024,
+                        "survival": {"rule": "operating_years"}})
+    assert result.table["single_year[t-CO2e]"].tolist() == pytest.approx([67.7])
+    assert result.table["installed_base_annual[t-CO2e]"].tolist() == pytest.approx([77.1])
+    provenance = result.provenance()
+    assert provenance["gwp_set"] == "gwp100_ar5, gwp100_ar6"
+    assert provenance["gwp"]["by_fiscal_year"] == {"2023": "gwp100_ar5", "2024": "gwp100_ar6"}
+
+
+def test_a_broken_gwp_rules_file_is_reported_with_the_factor_tables(tmp_path):
+    """A rule naming a set that is no GWP table, or periods out of order, is a problem of the factor folder (validate
+    and every load show it), located at the rule's field."""
+    import shutil
+
+    from koken.base.paths import factors_dir
+
+    folder = tmp_path / "factors"
+    shutil.copytree(factors_dir(), folder)
+    rules = folder / "rules" / "gwp.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("- {gwp_set: gwp100_ar6, source: ipcc_ar6_wg1_ch7}",
+                                  "- {gwp_set: grid_emission_factor, source: ipcc_ar6_wg1_ch7}\n"
+                                  "      - {gwp_set: gwp100_ar6, source: ipcc_ar6_wg1_ch7}"), encoding="utf-8")
+    _tables, problems = load_factor_tables(folder)
+    texts = [str(p) for p in problems]
+    assert any("'grid_emission_factor' is not a GWP set" in t and "rules.ar6.periods.0" in t for t in texts), texts
+    assert any("every period after the first names the fiscal year it starts in" in t for t in texts), texts
+    assert not load_factor_tables()[1]
+
+
+def test_the_command_line_declares_a_gwp_rule_and_verify_recomputes_with_it(tmp_path):
+    """koken calculate --gwp-rule gwp100_ar4,gwp100_ar5@2024: the JSON names both sets and the set of each fiscal
+    year; koken verify recomputes with the recorded rule, so the result stands (with the default set, AR5, the FY2023
+    line would be 67.7 kg-CO2e/台/yr, not AR4's 67.5)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from koken.cli.commands import main
+
+    _library, problems = _refrigerant(tmp_path)
+    assert not problems, problems
+    p = tmp_path / "leaks.csv"
+    p.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_leak[kg/yr],product_leak[kg/yr],"
+                 "operating_years[yr]\nrefrigerant,2023,domestic,1000,0.1,0,10\nrefrigerant,2024,domestic,1000,0.1,0,10\n",
+                 encoding="utf-8")
+    out = tmp_path / "r.json"
+    lib = ["--methodologies", str(tmp_path / "lib"), "--no-bundled"]
+    result = CliRunner().invoke(main, ["calculate", str(p), *lib, "--gwp-rule", "gwp100_ar4,gwp100_ar5@2024",
+                                       "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["gwp_set"] == "gwp100_ar4, gwp100_ar5"
+    assert document["gwp"]["by_fiscal_year"] == {"2023": "gwp100_ar4", "2024": "gwp100_ar5"}
+    assert document["options"]["gwp_rule"] == "gwp100_ar4,gwp100_ar5@2024"
+    # 0.1 kg/yr × 675 (AR4 HFC-32) = 67.5 kg-CO2e/台/yr × 1,000 台 = 67,500 kg = 67.5 t-CO2e single-year
+    assert document["rows"][0]["single_year[t-CO2e]"] == pytest.approx(67.5)
+    verified = CliRunner().invoke(main, ["verify", str(out), str(p), *lib])
+    assert verified.exit_code == 0, verified.output
+    refused = CliRunner().invoke(main, ["calculate", str(p), *lib, "--gwp-rule", "ar9"])
+    assert refused.exit_code != 0 and "GWP rule 'ar9'" in refused.output, refused.output

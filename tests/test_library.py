@@ -10,7 +10,7 @@ from koken.cli import main
 from koken.library import load_library, scan_library
 
 from conftest import EXAMPLE_PORTFOLIO, REPO
-from helpers import methodology_dict, write_methodology
+from helpers import load_folder, methodology_dict, write_methodology
 
 FRIDGE = REPO / "methodologies" / "home_appliances" / "refrigerator.yaml"
 
@@ -143,3 +143,50 @@ def test_library_problems_and_notices_read_in_the_chosen_language(tmp_path):
     assert f"{tmp_path / 'nowhere'}: そのようなファイルやフォルダはありません。" in found
     with language("en"), pytest.raises(KeyError, match="no methodology 'transfomer'; did you mean 'transformer'"):
         lib["transfomer"]
+
+
+def test_a_control_character_in_one_file_does_not_hide_the_problems_of_the_others(tmp_path):
+    """Issue 17 §3: a BEL in one methodology file raised PyYAML's ReaderError out of `koken validate`, hiding every
+    other file's problems behind a traceback. Each file's problems are listed, the control character with its
+    line."""
+    write_methodology(tmp_path, methodology_dict(id="bell"))
+    bell = tmp_path / "home_appliances" / "bell.yaml"
+    bell.write_text(bell.read_text(encoding="utf-8").replace("version: 1.0.0", "version: 1.0.0\x07"), encoding="utf-8")
+    write_methodology(tmp_path, methodology_dict(id="typo", untis="kWh"))
+    _library, problems = load_folder(tmp_path)
+    text = "\n".join(map(str, problems))
+    assert "bell.yaml, row 2" in text and "U+0007" in text
+    assert "typo.yaml" in text and "untis" in text
+    run = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert run.exit_code == 1 and "U+0007" in run.output and "untis" in run.output, run.output
+    assert run.exception is None or isinstance(run.exception, SystemExit)
+
+
+def test_a_broken_factor_table_is_reported_once_and_named_as_the_cause(tmp_path, monkeypatch):
+    """Issue 17 §3 (leftover): a factor table with one bad key was reported once per methodology that uses it (the
+    grid table: 23 times), each followed by "unknown factor table 'grid_emission_factor'". Its problem is listed
+    once, and each methodology says the table cannot be read because of its file."""
+    import shutil
+
+    import koken.factors as factors_module
+
+    tables = tmp_path / "factors"
+    shutil.copytree(factors_module.factors_dir(), tables)
+    grid = tables / "grid_emission_factor.yaml"
+    grid.write_text(grid.read_text(encoding="utf-8").replace("unit: kg-CO2/kWh", "unit: kg-CO2/kWh\nbogus: 1", 1),
+                    encoding="utf-8")
+    monkeypatch.setattr(factors_module, "factors_dir", lambda: tables)
+    factors_module._load_all.cache_clear()
+    try:
+        _library, problems = load_folder()
+    finally:
+        factors_module._load_all.cache_clear()
+    texts = [str(p) for p in problems]
+    assert texts.count(f"{grid}, field bogus: unknown key 'bogus'") == 1, texts[:5]
+    # the grid factor is a parameter of the category methodologies (2.0.0); their products name the category
+    assert "methodologies/home_appliances/home_appliances.yaml, field parameters.grid_emission_factor: factor table " \
+           "'grid_emission_factor' cannot be read: its file grid_emission_factor.yaml has problems (listed with it)" \
+           in texts
+    assert "methodologies/home_appliances/refrigerator.yaml, field extends: extends 'home_appliances', whose file " \
+           "cannot be read (its problems are listed with it)" in texts
+    assert not any("unknown factor table" in t or "no category methodology" in t for t in texts)

@@ -35,6 +35,7 @@ from koken.calculation import calculate as _calculate
 from koken.claim import make_claim as claim  # noqa: F401  (koken claim; docs/claim.md)
 from koken.claim.statement import statement_lines as claim_lines  # noqa: F401  (the command line's claim text)
 from koken.factors import FactorTable, listing, load_factor_tables, overview
+from koken.factors import gwp_rule as read_gwp_rule
 from koken.library import Library, load_library
 from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio
 from koken.portfolio.readers import DEFAULT_PARTITION_ROWS, FrameSource
@@ -119,15 +120,17 @@ def run_options(library: Library | Mapping, ratios: RatioFile, encoding: str | N
                 sheet: str | Sequence[str] | None = None, allow_stale_factors: bool = False,
                 component_maker: bool = False, header_row: int | None = None,
                 installed_base_year: int | None = None, survival: Survival | str | None = None,
-                customer_data: str | Path | None = None, factor_path: str | None = None) -> dict:
+                customer_data: str | Path | None = None, factor_path: str | None = None,
+                gwp_rule: str | None = None) -> dict:
     """The options a run records in its results (None values are left out when recorded).
 
     Returns:
-        ``{"encoding", "sheet", "header_row", "methodologies", "allow_stale_factors", "device_ratios", "mode",
-        "installed_base_year", "survival", "customer_data", "factor_path"}``.
+        ``{"encoding", "sheet", "header_row", "methodologies", "allow_stale_factors", "gwp_rule", "device_ratios",
+        "mode", "installed_base_year", "survival", "customer_data", "factor_path"}``; ``gwp_rule`` as
+        :func:`koken.factors.gwp_rule` reads it (``gwp100_ar4,gwp100_ar5@2024``).
     Raises:
         KokenError: a survival rule without an installed-base year, or one that cannot be read; an unknown factor
-            path.
+            path; an unknown GWP rule or set, or periods out of order.
         KokenErrors: every problem of the customer-data file.
     """
     customer = read_customer_data(customer_data).record() if customer_data is not None else None
@@ -147,6 +150,7 @@ def run_options(library: Library | Mapping, ratios: RatioFile, encoding: str | N
             "header_row": header_row,
             "methodologies": getattr(library, "description", "custom"),
             "allow_stale_factors": allow_stale_factors or None,
+            "gwp_rule": read_gwp_rule(gwp_rule).name if gwp_rule else None,
             "device_ratios": f"{ratios.id} ({ratios.path}, {ratios.content_hash})",
             "mode": "component_maker" if component_maker else None,
             "installed_base_year": installed_base_year,
@@ -251,7 +255,7 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
               allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None,
               component_maker: bool = False, installed_base_year: int | None = None,
               survival: Survival | str | None = None, customer_data: str | Path | None = None,
-              factor_path: str | None = None) -> Calculation:
+              factor_path: str | None = None, gwp_rule: str | None = None) -> Calculation:
     """Avoided emissions of every product line of ``data``, in memory (for files of any size, :func:`run`).
 
     Args:
@@ -278,6 +282,9 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
             figures, each with its coverage (:mod:`koken.variants`, docs/variants.md).
         factor_path: the id of a forward grid-factor path (``factors/paths/``), a variant applied life-year by
             life-year (``jp_plan_fy2030``).
+        gwp_rule: which GWP set converts gases to CO2e, by fiscal year: a rule of ``factors/rules/gwp.yaml``
+            (``ar4``, ``ar5``, ``ar6``; default ``ar5``) or a declared one, ``gwp100_ar4,gwp100_ar5@2024`` (AR4 before
+            FY2024, AR5 from it); recorded in the results (``gwp_set``, ``gwp``).
     Returns:
         Calculation.
     Raises:
@@ -287,7 +294,7 @@ def calculate(data: pd.DataFrame | str | Path | Portfolio, library: Library | Ma
     lib = _library(library)
     ratio_file = _ratios(ratios)
     options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row,
-                          installed_base_year, survival, customer_data, factor_path)
+                          installed_base_year, survival, customer_data, factor_path, gwp_rule)
     notices: list[str] = []
     portfolio = data if isinstance(data, Portfolio) else _read_whole(data, lib, units, encoding, sheet, header_row,
                                                                      notices)
@@ -360,7 +367,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         encoding: str | None = None, sheet: str | Sequence[str] | None = None, header_row: int | None = None,
         allow_stale_factors: bool = False, ratios: RatioFile | str | Path | None = None, component_maker: bool = False,
         installed_base_year: int | None = None, survival: Survival | str | None = None,
-        customer_data: str | Path | None = None, factor_path: str | None = None,
+        customer_data: str | Path | None = None, factor_path: str | None = None, gwp_rule: str | None = None,
         draws: int | None = None, seed: int | None = None, samples: str | Path | None = None,
         progress: Callable[[int, int], None] | None = None,
         on_open: Callable[[PortfolioSource], None] | None = None) -> RunResult:
@@ -384,6 +391,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
         survival: as for :func:`calculate`.
         customer_data: as for :func:`calculate`.
         factor_path: as for :func:`calculate`.
+        gwp_rule: as for :func:`calculate`.
         draws: Monte Carlo draws (docs/uncertainty.md): the result gains P5/P50/P95 per row and per total and its
             ``uncertainty`` record (:attr:`RunResult.uncertainty`); None: a point run.
         seed: the Monte Carlo seed (an int ≥ 0; default: a random one, recorded); the same seed gives the same
@@ -412,7 +420,7 @@ def run(data: str | Path | pd.DataFrame, library: Library | Mapping | None = Non
     if on_open is not None:
         on_open(source)
     options = run_options(lib, ratio_file, encoding, sheet, allow_stale_factors, component_maker, header_row,
-                          installed_base_year, survival, customer_data, factor_path)
+                          installed_base_year, survival, customer_data, factor_path, gwp_rule)
     options["uncertainty"] = monte_carlo_options(draws, seed, samples, output)
     return _run(source, lib, ratio_file, options, output=output, engine=engine, scheduler=scheduler,
                 workers=workers, progress=progress)

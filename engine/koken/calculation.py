@@ -25,7 +25,7 @@ from koken.base.errors import (
 )
 from koken.base.grouping import group_codes
 from koken.base.i18n import _
-from koken.base.units import is_count_unit, registry
+from koken.base.units import is_count_unit, is_ghg_amount, names_co2_only, registry
 from koken.base.version import __version__
 from koken.base.vocabulary import (
     AVOIDED_COLUMN,
@@ -40,7 +40,7 @@ from koken.base.vocabulary import (
     PRODUCT_COLUMN,
     RESULT_COLUMNS,
 )
-from koken.factors import FACTOR_LABEL, FactorOrigin, describe, fill_from_tables, load_factor_tables
+from koken.factors import FACTOR_LABEL, FactorOrigin, describe, fill_from_tables, gwp_rule, load_factor_tables
 from koken.methodology import Methodology
 from koken.methodology.evaluate import BatchResult, evaluate, missing_value, value_problems
 from koken.portfolio.build import DOMESTIC_REGION, Portfolio
@@ -49,8 +49,6 @@ from koken.survival import Survival
 from koken.uncertainty import DistributionError, check_shape
 from koken.variants import VARIANT_FIGURES, VARIANTS, factor_path, match_rows, read_customer_data, variant_figures
 
-GWP_SET = "gwp100_ar5"
-"""The GWP set in use (factors/gwp100_ar5.yaml): CO2 counts 1; other gases enter through it."""
 
 @dataclass(frozen=True)
 class Batch:
@@ -104,23 +102,32 @@ class Calculation:
     def provenance(self) -> dict:
         """What produced the results (see :func:`provenance`)."""
         return provenance(self.portfolio.path, self.portfolio.sha256, self.portfolio.encoding,
-                          self.methodologies.values(), self.options, self.portfolio.tables)
+                          self.methodologies.values(), self.options, self.portfolio.tables,
+                          fiscal_years=self.table["fiscal_year"].unique().tolist())
 
 
 def provenance(path: str, sha256: str, encoding: str, methodologies, options: Mapping[str, object],
-               read_tables: Sequence[dict] = ()) -> dict:
+               read_tables: Sequence[dict] = (), fiscal_years: Sequence[int] = ()) -> dict:
     """What produced results: koken version, the input file's hash and encoding, each methodology's id,
     version and content hash (with its title and the descriptions of its parameters and steps, in Japanese and
     English, so that a report made from the result can name them), the factor tables (with content hashes), the
-    GWP set, the methodologies' legitimacy flags (:func:`legitimacy_flags`) and the run's options.
+    GWP sets used, the methodologies' legitimacy flags (:func:`legitimacy_flags`) and the run's options.
 
     Args:
         path, sha256, encoding: the input file, its ``sha256:<hex>`` and how it was read.
         methodologies: the compiled methodologies the results used.
-        options: how the run was asked for (None values are left out).
+        options: how the run was asked for (None values are left out); ``gwp_rule`` names the GWP rule.
         read_tables: per table read (a workbook's sheets), its header row, the rows above it and the columns
             carried through (``input.tables``; left out for a one-table file whose header is its first row).
+        fiscal_years: the fiscal years of the results: ``gwp_set`` is the GWP set (or sets, ``, ``-joined) the run's
+            rule gives them, ``gwp`` the rule and the set of each fiscal year; with ``installed_base_year`` in
+            ``options`` that year too (the installed base recomputes every vintage at its factors, GWPs included).
     """
+    rule = gwp_rule(options.get("gwp_rule"))
+    years = {int(y) for y in fiscal_years}
+    if years and options.get("installed_base_year") is not None:
+        years.add(int(options["installed_base_year"]))
+    fiscal_years = sorted(years)
     tables, _problems = load_factor_tables()
     return {
         "koken_version": __version__,
@@ -139,7 +146,8 @@ def provenance(path: str, sha256: str, encoding: str, methodologies, options: Ma
                           for m in sorted(methodologies, key=lambda m: m.id)},
         "factor_tables": {t.id: {"content_hash": t.content_hash, "unit": t.spec.unit}
                           for t in sorted(tables.values(), key=lambda t: t.id)},
-        "gwp_set": GWP_SET,
+        "gwp_set": rule.used(fiscal_years),
+        "gwp": rule.record(fiscal_years),
         "legitimacy": legitimacy_flags(methodologies),
         "options": {k: v for k, v in sorted(options.items()) if v is not None},
     }
@@ -178,6 +186,10 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
     Raises:
         KokenErrors: every problem found, sorted by row.
     """
+    try:
+        rule = gwp_rule((options or {}).get("gwp_rule"))
+    except KokenError as err:
+        raise KokenErrors([err]) from None
     errors: list[KokenError] = list(portfolio.problems)
     invalid = portfolio.invalid.copy() if portfolio.invalid is not None else np.zeros(len(portfolio), bool)
     batches: list[Batch] = []
@@ -249,12 +261,12 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         rows = idx[keep]
         inputs, origins, problems, unserved = fill_from_tables(
             m.parameters, inputs, _regions(portfolio, rows), portfolio.fiscal_year[rows], len(rows),
-            _RowLocations(portfolio, rows), allow_stale=bool((options or {}).get("allow_stale_factors")))
+            _RowLocations(portfolio, rows), allow_stale=bool((options or {}).get("allow_stale_factors")), gwp=rule)
         errors.extend(problems)
         if unserved.any():
             served = np.flatnonzero(~unserved)
             inputs = {name: q[served] for name, q in inputs.items()}
-            origins = {name: _take_origin(o, served) for name, o in origins.items()}
+            origins = {name: o.take(served) for name, o in origins.items()}
             rows = rows[served]
             keep = keep[served]
         if not len(rows):
@@ -280,7 +292,8 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         batches.append(Batch(methodology=m, index=rows, inputs=inputs, result=result, factor_origins=origins,
                              uncertain={name: UncertainInputs(u.kind[at], u.low[at], u.high[at])
                                         for name, u in uncertain.items()}))
-        out.fill(m, rows, result, origins, stock, variants)
+        out.fill(m, rows, result, origins, _co2_only_column(m, portfolio, rows, origins, result.defaults_used),
+                 stock, variants)
     if errors:
         placed = [type(e)(e.message, portfolio.place(e.location)) if e.location.sheet else e for e in errors]
         raise KokenErrors(sorted(placed, key=lambda e: (e.location.sheet or "", e.location.row or 0,
@@ -333,7 +346,7 @@ def installed_base(m: Methodology, portfolio: Portfolio, rows: np.ndarray, input
         locs = _RowLocations(portfolio, rows[redo])
         filled, _origins, problems, _unserved = fill_from_tables(
             m.parameters, again, _regions(portfolio, rows[redo]), np.full(len(redo), year), len(redo), locs,
-            allow_stale=bool(options.get("allow_stale_factors")))
+            allow_stale=bool(options.get("allow_stale_factors")), gwp=gwp_rule(options.get("gwp_rule")))
         if problems:
             raise KokenErrors(problems)
         single[redo] = evaluate(m, filled, shipped[redo], locs).single_year.magnitude
@@ -468,7 +481,7 @@ class _ResultColumns:
         n = len(portfolio)
         self._filled = np.zeros(n, dtype=bool)
         self._text = {c: np.empty(n, dtype=object) for c in (
-            "units_shipped_as_entered", "defaults_used", "factors_from_tables")}
+            "units_shipped_as_entered", "defaults_used", "factors_from_tables", "co2_only_inputs")}
         self._methodology = np.full(n, -1, dtype=np.int64)  # per row, position in _used
         self._used: list[Methodology] = []
         self._variants: dict[str, np.ndarray] = {}
@@ -477,7 +490,7 @@ class _ResultColumns:
             AVOIDED_SHARE_COLUMN, BASELINE_LIFETIME_COLUMN, CATEGORY11_COLUMN)}
 
     def fill(self, m: Methodology, rows: np.ndarray, result: BatchResult,
-             origins: dict[str, FactorOrigin], installed: np.ndarray | None = None,
+             origins: dict[str, FactorOrigin], co2_only: np.ndarray, installed: np.ndarray | None = None,
              variants: Mapping[str, np.ndarray] | None = None) -> None:
         if self._p.units_shipped_entered is not None:
             entered = self._p.units_shipped_entered[rows]
@@ -490,6 +503,7 @@ class _ResultColumns:
         text["units_shipped_as_entered"][rows] = entered
         text["defaults_used"][rows] = _defaults_column(result.defaults_used, len(rows))
         text["factors_from_tables"][rows] = _factors_column(origins, len(rows))
+        text["co2_only_inputs"][rows] = co2_only
         numbers["units_shipped"][rows] = result.units_shipped.to(m.shipment_unit).magnitude
         numbers[AVOIDED_COLUMN][rows] = result.avoided_per_unit_year.magnitude
         numbers["operating_years[yr]"][rows] = result.operating_years.magnitude
@@ -522,7 +536,8 @@ class _ResultColumns:
                    "region": pd.Categorical(p.region[at]),
                    "units_shipped_as_entered": pd.Series(self._text["units_shipped_as_entered"][at], dtype=object),
                    "defaults_used": pd.Categorical(self._text["defaults_used"][at]),
-                   "factors_from_tables": pd.Categorical(self._text["factors_from_tables"][at])}
+                   "factors_from_tables": pd.Categorical(self._text["factors_from_tables"][at]),
+                   "co2_only_inputs": pd.Categorical(self._text["co2_only_inputs"][at])}
         which = self._methodology[at]  # per-methodology constants, built from codes
         for column, attribute in (("methodology", lambda m: m.id), ("methodology_version", lambda m: m.version),
                                   ("category", lambda m: m.category),
@@ -573,10 +588,35 @@ def _regions(portfolio: Portfolio, rows: np.ndarray) -> np.ndarray:
     return np.where((region == "") & domestic, DOMESTIC_REGION, region)
 
 
-def _take_origin(origin: FactorOrigin, positions: np.ndarray) -> FactorOrigin:
-    return FactorOrigin(table=origin.table, from_table=origin.from_table[positions], keys=origin.keys[positions],
-                        sources=origin.sources[positions], stale=origin.stale[positions],
-                        statuses=origin.statuses[positions], bases=origin.bases[positions])
+def _co2_only_column(m: Methodology, portfolio: Portfolio, rows: np.ndarray, origins: dict[str, FactorOrigin],
+                     defaults_used: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Per row the ``;``-joined names of the inputs given in CO2 alone (``kg-CO2/kWh``) while the figures are CO2e:
+    the unit as the portfolio wrote it (header, units row or cell), the unit of the factor table that supplied the
+    value, or the methodology's declared unit for a default. koken counts CO2 as CO2e (GWP 1), so such a value
+    leaves the other gases out; the mark says so where the figure is recorded (each distinct unit text is read once).
+    A zero leaves nothing out (0 kg-CO2 is 0 kg-CO2e) and is not marked: the scenario terms that do not apply
+    (``baseline_fuel_emissions``, default 0 kg-CO2/yr, of a product that burns no fuel) are not CO2-only inputs.
+    """
+    n = len(rows)
+    column = np.full(n, "", dtype=object)
+    for name, p in m.parameters.items():
+        if not is_ghg_amount(p.unit):
+            continue
+        mark = np.zeros(n, dtype=bool)
+        if name in portfolio.parameters:
+            values, units, _header = portfolio.parameters[name]
+            present = ~np.isnan(values[rows]) & (values[rows] != 0)
+            texts = _take(units, rows)
+            for text in pd.unique(np.asarray(texts[present], dtype=object)) if present.any() else ():
+                if names_co2_only(str(text)):
+                    mark |= present & (texts == text)
+        origin = origins.get(name)
+        if origin is not None and names_co2_only(origin.unit_text):
+            mark |= origin.from_table
+        if name in defaults_used and p.default and names_co2_only(p.unit_text):
+            mark |= defaults_used[name]
+        column = np.where(mark, np.where(column == "", name, column + ";" + name), column)
+    return column
 
 
 class _RowLocations:
@@ -607,12 +647,14 @@ def _factors_column(origins: dict[str, FactorOrigin], n: int) -> np.ndarray:
     (each distinct label is built once)."""
     column = np.full(n, "", dtype=object)
     for name, o in origins.items():
+        tables = o.tables if o.tables is not None else np.full(len(o.keys), o.table, dtype=object)
         codes, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool),
-                                   np.asarray(o.bases, dtype=object), np.asarray(o.statuses, dtype=object)])
-        labels = np.array([FACTOR_LABEL.format(name=name, table=o.table, key=key,
+                                   np.asarray(o.bases, dtype=object), np.asarray(o.statuses, dtype=object),
+                                   np.asarray(tables, dtype=object)])
+        labels = np.array([FACTOR_LABEL.format(name=name, table=table, key=key,
                                                described=describe(basis or None, status or None))
                            + (" (stale: earlier year)" if stale else "")
-                           for key, stale, basis, status in keys], dtype=object)
+                           for key, stale, basis, status, table in keys], dtype=object)
         label = labels[codes] if n else column
         column = np.where(o.from_table, np.where(column == "", label, column + ";" + label), column)
     return column

@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -317,9 +318,12 @@ def _load_all(root: str) -> tuple[dict[str, FactorTable], tuple[KokenError, ...]
 
 
 def load_factor_tables(root: str | Path | None = None) -> tuple[dict[str, FactorTable], list[KokenError]]:
-    """Every factor table under ``root`` (default: the bundled ``factors/``), with the problems found."""
-    tables, problems = _load_all(str(Path(root or factors_dir()).resolve()))
-    return dict(tables), list(problems)
+    """Every factor table under ``root`` (default: the bundled ``factors/``), with the problems found (those of its
+    GWP rules file, ``rules/gwp.yaml``, included: :func:`load_gwp_rules`)."""
+    folder = str(Path(root or factors_dir()).resolve())
+    tables, problems = _load_all(folder)
+    rule_problems = _load_rules(folder)[1] if gwp_rules_path(folder).is_file() else ()
+    return dict(tables), [*problems, *rule_problems]
 
 
 OVERVIEW_COLUMNS = ("table", "title", "unit", "keys", "regions", "fiscal_years", "entries", "sources")
@@ -532,15 +536,32 @@ class FactorOrigin:
     """Per row the status of the table value (``final``, ``preliminary``, ``published``, ``derived``) or ''."""
     bases: np.ndarray
     """Per row its basis (``adjusted``, ``generation``, …) or ''."""
+    tables: np.ndarray | None = None
+    """Per row the table that supplied the value, where rows read different tables (a GWP looked up in the set the
+    run's rule gives each row's fiscal year); None: every row read ``table``."""
+    unit_text: str = ""
+    """The unit the table gives its values in, as the table writes it (``kg-CO2/kWh``)."""
 
     def described(self, j: int) -> str:
         """Row ``j``'s basis and status (``adjusted, preliminary``), as results record them."""
         return describe(self.bases[j] or None, self.statuses[j] or None)
 
+    def table_of(self, j: int) -> str:
+        """The table that supplied row ``j``'s value."""
+        return str(self.tables[j]) if self.tables is not None else self.table
+
+    def take(self, positions: np.ndarray) -> FactorOrigin:
+        """The origin of the rows at ``positions`` only."""
+        return FactorOrigin(table=self.table, from_table=self.from_table[positions], keys=self.keys[positions],
+                            sources=self.sources[positions], stale=self.stale[positions],
+                            statuses=self.statuses[positions], bases=self.bases[positions],
+                            tables=self.tables[positions] if self.tables is not None else None,
+                            unit_text=self.unit_text)
+
 
 def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint.Quantity],
                      region: np.ndarray, fiscal_year: np.ndarray, n: int,
-                     locate, allow_stale: bool = False
+                     locate, allow_stale: bool = False, gwp: GwpRule | None = None
                      ) -> tuple[dict[str, pint.Quantity], dict[str, FactorOrigin], list[KokenError], np.ndarray]:
     """Fill empty values of factor-table parameters from their tables (portfolio values win).
 
@@ -552,6 +573,8 @@ def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint
         n: number of rows.
         locate: ``locate(i) -> Location`` for errors.
         allow_stale: use a table's latest earlier year where the row's year is missing (recorded).
+        gwp: the run's GWP rule, for parameters that read the table ``gwp`` (:data:`GWP_TABLE`): each row reads the
+            set the rule gives its fiscal year (default: the rules file's default rule).
     Returns:
         (inputs with table values filled in, in each parameter's unit; origin per filled parameter;
         problems: rows the table cannot serve; a boolean array marking those rows).
@@ -586,12 +609,273 @@ def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint
             problems.append(UnitError(_("{name}: the row has no region, so the factor table {table} cannot be used; "
                                         "give a region (e.g. JP, US) or the value").format(name=name, table=table.id),
                                       locate(i)))
-        found, errs = lookup(table, fixed, row_keys, need & ~missing_region, name, locate, allow_stale)
-        problems.extend(errs)
+        if p.factor.table == GWP_TABLE:  # each row reads the GWP set its fiscal year has under the run's rule
+            rule = gwp if gwp is not None else gwp_rule(None)
+            sets = rule.sets_for(row_keys["fiscal_year"])
+            tables, _problems = load_factor_tables()
+            parts = []
+            for set_id in dict.fromkeys(sets[need & ~missing_region].tolist()):
+                part, errs = lookup(tables[set_id], fixed, row_keys, need & ~missing_region & (sets == set_id), name,
+                                    locate, allow_stale)
+                problems.extend(errs)
+                parts.append((tables[set_id], part))
+            found = _merge_lookups(parts, n, table.unit)
+            row_tables = np.where(found.found, sets, "").astype(object)
+        else:
+            found, errs = lookup(table, fixed, row_keys, need & ~missing_region, name, locate, allow_stale)
+            problems.extend(errs)
+            parts, row_tables = [(table, found)], None
         failed |= need & ~found.found
-        factor = float(registry().Quantity(1.0, table.unit).to(p.unit).magnitude)
-        given[found.found] = found.values[found.found] * factor
+        for part_table, part in parts:
+            factor = float(registry().Quantity(1.0, part_table.unit).to(p.unit).magnitude)
+            given[part.found] = part.values[part.found] * factor
         filled[name] = registry().Quantity(given, p.unit)
-        origins[name] = FactorOrigin(table=table.id, from_table=found.found, keys=found.keys, sources=found.sources,
-                                     stale=found.stale, statuses=found.statuses, bases=found.bases)
+        origins[name] = FactorOrigin(table=table.id if row_tables is None else GWP_TABLE, from_table=found.found,
+                                     keys=found.keys, sources=found.sources, stale=found.stale,
+                                     statuses=found.statuses, bases=found.bases, tables=row_tables,
+                                     unit_text=table.spec.unit)
     return filled, origins, problems, failed
+
+
+def _merge_lookups(parts: Sequence[tuple[FactorTable, Lookup]], n: int, unit: pint.Unit) -> Lookup:
+    """Lookups of disjoint rows in several tables (the GWP sets of a rule) as one; values stay in each table's unit
+    (the caller converts them table by table)."""
+    merged = Lookup(values=np.full(n, np.nan), unit=unit, found=np.zeros(n, dtype=bool),
+                    keys=np.full(n, "", dtype=object), sources=np.full(n, "", dtype=object),
+                    stale=np.zeros(n, dtype=bool), statuses=np.full(n, "", dtype=object),
+                    bases=np.full(n, "", dtype=object))
+    for _table, part in parts:
+        rows = part.found
+        for field in ("values", "found", "keys", "sources", "stale", "statuses", "bases"):
+            getattr(merged, field)[rows] = getattr(part, field)[rows]
+    return merged
+
+
+# --- GWP sets and the rule that picks one per fiscal year ------------------------------------------------------
+
+GWP_TABLE = "gwp"
+"""The table name a methodology gives for a greenhouse gas's GWP (``factor: {table: gwp, key: {gas: HFC-32}}``): each
+row reads the GWP set (a ``gwp100_*`` table) that the run's rule (:func:`gwp_rule`) gives its fiscal year."""
+GWP_UNIT = "kg-CO2e/kg"
+"""The unit of every GWP set: kg of CO2e per kg of the gas."""
+_INLINE_PERIOD = re.compile(r"^\s*(?P<set>[a-z][a-z0-9_]{1,63})\s*(?:@\s*(?:FY)?\s*(?P<year>\d{4}))?\s*$", re.I)
+
+
+class GwpPeriod(StrictModel):
+    """One set of a rule, from a fiscal year on (the first period: from the start)."""
+
+    gwp_set: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{1,63}$")]
+    from_fiscal_year: Annotated[int, Field(ge=1990, le=2100)] | None = None
+    source: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class GwpRuleSpec(StrictModel):
+    """A named rule of ``factors/rules/gwp.yaml``: the GWP set by fiscal year."""
+
+    title: dict[Literal["ja", "en"], str]
+    periods: list[GwpPeriod] = Field(min_length=1)
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class GwpRulesSpec(StrictModel):
+    """``factors/rules/gwp.yaml``: the named rules, the one a run uses unless it names another, and their sources."""
+
+    default: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+    rules: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")], GwpRuleSpec] = Field(min_length=1)
+    sources: list[FactorSource] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class GwpRule:
+    """Which GWP set applies to a fiscal year.
+
+    Attributes:
+        name: the rule's name in ``factors/rules/gwp.yaml`` (``ar5``), or the rule as the run declared it
+            (``gwp100_ar4,gwp100_ar5@2024``).
+        periods: (first fiscal year or None for the first period, GWP set id), in order.
+    """
+
+    name: str
+    periods: tuple[tuple[int | None, str], ...]
+
+    def set_for(self, fiscal_year: int) -> str:
+        """The GWP set of ``fiscal_year``: the last period that starts at or before it."""
+        chosen = self.periods[0][1]
+        for start, set_id in self.periods[1:]:
+            if start is not None and fiscal_year >= start:
+                chosen = set_id
+        return chosen
+
+    def sets_for(self, fiscal_years: np.ndarray) -> np.ndarray:
+        """Per row the GWP set id (object array) of its fiscal year."""
+        years = np.asarray(fiscal_years)
+        out = np.full(len(years), self.periods[0][1], dtype=object)
+        for start, set_id in self.periods[1:]:
+            out[years >= start] = set_id
+        return out
+
+    def record(self, fiscal_years) -> dict:
+        """What results record: the rule, and per fiscal year of the results the GWP set used."""
+        years = sorted({int(y) for y in fiscal_years})
+        return {"rule": self.name, "periods": [{"from_fiscal_year": start, "gwp_set": set_id} if start is not None
+                                               else {"gwp_set": set_id} for start, set_id in self.periods],
+                "by_fiscal_year": {str(y): self.set_for(y) for y in years}}
+
+    def used(self, fiscal_years) -> str:
+        """The GWP sets the rule gives ``fiscal_years``, ``, ``-joined (the result's ``gwp_set``)."""
+        years = sorted({int(y) for y in fiscal_years})
+        sets = [self.set_for(y) for y in years] if years else [self.periods[0][1]]
+        return ", ".join(dict.fromkeys(sets))
+
+
+def gwp_rules_path(root: str | Path | None = None) -> Path:
+    """The GWP rules file of a factor folder (default: the bundled ``factors/rules/gwp.yaml``)."""
+    return Path(root or factors_dir()) / "rules" / "gwp.yaml"
+
+
+@functools.lru_cache(maxsize=4)
+def _load_rules(root: str) -> tuple[GwpRulesSpec | None, tuple[KokenError, ...]]:
+    path = gwp_rules_path(root)
+    source = display_path(path)
+    try:
+        spec = GwpRulesSpec.model_validate(load_yaml_file(path))
+    except KokenErrors as errs:
+        return None, tuple(errs.errors)
+    except KokenError as err:
+        return None, (err,)
+    except pydantic.ValidationError as err:
+        return None, tuple(MethodologyError(message, Location(file=source, field=where or None))
+                           for where, message, _kind in validation_problems(err))
+    tables, _problems = _load_all(root)
+    problems: list[KokenError] = []
+    ids = {s.id for s in spec.sources}
+    if spec.default not in spec.rules:
+        problems.append(MethodologyError(_("the default rule {rule!r} is not one of the rules ({rules})").format(
+            rule=spec.default, rules=", ".join(spec.rules)), Location(file=source, field="default")))
+    for name, rule in spec.rules.items():
+        for i, period in enumerate(rule.periods):
+            at = Location(file=source, field=f"rules.{name}.periods.{i}")
+            problem = _gwp_set_problem(tables, period.gwp_set)
+            if problem:
+                problems.append(MethodologyError(problem, at))
+            if period.source not in ids:
+                problems.append(MethodologyError(_("cites unknown source {source!r}; the file's sources are "
+                                                 "{known}").format(source=period.source, known=", ".join(sorted(ids))),
+                                                 at))
+        problems.extend(MethodologyError(p, Location(file=source, field=f"rules.{name}.periods"))
+                        for p in _period_problems([(p.from_fiscal_year, p.gwp_set) for p in rule.periods]))
+    return spec, tuple(problems)
+
+
+def load_gwp_rules(root: str | Path | None = None) -> tuple[GwpRulesSpec | None, list[KokenError]]:
+    """The GWP rules of ``factors/rules/gwp.yaml`` (default: the bundled factor folder), with the problems found:
+    an unknown default, a set that is not a GWP table, an unknown source, periods out of order."""
+    spec, problems = _load_rules(str(Path(root or factors_dir()).resolve()))
+    return spec, list(problems)
+
+
+def is_gwp_set(table: FactorTable) -> bool:
+    """Whether a factor table is a GWP set: keyed by gas alone, in kg of CO2e per kg of gas."""
+    if list(table.spec.keys) != ["gas"]:
+        return False
+    try:
+        return conversion_factor(table.unit, parse_unit(GWP_UNIT)) == 1.0
+    except UnitError:
+        return False
+
+
+def _gwp_set_problem(tables: Mapping[str, FactorTable], set_id: str) -> str | None:
+    """Why ``set_id`` cannot be a rule's GWP set, or None."""
+    sets = sorted(t.id for t in tables.values() if is_gwp_set(t))
+    if set_id not in tables or not is_gwp_set(tables[set_id]):
+        return _("{set!r} is not a GWP set (a factor table keyed by gas, in {unit}); the sets are {sets}").format(
+            set=set_id, unit=GWP_UNIT, sets=", ".join(sets))
+    return None
+
+
+def _period_problems(periods: Sequence[tuple[int | None, str]]) -> list[str]:
+    """A rule's periods: the first has no starting year, every later one a starting year after the one before."""
+    problems = []
+    if periods and periods[0][0] is not None:
+        problems.append(_("the first period of a rule applies from the start: it takes no fiscal year"))
+    years = [start for start, _set in periods[1:]]
+    if any(y is None for y in years):
+        problems.append(_("every period after the first names the fiscal year it starts in"))
+    elif years != sorted(set(years)):
+        problems.append(_("the periods' fiscal years must increase"))
+    return problems
+
+
+METHANE = "CH4"
+"""Methane without its origin: AR6 gives fossil methane (29.8) and other methane (27.0) different GWPs."""
+
+
+def fixed_key_problem(table: FactorTable, fixed: Mapping[str, object]) -> str | None:
+    """Why a parameter's fixed keys (``{gas: HFC-32}``, ``{fuel: city_gas}``) find no entry of ``table``, or None.
+
+    Methane must name its origin (``CH4-fossil`` or ``CH4-non-fossil``): the GWP sets hold no plain ``CH4``, since AR6
+    gives the two different values (Table 7.15: 29.8 and 27.0) and a run may use AR6."""
+    if not fixed:
+        return None
+    names = [k for k in table.spec.keys if k in fixed]
+    known = {tuple(key[table.spec.keys.index(k)] for k in names) for key in table.index}
+    wanted = tuple(fixed[k] for k in names)
+    if wanted in known:
+        return None
+    if fixed.get("gas") == METHANE:
+        return _("the GWP of methane depends on its origin (IPCC AR6, Table 7.15: fossil 29.8, non-fossil 27.0): "
+                 "declare it as gas: CH4-fossil or gas: CH4-non-fossil")
+    values = sorted(", ".join(str(v) for v in key) for key in known)
+    return _("factor table {table} has no entry for {key}; it has {known}").format(
+        table=table.id, key=_key_text(names, wanted), known="; ".join(values[:20]))
+
+
+def gwp_reference_problems(fixed: Mapping[str, object]) -> list[str]:
+    """Problems of a parameter that reads the table ``gwp`` with the fixed keys ``fixed``: it must fix the gas (a row
+    gives no gas), and every GWP set must have that gas, since a run may choose any of them."""
+    tables, _problems = load_factor_tables()
+    if set(fixed) != {"gas"}:
+        return [_("the table {table} is keyed by gas alone: fix it (key: {{gas: HFC-32}}) and no other key").format(
+            table=GWP_TABLE)]
+    problems = []
+    for table in sorted((t for t in tables.values() if is_gwp_set(t)), key=lambda t: t.id):
+        problem = fixed_key_problem(table, fixed)
+        if problem and problem not in problems:
+            problems.append(problem)
+    return problems
+
+
+def gwp_rule(text: str | None, root: str | Path | None = None) -> GwpRule:
+    """The GWP rule a run uses: a rule of ``factors/rules/gwp.yaml`` by name (``ar5``; None: its default), or one
+    declared as text — GWP sets, each from a fiscal year after the first: ``gwp100_ar4,gwp100_ar5@2024`` (AR4 before
+    FY2024, AR5 from FY2024; ``@FY2024`` is read too).
+
+    Raises:
+        KokenError: an unknown rule or set, periods out of order, or a broken rules file.
+
+    >>> gwp_rule("gwp100_ar4,gwp100_ar5@FY2024").set_for(2023), gwp_rule(None).set_for(2023)
+    ('gwp100_ar4', 'gwp100_ar5')
+    """
+    spec, problems = load_gwp_rules(root)
+    if problems or spec is None:
+        raise KokenErrors(problems)
+    name = spec.default if text is None or not str(text).strip() else str(text).strip()
+    if name in spec.rules:
+        return GwpRule(name=name, periods=tuple((p.from_fiscal_year, p.gwp_set) for p in spec.rules[name].periods))
+    tables, _problems = load_factor_tables(root)
+    periods = []
+    for item in name.split(","):
+        match = _INLINE_PERIOD.match(item)
+        if match is None:
+            raise KokenError(_("GWP rule {text!r}: {item!r} is neither a rule ({rules}) nor a GWP set with an optional "
+                               "first fiscal year (gwp100_ar5@2024)").format(text=name, item=item.strip(),
+                                                                             rules=", ".join(spec.rules)))
+        problem = _gwp_set_problem(tables, match.group("set"))
+        if problem:
+            raise KokenError(_("GWP rule {text!r}: {problem}").format(text=name, problem=problem))
+        periods.append((int(match.group("year")) if match.group("year") else None, match.group("set")))
+    problems = _period_problems(periods)
+    if problems:
+        raise KokenError(_("GWP rule {text!r}: {problem}").format(text=name, problem=problems[0]))
+    return GwpRule(name=",".join(s if y is None else f"{s}@{y}" for y, s in periods), periods=tuple(periods))
+

@@ -82,11 +82,16 @@ def is_category_file(path: Path) -> bool:
 
 
 def bundled_categories() -> dict[str, Methodology]:
-    """The bundled category methodologies by id (what a product file extends unless told otherwise)."""
+    """The bundled category methodologies by id (what a product file extends unless told otherwise); one that cannot
+    be read (a broken factor table it uses) is left out here: its problems are reported where the bundled folder is
+    read, and a product extending it is refused naming it."""
     found: dict[str, Methodology] = {}
     for path in find_methodology_files(methodologies_dir()):
         if is_category_file(path):
-            m = read_methodology(path)
+            try:
+                m = read_methodology(path)
+            except KokenErrors:
+                continue
             found[m.id] = m
     return found
 
@@ -238,10 +243,13 @@ def _scan_source(root: Path, name: str, check_examples: bool,
         files = []
     elif not files and name != BUNDLED:  # a source that adds nothing would silently leave the bundled formulas
         problems.append(MethodologyError(_("no methodology files (<category>/<id>.yaml) here"), Location(file=str(root))))
-    known = {**bundled_categories(), **(categories or {})}  # a folder of products alone extends the bundled categories
+    known: dict[str, Methodology | None] = {**bundled_categories(), **(categories or {})}  # a folder of products alone
+    # extends the bundled categories; None: a category file of this folder that cannot be read
     for path in sorted(files, key=lambda p: not is_category_file(p)):  # categories first, else in file order
         m = gather(lambda p: read_methodology(p, categories=known), path, problems)
         if m is None:
+            if is_category_file(path) and path.stem not in known:  # its products name it as unreadable
+                known[path.stem] = None
             continue
         if m.id in unchecked:
             problems.append(MethodologyError(_("id {id!r} is also defined in {path}").format(
@@ -283,7 +291,8 @@ def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
         bundled: start from the bundled ``methodologies/``.
         check_examples: run worked examples and property checks.
     Returns:
-        LibraryScan: the usable library (files with problems left out), every problem, every warning.
+        LibraryScan: the usable library (files with problems left out), every problem once (a factor table's,
+        found by each methodology compiled, is listed once), every warning.
     """
     roots: list[tuple[Path, str]] = [(methodologies_dir(), BUNDLED)] if bundled else []
     if paths is not None:
@@ -297,6 +306,10 @@ def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
         scan.files.extend(source.files)
         library._merge(source)
     scan.warnings = list(library.warnings)
+    once: dict[tuple[str, str], KokenError] = {}  # a broken factor table is a problem of every methodology using it
+    for problem in scan.problems:
+        once.setdefault((type(problem).__name__, str(problem)), problem)
+    scan.problems = list(once.values())
     return scan
 
 

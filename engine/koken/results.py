@@ -8,20 +8,29 @@ field, so the same inputs give the same bytes apart from ``created``.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
-from koken.base.vocabulary import DATA_QUALITY_PREFIX
+from koken.base.vocabulary import CATEGORY_IDS, DATA_QUALITY_PREFIX, FIGURES, GROUP_KEYS, INSTALLED_BASE_COLUMN, MARKET_IDS
 from koken.calculation import Calculation
 from koken.factors import ORIGIN_TEXT
-from koken.totals import Totals
+from koken.totals import MAN, Totals
 
 RESULT_FORMAT = "koken-result"
 RESULT_FORMAT_VERSION = 1
+RESULT_UNITS = {"single_year": "t-CO2e", "lifetime": "t-CO2e",
+                "avoided_per_unit_year": "kg-CO2e per functional unit per year", "operating_years": "yr"}
+"""The units a JSON result states for its figures (a result stating others is not read)."""
+TOTALS_TOLERANCE = 1e-9
+"""Relative difference allowed between a stored total and the sum of the rows (the order of additions)."""
 
 
 def result_document(calc: Calculation) -> dict:
@@ -37,8 +46,7 @@ def document_head(provenance: dict) -> dict:
         "format": RESULT_FORMAT,
         "format_version": RESULT_FORMAT_VERSION,
         **provenance,
-        "units": {"single_year": "t-CO2e", "lifetime": "t-CO2e",
-                  "avoided_per_unit_year": "kg-CO2e per functional unit per year", "operating_years": "yr"},
+        "units": dict(RESULT_UNITS),
         "note": _("single_year and lifetime are separate timeframes and fiscal years are kept apart; they are never "
                   "added together"),
     }
@@ -96,7 +104,7 @@ def row_details(calc: Calculation) -> list[dict]:
                 origin = f"default ({p.default_source})" if mask[j] else "portfolio"
                 if name in origins and origins[name].from_table[j]:
                     o = origins[name]
-                    origin = ORIGIN_TEXT.format(table=o.table, key=o.keys[j], source=o.sources[j],
+                    origin = ORIGIN_TEXT.format(table=o.table_of(j), key=o.keys[j], source=o.sources[j],
                                                 described=o.described(j))
                     if o.stale[j]:
                         origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
@@ -190,9 +198,219 @@ def _plain(value, key: str = ""):
         value = value.item()
     if key.startswith("device_ratio:") and isinstance(value, float) and math.isnan(value):
         return None  # no ratio reported for this line: the device share is not computed (stated in the basis)
+    if key == INSTALLED_BASE_COLUMN and isinstance(value, float) and math.isnan(value):
+        return None  # a vintage shipped after the installed-base year: not in service in that year (docs/figures.md)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("non-finite number in results")  # evaluate() refuses these; a bug if reached
     return value
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def strict_json(text: str):
+    """JSON as koken writes it: a key written twice in one object (a reader keeping the first would see one
+    value, a reader keeping the last another) and ``NaN``/``Infinity`` (not JSON) are refused.
+
+    Raises:
+        ValueError: (json.JSONDecodeError, or the duplicate key or the constant named).
+    """
+    def pairs(items):
+        out = {}
+        for key, value in items:
+            if key in out:
+                raise _Duplicate(_("the key {key!r} is written twice in one object").format(key=key))
+            out[key] = value
+        return out
+
+    def constant(name):
+        raise ValueError(_("{name} is not a number JSON allows").format(name=name))
+
+    return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+
+
+def read_result(path: str | Path, totals: bool = True) -> dict:
+    """A JSON result file (``koken calculate -o r.json``), read strictly and checked before anything is taken from
+    it: every problem of :func:`result_problems` at once.
+
+    Args:
+        path: the file.
+        totals: also check the stored totals against the sum of the rows (``koken report``; ``koken verify``
+            recomputes them and lists the difference instead).
+    Returns:
+        the document (a dict).
+    Raises:
+        KokenErrors: unreadable, not JSON, a key twice, NaN or Infinity, or :func:`result_problems`.
+    """
+    return read_result_hashed(path, totals)[0]
+
+
+def read_result_hashed(path: str | Path, totals: bool = True) -> tuple[dict, str]:
+    """:func:`read_result`, with the ``sha256:<hex>`` of the bytes read: the bytes parsed, read once (a file
+    replaced between a hash and a parse would give one file's hash with another's figures; issue 17 §2).
+
+    Raises:
+        KokenErrors: as :func:`read_result`.
+    """
+    where = Location(file=str(path))
+    try:
+        data = Path(path).read_bytes()
+        doc = strict_json(data.decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        detail = err.strerror if isinstance(err, OSError) else str(err) if isinstance(err, ValueError) else \
+            type(err).__name__
+        raise KokenErrors([KokenError(_("cannot read the result file: {error}").format(error=detail), where)]) from None
+    problems = result_problems(doc, where, totals=totals)
+    if problems:
+        raise KokenErrors(problems)
+    return doc, "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _shown(value) -> str:
+    """A value as a problem shows it: its repr, cut at 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def _finite(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def result_problems(doc, where: Location, totals: bool = True) -> list[KokenError]:
+    """What is wrong with a JSON result document, each problem naming its place (``rows[3].market``).
+
+    Checked: the format; ``units`` as koken writes them (:data:`RESULT_UNITS`); ``gwp_set`` and ``input`` (file,
+    sha256) present; every row's ``row`` and ``fiscal_year`` whole numbers, ``category`` and ``market`` known
+    (:data:`koken.base.vocabulary.CATEGORY_IDS`, ``MARKET_IDS``), ``methodology`` a text, every figure in t-CO2e a
+    finite number (never text: ``"1"``; device shares may be empty, and the installed-base figure of a vintage shipped
+    after the installed-base year is null); and with ``totals``, ``totals_by_market`` and
+    ``totals_by_methodology`` equal to the sums of the rows (:data:`TOTALS_TOLERANCE`). A Monte Carlo result's
+    percentile columns (``single_year_p5[t-CO2e]`` …) are figures like the others where a row has them (a row may
+    lack them); its ``uncertainty`` block is checked by :data:`UNCERTAINTY_FIGURES`; ``legitimacy`` is a list.
+    """
+    def problem(text: str) -> KokenError:
+        return KokenError(text, where)
+
+    if not isinstance(doc, dict) or doc.get("format") != RESULT_FORMAT or not isinstance(doc.get("rows"), list):
+        return [problem(_("not a koken JSON result (format {format!r})").format(format=RESULT_FORMAT))]
+    problems = []
+    if doc.get("units") != RESULT_UNITS:
+        problems.append(problem(_("units: {units} is not what koken writes ({expected}); figures in other units would "
+                                  "be misread").format(units=json.dumps(doc.get("units"), ensure_ascii=False)[:200],
+                                                       expected=json.dumps(RESULT_UNITS))))
+    for key in ("gwp_set", "koken_version"):
+        if not isinstance(doc.get(key), str):
+            problems.append(problem(_("{field}: missing or not a text").format(field=key)))
+    record = doc.get("input")
+    if not isinstance(record, dict) or not isinstance(record.get("file"), str) or not isinstance(record.get("sha256"), str):
+        problems.append(problem(_("{field}: missing or not a text").format(field="input.file, input.sha256")))
+    if not isinstance(doc.get("methodologies"), dict):
+        problems.append(problem(_("{field}: missing or not a mapping").format(field="methodologies")))
+    rows_ok = True
+    for i, row in enumerate(doc["rows"]):
+        place = f"rows[{i}]"
+        if not isinstance(row, dict):
+            problems.append(problem(_("{field}: not a mapping").format(field=place)))
+            rows_ok = False
+            continue
+        found = []
+        for key in ("row", "fiscal_year"):
+            if not (isinstance(row.get(key), int) and not isinstance(row.get(key), bool)):
+                found.append(_("{field} is {value}, not a whole number").format(field=key, value=_shown(row.get(key))))
+        if row.get("category") not in CATEGORY_IDS:
+            found.append(_("category {value} is none of {known}").format(value=_shown(row.get("category")),
+                                                                         known=", ".join(CATEGORY_IDS)))
+        if row.get("market") not in MARKET_IDS:
+            found.append(_("market {value} is none of {known}").format(value=_shown(row.get("market")),
+                                                                       known=", ".join(MARKET_IDS)))
+        if not isinstance(row.get("methodology"), str):
+            found.append(_("{field} is {value}, not a text").format(field="methodology", value=_shown(row.get("methodology"))))
+        for key in [f for f in FIGURES if f not in row] + [k for k in row if k.endswith("[t-CO2e]")]:
+            value = row.get(key)
+            if not _finite(value) and not (value is None and (key.startswith("device_") or key == INSTALLED_BASE_COLUMN)):
+                found.append(_("{field} is {value}, not a finite number").format(field=key, value=_shown(value)))
+        if found:
+            rows_ok = False
+            problems.append(problem(_("{field} (portfolio row {row}): {what}").format(
+                field=place, row=row.get("row"), what="; ".join(found))))
+    problems += [problem(text) for text in _uncertainty_problems(doc.get("uncertainty", {}))]
+    if not isinstance(doc.get("legitimacy", []), list):
+        problems.append(problem(_("{field}: not a list").format(field="legitimacy")))
+    if totals and rows_ok and not problems:
+        problems += _totals_problems(doc, where)
+    return problems
+
+
+UNCERTAINTY_FIGURES = {"totals": ("central", "p5", "p50", "p95"),
+                       "tornado": ("central", "result_at_low", "result_at_high", "swing")}
+"""The figures (t-CO2e) of each record of a Monte Carlo result's ``uncertainty.totals`` and ``uncertainty.tornado``
+(:meth:`koken.montecarlo.Simulation.document`)."""
+
+
+def _uncertainty_problems(block) -> list[str]:
+    """What is wrong with a result's ``uncertainty`` block (absent on a point run): a mapping whose ``draws`` and
+    ``seed`` are whole numbers and whose totals and tornado records hold finite numbers (never text)."""
+    if not isinstance(block, dict):
+        return [_("{field}: not a mapping").format(field="uncertainty")]
+    if not block:
+        return []
+    found = []
+    for key in ("draws", "seed"):
+        value = block.get(key)
+        if not (isinstance(value, int) and not isinstance(value, bool)):
+            found.append(_("{field} is {value}, not a whole number").format(field=f"uncertainty.{key}",
+                                                                            value=_shown(value)))
+    for key, figures in UNCERTAINTY_FIGURES.items():
+        records = block.get(key, [])
+        if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+            found.append(_("{field}: missing or not a list of totals").format(field=f"uncertainty.{key}"))
+            continue
+        for i, record in enumerate(records):
+            for figure in figures:
+                if not _finite(record.get(figure)):
+                    found.append(_("{field} is {value}, not a finite number").format(
+                        field=f"uncertainty.{key}[{i}].{figure}", value=_shown(record.get(figure))))
+    return found
+
+
+def _totals_problems(doc: dict, where: Location) -> list[KokenError]:
+    """The stored totals against the sums of the rows, group by group (a row added, removed or changed without its
+    totals, or totals edited)."""
+    rows = pd.DataFrame({k: [r.get(k) for r in doc["rows"]] for k in (*GROUP_KEYS, *FIGURES)})
+    problems = []
+    for key, by in (("totals_by_market", ["fiscal_year", "market"]),
+                    ("totals_by_methodology", ["fiscal_year", "category", "methodology", "market"])):
+        stored = doc.get(key)
+        if not isinstance(stored, list) or not all(isinstance(r, dict) for r in stored):
+            problems.append(KokenError(_("{field}: missing or not a list of totals").format(field=key), where))
+            continue
+        summed = {tuple(r[k] for k in by): r for r in Totals.from_table(rows).summarise(by).to_dict(orient="records")}
+        kept = {}
+        for r in stored:
+            kept.setdefault(tuple(r.get(k) for k in by), []).append(r)
+        differing = []
+        for group in sorted(set(summed) | set(kept), key=str):
+            mine, theirs = summed.get(group), kept.get(group, [])
+            if mine is None or len(theirs) != 1 or not _same_total(mine, theirs[0]):
+                differing.append(" ".join(map(str, group)))
+        if differing:
+            problems.append(KokenError(_("{field} differ from the sums of the rows for {groups}: the file was edited "
+                                         "after koken wrote it").format(field=key, groups=", ".join(differing[:5]) + (
+                " …" if len(differing) > 5 else "")), where))
+    return problems
+
+
+def _same_total(summed: dict, stored: dict) -> bool:
+    if stored.get("product_lines") != summed["product_lines"] or isinstance(stored.get("product_lines"), bool):
+        return False
+    for figure in FIGURES:
+        for key, scale in ((figure, 1.0), (figure.replace("[t-CO2e]", "[万t-CO2e]"), MAN)):
+            value = stored.get(key)
+            if not _finite(value) or not math.isclose(value, summed[figure] / scale, rel_tol=TOTALS_TOLERANCE,
+                                                      abs_tol=1e-9):
+                return False
+    return True
 
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -55,8 +55,10 @@ def test_unit_written_differently_is_no_change(tmp_path):
 
 
 def test_cli_diff_with_portfolio(tmp_path):
-    """A category methodology rewritten to the same value: its products and the portfolio lines on them move by
-    nothing (the bundled refrigerator, television … extend home_appliances)."""
+    """A category methodology rewritten to the same value but evaluated otherwise (terms added and cancelled): the
+    portfolio lines of its products (the bundled refrigerator, television … extend home_appliances) move by nothing,
+    yet the formula is named as computed differently, in the category and in every product that inherits it
+    (issue 17 §1: sympy cancelled P - P once the steps were put in, so diff said nothing)."""
     from conftest import EXAMPLE_PORTFOLIO, REPO
 
     category = REPO / "methodologies" / "home_appliances" / "home_appliances.yaml"
@@ -69,8 +71,13 @@ def test_cli_diff_with_portfolio(tmp_path):
     result = CliRunner().invoke(main, ["diff", str(category), str(new), "--portfolio", str(EXAMPLE_PORTFOLIO)])
     assert result.exit_code == 0, result.output
     assert "version: 2.0.0 → 2.1.0" in result.output
+    # the same values where sampled, but added and cancelled terms are computed (issue 17 §1): a change, said so
+    assert "formula avoided_per_unit_year: baseline_emissions - product_emissions → product_emissions - " \
+        "product_emissions + baseline_emissions - product_emissions (computed differently" in result.output
     assert "FY2023 domestic single_year[t-CO2e]" in result.output and "(+0.00%)" in result.output
-    assert "refrigerator" in result.output and "moved by the change: none" in result.output
+    moved = result.output.split("moved by the change: ", 1)[1].splitlines()[0]
+    assert "refrigerator" in moved and "television" in moved
+    assert result.output.count("(computed differently") == 7  # the category and its six products
 
 
 def test_a_category_change_moves_the_portfolio_lines_of_its_products(tmp_path):
@@ -91,6 +98,44 @@ def test_a_category_change_moves_the_portfolio_lines_of_its_products(tmp_path):
     assert "transformer" not in result.output
     domestic = next(line for line in result.output.splitlines() if "FY2023 domestic single_year" in line)
     assert "(+0.00%)" not in domestic and "(+" in domestic  # a higher baseline: more avoided
+
+
+def test_terms_added_and_cancelled_are_a_change_diff_reports(tmp_path):
+    """``a - b`` → ``a - b + big - big``: the same function where diff samples it (so it said nothing), yet computed
+    otherwise (for a large ``big`` the small ``a - b`` is lost to rounding: 1 + 1e17 − 1e17 is 0 in floating point)
+    and hashed otherwise: diff names the formula (issue 17 §1)."""
+    def pad(d):
+        d["formulas"][0]["expression"] = "baseline_energy - product_energy + baseline_energy - baseline_energy"
+    a, b = pair(tmp_path, pad)
+    assert a.content_hash != b.content_hash
+    lines = diff_methodologies(a, b)
+    assert "formula saved: baseline_energy - product_energy → baseline_energy - product_energy + baseline_energy - " \
+        "baseline_energy (computed differently: the same values at the sampled points, but rounding can differ)" \
+        in lines, lines
+    assert any("VERSION NOT BUMPED" in line for line in lines)
+    assert not any("the result changes" in line for line in lines)
+    # a reordering is still no change at all
+    def reorder(d):
+        d["formulas"][0]["expression"] = "-product_energy + baseline_energy"
+    a, b = pair(tmp_path / "reorder", reorder)
+    assert diff_methodologies(a, b) == []
+    # nor is a step put inline: the tree evaluated is the same
+    def inline(d):
+        d["formulas"][1]["expression"] = "(baseline_energy - product_energy) * grid_emission_factor"
+    a, b = pair(tmp_path / "inline", inline)
+    assert not any("formula" in line for line in diff_methodologies(a, b))
+
+
+def test_the_lock_refuses_terms_added_and_cancelled_under_a_released_version(tmp_path):
+    """``a - b + big - big`` shared ``a - b``'s hash and so passed the version lock (issue 17 §1)."""
+    data = methodology_dict()
+    write_methodology(tmp_path, data)
+    library, _ = load_folder(tmp_path)
+    lock = tmp_path / "versions.lock"
+    assert write_lock(library, lock) == 1
+    data["formulas"][0]["expression"] = "baseline_energy - product_energy + baseline_energy - baseline_energy"
+    errors, _ = check_lock({"toy": load_methodology(write_methodology(tmp_path, data))}, lock)
+    assert len(errors) == 1 and "bump the version" in str(errors[0])
 
 
 def test_lock_refuses_changed_content_under_a_released_version(tmp_path):

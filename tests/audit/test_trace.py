@@ -217,6 +217,21 @@ def test_a_neutral_default_is_traced_with_its_reason_in_both_languages(library):
         assert "電気だけを使うベースライン製品は、その場で燃料を燃やさない" in render([trace], "text")
 
 
+def test_an_input_set_twice_is_refused_naming_both(tmp_path):
+    """Issue 17 §3 (leftover): `--set a=420 --set a=500` kept the last value silently; it is refused, naming both."""
+    done = CliRunner().invoke(main, [
+        "trace", "refrigerator", "--region", "JP", "--fiscal-year", "2023",
+        "--set", "baseline_annual_energy=420 kWh/yr", "--set", "baseline_annual_energy=500 kWh/yr",
+        "--set", "product_annual_energy=273 kWh/yr", "--set", "operating_years=12 yr"])
+    assert done.exit_code == 1
+    assert "field --set baseline_annual_energy=500 kWh/yr: baseline_annual_energy is set twice (also --set " \
+           "baseline_annual_energy=420 kWh/yr): give each input once" in done.output, done.output
+    once = CliRunner().invoke(main, [
+        "trace", "refrigerator", "--region", "JP", "--fiscal-year", "2023", "--set", "baseline_annual_energy=420 kWh/yr",
+        "--set", "product_annual_energy=273 kWh/yr", "--set", "operating_years=12 yr"])
+    assert once.exit_code == 0, once.output
+
+
 def test_the_trace_of_a_row_with_a_range_names_it_beside_the_central_value():
     result = CliRunner().invoke(main, ["trace", str(REPO / "examples" / "portfolio_uncertain.csv"), "--row", "2",
                                        "--lang", "en"], catch_exceptions=False)

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 import koken.factors as factors_module
 from koken.audit.verify import verify
-from koken.base.errors import KokenError
+from koken.base.errors import KokenError, KokenErrors
 from koken.calculation import calculate
 from koken.cli.commands import main
 from koken.portfolio.build import read_portfolio
@@ -75,7 +75,7 @@ def test_changed_default_is_named(setup):
     # row 3 gave its own operating years: its figures stand, but it records the old methodology version
     (other,) = [d for d in outcome.differences if d.startswith("row 3")]
     assert "methodology_version" in other and "single_year" not in other
-    assert any("methodology toy changed: version 1.0.0 → 1.1.0" in n for n in outcome.notes)
+    assert any("methodology toy changed: version 1.0.0 → 1.1.0" in d for d in outcome.differences)
 
 
 def test_changed_factor_is_named(setup):
@@ -89,7 +89,7 @@ def test_changed_factor_is_named(setup):
     outcome = verify(result, portfolio, reload(lib_dir))
     (line,) = [d for d in outcome.differences if d.startswith("row")]
     assert line.startswith("row 2") and "factor changed: grid_emission_factor 0.421 → 0.43" in line
-    assert any("factor table grid_emission_factor changed" in n for n in outcome.notes)
+    assert any("factor table grid_emission_factor changed" in d for d in outcome.differences)
 
 
 def test_cli_exit_status(setup):
@@ -135,7 +135,8 @@ def test_changed_fiscal_year_is_named_as_such(setup):
 
 
 def test_verify_refuses_a_malformed_result_and_finds_a_duplicated_row(library):
-    with pytest.raises(KokenError, match="malformed|well-formed"):
+    with pytest.raises(KokenErrors, match=r"rows\[0\] \(portfolio row 2\): single_year\[t-CO2e\] is '1', not a finite "
+                                          "number"):
         verify(RESULTS / "figure_as_text.json", EXAMPLE_PORTFOLIO, library)  # a figure written as the text "1"
     outcome = verify(RESULTS / "duplicated_row.json", EXAMPLE_PORTFOLIO, library)
     assert not outcome.stands and any("appears 2 times" in d for d in outcome.differences)
@@ -192,13 +193,13 @@ def test_verify_reports_in_japanese_with_the_same_figures(setup):
         lines = report(verify(result, portfolio, library))
     with language("en"):
         english = report(verify(result, portfolio, library))
-    assert lines[0] == "注: ポートフォリオのファイルが、結果の計算に使われたものと異なります（sha256）。"
+    assert lines[0] == "相違: ポートフォリオのファイルが、結果の計算に使われたものと異なります（sha256）。"
     (row,) = [line for line in lines if line.startswith("相違: 3行目")]
     assert "入力が変わりました: product_energy 273 → 250 kWh/yr" in row and "— 原因: " in row
     (english_row,) = [line for line in english if line.startswith("DIFFERS: row 3")]
     assert row.split("）: ")[1].split(" — ")[0] == english_row.split("): ")[1].split(" — ")[0]  # the figures
-    assert lines[-1] == "結果は再現されません: 相違が 3 件あります。"
-    assert english[-1] == "The result does not stand: 3 difference(s)."
+    assert lines[-1] == "結果は再現されません: 相違が 4 件あります。"
+    assert english[-1] == "The result does not stand: 4 difference(s)."
     broken = tmp_path / "broken.json"
     broken.write_text("{", encoding="utf-8")
     with language("ja"), pytest.raises(KokenError, match="結果ファイルを JSON として読めません（JSONDecodeError）"):
@@ -218,6 +219,134 @@ def test_a_workbook_result_from_several_sheets_verifies_rows_by_sheet_and_row(tm
     assert verify(result, workbook, library).stands
 
 
+def test_every_provenance_a_report_discloses_is_compared_and_a_mismatch_fails(setup):
+    """Issue 17 §2: verify said "the result stands" when the units, gwp_set, the input file, a methodology's roles,
+    result or baseline type were edited, a section deleted, or the input, methodology, factor-table or engine hashes
+    differed (a note only). Each is now a difference: the result does not stand."""
+    import json
+
+    import koken.audit.verify as verify_module
+
+    _, lib_dir, portfolio, result, _, _ = setup
+    library = reload(lib_dir)
+    doc = json.loads(result.read_text(encoding="utf-8"))
+    edits = {
+        "gwp_set": (lambda d: d.update(gwp_set="gwp100_ar4"), "gwp_set: the result records \"gwp100_ar4\""),
+        "input file": (lambda d: d["input"].update(file="other.csv"),
+                       "the portfolio file differs from the one the result was computed from (file)"),
+        "input hash": (lambda d: d["input"].update(sha256="sha256:" + "0" * 64), "(sha256)"),
+        "role": (lambda d: d["methodologies"]["toy"].update(contribution_role="enabling"),
+                 "methodology toy: the result records contribution_role 'enabling' → 'direct'"),
+        "result type": (lambda d: d["methodologies"]["toy"].update(result_type="scope3_category11"),
+                        "result_type 'scope3_category11' → 'avoided_emissions'"),
+        "baseline type": (lambda d: d["methodologies"]["toy"].update(baseline_type="market_average"),
+                          "baseline_type 'market_average' → "),
+        "methodology hash": (lambda d: d["methodologies"]["toy"].update(content_hash="sha256:" + "1" * 64),
+                             "methodology toy changed: version 1.0.0 → 1.0.0"),
+        "factor hash": (lambda d: d["factor_tables"]["grid_emission_factor"].update(content_hash="sha256:" + "2" * 64),
+                        "factor table grid_emission_factor changed"),
+        "factor tables deleted": (lambda d: d.pop("factor_tables"), "factor_tables: missing from the result"),
+        "totals deleted": (lambda d: d.pop("totals_by_methodology"), "totals_by_methodology: the totals in the result"),
+        "engine": (lambda d: d.update(koken_version="0.0.1"), "engine version changed: 0.0.1 → "),
+    }
+    assert doc["methodologies"]["toy"]["contribution_role"] == "direct"
+    for label, (change, message) in edits.items():
+        copy = json.loads(json.dumps(doc))
+        change(copy)
+        path = result.with_name("edited.json")
+        path.write_text(json.dumps(copy), encoding="utf-8")
+        outcome = verify(path, portfolio, library)
+        assert not outcome.stands, label
+        assert any(message in d for d in outcome.differences), (label, outcome.differences)
+    copy = json.loads(json.dumps(doc))
+    copy["units"]["lifetime"] = "kt-CO2e"  # refused on read: figures in other units would be misread
+    result.with_name("edited.json").write_text(json.dumps(copy), encoding="utf-8")
+    with pytest.raises(KokenErrors, match="units: .* is not what koken writes"):
+        verify(result.with_name("edited.json"), portfolio, library)
+    assert verify_module.__version__ == doc["koken_version"]
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"format": "koken-result", "format": "other"}', "the key 'format' is written twice in one object"),
+    ('{"format": "koken-result", "rows": [], "x": NaN}', "NaN is not a number JSON allows"),
+])
+def test_a_result_with_a_duplicate_key_or_nan_is_refused_by_verify(setup, text, message):
+    """A first-wins reader of a key written twice sees a forged value: refused, as NaN (not JSON) is."""
+    tmp_path, lib_dir, portfolio, _, _, _ = setup
+    path = tmp_path / "forged.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(KokenError, match=message):
+        verify(path, portfolio, reload(lib_dir))
+
+
+def test_verify_opens_only_the_shipped_or_the_given_ratio_file(tmp_path):
+    """Issue 17 §2: verify opened any path a result named as its ratio file (it printed another YAML file's keys;
+    /proc/self/environ crashed it). A result naming another file than the shipped one needs --ratios."""
+    import json
+
+    out = tmp_path / "result.json"
+    runner = CliRunner()
+    assert runner.invoke(main, ["calculate", "examples/portfolio_fy2023.csv", "-o", str(out)]).exit_code == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    recorded = doc["options"]["device_ratios"]
+    ours = tmp_path / "ours.yaml"
+    shutil.copy(REPO / "attribution" / "ratios_fy2023_report.yaml", ours)
+    for path in ("/proc/self/environ", str(REPO / "mkdocs.yml"), str(ours)):
+        doc["options"]["device_ratios"] = recorded.replace("attribution/ratios_fy2023_report.yaml", path)
+        out.write_text(json.dumps(doc), encoding="utf-8")
+        checked = runner.invoke(main, ["verify", str(out), "examples/portfolio_fy2023.csv"])
+        assert checked.exit_code == 1 and f"the result names the ratio file {path}, not the shipped one: give it with " \
+            "--ratios" in checked.output, checked.output
+        assert "Traceback" not in checked.output and "site_name" not in checked.output
+    given = runner.invoke(main, ["verify", str(out), "examples/portfolio_fy2023.csv", "--ratios", str(ours)])
+    assert given.exit_code == 0 and "The result stands" in given.output, given.output
+    other = tmp_path / "other.yaml"
+    other.write_text(ours.read_text(encoding="utf-8").replace("device: 552", "device: 553", 1), encoding="utf-8")
+    changed = runner.invoke(main, ["verify", str(out), "examples/portfolio_fy2023.csv", "--ratios", str(other)])
+    assert changed.exit_code == 1 and "device ratio file: the result names" in changed.output, changed.output
+
+
+def test_a_pathological_ratio_file_field_is_read_in_linear_time(tmp_path):
+    """Issue 17 §3: the ratio-file field was matched by a regular expression with two `.*`: 240 KB took 42 s. It is
+    read in one pass; an over-long field is refused, at once. Measured in a new interpreter."""
+    import time
+
+    from koken.audit.verify import recorded_ratio_file
+
+    text = "x (" + " (" * 120_000 + ", sha256:0"
+    started = time.perf_counter()
+    with pytest.raises(ValueError, match="is not 'id \\(path, hash\\)'"):
+        recorded_ratio_file(text)
+    long = "a (" + "b, " * 80_000 + "sha256:" + "0" * 64 + ")"
+    with pytest.raises(ValueError, match="is not 'id"):
+        recorded_ratio_file(long)
+    assert time.perf_counter() - started < 1.0
+    assert recorded_ratio_file("fy (attribution/r (1).yaml, sha256:" + "a" * 64 + ")") == (
+        "fy", "attribution/r (1).yaml", "sha256:" + "a" * 64)
+
+
+def test_a_result_with_the_installed_base_and_the_variants_verifies_against_itself(tmp_path):
+    """Merging issue 17 §2 into issue 12: verify compares every recorded field of a row, so it must recompute with the
+    run's options — the installed-base year and survival rule, the factor path and the customer data — or a result
+    of ``--installed-base 2023 --factor-path jp_plan_fy2030 --customer-data`` failed against itself (its 40 rows'
+    installed_base_annual and variant columns missing from the recomputation). The customer-data file is opened
+    only when given (a path a result names is never opened), and must be the one recorded."""
+    customer = REPO / "examples" / "customer_data.csv"
+    out = tmp_path / "r.json"
+    done = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "-o", str(out), "--installed-base", "2023",
+                                     "--factor-path", "jp_plan_fy2030", "--customer-data", str(customer)])
+    assert done.exit_code == 0, done.output
+    stands = CliRunner().invoke(main, ["verify", str(out), str(EXAMPLE_PORTFOLIO), "--customer-data", str(customer)])
+    assert stands.exit_code == 0, stands.output
+    assert "The result stands" in stands.output
+    unnamed = CliRunner().invoke(main, ["verify", str(out), str(EXAMPLE_PORTFOLIO)])
+    assert unnamed.exit_code == 1 and "give it with --customer-data" in unnamed.output, unnamed.output
+    other = tmp_path / "customer_data.csv"
+    other.write_text(customer.read_text(encoding="utf-8").replace("0.352", "0.351"), encoding="utf-8")
+    differs = CliRunner().invoke(main, ["verify", str(out), str(EXAMPLE_PORTFOLIO), "--customer-data", str(other)])
+    assert differs.exit_code == 1 and "customer data: the result names" in differs.output, differs.output
+
+
 def test_a_monte_carlo_result_stands_from_its_seed_and_a_tampered_percentile_does_not(tmp_path, library):
     import json
 
@@ -234,3 +363,37 @@ def test_a_monte_carlo_result_stands_from_its_seed_and_a_tampered_percentile_doe
     result = verify(out, portfolio, library)
     text = "\n".join(result.differences)
     assert not result.stands and "uncertainty: the percentiles of the totals" in text and "single_year_p5" in text
+
+
+def test_verify_compares_the_whole_uncertainty_block_and_the_legitimacy_flags(tmp_path, library):
+    """Merging issue 16 into issue 17 §2: verify reruns a Monte Carlo result from its seed and compares everything the
+    block discloses — the portfolio-total tornado, the draws, the uncertain inputs — not only the totals' percentiles;
+    a deleted block or a deleted Monte Carlo option is a difference, as are edited legitimacy flags and GWP record."""
+    import json
+
+    from koken.api import run
+
+    portfolio = REPO / "examples" / "portfolio_uncertain.csv"
+    out = tmp_path / "r.json"
+    run(portfolio, library, output=out, draws=100, seed=7)
+    document = json.loads(out.read_text(encoding="utf-8"))
+    assert document["uncertainty"]["tornado"] and verify(out, portfolio, library).stands
+    edits = {
+        "tornado": (lambda d: d["uncertainty"]["tornado"][0].update(swing=d["uncertainty"]["tornado"][0]["swing"] * 2),
+                    "uncertainty.tornado: the result records"),
+        "inputs": (lambda d: d["uncertainty"]["inputs"].pop(), "uncertainty.inputs: the result records"),
+        "block deleted": (lambda d: d.pop("uncertainty"), "uncertainty: the result records no Monte Carlo block"),
+        "option deleted": (lambda d: d["options"].pop("uncertainty"),
+                           "the recomputation gives no Monte Carlo run (its options record none)"),
+        "legitimacy": (lambda d: d.update(legitimacy=[*d["legitimacy"], {"methodology": "refrigerator",
+                                                                          "flag": "fossil_lock_in"}]),
+                       "legitimacy: the result records [{"),
+        "gwp": (lambda d: d.pop("gwp"), "gwp: the result records null"),
+    }
+    for label, (change, message) in edits.items():
+        copy = json.loads(json.dumps(document))
+        change(copy)
+        path = tmp_path / "edited.json"
+        path.write_text(json.dumps(copy), encoding="utf-8")
+        outcome = verify(path, portfolio, library)
+        assert not outcome.stands and any(message in d for d in outcome.differences), (label, outcome.differences)

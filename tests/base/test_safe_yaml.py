@@ -74,3 +74,19 @@ def test_a_duplicate_key_is_reported_in_the_chosen_language():
         load_yaml_text(text, "f.yaml")
     assert str(info.value) == ("f.yaml, row 3: key 'a' appears twice in one mapping (rows 1 and 3); koken does not "
                                "guess which one you meant")
+
+
+@pytest.mark.parametrize("character", ["\x07", "\x1b", "\x7f", "\x9b", "\ufffe"])
+def test_a_control_character_is_an_error_naming_its_line_and_column(tmp_path, character):
+    """Issue 17 §3: PyYAML's reader refuses control characters while the loader is made, outside the loader's own
+    errors: a BEL in any YAML file crashed koken with a traceback. Now a located error (line and column, the
+    character's code point)."""
+    with pytest.raises(YamlError) as info:
+        load_yaml_text(f"a: 1\nb: x{character}y\n", "m.yaml")
+    assert info.value.location.file == "m.yaml" and info.value.location.row == 2
+    assert f"U+{ord(character):04X}" in str(info.value) and "column 5" in str(info.value)
+    path = tmp_path / "f.yaml"
+    path.write_text(f"id: x\ntitle: {character}\n", encoding="utf-8")
+    with pytest.raises(YamlError) as from_file:
+        load_yaml_file(path)
+    assert from_file.value.location.row == 2

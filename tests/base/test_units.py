@@ -100,7 +100,7 @@ def test_parse_quantity_refuses_non_finite():
 
 
 @pytest.mark.parametrize("text, message", [
-    ("kg-CO2·kWh^−1", None), ("kWh-1", "ambiguous"), ("13%%", "more than once"), ("kyr", "Julian-year"),
+    ("kg-CO2·kWh^−1", None), ("kWh-1", "ambiguous"), ("13%%", "more than once"), ("century", "Julian-year"),
 ])
 def test_a_caret_power_with_a_unicode_minus_reads_and_misleading_unit_texts_are_refused(text, message):
     if message is None:
@@ -232,3 +232,97 @@ def test_the_dimension_message_names_both_units_as_written(tmp_path):
     with language("ja"), pytest.raises(UnitError) as info:
         conversion_factor(parse_unit("台"), parse_unit("kW"), "units_shipped")
     assert str(info.value) == "units_shipped：単位 '台' の次元は 無次元 ですが、'kW'（電力・仕事率）の次元が必要です。"
+
+
+# --- issue 17 §1: units Pint reads differently from the reporter -------------------------------------------
+@pytest.mark.parametrize(("text", "pint_reads", "spelling"), [
+    ("mt", "millitonne, 1 kg", "write t (tonne) or kg"),
+    ("mt-CO2", "millitonne, 1 kg", "write t (tonne) or kg"),
+    ("gr", "grain, 64.8 mg", "write g (gram)"),
+    ("MBtu", "10⁶ Btu", "write kBtu (10³ Btu) or MMBtu (10⁶ Btu)"),
+    ("mWh", "milliwatt-hour", "write MWh (megawatt-hour)"),
+    ("mW", "milliwatt", "write MW (megawatt)"),
+    ("Tb", "barn", "write TB (bytes) or Tbit (bits)"),
+    ("Gb/s", "gilbert", "write GB (bytes) or Gbit (bits)"),
+    ("refrigeration_ton", "US refrigeration ton", "write USRT"),
+    ("RT", "ronnatesla", "write USRT"),
+    ("冷凍トン", "US refrigeration ton", "write USRT"),
+])
+def test_units_pint_reads_otherwise_than_the_reporter_are_refused_with_the_spelling_to_use(text, pint_reads, spelling):
+    """Pint reads mt as a millitonne (1 kg: a US report's 'mt' is a metric ton, 1,000× more), gr as the grain,
+    MBtu as 10⁶ Btu (10³ in US usage), mWh as a milliwatt-hour (10⁹× less than MWh), Tb as a terabarn (an area)
+    and Gb as a gilbert, RT as a ronnatesla; the US refrigeration ton (3.517 kW) is 9 % smaller than the Japanese
+    one (3.861 kW)."""
+    with pytest.raises(UnitError, match="ambiguous") as info:
+        parse_unit(text)
+    assert pint_reads in info.value.message and spelling in info.value.message
+
+
+@pytest.mark.parametrize(("text", "base", "expected"), [
+    # JSRAE 冷凍空調用語 68 冷凍トン: 1 JRT = 1,000 kg × 79.68 kcal/kg / 24 h = 3,320 kcal/h (IT kcal, 4.1868 kJ)
+    # = 3,861.16 W; 1 USRT = 2,000 lb × 144 Btu/lb / 24 h = 12,000 Btu_IT/h, and 1 Btu_IT = 1 lb × 1 °F of the IT
+    # calorie (0.45359237 kg × 5/9 K × 4,186.8 J/(kg·K) = 1,055.0559 J), so 3,516.85 W (NIST SP 811: 3.516 853 kW)
+    ("JRT", "W", 3320 * 4186.8 / 3600), ("USRT", "W", 12000 * 453.59237 * 4.1868 * 5 / 9 / 3600),
+    ("MMBtu", "Btu", 1e6), ("kBtu", "Btu", 1e3), ("milliwatt_hour", "Wh", 1e-3), ("Tbit", "TB", 1 / 8),
+])
+def test_the_unambiguous_spellings_read_as_written(text, base, expected):
+    assert factor(text, base) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize(("text", "char"), [
+    ("▲ kWh/yr", "▲"),            # '5▲ kWh/yr' read +5 kWh/yr
+    ("kWh/yr # MWh", "#"),        # '420 kWh/yr # MWh': the comment was dropped
+    ("台→万台", "→"),              # '45000 台→万台' was multiplied by 10⁴
+    ("kWh@yr", "@"),              # read kWh·yr
+    ("kWh, yr", ","), ("kWh;yr", ";"), ("kWh!", "!"), ("kWh?", "?"), ("kWh'", "'"), ("kWh=yr", "="),
+    ("kWh.yr", "."),
+])
+def test_every_character_of_a_unit_is_accounted_for_or_the_unit_is_refused(text, char):
+    with pytest.raises(UnitError, match="not part of a unit") as info:
+        parse_unit(text)
+    assert repr(char) in info.value.message
+
+
+@pytest.mark.parametrize("text", ["台 万台", "台*台", "万万台"])
+def test_counts_or_multipliers_multiplied_together_are_refused(text):
+    """'45000 台 万台' (a space multiplies in Pint) read 45000 × 10⁴ 台."""
+    with pytest.raises(UnitError, match="multiplies counts"):
+        parse_unit(text)
+
+
+@pytest.mark.parametrize(("text", "base", "expected"), [
+    ("kg/m**2.5", "kg*m**-2.5", 1.0), ("t-CO2/千kWh", "kg-CO2/kWh", 1.0), ("kg·m", "kg*m", 1.0), ("kg m", "kg*m", 1.0),
+    ("m²", "m**2", 1.0), ("(kWh)/(yr)", "kWh/yr", 1.0), ("‰", "%", 0.1),
+])
+def test_units_that_use_only_accounted_characters_still_read(text, base, expected):
+    assert factor(text, base) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("given", "declared", "message"), [
+    ("delta_degC", "K", "a temperature difference"),     # 10 delta_degC was read as 10 K, an absolute temperature
+    ("delta_degF", "degR", "a temperature difference"),
+    ("K", "delta_degC", "an absolute temperature"),
+    ("degR", "delta_degC", "an absolute temperature"),
+])
+def test_a_temperature_difference_and_an_absolute_temperature_never_convert_into_each_other(given, declared, message):
+    with pytest.raises(UnitError, match=message):
+        factor(given, declared)
+
+
+def test_temperatures_of_the_same_kind_and_units_per_kelvin_still_convert():
+    assert factor("delta_degF", "delta_degC") == pytest.approx(5 / 9)
+    assert factor("degR", "K") == pytest.approx(5 / 9)
+    assert factor("W/K", "W/delta_degC") == pytest.approx(1.0)  # a per-kelvin unit is per difference either way
+
+
+@pytest.mark.parametrize(("text", "unit", "factor"), [
+    ("Pa", "N/m**2", 1), ("kPa", "N/m**2", 1000), ("ha", "m**2", 10_000), ("ka", "yr", 1000), ("kyr", "yr", 1000),
+    ("Ma", "yr", 1e6),
+])
+def test_pascal_hectare_and_prefixed_years_are_read_not_refused(text, unit, factor):
+    """Issue 17 §3: every unit some of whose readings is a prefixed year was refused as a Julian-year multiple:
+    ``Pa`` (Pint: pascal, or peta-annum), ``ha`` (hectare, or hecto-annum), ``ka``. Pint's own reading is used;
+    a prefixed year is that multiple of koken's year (8,760 h), never of Pint's Julian one."""
+    assert conversion_factor(parse_unit(text), parse_unit(unit)) == pytest.approx(factor, rel=1e-15)
+    if text == "ka":  # the methodology's own year: a leap-year methodology's ka is 1,000 of its years
+        assert conversion_factor(parse_unit("ka", 8784), parse_unit("yr", 8784)) == pytest.approx(1000)

@@ -414,6 +414,45 @@ def test_trace_shows_terminal_escapes_from_the_portfolio_instead_of_obeying_them
     assert result.exit_code == 0 and "\x1b" not in result.output and "A\\x1b[2JB" in result.output
 
 
+def test_allow_stale_factors_is_echoed_on_the_console():
+    """Issue 17 §3 (leftover): `--allow-stale-factors` changed the figures without a word on the console (only the
+    results said so); the run now says it was on, and a run without it says nothing of the kind."""
+    stale = str(REPO / "tests" / "data" / "messy" / "stale_year.csv")
+    done = CliRunner().invoke(main, ["calculate", stale, "--allow-stale-factors"])
+    assert done.exit_code == 0, done.output
+    assert "note: --allow-stale-factors is on: where a factor table has no value for a row's fiscal year, its latest " \
+           "earlier year's value was used" in done.output
+    plain = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO)])
+    assert plain.exit_code == 0 and "--allow-stale-factors is on" not in plain.output
+
+
+def test_temporary_files_left_by_a_killed_run_are_reported(tmp_path):
+    """Issue 17 §3 (leftover): a run killed with kill -9 cannot remove its `.koken-*.tmp` file, and nothing said so.
+    The next run writing into that folder names them (it does not remove them: another run may be writing them)."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "r.json"
+    big = tmp_path / "big.csv"  # long enough to be killed while the result is being written
+    lines = EXAMPLE_PORTFOLIO.read_text(encoding="utf-8").splitlines()
+    big.write_text("\n".join([lines[0]] + lines[1:] * 2000) + "\n", encoding="utf-8")
+    run = subprocess.Popen([sys.executable, "-m", "koken.cli.commands", "calculate", str(big), "-o", str(out)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
+    deadline = time.monotonic() + 120
+    while not list(tmp_path.glob(".koken-*.tmp")) and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    left = list(tmp_path.glob(".koken-*.tmp"))
+    assert left and not out.exists()
+    done = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    assert f"note: {tmp_path} holds 1 temporary file(s) of koken, {left[0].name}: left by a run that was killed " \
+           "(kill -9, a power loss), or being written by another run now" in done.output
+    assert left[0].exists() and out.exists()
+
+
 def test_a_fossil_lock_in_methodology_is_flagged_in_every_output(tmp_path):
     """The example portfolio has a gas combined-cycle line (fossil_lock_in: true): the console totals, the JSON
     result, the results workbook, the report (console, Markdown, workbook disclosures, HTML) all say so."""
@@ -440,6 +479,8 @@ def test_a_fossil_lock_in_methodology_is_flagged_in_every_output(tmp_path):
     assert run("report", out, "-o", target, "--lang", "en").exit_code == 0
     sheet = next(ws for ws in openpyxl.load_workbook(target).worksheets if "Disclosures" in ws.title)
     assert any(flag in str(c.value) for row in sheet.iter_rows() for c in row)
+
+
 def test_sensitivity_prints_the_tornado_sobol_and_not_varied_tables_in_english(tmp_path, language_restored):
     write_methodology(tmp_path, methodology_dict())  # avoided = (b − p) × f; example b 400, p 300 kWh/yr, f 0.5
     chart = tmp_path / "tornado.svg"
@@ -492,6 +533,8 @@ def test_sensitivity_warns_when_the_example_sits_at_the_favourable_end_and_csv_n
     assert "result_at_low[kg-CO2e/台/yr]" in header and "swing[kg-CO2e/台/yr]" in header
     assert "sits at the favourable end of its range [10, 52] kg-CO2e/台/yr" in result.stderr
     assert "WBCSD" in result.stderr and "GHG Protocol" in result.stderr
+
+
 def test_calculate_with_draws_prints_the_totals_range_and_records_the_seed(tmp_path):
     out = tmp_path / "r.json"
     result = run("calculate", REPO / "examples" / "portfolio_uncertain.csv", "--draws", "200", "--seed", "5",

@@ -145,3 +145,43 @@ def test_a_refused_formula_is_explained_in_the_chosen_language():
                                "(at 'prodcut' in formula 'baseline - prodcut')")
     with language("ja"), pytest.raises(FormulaError, match="式では属性アクセスは使えません。"):
         parse_formula("a.__class__", NAMES)
+
+
+@pytest.mark.parametrize(("text", "char", "folded"), [
+    ("ａ + b", "ａ", "a"),                   # full-width a: Python folds identifiers by NFKC, so it was the parameter a
+    ("a * ﬁ", "ﬁ", "fi"),                   # the ligature ﬁ folded to the name fi
+    ("load_ｆactor * a", "ｆ", "f"),
+    ("a ＋ b", "＋", "+"),                   # a full-width operator is a syntax error to Python: still named here
+])
+def test_a_non_ascii_character_in_a_formula_is_refused_not_folded_to_an_ascii_name(text, char, folded):
+    """Names are plain ASCII (is_valid_name), but Python's parser NFKC-folds identifiers: 'ａ' became the declared
+    parameter 'a' and 'ﬁ' became 'fi', so a formula read other names than the ones written."""
+    with pytest.raises(FormulaError, match="not ASCII") as info:
+        parse_formula(text, NAMES | {"fi"})
+    assert repr(char) in info.value.message and repr(folded) in info.value.message
+
+
+def test_a_comment_in_a_formula_is_refused_not_dropped():
+    """'a + b # - c' parsed as a + b: Python's parser drops the comment and the term with it."""
+    with pytest.raises(FormulaError, match="comment"):
+        parse_formula("a + b # - c", NAMES)
+
+
+def test_the_combined_exponent_counts_through_products_and_quotients():
+    """Issue 17 §3: ``((a*1)**16*1)**16`` is a**256 (the unit's factor overflowed in Pint); ``(a**2/b)**16`` is
+    a**32. Refused like ``(a**16)**16``; a power of a product of distinct names is not a combined exponent."""
+    for text in ("((a*1)**16*1)**16", "(a**2/b)**16", "((a*a)*1)**9", "(1/(a*1)**4)**5"):
+        with pytest.raises(FormulaError, match="combined exponent"):
+            parse_formula(text, {"a", "b"})
+    assert parse_formula("(a*b)**16", {"a", "b"}) is not None
+    assert parse_formula("(a**2*b)**8", {"a", "b"}) is not None
+
+
+@pytest.mark.parametrize("operator", ["+", "-", "*", "/"])
+def test_a_chain_of_one_operator_is_one_level_of_nesting(operator):
+    """Issue 17 §3: 60 terms joined by one operator parse (the ast nests them 59 deep); brackets still count."""
+    names = {f"t{i}" for i in range(60)}
+    expr = parse_formula(operator.join(f"t{i}" for i in range(60)), names)
+    assert {s.name for s in expr.free_symbols} == names
+    with pytest.raises(FormulaError, match="deeper than"):
+        parse_formula("(" * 41 + "t0" + ")" * 41, names)

@@ -170,6 +170,7 @@ def test_property_checks_run_at_load(tmp_path):
     ("nan_default", "operating_years.default: 'default' must be a finite number"),   # NaN default gave 0 t
     ("duplicate_keys", "'range' appears twice"),
     ("exponent_tower", "combined exponent 256 is beyond"),                          # hung computing 2**16**…
+    ("power_of_a_product", "combined exponent 256 is beyond"),                      # OverflowError (issue 17)
     ("complex_constant", "not a real number"),                                      # imaginary part dropped
     ("long_min", "at most 200 item(s)"),                                            # took minutes
     ("alias_standard_clash", "alias '国' is a standard portfolio column header"),   # shadowed 'region'
@@ -225,3 +226,25 @@ def test_a_numeric_literal_warning_reads_in_the_chosen_language(tmp_path):
         m = read_methodology(write_methodology(tmp_path, data))
     assert m.warnings[0].endswith("式に数値リテラル 1.5 があります。係数は単位と出典を持つ名前付きのパラメータとして書いて"
                                   "ください。")
+
+
+def test_a_formula_whose_unit_is_beyond_floats_range_is_an_error_naming_its_step(tmp_path):
+    """Issue 17 §3: a product of 90 energies has the unit (kWh/yr)**90, whose factor to base units is beyond
+    float's range: Pint's OverflowError escaped `koken validate`. Now an error naming the step."""
+    data = methodology_dict()
+    data["formulas"][1]["expression"] = "*".join(["saved"] * 90) + " * grid_emission_factor"
+    msgs = problems_of(tmp_path, data)
+    assert any("step 'avoided_per_unit_year'" in m and "beyond" in m for m in msgs), msgs
+
+
+def test_a_flat_sum_of_more_than_40_terms_is_not_refused_as_deep(tmp_path):
+    """Issue 17 §3: ``a + b + … `` is a left-leaning tree in Python's ast, so 42 terms counted as 41 levels of
+    nesting and were refused; a chain of + and - (or of * and /) is one level, brackets still count."""
+    data = methodology_dict()
+    terms = [f"e{i}" for i in range(30)]
+    data["parameters"].update({t: {"unit": "kWh/yr", "description": {"ja": t, "en": t}} for t in terms})
+    data["formulas"][0]["expression"] = "baseline_energy - product_energy + " + " + ".join(terms) + \
+        " - " + " - ".join(terms)
+    data["examples"][0]["inputs"].update({t: f"{i} kWh/yr" for i, t in enumerate(terms)})
+    m = load_methodology(write_methodology(tmp_path, data))
+    assert check_examples(m) == []

@@ -6,7 +6,15 @@ from koken.base.errors import KokenErrors
 from koken.calculation import calculate
 from koken.portfolio.build import read_portfolio
 
-from helpers import METHODOLOGIES, PORTFOLIOS, load_folder, methodology_dict, portfolio_problems, write_methodology
+from helpers import (
+    METHODOLOGIES,
+    PORTFOLIOS,
+    load_folder,
+    methodology_dict,
+    portfolio_problems,
+    scale_scenarios,
+    write_methodology,
+)
 
 HEADER = ("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
           "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n")
@@ -318,6 +326,103 @@ def test_a_misspelt_header_still_reads_its_column_so_its_rows_are_checked_too(tm
     assert "required column" not in problems
 
 
+@pytest.mark.parametrize(("column", "cell", "char"), [
+    ("baseline_annual_energy[kWh/yr]", "5▲ kWh/yr", "▲"),         # was read as +5 kWh/yr
+    ("baseline_annual_energy[kWh/yr]", "420 kWh/yr # MWh", "#"),  # was read as 420 kWh/yr, the comment dropped
+    ("units_shipped[台]", "45000 台→万台", "→"),                   # was read as 45,000 × 10⁴ 台
+    ("baseline_annual_energy[kWh/yr]", "420 kWh@yr", "@"),        # was read as 420 kWh·yr (a dimension error at best)
+])
+def test_a_cell_unit_with_a_character_the_unit_parser_would_drop_is_refused(tmp_path, library, column, cell, char):
+    p = tmp_path / "dropped.csv"
+    header = HEADER.replace(column, column.split("[")[0])
+    values = ROW.strip().split(",")
+    values[HEADER.strip().split(",").index(column)] = cell
+    p.write_text(header + ",".join(values) + "\n", encoding="utf-8")
+    problems = portfolio_problems(p, library)
+    assert f"{char!r}" in problems and "is not part of a unit" in problems, problems
+
+
+@pytest.mark.parametrize(("header_unit", "cell", "multiplier"), [
+    ("千台", "45千", "千"), ("千台", "0.045万", "万"), ("億台", "0.00045万", "万"),   # 千, 万, 億: refused already
+    ("百台", "4.5万", "万"),       # 百 was not a multiplier here: 4.5万 × 百台 = 450万台 read
+    ("万台", "4.5 百万", "百万"),    # 百万 read as a count of its own (4,500,000 台) in a column of 万台
+])
+def test_a_second_multiplier_is_refused_under_any_scaled_header(tmp_path, library, header_unit, cell, multiplier):
+    p = tmp_path / "double.csv"
+    header = HEADER.replace("units_shipped[台]", f"units_shipped[{header_unit}]")
+    p.write_text(header + ROW.replace(",45000,", f",{cell},"), encoding="utf-8")
+    problems = portfolio_problems(p, library)
+    assert f"the column is already in {header_unit}, so a {multiplier} in the cell would multiply twice" in problems
+
+
+def test_a_second_multiplier_is_refused_under_a_units_row_too(tmp_path, library):
+    p = tmp_path / "double_units_row.csv"
+    p.write_text("methodology,fiscal_year,market,units_shipped,baseline_annual_energy,product_annual_energy,"
+                 "grid_emission_factor,operating_years\n"
+                 "units,,,千台,kWh/yr,kWh/yr,kg-CO2/kWh,yr\n"
+                 "refrigerator,2023,domestic,45千,420,273,0.421,12\n", encoding="utf-8")
+    assert "the column is already in 千台, so a 千 in the cell would multiply twice" in portfolio_problems(p, library)
+
+
+def test_a_multiplier_word_in_a_cell_multiplies_the_column_s_unit(tmp_path, library):
+    """0.45百 and 1.2百万 under [kWh/yr]: a bare multiplier (十, 百, 千, 万, 億 or several) multiplies the column's unit,
+    as 1.2万 does: 45 kWh/yr and 1,200,000 kWh/yr."""
+    p = tmp_path / "words.csv"
+    p.write_text(HEADER + ROW.replace(",420,273,", ",4.2百,2.73百,") + ROW.replace(",420,273,", ",0.000420百万,273,"),
+                 encoding="utf-8")
+    # (420 − 273) × 0.421 × 45,000 × 12 / 1000 = 33,418.98 t-CO2e for each
+    assert lifetime_of(p, library) == pytest.approx([33418.98, 33418.98])
+
+
+MOTOR = ("methodology,fiscal_year,market,units_shipped[台],motor_rated_output[kW],load_factor,"
+         "annual_operating_hours[h/yr],baseline_motor_efficiency[-],product_motor_efficiency[-],"
+         "grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n")
+
+
+@pytest.mark.parametrize("cell", ["0.5-", "0.5 -", "0.5－", "0.5 −", "0.5‐"])
+def test_a_trailing_minus_in_a_fraction_column_is_refused_not_dropped(tmp_path, library, cell):
+    """Accounting exports write −0.5 as '0.5-': the '-' was read as the cell's unit (a fraction), so the load factor
+    was +0.5 without a word."""
+    p = tmp_path / "trailing.csv"
+    p.write_text(MOTOR + f"high_efficiency_motor,2023,domestic,100,11,{cell},6000,0.88,0.9,0.421,15\n", encoding="utf-8")
+    problems = portfolio_problems(p, library)
+    assert "a minus sign after the number" in problems and "write -0.5" in problems, problems
+
+
+def test_a_fraction_written_with_its_unit_in_the_cell_still_reads(tmp_path, library):
+    p = tmp_path / "fraction.csv"
+    p.write_text(MOTOR + "high_efficiency_motor,2023,domestic,100,11,0.75 fraction,6000,0.88,0.9,0.421,15\n",
+                 encoding="utf-8")
+    assert read_portfolio(p, library).parameters["load_factor"][0].tolist() == [0.75]
+
+
+def test_a_temperature_difference_is_refused_where_an_absolute_temperature_is_declared():
+    """ambient_temperature is declared in K (absolute); 10 delta_degC was read as 10 K (−263 °C), so the row's saving was
+    scaled by 10 / 298.15 instead of refused."""
+    library, found = load_folder(METHODOLOGIES / "offset_unit_parameter")
+    assert not found
+    problems = portfolio_problems(PORTFOLIOS / "temperature_difference_as_absolute.csv", library)
+    assert "is a temperature difference, but 'K' is an absolute temperature" in problems, problems
+
+
+def test_an_absolute_temperature_is_refused_where_a_temperature_difference_is_declared(tmp_path):
+    """The reverse: a lift declared in delta_degC given as 300 K (an absolute temperature) was read as a 300 K rise."""
+    data = methodology_dict()
+    data["parameters"]["temperature_lift"] = {"unit": "delta_degC", "description": {"ja": "t", "en": "t"}}
+    data["parameters"]["reference_lift"] = {"unit": "delta_degC", "description": {"ja": "r", "en": "r"}}
+    scale_scenarios(data, "temperature_lift / reference_lift")  # both scenarios and their difference scaled alike
+    data["examples"][0]["inputs"].update({"temperature_lift": "30 delta_degC", "reference_lift": "30 delta_degC"})
+    write_methodology(tmp_path / "lib", data)
+    library, found = load_folder(tmp_path / "lib")
+    assert not found, found
+    p = tmp_path / "lift.csv"
+    p.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],product_energy[kWh/yr],"
+                 "grid_emission_factor[kg-CO2/kWh],operating_years[yr],temperature_lift[K],reference_lift[delta_degC]\n"
+                 "toy,2023,domestic,100,400,300,0.5,10,300,30\n", encoding="utf-8")
+    problems = portfolio_problems(p, library)
+    assert "is an absolute temperature, but 'Δ°C' is a temperature difference" in problems, problems
+
+
 def test_data_quality_columns_declare_each_inputs_level_and_the_result_carries_it(tmp_path, library):
     from koken.results import row_details
 
@@ -353,6 +458,8 @@ def test_a_data_quality_column_of_no_parameter_is_refused(tmp_path, library):
     p = tmp_path / "p.csv"
     p.write_text(HEADER.replace("\n", ",data_quality:colour\n") + ROW.replace("\n", ",secondary\n"), encoding="utf-8")
     assert "'colour', which is not a parameter" in portfolio_problems(p, library)
+
+
 def test_low_and_high_columns_in_their_own_units_and_japanese_names(tmp_path):
     write_methodology(tmp_path / "lib", methodology_dict())
     library, problems = load_folder(tmp_path / "lib")

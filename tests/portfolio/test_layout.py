@@ -150,3 +150,58 @@ def test_a_units_row_without_its_label_is_recognised_by_its_units(tmp_path, libr
                  "冷蔵庫,refrigerator,2023,domestic,4.5,420,273,0.421,12\n", encoding="utf-8")
     portfolio = read_portfolio(p, library)
     assert list(portfolio.rows) == [3] and list(portfolio.units_shipped_entered) == ["4.5 万台"]
+
+
+LONG_SPACES = 20_000
+"""Spaces inside a pathological header cell: the old header regex backtracked cubically (3,000 spaces took 40 s,
+20,000 would take hours) and the parenthesised-unit one quadratically; a linear parser answers at once."""
+
+
+def test_header_lines_are_parsed_in_linear_time(tmp_path):
+    """Issue 17 §3: a header cell ``a`` + spaces + ``b[`` is refused at once in a CSV file, as a Parquet column
+    name and as a YAML key, and ``a`` + spaces + ``b(`` is a column of the company's own. Run in a new interpreter
+    with a timeout, so that a regression ends the test instead of hanging it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+
+    from helpers import run_isolated
+
+    bad, own = "a" + " " * LONG_SPACES + "b[", "a" + " " * LONG_SPACES + "b("
+    head = ["methodology", "fiscal_year", "market", "units_shipped[台]"]
+    row = ["refrigerator", "2023", "domestic", "1"]
+    (tmp_path / "p.csv").write_text(",".join(head + [bad]) + "\n" + ",".join(row + ["x"]) + "\n", encoding="utf-8")
+    (tmp_path / "p.yaml").write_text(yaml.safe_dump([dict(zip(head + [bad], row + ["x"]))]), encoding="utf-8")
+    pq.write_table(pa.table({k: [v] for k, v in zip(head + [bad], row + ["x"])}), tmp_path / "p.parquet")
+    done, _peak = run_isolated(f"""
+        from pathlib import Path
+        from koken.base.errors import KokenErrors
+        from koken.portfolio.build import read_portfolio
+        from koken.portfolio.layout import layout_from_header
+        from helpers import load_folder
+        library, _problems = load_folder()
+        for name in ("p.csv", "p.yaml", "p.parquet"):
+            try:
+                read_portfolio(Path({str(tmp_path)!r}) / name, library)
+            except KokenErrors as errs:
+                assert "header must be 'name' or 'name[unit]'" in str(errs), str(errs)[:300]
+            else:
+                raise AssertionError(name)
+        layout = layout_from_header("p.csv", "utf-8", {head!r} + [{own!r}], library)
+        assert list(layout.passthrough.values()) == [{own!r}.strip()] and not layout.problems
+        print("linear")
+    """, timeout=90)
+    assert "linear" in done.stdout, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(("text", "parsed"), [
+    ("units_shipped[万台]", [("units_shipped", "万台")]),
+    ("  units_shipped  [ 万台 ]  ", [("units_shipped", "万台")]),
+    ("units_shipped[]", [("units_shipped", "")]),
+    ("出荷台数\nunits_shipped[万台]", [("出荷台数", None), ("units_shipped", "万台")]),
+    ("a b c", [("a b c", None)]),
+    ("a[b]c", None), ("a[b", None), ("a]b", None), ("[kWh]", None), ("a[[b]]", None), ("a[b][c]", None),
+])
+def test_header_lines_keep_their_meaning(text, parsed):
+    """The linear parser reads what the regex ``name[unit]`` read."""
+    assert split_header_cell(text) == parsed

@@ -122,6 +122,113 @@ def test_report_refuses_a_parquet_result_and_says_it_reads_json_results(tmp_path
     assert "report reads the JSON result" in str(err.value) and "--portfolio" in str(err.value)
 
 
+@pytest.fixture(scope="module")
+def example_result(tmp_path_factory):
+    """The example portfolio's JSON result (koken calculate -o r.json)."""
+    out = tmp_path_factory.mktemp("result") / "r.json"
+    assert CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "-o", str(out)]).exit_code == 0
+    return out
+
+
+def test_the_same_input_given_twice_is_refused_not_counted_twice(example_result, tmp_path):
+    """Issue 17 §2: `koken report r.json r.json` (or a copy of it, or the result beside its own portfolio) doubled
+    every total. Results and portfolios are told apart by their input's sha256: the second is refused."""
+    copy = tmp_path / "copy.json"
+    copy.write_bytes(example_result.read_bytes())
+    for results in ([example_result, example_result], [example_result, copy]):
+        with pytest.raises(KokenErrors, match=r"computed from the same input as .*r\.json .*counted twice"):
+            koken.report(results)
+    with pytest.raises(KokenErrors, match="counted twice"):
+        koken.report([example_result], portfolio=EXAMPLE_PORTFOLIO)
+    cli = CliRunner().invoke(main, ["report", str(example_result), str(example_result)])
+    assert cli.exit_code == 1 and "counted twice" in cli.output
+    assert koken.report([example_result]).table["lifetime[t-CO2e]"].sum() == pytest.approx(
+        koken.report([], portfolio=EXAMPLE_PORTFOLIO).table["lifetime[t-CO2e]"].sum(), rel=1e-12)
+
+
+def _edited(example_result, tmp_path, name, change=None, text=None):
+    path = tmp_path / name
+    if text is None:
+        doc = json.loads(example_result.read_text(encoding="utf-8"))
+        change(doc)
+        text = json.dumps(doc, ensure_ascii=False, allow_nan=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("name", "change", "message"), [
+    # a NaN figure made its category 0 and dropped the total; inf was printed
+    ("nan", lambda d: d["rows"][0].update({"single_year[t-CO2e]": float("nan")}), "NaN is not a number JSON allows"),
+    ("inf", lambda d: d["rows"][0].update({"lifetime[t-CO2e]": float("inf")}), "Infinity is not a number JSON allows"),
+    # rows with an unknown category or no market vanished from the table
+    ("category", lambda d: d["rows"][0].update({"category": "space"}),
+     r"rows\[0\] \(portfolio row 2\): category 'space' is none of generation"),
+    ("market", lambda d: d["rows"][1].pop("market"), r"rows\[1\] \(portfolio row 3\): market None is none of"),
+    # a figure stored as text crashed it
+    ("text", lambda d: d["rows"][0].update({"lifetime[t-CO2e]": "172596"}),
+     r"lifetime\[t-CO2e\] is '172596', not a finite number"),
+    ("year", lambda d: d["rows"][0].update({"fiscal_year": "2023"}), "fiscal_year is '2023', not a whole number"),
+    ("units", lambda d: d["units"].update({"lifetime": "kt-CO2e"}), "units: .* is not what koken writes"),
+    ("gwp", lambda d: d.pop("gwp_set"), "gwp_set: missing or not a text"),
+    # a row changed (or removed) without its totals
+    ("row_edited", lambda d: d["rows"][0].update({"lifetime[t-CO2e]": 1e9}),
+     "totals_by_market differ from the sums of the rows for 2023 domestic: the file was edited"),
+    ("row_removed", lambda d: d["rows"].pop(0), "totals_by_methodology differ from the sums of the rows for "
+                                                "2023 generation solar_pv domestic"),
+])
+def test_a_malformed_result_is_refused_on_read_naming_what_is_wrong(example_result, tmp_path, name, change, message):
+    """Issue 17 §2: results are validated on read: strict JSON, known categories and markets, finite numbers (never
+    text), the units koken writes, and rows that add up to the stored totals."""
+    path = _edited(example_result, tmp_path, f"{name}.json", change)
+    with pytest.raises(KokenErrors, match=message):
+        load_result_documents([path])
+
+
+@pytest.fixture(scope="module")
+def monte_carlo_result(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mc") / "r.json"
+    done = CliRunner().invoke(main, ["calculate", str(REPO / "examples" / "portfolio_uncertain.csv"), "--draws", "50",
+                                     "--seed", "3", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    return out
+
+
+def test_a_monte_carlo_result_is_read_strictly_its_new_keys_included(monte_carlo_result, tmp_path):
+    """Merging issue 16 into issue 17 §2: the strict reader takes a Monte Carlo result (percentile columns,
+    ``uncertainty`` with its tornado, ``legitimacy``, data-quality levels) and a row without percentiles, and refuses
+    its figures as text or missing in the same way as the central figures."""
+    doc = json.loads(monte_carlo_result.read_text(encoding="utf-8"))
+    assert "single_year_p5[t-CO2e]" in doc["rows"][0] and doc["uncertainty"]["tornado"] and "legitimacy" in doc
+    assert len(load_result_documents([monte_carlo_result])) == 1
+    lacking = _edited(monte_carlo_result, tmp_path, "lacking.json",
+                      lambda d: [d["rows"][0].pop(k) for k in list(d["rows"][0]) if "_p" in k and "[t-CO2e]" in k])
+    assert len(load_result_documents([lacking])) == 1
+    for name, change, message in [
+        ("p5text", lambda d: d["rows"][0].update({"single_year_p5[t-CO2e]": "1.5"}),
+         r"single_year_p5\[t-CO2e\] is '1.5', not a finite number"),
+        ("p95null", lambda d: d["rows"][1].update({"lifetime_p95[t-CO2e]": None}),
+         r"lifetime_p95\[t-CO2e\] is None, not a finite number"),
+        ("total", lambda d: d["uncertainty"]["totals"][0].update({"p50": "12"}),
+         r"uncertainty.totals\[0\].p50 is '12', not a finite number"),
+        ("tornado", lambda d: d["uncertainty"]["tornado"][0].pop("swing"),
+         r"uncertainty.tornado\[0\].swing is None, not a finite number"),
+        ("seed", lambda d: d["uncertainty"].update({"seed": "3"}), r"uncertainty.seed is '3', not a whole number"),
+        ("block", lambda d: d.update({"uncertainty": [1]}), "uncertainty: not a mapping"),
+        ("nan", lambda d: d["uncertainty"]["totals"][0].update({"p5": float("nan")}), "NaN is not a number JSON allows"),
+    ]:
+        with pytest.raises(KokenErrors, match=message):
+            load_result_documents([_edited(monte_carlo_result, tmp_path, f"{name}.json", change)])
+
+
+def test_a_result_with_a_key_written_twice_is_refused(example_result, tmp_path):
+    """A key written twice in one object: a first-wins reader and a last-wins reader see different results."""
+    text = example_result.read_text(encoding="utf-8").replace('"gwp_set": "gwp100_ar5"',
+                                                              '"gwp_set": "gwp100_ar4", "gwp_set": "gwp100_ar5"', 1)
+    path = _edited(example_result, tmp_path, "twice.json", text=text)
+    with pytest.raises(KokenErrors, match="the key 'gwp_set' is written twice in one object"):
+        load_result_documents([path])
+
+
 # ------------------------------------------------------------------------ numbers never shown as 0
 
 @pytest.mark.parametrize(("value", "decimals", "shown"), [

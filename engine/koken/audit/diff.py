@@ -3,7 +3,8 @@
 For the working group reviewing a change: parameters (units compared as quantities, so ``kWh/yr`` and
 ``kWh/a`` are the same), defaults and their sources, factor tables, ranges, formulas (each step
 compared as a function of the parameters by evaluating the compiled kernels at random points, so
-``a*b`` → ``b*a`` or splitting a step in two is no change), baseline, flags and sources; then the
+``a*b`` → ``b*a`` or splitting a step in two is no change; a step evaluated otherwise, ``a - b`` → ``a - b + c - c``,
+is named though its samples agree, as the content hash tells them apart), baseline, flags and sources; then the
 effect on the old file's examples, and optionally on a portfolio's totals. A content change without a
 version bump is flagged (see also the version lock, :mod:`koken.methodology.lock`).
 """
@@ -19,7 +20,7 @@ from koken.base.i18n import _, pick
 from koken.base.units import conversion_factor
 from koken.base.vocabulary import AVOIDED_STEP, MARKETS
 from koken.examples import output_quantity, run_example
-from koken.methodology import Methodology, compile_methodology, read_methodology
+from koken.methodology import Methodology, compile_methodology, formula_identity, read_methodology
 
 
 def sample_steps(m: Methodology, points: int = 12) -> dict:
@@ -39,6 +40,37 @@ def sample_steps(m: Methodology, points: int = 12) -> dict:
             env[step.name] = np.broadcast_to(np.asarray(step.function(*[env[arg] for arg in step.args]),
                                                         dtype=float), (points,))
     return {step.name: env[step.name] for step in m.steps}
+
+
+INLINE_LIMIT = 20_000
+"""The largest tree (nodes) :func:`evaluated_identities` builds: a step used twice by each later step doubles."""
+
+
+def evaluated_identities(m: Methodology) -> dict[str, str] | None:
+    """Each step's tree as evaluated, with the earlier steps it uses put in, as the content hash reads a tree
+    (:func:`koken.methodology.formula_identity`): equal for ``a*b`` and ``b*a`` or a step inlined, different for
+    ``a - b`` and ``a - b + c - c``, which compute other numbers for large ``c``. None when a tree would have more
+    than :data:`INLINE_LIMIT` nodes.
+
+    The earlier steps are put in without evaluating (``sympy.evaluate(False)``): sympy would otherwise cancel
+    ``P - P`` once ``P`` is a step's tree, so ``product_emissions - product_emissions + baseline_emissions -
+    product_emissions`` (steps, as the 2.0.0 category methodologies write them) read as ``baseline_emissions -
+    product_emissions``."""
+    import sympy
+
+    trees: dict[str, sympy.Expr] = {}
+    sizes: dict[str, int] = {}
+    for step in m.steps:
+        size = 0
+        for node in sympy.preorder_traversal(step.expression):
+            size += sizes.get(node.name, 1) if isinstance(node, sympy.Symbol) else 1
+        if size > INLINE_LIMIT:
+            return None
+        sizes[step.name] = size
+        with sympy.evaluate(False):
+            trees[step.name] = step.expression.xreplace(
+                {symbol: trees[symbol.name] for symbol in step.expression.free_symbols if symbol.name in trees})
+    return {name: formula_identity(tree) for name, tree in trees.items()}
 
 
 def _same_samples(x, y) -> bool:
@@ -103,6 +135,10 @@ def diff_methodologies(old: Methodology, new: Methodology) -> list[str]:
     old_units = {f.name: f.unit for f in a.formulas}
     new_units = {f.name: f.unit for f in b.formulas}
     old_values, new_values = sample_steps(old), sample_steps(new)
+    old_trees, new_trees = evaluated_identities(old), evaluated_identities(new)
+    if old_trees is None or new_trees is None:  # too large to put together: each step's own tree
+        old_trees = {s.name: formula_identity(s.expression) for s in old.steps}
+        new_trees = {s.name: formula_identity(s.expression) for s in new.steps}
     for name in [s for s in old_steps if s in new_steps]:
         x = next(s.text for s in old.steps if s.name == name).strip()
         y = next(s.text for s in new.steps if s.name == name).strip()
@@ -111,6 +147,9 @@ def diff_methodologies(old: Methodology, new: Methodology) -> list[str]:
                 lines.append(_("step {name}: written the same, but an earlier step it uses changed").format(name=name))
             else:
                 lines.append(_("formula {name}: {old} → {new}").format(name=name, old=x, new=y))
+        elif x != y and old_trees[name] != new_trees[name]:
+            lines.append(_("formula {name}: {old} → {new} (computed differently: the same values at the sampled "
+                           "points, but rounding can differ)").format(name=name, old=x, new=y))
         if old_units.get(name) != new_units.get(name):
             lines.append(_("step {name}: declared unit {old} → {new}").format(
                 name=name, old=old_units.get(name), new=new_units.get(name)))

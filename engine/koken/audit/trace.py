@@ -29,7 +29,7 @@ from koken.base.i18n import N_, _, named, pick
 from koken.base.units import conversion_factor, parse_unit, registry
 from koken.base.version import __version__
 from koken.base.vocabulary import AVOIDED_STEP, DISTRIBUTION_KINDS, FACTOR_BASES, FACTOR_STATUSES, MARKETS, RESULT_UNIT
-from koken.factors import fill_from_tables
+from koken.factors import fill_from_tables, load_factor_tables
 from koken.formula.quantities import evaluate_quantity
 from koken.methodology import Methodology
 from koken.methodology.evaluate import FIGURE_OVERFLOWS, bad_shipment, line_value, missing_value, out_of_range, step_not_finite
@@ -297,7 +297,7 @@ def trace_portfolio(calc, rows: list[int] | None = None, sheet: str | None = Non
                                    "as_written": _with_range(portfolio, name, i, f"{value:g} {unit_text}")})
             elif name in batch.factor_origins and batch.factor_origins[name].from_table[j]:
                 origin = batch.factor_origins[name]
-                table = m.parameters[name].factor_table
+                table = _table_of(m.parameters[name].factor_table, origin, j)
                 described = table.origin(str(origin.keys[j]))
                 if origin.stale[j]:
                     described = {**dict(list(described.items())[:3]),
@@ -343,11 +343,12 @@ def parse_settings(m: Methodology, settings: list[str]) -> tuple[dict[str, Trace
     """``name=value unit`` strings (``koken trace ID --set``) → trace inputs.
 
     Raises:
-        KokenErrors: malformed settings, unknown names, bad quantities.
+        KokenErrors: malformed settings, unknown names, bad quantities, a name set twice.
     """
     inputs: dict[str, TraceInput] = {}
     shipped = None
     errors: list[KokenError] = []
+    given: dict[str, str] = {}
     for text in settings:
         name, sep, raw = text.partition("=")
         name = name.strip()
@@ -355,6 +356,11 @@ def parse_settings(m: Methodology, settings: list[str]) -> tuple[dict[str, Trace
         if not sep:
             errors.append(PortfolioError(_("expected name=value unit, e.g. baseline_annual_energy='420 kWh/yr'"), where))
             continue
+        if name in given:  # the last one silently won: say which value is meant
+            errors.append(PortfolioError(_("{name} is set twice (also --set {first}): give each input once").format(
+                name=name, first=given[name]), where))
+            continue
+        given[name] = text
         try:
             q = line_value(m, name, raw, where)
         except KokenError as err:
@@ -397,7 +403,7 @@ def trace_settings(m: Methodology, settings: list[str], region: str | None = Non
         if problems:
             raise KokenErrors(problems)
         for name, origin in origins.items():
-            table = unset[name].factor_table
+            table = _table_of(unset[name].factor_table, origin, 0)
             label = str(origin.keys[0])
             inputs[name] = TraceInput(registry().Quantity(table.entry(label).value, table.unit), table.origin(label))
     context = {"source": "command line", "region": region, "fiscal_year": fiscal_year}
@@ -584,3 +590,12 @@ def render(traces: list[TraceNode], fmt: str = "text", depth: int | None = None)
     if fmt == "text":
         return "\n\n".join("\n".join(render_text(t, depth)) for t in traces) + "\n"
     raise ValueError(f"unknown trace format {fmt!r}")
+
+
+def _table_of(declared, origin, j: int):
+    """The factor table that supplied row ``j``'s value: the parameter's own, or for a GWP (the table ``gwp``) the set
+    the run's rule gave the row's fiscal year."""
+    if origin.tables is None:
+        return declared
+    tables, _problems = load_factor_tables()
+    return tables[origin.table_of(j)]

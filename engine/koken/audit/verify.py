@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from koken.base.vocabulary import FIGURES
 from koken.calculation import calculate
 from koken.methodology import Methodology
 from koken.portfolio.build import read_portfolio
-from koken.results import RESULT_FORMAT, result_document
+from koken.results import result_document, result_problems, strict_json
 
 REL_TOL = 1e-9
 
@@ -45,53 +46,124 @@ class Verification:
 
 
 def verify(result_path: str | Path, portfolio_path: str | Path,
-           library: Mapping[str, Methodology]) -> Verification:
+           library: Mapping[str, Methodology], ratios: str | Path | None = None,
+           customer_data: str | Path | None = None) -> Verification:
     """Recompute ``portfolio_path`` and compare with ``result_path``.
 
+    Everything the result discloses is compared (docs/audit.md): each row's figures and fields, the totals, the
+    units, ``gwp_set`` and ``gwp``, the legitimacy flags, the input record (file, sha256, encoding), each
+    methodology's version, content hash, roles and types, each factor table's content hash, the engine's version,
+    the device ratio file and, for a Monte Carlo result, its ``uncertainty`` block and percentile columns, rerun
+    from the recorded draws and seed (docs/uncertainty.md); any mismatch or deleted section is a difference, so
+    the result does not stand.
+
+    Args:
+        ratios: the device ratio file the result names, when it is not the shipped one (a path a result names is
+            never opened: only the shipped file or this one).
+        customer_data: the customer-data file of a result computed with one (``--customer-data``): its sha256 must
+            be the recorded one. The recomputation takes the run's recorded options: stale factors, the GWP rule,
+            the installed-base year and survival rule, the factor path, and this file for the variants.
     Raises:
-        KokenError: the result file is not a koken JSON result.
-        KokenErrors: the portfolio no longer computes (its problems are listed).
+        KokenError: the result file is not JSON as koken writes it (a key twice, NaN), or names another ratio
+            file than the shipped one and ``ratios`` is not given, or was computed with customer data and
+            ``customer_data`` is not given.
+        KokenErrors: the result is malformed (:func:`koken.results.result_problems`), or the portfolio no longer
+            computes (its problems are listed).
     """
     where = Location(file=str(result_path))
     try:
-        old = json.loads(Path(result_path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError, ValueError) as err:
+        old = strict_json(Path(result_path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
         raise KokenError(_("cannot read the result file as JSON ({error}): verify needs the .json result written by "
                            "koken calculate --output result.json").format(error=type(err).__name__), where) from None
-    if not isinstance(old, dict) or old.get("format") != RESULT_FORMAT or not isinstance(old.get("rows"), list) \
-            or not all(isinstance(r, dict) and isinstance(r.get("row"), int) for r in old["rows"]):
-        raise KokenError(_("not a well-formed koken JSON result (format {format!r}, rows with row numbers)").format(
-            format=RESULT_FORMAT), where)
+    except ValueError as err:  # a key written twice, NaN or Infinity
+        raise KokenError(_("the result file is not JSON as koken writes it: {error}").format(error=err), where) from None
+    problems = result_problems(old, where, totals=False)  # the totals are recomputed and compared below
+    if problems:
+        raise KokenErrors(problems)
     try:
-        return _verify(old, portfolio_path, library, where)
+        return _verify(old, portfolio_path, library, where, ratios, customer_data)
     except (TypeError, KeyError, ValueError, AttributeError, RecursionError, LookupError) as err:
         raise KokenError(_("the result file is malformed ({error}: {detail}); it was not written by koken as it is "
                            "now").format(error=type(err).__name__, detail=str(err)[:200]), where) from None
 
 
-def _recorded_ratios(old: dict, out: Verification):
-    """The device contribution-ratio file a result names in ``options.device_ratios`` (``id (path, hash)``):
-    the shipped default by its recorded path, another file by its path; None when the result has no device
-    shares. A file whose content hash changed since is noted (its shares then differ and are named)."""
-    import re
+MAX_OPTION_CHARS = 4096
+"""Characters a recorded option may have (a ratio file's ``id (path, hash)``); a longer one is refused unread."""
 
+
+def recorded_ratio_file(recorded: str) -> tuple[str, str, str]:
+    """A result's ``options.device_ratios`` (``id (path, sha256:…)``) as (id, path, hash), read in one pass (a
+    regular expression with two ``.*`` took 42 s on 240 KB).
+
+    Raises:
+        ValueError: not of that form, or longer than :data:`MAX_OPTION_CHARS`.
+    """
+    text = str(recorded)
+    ident, opened, rest = text.partition(" (")
+    path, comma, digest = rest[:-1].rpartition(", ")
+    if len(text) > MAX_OPTION_CHARS or not opened or not rest.endswith(")") or not comma \
+            or not re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
+        raise ValueError(_("device_ratios option {option!r} is not 'id (path, hash)'").format(option=text[:100]))
+    return ident, path, digest
+
+
+def _recorded_ratios(old: dict, out: Verification, given: str | Path | None, where: Location):
+    """The device contribution-ratio file a result names in ``options.device_ratios`` (``id (path, hash)``): the
+    shipped file when the result names it, else the file given (``--ratios``), whose content hash must be the
+    recorded one (a difference otherwise); None when the result has no device shares. The path a result names is
+    never opened: a result could name any file."""
     from koken.attribution import DEFAULT_RATIO_FILE, load_ratio_file
 
     recorded = (old.get("options") or {}).get("device_ratios")
     if not recorded:
         return None
-    match = re.fullmatch(r"(?P<id>.*) \((?P<path>.*), (?P<hash>sha256:[0-9a-f]+)\)", str(recorded))
-    if match is None:
-        raise ValueError(_("device_ratios option {option!r} is not 'id (path, hash)'").format(option=str(recorded)[:100]))
-    path = match.group("path")
-    ratios = load_ratio_file(None if path == f"attribution/{DEFAULT_RATIO_FILE}" else path)
-    if ratios.content_hash != match.group("hash"):
-        out.notes.append(_("device ratio file {path} changed (content hash)").format(path=path))
+    _ident, path, digest = recorded_ratio_file(recorded)
+    if given is None and path != f"attribution/{DEFAULT_RATIO_FILE}":
+        raise KokenError(_("the result names the ratio file {path}, not the shipped one: give it with --ratios (verify "
+                           "opens only the shipped ratio file or one you name)").format(path=path[:200]), where)
+    ratios = load_ratio_file(given)
+    if ratios.content_hash != digest:
+        out.differences.append(_("device ratio file: the result names {path} ({old}…), this check used {used} "
+                                 "({new}…)").format(path=path[:200], old=digest[:15], used=ratios.path,
+                                                     new=ratios.content_hash[:15]))
     return ratios
 
 
-def _verify(old: dict, portfolio_path, library, where: Location) -> Verification:
-    options = {k: v for k, v in (old.get("options") or {}).items() if k == "allow_stale_factors"}
+RECOMPUTED_OPTIONS = ("allow_stale_factors", "gwp_rule", "installed_base_year", "survival", "factor_path")
+"""The recorded options a recomputation takes as they are (data, no file: a factor path is a shipped one's id)."""
+
+
+def _customer_data(old: dict, given: str | Path | None, where: Location, out: Verification) -> dict | None:
+    """The customer-data record to recompute with: the file given (``--customer-data``), whose sha256 must be the
+    recorded one (a difference otherwise); None when the result has no customer data. The path a result names is
+    never opened."""
+    from koken.variants import read_customer_data
+
+    recorded = (old.get("options") or {}).get("customer_data")
+    if not recorded:
+        return None
+    if not isinstance(recorded, dict):
+        raise ValueError(_("{field}: not a mapping").format(field="options.customer_data"))
+    if given is None:
+        raise KokenError(_("the result was computed with the customer data {file}: give it with --customer-data "
+                           "(verify opens only files you name)").format(file=str(recorded.get("file"))[:200]), where)
+    record = read_customer_data(given).record()
+    if record["sha256"] != recorded.get("sha256"):
+        out.differences.append(_("customer data: the result names {file} ({old}…), this check used {used} "
+                                 "({new}…)").format(file=str(recorded.get("file"))[:200],
+                                                     old=str(recorded.get("sha256"))[:15], used=record["file"],
+                                                     new=record["sha256"][:15]))
+    return record
+
+
+def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
+            given_customer_data=None) -> Verification:
+    options = {k: v for k, v in (old.get("options") or {}).items() if k in RECOMPUTED_OPTIONS}
+    out = Verification(stands=True)
+    customer = _customer_data(old, given_customer_data, where, out)
+    if customer is not None:
+        options["customer_data"] = customer
     recorded = (old.get("options") or {}).get("methodologies")
     sources = getattr(library, "description", None)  # a Library names its sources as results record them
     other_sources = recorded not in (None, sources) and not (sources is None and recorded == "bundled")
@@ -109,8 +181,7 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> Verification
         if other_sources:  # the likely cause first
             raise KokenErrors([KokenError(hint, where), *errs.errors]) from None
         raise
-    out = Verification(stands=True)
-    ratios = _recorded_ratios(old, out)
+    ratios = _recorded_ratios(old, out, given_ratios, where)
     if ratios is not None:  # koken calculate adds device shares: recompute them with the same ratio file
         import dataclasses
 
@@ -131,36 +202,52 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> Verification
 
     engine_changed = old.get("koken_version") != __version__
     if engine_changed:
-        out.notes.append(_("engine version changed: {old} → {new}").format(old=old.get("koken_version"), new=__version__))
-    if old.get("input", {}).get("sha256") != new["input"]["sha256"]:
-        out.notes.append(_("the portfolio file differs from the one the result was computed from (sha256)"))
+        out.differences.append(_("engine version changed: {old} → {new}").format(old=old.get("koken_version"),
+                                                                                 new=__version__))
+    if not _same_value(old.get("input"), new["input"]):
+        changed = [k for k in sorted(set(old["input"]) | set(new["input"]))
+                   if not _same_value(old["input"].get(k), new["input"].get(k))]
+        out.differences.append(_("the portfolio file differs from the one the result was computed from ({fields})").format(
+            fields=", ".join(changed)))
     changed_methodologies = {}
-    for mid, info in old.get("methodologies", {}).items():
-        now = new["methodologies"].get(mid)
+    for mid in sorted(set(old["methodologies"]) | set(new["methodologies"])):
+        info, now = old["methodologies"].get(mid), new["methodologies"].get(mid)
         if now is None:
             changed_methodologies[mid] = _("methodology {id}: no longer used by the portfolio").format(id=mid)
+        elif not isinstance(info, dict):
+            changed_methodologies[mid] = _("methodology {id}: used by the portfolio but not in the result").format(
+                id=mid)
         elif now["content_hash"] != info.get("content_hash"):
             changed_methodologies[mid] = _("methodology {id} changed: version {old_version} → {new_version}, content "
                                            "hash {old_hash}… → {new_hash}…").format(
                 id=mid, old_version=info.get("version"), new_version=now["version"],
-                old_hash=info.get("content_hash", "")[:15], new_hash=now["content_hash"][:15])
-    out.notes.extend(changed_methodologies.values())
-    for table, info in old.get("factor_tables", {}).items():
-        now = new.get("factor_tables", {}).get(table)
-        if now is None or now["content_hash"] != info.get("content_hash"):
-            out.notes.append(_("factor table {table} changed (content hash)").format(table=table))
-
+                old_hash=str(info.get("content_hash", ""))[:15], new_hash=now["content_hash"][:15])
+        elif now["version"] != info.get("version"):
+            changed_methodologies[mid] = _("methodology {id}: the result records version {old_version}, but the "
+                                           "methodology with this content hash is version {new_version}").format(
+                id=mid, old_version=info.get("version"), new_version=now["version"])
+        else:
+            fields = [k for k in sorted(set(info) | set(now)) if k != "path" and info.get(k) != now.get(k)]
+            if fields:  # roles and types, as a report discloses them
+                changed_methodologies[mid] = _("methodology {id}: the result records {values}; the methodology "
+                                               "says otherwise").format(
+                    id=mid, values="; ".join(f"{k} {info.get(k)!r} → {now.get(k)!r}" for k in fields))
+    out.differences.extend(changed_methodologies.values())
+    old_tables, new_tables = old.get("factor_tables"), new.get("factor_tables", {})
+    if not isinstance(old_tables, dict):
+        out.differences.append(_("{field}: missing from the result").format(field="factor_tables"))
+        old_tables = {}
+    for table in sorted(set(old_tables) | set(new_tables)):
+        if not _same_value(old_tables.get(table), new_tables.get(table)):
+            out.differences.append(_("factor table {table} changed (content hash)").format(table=table))
+    for key in ("format_version", "gwp_set", "gwp", "legitimacy", "units"):  # what a report discloses beside the rows
+        if not _same_value(old.get(key), new.get(key)):
+            out.differences.append(_("{field}: the result records {old}, the recomputation gives {new}").format(
+                field=key, old=json.dumps(old.get(key), ensure_ascii=False)[:200],
+                new=json.dumps(new.get(key), ensure_ascii=False)[:200]))
     if other_sources:
         out.notes.append(hint)
-    for mid, info in old.get("methodologies", {}).items():
-        now = new["methodologies"].get(mid)
-        if now and now["content_hash"] == info.get("content_hash") and now["version"] != info.get("version"):
-            out.differences.append(_("methodology {id}: the result records version {old_version}, but the "
-                                     "methodology with this content hash is version {new_version}").format(
-                id=mid, old_version=info.get("version"), new_version=now["version"]))
-    if uncertainty is not None and not _same_records(old.get("uncertainty", {}).get("totals"), uncertainty["totals"]):
-        out.differences.append(_("uncertainty: the percentiles of the totals in the result differ from the recomputed "
-                                 "ones (same draws and seed)"))
+    out.differences.extend(_uncertainty_differences(old.get("uncertainty"), uncertainty))
     for key in ("totals_by_market", "totals_by_methodology"):
         if not _same_records(old.get(key), new.get(key)):
             out.differences.append(_("{key}: the totals in the result differ from the recomputed ones").format(key=key))
@@ -191,6 +278,38 @@ def _verify(old: dict, portfolio_path, library, where: Location) -> Verification
             place=_place(row), product_line=b.get("product_line", ""), what=what, causes="; ".join(causes)))
     out.stands = not out.differences
     return out
+
+
+def _uncertainty_differences(old, new: dict | None) -> list[str]:
+    """The ``uncertainty`` block of a result against the one recomputed from its recorded draws and seed (None: the
+    result's options record no Monte Carlo run): every key (method, draws, seed, percentiles, inputs, the totals'
+    percentiles, the portfolio-total ``tornado``); the favourable-end notes are text in the language of the run, so
+    their number is compared (they follow from the totals, compared in full). A block without a recorded run, or a
+    recorded run without its block, is a difference too."""
+    if old is None and new is None:
+        return []
+    if not isinstance(old, dict) or new is None:
+        return [_("uncertainty: the result records {old}, the recomputation gives {new}").format(
+            old=_("no Monte Carlo block") if old is None else _("a Monte Carlo block") if isinstance(old, dict)
+            else json.dumps(old, ensure_ascii=False)[:200],
+            new=_("no Monte Carlo run (its options record none)") if new is None else _("a Monte Carlo block"))]
+    differences = []
+    for key in sorted(set(old) | set(new)):
+        mine, theirs = old.get(key), new.get(key)
+        if key == "favourable_end":
+            mine = len(mine) if isinstance(mine, list) else mine
+            theirs = len(theirs)
+        same = _same_records(mine, theirs) if isinstance(theirs, list) else _same_value(mine, theirs)
+        if same:
+            continue
+        if key == "totals":
+            differences.append(_("uncertainty: the percentiles of the totals in the result differ from the recomputed "
+                                 "ones (same draws and seed)"))
+        else:
+            differences.append(_("{field}: the result records {old}, the recomputation gives {new}").format(
+                field=f"uncertainty.{key}", old=json.dumps(mine, ensure_ascii=False)[:200],
+                new=json.dumps(theirs, ensure_ascii=False)[:200]))
+    return differences
 
 
 def _row_key(row: dict) -> tuple[str, int]:

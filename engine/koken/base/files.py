@@ -42,7 +42,7 @@ class TemporaryTarget:
         """
         folder = self.path.parent if str(self.path.parent) else Path(".")
         try:
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".koken-", suffix=".tmp")
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMPORARY_PREFIX, suffix=TEMPORARY_SUFFIX)
         except OSError as err:
             raise KokenError(_("cannot write here: {reason}").format(reason=err.strerror),
                              Location(file=str(self.path))) from None
@@ -69,6 +69,20 @@ class TemporaryTarget:
         if self.temporary is not None:
             self.temporary.unlink(missing_ok=True)
             self.temporary = None
+
+
+TEMPORARY_PREFIX, TEMPORARY_SUFFIX = ".koken-", ".tmp"
+
+
+def leftover_temporaries(path: str | Path) -> list[Path]:
+    """The temporary files (``.koken-*.tmp``) in the folder ``path`` will be written to: left by a run that was killed
+    outright (``kill -9``, a power loss: no handler runs), or being written by another run at this moment, which
+    is why they are reported, never removed. Sorted by name; none when the folder cannot be listed."""
+    folder = Path(path).parent if str(Path(path).parent) else Path(".")
+    try:
+        return sorted(p for p in folder.glob(f"{TEMPORARY_PREFIX}*{TEMPORARY_SUFFIX}") if p.is_file())
+    except OSError:
+        return []
 
 
 def atomic_write(path: str | Path, data: bytes) -> None:

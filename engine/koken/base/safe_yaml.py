@@ -143,13 +143,34 @@ def load_yaml_text(text: str, source: str = "<text>") -> Any:
     Returns:
         Plain Python data (dict, list, str, int, float, bool, None, date).
     Raises:
-        YamlError: too large, too many aliases, too deep, or a syntax error (with line number).
+        YamlError: too large, too many aliases, too deep, a control character, or a syntax error (with line
+            number).
     """
+    return _load(text, source)[0]
+
+
+def load_yaml_node(text: str, source: str = "<text>") -> tuple[Any, yaml.Node | None]:
+    """Parse YAML text under koken's limits, and keep its node tree: where each value is in the text
+    (``node.start_mark.line`` is 0-based), for messages that name a line.
+
+    Returns:
+        (plain Python data as :func:`load_yaml_text` gives it, the document's root node or None when empty).
+    Raises:
+        YamlError: as :func:`load_yaml_text`.
+    """
+    return _load(text, source)
+
+
+def _load(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
         raise YamlError(_("file is larger than {limit:,} bytes").format(limit=MAX_YAML_BYTES), Location(file=source))
-    loader = _LimitedLoader(text, source)
     try:
-        return loader.get_single_data()
+        loader = _LimitedLoader(text, source)  # PyYAML's reader checks every character here, before parsing
+    except yaml.reader.ReaderError as err:
+        raise _control_character(text, err, source) from None
+    try:
+        node = loader.get_single_node()
+        return (loader.construct_document(node) if node is not None else None), node
     except yaml.constructor.ConstructorError as err:
         mark = err.problem_mark
         raise YamlError(_("YAML tags such as {tag} are not allowed: koken reads plain data only (no objects, "
@@ -168,6 +189,18 @@ def load_yaml_text(text: str, source: str = "<text>") -> Any:
         raise YamlError(_("a YAML value cannot be read: {problem}").format(problem=err), Location(file=source)) from None
     finally:
         loader.dispose()
+
+
+def _control_character(text: str, err: yaml.reader.ReaderError, source: str) -> YamlError:
+    """The error for a character YAML does not allow in a file (a control character such as BEL or ESC, U+FFFE),
+    with its line and column: PyYAML raises it while the loader is made, as its own exception type."""
+    position = err.position if isinstance(err.position, int) and 0 <= err.position < len(text) else 0
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    code = err.character if isinstance(err.character, int) else ord(text[position]) if text else 0
+    return YamlError(_("control character U+{code:04X} at column {column}: a YAML file may not hold control "
+                       "characters (delete it, or write it as an escape inside double quotes)").format(
+        code=code, column=column), Location(file=source, row=line))
 
 
 def read_limited(path: Path, limit: int) -> bytes:
@@ -192,12 +225,29 @@ def load_yaml_file(path: str | Path) -> Any:
         YamlError: as :func:`load_yaml_text`, or when the file is not UTF-8 or cannot be read.
     """
     p = Path(path)
+    return load_yaml_text(yaml_file_text(read_yaml_bytes(p), p), str(p))
+
+
+def read_yaml_bytes(path: Path) -> bytes:
+    """A YAML file's bytes, at most :data:`MAX_YAML_BYTES` (read once: what is hashed is what is parsed).
+
+    Raises:
+        YamlError: larger, not a regular file, or unreadable.
+    """
     try:
-        raw = read_limited(p, MAX_YAML_BYTES)
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise YamlError(_("file is not UTF-8 text (byte {position})").format(position=err.start), Location(file=str(p))
-                        ) from None
+        return read_limited(path, MAX_YAML_BYTES)
     except OSError as err:
-        raise YamlError(_("cannot read file: {reason}").format(reason=err.strerror), Location(file=str(p))) from None
-    return load_yaml_text(text, str(p))
+        raise YamlError(_("cannot read file: {reason}").format(reason=err.strerror), Location(file=str(path))) from None
+
+
+def yaml_file_text(raw: bytes, path: Path) -> str:
+    """The text of a YAML file's bytes (UTF-8, a byte-order mark dropped).
+
+    Raises:
+        YamlError: the bytes are not UTF-8.
+    """
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise YamlError(_("file is not UTF-8 text (byte {position})").format(position=err.start),
+                        Location(file=str(path))) from None

@@ -17,8 +17,18 @@ definitions of ``ton`` and ``kt``) and for Japanese reporting notation:
 * full-width characters (``ｋＷｈ``) are NFKC-normalised; superscript powers (``m²``, ``kWh⁻¹``) and
   middle dots (``kg·m``, ``kg・m``) are read as ``**`` and ``*``;
 * ``ton`` (Pint: US short ton, 907 kg) is refused as ambiguous; ``kt`` is the kilotonne, never the knot;
+* so are the spellings Pint reads otherwise than a reporter means them (:data:`_AMBIGUOUS`): ``mt`` (Pint: a
+  millitonne), ``gr`` (the grain), ``MBtu`` (10⁶ Btu; 10³ in US usage), ``mW``/``mWh`` (beside MW/MWh),
+  ``Tb``/``Gb`` (a barn, a gilbert: bits or bytes?) and the refrigeration ton (US 3.517 kW, Japanese 3.861 kW),
+  each with the spelling to use;
+* every character of a unit text is accounted for (:func:`check_characters`): Pint's tokenizer drops what it
+  does not know (``kWh # MWh`` was kWh, ``台→万台`` 万台², ``kWh@yr`` kWh·yr), so any other character is refused;
+  counts or multipliers multiplied together (``台 万台``) are refused too;
+* a temperature difference (``delta_degC``) and an absolute temperature (``K``) never convert into each other;
 * ``year``/``yr``/``a`` mean the methodology's pinned year (8,760 h unless it declares another), never
-  Pint's Julian 365.25 d; ``month`` is refused (Pint derives it from the Julian year);
+  Pint's Julian 365.25 d, and a prefixed year (``ka``, ``kyr``, ``Ma``) is that multiple of it; ``month``
+  and ``century`` are refused (Pint derives them from the Julian year); ``Pa`` and ``ha`` are the pascal
+  and the hectare, as Pint reads them (not peta- or hecto-years);
 * offset units (``degC``) are refused where a quantity is declared.
 
 Every function raises :class:`koken.base.errors.UnitError` with the offending text and, for dimension
@@ -51,6 +61,34 @@ _OTHER_YEARS = {"year", "julian_year", "century", "millennium", "decade", "grego
                 "tropical_year", "leap_year", "common_year", "eclipse_year", "month", "fortnight"}
 _TON_HINT = N_("'{tok}' is ambiguous (Pint reads 'ton' as the US short ton, 907.18 kg): write t (tonne), short_ton or "
               "long_ton")
+_AMBIGUOUS = {
+    "mt": N_("'{tok}' is ambiguous: Pint reads it as a millitonne, 1 kg, while reports mean the metric ton: write t "
+             "(tonne) or kg"),
+    "gr": N_("'{tok}' is ambiguous: Pint reads it as the grain, 64.8 mg, not a gram: write g (gram), or grain"),
+    "MBtu": N_("'{tok}' is ambiguous: Pint reads it as 10⁶ Btu, US usage as 10³ Btu: write kBtu (10³ Btu) or MMBtu "
+               "(10⁶ Btu)"),
+    "mWh": N_("'{tok}' is ambiguous: a milliwatt-hour, easily a mistyped MWh (10⁹ times more): write MWh "
+              "(megawatt-hour), or milliwatt_hour"),
+    "mW": N_("'{tok}' is ambiguous: a milliwatt, easily a mistyped MW (10⁹ times more): write MW (megawatt), or "
+             "milliwatt"),
+    "refrigeration_ton": N_("'{tok}' is ambiguous: Pint reads it as the US refrigeration ton (12,000 Btu/h, 3.517 kW), "
+                            "the Japanese one is 3,320 kcal/h (3.861 kW): write USRT or JRT"),
+    "RT": N_("'{tok}' is ambiguous: Pint reads it as a ronnatesla; a refrigeration ton is the US one (12,000 Btu/h, "
+             "3.517 kW) or the Japanese one (3,320 kcal/h, 3.861 kW): write USRT or JRT"),
+}
+"""Unit spellings Pint reads otherwise than a reporter means them, each refused with the spelling to use (the
+ambiguous ``ton`` and ``month`` have their own messages)."""
+_AMBIGUOUS_TOKENS = {"mt": "mt", "gr": "gr", "MBtu": "MBtu", "mWh": "mWh", "mW": "mW", "refrigeration_ton":
+                     "refrigeration_ton", "ton_of_refrigeration": "refrigeration_ton", "RT": "RT", "Rt": "RT",
+                     "TR": "RT", "冷凍トン": "refrigeration_ton", "冷凍t": "refrigeration_ton"}
+_BITS_OR_BYTES = re.compile(r"^([kMGTPE]?)b$")
+_BITS_OR_BYTES_HINT = N_("'{tok}' is ambiguous: Pint reads it as a {unit}, not as bits or bytes: write {byte} (bytes) "
+                         "or {bit} (bits)")
+_ACCOUNTED = re.compile(r"[\w\s*/^()+\-%‰°]|(?<=\d)\.(?=\d)")
+"""The characters a unit text may hold: names (letters, digits, _ and the Japanese ones), spaces, ``* / ^ ( ) + -``,
+``%``, ``‰``, ``°`` and a decimal point inside a number (``m**2.5``); Pint's tokenizer drops anything else."""
+COUNT_FACTORS = frozenset({"item", "十", "百", "千", "万", "億"})
+"""Counted things and the Japanese multipliers: each may appear once in a unit, to the power ±1."""
 _IDENT = re.compile(r"[^\W\d][\w]*")
 _HYPHEN_BEFORE_GHG = re.compile(r"[\-\u2010\u2011\u2012\u2013\u2014\u2212](?=CO2)")
 _JP_MULTIPLIER = re.compile(r"([十百千万億]+)\s*([^\W\d]\w*(?:\s*(?:\*\*|\^)\s*[+\-]?\d+)?)")
@@ -125,6 +163,7 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
     s = unicodedata.normalize("NFKC", s).strip()
     s = _HYPHEN_BEFORE_GHG.sub("*", s)
     s = s.replace("\u2212", "-")
+    check_characters(s)
     if s.count("%") > 1:
         raise UnitError(_("'%' appears more than once"))
     if re.search(r"(?<![*^\s(])-\s*\d", s):
@@ -142,13 +181,23 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
             return year
         if tok == "kt":
             return "kilotonne"
+        if tok in _AMBIGUOUS_TOKENS:
+            raise UnitError(_(_AMBIGUOUS[_AMBIGUOUS_TOKENS[tok]]).format(tok=tok))
+        bits = _BITS_OR_BYTES.match(tok)
+        if bits:
+            raise UnitError(_(_BITS_OR_BYTES_HINT).format(
+                tok=tok, unit=_("barn (an area)") if tok != "Gb" else _("gilbert (a magnetomotive force)"),
+                byte=f"{bits.group(1)}B", bit=f"{bits.group(1)}bit"))
         if tok in ("month", "months"):
             raise UnitError(_("'{tok}' is ambiguous (Pint makes it 1/12 of a Julian year): use d or h").format(tok=tok))
         try:
             candidates = ureg.parse_unit_name(tok)
         except Exception:  # Pint raises several types on odd names; treat as unknown here
             candidates = ()
-        if any(unit in _OTHER_YEARS for _prefix, unit, _suffix in candidates):
+        reading = candidates[0] if candidates else None  # what Pint makes of it: Pa is the pascal, not peta-annum
+        if reading is not None and reading[1] == "year" and reading[0]:  # ka, kyr, Ma: a multiple of koken's year
+            return f"{reading[0]}{year}"
+        if reading is not None and reading[1] in _OTHER_YEARS:
             raise UnitError(_("'{tok}' is a Julian-year multiple (Pint: 365.25 d): write yr (koken's year, "
                               "{hours:g} h) with a number").format(tok=tok, hours=hours_per_year))
         if any(unit == "ton" for _prefix, unit, _suffix in candidates) and tok != "short_ton":
@@ -156,6 +205,43 @@ def normalise_unit_text(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEA
         return tok
 
     return _IDENT.sub(replace, s)
+
+
+def check_characters(text: str) -> None:
+    """Refuse a unit text with a character that is not part of a unit (:data:`_ACCOUNTED`).
+
+    Pint's tokenizer skips what it does not know, so ``kWh # MWh`` read as kWh, ``台→万台`` as 台·万台 and
+    ``kWh@yr`` as kWh·yr, and the ▲ of ``5▲ kWh/yr`` vanished (+5): every character must be accounted for.
+
+    Args:
+        text: unit text after width folding (NFKC) and the rewriting of superscripts and middle dots.
+    Raises:
+        UnitError: naming the first such character and its code point.
+
+    >>> check_characters("kg-CO2/kWh")
+    >>> check_characters("kWh # MWh")
+    Traceback (most recent call last):
+    ...
+    koken.base.errors.UnitError: '#' (U+0023) is not part of a unit and the unit parser would ignore it: write ...
+    """
+    position = 0
+    while position < len(text):
+        match = _ACCOUNTED.match(text, position)
+        if match is None or not match.group(0):
+            char = text[position]
+            raise UnitError(_("{char!r} (U+{code:04X}) is not part of a unit and the unit parser would ignore it: write "
+                              "only the unit, with names, *, /, ** and numbers (a negative number as -5 or ▲5, before "
+                              "the unit)").format(char=char, code=ord(char)))
+        position = match.end()
+
+
+def _check_counts(unit: pint.Unit) -> None:
+    """Refuse counts or Japanese multipliers multiplied together (``台 万台``, ``万万台``): a space multiplies in
+    Pint, so ``45000 台 万台`` was 45,000 × 10⁴ 台."""
+    for name, power in unit._units.items():
+        if name in COUNT_FACTORS and abs(power) > 1:
+            raise UnitError(_("it multiplies counts or multipliers together ({name} to the power {power:g}): write one "
+                              "count unit, such as 台 or 万台").format(name=name, power=power))
 
 
 def parse_unit(text: str, hours_per_year: float = DEFAULT_HOURS_PER_YEAR,
@@ -201,6 +287,7 @@ def _parse_unit(text: str, hours_per_year: float) -> pint.Unit:
     try:
         pint_text = normalise_unit_text(stripped, hours_per_year)
         unit = registry().parse_units(pint_text)
+        _check_counts(unit)
     except UnitError as err:
         raise UnitError(_("unit {text!r}: {problem}").format(text=text, problem=err.message), location) from None
     except pint.errors.UndefinedUnitError as err:
@@ -293,6 +380,7 @@ def conversion_factor(from_unit: pint.Unit, to_unit: pint.Unit, what: str | None
     """
     what = _("value") if what is None else what
     ureg = registry()
+    _same_temperature_kind(from_unit, to_unit, what, location)
     try:
         factor = float(ureg.Quantity(1.0, from_unit).to(to_unit).magnitude)
     except pint.errors.DimensionalityError:
@@ -377,6 +465,34 @@ others)."""
 _PER_TIME = {"year": N_("{dimension} per year"), "day": N_("{dimension} per day"), "hour": N_("{dimension} per hour"),
              "second": N_("{dimension} per second")}
 _PER_TIME_ONLY = {"year": N_("per year"), "day": N_("per day"), "hour": N_("per hour"), "second": N_("per second")}
+def _temperature_kind(unit: pint.Unit) -> str | None:
+    """``difference`` for a temperature difference (``delta_degC``, ``delta_degF``), ``absolute`` for an absolute
+    temperature (``K``, ``degR``), None for a unit that is not a temperature alone (``W/K`` included: a unit per
+    kelvin is per kelvin of difference whatever it is written with)."""
+    if dict(registry().Quantity(1.0, unit).dimensionality) != {"[temperature]": 1}:
+        return None
+    return "difference" if any(name.startswith("delta_") for name in unit._units) else "absolute"
+
+
+def _same_temperature_kind(from_unit: pint.Unit, to_unit: pint.Unit, what: str, location: Location | None) -> None:
+    """Refuse converting a temperature difference into an absolute temperature or back.
+
+    Pint gives both the dimension [temperature] and converts ``10 delta_degC`` into 10 K, which as an absolute
+    temperature is −263 °C; the reverse reads an absolute 300 K as a 300 K rise.
+
+    Raises:
+        UnitError: the two are temperatures of different kinds.
+    """
+    given, declared = _temperature_kind(from_unit), _temperature_kind(to_unit)
+    if given is None or declared is None or given == declared:
+        return
+    if given == "difference":
+        raise UnitError(_("{what}: '{unit}' is a temperature difference, but '{expected}' is an absolute temperature: "
+                          "give the temperature itself in K (an offset unit such as degC is not read)").format(
+            what=what, unit=unit_display(from_unit), expected=unit_display(to_unit)), location)
+    raise UnitError(_("{what}: '{unit}' is an absolute temperature, but '{expected}' is a temperature difference: give "
+                      "the difference in delta_degC (1 delta_degC = 1 K of difference)").format(
+        what=what, unit=unit_display(from_unit), expected=unit_display(to_unit)), location)
 
 
 def dimension_text(unit: pint.Unit) -> str:
@@ -411,6 +527,25 @@ def _time_name(name: str) -> str | None:
 def is_dimensionless(unit: pint.Unit) -> bool:
     """True for fraction, percent, ppm and other unit-free quantities."""
     return registry().Quantity(1.0, unit).dimensionless
+
+
+_CO2_ONLY = re.compile(r"CO2(?!\s*-?\s*e)", re.IGNORECASE)
+
+
+def names_co2_only(text: str) -> bool:
+    """Whether unit text gives a GHG amount in CO2 alone, not CO2e (``kg-CO2/kWh``, ``tCO2``; not ``kg-CO2e/kWh``,
+    ``t-CO2eq``): koken counts CO2 as CO2e (GWP 1), so such a value leaves out the other gases of what it measures
+    (the CH4 and N2O of power generation), and results mark it.
+
+    >>> names_co2_only("kg-CO2/kWh"), names_co2_only("kg-CO2e/kWh"), names_co2_only("ｔ－ＣＯ２"), names_co2_only("kWh")
+    (True, False, True, False)
+    """
+    return bool(_CO2_ONLY.search(unicodedata.normalize("NFKC", str(text))))
+
+
+def is_ghg_amount(unit: pint.Unit) -> bool:
+    """True for units with the GHG dimension (kg-CO2e, kg-CO2/kWh …)."""
+    return "[carbon_dioxide_equivalent]" in registry().Quantity(1.0, unit).dimensionality
 
 
 COUNT_UNITS = frozenset({"item", "千", "万", "億"})

@@ -200,9 +200,10 @@ RESULT_COLUMNS = (
     "row", "product_line", "methodology", "methodology_version", "category", "fiscal_year", "market",
     "region", "units_shipped_as_entered", "units_shipped", "functional_unit", AVOIDED_COLUMN,
     "operating_years[yr]", *FIGURES, BASELINE_COLUMN, PRODUCT_COLUMN, AVOIDED_SHARE_COLUMN, BASELINE_LIFETIME_COLUMN,
-    CATEGORY11_COLUMN, "defaults_used", "factors_from_tables",
+    CATEGORY11_COLUMN, "defaults_used", "factors_from_tables", "co2_only_inputs",
 )
-"""Result table columns; ``units_shipped`` is in the methodology's functional unit (named beside it)."""
+"""Result table columns; ``units_shipped`` is in the methodology's functional unit (named beside it);
+``co2_only_inputs`` names the inputs given in CO2 alone where the figures are CO2e."""
 
 PROVENANCE_SHEET = "来歴 provenance"
 """The sheet of a results workbook (``koken calculate -o r.xlsx``) that records what produced it: how a results

@@ -121,6 +121,9 @@ def main() -> None:
               help="The header's row in a CSV file or in each sheet (default: found below title and note rows).")
 @click.option("--allow-stale-factors", is_flag=True,
               help="Where a factor table lacks the row's fiscal year, use its latest earlier year (recorded).")
+@click.option("--gwp-rule", metavar="RULE",
+              help="Which GWP set converts gases to CO2e, by fiscal year: ar4, ar5 or ar6 (factors/rules/gwp.yaml; "
+                   "default ar5), or declared: gwp100_ar4,gwp100_ar5@2024 (AR4 before FY2024, AR5 from it).")
 @click.option("--ratios", "ratio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Device contribution-ratio file (default: the shipped FY2023-report-implied ratios).")
 @click.option("--component-maker", is_flag=True,
@@ -157,7 +160,7 @@ def main() -> None:
               help="With --draws: write every row's draws to FILE (.parquet).")
 def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool, output: Path | None,
               encoding: str | None, sheets: tuple[str, ...], header_row: int | None, allow_stale_factors: bool,
-              ratio_file: Path | None,
+              gwp_rule: str | None, ratio_file: Path | None,
               component_maker: bool, installed_base_year: int | None, survival: str | None,
               customer_data: Path | None, factor_path: str | None, engine: str, scheduler: str | None,
               workers: int | None, partition_rows: int, draws: int | None, seed: int | None,
@@ -184,15 +187,19 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
         raise click.UsageError(_("--header-row applies to CSV files and workbooks, not {kind}").format(
             kind=suffix or portfolio.name))
     _terminate_cleanly()
+    _report_leftovers(output)
     library = _library(methodology_paths, no_bundled)
     with render.reporting(), render.progress_bar() as (on_open, progress):
         result = run(portfolio, library, output=output, engine=engine, scheduler=scheduler, workers=workers,
                      partition_rows=partition_rows, encoding=encoding, sheet=sheets or None, header_row=header_row,
                      allow_stale_factors=allow_stale_factors, ratios=ratio_file, component_maker=component_maker,
                      installed_base_year=installed_base_year, survival=survival, customer_data=customer_data,
-                     factor_path=factor_path, draws=draws, seed=seed, samples=samples, progress=progress,
-                     on_open=on_open)
-    render.notices(result.notices)
+                     factor_path=factor_path, gwp_rule=gwp_rule, draws=draws, seed=seed, samples=samples,
+                     progress=progress, on_open=on_open)
+    render.notices([*result.notices, *([_(
+        "--allow-stale-factors is on: where a factor table has no value for a row's fiscal year, its latest earlier "
+        "year's value was used (marked \"stale: earlier year\" in factors_from_tables and recorded in the results)")]
+        if allow_stale_factors else [])])
     render.run_summary(result, str(portfolio))
     if result.uncertainty is not None:
         render.uncertainty_summary(result.uncertainty)
@@ -200,6 +207,22 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
         render.component_summary(result)
     if output:
         render.line(_("Results written to {output}").format(output=output))
+
+
+def _report_leftovers(output: Path | None) -> None:
+    """Say which temporary files of an earlier run are in the output's folder (a run killed with ``kill -9``
+    cannot remove its own); they are not removed, since another run may be writing them now."""
+    from koken.base.files import leftover_temporaries
+
+    if output is None:
+        return
+    found = leftover_temporaries(output)
+    if found:
+        render.notices([_("{folder} holds {count} temporary file(s) of koken, {names}: left by a run that was killed "
+                          "(kill -9, a power loss), or being written by another run now; delete them when no koken "
+                          "run writes there").format(folder=found[0].parent, count=len(found),
+                                                     names=", ".join(p.name for p in found[:5]) +
+                                                     (" …" if len(found) > 5 else ""))])
 
 
 def _terminate_cleanly() -> None:
@@ -251,6 +274,7 @@ def report_command(inputs: tuple[Path, ...], portfolio: Path | None, methodology
     if device_shares == "off" and ratio_file is not None:
         raise click.UsageError(_("--ratios gives device shares: leave it out with --device-shares off"))
     calculates = portfolio is not None or not all(is_result_file(p) for p in inputs)
+    _report_leftovers(output)
     library = _library(methodology_paths, no_bundled) if calculates else None
     with render.reporting(wrote_nothing=output is not None):
         built = report(inputs, portfolio, library, ratios=ratio_file, device_shares=device_shares == "on",
@@ -381,10 +405,18 @@ def factors_command(table: str | None, region: str | None, fiscal_year: int | No
 @click.argument("result", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("portfolio", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @_methodology_options
-def verify(result: Path, portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool) -> None:
+@click.option("--ratios", "ratio_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The device contribution-ratio file the result was computed with, when it is not the shipped one "
+                   "(a path written in the result is never opened).")
+@click.option("--customer-data", type=click.Path(exists=True, dir_okay=False, path_type=Path), metavar="FILE",
+              help="The customer-data file the result was computed with (--customer-data of calculate; a path "
+                   "written in the result is never opened).")
+def verify(result: Path, portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool,
+           ratio_file: Path | None, customer_data: Path | None) -> None:
     """Recompute RESULT (a koken JSON result) from PORTFOLIO and explain every difference.
 
-    Exit status 0: the result stands; 1: a figure differs or the inputs no longer compute.
+    Exit status 0: the result stands; 1: a figure, a total or a recorded provenance (input, methodology, factor
+    table, engine, units, GWP set, ratio file) differs, or the inputs no longer compute.
     """
     from koken.audit.verify import report
     from koken.audit.verify import verify as run
@@ -392,7 +424,7 @@ def verify(result: Path, portfolio: Path, methodology_paths: tuple[Path, ...], n
     # worked examples are not run here: a changed factor table fails them, and verify must name it instead
     library = _library(methodology_paths, no_bundled, check_examples=False)
     with render.reporting(wrote_nothing=False):
-        outcome = run(result, portfolio, library)
+        outcome = run(result, portfolio, library, ratios=ratio_file, customer_data=customer_data)
     for text in report(outcome):
         render.line(text)
     raise SystemExit(0 if outcome.stands else 1)

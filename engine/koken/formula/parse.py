@@ -11,7 +11,8 @@ converted node by node into sympy objects. Only these are accepted:
 
 Everything else (attributes, subscripts, unknown calls, lambdas, strings, keywords, comparisons
 outside ``where``, ``^``) is refused with a :class:`koken.base.errors.FormulaError` naming the
-offending token. Names are plain ASCII identifiers turned into ``sympy.Symbol`` directly, so
+offending token. Formula text is ASCII (Python's parser would fold ``ａ`` and ``ﬁ`` into the names ``a`` and ``fi``)
+and has no comment (``#``). Names are plain ASCII identifiers turned into ``sympy.Symbol`` directly, so
 ``E``, ``N``, ``S``, ``I``, ``Q`` or ``beta`` are ordinary variables (sympy issues #24397, #17812,
 #12835, #16795; sympify and parse_expr evaluate text, sympy #10805 and #24990). Size, nesting depth and constant exponents are
 bounded so that any text is accepted or refused quickly (``10**10**10`` is refused at once).
@@ -24,6 +25,7 @@ import difflib
 import functools
 import keyword
 import re
+import unicodedata
 from collections.abc import Collection
 
 import sympy
@@ -50,6 +52,8 @@ _BINOPS = {
     ast.Mult: lambda a, b: sympy.Mul(a, b, evaluate=False),
     ast.Div: lambda a, b: sympy.Mul(a, sympy.Pow(b, sympy.S.NegativeOne, evaluate=False), evaluate=False),
 }
+_CHAINS = {ast.Add: "sum", ast.Sub: "sum", ast.Mult: "product", ast.Div: "product"}
+"""Operators whose chains count as one level of nesting (``a + b - c``, ``a * b / c``)."""
 _COMPARE = {ast.Lt: sympy.Lt, ast.LtE: sympy.Le, ast.Gt: sympy.Gt, ast.GtE: sympy.Ge}
 _OPERATOR_TEXT = {
     ast.BitXor: N_("'^' is not a power in koken formulas: use ** (e.g. load_factor**2)"),
@@ -160,6 +164,7 @@ def parse_formula(text: str, allowed_names: Collection[str],
         raise FormulaError(_("formula is empty"), loc)
     if len(text) > MAX_FORMULA_CHARS:
         raise FormulaError(_("formula is longer than {limit} characters").format(limit=MAX_FORMULA_CHARS), loc)
+    _check_characters(text, loc)
     depth = 0
     for ch in text:
         depth += ch in "([{"
@@ -191,6 +196,43 @@ def parse_formula(text: str, allowed_names: Collection[str],
         raise FormulaError(_("formula {formula!r} has a constant that is not a real number").format(formula=text.strip()),
                            loc)
     return expr
+
+
+def _check_characters(text: str, loc: Location) -> None:
+    """Refuse what Python's parser would change before koken sees it: a character that is not ASCII (identifiers are
+    NFKC-folded, so ``ａ`` would be the name ``a`` and ``ﬁ`` the name ``fi``, despite the ASCII rule for names) and a
+    comment (``a + b # - c`` parses as ``a + b``).
+
+    Raises:
+        FormulaError: naming the character, its code point, its position (from 1) and what Python would read.
+    """
+    for position, char in enumerate(text, start=1):
+        if not char.isascii():
+            raise FormulaError(_("formula {formula!r}: {char!r} (U+{code:04X}) at character {position} is not ASCII; "
+                                 "Python would read it as {folded!r}: write formulas in ASCII").format(
+                formula=text.strip()[:200], char=char, code=ord(char), position=position,
+                folded=unicodedata.normalize("NFKC", char)), loc)
+        if char == "#":
+            raise FormulaError(_("formula {formula!r}: '#' at character {position} starts a comment, and Python would "
+                                 "drop the rest of the formula: formulas have no comments").format(
+                formula=text.strip()[:200], position=position), loc)
+
+
+def _exponents(expr: sympy.Expr) -> dict[sympy.Symbol, sympy.Number]:
+    """The largest power (in absolute value) to which each name is raised in ``expr``, as its unit would be:
+    ``((a*1)**16*1)`` gives a: 16, ``a**2/b`` gives a: 2, b: 1. Products add, sums and functions take the
+    larger, powers multiply; a condition of ``where`` does not count (its units do not reach the result)."""
+    if isinstance(expr, sympy.Symbol):
+        return {expr: sympy.Integer(1)}
+    if isinstance(expr, sympy.Pow):
+        factor = abs(expr.exp) if expr.exp.is_number else sympy.Integer(1)
+        return {s: e * factor for s, e in _exponents(expr.base).items()}
+    parts = [piece for piece, _condition in expr.args] if isinstance(expr, sympy.Piecewise) else expr.args
+    out: dict[sympy.Symbol, sympy.Number] = {}
+    for part in parts:
+        for s, e in _exponents(part).items():
+            out[s] = out.get(s, 0) + e if isinstance(expr, sympy.Mul) else max(out.get(s, 0), e)
+    return out
 
 
 class _Converter:
@@ -256,7 +298,10 @@ class _Converter:
         op = type(node.op)
         if op in _OPERATOR_TEXT:
             raise self.fail(node, _(_OPERATOR_TEXT[op]))
-        left = self.convert(node.left, depth + 1)
+        # a chain of one kind of operator (a + b - c + …, a * b / c * …) is one level, however long: Python's ast
+        # nests it to the left, one level per term, which refused flat sums of more than 40 terms
+        chained = op in _CHAINS and isinstance(node.left, ast.BinOp) and _CHAINS.get(type(node.left.op)) == _CHAINS[op]
+        left = self.convert(node.left, depth if chained else depth + 1)
         if op is ast.Pow:
             exponent = self.convert(node.right, depth + 1)
             if not exponent.is_number:
@@ -266,9 +311,12 @@ class _Converter:
                     limit=MAX_EXPONENT))
             if left.is_number:
                 self.check_constant_power(node, left, exponent)
-            if isinstance(left, sympy.Pow) and left.exp.is_number and abs(left.exp * exponent) > MAX_EXPONENT:
+            combined = max(_exponents(left).values(), default=0) * abs(exponent)
+            if isinstance(left, sympy.Pow) and left.exp.is_number:  # a power of a constant's power too: 2**16**16
+                combined = max(combined, abs(left.exp * exponent))
+            if combined > MAX_EXPONENT:
                 raise self.fail(node, _("the combined exponent {exponent} is beyond ±{limit}").format(
-                    exponent=left.exp * exponent, limit=MAX_EXPONENT))
+                    exponent=combined, limit=MAX_EXPONENT))
             result = sympy.Pow(left, exponent, evaluate=False)
             self.check_constant_size(node, result)
             return result

@@ -52,7 +52,15 @@ from koken.base.vocabulary import (
     RESULT_UNIT,
     STANDARD_HEADERS,
 )
-from koken.factors import ROW_KEYS, FactorTable, load_factor_tables
+from koken.factors import (
+    GWP_TABLE,
+    ROW_KEYS,
+    FactorTable,
+    fixed_key_problem,
+    gwp_reference_problems,
+    gwp_rule,
+    load_factor_tables,
+)
 from koken.formula.dimensions import infer_unit
 from koken.formula.kernel import compile_kernel
 from koken.formula.latex import step_latex
@@ -252,7 +260,7 @@ def _leaves(expr: sympy.Basic) -> collections.Counter:
 
 
 def read_methodology(path: str | Path, check_location: bool = True,
-                     categories: Mapping[str, Methodology] | None = None) -> Methodology:
+                     categories: Mapping[str, Methodology | None] | None = None) -> Methodology:
     """Read, validate and compile one methodology file (its worked examples are run by
     :func:`koken.library.load_methodology`, one layer up, since they need the evaluator and factor tables).
 
@@ -262,7 +270,8 @@ def read_methodology(path: str | Path, check_location: bool = True,
         path: ``methodologies/<category>/<id>.yaml``.
         check_location: require ``<category>/<id>.yaml`` (off for a proposed file under review).
         categories: the category methodologies a product file may ``extend``, by id
-            (:mod:`koken.methodology.extend`).
+            (:mod:`koken.methodology.extend`); None for a category whose file cannot be read (a product extending it
+            is refused naming it so, not as an unknown category).
     Returns:
         Methodology.
     Raises:
@@ -271,7 +280,7 @@ def read_methodology(path: str | Path, check_location: bool = True,
     source = display_path(path)
     key = _memo_key(path, source, check_location)
     if key is not None:  # a product's formulas are its category's too
-        key = (*key, tuple(sorted((c.id, c.content_hash) for c in (categories or {}).values())))
+        key = (*key, tuple(sorted((c.id, c.content_hash) for c in (categories or {}).values() if c is not None)))
     cached = _COMPILED.get(key) if key is not None else None
     if cached is not None:
         return cached
@@ -282,8 +291,12 @@ def read_methodology(path: str | Path, check_location: bool = True,
     if "extends" in data:
         extension = extension_of(data, source)
         base = (categories or {}).get(extension.extends)
+        if base is None and extension.extends in (categories or {}):
+            raise KokenErrors([MethodologyError(_("extends {id!r}, whose file cannot be read (its problems are listed "
+                                                  "with it)").format(id=extension.extends),
+                                                Location(file=source, field="extends"))])
         if base is None:
-            known = sorted(c.id for c in (categories or {}).values() if c.spec.kind == "category")
+            known = sorted(c.id for c in (categories or {}).values() if c is not None and c.spec.kind == "category")
             raise KokenErrors([MethodologyError(_("extends {id!r}, which is no category methodology here (the "
                                                   "category methodologies: {known})").format(
                 id=extension.extends, known=", ".join(known) or "—"), Location(file=source, field="extends"))])
@@ -345,6 +358,8 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
     """
     tables, table_problems = load_factor_tables()
     errors: list[KokenError] = list(table_problems)
+    unreadable = {Path(e.location.file).stem: Path(e.location.file).name for e in table_problems  # a table's id is
+                  if e.location is not None and e.location.file}                                 # its file's name
     loc = Location(file=source)
     path = Path(source)
     if check_location and path.suffix in (".yaml", ".yml"):
@@ -396,9 +411,25 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
                 errors.append(MethodologyError(problem, Location(file=source,
                                                                  field=f"parameters.{name}.default_distribution")))
         table = None
-        if p.factor is not None:
+        if p.factor is not None and p.factor.table == GWP_TABLE:  # the GWP set of the row's year, by the run's rule
+            problems = gwp_reference_problems(p.factor.key)
+            errors.extend(MethodologyError(problem, ploc) for problem in problems)
+            try:  # the default rule's first set, to check the unit (a broken rules file is among table_problems)
+                table = tables.get(gwp_rule(None).periods[0][1]) if not problems else None
+            except (KokenError, KokenErrors):
+                table = None
+            if table is not None:
+                try:
+                    conversion_factor(table.unit, unit, _("factor table {table}").format(table=GWP_TABLE), ploc)
+                except UnitError as err:
+                    errors.append(err)
+        elif p.factor is not None:
             table = tables.get(p.factor.table)
-            if table is None:
+            if table is None and p.factor.table in unreadable:
+                errors.append(MethodologyError(_("factor table {table!r} cannot be read: its file {file} has problems "
+                                                 "(listed with it)").format(table=p.factor.table,
+                                                                            file=unreadable[p.factor.table]), ploc))
+            elif table is None:
                 errors.append(MethodologyError(_("unknown factor table {table!r} (tables: {tables})").format(
                     table=p.factor.table, tables=", ".join(sorted(tables))), ploc))
             else:
@@ -412,6 +443,8 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
                         _("factor table {table} is keyed by {keys}: fix the keys a row cannot give (only {row_keys} "
                           "come from the row), and no others").format(
                             table=table.id, keys=table.spec.keys, row_keys=", ".join(ROW_KEYS)), ploc))
+                elif (problem := fixed_key_problem(table, p.factor.key)) is not None:
+                    errors.append(MethodologyError(problem, ploc))
         base = registry().Quantity(1.0, unit).to_base_units()
         parameters[name] = CompiledParameter(
             name=name, unit=unit, unit_text=p.unit, to_base=float(base.magnitude), default=p.default,
@@ -612,14 +645,19 @@ def _compile_step(name: str, text: str, unit_text: str | None, units: dict[str, 
         raise FormulaError(_("uses {names}, whose unit could not be determined (see the error reported for "
                              "it)").format(names=", ".join(sorted(missing))), loc)
     derived = infer_unit(expr, units, loc)
-    if unit_text:
-        unit = parse_unit(unit_text, hours, loc)
-        check_multiplicative(unit, unit_text, loc)
-        conversion_factor(derived, unit, _("step {name!r} (declared unit vs formula)").format(name=name), loc)
-    else:
-        unit = _base_units(derived)
-    # the kernel computes in base units; to_unit takes its output to the step's unit
-    to_unit = conversion_factor(_base_units(derived), unit)
+    try:
+        if unit_text:
+            unit = parse_unit(unit_text, hours, loc)
+            check_multiplicative(unit, unit_text, loc)
+            conversion_factor(derived, unit, _("step {name!r} (declared unit vs formula)").format(name=name), loc)
+        else:
+            unit = _base_units(derived)
+        # the kernel computes in base units; to_unit takes its output to the step's unit
+        to_unit = conversion_factor(_base_units(derived), unit)
+    except OverflowError:  # Pint multiplies the units' factors as floats: (kWh/yr)**90 is beyond 1e308
+        raise FormulaError(_("the formula's unit {unit} is beyond float's range once converted to base units: a "
+                             "unit raised to so high a power has no meaning here").format(
+            unit=str(derived)[:200]), loc) from None
     args = tuple(sorted(s.name for s in expr.free_symbols))
     if not set(args) <= allowed:  # guaranteed by the parser; checked again before lambdify
         raise FormulaError(f"undeclared names {set(args) - allowed}", loc)

@@ -459,7 +459,7 @@ def evaluate_line(m: Methodology, given: Mapping[str, LineValue], region: str | 
         result = evaluate(m, inputs, shipped, [where])
     except KokenErrors as errs:
         raise KokenErrors([e.at(file=where.file) for e in errs.errors]) from None
-    tables = {name: LINE_FACTOR_TEXT.format(table=o.table, key=o.keys[0], source=o.sources[0],
+    tables = {name: LINE_FACTOR_TEXT.format(table=o.table_of(0), key=o.keys[0], source=o.sources[0],
                                             described=o.described(0))
               for name, o in origins.items() if o.from_table[0]}
     return result, tables

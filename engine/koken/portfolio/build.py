@@ -43,6 +43,8 @@ from koken.base.vocabulary import (
 from koken.methodology import Methodology
 from koken.portfolio.cells import (
     CELL_QUANTITY_RE2,
+    DASHES,
+    MULTIPLIER_RE2,
     MULTIPLIERS,
     SUPERSCRIPTS,
     THOUSANDS_RE2,
@@ -847,8 +849,18 @@ def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None,
         numbers_text = pc.fill_null(parts.field("number"), "").to_numpy(zero_copy_only=False)
         sub[with_text] = parse_numbers(numbers_text)
         cell_units = pc.fill_null(parts.field("unit"), "").to_numpy(zero_copy_only=False).astype(object)
+        trailing = np.isin(cell_units, list(DASHES))  # "0.5-": an accounting export's negative, not the unit "-"
+        for k in np.flatnonzero(trailing):
+            j = with_text[k]
+            cells.flag(present[j], _("{value!r}: a minus sign after the number (as accounting exports write negatives) "
+                                     "is not read: write -{number} (or ▲{number}); a fraction's unit is written "
+                                     "'fraction', or [-] in the header").format(value=texts[j], number=numbers_text[k]),
+                       header)
+            flagged[j] = True
+        cell_units = np.where(trailing, "", cell_units)
         if unit:  # "1.2万" under a kWh/yr header means 12,000 kWh/yr
-            multiplier = np.isin(cell_units, list(MULTIPLIERS))
+            multiplier = pc.fill_null(pc.match_substring_regex(pa.array(cell_units, type=pa.string()), MULTIPLIER_RE2),
+                                      False).to_numpy(zero_copy_only=False)
             if multiplier.any() and any(m in unit for m in MULTIPLIERS):  # "4.5万" under 万台: 万 twice
                 for k in np.flatnonzero(multiplier):
                     j = with_text[k]

@@ -14,8 +14,12 @@ import numpy as np
 
 from koken.base.vocabulary import fold_width
 
-MULTIPLIERS = ("千", "万", "億")
-"""Japanese multipliers a cell may carry alone (``1.2万``): they multiply the column's unit."""
+MULTIPLIERS = ("十", "百", "千", "万", "億")
+"""Japanese multipliers a cell may carry alone (``1.2万``, or several: ``1.2百万``): they multiply the column's unit."""
+MULTIPLIER_RE2 = "^[" + "".join(MULTIPLIERS) + "]+$"
+"""A cell unit that is only multipliers (``万``, ``百万``)."""
+DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
+"""Hyphen-minus and the Unicode dashes and minus: a cell unit that is one of them is a trailing minus (``0.5-``)."""
 SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻½⅓¼¾"
 """Characters that NFKC would turn into other digits (``10⁴`` → ``104``): refused in numbers."""
 # Patterns for Arrow's RE2 engine, whose \s and \d are ASCII only: whitespace is spelled out as
@@ -167,7 +171,8 @@ def number_then_unit(texts: np.ndarray, header_unit: str | None) -> tuple[np.nda
 
     Returns:
         (mask of the cells read here, their numbers, their unit texts). Cells with anything unusual —
-        a comma, a minus or ▲ mark, a superscript, a unit that is only 万/千/億, no number — are left to
+        a comma, a minus or ▲ mark, a superscript, a unit that is only multipliers (万, 百万) or only a dash (a
+        trailing minus, ``0.5-``), no number — are left to
         the full path, which explains what is wrong with them.
     """
     import pyarrow as pa
@@ -177,10 +182,12 @@ def number_then_unit(texts: np.ndarray, header_unit: str | None) -> tuple[np.nda
     parts = pc.extract_regex(cells, CELL_QUANTITY_RE2)
     number, unit = parts.field("number"), parts.field("unit")
     matched = pc.fill_null(pc.is_valid(parts), False)
-    plain_unit = pc.invert(pc.fill_null(pc.match_substring_regex(unit, f"[,▲△\u2212{SUPERSCRIPTS}]|^$"), True))
+    plain_unit = pc.invert(pc.fill_null(pc.match_substring_regex(
+        unit, f"[,▲△\u2212{SUPERSCRIPTS}]|^$|^[{DASHES}]$"), True))
     simple = pc.and_(matched, plain_unit).to_numpy(zero_copy_only=False)
     if header_unit:
-        multiplier_only = pc.is_in(unit, pa.array(list(MULTIPLIERS))).to_numpy(zero_copy_only=False)
+        multiplier_only = pc.fill_null(pc.match_substring_regex(unit, MULTIPLIER_RE2), False).to_numpy(
+            zero_copy_only=False)
         simple &= ~np.asarray(multiplier_only, dtype=bool)
     chosen = pa.array(simple)
     values = pc.cast(number.filter(chosen), pa.float64()).to_numpy(zero_copy_only=False) if simple.any() \

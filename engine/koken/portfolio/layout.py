@@ -42,8 +42,8 @@ name beginning ``device_``)."""
 CLOSE_MATCH = 0.8
 """How alike (difflib's ratio) an unknown header must be to a column's name or alias to be taken for a
 misspelling of it (an error) rather than a column of the company's own (carried through)."""
-_HEADER = re.compile(r"^\s*(?P<name>[^\[\]]+?)\s*(?:\[(?P<unit>[^\[\]]*)\])?\s*$")
-_PARENTHESISED_UNIT = re.compile(r"^\s*(?P<name>[^\[\]（(【〔［]+?)\s*[（(【〔［](?P<unit>[^）)】〕］]+)[）)】〕］]\s*$")
+_OPENERS = "（(【〔［"
+_CLOSERS = "）)】〕］"
 _SEPARATORS = re.compile(r"[\s_\-・/／]+")
 CONTAINED_NAME = 4
 """A header that holds one of koken's column names of at least this many characters (``CO2排出係数``,
@@ -156,7 +156,9 @@ def split_header_cell(text: str) -> list[tuple[str, str | None]] | None:
     """A header cell's lines as (name, unit or None); None when a line is not ``name`` or ``name[unit]``.
 
     A cell may name its column on several lines, in Japanese and English (``出荷台数\\nunits_shipped``, as
-    koken's templates do); each line is one name.
+    koken's templates do); each line is one name. Parsed by position, not by a regular expression: a line is
+    read in time linear in its length whatever it holds (a backtracking pattern took 40 s on ``a`` + 3,000
+    spaces + ``b[``, issue 17).
 
     >>> split_header_cell("出荷台数\\nunits_shipped[万台]")
     [('出荷台数', None), ('units_shipped', '万台')]
@@ -165,12 +167,36 @@ def split_header_cell(text: str) -> list[tuple[str, str | None]] | None:
     for line in fold_width(str(text)).splitlines():
         if not line.strip():
             continue
-        match = _HEADER.match(line)
-        if not match:
+        parsed = _header_line(line.strip())
+        if parsed is None:
             return None
-        unit = match.group("unit")
-        out.append((match.group("name").strip(), unit.strip() if unit is not None else None))
+        out.append(parsed)
     return out
+
+
+def _header_line(line: str) -> tuple[str, str | None] | None:
+    """``name`` or ``name[unit]`` (``line`` stripped; the name without brackets and not empty, the unit without
+    brackets) as (name, unit or None), stripped; None for anything else."""
+    opening = line.find("[")
+    if opening < 0:
+        return None if "]" in line else (line, None)
+    name, unit = line[:opening].strip(), line[opening + 1:-1]
+    if not name or not line.endswith("]") or "]" in name or "[" in unit or "]" in unit:
+        return None
+    return name, unit.strip()
+
+
+def _parenthesised_unit(text: str) -> tuple[str, str] | None:
+    """A name followed by a unit in parentheses or brackets of another kind (``出荷台数（万台）``,
+    ``排出係数【kg-CO2/kWh】``) as (name, unit), both stripped; None otherwise. Linear in the text's length."""
+    line = text.strip()
+    opening = next((i for i, ch in enumerate(line) if ch in _OPENERS), -1)
+    if opening <= 0 or not line or line[-1] not in _CLOSERS:
+        return None
+    name, unit = line[:opening].strip(), line[opening + 1:-1]
+    if not name or "[" in name or "]" in name or not unit or any(ch in _CLOSERS for ch in unit):
+        return None
+    return name, unit.strip()
 
 
 TEMPLATE_SHEETS = ("説明", "コード")
@@ -364,9 +390,9 @@ def _misspelling(unknown: str, lines: list[tuple[str, str | None]],
     ``排出係数【kg-CO2/kWh】``), a header that holds a column's name (``CO2排出係数``, ``Grid Emission Factor``,
     ``排出係数 kg-CO2/kWh``), or one close to a name (``basline_annual_energy``)."""
     unit = next((u for _n, u in lines if u), None)
-    parenthesised = _PARENTHESISED_UNIT.match(unknown)
-    if parenthesised and parenthesised.group("name").strip() in names:
-        name, inner = parenthesised.group("name").strip(), parenthesised.group("unit").strip()
+    parenthesised = _parenthesised_unit(unknown)
+    if parenthesised and parenthesised[0] in names:
+        name, inner = parenthesised
         return _("unknown column {header!r}: a unit goes in square brackets: write {suggestion!r}").format(
             header=unknown, suggestion=f"{name}[{inner}]"), names[name], inner
     written = _normalised(unknown)

@@ -5,8 +5,8 @@ record batches (pyarrow), XLSX and YAML whole (one partition; they are size-limi
 shares the file's :class:`koken.portfolio.layout.Layout` (header and units row, read once), so a partition
 is interpreted exactly as the same rows would be in a one-partition read.
 
-Row numbers in messages: for CSV, XLSX and YAML the file row (the header is row 1); for Parquet the
-record number (the first record is row 1).
+Row numbers in messages: for CSV and XLSX the file row (the header is row 1); for YAML the line where the
+row's item starts; for Parquet the record number (the first record is row 1).
 
 Encodings (CSV): the given one, else UTF-16 by its BOM, UTF-8 (with or without BOM), else cp932
 (Shift_JIS); the whole file is checked before the first row is interpreted, so an encoding problem on
@@ -18,6 +18,7 @@ from __future__ import annotations
 import codecs
 import csv
 import decimal
+import functools
 import hashlib
 import io
 import re
@@ -32,8 +33,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location, PortfolioError
-from koken.base.i18n import _, sentences
-from koken.base.safe_yaml import load_yaml_file, read_limited
+from koken.base.i18n import N_, _, sentences
+from koken.base.safe_yaml import load_yaml_node, read_limited, read_yaml_bytes, yaml_file_text
 from koken.methodology import Methodology
 from koken.portfolio.layout import (
     HEADER_SCAN_ROWS,
@@ -52,13 +53,25 @@ from koken.portfolio.layout import (
 
 MAX_PORTFOLIO_BYTES = 200_000_000
 """Largest workbook or YAML portfolio read whole (CSV and Parquet are streamed, of any size)."""
+MAX_WHOLE_CELLS = 2_000_000
+"""Cells (rows × columns) of a portfolio read whole, a workbook's sheet or a YAML file, counted before the cells
+are made: about 1 GB of working memory. A larger portfolio is read in partitions from CSV or Parquet."""
 _HALFWIDTH_KANA = re.compile("[\uff61-\uff9f]")
 
 DEFAULT_PARTITION_ROWS = 250_000
 """Rows per partition: about 0.3 GB of working memory for a wide (70-column) portfolio."""
 
 _CHUNK = 1 << 20
-csv.field_size_limit(10_000_000)  # one cell; a larger one is an unclosed quote swallowing the file
+MAX_ROW_CHARS = 1_000_000
+"""Characters a CSV record (a line, or the lines of a record with quoted line breaks) may have: a row is read at
+most this much at a time, so one 100 MB line is refused without being held or split into cells."""
+csv.field_size_limit(MAX_ROW_CHARS)  # one cell; a larger one is an unclosed quote swallowing the file
+MAX_CELL_CHARS = 32_767
+"""Characters a Parquet text cell may have (Excel's limit for a cell), checked before the text is decoded."""
+MAX_CHUNK_BYTES = 256_000_000
+"""Bytes a Parquet column chunk (one column of one row group) may decompress to, from the file's metadata."""
+MAX_PARTITION_TEXT = 64_000_000
+"""Bytes of text a Parquet block is built with: a record batch holding more is built in slices."""
 
 
 @dataclass(frozen=True)
@@ -160,13 +173,22 @@ class PortfolioSource:
             self.total_bytes = self._p.stat().st_size
             if self.suffix == ".csv":
                 self._codec, self.encoding, self.sha256 = _detect_encoding(self._p, encoding)
-            else:
-                self.sha256 = _hash_file(self._p)
-                self.encoding = {".parquet": "parquet", ".yaml": "utf-8", ".yml": "utf-8"}.get(self.suffix, "xlsx")
+            elif self.suffix in (".yaml", ".yml"):  # read once: the bytes hashed are the bytes parsed
+                self._data = read_yaml_bytes(self._p)
+                self.sha256 = "sha256:" + hashlib.sha256(self._data).hexdigest()
+                self.encoding = "utf-8"
+            elif self.suffix == ".parquet":  # one open file, hashed, read, and hashed again once read
+                self._handle = open(self._p, "rb")
+                self.sha256 = _hash_stream(self._handle)
+                self.encoding = "parquet"
+            else:  # read once: the bytes hashed are the bytes parsed
+                self._data = read_limited(self._p, MAX_PORTFOLIO_BYTES)
+                self.sha256 = "sha256:" + hashlib.sha256(self._data).hexdigest()
+                self.encoding = "xlsx"
         except OSError as err:
             raise KokenErrors([PortfolioError(_("cannot read file: {reason}").format(reason=err.strerror), where)]) from None
         if self.suffix == ".parquet":
-            self._parquet = _open_parquet(self._p)
+            self._parquet = _open_parquet(self._handle, self.path)
             self.total_rows = self._parquet.metadata.num_rows
 
     def partitions(self) -> Iterator[Partition]:
@@ -297,7 +319,7 @@ class PortfolioSource:
         return found
 
     def _workbook_tables(self) -> Iterator[Table]:
-        data = read_limited(self._p, MAX_PORTFOLIO_BYTES)
+        data, self._data = self._data, b""
         sheets, hidden = _read_xlsx(self._p, data, self._sheets)
         self.bytes_read = self.total_bytes
         for sheet in hidden:
@@ -364,7 +386,8 @@ class PortfolioSource:
             yield errs
 
     def _yaml_blocks(self):
-        headers, cells, rownums, _encoding = _read_yaml(self._p)
+        headers, cells, rownums = _read_yaml(self._p, self._data)
+        self._data = b""
         self.bytes_read = self.total_bytes
         yield headers
         try:
@@ -383,7 +406,8 @@ class PortfolioSource:
         with open(self._p, "rb") as raw:
             counted = _CountingReader(raw, self)
             text = io.TextIOWrapper(counted, encoding=self._codec, newline="")
-            reader = csv.reader(text)
+            lines = _BoundedLines(text, self.path)
+            reader = csv.reader(lines)
             headers = None
             cells: list[list[str]] = []
             numbers: list[int] = []
@@ -421,15 +445,17 @@ class PortfolioSource:
             try:
                 line = 0
                 for row in reader:
+                    lines.record_read()
                     number, line = line + 1, reader.line_num  # a record's first file line (quoted cells span lines)
                     if not "".join(row).strip():
                         continue  # rows with no content are skipped, so a file of blank lines costs nothing
                     if headers is None:
                         if not held and row and row[0].startswith("\ufeff"):
                             row[0] = row[0][1:]
-                        if len(row) > MAX_COLUMNS:
-                            raise KokenErrors([PortfolioError(_("the header has {count:,} columns (limit {limit})").format(
-                                count=len(row), limit=MAX_COLUMNS), where)])
+                        if len(row) > MAX_COLUMNS:  # a row read while the header is looked for
+                            raise KokenErrors([PortfolioError(_("the row has {count:,} cells, more than a portfolio's "
+                                                                "{limit} columns").format(count=len(row), limit=MAX_COLUMNS),
+                                                              Location(file=self.path, row=number))])
                         held.append(row)
                         held_numbers.append(number)
                         position = header_from(held, held_numbers, final=False)
@@ -467,6 +493,8 @@ class PortfolioSource:
             except csv.Error as err:
                 raise KokenErrors([PortfolioError(_("not a readable CSV file: {error}").format(error=err),
                                                   where)]) from None
+            if "sha256:" + counted.digest.hexdigest() != self.sha256:  # the bytes parsed are the bytes hashed
+                raise KokenErrors([_changed_while_read(self.path)])
             if headers is None:
                 raise KokenErrors([PortfolioError(_("file is empty: no header row"), where)])
             if notes:
@@ -477,7 +505,6 @@ class PortfolioSource:
 
     def _parquet_blocks(self):
         import pyarrow as pa
-        import pyarrow.compute as pc
 
         schema = self._parquet.schema_arrow
         index_columns = _pandas_index_columns(schema)  # a DataFrame's index, written beside the data by pandas
@@ -496,6 +523,7 @@ class PortfolioSource:
                     "column type {kind} is not read: koken reads text and number columns (write dates and flags as "
                     "text)").format(kind=field.type), Location(file=self.path, column=field.name)))
             kinds.append(kind)
+        problems += self._parquet_chunk_sizes(set(headers))
         if problems:
             raise KokenErrors(problems)
         yield headers
@@ -504,38 +532,146 @@ class PortfolioSource:
         try:
             for batch in self._parquet.iter_batches(batch_size=batch_rows, use_threads=True,
                                                     columns=list(schema.names) if index_columns else None):
-                columns = []
-                bad_text = []
-                for column, kind, name in zip(batch.columns, kinds, headers):
-                    if kind == "text":
-                        if pa.types.is_dictionary(column.type):
-                            column = column.dictionary_decode()
-                        column = pc.fill_null(column.cast(pa.string()), "")
-                        try:
-                            column.validate(full=True)
-                        except pa.ArrowInvalid:
-                            bad_text.append(PortfolioError(_(
-                                "column holds bytes that are not UTF-8 text in records {first:,}-{last:,}").format(
-                                first=first_row, last=first_row + batch.num_rows - 1),
-                                Location(file=self.path, column=name)))
-                        columns.append(column)  # kept in Arrow
-                    else:  # integers beyond 2**53 round to the nearest float, as the same digits in a CSV do
-                        columns.append(np.asarray(pc.cast(column, pa.float64(), safe=False).to_numpy(
-                            zero_copy_only=False), dtype=float))
-                rows = np.arange(first_row, first_row + batch.num_rows)
+                yield from self._parquet_slices(batch, kinds, headers, first_row)
                 first_row += batch.num_rows
                 self.bytes_read = int(self.total_bytes * (first_row - 1) / max(self.total_rows or 1, 1))
-                yield KokenErrors(bad_text) if bad_text else Cells(columns=columns, rows=rows)
+            self._check_unchanged()
         except (OSError, pa.ArrowException) as err:
             raise KokenErrors([PortfolioError(_("not a readable Parquet file ({error})").format(error=err),
                                               Location(file=self.path))]) from None
+        finally:
+            self._handle.close()
+
+    def _parquet_chunk_sizes(self, names: set[str]) -> list[KokenError]:
+        """A column chunk that would decompress beyond :data:`MAX_CHUNK_BYTES`, from the file's metadata (a few KB
+        of repeated text compress a thousandfold): refused before it is read."""
+        metadata = self._parquet.metadata
+        problems = []
+        for group in range(metadata.num_row_groups):
+            chunks = metadata.row_group(group)
+            for j in range(chunks.num_columns):
+                chunk = chunks.column(j)
+                if chunk.path_in_schema in names and chunk.total_uncompressed_size > MAX_CHUNK_BYTES:
+                    problems.append(PortfolioError(_(
+                        "row group {group} decompresses to {size:,.0f} MB (limit {limit:,.0f} MB): write the file in "
+                        "smaller row groups").format(group=group + 1, size=chunk.total_uncompressed_size / 1e6,
+                                                     limit=MAX_CHUNK_BYTES / 1e6),
+                        Location(file=self.path, column=chunk.path_in_schema)))
+        return problems
+
+    def _parquet_slices(self, batch, kinds: list, headers: list[str], first_row: int) -> Iterator:
+        """A record batch as :class:`Cells` blocks (or a block's KokenErrors), each of at most
+        :data:`MAX_PARTITION_TEXT` bytes of text: text is measured in the dictionary or the offsets, before it is
+        decoded, and a cell longer than :data:`MAX_CELL_CHARS` characters is refused there."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        sizes = np.zeros(batch.num_rows, dtype=np.int64)
+        too_long = []
+        for column, kind, name in zip(batch.columns, kinds, headers):
+            if kind != "text":
+                continue
+            if pa.types.is_dictionary(column.type):  # lengths of the distinct values, taken per row
+                values = column.dictionary.cast(pa.string()) if not pa.types.is_string(
+                    column.dictionary.type) else column.dictionary
+                chars = pc.take(pc.utf8_length(values), column.indices)
+                nbytes = pc.take(pc.binary_length(values), column.indices)
+            else:
+                chars, nbytes = pc.utf8_length(column), pc.binary_length(column)
+            chars = np.asarray(pc.fill_null(chars, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+            sizes += np.asarray(pc.fill_null(nbytes, 0).to_numpy(zero_copy_only=False), dtype=np.int64)
+            over = np.flatnonzero(chars > MAX_CELL_CHARS)
+            if len(over):
+                too_long.append(PortfolioError(_("a cell holds {count:,} characters (limit {limit:,}){more}").format(
+                    count=int(chars[over[0]]), limit=MAX_CELL_CHARS,
+                    more=_(" (and {n:,} other cells of the column)").format(n=len(over) - 1) if len(over) > 1 else ""),
+                    Location(file=self.path, row=first_row + int(over[0]), column=name)))
+        if too_long:
+            yield KokenErrors(too_long)
+            return
+        ends = np.cumsum(sizes)
+        start = 0
+        while start < batch.num_rows or (start == 0 and batch.num_rows == 0):
+            before = int(ends[start - 1]) if start else 0
+            stop = max(int(np.searchsorted(ends, before + MAX_PARTITION_TEXT, side="right")), start + 1)
+            stop = min(stop, batch.num_rows)
+            yield self._parquet_block(batch.slice(start, stop - start), kinds, headers, first_row + start)
+            if stop <= start:
+                break
+            start = stop
+
+    def _parquet_block(self, batch, kinds: list, headers: list[str], first_row: int):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        columns = []
+        bad_text = []
+        for column, kind, name in zip(batch.columns, kinds, headers):
+            if kind == "text":
+                if pa.types.is_dictionary(column.type):
+                    column = column.dictionary_decode()
+                column = pc.fill_null(column.cast(pa.string()), "")
+                try:
+                    column.validate(full=True)
+                except pa.ArrowInvalid:
+                    bad_text.append(PortfolioError(_(
+                        "column holds bytes that are not UTF-8 text in records {first:,}-{last:,}").format(
+                        first=first_row, last=first_row + batch.num_rows - 1),
+                        Location(file=self.path, column=name)))
+                columns.append(column)  # kept in Arrow
+            else:  # integers beyond 2**53 round to the nearest float, as the same digits in a CSV do
+                columns.append(np.asarray(pc.cast(column, pa.float64(), safe=False).to_numpy(
+                    zero_copy_only=False), dtype=float))
+        rows = np.arange(first_row, first_row + batch.num_rows)
+        return KokenErrors(bad_text) if bad_text else Cells(columns=columns, rows=rows)
+
+    def _check_unchanged(self) -> None:
+        """The file read through :attr:`_handle` is hashed again once read: bytes written into it meanwhile would
+        give one file's hash with another's numbers (a file renamed over it is not seen: the handle keeps the
+        file it opened)."""
+        self._handle.seek(0)
+        if _hash_stream(self._handle) != self.sha256:
+            raise KokenErrors([_changed_while_read(self.path)])
+
+
+class _BoundedLines:
+    """The lines of a CSV text for :func:`csv.reader`, each read at most :data:`MAX_ROW_CHARS` characters at a
+    time: a record (its lines, when quoted cells hold line breaks) longer than that is refused, naming its first
+    line, before it is held whole or split into cells. Call :meth:`record_read` after each record."""
+
+    def __init__(self, text: io.TextIOBase, path: str):
+        self._text, self._path = text, path
+        self._line = 0  # lines read
+        self._first = 1  # the current record's first line
+        self._taken = 0  # characters of the current record
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self._text.readline(MAX_ROW_CHARS + 1 - self._taken)
+        if not line:
+            raise StopIteration
+        self._line += 1
+        self._taken += len(line)
+        if self._taken > MAX_ROW_CHARS:
+            raise KokenErrors([PortfolioError(_("the row is longer than {limit:,} characters: a portfolio's row is "
+                                                "not that long (a line of separators, or a quote left open?)").format(
+                limit=MAX_ROW_CHARS), Location(file=self._path, row=self._first))])
+        return line
+
+    def record_read(self) -> None:
+        """The reader has returned a record: the next line starts another."""
+        self._first, self._taken = self._line + 1, 0
 
 
 class _CountingReader(io.RawIOBase):
-    """A binary file that tells the source how far it has been read (for progress)."""
+    """A binary file that tells the source how far it has been read (for progress) and hashes what it read."""
 
     def __init__(self, raw, source: PortfolioSource):
         self._raw, self._source = raw, source
+        self.digest = hashlib.sha256()
+        """The bytes read so far, hashed: once the file is read, compared with the hash recorded."""
 
     def readable(self) -> bool:
         return True
@@ -543,6 +679,8 @@ class _CountingReader(io.RawIOBase):
     def readinto(self, buffer) -> int:
         n = self._raw.readinto(buffer)
         self._source.bytes_read += n or 0
+        if n:
+            self.digest.update(memoryview(buffer)[:n])
         return n
 
 
@@ -573,22 +711,31 @@ def _arrow_kind(data_type) -> str | None:
     return None
 
 
-def _open_parquet(p: Path):
+def _open_parquet(handle, path: str):
+    """A Parquet file read from an open handle, its text columns kept dictionary-encoded as stored (so their
+    lengths are known before the text is decoded)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
-        return pq.ParquetFile(p)
+        handle.seek(0)
+        text = [f.name for f in pq.ParquetFile(handle).schema_arrow if _arrow_kind(f.type) == "text"]
+        return pq.ParquetFile(handle, read_dictionary=text or None)
     except (OSError, pa.ArrowException) as err:
+        handle.close()
         raise KokenErrors([PortfolioError(_("not a readable Parquet file ({error})").format(error=err),
-                                          Location(file=str(p)))]) from None
+                                          Location(file=path))]) from None
 
 
-def _hash_file(p: Path) -> str:
+def _changed_while_read(path: str) -> KokenError:
+    return PortfolioError(_("the file changed while it was read (its bytes differ from those hashed): read it again "
+                            "when nothing writes to it"), Location(file=path))
+
+
+def _hash_stream(fh) -> str:
     digest = hashlib.sha256()
-    with open(p, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
+    while chunk := fh.read(_CHUNK):
+        digest.update(chunk)
     return "sha256:" + digest.hexdigest()
 
 
@@ -841,6 +988,11 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
         try:
             return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
         except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
+            if _chart_sheets(data):  # openpyxl fails on a chart sheet without a drawing
+                raise KokenErrors([PortfolioError(_(
+                    "not a readable .xlsx workbook ({kind}): it has chart sheets ({sheets}) that could not be read; "
+                    "koken reads worksheets only: delete the chart sheets, or save the workbook again in Excel").format(
+                    kind=type(err).__name__, sheets=", ".join(_chart_sheets(data))), where)]) from None
             raise KokenErrors([PortfolioError(_("not a readable .xlsx workbook ({kind})").format(
                 kind=type(err).__name__), where)]) from None
 
@@ -874,6 +1026,16 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
                 continue
             hidden_rows = [i for i, d in ws.row_dimensions.items() if d.hidden]
             hidden_cols = [k for k, d in ws.column_dimensions.items() if d.hidden]
+            tiny_rows, tiny_cols = _too_small_to_see(ws)
+            if tiny_rows or tiny_cols:
+                tiny = "; ".join(x for x in (_("rows {rows}").format(rows=tiny_rows[:5]) if tiny_rows else "",
+                                             _("columns {columns}").format(columns=tiny_cols[:5]) if tiny_cols else "")
+                                 if x)
+                problems.append(PortfolioError(_(
+                    "the sheet has {what} too small to be seen (lower than {height:g} points or narrower than {width:g} "
+                    "characters) that hold values: give them their size or delete them, so that what is computed is "
+                    "what people see").format(what=tiny, height=MIN_ROW_HEIGHT, width=MIN_COLUMN_WIDTH), at))
+                continue
             if hidden_rows or hidden_cols:
                 hidden = "; ".join(x for x in (_("rows {rows}").format(rows=hidden_rows[:5]) if hidden_rows else "",
                                                _("columns {columns}").format(columns=hidden_cols[:5])
@@ -890,9 +1052,10 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
             book.close()
             book = load(data_only=True)
         sheets = []
+        budget = [MAX_WHOLE_TEXT]  # characters of text left for every sheet read
         for name in chosen:
             ws = book[name]
-            rows = [[_excel_text(c) for c in row] for row in ws.iter_rows()]
+            rows = _sheet_texts(ws, Location(file=str(p), sheet=name), budget, problems)
             unsaved = sorted(c.coordinate for row in ws.iter_rows() for c in row
                              if c.coordinate in formulas[name] and c.value is None)
             if unsaved:
@@ -909,9 +1072,91 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
     return sheets, hidden
 
 
+MIN_ROW_HEIGHT = 3.0
+"""Rows lower than this (points) show no readable digit: holding values, they are refused like hidden rows (Excel's
+default row is 15 points; a zero-height row is hidden without being marked hidden)."""
+MIN_COLUMN_WIDTH = 1.0
+"""Columns narrower than this (characters of the default font) cannot show a digit: refused like hidden columns."""
+
+
+def _too_small_to_see(ws) -> tuple[list[int], list[str]]:
+    """Rows and columns of a sheet that hold a value but are too small to be seen (:data:`MIN_ROW_HEIGHT`,
+    :data:`MIN_COLUMN_WIDTH`), not marked hidden: (row numbers, column letters). A thin empty spacer passes."""
+    from openpyxl.utils.cell import get_column_letter
+
+    rows = [i for i, d in ws.row_dimensions.items() if not d.hidden and d.ht is not None and d.ht < MIN_ROW_HEIGHT
+            and any(v is not None for row in ws.iter_rows(min_row=i, max_row=i, values_only=True) for v in row)]
+    columns = []
+    for d in ws.column_dimensions.values():
+        if d.hidden or d.width is None or d.width >= MIN_COLUMN_WIDTH or not d.min:
+            continue
+        for c in range(d.min, min(d.max or d.min, ws.max_column) + 1):
+            if any(v is not None for col in ws.iter_cols(min_col=c, max_col=c, values_only=True) for v in col):
+                columns.append(get_column_letter(c))
+    return rows, columns
+
+
+def _sheet_texts(ws, where: Location, budget: list[int], problems: list[KokenError]) -> list[list[str]]:
+    """A sheet's cells as the texts a person sees (:func:`excel_cell_text`), their length bounded as they are read: a
+    cell whose format cannot be read that way is a problem naming the cell (and reads as empty); a cell longer than
+    :data:`MAX_CELL_CHARS` (Excel's own limit; one shared string may be referenced by every cell) is a problem naming
+    it, and the texts of all sheets together at most :data:`MAX_WHOLE_TEXT` characters (``budget`` holds what is
+    left)."""
+    import datetime
+
+    rows = []
+    long_cells = []
+    dates = []
+    for row in ws.iter_rows():
+        texts = []
+        for c in row:
+            if isinstance(c.value, (datetime.date, datetime.time, datetime.timedelta)):
+                dates.append(c)
+            try:
+                text = excel_cell_text(c)
+            except FormatRefused as refused:
+                problems.append(PortfolioError(str(refused), where.at(cell=c.coordinate)))
+                text = ""
+            if len(text) > MAX_CELL_CHARS:
+                long_cells.append((c.coordinate, len(text)))
+                text = ""
+            budget[0] -= len(text)
+            texts.append(text)
+        if budget[0] < 0:
+            problems.append(PortfolioError(_("the workbook's cells hold more than {limit:,} characters of text "
+                                             "(row {row}): write a large portfolio as CSV or Parquet").format(
+                limit=MAX_WHOLE_TEXT, row=row[0].row if row else len(rows) + 1), where))
+            return []
+        rows.append(texts)
+    for c in dates[:MAX_DATE_PROBLEMS]:
+        shown = c.value.isoformat() if hasattr(c.value, "isoformat") else str(c.value)
+        problems.append(PortfolioError(_(
+            "the cell holds a date or time ({value}, its number format {format!r}); koken reads numbers and text: "
+            "write a fiscal year as digits (2023) and a quantity as a number (format the cell as Number), or a "
+            "date kept for the company's own use as text (format the cell as Text)").format(
+            value=shown, format=c.number_format), where.at(cell=c.coordinate)))
+    if len(dates) > MAX_DATE_PROBLEMS:
+        problems.append(PortfolioError(_("{count:,} more cells hold dates or times").format(
+            count=len(dates) - MAX_DATE_PROBLEMS), where))
+    if long_cells:
+        cell, count = long_cells[0]
+        problems.append(PortfolioError(_("a cell holds {count:,} characters (limit {limit:,}){more}").format(
+            count=count, limit=MAX_CELL_CHARS,
+            more=_(" (and {n:,} other cells: {cells})").format(
+                n=len(long_cells) - 1, cells=", ".join(c for c, _n in long_cells[1:6]) + (
+                    " …" if len(long_cells) > 6 else "")) if len(long_cells) > 1 else ""), where.at(cell=cell)))
+    return rows
+
+
 MAX_XLSX_UNCOMPRESSED = 200_000_000
 MAX_XLSX_CELLS = 20_000_000
+"""Cells a sheet may span (rows × columns from its first to its last cell: a stray cell far away)."""
 MAX_XLSX_RATIO = 200
+MAX_WHOLE_TEXT = 200_000_000
+"""Characters of text the cells of a workbook read whole may hold, counted as the cells are read."""
+MAX_DATE_PROBLEMS = 20
+"""Date cells of a sheet named one by one; more are counted."""
+_CELL_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c[\s>/]")
 
 
 def _check_zip(data: bytes, where: Location) -> None:
@@ -927,26 +1172,284 @@ def _check_zip(data: bytes, where: Location) -> None:
         raise KokenErrors([PortfolioError(_(
             "the workbook would expand to {size:,.0f} MB (limit {limit:,.0f} MB, {ratio}× its size): refused").format(
             size=expanded / 1e6, limit=MAX_XLSX_UNCOMPRESSED / 1e6, ratio=MAX_XLSX_RATIO), where)])
+    cells = _count_cells(data)
+    if cells > MAX_WHOLE_CELLS:
+        raise KokenErrors([PortfolioError(_(
+            "the workbook has {cells:,} cells (limit {limit:,} for a workbook, which is read whole): write a large "
+            "portfolio as CSV or Parquet").format(cells=cells, limit=MAX_WHOLE_CELLS), where)])
 
 
-def _excel_text(cell) -> str:
-    """A workbook cell as the text a person sees: percentage-formatted numbers keep their percent."""
+def _chart_sheets(data: bytes) -> list[str]:
+    """The parts of a workbook's chart sheets (``xl/chartsheets/sheet1.xml``), from its zip directory."""
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return [n for n in archive.namelist() if re.fullmatch(r"xl/chartsheets/[^/]+\.xml", n)]
+
+
+def _count_cells(data: bytes) -> int:
+    """The cells (``<c>`` elements) of every worksheet of a workbook, counted in its decompressed XML a megabyte at
+    a time, before any is loaded (openpyxl holds each cell as an object, about 500 bytes)."""
+    import zipfile
+
+    count = 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if not re.fullmatch(r"xl/worksheets/[^/]+\.xml", info.filename):
+                continue
+            with archive.open(info) as part:
+                tail = b""
+                while True:
+                    chunk = part.read(_CHUNK)
+                    text = tail + chunk
+                    cut = len(text) if not chunk else max(len(text) - 64, 0)  # a tag split by the chunk is read next
+                    count += sum(1 for m in _CELL_TAG.finditer(text) if m.start() < cut)
+                    if not chunk:
+                        break
+                    tail = text[cut:]
+    return count
+
+
+class FormatRefused(ValueError):
+    """A workbook cell whose number format shows something koken cannot read as what the cell holds (the message
+    says why); the reader reports it with the cell's address."""
+
+
+def excel_cell_text(cell) -> str:
+    """A workbook cell as the text a person sees, read through its number format (:func:`_format_plan`).
+
+    What the format does to the number is applied: a percentage (``0%``: 0.914 is read as 91.4 %, the stored value
+    and not the rounded 91 % shown), thousands scaling (``#,##0,`` shows 45,000 as 45, read as 45), text the format
+    adds (``0.0"万台"`` shows 4.5万台, read with its unit; ``0.0"%"`` shows 0.5%, a percent sign as text that does not
+    multiply by 100) and the sign of an accounting negative (``▲45``, ``(45)``, red). Rounding for display is not
+    applied: the stored value is read at full precision.
+
+    Args:
+        cell: an openpyxl cell (``value`` and ``number_format``).
+    Returns:
+        The text, '' for an empty cell.
+    Raises:
+        FormatRefused: the format hides the value or its sign, depends on conditions, shows a date, time or fraction,
+            or writes text inside the number.
+
+    >>> from types import SimpleNamespace as Cell
+    >>> excel_cell_text(Cell(value=45000, number_format="#,##0,")), excel_cell_text(Cell(value=0.5, number_format='0.0"%"'))
+    ('45', '0.5%')
+    """
     value = getattr(cell, "value", None)
     if value is None:
         return ""
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, (int, float)):
-        if "%" in (getattr(cell, "number_format", "") or ""):
-            return f"{value * 100:.15g}%"
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return repr(value) if isinstance(value, float) else str(value)
-    return str(value)
+    if not isinstance(value, (int, float)):
+        return str(value)
+    plan = _format_plan(str(getattr(cell, "number_format", "") or "General"))
+    if isinstance(plan, str):
+        raise FormatRefused(_(plan).format(format=cell.number_format))
+    sections = plan
+    section = sections[0]
+    if value < 0 and len(sections) > 1:
+        section = sections[1]
+    elif value == 0 and len(sections) > 2:
+        section = sections[2]
+    if section is None:
+        return _plain_number(value)
+    if not section.number and value == 0 and section.prefix.strip() in _ZERO_DASHES:
+        return "0"  # a zero shown as a dash (#,##0;-#,##0;"-"), as accounts write it
+    if not section.number:
+        raise FormatRefused(_("its number format {format!r} hides the value {value}: show the number").format(
+            format=cell.number_format, value=_plain_number(value)))
+    magnitude = abs(value) if section is not sections[0] else value
+    scaled = magnitude * 100 ** section.percent / 1000 ** section.thousands
+    number = _plain_number(scaled) if not (section.percent or section.thousands) else f"{scaled:.15g}"
+    prefix, suffix = section.prefix, section.suffix
+    if value < 0 and section is not sections[0]:  # the negative section shows the magnitude; its marks show the sign
+        if prefix.rstrip().endswith("(") and suffix.lstrip().startswith(")"):
+            prefix, suffix, number = prefix.rstrip()[:-1], suffix.lstrip()[1:], "-" + number
+        elif not any(mark in prefix for mark in "-▲△") and not section.red:
+            raise FormatRefused(_("the cell holds {value} but its number format {format!r} shows it without a minus "
+                                  "sign: show the sign (a format such as #,##0;-#,##0 or #,##0;▲#,##0)").format(
+                value=_plain_number(value), format=cell.number_format))
+        elif section.red and not any(mark in prefix for mark in "-▲△"):
+            number = "-" + number
+    return (prefix + number + suffix).strip()
 
 
-def _read_yaml(p: Path):
-    doc = load_yaml_file(p)
+def _plain_number(value: float) -> str:
+    """A number as koken writes a cell it read: whole numbers without a decimal point, others at full precision."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One section of a number format (positive; negative; zero), as it changes the number shown.
+
+    Attributes:
+        number: the section shows the number (it has a digit placeholder, or is General).
+        percent: unquoted percent signs (each multiplies the shown number by 100).
+        thousands: commas after the last digit placeholder (each divides the shown number by 1,000).
+        prefix, suffix: the text the section shows before and after the number (a quoted "%" included); in a section
+            without the number, all it shows.
+        red: the section is coloured red (an accounting negative).
+    """
+
+    number: bool
+    percent: int = 0
+    thousands: int = 0
+    prefix: str = ""
+    suffix: str = ""
+    red: bool = False
+
+
+_COLOURS = {"black", "blue", "cyan", "green", "magenta", "red", "white", "yellow", "黒", "青", "水", "緑", "紫", "赤",
+            "白", "黄"}
+_DATE_LETTERS = set("yYmMdDhHsSgGeEaAbB")
+_PLACEHOLDERS = set("0#?")
+_ZERO_DASHES = {"-", "‐", "－", "‒", "–", "—", "―", "−"}
+"""What a format's zero section may show instead of 0 (``#,##0;-#,##0;"-"``): read as 0. A zero section that shows
+nothing is refused (an empty-looking cell that holds 0 would not take a parameter's default)."""
+
+
+@functools.lru_cache(maxsize=512)
+def _format_plan(number_format: str) -> tuple[_Section | None, ...] | str:
+    """An Excel number format (ECMA-376 Part 1, 18.8.31 numFmt) read for what it does to a number: its sections, or
+    the message (untranslated) why it cannot be read as a number. ``General`` (or an empty format) is one section
+    that shows the number as it is (None)."""
+    if not number_format.strip():
+        return (None,)
+    sections: list[_Section | None] = []
+    for text in _split_sections(number_format)[:3]:  # a fourth section formats text, not numbers
+        if text.strip().lower() in ("general", "@"):
+            sections.append(None)
+            continue
+        section = _read_section(text)
+        if isinstance(section, str):
+            return section
+        sections.append(section)
+    return tuple(sections)
+
+
+def _split_sections(number_format: str) -> list[str]:
+    """A format's sections, split at each ``;`` outside quotes, brackets and escapes."""
+    parts, current, quoted, bracket, i = [], [], False, False, 0
+    while i < len(number_format):
+        char = number_format[i]
+        if char == "\\" and not quoted and i + 1 < len(number_format):
+            current.append(number_format[i:i + 2])
+            i += 2
+            continue
+        if char == '"' and not bracket:
+            quoted = not quoted
+        elif char == "[" and not quoted:
+            bracket = True
+        elif char == "]" and not quoted:
+            bracket = False
+        elif char == ";" and not quoted and not bracket:
+            parts.append("".join(current))
+            current = []
+            i += 1
+            continue
+        current.append(char)
+        i += 1
+    parts.append("".join(current))
+    return parts
+
+
+def _read_section(text: str) -> _Section | str:
+    """One section: its digit placeholders, scalings and the text around the number; or why it is refused."""
+    prefix: list[str] = []
+    suffix: list[str] = []
+    percent = thousands = 0
+    placeholders = red = after_number = False
+    i = 0
+    while i < len(text):
+        char = text[i]
+        literal = None
+        if char == '"':
+            end = text.find('"', i + 1)
+            end = len(text) if end < 0 else end
+            literal, i = text[i + 1:end], end + 1
+        elif char == "\\":
+            literal, i = text[i + 1:i + 2], i + 2
+        elif char == "_":
+            literal, i = " ", i + 2
+        elif char == "*":
+            i += 2
+            continue
+        elif char == "[":
+            end = text.find("]", i)
+            end = len(text) if end < 0 else end
+            inner, i = text[i + 1:end], end + 1
+            low = inner.lower()
+            if low[:1] in ("<", ">", "="):
+                return N_("its number format {format!r} shows the value differently depending on conditions: use a "
+                          "format without conditions")
+            if low in _COLOURS or low.startswith("color"):
+                red = red or low in ("red", "赤")
+                continue
+            if low.startswith("$"):
+                literal = inner[1:].split("-", 1)[0]
+            elif low.startswith("dbnum") or low.startswith("natnum"):
+                continue
+            else:
+                return N_("its number format {format!r} shows a date or time, not a number: format the cell as a number")
+        elif char in _PLACEHOLDERS:
+            if after_number:
+                return N_("its number format {format!r} writes text inside the number: use a format with text only "
+                          "before or after it")
+            placeholders = after_number = True
+            commas = 0
+            while i < len(text) and (text[i] in _PLACEHOLDERS or text[i] in ".," or
+                                     (text[i] in "eE" and text[i + 1:i + 2] in ("+", "-"))):
+                if text[i] == ",":
+                    commas += 1  # thousands scaling, unless a placeholder follows (then a thousands separator)
+                elif text[i] in "eE":
+                    i += 1  # scientific notation: the exponent's sign, then its digits
+                else:
+                    commas = 0
+                i += 1
+            thousands = commas
+            rest = text[i:].lstrip(" ")
+            if rest[:1] == "/" or (rest[:1] in _PLACEHOLDERS and rest.find("/") > 0):
+                return N_("its number format {format!r} shows a fraction: format the cell as a decimal number")
+            continue
+        elif char == "%":
+            percent += 1
+            literal, i = "%", i + 1
+        elif text[i:i + 7].lower() == "general":  # General after a locale tag ([$-411]General): the number as it is
+            if after_number:
+                return N_("its number format {format!r} writes text inside the number: use a format with text only "
+                          "before or after it")
+            placeholders = after_number = True
+            i += 7
+            continue
+        elif char in _DATE_LETTERS:
+            return N_("its number format {format!r} shows a date or time, not a number: format the cell as a number")
+        elif char == "@":
+            i += 1
+            continue
+        else:
+            literal, i = char, i + 1
+        (suffix if after_number else prefix).append(literal)
+    if not placeholders:
+        return _Section(number=False, prefix="".join(prefix))
+    return _Section(number=True, percent=percent, thousands=thousands, prefix="".join(prefix), suffix="".join(suffix),
+                    red=red)
+
+
+def _read_yaml(p: Path, raw: bytes) -> tuple[list[str], list[list[str]], list[int]]:
+    """A YAML portfolio's bytes as (headers, rows of cell texts, the line each row's item starts on).
+
+    The headers are the rows' keys in the order they first come, counted before any table is made: more than
+    :data:`MAX_COLUMNS` is refused (a 1 MB file of rows that each bring new keys would otherwise make a table of
+    thousands × thousands of cells).
+
+    Raises:
+        KokenErrors: not a list of rows, other top-level keys, too many keys; YamlError: unreadable YAML.
+    """
+    doc, root = load_yaml_node(yaml_file_text(raw, p), str(p))
     if isinstance(doc, dict) and set(doc) - {"rows"}:
         raise KokenErrors([PortfolioError(_("a YAML portfolio has only 'rows:' at the top; found also {keys} (put them "
                                             "in every row)").format(
@@ -955,10 +1458,36 @@ def _read_yaml(p: Path):
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise KokenErrors([PortfolioError(_("a YAML portfolio is a list of rows (mappings), or a mapping with "
                                             "'rows:'"), Location(file=str(p)))])
-    headers: list[str] = []
-    for r in rows:
-        for key in r:
-            if str(key) not in headers:
-                headers.append(str(key))
-    cells = [["" if r.get(h) is None else str(r.get(h)) for h in headers] for r in rows]
-    return headers, cells, list(range(1, len(rows) + 1)), "utf-8"
+    lines = _item_lines(root, len(rows))
+    texts = [{str(k): v for k, v in r.items()} for r in rows]  # a number key (2023:) is the header '2023'
+    keys: dict[str, None] = {}
+    for r in texts:
+        keys.update(dict.fromkeys(r))
+    where = Location(file=str(p))
+    if len(keys) > MAX_COLUMNS:
+        raise KokenErrors([PortfolioError(_("the rows have {count:,} different keys (columns; limit {limit})").format(
+            count=len(keys), limit=MAX_COLUMNS), where)])
+    if len(keys) * len(rows) > MAX_WHOLE_CELLS:
+        raise KokenErrors([PortfolioError(_("{rows:,} rows × {columns:,} columns make {cells:,} cells (limit {limit:,} "
+                                            "for a YAML portfolio): write a large portfolio as CSV or Parquet").format(
+            rows=len(rows), columns=len(keys), cells=len(keys) * len(rows), limit=MAX_WHOLE_CELLS), where)])
+    twice = [PortfolioError(_("a key is written twice, once as a number and once as text"), Location(file=str(p), row=n))
+             for r, t, n in zip(rows, texts, lines) if len(t) != len(r)]
+    if twice:
+        raise KokenErrors(twice)
+    headers = list(keys)
+    cells = [["" if r.get(h) is None else str(r[h]) for h in headers] for r in texts]
+    return headers, cells, lines
+
+
+def _item_lines(root, count: int) -> list[int]:
+    """The 1-based line where each item of a YAML portfolio's list of rows starts (the list at the top, or under
+    ``rows:``)."""
+    import yaml
+
+    items = root
+    if isinstance(root, yaml.MappingNode):
+        items = next((value for key, value in root.value if getattr(key, "value", None) == "rows"), None)
+    if isinstance(items, yaml.SequenceNode) and len(items.value) == count:
+        return [item.start_mark.line + 1 for item in items.value]
+    return list(range(1, count + 1))  # not reached for a list of mappings; kept as the list's order

@@ -24,7 +24,6 @@ Japanese and English both (:func:`both`).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import math
@@ -51,7 +50,7 @@ from koken.base.vocabulary import (
     MARKETS,
     PROVENANCE_SHEET,
 )
-from koken.results import FORMULA_TRIGGERS, RESULT_FORMAT
+from koken.results import FORMULA_TRIGGERS, RESULT_FORMAT, read_result_hashed
 from koken.totals import MAN
 
 CATEGORY_ROWS = tuple(tuple(c) for c in CATEGORIES)
@@ -282,13 +281,15 @@ def is_result_file(path: str | Path) -> bool:
 
 
 def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
-    """Read koken JSON results.
+    """Read koken JSON results, each checked as :func:`koken.results.read_result` checks it (strict JSON, finite
+    figures, known categories and markets, totals equal to the sums of the rows).
 
     Returns:
         One dict per file (the JSON document; ``_path``, ``_kind`` (``result``) and ``_sha256``, the file's hash,
         added).
     Raises:
-        KokenErrors: unreadable files or files that are not koken results.
+        KokenErrors: every problem of every file: unreadable files, files that are not koken results, malformed
+            ones.
     """
     docs, errors = [], []
     for path in paths:
@@ -299,23 +300,38 @@ def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
                 "itself (koken report PORTFOLIO, or --portfolio)"), Location(file=str(path))))
             continue
         try:
-            data = Path(path).read_bytes()
-            doc = json.loads(data.decode("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-            errors.append(KokenError(_("cannot read the result file: {error}").format(error=err),
-                                     Location(file=str(path))))
-            continue
-        if not isinstance(doc, dict) or doc.get("format") != RESULT_FORMAT or not isinstance(doc.get("rows"), list):
-            errors.append(KokenError(_("not a koken JSON result (format {format!r})").format(format=RESULT_FORMAT),
-                                     Location(file=str(path))))
+            doc, digest = read_result_hashed(path)
+        except KokenErrors as errs:
+            errors += errs.errors
             continue
         doc["_path"] = str(path)
         doc["_kind"] = "result"
-        doc["_sha256"] = "sha256:" + hashlib.sha256(data).hexdigest()
+        doc["_sha256"] = digest
         docs.append(doc)
     if errors:
         raise KokenErrors(errors)
     return docs
+
+
+def counted_twice(documents: Sequence[dict]) -> list[KokenError]:
+    """Results computed from the same input (by its sha256: the same result file given twice, or a result beside
+    the portfolio it came from): their product lines would be counted twice."""
+    first: dict[str, dict] = {}
+    problems = []
+    for doc in documents:
+        digest = (doc.get("input") or {}).get("sha256")
+        name = doc.get("_path", (doc.get("input") or {}).get("file", ""))
+        if not isinstance(digest, str):
+            continue  # a document made in memory without its input's hash
+        if digest in first:
+            problems.append(KokenError(_(
+                "computed from the same input as {other} ({file}, {hash}): its product lines would be counted "
+                "twice; give each result or portfolio once").format(
+                other=first[digest].get("_path", ""), file=(doc.get("input") or {}).get("file", ""),
+                hash=str(digest)[:19] + "…"), Location(file=str(name))))
+        else:
+            first[digest] = doc
+    return problems
 
 
 def shipped_ratio_hash() -> str:
@@ -338,11 +354,14 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
     Returns:
         Report (figures in t-CO2e, unrounded).
     Raises:
-        KokenErrors: several fiscal years without a choice, a requested year absent, no rows.
+        KokenErrors: two documents computed from the same input (:func:`counted_twice`), several fiscal years
+            without a choice, a requested year absent, no rows.
         KokenError: device shares asked for without a ratio file.
     """
     if device_shares and ratios is None:
         raise KokenError(_("device shares need a ratio file"))
+    if twice := counted_twice(documents):
+        raise KokenErrors(twice)
     frames = []
     for doc in documents:
         frame = pd.DataFrame(doc["rows"])

@@ -139,7 +139,8 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
 
         methodologies = {mid: library[mid] for mid in sorted(used)}
         record = make_provenance(source.path, source.sha256, source.encoding, methodologies.values(), options,
-                                 source.tables)
+                                 source.tables,
+                                 fiscal_years=[int(y) for y in totals.summarise(["fiscal_year"])["fiscal_year"]])
         if simulation is not None:
             record["uncertainty"] = simulation.document()
         if writer is not None:

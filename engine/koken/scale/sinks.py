@@ -233,6 +233,7 @@ _LABELS = {
     "units_shipped_as_entered": "出荷台数（入力のまま）", "units_shipped": "出荷台数", "functional_unit": "機能単位",
     AVOIDED_COLUMN: "機能単位・年あたり削減貢献量", "operating_years[yr]": "稼働年数", "single_year[t-CO2e]": "単年度",
     "lifetime[t-CO2e]": "稼働年数分", "defaults_used": "既定値を使ったパラメータ", "factors_from_tables": "係数表の値",
+    "co2_only_inputs": "CO2のみの入力（CO2e でない値）",
     "device_ratio_basis": "寄与率の根拠", "product_lines": "製品行数",
     "single_year[万t-CO2e]": "単年度", "lifetime[万t-CO2e]": "稼働年数分",
     BASELINE_COLUMN: "ベースラインの機能単位・年あたり排出量", PRODUCT_COLUMN: "製品の機能単位・年あたり排出量（使用段階）",
