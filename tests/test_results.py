@@ -54,3 +54,17 @@ def test_a_vintage_shipped_after_the_installed_base_year_is_null_in_json_and_rea
     out.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(KokenErrors, match=r"lifetime\[t-CO2e\] is None, not a finite number"):
         load_result_documents([out])
+
+
+def test_a_baseline_of_no_emissions_writes_no_avoided_share_instead_of_crashing(tmp_path):
+    """A solar line with a capacity factor of 0: baseline and product emissions are both 0, the avoided share 0 / 0.
+    `-o p.json` ended in `ValueError: non-finite number in results`; the share is written as null, report reads it."""
+    portfolio = tmp_path / "p.csv"
+    portfolio.write_text("product_line,methodology,fiscal_year,market,region,units_shipped,capacity_factor[fraction],"
+                         "operating_years[yr]\nPV,solar_pv,2023,domestic,JP,1000 kW,0,20\n", encoding="utf-8")
+    out = tmp_path / "p.json"
+    done = CliRunner().invoke(main, ["calculate", str(portfolio), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    row = json.loads(out.read_text(encoding="utf-8"))["rows"][0]
+    assert row["avoided_share[fraction]"] is None and row["single_year[t-CO2e]"] == 0
+    assert load_result_documents([out]) and CliRunner().invoke(main, ["report", str(out)]).exit_code == 0

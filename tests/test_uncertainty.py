@@ -83,3 +83,17 @@ def test_a_spread_in_another_unit_is_refused_without_advice_that_would_change_th
     with pytest.raises(DistributionError) as info:
         parse_distribution("420 kWh/yr ± 5 MWh/yr")
     assert "420 ± … kWh/yr" in str(info.value) and "420 ± 5 MWh/yr" not in str(info.value)
+
+
+@pytest.mark.parametrize("cell", ["420 ± 5 % kWh/yr", "420 +/- 5 % kWh/yr", "420 % kWh/yr", "420 ± 5 kWh/yr %"])
+def test_percent_beside_another_unit_is_refused_not_read_a_hundredfold_small(tmp_path, library, cell):
+    """`420 ± 5 % kWh/yr` was read as 420 % of a kWh/yr: a baseline of 4.2 kWh/yr and a total of −5,092.4 t-CO2e
+    instead of 2,784.9, without a word. % with another unit is refused, naming the cell."""
+    from helpers import portfolio_problems
+
+    path = tmp_path / "one.csv"
+    path.write_text("product_line,methodology,fiscal_year,market,region,units_shipped,baseline_annual_energy,"
+                    f"product_annual_energy[kWh/yr],operating_years[yr]\nA,refrigerator,2023,domestic,JP,4.5 万台,"
+                    f"\"{cell}\",273,12\n", encoding="utf-8")
+    problems = portfolio_problems(path, library)
+    assert "row 2" in problems and "baseline_annual_energy" in problems and "% with another unit" in problems

@@ -19,7 +19,15 @@ import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
-from koken.base.vocabulary import CATEGORY_IDS, DATA_QUALITY_PREFIX, FIGURES, GROUP_KEYS, INSTALLED_BASE_COLUMN, MARKET_IDS
+from koken.base.vocabulary import (
+    AVOIDED_SHARE_COLUMN,
+    CATEGORY_IDS,
+    DATA_QUALITY_PREFIX,
+    FIGURES,
+    GROUP_KEYS,
+    INSTALLED_BASE_COLUMN,
+    MARKET_IDS,
+)
 from koken.calculation import Calculation
 from koken.factors import ORIGIN_TEXT
 from koken.totals import MAN, Totals
@@ -200,6 +208,8 @@ def _plain(value, key: str = ""):
         return None  # no ratio reported for this line: the device share is not computed (stated in the basis)
     if key == INSTALLED_BASE_COLUMN and isinstance(value, float) and math.isnan(value):
         return None  # a vintage shipped after the installed-base year: not in service in that year (docs/figures.md)
+    if key == AVOIDED_SHARE_COLUMN and isinstance(value, float) and math.isnan(value):
+        return None  # a baseline of no emissions (0 / 0): no share to state (docs/figures.md)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError("non-finite number in results")  # evaluate() refuses these; a bug if reached
     return value
@@ -328,7 +338,8 @@ def result_problems(doc, where: Location, totals: bool = True) -> list[KokenErro
             found.append(_("{field} is {value}, not a text").format(field="methodology", value=_shown(row.get("methodology"))))
         for key in [f for f in FIGURES if f not in row] + [k for k in row if k.endswith("[t-CO2e]")]:
             value = row.get(key)
-            if not _finite(value) and not (value is None and (key.startswith("device_") or key == INSTALLED_BASE_COLUMN)):
+            if not _finite(value) and not (value is None and (key.startswith("device_") or key in (INSTALLED_BASE_COLUMN,
+                                                                                          AVOIDED_SHARE_COLUMN))):
                 found.append(_("{field} is {value}, not a finite number").format(field=key, value=_shown(value)))
         if found:
             rows_ok = False

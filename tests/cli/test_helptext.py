@@ -68,7 +68,7 @@ def test_koken_lang_environment_variable_gives_japanese_help(help_of):
     text = _squeezed(output)
     assert output.startswith("使い方: koken calculate [OPTIONS] PORTFOLIO")
     assert "ポートフォリオの削減貢献量を計算します。" in text
-    assert "行ごとの結果をFILE（.csv、.jsonまたは.parquet）に書き出します。" in text
+    assert "行ごとの結果をFILE（.csv、.json、.parquet、.xlsx）に書き出します。" in text
     assert "[既定値：250000;100<=x<=100000000]" in text
     assert "--installed-base YEAR" in output  # option names and metavars stay as typed
     _assert_set_in_columns(output)

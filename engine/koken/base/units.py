@@ -284,6 +284,10 @@ def _parse_unit(text: str, hours_per_year: float) -> pint.Unit:
     stripped = text.strip()
     if stripped in ("-", "－", "1"):
         stripped = "fraction"
+    if stripped.count("%") + stripped.count("％") == 1 and stripped not in ("%", "％"):
+        # 420 % kWh/yr, or 420 ± 5 % kWh/yr read as 420 % of kWh/yr: 4.2 kWh/yr, a hundredfold off without a word
+        raise UnitError(_("unit {text!r}: % with another unit multiplies the value by 0.01; % belongs to a plain "
+                          "share (write 420 kWh/yr, or a range as 420 kWh/yr ± 5 %)").format(text=text), location)
     try:
         pint_text = normalise_unit_text(stripped, hours_per_year)
         unit = registry().parse_units(pint_text)
