@@ -382,6 +382,11 @@ def _uncertainty_problems(block) -> list[str]:
                 if not _finite(record.get(figure)):
                     found.append(_("{field} is {value}, not a finite number").format(
                         field=f"uncertainty.{key}[{i}].{figure}", value=_shown(record.get(figure))))
+            if key == "totals" and all(_finite(record.get(f)) for f in figures) and not (
+                    record["p5"] <= record["p50"] <= record["p95"]):
+                # percentiles out of order: a range edited by hand, or P5 and P95 swapped
+                found.append(_("{field}: P5 {p5}, P50 {p50} and P95 {p95} are not in order (P5 <= P50 <= P95)").format(
+                    field=f"uncertainty.{key}[{i}]", p5=record["p5"], p50=record["p50"], p95=record["p95"]))
     return found
 
 

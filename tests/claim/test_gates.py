@@ -102,3 +102,27 @@ criteria:
                       "criteria.no_fossil_lock_in.status",            # met, but coal_fired_power is flagged
                       "criteria.essential_contribution"]              # no status
     assert "coal_fired_power" in err.value[3].message and "fossil_lock_in" in err.value[3].message
+
+
+@pytest.mark.parametrize("named", ["/proc/self/environ", "../outside.yaml", "../../mkdocs.yml", "sub/../../outside.yaml"])
+def test_an_assessment_naming_a_gate_set_outside_its_folder_is_refused_without_opening_it(tmp_path, named):
+    """Found by the adversarial pass of issue 16: an assessment naming any path made koken open it and echo its keys
+    (another YAML file's ``site_name``) or its bytes; only a shipped id or a .yaml file in the assessment's folder."""
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    (tmp_path / "outside.yaml").write_text("site_name: secret\n", encoding="utf-8")
+    path = folder / "assessment.yaml"
+    path.write_text(f"gate_set: {named}\nassessed_by: x\ndate: '2026-12-01'\ncriteria: {{}}\n", encoding="utf-8")
+    with pytest.raises(KokenErrors) as err:
+        load_assessment(path)
+    assert [e.message for e in err.value.errors] == [
+        f"the gate set {named!r} is neither a shipped set nor a .yaml file in the assessment's folder or below it"]
+
+
+def test_an_assessment_may_name_a_gate_set_file_beside_it(tmp_path):
+    (tmp_path / "own.yaml").write_text((REPO / "claims" / "gates" / "wbcsd_v2.yaml").read_text(encoding="utf-8"),
+                                       encoding="utf-8")
+    text = (REPO / "examples" / "claim_gates.yaml").read_text(encoding="utf-8").replace("gate_set: wbcsd_v2",
+                                                                                        "gate_set: own.yaml")
+    (tmp_path / "assessment.yaml").write_text(text, encoding="utf-8")
+    assert load_assessment(tmp_path / "assessment.yaml").gate_set.spec.id == "wbcsd_v2"

@@ -35,6 +35,15 @@ def run(*args):
     ("ネットゼロに貢献します。", "ネットゼロ"),
     ("Our products are climate-positive.", "climate positive"),
     ("A path to Net Zero.", "net zero"),
+    # found by the adversarial pass of issue 16: a space inside the word, invisible format characters, other phrasings
+    ("Our products off set our inventory.", "offset"),
+    ("Our products off\u00adset our inventory.", "offset"),          # soft hyphen
+    ("当社はカーボンニュー\u200bトラルです。", "カーボンニュートラル"),  # zero-width space
+    ("The avoided emissions cancel out our Scope 3.", "cancel out"),
+    ("We net them against Scope 3.", "net against"),
+    ("2030年に実質ゼロを達成します。", "実質ゼロ"),
+    ("排出量を打ち消します。", "打ち消し"),
+    ("差し引きゼロにします。", "差し引きゼロ"),
 ])
 def test_a_statement_with_offset_wording_is_refused_naming_the_word_and_nothing_is_written(tmp_path, statement, word):
     out = tmp_path / "claim.md"

@@ -414,6 +414,20 @@ def test_trace_shows_terminal_escapes_from_the_portfolio_instead_of_obeying_them
     assert result.exit_code == 0 and "\x1b" not in result.output and "A\\x1b[2JB" in result.output
 
 
+def test_emoji_codes_from_the_users_input_are_shown_as_written_not_as_emoji(tmp_path):
+    """Found by the adversarial pass of issue 16: rich turned ``:x:`` in a methodology cell (echoed by the error)
+    and ``:thumbs_up:`` in a claim statement into emoji on the console."""
+    p = tmp_path / "emoji.csv"
+    p.write_text("product_line,methodology,fiscal_year,market,units_shipped[台],baseline_annual_energy[kWh/yr],"
+                 "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+                 "Fridge,:x: fridge,2023,domestic,1,420,273,0.421,12\n", encoding="utf-8")
+    result = run("calculate", p)
+    assert result.exit_code == 1 and "unknown methodology ':x: fridge'" in result.output
+    claimed = run("claim", REPO / "tests" / "data" / "claim" / "result_fy2023.json", "--gates",
+                  REPO / "tests" / "data" / "claim" / "gates_met.yaml", "--statement", "Great products :thumbs_up:")
+    assert "Great products :thumbs_up:" in claimed.output and "\U0001f44d" not in claimed.output
+
+
 def test_allow_stale_factors_is_echoed_on_the_console():
     """Issue 17 §3 (leftover): `--allow-stale-factors` changed the figures without a word on the console (only the
     results said so); the run now says it was on, and a run without it says nothing of the kind."""

@@ -215,6 +215,8 @@ def test_a_monte_carlo_result_is_read_strictly_its_new_keys_included(monte_carlo
         ("seed", lambda d: d["uncertainty"].update({"seed": "3"}), r"uncertainty.seed is '3', not a whole number"),
         ("block", lambda d: d.update({"uncertainty": [1]}), "uncertainty: not a mapping"),
         ("nan", lambda d: d["uncertainty"]["totals"][0].update({"p5": float("nan")}), "NaN is not a number JSON allows"),
+        ("swapped", lambda d: d["uncertainty"]["totals"][0].update({"p5": d["uncertainty"]["totals"][0]["p95"] * 2}),
+         r"uncertainty.totals\[0\]: P5 .* are not in order \(P5 <= P50 <= P95\)"),
     ]:
         with pytest.raises(KokenErrors, match=message):
             load_result_documents([_edited(monte_carlo_result, tmp_path, f"{name}.json", change)])

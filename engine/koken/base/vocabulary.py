@@ -108,18 +108,22 @@ LEGITIMACY_FLAGS = (
 name)."""
 
 CLAIM_FORBIDDEN_WORDS = (
-    ("offset", r"\boff-?set"), ("neutral", r"neutral"), ("negative emissions", r"negative[\s-]+emissions?"),
+    ("offset", r"\boff[\s-]?set"), ("neutral", r"neutral"), ("negative emissions", r"negative[\s-]+emissions?"),
     ("compensate", r"compensat"),
     ("オフセット", "オフセット"), ("相殺", "相殺"), ("カーボンニュートラル", "カーボンニュートラル"),
     ("炭素中立", "炭素中立"), ("ネガティブエミッション", "ネガティブ・?エミッション"), ("埋め合わせ", "埋め合わせ"),
     ("net zero", r"net[\s-]*zero"), ("ネットゼロ", "ネットゼロ"), ("climate positive", r"climate[\s-]*positive"),
     ("carbon negative", r"carbon[\s-]*negative"),
+    ("cancel out", r"cancel(?:s|led|ling)?[\s-]+out"),
+    ("net against", r"\bnet(?:s|ted|ting)?(?:\s+\w+){0,2}?[\s-]+(?:against|off)\b"),
+    ("実質ゼロ", "実質ゼロ"), ("打ち消し", "打ち?消"), ("差し引きゼロ", "差し?引き?ゼロ"),
 )
 """Words a claim of avoided emissions never uses, as (the word named in the refusal, the pattern matched, case
 ignored): avoided emissions are not an offset, make nothing neutral, are no removal and compensate nothing (GHG
 Protocol Scope 3 Standard p. 114 and Product Standard; WBCSD Guidance on Avoided Emissions 2023 and v2.0). The text
 is matched after NFKC folding with spaces, middle dots and hyphens between Japanese letters removed, so カーボン・
-ニュートラル, カーボン ニュートラル and half-width ｵﾌｾｯﾄ are caught too (koken.claim.statement.forbidden_words)."""
+ニュートラル, カーボン ニュートラル and half-width ｵﾌｾｯﾄ are caught too, and invisible format characters (soft hyphen,
+zero-width space) are removed first (koken.claim.statement.forbidden_words)."""
 
 
 FACTOR_STATUSES = (

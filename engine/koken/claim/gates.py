@@ -191,7 +191,14 @@ def load_gate_set(name_or_path: str | Path, relative_to: Path | None = None) -> 
         path = shipped
     else:
         path = Path(text)
-        if not path.is_absolute() and relative_to is not None:
+        if relative_to is not None:
+            # named inside an assessment file: a shipped id or a .yaml file beside it, never a path out of its folder
+            # (an assessment must not make koken open and echo /proc/self/environ or another YAML file's keys)
+            inside = (relative_to / path).resolve()
+            if (path.is_absolute() or not text.endswith((".yaml", ".yml"))
+                    or not inside.is_relative_to(relative_to.resolve())):
+                raise KokenErrors([GateError(_("the gate set {name!r} is neither a shipped set nor a .yaml file in the "
+                                               "assessment's folder or below it").format(name=text))])
             path = relative_to / path
     source = display_path(path)
     data = load_yaml_file(path)

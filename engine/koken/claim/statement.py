@@ -62,7 +62,8 @@ def forbidden_words(text: str) -> list[str]:
     >>> forbidden_words("Our products offset 5% of Scope 3 and make us carbon-neutral; 相殺します")
     ['offset', 'neutral', '相殺']
     """
-    folded = unicodedata.normalize("NFKC", text)
+    # invisible format characters (soft hyphen, zero-width space and joiners) would split a word unseen
+    folded = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
     # カーボン・ニュートラル, カーボン ニュートラル: separators between Japanese letters removed before matching
     joined = re.sub(r"(?<=[\u3040-\u30ff\u4e00-\u9fff])[\s・･\-‐ー]*[\s・･\-‐](?=[\u3040-\u30ff\u4e00-\u9fff])", "", folded)
     return [word for word, pattern in CLAIM_FORBIDDEN_WORDS

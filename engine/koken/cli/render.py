@@ -38,9 +38,9 @@ def console(stderr: bool = False):
     """A rich console; when not attached to a terminal (pipes, CI logs) tables get 200 columns, not 80."""
     from rich.console import Console
 
-    out = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    out = Console(stderr=stderr, highlight=False, soft_wrap=True, emoji=False)
     if not out.is_terminal:
-        out = Console(stderr=stderr, highlight=False, soft_wrap=True, width=200)
+        out = Console(stderr=stderr, highlight=False, soft_wrap=True, width=200, emoji=False)
     return out
 
 
