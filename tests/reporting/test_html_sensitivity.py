@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 import pandas as pd
+import pytest
 
 from koken.reporting.html.blocks import Chart, Context
 from koken.reporting.html.sections.sensitivity import section
@@ -91,3 +92,77 @@ def test_a_monte_carlo_result_gets_its_tornado_in_the_html_report_and_a_point_re
     point = dict(doc)
     point.pop("uncertainty")
     assert portfolio_section(build_report([point], None, device_shares=False), Context()) is None
+
+
+def _monte_carlo_document(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from koken.cli import main
+
+    from conftest import REPO
+
+    result = tmp_path / "mc.json"
+    run = CliRunner().invoke(main, ["calculate", str(REPO / "examples" / "portfolio_uncertain.csv"), "--draws", "50",
+                                    "--seed", "3", "-o", str(result)])
+    assert run.exit_code == 0, run.output
+    doc = json.loads(result.read_text(encoding="utf-8"))
+    doc["_path"] = "mc.json"
+    return doc
+
+
+def test_the_totals_p5_to_p95_of_a_monte_carlo_result_are_in_the_html_markdown_and_workbook(tmp_path):
+    """Issue 16 (left by the first pass): the report showed the tornado but not the totals' P5-P95. Each total's own
+    percentiles, as the result stores them, in 万t-CO2e (t-CO2e ÷ 10,000), in each of the report's formats."""
+    import io
+
+    import openpyxl
+
+    from koken.reporting.action_plan import build_report, figure_text, to_markdown
+    from koken.reporting.html.blocks import Table
+    from koken.reporting.html.sections.sensitivity import ranges_section
+    from koken.reporting.output import report_bytes
+
+    doc = _monte_carlo_document(tmp_path)
+    report = build_report([doc], None, device_shares=False)
+    stored = [t for t in doc["uncertainty"]["totals"] if t["fiscal_year"] == 2023]
+    assert [(r["figure"], r["p5"], r["p95"]) for r in report.ranges] == [(t["figure"], t["p5"], t["p95"]) for t in stored]
+    lifetime = next(t for t in stored if t["figure"] == "lifetime[t-CO2e]")
+
+    table = next(b for b in ranges_section(report, Context(decimals=1)).blocks if isinstance(b, Table))
+    row = next(r for r in table.body if r[2].text == "Lifetime")
+    assert [c.text for c in row[:2]] == ["Home appliances", "Domestic"]
+    assert [c.value for c in row[3:]] == [lifetime[k] / 10_000 for k in ("central", "p5", "p50", "p95")]
+
+    markdown = to_markdown(report, 1)
+    assert "| Home appliances | Domestic | Lifetime | " + " | ".join(
+        figure_text(lifetime[k] / 10_000, 1) for k in ("central", "p5", "p50", "p95")) + " |" in markdown
+    assert "Monte Carlo, 50 draws, seed 3" in markdown
+
+    wb = openpyxl.load_workbook(io.BytesIO(report_bytes(report, ".xlsx")))
+    ws = wb["不確実性 Uncertainty"]
+    found = next([c.value for c in r] for r in ws.iter_rows(min_row=3, max_row=2 + len(stored))
+                 if r[2].value == "稼働年数 Lifetime")
+    assert found[:2] == ["家電 Home appliances", "国内 Domestic"]
+    assert found[3:7] == pytest.approx([lifetime[k] / 10_000 for k in ("central", "p5", "p50", "p95")], rel=1e-12)
+
+
+def test_ranges_are_withheld_when_the_years_lines_come_from_several_files_and_absent_for_a_point_result(tmp_path):
+    """Percentiles do not add: a Monte Carlo result beside another file of the same year gets no range, and a note
+    saying why; a point result gets neither."""
+    from koken.reporting.action_plan import build_report, notes_lines
+    from koken.reporting.html.sections.sensitivity import ranges_section
+    from koken.reporting.output import report_bytes
+
+    doc = _monte_carlo_document(tmp_path)
+    point = {k: v for k, v in doc.items() if k != "uncertainty"}
+    other = {**point, "_path": "other.json", "_sha256": "other", "input": {**doc["input"], "sha256": "other"}}
+    both = build_report([doc, other], None, device_shares=False)
+    assert both.ranges == [] and both.ranges_withheld
+    assert any(line.startswith("P5-P95 ranges are not shown") for line in notes_lines(both))
+    assert ranges_section(both, Context()) is None
+    alone = build_report([point], None, device_shares=False)
+    assert alone.ranges == [] and not alone.ranges_withheld
+    assert not any(line.startswith("P5-P95 ranges") for line in notes_lines(alone))
+    assert b"Uncertainty" not in report_bytes(alone, ".md")

@@ -46,6 +46,7 @@ from koken.base.vocabulary import (
     CONTRIBUTION_ROLES,
     FACTOR_BASES,
     FACTOR_STATUSES,
+    FIGURES,
     LEGITIMACY_FLAGS,
     MARKETS,
     PROVENANCE_SHEET,
@@ -108,6 +109,15 @@ OTHER_YEARS = N_("The files also hold {lines} product lines of other fiscal year
 SEPARATION = N_("Avoided emissions (削減貢献量) are reported apart from Scope 1-3 inventories and are never netted "
                 "against them.")
 GWP = N_("GWP set: {gwp}.")
+RANGES_WITHHELD = N_("P5-P95 ranges are not shown: the reporting year's lines come from several files, and percentiles "
+                     "do not add. Calculate all the lines in one run with --draws to get the totals' ranges.")
+RANGES_TITLE = N_("Uncertainty of the totals (P5-P95)")
+RANGES_NOTE = N_("Monte Carlo, {draws} draws, seed {seed}: each total's own percentiles (percentiles do not add, so a "
+                 "total's P5 is not the sum of its parts' P5).")
+ALL_CATEGORIES = N_("All categories")
+ALL_MARKETS = N_("All markets")
+TIMEFRAME = N_("Timeframe")
+CENTRAL = N_("Central")
 FLAG_NOTE = N_("Methodology to note, {id}: {text}.")
 ROUNDING = N_("Figures are rounded for presentation only, so rows may not add up to the totals; a non-zero figure "
               "that would round to 0 is shown with more decimals (up to 3) or as <0.001.")
@@ -215,11 +225,15 @@ class Report:
     years: pd.DataFrame = field(default_factory=pd.DataFrame)
     stock: pd.DataFrame = field(default_factory=pd.DataFrame)
     tornado: list[dict] = field(default_factory=list)
+    ranges: list[dict] = field(default_factory=list)
+    ranges_withheld: bool = False
     notices: tuple[str, ...] = ()
     """What reading the portfolios calculated for the report said that a person should know (e.g. inputs with
     ranges reported at their central case)."""
     """The reporting year's portfolio-total tornado of Monte Carlo results (``uncertainty.tornado`` of each document,
     summed over documents by input and timeframe; koken.montecarlo.portfolio_tornado); empty for point results."""
+    """``ranges``: the reporting year's P5/P50/P95 of each total of a Monte Carlo result (:func:`range_records`);
+    ``ranges_withheld``: ranges exist but cannot be shown for the report's totals (several files)."""
     """The installed-base annual figure of the reporting year (when the results were computed with
     ``--installed-base`` of that year): every vintage's part, by ``category`` and ``market``
     (``installed_base_annual[t-CO2e]``, ``vintages``); empty otherwise (:mod:`koken.reporting.inventory`)."""
@@ -408,9 +422,10 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
         disclosures["completeness"] = _completeness(disclosures)
     if company is not None and printable(company).strip():
         disclosures["company"] = printable(company).strip()
+    ranges, withheld = range_records(documents, year)
     return Report(table=table, fiscal_year=year, disclosures=disclosures,
                   lines=rows.reset_index(drop=True), ratios=used, years=by_year, stock=stock,
-                  tornado=tornado_records(documents, year))
+                  tornado=tornado_records(documents, year), ranges=ranges, ranges_withheld=withheld)
 
 
 def tornado_records(documents: Sequence[dict], year: int) -> list[dict]:
@@ -432,6 +447,29 @@ def tornado_records(documents: Sequence[dict], year: int) -> list[dict]:
             "central": central[figure], "result_at_low": central[figure] + low, "result_at_high": central[figure] + high,
             "swing": abs(high - low)} for (figure, variable, parameter, source), (low, high) in moved.items()]
     return sorted(out, key=lambda r: (r["figure"], -r["swing"], str(r["variable"]), r["parameter"]))
+
+
+def range_records(documents: Sequence[dict], year: int) -> tuple[list[dict], bool]:
+    """The P5/P50/P95 of the reporting year's totals, from the ``uncertainty.totals`` of a Monte Carlo result.
+
+    Percentiles do not add (the P95 of a sum is not the sum of the P95s; issue 16): ranges are given only when one
+    document holds every line of ``year`` and carries them; each record is one total as the result stores it
+    (``category`` and ``market`` None for all), with ``method``, ``draws`` and ``seed`` added.
+
+    Returns:
+        (records in t-CO2e, unrounded; withheld): withheld is True when a document of ``year`` carries ranges but
+        other documents add lines to that year, so no range is given.
+    """
+    holding = [doc for doc in documents if any(int(r.get("fiscal_year", -1)) == year for r in doc.get("rows", []))]
+    carrying = [doc for doc in holding if any(t.get("fiscal_year") == year
+                                              for t in ((doc.get("uncertainty") or {}).get("totals") or []))]
+    if not carrying:
+        return [], False
+    if len(holding) > 1:
+        return [], True
+    block = carrying[0]["uncertainty"]
+    return [{**t, "method": block.get("method"), "draws": block.get("draws"), "seed": block.get("seed")}
+            for t in block["totals"] if t.get("fiscal_year") == year], False
 
 
 def installed_base_rows(documents: Sequence[dict], rows: pd.DataFrame, year: int) -> pd.DataFrame:
@@ -808,6 +846,8 @@ def notes_lines(report: Report, *, full: bool = True, significant: int = 0) -> l
     if (t["product_lines"] == 0).any():
         lines.append(_(NO_LINES))
     lines += [_(COMPLETENESS_NOTE).format(text=_completeness(d)), _(SEPARATION)]
+    if report.ranges_withheld:
+        lines.append(_(RANGES_WITHHELD))
     if full:
         lines.append(_(GWP).format(gwp=", ".join(d["gwp_sets"])))
     lines.append(rounding_text(significant))
@@ -837,8 +877,34 @@ def to_markdown(report: Report, decimals: int = 0) -> str:
     header = "| " + " | ".join(table.columns) + " |"
     rule = "|" + "---|" * len(table.columns)
     body = ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
-    return "\n".join([f"# {_title(report)} (万t-CO2e)", "", header, rule, *body, "",
+    return "\n".join([f"# {_title(report)} (万t-CO2e)", "", header, rule, *body, "", *_ranges_markdown(report, decimals),
                       f"## {_(NOTES)}", "", *[f"- {line}" for line in notes_lines(report)]]) + "\n"
+
+
+def range_labels(record: dict) -> tuple[str, str, str]:
+    """A range record's category, market and timeframe in the current language (None: all of them)."""
+    category = next((pick(c.ja, c.en) for c in CATEGORIES if c.id == record.get("category")), None)
+    market = next((pick(m.ja, m.en) for m in MARKETS if m.id == record.get("market")), None)
+    timeframe = _(SINGLE_YEAR_HEADER) if record["figure"] == FIGURES[0] else _(LIFETIME_HEADER)
+    return (category or record.get("category") or _(ALL_CATEGORIES), market or record.get("market") or _(ALL_MARKETS),
+            timeframe)
+
+
+def range_headers() -> tuple[str, ...]:
+    """The headers of a table of range records, in the current language (figures in 万t-CO2e)."""
+    return (_(CATEGORY), _("Market"), _(TIMEFRAME), _(CENTRAL), "P5", "P50", "P95")
+
+
+def _ranges_markdown(report: Report, decimals: int) -> list[str]:
+    """The totals' P5-P95 table (万t-CO2e) and its note; nothing for a point result."""
+    if not report.ranges:
+        return []
+    first = report.ranges[0]
+    body = ["| " + " | ".join([*range_labels(r), *(figure_text(r[k] / MAN, decimals)
+                                                   for k in ("central", "p5", "p50", "p95"))]) + " |"
+            for r in report.ranges]
+    return [f"## {_(RANGES_TITLE)} (万t-CO2e)", "", "| " + " | ".join(range_headers()) + " |", "|" + "---|" * 7,
+            *body, "", _(RANGES_NOTE).format(draws=first["draws"], seed=first["seed"]), ""]
 
 
 def to_csv(report: Report, decimals: int = 0) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from koken.base.i18n import N_, _, pick
+from koken.base.i18n import N_, _, language, pick
 from koken.base.vocabulary import (
     BASELINE_LIFETIME_COLUMN,
     CATEGORIES,
@@ -21,7 +21,14 @@ from koken.base.vocabulary import (
     INSTALLED_BASE_COLUMN,
     MARKETS,
 )
-from koken.reporting.action_plan import Report, methodology_flag_texts
+from koken.reporting.action_plan import (
+    RANGES_NOTE,
+    RANGES_TITLE,
+    Report,
+    methodology_flag_texts,
+    range_headers,
+    range_labels,
+)
 from koken.totals import MAN
 from koken.variants import VARIANTS
 
@@ -220,6 +227,56 @@ def inventory_sheet(wb, report: Report, decimals: int = 0) -> None:
     print_setup(ws, "1:1", one_page=False)
 
 
+RANGES_SHEET = N_("Uncertainty")
+"""The workbook sheet of the totals' P5-P95 (Monte Carlo results only)."""
+
+
+def ranges_sheet(wb, report: Report, decimals: int = 0) -> None:
+    """Add the sheet ``不確実性 Uncertainty`` to a report workbook: the reporting year's totals with their central
+    value, P5, P50 and P95 (:attr:`Report.ranges`, 万t-CO2e unrounded, number formats for display), labels in
+    Japanese and English, and the draws and seed; nothing for a point result."""
+    from openpyxl.styles import Alignment, Font
+
+    from koken.reporting.action_plan import both, merged_text, number_format, print_setup
+
+    if not report.ranges:
+        return
+    ws = wb.create_sheet(both(lambda: _(RANGES_SHEET), " ")[:31])
+    for letter, width in zip("ABCDEFG", (30, 20, 20, 14, 14, 14, 14)):
+        ws.column_dimensions[letter].width = width
+    ws.cell(row=1, column=1, value=both(lambda: _(RANGES_TITLE)) + f", FY{report.fiscal_year} [万t-CO2e]").font = \
+        Font(bold=True)
+    for col, text in enumerate(range_headers_both(), start=1):
+        cell = ws.cell(row=2, column=col, value=text)
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    r = 3
+    for record in report.ranges:
+        with language("ja"):
+            ja = range_labels(record)
+        with language("en"):
+            en = range_labels(record)
+        for col, (a, b) in enumerate(zip(ja, en), start=1):
+            ws.cell(row=r, column=col, value=a if a == b else f"{a} {b}")
+        for col, key in enumerate(("central", "p5", "p50", "p95"), start=4):
+            value = float(record[key]) / MAN
+            cell = ws.cell(row=r, column=col, value=value)
+            cell.number_format = number_format(value, decimals)
+        r += 1
+    first = report.ranges[0]
+    merged_text(ws, r + 1, 7, both(lambda: _(RANGES_NOTE).format(draws=first["draws"], seed=first["seed"])), 126)
+    print_setup(ws, "1:2", one_page=False)
+
+
+def range_headers_both() -> list[str]:
+    """The headers of the ranges block, each in Japanese and English (same text once: P5, P50, P95)."""
+    with language("ja"):
+        ja = range_headers()
+    with language("en"):
+        en = range_headers()
+    return [a if a == b else f"{a}\n{b}" for a, b in zip(ja, en)]
+
+
 def _both_names(terms, code: str) -> str:
     """A category's or market's name in Japanese and English (the workbook's labels), or the code as it is."""
     term = next((t for t in terms if t.id == code), None)
@@ -233,5 +290,6 @@ def frame_of(rows: list[InventoryRow]) -> pd.DataFrame:
                           "lifetime[t-CO2e]": r.avoided, "avoided_share[fraction]": r.share} for r in rows])
 
 
-__all__ = ["CATEGORY11_NOTE", "STOCK_NOTE", "VARIANT_NOTE", "InventoryRow", "VariantRow", "category11_rows",
-           "flagged_methodologies", "frame_of", "inventory_sheet", "stock_rows", "variants"]
+__all__ = ["CATEGORY11_NOTE", "RANGES_SHEET", "STOCK_NOTE", "VARIANT_NOTE", "InventoryRow", "VariantRow",
+           "category11_rows", "flagged_methodologies", "frame_of", "inventory_sheet", "range_headers_both", "ranges_sheet",
+           "stock_rows", "variants"]

@@ -13,7 +13,7 @@ from koken.base.files import atomic_write
 from koken.base.i18n import _
 from koken.reporting.action_plan import Report, to_csv, to_markdown, to_xlsx
 from koken.reporting.html.document import to_html
-from koken.reporting.inventory import inventory_sheet
+from koken.reporting.inventory import inventory_sheet, ranges_sheet
 
 REPORT_SUFFIXES = (".html", ".xlsx", ".md", ".csv")
 """The report types :func:`write_report` writes."""
@@ -29,7 +29,7 @@ def report_bytes(report: Report, suffix: str, decimals: int = 0) -> bytes:
     if suffix == ".html":
         return to_html(report, decimals).encode("utf-8")
     if suffix == ".xlsx":
-        return to_xlsx(report, decimals, extra_sheets=(inventory_sheet,))
+        return to_xlsx(report, decimals, extra_sheets=(inventory_sheet, ranges_sheet))
     if suffix == ".md":
         return to_markdown(report, decimals).encode("utf-8")
     if suffix == ".csv":

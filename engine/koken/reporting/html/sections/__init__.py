@@ -26,6 +26,7 @@ SECTIONS: tuple[SectionFunction, ...] = (
     summary.section,
     categories.section,
     inventory.section,
+    sensitivity.ranges_section,
     sensitivity.portfolio_section,
     product_lines.section,
     trend.section,

@@ -13,7 +13,19 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from koken.base.i18n import _
-from koken.reporting.html.blocks import Cell, Chart, Context, Paragraph, Section, Table, header, measure_cell, measure_text
+from koken.reporting.action_plan import RANGES_NOTE, RANGES_TITLE, range_headers, range_labels
+from koken.reporting.html.blocks import (
+    Cell,
+    Chart,
+    Context,
+    Paragraph,
+    Section,
+    Table,
+    figure_cell,
+    header,
+    measure_cell,
+    measure_text,
+)
 from koken.reporting.html.charts import inline_svg, tornado_svg
 
 if TYPE_CHECKING:
@@ -64,6 +76,28 @@ def tornado_section(table: pd.DataFrame, title: str | None = None) -> Section:
              "is on top. The central result is {central} {unit}.").format(
         central=measure_text(float(table.attrs["central_result"])), unit=unit)
     return Section(ID, _("Sensitivity"), (Paragraph(lead), Chart(chart_id, caption, svg, Table(caption, head, body))))
+
+
+RANGES_ID = "uncertainty"
+
+
+def ranges_section(report, context: Context) -> Section | None:
+    """The reporting year's totals with their central value, P5, P50 and P95 in 万t-CO2e
+    (:attr:`koken.reporting.action_plan.Report.ranges`, each total's own percentiles), and the draws and seed;
+    None for a point result or when the ranges cannot be given for the report's totals."""
+    if not report.ranges:
+        return None
+    from koken.totals import MAN
+
+    caption = _(RANGES_TITLE) + f", FY{report.fiscal_year} [万t-CO2e]"
+    head = (tuple(header(text) for text in range_headers()),)
+    body = tuple((*(Cell(text, header=i == 0) for i, text in enumerate(range_labels(r))),
+                  *(figure_cell(r[k] / MAN, context.decimals) for k in ("central", "p5", "p50", "p95")))
+                 for r in report.ranges)
+    first = report.ranges[0]
+    return Section(RANGES_ID, _(RANGES_TITLE), (Table(caption, head, body),
+                                                Paragraph(_(RANGES_NOTE).format(draws=first["draws"],
+                                                                                seed=first["seed"]))))
 
 
 TORNADO_BARS = 10
