@@ -97,3 +97,24 @@ def test_percent_beside_another_unit_is_refused_not_read_a_hundredfold_small(tmp
                     f"\"{cell}\",273,12\n", encoding="utf-8")
     problems = portfolio_problems(path, library)
     assert "row 2" in problems and "baseline_annual_energy" in problems and "% with another unit" in problems
+
+
+@pytest.mark.parametrize("header, cell", [("capacity_factor[%]", "13 ± 2 %"), ("capacity_factor", "13% ± 2%"),
+                                          ("capacity_factor[%]", "13 ±2%")])
+def test_a_relative_spread_on_a_value_in_percent_is_refused_as_ambiguous(tmp_path, library, header, cell):
+    """Found by the adversarial pass of issue 16: `13 % ± 2 %` was read as 2 % of the value (12.74 to 13.26 %) where a
+    reporter may mean 2 percentage points (11 to 15 %), a range 7.7× wider. Refused, naming the cell and both ways."""
+    from helpers import portfolio_problems
+
+    path = tmp_path / "pv.csv"
+    path.write_text(f"product_line,methodology,fiscal_year,market,region,units_shipped,{header},operating_years[yr]\n"
+                    f"PV,solar_pv,2023,domestic,JP,18000 kW,\"{cell}\",20\n", encoding="utf-8")
+    problems = portfolio_problems(path, library)
+    assert "row 2" in problems and "capacity_factor" in problems and "on a value in percent, is ambiguous" in problems
+
+
+def test_a_spread_in_points_on_a_value_in_percent_reads_as_points():
+    """`13 ± 2` under a [%] header: 11 to 15 % (the spread in the column's unit)."""
+    d = parse_distribution("13 ± 2")
+    assert (d.low, d.mode, d.high, d.relative) == (11.0, 13.0, 15.0, False)
+    assert parse_distribution("13 ± 2 %").relative

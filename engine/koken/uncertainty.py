@@ -83,6 +83,8 @@ class Distribution:
         mode: the central value in ``unit``: the mode of a triangular, the midpoint of a uniform, the mean of a
             normal, the median of a lognormal; the point run uses it.
         unit: the unit text the numbers are in ('' when it comes from elsewhere: a column's header).
+        relative: the spread was written as a share of the value (``13 ± 2 %``); on a value in % that is ambiguous
+            (2 % of 13 %, or 2 percentage points), which the portfolio reader refuses.
     Raises (on construction):
         DistributionError: low above high, the central value outside [low, high], a negative spread, a lognormal
             with a value ≤ 0, a kind that is not known, a number that is not finite.
@@ -93,6 +95,7 @@ class Distribution:
     mode: float
     high: float
     unit: str = ""
+    relative: bool = False
 
     def __post_init__(self):
         check_shape(self.kind, self.low, self.mode, self.high)
@@ -254,7 +257,7 @@ def parse_distribution(text: str) -> Distribution:
             unit = unit2 or unit1
         if not (math.isfinite(value) and math.isfinite(spread)):
             raise DistributionError(_("the numbers of a distribution must be finite"))
-        return Distribution("triangular", value - spread, value, value + spread, unit)
+        return Distribution("triangular", value - spread, value, value + spread, unit, relative=unit2 == "%")
     named = _NAMED.match(text)
     if named and named["name"].casefold() in DISTRIBUTION_NAMES:
         kind = DISTRIBUTION_NAMES[named["name"].casefold()]

@@ -805,6 +805,13 @@ def _uncertain_cells(column: np.ndarray, present: np.ndarray, slow: np.ndarray, 
             cells.flag(i, _("{value!r}: {reason}").format(value=texts[j], reason=d), header)
             continue
         own = d.unit
+        if d.relative and (own or unit or "").strip() in ("%", "％", "percent"):
+            # 13 % ± 2 %: 12.74 to 13.26 % (2 % of the value) or 11 to 15 % (2 points)? a 7.7× wider range either way
+            cells.flag(i, _("{value!r}: a spread in % (± … %), on a value in percent, is ambiguous (a share of the value, or "
+                            "percentage points): "
+                            "write the spread in points ('13 ± 2' in a [%] column is 11 to 15 %) or the bounds "
+                            "('triangular(11, 13, 15)')").format(value=texts[j]), header)
+            continue
         if own in MULTIPLIERS and unit:
             own = f"{own}*({unit})"
         if not own and not unit:
