@@ -77,3 +77,13 @@ def test_results_without_these_figures_give_no_section(tmp_path):
     lines = report.lines.drop(columns=[c for c in report.lines.columns if c.startswith(("scope3", "baseline_"))])
     old = type(report)(table=report.table, fiscal_year=report.fiscal_year, disclosures={}, lines=lines)
     assert category11_rows(old) == [] and variants(old) == []
+
+
+def test_a_flagged_methodology_is_one_japanese_sentence_with_one_full_stop(tmp_path):
+    # The note reads "注意が必要な方法論 {id}：{text}。": the flag's text is a phrase inside that sentence, so a 。 of
+    # its own printed "…確認されていません。。" (seen in koken report --lang ja on the bundled example).
+    report = refrigerators(tmp_path, customer=False)
+    with language("ja"):
+        text = report_bytes(report, ".md").decode("utf-8")
+    assert "注意が必要な方法論 refrigerator：暫定：業界の方法論の一つであることが確認されていません。" in text
+    assert "。。" not in text
