@@ -35,7 +35,7 @@ from koken.base.errors import FormulaError, KokenError, KokenErrors, Location, M
 from koken.base.i18n import _
 from koken.base.models import validation_problems
 from koken.base.paths import display_path, units_dir
-from koken.base.safe_yaml import load_yaml_file
+from koken.base.safe_yaml import load_yaml_file_cached
 from koken.base.units import (
     check_multiplicative,
     conversion_factor,
@@ -284,7 +284,7 @@ def read_methodology(path: str | Path, check_location: bool = True,
     cached = _COMPILED.get(key) if key is not None else None
     if cached is not None:
         return cached
-    data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
+    data = load_yaml_file_cached(path)  # YamlError is a KokenError: let one surface alone
     if not isinstance(data, dict):
         raise KokenErrors([MethodologyError(_("top level must be a mapping of fields"), Location(file=source))])
     base = None
@@ -317,7 +317,13 @@ def read_methodology(path: str | Path, check_location: bool = True,
 _COMPILED: dict[tuple, Methodology] = {}
 """This process's compiled methodologies, by the file's content hash (and the units and factor tables they
 were compiled against): a file loaded twice (Dask workers receive the library per run) is compiled once.
-Nothing is kept on disk (a planted cache entry could change a formula and the version lock together)."""
+Compiled kernels are never kept on disk: the start-up cache (:mod:`koken.base.cache`) keeps the parsed YAML document
+only, and every formula is parsed again through the whitelist parser and compiled here."""
+
+
+def forget_compiled() -> None:
+    """Drop this process's compiled methodologies (the library reads again without the cache)."""
+    _COMPILED.clear()
 
 
 def _memo_key(path: str | Path, source: str, check_location: bool) -> tuple | None:
@@ -329,10 +335,10 @@ def _memo_key(path: str | Path, source: str, check_location: bool) -> tuple | No
         return None
     if data is None:
         return None
-    return (hashlib.sha256(data).hexdigest(), source, check_location, _definitions_key())
+    return (hashlib.sha256(data).hexdigest(), source, check_location, definitions_key())
 
 
-def _definitions_key() -> tuple:
+def definitions_key() -> tuple:
     """The unit definitions' and factor tables' hashes: what a compiled methodology also depends on."""
     tables, _problems = load_factor_tables()
     units = tuple(sorted((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in units_dir().glob("*.txt")))
