@@ -188,6 +188,10 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
             kind=suffix or portfolio.name))
     _terminate_cleanly()
     _report_leftovers(output)
+    if engine == "dask" and scheduler is None:  # the workers start and import koken while the library loads
+        from koken.scale.dask_engine import start_local_cluster
+
+        start_local_cluster(workers)
     library = _library(methodology_paths, no_bundled)
     with render.reporting(), render.progress_bar() as (on_open, progress):
         result = run(portfolio, library, output=output, engine=engine, scheduler=scheduler, workers=workers,
