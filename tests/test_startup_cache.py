@@ -1,12 +1,11 @@
-"""The start-up cache (koken.base.cache, issue 17 §4): what it keeps never changes a result.
+"""The start-up cache (koken.base.cache, issue 17 §4): it keeps only that worked examples passed, never a formula,
+and what it keeps never changes a result.
 
 Each test has a cache folder of its own; the expected figures are those of a run without the cache.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import os
 import subprocess
@@ -17,12 +16,10 @@ import pytest
 
 from koken.base import cache
 from koken.base.errors import KokenErrors
-from koken.base.paths import methodologies_dir
 
 from helpers import methodology_dict, write_methodology
 
 REPO = Path(__file__).resolve().parent.parent
-HOME_APPLIANCES = methodologies_dir() / "home_appliances" / "home_appliances.yaml"  # the refrigerator's formulas
 
 
 @pytest.fixture
@@ -67,26 +64,13 @@ def plant(path: Path, change) -> None:
     path.write_text(json.dumps(entry), encoding="utf-8")
 
 
-def test_values_round_trip_with_their_types():
-    value = {"a": [1, 1.0, True, None, "x"], 2023: {"nested": dt.date(2024, 4, 1)}, 1.5: dt.datetime(2024, 1, 2, 3, 4),
-             False: float("inf"), "m": {"m": []}}
-    back = cache.decode(json.loads(json.dumps(cache.encode(value))))
-    assert back == value
-    assert [type(k) for k in back] == [type(k) for k in value]
-    assert [type(v) for v in back["a"]] == [type(v) for v in value["a"]]
-    with pytest.raises(TypeError):
-        cache.encode({"x": object()})
-    with pytest.raises(ValueError):
-        cache.decode({"python/object": "os.system"})
-
-
 def test_a_cache_hit_gives_what_a_run_without_the_cache_gives(cache_folder, monkeypatch):
     monkeypatch.setenv(cache.OFF_VARIABLE, "1")
     plain = fresh_library()
     assert not cache_folder.exists() or not any(cache_folder.rglob("*.json"))  # KOKEN_NO_CACHE=1 writes nothing
     monkeypatch.delenv(cache.OFF_VARIABLE)
     first = fresh_library()
-    assert entries(cache_folder, "yaml") and entries(cache_folder, "examples")
+    assert entries(cache_folder, "examples") and not entries(cache_folder, "yaml")
     warm = fresh_library()
     for lib in (first, warm):
         assert list(lib) == list(plain)
@@ -94,36 +78,50 @@ def test_a_cache_hit_gives_what_a_run_without_the_cache_gives(cache_folder, monk
         assert figures(lib["refrigerator"]) == figures(plain["refrigerator"])
 
 
-def test_a_planted_formula_in_a_released_methodology_is_read_again_from_its_file(cache_folder):
+def test_no_entry_holds_a_formula_and_planted_entries_change_no_figure(cache_folder):
     plain = fresh_library()
-    key = cache.key_of("yaml", hashlib.sha256(HOME_APPLIANCES.read_bytes()).hexdigest())
-    target = next(p for p in entries(cache_folder, "yaml") if p.stem == key)
-
-    def change(payload):
-        text = json.dumps(payload)
-        assert "product_annual_energy * grid_emission_factor +" in text
-        return json.loads(text.replace("product_annual_energy * grid_emission_factor +",
-                                       "product_annual_energy * grid_emission_factor * 0.5 +"))
-
-    plant(target, change)
-    lib = fresh_library()  # the lock refuses the planted reading: the file is read again, not an error
-    assert lib["refrigerator"].content_hash == plain["refrigerator"].content_hash
+    stored = [p.read_text(encoding="utf-8") for p in cache_folder.rglob("*.json")]
+    assert stored and not any("grid_emission_factor" in text for text in stored)  # no formula, parameter or unit
+    for path in entries(cache_folder, "examples"):
+        plant(path, lambda payload: {"passed": "sha256:" + "0" * 64, "formula": "product_annual_energy * 0.5"})
+    lib = fresh_library()
+    assert [m.content_hash for m in lib.values()] == [m.content_hash for m in plain.values()]
     assert figures(lib["refrigerator"]) == figures(plain["refrigerator"])
-    assert "* 0.5" not in target.read_text(encoding="utf-8")  # and the entry rewritten from the file
 
 
-@pytest.mark.parametrize("damage", ["garbage", "payload", "key", "engine", "truncated"])
-def test_a_damaged_or_mismatching_entry_is_ignored(cache_folder, tmp_path, damage):
+@pytest.fixture
+def example_runs(monkeypatch):
+    """How many times worked examples were run (koken.library calls run_examples when the cache says nothing)."""
+    from koken import library
+
+    runs = []
+    real = library.run_examples
+    monkeypatch.setattr(library, "run_examples", lambda m: runs.append(m.id) or real(m))
+    return runs
+
+
+def test_a_warm_load_skips_only_the_examples_that_passed_before(cache_folder, tmp_path, example_runs):
+    path = write_methodology(tmp_path / "mine", methodology_dict())
+    fresh_library(path.parent.parent, bundled=False)
+    assert example_runs == ["toy"]
+    fresh_library(path.parent.parent, bundled=False)
+    assert example_runs == ["toy"]  # the cache said they passed for this content
+
+
+@pytest.mark.parametrize("damage", ["garbage", "payload", "hash", "key", "engine", "truncated"])
+def test_a_damaged_or_mismatching_entry_is_ignored(cache_folder, tmp_path, example_runs, damage):
     path = write_methodology(tmp_path / "mine", methodology_dict())
     plain = fresh_library(path.parent.parent, bundled=False)["toy"]
-    target = entries(cache_folder, "yaml")[0]
+    target, = entries(cache_folder, "examples")
     entry = json.loads(target.read_bytes())
     if damage == "garbage":
         target.write_bytes(b"\x00\xff not json")
     elif damage == "truncated":
         target.write_bytes(target.read_bytes()[:100])
-    elif damage == "payload":  # a changed formula without the payload's hash
-        target.write_text(json.dumps(entry).replace("baseline_energy", "product_energy"), encoding="utf-8")
+    elif damage == "payload":  # another content hash without the payload's hash
+        target.write_text(json.dumps(entry).replace(plain.content_hash[-8:], "00000000"), encoding="utf-8")
+    elif damage == "hash":  # a consistent entry for another content
+        plant(target, lambda payload: {"passed": "sha256:" + "0" * 64})
     elif damage == "key":  # another file's entry under this name
         entry["key"] = "0" * 64
         target.write_text(json.dumps(entry), encoding="utf-8")
@@ -131,6 +129,7 @@ def test_a_damaged_or_mismatching_entry_is_ignored(cache_folder, tmp_path, damag
         entry["engine"] = "0.0.0+older"
         target.write_text(json.dumps(entry), encoding="utf-8")
     again = fresh_library(path.parent.parent, bundled=False)["toy"]
+    assert example_runs == ["toy", "toy"]  # run again
     assert again.content_hash == plain.content_hash
     assert figures(again) == figures(plain)
 
@@ -193,4 +192,4 @@ def test_koken_calculate_warm_and_without_the_cache_write_identical_results(cach
     warm = calculate("warm")
     off = calculate("off", KOKEN_NO_CACHE="1")
     assert cold == warm == off
-    assert entries(cache_folder, "yaml")
+    assert entries(cache_folder, "examples")

@@ -30,7 +30,7 @@ from koken.base.paths import display_path, methodologies_dir
 from koken.examples import check_examples as run_examples
 from koken.factors import FactorTable, load_factor_tables
 from koken.methodology import Methodology, read_methodology
-from koken.methodology.compile import definitions_key, forget_compiled
+from koken.methodology.compile import definitions_key
 from koken.methodology.lock import check_lock, lock_path, read_lock, write_lock
 
 BUNDLED = "bundled"
@@ -269,11 +269,6 @@ def _scan_source(root: Path, name: str, check_examples: bool,
             known[m.id] = m
         found[m.id] = m
     lock_errors, lock_warnings = check_lock(unchecked, lock_path(root), released)
-    if lock_errors and cache.in_use():  # a file read from the cache that the lock refuses is read
-        forget_compiled()                                # again from its bytes (and its cache entries rewritten)
-        _EXAMPLES_PASSED.clear()
-        with cache.refreshed():
-            return _scan_source(root, name, check_examples, released, categories)
     problems.extend(lock_errors)
     refused = {e.location.file for e in lock_errors}  # a released version whose content changed is not used
     found = {mid: m for mid, m in found.items() if m.path not in refused}

@@ -1,22 +1,23 @@
-"""A cache on disk of what is slow to recompute and safe to keep: a methodology file's parsed YAML document, and
-that its worked examples passed (issue 17 §4; docs/security.md § The start-up cache).
+"""A cache on disk of what is slow to recompute and cheap to check: that a methodology's worked examples passed
+(issue 17 §4; docs/performance.md § Start-up, docs/security.md).
 
 Where: ``$KOKEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/koken``, else ``~/.cache/koken``; ``KOKEN_NO_CACHE=1`` turns it
-off, and ``koken validate`` never reads it (it does the full work).
+off, and ``koken validate`` and ``koken lock`` never read it (they do the full work).
 
 What keeps a cache entry from changing a result:
 
-* an entry is found by a key that is the sha256 of what it was computed from (the file's bytes, the engine's
-  version and source, the unit and factor files' hashes, ...): a changed file, engine or table is another key, so
-  a stale entry is never read;
+* nothing in it is a formula, a unit or a number: every run reads, parses and compiles each methodology file from
+  its bytes; an entry only says "the worked examples of the methodology whose content hash is H passed", and H is
+  the hash of what was just compiled (the entry repeats it and is used only when it is equal), so a planted entry
+  can at most skip re-running the examples of a formula that is read from its own file;
+* an entry is found by a key that is the sha256 of what it was computed from (the content hash, the file's
+  path, the engine's version and source, the unit and factor files' hashes): a changed file, engine or table is
+  another key, so a stale entry is never read;
 * the entry repeats its kind and key, and holds the sha256 of its payload: an entry copied under another name, cut
   short or edited by hand without recomputing the hash is ignored;
 * the cache folder must belong to the user and be writable by no one else (POSIX); otherwise it is neither read
   nor written;
-* nothing in it is code: JSON only, read with :func:`json.loads` into plain data (no pickle); formulas are parsed
-  again through the whitelist parser and compiled on every run, and the content hash a result or the version lock
-  records is computed from what is evaluated, so an entry that does not match a released version is refused
-  there (the library then reads the file again without the cache);
+* JSON only, read with :func:`json.loads` into plain data (no pickle);
 * every failure (unreadable, malformed, mismatching, a folder that cannot be written) is silent: the work is
   redone, never an error.
 
@@ -26,7 +27,6 @@ Writes are atomic (a temporary file in the same folder, then :func:`os.replace`)
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import hashlib
 import json
 import os
@@ -44,7 +44,6 @@ FORMAT = 1
 MAX_ENTRY_BYTES = 8_000_000
 
 _bypass = 0
-_refresh = 0
 
 
 @contextlib.contextmanager
@@ -56,18 +55,6 @@ def bypassed() -> Iterator[None]:
         yield
     finally:
         _bypass -= 1
-
-
-@contextlib.contextmanager
-def refreshed() -> Iterator[None]:
-    """Within the block the cache is not read, and what is computed is written (a file whose cached reading the
-    version lock refused is read again from its bytes, and its entries replaced)."""
-    global _refresh
-    _refresh += 1
-    try:
-        yield
-    finally:
-        _refresh -= 1
 
 
 def cache_dir() -> Path | None:
@@ -85,11 +72,6 @@ def cache_dir() -> Path | None:
         return root if _private(root) else None
     except (OSError, RuntimeError):
         return None
-
-
-def in_use() -> bool:
-    """Entries may be read now (the cache is on, its folder safe, and not being refreshed)."""
-    return not _refresh and cache_dir() is not None
 
 
 def _private(path: Path) -> bool:
@@ -133,7 +115,7 @@ def _entry_path(root: Path, kind: str, key: str) -> Path:
 def read(kind: str, key: str) -> Any | None:
     """The payload stored for ``kind`` and ``key``, or None (no cache, no entry, or an entry that does not check)."""
     root = cache_dir()
-    if root is None or _refresh:
+    if root is None:
         return None
     try:
         path = _entry_path(root, kind, key)
@@ -183,53 +165,3 @@ def write(kind: str, key: str, payload: Any) -> None:
 
 def _payload_hash(payload: Any) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=True, allow_nan=True).encode()).hexdigest()
-
-
-def encode(value: Any) -> Any:
-    """Plain YAML data (dict, list, str, int, float, bool, None, date, datetime) as JSON that :func:`decode` turns
-    back into exactly the same values and types: a mapping is ``{"m": [[key, value], ...]}`` (keys of any scalar
-    type, in order), a date ``{"d": "2024-04-01"}``, a datetime ``{"t": ...}``.
-
-    Raises:
-        TypeError: a value of another type (the document is then not cached).
-    """
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, list):
-        return [encode(v) for v in value]
-    if isinstance(value, dict):
-        return {"m": [[encode(k), encode(v)] for k, v in value.items()]}
-    if isinstance(value, dt.datetime):
-        return {"t": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {"d": value.isoformat()}
-    raise TypeError(type(value).__name__)
-
-
-def decode(value: Any) -> Any:
-    """The values :func:`encode` encoded.
-
-    Raises:
-        ValueError, TypeError: not something :func:`encode` writes.
-    """
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if isinstance(value, dict) and len(value) == 1:
-        (tag, inner), = value.items()
-        if tag == "m" and isinstance(inner, list):
-            out = {}
-            for pair in inner:
-                if not (isinstance(pair, list) and len(pair) == 2):
-                    raise ValueError("pair")
-                key = decode(pair[0])
-                if isinstance(key, (list, dict)) or key in out:
-                    raise ValueError("key")
-                out[key] = decode(pair[1])
-            return out
-        if tag == "t" and isinstance(inner, str):
-            return dt.datetime.fromisoformat(inner)
-        if tag == "d" and isinstance(inner, str):
-            return dt.date.fromisoformat(inner)
-    raise ValueError("not an encoded value")

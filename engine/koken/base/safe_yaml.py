@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 import yaml
 
-from koken.base import cache
 from koken.base.errors import Location, YamlError
 from koken.base.i18n import _
 
@@ -263,33 +262,6 @@ def load_yaml_file(path: str | Path) -> Any:
     """
     p = Path(path)
     return load_yaml_text(yaml_file_text(read_yaml_bytes(p), p), str(p))
-
-
-def load_yaml_file_cached(path: str | Path) -> Any:
-    """:func:`load_yaml_file`, with the parsed document kept in the start-up cache (:mod:`koken.base.cache`) by the
-    sha256 of the file's bytes and the engine: a file read before is not parsed again. Errors are never cached.
-
-    Raises:
-        YamlError: as :func:`load_yaml_file`.
-    """
-    import hashlib
-
-    p = Path(path)
-    raw = read_yaml_bytes(p)
-    key = cache.key_of("yaml", hashlib.sha256(raw).hexdigest())
-    stored = cache.read("yaml", key)
-    if stored is not None:
-        try:
-            return cache.decode(stored)
-        except (ValueError, TypeError, RecursionError):
-            pass
-    data = load_yaml_text(yaml_file_text(raw, p), str(p))
-    try:
-        encoded = cache.encode(data)
-    except (TypeError, RecursionError):
-        return data
-    cache.write("yaml", key, encoded)
-    return data
 
 
 def read_yaml_bytes(path: Path) -> bytes:

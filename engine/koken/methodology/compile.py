@@ -35,7 +35,7 @@ from koken.base.errors import FormulaError, KokenError, KokenErrors, Location, M
 from koken.base.i18n import _
 from koken.base.models import validation_problems
 from koken.base.paths import display_path, units_dir
-from koken.base.safe_yaml import load_yaml_file_cached
+from koken.base.safe_yaml import load_yaml_file
 from koken.base.units import (
     check_multiplicative,
     conversion_factor,
@@ -284,7 +284,7 @@ def read_methodology(path: str | Path, check_location: bool = True,
     cached = _COMPILED.get(key) if key is not None else None
     if cached is not None:
         return cached
-    data = load_yaml_file_cached(path)  # YamlError is a KokenError: let one surface alone
+    data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
     if not isinstance(data, dict):
         raise KokenErrors([MethodologyError(_("top level must be a mapping of fields"), Location(file=source))])
     base = None
@@ -317,8 +317,8 @@ def read_methodology(path: str | Path, check_location: bool = True,
 _COMPILED: dict[tuple, Methodology] = {}
 """This process's compiled methodologies, by the file's content hash (and the units and factor tables they
 were compiled against): a file loaded twice (Dask workers receive the library per run) is compiled once.
-Compiled kernels are never kept on disk: the start-up cache (:mod:`koken.base.cache`) keeps the parsed YAML document
-only, and every formula is parsed again through the whitelist parser and compiled here."""
+Nothing of a methodology is kept on disk (a planted entry could change a formula): every run reads, parses and
+compiles the file; the start-up cache (:mod:`koken.base.cache`) keeps only that its worked examples passed."""
 
 
 def forget_compiled() -> None:
