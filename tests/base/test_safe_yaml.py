@@ -126,3 +126,14 @@ def test_fast_loader_reads_the_bundled_files_as_the_pure_python_one(monkeypatch)
     fast = [load_yaml_file(f) for f in files]
     monkeypatch.setattr(safe_yaml, "_FAST", False)
     assert [load_yaml_file(f) for f in files] == fast
+
+
+@pytest.mark.parametrize(("escape", "refused"), [("\\uD7FF", False), ("\\uD800", True), ("\\uDBFF", True),
+                                                 ("\\uDC00", True), ("\\uDFFF", True), ("\\uE000", False)])
+def test_an_unpaired_surrogate_anywhere_in_a_text_is_refused(escape, refused):
+    text = f'a: "before {escape} after"\n'
+    if refused:
+        with pytest.raises(YamlError, match="unpaired surrogate"):
+            load_yaml_text(text, "t.yaml")
+    else:
+        assert load_yaml_text(text, "t.yaml") == {"a": f"before {chr(int(escape[2:], 16))} after"}

@@ -31,6 +31,7 @@ _CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _CORE_INT = re.compile(r"^[-+]?[0-9]+$")
 _CORE_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"
                          r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class _Limits:
@@ -117,7 +118,7 @@ class _Limits:
 
     def construct_yaml_str(self, node):
         value = super().construct_yaml_str(node)
-        if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        if _SURROGATE.search(value):
             raise YamlError(_("text contains an unpaired surrogate (\\uD800-\\uDFFF): not valid Unicode"),
                             Location(file=self._source, row=node.start_mark.line + 1))
         return value
