@@ -107,10 +107,17 @@ def test_problems_found_on_a_worker_are_in_the_clients_language(tmp_path, librar
 def test_a_cluster_started_early_is_the_one_the_run_takes(tmp_path, library):
     """``koken calculate --engine dask`` starts its local cluster while the library loads; the run takes that
     cluster (no second one is started) and writes what the local engine writes."""
+    import multiprocessing
+    import os
+
     from koken.scale import dask_engine
 
     dask_engine.start_local_cluster(1)
     early = dask_engine._EARLY[1].result()
+    if "forkserver" in multiprocessing.get_all_start_methods():  # forked from a process that imported koken once
+        parents = set(early[1].run(os.getppid).values())
+        assert len(parents) == 1 and os.getpid() not in parents
+        assert all(early[1].run(lambda: "koken.methodology" in sys.modules).values())
     ratios = load_ratio_file(None)
     target = {}
     for engine in ("local", "dask"):

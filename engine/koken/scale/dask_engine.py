@@ -11,7 +11,9 @@ stays bounded whatever the file's size.
 Without ``scheduler`` a :class:`dask.distributed.LocalCluster` is started (one single-threaded worker
 process per core, or ``workers``) and stopped at the end; ``koken calculate`` starts it in the background
 (:func:`start_local_cluster`) before it loads the methodologies, and its workers import koken as they start
-(:func:`dask_setup`), so that starting the cluster overlaps the client's own start-up; with it, an existing cluster is used. Its
+(:func:`dask_setup`), so that starting the cluster overlaps the client's own start-up; where the platform has it, the
+workers are forked from one ``forkserver`` process that imported numpy, pandas, sympy, Pint and koken once (each
+worker would otherwise spend about two seconds importing them). With ``scheduler``, an existing cluster is used. Its
 workers must run the same koken version (checked before anything is sent): the results record
 one version. Problems found on a worker are written in the client's language, which travels with each
 task (a remote worker does not share the client's environment).
@@ -65,11 +67,25 @@ def start_local_cluster(workers: int | None = None) -> None:
     atexit.register(_close_unused)
 
 
+_FORKSERVER_PRELOAD = ["distributed", "numpy", "pandas", "pyarrow", "sympy", "pint", "koken.scale.partition",
+                       "koken.methodology", "koken.factors", __name__]
+"""What the process that forks a local cluster's workers imports once, so that each worker starts with it."""
+
+
 def _local_cluster(n: int):
+    import multiprocessing
+
+    import dask
     from dask.distributed import Client, LocalCluster
 
-    with warnings.catch_warnings():  # e.g. "port 8787 is in use" for a dashboard koken does not open
-        warnings.simplefilter("ignore", UserWarning)
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with warnings.catch_warnings(), dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        warnings.simplefilter("ignore", UserWarning)  # e.g. "port 8787 is in use" for a dashboard koken does not open
+        if method == "forkserver":  # the workers are forked from one process that imported koken, not each started anew
+            with contextlib.suppress(ImportError, AttributeError):  # Dask's own preload list otherwise
+                from distributed.utils import get_mp_context
+
+                get_mp_context().set_forkserver_preload(_FORKSERVER_PRELOAD)
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=logging.ERROR, preload=[__name__])
     try:
