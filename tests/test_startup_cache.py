@@ -193,3 +193,13 @@ def test_koken_calculate_warm_and_without_the_cache_write_identical_results(cach
     off = calculate("off", KOKEN_NO_CACHE="1")
     assert cold == warm == off
     assert entries(cache_folder, "examples")
+
+
+def test_importing_the_api_leaves_the_trace_claim_and_report_modules_for_their_first_use():
+    code = ("import sys, koken.api as api; lazy = ['koken.audit.trace', 'koken.claim', 'koken.reporting.action_plan', "
+            "'koken.reporting.output']; print([m for m in lazy if m in sys.modules]); "
+            "from koken.claim import make_claim; print(api.claim is make_claim)")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "engine"), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["[]", "True"]
