@@ -79,7 +79,11 @@ def main() -> None:
     parser.add_argument("--no-dask", dest="dask", action="store_false")
     options = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="koken-startup-"))
+    with tempfile.TemporaryDirectory(prefix="koken-startup-") as folder:  # results and cache, removed at the end
+        run(options, Path(folder))
+
+
+def run(options: argparse.Namespace, work: Path) -> None:
     env = {**os.environ, "KOKEN_CACHE_DIR": str(work / "cache")}
     env.pop("KOKEN_NO_CACHE", None)
     cold_env = {**env, "KOKEN_NO_CACHE": "1"}
