@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,9 @@ import pytest
 from helpers import load_folder
 
 os.environ["KOKEN_LANG"] = "en"  # messages in English whatever the machine's locale (tests/base/test_i18n.py sets others)
+os.environ.pop("KOKEN_NO_CACHE", None)
+os.environ["KOKEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="koken-test-cache-")  # the start-up cache, the tests' own
+atexit.register(shutil.rmtree, os.environ["KOKEN_CACHE_DIR"], True)
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_PORTFOLIO = REPO / "examples" / "portfolio_fy2023.csv"

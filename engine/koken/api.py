@@ -27,13 +27,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from koken.attribution import RatioFile, attribute, load_ratio_file
-from koken.audit.trace import TraceNode, trace_portfolio, trace_settings
 from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
 from koken.calculation import Calculation as _CoreCalculation
 from koken.calculation import calculate as _calculate
-from koken.claim import make_claim as claim  # noqa: F401  (koken claim; docs/claim.md)
-from koken.claim.statement import statement_lines as claim_lines  # noqa: F401  (the command line's claim text)
 from koken.factors import FactorTable, listing, load_factor_tables, overview
 from koken.factors import gwp_rule as read_gwp_rule
 from koken.library import Library, load_library
@@ -53,15 +50,6 @@ from koken.production.export import (
 from koken.production.metrics import CompanyProgress, company_progress
 from koken.production.rollup import company_view, rollup
 from koken.production.submission import Submission, read_submission
-from koken.reporting.action_plan import (
-    MAX_DECIMALS,
-    PORTFOLIO_SUFFIXES,
-    Report,
-    build_report,
-    is_result_file,
-    load_result_documents,
-)
-from koken.reporting.output import write_report
 from koken.results import RESULT_FORMAT, result_document
 from koken.scale.pipeline import RunResult
 from koken.scale.pipeline import run as _run
@@ -79,6 +67,25 @@ from koken.variants import factor_path as variant_path
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from koken.audit.trace import TraceNode
+    from koken.reporting.action_plan import Report
+
+_LAZY = {"claim": ("koken.claim", "make_claim"),  # koken claim (docs/claim.md)
+         "claim_lines": ("koken.claim.statement", "statement_lines")}  # the command line's claim text
+"""Names imported on first use: a command that does not claim or report does not load those modules."""
+
+
+def __getattr__(name: str):
+    """The names of :data:`_LAZY`, imported on first use (PEP 562)."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'koken.api' has no attribute {name!r}")
+    import importlib
+
+    module, attribute = _LAZY[name]
+    value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
 
 _BUNDLED: Library | None = None
 
@@ -198,6 +205,8 @@ class Calculation(_CoreCalculation):
         if isinstance(row, bool) or not isinstance(row, numbers.Integral):
             raise KokenError(_("row must be an integer, the table's 'row' column (got {row!r})").format(row=row),
                              Location(file=self.portfolio.path))
+        from koken.audit.trace import trace_portfolio
+
         return trace_portfolio(self, [int(row)], sheet=sheet)[0]
 
     def to_file(self, path: str | Path) -> Path:
@@ -238,6 +247,9 @@ class Calculation(_CoreCalculation):
         Raises:
             KokenError / KokenErrors: as :func:`report`.
         """
+        from koken.reporting.action_plan import build_report
+        from koken.reporting.output import write_report
+
         _report_options(device_shares, ratios, decimals, company)
         chosen = _ratios(ratios) if ratios is not None else self.ratios or load_ratio_file(None)
         built = build_report([{**self.document(), "_path": self.portfolio.path, "_kind": "portfolio"}],
@@ -437,6 +449,8 @@ def _report_options(device_shares: bool, ratios: object, decimals: int, company:
         KokenError: ``device_shares`` not a bool, a ratio file with device shares off, ``decimals`` not 0 to 3, a
             company name that is not one line of text of at most :data:`COMPANY_LENGTH` characters.
     """
+    from koken.reporting.action_plan import MAX_DECIMALS
+
     if company is not None and (not isinstance(company, str) or not company.strip() or "\n" in company
                                 or len(company) > COMPANY_LENGTH):
         raise KokenError(_("the company name must be one line of text of 1 to {most} characters (got {value!r})")
@@ -487,6 +501,9 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
             without ``fiscal_year``, an unsupported output type, ``ratios`` with ``device_shares=False``,
             ``decimals`` outside 0 to 3 (nothing is written).
     """
+    from koken.reporting.action_plan import PORTFOLIO_SUFFIXES, build_report, is_result_file, load_result_documents
+    from koken.reporting.output import write_report
+
     _report_options(device_shares, ratios, decimals, company)
     ratio_file = _ratios(ratios) if device_shares else None
     results = [results] if isinstance(results, (str, Path)) else list(results)
@@ -706,6 +723,8 @@ def trace_rows(data: str | Path | pd.DataFrame, rows: Iterable[int] | None = Non
     Raises:
         KokenErrors: the portfolio's problems.
     """
+    from koken.audit.trace import trace_portfolio
+
     calc = calculate(data, library, encoding=encoding, sheet=sheet)
     return trace_portfolio(calc, list(rows) if rows else None, sheet=sheet)
 
@@ -726,6 +745,8 @@ def trace_target(target: str | Path, library: Library | Mapping | None = None, *
             raise KokenError(_("--set, --region and --fiscal-year go with a methodology id, not a portfolio"))
         return trace_rows(target, rows, lib, encoding=encoding, sheet=sheet)
     if str(target) in lib:
+        from koken.audit.trace import trace_settings
+
         return [trace_settings(lib[str(target)], list(settings), region, fiscal_year)]
     import difflib
 

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from koken.attribution import RatioFile, load_ratio_file
+from koken.base import cache
 from koken.base.errors import KokenError, KokenErrors, Location, MethodologyError, gather
 from koken.base.i18n import _
 from koken.base.paths import display_path, methodologies_dir
 from koken.examples import check_examples as run_examples
 from koken.factors import FactorTable, load_factor_tables
 from koken.methodology import Methodology, read_methodology
+from koken.methodology.compile import definitions_key
 from koken.methodology.lock import check_lock, lock_path, read_lock, write_lock
 
 BUNDLED = "bundled"
@@ -69,9 +71,12 @@ def load_methodology(path: str | Path, check_examples: bool = True, check_locati
         categories = bundled_categories()
     m = read_methodology(path, check_location=check_location, categories=categories)
     if check_examples and id(m) not in _EXAMPLES_PASSED:
-        problems = run_examples(m)
-        if problems:
-            raise KokenErrors(problems)
+        key = cache.key_of("examples", m.content_hash, m.path, definitions_key())
+        if cache.read("examples", key) != {"passed": m.content_hash}:  # failures are never cached: they are reported
+            problems = run_examples(m)
+            if problems:
+                raise KokenErrors(problems)
+            cache.write("examples", key, {"passed": m.content_hash})
         _EXAMPLES_PASSED[id(m)] = m
     return m
 
@@ -351,8 +356,10 @@ def lock_library(root: str | Path | None = None) -> tuple[int, Path]:
             another hash (bump the version first); nothing is written then.
     """
     folder = Path(root) if root is not None else methodologies_dir()
-    source = _scan_source(folder, str(folder), check_examples=True,
-                          categories=None if folder.resolve() == methodologies_dir().resolve() else bundled_categories())
+    with cache.bypassed():  # what is locked is read from the files themselves
+        source = _scan_source(folder, str(folder), check_examples=True,
+                              categories=None if folder.resolve() == methodologies_dir().resolve()
+                              else bundled_categories())
     if source.problems:
         raise KokenErrors(source.problems)
     path = lock_path(folder)

@@ -90,3 +90,50 @@ def test_a_control_character_is_an_error_naming_its_line_and_column(tmp_path, ch
     with pytest.raises(YamlError) as from_file:
         load_yaml_file(path)
     assert from_file.value.location.row == 2
+
+
+@pytest.mark.parametrize("text", [
+    "a: NO\nb: on\nc: 0100\nd: 1:20\ne: 1e3\nf: .5\ng: true\nh: ~\n",
+    "a: &x [1, 2]\nb: *x\nc: {d: 'q', e: \"r\\u00e9\"}\n",
+    "k: |\n  line one\n  line two\nm: >\n  folded\n  text\n",
+    "- 1\n- -2.5\n- '3'\n- 2023-04-01\n",
+    "a: 1\na: 2\n",
+    "x: !!python/object/apply:os.system ['echo hi']\n",
+    "a: [1, 2\n",
+    "a: \"\\uD800\"\n",
+    "",
+])
+def test_fast_and_pure_python_loaders_agree(text, monkeypatch):
+    """libyaml's parser (used when PyYAML has it) gives the same data, or the same error, as the pure-Python one."""
+    import koken.base.safe_yaml as safe_yaml
+
+    def load():
+        try:
+            return load_yaml_text(text, "t.yaml")
+        except YamlError as err:
+            return ("error", str(err), err.location)
+
+    fast = load()
+    monkeypatch.setattr(safe_yaml, "_FAST", False)
+    assert load() == fast
+
+
+def test_fast_loader_reads_the_bundled_files_as_the_pure_python_one(monkeypatch):
+    import koken.base.safe_yaml as safe_yaml
+    from koken.base.paths import factors_dir, methodologies_dir
+
+    files = sorted([*methodologies_dir().rglob("*.yaml"), *factors_dir().rglob("*.yaml")])
+    fast = [load_yaml_file(f) for f in files]
+    monkeypatch.setattr(safe_yaml, "_FAST", False)
+    assert [load_yaml_file(f) for f in files] == fast
+
+
+@pytest.mark.parametrize(("escape", "refused"), [("\\uD7FF", False), ("\\uD800", True), ("\\uDBFF", True),
+                                                 ("\\uDC00", True), ("\\uDFFF", True), ("\\uE000", False)])
+def test_an_unpaired_surrogate_anywhere_in_a_text_is_refused(escape, refused):
+    text = f'a: "before {escape} after"\n'
+    if refused:
+        with pytest.raises(YamlError, match="unpaired surrogate"):
+            load_yaml_text(text, "t.yaml")
+    else:
+        assert load_yaml_text(text, "t.yaml") == {"a": f"before {chr(int(escape[2:], 16))} after"}

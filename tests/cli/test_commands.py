@@ -131,6 +131,24 @@ def test_progress_bar_stays_silent_off_a_terminal(tmp_path):
     assert "lines" not in (result.stderr or "") and "\r" not in result.output
 
 
+def test_calculate_on_dask_takes_the_cluster_it_started_early_and_writes_what_the_local_engine_writes(tmp_path,
+                                                                                                     monkeypatch):
+    from koken.scale import dask_engine
+
+    started = []
+    real = dask_engine.start_local_cluster
+    monkeypatch.setattr(dask_engine, "start_local_cluster", lambda n: started.append(n) or real(n))
+    out = {}
+    for engine in ("local", "dask"):
+        out[engine] = tmp_path / f"{engine}.csv"
+        extra = ["--engine", "dask", "--workers", "1"] if engine == "dask" else []
+        result = run("calculate", EXAMPLE_PORTFOLIO, "-o", out[engine], *extra)
+        assert result.exit_code == 0, result.output
+    assert out["local"].read_bytes() == out["dask"].read_bytes()
+    assert started == [1]  # started before the library loaded
+    assert not dask_engine._EARLY  # and taken by the run (none left to close at exit)
+
+
 def test_dask_options_without_the_dask_engine_are_a_usage_error():
     result = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "--workers", "2"])
     assert result.exit_code == 2 and "--engine dask" in result.output

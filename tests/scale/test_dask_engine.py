@@ -102,3 +102,41 @@ def test_problems_found_on_a_worker_are_in_the_clients_language(tmp_path, librar
     assert str(on_worker.value) == str(here.value) and "3行目" in str(on_worker.value)
     assert str(refused.value).startswith("方法論 refrigerator が Dask ワーカーで異なる内容にコンパイルされます"
                                          "（ワーカー sha256:")
+
+
+def test_a_cluster_started_early_is_the_one_the_run_takes(tmp_path, library):
+    """``koken calculate --engine dask`` starts its local cluster while the library loads; the run takes that
+    cluster (no second one is started) and writes what the local engine writes."""
+    import multiprocessing
+    import os
+
+    from koken.scale import dask_engine
+
+    dask_engine.start_local_cluster(1)
+    early = dask_engine._EARLY[1].result()
+    if "forkserver" in multiprocessing.get_all_start_methods():  # forked from a process that imported koken once
+        parents = set(early[1].run(os.getppid).values())
+        assert len(parents) == 1 and os.getpid() not in parents
+        assert all(early[1].run(lambda: "koken.methodology" in sys.modules).values())
+    ratios = load_ratio_file(None)
+    target = {}
+    for engine in ("local", "dask"):
+        target[engine] = tmp_path / f"{engine}.json"
+        run(open_portfolio(EXAMPLE, library, partition_rows=8), library, ratios, {}, output=target[engine],
+            engine=engine, workers=1 if engine == "dask" else None)
+    assert 1 not in dask_engine._EARLY  # taken by the run
+    assert early[0].status.name == "closed"  # and closed at its end
+    local, dask = (json.loads(target[e].read_text(encoding="utf-8")) for e in ("local", "dask"))
+    local.pop("created")
+    dask.pop("created")
+    assert local == dask
+
+
+def test_a_cluster_started_early_and_not_used_is_closed():
+    from koken.scale import dask_engine
+
+    dask_engine.start_local_cluster(1)
+    cluster, client = dask_engine._EARLY[1].result()
+    dask_engine._close_unused()
+    assert 1 not in dask_engine._EARLY
+    assert cluster.status.name == "closed" and client.status == "closed"

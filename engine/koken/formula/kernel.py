@@ -33,8 +33,34 @@ class KernelPrinter(NumPyPrinter):
         return "koken_max(" + ", ".join(self._print(a) for a in expr.args) + ")"
 
 
+class Kernel:
+    """A step's numpy function, printed and compiled by ``lambdify`` on its first call (a library of 29
+    methodologies is loaded for a portfolio that uses two of them: the others' kernels are never needed).
+    Pickled as its tree and arguments, compiled again where it is called."""
+
+    __slots__ = ("_args", "_expr", "_function")
+
+    def __init__(self, expr: sympy.Expr, args: Sequence[str]):
+        self._expr = expr
+        self._args = tuple(args)
+        self._function: Callable[..., np.ndarray] | None = None
+
+    def __call__(self, *arrays):
+        function = self._function
+        if function is None:
+            function = self._function = _lambdify(self._expr, self._args)
+        return function(*arrays)
+
+    def __getstate__(self):
+        return (self._expr, self._args)
+
+    def __setstate__(self, state):
+        self._expr, self._args = state
+        self._function = None
+
+
 def compile_kernel(expr: sympy.Expr, args: Sequence[str]) -> Callable[..., np.ndarray]:
-    """The numpy function of ``expr`` over the symbols ``args`` (in that order).
+    """The numpy function of ``expr`` over the symbols ``args`` (in that order), compiled on its first call.
 
     Args:
         expr: a tree from :func:`koken.formula.parse.parse_formula` (its free symbols ⊆ ``args``).
@@ -43,6 +69,10 @@ def compile_kernel(expr: sympy.Expr, args: Sequence[str]) -> Callable[..., np.nd
         ``f(*arrays) -> array``: arrays of shape ``(n,)`` (or scalars, broadcast) in, shape ``(n,)`` or a
         scalar out (a constant step), float64.
     """
+    return Kernel(expr, args)
+
+
+def _lambdify(expr: sympy.Expr, args: Sequence[str]) -> Callable[..., np.ndarray]:
     with sympy.evaluate(False):  # lambdify's own symbol substitution must not simplify the tree either
         return sympy.lambdify([symbol(a) for a in args], expr, modules=KERNEL_MODULES, dummify=True,
                               printer=KernelPrinter)

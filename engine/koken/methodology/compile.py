@@ -317,7 +317,13 @@ def read_methodology(path: str | Path, check_location: bool = True,
 _COMPILED: dict[tuple, Methodology] = {}
 """This process's compiled methodologies, by the file's content hash (and the units and factor tables they
 were compiled against): a file loaded twice (Dask workers receive the library per run) is compiled once.
-Nothing is kept on disk (a planted cache entry could change a formula and the version lock together)."""
+Nothing of a methodology is kept on disk (a planted entry could change a formula): every run reads, parses and
+compiles the file; the start-up cache (:mod:`koken.base.cache`) keeps only that its worked examples passed."""
+
+
+def forget_compiled() -> None:
+    """Drop this process's compiled methodologies (the library reads again without the cache)."""
+    _COMPILED.clear()
 
 
 def _memo_key(path: str | Path, source: str, check_location: bool) -> tuple | None:
@@ -329,10 +335,10 @@ def _memo_key(path: str | Path, source: str, check_location: bool) -> tuple | No
         return None
     if data is None:
         return None
-    return (hashlib.sha256(data).hexdigest(), source, check_location, _definitions_key())
+    return (hashlib.sha256(data).hexdigest(), source, check_location, definitions_key())
 
 
-def _definitions_key() -> tuple:
+def definitions_key() -> tuple:
     """The unit definitions' and factor tables' hashes: what a compiled methodology also depends on."""
     tables, _problems = load_factor_tables()
     units = tuple(sorted((p.name, hashlib.sha256(p.read_bytes()).hexdigest()) for p in units_dir().glob("*.txt")))

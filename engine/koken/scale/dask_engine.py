@@ -9,7 +9,11 @@ mixes two versions of a formula. A few partitions are in flight at a time, so th
 stays bounded whatever the file's size.
 
 Without ``scheduler`` a :class:`dask.distributed.LocalCluster` is started (one single-threaded worker
-process per core, or ``workers``) and stopped at the end; with it, an existing cluster is used. Its
+process per core, or ``workers``) and stopped at the end; ``koken calculate`` starts it in the background
+(:func:`start_local_cluster`) before it loads the methodologies, and its workers import koken as they start
+(:func:`dask_setup`), so that starting the cluster overlaps the client's own start-up; where the platform has it, the
+workers are forked from one ``forkserver`` process that imported numpy, pandas, sympy, Pint and koken once (each
+worker would otherwise spend about two seconds importing them). With ``scheduler``, an existing cluster is used. Its
 workers must run the same koken version (checked before anything is sent): the results record
 one version. Problems found on a worker are written in the client's language, which travels with each
 task (a remote worker does not share the client's environment).
@@ -29,6 +33,87 @@ from koken.base.i18n import _, current_language, language
 from koken.base.version import __version__
 from koken.portfolio.readers import Partition
 from koken.scale.partition import compute_partition
+
+
+def dask_setup(worker=None) -> None:
+    """Run by each worker of a local cluster as it starts (Dask's ``preload``): import what a partition needs and
+    read the unit definitions now, while the client loads the library, rather than in the first task."""
+    from koken.base.units import registry
+
+    registry()
+
+
+_EARLY: dict[int, object] = {}
+"""Local clusters being started in the background, by size: a future of (cluster, client)."""
+
+
+def start_local_cluster(workers: int | None = None) -> None:
+    """Start a local cluster of ``workers`` processes (default: one per core) in a background thread, for the next
+    :func:`map_partitions` without ``scheduler``; it is closed at exit if no run takes it. Nothing is raised here:
+    a cluster that cannot start is reported by :func:`map_partitions`."""
+    import atexit
+    import concurrent.futures
+
+    n = workers or os.cpu_count() or 1
+    if n in _EARLY:
+        return
+    try:
+        import dask.distributed  # noqa: F401
+    except ImportError:
+        return
+    pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="koken-dask-start")
+    _EARLY[n] = pool.submit(_local_cluster, n)
+    pool.shutdown(wait=False)
+    atexit.register(_close_unused)
+
+
+_FORKSERVER_PRELOAD = ["distributed", "numpy", "pandas", "pyarrow", "sympy", "pint", "koken.scale.partition",
+                       "koken.methodology", "koken.factors", __name__]
+"""What the process that forks a local cluster's workers imports once, so that each worker starts with it."""
+
+
+def _local_cluster(n: int):
+    import multiprocessing
+
+    import dask
+    from dask.distributed import Client, LocalCluster
+
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with warnings.catch_warnings(), dask.config.set({"distributed.worker.multiprocessing-method": method}):
+        warnings.simplefilter("ignore", UserWarning)  # e.g. "port 8787 is in use" for a dashboard koken does not open
+        if method == "forkserver":  # the workers are forked from one process that imported koken, not each started anew
+            with contextlib.suppress(ImportError, AttributeError):  # Dask's own preload list otherwise
+                from distributed.utils import get_mp_context
+
+                get_mp_context().set_forkserver_preload(_FORKSERVER_PRELOAD)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR, preload=[__name__])
+    try:
+        return cluster, Client(cluster)
+    except BaseException:
+        cluster.close()
+        raise
+
+
+def _take_early(n: int):
+    """The cluster started early for ``n`` workers, or None (none started, or it failed: started again then)."""
+    future = _EARLY.pop(n, None)
+    if future is None:
+        return None
+    try:
+        return future.result()
+    except Exception:  # the cluster is started again in the foreground, which reports why it cannot start
+        return None
+
+
+def _close_unused() -> None:
+    for n in list(_EARLY):
+        started = _take_early(n)
+        if started is not None:
+            cluster, client = started
+            with contextlib.suppress(Exception):
+                client.close()
+                cluster.close()
 
 
 def _worker_version() -> str:
@@ -98,17 +183,15 @@ def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str 
             koken version.
     """
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError:
         raise KokenError(_("the dask engine needs Dask: pip install 'koken[dask]'")) from None
     with contextlib.ExitStack() as stack:
         if scheduler is None:
             n = workers or os.cpu_count() or 1
-            with warnings.catch_warnings():  # e.g. "port 8787 is in use" for a dashboard koken does not open
-                warnings.simplefilter("ignore", UserWarning)
-                cluster = stack.enter_context(LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                                           dashboard_address=None, silence_logs=logging.ERROR))
-            client = stack.enter_context(Client(cluster))
+            cluster, client = _take_early(n) or _local_cluster(n)
+            stack.enter_context(cluster)
+            stack.enter_context(client)
         else:
             try:
                 client = stack.enter_context(Client(scheduler, timeout="10s"))
