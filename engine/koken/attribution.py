@@ -24,6 +24,7 @@ See docs/attribution.md for the choice and its variants.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -154,7 +155,18 @@ def mapped_methodologies() -> frozenset[str]:
     """The methodologies mapped to a set-product sector of the input-output table (``attribution/sector_map.yaml``):
     the only ones a category-average ratio applies to. A custom methodology gets no device share unless the working
     group maps it there (issue 12 §7: a ratio for a category is an average over the products the category holds)."""
-    data = load_yaml_file(attribution_dir() / "sector_map.yaml")
+    path = attribution_dir() / "sector_map.yaml"
+    try:
+        stat = path.stat()
+    except OSError:  # load_yaml_file says what is wrong
+        return _sectors(str(path), 0, -1)
+    return _sectors(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _sectors(path: str, mtime_ns: int, size: int) -> frozenset[str]:
+    """The sector map's methodologies, read once per version of the file (its time and size name the version)."""
+    data = load_yaml_file(path)
     return frozenset((data or {}).get("sectors", {}))
 
 

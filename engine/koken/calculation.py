@@ -645,14 +645,21 @@ def _factors_column(origins: dict[str, FactorOrigin], n: int) -> tuple[np.ndarra
     into labels (:func:`_joined`; each distinct label is built once)."""
     parts = []
     for name, o in origins.items():
+        supplied = np.flatnonzero(o.from_table)  # only these rows have a label
+        codes = np.full(n, -1, dtype=np.int64)
+        if not len(supplied):
+            parts.append((codes, []))
+            continue
+        o = o.take(supplied)
         tables = o.tables if o.tables is not None else np.full(len(o.keys), o.table, dtype=object)
-        codes, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool),
+        found, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool),
                                    np.asarray(o.bases, dtype=object), np.asarray(o.statuses, dtype=object),
                                    np.asarray(tables, dtype=object)])
-        labels = [FACTOR_LABEL.format(name=name, table=table, key=key, described=describe(basis or None, status or None))
-                  + (" (stale: earlier year)" if stale else "")
-                  for key, stale, basis, status, table in keys]
-        parts.append((np.where(o.from_table, codes, -1) if n else np.zeros(0, dtype=np.int64), labels))
+        codes[supplied] = found
+        parts.append((codes, [FACTOR_LABEL.format(name=name, table=table, key=key,
+                                                  described=describe(basis or None, status or None))
+                              + (" (stale: earlier year)" if stale else "")
+                              for key, stale, basis, status, table in keys]))
     return _joined(parts, n)
 
 
