@@ -199,7 +199,8 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
     skip = invalid | ~known[codes] if len(ids) else invalid.copy()  # unknown ids were reported while reading
     for name, (values, _units, header) in portfolio.parameters.items():  # a value for another methodology
         declares = np.array([bool(k) and name in library[mid].parameters for mid, k in zip(ids, known)], dtype=bool)
-        for i in np.flatnonzero(~np.isnan(values) & ~skip & ~declares[codes]):
+        given = np.flatnonzero(~np.isnan(values))  # a parameter's column is mostly empty: only its values are looked at
+        for i in given[~skip[given] & ~declares[codes[given]]]:
             m = library[ids[codes[i]]]
             errors.append(PortfolioError(_("{column} has a value but methodology {methodology!r} has no such "
                                            "parameter (its parameters: {parameters})").format(
