@@ -12,7 +12,7 @@ The fixtures were made with the code of main at 11f96ec (the problems made again
 planted); to make them again (only when results are meant to change: a methodology's new version, a factor
 table's new year)::
 
-    PYTHONPATH=engine python tests/scale/test_end_to_end_identical.py --regenerate
+    KOKEN_LANG=en PYTHONPATH=engine:tests python tests/scale/test_end_to_end_identical.py --regenerate
 """
 
 from __future__ import annotations
