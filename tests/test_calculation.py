@@ -143,3 +143,18 @@ def test_the_installed_base_never_enters_the_flow_totals():
     assert np.isfinite(by_year["single_year[t-CO2e]"]).all()
     with pytest.raises(ValueError, match="summed over vintages"):
         installed_base(Totals.from_table(calc.table), ["fiscal_year"])
+
+
+@pytest.mark.parametrize("parts", [3, 70])  # 70 yes/no parts: more combinations than one integer numbers
+def test_joined_labels_are_those_joined_row_by_row(parts):
+    """The label columns (defaults_used …) are built once per distinct combination: the same text as joining each
+    row's names one by one."""
+    import koken.calculation as calculation
+
+    rng = np.random.default_rng(parts)
+    n = 500
+    given = [(np.where(rng.random(n) < 0.3, rng.integers(0, 2, n), -1), [f"p{j}", f"q{j}"]) for j in range(parts)]
+    codes, labels = calculation._joined(given, n)
+    expected = [";".join(names[c[i]] for c, names in given if c[i] >= 0) for i in range(n)]
+    assert [labels[k] for k in codes] == expected
+    assert calculation._joined([], 4)[1] == [""]

@@ -24,6 +24,7 @@ See docs/attribution.md for the choice and its variants.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -131,13 +132,15 @@ class RatioFile:
     def id(self) -> str:
         return self.spec.id
 
-    def ratios_for(self, methodology: str, category: str, market: str) -> dict[str, float] | None:
+    def ratios_for(self, methodology: str, category: str, market: str,
+                   mapped: frozenset[str] | None = None) -> dict[str, float] | None:
         """Device class → ratio for a line, or None when the file has no ratio for it (a category-average file
-        covers only the methodologies mapped to a device-bearing set-product sector: :func:`mapped_methodologies`)."""
+        covers only the methodologies mapped to a device-bearing set-product sector: :func:`mapped_methodologies`,
+        read from its file unless given as ``mapped``)."""
         if self.spec.basis == "methodology":
             found = {e.device_class: e.value for e in self.spec.entries if e.methodology == methodology}
         else:
-            if methodology not in mapped_methodologies():
+            if methodology not in (mapped_methodologies() if mapped is None else mapped):
                 return None
             found = {e.device_class: e.value for e in self.spec.entries
                      if e.category == category and e.market == market}
@@ -152,7 +155,18 @@ def mapped_methodologies() -> frozenset[str]:
     """The methodologies mapped to a set-product sector of the input-output table (``attribution/sector_map.yaml``):
     the only ones a category-average ratio applies to. A custom methodology gets no device share unless the working
     group maps it there (issue 12 §7: a ratio for a category is an average over the products the category holds)."""
-    data = load_yaml_file(attribution_dir() / "sector_map.yaml")
+    path = attribution_dir() / "sector_map.yaml"
+    try:
+        stat = path.stat()
+    except OSError:  # load_yaml_file says what is wrong
+        return _sectors(str(path), 0, -1)
+    return _sectors(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _sectors(path: str, mtime_ns: int, size: int) -> frozenset[str]:
+    """The sector map's methodologies, read once per version of the file (its time and size name the version)."""
+    data = load_yaml_file(path)
     return frozenset((data or {}).get("sectors", {}))
 
 
@@ -194,33 +208,33 @@ def attribute(table: pd.DataFrame, ratios: RatioFile) -> pd.DataFrame:
         or saying that the file reports no ratio for the line (a label of ids, the same in every language:
         ``koken verify`` compares it and the action-plan report reads it).
     """
-    out = table.copy()
+    out = table.copy(deep=False)  # columns are added, none is changed
     classes = list(ratios.spec.device_classes)
     key_columns = ["methodology", "category", "market", "fiscal_year"]
-    codes, keys = group_codes([out[c].to_numpy(dtype=object) for c in key_columns]) if len(out) else \
-        (np.zeros(0, dtype=int), [])
+    codes, keys = group_codes([out[c] for c in key_columns]) if len(out) else (np.zeros(0, dtype=int), [])
     # once per distinct (methodology, category, market, fiscal year); a year the file does not describe gets none
-    lookup = [ratios.ratios_for(*k[:3]) if ratios.covers(k[3]) else None for k in keys]
+    mapped = mapped_methodologies() if ratios.spec.basis == "category_market" else frozenset()
+    lookup = [ratios.ratios_for(*k[:3], mapped=mapped) if ratios.covers(k[3]) else None for k in keys]
     for c in classes:
         per_key = np.array([(found or {}).get(c, np.nan) for found in lookup], dtype=float)
         out[f"device_ratio:{c}"] = per_key[codes] if len(out) else np.zeros(0)
         for figure in FIGURES:
             name = figure.split("[")[0]
             out[f"device_{name}:{c}[t-CO2e]"] = out[figure] * out[f"device_ratio:{c}"].fillna(0.0)
-    labels = np.array([_basis_label(ratios, k, found) for k, found in zip(keys, lookup)], dtype=object)
+    labels = np.array([_basis_label(ratios, k, found, mapped) for k, found in zip(keys, lookup)], dtype=object)
     label_codes, distinct = pd.factorize(labels) if len(labels) else (np.zeros(0, dtype=int), np.zeros(0, dtype=object))
     out["device_ratio_basis"] = pd.Categorical.from_codes(label_codes[codes] if len(out) else np.zeros(0, dtype=int),
                                                           categories=distinct)
     return out
 
 
-def _basis_label(ratios: RatioFile, key: tuple, found: dict | None) -> str:
+def _basis_label(ratios: RatioFile, key: tuple, found: dict | None, mapped: frozenset[str]) -> str:
     """The ``device_ratio_basis`` of a (methodology, category, market, fiscal year) group: a label of ids, the same in
-    every language (``koken verify`` compares it; reports name it in words)."""
+    every language (``koken verify`` compares it; reports name it in words); ``mapped``: :func:`mapped_methodologies`."""
     methodology, category, market, year = key
     if not ratios.covers(year):
         return f"{ratios.id}: fiscal year {year} not covered"
-    if ratios.spec.basis == "category_market" and methodology not in mapped_methodologies():
+    if ratios.spec.basis == "category_market" and methodology not in mapped:
         return f"{ratios.id}: {methodology} not mapped to a sector"
     if found is None:
         return f"{ratios.id}: no ratio reported for {category} {market}"

@@ -199,7 +199,8 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
     skip = invalid | ~known[codes] if len(ids) else invalid.copy()  # unknown ids were reported while reading
     for name, (values, _units, header) in portfolio.parameters.items():  # a value for another methodology
         declares = np.array([bool(k) and name in library[mid].parameters for mid, k in zip(ids, known)], dtype=bool)
-        for i in np.flatnonzero(~np.isnan(values) & ~skip & ~declares[codes]):
+        given = np.flatnonzero(~np.isnan(values))  # a parameter's column is mostly empty: only its values are looked at
+        for i in given[~skip[given] & ~declares[codes[given]]]:
             m = library[ids[codes[i]]]
             errors.append(PortfolioError(_("{column} has a value but methodology {methodology!r} has no such "
                                            "parameter (its parameters: {parameters})").format(
@@ -207,10 +208,11 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
                 portfolio.location(int(i), column=header)))
             invalid[i] = True
     customer, customer_rows, path = None, None, None
+    regions = _regions(portfolio, np.arange(len(portfolio)))  # per row, once: each methodology takes its rows'
     if (options or {}).get("customer_data"):
         customer = read_customer_data(options["customer_data"]["file"])
         customer_rows, problems = match_rows(customer, portfolio.product_line, portfolio.fiscal_year, portfolio.market,
-                                             _regions(portfolio, np.arange(len(portfolio))), portfolio.location)
+                                             regions, portfolio.location)
         errors.extend(problems)
     if (options or {}).get("factor_path"):
         path = factor_path(str(options["factor_path"]))
@@ -260,7 +262,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
         inputs = {name: q[keep] for name, q in columns.items()}
         rows = idx[keep]
         inputs, origins, problems, unserved = fill_from_tables(
-            m.parameters, inputs, _regions(portfolio, rows), portfolio.fiscal_year[rows], len(rows),
+            m.parameters, inputs, regions[rows], portfolio.fiscal_year[rows], len(rows),
             _RowLocations(portfolio, rows), allow_stale=bool((options or {}).get("allow_stale_factors")), gwp=rule)
         errors.extend(problems)
         if unserved.any():
@@ -281,7 +283,7 @@ def calculate(portfolio: Portfolio, library: Mapping[str, Methodology],
             if (options or {}).get("installed_base_year") is not None:
                 stock = installed_base(m, portfolio, rows, inputs, origins, shipped[keep], result, options)
             if customer is not None or path is not None:
-                variants = variant_figures(m, portfolio.fiscal_year[rows], _regions(portfolio, rows), inputs, origins,
+                variants = variant_figures(m, portfolio.fiscal_year[rows], regions[rows], inputs, origins,
                                            shipped[keep], result, customer,
                                            customer_rows[rows] if customer_rows is not None else None, path,
                                            _RowLocations(portfolio, rows))
@@ -480,8 +482,8 @@ class _ResultColumns:
         self._p = portfolio
         n = len(portfolio)
         self._filled = np.zeros(n, dtype=bool)
-        self._text = {c: np.empty(n, dtype=object) for c in (
-            "units_shipped_as_entered", "defaults_used", "factors_from_tables", "co2_only_inputs")}
+        self._text = {"units_shipped_as_entered": np.empty(n, dtype=object)}
+        self._labels = {c: _Labels(n) for c in ("defaults_used", "factors_from_tables", "co2_only_inputs")}
         self._methodology = np.full(n, -1, dtype=np.int64)  # per row, position in _used
         self._used: list[Methodology] = []
         self._variants: dict[str, np.ndarray] = {}
@@ -490,7 +492,8 @@ class _ResultColumns:
             AVOIDED_SHARE_COLUMN, BASELINE_LIFETIME_COLUMN, CATEGORY11_COLUMN)}
 
     def fill(self, m: Methodology, rows: np.ndarray, result: BatchResult,
-             origins: dict[str, FactorOrigin], co2_only: np.ndarray, installed: np.ndarray | None = None,
+             origins: dict[str, FactorOrigin], co2_only: tuple[np.ndarray, list[str]],
+             installed: np.ndarray | None = None,
              variants: Mapping[str, np.ndarray] | None = None) -> None:
         if self._p.units_shipped_entered is not None:
             entered = self._p.units_shipped_entered[rows]
@@ -501,9 +504,9 @@ class _ResultColumns:
         self._methodology[rows] = len(self._used)
         self._used.append(m)
         text["units_shipped_as_entered"][rows] = entered
-        text["defaults_used"][rows] = _defaults_column(result.defaults_used, len(rows))
-        text["factors_from_tables"][rows] = _factors_column(origins, len(rows))
-        text["co2_only_inputs"][rows] = co2_only
+        self._labels["defaults_used"].put(rows, *_defaults_column(result.defaults_used, len(rows)))
+        self._labels["factors_from_tables"].put(rows, *_factors_column(origins, len(rows)))
+        self._labels["co2_only_inputs"].put(rows, *co2_only)
         numbers["units_shipped"][rows] = result.units_shipped.to(m.shipment_unit).magnitude
         numbers[AVOIDED_COLUMN][rows] = result.avoided_per_unit_year.magnitude
         numbers["operating_years[yr]"][rows] = result.operating_years.magnitude
@@ -535,9 +538,7 @@ class _ResultColumns:
                    "fiscal_year": p.fiscal_year[at], "market": pd.Categorical(p.market[at]),
                    "region": pd.Categorical(p.region[at]),
                    "units_shipped_as_entered": pd.Series(self._text["units_shipped_as_entered"][at], dtype=object),
-                   "defaults_used": pd.Categorical(self._text["defaults_used"][at]),
-                   "factors_from_tables": pd.Categorical(self._text["factors_from_tables"][at]),
-                   "co2_only_inputs": pd.Categorical(self._text["co2_only_inputs"][at])}
+                   **{c: labels.categorical(at) for c, labels in self._labels.items()}}
         which = self._methodology[at]  # per-methodology constants, built from codes
         for column, attribute in (("methodology", lambda m: m.id), ("methodology_version", lambda m: m.version),
                                   ("category", lambda m: m.category),
@@ -589,8 +590,9 @@ def _regions(portfolio: Portfolio, rows: np.ndarray) -> np.ndarray:
 
 
 def _co2_only_column(m: Methodology, portfolio: Portfolio, rows: np.ndarray, origins: dict[str, FactorOrigin],
-                     defaults_used: Mapping[str, np.ndarray]) -> np.ndarray:
-    """Per row the ``;``-joined names of the inputs given in CO2 alone (``kg-CO2/kWh``) while the figures are CO2e:
+                     defaults_used: Mapping[str, np.ndarray]) -> tuple[np.ndarray, list[str]]:
+    """Per row (as codes into labels, :func:`_joined`) the ``;``-joined names of the inputs given in CO2 alone
+    (``kg-CO2/kWh``) while the figures are CO2e:
     the unit as the portfolio wrote it (header, units row or cell), the unit of the factor table that supplied the
     value, or the methodology's declared unit for a default. koken counts CO2 as CO2e (GWP 1), so such a value
     leaves the other gases out; the mark says so where the figure is recorded (each distinct unit text is read once).
@@ -598,7 +600,7 @@ def _co2_only_column(m: Methodology, portfolio: Portfolio, rows: np.ndarray, ori
     (``baseline_fuel_emissions``, default 0 kg-CO2/yr, of a product that burns no fuel) are not CO2-only inputs.
     """
     n = len(rows)
-    column = np.full(n, "", dtype=object)
+    marks = []
     for name, p in m.parameters.items():
         if not is_ghg_amount(p.unit):
             continue
@@ -615,8 +617,8 @@ def _co2_only_column(m: Methodology, portfolio: Portfolio, rows: np.ndarray, ori
             mark |= origin.from_table
         if name in defaults_used and p.default and names_co2_only(p.unit_text):
             mark |= defaults_used[name]
-        column = np.where(mark, np.where(column == "", name, column + ";" + name), column)
-    return column
+        marks.append((np.where(mark, 0, -1), [name]))
+    return _joined(marks, n)
 
 
 class _RowLocations:
@@ -634,28 +636,74 @@ class _RowLocations:
         return len(self._idx)
 
 
-def _defaults_column(defaults_used: dict[str, np.ndarray], n: int) -> np.ndarray:
-    """``;``-joined names of defaulted parameters per row, built with array operations."""
-    column = np.full(n, "", dtype=object)
-    for name, mask in defaults_used.items():
-        column = np.where(mask, np.where(column == "", name, column + ";" + name), column)
-    return column
+def _defaults_column(defaults_used: dict[str, np.ndarray], n: int) -> tuple[np.ndarray, list[str]]:
+    """``;``-joined names of defaulted parameters per row, as codes into labels (:func:`_joined`)."""
+    return _joined([(np.where(mask, 0, -1), [name]) for name, mask in defaults_used.items()], n)
 
 
-def _factors_column(origins: dict[str, FactorOrigin], n: int) -> np.ndarray:
-    """Per row ``name=table[keys] (basis, status)`` for each parameter a factor table supplied, ``;``-joined
-    (each distinct label is built once)."""
-    column = np.full(n, "", dtype=object)
+def _factors_column(origins: dict[str, FactorOrigin], n: int) -> tuple[np.ndarray, list[str]]:
+    """Per row ``name=table[keys] (basis, status)`` for each parameter a factor table supplied, ``;``-joined, as codes
+    into labels (:func:`_joined`; each distinct label is built once)."""
+    parts = []
     for name, o in origins.items():
+        supplied = np.flatnonzero(o.from_table)  # only these rows have a label
+        codes = np.full(n, -1, dtype=np.int64)
+        if not len(supplied):
+            parts.append((codes, []))
+            continue
+        o = o.take(supplied)
         tables = o.tables if o.tables is not None else np.full(len(o.keys), o.table, dtype=object)
-        codes, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool),
+        found, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool),
                                    np.asarray(o.bases, dtype=object), np.asarray(o.statuses, dtype=object),
                                    np.asarray(tables, dtype=object)])
-        labels = np.array([FACTOR_LABEL.format(name=name, table=table, key=key,
-                                               described=describe(basis or None, status or None))
-                           + (" (stale: earlier year)" if stale else "")
-                           for key, stale, basis, status, table in keys], dtype=object)
-        label = labels[codes] if n else column
-        column = np.where(o.from_table, np.where(column == "", label, column + ";" + label), column)
-    return column
+        codes[supplied] = found
+        parts.append((codes, [FACTOR_LABEL.format(name=name, table=table, key=key,
+                                                  described=describe(basis or None, status or None))
+                              + (" (stale: earlier year)" if stale else "")
+                              for key, stale, basis, status, table in keys]))
+    return _joined(parts, n)
 
+
+def _joined(parts: Sequence[tuple[np.ndarray, Sequence[str]]], n: int) -> tuple[np.ndarray, list[str]]:
+    """Per row, the ``;``-joined labels of the parts that apply to it, as (codes ``(n,)``, labels): part ``j`` gives
+    each row the label ``labels_j[codes_j[i]]``, or nothing where ``codes_j[i]`` is −1. Each distinct combination of a
+    row's parts is joined once (never a string operation per row); no part gives ``""``."""
+    if not parts or not n:
+        return np.zeros(n, dtype=np.int64), [""]
+    digits = np.column_stack([np.asarray(codes, dtype=np.int64) + 1 for codes, _labels in parts])
+    sizes = [len(labels) + 1 for _codes, labels in parts]
+    if float(np.prod(sizes, dtype=float)) < 2.0 ** 62:  # one integer per combination
+        weights = np.cumprod([1, *sizes[:0:-1]], dtype=np.int64)[::-1]
+        combined, inverse = np.unique(digits @ weights, return_inverse=True)
+        rows = [[int(c) // int(w) % size for w, size in zip(weights, sizes)] for c in combined]
+    else:
+        unique_rows, inverse = np.unique(digits, axis=0, return_inverse=True)
+        rows = unique_rows.tolist()
+    labels = [";".join(parts[j][1][d - 1] for j, d in enumerate(row) if d) for row in rows]
+    return np.asarray(inverse, dtype=np.int64).reshape(n), labels
+
+
+class _Labels:
+    """A text column of few distinct values (``defaults_used`` …), kept as a code per row into its distinct labels,
+    filled methodology by methodology and given as a categorical exactly as ``pd.Categorical`` of the texts would be."""
+
+    def __init__(self, n: int):
+        self._codes = np.full(n, -1, dtype=np.int64)
+        self._labels: dict[str, int] = {}
+
+    def put(self, rows: np.ndarray, codes: np.ndarray, labels: Sequence[str]) -> None:
+        """Rows ``rows`` get ``labels[codes]``."""
+        ids = np.array([self._labels.setdefault(label, len(self._labels)) for label in labels], dtype=np.int64)
+        self._codes[rows] = ids[codes] if len(rows) else ids[:0]
+
+    def categorical(self, at: np.ndarray) -> pd.Categorical:
+        """The rows ``at``, as ``pd.Categorical`` of their texts (categories: the distinct texts present, sorted)."""
+        codes = self._codes[at]
+        texts = np.array(list(self._labels), dtype=object)
+        if not len(codes):
+            return pd.Categorical(texts[:0])
+        present = np.unique(codes)
+        categories = pd.Categorical(texts[present]).categories  # as pandas orders and types them
+        position = np.full(len(texts), -1, dtype=np.int64)
+        position[present] = categories.get_indexer(texts[present])
+        return pd.Categorical.from_codes(position[codes], dtype=pd.CategoricalDtype(categories))

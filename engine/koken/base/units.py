@@ -383,25 +383,33 @@ def conversion_factor(from_unit: pint.Unit, to_unit: pint.Unit, what: str | None
         UnitError: if the dimensions differ, naming both units and both dimensions.
     """
     what = _("value") if what is None else what
-    ureg = registry()
     _same_temperature_kind(from_unit, to_unit, what, location)
-    try:
-        factor = float(ureg.Quantity(1.0, from_unit).to(to_unit).magnitude)
-    except pint.errors.DimensionalityError:
+    factor = _factor(from_unit, to_unit)
+    if factor is None:
         raise UnitError(
             _("{what}: unit '{unit}' has dimension {dimension}, but '{expected}' ({expected_dimension}) is "
               "expected").format(what=what, unit=unit_display(from_unit), dimension=dimension_text(from_unit),
                                  expected=unit_display(to_unit), expected_dimension=dimension_text(to_unit)),
             location,
-        ) from None
-    except (OverflowError, ZeroDivisionError):
-        factor = float("inf")
+        )
     if not math.isfinite(factor) or factor == 0.0:
         raise UnitError(_("{what}: converting '{unit}' to '{expected}' gives a factor of {factor:g}; the unit is "
                           "out of any sensible range").format(what=what, unit=unit_display(from_unit),
                                                               expected=unit_display(to_unit),
                                                               factor=factor), location)
     return factor
+
+
+@functools.lru_cache(maxsize=4096)
+def _factor(from_unit: pint.Unit, to_unit: pint.Unit) -> float | None:
+    """:func:`conversion_factor` without its checks and messages, once per pair of units (a column's units are
+    converted once per partition and methodology, so the same pairs come again): None where the dimensions differ."""
+    try:
+        return float(registry().Quantity(1.0, from_unit).to(to_unit).magnitude)
+    except pint.errors.DimensionalityError:
+        return None
+    except (OverflowError, ZeroDivisionError):
+        return float("inf")
 
 
 _SYMBOLS = {"frac": "fraction", "kl": "kL", "l": "L", "ml": "mL", "kLOE": "原油換算kL"}
@@ -469,6 +477,7 @@ others)."""
 _PER_TIME = {"year": N_("{dimension} per year"), "day": N_("{dimension} per day"), "hour": N_("{dimension} per hour"),
              "second": N_("{dimension} per second")}
 _PER_TIME_ONLY = {"year": N_("per year"), "day": N_("per day"), "hour": N_("per hour"), "second": N_("per second")}
+@functools.lru_cache(maxsize=4096)
 def _temperature_kind(unit: pint.Unit) -> str | None:
     """``difference`` for a temperature difference (``delta_degC``, ``delta_degF``), ``absolute`` for an absolute
     temperature (``K``, ``degR``), None for a unit that is not a temperature alone (``W/K`` included: a unit per
@@ -547,6 +556,7 @@ def names_co2_only(text: str) -> bool:
     return bool(_CO2_ONLY.search(unicodedata.normalize("NFKC", str(text))))
 
 
+@functools.lru_cache(maxsize=4096)
 def is_ghg_amount(unit: pint.Unit) -> bool:
     """True for units with the GHG dimension (kg-CO2e, kg-CO2/kWh …)."""
     return "[carbon_dioxide_equivalent]" in registry().Quantity(1.0, unit).dimensionality
@@ -555,6 +565,7 @@ def is_ghg_amount(unit: pint.Unit) -> bool:
 COUNT_UNITS = frozenset({"item", "千", "万", "億"})
 
 
+@functools.lru_cache(maxsize=4096)
 def is_count_unit(unit: pint.Unit) -> bool:
     """True for a number of things (台, 件, 万台 …); False for %, ppm, kg/t and other dimensionless units."""
     names = {name for name, _power in registry().Quantity(1.0, unit).unit_items()}

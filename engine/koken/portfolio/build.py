@@ -770,6 +770,22 @@ def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems,
     return values, units, header
 
 
+def _may_look_uncertain(texts) -> np.ndarray:
+    """Positions of the ``texts`` that :func:`koken.uncertainty.looks_uncertain` may take for an uncertain value: those
+    holding ±, ``+/-``, ``+-`` or a parenthesis (one vectorised pass; the rest are plain quantities)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not len(texts):
+        return np.zeros(0, dtype=np.int64)
+    try:
+        cells = pa.array(np.asarray(texts, dtype=object), type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: each is looked at
+        return np.arange(len(texts))
+    hit = pc.match_substring_regex(cells, r"±|\+/-|\+-|\(")
+    return np.flatnonzero(pc.fill_null(hit, True).to_numpy(zero_copy_only=False))
+
+
 def _uncertain_cells(column: np.ndarray, present: np.ndarray, slow: np.ndarray, name: str, header: str,
                      unit: str | None, cells: _CellProblems, uncertain: dict[str, UncertainColumn] | None,
                      values: np.ndarray, units: np.ndarray) -> np.ndarray:
@@ -778,7 +794,9 @@ def _uncertain_cells(column: np.ndarray, present: np.ndarray, slow: np.ndarray, 
     flagged; returns the positions in ``slow`` left for the other readers."""
     texts = column[present[slow]]
     codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
-    marked = np.array([looks_uncertain(str(t)) for t in distinct], dtype=bool)
+    marked = np.zeros(len(distinct), dtype=bool)
+    for k in _may_look_uncertain(distinct):  # only texts with ±, +/-, +- or a parenthesis can
+        marked[k] = looks_uncertain(str(distinct[k]))
     if not marked.any():
         return slow
     mine = marked[codes]

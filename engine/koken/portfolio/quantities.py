@@ -51,15 +51,23 @@ def column_quantity(values: np.ndarray, units: np.ndarray, target: pint.Unit, ho
     failed = np.zeros(len(values), dtype=bool)
     present = ~np.isnan(values)
     uniform = isinstance(units, np.ndarray) and units.strides == (0,)  # one unit for the column (a broadcast)
+    places: list[np.ndarray] = []  # per distinct unit text, its rows (in row order)
     if uniform:
         texts = [units[0]] if present.any() else []
+        places = [np.flatnonzero(present)] * len(texts)
+    elif present.any():  # each distinct text numbered once; its rows found by its number, not by comparing texts
+        at = np.flatnonzero(present)
+        codes, uniques = pd.factorize(np.asarray(units, dtype=object)[at], use_na_sentinel=False)
+        texts = list(uniques)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(texts) + 1))
+        places = [at[order[bounds[k]:bounds[k + 1]]] for k in range(len(texts))]
     else:
-        texts = list(pd.unique(units[present])) if present.any() else []
+        texts = []
     factors: dict[str, float] = {}
     parsed = {}
-    for text in texts:
-        mask = present if uniform else present & (units == text)
-        first = int(np.flatnonzero(mask)[0])
+    for text, rows in zip(texts, places):
+        first = int(rows[0])
         try:
             unit = parse_unit(str(text), hours_per_year, locate(first))
             check_multiplicative(unit, str(text), locate(first))
@@ -70,11 +78,11 @@ def column_quantity(values: np.ndarray, units: np.ndarray, target: pint.Unit, ho
             parsed[text] = unit
         except UnitError as err:
             problems.append(err)
-            failed |= mask
+            failed[rows] = True
     if len(texts) == 1 and texts[0] in parsed:
         return ColumnValues(registry().Quantity(values.astype(float), parsed[texts[0]]), failed), problems
     out = np.full(len(values), np.nan)
-    for text, factor in factors.items():
-        mask = present & (units == text)
-        out[mask] = values[mask] * factor
+    for text, rows in zip(texts, places):
+        if text in factors:
+            out[rows] = values[rows] * factors[text]
     return ColumnValues(registry().Quantity(out, target), failed), problems
