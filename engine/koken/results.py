@@ -324,23 +324,7 @@ def result_problems(doc, where: Location, totals: bool = True) -> list[KokenErro
             problems.append(problem(_("{field}: not a mapping").format(field=place)))
             rows_ok = False
             continue
-        found = []
-        for key in ("row", "fiscal_year"):
-            if not (isinstance(row.get(key), int) and not isinstance(row.get(key), bool)):
-                found.append(_("{field} is {value}, not a whole number").format(field=key, value=_shown(row.get(key))))
-        if row.get("category") not in CATEGORY_IDS:
-            found.append(_("category {value} is none of {known}").format(value=_shown(row.get("category")),
-                                                                         known=", ".join(CATEGORY_IDS)))
-        if row.get("market") not in MARKET_IDS:
-            found.append(_("market {value} is none of {known}").format(value=_shown(row.get("market")),
-                                                                       known=", ".join(MARKET_IDS)))
-        if not isinstance(row.get("methodology"), str):
-            found.append(_("{field} is {value}, not a text").format(field="methodology", value=_shown(row.get("methodology"))))
-        for key in [f for f in FIGURES if f not in row] + [k for k in row if k.endswith("[t-CO2e]")]:
-            value = row.get(key)
-            if not _finite(value) and not (value is None and (key.startswith("device_") or key in (INSTALLED_BASE_COLUMN,
-                                                                                          AVOIDED_SHARE_COLUMN))):
-                found.append(_("{field} is {value}, not a finite number").format(field=key, value=_shown(value)))
+        found = row_problems(row)
         if found:
             rows_ok = False
             problems.append(problem(_("{field} (portfolio row {row}): {what}").format(
@@ -351,6 +335,124 @@ def result_problems(doc, where: Location, totals: bool = True) -> list[KokenErro
     if totals and rows_ok and not problems:
         problems += _totals_problems(doc, where)
     return problems
+
+
+def row_problems(row: dict) -> list[str]:
+    """What is wrong with one result row (a mapping): ``row`` and ``fiscal_year`` whole numbers, ``category`` and
+    ``market`` known, ``methodology`` a text, every figure in t-CO2e a finite number (device shares, the installed
+    base and the avoided share may be null)."""
+    found = []
+    for key in ("row", "fiscal_year"):
+        if not (isinstance(row.get(key), int) and not isinstance(row.get(key), bool)):
+            found.append(_("{field} is {value}, not a whole number").format(field=key, value=_shown(row.get(key))))
+    if row.get("category") not in CATEGORY_IDS:
+        found.append(_("category {value} is none of {known}").format(value=_shown(row.get("category")),
+                                                                     known=", ".join(CATEGORY_IDS)))
+    if row.get("market") not in MARKET_IDS:
+        found.append(_("market {value} is none of {known}").format(value=_shown(row.get("market")),
+                                                                   known=", ".join(MARKET_IDS)))
+    if not isinstance(row.get("methodology"), str):
+        found.append(_("{field} is {value}, not a text").format(field="methodology", value=_shown(row.get("methodology"))))
+    for key in [f for f in FIGURES if f not in row] + [k for k in row if k.endswith("[t-CO2e]")]:
+        value = row.get(key)
+        if not _finite(value) and not (value is None and _may_be_null(key)):
+            found.append(_("{field} is {value}, not a finite number").format(field=key, value=_shown(value)))
+    return found
+
+
+def _may_be_null(key: str) -> bool:
+    """A figure column that may be empty on a row: a device share, the installed base, the avoided share."""
+    return key.startswith("device_") or key in (INSTALLED_BASE_COLUMN, AVOIDED_SHARE_COLUMN)
+
+
+PARQUET_MAGIC = b"PAR1"
+"""The first bytes of a Parquet file."""
+
+
+def is_parquet(path: str | Path) -> bool:
+    """Whether the file starts as a Parquet file does (whatever its name)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == PARQUET_MAGIC
+    except OSError:
+        return False
+
+
+def frame_records(frame: pd.DataFrame, positions) -> list[dict]:
+    """Rows ``positions`` of a result table as JSON rows: plain Python values, an empty (NaN) cell as None, a column
+    absent from the table absent from the row."""
+    part = frame.iloc[np.asarray(positions, dtype=np.int64)]
+    out = []
+    for record in part.to_dict(orient="records"):
+        row = {}
+        for key, value in record.items():
+            if hasattr(value, "item"):
+                value = value.item()
+            if value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+                value = None
+            row[key] = value
+        out.append(row)
+    return out
+
+
+def read_parquet_result(path: str | Path) -> tuple[dict, pd.DataFrame]:
+    """A Parquet result (``koken calculate -o r.parquet``): the record in its ``koken`` metadata (provenance,
+    ``totals_by_market``, a Monte Carlo run's ``uncertainty``; strict JSON) and its row table, checked as
+    :func:`result_problems` checks a JSON result's (rows found wrong by whole-column tests are then described row by
+    row, with :func:`row_problems`).
+
+    Raises:
+        KokenError: not readable as Parquet, or without koken's record.
+        KokenErrors: the record or the rows are malformed.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    where = Location(file=str(path))
+    try:
+        source = pq.ParquetFile(path)
+        metadata = source.metadata.metadata or {}  # the file's key-value metadata, where the sink puts the record
+        if b"koken" not in metadata:
+            raise KokenError(_("the Parquet file holds no koken record (its 'koken' metadata): verify needs the result "
+                               "written by koken calculate --output result.parquet (or .json)"), where)
+        head = strict_json(metadata[b"koken"].decode("utf-8"))
+        frame = source.read().to_pandas()
+    except (OSError, pa.ArrowException, UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise KokenError(_("cannot read the result file as Parquet ({error}: {detail})").format(
+            error=type(err).__name__, detail=str(err)[:200]), where) from None
+    if not isinstance(head, dict):
+        raise KokenErrors([KokenError(_("{field}: not a mapping").format(field="koken"), where)])
+    problems = result_problems({**head, "format": RESULT_FORMAT, "units": RESULT_UNITS, "rows": []}, where,
+                               totals=False)
+    suspect = np.zeros(len(frame), dtype=bool)
+    for key in ("row", "fiscal_year"):
+        column = frame.get(key)
+        if column is None or not pd.api.types.is_integer_dtype(column.dtype):
+            suspect[:] = True
+    for key, known in (("category", CATEGORY_IDS), ("market", MARKET_IDS)):
+        suspect |= ~frame[key].isin(known).to_numpy() if key in frame else True
+    if "methodology" not in frame or (not isinstance(frame["methodology"].dtype, pd.CategoricalDtype) and
+            not pd.api.types.is_string_dtype(frame["methodology"].dtype)):
+        suspect[:] = True
+    else:
+        suspect |= frame["methodology"].isna().to_numpy()
+    for key in [f for f in FIGURES if f not in frame] + [k for k in frame.columns if str(k).endswith("[t-CO2e]")]:
+        column = frame.get(key)
+        if column is None or (not pd.api.types.is_float_dtype(column.dtype) and
+                not pd.api.types.is_integer_dtype(column.dtype)):
+            suspect[:] = True
+            continue
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        bad = ~np.isfinite(values)
+        suspect |= bad & ~np.isnan(values) if _may_be_null(key) else bad
+    for i, row in zip(np.flatnonzero(suspect).tolist(), frame_records(frame, np.flatnonzero(suspect))):
+        found = row_problems(row)
+        if found:
+            problems.append(KokenError(_("{field} (portfolio row {row}): {what}").format(
+                field=f"rows[{i}]", row=row.get("row"), what="; ".join(found)), where))
+    if problems:
+        raise KokenErrors(problems)
+    return head, frame
 
 
 UNCERTAINTY_FIGURES = {"totals": ("central", "p5", "p50", "p95"),
