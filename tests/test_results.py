@@ -68,3 +68,49 @@ def test_a_baseline_of_no_emissions_writes_no_avoided_share_instead_of_crashing(
     row = json.loads(out.read_text(encoding="utf-8"))["rows"][0]
     assert row["avoided_share[fraction]"] is None and row["single_year[t-CO2e]"] == 0
     assert load_result_documents([out]) and CliRunner().invoke(main, ["report", str(out)]).exit_code == 0
+
+
+def _messy_rows() -> list:
+    """Result rows, each fine or wrong in one way (or several), for the quick test of result_problems."""
+    good = {"row": 3, "fiscal_year": 2023, "category": "home_appliances", "market": "domestic", "methodology": "m",
+            "single_year[t-CO2e]": 1.5, "lifetime[t-CO2e]": 12, "device_semiconductor[t-CO2e]": None,
+            "installed_base_annual[t-CO2e]": None, "avoided_share[fraction]": None, "note": "x"}
+    wrong = [("row", True), ("row", 3.0), ("row", "3"), ("row", None), ("fiscal_year", [2023]),
+             ("category", ["home_appliances"]), ("category", {"a": 1}), ("category", "nope"), ("category", None),
+             ("market", ["domestic"]), ("market", {}), ("market", "abroad"), ("methodology", 1),
+             ("methodology", ["m"]), ("single_year[t-CO2e]", float("nan")), ("single_year[t-CO2e]", float("inf")),
+             ("single_year[t-CO2e]", -float("inf")), ("single_year[t-CO2e]", "1"), ("single_year[t-CO2e]", None),
+             ("single_year[t-CO2e]", True), ("single_year[t-CO2e]", [1.0]), ("lifetime[t-CO2e]", 10 ** 400),
+             ("device_semiconductor[t-CO2e]", float("nan")), ("device_semiconductor[t-CO2e]", "0"),
+             ("installed_base_annual[t-CO2e]", float("inf")), ("other[t-CO2e]", None), ("other[t-CO2e]", 1e308 * 10),
+             ("avoided_share[fraction]", "odd")]
+    rows: list = [dict(good), dict(good, row=4), [], "row", None]
+    for key, value in wrong:
+        rows.append({**good, key: value})
+    for missing in ("row", "category", "market", "methodology", "single_year[t-CO2e]", "lifetime[t-CO2e]"):
+        rows.append({k: v for k, v in good.items() if k != missing})
+    rows.append({**good, "single_year[t-CO2e]": "1", "market": ["x"], "row": False})  # several at once
+    rows.append(dict(reversed(list(good.items()))))  # the same keys in another order
+    return rows
+
+
+def test_result_problems_names_the_same_rows_and_problems_as_checking_every_row_in_full():
+    """result_problems passes rows that are plainly fine without building their messages; every other row goes
+    through row_problems. On messy rows (unhashable categories, NaN, ±inf, text figures, bools, missing keys) the
+    problems are exactly those that checking every row with row_problems gives (the path before the quick test)."""
+    from koken.base.errors import Location
+    from koken.results import RESULT_FORMAT, RESULT_UNITS, result_problems, row_problems
+
+    rows = _messy_rows()
+    doc = {"format": RESULT_FORMAT, "units": dict(RESULT_UNITS), "gwp_set": "ar5", "koken_version": "x",
+           "input": {"file": "p.csv", "sha256": "0"}, "methodologies": {}, "rows": rows}
+    found = [str(p) for p in result_problems(doc, Location(file="r.json"), totals=False)]
+    expected = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            expected.append(f"rows[{i}]: not a mapping")
+        elif row_problems(row):
+            expected.append(f"rows[{i}] (portfolio row {row.get('row')}): " + "; ".join(row_problems(row)))
+    assert [f.split(": ", 1)[1] for f in found] == expected
+    assert len(expected) == len(rows) - 4  # all but the good rows, the reordered one and the odd avoided share (not
+    #                                       a t-CO2e figure: row_problems leaves it)

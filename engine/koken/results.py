@@ -284,7 +284,14 @@ def _shown(value) -> str:
 
 
 def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A number koken could have written: an int or float, not a bool, finite (a whole number beyond a float's
+    range, 10**400 in a JSON file, is not one: it would turn into inf in a sum)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def result_problems(doc, where: Location, totals: bool = True) -> list[KokenError]:
@@ -318,11 +325,18 @@ def result_problems(doc, where: Location, totals: bool = True) -> list[KokenErro
     if not isinstance(doc.get("methodologies"), dict):
         problems.append(problem(_("{field}: missing or not a mapping").format(field="methodologies")))
     rows_ok = True
+    figures_of: dict[tuple, tuple[str, ...]] = {}  # a row's keys → its figures (rows share their keys)
     for i, row in enumerate(doc["rows"]):
         place = f"rows[{i}]"
         if not isinstance(row, dict):
             problems.append(problem(_("{field}: not a mapping").format(field=place)))
             rows_ok = False
+            continue
+        keys = tuple(row)
+        figures = figures_of.get(keys)
+        if figures is None:
+            figures = figures_of[keys] = tuple(k for k in row if k.endswith("[t-CO2e]"))
+        if _plainly_fine(row, figures):  # nearly every row: no message to make
             continue
         found = row_problems(row)
         if found:
@@ -358,6 +372,29 @@ def row_problems(row: dict) -> list[str]:
         if not _finite(value) and not (value is None and _may_be_null(key)):
             found.append(_("{field} is {value}, not a finite number").format(field=key, value=_shown(value)))
     return found
+
+
+_CATEGORIES, _MARKETS, _NULLABLE = frozenset(CATEGORY_IDS), frozenset(MARKET_IDS), (INSTALLED_BASE_COLUMN,
+                                                                                      AVOIDED_SHARE_COLUMN)
+
+
+def _plainly_fine(row: dict, figures: tuple[str, ...]) -> bool:
+    """A quick test that :func:`row_problems` finds nothing in ``row`` (``figures``: its keys ending in
+    ``[t-CO2e]``); False sends the row to :func:`row_problems`, which says what is wrong, if anything."""
+    category, market = row.get("category"), row.get("market")
+    if type(row.get("row")) is not int or type(row.get("fiscal_year")) is not int or \
+            type(category) is not str or category not in _CATEGORIES or \
+            type(market) is not str or market not in _MARKETS or type(row.get("methodology")) is not str:
+        return False  # (a list or mapping is not hashable: tested as a text first)
+    for key in figures:
+        value = row[key]
+        if type(value) is float and value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
+            continue
+        if value is None and (key.startswith("device_") or key in _NULLABLE):
+            continue
+        if not _finite(value):
+            return False
+    return all(f in row for f in FIGURES)
 
 
 def _may_be_null(key: str) -> bool:
