@@ -114,3 +114,24 @@ def test_result_problems_names_the_same_rows_and_problems_as_checking_every_row_
     assert [f.split(": ", 1)[1] for f in found] == expected
     assert len(expected) == len(rows) - 4  # all but the good rows, the reordered one and the odd avoided share (not
     #                                       a t-CO2e figure: row_problems leaves it)
+
+
+def test_strict_json_reads_what_json_reads_and_names_the_first_key_written_twice_at_any_depth():
+    """strict_json builds each object at C speed and counts its keys: a document without a key written twice reads as
+    json.loads reads it (order of keys kept); the first key written again, at any depth, is named."""
+    import json as plain
+
+    from koken.results import strict_json
+
+    text = ('{"b": 1, "a": [{"x": 1.5, "y": null, "z": {"k": "v", "l": [1, 2, {}]}}, []], "c": "\\u3042", '
+            '"d": {"e": {"f": -0.0}}}')
+    assert strict_json(text) == plain.loads(text)
+    assert list(strict_json(text)) == ["b", "a", "c", "d"]
+    for doc, key in [('{"a": 1, "b": 2, "a": 3}', "a"), ('{"a": {"q": 1, "r": 2, "r": 2, "q": 1}}', "r"),
+                     ('[{"ok": 1}, {"x": {"y": [{"z": 1, "w": 2, "z": 1}]}}]', "z"),
+                     ('{"m": 1, "n": 2, "n": 3, "m": 4}', "n")]:
+        with pytest.raises(ValueError, match=f"the key '{key}' is written twice in one object"):
+            strict_json(doc)
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        with pytest.raises(ValueError, match="is not a number JSON allows"):
+            strict_json('{"a": [1, ' + constant + ']}')

@@ -227,11 +227,11 @@ def strict_json(text: str):
         ValueError: (json.JSONDecodeError, or the duplicate key or the constant named).
     """
     def pairs(items):
-        out = {}
-        for key, value in items:
-            if key in out:
-                raise _Duplicate(_("the key {key!r} is written twice in one object").format(key=key))
-            out[key] = value
+        out = dict(items)  # at C speed; a key written twice leaves fewer entries than pairs
+        if len(out) != len(items):
+            seen: set = set()
+            key = next(k for k, _value in items if k in seen or seen.add(k))  # the first key written again
+            raise _Duplicate(_("the key {key!r} is written twice in one object").format(key=key))
         return out
 
     def constant(name):
