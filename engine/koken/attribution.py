@@ -24,6 +24,7 @@ See docs/attribution.md for the choice and its variants.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -47,7 +48,7 @@ from koken.base.grouping import group_codes
 from koken.base.i18n import _
 from koken.base.models import StrictModel
 from koken.base.paths import data_root
-from koken.base.safe_yaml import load_yaml_file
+from koken.base.safe_yaml import load_yaml_file, load_yaml_text, read_yaml_bytes, yaml_file_text
 from koken.base.vocabulary import CATEGORY_IDS, FIGURES, MARKET_IDS
 
 DEFAULT_RATIO_FILE = "ratios_fy2023_report.yaml"
@@ -152,7 +153,15 @@ def mapped_methodologies() -> frozenset[str]:
     """The methodologies mapped to a set-product sector of the input-output table (``attribution/sector_map.yaml``):
     the only ones a category-average ratio applies to. A custom methodology gets no device share unless the working
     group maps it there (issue 12 §7: a ratio for a category is an average over the products the category holds)."""
-    data = load_yaml_file(attribution_dir() / "sector_map.yaml")
+    path = attribution_dir() / "sector_map.yaml"
+    return _sectors(read_yaml_bytes(path), str(path))  # the file is read each time; parsed once per content
+
+
+@functools.lru_cache(maxsize=4)
+def _sectors(raw: bytes, name: str) -> frozenset[str]:
+    """The sector map's methodologies, from the file's bytes (parsing it took 20 ms, and a run asked twice per
+    methodology, category, market and year: 2-4 s of every calculate, verify and report)."""
+    data = load_yaml_text(yaml_file_text(raw, Path(name)), name)
     return frozenset((data or {}).get("sectors", {}))
 
 
