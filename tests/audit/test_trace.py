@@ -293,3 +293,29 @@ def test_a_traced_row_is_computed_alone_and_a_cell_problem_elsewhere_still_stops
     path.write_text("\n".join([*lines[:fridge], ",".join(cells), *lines[fridge + 1:]]) + "\n", encoding="utf-8")
     with pytest.raises(KokenErrors, match="fiscal_year"):
         trace_rows(path, [good_row], library)
+
+
+def test_rows_traced_alone_equal_the_full_trace_on_a_generated_portfolio_of_every_methodology(tmp_path, library):
+    """On a generated Parquet portfolio (every methodology; domestic lines looking their grid factor up in the table,
+    overseas lines giving theirs; units in cells), one row of each methodology traced alone gives exactly the trace
+    that tracing every row gives it."""
+    import sys
+
+    from koken.api import trace_rows
+
+    sys.path.insert(0, "benchmarks")
+    from generate import generate
+
+    frame = generate(150, seed=5)
+    path = tmp_path / "g.parquet"
+    frame.to_parquet(path, index=False)
+    every = trace_rows(path, None, library)
+    by_row = {t.detail["row"]: t.to_dict() for t in every}
+    assert len(by_row) == len(frame)
+    first: dict[tuple, int] = {}  # the first row of each methodology and market
+    for row, trace in sorted(by_row.items()):
+        first.setdefault((trace["detail"]["methodology"]["id"], trace["detail"]["market"]), row)
+    asked = sorted(first.values(), reverse=True)  # asked out of file order
+    assert len({m for m, _market in first}) >= 10 and len({market for _m, market in first}) == 2
+    alone = trace_rows(path, asked, library)
+    assert [t.to_dict() for t in alone] == [by_row[r] for r in asked]
