@@ -135,3 +135,59 @@ def test_strict_json_reads_what_json_reads_and_names_the_first_key_written_twice
     for constant in ("NaN", "Infinity", "-Infinity"):
         with pytest.raises(ValueError, match="is not a number JSON allows"):
             strict_json('{"a": [1, ' + constant + ']}')
+
+
+def _records_cell_by_cell(table):
+    """Result rows as row_records made them before it went a column at a time: every cell of to_dict(records)."""
+    from koken.results import _plain
+
+    return [{key: _plain(value, key) for key, value in record.items()} for record in table.to_dict(orient="records")]
+
+
+def test_row_records_are_the_rows_converted_cell_by_cell_on_calculated_and_messy_tables(library):
+    """row_records converts a column at a time; its rows are those of converting every cell of the table's records
+    (same keys in the same order, same values and types, JSON byte for byte): on calculations with device shares, an
+    installed base whose later vintages are null, and on a table of every awkward kind of column."""
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    from koken.api import calculate as api_calculate
+    from koken.results import row_details, row_records
+
+    sys.path.insert(0, "benchmarks")
+    from generate import generate
+
+    calcs = [api_calculate(EXAMPLE_PORTFOLIO, library, installed_base_year=2022),
+             api_calculate(generate(300, seed=9), library)]
+    for calc in calcs:
+        details = row_details(calc)
+        expected = _records_cell_by_cell(calc.table)
+        for row, extra in zip(expected, details):
+            row.update(extra)
+        got = row_records(calc.table, details)
+        assert json.dumps(got, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False)
+        assert [[type(v) for v in r.values()] for r in got] == [[type(v) for v in r.values()] for r in expected]
+    assert any(r["installed_base_annual[t-CO2e]"] is None for r in row_records(calcs[0].table, row_details(calcs[0])))
+
+    messy = pd.DataFrame({
+        "row": np.array([1, 2, 3], dtype=np.int64), "flag": [True, False, True], "u": np.array([1, 2, 3], dtype=np.uint8),
+        "single_year[t-CO2e]": [-0.0, 1e-300, 2.5], "device_ratio:devices": [np.nan, 0.1, np.nan],
+        "avoided_share[fraction]": [np.nan, 0.5, 1.0], "installed_base_annual[t-CO2e]": [1.0, np.nan, 2.0],
+        "n": pd.array([1, None, 3], dtype="Int64"), "cat": pd.Categorical(["a", "b", "a"]),
+        "obj": pd.Series([np.float64(1.5), "x", None], dtype=object), "text": ["a", "い", ""],
+        "f32": np.array([0.1, 0.2, 0.3], dtype=np.float32), "s": pd.array(["a", None, "c"], dtype="string"),
+        "s_arrow": pd.array(["a", None, "c"], dtype="string[pyarrow]"), "str": pd.Series(["x", "y", "z"], dtype="str"),
+        "b_na": pd.array([True, None, False], dtype="boolean"), "f_na": pd.array([0.5, None, 1.5], dtype="Float64"),
+        "when": pd.Series([np.datetime64("2024-01-01"), None, np.datetime64("2024-03-01")], dtype=object)})
+    blank = [{}, {}, {}]
+    assert json.dumps(row_records(messy, blank), default=str) == json.dumps(_records_cell_by_cell(messy), default=str)
+    assert [[type(v) for v in r.values()] for r in row_records(messy, blank)] == \
+        [[type(v) for v in r.values()] for r in _records_cell_by_cell(messy)]
+    for bad in (np.nan, np.inf, -np.inf):  # a non-finite figure is a bug: refused in both
+        table = messy.assign(**{"single_year[t-CO2e]": [1.0, bad, 2.0]})
+        with pytest.raises(ValueError, match="non-finite"):
+            row_records(table, blank)
+        with pytest.raises(ValueError, match="non-finite"):
+            _records_cell_by_cell(table)

@@ -72,11 +72,36 @@ def document_tail(totals: Totals) -> dict:
 
 
 def row_records(table: pd.DataFrame, details: list[dict]) -> list[dict]:
-    """Result rows as JSON-ready dicts (table columns, then ``inputs`` and ``steps``), in table order."""
-    rows = [{key: _plain(value, key) for key, value in record.items()} for record in table.to_dict(orient="records")]
+    """Result rows as JSON-ready dicts (table columns, then ``inputs`` and ``steps``), in table order.
+
+    Built a column at a time (a float column checked and turned into Python floats at once), then zipped into rows:
+    the same dicts as converting every cell of ``table.to_dict(orient="records")`` with :func:`_plain`.
+    """
+    keys = list(table.columns)
+    columns = [_plain_column(table.iloc[:, i], key) for i, key in enumerate(keys)]
+    rows = [dict(zip(keys, values)) for values in zip(*columns)] if keys else [{} for _row in range(len(table))]
     for position, row in enumerate(rows):
         row.update(details[position])
     return rows
+
+
+def _plain_column(column: pd.Series, key: str) -> list:
+    """A table column's cells as :func:`_plain` gives them, one by one."""
+    values = column.to_numpy() if isinstance(column.dtype, np.dtype) else None
+    if values is not None and values.dtype.kind in "iub":
+        return values.tolist()  # Python ints and bools
+    if values is not None and values.dtype.kind == "f":
+        finite = np.isfinite(values)
+        if finite.all():
+            return values.tolist()
+        return [_plain(value, key) for value in values.tolist()]  # NaN as None where allowed, else refused
+    cells = column.tolist()
+    if all(type(value) is str for value in cells):  # text (no empty cell): what to_dict and _plain give, as it is
+        return cells
+    # other categories, nullable numbers, objects: their cells as to_dict gives them (pd.NA as None, numpy scalars
+    # as Python's), each through _plain
+    (cells,) = column.to_frame().to_dict(orient="list").values()
+    return [_plain(value, key) for value in cells]
 
 
 def row_details(calc: Calculation) -> list[dict]:
