@@ -1,0 +1,148 @@
+"""koken verify, report and trace --row beside koken calculate, on the same generated portfolio, in one run.
+
+Run: python benchmarks/beside_calculate.py [--rows 100000] [--repeat 3] [--small 10]
+
+On one synthetic portfolio (benchmarks/generate.py, written as Parquet), each command in a fresh process, the
+commands taking turns in each repeat (so the machine's noise falls on all of them alike):
+
+1. ``koken calculate P.parquet -o R.parquet`` (the floor the others are measured against);
+2. ``koken verify R.parquet P.parquet`` (recompute and compare every row, the totals and the provenance);
+3. ``koken report R.json --fiscal-year 2023`` (the action plan's table from the JSON result, written once before
+   the timings: report reads JSON results, which record each line's inputs and their origins);
+4. ``koken report --portfolio P.parquet --fiscal-year 2023`` (calculate, then the table);
+5. ``koken trace P.parquet --row 5`` (one row's trace);
+
+and, for the memory of report, ``koken report`` of a result ``--small`` times smaller (same generator and seed),
+whose peak is set beside the full one's.
+
+Printed: each command's median wall time with its spread (lowest–highest) and its largest peak memory, and each
+ratio with its goal (issue 17 §4): verify ≤ 2× calculate; trace --row, above start-up, ≤ 0.5× calculate above
+start-up (it reads and checks the file whole, then computes the one row; start-up is ``koken calculate`` of a
+100-line portfolio, which every command pays alike); report's peak memory bounded: at most 1.5× the peak of a
+result ``--small`` times smaller, and at most calculate's peak. Every command's start-up (methodologies loaded) is
+in its time, as a user sees it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import generate, write
+
+DATA = Path(os.environ.get("KOKEN_BENCH_DATA", Path(tempfile.gettempdir()) / "koken-bench"))
+
+CHILD = """
+import atexit, resource, sys
+def peak():
+    try:  # the high-water mark of this process's own memory (Linux), not of the parent it was forked from
+        kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+    except OSError:
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    sys.stderr.write(f"KOKEN_PEAK_KB {kb}\\n")
+atexit.register(peak)
+from koken.cli.commands import main
+sys.argv = ["koken", *sys.argv[1:]]
+main()
+"""
+
+
+def portfolio(rows: int) -> Path:
+    """The generated portfolio of ``rows`` lines (seed 0), written once and kept in :data:`DATA`."""
+    DATA.mkdir(parents=True, exist_ok=True)
+    path = DATA / f"portfolio_{rows}.parquet"
+    if not path.exists():
+        write(generate(rows), path)
+    return path
+
+
+def koken(*args: str) -> tuple[float, float]:
+    """Wall seconds and peak memory (GB) of ``koken ARGS`` in a new process; stops the benchmark if it fails."""
+    start = time.perf_counter()
+    child = subprocess.run([sys.executable, "-c", CHILD, *args], capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    if child.returncode != 0:
+        raise SystemExit(f"koken {' '.join(args)} failed ({child.returncode}):\n{child.stdout[-1500:]}\n"
+                         f"{child.stderr[-2000:]}")
+    kb = next(int(line.split()[1]) for line in child.stderr.splitlines() if line.startswith("KOKEN_PEAK_KB"))
+    return wall, kb / 1024 / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--small", type=int, default=10, help="report's memory is compared with a result this many "
+                                                               "times smaller")
+    parser.add_argument("--no-portfolio-report", dest="portfolio_report", action="store_false",
+                        help="leave out koken report --portfolio (it calculates too)")
+    args = parser.parse_args()
+
+    path = portfolio(args.rows)
+    small = portfolio(max(args.rows // args.small, 100))
+    tiny = portfolio(100)
+    result = DATA / f"result_{args.rows}.parquet"
+    report_result, small_result = DATA / f"result_{args.rows}.json", DATA / f"result_small_{args.rows}.json"
+    for source, out in ((path, report_result), (small, small_result)):  # report reads JSON results (their inputs)
+        koken("calculate", str(source), "-o", str(out))
+    year = ("--fiscal-year", "2023")  # the generated lines hold the years of the methodologies' worked examples
+    commands = {
+        "calculate (100 lines)": ("calculate", str(tiny), "-o", str(DATA / "result_100.parquet")),
+        "calculate": ("calculate", str(path), "-o", str(result)),
+        "verify": ("verify", str(result), str(path)),
+        "report": ("report", str(report_result), *year),
+        "report (small)": ("report", str(small_result), *year),
+        **({"report --portfolio": ("report", "--portfolio", str(path), *year)} if args.portfolio_report else {}),
+        "trace --row 5": ("trace", str(path), "--row", "5"),
+    }
+    walls: dict[str, list[float]] = {name: [] for name in commands}
+    peaks: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(args.repeat):
+        for name, command in commands.items():  # calculate first: the others read its result
+            wall, peak = koken(*command)
+            walls[name].append(wall)
+            peaks[name].append(peak)
+
+    median = {name: statistics.median(times) for name, times in walls.items()}
+    peak = {name: max(p) for name, p in peaks.items()}
+    print(f"koken beside calculate — {args.rows:,} product lines ({path.name}); {platform.python_implementation()} "
+          f"{platform.python_version()}, {os.cpu_count()} cores; median of {args.repeat} (lowest–highest), each "
+          f"command in a new process, start-up included")
+    for name, times in walls.items():
+        rows = max(args.rows // args.small, 100) if name == "report (small)" else 100 if "100 lines" in name \
+            else args.rows
+        print(f"  koken {name:<22} {median[name]:7.2f} s ({min(times):.2f}–{max(times):.2f})  "
+              f"{peak[name]:5.2f} GB peak   {rows:>9,} lines")
+    floor = median["calculate"]
+    start = median["calculate (100 lines)"]  # start-up and fixed costs, the same in every command
+    checks = [
+        ("verify ≤ 2× calculate", median["verify"] / floor, 2.0),
+        ("trace --row above start-up ≤ 0.5× calculate's", (median["trace --row 5"] - start) / (floor - start), 0.5),
+        (f"report peak ≤ 1.5× report peak at {args.small}× fewer lines", peak["report"] / peak["report (small)"], 1.5),
+        ("report peak ≤ calculate peak", peak["report"] / peak["calculate"], 1.0),
+    ]
+    print(f"  ratios (goal in brackets; start-up = calculate of 100 lines, {start:.2f} s):")
+    print(f"    trace --row whole / calculate whole (start-up in both)   {median['trace --row 5'] / floor:6.2f}×")
+    if args.portfolio_report:
+        print(f"    report --portfolio / calculate (no goal: it calculates)  {median['report --portfolio'] / floor:6.2f}×")
+    failed = []
+    for label, ratio, goal in checks:
+        held = ratio <= goal
+        print(f"    {label:<56} {ratio:6.2f}×  [{'holds' if held else 'MISSED'}]")
+        if not held:
+            failed.append(label)
+    if failed:
+        print("  goals missed: " + "; ".join(failed))
+
+
+if __name__ == "__main__":
+    main()
