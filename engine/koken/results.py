@@ -130,24 +130,35 @@ def row_details(calc: Calculation) -> list[dict]:
             declared[name] = (np.where(mask, p.default if p.default is not None else np.nan, values), mask)
         step_units = {f.name: f.unit for f in m.spec.formulas}
         origins = batch.factor_origins
-        for j, portfolio_index in enumerate(batch.index):
-            inputs = {}
-            for name, p in m.parameters.items():
-                values, mask = declared[name]
-                origin = f"default ({p.default_source})" if mask[j] else "portfolio"
-                if name in origins and origins[name].from_table[j]:
-                    o = origins[name]
+        rows = batch.index.tolist()
+        columns = []  # per parameter: its values, unit, origins and data-quality levels, one a row
+        for name, p in m.parameters.items():
+            values, mask = declared[name]
+            masks = np.asarray(mask, dtype=bool).tolist()
+            o = origins[name] if name in origins else None
+            from_table = o.from_table.tolist() if o is not None else [False] * n
+            level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
+            unstated = m.spec.parameters[name].default_reason is not None  # a neutral default: no level
+            default = f"default ({p.default_source})"
+            said, levels = [], []
+            for j in range(n):
+                origin = default if masks[j] else "portfolio"
+                if from_table[j]:
                     origin = ORIGIN_TEXT.format(table=o.table_of(j), key=o.keys[j], source=o.sources[j],
                                                 described=o.described(j))
                     if o.stale[j]:
                         origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
-                level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
-                inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin,
-                                "data_quality": None if mask[j] and m.spec.parameters[name].default_reason is not None
-                                else data_quality(origin, "" if level is None else str(level[int(portfolio_index)]))}
-            steps = {s.name: {"value": float(result.steps[s.name].magnitude[j]),
-                              "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}
-            details[int(np.searchsorted(computed, portfolio_index))] = {"inputs": inputs, "steps": steps}
+                said.append(origin)
+                levels.append(None if masks[j] and unstated else
+                              data_quality(origin, "" if level is None else str(level[int(rows[j])])))
+            columns.append((name, np.asarray(values, dtype=float).tolist(), p.unit_text, said, levels))
+        steps = [(s.name, np.asarray(result.steps[s.name].magnitude, dtype=float).tolist(),
+                  step_units.get(s.name) or f"{s.unit:~}") for s in m.steps]
+        for j, position in enumerate(np.searchsorted(computed, batch.index).tolist()):
+            details[position] = {
+                "inputs": {name: {"value": values[j], "unit": unit, "origin": said[j], "data_quality": levels[j]}
+                           for name, values, unit, said, levels in columns},
+                "steps": {name: {"value": values[j], "unit": unit} for name, values, unit in steps}}
     return details
 
 
