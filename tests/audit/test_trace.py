@@ -319,3 +319,21 @@ def test_rows_traced_alone_equal_the_full_trace_on_a_generated_portfolio_of_ever
     assert len({m for m, _market in first}) >= 10 and len({market for _m, market in first}) == 2
     alone = trace_rows(path, asked, library)
     assert [t.to_dict() for t in alone] == [by_row[r] for r in asked]
+
+
+def test_rows_asked_for_are_found_where_the_list_of_every_row_has_them(library):
+    """The positions of rows asked for (found a row at a time over the whole column) are those the list of every
+    row's position gives; a row that is not a product line is still refused, naming the rows that are."""
+    from koken.audit.trace import traced_positions
+    from koken.portfolio.build import read_portfolio
+
+    from conftest import REPO
+
+    portfolio = read_portfolio(REPO / "examples" / "portfolio_fy2023.csv", library)
+    every = traced_positions(portfolio, None)
+    file_rows = [int(portfolio.rows[i]) for i in every]
+    asked = [file_rows[-1], file_rows[0], file_rows[1], file_rows[-1]]
+    assert traced_positions(portfolio, asked) == [every[file_rows.index(r)] for r in asked]
+    with pytest.raises(KokenErrors, match=f"row 1 is not a product line of the file .product lines are rows "
+                                          f"{file_rows[0]}-{file_rows[-1]}"):
+        traced_positions(portfolio, [file_rows[0], 1])

@@ -240,6 +240,11 @@ def traced_positions(portfolio, rows: list[int] | None = None, sheet: str | None
     Raises:
         KokenErrors: as :func:`trace_portfolio`.
     """
+    if rows and sheet is None and portfolio.sheet is None:  # one table: each row asked for found at C speed
+        file_rows = np.asarray(portfolio.rows)
+        found = [np.flatnonzero(file_rows == int(r)) for r in rows]
+        if all(len(f) == 1 for f in found):
+            return [int(f[0]) for f in found]
     sheets = [str(v) for v in portfolio.sheet] if portfolio.sheet is not None else [""] * len(portfolio)
     where = Location(file=portfolio.path)
     if sheet is not None and sheet not in sheets:
