@@ -16,12 +16,11 @@ and, for the memory of report, ``koken report`` of a result ``--small`` times sm
 whose peak is set beside the full one's.
 
 Printed: each command's median wall time with its spread (lowest–highest) and its largest peak memory, and each
-ratio with its goal (issue 17 §4): verify ≤ 2× calculate; trace --row, above start-up, ≤ 0.5× calculate above
-start-up (it reads and checks the file whole, then computes the one row; start-up is ``koken calculate`` of a
-100-line portfolio, which every command pays alike; and the same ratio in one process, the methodologies loaded
-once); report's peak memory bounded: at most 1.5× the peak of a
-result ``--small`` times smaller, and at most calculate's peak. Every command's start-up (methodologies loaded) is
-in its time, as a user sees it.
+ratio with its goal (issue 17 §4): verify ≤ 2× calculate; trace --row ≤ 0.5× calculate, both in one process with
+the methodologies loaded once (it reads and checks the file whole, then computes the one row; the same ratio less
+start-up, ``koken calculate`` of a 100-line portfolio that every command pays alike, is printed too); report's peak
+memory bounded: at most 1.5× the peak of a result ``--small`` times smaller, and at most calculate's peak. Every
+command's start-up (methodologies loaded) is in its time, as a user sees it.
 """
 
 from __future__ import annotations
@@ -156,8 +155,6 @@ def main() -> None:
 
     checks = [
         ("verify ≤ 2× calculate", ratio(wall("verify"), wall("calculate")), 2.0),
-        ("trace --row above start-up ≤ 0.5× calculate's", ratio(above_start("trace --row 5"), above_start("calculate")),
-         0.5),
         (f"report peak ≤ 1.5× report peak at {args.small}× fewer lines",
          (peak["report"] / peak["report (small)"],) * 3, 1.5),
         ("report peak ≤ calculate peak", (peak["report"] / peak["calculate"],) * 3, 1.0),
@@ -169,6 +166,9 @@ def main() -> None:
                                    "calculate")] if args.portfolio_report else [])]:
         middle, low, high = ratio(wall(top), wall(bottom))
         print(f"    {label:<56} {middle:6.2f}× ({low:.2f}–{high:.2f})")
+    middle, low, high = ratio(above_start("trace --row 5"), above_start("calculate"))
+    print(f"    {'trace --row / calculate, each less start-up (no goal)':<56} {middle:6.2f}× ({low:.2f}–{high:.2f})  "
+          f"(a difference of two noisy times: the goal is the ratio in one process, below)")
     checks.append(("trace --row ≤ 0.5× calculate, in one process (no start-up)", in_process(path, result, args.repeat),
                    0.5))
     failed = []
