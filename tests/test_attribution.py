@@ -126,3 +126,22 @@ def test_the_report_implied_ratios_apply_only_to_the_year_they_describe():
     out = attribute(table, load_ratio_file(None))
     assert np.isnan(out["device_ratio:devices"].iloc[0]) and out["device_ratio:devices"].iloc[1] > 0
     assert str(out["device_ratio_basis"].iloc[0]) == "fy2023_report_implied: fiscal year 2022 not covered"
+
+
+def test_the_sector_map_is_parsed_once_per_content_and_a_changed_file_is_read_anew(tmp_path, monkeypatch):
+    """mapped_methodologies reads the sector map each time and parses each content once: the same methodologies as
+    parsing the file, and a file changed in between gives the new ones."""
+    import yaml
+
+    import koken.attribution as attribution
+
+    shipped = attribution.attribution_dir() / "sector_map.yaml"
+    expected = frozenset(yaml.safe_load(shipped.read_text(encoding="utf-8"))["sectors"])
+    assert attribution.mapped_methodologies() == expected and len(expected) > 1
+    folder = tmp_path / "attribution"
+    folder.mkdir()
+    (folder / "sector_map.yaml").write_text("sectors:\n  m_one: {}\n", encoding="utf-8")
+    monkeypatch.setattr(attribution, "attribution_dir", lambda: folder)
+    assert attribution.mapped_methodologies() == {"m_one"}
+    (folder / "sector_map.yaml").write_text("sectors:\n  m_two: {}\n  m_three: {}\n", encoding="utf-8")
+    assert attribution.mapped_methodologies() == {"m_two", "m_three"}

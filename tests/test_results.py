@@ -68,3 +68,196 @@ def test_a_baseline_of_no_emissions_writes_no_avoided_share_instead_of_crashing(
     row = json.loads(out.read_text(encoding="utf-8"))["rows"][0]
     assert row["avoided_share[fraction]"] is None and row["single_year[t-CO2e]"] == 0
     assert load_result_documents([out]) and CliRunner().invoke(main, ["report", str(out)]).exit_code == 0
+
+
+def _messy_rows() -> list:
+    """Result rows, each fine or wrong in one way (or several), for the quick test of result_problems."""
+    good = {"row": 3, "fiscal_year": 2023, "category": "home_appliances", "market": "domestic", "methodology": "m",
+            "single_year[t-CO2e]": 1.5, "lifetime[t-CO2e]": 12, "device_semiconductor[t-CO2e]": None,
+            "installed_base_annual[t-CO2e]": None, "avoided_share[fraction]": None, "note": "x"}
+    wrong = [("row", True), ("row", 3.0), ("row", "3"), ("row", None), ("fiscal_year", [2023]),
+             ("category", ["home_appliances"]), ("category", {"a": 1}), ("category", "nope"), ("category", None),
+             ("market", ["domestic"]), ("market", {}), ("market", "abroad"), ("methodology", 1),
+             ("methodology", ["m"]), ("single_year[t-CO2e]", float("nan")), ("single_year[t-CO2e]", float("inf")),
+             ("single_year[t-CO2e]", -float("inf")), ("single_year[t-CO2e]", "1"), ("single_year[t-CO2e]", None),
+             ("single_year[t-CO2e]", True), ("single_year[t-CO2e]", [1.0]), ("lifetime[t-CO2e]", 10 ** 400),
+             ("device_semiconductor[t-CO2e]", float("nan")), ("device_semiconductor[t-CO2e]", "0"),
+             ("installed_base_annual[t-CO2e]", float("inf")), ("other[t-CO2e]", None), ("other[t-CO2e]", 1e308 * 10),
+             ("avoided_share[fraction]", "odd")]
+    rows: list = [dict(good), dict(good, row=4), [], "row", None]
+    for key, value in wrong:
+        rows.append({**good, key: value})
+    for missing in ("row", "category", "market", "methodology", "single_year[t-CO2e]", "lifetime[t-CO2e]"):
+        rows.append({k: v for k, v in good.items() if k != missing})
+    rows.append({**good, "single_year[t-CO2e]": "1", "market": ["x"], "row": False})  # several at once
+    rows.append(dict(reversed(list(good.items()))))  # the same keys in another order
+    return rows
+
+
+def test_result_problems_names_the_same_rows_and_problems_as_checking_every_row_in_full():
+    """result_problems passes rows that are plainly fine without building their messages; every other row goes
+    through row_problems. On messy rows (unhashable categories, NaN, ±inf, text figures, bools, missing keys) the
+    problems are exactly those that checking every row with row_problems gives (the path before the quick test)."""
+    from koken.base.errors import Location
+    from koken.results import RESULT_FORMAT, RESULT_UNITS, result_problems, row_problems
+
+    rows = _messy_rows()
+    doc = {"format": RESULT_FORMAT, "units": dict(RESULT_UNITS), "gwp_set": "ar5", "koken_version": "x",
+           "input": {"file": "p.csv", "sha256": "0"}, "methodologies": {}, "rows": rows}
+    found = [str(p) for p in result_problems(doc, Location(file="r.json"), totals=False)]
+    expected = []
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            expected.append(f"rows[{i}]: not a mapping")
+        elif row_problems(row):
+            expected.append(f"rows[{i}] (portfolio row {row.get('row')}): " + "; ".join(row_problems(row)))
+    assert [f.split(": ", 1)[1] for f in found] == expected
+    assert len(expected) == len(rows) - 4  # all but the good rows, the reordered one and the odd avoided share (not
+    #                                       a t-CO2e figure: row_problems leaves it)
+
+
+def test_strict_json_reads_what_json_reads_and_names_the_first_key_written_twice_at_any_depth():
+    """strict_json builds each object at C speed and counts its keys: a document without a key written twice reads as
+    json.loads reads it (order of keys kept); the first key written again, at any depth, is named."""
+    import json as plain
+
+    from koken.results import strict_json
+
+    text = ('{"b": 1, "a": [{"x": 1.5, "y": null, "z": {"k": "v", "l": [1, 2, {}]}}, []], "c": "\\u3042", '
+            '"d": {"e": {"f": -0.0}}}')
+    assert strict_json(text) == plain.loads(text)
+    assert list(strict_json(text)) == ["b", "a", "c", "d"]
+    for doc, key in [('{"a": 1, "b": 2, "a": 3}', "a"), ('{"a": {"q": 1, "r": 2, "r": 2, "q": 1}}', "r"),
+                     ('[{"ok": 1}, {"x": {"y": [{"z": 1, "w": 2, "z": 1}]}}]', "z"),
+                     ('{"m": 1, "n": 2, "n": 3, "m": 4}', "n")]:
+        with pytest.raises(ValueError, match=f"the key '{key}' is written twice in one object"):
+            strict_json(doc)
+    for constant in ("NaN", "Infinity", "-Infinity"):
+        with pytest.raises(ValueError, match="is not a number JSON allows"):
+            strict_json('{"a": [1, ' + constant + ']}')
+
+
+def _records_cell_by_cell(table):
+    """Result rows as row_records made them before it went a column at a time: every cell of to_dict(records)."""
+    from koken.results import _plain
+
+    return [{key: _plain(value, key) for key, value in record.items()} for record in table.to_dict(orient="records")]
+
+
+def test_row_records_are_the_rows_converted_cell_by_cell_on_calculated_and_messy_tables(library):
+    """row_records converts a column at a time; its rows are those of converting every cell of the table's records
+    (same keys in the same order, same values and types, JSON byte for byte): on calculations with device shares, an
+    installed base whose later vintages are null, and on a table of every awkward kind of column."""
+    import sys
+
+    import numpy as np
+    import pandas as pd
+
+    from koken.api import calculate as api_calculate
+    from koken.results import row_details, row_records
+
+    sys.path.insert(0, "benchmarks")
+    from generate import generate
+
+    calcs = [api_calculate(EXAMPLE_PORTFOLIO, library, installed_base_year=2022),
+             api_calculate(generate(300, seed=9), library)]
+    for calc in calcs:
+        details = row_details(calc)
+        expected = _records_cell_by_cell(calc.table)
+        for row, extra in zip(expected, details):
+            row.update(extra)
+        got = row_records(calc.table, details)
+        assert json.dumps(got, ensure_ascii=False) == json.dumps(expected, ensure_ascii=False)
+        assert [[type(v) for v in r.values()] for r in got] == [[type(v) for v in r.values()] for r in expected]
+    assert any(r["installed_base_annual[t-CO2e]"] is None for r in row_records(calcs[0].table, row_details(calcs[0])))
+
+    messy = pd.DataFrame({
+        "row": np.array([1, 2, 3], dtype=np.int64), "flag": [True, False, True], "u": np.array([1, 2, 3], dtype=np.uint8),
+        "single_year[t-CO2e]": [-0.0, 1e-300, 2.5], "device_ratio:devices": [np.nan, 0.1, np.nan],
+        "avoided_share[fraction]": [np.nan, 0.5, 1.0], "installed_base_annual[t-CO2e]": [1.0, np.nan, 2.0],
+        "n": pd.array([1, None, 3], dtype="Int64"), "cat": pd.Categorical(["a", "b", "a"]),
+        "obj": pd.Series([np.float64(1.5), "x", None], dtype=object), "text": ["a", "い", ""],
+        "f32": np.array([0.1, 0.2, 0.3], dtype=np.float32), "s": pd.array(["a", None, "c"], dtype="string"),
+        "s_arrow": pd.array(["a", None, "c"], dtype="string[pyarrow]"), "str": pd.Series(["x", "y", "z"], dtype="str"),
+        "b_na": pd.array([True, None, False], dtype="boolean"), "f_na": pd.array([0.5, None, 1.5], dtype="Float64"),
+        "when": pd.Series([np.datetime64("2024-01-01"), None, np.datetime64("2024-03-01")], dtype=object)})
+    blank = [{}, {}, {}]
+    assert json.dumps(row_records(messy, blank), default=str) == json.dumps(_records_cell_by_cell(messy), default=str)
+    assert [[type(v) for v in r.values()] for r in row_records(messy, blank)] == \
+        [[type(v) for v in r.values()] for r in _records_cell_by_cell(messy)]
+    for bad in (np.nan, np.inf, -np.inf):  # a non-finite figure is a bug: refused in both
+        table = messy.assign(**{"single_year[t-CO2e]": [1.0, bad, 2.0]})
+        with pytest.raises(ValueError, match="non-finite"):
+            row_records(table, blank)
+        with pytest.raises(ValueError, match="non-finite"):
+            _records_cell_by_cell(table)
+
+
+def _details_row_by_row(calc):
+    """row_details as it was before it went a column at a time: each row's inputs and steps built cell by cell."""
+    import numpy as np
+
+    from koken.base.vocabulary import DATA_QUALITY_PREFIX
+    from koken.factors import ORIGIN_TEXT
+    from koken.results import data_quality
+
+    computed = np.sort(np.concatenate([b.index for b in calc.batches]))
+    details = [{} for _row in range(len(calc.table))]
+    for batch in calc.batches:
+        m, result, n = batch.methodology, batch.result, len(batch.index)
+        declared = {}
+        for name, p in m.parameters.items():
+            q = batch.inputs.get(name)
+            values = q.to(p.unit).magnitude if q is not None else np.full(n, np.nan)
+            mask = result.defaults_used.get(name, np.zeros(n, dtype=bool))
+            declared[name] = (np.where(mask, p.default if p.default is not None else np.nan, values), mask)
+        step_units = {f.name: f.unit for f in m.spec.formulas}
+        origins = batch.factor_origins
+        for j, portfolio_index in enumerate(batch.index):
+            inputs = {}
+            for name, p in m.parameters.items():
+                values, mask = declared[name]
+                origin = f"default ({p.default_source})" if mask[j] else "portfolio"
+                if name in origins and origins[name].from_table[j]:
+                    o = origins[name]
+                    origin = ORIGIN_TEXT.format(table=o.table_of(j), key=o.keys[j], source=o.sources[j],
+                                                described=o.described(j))
+                    if o.stale[j]:
+                        origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
+                level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
+                inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin,
+                                "data_quality": None if mask[j] and m.spec.parameters[name].default_reason is not None
+                                else data_quality(origin, "" if level is None else str(level[int(portfolio_index)]))}
+            steps = {s.name: {"value": float(result.steps[s.name].magnitude[j]),
+                              "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}
+            details[int(np.searchsorted(computed, portfolio_index))] = {"inputs": inputs, "steps": steps}
+    return details
+
+
+def test_row_details_are_those_built_row_by_row(library):
+    """row_details builds each input's values, origins and levels a column at a time; every row's inputs and steps
+    are those of building them cell by cell (JSON byte for byte): defaults, factor-table values (stale ones too),
+    declared data-quality levels, every methodology, domestic and overseas."""
+    import sys
+
+    import pandas as pd
+
+    from koken.api import calculate as api_calculate
+    from koken.results import row_details
+
+    sys.path.insert(0, "benchmarks")
+    from generate import generate
+
+    frame = generate(300, seed=11)
+    frame.loc[frame.index[::7], "fiscal_year"] = 2031  # no factor-table values for 2031: the stale ones are taken
+    given = frame["baseline_annual_energy[kWh/yr]"].notna() if "baseline_annual_energy[kWh/yr]" in frame else None
+    if given is not None:
+        frame["data_quality:baseline_annual_energy"] = given.map({True: "primary_measured", False: ""})
+    example = pd.read_csv(EXAMPLE_PORTFOLIO)
+    calcs = [api_calculate(frame, library, allow_stale_factors=True), api_calculate(example, library)]
+    stale = 0
+    for calc in calcs:
+        got = row_details(calc)
+        assert json.dumps(got, ensure_ascii=False) == json.dumps(_details_row_by_row(calc), ensure_ascii=False)
+        stale += json.dumps(got).count("stale: an earlier year")
+    assert stale and "primary_measured" in json.dumps(row_details(calcs[0])) and given is not None

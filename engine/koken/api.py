@@ -720,13 +720,32 @@ def trace_rows(data: str | Path | pd.DataFrame, rows: Iterable[int] | None = Non
                sheet: str | None = None) -> list[TraceNode]:
     """Traces of a portfolio's product lines (all, or the given rows), for ``koken trace PORTFOLIO``.
 
-    Raises:
-        KokenErrors: the portfolio's problems.
-    """
-    from koken.audit.trace import trace_portfolio
+    Rows asked for are computed alone (issue 17 §4): the file is read and its cells checked whole (a cell that
+    cannot be read anywhere stops the trace, as it stops ``koken calculate``), then only those product lines are
+    evaluated; each row's trace is the one a trace of every row gives it.
 
-    calc = calculate(data, library, encoding=encoding, sheet=sheet)
-    return trace_portfolio(calc, list(rows) if rows else None, sheet=sheet)
+    Raises:
+        KokenErrors: the portfolio's problems (with ``rows``: the file's cell problems and the rows' own).
+    """
+    if not rows:
+        from koken.audit.trace import trace_portfolio
+
+        calc = calculate(data, library, encoding=encoding, sheet=sheet)
+        return trace_portfolio(calc, None, sheet=sheet)
+    import numpy as np
+
+    from koken.audit.trace import trace_portfolio, traced_positions
+    from koken.portfolio.build import take_rows
+
+    lib = _library(library)
+    options = run_options(lib, _ratios(None), encoding, sheet)
+    portfolio = data if isinstance(data, Portfolio) else _read_whole(data, lib, None, encoding, sheet, None, [])
+    if portfolio.problems:
+        raise KokenErrors(sorted(portfolio.problems, key=lambda e: (e.location.sheet or "", e.location.row or 0,
+                                                                    e.location.column or "")))
+    asked = list(rows)
+    part = take_rows(portfolio, np.unique(traced_positions(portfolio, asked, sheet)))
+    return trace_portfolio(_calculate(part, lib, options), asked, sheet=sheet)
 
 
 def trace_target(target: str | Path, library: Library | Mapping | None = None, *, rows: Iterable[int] = (),

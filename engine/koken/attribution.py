@@ -48,7 +48,7 @@ from koken.base.grouping import group_codes
 from koken.base.i18n import _
 from koken.base.models import StrictModel
 from koken.base.paths import data_root
-from koken.base.safe_yaml import load_yaml_file
+from koken.base.safe_yaml import load_yaml_file, load_yaml_text, read_yaml_bytes, yaml_file_text
 from koken.base.vocabulary import CATEGORY_IDS, FIGURES, MARKET_IDS
 
 DEFAULT_RATIO_FILE = "ratios_fy2023_report.yaml"
@@ -156,17 +156,14 @@ def mapped_methodologies() -> frozenset[str]:
     the only ones a category-average ratio applies to. A custom methodology gets no device share unless the working
     group maps it there (issue 12 §7: a ratio for a category is an average over the products the category holds)."""
     path = attribution_dir() / "sector_map.yaml"
-    try:
-        stat = path.stat()
-    except OSError:  # load_yaml_file says what is wrong
-        return _sectors(str(path), 0, -1)
-    return _sectors(str(path), stat.st_mtime_ns, stat.st_size)
+    return _sectors(read_yaml_bytes(path), str(path))  # the file is read each time; parsed once per content
 
 
-@functools.lru_cache(maxsize=8)
-def _sectors(path: str, mtime_ns: int, size: int) -> frozenset[str]:
-    """The sector map's methodologies, read once per version of the file (its time and size name the version)."""
-    data = load_yaml_file(path)
+@functools.lru_cache(maxsize=4)
+def _sectors(raw: bytes, name: str) -> frozenset[str]:
+    """The sector map's methodologies, from the file's bytes (parsing it took 20 ms, and a run asked twice per
+    methodology, category, market and year: 2-4 s of every calculate, verify and report)."""
+    data = load_yaml_text(yaml_file_text(raw, Path(name)), name)
     return frozenset((data or {}).get("sectors", {}))
 
 

@@ -72,11 +72,36 @@ def document_tail(totals: Totals) -> dict:
 
 
 def row_records(table: pd.DataFrame, details: list[dict]) -> list[dict]:
-    """Result rows as JSON-ready dicts (table columns, then ``inputs`` and ``steps``), in table order."""
-    rows = [{key: _plain(value, key) for key, value in record.items()} for record in table.to_dict(orient="records")]
+    """Result rows as JSON-ready dicts (table columns, then ``inputs`` and ``steps``), in table order.
+
+    Built a column at a time (a float column checked and turned into Python floats at once), then zipped into rows:
+    the same dicts as converting every cell of ``table.to_dict(orient="records")`` with :func:`_plain`.
+    """
+    keys = list(table.columns)
+    columns = [_plain_column(table.iloc[:, i], key) for i, key in enumerate(keys)]
+    rows = [dict(zip(keys, values)) for values in zip(*columns)] if keys else [{} for _row in range(len(table))]
     for position, row in enumerate(rows):
         row.update(details[position])
     return rows
+
+
+def _plain_column(column: pd.Series, key: str) -> list:
+    """A table column's cells as :func:`_plain` gives them, one by one."""
+    values = column.to_numpy() if isinstance(column.dtype, np.dtype) else None
+    if values is not None and values.dtype.kind in "iub":
+        return values.tolist()  # Python ints and bools
+    if values is not None and values.dtype.kind == "f":
+        finite = np.isfinite(values)
+        if finite.all():
+            return values.tolist()
+        return [_plain(value, key) for value in values.tolist()]  # NaN as None where allowed, else refused
+    cells = column.tolist()
+    if all(type(value) is str for value in cells):  # text (no empty cell): what to_dict and _plain give, as it is
+        return cells
+    # other categories, nullable numbers, objects: their cells as to_dict gives them (pd.NA as None, numpy scalars
+    # as Python's), each through _plain
+    (cells,) = column.to_frame().to_dict(orient="list").values()
+    return [_plain(value, key) for value in cells]
 
 
 def row_details(calc: Calculation) -> list[dict]:
@@ -105,24 +130,35 @@ def row_details(calc: Calculation) -> list[dict]:
             declared[name] = (np.where(mask, p.default if p.default is not None else np.nan, values), mask)
         step_units = {f.name: f.unit for f in m.spec.formulas}
         origins = batch.factor_origins
-        for j, portfolio_index in enumerate(batch.index):
-            inputs = {}
-            for name, p in m.parameters.items():
-                values, mask = declared[name]
-                origin = f"default ({p.default_source})" if mask[j] else "portfolio"
-                if name in origins and origins[name].from_table[j]:
-                    o = origins[name]
+        rows = batch.index.tolist()
+        columns = []  # per parameter: its values, unit, origins and data-quality levels, one a row
+        for name, p in m.parameters.items():
+            values, mask = declared[name]
+            masks = np.asarray(mask, dtype=bool).tolist()
+            o = origins[name] if name in origins else None
+            from_table = o.from_table.tolist() if o is not None else [False] * n
+            level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
+            unstated = m.spec.parameters[name].default_reason is not None  # a neutral default: no level
+            default = f"default ({p.default_source})"
+            said, levels = [], []
+            for j in range(n):
+                origin = default if masks[j] else "portfolio"
+                if from_table[j]:
                     origin = ORIGIN_TEXT.format(table=o.table_of(j), key=o.keys[j], source=o.sources[j],
                                                 described=o.described(j))
                     if o.stale[j]:
                         origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
-                level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
-                inputs[name] = {"value": float(values[j]), "unit": p.unit_text, "origin": origin,
-                                "data_quality": None if mask[j] and m.spec.parameters[name].default_reason is not None
-                                else data_quality(origin, "" if level is None else str(level[int(portfolio_index)]))}
-            steps = {s.name: {"value": float(result.steps[s.name].magnitude[j]),
-                              "unit": step_units.get(s.name) or f"{s.unit:~}"} for s in m.steps}
-            details[int(np.searchsorted(computed, portfolio_index))] = {"inputs": inputs, "steps": steps}
+                said.append(origin)
+                levels.append(None if masks[j] and unstated else
+                              data_quality(origin, "" if level is None else str(level[int(rows[j])])))
+            columns.append((name, np.asarray(values, dtype=float).tolist(), p.unit_text, said, levels))
+        steps = [(s.name, np.asarray(result.steps[s.name].magnitude, dtype=float).tolist(),
+                  step_units.get(s.name) or f"{s.unit:~}") for s in m.steps]
+        for j, position in enumerate(np.searchsorted(computed, batch.index).tolist()):
+            details[position] = {
+                "inputs": {name: {"value": values[j], "unit": unit, "origin": said[j], "data_quality": levels[j]}
+                           for name, values, unit, said, levels in columns},
+                "steps": {name: {"value": values[j], "unit": unit} for name, values, unit in steps}}
     return details
 
 
@@ -227,11 +263,11 @@ def strict_json(text: str):
         ValueError: (json.JSONDecodeError, or the duplicate key or the constant named).
     """
     def pairs(items):
-        out = {}
-        for key, value in items:
-            if key in out:
-                raise _Duplicate(_("the key {key!r} is written twice in one object").format(key=key))
-            out[key] = value
+        out = dict(items)  # at C speed; a key written twice leaves fewer entries than pairs
+        if len(out) != len(items):
+            seen: set = set()
+            key = next(k for k, _value in items if k in seen or seen.add(k))  # the first key written again
+            raise _Duplicate(_("the key {key!r} is written twice in one object").format(key=key))
         return out
 
     def constant(name):
@@ -284,7 +320,14 @@ def _shown(value) -> str:
 
 
 def _finite(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A number koken could have written: an int or float, not a bool, finite (a whole number beyond a float's
+    range, 10**400 in a JSON file, is not one: it would turn into inf in a sum)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def result_problems(doc, where: Location, totals: bool = True) -> list[KokenError]:
@@ -318,29 +361,20 @@ def result_problems(doc, where: Location, totals: bool = True) -> list[KokenErro
     if not isinstance(doc.get("methodologies"), dict):
         problems.append(problem(_("{field}: missing or not a mapping").format(field="methodologies")))
     rows_ok = True
+    figures_of: dict[tuple, tuple[str, ...]] = {}  # a row's keys → its figures (rows share their keys)
     for i, row in enumerate(doc["rows"]):
         place = f"rows[{i}]"
         if not isinstance(row, dict):
             problems.append(problem(_("{field}: not a mapping").format(field=place)))
             rows_ok = False
             continue
-        found = []
-        for key in ("row", "fiscal_year"):
-            if not (isinstance(row.get(key), int) and not isinstance(row.get(key), bool)):
-                found.append(_("{field} is {value}, not a whole number").format(field=key, value=_shown(row.get(key))))
-        if row.get("category") not in CATEGORY_IDS:
-            found.append(_("category {value} is none of {known}").format(value=_shown(row.get("category")),
-                                                                         known=", ".join(CATEGORY_IDS)))
-        if row.get("market") not in MARKET_IDS:
-            found.append(_("market {value} is none of {known}").format(value=_shown(row.get("market")),
-                                                                       known=", ".join(MARKET_IDS)))
-        if not isinstance(row.get("methodology"), str):
-            found.append(_("{field} is {value}, not a text").format(field="methodology", value=_shown(row.get("methodology"))))
-        for key in [f for f in FIGURES if f not in row] + [k for k in row if k.endswith("[t-CO2e]")]:
-            value = row.get(key)
-            if not _finite(value) and not (value is None and (key.startswith("device_") or key in (INSTALLED_BASE_COLUMN,
-                                                                                          AVOIDED_SHARE_COLUMN))):
-                found.append(_("{field} is {value}, not a finite number").format(field=key, value=_shown(value)))
+        keys = tuple(row)
+        figures = figures_of.get(keys)
+        if figures is None:
+            figures = figures_of[keys] = tuple(k for k in row if k.endswith("[t-CO2e]"))
+        if _plainly_fine(row, figures):  # nearly every row: no message to make
+            continue
+        found = row_problems(row)
         if found:
             rows_ok = False
             problems.append(problem(_("{field} (portfolio row {row}): {what}").format(
@@ -351,6 +385,147 @@ def result_problems(doc, where: Location, totals: bool = True) -> list[KokenErro
     if totals and rows_ok and not problems:
         problems += _totals_problems(doc, where)
     return problems
+
+
+def row_problems(row: dict) -> list[str]:
+    """What is wrong with one result row (a mapping): ``row`` and ``fiscal_year`` whole numbers, ``category`` and
+    ``market`` known, ``methodology`` a text, every figure in t-CO2e a finite number (device shares, the installed
+    base and the avoided share may be null)."""
+    found = []
+    for key in ("row", "fiscal_year"):
+        if not (isinstance(row.get(key), int) and not isinstance(row.get(key), bool)):
+            found.append(_("{field} is {value}, not a whole number").format(field=key, value=_shown(row.get(key))))
+    if row.get("category") not in CATEGORY_IDS:
+        found.append(_("category {value} is none of {known}").format(value=_shown(row.get("category")),
+                                                                     known=", ".join(CATEGORY_IDS)))
+    if row.get("market") not in MARKET_IDS:
+        found.append(_("market {value} is none of {known}").format(value=_shown(row.get("market")),
+                                                                   known=", ".join(MARKET_IDS)))
+    if not isinstance(row.get("methodology"), str):
+        found.append(_("{field} is {value}, not a text").format(field="methodology", value=_shown(row.get("methodology"))))
+    for key in [f for f in FIGURES if f not in row] + [k for k in row if k.endswith("[t-CO2e]")]:
+        value = row.get(key)
+        if not _finite(value) and not (value is None and _may_be_null(key)):
+            found.append(_("{field} is {value}, not a finite number").format(field=key, value=_shown(value)))
+    return found
+
+
+_CATEGORIES, _MARKETS, _NULLABLE = frozenset(CATEGORY_IDS), frozenset(MARKET_IDS), (INSTALLED_BASE_COLUMN,
+                                                                                      AVOIDED_SHARE_COLUMN)
+
+
+def _plainly_fine(row: dict, figures: tuple[str, ...]) -> bool:
+    """A quick test that :func:`row_problems` finds nothing in ``row`` (``figures``: its keys ending in
+    ``[t-CO2e]``); False sends the row to :func:`row_problems`, which says what is wrong, if anything."""
+    category, market = row.get("category"), row.get("market")
+    if type(row.get("row")) is not int or type(row.get("fiscal_year")) is not int or \
+            type(category) is not str or category not in _CATEGORIES or \
+            type(market) is not str or market not in _MARKETS or type(row.get("methodology")) is not str:
+        return False  # (a list or mapping is not hashable: tested as a text first)
+    for key in figures:
+        value = row[key]
+        if type(value) is float and value - value == 0.0:  # finite (inf - inf and nan - nan are nan)
+            continue
+        if value is None and (key.startswith("device_") or key in _NULLABLE):
+            continue
+        if not _finite(value):
+            return False
+    return all(f in row for f in FIGURES)
+
+
+def _may_be_null(key: str) -> bool:
+    """A figure column that may be empty on a row: a device share, the installed base, the avoided share."""
+    return key.startswith("device_") or key in (INSTALLED_BASE_COLUMN, AVOIDED_SHARE_COLUMN)
+
+
+PARQUET_MAGIC = b"PAR1"
+"""The first bytes of a Parquet file."""
+
+
+def is_parquet(path: str | Path) -> bool:
+    """Whether the file starts as a Parquet file does (whatever its name)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == PARQUET_MAGIC
+    except OSError:
+        return False
+
+
+def frame_records(frame: pd.DataFrame, positions) -> list[dict]:
+    """Rows ``positions`` of a result table as JSON rows: plain Python values, an empty (NaN) cell as None, a column
+    absent from the table absent from the row."""
+    part = frame.iloc[np.asarray(positions, dtype=np.int64)]
+    out = []
+    for record in part.to_dict(orient="records"):
+        row = {}
+        for key, value in record.items():
+            if hasattr(value, "item"):
+                value = value.item()
+            if value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+                value = None
+            row[key] = value
+        out.append(row)
+    return out
+
+
+def read_parquet_result(path: str | Path) -> tuple[dict, pd.DataFrame]:
+    """A Parquet result (``koken calculate -o r.parquet``): the record in its ``koken`` metadata (provenance,
+    ``totals_by_market``, a Monte Carlo run's ``uncertainty``; strict JSON) and its row table, checked as
+    :func:`result_problems` checks a JSON result's (rows found wrong by whole-column tests are then described row by
+    row, with :func:`row_problems`).
+
+    Raises:
+        KokenError: not readable as Parquet, or without koken's record.
+        KokenErrors: the record or the rows are malformed.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    where = Location(file=str(path))
+    try:
+        source = pq.ParquetFile(path)
+        metadata = source.metadata.metadata or {}  # the file's key-value metadata, where the sink puts the record
+        if b"koken" not in metadata:
+            raise KokenError(_("the Parquet file holds no koken record (its 'koken' metadata): verify needs the result "
+                               "written by koken calculate --output result.parquet (or .json)"), where)
+        head = strict_json(metadata[b"koken"].decode("utf-8"))
+        frame = source.read().to_pandas()
+    except (OSError, pa.ArrowException, UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise KokenError(_("cannot read the result file as Parquet ({error}: {detail})").format(
+            error=type(err).__name__, detail=str(err)[:200]), where) from None
+    if not isinstance(head, dict):
+        raise KokenErrors([KokenError(_("{field}: not a mapping").format(field="koken"), where)])
+    problems = result_problems({**head, "format": RESULT_FORMAT, "units": RESULT_UNITS, "rows": []}, where,
+                               totals=False)
+    suspect = np.zeros(len(frame), dtype=bool)
+    for key in ("row", "fiscal_year"):
+        column = frame.get(key)
+        if column is None or not pd.api.types.is_integer_dtype(column.dtype):
+            suspect[:] = True
+    for key, known in (("category", CATEGORY_IDS), ("market", MARKET_IDS)):
+        suspect |= ~frame[key].isin(known).to_numpy() if key in frame else True
+    if "methodology" not in frame or (not isinstance(frame["methodology"].dtype, pd.CategoricalDtype) and
+            not pd.api.types.is_string_dtype(frame["methodology"].dtype)):
+        suspect[:] = True
+    else:
+        suspect |= frame["methodology"].isna().to_numpy()
+    for key in [f for f in FIGURES if f not in frame] + [k for k in frame.columns if str(k).endswith("[t-CO2e]")]:
+        column = frame.get(key)
+        if column is None or (not pd.api.types.is_float_dtype(column.dtype) and
+                not pd.api.types.is_integer_dtype(column.dtype)):
+            suspect[:] = True
+            continue
+        values = column.to_numpy(dtype=float, na_value=np.nan)
+        bad = ~np.isfinite(values)
+        suspect |= bad & ~np.isnan(values) if _may_be_null(key) else bad
+    for i, row in zip(np.flatnonzero(suspect).tolist(), frame_records(frame, np.flatnonzero(suspect))):
+        found = row_problems(row)
+        if found:
+            problems.append(KokenError(_("{field} (portfolio row {row}): {what}").format(
+                field=f"rows[{i}]", row=row.get("row"), what="; ".join(found)), where))
+    if problems:
+        raise KokenErrors(problems)
+    return head, frame
 
 
 UNCERTAINTY_FIGURES = {"totals": ("central", "p5", "p50", "p95"),

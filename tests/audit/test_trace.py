@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from koken.audit.trace import TraceInput, render_markdown, trace_calculation, trace_portfolio
+from koken.base.errors import KokenErrors
 from koken.base.paths import methodologies_dir
 from koken.base.units import is_dimensionless, parse_quantity, registry
 from koken.calculation import calculate
@@ -239,3 +240,100 @@ def test_the_trace_of_a_row_with_a_range_names_it_beside_the_central_value():
     # 420 ± 5 % is triangular from 399 to 441 kWh/yr; the figures traced are those at 420 kWh/yr.
     assert ("420 kWh/yr (uncertain: triangular from 399 kWh/yr to 441 kWh/yr; the point figures use 420 kWh/yr)"
             in " ".join(result.output.split()))
+
+
+# issue 17 §4: koken trace --row computes only the rows asked for
+
+
+@pytest.mark.parametrize(("name", "sheet"), [("portfolio_fy2023.csv", None), ("portfolio_uncertain.csv", None),
+                                              ("template_filled.xlsx", "refrigerator")])
+def test_the_trace_of_a_row_is_that_row_of_the_trace_of_every_row(library, name, sheet):
+    """Tracing rows alone gives, for each, the very trace (every node, value, unit and origin) that tracing every
+    row of the file gives it; several rows asked for come in the order asked, a row asked twice twice."""
+    from koken.api import trace_rows
+
+    from conftest import REPO
+
+    path = REPO / "examples" / name
+    every = trace_rows(path, None, library, sheet=sheet)
+    by_row = {t.detail["row"]: t.to_dict() for t in every}
+    assert len(by_row) == len(every) >= 2
+    rows = sorted(by_row)
+    asked = [rows[-1], rows[0], rows[len(rows) // 2], rows[0]]
+    alone = trace_rows(path, asked, library, sheet=sheet)
+    assert [t.to_dict() for t in alone] == [by_row[r] for r in asked]
+
+
+def test_a_traced_row_is_computed_alone_and_a_cell_problem_elsewhere_still_stops_the_trace(tmp_path, library):
+    """Only the rows asked for are evaluated: a value out of its range on another row does not stop the trace of a
+    good one (it stops calculate and the trace of every row); a cell that cannot be read anywhere in the file still
+    does, as the file is read and checked whole."""
+    from koken.api import trace_rows
+
+    from conftest import REPO
+
+    lines = (REPO / "examples" / "portfolio_fy2023.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    fridge = next(i for i, line in enumerate(lines) if line.split(",")[header.index("methodology")] == "refrigerator")
+    cells = lines[fridge].split(",")
+    column = next(i for i, h in enumerate(header) if h.startswith("grid_emission_factor"))
+    cells[column] = "5"  # kg-CO2/kWh: outside the declared range [0, 2]
+    bad = [*lines[:fridge], ",".join(cells), *lines[fridge + 1:]]
+    path = tmp_path / "p.csv"
+    path.write_text("\n".join(bad) + "\n", encoding="utf-8")
+    good_row = 2 if fridge != 1 else 3
+    with pytest.raises(KokenErrors):
+        trace_rows(path, None, library)
+    (alone,) = trace_rows(path, [good_row], library)
+    original = REPO / "examples" / "portfolio_fy2023.csv"
+    (expected,) = trace_rows(original, [good_row], library)
+    assert json.dumps(alone.to_dict()["children"]).replace(str(path), "P") == \
+        json.dumps(expected.to_dict()["children"]).replace(str(original), "P")
+    cells[header.index("fiscal_year")] = "twenty"
+    path.write_text("\n".join([*lines[:fridge], ",".join(cells), *lines[fridge + 1:]]) + "\n", encoding="utf-8")
+    with pytest.raises(KokenErrors, match="fiscal_year"):
+        trace_rows(path, [good_row], library)
+
+
+def test_rows_traced_alone_equal_the_full_trace_on_a_generated_portfolio_of_every_methodology(tmp_path, library):
+    """On a generated Parquet portfolio (every methodology; domestic lines looking their grid factor up in the table,
+    overseas lines giving theirs; units in cells), one row of each methodology traced alone gives exactly the trace
+    that tracing every row gives it."""
+    import sys
+
+    from koken.api import trace_rows
+
+    sys.path.insert(0, "benchmarks")
+    from generate import generate
+
+    frame = generate(150, seed=5)
+    path = tmp_path / "g.parquet"
+    frame.to_parquet(path, index=False)
+    every = trace_rows(path, None, library)
+    by_row = {t.detail["row"]: t.to_dict() for t in every}
+    assert len(by_row) == len(frame)
+    first: dict[tuple, int] = {}  # the first row of each methodology and market
+    for row, trace in sorted(by_row.items()):
+        first.setdefault((trace["detail"]["methodology"]["id"], trace["detail"]["market"]), row)
+    asked = sorted(first.values(), reverse=True)  # asked out of file order
+    assert len({m for m, _market in first}) >= 10 and len({market for _m, market in first}) == 2
+    alone = trace_rows(path, asked, library)
+    assert [t.to_dict() for t in alone] == [by_row[r] for r in asked]
+
+
+def test_rows_asked_for_are_found_where_the_list_of_every_row_has_them(library):
+    """The positions of rows asked for (found a row at a time over the whole column) are those the list of every
+    row's position gives; a row that is not a product line is still refused, naming the rows that are."""
+    from koken.audit.trace import traced_positions
+    from koken.portfolio.build import read_portfolio
+
+    from conftest import REPO
+
+    portfolio = read_portfolio(REPO / "examples" / "portfolio_fy2023.csv", library)
+    every = traced_positions(portfolio, None)
+    file_rows = [int(portfolio.rows[i]) for i in every]
+    asked = [file_rows[-1], file_rows[0], file_rows[1], file_rows[-1]]
+    assert traced_positions(portfolio, asked) == [every[file_rows.index(r)] for r in asked]
+    with pytest.raises(KokenErrors, match=f"row 1 is not a product line of the file .product lines are rows "
+                                          f"{file_rows[0]}-{file_rows[-1]}"):
+        traced_positions(portfolio, [file_rows[0], 1])

@@ -397,3 +397,150 @@ def test_verify_compares_the_whole_uncertainty_block_and_the_legitimacy_flags(tm
         path.write_text(json.dumps(copy), encoding="utf-8")
         outcome = verify(path, portfolio, library)
         assert not outcome.stands and any(message in d for d in outcome.differences), (label, outcome.differences)
+
+
+# issue 17 §4: verify beside calculate — rows matched by key in linear time, and Parquet results verified
+
+
+def _parquet_result(json_result, parquet_path, edit_rows=None, edit_head=None):
+    """The Parquet result of the same run as ``json_result`` (its head in the file's ``koken`` metadata, as
+    ``koken calculate -o r.parquet`` writes it), its rows optionally edited (a function of the row table) and its
+    metadata edited (a function of the dict)."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    head = json.loads(pq.ParquetFile(parquet_path).metadata.metadata[b"koken"])
+    frame = pq.read_table(parquet_path).to_pandas()
+    if edit_rows is not None:
+        frame = edit_rows(frame)
+    if edit_head is not None:
+        edit_head(head)
+    out = parquet_path.with_name("edited.parquet")
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(
+        {"koken": json.dumps(head)}), out)
+    return out
+
+
+def test_a_parquet_result_stands_and_gives_the_same_differences_as_its_json_result(setup):
+    """`koken calculate -o r.parquet` then `koken verify r.parquet PORTFOLIO` stands; a changed cell moves the same
+    figures of the same rows as in the JSON result of the same run (the Parquet file holds no per-row inputs or
+    steps, nor the totals by methodology: the causes are named from the fields it records)."""
+    tmp_path, lib_dir, portfolio, result, _, _ = setup
+    library = reload(lib_dir)
+    parquet = tmp_path / "result.parquet"
+    write_results(calculate(read_portfolio(portfolio, library), library), parquet)
+    assert verify(parquet, portfolio, library).stands
+    ok = CliRunner().invoke(main, ["verify", str(parquet), str(portfolio), "--methodologies", str(lib_dir)])
+    assert ok.exit_code == 0 and "The result stands" in ok.output, ok.output
+    portfolio.write_text(PORTFOLIO.replace("toy,2023,domestic,1000", "toy,2022,domestic,1000"), encoding="utf-8")
+    from_json, from_parquet = verify(result, portfolio, library), verify(parquet, portfolio, library)
+    assert not from_parquet.stands
+
+    def moved(outcome):
+        return [d.split(" — ")[0] for d in outcome.differences if d.startswith("row")]
+
+    assert moved(from_parquet) == moved(from_json) and len(moved(from_json)) == 1
+    assert set(from_parquet.differences) - set(from_json.differences) <= {
+        d for d in from_parquet.differences if d.startswith("row")}
+    (line,) = [d for d in from_parquet.differences if d.startswith("row")]
+    assert "input changed: fiscal_year 2023 → 2022" in line
+
+
+def test_duplicated_rows_are_counted_and_the_last_copy_compared_in_json_and_parquet(setup):
+    """A result holding row 2 three times (its last copy with a doubled figure) and row 3 once: row 2 is said to
+    appear 3 times and its last copy differs, row 3 stands; the JSON and the Parquet result say the same."""
+    import json
+
+    tmp_path, lib_dir, portfolio, result, _, _ = setup
+    library = reload(lib_dir)
+    doc = json.loads(result.read_text(encoding="utf-8"))
+    by_row = {r["row"]: r for r in doc["rows"]}
+    edited = json.loads(json.dumps(by_row[2]))
+    edited["single_year[t-CO2e]"] *= 2
+    doc["rows"] = [by_row[2], by_row[2], by_row[3], edited]
+    expected_count = sum(1 for r in doc["rows"] if r["row"] == 2)  # counted here, independently
+    duplicated = tmp_path / "duplicated.json"
+    duplicated.write_text(json.dumps(doc), encoding="utf-8")
+    from_json = verify(duplicated, portfolio, library)
+
+    parquet = tmp_path / "result.parquet"
+    write_results(calculate(read_portfolio(portfolio, library), library), parquet)
+
+    def duplicate(frame):
+        import pandas as pd
+
+        two, three = frame[frame["row"] == 2], frame[frame["row"] == 3]
+        last = two.copy()
+        last["single_year[t-CO2e]"] *= 2
+        return pd.concat([two, two, three, last], ignore_index=True)
+
+    from_parquet = verify(_parquet_result(result, parquet, duplicate), portfolio, library)
+    for outcome in (from_json, from_parquet):
+        assert not outcome.stands
+        assert f"row 2: appears {expected_count} times in the result" in outcome.differences
+        (moved,) = [d for d in outcome.differences if d.startswith("row 2 (")]
+        old, new = by_row[2]["single_year[t-CO2e]"] * 2, by_row[2]["single_year[t-CO2e]"]
+        assert f"single_year[t-CO2e] {old:.10g} → {new:.10g}" in moved
+        assert not [d for d in outcome.differences if d.startswith("row 3")]
+    assert from_parquet.differences == from_json.differences
+
+
+def test_a_parquet_result_whose_rows_or_provenance_were_edited_does_not_stand(setup):
+    """Everything a Parquet result records is compared: each row's fields and figures, the totals by market, and
+    the provenance in its metadata (input, methodology and factor-table hashes, engine, GWP set, legitimacy)."""
+    tmp_path, lib_dir, portfolio, result, _, _ = setup
+    library = reload(lib_dir)
+    parquet = tmp_path / "result.parquet"
+    write_results(calculate(read_portfolio(portfolio, library), library), parquet)
+
+    def rows(change):
+        def edit(frame):
+            frame = frame.copy()
+            change(frame)
+            return frame
+        return edit
+
+    edits = {
+        "figure": (rows(lambda f: f.__setitem__("lifetime[t-CO2e]", f["lifetime[t-CO2e]"] * 1.001)), None,
+                   "lifetime[t-CO2e]"),
+        "market": (rows(lambda f: f.__setitem__("market", "overseas")), None, "recorded fields differ: market"),
+        "row deleted": (lambda f: f[f["row"] != 3], None, "row 3: in the portfolio but not in the result"),
+        "gwp_set": (None, lambda h: h.update(gwp_set="gwp100_ar4"), "gwp_set: the result records \"gwp100_ar4\""),
+        "input hash": (None, lambda h: h["input"].update(sha256="sha256:" + "0" * 64), "(sha256)"),
+        "methodology hash": (None, lambda h: h["methodologies"]["toy"].update(content_hash="sha256:" + "1" * 64),
+                             "methodology toy changed"),
+        "factor hash": (None, lambda h: h["factor_tables"]["grid_emission_factor"].update(
+            content_hash="sha256:" + "2" * 64), "factor table grid_emission_factor changed"),
+        "engine": (None, lambda h: h.update(koken_version="0.0.1"), "engine version changed: 0.0.1 → "),
+        "totals": (None, lambda h: h["totals_by_market"][0].update({"single_year[t-CO2e]": 1.0}),
+                   "totals_by_market: the totals in the result differ"),
+        "legitimacy": (None, lambda h: h.update(legitimacy=[{"methodology": "toy", "flag": "fossil_lock_in"}]),
+                       "legitimacy: the result records"),
+    }
+    for label, (edit_rows, edit_head, message) in edits.items():
+        outcome = verify(_parquet_result(result, parquet, edit_rows, edit_head), portfolio, library)
+        assert not outcome.stands, label
+        assert any(message in d for d in outcome.differences), (label, outcome.differences)
+
+
+def test_a_parquet_result_without_its_record_or_with_a_figure_as_text_is_refused(setup):
+    import pyarrow.parquet as pq
+
+    tmp_path, lib_dir, portfolio, result, _, _ = setup
+    library = reload(lib_dir)
+    parquet = tmp_path / "result.parquet"
+    write_results(calculate(read_portfolio(portfolio, library), library), parquet)
+    bare = tmp_path / "bare.parquet"
+    pq.write_table(pq.read_table(parquet).replace_schema_metadata({}), bare)
+    with pytest.raises(KokenError, match="koken calculate"):
+        verify(bare, portfolio, library)
+
+    def as_text(frame):
+        frame = frame.copy()
+        frame["single_year[t-CO2e]"] = frame["single_year[t-CO2e]"].map(str)
+        return frame
+
+    with pytest.raises(KokenErrors, match=r"rows\[0\] \(portfolio row 2\): single_year\[t-CO2e\] is '"):
+        verify(_parquet_result(result, parquet, as_text), portfolio, library)

@@ -205,3 +205,21 @@ def test_header_lines_are_parsed_in_linear_time(tmp_path):
 def test_header_lines_keep_their_meaning(text, parsed):
     """The linear parser reads what the regex ``name[unit]`` read."""
     assert split_header_cell(text) == parsed
+
+
+def test_a_note_row_is_a_row_whose_only_text_is_a_note_whatever_its_length():
+    """is_note_row stops at a row's second text (issue 17 §4: it stripped every cell of every row); it says what
+    the whole-row rule says: exactly one non-empty cell, starting with a note marker."""
+    from koken.base.vocabulary import fold_width
+    from koken.portfolio.layout import NOTE_MARKERS, is_note_row
+
+    def whole_row_rule(row):
+        texts = [str(c).strip() for c in row if str(c).strip()]
+        return len(texts) == 1 and fold_width(texts[0]).casefold().startswith(NOTE_MARKERS)
+
+    rows = [["※ 排出係数は 2023年度の値", "", ""], ["", "  ", "注：単位は万台"], ["Note: synthetic"], ["", "", ""], [],
+            ["冷蔵庫", "refrigerator", "2023"], ["※ a", "※ b"], ["", "", "備考", "x"], [" ＊ 参考 ", *[""] * 98],
+            ["", "product", *[""] * 50], [1, ""], ["ｎｏｔｅ 全角"]]
+    for row in rows:
+        assert is_note_row(row) == whole_row_rule(row), row
+    assert [is_note_row(r) for r in rows[:3]] == [True, True, True] and not is_note_row(rows[5])

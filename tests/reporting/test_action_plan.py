@@ -624,3 +624,41 @@ def test_a_results_workbook_is_not_taken_for_a_portfolio(tmp_path):
     workbook = koken.calculate(REPO / "examples" / "template_filled.xlsx").to_file(tmp_path / "results.xlsx")
     with pytest.raises(KokenErrors, match="report reads the JSON result of koken calculate"):
         koken.report([workbook])
+
+
+# issue 17 §4: a report of many lines summarises the grid factors the portfolio gives, with counts
+
+
+def test_grid_factors_the_portfolio_gives_are_summarised_per_year_and_region_with_counts(tmp_path):
+    """Where the portfolio gives several grid factors for one fiscal year and region (one a line), the disclosures
+    hold one entry for them with how many distinct values, their lowest and highest and how many lines (it held
+    one entry per distinct value: 20 MB of notes on a million lines); a single value given is listed as before, as
+    is every factor-table entry used."""
+    from koken.reporting.action_plan import grid_factor_text
+
+    given = {"US": [0.38, 0.41, 0.41, 0.45], "DE": [0.35], "CN": [0.55, 0.6]}
+    lines = ["methodology,fiscal_year,market,region,units_shipped[台],baseline_annual_energy[kWh/yr],"
+             "product_annual_energy[kWh/yr],operating_years[yr],grid_emission_factor[kg-CO2/kWh]",
+             "refrigerator,2023,domestic,JP,1000,420,273,12,", "refrigerator,2023,domestic,JP,2000,450,280,12,"]
+    lines += [f"refrigerator,2023,overseas,{region},100,420,273,12,{value}" for region, values in given.items()
+              for value in values]
+    portfolio = tmp_path / "p.csv"
+    portfolio.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    built = koken.report(portfolio=portfolio)
+    entries = built.disclosures["grid_emission_factors"]
+    tables = [g for g in entries if g["origin"] != "portfolio"]
+    assert len(tables) == 1 and tables[0]["region"] == "JP"  # the two JP lines read one table entry
+    ours = {g["region"]: g for g in entries if g["origin"] == "portfolio"}
+    assert set(ours) == set(given)
+    for region, values in given.items():
+        g = ours[region]
+        if len(set(values)) == 1:
+            assert g["value"] == values[0] and "values" not in g
+            continue
+        assert (g["values"], g["low"], g["high"], g["lines"]) == (len(set(values)), min(values), max(values),
+                                                                  len(values))
+        text = grid_factor_text(g)
+        assert f"{len(set(values))} values" in text and f"{len(values)} product lines" in text
+        with language("ja"):
+            assert f"{len(set(values))} 個" in grid_factor_text(g)
+    assert len(entries) == 1 + len(given)

@@ -18,6 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
 from koken.base.version import __version__
@@ -25,7 +28,18 @@ from koken.base.vocabulary import FIGURES
 from koken.calculation import calculate
 from koken.methodology import Methodology
 from koken.portfolio.build import read_portfolio
-from koken.results import result_document, result_problems, strict_json
+from koken.results import (
+    document_head,
+    document_tail,
+    frame_records,
+    is_parquet,
+    read_parquet_result,
+    result_problems,
+    row_details,
+    row_records,
+    strict_json,
+)
+from koken.totals import Totals
 
 REL_TOL = 1e-9
 
@@ -71,18 +85,24 @@ def verify(result_path: str | Path, portfolio_path: str | Path,
             computes (its problems are listed).
     """
     where = Location(file=str(result_path))
+    frame = None
+    if is_parquet(result_path):  # koken calculate -o r.parquet: its record in the metadata, its rows a table
+        old, frame = read_parquet_result(result_path)
+    else:
+        try:
+            old = strict_json(Path(result_path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+            raise KokenError(_("cannot read the result file as JSON ({error}): verify needs the .json or .parquet "
+                               "result written by koken calculate --output").format(error=type(err).__name__),
+                             where) from None
+        except ValueError as err:  # a key written twice, NaN or Infinity
+            raise KokenError(_("the result file is not JSON as koken writes it: {error}").format(error=err),
+                             where) from None
+        problems = result_problems(old, where, totals=False)  # the totals are recomputed and compared below
+        if problems:
+            raise KokenErrors(problems)
     try:
-        old = strict_json(Path(result_path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise KokenError(_("cannot read the result file as JSON ({error}): verify needs the .json result written by "
-                           "koken calculate --output result.json").format(error=type(err).__name__), where) from None
-    except ValueError as err:  # a key written twice, NaN or Infinity
-        raise KokenError(_("the result file is not JSON as koken writes it: {error}").format(error=err), where) from None
-    problems = result_problems(old, where, totals=False)  # the totals are recomputed and compared below
-    if problems:
-        raise KokenErrors(problems)
-    try:
-        return _verify(old, portfolio_path, library, where, ratios, customer_data)
+        return _verify(old, portfolio_path, library, where, ratios, customer_data, frame)
     except (TypeError, KeyError, ValueError, AttributeError, RecursionError, LookupError) as err:
         raise KokenError(_("the result file is malformed ({error}: {detail}); it was not written by koken as it is "
                            "now").format(error=type(err).__name__, detail=str(err)[:200]), where) from None
@@ -158,7 +178,9 @@ def _customer_data(old: dict, given: str | Path | None, where: Location, out: Ve
 
 
 def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
-            given_customer_data=None) -> Verification:
+            given_customer_data=None, frame: pd.DataFrame | None = None) -> Verification:
+    """The comparison; ``frame`` is the row table of a Parquet result (``old`` its record, without rows), None for a
+    JSON result (``old`` the whole document)."""
     options = {k: v for k, v in (old.get("options") or {}).items() if k in RECOMPUTED_OPTIONS}
     out = Verification(stands=True)
     customer = _customer_data(old, given_customer_data, where, out)
@@ -198,7 +220,7 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
         sim = simulate(calc, int(monte_carlo["draws"]), int(monte_carlo["seed"]))
         calc = dataclasses.replace(calc, table=add_columns(calc.table, sim))
         uncertainty = sim.document()
-    new = result_document(calc)
+    new = {**document_head(calc.provenance()), **document_tail(Totals.from_table(calc.table))}
 
     engine_changed = old.get("koken_version") != __version__
     if engine_changed:
@@ -240,7 +262,9 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
     for table in sorted(set(old_tables) | set(new_tables)):
         if not _same_value(old_tables.get(table), new_tables.get(table)):
             out.differences.append(_("factor table {table} changed (content hash)").format(table=table))
-    for key in ("format_version", "gwp_set", "gwp", "legitimacy", "units"):  # what a report discloses beside the rows
+    disclosed = ("format_version", "gwp_set", "gwp", "legitimacy", "units") if frame is None else \
+        ("gwp_set", "gwp", "legitimacy")  # a Parquet result records no format version and states units in its columns
+    for key in disclosed:  # what a report discloses beside the rows
         if not _same_value(old.get(key), new.get(key)):
             out.differences.append(_("{field}: the result records {old}, the recomputation gives {new}").format(
                 field=key, old=json.dumps(old.get(key), ensure_ascii=False)[:200],
@@ -248,24 +272,47 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
     if other_sources:
         out.notes.append(hint)
     out.differences.extend(_uncertainty_differences(old.get("uncertainty"), uncertainty))
-    for key in ("totals_by_market", "totals_by_methodology"):
+    for key in ("totals_by_market", "totals_by_methodology") if frame is None else ("totals_by_market",):
         if not _same_records(old.get(key), new.get(key)):
             out.differences.append(_("{key}: the totals in the result differ from the recomputed ones").format(key=key))
-    counts = collections.Counter(_row_key(r) for r in old["rows"])
+    if frame is None:
+        old_rows, new_rows = old["rows"], row_records(calc.table, row_details(calc))
+        old_keys, new_keys = [_row_key(r) for r in old_rows], [_row_key(r) for r in new_rows]
+
+        def pairs(common):  # exactly equal rows (nearly all) are told apart at C speed; the others compared below
+            return ((key, old_rows[i], new_rows[j]) for key, i, j in common if old_rows[i] != new_rows[j])
+    else:
+        old_keys, new_keys = _frame_keys(frame), _frame_keys(calc.table)
+
+        def pairs(common):
+            return _frame_pairs(frame, calc.table, common)
+    out.differences.extend(_row_differences(old_keys, new_keys, pairs, changed_methodologies, engine_changed))
+    out.stands = not out.differences
+    return out
+
+
+def _row_differences(old_keys: list, new_keys: list, pairs, changed_methodologies: dict,
+                     engine_changed: bool) -> list[str]:
+    """Rows matched by (sheet, row), in linear time: a key the result holds more than once (its last copy is
+    compared), a row only in the result or only in the recomputation, and each matched row whose figures or fields
+    differ, with its causes. ``pairs(common)`` yields (key, old row, new row) for the matched ``(key, old position,
+    new position)`` triples, sorted by key, that may differ (rows it leaves out are equal)."""
+    differences = []
+    counts = collections.Counter(old_keys)
     for row in sorted(k for k, n in counts.items() if n > 1):
-        out.differences.append(_("{place}: appears {count} times in the result").format(
-            place=_place(row), count=counts[row]))
-    old_rows = {_row_key(r): r for r in old["rows"]}
-    new_rows = {_row_key(r): r for r in new["rows"]}
-    for row in sorted(set(old_rows) - set(new_rows)):
-        out.differences.append(_("{place}: in the result but not in the portfolio any more").format(place=_place(row)))
-    for row in sorted(set(new_rows) - set(old_rows)):
-        out.differences.append(_("{place}: in the portfolio but not in the result").format(place=_place(row)))
-    for row in sorted(set(old_rows) & set(new_rows)):
-        a, b = old_rows[row], new_rows[row]
+        differences.append(_("{place}: appears {count} times in the result").format(place=_place(row),
+                                                                                    count=counts[row]))
+    old_at = {key: i for i, key in enumerate(old_keys)}  # the last copy of a key, as a mapping keeps it
+    new_at = {key: i for i, key in enumerate(new_keys)}
+    for row in sorted(set(old_at) - set(new_at)):
+        differences.append(_("{place}: in the result but not in the portfolio any more").format(place=_place(row)))
+    for row in sorted(set(new_at) - set(old_at)):
+        differences.append(_("{place}: in the portfolio but not in the result").format(place=_place(row)))
+    common = [(key, old_at[key], new_at[key]) for key in sorted(set(old_at) & set(new_at))]
+    for row, a, b in pairs(common):
         moved = [f for f in FIGURES if not _close(a.get(f), b.get(f))]
         if a.get("methodology") != b.get("methodology"):
-            out.differences.append(_("{place}: methodology {old} → {new} (input changed)").format(
+            differences.append(_("{place}: methodology {old} → {new} (input changed)").format(
                 place=_place(row), old=a.get("methodology"), new=b.get("methodology")))
             continue
         fields = [k for k in sorted(set(a) | set(b)) if k not in FIGURES and not _same_value(a.get(k), b.get(k))]
@@ -274,10 +321,52 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
         causes = _causes(a, b, changed_methodologies.get(b["methodology"]), engine_changed)
         what = "; ".join(f"{f} {a.get(f):.10g} → {b.get(f):.10g}" for f in moved) if moved else \
             _("recorded fields differ: {fields}").format(fields=", ".join(fields))
-        out.differences.append(_("{place} ({product_line}): {what} — because {causes}").format(
+        differences.append(_("{place} ({product_line}): {what} — because {causes}").format(
             place=_place(row), product_line=b.get("product_line", ""), what=what, causes="; ".join(causes)))
-    out.stands = not out.differences
-    return out
+    return differences
+
+
+def _frame_keys(table: pd.DataFrame) -> list[tuple[str, int]]:
+    """A result table's row places, (sheet, file row), as :func:`_row_key` gives them for JSON rows."""
+    rows = table["row"].to_numpy().tolist()
+    if "sheet" not in table:
+        return [("", int(r)) for r in rows]
+    sheets = table["sheet"].astype(object).where(table["sheet"].notna(), "").to_numpy().tolist()
+    return [(str(s or ""), int(r)) for s, r in zip(sheets, rows)]
+
+
+def _frame_pairs(old: pd.DataFrame, new: pd.DataFrame, common: list):
+    """(key, old row, new row) of the matched rows of two result tables that are not equal cell for cell: found a
+    column at a time (empty cells equal, a column absent from a table taken as empty), then only those rows turned
+    into mappings (:func:`koken.results.frame_records`) for :func:`_row_differences`."""
+    if not common:
+        return []
+    at_old = np.fromiter((i for _key, i, _j in common), dtype=np.int64, count=len(common))
+    at_new = np.fromiter((j for _key, _i, j in common), dtype=np.int64, count=len(common))
+    differ = np.zeros(len(common), dtype=bool)
+    for column in dict.fromkeys([*old.columns, *new.columns]):
+        a = _column(old, column, at_old)
+        b = _column(new, column, at_new)
+        if a.dtype.kind in "fiu" and b.dtype.kind in "fiu":
+            a, b = a.astype(float), b.astype(float)
+            differ |= ~((a == b) | (np.isnan(a) & np.isnan(b)))
+        else:
+            empty_a, empty_b = pd.isna(a), pd.isna(b)
+            differ |= ~((a == b) | (empty_a & empty_b))
+    chosen = np.flatnonzero(differ)
+    olds, news = frame_records(old, at_old[chosen]), frame_records(new, at_new[chosen])
+    return [(common[k][0], a, b) for k, a, b in zip(chosen.tolist(), olds, news)]
+
+
+def _column(table: pd.DataFrame, column: str, positions: np.ndarray) -> np.ndarray:
+    """A column's cells at ``positions``: numbers as a numeric array, anything else as objects; all empty (NaN)
+    when the table has no such column."""
+    if column not in table:
+        return np.full(len(positions), np.nan)
+    values = table[column]
+    if values.dtype.kind in "fiu":
+        return values.to_numpy()[positions]
+    return values.astype(object).to_numpy()[positions]
 
 
 def _uncertainty_differences(old, new: dict | None) -> list[str]:

@@ -419,7 +419,7 @@ def factors_command(table: str | None, region: str | None, fiscal_year: int | No
                    "written in the result is never opened).")
 def verify(result: Path, portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: bool,
            ratio_file: Path | None, customer_data: Path | None) -> None:
-    """Recompute RESULT (a koken JSON result) from PORTFOLIO and explain every difference.
+    """Recompute RESULT (a koken .json or .parquet result) from PORTFOLIO and explain every difference.
 
     Exit status 0: the result stands; 1: a figure, a total or a recorded provenance (input, methodology, factor
     table, engine, units, GWP set, ratio file) differs, or the inputs no longer compute.

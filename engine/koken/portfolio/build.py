@@ -175,6 +175,28 @@ class Portfolio:
         return dataclasses.replace(location, column=header, cell=f"{column_letter(index)}{location.row}")
 
 
+def take_rows(portfolio: Portfolio, idx: np.ndarray) -> Portfolio:
+    """The product lines ``idx`` (positions) of a portfolio, as a portfolio of their own: every per-row array taken
+    at ``idx``, the file's record (path, hash, encoding, tables, cells) kept, and no problems (the caller has raised
+    the file's, if it had any)."""
+    idx = np.asarray(idx, dtype=np.int64)
+
+    def column(c: tuple) -> tuple:
+        return (c[0][idx], np.asarray(c[1], dtype=object)[idx], c[2])
+
+    def rows(a):
+        return None if a is None else np.asarray(a)[idx]
+
+    return dataclasses.replace(
+        portfolio, rows=portfolio.rows[idx], product_line=portfolio.product_line[idx],
+        methodology=portfolio.methodology[idx], fiscal_year=portfolio.fiscal_year[idx], market=portfolio.market[idx],
+        region=portfolio.region[idx], units_shipped=column(portfolio.units_shipped),
+        parameters={name: column(c) for name, c in portfolio.parameters.items()}, problems=[],
+        invalid=rows(portfolio.invalid), units_shipped_entered=rows(portfolio.units_shipped_entered),
+        sheet=rows(portfolio.sheet), passthrough={k: np.asarray(v)[idx] for k, v in portfolio.passthrough.items()},
+        uncertain={name: c.take(idx) for name, c in portfolio.uncertain.items()})
+
+
 def read_portfolio(path: str | Path, library: Mapping[str, Methodology],
                    encoding: str | None = None, sheet: str | Sequence[str] | None = None,
                    collect: bool = False, header_row: int | None = None) -> Portfolio:

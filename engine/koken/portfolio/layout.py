@@ -209,8 +209,14 @@ line and is not read (with a notice)."""
 
 def is_note_row(row: list[str]) -> bool:
     """Whether a row's only non-empty cell is a note (``※ 排出係数は 2023年度の値``, ``注：…``, ``Note: …``)."""
-    texts = [str(c).strip() for c in row if str(c).strip()]
-    return len(texts) == 1 and fold_width(texts[0]).casefold().startswith(NOTE_MARKERS)
+    text = None
+    for cell in row:  # a product line has two texts within its first cells: stop there (once per row of a file)
+        stripped = str(cell).strip()
+        if stripped:
+            if text is not None:
+                return False
+            text = stripped
+    return text is not None and fold_width(text).casefold().startswith(NOTE_MARKERS)
 
 
 def find_header(rows: list[list[str]], library: Mapping[str, Methodology], limit: int = HEADER_SCAN_ROWS) -> int | None:

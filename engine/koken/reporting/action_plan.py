@@ -129,6 +129,8 @@ METHODOLOGY_NAME = N_("{title} ({id} {version})")
 METHODOLOGY_ITEM = N_("{methodology}: baseline {baseline}, role {role}")
 GRID_FACTORS = N_("Grid emission factors: {items}.")
 GRID_FACTOR = N_("FY{year}, {region}: {value} {unit} — {origin}")
+GRID_FACTORS_GIVEN = N_("FY{year}, {region}: {count} values from {low} to {high} {unit} in {lines} product lines — "
+                        "{origin}")
 SEE_SHEETS = N_("Methodologies and their versions, emission factors, the ratio file and the result files are on the "
                 "sheet {disclosures}; the unrounded figures of every product line are on the sheet {detail}.")
 DETAIL_TOO_LONG = N_("{lines} product lines: more than a sheet lists here ({limit}). Every line, with its unrounded "
@@ -538,14 +540,30 @@ def _device_sum(part: pd.DataFrame, figure: str) -> float:
 
 def _grid_factors(rows: pd.DataFrame) -> list[dict]:
     """Each distinct grid emission factor the rows used: ``fiscal_year``, ``region``, ``value``, ``unit``,
-    ``origin`` (sorted by year, region and value)."""
+    ``origin`` (sorted by year, region and value). Where the portfolio gave several values for one fiscal year,
+    region and unit (one a line: thousands on a large portfolio), they are one entry, with ``value`` None and
+    ``values`` (how many distinct), ``low``, ``high`` and ``lines`` (how many product lines) instead (issue 17 §4);
+    factor-table entries are listed one by one."""
     found = set()
+    given: dict[tuple, list] = {}  # (year, region, unit) → [distinct values, lines] of values from the portfolio
     columns = [rows.get(c, pd.Series(None, index=rows.index, dtype=object)) for c in ("inputs", "region", "fiscal_year")]
     for inputs, region, year in zip(*columns):
         if isinstance(inputs, dict) and "grid_emission_factor" in inputs:
             g = inputs["grid_emission_factor"]
-            found.add((int(year), region or "", g["value"], g["unit"], g["origin"]))
-    return [{"fiscal_year": y, "region": r, "value": v, "unit": u, "origin": o} for y, r, v, u, o in sorted(found, key=str)]
+            key = (int(year), region or "", g["value"], g["unit"], g["origin"])
+            found.add(key)
+            if g["origin"] == "portfolio":
+                group = given.setdefault((key[0], key[1], key[3]), [set(), 0])
+                group[0].add(g["value"])
+                group[1] += 1
+    many = {group for group, (values, _lines) in given.items() if len(values) > 1}
+    out = [{"fiscal_year": y, "region": r, "value": v, "unit": u, "origin": o} for y, r, v, u, o in found
+           if o != "portfolio" or (y, r, u) not in many]
+    out += [{"fiscal_year": y, "region": r, "value": None, "unit": u, "origin": "portfolio",
+             "values": len(given[(y, r, u)][0]), "low": min(given[(y, r, u)][0]), "high": max(given[(y, r, u)][0]),
+             "lines": given[(y, r, u)][1]} for y, r, u in many]
+    return sorted(out, key=lambda g: str((g["fiscal_year"], g["region"], g["low"] if g["value"] is None
+                                          else g["value"], g["unit"], g["origin"])))
 
 
 def _file(doc: dict) -> dict:
@@ -569,6 +587,7 @@ def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFil
                                                info.get("contribution_role"), info.get("result_type"))] = \
                 (title.get("ja"), title.get("en"), info.get("descriptions") or {})
     negatives = int((rows["lifetime[t-CO2e]"] < 0).sum())
+    reported = set(rows["methodology"].unique())  # once (it was built per methodology of every document)
     device_ratios = None if ratios is None else {
         "id": ratios.id, "path": ratios.path, "content_hash": ratios.content_hash, "basis": ratios.spec.basis,
         "source": ratios.spec.source.title, "shipped_default": ratios.content_hash == shipped_ratio_hash()}
@@ -590,7 +609,7 @@ def _disclosures(documents: Sequence[dict], rows: pd.DataFrame, ratios: RatioFil
         "methodology_flags": sorted(({"id": mid, **{flag.id: bool(info.get(flag.id)) for flag in LEGITIMACY_FLAGS},
                                       "status": info.get("status")}
                                      for doc in documents for mid, info in doc.get("methodologies", {}).items()
-                                     if mid in set(rows["methodology"])), key=lambda e: e["id"]),
+                                     if mid in reported), key=lambda e: e["id"]),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     disclosures["completeness"] = _completeness(disclosures)
@@ -612,7 +631,12 @@ def methodology_name(item: dict) -> str:
 
 
 def grid_factor_text(g: dict) -> str:
-    """One grid emission factor as the report shows it, in the current language."""
+    """One grid emission factor as the report shows it, in the current language (the values the portfolio gave for
+    a year and region, summarised: :func:`_grid_factors`)."""
+    if g.get("values") is not None:
+        return _(GRID_FACTORS_GIVEN).format(year=g["fiscal_year"], region=g["region"] or "-", count=g["values"],
+                                            low=f"{g['low']:g}", high=f"{g['high']:g}", unit=g["unit"],
+                                            lines=g["lines"], origin=shown_origin(g["origin"]))
     return _(GRID_FACTOR).format(year=g["fiscal_year"], region=g["region"] or "-", value=f"{g['value']:g}",
                                  unit=g["unit"], origin=shown_origin(g["origin"]))
 
