@@ -19,9 +19,9 @@ half-written result; on any problem nothing is written). Memory stays at one par
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import shutil
-import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -154,10 +154,11 @@ class JsonSink(ResultSink):
         def append():
             if self._fh is None:
                 self._fh = self._rows.open("w")
-            for row in row_records(table, details):
-                self._fh.write(("," if self._count else "") + "\n"
-                               + textwrap.indent(json.dumps(row, ensure_ascii=False, indent=2), "    "))
-                self._count += 1
+            rows = row_records(table, details)
+            texts = [_ROW_INDENT + indented_json(row) for row in rows]
+            if texts:
+                self._fh.write(("," if self._count else "") + "\n" + ",\n".join(texts))
+                self._count += len(texts)
         self._guard(append)
 
     def _finish(self, provenance, totals):
@@ -174,6 +175,78 @@ class JsonSink(ResultSink):
     def abort(self):
         super().abort()
         self._rows.discard()
+
+
+_ROW_INDENT = "    "
+"""A row's place in the document: an item of ``"rows"``, two levels down."""
+
+
+@functools.lru_cache(maxsize=64)
+def _encoder(depth: int):
+    """Python's C JSON encoder (what ``json.dumps`` uses without ``indent``), its items separated as
+    ``json.dumps(indent=2)`` separates those of an object or list ``depth`` levels into a row (the row's own indent
+    included): a function of a value to its text."""
+    separators = (",\n" + _ROW_INDENT + "  " * (depth + 1), ": ")
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=separators)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the encoder's own (Python) path
+        return encoder.encode
+
+    def fail(value):
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    iterencode = make(None, fail, json.encoder.encode_basestring, None, separators[1], separators[0], False, False,
+                      True)
+    return lambda value: "".join(iterencode(value, 0))
+
+
+_NESTED = (dict, list, tuple)
+
+
+def _is_nested(value) -> bool:
+    return isinstance(value, _NESTED)
+
+
+def indented_json(value, depth: int = 0) -> str:
+    """``value`` as ``textwrap.indent(json.dumps(value, ensure_ascii=False, indent=2), "    ")`` writes it after its
+    first line's indent, the same characters (a row of the JSON document, :class:`JsonSink`), but each run of plain
+    values of an object or list written by Python's C encoder in one call, not by its Python encoder value by value.
+    Unlike ``textwrap.indent``, it never adds spaces inside a text that holds a line separator (U+2028, U+0085)."""
+    if not _is_nested(value):
+        return _encoder(depth)(value)
+    if not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    inner = _ROW_INDENT + "  " * (depth + 1)
+    encode = _encoder(depth)
+    is_dict = isinstance(value, dict)
+    close = "\n" + _ROW_INDENT + "  " * depth + ("}" if is_dict else "]")
+    if not any(isinstance(v, _NESTED) for v in (value.values() if is_dict else value)):  # plain values only: one call
+        return ("{" if is_dict else "[") + "\n" + inner + encode(value)[1:-1] + close
+    items = list(value.items()) if is_dict else list(value)
+    parts = []
+    run: list = []  # plain items in a row, written in one call
+    for item in items:
+        if _is_nested(item[1] if is_dict else item):
+            if run:
+                parts.append(inner + encode(dict(run) if is_dict else run)[1:-1])
+                run = []
+            if is_dict:
+                key, item = item
+                parts.append(inner + (json.encoder.encode_basestring(key) if isinstance(key, str) else _key_text(key))
+                             + ": " + indented_json(item, depth + 1))
+            else:
+                parts.append(inner + indented_json(item, depth + 1))
+        else:
+            run.append(item)
+    if run:
+        parts.append(inner + encode(dict(run) if is_dict else run)[1:-1])
+    return ("{" if is_dict else "[") + "\n" + ",\n".join(parts) + close
+
+
+def _key_text(key) -> str:
+    """A key that is not text as ``json.dumps`` writes it (``True`` → ``"true"``, ``1.5`` → ``"1.5"``), quotes
+    included, refused as ``json.dumps`` refuses it (a tuple key: TypeError)."""
+    return json.dumps({key: None}, ensure_ascii=False)[1:-len(": null}")]
 
 
 class ParquetSink(ResultSink):
