@@ -8,13 +8,15 @@ from __future__ import annotations
 import json
 import textwrap
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from koken.api import calculate
 from koken.results import row_details, row_records
-from koken.scale.sinks import indented_json
+from koken.scale.sinks import csv_bytes, indented_json
 
 from helpers import REFRIGERATOR_HEADER, refrigerator_line
 
@@ -91,3 +93,62 @@ def test_the_csv_inputs_column_is_the_rows_inputs_in_parameter_order(tmp_path, c
     for row, detail in zip(rows, details):
         expected = "; ".join(f"{name}={item['value']:.15g} {item['unit']}" for name, item in detail["inputs"].items())
         assert row["inputs"] == expected
+
+
+csv_texts = st.one_of(st.none(), st.text(alphabet=st.sampled_from(list('ab ,"\n\r\t\u2028\'=-冷蔵庫')), max_size=6))
+csv_floats = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1e16, 1e-5, -0.0, 123456789012345678.0])
+
+
+@st.composite
+def frames(draw):
+    n = draw(st.integers(1, 8))
+    kinds = draw(st.lists(st.sampled_from(["float", "int", "text", "category", "str", "none", "bool"]), min_size=2,
+                          max_size=5))
+    columns = {}
+    for j, kind in enumerate(kinds):
+        if kind == "float":
+            column = np.array(draw(st.lists(csv_floats, min_size=n, max_size=n)), dtype=np.float64)
+        elif kind == "int":
+            column = np.array(draw(st.lists(st.integers(-2**63, 2**63 - 1), min_size=n, max_size=n)), dtype=np.int64)
+        elif kind == "bool":
+            column = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+        elif kind == "none":
+            column = pd.Series([None] * n, dtype=object)
+        else:
+            column = pd.Series(draw(st.lists(csv_texts, min_size=n, max_size=n)), dtype=object)
+            if kind == "category":
+                column = column.astype("category").astype(object)
+            elif kind == "str":
+                column = column.astype("str")
+        columns[f"c{j},\"{kind}"] = column
+    return pd.DataFrame(columns)
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames(), st.booleans())
+def test_csv_rows_are_the_bytes_pandas_writes(rows, header):
+    assert csv_bytes(rows, header) == rows.to_csv(index=False, header=header, lineterminator="\n").encode("utf-8")
+
+
+def test_the_csv_result_has_the_bytes_pandas_wrote(tmp_path, calc):
+    """The whole CSV result as it was written before: the formula-safe table with its inputs by pandas."""
+    from koken.results import FORMULA_TRIGGERS, input_columns, spreadsheet_safe
+    from koken.scale.sinks import with_inputs
+
+    path = calc.to_file(tmp_path / "r.csv")
+    rows = spreadsheet_safe(with_inputs(calc.table, input_columns(calc)))
+    rows.columns = ["'" + c if c.startswith(FORMULA_TRIGGERS) else c for c in rows.columns]
+    assert "'=B" in rows["product_line"].tolist()
+    expected = "\ufeff" + rows.to_csv(index=False, lineterminator="\n")
+    assert path.read_bytes() == expected.encode("utf-8")
+
+
+def test_many_floats_are_written_as_pandas_writes_them():
+    """Arrow's texts kept where they are repr's; the rest (exponents, NaN, infinities) written by repr."""
+    rng = np.random.default_rng(0)
+    values = rng.lognormal(0, 10, 20_000) * rng.choice([-1, 1], 20_000)
+    values[::97] = np.round(values[::97])  # whole numbers: 12.0
+    values[::101] = np.nan
+    values[[1, 2, 3, 4]] = [np.inf, -0.0, 1e16, 1e-4]
+    rows = pd.DataFrame({"a": values, "b": values[::-1].copy()})
+    assert csv_bytes(rows, True) == rows.to_csv(index=False, lineterminator="\n").encode("utf-8")

@@ -24,6 +24,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from koken.base.errors import KokenError, Location
@@ -131,13 +132,101 @@ class CsvSink(ResultSink):
                 self._fh.write("\ufeff".encode())
             rows = spreadsheet_safe(table[self._columns])  # headers too: a column of the company's own may be "=…"
             rows.columns = ["'" + c if c.startswith(FORMULA_TRIGGERS) else c for c in rows.columns]
-            text = rows.to_csv(index=False, header=self._fh.tell() <= 3, lineterminator="\n")
-            self._fh.write(text.encode("utf-8"))
+            self._fh.write(csv_bytes(rows, header=self._fh.tell() <= 3))
         self._guard(append)
 
     def _finish(self, provenance, totals):
         self._fh.close()
         self._fh = None
+
+
+def csv_bytes(rows: pd.DataFrame, header: bool) -> bytes:
+    """``rows.to_csv(index=False, header=header, lineterminator="\\n")`` as UTF-8 bytes, the same bytes, composed by
+    Arrow's compute kernels column by column when every column is of float64 or int64 or holds text (or nothing):
+    floats written as pandas writes them (NumPy's ``astype(str)``, the shortest text that reads back the same number),
+    empty cells for NaN and None, text quoted as Python's ``csv`` module quotes it (only what holds a separator, a
+    quote or a line break). Any other column (booleans, dates, mixed objects): pandas writes the rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(value: str):
+        return pa.scalar(value, pa.large_string())
+
+    if len(rows) == 0 or len(rows.columns) < 2:  # a one-column row of "" is quoted: pandas' rules
+        return _pandas_csv(rows, header)
+    cells = []
+    for name in rows.columns:
+        series = rows[name]
+        if series.dtype == np.float64:
+            cells.append(_float_texts(series.to_numpy()))
+            continue
+        if series.dtype == np.int64:
+            cells.append(pc.cast(pa.array(series.to_numpy()), pa.large_string()))
+            continue
+        if series.dtype != object and not pd.api.types.is_string_dtype(series):
+            return _pandas_csv(rows, header)
+        try:
+            column = pa.array(series, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return _pandas_csv(rows, header)
+        if pa.types.is_null(column.type):
+            column = pa.array([""] * len(column), type=pa.large_string())
+        elif not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            return _pandas_csv(rows, header)
+        column = pc.fill_null(column.cast(pa.large_string()), "")
+        quoted = pc.binary_join_element_wise(text('"'), pc.replace_substring(column, '"', '""'), text('"'), text(""))
+        cells.append(pc.if_else(pc.match_substring_regex(column, _CSV_QUOTED), quoted, column))
+    lines = pc.binary_join_element_wise(*cells, text(","))
+    lines = pc.binary_join_element_wise(lines, text("\n"), text(""))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
+    body = bytes(memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])])  # the lines, one after another
+    return (_pandas_csv(rows.iloc[:0], True) if header else b"") + body
+
+
+def _float_texts(values: np.ndarray):
+    """Floats as pandas writes them in a CSV (``repr``: the shortest text that reads back the same number, ``1.0``,
+    ``1e-05``, ``1e+16``), NaN as empty, as an Arrow array. Arrow's cast writes the same shortest digits, without the
+    ``.0`` of a whole number and with an exponent sooner than ``repr``: its texts in plain notation for numbers from
+    1e-4 to 1e16 are kept (``.0`` added to whole numbers); the others (exponents, NaN, infinities) are ``repr``'s."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    shown = pc.cast(pa.array(values), pa.large_string())
+    whole = pc.invert(pc.match_substring(shown, "."))
+    shown = pc.if_else(whole, pc.binary_join_element_wise(shown, pa.scalar(".0", pa.large_string()),
+                                                          pa.scalar("", pa.large_string())), shown)
+    size = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        other = ~((size >= 1e-4) & (size < 1e16)) & (values != 0)  # NaN and infinities too
+    other |= np.asarray(pc.match_substring(shown, "e"))
+    if other.any():
+        texts = ["" if v != v else float.__repr__(v) for v in values[other].tolist()]
+        shown = pc.replace_with_mask(shown, pa.array(other), pa.array(texts, type=pa.large_string()))
+    return shown
+
+
+def _pandas_csv(rows: pd.DataFrame, header: bool) -> bytes:
+    return rows.to_csv(index=False, header=header, lineterminator="\n").encode("utf-8")
+
+
+def _csv_quoted_characters() -> str:
+    """The characters that make Python's ``csv`` module (pandas' writer) quote a text: asked of it, as versions
+    differ (a carriage return under a ``\\n`` line end)."""
+    import csv
+    import io
+
+    found = []
+    for character in ',"\n\r':
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(["a" + character, "b"])
+        if out.getvalue().startswith('"'):
+            found.append(character)
+    return "".join(found)
+
+
+_CSV_QUOTED = "[" + "".join("\\" + c if c in '"\\' else {"\n": "\\n", "\r": "\\r"}.get(c, c)
+                            for c in _csv_quoted_characters()) + "]"
+"""A regular expression (RE2) of a character that makes a text quoted."""
 
 
 class JsonSink(ResultSink):
