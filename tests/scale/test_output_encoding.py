@@ -95,7 +95,7 @@ def test_the_csv_inputs_column_is_the_rows_inputs_in_parameter_order(tmp_path, c
         assert row["inputs"] == expected
 
 
-csv_texts = st.one_of(st.none(), st.text(alphabet=st.sampled_from(list('ab ,"\n\r\t\u2028\'=-冷蔵庫')), max_size=6))
+csv_texts = st.one_of(st.none(), st.text(alphabet=st.sampled_from(list('ab ,"\n\r\t\u2028\'=-+@冷蔵庫')), max_size=6))
 csv_floats = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1e16, 1e-5, -0.0, 123456789012345678.0])
 
 
@@ -117,7 +117,7 @@ def frames(draw):
         else:
             column = pd.Series(draw(st.lists(csv_texts, min_size=n, max_size=n)), dtype=object)
             if kind == "category":
-                column = column.astype("category").astype(object)
+                column = column.astype("category")
             elif kind == "str":
                 column = column.astype("str")
         columns[f"c{j},\"{kind}"] = column
@@ -128,6 +128,15 @@ def frames(draw):
 @given(frames(), st.booleans())
 def test_csv_rows_are_the_bytes_pandas_writes(rows, header):
     assert csv_bytes(rows, header) == rows.to_csv(index=False, header=header, lineterminator="\n").encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames(), st.booleans())
+def test_formula_safe_csv_rows_are_the_bytes_pandas_writes_of_the_safe_table(rows, header):
+    from koken.results import spreadsheet_safe
+
+    expected = spreadsheet_safe(rows).to_csv(index=False, header=header, lineterminator="\n").encode("utf-8")
+    assert csv_bytes(rows, header, safe=True) == expected
 
 
 def test_the_csv_result_has_the_bytes_pandas_wrote(tmp_path, calc):

@@ -130,9 +130,9 @@ class CsvSink(ResultSink):
                 self._fh = self._open("wb")
                 self._columns = list(table.columns)
                 self._fh.write("\ufeff".encode())
-            rows = spreadsheet_safe(table[self._columns])  # headers too: a column of the company's own may be "=…"
+            rows = table[self._columns]  # headers too: a column of the company's own may be "=…"
             rows.columns = ["'" + c if c.startswith(FORMULA_TRIGGERS) else c for c in rows.columns]
-            self._fh.write(csv_bytes(rows, header=self._fh.tell() <= 3))
+            self._fh.write(csv_bytes(rows, header=self._fh.tell() <= 3, safe=True))
         self._guard(append)
 
     def _finish(self, provenance, totals):
@@ -140,20 +140,25 @@ class CsvSink(ResultSink):
         self._fh = None
 
 
-def csv_bytes(rows: pd.DataFrame, header: bool) -> bytes:
-    """``rows.to_csv(index=False, header=header, lineterminator="\\n")`` as UTF-8 bytes, the same bytes, composed by
-    Arrow's compute kernels column by column when every column is of float64 or int64 or holds text (or nothing):
-    floats written as pandas writes them (NumPy's ``astype(str)``, the shortest text that reads back the same number),
-    empty cells for NaN and None, text quoted as Python's ``csv`` module quotes it (only what holds a separator, a
-    quote or a line break). Any other column (booleans, dates, mixed objects): pandas writes the rows."""
+def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
+    """``rows.to_csv(index=False, header=header, lineterminator="\\n")`` as UTF-8 bytes (of
+    :func:`koken.results.spreadsheet_safe` ``(rows)`` when ``safe``), the same bytes, composed by Arrow's compute
+    kernels column by column when every column is of float64 or int64 or holds text (or nothing): floats written as
+    pandas writes them (the shortest text that reads back the same number, :func:`_float_texts`), empty cells for NaN
+    and None, text quoted as Python's ``csv`` module quotes it (only what holds a separator, a quote or a line break),
+    and when ``safe`` an apostrophe before a text a spreadsheet would run as a formula. Any other column (booleans,
+    dates, mixed objects): pandas writes the rows."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     def text(value: str):
         return pa.scalar(value, pa.large_string())
 
+    def by_pandas():
+        return _pandas_csv(spreadsheet_safe(rows) if safe else rows, header)
+
     if len(rows) == 0 or len(rows.columns) < 2:  # a one-column row of "" is quoted: pandas' rules
-        return _pandas_csv(rows, header)
+        return by_pandas()
     cells = []
     for name in rows.columns:
         series = rows[name]
@@ -163,16 +168,25 @@ def csv_bytes(rows: pd.DataFrame, header: bool) -> bytes:
         if series.dtype == np.int64:
             cells.append(pc.cast(pa.array(series.to_numpy()), pa.large_string()))
             continue
-        if series.dtype != object and not pd.api.types.is_string_dtype(series):
-            return _pandas_csv(rows, header)
+        if series.dtype != object and not isinstance(series.dtype, pd.CategoricalDtype) \
+                and not pd.api.types.is_string_dtype(series):
+            return by_pandas()
         try:
             column = pa.array(series, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
-            return _pandas_csv(rows, header)
+            return by_pandas()
+        if pa.types.is_dictionary(column.type):
+            column = column.dictionary_decode()
         if pa.types.is_null(column.type):
             column = pa.array([""] * len(column), type=pa.large_string())
         elif not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-            return _pandas_csv(rows, header)
+            return by_pandas()
+        column = column.cast(pa.large_string())
+        if safe:
+            risky = pc.or_(pc.starts_with(column, FORMULA_TRIGGERS[0]), pc.starts_with(column, FORMULA_TRIGGERS[1]))
+            for trigger in FORMULA_TRIGGERS[2:]:
+                risky = pc.or_(risky, pc.starts_with(column, trigger))
+            column = pc.if_else(risky, pc.binary_join_element_wise(text("'"), column, text("")), column)
         column = pc.fill_null(column.cast(pa.large_string()), "")
         quoted = pc.binary_join_element_wise(text('"'), pc.replace_substring(column, '"', '""'), text('"'), text(""))
         cells.append(pc.if_else(pc.match_substring_regex(column, _CSV_QUOTED), quoted, column))
