@@ -175,26 +175,43 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
             column = pa.array(series, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return by_pandas()
-        if pa.types.is_dictionary(column.type):
-            column = column.dictionary_decode()
-        if pa.types.is_null(column.type):
+        if pa.types.is_dictionary(column.type):  # a category's texts are made once, then put in place
+            if not (pa.types.is_string(column.type.value_type) or pa.types.is_large_string(column.type.value_type)):
+                return by_pandas()
+            shown = _csv_texts(column.dictionary.cast(pa.large_string()), safe)
+            column = pa.DictionaryArray.from_arrays(column.indices, shown).dictionary_decode()
+        elif pa.types.is_null(column.type):
             column = pa.array([""] * len(column), type=pa.large_string())
-        elif not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = _csv_texts(column.cast(pa.large_string()), safe)
+        else:
             return by_pandas()
-        column = column.cast(pa.large_string())
-        if safe:
-            risky = pc.or_(pc.starts_with(column, FORMULA_TRIGGERS[0]), pc.starts_with(column, FORMULA_TRIGGERS[1]))
-            for trigger in FORMULA_TRIGGERS[2:]:
-                risky = pc.or_(risky, pc.starts_with(column, trigger))
-            column = pc.if_else(risky, pc.binary_join_element_wise(text("'"), column, text("")), column)
-        column = pc.fill_null(column.cast(pa.large_string()), "")
-        quoted = pc.binary_join_element_wise(text('"'), pc.replace_substring(column, '"', '""'), text('"'), text(""))
-        cells.append(pc.if_else(pc.match_substring_regex(column, _CSV_QUOTED), quoted, column))
+        cells.append(pc.fill_null(column, ""))
     lines = pc.binary_join_element_wise(*cells, text(","))
     lines = pc.binary_join_element_wise(lines, text("\n"), text(""))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
     body = bytes(memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])])  # the lines, one after another
     return (_pandas_csv(rows.iloc[:0], True) if header else b"") + body
+
+
+def _csv_texts(column, safe: bool):
+    """Texts as a CSV cell holds them: an apostrophe before what a spreadsheet would run as a formula (when
+    ``safe``), then quoted where Python's ``csv`` module quotes (nulls stay null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(value: str):
+        return pa.scalar(value, pa.large_string())
+
+    if safe:
+        risky = pc.match_substring_regex(column, _FORMULA_START)
+        if pc.any(risky).as_py():
+            column = pc.if_else(risky, pc.binary_join_element_wise(text("'"), column, text("")), column)
+    needs = pc.match_substring_regex(column, _CSV_QUOTED)
+    if pc.any(needs).as_py():
+        quoted = pc.binary_join_element_wise(text('"'), pc.replace_substring(column, '"', '""'), text('"'), text(""))
+        column = pc.if_else(needs, quoted, column)
+    return column
 
 
 def _float_texts(values: np.ndarray):
@@ -241,6 +258,9 @@ def _csv_quoted_characters() -> str:
 _CSV_QUOTED = "[" + "".join("\\" + c if c in '"\\' else {"\n": "\\n", "\r": "\\r"}.get(c, c)
                             for c in _csv_quoted_characters()) + "]"
 """A regular expression (RE2) of a character that makes a text quoted."""
+
+_FORMULA_START = "^[" + "".join({"\t": "\\t", "\r": "\\r"}.get(c, "\\" + c) for c in FORMULA_TRIGGERS) + "]"
+"""A regular expression (RE2) of a text a spreadsheet would run as a formula (:data:`koken.results.FORMULA_TRIGGERS`)."""
 
 
 class JsonSink(ResultSink):
