@@ -135,7 +135,7 @@ def bench_output(library, rows: int, repeat: int) -> None:
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    from koken.results import input_columns
+    from koken.results import input_columns, row_details
     from koken.scale.sinks import CsvSink, write_results
     from koken.totals import Totals
 
@@ -167,6 +167,8 @@ def bench_output(library, rows: int, repeat: int) -> None:
     print(line("  of which input_columns (each row's inputs as text)", timed(lambda: input_columns(calc), repeat), n,
                arrow_csv))
     print(line("  of which the CSV writer, inputs given", timed(csv_sink, repeat), n, arrow_csv, 1.5))
+    print(line("  JSON: of which row_details (each row's inputs and steps)", timed(lambda: row_details(calc), repeat), n,
+               arrow_csv))
 
 
 def bench_xlsx(paths, library, rows: int, repeat: int) -> None:
