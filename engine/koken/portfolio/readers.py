@@ -654,7 +654,7 @@ class PortfolioSource:
         import pyarrow.compute as pc
 
         valid = batch.num_rows
-        columns = [batch.column(j) for j in range(width)]
+        columns = list(batch.columns)
         taken = []
         while invalid and (final or (invalid[0][0] is not None and invalid[0][0] < first_record + valid + len(taken))):
             taken.append(invalid.popleft())
@@ -697,12 +697,13 @@ class PortfolioSource:
                 problems.append((int(records[position]), PortfolioError(_(
                     "row has {cells} cells but the header has {width}").format(cells=len(row), width=width),
                     Location(file=self.path, row=int(starts[position])))))
-        written = np.zeros(total, dtype=np.int32)  # cells with any character
-        space = np.zeros(total, dtype=np.int32)  # cells of whitespace only
-        for c in columns:
-            offsets = np.frombuffer(c.buffers()[1], dtype=np.int32)[c.offset:c.offset + len(c) + 1]
-            written += np.diff(offsets) > 0
-            space += pc.utf8_is_space(c).to_numpy(zero_copy_only=False)
+        written = np.zeros(total, dtype=np.int64)  # cells with any character
+        space = np.zeros(total, dtype=np.int64)  # cells of whitespace only
+        if total:  # every column at once, one after the other
+            cells = pa.concat_arrays(columns)
+            offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32)[cells.offset:cells.offset + len(cells) + 1]
+            written = (np.diff(offsets) > 0).reshape(width, total).sum(axis=0)
+            space = pc.utf8_is_space(cells).to_numpy(zero_copy_only=False).reshape(width, total).sum(axis=0)
         keep = written > 0
         found_notes = []
         candidates = np.flatnonzero(keep & (written - space == 1))  # one cell of text: a note?
