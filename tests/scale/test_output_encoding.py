@@ -40,6 +40,18 @@ def test_a_row_is_written_as_the_indented_python_encoder_wrote_it(row):
     assert "    " + indented_json(row) == before(row)
 
 
+tricky = st.text(alphabet=st.sampled_from(list('a{}[],: "\\\x00\x01\n冷')), max_size=6)
+plain = st.one_of(st.none(), st.booleans(), st.integers(), tricky, st.floats(allow_infinity=False))
+objects = st.dictionaries(tricky | st.integers(), st.dictionaries(tricky, plain, max_size=4), max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(tricky, plain | objects, max_size=5))
+def test_objects_of_objects_of_plain_values_are_written_as_before(row):
+    """A row's inputs and steps: objects of objects of plain values, written in one call with marked separators."""
+    assert "    " + indented_json(row) == before(row)
+
+
 def test_a_text_with_a_line_separator_keeps_its_characters():
     """textwrap.indent split lines at U+2028 and U+0085 too (str.splitlines) and put four spaces inside such a text:
     the one change of bytes, a text read back as it was written."""

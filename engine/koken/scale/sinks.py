@@ -345,6 +345,10 @@ def indented_json(value, depth: int = 0) -> str:
     close = "\n" + _ROW_INDENT + "  " * depth + ("}" if is_dict else "]")
     if not any(isinstance(v, _NESTED) for v in (value.values() if is_dict else value)):  # plain values only: one call
         return ("{" if is_dict else "[") + "\n" + inner + encode(value)[1:-1] + close
+    if is_dict:
+        objects = _objects_of_plain_values(value, depth)
+        if objects is not None:
+            return objects
     items = list(value.items()) if is_dict else list(value)
     parts = []
     run: list = []  # plain items in a row, written in one call
@@ -364,6 +368,43 @@ def indented_json(value, depth: int = 0) -> str:
     if run:
         parts.append(inner + encode(dict(run) if is_dict else run)[1:-1])
     return ("{" if is_dict else "[") + "\n" + ",\n".join(parts) + close
+
+
+@functools.lru_cache(maxsize=1)
+def _marked_encoder():
+    """Python's C JSON encoder with marked separators: ``,\\x00`` between items, ``:\\x01`` after a key (a text never
+    holds them: the encoder writes control characters as ``\\u0000``)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+
+    def fail(value):
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    iterencode = make(None, fail, json.encoder.encode_basestring, None, ":\x01", ",\x00", False, False, True)
+    return lambda value: "".join(iterencode(value, 0))
+
+
+def _objects_of_plain_values(value: dict, depth: int) -> str | None:
+    """An object whose values are all non-empty objects of plain values (a row's ``inputs`` and ``steps``) in one call
+    of the C encoder, the marked separators then replaced by what :func:`indented_json` writes at their level; None
+    for any other object. A level-1 separator is the only one after a ``}``, a level-2 object the only value after a
+    key that starts with ``{``."""
+    encode = _marked_encoder()
+    if encode is None or not value:
+        return None
+    for item in value.values():
+        if type(item) is not dict or not item:
+            return None
+        for plain in item.values():
+            if isinstance(plain, _NESTED):
+                return None
+    outer = _ROW_INDENT + "  " * depth
+    one, two = outer + "  ", outer + "    "
+    text = encode(value)
+    text = text.replace("},\x00", "\n" + one + "},\n" + one).replace(":\x01{", ": {\n" + two)
+    text = text.replace(",\x00", ",\n" + two).replace(":\x01", ": ")
+    return "{\n" + one + text[1:-2] + "\n" + one + "}\n" + outer + "}"
 
 
 def _key_text(key) -> str:
