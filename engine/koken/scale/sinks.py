@@ -19,11 +19,12 @@ half-written result; on any problem nothing is written). Memory stays at one par
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import shutil
-import textwrap
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from koken.base.errors import KokenError, Location
@@ -129,15 +130,137 @@ class CsvSink(ResultSink):
                 self._fh = self._open("wb")
                 self._columns = list(table.columns)
                 self._fh.write("\ufeff".encode())
-            rows = spreadsheet_safe(table[self._columns])  # headers too: a column of the company's own may be "=…"
+            rows = table[self._columns]  # headers too: a column of the company's own may be "=…"
             rows.columns = ["'" + c if c.startswith(FORMULA_TRIGGERS) else c for c in rows.columns]
-            text = rows.to_csv(index=False, header=self._fh.tell() <= 3, lineterminator="\n")
-            self._fh.write(text.encode("utf-8"))
+            self._fh.write(csv_bytes(rows, header=self._fh.tell() <= 3, safe=True))
         self._guard(append)
 
     def _finish(self, provenance, totals):
         self._fh.close()
         self._fh = None
+
+
+def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
+    """``rows.to_csv(index=False, header=header, lineterminator="\\n")`` as UTF-8 bytes (of
+    :func:`koken.results.spreadsheet_safe` ``(rows)`` when ``safe``), the same bytes, composed by Arrow's compute
+    kernels column by column when every column is of float64 or int64 or holds text (or nothing): floats written as
+    pandas writes them (the shortest text that reads back the same number, :func:`_float_texts`), empty cells for NaN
+    and None, text quoted as Python's ``csv`` module quotes it (only what holds a separator, a quote or a line break),
+    and when ``safe`` an apostrophe before a text a spreadsheet would run as a formula. Any other column (booleans,
+    dates, mixed objects): pandas writes the rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(value: str):
+        return pa.scalar(value, pa.large_string())
+
+    def by_pandas():
+        return _pandas_csv(spreadsheet_safe(rows) if safe else rows, header)
+
+    if len(rows) == 0 or len(rows.columns) < 2:  # a one-column row of "" is quoted: pandas' rules
+        return by_pandas()
+    cells = []
+    for name in rows.columns:
+        series = rows[name]
+        if series.dtype == np.float64:
+            cells.append(_float_texts(series.to_numpy()))
+            continue
+        if series.dtype == np.int64:
+            cells.append(pc.cast(pa.array(series.to_numpy()), pa.large_string()))
+            continue
+        if series.dtype != object and not isinstance(series.dtype, pd.CategoricalDtype) \
+                and not pd.api.types.is_string_dtype(series):
+            return by_pandas()
+        try:
+            column = pa.array(series, from_pandas=True)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            return by_pandas()
+        if pa.types.is_dictionary(column.type):  # a category's texts are made once, then put in place
+            if not (pa.types.is_string(column.type.value_type) or pa.types.is_large_string(column.type.value_type)):
+                return by_pandas()
+            shown = _csv_texts(column.dictionary.cast(pa.large_string()), safe)
+            column = pa.DictionaryArray.from_arrays(column.indices, shown).dictionary_decode()
+        elif pa.types.is_null(column.type):
+            column = pa.array([""] * len(column), type=pa.large_string())
+        elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+            column = _csv_texts(column.cast(pa.large_string()), safe)
+        else:
+            return by_pandas()
+        cells.append(pc.fill_null(column, ""))
+    lines = pc.binary_join_element_wise(*cells, text(","))
+    lines = pc.binary_join_element_wise(lines, text("\n"), text(""))
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
+    body = bytes(memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])])  # the lines, one after another
+    return (_pandas_csv(rows.iloc[:0], True) if header else b"") + body
+
+
+def _csv_texts(column, safe: bool):
+    """Texts as a CSV cell holds them: an apostrophe before what a spreadsheet would run as a formula (when
+    ``safe``), then quoted where Python's ``csv`` module quotes (nulls stay null)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(value: str):
+        return pa.scalar(value, pa.large_string())
+
+    if safe:
+        risky = pc.match_substring_regex(column, _FORMULA_START)
+        if pc.any(risky).as_py():
+            column = pc.if_else(risky, pc.binary_join_element_wise(text("'"), column, text("")), column)
+    needs = pc.match_substring_regex(column, _CSV_QUOTED)
+    if pc.any(needs).as_py():
+        quoted = pc.binary_join_element_wise(text('"'), pc.replace_substring(column, '"', '""'), text('"'), text(""))
+        column = pc.if_else(needs, quoted, column)
+    return column
+
+
+def _float_texts(values: np.ndarray):
+    """Floats as pandas writes them in a CSV (``repr``: the shortest text that reads back the same number, ``1.0``,
+    ``1e-05``, ``1e+16``), NaN as empty, as an Arrow array. Arrow's cast writes the same shortest digits, without the
+    ``.0`` of a whole number and with an exponent sooner than ``repr``: its texts in plain notation for numbers from
+    1e-4 to 1e16 are kept (``.0`` added to whole numbers); the others (exponents, NaN, infinities) are ``repr``'s."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    shown = pc.cast(pa.array(values), pa.large_string())
+    whole = pc.invert(pc.match_substring(shown, "."))
+    shown = pc.if_else(whole, pc.binary_join_element_wise(shown, pa.scalar(".0", pa.large_string()),
+                                                          pa.scalar("", pa.large_string())), shown)
+    size = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        other = ~((size >= 1e-4) & (size < 1e16)) & (values != 0)  # NaN and infinities too
+    other |= np.asarray(pc.match_substring(shown, "e"))
+    if other.any():
+        texts = ["" if v != v else float.__repr__(v) for v in values[other].tolist()]
+        shown = pc.replace_with_mask(shown, pa.array(other), pa.array(texts, type=pa.large_string()))
+    return shown
+
+
+def _pandas_csv(rows: pd.DataFrame, header: bool) -> bytes:
+    return rows.to_csv(index=False, header=header, lineterminator="\n").encode("utf-8")
+
+
+def _csv_quoted_characters() -> str:
+    """The characters that make Python's ``csv`` module (pandas' writer) quote a text: asked of it, as versions
+    differ (a carriage return under a ``\\n`` line end)."""
+    import csv
+    import io
+
+    found = []
+    for character in ',"\n\r':
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerow(["a" + character, "b"])
+        if out.getvalue().startswith('"'):
+            found.append(character)
+    return "".join(found)
+
+
+_CSV_QUOTED = "[" + "".join("\\" + c if c in '"\\' else {"\n": "\\n", "\r": "\\r"}.get(c, c)
+                            for c in _csv_quoted_characters()) + "]"
+"""A regular expression (RE2) of a character that makes a text quoted."""
+
+_FORMULA_START = "^[" + "".join({"\t": "\\t", "\r": "\\r"}.get(c, "\\" + c) for c in FORMULA_TRIGGERS) + "]"
+"""A regular expression (RE2) of a text a spreadsheet would run as a formula (:data:`koken.results.FORMULA_TRIGGERS`)."""
 
 
 class JsonSink(ResultSink):
@@ -154,10 +277,11 @@ class JsonSink(ResultSink):
         def append():
             if self._fh is None:
                 self._fh = self._rows.open("w")
-            for row in row_records(table, details):
-                self._fh.write(("," if self._count else "") + "\n"
-                               + textwrap.indent(json.dumps(row, ensure_ascii=False, indent=2), "    "))
-                self._count += 1
+            rows = row_records(table, details)
+            texts = [_ROW_INDENT + indented_json(row) for row in rows]
+            if texts:
+                self._fh.write(("," if self._count else "") + "\n" + ",\n".join(texts))
+                self._count += len(texts)
         self._guard(append)
 
     def _finish(self, provenance, totals):
@@ -174,6 +298,119 @@ class JsonSink(ResultSink):
     def abort(self):
         super().abort()
         self._rows.discard()
+
+
+_ROW_INDENT = "    "
+"""A row's place in the document: an item of ``"rows"``, two levels down."""
+
+
+@functools.lru_cache(maxsize=64)
+def _encoder(depth: int):
+    """Python's C JSON encoder (what ``json.dumps`` uses without ``indent``), its items separated as
+    ``json.dumps(indent=2)`` separates those of an object or list ``depth`` levels into a row (the row's own indent
+    included): a function of a value to its text."""
+    separators = (",\n" + _ROW_INDENT + "  " * (depth + 1), ": ")
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=separators)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the encoder's own (Python) path
+        return encoder.encode
+
+    def fail(value):
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    iterencode = make(None, fail, json.encoder.encode_basestring, None, separators[1], separators[0], False, False,
+                      True)
+    return lambda value: "".join(iterencode(value, 0))
+
+
+_NESTED = (dict, list, tuple)
+
+
+def _is_nested(value) -> bool:
+    return isinstance(value, _NESTED)
+
+
+def indented_json(value, depth: int = 0) -> str:
+    """``value`` as ``textwrap.indent(json.dumps(value, ensure_ascii=False, indent=2), "    ")`` writes it after its
+    first line's indent, the same characters (a row of the JSON document, :class:`JsonSink`), but each run of plain
+    values of an object or list written by Python's C encoder in one call, not by its Python encoder value by value.
+    Unlike ``textwrap.indent``, it never adds spaces inside a text that holds a line separator (U+2028, U+0085)."""
+    if not _is_nested(value):
+        return _encoder(depth)(value)
+    if not value:
+        return "{}" if isinstance(value, dict) else "[]"
+    inner = _ROW_INDENT + "  " * (depth + 1)
+    encode = _encoder(depth)
+    is_dict = isinstance(value, dict)
+    close = "\n" + _ROW_INDENT + "  " * depth + ("}" if is_dict else "]")
+    if not any(isinstance(v, _NESTED) for v in (value.values() if is_dict else value)):  # plain values only: one call
+        return ("{" if is_dict else "[") + "\n" + inner + encode(value)[1:-1] + close
+    if is_dict:
+        objects = _objects_of_plain_values(value, depth)
+        if objects is not None:
+            return objects
+    items = list(value.items()) if is_dict else list(value)
+    parts = []
+    run: list = []  # plain items in a row, written in one call
+    for item in items:
+        if _is_nested(item[1] if is_dict else item):
+            if run:
+                parts.append(inner + encode(dict(run) if is_dict else run)[1:-1])
+                run = []
+            if is_dict:
+                key, item = item
+                parts.append(inner + (json.encoder.encode_basestring(key) if isinstance(key, str) else _key_text(key))
+                             + ": " + indented_json(item, depth + 1))
+            else:
+                parts.append(inner + indented_json(item, depth + 1))
+        else:
+            run.append(item)
+    if run:
+        parts.append(inner + encode(dict(run) if is_dict else run)[1:-1])
+    return ("{" if is_dict else "[") + "\n" + ",\n".join(parts) + close
+
+
+@functools.lru_cache(maxsize=1)
+def _marked_encoder():
+    """Python's C JSON encoder with marked separators: ``,\\x00`` between items, ``:\\x01`` after a key (a text never
+    holds them: the encoder writes control characters as ``\\u0000``)."""
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+
+    def fail(value):
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+    iterencode = make(None, fail, json.encoder.encode_basestring, None, ":\x01", ",\x00", False, False, True)
+    return lambda value: "".join(iterencode(value, 0))
+
+
+def _objects_of_plain_values(value: dict, depth: int) -> str | None:
+    """An object whose values are all non-empty objects of plain values (a row's ``inputs`` and ``steps``) in one call
+    of the C encoder, the marked separators then replaced by what :func:`indented_json` writes at their level; None
+    for any other object. A level-1 separator is the only one after a ``}``, a level-2 object the only value after a
+    key that starts with ``{``."""
+    encode = _marked_encoder()
+    if encode is None or not value:
+        return None
+    for item in value.values():
+        if type(item) is not dict or not item:
+            return None
+        for plain in item.values():
+            if isinstance(plain, _NESTED):
+                return None
+    outer = _ROW_INDENT + "  " * depth
+    one, two = outer + "  ", outer + "    "
+    text = encode(value)
+    text = text.replace("},\x00", "\n" + one + "},\n" + one).replace(":\x01{", ": {\n" + two)
+    text = text.replace(",\x00", ",\n" + two).replace(":\x01", ": ")
+    return "{\n" + one + text[1:-2] + "\n" + one + "}\n" + outer + "}"
+
+
+def _key_text(key) -> str:
+    """A key that is not text as ``json.dumps`` writes it (``True`` → ``"true"``, ``1.5`` → ``"1.5"``), quotes
+    included, refused as ``json.dumps`` refuses it (a tuple key: TypeError)."""
+    return json.dumps({key: None}, ensure_ascii=False)[1:-len(": null}")]
 
 
 class ParquetSink(ResultSink):
