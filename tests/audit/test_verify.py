@@ -320,7 +320,7 @@ def test_a_pathological_ratio_file_field_is_read_in_linear_time(tmp_path):
     long = "a (" + "b, " * 80_000 + "sha256:" + "0" * 64 + ")"
     with pytest.raises(ValueError, match="is not 'id"):
         recorded_ratio_file(long)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 10.0  # quadratic matching took minutes; a guard, not a speed goal
     assert recorded_ratio_file("fy (attribution/r (1).yaml, sha256:" + "a" * 64 + ")") == (
         "fy", "attribution/r (1).yaml", "sha256:" + "a" * 64)
 
