@@ -33,7 +33,7 @@ from koken.calculation import Calculation as _CoreCalculation
 from koken.calculation import calculate as _calculate
 from koken.factors import FactorTable, listing, load_factor_tables, overview
 from koken.factors import gwp_rule as read_gwp_rule
-from koken.library import Library, load_library
+from koken.library import Library, LibraryScan, load_library, scan_library
 from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio
 from koken.portfolio.readers import DEFAULT_PARTITION_ROWS, FrameSource
 from koken.production.export import (
@@ -108,6 +108,33 @@ def _library(library: Library | Mapping | str | Path | None) -> Library | Mappin
         raise KokenError(_("library must be a koken.Library (koken.load_library(...)) or a path, not {kind}").format(
             kind=type(library).__name__))
     return library
+
+
+def validate_methodologies(paths: Sequence[str | Path] = (), *, bundled: bool = True) -> LibraryScan:
+    """Every problem of methodology files or folders, for ``koken validate``: the full work, whatever the start-up
+    cache holds (every file parsed, every worked example run; docs/performance.md § Start-up).
+
+    Args:
+        paths: files or folders read after the bundled ``methodologies/`` (or alone with ``bundled=False``).
+        bundled: start from the bundled ``methodologies/``.
+
+    Returns:
+        The :class:`koken.library.LibraryScan` (files read, problems found); nothing is raised for a bad file.
+    """
+    from koken.base.cache import bypassed
+
+    with bypassed():
+        return scan_library(list(paths) or None, bundled=bundled)
+
+
+def start_dask_cluster(workers: int | None = None) -> None:
+    """Start ``--engine dask``'s local cluster (``workers`` processes, default one per core) in the background, so
+    that its workers start while the methodologies load; the next :func:`run` with ``engine="dask"`` and no
+    scheduler takes it, and it is closed at exit otherwise. Nothing is raised here: a cluster that cannot start is
+    reported by the run."""
+    from koken.scale.dask_engine import start_local_cluster
+
+    start_local_cluster(workers)
 
 
 def refuse_overwrite(output: str | Path, inputs: Iterable[str | Path]) -> None:

@@ -189,9 +189,9 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
     _terminate_cleanly()
     _report_leftovers(output)
     if engine == "dask" and scheduler is None:  # the workers start and import koken while the library loads
-        from koken.scale.dask_engine import start_local_cluster
+        from koken.api import start_dask_cluster
 
-        start_local_cluster(workers)
+        start_dask_cluster(workers)
     library = _library(methodology_paths, no_bundled)
     with render.reporting(), render.progress_bar() as (on_open, progress):
         result = run(portfolio, library, output=output, engine=engine, scheduler=scheduler, workers=workers,
@@ -360,12 +360,10 @@ def ratios(io_table: Path, edition_year: int, device_sectors: Path | None, secto
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 def validate(paths: tuple[Path, ...]) -> None:
     """Check methodology files or folders (default: the bundled methodologies/): every problem in every file."""
-    from koken.base.cache import bypassed
+    from koken.api import validate_methodologies
     from koken.base.paths import methodologies_dir
-    from koken.library import scan_library
 
-    with bypassed():  # the full work: every file parsed and every worked example run, whatever the cache holds
-        scan = scan_library(list(paths) or None, bundled=not paths)
+    scan = validate_methodologies(paths, bundled=not paths)  # the full work, whatever the start-up cache holds
     if scan.problems:
         render.problems(scan.problems, wrote_nothing=False)
         raise SystemExit(1)
