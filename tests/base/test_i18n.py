@@ -91,9 +91,8 @@ def test_the_compiled_catalogue_is_the_po_file():
 
 
 _PREDICATE = re.compile(r"(です|ます|ません|ました|ください|でした)")
-_NOT_SENTENCES = {"not reported", "provisional: not confirmed as one of the industry's methodologies"}
-"""Labels whose Japanese is a predicate (a table cell: 示していません), not a sentence; and a flag's text that sits
-inside the sentence 注意が必要な方法論 {id}：{text}。, which ends it."""
+_NOT_SENTENCES = {"not reported"}
+"""Labels whose Japanese is a predicate (a table cell: 示していません), not a sentence."""
 
 
 def _outside_brackets(text: str) -> str:

@@ -63,7 +63,7 @@ def test_the_html_report_and_the_workbook_show_them_in_both_languages(tmp_path):
     with language("ja"):
         page = report_bytes(report, ".html").decode("utf-8")
     assert "スコープ3カテゴリ11と削減率" in page and "34.9%" in page and "カバー率" in page
-    assert "暫定：業界の方法論の一つであることが確認されていません" in page  # refrigerator is provisional
+    assert "暫定（業界の方法論の一つであることは確認されていない）" in page  # refrigerator is provisional
     book = openpyxl.load_workbook(io.BytesIO(report_bytes(report, ".xlsx")))
     sheet = book[INVENTORY_SHEET]
     values = [row for row in sheet.iter_rows(values_only=True) if any(v is not None for v in row)]
@@ -79,11 +79,14 @@ def test_results_without_these_figures_give_no_section(tmp_path):
     assert category11_rows(old) == [] and variants(old) == []
 
 
-def test_a_flagged_methodology_is_one_japanese_sentence_with_one_full_stop(tmp_path):
-    # The note reads "注意が必要な方法論 {id}：{text}。": the flag's text is a phrase inside that sentence, so a 。 of
-    # its own printed "…確認されていません。。" (seen in koken report --lang ja on the bundled example).
+def test_a_flagged_methodology_reads_right_in_a_sentence_and_in_a_cell(tmp_path):
+    # The Markdown note reads "注意が必要な方法論 {id}：{text}。" and the HTML page and the workbook show the flag's text
+    # alone in a list item or a cell: a label fits both. As a sentence of its own it printed "…確認されていません。。"
+    # in the note; without its 。 it read as an unfinished sentence in the cells.
     report = refrigerators(tmp_path, customer=False)
     with language("ja"):
         text = report_bytes(report, ".md").decode("utf-8")
-    assert "注意が必要な方法論 refrigerator：暫定：業界の方法論の一つであることが確認されていません。" in text
+        page = report_bytes(report, ".html").decode("utf-8")
+    assert "注意が必要な方法論 refrigerator：暫定（業界の方法論の一つであることは確認されていない）。" in text
     assert "。。" not in text
+    assert "refrigerator: 暫定（業界の方法論の一つであることは確認されていない）" in page
