@@ -192,7 +192,9 @@ def load_yaml_node(text: str, source: str = "<text>") -> tuple[Any, yaml.Node | 
 def _load(text: str, source: str) -> tuple[Any, yaml.Node | None]:
     if len(text.encode("utf-8", errors="replace")) > MAX_YAML_BYTES:
         raise YamlError(_("file is larger than {limit:,} bytes").format(limit=MAX_YAML_BYTES), Location(file=source))
-    if _FAST and not yaml.reader.Reader.NON_PRINTABLE.search(text):
+    # libyaml takes tabs where PyYAML's scanner refuses them ("found character '\t' that cannot start any token"):
+    # a text with a tab is read by the pure-Python loader, so that both read the same files alike
+    if _FAST and "\t" not in text and not yaml.reader.Reader.NON_PRINTABLE.search(text):
         fast = _FastLoader(text, source)
         try:  # what both parsers read alike; anything else (an error, a limit) is read again below to say why
             node = fast.get_single_node()
