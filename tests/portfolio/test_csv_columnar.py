@@ -116,9 +116,9 @@ def test_the_same_rows_and_notices_in_partitions(tmp_path, library, monkeypatch)
                  for p in source.partitions()]
         rows = [r for block, _p in parts if block for r in block]
         seen.append((rows, [p for _b, p in parts if p], source.notices))
-    spaces = 2 + 40 + 7 + 2  # the row of spaces: left out by the csv module, by the build step in a columnar block
-    assert [r for r in seen[0][0] if r != spaces] == seen[1][0]
-    assert seen[0][1:] == seen[1][1:]
+    # the row of spaces is left out by both readers before partitions are cut: a row kept in a block (and left out by
+    # the build step) moved the partitions' boundaries and so the totals' last digits (found by the differential test)
+    assert seen[0] == seen[1]
 
 
 def test_cp932_reads_the_same_as_utf8(tmp_path, library, monkeypatch):

@@ -704,7 +704,7 @@ class PortfolioSource:
             offsets = np.frombuffer(cells.buffers()[1], dtype=np.int32)[cells.offset:cells.offset + len(cells) + 1]
             written = (np.diff(offsets) > 0).reshape(width, total).sum(axis=0)
             space = pc.utf8_is_space(cells).to_numpy(zero_copy_only=False).reshape(width, total).sum(axis=0)
-        keep = written > 0
+        keep = written > space  # a row of empty or whitespace-only cells is no row, as for the csv module
         found_notes = []
         candidates = np.flatnonzero(keep & (written - space == 1))  # one cell of text: a note?
         if len(candidates):
