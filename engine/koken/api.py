@@ -767,12 +767,17 @@ def trace_rows(data: str | Path | pd.DataFrame, rows: Iterable[int] | None = Non
     lib = _library(library)
     options = run_options(lib, _ratios(None), encoding, sheet)
     portfolio = data if isinstance(data, Portfolio) else _read_whole(data, lib, None, encoding, sheet, None, [])
-    if portfolio.problems:
-        raise KokenErrors(sorted(portfolio.problems, key=lambda e: (e.location.sheet or "", e.location.row or 0,
-                                                                    e.location.column or "")))
     asked = list(rows)
     part = take_rows(portfolio, np.unique(traced_positions(portfolio, asked, sheet)))
-    return trace_portfolio(_calculate(part, lib, options), asked, sheet=sheet)
+    problems = list(portfolio.problems)
+    try:  # the rows' own problems are named with the file's, all at once
+        calc = _calculate(part, lib, options)
+    except KokenErrors as errs:
+        problems += [e for e in errs.errors if e not in problems]
+    if problems:
+        raise KokenErrors(sorted(problems, key=lambda e: (e.location.sheet or "", e.location.row or 0,
+                                                          e.location.column or "")))
+    return trace_portfolio(calc, asked, sheet=sheet)
 
 
 def trace_target(target: str | Path, library: Library | Mapping | None = None, *, rows: Iterable[int] = (),

@@ -337,3 +337,23 @@ def test_rows_asked_for_are_found_where_the_list_of_every_row_has_them(library):
     with pytest.raises(KokenErrors, match=f"row 1 is not a product line of the file .product lines are rows "
                                           f"{file_rows[0]}-{file_rows[-1]}"):
         traced_positions(portfolio, [file_rows[0], 1])
+
+
+def test_the_asked_row_s_own_problem_is_named_beside_a_cell_problem_elsewhere(tmp_path, library):
+    """A cell that cannot be read in row 3 stops the trace of row 2, and row 2's own problem (a required value left
+    empty, a unit of another dimension) is named with it: every problem at once, as before rows were traced alone
+    (found by comparing the engine before and after)."""
+    from koken.api import trace_rows
+
+    header = ("product_line,methodology,fiscal_year,market,region,units_shipped,baseline_annual_energy[kWh/yr],"
+              "product_annual_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n")
+    tv = "TV,television,2023,domestic,JP,10 万台,abc,105,,10\n"
+    for fridge, own in (("Fridge,refrigerator,2023,domestic,JP,4.5 万台,420,,,12\n", "product_annual_energy"),
+                        ("Fridge,refrigerator,2023,domestic,JP,4.5 万台,420 kg,273,,12\n", "'kg'")):
+        path = tmp_path / "p.csv"
+        path.write_text(header + fridge + tv, encoding="utf-8")
+        with pytest.raises(KokenErrors) as info:
+            trace_rows(path, [2], library)
+        problems = [str(e) for e in info.value.errors]
+        assert any("row 3" in p and "'abc'" in p for p in problems), problems
+        assert any("row 2" in p and own in p for p in problems), problems
