@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -273,7 +274,20 @@ def strict_json(text: str):
     def constant(name):
         raise ValueError(_("{name} is not a number JSON allows").format(name=name))
 
-    return json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+    def whole(digits: str) -> int:
+        if len(digits.lstrip("-")) > _FLOAT_DIGITS:
+            raise ValueError(_("a whole number of {count} digits is beyond the numbers koken computes with (about "
+                               "10**308)").format(count=len(digits.lstrip("-"))))
+        return int(digits)
+
+    huge = _LONG_DIGITS.search(text) is not None  # numbers are read at C speed unless a run of digits is that long
+    return json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_int=whole if huge else None)
+
+
+_FLOAT_DIGITS = 309
+"""Digits of the longest whole number a float can hold (about 1.8 × 10**308): a longer one, read as an int, ended
+in OverflowError where a figure is compared."""
+_LONG_DIGITS = re.compile(r"\d{%d}" % (_FLOAT_DIGITS + 1))
 
 
 def read_result(path: str | Path, totals: bool = True) -> dict:

@@ -544,3 +544,26 @@ def test_a_parquet_result_without_its_record_or_with_a_figure_as_text_is_refused
 
     with pytest.raises(KokenErrors, match=r"rows\[0\] \(portfolio row 2\): single_year\[t-CO2e\] is '"):
         verify(_parquet_result(result, parquet, as_text), portfolio, library)
+
+
+@pytest.mark.parametrize("where", ["units_shipped", "operating_years[yr]", "total", "input"])
+def test_a_whole_number_beyond_a_float_s_range_anywhere_is_refused_not_a_crash(setup, where):
+    """10**400 written in a row's units shipped, a column of the row, a stored total or an input's value ended verify in
+    OverflowError (int too large to convert to float): refused on read, naming it (found by the differential test)."""
+    import json
+
+    tmp_path, lib_dir, portfolio, result, _, _ = setup
+    doc = json.loads(result.read_text(encoding="utf-8"))
+    huge = "1" + "0" * 400
+    marker = 123456789.25
+    row = doc["rows"][0]
+    if where == "total":
+        doc["totals_by_market"][0]["single_year"] = marker
+    elif where == "input":
+        next(v for v in row["inputs"].values() if isinstance(v, dict) and "value" in v)["value"] = marker
+    else:
+        row[where] = marker
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(doc).replace(repr(marker), huge), encoding="utf-8")
+    with pytest.raises(KokenError, match="a whole number of 401 digits is beyond"):
+        verify(path, portfolio, reload(lib_dir))
