@@ -287,7 +287,7 @@ def strict_json(text: str):
 _FLOAT_DIGITS = 309
 """Digits of the longest whole number a float can hold (about 1.8 × 10**308): a longer one, read as an int, ended
 in OverflowError where a figure is compared."""
-_LONG_DIGITS = re.compile(r"\d{%d}" % (_FLOAT_DIGITS + 1))
+_LONG_DIGITS = re.compile(rf"\d{{{_FLOAT_DIGITS + 1}}}")
 
 
 def read_result(path: str | Path, totals: bool = True) -> dict:
