@@ -503,7 +503,8 @@ def read_parquet_result(path: str | Path) -> tuple[dict, pd.DataFrame]:
             raise KokenError(_("the Parquet file holds no koken record (its 'koken' metadata): verify needs the result "
                                "written by koken calculate --output result.parquet (or .json)"), where)
         head = strict_json(metadata[b"koken"].decode("utf-8"))
-        frame = source.read().to_pandas()
+        # a whole-number column with a null stays whole numbers beside a None (not floats: every row would read 3.0)
+        frame = source.read().to_pandas(integer_object_nulls=True)
     except (OSError, pa.ArrowException, UnicodeDecodeError, ValueError, RecursionError) as err:
         raise KokenError(_("cannot read the result file as Parquet ({error}: {detail})").format(
             error=type(err).__name__, detail=str(err)[:200]), where) from None

@@ -546,6 +546,27 @@ def test_a_parquet_result_without_its_record_or_with_a_figure_as_text_is_refused
         verify(_parquet_result(result, parquet, as_text), portfolio, library)
 
 
+def test_a_parquet_result_with_one_row_number_missing_names_that_row_only(setup):
+    """One null in the row column made the column floats, and every row was refused as 'row is 3.0, not a whole
+    number' (found by the differential test): only the row without its number is named."""
+    import pandas as pd
+
+    tmp_path, lib_dir, portfolio, result, _, _ = setup
+    library = reload(lib_dir)
+    parquet = tmp_path / "result.parquet"
+    write_results(calculate(read_portfolio(portfolio, library), library), parquet)
+
+    def one_row_unnumbered(frame):
+        frame = frame.copy()
+        frame["row"] = pd.array([None, *frame["row"].iloc[1:]], dtype="Int64")
+        return frame
+
+    with pytest.raises(KokenErrors) as info:
+        verify(_parquet_result(result, parquet, one_row_unnumbered), portfolio, library)
+    problems = [str(e) for e in info.value.errors]
+    assert len(problems) == 1 and "rows[0]" in problems[0] and "row is None, not a whole number" in problems[0], problems
+
+
 @pytest.mark.parametrize("where", ["units_shipped", "operating_years[yr]", "total", "input"])
 def test_a_whole_number_beyond_a_float_s_range_anywhere_is_refused_not_a_crash(setup, where):
     """10**400 written in a row's units shipped, a column of the row, a stored total or an input's value ended verify in
