@@ -261,3 +261,25 @@ def test_row_details_are_those_built_row_by_row(library):
         assert json.dumps(got, ensure_ascii=False) == json.dumps(_details_row_by_row(calc), ensure_ascii=False)
         stale += json.dumps(got).count("stale: an earlier year")
     assert stale and "primary_measured" in json.dumps(row_details(calcs[0])) and given is not None
+
+
+@pytest.mark.parametrize("escape, refused", [("\\ud800", True), ("x\\udfff", True), ("\\ud83d\\ude00", False)])
+def test_an_unpaired_surrogate_in_a_result_s_text_is_refused_on_read(tmp_path, escape, refused):
+    """A product line written as "\\ud800" in a JSON result ended koken report in UnicodeEncodeError from Arrow
+    (found by the differential test): refused on read as the YAML reader refuses it; a pair (an emoji) is read."""
+    from koken.base.errors import KokenError
+
+    out = tmp_path / "r.json"
+    done = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    doc["rows"][0]["product_line"] = "MARKER"
+    out.write_text(json.dumps(doc).replace('"MARKER"', f'"{escape}"'), encoding="utf-8")
+    if refused:
+        with pytest.raises((KokenError, KokenErrors), match="unpaired surrogate"):
+            load_result_documents([out])
+    else:
+        assert load_result_documents([out])
+    done = CliRunner().invoke(main, ["report", str(out), "-o", str(tmp_path / "r.md")])
+    assert done.exit_code == (1 if refused else 0), done.output
+    assert ("unpaired surrogate" in done.output) == refused

@@ -281,7 +281,30 @@ def strict_json(text: str):
         return int(digits)
 
     huge = _LONG_DIGITS.search(text) is not None  # numbers are read at C speed unless a run of digits is that long
-    return json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_int=whole if huge else None)
+    doc = json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_int=whole if huge else None)
+    if _SURROGATE_ESCAPE.search(text) and any(_UNPAIRED.search(t) for t in _texts(doc)):
+        # a \ud800 escape alone decodes to no character: Arrow, a workbook or a terminal cannot write it
+        raise ValueError(_("text contains an unpaired surrogate (\\uD800-\\uDFFF): not valid Unicode"))
+    return doc
+
+
+def _texts(doc):
+    """Every text of a JSON document, keys too (without recursion: a result may nest deeply)."""
+    stack = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            yield from value.keys()
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+"""A surrogate's escape in JSON text: only then are the decoded texts searched for one left unpaired."""
+_UNPAIRED = re.compile("[\ud800-\udfff]")
 
 
 _FLOAT_DIGITS = 309
