@@ -38,22 +38,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate, write
+from run import KOKEN_WITH_PEAK
 
 DATA = Path(os.environ.get("KOKEN_BENCH_DATA", Path(tempfile.gettempdir()) / "koken-bench"))
 
-CHILD = """
-import atexit, resource, sys
-def peak():
-    try:  # the high-water mark of this process's own memory (Linux), not of the parent it was forked from
-        kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
-    except OSError:
-        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    sys.stderr.write(f"KOKEN_PEAK_KB {kb}\\n")
-atexit.register(peak)
-from koken.cli.commands import main
-sys.argv = ["koken", *sys.argv[1:]]
-main()
-"""
+CHILD = KOKEN_WITH_PEAK  # the koken command in a new process, its peak memory on standard error
 
 
 def portfolio(rows: int) -> Path:

@@ -180,7 +180,7 @@ def time_pint(work, sample: int) -> tuple[float, int, dict]:
     return (time.perf_counter() - start) / rows, rows, results
 
 
-_CHILD = """
+KOKEN_WITH_PEAK = """
 import atexit, resource, sys
 def peak():
     try:  # the high-water mark of this process's own memory (Linux), not of the parent it was forked from
@@ -193,6 +193,7 @@ from koken.cli.commands import main
 sys.argv = ["koken", *sys.argv[1:]]
 main()
 """
+"""The koken command in a new process that writes its peak resident memory to standard error at exit."""
 
 
 def end_to_end(path: Path, repeat: int) -> tuple[float, float]:
@@ -202,7 +203,7 @@ def end_to_end(path: Path, repeat: int) -> tuple[float, float]:
     walls, peaks = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        child = subprocess.run([sys.executable, "-c", _CHILD, "calculate", str(path), "-o", str(out)],
+        child = subprocess.run([sys.executable, "-c", KOKEN_WITH_PEAK, "calculate", str(path), "-o", str(out)],
                                capture_output=True, text=True, check=False)
         walls.append(time.perf_counter() - start)
         if child.returncode != 0:
