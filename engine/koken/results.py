@@ -20,6 +20,7 @@ import pandas as pd
 
 from koken.base.errors import KokenError, KokenErrors, Location
 from koken.base.i18n import _
+from koken.base.safe_yaml import UNPAIRED_SURROGATE, UNPAIRED_SURROGATE_PROBLEM
 from koken.base.vocabulary import (
     AVOIDED_SHARE_COLUMN,
     CATEGORY_IDS,
@@ -282,9 +283,9 @@ def strict_json(text: str):
 
     huge = _LONG_DIGITS.search(text) is not None  # numbers are read at C speed unless a run of digits is that long
     doc = json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_int=whole if huge else None)
-    if _SURROGATE_ESCAPE.search(text) and any(_UNPAIRED.search(t) for t in _texts(doc)):
+    if _SURROGATE_ESCAPE.search(text) and any(UNPAIRED_SURROGATE.search(t) for t in _texts(doc)):
         # a \ud800 escape alone decodes to no character: Arrow, a workbook or a terminal cannot write it
-        raise ValueError(_("text contains an unpaired surrogate (\\uD800-\\uDFFF): not valid Unicode"))
+        raise ValueError(_(UNPAIRED_SURROGATE_PROBLEM))
     return doc
 
 
@@ -304,7 +305,6 @@ def _texts(doc):
 
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 """A surrogate's escape in JSON text: only then are the decoded texts searched for one left unpaired."""
-_UNPAIRED = re.compile("[\ud800-\udfff]")
 
 
 _FLOAT_DIGITS = 309

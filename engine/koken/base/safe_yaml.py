@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import yaml
 
 from koken.base.errors import Location, YamlError
-from koken.base.i18n import _
+from koken.base.i18n import N_, _
 
 MAX_YAML_BYTES = 1_000_000
 MAX_ALIASES = 50
@@ -31,7 +31,10 @@ _CORE_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _CORE_INT = re.compile(r"^[-+]?[0-9]+$")
 _CORE_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$"
                          r"|^[-+]?\.(?:inf|Inf|INF)$|^\.(?:nan|NaN|NAN)$")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+UNPAIRED_SURROGATE = re.compile(r"[\ud800-\udfff]")
+"""A surrogate code point standing alone in a decoded text (a pair decodes to one character): no character at all,
+which Arrow, a workbook or a terminal cannot write."""
+UNPAIRED_SURROGATE_PROBLEM = N_("text contains an unpaired surrogate (\\uD800-\\uDFFF): not valid Unicode")
 
 
 class _Limits:
@@ -118,8 +121,8 @@ class _Limits:
 
     def construct_yaml_str(self, node):
         value = super().construct_yaml_str(node)
-        if _SURROGATE.search(value):
-            raise YamlError(_("text contains an unpaired surrogate (\\uD800-\\uDFFF): not valid Unicode"),
+        if UNPAIRED_SURROGATE.search(value):
+            raise YamlError(_(UNPAIRED_SURROGATE_PROBLEM),
                             Location(file=self._source, row=node.start_mark.line + 1))
         return value
 
