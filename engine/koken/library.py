@@ -31,8 +31,8 @@ from koken.examples import check_examples as run_examples
 from koken.factors import FactorTable, load_factor_tables
 from koken.methodology import Methodology, read_methodology
 from koken.methodology.compile import definitions_key, read_specification
-from koken.methodology.schema import MethodologySpec
 from koken.methodology.lock import check_lock, lock_path, read_lock, write_lock
+from koken.methodology.schema import MethodologySpec
 
 BUNDLED = "bundled"
 """How the shipped methodology folder is named in results and notices."""

@@ -118,7 +118,7 @@ class OnDemandRegistry(pint.UnitRegistry):
 
     _equivalents_built = False
 
-    def _build_cache(self, loaded_files=None) -> None:  # noqa: ARG002 - Pint's signature
+    def _build_cache(self, loaded_files=None) -> None:
         from pint.facets.plain.registry import RegistryCache
 
         self._cache = RegistryCache()  # filled on use by Pint's own lookups
