@@ -1,6 +1,6 @@
 """koken's start-up and its Dask engine, each against a floor measured in the same run (issue 17 §4).
 
-Run: python benchmarks/startup.py [--repeat 3] [--dask-rows 200000] [--no-dask]
+Run: python benchmarks/startup.py [--repeat 3] [--dask-rows 200000] [--no-dask] [--before ENGINE]
 
 In one run, in new processes, interleaved so that a busy machine slows every figure alike:
 
@@ -8,6 +8,8 @@ In one run, in new processes, interleaved so that a busy machine slows every fig
 2. ``koken calculate`` of a 3-line portfolio (examples/portfolio_uncertain.csv) to JSON **cold**, without the
    start-up cache (``KOKEN_NO_CACHE=1``), and **warm** (the cache filled by a run before; a cache folder of this
    benchmark's own, never the user's);
+   With ``--before ENGINE`` (another checkout's ``engine`` folder, e.g. ``git worktree add /tmp/old main``), the
+   warm run of that engine too, in the same loop, with a cache folder of its own: before and after in one run;
 3. ``koken calculate`` of a synthetic portfolio of ``--dask-rows`` lines (benchmarks/generate.py, Parquet) with
    the **local** engine and with ``--engine dask --workers 2``; the two results must be byte-identical.
 
@@ -77,6 +79,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--dask-rows", type=int, default=200_000)
     parser.add_argument("--no-dask", dest="dask", action="store_false")
+    parser.add_argument("--before", type=Path, metavar="ENGINE",
+                        help="another checkout's engine folder, timed warm in the same loop (before and after)")
     options = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="koken-startup-") as folder:  # results and cache, removed at the end
@@ -88,12 +92,19 @@ def run(options: argparse.Namespace, work: Path) -> None:
     env.pop("KOKEN_NO_CACHE", None)
     cold_env = {**env, "KOKEN_NO_CACHE": "1"}
     calculate = [*KOKEN, "calculate", str(THREE_LINES), "-o"]
+    before_env = None
+    if options.before is not None:
+        before_env = {**env, "KOKEN_CACHE_DIR": str(work / "cache-before"),
+                      "PYTHONPATH": os.pathsep.join([str(options.before.resolve()), env.get("PYTHONPATH", "")])}
+        timed([*calculate, str(work / "fill-before.json")], before_env)
     timed([*calculate, str(work / "fill.json")], env)  # fills the cache (and the file system's)
-    floor, cold, warm = [], [], []
+    floor, cold, warm, before = [], [], [], []
     for i in range(options.repeat):
         floor.append(timed(FLOOR, env))
         cold.append(timed([*calculate, str(work / f"cold{i}.json")], cold_env))
         warm.append(timed([*calculate, str(work / f"warm{i}.json")], env))
+        if before_env is not None:
+            before.append(timed([*calculate, str(work / f"before{i}.json")], before_env))
     print(f"koken start-up, {sys.version.split()[0]} on {platform.machine()}, {os.cpu_count()} cores")
     print(f"  floor: python -c 'import numpy, pandas, pyarrow'  {summary(floor)}")
     print(f"  calculate 3 lines, cold (KOKEN_NO_CACHE=1)      {summary(cold)}")
@@ -101,6 +112,9 @@ def run(options: argparse.Namespace, work: Path) -> None:
     print("  " + ratio_line("warm / floor", warm, floor, GOAL_WARM))
     print(f"  {'cold / floor':34s} {statistics.median(cold) / statistics.median(floor):5.2f}x")
     print(f"  {'warm, absolute':34s} {statistics.median(warm):5.2f} s   (issue 17 §4: under 0.5 s on the build machine)")
+    if before:
+        print(f"  before: {options.before}, warm             {summary(before)}")
+        print("  " + ratio_line("before, warm / floor", before, floor, GOAL_WARM))
 
     if not options.dask:
         return

@@ -190,3 +190,93 @@ def test_a_broken_factor_table_is_reported_once_and_named_as_the_cause(tmp_path,
     assert "methodologies/home_appliances/refrigerator.yaml, field extends: extends 'home_appliances', whose file " \
            "cannot be read (its problems are listed with it)" in texts
     assert not any("unknown factor table" in t or "no category methodology" in t for t in texts)
+
+
+# --- lazy loading (koken calculate; issue 17 §4, docs/performance.md § Start-up) ---
+
+def test_a_lazy_library_is_the_eager_one_compiled_on_first_use():
+    eager = load_library()
+    lazy = load_library(lazy=True)
+    assert list(lazy) == list(eager) and len(lazy) == len(eager) and lazy.description == eager.description
+    assert "refrigerator" in lazy and "fridge" not in lazy
+    assert lazy.specs == {mid: m.spec for mid, m in eager.items()}  # read without compiling anything
+    for mid in eager:  # each compiled on first lookup: the same identity, hash and steps as the eager library's
+        m, e = lazy[mid], eager[mid]
+        assert (m.content_hash, m.path, m.version, m.extends, m.step_names) == (e.content_hash, e.path, e.version,
+                                                                               e.extends, e.step_names)
+        assert lazy[mid] is m  # compiled once
+    with pytest.raises(KeyError, match="did you mean 'transformer'"):
+        lazy["transfomer"]
+
+
+def broken_unit_folder(tmp_path):
+    """A folder with a methodology ``broken`` whose format is right but whose formula has the wrong unit."""
+    data = methodology_dict(id="broken")
+    data["formulas"][0]["unit"] = "kg"  # baseline_energy - product_energy is kWh/yr, not kg
+    write_methodology(tmp_path / "lib", data)
+    return tmp_path / "lib"
+
+
+def test_a_lazy_library_reports_a_broken_file_when_it_is_used_and_validate_always(tmp_path):
+    folder = broken_unit_folder(tmp_path)
+    with pytest.raises(koken.KokenErrors, match="broken.yaml"):
+        load_library(folder)  # the eager library refuses it
+    assert any("broken.yaml" in str(p) for p in scan_library(folder).problems)  # so does koken validate
+    lazy = load_library(folder, lazy=True)  # its format is right: it is read, and compiled on first use
+    assert "broken" in lazy and lazy["refrigerator"].id == "refrigerator"
+    with pytest.raises(koken.KokenErrors, match="broken.yaml") as info:
+        lazy["broken"]
+    assert "declared unit vs formula" in str(info.value)
+
+
+def test_a_lazy_library_still_refuses_a_file_whose_format_is_wrong(tmp_path):
+    data = methodology_dict(id="misspelt")
+    data["titel"] = data.pop("title")
+    write_methodology(tmp_path / "lib", data)
+    with pytest.raises(koken.KokenErrors, match="misspelt.yaml"):
+        load_library(tmp_path / "lib", lazy=True)
+
+
+def test_a_lazy_library_refuses_a_used_released_version_whose_content_changed(tmp_path):
+    ours = company_refrigerator(tmp_path)
+    data = yaml.safe_load((ours / "home_appliances" / "refrigerator.yaml").read_text(encoding="utf-8"))
+    data["version"] = "2.0.0"  # the bundled lock released 2.0.0 with the bundled content
+    data["title"]["en"] = "Refrigerator (ours)"
+    (ours / "home_appliances" / "refrigerator.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    lazy = load_library(ours, lazy=True)
+    with pytest.raises(koken.KokenErrors, match="bump the version"):
+        lazy["refrigerator"]
+    with pytest.raises(koken.KokenErrors, match="bump the version"):
+        load_library(ours)
+
+
+def test_calculate_leaves_a_broken_methodology_the_portfolio_does_not_use_to_validate(tmp_path):
+    folder = broken_unit_folder(tmp_path)
+    plain, added = tmp_path / "plain.json", tmp_path / "added.json"
+    assert CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "-o", str(plain)]).exit_code == 0
+    result = CliRunner().invoke(main, ["calculate", str(EXAMPLE_PORTFOLIO), "--methodologies", str(folder),
+                                       "-o", str(added)])
+    assert result.exit_code == 0, result.output
+    shown = [line for line in added.read_text("utf-8").splitlines() if '"created"' not in line]
+    expected = [line for line in plain.read_text("utf-8").splitlines() if '"created"' not in line]
+    assert [line.replace("bundled + " + str(folder), "bundled") for line in shown] == expected
+    assert CliRunner().invoke(main, ["validate", str(folder)]).exit_code == 1
+    portfolio = tmp_path / "p.csv"
+    portfolio.write_text("methodology,fiscal_year,market,units_shipped[台],baseline_energy[kWh/yr],"
+                         "product_energy[kWh/yr],grid_emission_factor[kg-CO2/kWh],operating_years[yr]\n"
+                         "broken,2024,domestic,1,400,300,0.5,10\n", encoding="utf-8")
+    out = tmp_path / "used.json"
+    result = CliRunner().invoke(main, ["calculate", str(portfolio), "--methodologies", str(folder), "-o", str(out)])
+    assert result.exit_code == 1 and "broken.yaml" in result.output and "declared unit vs formula" in result.output
+    assert not out.exists() and not list(tmp_path.glob(".used.json.*"))
+
+
+def test_the_lazy_command_line_writes_the_bytes_the_eager_library_gives(tmp_path):
+    """koken calculate (lazy) against koken.run with the eager library, on the example portfolios."""
+    for portfolio in (EXAMPLE_PORTFOLIO, REPO / "examples" / "portfolio_uncertain.csv"):
+        cli, api = tmp_path / f"cli_{portfolio.stem}.json", tmp_path / f"api_{portfolio.stem}.json"
+        assert CliRunner().invoke(main, ["calculate", str(portfolio), "-o", str(cli)]).exit_code == 0
+        koken.run(portfolio, load_library(), output=api)
+        lines = [[line for line in path.read_text("utf-8").splitlines() if '"created"' not in line]
+                 for path in (cli, api)]
+        assert lines[0] == lines[1]

@@ -36,20 +36,6 @@ from koken.factors import gwp_rule as read_gwp_rule
 from koken.library import Library, LibraryScan, load_library, scan_library
 from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio
 from koken.portfolio.readers import DEFAULT_PARTITION_ROWS, FrameSource
-from koken.production.export import (
-    ProgressView,
-    company_tables,
-    industry_tables,
-    notes,
-    template_xlsx,
-    titled_tables,
-    to_document,
-    to_markdown,
-    write_progress,
-)
-from koken.production.metrics import CompanyProgress, company_progress
-from koken.production.rollup import company_view, rollup
-from koken.production.submission import Submission, read_submission
 from koken.results import RESULT_FORMAT, result_document
 from koken.scale.pipeline import RunResult
 from koken.scale.pipeline import run as _run
@@ -69,11 +55,16 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from koken.audit.trace import TraceNode
+    from koken.production.metrics import CompanyProgress
+    from koken.production.rollup import Rollup
+    from koken.production.submission import Submission
     from koken.reporting.action_plan import Report
 
 _LAZY = {"claim": ("koken.claim", "make_claim"),  # koken claim (docs/claim.md)
-         "claim_lines": ("koken.claim.statement", "statement_lines")}  # the command line's claim text
-"""Names imported on first use: a command that does not claim or report does not load those modules."""
+         "claim_lines": ("koken.claim.statement", "statement_lines"),  # the command line's claim text
+         "read_submission": ("koken.production.submission", "read_submission")}  # koken progress
+"""Names imported on first use: a command that does not claim, report or read action-plan submissions does not load
+those modules (docs/performance.md § Start-up)."""
 
 
 def __getattr__(name: str):
@@ -558,18 +549,29 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
     return built
 
 
-class Progress(ProgressView):
+@dataclasses.dataclass
+class Progress:
     """Action-plan progress: ``companies`` (each a :class:`koken.production.metrics.CompanyProgress` with
     ``years``, ``carriers``, ``measures``, ``renewables`` as DataFrames, units in the column names) and
-    ``rollup`` (the industry's tables when several submissions were combined)."""
+    ``rollup`` (the industry's tables when several submissions were combined); ``company_only``: one company's
+    view (the fields of :class:`koken.production.export.ProgressView`, whose functions it calls; that module is
+    imported on first use)."""
+
+    companies: list[CompanyProgress]
+    rollup: Rollup | None
+    company_only: bool = False
 
     def to_markdown(self) -> str:
         """The tables and notes as Markdown (Japanese and English headers)."""
+        from koken.production.export import to_markdown
+
         return to_markdown(self)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables as displayed (strings), keyed ``"<company>: intensity"`` … and ``"industry: totals"`` …;
         a company's view has the industry's totals and targets only."""
+        from koken.production.export import company_tables, industry_tables
+
         out = {f"{c.company}: {key}": frame for c in self.companies for key, frame in company_tables(c).items()}
         if self.rollup is not None:
             shown = industry_tables(self.rollup)
@@ -579,18 +581,26 @@ class Progress(ProgressView):
 
     def titled_tables(self) -> list[tuple[str, pd.DataFrame]]:
         """The same tables, each with its title in the chosen language (what ``koken progress`` prints)."""
+        from koken.production.export import titled_tables
+
         return titled_tables(self)
 
     def notes(self) -> list[str]:
         """The definitions, rules and sources behind the figures, as sentences (in the chosen language)."""
+        from koken.production.export import notes
+
         return notes(self)
 
     def document(self) -> dict:
         """JSON-ready data: unrounded figures, definitions, origins and hashes."""
+        from koken.production.export import to_document
+
         return to_document(self)
 
     def to_file(self, path: str | Path) -> None:
         """Write ``.md``, ``.xlsx`` or ``.json``, whole or not at all."""
+        from koken.production.export import write_progress
+
         write_progress(self, path)
 
 
@@ -612,6 +622,10 @@ def progress(submissions: str | Path | Submission | Sequence[str | Path | Submis
         KokenErrors: every problem of every submission (located), submissions that cannot be combined
             (different intensity definitions or base years, a company twice), an unknown company.
     """
+    from koken.production.metrics import company_progress
+    from koken.production.rollup import company_view, rollup
+    from koken.production.submission import Submission, read_submission
+
     items = [submissions] if isinstance(submissions, (str, Path, Submission)) else list(submissions)
     if not items:
         raise KokenErrors([KokenError(_("give at least one submission file"))])
@@ -643,6 +657,7 @@ def submission_template(path: str | Path) -> None:
         KokenError: ``path`` is not an ``.xlsx`` file.
     """
     from koken.base.files import atomic_write
+    from koken.production.export import template_xlsx
 
     if Path(path).suffix.lower() != ".xlsx":
         raise KokenError(_("a template is an .xlsx workbook"), Location(file=str(path)))

@@ -30,8 +30,9 @@ from koken.base.paths import display_path, methodologies_dir
 from koken.examples import check_examples as run_examples
 from koken.factors import FactorTable, load_factor_tables
 from koken.methodology import Methodology, read_methodology
-from koken.methodology.compile import definitions_key
+from koken.methodology.compile import definitions_key, read_specification
 from koken.methodology.lock import check_lock, lock_path, read_lock, write_lock
+from koken.methodology.schema import MethodologySpec
 
 BUNDLED = "bundled"
 """How the shipped methodology folder is named in results and notices."""
@@ -101,6 +102,70 @@ def bundled_categories() -> dict[str, Methodology]:
     return found
 
 
+class Deferred:
+    """A methodology file read as far as its specification (format, category merged, id unique), compiled and
+    checked when first used (``load_library(lazy=True)``; docs/performance.md § Start-up).
+
+    :meth:`compile` does what ``koken validate`` does to one file: units, formulas and references
+    (:func:`koken.methodology.read_methodology`), its worked examples (:func:`load_methodology`, the start-up
+    cache), and the version lock of its folder and of the sources read before it (:func:`check_lock`).
+
+    Attributes:
+        path: the file.
+        spec: its specification (a product's merged with its category).
+        extends: the category it extends, or None.
+    """
+
+    def __init__(self, path: Path, spec: MethodologySpec, extends: str | None,
+                 categories: Mapping[str, Methodology | Deferred | None], lock: Path,
+                 released: Mapping[str, Mapping[str, tuple[str, str]]] | None, check_examples: bool):
+        self.file, self.spec, self.extends = path, spec, extends
+        self._categories, self._lock, self._released = categories, lock, released
+        self._check_examples = check_examples
+        self._compiled: Methodology | None = None
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def path(self) -> str:
+        """As a compiled methodology records it (:func:`koken.base.paths.display_path`)."""
+        return display_path(self.file)
+
+    def compile(self) -> Methodology:
+        """The compiled methodology (compiled once).
+
+        Raises:
+            KokenErrors: every problem of the file (its category's, if that cannot be compiled): units, formulas,
+                references, worked examples, a released version whose content changed.
+        """
+        if self._compiled is None:
+            base = self._categories.get(self.extends) if self.extends is not None else None
+            if isinstance(base, Deferred):
+                base = base.compile()
+            categories = {self.extends: base} if self.extends is not None else {}
+            problems: list[KokenError] = []
+            m = gather(lambda p: read_methodology(p, categories=categories), self.file, problems)
+            if m is not None:
+                lock_errors, _warnings = check_lock({m.id: m}, self._lock, self._released)
+                if self._check_examples:
+                    gather(lambda p: load_methodology(p, categories=categories), self.file, problems)
+                problems.extend(lock_errors)
+            if problems:
+                raise KokenErrors(problems)
+            self._compiled = m
+        return self._compiled
+
+
+def _compiled(m: Methodology | Deferred) -> Methodology:
+    return m.compile() if isinstance(m, Deferred) else m
+
+
 @dataclass(frozen=True)
 class LibrarySource:
     """One folder (or file) the library read, and what it gave."""
@@ -131,7 +196,9 @@ class Library(Mapping[str, Methodology]):
     """Methodologies by id, with the factor tables and device ratio files they are used with.
 
     A ``Library`` is a read-only mapping ``id → Methodology`` (``lib["refrigerator"]``, ``"server" in lib``,
-    ``len(lib)``); :meth:`add` brings in more files.
+    ``len(lib)``); :meth:`add` brings in more files. A library loaded with ``lazy=True`` holds every file's
+    specification (:attr:`specs`) and compiles a methodology when it is first looked up (``lib[id]``,
+    ``lib.values()``): the lookup then raises :class:`KokenErrors` for that file's problems.
 
     Attributes:
         sources: the folders or files read, in order (a later one overrides an earlier one's ids).
@@ -140,9 +207,9 @@ class Library(Mapping[str, Methodology]):
         factor_tables: the shared factor tables (``factors/``) by id.
     """
 
-    def __init__(self, methodologies: Mapping[str, Methodology] | None = None,
+    def __init__(self, methodologies: Mapping[str, Methodology | Deferred] | None = None,
                  sources: Iterable[LibrarySource] = (), notices: Iterable[str] = (), warnings: Iterable[str] = ()):
-        self._methodologies: dict[str, Methodology] = dict(methodologies or {})
+        self._methodologies: dict[str, Methodology | Deferred] = dict(methodologies or {})
         self.sources: list[LibrarySource] = list(sources)
         self.notices: list[str] = list(notices)
         self.warnings: list[str] = list(warnings)
@@ -152,7 +219,7 @@ class Library(Mapping[str, Methodology]):
 
     def __getitem__(self, methodology_id: str) -> Methodology:
         try:
-            return self._methodologies[methodology_id]
+            m = self._methodologies[methodology_id]
         except KeyError:
             import difflib
 
@@ -161,6 +228,12 @@ class Library(Mapping[str, Methodology]):
                 raise KeyError(_("no methodology {id!r}; did you mean {hint!r}?").format(id=methodology_id, hint=hint[0])
                                ) from None
             raise KeyError(_("no methodology {id!r}").format(id=methodology_id)) from None
+        if isinstance(m, Deferred):
+            m = self._methodologies[methodology_id] = m.compile()
+        return m
+
+    def __contains__(self, methodology_id: object) -> bool:
+        return methodology_id in self._methodologies  # without compiling a deferred methodology
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._methodologies)
@@ -177,9 +250,18 @@ class Library(Mapping[str, Methodology]):
         return " + ".join(s.path for s in self.sources) or "none"
 
     @property
+    def specs(self) -> dict[str, MethodologySpec]:
+        """Every methodology's specification by id (a product's merged with its category), compiled or not: the
+        names, parameters and units a portfolio's columns are read with."""
+        return {mid: m.spec for mid, m in self._methodologies.items()}
+
+    @property
     def categories(self) -> dict[str, Methodology]:
         """The category methodologies (``kind: category``) by id: what product files added later may extend."""
-        return {mid: m for mid, m in self._methodologies.items() if m.spec.kind == "category"}
+        return {mid: self[mid] for mid in self._category_ids()}
+
+    def _category_ids(self) -> list[str]:
+        return [mid for mid, m in self._methodologies.items() if m.spec.kind == "category"]
 
     @property
     def ratios(self) -> RatioFile:
@@ -225,7 +307,7 @@ class Library(Mapping[str, Methodology]):
 @dataclass
 class _SourceScan:
     name: str
-    methodologies: dict[str, Methodology]
+    methodologies: dict[str, Methodology | Deferred]
     problems: list[KokenError]
     warnings: list[str]
     files: list[Path]
@@ -234,11 +316,14 @@ class _SourceScan:
 
 def _scan_source(root: Path, name: str, check_examples: bool,
                  released: Mapping[str, Mapping[str, tuple[str, str]]] | None = None,
-                 categories: Mapping[str, Methodology] | None = None) -> _SourceScan:
+                 categories: Mapping[str, Methodology | Deferred] | None = None, lazy: bool = False) -> _SourceScan:
     """Read every methodology of one folder or file: each file's problems, duplicate ids, the folder's lock and
     ``released``, the versions earlier sources' locks released (id → version → (content hash, lock file)).
     Category methodologies are read first; a product file extends one of this folder's or of ``categories``
-    (those of the sources read before)."""
+    (those of the sources read before). ``lazy``: each file is read as far as its specification only
+    (:class:`Deferred`), its format and id checked, the rest when it is first used."""
+    if lazy:
+        return _scan_specifications(root, name, check_examples, released, categories)
     problems: list[KokenError] = []
     found: dict[str, Methodology] = {}
     unchecked: dict[str, Methodology] = {}
@@ -248,7 +333,8 @@ def _scan_source(root: Path, name: str, check_examples: bool,
         files = []
     elif not files and name != BUNDLED:  # a source that adds nothing would silently leave the bundled formulas
         problems.append(MethodologyError(_("no methodology files (<category>/<id>.yaml) here"), Location(file=str(root))))
-    known: dict[str, Methodology | None] = {**bundled_categories(), **(categories or {})}  # a folder of products alone
+    known: dict[str, Methodology | None] = {**bundled_categories(),  # a folder of products alone
+                                            **{cid: _compiled(c) for cid, c in (categories or {}).items()}}
     # extends the bundled categories; None: a category file of this folder that cannot be read
     for path in sorted(files, key=lambda p: not is_category_file(p)):  # categories first, else in file order
         m = gather(lambda p: read_methodology(p, categories=known), path, problems)
@@ -276,6 +362,60 @@ def _scan_source(root: Path, name: str, check_examples: bool,
     return _SourceScan(name, found, problems, warnings, files, _released_versions(root))
 
 
+def _scan_specifications(root: Path, name: str, check_examples: bool,
+                         released: Mapping[str, Mapping[str, tuple[str, str]]] | None,
+                         categories: Mapping[str, Methodology | Deferred] | None) -> _SourceScan:
+    """:func:`_scan_source` with ``lazy``: what it checks before compiling (the files found, each file's YAML and
+    format, a product's category, ids defined twice, a lock that cannot be read), each methodology left
+    :class:`Deferred`."""
+    problems: list[KokenError] = []
+    found: dict[str, Methodology | Deferred] = {}
+    files = find_methodology_files(root)
+    if not str(root) or not root.exists():
+        problems.append(MethodologyError(_("no such file or folder"), Location(file=str(root))))
+        files = []
+    elif not files and name != BUNDLED:
+        problems.append(MethodologyError(_("no methodology files (<category>/<id>.yaml) here"), Location(file=str(root))))
+    known: dict[str, Methodology | Deferred | None] = {  # as _scan_source; the bundled folder reads its own first
+        **(_deferred_bundled_categories(check_examples) if name != BUNDLED else {}), **(categories or {})}
+    lock = lock_path(root)
+    try:
+        read_lock(lock)
+    except KokenError as err:
+        problems.append(err)
+    for path in sorted(files, key=lambda p: not is_category_file(p)):
+        read = gather(lambda p: read_specification(p, {cid: c.spec if c is not None else None
+                                                       for cid, c in known.items()}), path, problems)
+        if read is None:
+            if is_category_file(path) and path.stem not in known:
+                known[path.stem] = None
+            continue
+        spec, extends = read
+        if spec.id in found:
+            problems.append(MethodologyError(_("id {id!r} is also defined in {path}").format(
+                id=spec.id, path=found[spec.id].path), Location(file=display_path(path))))
+            continue
+        m = Deferred(path, spec, extends, known, lock, released, check_examples)
+        if spec.kind == "category":
+            known[spec.id] = m
+        found[spec.id] = m
+    return _SourceScan(name, found, problems, [], files, _released_versions(root))
+
+
+def _deferred_bundled_categories(check_examples: bool) -> dict[str, Deferred]:
+    """:func:`bundled_categories`, each left :class:`Deferred` (one whose specification cannot be read is left out)."""
+    root = methodologies_dir()
+    found: dict[str, Deferred] = {}
+    for path in find_methodology_files(root):
+        if is_category_file(path):
+            try:
+                spec, extends = read_specification(path)
+            except KokenErrors:
+                continue
+            found[spec.id] = Deferred(path, spec, extends, {}, lock_path(root), None, check_examples)
+    return found
+
+
 def _released_versions(root: Path) -> dict[str, dict[str, tuple[str, str]]]:
     """The versions a folder's lock released: id → version → (content hash, lock file); empty if unreadable
     (the unreadable lock is reported by :func:`check_lock`)."""
@@ -288,13 +428,15 @@ def _released_versions(root: Path) -> dict[str, dict[str, tuple[str, str]]]:
 
 
 def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled: bool = True,
-                 check_examples: bool = True) -> LibraryScan:
+                 check_examples: bool = True, lazy: bool = False) -> LibraryScan:
     """Read methodology sources and report everything found, never raising for a bad file (``koken validate``).
 
     Args:
         paths: methodology files or folders added after the bundled set (in order).
         bundled: start from the bundled ``methodologies/``.
         check_examples: run worked examples and property checks.
+        lazy: check each file's format and id only, and compile a methodology when it is first used (its other
+            problems are then raised by the lookup); ``koken validate`` never uses it.
     Returns:
         LibraryScan: the usable library (files with problems left out), every problem once (a factor table's,
         found by each methodology compiled, is listed once), every warning.
@@ -306,7 +448,8 @@ def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
     library = Library()
     scan = LibraryScan(library=library)
     for root, name in roots:
-        source = _scan_source(root, name, check_examples, library._released, library.categories)
+        categories = {mid: library._methodologies[mid] for mid in library._category_ids()}
+        source = _scan_source(root, name, check_examples, library._released, categories, lazy)
         scan.problems.extend(source.problems)
         scan.files.extend(source.files)
         library._merge(source)
@@ -319,7 +462,7 @@ def scan_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
 
 
 def load_library(paths: str | Path | Iterable[str | Path] | None = None, bundled: bool = True,
-                 check_examples: bool = True) -> Library:
+                 check_examples: bool = True, lazy: bool = False) -> Library:
     """The methodologies to compute with: the bundled set, plus ``paths`` (files or folders), checked as
     ``koken validate`` checks them.
 
@@ -329,6 +472,9 @@ def load_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
         bundled: start from the bundled ``methodologies/`` (False: only ``paths``).
         check_examples: run every file's worked examples and property checks (a methodology failing its own
             examples is an error).
+        lazy: read every file as far as its specification (YAML, format, category, id) and compile and check a
+            methodology when it is first looked up, which then raises its problems (``koken calculate``: a portfolio
+            uses a few of the methodologies; docs/performance.md § Start-up). The results are the same.
     Returns:
         Library.
     Raises:
@@ -339,7 +485,7 @@ def load_library(paths: str | Path | Iterable[str | Path] | None = None, bundled
     >>> len(lib), lib["transformer"].category, lib["transformer"].extends   # 24 products on 5 categories
     (29, 'industrial_equipment', 'industrial_equipment')
     """
-    scan = scan_library(paths, bundled, check_examples)
+    scan = scan_library(paths, bundled, check_examples, lazy)
     if scan.problems:
         raise KokenErrors(scan.problems)
     return scan.library

@@ -326,3 +326,37 @@ def test_pascal_hectare_and_prefixed_years_are_read_not_refused(text, unit, fact
     assert conversion_factor(parse_unit(text), parse_unit(unit)) == pytest.approx(factor, rel=1e-15)
     if text == "ka":  # the methodology's own year: a leap-year methodology's ka is 1,000 of its years
         assert conversion_factor(parse_unit("ka", 8784), parse_unit("yr", 8784)) == pytest.approx(1000)
+
+
+def test_the_on_demand_registry_gives_every_unit_what_pints_own_registry_gives():
+    """koken's registry leaves out Pint's start-up pass over every unit (issue 17 §4): each unit's root units,
+    conversion factor and dimension, worked out on use, must be exactly what Pint's fully built registry holds."""
+    import pint
+
+    from koken.base.paths import units_dir
+    from koken.base.units import OnDemandRegistry
+
+    ours = OnDemandRegistry(on_redefinition="raise", autoconvert_offset_to_baseunit=False)
+    pints = pint.UnitRegistry(on_redefinition="raise", autoconvert_offset_to_baseunit=False)
+    for path in sorted(units_dir().glob("*.txt")):
+        ours.load_definitions(str(path))
+        pints.load_definitions(str(path))
+    names = list(pints)  # Pint's pass also defines the prefixed units definitions name (centipoise): ours on use
+    assert len(names) > 900 and set(ours) <= set(names)
+    def looked_up(registry_, name):
+        try:
+            factor, root = registry_.get_root_units(name)
+            return factor, str(root), str(registry_.get_dimensionality(name))
+        except Exception as err:  # a name Pint cannot parse as a unit expression (%, R_∞): the same refusal
+            return type(err).__name__
+
+    for name in names:
+        assert looked_up(ours, name) == looked_up(pints, name), name
+    for text in ("kWh/yr", "kg-CO2e/台/yr", "万t-CO2e", "原油換算kL", "MJ/m3"):
+        unit = parse_unit(text)
+        assert ours.Quantity(1.0, str(unit)).to_base_units().magnitude == \
+            pints.Quantity(1.0, str(unit)).to_base_units().magnitude, text
+    # the one lookup that needs every unit's dimension at once builds Pint's whole cache on its first call
+    assert {str(u) for u in pints.get_compatible_units("kWh")} <= {str(u) for u in ours.get_compatible_units("kWh")}
+    assert "megawatt_hour" not in {str(u) for u in ours.get_compatible_units("kWh")}  # prefixed units: as Pint
+    assert "joule" in {str(u) for u in ours.get_compatible_units("kWh")}

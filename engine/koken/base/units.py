@@ -107,15 +107,39 @@ _MULTIPLY_SIGNS = re.compile(r"[·・⋅×]")
 _lock = threading.Lock()
 
 
+class OnDemandRegistry(pint.UnitRegistry):
+    """Pint's ``UnitRegistry``, every definition parsed as Pint parses it, without the pass Pint makes at start-up
+    over all of its ~1,000 units to work out each one's root units and dimension ahead of use (a third of the
+    registry's start-up; issue 17 §4, docs/performance.md § Start-up). Pint works each out when it is first asked
+    for and keeps it, with the same code (``tests/base/test_units.py`` compares every unit's root units, factor and
+    dimension with Pint's own registry). ``get_compatible_units``, the one lookup that needs every unit's
+    dimension at once, makes that pass on its first call.
+    """
+
+    _equivalents_built = False
+
+    def _build_cache(self, loaded_files=None) -> None:
+        from pint.facets.plain.registry import RegistryCache
+
+        self._cache = RegistryCache()  # filled on use by Pint's own lookups
+        self._caches[()] = self._cache  # the context facet's cache of "no context active"
+
+    def _get_compatible_units(self, input_units, group_or_system=None):
+        if not self._equivalents_built:
+            self._equivalents_built = True
+            super()._build_cache()
+        return super()._get_compatible_units(input_units, group_or_system)
+
+
 @functools.lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
     """Return koken's application registry (built once per process).
 
     Returns:
-        A ``pint.UnitRegistry`` with Pint's defaults plus every file in ``units/``; also set as
-        Pint's application registry so that quantities from koken combine with each other.
+        A ``pint.UnitRegistry`` (:class:`OnDemandRegistry`) with Pint's defaults plus every file in ``units/``;
+        also set as Pint's application registry so that quantities from koken combine with each other.
     """
-    ureg = pint.UnitRegistry(on_redefinition="raise", autoconvert_offset_to_baseunit=False)
+    ureg = OnDemandRegistry(on_redefinition="raise", autoconvert_offset_to_baseunit=False)
     for path in sorted(units_dir().glob("*.txt")):
         ureg.load_definitions(str(path))
     pint.set_application_registry(ureg)

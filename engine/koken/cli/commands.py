@@ -52,14 +52,17 @@ def _methodology_options(command):
                              "there is replaced, with a note.")(command)
 
 
-def _library(paths: tuple[Path, ...] = (), no_bundled: bool = False, check_examples: bool = True):
-    """The library the options ask for, checked as ``koken validate`` checks it; its problems end the command."""
+def _library(paths: tuple[Path, ...] = (), no_bundled: bool = False, check_examples: bool = True,
+             lazy: bool = False):
+    """The library the options ask for, checked as ``koken validate`` checks it; its problems end the command.
+    ``lazy``: every file's format is checked now, and a methodology is compiled and checked when it is used
+    (``koken calculate``; :func:`koken.library.load_library`)."""
     from koken.library import load_library
 
     if no_bundled and not paths:
         raise click.UsageError(_("--no-bundled needs --methodologies DIR"))
     with render.reporting():
-        library = load_library(list(paths) or None, bundled=not no_bundled, check_examples=check_examples)
+        library = load_library(list(paths) or None, bundled=not no_bundled, check_examples=check_examples, lazy=lazy)
     render.notices(library.notices)
     return library
 
@@ -192,7 +195,7 @@ def calculate(portfolio: Path, methodology_paths: tuple[Path, ...], no_bundled: 
         from koken.api import start_dask_cluster
 
         start_dask_cluster(workers)
-    library = _library(methodology_paths, no_bundled)
+    library = _library(methodology_paths, no_bundled, lazy=engine == "local")
     with render.reporting(), render.progress_bar() as (on_open, progress):
         result = run(portfolio, library, output=output, engine=engine, scheduler=scheduler, workers=workers,
                      partition_rows=partition_rows, encoding=encoding, sheet=sheets or None, header_row=header_row,

@@ -266,9 +266,10 @@ def run_summary(result, path: str) -> None:
     out.print(_("Single-year and lifetime are separate timeframes, and fiscal years are kept apart: they are never "
                 "added together. Avoided emissions are reported apart from Scope 1-3 and never netted against them."),
               markup=False)
-    from koken.reporting.action_plan import FLAG_NOTE
-
-    for flag in result.provenance.get("legitimacy", []):
+    flags = result.provenance.get("legitimacy", [])
+    if flags:  # the report's module only when there is a note to print (docs/performance.md § Start-up)
+        from koken.reporting.action_plan import FLAG_NOTE
+    for flag in flags:
         out.print(_(FLAG_NOTE).format(id=flag["methodology"], text=pick(flag["ja"], flag["en"])),
                   markup=False)
 

@@ -68,7 +68,7 @@ from koken.formula.mathml import step_mathml
 from koken.formula.parse import literal_numbers, parse_formula
 from koken.methodology.evaluate import LineResult, LineValue, evaluate_line
 from koken.methodology.extend import extension_of, merge
-from koken.methodology.schema import FactorRef, MethodologySpec
+from koken.methodology.schema import FactorRef, MethodologySpec, parameter_headers
 from koken.uncertainty import Distribution, DistributionError
 
 
@@ -259,6 +259,47 @@ def _leaves(expr: sympy.Basic) -> collections.Counter:
     return collections.Counter(sympy.srepr(a) for a in sympy.preorder_traversal(expr) if not a.args)
 
 
+def read_specification(path: str | Path, categories: Mapping[str, MethodologySpec | None] | None = None
+                       ) -> tuple[MethodologySpec, str | None]:
+    """Read one methodology file as far as its specification: safe YAML, the format (pydantic) and, for a product
+    file, its category laid under it (:mod:`koken.methodology.extend`). No unit, formula or reference is checked
+    and nothing is compiled: :func:`read_methodology` does that (``koken calculate`` reads every file so far, and
+    compiles only the methodologies a portfolio uses; docs/performance.md § Start-up).
+
+    Args:
+        path: ``methodologies/<category>/<id>.yaml``.
+        categories: the category specifications a product file may ``extend``, by id; None for a category whose
+            file cannot be read.
+    Returns:
+        (the specification, product files merged with their category; the id of the category it extends or None).
+    Raises:
+        KokenErrors: the file's YAML or format problems, an unknown or unreadable category, each naming file and field.
+    """
+    source = display_path(path)
+    data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
+    if not isinstance(data, dict):
+        raise KokenErrors([MethodologyError(_("top level must be a mapping of fields"), Location(file=source))])
+    if "extends" not in data:
+        try:
+            return MethodologySpec.model_validate(data), None
+        except pydantic.ValidationError as err:
+            unknown = _("unknown key (check the spelling; see docs/methodology-format.md)")
+            raise KokenErrors([MethodologyError(message, Location(file=source, field=where or None))
+                               for where, message, _kind in validation_problems(err, unknown)]) from None
+    extension = extension_of(data, source)
+    base = (categories or {}).get(extension.extends)
+    if base is None and extension.extends in (categories or {}):
+        raise KokenErrors([MethodologyError(_("extends {id!r}, whose file cannot be read (its problems are listed "
+                                              "with it)").format(id=extension.extends),
+                                            Location(file=source, field="extends"))])
+    if base is None:
+        known = sorted(c.id for c in (categories or {}).values() if c is not None and c.kind == "category")
+        raise KokenErrors([MethodologyError(_("extends {id!r}, which is no category methodology here (the "
+                                              "category methodologies: {known})").format(
+            id=extension.extends, known=", ".join(known) or "—"), Location(file=source, field="extends"))])
+    return merge(base, extension, source), extension.extends
+
+
 def read_methodology(path: str | Path, check_location: bool = True,
                      categories: Mapping[str, Methodology | None] | None = None) -> Methodology:
     """Read, validate and compile one methodology file (its worked examples are run by
@@ -284,30 +325,9 @@ def read_methodology(path: str | Path, check_location: bool = True,
     cached = _COMPILED.get(key) if key is not None else None
     if cached is not None:
         return cached
-    data = load_yaml_file(path)  # YamlError is a KokenError: let one surface alone
-    if not isinstance(data, dict):
-        raise KokenErrors([MethodologyError(_("top level must be a mapping of fields"), Location(file=source))])
-    base = None
-    if "extends" in data:
-        extension = extension_of(data, source)
-        base = (categories or {}).get(extension.extends)
-        if base is None and extension.extends in (categories or {}):
-            raise KokenErrors([MethodologyError(_("extends {id!r}, whose file cannot be read (its problems are listed "
-                                                  "with it)").format(id=extension.extends),
-                                                Location(file=source, field="extends"))])
-        if base is None:
-            known = sorted(c.id for c in (categories or {}).values() if c is not None and c.spec.kind == "category")
-            raise KokenErrors([MethodologyError(_("extends {id!r}, which is no category methodology here (the "
-                                                  "category methodologies: {known})").format(
-                id=extension.extends, known=", ".join(known) or "—"), Location(file=source, field="extends"))])
-        spec = merge(base.spec, extension, source)
-    else:
-        try:
-            spec = MethodologySpec.model_validate(data)
-        except pydantic.ValidationError as err:
-            unknown = _("unknown key (check the spelling; see docs/methodology-format.md)")
-            raise KokenErrors([MethodologyError(message, Location(file=source, field=where or None))
-                               for where, message, _kind in validation_problems(err, unknown)]) from None
+    spec, extends = read_specification(path, {cid: c.spec if c is not None else None
+                                              for cid, c in (categories or {}).items()})
+    base = (categories or {}).get(extends) if extends is not None else None
     compiled = compile_methodology(spec, source, check_location=check_location, extends=base)
     if key is not None:
         _COMPILED[key] = compiled
@@ -461,7 +481,7 @@ def compile_methodology(spec: MethodologySpec, source: str = "<memory>",
             if alias in STANDARD_HEADERS or alias in RESERVED_NAMES:
                 errors.append(MethodologyError(_("alias {alias!r} is a standard portfolio column header; a "
                                                  "parameter may not take it").format(alias=alias), ploc))
-        for header in (name, *p.aliases):
+        for header in parameter_headers({name: p}):
             if header in column_names and column_names[header] != name:
                 errors.append(MethodologyError(_("alias {alias!r} names two parameters").format(alias=header), ploc))
             column_names[header] = name

@@ -15,6 +15,7 @@ single-year / lifetime split is the Carbon Neutral Action Plan's 単年度 / 稼
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field, field_validator, model_validator
@@ -270,3 +271,9 @@ class MethodologySpec(StrictModel):
                 raise ValueError(_("parameter name {name!r} must be an ASCII identifier (letter first, then "
                                    "letters, digits, _), not a keyword or min/max/abs/where").format(name=name))
         return value
+
+
+def parameter_headers(parameters: Mapping[str, Parameter]) -> dict[str, str]:
+    """Every column header parameters are read from → the parameter: each parameter's name and its ``aliases``
+    (a header naming two parameters is refused when the file is compiled)."""
+    return {header: name for name, p in parameters.items() for header in (name, *p.aliases)}

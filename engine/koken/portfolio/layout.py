@@ -28,6 +28,7 @@ from koken.base.vocabulary import (
     fold_width,
 )
 from koken.methodology import Methodology
+from koken.methodology.schema import MethodologySpec, parameter_headers
 from koken.portfolio.cells import parse_numbers
 
 MAX_COLUMNS = 1000
@@ -50,13 +51,21 @@ CONTAINED_NAME = 4
 ``Grid Emission Factor``) is taken for that column written wrongly, never for a column of the company's own."""
 
 
+def specifications(library: Mapping[str, Methodology]) -> dict[str, MethodologySpec]:
+    """Every methodology's specification by id: a :class:`koken.library.Library`'s :attr:`specs` (a library loaded
+    lazily is not compiled for it), else each methodology's ``spec``. What a portfolio's headers and methodology
+    names are read with: the names, aliases and units the files declare."""
+    specs = getattr(library, "specs", None)
+    return dict(specs) if isinstance(specs, Mapping) else {mid: m.spec for mid, m in library.items()}
+
+
 def expected_units(library: Mapping[str, Methodology]) -> dict[str, str]:
     """Parameter name → the unit(s) methodologies declare for it, for hints in error messages."""
     units: dict[str, set[str]] = {}
-    for m in library.values():
-        for p in m.parameters.values():
-            units.setdefault(p.name, set()).add(p.unit_text)
-        units.setdefault("units_shipped", set()).add(m.spec.functional_unit.unit)
+    for spec in specifications(library).values():
+        for name, p in spec.parameters.items():
+            units.setdefault(name, set()).add(p.unit)
+        units.setdefault("units_shipped", set()).add(spec.functional_unit.unit)
     return {name: " or ".join(sorted(u)) for name, u in units.items()}
 
 
@@ -68,9 +77,9 @@ def methodology_names(library: Mapping[str, Methodology]) -> dict[str, str]:
     """
     names: dict[str, str] = {}
     shared: set[str] = set()
-    for m in library.values():
-        title = m.spec.title
-        candidates = {m.id, title.ja, title.en, *getattr(m.spec, "aliases", ())}
+    for mid, spec in specifications(library).items():
+        title = spec.title
+        candidates = {mid, title.ja, title.en, *getattr(spec, "aliases", ())}
         main, _paren, rest = title.ja.partition("（")
         candidates.add(main)
         candidates.update(re.split(r"[・／/、]", rest.rstrip("）")) if rest else ())
@@ -78,7 +87,7 @@ def methodology_names(library: Mapping[str, Methodology]) -> dict[str, str]:
             key = fold_name(name)
             if len(key) < 2:
                 continue
-            if names.setdefault(key, m.id) != m.id:
+            if names.setdefault(key, mid) != mid:
                 shared.add(key)
     return {k: v for k, v in names.items() if k not in shared}
 
@@ -144,8 +153,8 @@ def header_names(library: Mapping[str, Methodology]) -> tuple[dict[str, str], di
     names = {alias: name for name, aliases in STANDARD_COLUMNS.items() for alias in aliases}
     ambiguous: dict[str, set[str]] = {}
     params: dict[str, str] = {}
-    for m in library.values():
-        for header, pname in m.column_names.items():
+    for spec in specifications(library).values():
+        for header, pname in parameter_headers(spec.parameters).items():
             if params.setdefault(header, pname) != pname:
                 ambiguous.setdefault(header, {params[header]}).add(pname)
     names.update({k: v for k, v in params.items() if k not in names})
