@@ -201,21 +201,35 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
 
 def _csv_texts(column, safe: bool):
     """Texts as a CSV cell holds them: an apostrophe before what a spreadsheet would run as a formula (when
-    ``safe``), then quoted where Python's ``csv`` module quotes (nulls stay null)."""
+    ``safe``), then quoted where Python's ``csv`` module quotes (nulls stay null). The texts to change are found in
+    the column's UTF-8 bytes with numpy (the characters looked for are ASCII, which no other character's bytes
+    hold), and only they are changed."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     def text(value: str):
         return pa.scalar(value, pa.large_string())
 
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int64)[column.offset:column.offset + len(column) + 1]
+    data = column.buffers()[2]
+    chars = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    valid = np.asarray(column.is_valid()) if column.null_count else np.ones(len(column), dtype=bool)
     if safe:
-        risky = pc.match_substring_regex(column, _FORMULA_START)
-        if pc.any(risky).as_py():
-            column = pc.if_else(risky, pc.binary_join_element_wise(text("'"), column, text("")), column)
-    needs = pc.match_substring_regex(column, _CSV_QUOTED)
-    if pc.any(needs).as_py():
-        quoted = pc.binary_join_element_wise(text('"'), pc.replace_substring(column, '"', '""'), text('"'), text(""))
-        column = pc.if_else(needs, quoted, column)
+        written = (np.diff(offsets) > 0) & valid
+        first = np.zeros(len(column), dtype=np.uint8)
+        first[written] = chars[offsets[:-1][written]]
+        risky = _FORMULA_BYTES[first] & written
+        if risky.any():
+            marked = pc.binary_join_element_wise(text("'"), column.filter(pa.array(risky)), text(""))
+            column = pc.replace_with_mask(column, pa.array(risky), marked)
+    found = np.flatnonzero(_QUOTED_BYTES[chars[offsets[0]:offsets[-1]]]) + offsets[0]
+    needs = np.zeros(len(column), dtype=bool)
+    needs[np.searchsorted(offsets, found, side="right") - 1] = True
+    needs &= valid
+    if needs.any():
+        chosen = column.filter(pa.array(needs))
+        quoted = pc.binary_join_element_wise(text('"'), pc.replace_substring(chosen, '"', '""'), text('"'), text(""))
+        column = pc.replace_with_mask(column, pa.array(needs), quoted)
     return column
 
 
@@ -262,12 +276,22 @@ def _csv_quoted_characters() -> str:
     return "".join(found)
 
 
-_CSV_QUOTED = "[" + "".join("\\" + c if c in '"\\' else {"\n": "\\n", "\r": "\\r"}.get(c, c)
-                            for c in _csv_quoted_characters()) + "]"
-"""A regular expression (RE2) of a character that makes a text quoted."""
+def _byte_table(characters) -> np.ndarray:
+    """Which of the 256 byte values are one of ``characters`` (ASCII, so a byte of UTF-8 text is one only where the
+    text holds it)."""
+    table = np.zeros(256, dtype=bool)
+    for character in characters:
+        if len(character) != 1 or ord(character) > 127:
+            raise ValueError(f"not one ASCII character: {character!r}")
+        table[ord(character)] = True
+    return table
 
-_FORMULA_START = "^[" + "".join({"\t": "\\t", "\r": "\\r"}.get(c, "\\" + c) for c in FORMULA_TRIGGERS) + "]"
-"""A regular expression (RE2) of a text a spreadsheet would run as a formula (:data:`koken.results.FORMULA_TRIGGERS`)."""
+
+_QUOTED_BYTES = _byte_table(_csv_quoted_characters())
+"""The bytes of the characters that make a text quoted."""
+
+_FORMULA_BYTES = _byte_table(FORMULA_TRIGGERS)
+"""The first bytes of a text a spreadsheet would run as a formula (:data:`koken.results.FORMULA_TRIGGERS`)."""
 
 
 class JsonSink(ResultSink):
