@@ -1038,7 +1038,10 @@ class _Utf8Source(io.RawIOBase):
         """Give, from the next read on, the UTF-8 bytes after what ``text`` (the wrapper reading this source) has
         returned, instead of those after what it has read ahead; False (nothing changed) when its position is not
         a plain offset."""
-        cookie = text.tell()  # the offset of its next character when its decoder holds nothing
+        try:
+            cookie = text.tell()  # the offset of its next character when its decoder holds nothing
+        except (OSError, ValueError):  # a position it cannot tell: the text is read on as before
+            return False
         back = self._given - cookie
         if cookie >= 1 << 64 or not 0 <= back <= self._pos:
             return False
