@@ -10,7 +10,8 @@ in one run:
    same file; then koken's whole read (cells interpreted as numbers and units, ``read_portfolio``) and the same
    from Parquet; and the peak memory of the whole read from CSV and from Parquet, each in a new process;
 2. output: koken's result files (``write_results``: CSV with each row's inputs, the JSON document, Parquet) against
-   ``pyarrow.csv.write_csv`` of the same result table;
+   ``pyarrow.csv.write_csv`` of the same result table, and the two parts of the CSV's time: its inputs column
+   (``koken.results.input_texts``) and the writer given it;
 3. XLSX input: koken's read of a workbook (``read_portfolio``: hidden rows and columns, sizes and number formats
    checked) against openpyxl's read-only iteration over every cell's value and number format.
 
@@ -135,7 +136,7 @@ def bench_output(library, rows: int, repeat: int) -> None:
     import pyarrow.csv as pcsv
     import pyarrow.parquet as pq
 
-    from koken.results import input_columns, row_details
+    from koken.results import input_texts, row_details
     from koken.scale.sinks import CsvSink, write_results
     from koken.totals import Totals
 
@@ -155,8 +156,8 @@ def bench_output(library, rows: int, repeat: int) -> None:
     for suffix, goal in ((".csv", 1.5), (".json", None), (".parquet", None)):
         figure = timed(lambda suffix=suffix: write_results(calc, out / f"results{suffix}"), repeat)
         print(line(f"koken write_results {suffix}", figure, n, arrow_csv, goal))
-    # where the CSV result's time goes: its inputs column (koken.results.input_columns) and the writer given it
-    inputs = input_columns(calc)
+    # where the CSV result's time goes: its inputs column (koken.results.input_texts) and the writer given it
+    inputs = input_texts(calc)
     provenance, totals = calc.provenance(), Totals.from_table(calc.table)
 
     def csv_sink():
@@ -164,7 +165,7 @@ def bench_output(library, rows: int, repeat: int) -> None:
         sink.write(calc.table, inputs)
         sink.close(provenance, totals)
 
-    print(line("  of which input_columns (each row's inputs as text)", timed(lambda: input_columns(calc), repeat), n,
+    print(line("  of which input_texts (each row's inputs as text)", timed(lambda: input_texts(calc), repeat), n,
                arrow_csv))
     print(line("  of which the CSV writer, inputs given", timed(csv_sink, repeat), n, arrow_csv, 1.5))
     print(line("  JSON: of which row_details (each row's inputs and steps)", timed(lambda: row_details(calc), repeat), n,

@@ -145,3 +145,17 @@ def run_isolated(code: str, *, timeout: float = 120, memory_mb: int | None = Non
                           timeout=timeout, preexec_fn=cap)
     peaks = re.findall(r"PEAK_KB (\d+)", done.stdout)
     return done, (int(peaks[-1]) / 1024 if peaks else float("nan"))
+
+
+def shortest_g(value: float) -> str:
+    """A CSV result's number as issue 17 §4 changed it, written independently of koken: ``.15g`` where that reads
+    back the same float, else the fewest digits (16 or 17) that do, in ``.15g``'s layout (plain notation for
+    decimal exponents -4 to 14)."""
+    text = f"{value:.15g}"
+    if value != value or value in (float("inf"), float("-inf")) or float(text) == value:
+        return text
+    digits = next(d for d in (16, 17) if float(f"{value:.{d}g}") == value)
+    exponent = int(f"{value:.{digits - 1}e}".split("e")[1])
+    if -4 <= exponent < 15:
+        return f"{value:.{max(digits - 1 - exponent, 0)}f}"
+    return f"{value:.{digits - 1}e}"

@@ -14,6 +14,7 @@ from koken.reporting.action_plan import load_result_documents
 from koken.results import result_document
 
 from conftest import EXAMPLE_PORTFOLIO
+from helpers import shortest_g
 
 
 def test_the_documents_note_is_in_the_chosen_language_and_its_figures_are_not(library):
@@ -283,3 +284,106 @@ def test_an_unpaired_surrogate_in_a_result_s_text_is_refused_on_read(tmp_path, e
     done = CliRunner().invoke(main, ["report", str(out), "-o", str(tmp_path / "r.md")])
     assert done.exit_code == (1 if refused else 0), done.output
     assert ("unpaired surrogate" in done.output) == refused
+
+
+def test_number_texts_are_15g_where_that_reads_back_and_else_the_digits_that_do():
+    """The inputs column of a CSV result (issue 17 §4): Arrow's texts where they are these, Python's elsewhere."""
+    import numpy as np
+
+    from koken.results import number_texts
+
+    rng = np.random.default_rng(5)
+    values = np.concatenate([
+        10.0 ** np.arange(-320, 309), -(10.0 ** np.arange(-30, 30)), np.nextafter(10.0 ** np.arange(-8, 20), 0),
+        np.nextafter(10.0 ** np.arange(-8, 20), np.inf), rng.random(20_000) * 10.0 ** rng.integers(-12, 22, 20_000),
+        np.round(rng.random(5_000) * 1000, 3), rng.integers(0, 10**6, 5_000) * 10.0 ** rng.integers(-10, 20, 5_000),
+        rng.standard_normal(5_000), rng.integers(0, 2**64, 5_000, dtype=np.uint64).view(np.float64),
+        [0.0, -0.0, 0.1 + 0.2, 1e-4, 9.999999999999999e-05, 1e10, 9999999999.999998, 1e15, 999999999999999.9,
+         5e-324, 2.2250738585072014e-308, np.nan, np.inf, -np.inf]])
+    got = number_texts(values).to_pylist()
+    expected = [shortest_g(v) for v in values.tolist()]
+    assert got == expected
+    changed = [(v, t) for v, t in zip(values.tolist(), got) if t != f"{v:.15g}"]
+    assert changed and all(float(t) == v and 16 <= len(t.split("e")[0].replace("-", "").replace(".", "").strip("0"))
+                           <= 17 for v, t in changed)
+
+
+def _input_columns_before(calc, number=lambda v: f"{v:.15g}"):
+    """koken.results.input_columns as it was before issue 17 §4 made its inputs text with Arrow (``number`` formats
+    the values of that text; the workbook's columns are unchanged): row by row in Python."""
+    import numpy as np
+    import pandas as pd
+
+    from koken.results import _written_unit
+
+    n = len(calc.table)
+    computed = np.sort(np.concatenate([b.index for b in calc.batches]))
+    text = np.full(n, "", dtype=object)
+    used, entered, order = {}, {}, []
+    for batch in calc.batches:
+        m = batch.methodology
+        at = np.searchsorted(computed, batch.index)
+        for name, p in m.parameters.items():
+            q = batch.inputs.get(name)
+            values = q.to(p.unit).magnitude if q is not None else np.full(len(at), np.nan)
+            mask = batch.result.defaults_used.get(name, np.zeros(len(at), dtype=bool))
+            values = np.where(mask, p.default if p.default is not None else np.nan, values)
+            key = f"{name}[{p.unit_text}]"
+            if key not in used:
+                order.append(key)
+            used.setdefault(key, np.full(n, np.nan))[at] = values
+            label = np.array([f"{name}={number(v)} {p.unit_text}" for v in values.tolist()], dtype=object)
+            text[at] = np.where(text[at] == "", label, text[at] + "; " + label)
+            if f"{name} (as entered)" not in entered:
+                order.append(f"{name} (as entered)")
+            as_entered = entered.setdefault(f"{name} (as entered)", np.full(n, "", dtype=object))
+            column = calc.portfolio.parameters.get(name)
+            if column is not None:
+                raw, units = column[0][batch.index], np.asarray(column[1], dtype=object)[batch.index]
+                given = ~np.isnan(raw)
+                as_entered[at[given]] = [f"{v:.15g} {_written_unit(u)}".strip()
+                                         for v, u in zip(raw[given].tolist(), units[given])]
+    columns = {"inputs": text, **{key: used[key] if key in used else entered[key] for key in order}}
+    return pd.DataFrame(columns, index=calc.table.index)
+
+
+def test_input_columns_are_those_built_row_by_row_with_numbers_that_read_back(library, tmp_path):
+    """input_texts composes each row's inputs with Arrow; they are the texts the row-by-row code made, the numbers
+    that needed 16 or 17 digits to read back given them instead of 15 (issue 17 §4), and only those: on generated
+    portfolios (random 17-digit values, every methodology, defaults and factor tables), the example and messy files
+    (units in cells, 万, full-width digits, cp932). The workbook's columns are unchanged."""
+    import sys
+
+    import pandas as pd
+
+    from koken.api import calculate as api_calculate
+    from koken.results import input_columns, input_texts
+
+    from conftest import REPO
+
+    sys.path.insert(0, "benchmarks")
+    from generate import generate
+
+    frame = generate(400, seed=3)
+    odd = pd.read_csv(EXAMPLE_PORTFOLIO)
+    odd["baseline_annual_energy[kWh/yr]"] = odd["baseline_annual_energy[kWh/yr]"].astype(object)
+    odd.loc[4, "baseline_annual_energy[kWh/yr]"] = "0.30000000000000004"  # 0.3 in .15g
+    odd.loc[5, "baseline_annual_energy[kWh/yr]"] = "0.42 MWh/yr"
+    calcs = [api_calculate(frame, library), api_calculate(odd, library),
+             *[api_calculate(REPO / "tests" / "data" / "messy" / name, library)
+               for name in ("man_in_cells.csv", "excel_export_cp932.csv", "utf8_bom.csv", "clean_utf8.csv")]]
+    changed = 0
+    for calc in calcs:
+        got, before = input_columns(calc), _input_columns_before(calc, shortest_g)
+        assert list(got.columns) == list(before.columns)
+        assert list(got["inputs"]) == list(before["inputs"]) == list(input_texts(calc)["inputs"])
+        pd.testing.assert_frame_equal(got.drop(columns="inputs"), before.drop(columns="inputs"))
+        old = _input_columns_before(calc)["inputs"]
+        changed += int((old != got["inputs"].astype(object)).sum())
+        assert all(g == o for g, o in zip(got["inputs"], old) if all(
+            float(part.split("=", 1)[1].split(" ")[0]) == float(part_old.split("=", 1)[1].split(" ")[0])
+            or "nan" in part for part, part_old in zip(g.split("; "), o.split("; "))) and g.count(";") == o.count(";"))
+    assert changed > 100  # the generated portfolio's random values
+    texts = list(input_texts(calcs[1])["inputs"])
+    assert texts[4].startswith("baseline_annual_energy=0.30000000000000004 kWh/yr;")
+    assert texts[5].startswith("baseline_annual_energy=420 kWh/yr;")

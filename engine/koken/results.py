@@ -184,19 +184,18 @@ def data_quality(origin: str, declared: str = "") -> str:
 
 
 def input_columns(calc: Calculation) -> pd.DataFrame:
-    """Every row's inputs, in table order: ``inputs``, one text per row in the methodology's parameter order
-    (``"baseline_annual_energy=420 kWh/yr; operating_years=12 yr"``, a CSV result's column), then per parameter
-    the value used in its declared unit (``baseline_annual_energy[kWh/yr]``: the company's value, a default or a
-    factor table's) and the cell as the company wrote it (``baseline_annual_energy (as entered)``: ``"0.42
-    MWh/yr"``, empty where a default or a table supplied the value). Columns of a methodology's parameters are
-    empty (NaN, '') on other methodologies' rows. Built per methodology and parameter with array operations.
+    """Every row's inputs, in table order: ``inputs``, one text per row (:func:`input_texts`, a CSV result's
+    column), then per parameter the value used in its declared unit (``baseline_annual_energy[kWh/yr]``: the
+    company's value, a default or a factor table's) and the cell as the company wrote it
+    (``baseline_annual_energy (as entered)``: ``"0.42 MWh/yr"``, each number formatted ``.15g``, empty where a
+    default or a table supplied the value). Columns of a methodology's parameters are empty (NaN, '') on other
+    methodologies' rows. Built per methodology and parameter with array operations.
 
     Returns:
         DataFrame with ``len(calc.table)`` rows and the table's index.
     """
     n = len(calc.table)
     computed = _computed_rows(calc)
-    text = np.full(n, "", dtype=object)
     used: dict[str, np.ndarray] = {}
     entered: dict[str, np.ndarray] = {}
     order: list[str] = []  # each parameter's columns side by side, in the order they first come
@@ -204,16 +203,10 @@ def input_columns(calc: Calculation) -> pd.DataFrame:
         m = batch.methodology
         at = np.searchsorted(computed, batch.index)
         for name, p in m.parameters.items():
-            q = batch.inputs.get(name)
-            values = q.to(p.unit).magnitude if q is not None else np.full(len(at), np.nan)
-            mask = batch.result.defaults_used.get(name, np.zeros(len(at), dtype=bool))
-            values = np.where(mask, p.default if p.default is not None else np.nan, values)
             key = f"{name}[{p.unit_text}]"
             if key not in used:
                 order.append(key)
-            used.setdefault(key, np.full(n, np.nan))[at] = values
-            label = np.array([f"{name}={v:.15g} {p.unit_text}" for v in values.tolist()], dtype=object)
-            text[at] = np.where(text[at] == "", label, text[at] + "; " + label)
+            used.setdefault(key, np.full(n, np.nan))[at] = _used_values(batch, name, p, len(at))
             if f"{name} (as entered)" not in entered:
                 order.append(f"{name} (as entered)")
             as_entered = entered.setdefault(f"{name} (as entered)", np.full(n, "", dtype=object))
@@ -223,8 +216,106 @@ def input_columns(calc: Calculation) -> pd.DataFrame:
                 given = ~np.isnan(raw)
                 as_entered[at[given]] = [f"{v:.15g} {_written_unit(u)}".strip()
                                          for v, u in zip(raw[given].tolist(), units[given])]
-    columns = {"inputs": text, **{key: used[key] if key in used else entered[key] for key in order}}
+    columns = {"inputs": input_texts(calc)["inputs"].array,
+               **{key: used[key] if key in used else entered[key] for key in order}}
     return pd.DataFrame(columns, index=calc.table.index)
+
+
+def input_texts(calc: Calculation) -> pd.DataFrame:
+    """Every row's inputs as one text, in table order, in the methodology's parameter order: ``name=value unit``
+    joined by ``"; "`` (``"baseline_annual_energy=420 kWh/yr; operating_years=12 yr"``), each value the one used
+    (the company's, a default or a factor table's) in the parameter's declared unit, written by
+    :func:`number_texts`; ``nan`` where a parameter has no value. A CSV result's ``inputs`` column (all a CSV needs
+    of the inputs: :func:`input_columns` adds the workbook's columns). Composed per methodology by Arrow's compute
+    kernels, no Python code per row.
+
+    Returns:
+        DataFrame with ``len(calc.table)`` rows and the table's index, one column ``inputs`` of Arrow text
+        (``pd.ArrowDtype(pa.large_string())``; empty for a row no methodology computed).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(value: str):
+        return pa.scalar(value, pa.large_string())
+
+    n = len(calc.table)
+    computed = _computed_rows(calc)
+    places, pieces = [], []
+    for batch in calc.batches:
+        at = np.searchsorted(computed, batch.index)
+        parts: list = []  # name=, value, " unit; name=", value, … " unit": joined in one call
+        for name, p in batch.methodology.parameters.items():
+            parts += [text(f"; {name}=" if parts else f"{name}="), number_texts(_used_values(batch, name, p, len(at))),
+                      text(f" {p.unit_text}")]
+        places.append(at)
+        pieces.append(pc.binary_join_element_wise(*parts, text("")) if parts else
+                      pa.array([""] * len(at), pa.large_string()))
+    every = np.concatenate(places) if places else np.zeros(0, dtype=np.int64)
+    if not len(every) or np.bincount(every, minlength=n).max() <= 1:  # each row once: each batch's texts in place
+        where = np.full(n, len(every), dtype=np.int64)
+        where[every] = np.arange(len(every))
+        texts = pa.concat_arrays([*pieces, pa.array([""], pa.large_string())]).take(pa.array(where))
+    else:  # a row in several batches: their texts one after the other
+        joined = np.full(n, "", dtype=object)
+        for at, piece in zip(places, pieces):
+            label = np.asarray(piece.to_pylist(), dtype=object)
+            joined[at] = np.where(joined[at] == "", label, joined[at] + "; " + label)
+        texts = pa.array(joined, pa.large_string())
+    return pd.DataFrame({"inputs": pd.arrays.ArrowExtensionArray(texts)}, index=calc.table.index)
+
+
+def _used_values(batch, name: str, p, count: int) -> np.ndarray:
+    """A batch's values of parameter ``name`` as used, in its declared unit (the company's, else the default where
+    one was used; NaN where there is none)."""
+    q = batch.inputs.get(name)
+    values = q.to(p.unit).magnitude if q is not None else np.full(count, np.nan)
+    mask = batch.result.defaults_used.get(name, np.zeros(count, dtype=bool))
+    return np.where(mask, p.default if p.default is not None else np.nan, values)
+
+
+def number_texts(values: np.ndarray):
+    """Floats as text: ``format(value, ".15g")`` where that reads back the same number (``12``, ``0.421``,
+    ``1e-05``: any number of at most 15 significant digits), else the 16 or 17 digits that do, in the same layout
+    (``0.30000000000000004``, where ``.15g`` wrote ``0.3``): plain notation for decimal exponents from -4 to 14,
+    without a trailing ``.0``, else ``d.ddde±XX``; ``nan``, ``inf``, ``-inf``.
+
+    Arrow's cast writes the shortest digits that read back the same number, which are ``.15g``'s wherever those
+    read back (a normal number's shortest digits, when 15 or fewer, are its 15-digit rounding), in plain notation
+    from 1e-6 to 1e10: its texts of numbers from 1e-4 to 1e10 (and of zeros) are kept; the others are written by
+    Python (:func:`_g_text`). tests/test_results.py compares the two on numbers of every size.
+
+    Args:
+        values: float64 array (flattened).
+    Returns:
+        ``pyarrow`` large_string array, one text per value.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = np.asarray(values, dtype=np.float64).ravel()
+    shown = pc.cast(pa.array(values), pa.large_string())
+    size = np.abs(values)
+    with np.errstate(invalid="ignore"):
+        other = ~(((size >= 1e-4) & (size < 1e10)) | (values == 0))  # NaN and infinities too
+    if other.any():
+        texts = [_g_text(v) for v in values[other].tolist()]
+        shown = pc.replace_with_mask(shown, pa.array(other), pa.array(texts, type=pa.large_string()))
+    return shown
+
+
+def _g_text(value: float) -> str:
+    """One float as :func:`number_texts` writes it."""
+    text = f"{value:.15g}"
+    if not math.isfinite(value) or float(text) == value:
+        return text
+    digits, power = 17, 0
+    for digits in (16, 17):
+        text = f"{value:.{digits - 1}e}"  # correctly rounded, as Python's repr
+        power = int(text.partition("e")[2])
+        if float(text) == value:
+            break
+    return text if not -4 <= power < 15 else f"{value:.{max(digits - 1 - power, 0)}f}"
 
 
 def _written_unit(unit: str) -> str:

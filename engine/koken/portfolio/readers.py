@@ -427,8 +427,8 @@ class PortfolioSource:
         while True:
             with open(self._p, "rb") as raw:
                 self.bytes_read = 0
-                counted = _CountingReader(raw, self)
-                text = io.TextIOWrapper(counted, encoding=self._codec, newline="")
+                counted = _Utf8Source(raw, self, self._codec)
+                text = io.TextIOWrapper(counted, encoding="utf-8", newline="")
                 lines = _BoundedLines(text, self.path)
                 reader = csv.reader(lines)
 
@@ -493,8 +493,8 @@ class PortfolioSource:
                                 cells, numbers = cells[limit:], numbers[limit:]
                             if columnar:
                                 try:
-                                    last = yield from self._columnar_rest(text, lines, len(headers), cells, numbers,
-                                                                          notes, limit)
+                                    last = yield from self._columnar_rest(text, counted, lines, len(headers), cells,
+                                                                          numbers, notes, limit)
                                 except _Fallback as fallback:  # read on with the csv module
                                     columnar = False
                                     if fallback.took_prefix:
@@ -545,8 +545,8 @@ class PortfolioSource:
             self.notices.append(_("{where}: rows {rows} are notes, not product lines; not read").format(
                 where=Path(self.path).name, rows=", ".join(map(str, notes[:20])) + (" …" if len(notes) > 20 else "")))
 
-    def _columnar_rest(self, text: io.TextIOBase, lines: _BoundedLines, width: int, cells: list[list[str]],
-                       numbers: list[int], notes: list[int], limit: int):
+    def _columnar_rest(self, text: io.TextIOBase, source: _Utf8Source, lines: _BoundedLines, width: int,
+                       cells: list[list[str]], numbers: list[int], notes: list[int], limit: int):
         """The rows after those read while the header was looked for, read by Arrow's CSV reader with every cell
         as text: :class:`Cells` blocks of Arrow string arrays (or a block's KokenErrors) of about ``limit`` rows
         are yielded, and the last one (or None) returned, so that the caller checks the file's hash first.
@@ -566,7 +566,7 @@ class PortfolioSource:
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
-        stream = _Utf8Stream(text)
+        stream = source if source.rest_after(text) else _Utf8Stream(text)
         invalid: collections.deque = collections.deque()
 
         def odd_row(row):
@@ -902,7 +902,8 @@ class _Fallback(Exception):
 
 
 class _Utf8Stream(io.RawIOBase):
-    """The rest of a decoded CSV text as UTF-8 bytes, for Arrow's reader; tells whether a quote was seen (only
+    """The rest of a decoded CSV text as UTF-8 bytes, for Arrow's reader, where :meth:`_Utf8Source.rest_after`
+    cannot give the bytes as they are (after a line ending in CR alone); tells whether a quote was seen (only
     then may a record span several lines)."""
 
     def __init__(self, text: io.TextIOBase):
@@ -961,23 +962,99 @@ def _segment_block(path: str, segment: list):
     return Cells(columns=list(columns), rows=lines.astype(int))
 
 
-class _CountingReader(io.RawIOBase):
-    """A binary file that tells the source how far it has been read (for progress) and hashes what it read."""
+class _Utf8Source(io.RawIOBase):
+    """A CSV file's text as UTF-8 bytes, read in chunks: the file's bytes as they are (UTF-8; UTF-8 with a BOM
+    without it), converted by :class:`_Cp932ToUtf8` (cp932), or decoded and encoded again (other encodings). It
+    tells the source how far the file has been read (for progress) and hashes the bytes read.
 
-    def __init__(self, raw, source: PortfolioSource):
+    The rows up to the header are read through a :class:`io.TextIOWrapper` on it; :meth:`rest_after` then gives
+    Arrow's reader the bytes after the last line read as they are, not decoded and encoded again."""
+
+    def __init__(self, raw, source: PortfolioSource, codec: str):
         self._raw, self._source = raw, source
         self.digest = hashlib.sha256()
-        """The bytes read so far, hashed: once the file is read, compared with the hash recorded."""
+        """The file's bytes read so far, hashed: once the file is read, compared with the hash recorded."""
+        name = codecs.lookup(codec).name
+        self._bom = name == "utf-8-sig"
+        self._cp932 = _Cp932ToUtf8() if name == "cp932" else None
+        self._decoder = None if name in ("utf-8", "utf-8-sig", "cp932") else codecs.getincrementaldecoder(codec)()
+        self._out = b""  # UTF-8 bytes converted; those before _pos were given (the last ones kept for rest_after)
+        self._pos = 0
+        self._given = 0  # UTF-8 bytes given so far
+        self._eof = False
+        self.quoted = False
+        """A quote was seen in the bytes given after :meth:`rest_after` (only then may a record span lines)."""
+        self._watch = False
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:  # for io.TextIOWrapper.tell(); it never seeks
+        return True
+
+    def tell(self) -> int:
+        return self._given
+
+    def _fill(self) -> None:
+        chunk = self._raw.read(_CHUNK)
+        self._source.bytes_read += len(chunk)
+        self.digest.update(chunk)
+        final = not chunk
+        if self._bom:
+            while len(chunk) < 3 and (more := self._raw.read(_CHUNK)):
+                self._source.bytes_read += len(more)
+                self.digest.update(more)
+                chunk += more
+            chunk = chunk.removeprefix(codecs.BOM_UTF8)
+            self._bom = False
+        if self._cp932 is not None:
+            try:
+                chunk = self._cp932.convert(chunk, final)
+            except _Undecodable:  # the bytes hashed before were cp932
+                raise KokenErrors([_changed_while_read(self._source.path)]) from None
+        elif self._decoder is not None:
+            chunk = self._decoder.decode(chunk, final).encode("utf-8")
+        keep = max(self._pos - _KEEP, 0)
+        self._out, self._pos = self._out[keep:] + chunk, self._pos - keep
+        self._eof = final
+        if self._watch:
+            self.quoted = self.quoted or b'"' in chunk
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._eof and (size is None or size < 0 or len(self._out) - self._pos < size):
+            self._fill()
+        end = len(self._out) if size is None or size < 0 else min(self._pos + size, len(self._out))
+        out = self._out[self._pos:end]
+        self._given += end - self._pos
+        self._pos = end
+        return out
+
     def readinto(self, buffer) -> int:
-        n = self._raw.readinto(buffer)
-        self._source.bytes_read += n or 0
-        if n:
-            self.digest.update(memoryview(buffer)[:n])
-        return n
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def rest_after(self, text: io.TextIOWrapper) -> bool:
+        """Give, from the next read on, the UTF-8 bytes after what ``text`` (the wrapper reading this source) has
+        returned, instead of those after what it has read ahead; False (nothing changed) when its position is not
+        a plain offset."""
+        try:
+            cookie = text.tell()  # the offset of its next character when its decoder holds nothing
+        except (OSError, ValueError):  # a position it cannot tell: the text is read on as before
+            return False
+        back = self._given - cookie
+        if cookie >= 1 << 64 or not 0 <= back <= self._pos:
+            return False
+        self._pos -= back
+        self._given = cookie
+        self._watch = True
+        self.quoted = b'"' in self._out[self._pos:]
+        return True
+
+
+_KEEP = 1 << 16
+"""UTF-8 bytes :class:`_Utf8Source` keeps after giving them, for :meth:`_Utf8Source.rest_after`
+(:class:`io.TextIOWrapper` reads 8,192 at a time)."""
 
 
 def _pandas_index_columns(schema) -> set[str]:
@@ -1096,7 +1173,12 @@ def _detect_encoding(p: Path, encoding: str | None) -> tuple[str, str, str]:
 
 
 def _scan(p: Path, codec: str, check_kana: bool = False) -> tuple[int | None, str, dict]:
-    """Decode the file incrementally: (offset of the first undecodable byte or None, sha256, flags)."""
+    """Decode the file incrementally: (offset of the first undecodable byte or None, sha256, flags).
+
+    cp932 is converted to UTF-8 by :class:`_Cp932ToUtf8` (the same characters and the same first undecodable byte
+    as Python's cp932 decoder, faster); the half-width katakana are looked for in that UTF-8."""
+    if codecs.lookup(codec).name == "cp932":
+        return _scan_cp932(p, check_kana)
     decoder = codecs.getincrementaldecoder(codec)()
     digest = hashlib.sha256()
     flags = {"nul": False, "kana": False}
@@ -1120,6 +1202,113 @@ def _scan(p: Path, codec: str, check_kana: bool = False) -> tuple[int | None, st
             offset += len(chunk)
             if final:
                 return None, "sha256:" + digest.hexdigest(), flags
+
+
+def _scan_cp932(p: Path, check_kana: bool) -> tuple[int | None, str, dict]:
+    """:func:`_scan` of a cp932 file."""
+    converter = _Cp932ToUtf8()
+    digest = hashlib.sha256()
+    nul = False
+    with open(p, "rb") as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            digest.update(chunk)
+            nul = nul or b"\x00" in chunk  # never the second byte of a cp932 character
+            try:
+                converter.convert(chunk, final=not chunk)
+            except _Undecodable as err:
+                return err.offset, "", {"nul": nul, "kana": False}
+            if not chunk:
+                return None, "sha256:" + digest.hexdigest(), {"nul": nul, "kana": check_kana and converter.kana}
+
+
+class _Undecodable(ValueError):
+    """Bytes that are not text in the file's encoding, at byte ``offset`` of the file."""
+
+    def __init__(self, offset: int):
+        super().__init__(offset)
+        self.offset = offset
+
+
+def _cp932_part(part: bytes, base: int) -> tuple[bytes, bytes]:
+    """cp932 bytes that start and end on a character's boundary as UTF-8: (the UTF-8 bytes, the UTF-8 of the
+    characters other than ASCII, for the half-width katakana check).
+
+    ASCII bytes are the same characters in cp932 and UTF-8 and are never part of a cp932 character of two bytes
+    except as its second byte (0x40-0x7E, right after a lead byte), so only the runs of bytes from 0x80, with the
+    byte after each, are decoded, by Python's cp932 codec, all in one call (joined by line feeds, which no cp932
+    character holds): the same text as ``part.decode("cp932")``, about 2.5× faster on a portfolio's text.
+
+    Raises:
+        _Undecodable: the first byte the codec refuses, as a file offset (``base`` is the offset of ``part``).
+    """
+    a = np.frombuffer(part, dtype=np.uint8)
+    high = np.flatnonzero(a >= 0x80)
+    if not len(high):
+        return part, b""
+    breaks = np.flatnonzero(np.diff(high) != 1)
+    starts = high[np.concatenate(([0], breaks + 1))]
+    ends = high[np.concatenate((breaks, [len(high) - 1]))] + 1
+    inside = ends < len(a)
+    after = a[np.minimum(ends, len(a) - 1)]
+    ends = ends + (inside & (after >= 0x40) & (after <= 0x7E))  # a run's last byte may lead an ASCII second byte
+    first, last = starts.tolist(), ends.tolist()
+    joined = b"\n".join([part[i:j] for i, j in zip(first, last)])
+    try:
+        encoded = joined.decode("cp932").encode("utf-8")
+    except UnicodeDecodeError as err:
+        at = np.concatenate(([0], np.cumsum(ends - starts + 1)[:-1]))  # each run's place in joined
+        k = int(np.searchsorted(at, err.start, side="right")) - 1
+        raise _Undecodable(base + first[k] + err.start - int(at[k])) from None
+    pieces = [b""] * (2 * len(first) + 1)
+    pieces[1::2] = encoded.split(b"\n")
+    pieces[0::2] = [part[j:i] for j, i in zip([0, *last], [*first, len(part)])]
+    return b"".join(pieces), encoded
+
+
+class _Cp932ToUtf8:
+    """A cp932 file's bytes, given in chunks, as UTF-8 (:func:`_cp932_part`): each chunk is converted up to its
+    last byte below 0x40 (such a byte is a character of its own in cp932), the rest kept for the next chunk.
+
+    Attributes:
+        kana: a half-width katakana (U+FF61–U+FF9F) was found.
+    """
+
+    def __init__(self):
+        self._pending = b""
+        self._offset = 0  # file offset of the pending bytes
+        self.kana = False
+
+    def convert(self, chunk: bytes, final: bool) -> bytes:
+        """The UTF-8 of ``chunk`` (the next bytes of the file) up to a character's boundary; ``final``: the file's
+        last bytes.
+
+        Raises:
+            _Undecodable: the file's first byte that is not cp932 (as Python's codec reads it).
+        """
+        data = self._pending + chunk if self._pending else chunk
+        cut = len(data)
+        if not final:
+            low = max(data.rfind(b"\n"), data.rfind(b","))
+            if low < 0:
+                below = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) < 0x40)
+                low = int(below[-1]) if len(below) else -1
+            if low < 0:  # no byte below 0x40: Python's decoder keeps an unfinished character
+                decoder = codecs.getincrementaldecoder("cp932")()
+                try:
+                    text = decoder.decode(data)
+                except UnicodeDecodeError as err:
+                    raise _Undecodable(self._offset + err.start) from None
+                cut = len(data) - len(decoder.getstate()[0])
+                self._pending, self._offset = data[cut:], self._offset + cut
+                encoded = text.encode("utf-8")
+                self.kana = self.kana or _HALFWIDTH_KANA_UTF8.search(encoded) is not None
+                return encoded
+            cut = low + 1
+        out, other = _cp932_part(data[:cut], self._offset)
+        self.kana = self.kana or _HALFWIDTH_KANA_UTF8.search(other) is not None
+        self._pending, self._offset = data[cut:], self._offset + cut
+        return out
 
 
 class FrameSource(PortfolioSource):

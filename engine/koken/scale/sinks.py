@@ -48,6 +48,7 @@ from koken.results import (
     document_head,
     document_tail,
     input_columns,
+    input_texts,
     row_details,
     row_records,
     spreadsheet_safe,
@@ -62,7 +63,8 @@ class ResultSink:
 
     needs: str | None = None
     """What the rows need beside the table: ``"details"`` (every input and step, for the JSON document),
-    ``"inputs"`` (the inputs as columns, :func:`koken.results.input_columns`) or None."""
+    ``"inputs"`` (the inputs as columns, :func:`koken.results.input_columns`), ``"input texts"`` (each row's inputs
+    as one text, :func:`koken.results.input_texts`) or None."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -115,7 +117,7 @@ class ResultSink:
 class CsvSink(ResultSink):
     """The row table as CSV (UTF-8 with BOM), each row's inputs in an ``inputs`` column."""
 
-    needs = "inputs"
+    needs = "input texts"
 
     def __init__(self, path):
         super().__init__(path)
@@ -159,11 +161,13 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
 
     if len(rows) == 0 or len(rows.columns) < 2:  # a one-column row of "" is quoted: pandas' rules
         return by_pandas()
-    cells = []
+    cells = []  # the texts of a line, one after the other: joined in one call
     for name in rows.columns:
         series = rows[name]
+        if cells:
+            cells.append(text(","))
         if series.dtype == np.float64:
-            cells.append(_float_texts(series.to_numpy()))
+            cells += _float_texts(series.to_numpy())
             continue
         if series.dtype == np.int64:
             cells.append(pc.cast(pa.array(series.to_numpy()), pa.large_string()))
@@ -175,6 +179,8 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
             column = pa.array(series, from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             return by_pandas()
+        if isinstance(column, pa.ChunkedArray):  # a column of Arrow text (pd.ArrowDtype)
+            column = column.combine_chunks()
         if pa.types.is_dictionary(column.type):  # a category's texts are made once, then put in place
             if not (pa.types.is_string(column.type.value_type) or pa.types.is_large_string(column.type.value_type)):
                 return by_pandas()
@@ -187,8 +193,7 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
         else:
             return by_pandas()
         cells.append(pc.fill_null(column, ""))
-    lines = pc.binary_join_element_wise(*cells, text(","))
-    lines = pc.binary_join_element_wise(lines, text("\n"), text(""))
+    lines = pc.binary_join_element_wise(*cells, text("\n"), text(""))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
     body = bytes(memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])])  # the lines, one after another
     return (_pandas_csv(rows.iloc[:0], True) if header else b"") + body
@@ -196,44 +201,60 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
 
 def _csv_texts(column, safe: bool):
     """Texts as a CSV cell holds them: an apostrophe before what a spreadsheet would run as a formula (when
-    ``safe``), then quoted where Python's ``csv`` module quotes (nulls stay null)."""
+    ``safe``), then quoted where Python's ``csv`` module quotes (nulls stay null). The texts to change are found in
+    the column's UTF-8 bytes with numpy (the characters looked for are ASCII, which no other character's bytes
+    hold), and only they are changed."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     def text(value: str):
         return pa.scalar(value, pa.large_string())
 
+    offsets = np.frombuffer(column.buffers()[1], dtype=np.int64)[column.offset:column.offset + len(column) + 1]
+    data = column.buffers()[2]
+    chars = np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+    valid = np.asarray(column.is_valid()) if column.null_count else np.ones(len(column), dtype=bool)
     if safe:
-        risky = pc.match_substring_regex(column, _FORMULA_START)
-        if pc.any(risky).as_py():
-            column = pc.if_else(risky, pc.binary_join_element_wise(text("'"), column, text("")), column)
-    needs = pc.match_substring_regex(column, _CSV_QUOTED)
-    if pc.any(needs).as_py():
-        quoted = pc.binary_join_element_wise(text('"'), pc.replace_substring(column, '"', '""'), text('"'), text(""))
-        column = pc.if_else(needs, quoted, column)
+        written = (np.diff(offsets) > 0) & valid
+        first = np.zeros(len(column), dtype=np.uint8)
+        first[written] = chars[offsets[:-1][written]]
+        risky = _FORMULA_BYTES[first] & written
+        if risky.any():
+            marked = pc.binary_join_element_wise(text("'"), column.filter(pa.array(risky)), text(""))
+            column = pc.replace_with_mask(column, pa.array(risky), marked)
+    found = np.flatnonzero(_QUOTED_BYTES[chars[offsets[0]:offsets[-1]]]) + offsets[0]
+    needs = np.zeros(len(column), dtype=bool)
+    needs[np.searchsorted(offsets, found, side="right") - 1] = True
+    needs &= valid
+    if needs.any():
+        chosen = column.filter(pa.array(needs))
+        quoted = pc.binary_join_element_wise(text('"'), pc.replace_substring(chosen, '"', '""'), text('"'), text(""))
+        column = pc.replace_with_mask(column, pa.array(needs), quoted)
     return column
 
 
-def _float_texts(values: np.ndarray):
+def _float_texts(values: np.ndarray) -> list:
     """Floats as pandas writes them in a CSV (``repr``: the shortest text that reads back the same number, ``1.0``,
-    ``1e-05``, ``1e+16``), NaN as empty, as an Arrow array. Arrow's cast writes the same shortest digits, without the
-    ``.0`` of a whole number and with an exponent sooner than ``repr``: its texts in plain notation for numbers from
-    1e-4 to 1e16 are kept (``.0`` added to whole numbers); the others (exponents, NaN, infinities) are ``repr``'s."""
+    ``1e-05``, ``1e+16``), NaN as empty: one or two Arrow arrays, the texts then, where needed, the ``.0`` after
+    them. Arrow's cast writes the same shortest digits, without the ``.0`` of a whole number, in plain notation from
+    1e-6 to 1e10 (``repr``: from 1e-4 to 1e16): its texts of numbers from 1e-4 to 1e10 and of zeros are kept
+    (``.0`` added to whole numbers); the others (larger or smaller, NaN, infinities) are ``repr``'s.
+    tests/scale/test_output_encoding.py compares the texts with pandas' on random numbers of every size."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     shown = pc.cast(pa.array(values), pa.large_string())
-    whole = pc.invert(pc.match_substring(shown, "."))
-    shown = pc.if_else(whole, pc.binary_join_element_wise(shown, pa.scalar(".0", pa.large_string()),
-                                                          pa.scalar("", pa.large_string())), shown)
     size = np.abs(values)
     with np.errstate(invalid="ignore"):
-        other = ~((size >= 1e-4) & (size < 1e16)) & (values != 0)  # NaN and infinities too
-    other |= np.asarray(pc.match_substring(shown, "e"))
+        plain = ((size >= 1e-4) & (size < 1e10)) | (values == 0)
+    other = ~plain  # NaN and infinities too
     if other.any():
         texts = ["" if v != v else float.__repr__(v) for v in values[other].tolist()]
         shown = pc.replace_with_mask(shown, pa.array(other), pa.array(texts, type=pa.large_string()))
-    return shown
+    whole = plain & (values == np.floor(values))
+    if not whole.any():
+        return [shown]
+    return [shown, pa.array(["", ".0"], pa.large_string()).take(pa.array(whole.astype(np.int8)))]
 
 
 def _pandas_csv(rows: pd.DataFrame, header: bool) -> bytes:
@@ -255,12 +276,22 @@ def _csv_quoted_characters() -> str:
     return "".join(found)
 
 
-_CSV_QUOTED = "[" + "".join("\\" + c if c in '"\\' else {"\n": "\\n", "\r": "\\r"}.get(c, c)
-                            for c in _csv_quoted_characters()) + "]"
-"""A regular expression (RE2) of a character that makes a text quoted."""
+def _byte_table(characters) -> np.ndarray:
+    """Which of the 256 byte values are one of ``characters`` (ASCII, so a byte of UTF-8 text is one only where the
+    text holds it)."""
+    table = np.zeros(256, dtype=bool)
+    for character in characters:
+        if len(character) != 1 or ord(character) > 127:
+            raise ValueError(f"not one ASCII character: {character!r}")
+        table[ord(character)] = True
+    return table
 
-_FORMULA_START = "^[" + "".join({"\t": "\\t", "\r": "\\r"}.get(c, "\\" + c) for c in FORMULA_TRIGGERS) + "]"
-"""A regular expression (RE2) of a text a spreadsheet would run as a formula (:data:`koken.results.FORMULA_TRIGGERS`)."""
+
+_QUOTED_BYTES = _byte_table(_csv_quoted_characters())
+"""The bytes of the characters that make a text quoted."""
+
+_FORMULA_BYTES = _byte_table(FORMULA_TRIGGERS)
+"""The first bytes of a text a spreadsheet would run as a formula (:data:`koken.results.FORMULA_TRIGGERS`)."""
 
 
 class JsonSink(ResultSink):
@@ -457,7 +488,7 @@ class ParquetSink(ResultSink):
 def with_inputs(table: pd.DataFrame, inputs: pd.DataFrame) -> pd.DataFrame:
     """The table with its rows' inputs in one ``inputs`` column, right after ``factors_from_tables``."""
     out = table.copy()
-    out.insert(list(out.columns).index("factors_from_tables") + 1, "inputs", inputs["inputs"].to_numpy())
+    out.insert(list(out.columns).index("factors_from_tables") + 1, "inputs", inputs["inputs"].array)
     return out
 
 
@@ -660,11 +691,14 @@ def open_sink(path: str | Path) -> ResultSink:
 
 
 def sink_extra(calc, needs: str | None):
-    """What a sink that ``needs`` it gets beside the table: the rows' details, their input columns, or None."""
+    """What a sink that ``needs`` it gets beside the table: the rows' details, their input columns, their inputs as
+    texts, or None."""
     if needs == "details":
         return row_details(calc)
     if needs == "inputs":
         return input_columns(calc)
+    if needs == "input texts":
+        return input_texts(calc)
     return None
 
 
