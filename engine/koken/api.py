@@ -50,7 +50,7 @@ from koken.production.export import (
 from koken.production.metrics import CompanyProgress, company_progress
 from koken.production.rollup import company_view, rollup
 from koken.production.submission import Submission, read_submission
-from koken.results import RESULT_FORMAT, result_document
+from koken.results import RESULT_FORMAT, frame_document, result_document
 from koken.scale.pipeline import RunResult
 from koken.scale.pipeline import run as _run
 from koken.scale.sinks import open_sink, sink_extra
@@ -279,7 +279,7 @@ class Calculation(_CoreCalculation):
 
         _report_options(device_shares, ratios, decimals, company)
         chosen = _ratios(ratios) if ratios is not None else self.ratios or load_ratio_file(None)
-        built = build_report([{**self.document(), "_path": self.portfolio.path, "_kind": "portfolio"}],
+        built = build_report([{**frame_document(self), "_path": self.portfolio.path, "_kind": "portfolio"}],
                              chosen if device_shares else None, fiscal_year, device_shares=device_shares,
                              company=company)
         if output is not None:
@@ -547,7 +547,7 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
         calc = calculate(source, library)
         notices.extend(calc.notices)
         name = "<DataFrame>" if not isinstance(source, (str, Path)) else str(source)
-        documents.append({**result_document(calc), "_path": name, "_kind": "portfolio"})
+        documents.append({**frame_document(calc), "_path": name, "_kind": "portfolio"})
     if not documents:
         raise KokenError(_("give result files (koken calculate --output x.json) or a portfolio"))
     built = build_report(documents, ratio_file, fiscal_year, device_shares=device_shares, company=company)

@@ -19,7 +19,7 @@ from koken.methodology import Methodology
 from koken.montecarlo import Simulation, add_columns, simulate
 from koken.portfolio.build import build_portfolio
 from koken.portfolio.readers import Partition
-from koken.results import input_columns, row_details
+from koken.results import detail_arrays, input_columns, row_details
 from koken.uncertainty import ranged_values
 
 
@@ -52,7 +52,8 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
         ratios: the device contribution-ratio file (:class:`koken.attribution.RatioFile`).
         options: run options (``allow_stale_factors`` …).
         details: what the result file needs beside the table: ``"details"`` (or True: each row's inputs and
-            steps, for JSON results), ``"inputs"`` (the inputs as columns, for CSV and XLSX results) or None.
+            steps, for JSON results), ``"inputs"`` (the inputs as columns, for CSV and XLSX results), ``"arrays"``
+            (the inputs and steps as Arrow columns, for Parquet results) or None.
     Returns:
         PartitionResult; input problems are returned in it, never raised.
     """
@@ -78,7 +79,8 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
     if part.columns:  # every partition of a file has the file's columns (a workbook's sheets differ)
         table = table.reindex(columns=[*[c for c in table.columns if c not in part.columns], *part.columns],
                               fill_value="")
-    extra = row_details(calc) if details in (True, "details") else input_columns(calc) if details == "inputs" else None
+    extra = row_details(calc) if details in (True, "details") else input_columns(calc) if details == "inputs" else \
+        detail_arrays(calc) if details == "arrays" else None
     return PartitionResult(index=part.index, table=table, details=extra,
                            methodology_ids=tuple(sorted(calc.methodologies)), problems=header,
                            had_units_row=part.had_units_row, customer_matched=calc.customer_matched,
