@@ -60,7 +60,7 @@ def frame_document(calc: Calculation) -> dict:
     table = calc.table
     frame = pd.DataFrame({key: _plain_column(table.iloc[:, i], key) for i, key in enumerate(table.columns)})
     for key, values in zip(GRID_FACTOR_COLUMNS, input_items(arrays.column("inputs"), GRID_FACTOR_INPUT)):
-        frame[key] = values
+        frame[key] = pd.Series(values, index=frame.index, dtype=values.dtype)  # texts stay objects, None for none
 
     def details(positions) -> dict[int, dict]:
         wanted = np.asarray(list(positions), dtype=np.int64)
@@ -711,7 +711,8 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
         for key, values in zip(GRID_FACTOR_COLUMNS, found):
             grid[key].append(values)
     for key, parts in grid.items():
-        lines[key] = np.concatenate(parts) if parts else np.zeros(0, dtype=float if key.endswith("value") else object)
+        values = np.concatenate(parts) if parts else np.zeros(0, dtype=float if key.endswith("value") else object)
+        lines[key] = pd.Series(values, index=lines.index, dtype=values.dtype)  # texts stay objects, None for none
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
