@@ -680,7 +680,8 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
     """A Parquet result for ``koken report``: its record and its rows as a JSON result's rows make a table
     (``pandas.DataFrame(doc["rows"])``: the same columns, values and types; an empty figure None as the JSON result
     writes it), without their ``inputs`` and ``steps`` (read for the rows shown, :func:`read_parquet_details`) but
-    with each row's grid emission factor (:data:`GRID_FACTOR_COLUMNS`, read a row group at a time), and the file's
+    with each row's grid emission factor (:data:`GRID_FACTOR_COLUMNS`, read :data:`READ_BATCH_ROWS` rows at a time),
+    and the file's
     ``sha256:<hex>`` (read a megabyte at a time). Checked as :func:`read_parquet_result` checks it, and its rows'
     sums against its ``totals_by_market``.
 
@@ -699,16 +700,17 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
         raise KokenErrors([KokenError(_("the Parquet result holds no inputs and steps of its rows (columns inputs "
                                         "and steps), which the report discloses: it was written by an earlier koken; "
                                         "calculate it again (koken calculate -o result.parquet)"), where)])
-    lines = pd.DataFrame({key: _json_cells(frame[key], key) for key in frame.columns})
+    lines = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for key in list(frame.columns):  # one column's Python values at a time, each typed as DataFrame(rows) types it
+        lines[key] = pd.Series(_json_cells(frame.pop(key), key), index=lines.index)
     del frame
     problems = _totals_problems(head, where, lines[[k for k in (*GROUP_KEYS, *FIGURES) if k in lines]],
                                 keys=("totals_by_market",))
     if problems:
         raise KokenErrors(problems)
     grid = {key: [] for key in GRID_FACTOR_COLUMNS}
-    for group in range(source.num_row_groups):
-        found = input_items(source.read_row_group(group, columns=["inputs"]).column("inputs"), GRID_FACTOR_INPUT)
-        for key, values in zip(GRID_FACTOR_COLUMNS, found):
+    for batch in source.iter_batches(batch_size=READ_BATCH_ROWS, columns=["inputs"]):
+        for key, values in zip(GRID_FACTOR_COLUMNS, input_items(batch.column("inputs"), GRID_FACTOR_INPUT)):
             grid[key].append(values)
     for key, parts in grid.items():
         values = np.concatenate(parts) if parts else np.zeros(0, dtype=float if key.endswith("value") else object)
@@ -719,6 +721,10 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
             digest.update(block)
     return head, lines, "sha256:" + digest.hexdigest()
 
+
+READ_BATCH_ROWS = 32_768
+"""Rows of a Parquet result's ``inputs`` and ``steps`` read at a time (a row group holds a partition, up to 250,000
+rows: its inputs alone would take hundreds of megabytes)."""
 
 GRID_FACTOR_INPUT = "grid_emission_factor"
 """The input whose values a report discloses (koken.reporting.action_plan)."""
@@ -752,7 +758,8 @@ def input_items(inputs, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def read_parquet_details(path: str | Path, positions) -> dict[int, dict]:
     """The ``inputs`` and ``steps`` of the Parquet result's rows at ``positions`` (0-based, in file order), as
-    :func:`detail_records` gives them, read one row group at a time (only the groups that hold a position).
+    :func:`detail_records` gives them, read :data:`READ_BATCH_ROWS` rows at a time (the file is read through once;
+    only the rows asked for become mappings).
 
     Returns:
         {position: {"inputs": {...}, "steps": {...}}}.
@@ -760,17 +767,18 @@ def read_parquet_details(path: str | Path, positions) -> dict[int, dict]:
     import pyarrow.parquet as pq
 
     wanted = np.unique(np.asarray(list(positions), dtype=np.int64))
-    source = pq.ParquetFile(path)
     out: dict[int, dict] = {}
+    if not len(wanted):
+        return out
     start = 0
-    for group in range(source.num_row_groups):
-        size = source.metadata.row_group(group).num_rows
-        local = wanted[(wanted >= start) & (wanted < start + size)] - start
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=READ_BATCH_ROWS, columns=list(DETAIL_COLUMNS)):
+        local = wanted[(wanted >= start) & (wanted < start + batch.num_rows)] - start
         if len(local):
-            part = source.read_row_group(group, columns=list(DETAIL_COLUMNS)).take(local)
-            records = detail_records(part.column("inputs"), part.column("steps"))
-            out.update(zip((local + start).tolist(), records))
-        start += size
+            part = batch.take(local)
+            out.update(zip((local + start).tolist(), detail_records(part.column("inputs"), part.column("steps"))))
+        start += batch.num_rows
+        if start > wanted[-1]:
+            break
     return out
 
 

@@ -77,10 +77,11 @@ sheet says where the lines are (the result files), so that a report of a very la
 write and a workbook a spreadsheet opens."""
 
 LINES_SHOWN_PER_METHODOLOGY = 100
-"""Beyond :data:`DETAIL_LINES_LIMIT` lines of a Parquet result or a portfolio, the product lines of each
-methodology and version whose inputs and steps :attr:`Report.lines` carries: its largest by lifetime figure (ties:
-the first in the results), at least as many as the HTML report shows one by one (its largest lines and each
-methodology's); the other lines carry their figures only (their inputs and steps stay in the result file)."""
+"""From a Parquet result or a portfolio, the product lines of each methodology and version whose inputs and steps
+:attr:`Report.lines` carries whole: its largest by lifetime figure (ties: the first in the results), at least as
+many as the HTML report shows one by one (its largest lines and each methodology's). The other lines of a reporting
+year of up to :data:`DETAIL_LINES_LIMIT` lines carry the inputs the detail sheet lists (those not taken from the
+portfolio) and no steps; beyond it, nothing but their figures (their inputs and steps stay in the result file)."""
 
 # ------------------------------------------------------------------------------------------ the texts
 # Written once in English, translated in engine/koken/locale/ja/LC_MESSAGES/koken.po, shown with _(…).
@@ -407,7 +408,7 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
         frame = table_of(doc)
         frame["result_file"] = doc.get("_path", doc.get("input", {}).get("file", ""))
         frames.append(frame)
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] if frames else pd.DataFrame()
     if rows.empty:
         raise KokenErrors([KokenError(_("no product lines to report"))])
     years = sorted(set(int(y) for y in rows["fiscal_year"]))
@@ -473,31 +474,44 @@ def table_of(doc: dict) -> pd.DataFrame:
 
 def _with_details(documents: Sequence[dict], frames: Sequence[pd.DataFrame], rows: pd.DataFrame) -> pd.DataFrame:
     """The reporting year's lines (``rows``, indexed by their place in the documents' tables ``frames`` one after
-    another) with the inputs and steps of the lines shown read from their Parquet results: every line up to
-    :data:`DETAIL_LINES_LIMIT`, beyond it each methodology's :data:`LINES_SHOWN_PER_METHODOLOGY` largest; the grid
-    factor columns dropped (they are in the disclosures)."""
+    another) with the inputs and steps of the lines shown read from their Parquet results (or a portfolio's
+    calculation): whole for each methodology's :data:`LINES_SHOWN_PER_METHODOLOGY` largest, the inputs not taken
+    from the portfolio (the detail sheet's) for the others up to :data:`DETAIL_LINES_LIMIT` lines; the grid factor
+    columns dropped (they are in the disclosures)."""
     if not any("_details" in doc for doc in documents):
         return rows
-    shown = rows.index
-    if len(rows) > DETAIL_LINES_LIMIT:
-        versions = rows["methodology_version"].astype(str) if "methodology_version" in rows else ""
-        rank = rows.assign(_v=versions).groupby(["methodology", "_v"], sort=False)["lifetime[t-CO2e]"] \
-            .rank(method="first", ascending=False)
-        shown = rows.index[(rank <= LINES_SHOWN_PER_METHODOLOGY).to_numpy()]
+    versions = rows["methodology_version"].astype(str) if "methodology_version" in rows else ""
+    rank = rows.assign(_v=versions).groupby(["methodology", "_v"], sort=False)["lifetime[t-CO2e]"] \
+        .rank(method="first", ascending=False)
+    whole = set(rows.index[(rank <= LINES_SHOWN_PER_METHODOLOGY).to_numpy()].tolist())
+    shown = rows.index if len(rows) <= DETAIL_LINES_LIMIT else rows.index[rows.index.isin(whole)]
     rows = rows.drop(columns=[c for c in GRID_FACTOR_COLUMNS if c in rows])
     cells = {key: rows[key].to_numpy(dtype=object).copy() for key in RESULT_DETAIL_COLUMNS}
     start = 0
     for doc, frame in zip(documents, frames):
-        if "_details" in doc:
-            mine = shown[(shown >= start) & (shown < start + len(frame))]
+        ours = shown[(shown >= start) & (shown < start + len(frame))]
+        for first in range(0, len(ours) if "_details" in doc else 0, DETAILS_READ):  # a few thousand at a time
+            mine = ours[first:first + DETAILS_READ]
             found = doc["_details"]((mine - start).tolist())
             at = rows.index.get_indexer(mine)
             for key, column in cells.items():
-                column[at] = [found[p].get(key) for p in (mine - start).tolist()]
+                column[at] = [found[p - start].get(key) if p in whole else _not_given(found[p - start].get(key), key)
+                              for p in mine.tolist()]
         start += len(frame)
     for key, column in cells.items():
         rows[key] = column
     return rows
+
+
+DETAILS_READ = 4_096
+"""Lines whose inputs and steps are read at once from their result (each read whole, then cut to what is kept)."""
+
+
+def _not_given(items: dict | None, key: str) -> dict | None:
+    """Of a line's ``inputs``, those not taken from the portfolio (what :func:`_origins` lists); no ``steps``."""
+    if key != "inputs" or not isinstance(items, dict):
+        return None
+    return {name: item for name, item in items.items() if not isinstance(item, dict) or item.get("origin") != "portfolio"}
 
 
 def tornado_records(documents: Sequence[dict], year: int) -> list[dict]:
