@@ -183,9 +183,16 @@ def batch_inputs(calc: Calculation, batch) -> list[tuple[str, np.ndarray, str, n
                 said[j] = origin
         level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
         unstated = m.spec.parameters[name].default_reason is not None  # a neutral default: no level
-        declared = [""] * n if level is None else [str(level[r]) for r in rows]
-        levels = [None if masked and unstated else data_quality(origin, stated)
-                  for masked, origin, stated in zip(mask.tolist(), said.tolist(), declared)]
+        if level is None:  # each distinct origin's level once, put in place (an origin text names its level)
+            codes, distinct = pd.factorize(said) if n else (np.zeros(0, dtype=np.intp), [])
+            levels = np.array([data_quality(origin) for origin in distinct] + [None], dtype=object)[codes]
+            if unstated:
+                levels[mask] = None
+            levels = levels.tolist()
+        else:
+            declared = [str(level[r]) for r in rows]
+            levels = [None if masked and unstated else data_quality(origin, stated)
+                      for masked, origin, stated in zip(mask.tolist(), said.tolist(), declared)]
         out.append((name, values, p.unit_text, said, levels))
     return out
 
@@ -235,19 +242,23 @@ def detail_arrays(calc: Calculation):
         for key, columns in (("inputs", batch_inputs(calc, batch)), ("steps", batch_steps(batch))):
             fields = types[key].value_type
             count = len(columns)
+            each = np.tile(np.arange(count, dtype=np.int32), n)  # row-major: a row's items one after another
             cells = []
-            for field in fields:  # each field row-major: a row's items one after another
-                if field.name == "name":
-                    cells.append(pa.array(np.tile(np.array([c[0] for c in columns], dtype=object), n), field.type))
-                elif field.name == "value":
+            for field in fields:
+                if field.name == "value":
                     cells.append(pa.array(np.column_stack([c[1] for c in columns]).ravel() if count else
                                           np.zeros(0), field.type))
-                elif field.name == "unit":
-                    cells.append(pa.array(np.tile(np.array([c[2] for c in columns], dtype=object), n), field.type))
-                else:
+                elif field.name in ("name", "unit"):  # the same for every row: a dictionary, decoded in C
+                    texts = pa.array([c[0 if field.name == "name" else 2] for c in columns], field.type)
+                    cells.append(pa.DictionaryArray.from_arrays(pa.array(each), texts).cast(field.type))
+                else:  # origins and levels: each distinct text once
                     at = 3 if field.name == "origin" else 4
-                    cells.append(pa.array(np.column_stack([np.asarray(c[at], dtype=object) for c in columns]).ravel()
-                                          if count and n else np.zeros(0, dtype=object), field.type))
+                    stacked = np.column_stack([np.asarray(c[at], dtype=object) for c in columns]).ravel() \
+                        if count and n else np.zeros(0, dtype=object)
+                    codes, distinct = pd.factorize(stacked) if len(stacked) else (np.zeros(0, dtype=np.intp), [])
+                    codes = np.asarray(codes, dtype=np.int32)
+                    cells.append(pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                                                pa.array(list(distinct), field.type)).cast(field.type))
             items = pa.StructArray.from_arrays(cells, fields=list(fields))
             parts[key].append(pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * count), items))
     taken = pa.array(order, mask=order < 0)
