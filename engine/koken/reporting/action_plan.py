@@ -229,7 +229,10 @@ class Report:
         disclosures: what the standards ask a report to disclose (keys in :data:`DISCLOSURE_LABELS`).
         lines: the product lines of the reporting year, one row each as in the result files (``result_file``
             added; ``inputs`` and ``steps`` as the JSON result has them, each name → ``{"value", "unit"}``;
-            ``device_*`` columns of ``ratios`` when device shares are reported, none otherwise).
+            ``device_*`` columns of ``ratios`` when device shares are reported, none otherwise). Lines from a
+            Parquet result or a portfolio carry their ``inputs`` and ``steps`` whole only for each methodology's
+            :data:`LINES_SHOWN_PER_METHODOLOGY` largest; the others carry the inputs not taken from the portfolio
+            (up to :data:`DETAIL_LINES_LIMIT` lines) or None, and no steps.
         ratios: the ratio file of the device shares; None when device shares are not reported.
         years: every fiscal year of the results, not only the reporting year: one row per fiscal year, category
             and market with product lines, ``fiscal_year``, ``category``, ``market``, ``product_lines``,
