@@ -7,13 +7,14 @@ commands taking turns in each repeat (so the machine's noise falls on all of the
 
 1. ``koken calculate P.parquet -o R.parquet`` (the floor the others are measured against);
 2. ``koken verify R.parquet P.parquet`` (recompute and compare every row, the totals and the provenance);
-3. ``koken report R.json --fiscal-year 2023`` (the action plan's table from the JSON result, written once before
-   the timings: report reads JSON results, which record each line's inputs and their origins);
+3. ``koken report R.parquet --fiscal-year 2023`` (the action plan's table from the Parquet result of 1., which
+   carries each line's inputs and their origins: read a column and a row group at a time);
 4. ``koken report --portfolio P.parquet --fiscal-year 2023`` (calculate, then the table);
 5. ``koken trace P.parquet --row 5`` (one row's trace);
 
-and, for the memory of report, ``koken report`` of a result ``--small`` times smaller (same generator and seed),
-whose peak is set beside the full one's.
+and, for the memory of report, ``koken report`` of a Parquet result ``--small`` times smaller (same generator and
+seed), whose peak is set beside the full one's; with ``--json-report``, also ``koken report R.json`` of the same lines
+(the JSON result written once before the timings: the whole document is held in memory).
 
 Printed: each command's median wall time with its spread (lowest–highest) and its largest peak memory, and each
 ratio with its goal (issue 17 §4): verify ≤ 2× calculate; trace --row ≤ 0.5× calculate, both in one process with
@@ -92,22 +93,26 @@ def main() -> None:
                                                                "times smaller")
     parser.add_argument("--no-portfolio-report", dest="portfolio_report", action="store_false",
                         help="leave out koken report --portfolio (it calculates too)")
+    parser.add_argument("--json-report", action="store_true",
+                        help="also time koken report of the JSON result of the same lines (written once, slowly)")
     args = parser.parse_args()
 
     path = portfolio(args.rows)
     small = portfolio(max(args.rows // args.small, 100))
     tiny = portfolio(100)
     result = DATA / f"result_{args.rows}.parquet"
-    report_result, small_result = DATA / f"result_{args.rows}.json", DATA / f"result_small_{args.rows}.json"
-    for source, out in ((path, report_result), (small, small_result)):  # report reads JSON results (their inputs)
-        koken("calculate", str(source), "-o", str(out))
+    small_result, json_result = DATA / f"result_small_{args.rows}.parquet", DATA / f"result_{args.rows}.json"
+    koken("calculate", str(small), "-o", str(small_result))
+    if args.json_report:
+        koken("calculate", str(path), "-o", str(json_result))
     year = ("--fiscal-year", "2023")  # the generated lines hold the years of the methodologies' worked examples
     commands = {
         "calculate (100 lines)": ("calculate", str(tiny), "-o", str(DATA / "result_100.parquet")),
         "calculate": ("calculate", str(path), "-o", str(result)),
         "verify": ("verify", str(result), str(path)),
-        "report": ("report", str(report_result), *year),
+        "report": ("report", str(result), *year),
         "report (small)": ("report", str(small_result), *year),
+        **({"report R.json": ("report", str(json_result), *year)} if args.json_report else {}),
         **({"report --portfolio": ("report", "--portfolio", str(path), *year)} if args.portfolio_report else {}),
         "trace --row 5": ("trace", str(path), "--row", "5"),
     }
@@ -151,8 +156,11 @@ def main() -> None:
     print("  ratios, each taken within a repeat: median (lowest–highest) [goal]; start-up = calculate of 100 lines:")
     for label, top, bottom in [("trace --row whole / calculate whole (start-up in both)", "trace --row 5", "calculate"),
                                ("start-up / calculate", "calculate (100 lines)", "calculate"),
+                               ("report R.parquet / calculate (no goal)", "report", "calculate"),
                                *([("report --portfolio / calculate (no goal: it calculates)", "report --portfolio",
-                                   "calculate")] if args.portfolio_report else [])]:
+                                   "calculate")] if args.portfolio_report else []),
+                               *([("report R.json / report R.parquet (no goal)", "report R.json", "report")]
+                                 if args.json_report else [])]:
         middle, low, high = ratio(wall(top), wall(bottom))
         print(f"    {label:<56} {middle:6.2f}× ({low:.2f}–{high:.2f})")
     middle, low, high = ratio(above_start("trace --row 5"), above_start("calculate"))

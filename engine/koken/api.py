@@ -36,7 +36,7 @@ from koken.factors import gwp_rule as read_gwp_rule
 from koken.library import Library, LibraryScan, load_library, scan_library
 from koken.portfolio import Portfolio, PortfolioSource, build_portfolio, open_portfolio
 from koken.portfolio.readers import DEFAULT_PARTITION_ROWS, FrameSource
-from koken.results import RESULT_FORMAT, result_document
+from koken.results import RESULT_FORMAT, frame_document, result_document
 from koken.scale.pipeline import RunResult
 from koken.scale.pipeline import run as _run
 from koken.scale.sinks import open_sink, sink_extra
@@ -270,7 +270,7 @@ class Calculation(_CoreCalculation):
 
         _report_options(device_shares, ratios, decimals, company)
         chosen = _ratios(ratios) if ratios is not None else self.ratios or load_ratio_file(None)
-        built = build_report([{**self.document(), "_path": self.portfolio.path, "_kind": "portfolio"}],
+        built = build_report([{**frame_document(self), "_path": self.portfolio.path, "_kind": "portfolio"}],
                              chosen if device_shares else None, fiscal_year, device_shares=device_shares,
                              company=company)
         if output is not None:
@@ -493,10 +493,12 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
     HTML report; ``report(["r2022.json", "r2023.json"], fiscal_year=2023)`` reports FY2023 from two results.
 
     Args:
-        results: JSON result files (``koken calculate --output r.json``), or portfolio files (``.csv``, ``.xlsx``,
-            ``.parquet``, ``.yaml``: calculated here with ``library``); a ``.csv`` or ``.parquet`` file whose header
-            has ``single_year[t-CO2e]`` is a result of ``koken calculate``, and is refused (the JSON result
-            records what a report discloses).
+        results: JSON or Parquet result files (``koken calculate --output r.json`` or ``r.parquet``: a Parquet
+            result is read a column and a row group at a time, each line's inputs and steps only for the lines the
+            report shows; docs/performance.md), or portfolio files (``.csv``, ``.xlsx``, ``.parquet``, ``.yaml``:
+            calculated here with ``library``); a ``.parquet`` file whose header has ``single_year[t-CO2e]`` is a
+            result; a ``.csv`` or workbook result of ``koken calculate`` is refused (it does not record each
+            line's origins as a report discloses them).
         portfolio: a portfolio (file or DataFrame) to calculate and report, beside or instead of results.
         library: the methodologies for ``portfolio`` (default: bundled).
         ratios: the device ratio file (default: the shipped FY2023-report-implied ratios, which every output
@@ -512,7 +514,9 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
         company: the reporting company's name, put into the title of every output (``Example Denki: avoided
             emissions, FY2023``) and the disclosures; None for none.
     Returns:
-        Report: ``table`` (one row per category and market, t-CO2e, unrounded), ``lines`` (the product lines),
+        Report: ``table`` (one row per category and market, t-CO2e, unrounded), ``lines`` (the product lines;
+        beyond :data:`koken.reporting.action_plan.DETAIL_LINES_LIMIT` lines from a Parquet result or a portfolio,
+        only each methodology's largest carry their ``inputs`` and ``steps``),
         ``fiscal_year``, ``disclosures``, ``ratios`` (None when device shares are off).
     Raises:
         KokenError / KokenErrors: unreadable results, a portfolio's problems (every one, located), mixed years
@@ -538,7 +542,7 @@ def report(results: Sequence[str | Path] = (), portfolio: str | Path | pd.DataFr
         calc = calculate(source, library)
         notices.extend(calc.notices)
         name = "<DataFrame>" if not isinstance(source, (str, Path)) else str(source)
-        documents.append({**result_document(calc), "_path": name, "_kind": "portfolio"})
+        documents.append({**frame_document(calc), "_path": name, "_kind": "portfolio"})
     if not documents:
         raise KokenError(_("give result files (koken calculate --output x.json) or a portfolio"))
     built = build_report(documents, ratio_file, fiscal_year, device_shares=device_shares, company=company)

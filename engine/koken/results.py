@@ -49,6 +49,28 @@ def result_document(calc: Calculation) -> dict:
             **document_tail(Totals.from_table(calc.table))}
 
 
+def frame_document(calc: Calculation) -> dict:
+    """An in-memory run's result as ``koken report`` reads a Parquet result (:func:`read_parquet_lines`): the fields
+    of :func:`result_document` but ``rows``, and instead ``_frame``, its rows as ``pandas.DataFrame(rows)`` makes
+    them without ``inputs`` and ``steps`` (the same values and types) and with each row's grid emission factor
+    (:data:`GRID_FACTOR_COLUMNS`), and ``_details``, a function of row positions to ``{position: {"inputs",
+    "steps"}}`` (:func:`detail_records`). Every row's inputs and steps are held as Arrow columns
+    (:func:`detail_arrays`), not as a mapping a row."""
+    arrays = detail_arrays(calc)
+    table = calc.table
+    frame = pd.DataFrame({key: _plain_column(table.iloc[:, i], key) for i, key in enumerate(table.columns)})
+    for key, values in zip(GRID_FACTOR_COLUMNS, input_items(arrays.column("inputs"), GRID_FACTOR_INPUT)):
+        frame[key] = pd.Series(values, index=frame.index, dtype=values.dtype)  # texts stay objects, None for none
+
+    def details(positions) -> dict[int, dict]:
+        wanted = np.asarray(list(positions), dtype=np.int64)
+        part = arrays.take(wanted)
+        return dict(zip(wanted.tolist(), detail_records(part.column("inputs"), part.column("steps"))))
+
+    return {**document_head(calc.provenance()), **document_tail(Totals.from_table(table)), "_frame": frame,
+            "_details": details}
+
+
 def document_head(provenance: dict) -> dict:
     """The fields of a JSON result before its rows: format, provenance, units and the timeframe note (in the
     current language)."""
@@ -121,47 +143,144 @@ def row_details(calc: Calculation) -> list[dict]:
     computed = _computed_rows(calc)  # a row's position in the table is its rank among the computed rows
     details: list[dict] = [{} for _row in range(len(calc.table))]
     for batch in calc.batches:
-        m = batch.methodology
-        result = batch.result
-        n = len(batch.index)
-        declared = {}  # each input column converted once, never per row
-        for name, p in m.parameters.items():
-            q = batch.inputs.get(name)
-            values = q.to(p.unit).magnitude if q is not None else np.full(n, np.nan)
-            mask = result.defaults_used.get(name, np.zeros(n, dtype=bool))
-            declared[name] = (np.where(mask, p.default if p.default is not None else np.nan, values), mask)
-        step_units = {f.name: f.unit for f in m.spec.formulas}
-        origins = batch.factor_origins
-        rows = batch.index.tolist()
-        columns = []  # per parameter: its values, unit, origins and data-quality levels, one a row
-        for name, p in m.parameters.items():
-            values, mask = declared[name]
-            masks = np.asarray(mask, dtype=bool).tolist()
-            o = origins[name] if name in origins else None
-            from_table = o.from_table.tolist() if o is not None else [False] * n
-            level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
-            unstated = m.spec.parameters[name].default_reason is not None  # a neutral default: no level
-            default = f"default ({p.default_source})"
-            said, levels = [], []
-            for j in range(n):
-                origin = default if masks[j] else "portfolio"
-                if from_table[j]:
-                    origin = ORIGIN_TEXT.format(table=o.table_of(j), key=o.keys[j], source=o.sources[j],
-                                                described=o.described(j))
-                    if o.stale[j]:
-                        origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
-                said.append(origin)
-                levels.append(None if masks[j] and unstated else
-                              data_quality(origin, "" if level is None else str(level[int(rows[j])])))
-            columns.append((name, np.asarray(values, dtype=float).tolist(), p.unit_text, said, levels))
-        steps = [(s.name, np.asarray(result.steps[s.name].magnitude, dtype=float).tolist(),
-                  step_units.get(s.name) or f"{s.unit:~}") for s in m.steps]
+        columns = [(name, values.tolist(), unit, said.tolist(), levels)
+                   for name, values, unit, said, levels in batch_inputs(calc, batch)]
+        steps = [(name, values.tolist(), unit) for name, values, unit in batch_steps(batch)]
         for j, position in enumerate(np.searchsorted(computed, batch.index).tolist()):
             details[position] = {
                 "inputs": {name: {"value": values[j], "unit": unit, "origin": said[j], "data_quality": levels[j]}
                            for name, values, unit, said, levels in columns},
                 "steps": {name: {"value": values[j], "unit": unit} for name, values, unit in steps}}
     return details
+
+
+def batch_inputs(calc: Calculation, batch) -> list[tuple[str, np.ndarray, str, np.ndarray, list]]:
+    """One batch's inputs as columns, in the methodology's parameter order: (name, values in the declared unit
+    (float array, one a row of the batch), the unit's text, origins (object array of texts, :func:`row_details`
+    says which), data-quality levels (list: :func:`data_quality`, None for a neutral default)). The one place
+    where a result row's inputs, origins and levels are made (JSON rows and the Parquet result's ``inputs``)."""
+    m = batch.methodology
+    result = batch.result
+    n = len(batch.index)
+    origins = batch.factor_origins
+    rows = batch.index.tolist()
+    out = []
+    for name, p in m.parameters.items():
+        q = batch.inputs.get(name)
+        values = q.to(p.unit).magnitude if q is not None else np.full(n, np.nan)
+        mask = np.asarray(result.defaults_used.get(name, np.zeros(n, dtype=bool)), dtype=bool)
+        values = np.broadcast_to(np.asarray(np.where(mask, p.default if p.default is not None else np.nan, values),
+                                            dtype=float), (n,))
+        said = np.where(mask, f"default ({p.default_source})", "portfolio").astype(object) if n else \
+            np.zeros(0, dtype=object)
+        o = origins[name] if name in origins else None
+        if o is not None:
+            for j in np.flatnonzero(np.asarray(o.from_table, dtype=bool)).tolist():
+                origin = ORIGIN_TEXT.format(table=o.table_of(j), key=o.keys[j], source=o.sources[j],
+                                            described=o.described(j))
+                if o.stale[j]:
+                    origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
+                said[j] = origin
+        level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
+        unstated = m.spec.parameters[name].default_reason is not None  # a neutral default: no level
+        if level is None:  # each distinct origin's level once, put in place (an origin text names its level)
+            codes, distinct = pd.factorize(said) if n else (np.zeros(0, dtype=np.intp), [])
+            levels = np.array([data_quality(origin) for origin in distinct] + [None], dtype=object)[codes]
+            if unstated:
+                levels[mask] = None
+            levels = levels.tolist()
+        else:
+            declared = [str(level[r]) for r in rows]
+            levels = [None if masked and unstated else data_quality(origin, stated)
+                      for masked, origin, stated in zip(mask.tolist(), said.tolist(), declared)]
+        out.append((name, values, p.unit_text, said, levels))
+    return out
+
+
+def batch_steps(batch) -> list[tuple[str, np.ndarray, str]]:
+    """One batch's steps as columns, in the methodology's order: (name, values (float array, one a row), unit)."""
+    step_units = {f.name: f.unit for f in batch.methodology.spec.formulas}
+    n = len(batch.index)
+    return [(s.name, np.broadcast_to(np.asarray(batch.result.steps[s.name].magnitude, dtype=float), (n,)),
+             step_units.get(s.name) or f"{s.unit:~}") for s in batch.methodology.steps]
+
+
+DETAIL_COLUMNS = ("inputs", "steps")
+"""The Parquet result's columns of each row's inputs and steps (:func:`detail_arrays`), beside the row table."""
+
+
+def detail_types() -> dict:
+    """The Arrow types of :data:`DETAIL_COLUMNS`: ``inputs`` a list of ``{name, value, unit, origin,
+    data_quality}``, ``steps`` a list of ``{name, value, unit}`` (values float64 in ``unit``; texts as in a JSON
+    result's ``inputs`` and ``steps``, :func:`row_details`)."""
+    import pyarrow as pa
+
+    text, number = pa.string(), pa.float64()
+    return {"inputs": pa.list_(pa.struct([("name", text), ("value", number), ("unit", text), ("origin", text),
+                                           ("data_quality", text)])),
+            "steps": pa.list_(pa.struct([("name", text), ("value", number), ("unit", text)]))}
+
+
+def detail_arrays(calc: Calculation):
+    """Every row's inputs and steps, in table order, as an Arrow table of :data:`DETAIL_COLUMNS`
+    (:func:`detail_types`): what :func:`row_details` gives, a column at a time (a row outside every batch: null).
+
+    Returns:
+        pyarrow.Table of ``len(calc.table)`` rows.
+    """
+    import pyarrow as pa
+
+    types = detail_types()
+    computed = _computed_rows(calc)
+    parts: dict[str, list] = {"inputs": [], "steps": []}
+    order = np.full(len(calc.table), -1, dtype=np.int64)
+    base = 0
+    for batch in calc.batches:
+        n = len(batch.index)
+        order[np.searchsorted(computed, batch.index)] = base + np.arange(n)
+        base += n
+        for key, columns in (("inputs", batch_inputs(calc, batch)), ("steps", batch_steps(batch))):
+            fields = types[key].value_type
+            count = len(columns)
+            each = np.tile(np.arange(count, dtype=np.int32), n)  # row-major: a row's items one after another
+            cells = []
+            for field in fields:
+                if field.name == "value":
+                    cells.append(pa.array(np.column_stack([c[1] for c in columns]).ravel() if count else
+                                          np.zeros(0), field.type))
+                elif field.name in ("name", "unit"):  # the same for every row: a dictionary, decoded in C
+                    texts = pa.array([c[0 if field.name == "name" else 2] for c in columns], field.type)
+                    cells.append(pa.DictionaryArray.from_arrays(pa.array(each), texts).cast(field.type))
+                else:  # origins and levels: each distinct text once
+                    at = 3 if field.name == "origin" else 4
+                    stacked = np.column_stack([np.asarray(c[at], dtype=object) for c in columns]).ravel() \
+                        if count and n else np.zeros(0, dtype=object)
+                    codes, distinct = pd.factorize(stacked) if len(stacked) else (np.zeros(0, dtype=np.intp), [])
+                    codes = np.asarray(codes, dtype=np.int32)
+                    cells.append(pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
+                                                                pa.array(list(distinct), field.type)).cast(field.type))
+            items = pa.StructArray.from_arrays(cells, fields=list(fields))
+            parts[key].append(pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * count), items))
+    taken = pa.array(order, mask=order < 0)
+    return pa.table({key: (pa.concat_arrays(parts[key]) if parts[key] else pa.array([], types[key])).take(taken)
+                     for key in DETAIL_COLUMNS}, schema=pa.schema(list(types.items())))
+
+
+def detail_records(inputs, steps) -> list[dict]:
+    """:func:`detail_arrays`' columns (Arrow arrays, or lists as ``to_pylist`` gives them) back as JSON rows'
+    ``inputs`` and ``steps``: one ``{"inputs": {name: {...}}, "steps": {name: {...}}}`` a row, the mappings of
+    :func:`row_details` (a null row: ``{}``)."""
+    out = []
+    inputs = inputs.to_pylist() if hasattr(inputs, "to_pylist") else inputs
+    steps = steps.to_pylist() if hasattr(steps, "to_pylist") else steps
+    for given, done in zip(inputs, steps):
+        if given is None:
+            out.append({})
+            continue
+        out.append({"inputs": {item["name"]: {"value": item["value"], "unit": item["unit"], "origin": item["origin"],
+                                              "data_quality": item["data_quality"]} for item in given},
+                    "steps": {item["name"]: {"value": item["value"], "unit": item["unit"]} for item in done or ()}})
+    return out
 
 
 def data_quality(origin: str, declared: str = "") -> str:
@@ -617,8 +736,10 @@ def read_parquet_result(path: str | Path) -> tuple[dict, pd.DataFrame]:
             raise KokenError(_("the Parquet file holds no koken record (its 'koken' metadata): verify needs the result "
                                "written by koken calculate --output result.parquet (or .json)"), where)
         head = strict_json(metadata[b"koken"].decode("utf-8"))
-        # a whole-number column with a null stays whole numbers beside a None (not floats: every row would read 3.0)
-        frame = source.read().to_pandas(integer_object_nulls=True)
+        # a whole-number column with a null stays whole numbers beside a None (not floats: every row would read 3.0);
+        # each row's inputs and steps (the report's) are not read here
+        frame = source.read(columns=[c for c in source.schema_arrow.names if c not in DETAIL_COLUMNS]) \
+            .to_pandas(integer_object_nulls=True)
     except (OSError, pa.ArrowException, UnicodeDecodeError, ValueError, RecursionError) as err:
         raise KokenError(_("cannot read the result file as Parquet ({error}: {detail})").format(
             error=type(err).__name__, detail=str(err)[:200]), where) from None
@@ -655,6 +776,130 @@ def read_parquet_result(path: str | Path) -> tuple[dict, pd.DataFrame]:
     if problems:
         raise KokenErrors(problems)
     return head, frame
+
+
+def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
+    """A Parquet result for ``koken report``: its record and its rows as a JSON result's rows make a table
+    (``pandas.DataFrame(doc["rows"])``: the same columns, values and types; an empty figure None as the JSON result
+    writes it), without their ``inputs`` and ``steps`` (read for the rows shown, :func:`read_parquet_details`) but
+    with each row's grid emission factor (:data:`GRID_FACTOR_COLUMNS`, read :data:`READ_BATCH_ROWS` rows at a time),
+    and the file's
+    ``sha256:<hex>`` (read a megabyte at a time). Checked as :func:`read_parquet_result` checks it, and its rows'
+    sums against its ``totals_by_market``.
+
+    Raises:
+        KokenError / KokenErrors: as :func:`read_parquet_result`; a result without ``inputs`` and ``steps`` (written
+            by a koken before them: calculate it again); totals that differ from the rows' sums.
+    """
+    import pyarrow.parquet as pq
+
+    where = Location(file=str(path))
+    head, frame = read_parquet_result(path)
+    source = pq.ParquetFile(path)
+    types = detail_types()
+    if any(source.schema_arrow.field(key).type != kind if key in source.schema_arrow.names else True
+           for key, kind in types.items()):
+        raise KokenErrors([KokenError(_("the Parquet result holds no inputs and steps of its rows (columns inputs "
+                                        "and steps), which the report discloses: it was written by an earlier koken; "
+                                        "calculate it again (koken calculate -o result.parquet)"), where)])
+    lines = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    for key in list(frame.columns):  # one column's Python values at a time, each typed as DataFrame(rows) types it
+        lines[key] = pd.Series(_json_cells(frame.pop(key), key), index=lines.index)
+    del frame
+    problems = _totals_problems(head, where, lines[[k for k in (*GROUP_KEYS, *FIGURES) if k in lines]],
+                                keys=("totals_by_market",))
+    if problems:
+        raise KokenErrors(problems)
+    grid = {key: [] for key in GRID_FACTOR_COLUMNS}
+    for batch in source.iter_batches(batch_size=READ_BATCH_ROWS, columns=["inputs"]):
+        for key, values in zip(GRID_FACTOR_COLUMNS, input_items(batch.column("inputs"), GRID_FACTOR_INPUT)):
+            grid[key].append(values)
+    for key, parts in grid.items():
+        values = np.concatenate(parts) if parts else np.zeros(0, dtype=float if key.endswith("value") else object)
+        lines[key] = pd.Series(values, index=lines.index, dtype=values.dtype)  # texts stay objects, None for none
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return head, lines, "sha256:" + digest.hexdigest()
+
+
+READ_BATCH_ROWS = 32_768
+"""Rows of a Parquet result's ``inputs`` and ``steps`` read at a time (a row group holds a partition, up to 250,000
+rows: its inputs alone would take hundreds of megabytes)."""
+
+GRID_FACTOR_INPUT = "grid_emission_factor"
+"""The input whose values a report discloses (koken.reporting.action_plan)."""
+
+GRID_FACTOR_COLUMNS = (f"{GRID_FACTOR_INPUT}.value", f"{GRID_FACTOR_INPUT}.unit", f"{GRID_FACTOR_INPUT}.origin")
+"""The columns :func:`read_parquet_lines` adds: each row's grid emission factor (value in its unit, the unit, its
+origin; NaN and None where the row has none)."""
+
+
+def input_items(inputs, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One input of every row of an ``inputs`` column (:func:`detail_types`; an Arrow array or chunked array):
+    (values, float, NaN where the row has no such input; units, object, None there; origins, object, None there)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(inputs, pa.ChunkedArray):
+        inputs = inputs.combine_chunks()
+    n = len(inputs)
+    values = np.full(n, np.nan)
+    units, origins = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+    items = pc.list_flatten(inputs)
+    if len(items):
+        rows = np.asarray(pc.list_parent_indices(inputs))
+        chosen = np.asarray(pc.equal(items.field("name"), name).fill_null(False), dtype=bool)
+        at = rows[chosen]
+        values[at] = np.asarray(items.field("value").filter(chosen).fill_null(np.nan), dtype=float)
+        units[at] = items.field("unit").filter(chosen).to_pylist()
+        origins[at] = items.field("origin").filter(chosen).to_pylist()
+    return values, units, origins
+
+
+def read_parquet_details(path: str | Path, positions) -> dict[int, dict]:
+    """The ``inputs`` and ``steps`` of the Parquet result's rows at ``positions`` (0-based, in file order), as
+    :func:`detail_records` gives them, read :data:`READ_BATCH_ROWS` rows at a time (the file is read through once;
+    only the rows asked for become mappings).
+
+    Returns:
+        {position: {"inputs": {...}, "steps": {...}}}.
+    """
+    import pyarrow.parquet as pq
+
+    wanted = np.unique(np.asarray(list(positions), dtype=np.int64))
+    out: dict[int, dict] = {}
+    if not len(wanted):
+        return out
+    start = 0
+    for batch in pq.ParquetFile(path).iter_batches(batch_size=READ_BATCH_ROWS, columns=list(DETAIL_COLUMNS)):
+        local = wanted[(wanted >= start) & (wanted < start + batch.num_rows)] - start
+        if len(local):
+            part = batch.take(local)
+            out.update(zip((local + start).tolist(), detail_records(part.column("inputs"), part.column("steps"))))
+        start += batch.num_rows
+        if start > wanted[-1]:
+            break
+    return out
+
+
+def _json_cells(column: pd.Series, key: str) -> list:
+    """A column of a Parquet result's table as a JSON result's rows hold it: plain Python values, an empty cell
+    None (texts of a category shared, not made once a row)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        labels = np.asarray(column.cat.categories.astype(object).tolist() + [None], dtype=object)
+        return labels[column.cat.codes.to_numpy()].tolist()  # code -1 (empty): the None at the end
+    values = column.to_numpy() if isinstance(column.dtype, np.dtype) else None
+    if values is not None and values.dtype.kind in "iub":
+        return values.tolist()
+    if values is not None and values.dtype.kind == "f":
+        cells = values.tolist()
+        if np.isnan(values).any():
+            return [None if v != v else v for v in cells]
+        return cells
+    return [None if v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v) else
+            v.item() if hasattr(v, "item") else v for v in column.tolist()]
 
 
 UNCERTAINTY_FIGURES = {"totals": ("central", "p5", "p50", "p95"),
@@ -694,13 +939,17 @@ def _uncertainty_problems(block) -> list[str]:
     return found
 
 
-def _totals_problems(doc: dict, where: Location) -> list[KokenError]:
-    """The stored totals against the sums of the rows, group by group (a row added, removed or changed without its
-    totals, or totals edited)."""
-    rows = pd.DataFrame({k: [r.get(k) for r in doc["rows"]] for k in (*GROUP_KEYS, *FIGURES)})
+def _totals_problems(doc: dict, where: Location, rows: pd.DataFrame | None = None,
+                     keys: tuple[str, ...] = ("totals_by_market", "totals_by_methodology")) -> list[KokenError]:
+    """The stored totals ``keys`` against the sums of the rows (``doc["rows"]``, or the table ``rows``), group by
+    group (a row added, removed or changed without its totals, or totals edited)."""
+    if rows is None:
+        rows = pd.DataFrame({k: [r.get(k) for r in doc["rows"]] for k in (*GROUP_KEYS, *FIGURES)})
     problems = []
     for key, by in (("totals_by_market", ["fiscal_year", "market"]),
                     ("totals_by_methodology", ["fiscal_year", "category", "methodology", "market"])):
+        if key not in keys:
+            continue
         stored = doc.get(key)
         if not isinstance(stored, list) or not all(isinstance(r, dict) for r in stored):
             problems.append(KokenError(_("{field}: missing or not a list of totals").format(field=key), where))

@@ -114,12 +114,15 @@ def test_report_command_on_the_example_portfolio(tmp_path):
     assert from_file.output.split("\n")[:12] == from_portfolio.output.split("\n")[:12]
 
 
-def test_report_refuses_a_parquet_result_and_says_it_reads_json_results(tmp_path):
-    """`koken report results.parquet` is refused naming the JSON result it reads (it was a UTF-8 decoding error)."""
+def test_report_refuses_a_broken_parquet_result_naming_it(tmp_path):
+    """`koken report results.parquet` of a file that only starts as Parquet does is refused naming the file (it was a
+    UTF-8 decoding error; Parquet results are read since issue 17 §4: tests/reporting/test_parquet_report.py)."""
     (tmp_path / "r.parquet").write_bytes(b"PAR1")
     with pytest.raises(KokenErrors) as err:
         load_result_documents([tmp_path / "r.parquet"])
-    assert "report reads the JSON result" in str(err.value) and "--portfolio" in str(err.value)
+    (problem,) = err.value.errors
+    assert "cannot read the result file as Parquet" in problem.message
+    assert problem.location.file == str(tmp_path / "r.parquet")
 
 
 @pytest.fixture(scope="module")
@@ -622,7 +625,7 @@ def test_a_results_workbook_is_not_taken_for_a_portfolio(tmp_path):
     from conftest import REPO
 
     workbook = koken.calculate(REPO / "examples" / "template_filled.xlsx").to_file(tmp_path / "results.xlsx")
-    with pytest.raises(KokenErrors, match="report reads the JSON result of koken calculate"):
+    with pytest.raises(KokenErrors, match="report reads the JSON or Parquet result of koken calculate"):
         koken.report([workbook])
 
 

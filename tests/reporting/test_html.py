@@ -336,7 +336,7 @@ def test_result_csvs_and_other_json_are_refused_by_name(tmp_path, portfolio):
     result_csv = tmp_path / "r.csv"
     assert CliRunner().invoke(main, ["calculate", str(portfolio), "-o", str(result_csv)]).exit_code == 0
     refused = CliRunner().invoke(main, ["report", str(result_csv)])
-    assert refused.exit_code == 1 and "report reads the JSON result" in refused.output
+    assert refused.exit_code == 1 and "report reads the JSON or Parquet result" in refused.output
     other = tmp_path / "other.json"
     other.write_text(json.dumps({"format": "something-else"}), encoding="utf-8")
     with pytest.raises(KokenErrors, match="neither a koken JSON result"):

@@ -271,8 +271,8 @@ def _terminate_cleanly() -> None:
 def report_command(inputs: tuple[Path, ...], portfolio: Path | None, methodology_paths: tuple[Path, ...],
                    no_bundled: bool, device_shares: str, ratio_file: Path | None, fiscal_year: int | None,
                    company: str | None, decimals: int, output: Path | None) -> None:
-    """The action plan's table (万t-CO2e, device share in brackets) from INPUTS: JSON results of koken calculate,
-    or portfolios (.csv, .xlsx, .parquet, .yaml), calculated first."""
+    """The action plan's table (万t-CO2e, device share in brackets) from INPUTS: JSON or Parquet results of koken
+    calculate, or portfolios (.csv, .xlsx, .parquet, .yaml), calculated first."""
     from koken.api import report
     from koken.reporting.action_plan import is_result_file
 

@@ -51,7 +51,17 @@ from koken.base.vocabulary import (
     MARKETS,
     PROVENANCE_SHEET,
 )
-from koken.results import FORMULA_TRIGGERS, RESULT_FORMAT, read_result_hashed
+from koken.results import DETAIL_COLUMNS as RESULT_DETAIL_COLUMNS
+from koken.results import (
+    FORMULA_TRIGGERS,
+    GRID_FACTOR_COLUMNS,
+    GRID_FACTOR_INPUT,
+    RESULT_FORMAT,
+    is_parquet,
+    read_parquet_details,
+    read_parquet_lines,
+    read_result_hashed,
+)
 from koken.totals import MAN
 
 CATEGORY_ROWS = tuple(tuple(c) for c in CATEGORIES)
@@ -65,6 +75,13 @@ DETAIL_LINES_LIMIT = 20_000
 """Product lines the workbook's detail sheet lists one by one (about 1 s per 1,000 lines to write); beyond it the
 sheet says where the lines are (the result files), so that a report of a very large portfolio stays quick to
 write and a workbook a spreadsheet opens."""
+
+LINES_SHOWN_PER_METHODOLOGY = 100
+"""From a Parquet result or a portfolio, the product lines of each methodology and version whose inputs and steps
+:attr:`Report.lines` carries whole: its largest by lifetime figure (ties: the first in the results), at least as
+many as the HTML report shows one by one (its largest lines and each methodology's). The other lines of a reporting
+year of up to :data:`DETAIL_LINES_LIMIT` lines carry the inputs the detail sheet lists (those not taken from the
+portfolio) and no steps; beyond it, nothing but their figures (their inputs and steps stay in the result file)."""
 
 # ------------------------------------------------------------------------------------------ the texts
 # Written once in English, translated in engine/koken/locale/ja/LC_MESSAGES/koken.po, shown with _(…).
@@ -212,7 +229,10 @@ class Report:
         disclosures: what the standards ask a report to disclose (keys in :data:`DISCLOSURE_LABELS`).
         lines: the product lines of the reporting year, one row each as in the result files (``result_file``
             added; ``inputs`` and ``steps`` as the JSON result has them, each name → ``{"value", "unit"}``;
-            ``device_*`` columns of ``ratios`` when device shares are reported, none otherwise).
+            ``device_*`` columns of ``ratios`` when device shares are reported, none otherwise). Lines from a
+            Parquet result or a portfolio carry their ``inputs`` and ``steps`` whole only for each methodology's
+            :data:`LINES_SHOWN_PER_METHODOLOGY` largest; the others carry the inputs not taken from the portfolio
+            (up to :data:`DETAIL_LINES_LIMIT` lines) or None, and no steps.
         ratios: the ratio file of the device shares; None when device shares are not reported.
         years: every fiscal year of the results, not only the reporting year: one row per fiscal year, category
             and market with product lines, ``fiscal_year``, ``category``, ``market``, ``product_lines``,
@@ -297,28 +317,36 @@ def is_result_file(path: str | Path) -> bool:
 
 
 def load_result_documents(paths: Sequence[str | Path]) -> list[dict]:
-    """Read koken JSON results, each checked as :func:`koken.results.read_result` checks it (strict JSON, finite
-    figures, known categories and markets, totals equal to the sums of the rows).
+    """Read koken results, JSON or Parquet, each checked as :func:`koken.results.read_result` checks it (strict
+    JSON, finite figures, known categories and markets, totals equal to the sums of the rows; a Parquet result by
+    :func:`koken.results.read_parquet_lines`).
 
     Returns:
         One dict per file (the JSON document; ``_path``, ``_kind`` (``result``) and ``_sha256``, the file's hash,
-        added).
+        added). A Parquet result's has no ``rows`` but ``_frame`` (its rows as a table, their grid emission factor
+        in :data:`koken.results.GRID_FACTOR_COLUMNS`, without inputs and steps) and ``_details`` (a function of row
+        positions to their inputs and steps).
     Raises:
         KokenErrors: every problem of every file: unreadable files, files that are not koken results, malformed
             ones.
     """
     docs, errors = [], []
     for path in paths:
-        if Path(path).suffix.lower() in (".csv", ".parquet", ".xlsx", ".xlsm"):
+        parquet = Path(path).suffix.lower() == ".parquet" and is_parquet(path)
+        if Path(path).suffix.lower() in (".csv", ".parquet", ".xlsx", ".xlsm") and not parquet:
             errors.append(KokenError(_(
-                "report reads the JSON result of koken calculate (-o result.json), which records the methodologies "
-                "and factor tables behind each row; for a portfolio of millions of lines, give the portfolio "
-                "itself (koken report PORTFOLIO, or --portfolio)"), Location(file=str(path))))
+                "report reads the JSON or Parquet result of koken calculate (-o result.json, -o result.parquet), "
+                "which record the methodologies and factor tables behind each row; for a portfolio, give the "
+                "portfolio itself (koken report PORTFOLIO, or --portfolio)"), Location(file=str(path))))
             continue
         try:
-            doc, digest = read_result_hashed(path)
-        except KokenErrors as errs:
-            errors += errs.errors
+            if parquet:  # the rows' figures as a table, their inputs read for the lines shown (build_report)
+                head, lines, digest = read_parquet_lines(path)
+                doc = {**head, "_frame": lines, "_details": lambda rows, path=path: read_parquet_details(path, rows)}
+            else:
+                doc, digest = read_result_hashed(path)
+        except (KokenError, KokenErrors) as errs:
+            errors += errs.errors if isinstance(errs, KokenErrors) else [errs]
             continue
         doc["_path"] = str(path)
         doc["_kind"] = "result"
@@ -380,10 +408,10 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
         raise KokenErrors(twice)
     frames = []
     for doc in documents:
-        frame = pd.DataFrame(doc["rows"])
+        frame = table_of(doc)
         frame["result_file"] = doc.get("_path", doc.get("input", {}).get("file", ""))
         frames.append(frame)
-    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    rows = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0] if frames else pd.DataFrame()
     if rows.empty:
         raise KokenErrors([KokenError(_("no product lines to report"))])
     years = sorted(set(int(y) for y in rows["fiscal_year"]))
@@ -422,12 +450,71 @@ def build_report(documents: Sequence[dict], ratios: RatioFile | None, fiscal_yea
         disclosures["other_years"] = {"lines": len(others), "years": [y for y in years if y != year],
                                       "grid_emission_factors": _grid_factors(others)}
         disclosures["completeness"] = _completeness(disclosures)
+    rows = _with_details(documents, frames, rows)
     if company is not None and printable(company).strip():
         disclosures["company"] = printable(company).strip()
     ranges, withheld = range_records(documents, year)
     return Report(table=table, fiscal_year=year, disclosures=disclosures,
                   lines=rows.reset_index(drop=True), ratios=used, years=by_year, stock=stock,
                   tornado=tornado_records(documents, year), ranges=ranges, ranges_withheld=withheld)
+
+
+def table_of(doc: dict) -> pd.DataFrame:
+    """A result document's rows as a table: ``pandas.DataFrame(doc["rows"])``, or a Parquet result's ``_frame``
+    (:func:`load_result_documents`) with empty ``inputs`` and ``steps`` in their place (:func:`_with_details` fills
+    those of the lines shown)."""
+    if "_frame" not in doc:
+        return pd.DataFrame(doc["rows"])
+    frame = doc["_frame"]
+    table = [c for c in frame.columns if c not in GRID_FACTOR_COLUMNS]
+    out = frame[table].copy(deep=False)
+    for key in RESULT_DETAIL_COLUMNS:
+        out[key] = None
+    for key in GRID_FACTOR_COLUMNS:
+        out[key] = frame[key]
+    return out
+
+
+def _with_details(documents: Sequence[dict], frames: Sequence[pd.DataFrame], rows: pd.DataFrame) -> pd.DataFrame:
+    """The reporting year's lines (``rows``, indexed by their place in the documents' tables ``frames`` one after
+    another) with the inputs and steps of the lines shown read from their Parquet results (or a portfolio's
+    calculation): whole for each methodology's :data:`LINES_SHOWN_PER_METHODOLOGY` largest, the inputs not taken
+    from the portfolio (the detail sheet's) for the others up to :data:`DETAIL_LINES_LIMIT` lines; the grid factor
+    columns dropped (they are in the disclosures)."""
+    if not any("_details" in doc for doc in documents):
+        return rows
+    versions = rows["methodology_version"].astype(str) if "methodology_version" in rows else ""
+    rank = rows.assign(_v=versions).groupby(["methodology", "_v"], sort=False)["lifetime[t-CO2e]"] \
+        .rank(method="first", ascending=False)
+    whole = set(rows.index[(rank <= LINES_SHOWN_PER_METHODOLOGY).to_numpy()].tolist())
+    shown = rows.index if len(rows) <= DETAIL_LINES_LIMIT else rows.index[rows.index.isin(whole)]
+    rows = rows.drop(columns=[c for c in GRID_FACTOR_COLUMNS if c in rows])
+    cells = {key: rows[key].to_numpy(dtype=object).copy() for key in RESULT_DETAIL_COLUMNS}
+    start = 0
+    for doc, frame in zip(documents, frames):
+        ours = shown[(shown >= start) & (shown < start + len(frame))]
+        for first in range(0, len(ours) if "_details" in doc else 0, DETAILS_READ):  # a few thousand at a time
+            mine = ours[first:first + DETAILS_READ]
+            found = doc["_details"]((mine - start).tolist())
+            at = rows.index.get_indexer(mine)
+            for key, column in cells.items():
+                column[at] = [found[p - start].get(key) if p in whole else _not_given(found[p - start].get(key), key)
+                              for p in mine.tolist()]
+        start += len(frame)
+    for key, column in cells.items():
+        rows[key] = column
+    return rows
+
+
+DETAILS_READ = 4_096
+"""Lines whose inputs and steps are read at once from their result (each read whole, then cut to what is kept)."""
+
+
+def _not_given(items: dict | None, key: str) -> dict | None:
+    """Of a line's ``inputs``, those not taken from the portfolio (what :func:`_origins` lists); no ``steps``."""
+    if key != "inputs" or not isinstance(items, dict):
+        return None
+    return {name: item for name, item in items.items() if not isinstance(item, dict) or item.get("origin") != "portfolio"}
 
 
 def tornado_records(documents: Sequence[dict], year: int) -> list[dict]:
@@ -462,7 +549,8 @@ def range_records(documents: Sequence[dict], year: int) -> tuple[list[dict], boo
         (records in t-CO2e, unrounded; withheld): withheld is True when a document of ``year`` carries ranges but
         other documents add lines to that year, so no range is given.
     """
-    holding = [doc for doc in documents if any(int(r.get("fiscal_year", -1)) == year for r in doc.get("rows", []))]
+    holding = [doc for doc in documents if (year in set(doc["_frame"]["fiscal_year"].tolist()) if "_frame" in doc
+                                            else any(int(r.get("fiscal_year", -1)) == year for r in doc.get("rows", [])))]
     carrying = [doc for doc in holding if any(t.get("fiscal_year") == year
                                               for t in ((doc.get("uncertainty") or {}).get("totals") or []))]
     if not carrying:
@@ -546,10 +634,15 @@ def _grid_factors(rows: pd.DataFrame) -> list[dict]:
     factor-table entries are listed one by one."""
     found = set()
     given: dict[tuple, list] = {}  # (year, region, unit) → [distinct values, lines] of values from the portfolio
-    columns = [rows.get(c, pd.Series(None, index=rows.index, dtype=object)) for c in ("inputs", "region", "fiscal_year")]
-    for inputs, region, year in zip(*columns):
-        if isinstance(inputs, dict) and "grid_emission_factor" in inputs:
-            g = inputs["grid_emission_factor"]
+    columns = [rows.get(c, pd.Series(None, index=rows.index, dtype=object))
+               for c in ("inputs", "region", "fiscal_year", *GRID_FACTOR_COLUMNS)]
+    for inputs, region, year, value, unit, origin in zip(*columns):
+        g = None
+        if isinstance(origin, str):  # a Parquet result's line: its factor in columns (koken.results.read_parquet_lines)
+            g = {"value": value, "unit": unit, "origin": origin}
+        elif isinstance(inputs, dict) and GRID_FACTOR_INPUT in inputs:
+            g = inputs[GRID_FACTOR_INPUT]
+        if g is not None:
             key = (int(year), region or "", g["value"], g["unit"], g["origin"])
             found.add(key)
             if g["origin"] == "portfolio":

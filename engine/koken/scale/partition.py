@@ -19,7 +19,7 @@ from koken.methodology import Methodology
 from koken.montecarlo import Simulation, add_columns, simulate
 from koken.portfolio.build import build_portfolio
 from koken.portfolio.readers import Partition
-from koken.results import input_columns, input_texts, row_details
+from koken.results import detail_arrays, input_columns, input_texts, row_details
 from koken.uncertainty import ranged_values
 
 
@@ -53,7 +53,8 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
         options: run options (``allow_stale_factors`` …).
         details: what the result file needs beside the table: ``"details"`` (or True: each row's inputs and
             steps, for JSON results), ``"inputs"`` (the inputs as columns, for XLSX results), ``"input texts"``
-            (each row's inputs as one text, for CSV results) or None.
+            (each row's inputs as one text, for CSV results), ``"arrays"`` (the inputs and steps as Arrow columns,
+            for Parquet results) or None.
     Returns:
         PartitionResult; input problems are returned in it, never raised.
     """
@@ -80,7 +81,7 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
         table = table.reindex(columns=[*[c for c in table.columns if c not in part.columns], *part.columns],
                               fill_value="")
     extra = row_details(calc) if details in (True, "details") else input_columns(calc) if details == "inputs" else \
-        input_texts(calc) if details == "input texts" else None
+        input_texts(calc) if details == "input texts" else detail_arrays(calc) if details == "arrays" else None
     return PartitionResult(index=part.index, table=table, details=extra,
                            methodology_ids=tuple(sorted(calc.methodologies)), problems=header,
                            had_units_row=part.had_units_row, customer_matched=calc.customer_matched,

@@ -12,8 +12,10 @@ half-written result; on any problem nothing is written). Memory stays at one par
   万t-CO2e, timeframes apart) and a provenance sheet; headers in Japanese and English.
 * ``.json``: the full result document (:mod:`koken.results`): provenance, every row with its inputs
   and steps, totals. The same bytes as an in-memory run's document, apart from ``created``.
-* ``.parquet``: the row table (one row group per partition, Snappy-compressed as Parquet's default);
-  provenance and totals as JSON in the file's key-value metadata under ``koken``.
+* ``.parquet``: the row table (one row group per partition, Snappy-compressed as Parquet's default), then each
+  row's inputs and steps in the columns ``inputs`` and ``steps`` (lists of records: name, value, unit, origin and
+  data-quality level; :func:`koken.results.detail_arrays`), what ``koken report`` discloses; provenance and totals
+  as JSON in the file's key-value metadata under ``koken``.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from koken.base.vocabulary import (
 )
 from koken.results import (
     FORMULA_TRIGGERS,
+    detail_arrays,
     document_head,
     document_tail,
     input_columns,
@@ -64,7 +67,8 @@ class ResultSink:
     needs: str | None = None
     """What the rows need beside the table: ``"details"`` (every input and step, for the JSON document),
     ``"inputs"`` (the inputs as columns, :func:`koken.results.input_columns`), ``"input texts"`` (each row's inputs
-    as one text, :func:`koken.results.input_texts`) or None."""
+    as one text, :func:`koken.results.input_texts`), ``"arrays"`` (every input and step as Arrow columns,
+    :func:`koken.results.detail_arrays`) or None."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -445,7 +449,10 @@ def _key_text(key) -> str:
 
 
 class ParquetSink(ResultSink):
-    """The row table as Parquet, one row group per partition; provenance and totals in its metadata."""
+    """The row table as Parquet, one row group per partition, each row's inputs and steps after it; provenance and
+    totals in its metadata."""
+
+    needs = "arrays"
 
     def __init__(self, path):
         super().__init__(path)
@@ -458,6 +465,9 @@ class ParquetSink(ResultSink):
 
         def append():
             arrow = pa.Table.from_pandas(table, preserve_index=False)
+            if details is not None:
+                for name in details.column_names:
+                    arrow = arrow.append_column(name, details[name])
             if self._writer is None:  # dictionary (categorical) columns get 32-bit codes: later partitions
                 self._schema = pa.schema([  # may hold more distinct values than the first
                     pa.field(f.name, pa.dictionary(pa.int32(), f.type.value_type)) if pa.types.is_dictionary(f.type)
@@ -468,7 +478,8 @@ class ParquetSink(ResultSink):
         self._guard(append)
 
     def _finish(self, provenance, totals):
-        summary = {**provenance, "totals_by_market": document_tail(totals)["totals_by_market"]}
+        tail = document_tail(totals)
+        summary = {**provenance, "totals_by_market": tail["totals_by_market"], "created": tail["created"]}
         self._writer.add_key_value_metadata({"koken": json.dumps(summary, ensure_ascii=False)})
         self._writer.close()
         self._writer = None
@@ -699,6 +710,8 @@ def sink_extra(calc, needs: str | None):
         return input_columns(calc)
     if needs == "input texts":
         return input_texts(calc)
+    if needs == "arrays":
+        return detail_arrays(calc)
     return None
 
 

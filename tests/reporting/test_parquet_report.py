@@ -1,0 +1,250 @@
+"""koken report of a Parquet result (and of a portfolio, --portfolio) against koken report of the JSON result of the
+same portfolio (issue 17 §4).
+
+The messy generated portfolio of ``tests/scale/test_end_to_end_identical.py`` (2,500 lines, two fiscal years,
+text cells with their own units, uncertain values, lines without a region, a company's own column) is calculated in
+four partitions once as JSON and once as Parquet; each report is then built from both, and every output is compared
+with the JSON one: the table, the disclosures, the lines, Markdown, CSV, HTML and the workbook, cell for cell. Only
+what names the file itself differs (its name, its hash, when it was written); those are put alike before comparing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from openpyxl import load_workbook
+
+from koken.api import calculate, report
+from koken.attribution import load_ratio_file
+from koken.base.errors import KokenError, KokenErrors
+from koken.portfolio.readers import open_portfolio
+from koken.reporting import action_plan
+from koken.reporting.action_plan import build_report, load_result_documents
+from koken.reporting.html.blocks import Context
+from koken.reporting.output import report_bytes
+from koken.results import (
+    DETAIL_COLUMNS,
+    GRID_FACTOR_COLUMNS,
+    detail_arrays,
+    detail_records,
+    frame_document,
+    read_parquet_lines,
+    read_result,
+    result_document,
+    row_details,
+)
+from koken.scale.pipeline import run
+
+GOLDEN = Path(__file__).resolve().parent.parent / "data" / "golden"
+PORTFOLIO = GOLDEN / "e2e_messy_portfolio.parquet"
+OLD_RESULT = GOLDEN / "e2e_messy_results.parquet"  # written by a koken before the inputs and steps columns
+PARTITION_ROWS = 700
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory, library):
+    """The messy portfolio's JSON and Parquet results (four partitions each)."""
+    folder = tmp_path_factory.mktemp("results")
+    out = {}
+    for suffix in (".json", ".parquet"):
+        path = folder / f"r{suffix}"
+        run(open_portfolio(PORTFOLIO, library, partition_rows=PARTITION_ROWS), library, load_ratio_file(None), {},
+            output=path)
+        out[suffix] = path
+    return out
+
+
+def _dumped(value) -> str:
+    """A value as JSON text (NaN written as NaN), for comparing mappings holding NaN."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=True, sort_keys=False)
+
+
+def test_the_parquet_columns_give_every_rows_inputs_and_steps_as_the_json_result(library):
+    calc = calculate(PORTFOLIO, library)
+    arrays = detail_arrays(calc)
+    assert arrays.num_rows == len(calc.table) == 2_500
+    assert arrays.column_names == list(DETAIL_COLUMNS)
+    back = detail_records(arrays.column("inputs"), arrays.column("steps"))
+    assert _dumped(back) == _dumped(row_details(calc))  # names, order, values, units, origins and levels
+
+
+def test_a_parquet_result_holds_the_rows_of_the_json_result_and_their_inputs(results):
+    doc = read_result(results[".json"])
+    head, lines, digest = read_parquet_lines(results[".parquet"])
+    assert digest.startswith("sha256:")
+    assert pq.ParquetFile(results[".parquet"]).num_row_groups == 4
+    table = pd.DataFrame(doc["rows"])
+    pd.testing.assert_frame_equal(lines.drop(columns=list(GRID_FACTOR_COLUMNS)),
+                                  table.drop(columns=list(DETAIL_COLUMNS)))
+    grid = [row["inputs"].get("grid_emission_factor") for row in doc["rows"]]
+    values, units, origins = (lines[c].tolist() for c in GRID_FACTOR_COLUMNS)
+    assert [g["origin"] if g else None for g in grid] == origins
+    assert [g["unit"] if g else None for g in grid] == units
+    assert all((g is None and math.isnan(v)) or g["value"] == v for g, v in zip(grid, values))
+    assert sum(g is not None for g in grid) > 100
+    assert head["created"] >= doc["created"]  # written after it, in the same form
+    for key in ("methodologies", "input", "gwp_set", "koken_version", "totals_by_market"):
+        assert head[key] == doc[key], key
+
+
+def _alike(text: str, docs: dict) -> str:
+    """The text with what names the result file itself (name, hash, creation time) put alike."""
+    for doc in docs.values():
+        text = text.replace(Path(doc["_path"]).name, "RESULT").replace(doc["_sha256"], "HASH")
+    return re.sub(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(\+00:00| UTC)?", "TIME", text)
+
+
+def _cells(data: bytes, docs: dict) -> dict:
+    book = load_workbook(io.BytesIO(data))
+    return {ws.title: [[_alike(v, docs) if isinstance(v, str) else v for v in row]
+                       for row in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+
+
+def _same_details(whole: pd.DataFrame, lines: pd.DataFrame, listed: bool) -> None:
+    """``lines`` carry the inputs and steps of ``whole`` (the JSON report's lines) for each methodology's largest,
+    and, when the detail sheet lists every line (``listed``), the inputs not from the portfolio of the others."""
+    shown = 0
+    for line, full in zip(lines.to_dict(orient="records"), whole.to_dict(orient="records")):
+        if isinstance(line["steps"], dict):
+            shown += 1
+            assert _dumped(line["inputs"]) == _dumped(full["inputs"]) and _dumped(line["steps"]) == _dumped(full["steps"])
+        elif listed:
+            given = {k: v for k, v in full["inputs"].items() if v["origin"] != "portfolio"}
+            assert _dumped(line["inputs"]) == _dumped(given)
+        else:
+            assert line["inputs"] is None and line["steps"] is None
+    groups = lines.groupby(["methodology", "methodology_version"]).ngroups
+    assert shown == sum(min(n, action_plan.LINES_SHOWN_PER_METHODOLOGY)
+                        for n in lines.groupby(["methodology", "methodology_version"]).size()) and groups
+
+
+def _same_reports(one, other, docs: dict, formats=(".md", ".csv", ".html", ".xlsx")) -> None:
+    """The two reports give the same figures, disclosures, lines and outputs (``formats``), cell for cell."""
+    pd.testing.assert_frame_equal(one.table, other.table)
+    pd.testing.assert_frame_equal(one.years, other.years)
+    pd.testing.assert_frame_equal(one.stock, other.stock)
+    assert one.fiscal_year == other.fiscal_year
+    for key in set(one.disclosures) | set(other.disclosures):
+        if key not in ("result_files", "created"):
+            assert _dumped(one.disclosures[key]) == _dumped(other.disclosures[key]), key
+    figures = [c for c in one.lines.columns if c not in (*DETAIL_COLUMNS, "result_file")]
+    pd.testing.assert_frame_equal(one.lines[figures], other.lines[figures])
+    for suffix in formats:
+        if suffix == ".xlsx":
+            assert _cells(report_bytes(one, ".xlsx", 2), docs) == _cells(report_bytes(other, ".xlsx", 2), docs)
+            continue
+        texts = [_alike(report_bytes(r, suffix, 2).decode("utf-8-sig"), docs) for r in (one, other)]
+        assert texts[0] == texts[1], suffix
+
+
+@pytest.mark.parametrize(("year", "formats"), [(2022, (".md", ".csv", ".xlsx")), (2023, (".md", ".html", ".xlsx"))])
+def test_the_report_of_the_parquet_result_is_the_report_of_the_json_result(results, year, formats):
+    docs = dict(zip((".json", ".parquet"), load_result_documents([results[".json"], results[".parquet"]])))
+    ratios = load_ratio_file(None)
+    from_json = build_report([docs[".json"]], ratios, year)
+    from_parquet = build_report([docs[".parquet"]], ratios, year)
+    assert from_json.disclosures["grid_emission_factors"]  # the factors the lines used are disclosed
+    assert from_json.disclosures.get("other_years")  # the other year's lines are counted apart
+    assert len(from_parquet.lines) <= action_plan.DETAIL_LINES_LIMIT  # every line in the detail sheet
+    _same_details(from_json.lines, from_parquet.lines, listed=True)
+    _same_reports(from_json, from_parquet, docs, formats)
+
+
+def test_beyond_the_detail_limit_only_the_lines_shown_carry_their_inputs_and_the_report_is_the_same(
+        results, monkeypatch):
+    monkeypatch.setattr(action_plan, "DETAIL_LINES_LIMIT", 300)
+    monkeypatch.setattr(action_plan, "LINES_SHOWN_PER_METHODOLOGY", 10)
+    docs = dict(zip((".json", ".parquet"), load_result_documents([results[".json"], results[".parquet"]])))
+    ratios = load_ratio_file(None)
+    from_json = build_report([docs[".json"]], ratios, 2023)
+    from_parquet = build_report([docs[".parquet"]], ratios, 2023)
+    detailed = from_parquet.lines["inputs"].map(lambda v: isinstance(v, dict))
+    groups = from_parquet.lines.groupby(["methodology", "methodology_version"]).ngroups
+    assert 0 < detailed.sum() <= 10 * groups < len(from_parquet.lines)
+    _same_details(from_json.lines, from_parquet.lines, listed=False)
+    # the lines shown one by one are each methodology's largest: the same as the JSON report's
+    _same_reports(from_json, from_parquet, docs, (".md", ".html", ".xlsx"))
+    detail = [v for row in _cells(report_bytes(from_parquet, ".xlsx"), docs).values() for r in row for v in r
+              if isinstance(v, str) and "300" in v]
+    assert detail  # the detail sheet says the lines are more than it lists, and where they are
+
+
+def test_the_html_report_shows_no_more_lines_one_by_one_than_carry_their_inputs():
+    context = Context()
+    assert action_plan.LINES_SHOWN_PER_METHODOLOGY >= max(context.top_lines, context.lines_per_methodology)
+
+
+def test_report_of_a_portfolio_is_what_it_was_from_the_whole_json_document(library):
+    """--portfolio: the calculation reported through its row table and Arrow inputs (frame_document), against the
+    same calculation reported through its whole JSON document (result_document, the path before)."""
+    calc = calculate(PORTFOLIO, library)
+    ratios = load_ratio_file(None)
+    place = {"_path": str(PORTFOLIO), "_kind": "portfolio"}
+    before = build_report([{**result_document(calc), **place}], ratios, 2023)
+    after = build_report([{**frame_document(calc), **place}], ratios, 2023)
+    assert after.lines["inputs"].map(lambda v: isinstance(v, dict)).all()
+    _same_details(before.lines, after.lines, listed=True)
+    _same_reports(before, after, {}, (".md", ".csv", ".html"))
+
+
+def _rewritten(source: Path, target: Path, change) -> Path:
+    """The Parquet result with its table changed by ``change`` (an Arrow table to another), its record kept."""
+    record = pq.read_metadata(source).metadata[b"koken"]
+    changed = change(pq.read_table(source))
+    with pq.ParquetWriter(target, changed.schema) as writer:
+        writer.write_table(changed)
+        writer.add_key_value_metadata({"koken": record.decode("utf-8")})
+    return target
+
+
+def test_a_parquet_result_is_checked_as_a_json_result_and_nothing_is_written(results, tmp_path):
+    def edited(table):  # a figure changed without its totals
+        column = table.column("lifetime[t-CO2e]").to_numpy().copy()
+        column[5] *= 2
+        return table.set_column(table.schema.get_field_index("lifetime[t-CO2e]"), "lifetime[t-CO2e]",
+                                pa.array(column))
+
+    def infinite(table):
+        column = table.column("single_year[t-CO2e]").to_numpy().copy()
+        column[7] = np.inf
+        return table.set_column(table.schema.get_field_index("single_year[t-CO2e]"), "single_year[t-CO2e]",
+                                pa.array(column))
+
+    def unknown(table):
+        return table.set_column(table.schema.get_field_index("market"), "market",
+                                pa.array(["abroad"] + table.column("market").to_pylist()[1:]))
+
+    out = tmp_path / "report.xlsx"
+    for change, expected in ((edited, "totals_by_market differ from the sums of the rows"),
+                             (infinite, "rows[7] (portfolio row"), (unknown, "market 'abroad' is none of")):
+        bad = _rewritten(results[".parquet"], tmp_path / f"{change.__name__}.parquet", change)
+        with pytest.raises(KokenErrors) as err:
+            report([bad], output=out, fiscal_year=2023)
+        assert any(expected in e.message and e.location.file == str(bad) for e in err.value.errors), \
+            [e.message for e in err.value.errors]
+        assert not out.exists()
+
+
+def test_a_parquet_result_without_inputs_and_steps_is_refused(tmp_path):
+    with pytest.raises(KokenErrors) as err:
+        report([OLD_RESULT], fiscal_year=2023)
+    (problem,) = err.value.errors
+    assert "inputs and steps" in problem.message and problem.location.file == str(OLD_RESULT)
+
+
+def test_csv_and_workbook_results_are_still_refused(tmp_path, library):
+    path = tmp_path / "r.csv"
+    calculate(PORTFOLIO, library).to_file(path)
+    with pytest.raises(KokenErrors) as err:
+        report([path])
+    assert "JSON or Parquet result" in err.value.errors[0].message
+    assert isinstance(err.value.errors[0], KokenError)
