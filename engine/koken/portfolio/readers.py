@@ -1272,72 +1272,121 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
     and a chartsheet are left out unless named, which is then an error. Each sheet read is checked: its size,
     hidden rows and columns, formulas whose results were never saved (koken never evaluates a formula).
 
+    The workbook is read in openpyxl's read-only mode plus one pass over each sheet's XML for what that mode does not
+    tell (:func:`_read_xlsx_streamed`); a workbook that pass cannot read as openpyxl's full mode would (hyperlinks,
+    comments, cells out of order, anything openpyxl's read-only mode fails on …) is read in full mode
+    (:func:`_read_xlsx_full`), which gives the rows and problems both readers give on any other workbook.
+
     Raises:
         KokenErrors: every problem of every sheet read (and names of sheets the workbook does not have).
     """
-    import openpyxl  # imported here: only workbooks need it
+    _check_zip(data, Location(file=str(p)))
+    try:
+        return _read_xlsx_streamed(p, data, names)
+    except _NotStreamable:
+        return _read_xlsx_full(p, data, names)
+
+
+def _open_book(p: Path, data: bytes, *, data_only: bool, read_only: bool):
+    """A workbook loaded by openpyxl (formulas as written, or the results saved with them), with its zip archive
+    and the XML part of each sheet by name; a file openpyxl cannot load is a :class:`KokenErrors` naming what
+    failed."""
+    from openpyxl.reader.excel import ExcelReader  # imported here: only workbooks need it
 
     where = Location(file=str(p))
-    _check_zip(data, where)
+    try:
+        reader = ExcelReader(io.BytesIO(data), read_only=read_only, data_only=data_only)
+        reader.read()  # what openpyxl.load_workbook does, keeping the reader for the parts of the sheets
+        parts = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()} if read_only else {}
+        return reader.wb, reader.archive, parts
+    except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
+        if _chart_sheets(data):  # openpyxl fails on a chart sheet without a drawing
+            raise KokenErrors([PortfolioError(_(
+                "not a readable .xlsx workbook ({kind}): it has chart sheets ({sheets}) that could not be read; "
+                "koken reads worksheets only: delete the chart sheets, or save the workbook again in Excel").format(
+                kind=type(err).__name__, sheets=", ".join(_chart_sheets(data))), where)]) from None
+        raise KokenErrors([PortfolioError(_("not a readable .xlsx workbook ({kind})").format(
+            kind=type(err).__name__), where)]) from None
 
-    def load(data_only: bool):
-        try:
-            return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
-        except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
-            if _chart_sheets(data):  # openpyxl fails on a chart sheet without a drawing
-                raise KokenErrors([PortfolioError(_(
-                    "not a readable .xlsx workbook ({kind}): it has chart sheets ({sheets}) that could not be read; "
-                    "koken reads worksheets only: delete the chart sheets, or save the workbook again in Excel").format(
-                    kind=type(err).__name__, sheets=", ".join(_chart_sheets(data))), where)]) from None
-            raise KokenErrors([PortfolioError(_("not a readable .xlsx workbook ({kind})").format(
-                kind=type(err).__name__), where)]) from None
 
-    book = load(data_only=False)  # formulas as written; most workbooks have none
+def _sheets_to_check(p: Path, book, names: list[str], problems: list[KokenError], hidden: list[str]):
+    """The (name, worksheet) pairs of ``book`` to read: the sheets named, or every visible worksheet. A chartsheet or
+    hidden sheet named is a problem; one not named is left out (a hidden one added to ``hidden``).
+
+    Raises:
+        KokenErrors: a name the workbook does not have."""
+    absent = [n for n in names if n not in book.sheetnames]
+    if absent:
+        raise KokenErrors([PortfolioError(_("no sheet {sheets}; the workbook has {names}").format(
+            sheets=", ".join(map(repr, absent)), names=", ".join(book.sheetnames)), Location(file=str(p)))])
+    for name in names or book.sheetnames:
+        ws = book[name]
+        at = Location(file=str(p), sheet=name)
+        if not hasattr(ws, "iter_rows"):
+            if names:
+                problems.append(PortfolioError(_("the sheet is a chart, not a worksheet"), at))
+            continue
+        if ws.sheet_state != "visible":
+            if names:
+                problems.append(PortfolioError(_("the sheet is hidden: unhide it, so that what is computed is "
+                                                 "what people see"), at))
+            else:
+                hidden.append(name)
+            continue
+        yield name, ws
+
+
+def _sheet_problem(at: Location, rows: int, columns: int, too_small_to_see, hidden_rows: list[int],
+                   hidden_cols: list[str]) -> KokenError | None:
+    """What makes a sheet unreadable, checked in this order: its span (rows × columns from A1), rows and columns too
+    small to be seen (``too_small_to_see()``: (row numbers, column letters), called only if the span passes), hidden
+    rows and columns; None if nothing does."""
+    if rows * columns > MAX_XLSX_CELLS or columns > MAX_COLUMNS:
+        return PortfolioError(_(
+            "the sheet spans {rows:,} rows × {columns:,} columns (limit {cells:,} cells, {limit} columns): "
+            "clear stray cells far from the data").format(rows=rows, columns=columns,
+                                                           cells=MAX_XLSX_CELLS, limit=MAX_COLUMNS), at)
+    tiny_rows, tiny_cols = too_small_to_see()
+    if tiny_rows or tiny_cols:
+        what = "; ".join(x for x in (_("rows {rows}").format(rows=tiny_rows[:5]) if tiny_rows else "",
+                                     _("columns {columns}").format(columns=tiny_cols[:5]) if tiny_cols else "") if x)
+        return PortfolioError(_(
+            "the sheet has {what} too small to be seen (lower than {height:g} points or narrower than {width:g} "
+            "characters) that hold values: give them their size or delete them, so that what is computed is "
+            "what people see").format(what=what, height=MIN_ROW_HEIGHT, width=MIN_COLUMN_WIDTH), at)
+    if hidden_rows or hidden_cols:
+        what = "; ".join(x for x in (_("rows {rows}").format(rows=hidden_rows[:5]) if hidden_rows else "",
+                                     _("columns {columns}").format(columns=hidden_cols[:5])
+                                     if hidden_cols else "") if x)
+        return PortfolioError(_("the sheet has hidden {what}: unhide or delete them, so that what is "
+                                "computed is what people see").format(what=what), at)
+    return None
+
+
+def _unsaved_problem(unsaved: list[str], at: Location) -> KokenError:
+    """Formulas whose results were never saved (cell addresses, sorted)."""
+    return PortfolioError(_(
+        "cells {cells} hold formulas whose results were never saved (the file was not last saved by a "
+        "spreadsheet program); koken never evaluates formulas: open and save it in Excel or LibreOffice, "
+        "or paste values").format(cells=", ".join(unsaved[:10]) + (" …" if len(unsaved) > 10 else "")), at)
+
+
+def _read_xlsx_full(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], list[str]]:
+    """:func:`_read_xlsx` with the workbook loaded whole in openpyxl's full mode (a cell object for each cell): the
+    reader of any workbook the streamed one hands over (:class:`_NotStreamable`). The zip is checked before."""
+    # formulas as written; most workbooks have none
+    book, _archive, _parts = _open_book(p, data, data_only=False, read_only=False)
     problems: list[KokenError] = []
     chosen, hidden = [], []
     try:
-        absent = [n for n in names if n not in book.sheetnames]
-        if absent:
-            raise KokenErrors([PortfolioError(_("no sheet {sheets}; the workbook has {names}").format(
-                sheets=", ".join(map(repr, absent)), names=", ".join(book.sheetnames)), where)])
-        for name in names or book.sheetnames:
-            ws = book[name]
+        for name, ws in _sheets_to_check(p, book, names, problems, hidden):
             at = Location(file=str(p), sheet=name)
-            if not hasattr(ws, "iter_rows"):
-                if names:
-                    problems.append(PortfolioError(_("the sheet is a chart, not a worksheet"), at))
-                continue
-            if ws.sheet_state != "visible":
-                if names:
-                    problems.append(PortfolioError(_("the sheet is hidden: unhide it, so that what is computed is "
-                                                     "what people see"), at))
-                else:
-                    hidden.append(name)
-                continue
-            if ws.max_row * ws.max_column > MAX_XLSX_CELLS or ws.max_column > MAX_COLUMNS:
-                problems.append(PortfolioError(_(
-                    "the sheet spans {rows:,} rows × {columns:,} columns (limit {cells:,} cells, {limit} columns): "
-                    "clear stray cells far from the data").format(rows=ws.max_row, columns=ws.max_column,
-                                                                   cells=MAX_XLSX_CELLS, limit=MAX_COLUMNS), at))
-                continue
             hidden_rows = [i for i, d in ws.row_dimensions.items() if d.hidden]
             hidden_cols = [k for k, d in ws.column_dimensions.items() if d.hidden]
-            tiny_rows, tiny_cols = _too_small_to_see(ws)
-            if tiny_rows or tiny_cols:
-                tiny = "; ".join(x for x in (_("rows {rows}").format(rows=tiny_rows[:5]) if tiny_rows else "",
-                                             _("columns {columns}").format(columns=tiny_cols[:5]) if tiny_cols else "")
-                                 if x)
-                problems.append(PortfolioError(_(
-                    "the sheet has {what} too small to be seen (lower than {height:g} points or narrower than {width:g} "
-                    "characters) that hold values: give them their size or delete them, so that what is computed is "
-                    "what people see").format(what=tiny, height=MIN_ROW_HEIGHT, width=MIN_COLUMN_WIDTH), at))
-                continue
-            if hidden_rows or hidden_cols:
-                hidden = "; ".join(x for x in (_("rows {rows}").format(rows=hidden_rows[:5]) if hidden_rows else "",
-                                               _("columns {columns}").format(columns=hidden_cols[:5])
-                                               if hidden_cols else "") if x)
-                problems.append(PortfolioError(_("the sheet has hidden {what}: unhide or delete them, so that what is "
-                                                 "computed is what people see").format(what=hidden), at))
+            problem = _sheet_problem(at, ws.max_row, ws.max_column, functools.partial(_too_small_to_see, ws), hidden_rows,
+                                     hidden_cols)
+            if problem is not None:
+                problems.append(problem)
                 continue
             chosen.append(name)
         if problems:
@@ -1346,26 +1395,302 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
                            if isinstance(c.value, str) and c.value.startswith("=")} for name in chosen}
         if any(formulas.values()):  # use the results the spreadsheet program saved with the file
             book.close()
-            book = load(data_only=True)
+            book, _archive, _parts = _open_book(p, data, data_only=True, read_only=False)
         sheets = []
         budget = [MAX_WHOLE_TEXT]  # characters of text left for every sheet read
         for name in chosen:
             ws = book[name]
-            rows = _sheet_texts(ws, Location(file=str(p), sheet=name), budget, problems)
+            rows = _sheet_texts(ws.iter_rows(), Location(file=str(p), sheet=name), budget, problems)
             unsaved = sorted(c.coordinate for row in ws.iter_rows() for c in row
                              if c.coordinate in formulas[name] and c.value is None)
             if unsaved:
-                problems.append(PortfolioError(_(
-                    "cells {cells} hold formulas whose results were never saved (the file was not last saved by a "
-                    "spreadsheet program); koken never evaluates formulas: open and save it in Excel or LibreOffice, "
-                    "or paste values").format(cells=", ".join(unsaved[:10]) + (" …" if len(unsaved) > 10 else "")),
-                    Location(file=str(p), sheet=name)))
+                problems.append(_unsaved_problem(unsaved, Location(file=str(p), sheet=name)))
             sheets.append((name, rows, bool(names), list(ws.merged_cells.ranges)))
     finally:
         book.close()
     if problems:
         raise KokenErrors(problems)
     return sheets, hidden
+
+
+class _NotStreamable(Exception):
+    """A workbook :func:`_read_xlsx_streamed` does not read as openpyxl's full mode would: it is read in full mode."""
+
+
+def _read_xlsx_streamed(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], list[str]]:
+    """:func:`_read_xlsx` in openpyxl's read-only mode (cells parsed as they are read, without a cell object kept for
+    each) plus one pass over each sheet's XML (:func:`_sheet_layout`): the same rows, texts and problems as full mode.
+
+    What full mode gives that read-only mode does not is rebuilt here: a sheet spans from A1 to its last cell or
+    merged range (not its ``<dimension>``), the other cells of a merged range read as empty, hidden and
+    zero-size rows and columns come from the XML (``<row hidden ht>``, ``<col min max hidden width>``, read by
+    openpyxl's own ``RowDimension`` and ``ColumnDimension``), and an empty row or column checked for its size adds
+    to the span as it does in full mode.
+
+    Raises:
+        KokenErrors: as :func:`_read_xlsx`.
+        _NotStreamable: the workbook has what this reader does not rebuild (hyperlinks, comments, a document type
+            declaration, cells out of order or beyond their row) or openpyxl's read-only mode fails on it.
+    """
+    try:
+        book, archive, parts = _open_book(p, data, data_only=False, read_only=True)
+    except KokenErrors as errors:  # full mode tells what as before (it may also read what read-only mode cannot)
+        raise _NotStreamable("load") from errors
+    problems: list[KokenError] = []
+    chosen, hidden = [], []
+    try:
+        read: dict[str, _StreamedSheet] = {}
+        for name, ws in _sheets_to_check(p, book, names, problems, hidden):
+            at = Location(file=str(p), sheet=name)
+            sheet = read[name] = _StreamedSheet(ws, archive, parts[name])
+            hidden_rows = [i for i, d in sheet.layout.rows.items() if d.hidden]
+            hidden_cols = [k for k, d in sheet.layout.columns.items() if d.hidden]
+            problem = _sheet_problem(at, sheet.max_row, sheet.max_column, sheet.too_small_to_see, hidden_rows,
+                                     hidden_cols)
+            if problem is not None:
+                problems.append(problem)
+                continue
+            chosen.append(name)
+        if problems:
+            raise KokenErrors(problems)
+        if not any(read[name].layout.formulas for name in chosen):
+            # no <f> element: the texts as read, unless one starts with "=", which full mode takes for a formula (and
+            # reads the workbook again, as below)
+            budget, written = [MAX_WHOLE_TEXT], []
+            sheets = [(name, _sheet_texts(read[name].rows(), Location(file=str(p), sheet=name), budget, problems,
+                                          written), bool(names), read[name].layout.merged) for name in chosen]
+            if not written:
+                if problems:
+                    raise KokenErrors(problems)
+                return sheets, hidden
+            problems.clear()
+        formulas = {name: read[name].formulas() for name in chosen}
+        if any(formulas.values()):  # use the results the spreadsheet program saved with the file
+            book.close()
+            book, archive, parts = _open_book(p, data, data_only=True, read_only=True)
+            read = {name: _StreamedSheet(book[name], archive, parts[name]) for name in chosen}
+        sheets = []
+        budget = [MAX_WHOLE_TEXT]  # characters of text left for every sheet read
+        for name in chosen:
+            sheet = read[name]
+            rows = _sheet_texts(sheet.rows(), Location(file=str(p), sheet=name), budget, problems)
+            unsaved = sorted(c for c in formulas[name] if sheet.value(c) is None)
+            if unsaved:
+                problems.append(_unsaved_problem(unsaved, Location(file=str(p), sheet=name)))
+            sheets.append((name, rows, bool(names), sheet.layout.merged))
+    except (KokenErrors, _NotStreamable):
+        raise
+    except Exception as err:  # openpyxl's read-only mode fails on something: full mode says what as before
+        raise _NotStreamable(type(err).__name__) from err
+    finally:
+        book.close()
+    if problems:
+        raise KokenErrors(problems)
+    return sheets, hidden
+
+
+@dataclass
+class _Layout:
+    """What a sheet's XML tells beyond its cells' values: its rows' and columns' sizes and visibility (keyed as in
+    openpyxl's full mode: row number, letter of a ``<col>``'s first column), its merged ranges, its count of ``<c>``
+    elements and whether it has ``<f>`` (formula) elements."""
+
+    rows: dict
+    columns: dict
+    merged: list
+    cells: int
+    formulas: bool
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _sheet_layout(archive, part: str) -> _Layout:
+    """A sheet's :class:`_Layout`, from one pass of expat over its XML part, its elements read as openpyxl's
+    ``WorkSheetParser`` reads them in full mode (read a megabyte at a time; no document type declaration, hence no
+    entity, is accepted; its size is bounded by :func:`_check_zip`).
+
+    Raises:
+        _NotStreamable: the sheet has hyperlinks (full mode adds their cells), a document type declaration, or a
+            ``<row>`` number openpyxl would not read.
+    """
+    import xml.parsers.expat
+
+    from openpyxl.utils.cell import get_column_letter
+    from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+    from openpyxl.worksheet.dimensions import ColumnDimension, RowDimension
+
+    cell, formula, row_tag, col_tag, merges_tag, links_tag = (
+        f"{_MAIN} {n}" for n in ("c", "f", "row", "col", "mergeCells", "hyperlinks"))
+    rows: dict = {}
+    columns: dict = {}
+    merged: list = []
+    count = [0, 0, False, 0]  # cells, the last row's number, any formula, depth inside <mergeCells>
+
+    def start(name, attrs):  # openpyxl's WorkSheetParser.parse reads these elements wherever they are
+        if name == cell:
+            count[0] += 1
+        elif name == formula:
+            count[2] = True
+        elif name == row_tag:  # as WorkSheetParser.parse_row: r, else the row after the last
+            if "r" in attrs:
+                try:
+                    count[1] = int(attrs["r"])
+                except ValueError:
+                    raise _NotStreamable("row number") from None
+            else:
+                count[1] += 1
+            if set(k for k in attrs if " " not in k) - {"r", "spans"}:
+                rows[count[1]] = {k: v for k, v in attrs.items() if k != "s" and " " not in k}
+        elif name == col_tag:  # as WorkSheetParser.parse_column_dimensions
+            index = get_column_letter(int(attrs["min"]))
+            columns[index] = dict(attrs, index=index)
+            columns[index].pop("style", None)
+        elif name == merges_tag:  # its children, told apart by the handlers below until it ends
+            parser.StartElementHandler, parser.EndElementHandler = merge_start, merge_end
+        elif name == links_tag:
+            raise _NotStreamable("hyperlinks")
+
+    def merge_start(name, attrs):  # inside <mergeCells>: a child named mergeCell is a merged range (MergeCells)
+        count[3] += 1
+        if count[3] == 1 and name.rpartition(" ")[2] == "mergeCell":
+            merged.append(attrs.get("ref"))
+        start(name, attrs)
+
+    def merge_end(_name):
+        if count[3] == 0:  # </mergeCells>
+            parser.StartElementHandler, parser.EndElementHandler = start, None
+        else:
+            count[3] -= 1
+
+    def no_doctype(*_args):
+        raise _NotStreamable("document type declaration")
+
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = no_doctype
+    parser.EntityDeclHandler = no_doctype
+    parser.StartElementHandler = start
+    with archive.open(part) as source:
+        parser.ParseFile(source)
+    return _Layout(rows={i: RowDimension(None, **attrs) for i, attrs in rows.items()},
+                   columns={k: ColumnDimension(None, **attrs) for k, attrs in columns.items()},
+                   merged=list(MultiCellRange([CellRange(ref) for ref in merged]).ranges),  # in full mode's order
+                   cells=count[0], formulas=count[2])
+
+
+class _StreamedSheet:
+    """A worksheet read in openpyxl's read-only mode, its cells laid out as full mode lays them out (from A1 to its
+    last cell or merged range, the other cells of a merged range empty), with its :class:`_Layout`.
+
+    Raises (on construction):
+        _NotStreamable: as :func:`_sheet_layout`, or cells that read-only mode would drop or place elsewhere than
+            full mode (out of order, beyond their row): their count differs from the XML's, or a cell's row is not
+            the row it is in; or a comment not on a cell or range.
+    """
+
+    def __init__(self, ws, archive, part: str):
+        from openpyxl.cell.read_only import EMPTY_CELL
+        from openpyxl.comments.comment_sheet import CommentSheet
+        from openpyxl.packaging.relationship import get_dependents, get_rels_path
+        from openpyxl.utils.cell import range_boundaries
+        from openpyxl.xml.constants import COMMENTS_NS
+        from openpyxl.xml.functions import fromstring
+
+        noted = []  # the cells of comments: full mode adds them (as openpyxl's ExcelReader.read_worksheets reads them)
+        rels = get_rels_path(part)
+        if rels in archive.namelist():
+            for rel in get_dependents(archive, rels).find(COMMENTS_NS):
+                noted += [range_boundaries(ref) for ref, _comment in
+                          CommentSheet.from_tree(fromstring(archive.read(rel.target))).comments]
+        self.layout = _sheet_layout(archive, part)
+        ws.reset_dimensions()  # its <dimension> may be wrong: every row, as long as its last cell
+        cells = list(ws.iter_rows())
+        count = 0
+        for r, row in enumerate(cells, 1):
+            for c in row:
+                if c is not EMPTY_CELL:
+                    if c.row != r:
+                        raise _NotStreamable("a cell beyond its row")
+                    count += 1
+        if count != self.layout.cells:
+            raise _NotStreamable("cells out of order")
+        while cells and not cells[-1]:
+            cells.pop()
+        self._empty = EMPTY_CELL
+        # full mode: the last row and column of a cell (the rows iterated end there) or of a merged range; it
+        # iterates no row if it made no cell (Worksheet._current_row 0): none read, no merged range (whose first
+        # cell it makes), no comment (whose cell it makes)
+        self.current_row = max([len(cells)] + [m.min_row for m in self.layout.merged] + [r for _c, r, _, _ in noted])
+        self.max_row = max([len(cells), 1] + [m.max_row for m in self.layout.merged])
+        self.max_column = max([1] + [len(row) for row in cells] + [m.max_col for m in self.layout.merged])
+        for first_col, first_row, last_col, last_row in noted:
+            if not (first_col and first_row and 0 < last_row <= 1_048_576 and 0 < last_col <= 18_278):
+                raise _NotStreamable("comments")
+            self.max_row, self.max_column = max(self.max_row, last_row), max(self.max_column, last_col)
+        self._cells = [list(row) for row in cells]
+        for m in self.layout.merged:  # the other cells of a merged range hold nothing in full mode
+            for r in range(m.min_row, min(m.max_row, len(cells)) + 1):
+                row = self._cells[r - 1]
+                for col in range(m.min_col, min(m.max_col, len(row)) + 1):
+                    if (r, col) != (m.min_row, m.min_col):
+                        row[col - 1] = EMPTY_CELL
+
+    def _value(self, r: int, col: int):
+        """The value of the cell at row ``r``, column ``col`` (from 1), None for no cell."""
+        if r > len(self._cells) or col > len(self._cells[r - 1]):
+            return None
+        return self._cells[r - 1][col - 1].value
+
+    def value(self, coordinate: str):
+        """The value of a cell by its address (``B5``)."""
+        from openpyxl.utils.cell import coordinate_to_tuple
+
+        return self._value(*coordinate_to_tuple(coordinate))
+
+    def formulas(self) -> set[str]:
+        """The addresses of cells holding a formula as written: text starting with ``=``, as in full mode."""
+        return {c.coordinate for row in self._cells for c in row if isinstance(c.value, str)
+                and c.value.startswith("=")}
+
+    def too_small_to_see(self) -> tuple[list[int], list[str]]:
+        """:func:`_too_small_to_see` of this sheet, with full mode's side effect: an empty row or column checked
+        adds its cells, hence to the rows iterated."""
+        from openpyxl.utils.cell import get_column_letter
+
+        rows = []
+        for i, d in self.layout.rows.items():
+            if d.hidden or d.ht is None or d.ht >= MIN_ROW_HEIGHT:
+                continue
+            if not 0 < i <= 1_048_576:
+                raise _NotStreamable("row number")
+            if any(self._value(i, c) is not None for c in range(1, self.max_column + 1)):
+                rows.append(i)
+            self.max_row = max(self.max_row, i)
+            self.current_row = max(self.current_row, i)
+        columns = []
+        for d in self.layout.columns.values():
+            if d.hidden or d.width is None or d.width >= MIN_COLUMN_WIDTH or not d.min:
+                continue
+            for c in range(d.min, min(d.max or d.min, self.max_column) + 1):
+                if any(self._value(r, c) is not None for r in range(1, self.max_row + 1)):
+                    columns.append(get_column_letter(c))
+                self.current_row = max(self.current_row, self.max_row)
+        return rows, columns
+
+    def rows(self) -> Iterator[Sequence]:
+        """The rows as full mode iterates them: from 1 to the last, each from column A to the last column, as
+        cells (``value``, ``number_format``, ``coordinate``); none if the sheet has no cell."""
+        if not self.current_row:
+            return
+        width = self.max_column
+        empty = (self._empty,) * width
+        for r in range(1, self.max_row + 1):
+            if r > len(self._cells):
+                yield empty
+                continue
+            row = self._cells[r - 1]
+            yield row if len(row) == width else row + [self._empty] * (width - len(row))
 
 
 MIN_ROW_HEIGHT = 3.0
@@ -1392,27 +1717,38 @@ def _too_small_to_see(ws) -> tuple[list[int], list[str]]:
     return rows, columns
 
 
-def _sheet_texts(ws, where: Location, budget: list[int], problems: list[KokenError]) -> list[list[str]]:
-    """A sheet's cells as the texts a person sees (:func:`excel_cell_text`), their length bounded as they are read: a
-    cell whose format cannot be read that way is a problem naming the cell (and reads as empty); a cell longer than
-    :data:`MAX_CELL_CHARS` (Excel's own limit; one shared string may be referenced by every cell) is a problem naming
-    it, and the texts of all sheets together at most :data:`MAX_WHOLE_TEXT` characters (``budget`` holds what is
-    left)."""
+def _sheet_texts(rows, where: Location, budget: list[int], problems: list[KokenError],
+                 written: list[str] | None = None) -> list[list[str]]:
+    """A sheet's rows (from row 1, each a sequence of cells: ``value``, ``number_format``, ``coordinate``) as the
+    texts a person sees (:func:`excel_cell_text`), their length bounded as they are read: a cell whose format cannot
+    be read that way is a problem naming the cell (and reads as empty); a cell longer than :data:`MAX_CELL_CHARS`
+    (Excel's own limit; one shared string may be referenced by every cell) is a problem naming it, and the texts of
+    all sheets together at most :data:`MAX_WHOLE_TEXT` characters (``budget`` holds what is left). The addresses of
+    texts that start with ``=`` (formulas, as full mode takes them) are added to ``written`` if given."""
     import datetime
 
-    rows = []
+    texts_of = []
     long_cells = []
     dates = []
-    for row in ws.iter_rows():
+    for number, row in enumerate(rows, 1):
         texts = []
         for c in row:
-            if isinstance(c.value, (datetime.date, datetime.time, datetime.timedelta)):
-                dates.append(c)
-            try:
-                text = excel_cell_text(c)
-            except FormatRefused as refused:
-                problems.append(PortfolioError(str(refused), where.at(cell=c.coordinate)))
-                text = ""
+            value = c.value
+            if value is None:
+                texts.append("")
+                continue
+            if type(value) is str:  # excel_cell_text's text, without its steps
+                text = value
+                if written is not None and text[:1] == "=":
+                    written.append(c.coordinate)
+            else:
+                if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+                    dates.append(c)
+                try:
+                    text = excel_cell_text(c)
+                except FormatRefused as refused:
+                    problems.append(PortfolioError(str(refused), where.at(cell=c.coordinate)))
+                    text = ""
             if len(text) > MAX_CELL_CHARS:
                 long_cells.append((c.coordinate, len(text)))
                 text = ""
@@ -1421,9 +1757,9 @@ def _sheet_texts(ws, where: Location, budget: list[int], problems: list[KokenErr
         if budget[0] < 0:
             problems.append(PortfolioError(_("the workbook's cells hold more than {limit:,} characters of text "
                                              "(row {row}): write a large portfolio as CSV or Parquet").format(
-                limit=MAX_WHOLE_TEXT, row=row[0].row if row else len(rows) + 1), where))
+                limit=MAX_WHOLE_TEXT, row=number), where))
             return []
-        rows.append(texts)
+        texts_of.append(texts)
     for c in dates[:MAX_DATE_PROBLEMS]:
         shown = c.value.isoformat() if hasattr(c.value, "isoformat") else str(c.value)
         problems.append(PortfolioError(_(
@@ -1441,7 +1777,7 @@ def _sheet_texts(ws, where: Location, budget: list[int], problems: list[KokenErr
             more=_(" (and {n:,} other cells: {cells})").format(
                 n=len(long_cells) - 1, cells=", ".join(c for c, _n in long_cells[1:6]) + (
                     " …" if len(long_cells) > 6 else "")) if len(long_cells) > 1 else ""), where.at(cell=cell)))
-    return rows
+    return texts_of
 
 
 MAX_XLSX_UNCOMPRESSED = 200_000_000
