@@ -15,6 +15,7 @@ import pytest
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
+import koken.portfolio.readers as readers
 from koken.base.errors import KokenErrors
 from koken.portfolio.build import read_portfolio
 from koken.portfolio.readers import _NotStreamable, _read_xlsx, _read_xlsx_full, _read_xlsx_streamed
@@ -74,6 +75,9 @@ def _messy_book(path):
         for r in range(1, 5):
             sheet.append([f"P-{r}", r * 10, r * 100])
         edit(sheet)
+    many_dates = wb.create_sheet("many_dates")  # more dates than are named one by one
+    for r in range(1, 13):
+        many_dates.append([f"P-{r}", datetime.date(2023, r, 1), datetime.datetime(2024, r, 2, 9, 30)])
     far = wb.create_sheet("far")
     far["A1"], far["Z1000000"] = "product_line", "stray"
     only_merge = wb.create_sheet("only_merge")
@@ -109,7 +113,7 @@ def _messy_book(path):
     return path
 
 
-SHEETS = ["main", "dated", "formats", "hidden_row", "zero_height", "hidden_column", "zero_width", "thin_spacers",
+SHEETS = ["main", "dated", "many_dates", "formats", "hidden_row", "zero_height", "hidden_column", "zero_width", "thin_spacers",
           "far", "only_merge", "codes", "no_r", "wrong_dimension", "eq_text", "shared_formula", "merged_values", "long"]
 
 
@@ -225,3 +229,17 @@ def test_a_filled_template_and_a_generated_portfolio_read_streamed_as_in_full_mo
         pd.testing.assert_frame_equal(calculate(read_portfolio(frame, library), library).table, streamed)
     finally:
         full.undo()
+
+
+@pytest.mark.parametrize("limit", [0, 40, 95, 200, 10_000])
+@pytest.mark.parametrize("names", [["main", "formats", "thin_spacers"], ["only_merge", "no_r", "long"],
+                                   ["shared_formula", "eq_text"], ["merged_values", "many_dates"]])
+def test_the_text_budget_and_long_cells_are_counted_as_in_full_mode(messy, names, limit, monkeypatch):
+    """The texts of all sheets together are bounded (the sheet and row where they exceed it), cells longer than the
+    limit named: smaller limits than koken's, to reach them."""
+    monkeypatch.setattr(readers, "MAX_WHOLE_TEXT", limit)
+    monkeypatch.setattr(readers, "MAX_CELL_CHARS", 3)
+    streamed = _outcome(_read_xlsx_streamed, messy, names)
+    assert streamed == _outcome(_read_xlsx_full, messy, names)
+    if limit == 0:  # reached: the comparison covers it
+        assert any("characters of text" in problem[3] for problem in streamed[1])

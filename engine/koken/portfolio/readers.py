@@ -1442,7 +1442,7 @@ def _read_xlsx_streamed(p: Path, data: bytes, names: list[str]) -> tuple[list[tu
         read: dict[str, _StreamedSheet] = {}
         for name, ws in _sheets_to_check(p, book, names, problems, hidden):
             at = Location(file=str(p), sheet=name)
-            sheet = read[name] = _StreamedSheet(ws, archive, parts[name])
+            sheet = read[name] = _StreamedSheet(ws, archive, parts[name], at)
             hidden_rows = [i for i, d in sheet.layout.rows.items() if d.hidden]
             hidden_cols = [k for k, d in sheet.layout.columns.items() if d.hidden]
             problem = _sheet_problem(at, sheet.max_row, sheet.max_column, sheet.too_small_to_see, hidden_rows,
@@ -1453,30 +1453,19 @@ def _read_xlsx_streamed(p: Path, data: bytes, names: list[str]) -> tuple[list[tu
             chosen.append(name)
         if problems:
             raise KokenErrors(problems)
-        if not any(read[name].layout.formulas for name in chosen):
-            # no <f> element: the texts as read, unless one starts with "=", which full mode takes for a formula (and
-            # reads the workbook again, as below)
-            budget, written = [MAX_WHOLE_TEXT], []
-            sheets = [(name, _sheet_texts(read[name].rows(), Location(file=str(p), sheet=name), budget, problems,
-                                          written), bool(names), read[name].layout.merged) for name in chosen]
-            if not written:
-                if problems:
-                    raise KokenErrors(problems)
-                return sheets, hidden
-            problems.clear()
-        formulas = {name: read[name].formulas() for name in chosen}
+        formulas = {name: read[name].written for name in chosen}
         if any(formulas.values()):  # use the results the spreadsheet program saved with the file
             book.close()
             book, archive, parts = _open_book(p, data, data_only=True, read_only=True)
-            read = {name: _StreamedSheet(book[name], archive, parts[name]) for name in chosen}
+            read = {name: _StreamedSheet(book[name], archive, parts[name], Location(file=str(p), sheet=name),
+                                         watch=formulas[name]) for name in chosen}
         sheets = []
         budget = [MAX_WHOLE_TEXT]  # characters of text left for every sheet read
         for name in chosen:
             sheet = read[name]
-            rows = _sheet_texts(sheet.rows(), Location(file=str(p), sheet=name), budget, problems)
-            unsaved = sorted(c for c in formulas[name] if sheet.value(c) is None)
-            if unsaved:
-                problems.append(_unsaved_problem(unsaved, Location(file=str(p), sheet=name)))
+            rows = sheet.texts(budget, problems)
+            if sheet.unsaved:
+                problems.append(_unsaved_problem(sorted(sheet.unsaved), Location(file=str(p), sheet=name)))
             sheets.append((name, rows, bool(names), sheet.layout.merged))
     except (KokenErrors, _NotStreamable):
         raise
@@ -1580,20 +1569,28 @@ def _sheet_layout(archive, part: str) -> _Layout:
 
 
 class _StreamedSheet:
-    """A worksheet read in openpyxl's read-only mode, its cells laid out as full mode lays them out (from A1 to its
-    last cell or merged range, the other cells of a merged range empty), with its :class:`_Layout`.
+    """A worksheet read in openpyxl's read-only mode, row by row, to the texts of its cells (:func:`excel_cell_text`)
+    and what full mode would tell of it: its span (from A1 to its last cell, merged range or comment), the texts of
+    the other cells of a merged range empty, its rows and columns too small to be seen that hold values, its texts
+    starting with ``=`` (formulas, as full mode takes them). Only texts are kept (no cell object for each cell).
 
-    Raises (on construction):
+    Args:
+        ws, archive, part: the read-only worksheet, the workbook's zip archive and the sheet's XML part in it.
+        where: the sheet, for its problems.
+        watch: addresses of cells whose value is looked for (``unsaved``: those without one).
+    Raises:
         _NotStreamable: as :func:`_sheet_layout`, or cells that read-only mode would drop or place elsewhere than
             full mode (out of order, beyond their row): their count differs from the XML's, or a cell's row is not
             the row it is in; or a comment not on a cell or range.
     """
 
-    def __init__(self, ws, archive, part: str):
+    def __init__(self, ws, archive, part: str, where: Location, watch: set[str] = frozenset()):
+        import datetime
+
         from openpyxl.cell.read_only import EMPTY_CELL
         from openpyxl.comments.comment_sheet import CommentSheet
         from openpyxl.packaging.relationship import get_dependents, get_rels_path
-        from openpyxl.utils.cell import range_boundaries
+        from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter, range_boundaries
         from openpyxl.xml.constants import COMMENTS_NS
         from openpyxl.xml.functions import fromstring
 
@@ -1603,55 +1600,98 @@ class _StreamedSheet:
             for rel in get_dependents(archive, rels).find(COMMENTS_NS):
                 noted += [range_boundaries(ref) for ref, _comment in
                           CommentSheet.from_tree(fromstring(archive.read(rel.target))).comments]
-        self.layout = _sheet_layout(archive, part)
-        ws.reset_dimensions()  # its <dimension> may be wrong: every row, as long as its last cell
-        cells = list(ws.iter_rows())
+        self.layout = layout = _sheet_layout(archive, part)
+        self._where = where
+        tiny_rows = {i for i, d in layout.rows.items() if not d.hidden and d.ht is not None and d.ht < MIN_ROW_HEIGHT}
+        tiny_cols = sorted({c for d in layout.columns.values() if not d.hidden and d.width is not None
+                            and d.width < MIN_COLUMN_WIDTH and d.min for c in range(d.min, (d.max or d.min) + 1)})
+        self._filled_rows: set[int] = set()  # of tiny_rows, and of tiny_cols, those holding a value
+        self._filled_cols: set[int] = set()
+        watched: dict[int, set[int]] = {}
+        for coordinate in watch:
+            r, col = coordinate_to_tuple(coordinate)
+            watched.setdefault(r, set()).add(col)
+        self.unsaved = set(watch)
+        merges = sorted(layout.merged, key=lambda m: m.min_row)
+        active: list = []  # merged ranges over the current row
+        self.written: set[str] = set()
+        self._texts: list[list[str]] = []
+        self._lengths: list[int] = []  # characters of each row's texts
+        self._refused: list[tuple[int, KokenError]] = []  # (row, problem)
+        self._dates: list[tuple[str, object, str]] = []  # (cell, value, number format)
+        self._long: list[tuple[int, str, int]] = []  # (row, cell, characters)
         count = 0
-        for r, row in enumerate(cells, 1):
-            for c in row:
-                if c is not EMPTY_CELL:
-                    if c.row != r:
-                        raise _NotStreamable("a cell beyond its row")
-                    count += 1
-        if count != self.layout.cells:
+        width = 0
+        empty = EMPTY_CELL
+        ws.reset_dimensions()  # its <dimension> may be wrong: every row, as long as its last cell
+        for r, row in enumerate(ws.iter_rows(), 1):
+            while merges and merges[0].min_row <= r:
+                active.append(merges.pop(0))
+            if active:
+                active = [m for m in active if m.max_row >= r]
+            covered = {c for m in active for c in range(m.min_col - 1, min(m.max_col, len(row)))
+                       if (r, c + 1) != (m.min_row, m.min_col)} if active else ()
+            texts = []
+            length = 0
+            for i, c in enumerate(row):
+                if c is empty:
+                    texts.append("")
+                    continue
+                if c.row != r:
+                    raise _NotStreamable("a cell beyond its row")
+                count += 1
+                value = c.value
+                if value is None or i in covered:  # the other cells of a merged range hold nothing in full mode
+                    texts.append("")
+                    continue
+                if type(value) is str:  # excel_cell_text's text, without its steps
+                    text = value
+                    if text[:1] == "=":
+                        self.written.add(f"{get_column_letter(i + 1)}{r}")
+                else:
+                    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+                        self._dates.append((f"{get_column_letter(i + 1)}{r}", value, c.number_format))
+                    try:
+                        text = excel_cell_text(c)
+                    except FormatRefused as refused:
+                        self._refused.append((r, PortfolioError(str(refused), where.at(
+                            cell=f"{get_column_letter(i + 1)}{r}"))))
+                        text = ""
+                if len(text) > MAX_CELL_CHARS:
+                    self._long.append((r, f"{get_column_letter(i + 1)}{r}", len(text)))
+                    text = ""
+                length += len(text)
+                texts.append(text)
+            if row:
+                width = max(width, len(row))
+            if r in tiny_rows or tiny_cols or r in watched:
+                def held(col, row=row, covered=covered):
+                    cell = row[col - 1] if col <= len(row) else empty
+                    return cell is not empty and cell.value is not None and col - 1 not in covered
+
+                if r in tiny_rows and any(held(col) for col in range(1, len(row) + 1)):
+                    self._filled_rows.add(r)
+                self._filled_cols.update(col for col in tiny_cols if held(col))
+                self.unsaved.difference_update(f"{get_column_letter(col)}{r}" for col in watched.get(r, ())
+                                               if held(col))
+            self._texts.append(texts)
+            self._lengths.append(length)
+        if count != layout.cells:
             raise _NotStreamable("cells out of order")
-        while cells and not cells[-1]:
-            cells.pop()
-        self._empty = EMPTY_CELL
+        while self._texts and not self._texts[-1]:  # rows after the last cell (empty <row>s)
+            self._texts.pop()
+            self._lengths.pop()
         # full mode: the last row and column of a cell (the rows iterated end there) or of a merged range; it
         # iterates no row if it made no cell (Worksheet._current_row 0): none read, no merged range (whose first
         # cell it makes), no comment (whose cell it makes)
-        self.current_row = max([len(cells)] + [m.min_row for m in self.layout.merged] + [r for _c, r, _, _ in noted])
-        self.max_row = max([len(cells), 1] + [m.max_row for m in self.layout.merged])
-        self.max_column = max([1] + [len(row) for row in cells] + [m.max_col for m in self.layout.merged])
+        last = len(self._texts)
+        self.current_row = max([last] + [m.min_row for m in layout.merged] + [r for _c, r, _, _ in noted])
+        self.max_row = max([last, 1] + [m.max_row for m in layout.merged])
+        self.max_column = max([1, width] + [m.max_col for m in layout.merged])
         for first_col, first_row, last_col, last_row in noted:
             if not (first_col and first_row and 0 < last_row <= 1_048_576 and 0 < last_col <= 18_278):
                 raise _NotStreamable("comments")
             self.max_row, self.max_column = max(self.max_row, last_row), max(self.max_column, last_col)
-        self._cells = [list(row) for row in cells]
-        for m in self.layout.merged:  # the other cells of a merged range hold nothing in full mode
-            for r in range(m.min_row, min(m.max_row, len(cells)) + 1):
-                row = self._cells[r - 1]
-                for col in range(m.min_col, min(m.max_col, len(row)) + 1):
-                    if (r, col) != (m.min_row, m.min_col):
-                        row[col - 1] = EMPTY_CELL
-
-    def _value(self, r: int, col: int):
-        """The value of the cell at row ``r``, column ``col`` (from 1), None for no cell."""
-        if r > len(self._cells) or col > len(self._cells[r - 1]):
-            return None
-        return self._cells[r - 1][col - 1].value
-
-    def value(self, coordinate: str):
-        """The value of a cell by its address (``B5``)."""
-        from openpyxl.utils.cell import coordinate_to_tuple
-
-        return self._value(*coordinate_to_tuple(coordinate))
-
-    def formulas(self) -> set[str]:
-        """The addresses of cells holding a formula as written: text starting with ``=``, as in full mode."""
-        return {c.coordinate for row in self._cells for c in row if isinstance(c.value, str)
-                and c.value.startswith("=")}
 
     def too_small_to_see(self) -> tuple[list[int], list[str]]:
         """:func:`_too_small_to_see` of this sheet, with full mode's side effect: an empty row or column checked
@@ -1664,7 +1704,7 @@ class _StreamedSheet:
                 continue
             if not 0 < i <= 1_048_576:
                 raise _NotStreamable("row number")
-            if any(self._value(i, c) is not None for c in range(1, self.max_column + 1)):
+            if i in self._filled_rows:
                 rows.append(i)
             self.max_row = max(self.max_row, i)
             self.current_row = max(self.current_row, i)
@@ -1673,24 +1713,34 @@ class _StreamedSheet:
             if d.hidden or d.width is None or d.width >= MIN_COLUMN_WIDTH or not d.min:
                 continue
             for c in range(d.min, min(d.max or d.min, self.max_column) + 1):
-                if any(self._value(r, c) is not None for r in range(1, self.max_row + 1)):
+                if c in self._filled_cols:
                     columns.append(get_column_letter(c))
                 self.current_row = max(self.current_row, self.max_row)
         return rows, columns
 
-    def rows(self) -> Iterator[Sequence]:
-        """The rows as full mode iterates them: from 1 to the last, each from column A to the last column, as
-        cells (``value``, ``number_format``, ``coordinate``); none if the sheet has no cell."""
+    def texts(self, budget: list[int], problems: list[KokenError]) -> list[list[str]]:
+        """The texts of the rows as full mode iterates them (from 1 to the last, each from column A to the last
+        column; none if full mode made no cell), with the problems :func:`_sheet_texts` gives in full mode, in its
+        order: those of cells whose format is refused, then the text budget exceeded (and no row), else dates and
+        long cells."""
         if not self.current_row:
-            return
+            return []
+        for r, length in enumerate(self._lengths, 1):
+            budget[0] -= length
+            if budget[0] < 0:
+                problems += [p for row, p in self._refused if row <= r]
+                problems.append(_text_budget_problem(r, self._where))
+                return []
+        if budget[0] < 0:  # exceeded before this sheet: its first row without text exceeds it in full mode
+            problems += [p for _row, p in self._refused]
+            problems.append(_text_budget_problem(len(self._lengths) + 1, self._where))
+            return []
+        problems += [p for _row, p in self._refused]
+        problems += _cell_problems(self._dates, [(cell, n) for _row, cell, n in self._long], self._where)
         width = self.max_column
-        empty = (self._empty,) * width
-        for r in range(1, self.max_row + 1):
-            if r > len(self._cells):
-                yield empty
-                continue
-            row = self._cells[r - 1]
-            yield row if len(row) == width else row + [self._empty] * (width - len(row))
+        rows = [texts if len(texts) == width else texts + [""] * (width - len(texts)) for texts in self._texts]
+        rows += [[""] * width for _r in range(len(rows), self.max_row)]
+        return rows
 
 
 MIN_ROW_HEIGHT = 3.0
@@ -1717,14 +1767,12 @@ def _too_small_to_see(ws) -> tuple[list[int], list[str]]:
     return rows, columns
 
 
-def _sheet_texts(rows, where: Location, budget: list[int], problems: list[KokenError],
-                 written: list[str] | None = None) -> list[list[str]]:
+def _sheet_texts(rows, where: Location, budget: list[int], problems: list[KokenError]) -> list[list[str]]:
     """A sheet's rows (from row 1, each a sequence of cells: ``value``, ``number_format``, ``coordinate``) as the
     texts a person sees (:func:`excel_cell_text`), their length bounded as they are read: a cell whose format cannot
     be read that way is a problem naming the cell (and reads as empty); a cell longer than :data:`MAX_CELL_CHARS`
     (Excel's own limit; one shared string may be referenced by every cell) is a problem naming it, and the texts of
-    all sheets together at most :data:`MAX_WHOLE_TEXT` characters (``budget`` holds what is left). The addresses of
-    texts that start with ``=`` (formulas, as full mode takes them) are added to ``written`` if given."""
+    all sheets together at most :data:`MAX_WHOLE_TEXT` characters (``budget`` holds what is left)."""
     import datetime
 
     texts_of = []
@@ -1733,40 +1781,44 @@ def _sheet_texts(rows, where: Location, budget: list[int], problems: list[KokenE
     for number, row in enumerate(rows, 1):
         texts = []
         for c in row:
-            value = c.value
-            if value is None:
-                texts.append("")
-                continue
-            if type(value) is str:  # excel_cell_text's text, without its steps
-                text = value
-                if written is not None and text[:1] == "=":
-                    written.append(c.coordinate)
-            else:
-                if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
-                    dates.append(c)
-                try:
-                    text = excel_cell_text(c)
-                except FormatRefused as refused:
-                    problems.append(PortfolioError(str(refused), where.at(cell=c.coordinate)))
-                    text = ""
+            if isinstance(c.value, (datetime.date, datetime.time, datetime.timedelta)):
+                dates.append((c.coordinate, c.value, c.number_format))
+            try:
+                text = excel_cell_text(c)
+            except FormatRefused as refused:
+                problems.append(PortfolioError(str(refused), where.at(cell=c.coordinate)))
+                text = ""
             if len(text) > MAX_CELL_CHARS:
                 long_cells.append((c.coordinate, len(text)))
                 text = ""
             budget[0] -= len(text)
             texts.append(text)
         if budget[0] < 0:
-            problems.append(PortfolioError(_("the workbook's cells hold more than {limit:,} characters of text "
-                                             "(row {row}): write a large portfolio as CSV or Parquet").format(
-                limit=MAX_WHOLE_TEXT, row=number), where))
+            problems.append(_text_budget_problem(number, where))
             return []
         texts_of.append(texts)
-    for c in dates[:MAX_DATE_PROBLEMS]:
-        shown = c.value.isoformat() if hasattr(c.value, "isoformat") else str(c.value)
+    problems += _cell_problems(dates, long_cells, where)
+    return texts_of
+
+
+def _text_budget_problem(row: int, where: Location) -> KokenError:
+    """The texts of a workbook's cells exceed :data:`MAX_WHOLE_TEXT` at sheet row ``row``."""
+    return PortfolioError(_("the workbook's cells hold more than {limit:,} characters of text (row {row}): write a "
+                            "large portfolio as CSV or Parquet").format(limit=MAX_WHOLE_TEXT, row=row), where)
+
+
+def _cell_problems(dates: list[tuple[str, object, str]], long_cells: list[tuple[str, int]],
+                   where: Location) -> list[KokenError]:
+    """The problems of a sheet's cells that hold dates or times ((cell, value, number format), the first
+    :data:`MAX_DATE_PROBLEMS` named) and of those longer than :data:`MAX_CELL_CHARS` ((cell, characters))."""
+    problems = []
+    for cell, value, number_format in dates[:MAX_DATE_PROBLEMS]:
+        shown = value.isoformat() if hasattr(value, "isoformat") else str(value)
         problems.append(PortfolioError(_(
             "the cell holds a date or time ({value}, its number format {format!r}); koken reads numbers and text: "
             "write a fiscal year as digits (2023) and a quantity as a number (format the cell as Number), or a "
             "date kept for the company's own use as text (format the cell as Text)").format(
-            value=shown, format=c.number_format), where.at(cell=c.coordinate)))
+            value=shown, format=number_format), where.at(cell=cell)))
     if len(dates) > MAX_DATE_PROBLEMS:
         problems.append(PortfolioError(_("{count:,} more cells hold dates or times").format(
             count=len(dates) - MAX_DATE_PROBLEMS), where))
@@ -1777,7 +1829,7 @@ def _sheet_texts(rows, where: Location, budget: list[int], problems: list[KokenE
             more=_(" (and {n:,} other cells: {cells})").format(
                 n=len(long_cells) - 1, cells=", ".join(c for c, _n in long_cells[1:6]) + (
                     " …" if len(long_cells) > 6 else "")) if len(long_cells) > 1 else ""), where.at(cell=cell)))
-    return texts_of
+    return problems
 
 
 MAX_XLSX_UNCOMPRESSED = 200_000_000
