@@ -1274,7 +1274,7 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
 
     The workbook is read in openpyxl's read-only mode plus one pass over each sheet's XML for what that mode does not
     tell (:func:`_read_xlsx_streamed`); a workbook that pass cannot read as openpyxl's full mode would (hyperlinks,
-    comments, cells out of order, anything openpyxl's read-only mode fails on …) is read in full mode
+    cells out of order, anything openpyxl's read-only mode fails on …) is read in full mode
     (:func:`_read_xlsx_full`), which gives the rows and problems both readers give on any other workbook.
 
     Raises:
@@ -1421,16 +1421,18 @@ def _read_xlsx_streamed(p: Path, data: bytes, names: list[str]) -> tuple[list[tu
     """:func:`_read_xlsx` in openpyxl's read-only mode (cells parsed as they are read, without a cell object kept for
     each) plus one pass over each sheet's XML (:func:`_sheet_layout`): the same rows, texts and problems as full mode.
 
-    What full mode gives that read-only mode does not is rebuilt here: a sheet spans from A1 to its last cell or
-    merged range (not its ``<dimension>``), the other cells of a merged range read as empty, hidden and
-    zero-size rows and columns come from the XML (``<row hidden ht>``, ``<col min max hidden width>``, read by
-    openpyxl's own ``RowDimension`` and ``ColumnDimension``), and an empty row or column checked for its size adds
-    to the span as it does in full mode.
+    What full mode gives that read-only mode does not is rebuilt here (:class:`_StreamedSheet`): a sheet spans from
+    A1 to its last cell, merged range or comment (not its ``<dimension>``), the other cells of a merged range read
+    as empty, hidden and zero-size rows and columns come from the XML (``<row hidden ht>``, ``<col min max hidden
+    width>``, read by openpyxl's own ``RowDimension`` and ``ColumnDimension``), and an empty row or column checked
+    for its size adds to the span as it does in full mode. A workbook with formulas (text starting with ``=``, as
+    full mode tells them) is read a second time for the results saved with it, as full mode does.
 
     Raises:
         KokenErrors: as :func:`_read_xlsx`.
-        _NotStreamable: the workbook has what this reader does not rebuild (hyperlinks, comments, a document type
-            declaration, cells out of order or beyond their row) or openpyxl's read-only mode fails on it.
+        _NotStreamable: the workbook has what this reader does not rebuild (hyperlinks, a document type
+            declaration, cells out of order or beyond their row, a comment not on a cell) or openpyxl's read-only
+            mode fails on it.
     """
     try:
         book, archive, parts = _open_book(p, data, data_only=False, read_only=True)
@@ -1496,8 +1498,8 @@ _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 def _sheet_layout(archive, part: str) -> _Layout:
     """A sheet's :class:`_Layout`, from one pass of expat over its XML part, its elements read as openpyxl's
-    ``WorkSheetParser`` reads them in full mode (read a megabyte at a time; no document type declaration, hence no
-    entity, is accepted; its size is bounded by :func:`_check_zip`).
+    ``WorkSheetParser`` reads them in full mode (read from the zip in small chunks; no document type declaration,
+    hence no entity, is accepted; its size is bounded by :func:`_check_zip`).
 
     Raises:
         _NotStreamable: the sheet has hyperlinks (full mode adds their cells), a document type declaration, or a
