@@ -84,7 +84,7 @@ def _messy_book(path):
     only_merge.merge_cells("B2:C3")
     wb.create_sheet("codes").sheet_state = "hidden"
     wb["codes"]["A1"] = "R-1"
-    for name in ("no_r", "wrong_dimension", "eq_text", "shared_formula", "merged_values", "long"):
+    for name in ("no_r", "wrong_dimension", "eq_text", "shared_formula", "merged_values", "long", "endless_cols"):
         sheet = wb.create_sheet(name)
         for r in range(1, 5):
             sheet.append([f"P-{r}", r * 10, r * 0.5, f"=B{r}+1" if name == "shared_formula" else None])
@@ -98,6 +98,8 @@ def _messy_book(path):
         _part(wb, "main"): lambda x: re.sub(r"<f>(B[56]\*2)</f><v\s*/>",
                                             lambda m: f"<f>{m[1]}</f><v>{formula_v[m[1]]}</v>", x),
         _part(wb, "no_r"): lambda x: re.sub(r' r="[A-Z]*[0-9]+"', "", x),
+        _part(wb, "endless_cols"): lambda x: x.replace(  # thin columns from B to far beyond Excel's last
+            "<sheetData>", '<cols><col min="2" max="1000000000" width="0.1" customWidth="1"/></cols><sheetData>'),
         _part(wb, "wrong_dimension"): lambda x: re.sub(r'<dimension ref="[^"]*"', '<dimension ref="A1:B2"', x),
         _part(wb, "eq_text"): lambda x: x.replace('<c r="A2" t="inlineStr"><is><t>P-2</t></is></c>',
                                                   '<c r="A2" t="inlineStr"><is><t>=P-2</t></is></c>'),
@@ -114,7 +116,8 @@ def _messy_book(path):
 
 
 SHEETS = ["main", "dated", "many_dates", "formats", "hidden_row", "zero_height", "hidden_column", "zero_width", "thin_spacers",
-          "far", "only_merge", "codes", "no_r", "wrong_dimension", "eq_text", "shared_formula", "merged_values", "long"]
+          "far", "only_merge", "codes", "no_r", "wrong_dimension", "eq_text", "shared_formula", "merged_values", "long",
+          "endless_cols"]
 
 
 def _outcome(read, path, names):

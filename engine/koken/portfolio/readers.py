@@ -1606,7 +1606,8 @@ class _StreamedSheet:
         self._where = where
         tiny_rows = {i for i, d in layout.rows.items() if not d.hidden and d.ht is not None and d.ht < MIN_ROW_HEIGHT}
         tiny_cols = sorted({c for d in layout.columns.values() if not d.hidden and d.width is not None
-                            and d.width < MIN_COLUMN_WIDTH and d.min for c in range(d.min, (d.max or d.min) + 1)})
+                            and d.width < MIN_COLUMN_WIDTH and d.min
+                            for c in range(d.min, min(d.max or d.min, 18_278) + 1)})  # XFD: Excel's last column
         self._filled_rows: set[int] = set()  # of tiny_rows, and of tiny_cols, those holding a value
         self._filled_cols: set[int] = set()
         watched: dict[int, set[int]] = {}
@@ -1615,6 +1616,7 @@ class _StreamedSheet:
             watched.setdefault(r, set()).add(col)
         self.unsaved = set(watch)
         merges = sorted(layout.merged, key=lambda m: m.min_row)
+        taken = 0  # merged ranges from the first row to the current one
         active: list = []  # merged ranges over the current row
         self.written: set[str] = set()
         self._texts: list[list[str]] = []
@@ -1627,8 +1629,9 @@ class _StreamedSheet:
         empty = EMPTY_CELL
         ws.reset_dimensions()  # its <dimension> may be wrong: every row, as long as its last cell
         for r, row in enumerate(ws.iter_rows(), 1):
-            while merges and merges[0].min_row <= r:
-                active.append(merges.pop(0))
+            while taken < len(merges) and merges[taken].min_row <= r:
+                active.append(merges[taken])
+                taken += 1
             if active:
                 active = [m for m in active if m.max_row >= r]
             covered = {c for m in active for c in range(m.min_col - 1, min(m.max_col, len(row)))
