@@ -1690,7 +1690,7 @@ class _StreamedSheet:
         # iterates no row if it made no cell (Worksheet._current_row 0): none read, no merged range (whose first
         # cell it makes), no comment (whose cell it makes)
         last = len(self._texts)
-        self.current_row = max([last] + [m.min_row for m in layout.merged] + [r for _c, r, _, _ in noted])
+        self.current_row = max([last] + [m.min_row for m in layout.merged] + [row for _col, row, _last_col, _last_row in noted])
         self.max_row = max([last, 1] + [m.max_row for m in layout.merged])
         self.max_column = max([1, width] + [m.max_col for m in layout.merged])
         for first_col, first_row, last_col, last_row in noted:
