@@ -1690,13 +1690,14 @@ class _StreamedSheet:
         # iterates no row if it made no cell (Worksheet._current_row 0): none read, no merged range (whose first
         # cell it makes), no comment (whose cell it makes)
         last = len(self._texts)
-        self.current_row = max([last] + [m.min_row for m in layout.merged] + [row for _col, row, _last_col, _last_row in noted])
         self.max_row = max([last, 1] + [m.max_row for m in layout.merged])
         self.max_column = max([1, width] + [m.max_col for m in layout.merged])
+        self.current_row = max([last] + [m.min_row for m in layout.merged])
         for first_col, first_row, last_col, last_row in noted:
             if not (first_col and first_row and 0 < last_row <= 1_048_576 and 0 < last_col <= 18_278):
                 raise _NotStreamable("comments")
             self.max_row, self.max_column = max(self.max_row, last_row), max(self.max_column, last_col)
+            self.current_row = max(self.current_row, first_row)
 
     def too_small_to_see(self) -> tuple[list[int], list[str]]:
         """:func:`_too_small_to_see` of this sheet, with full mode's side effect: an empty row or column checked
