@@ -1461,72 +1461,121 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
     and a chartsheet are left out unless named, which is then an error. Each sheet read is checked: its size,
     hidden rows and columns, formulas whose results were never saved (koken never evaluates a formula).
 
+    The workbook is read in openpyxl's read-only mode plus one pass over each sheet's XML for what that mode does not
+    tell (:func:`_read_xlsx_streamed`); a workbook that pass cannot read as openpyxl's full mode would (hyperlinks,
+    cells out of order, anything openpyxl's read-only mode fails on …) is read in full mode
+    (:func:`_read_xlsx_full`), which gives the rows and problems both readers give on any other workbook.
+
     Raises:
         KokenErrors: every problem of every sheet read (and names of sheets the workbook does not have).
     """
-    import openpyxl  # imported here: only workbooks need it
+    _check_zip(data, Location(file=str(p)))
+    try:
+        return _read_xlsx_streamed(p, data, names)
+    except _NotStreamable:
+        return _read_xlsx_full(p, data, names)
+
+
+def _open_book(p: Path, data: bytes, *, data_only: bool, read_only: bool):
+    """A workbook loaded by openpyxl (formulas as written, or the results saved with them), with its zip archive
+    and the XML part of each sheet by name; a file openpyxl cannot load is a :class:`KokenErrors` naming what
+    failed."""
+    from openpyxl.reader.excel import ExcelReader  # imported here: only workbooks need it
 
     where = Location(file=str(p))
-    _check_zip(data, where)
+    try:
+        reader = ExcelReader(io.BytesIO(data), read_only=read_only, data_only=data_only)
+        reader.read()  # what openpyxl.load_workbook does, keeping the reader for the parts of the sheets
+        parts = {sheet.name: rel.target for sheet, rel in reader.parser.find_sheets()} if read_only else {}
+        return reader.wb, reader.archive, parts
+    except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
+        if _chart_sheets(data):  # openpyxl fails on a chart sheet without a drawing
+            raise KokenErrors([PortfolioError(_(
+                "not a readable .xlsx workbook ({kind}): it has chart sheets ({sheets}) that could not be read; "
+                "koken reads worksheets only: delete the chart sheets, or save the workbook again in Excel").format(
+                kind=type(err).__name__, sheets=", ".join(_chart_sheets(data))), where)]) from None
+        raise KokenErrors([PortfolioError(_("not a readable .xlsx workbook ({kind})").format(
+            kind=type(err).__name__), where)]) from None
 
-    def load(data_only: bool):
-        try:
-            return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only)
-        except Exception as err:  # openpyxl raises many types on a corrupt or foreign file
-            if _chart_sheets(data):  # openpyxl fails on a chart sheet without a drawing
-                raise KokenErrors([PortfolioError(_(
-                    "not a readable .xlsx workbook ({kind}): it has chart sheets ({sheets}) that could not be read; "
-                    "koken reads worksheets only: delete the chart sheets, or save the workbook again in Excel").format(
-                    kind=type(err).__name__, sheets=", ".join(_chart_sheets(data))), where)]) from None
-            raise KokenErrors([PortfolioError(_("not a readable .xlsx workbook ({kind})").format(
-                kind=type(err).__name__), where)]) from None
 
-    book = load(data_only=False)  # formulas as written; most workbooks have none
+def _sheets_to_check(p: Path, book, names: list[str], problems: list[KokenError], hidden: list[str]):
+    """The (name, worksheet) pairs of ``book`` to read: the sheets named, or every visible worksheet. A chartsheet or
+    hidden sheet named is a problem; one not named is left out (a hidden one added to ``hidden``).
+
+    Raises:
+        KokenErrors: a name the workbook does not have."""
+    absent = [n for n in names if n not in book.sheetnames]
+    if absent:
+        raise KokenErrors([PortfolioError(_("no sheet {sheets}; the workbook has {names}").format(
+            sheets=", ".join(map(repr, absent)), names=", ".join(book.sheetnames)), Location(file=str(p)))])
+    for name in names or book.sheetnames:
+        ws = book[name]
+        at = Location(file=str(p), sheet=name)
+        if not hasattr(ws, "iter_rows"):
+            if names:
+                problems.append(PortfolioError(_("the sheet is a chart, not a worksheet"), at))
+            continue
+        if ws.sheet_state != "visible":
+            if names:
+                problems.append(PortfolioError(_("the sheet is hidden: unhide it, so that what is computed is "
+                                                 "what people see"), at))
+            else:
+                hidden.append(name)
+            continue
+        yield name, ws
+
+
+def _sheet_problem(at: Location, rows: int, columns: int, too_small_to_see, hidden_rows: list[int],
+                   hidden_cols: list[str]) -> KokenError | None:
+    """What makes a sheet unreadable, checked in this order: its span (rows × columns from A1), rows and columns too
+    small to be seen (``too_small_to_see()``: (row numbers, column letters), called only if the span passes), hidden
+    rows and columns; None if nothing does."""
+    if rows * columns > MAX_XLSX_CELLS or columns > MAX_COLUMNS:
+        return PortfolioError(_(
+            "the sheet spans {rows:,} rows × {columns:,} columns (limit {cells:,} cells, {limit} columns): "
+            "clear stray cells far from the data").format(rows=rows, columns=columns,
+                                                           cells=MAX_XLSX_CELLS, limit=MAX_COLUMNS), at)
+    tiny_rows, tiny_cols = too_small_to_see()
+    if tiny_rows or tiny_cols:
+        what = "; ".join(x for x in (_("rows {rows}").format(rows=tiny_rows[:5]) if tiny_rows else "",
+                                     _("columns {columns}").format(columns=tiny_cols[:5]) if tiny_cols else "") if x)
+        return PortfolioError(_(
+            "the sheet has {what} too small to be seen (lower than {height:g} points or narrower than {width:g} "
+            "characters) that hold values: give them their size or delete them, so that what is computed is "
+            "what people see").format(what=what, height=MIN_ROW_HEIGHT, width=MIN_COLUMN_WIDTH), at)
+    if hidden_rows or hidden_cols:
+        what = "; ".join(x for x in (_("rows {rows}").format(rows=hidden_rows[:5]) if hidden_rows else "",
+                                     _("columns {columns}").format(columns=hidden_cols[:5])
+                                     if hidden_cols else "") if x)
+        return PortfolioError(_("the sheet has hidden {what}: unhide or delete them, so that what is "
+                                "computed is what people see").format(what=what), at)
+    return None
+
+
+def _unsaved_problem(unsaved: list[str], at: Location) -> KokenError:
+    """Formulas whose results were never saved (cell addresses, sorted)."""
+    return PortfolioError(_(
+        "cells {cells} hold formulas whose results were never saved (the file was not last saved by a "
+        "spreadsheet program); koken never evaluates formulas: open and save it in Excel or LibreOffice, "
+        "or paste values").format(cells=", ".join(unsaved[:10]) + (" …" if len(unsaved) > 10 else "")), at)
+
+
+def _read_xlsx_full(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], list[str]]:
+    """:func:`_read_xlsx` with the workbook loaded whole in openpyxl's full mode (a cell object for each cell): the
+    reader of any workbook the streamed one hands over (:class:`_NotStreamable`). The zip is checked before."""
+    # formulas as written; most workbooks have none
+    book, _archive, _parts = _open_book(p, data, data_only=False, read_only=False)
     problems: list[KokenError] = []
     chosen, hidden = [], []
     try:
-        absent = [n for n in names if n not in book.sheetnames]
-        if absent:
-            raise KokenErrors([PortfolioError(_("no sheet {sheets}; the workbook has {names}").format(
-                sheets=", ".join(map(repr, absent)), names=", ".join(book.sheetnames)), where)])
-        for name in names or book.sheetnames:
-            ws = book[name]
+        for name, ws in _sheets_to_check(p, book, names, problems, hidden):
             at = Location(file=str(p), sheet=name)
-            if not hasattr(ws, "iter_rows"):
-                if names:
-                    problems.append(PortfolioError(_("the sheet is a chart, not a worksheet"), at))
-                continue
-            if ws.sheet_state != "visible":
-                if names:
-                    problems.append(PortfolioError(_("the sheet is hidden: unhide it, so that what is computed is "
-                                                     "what people see"), at))
-                else:
-                    hidden.append(name)
-                continue
-            if ws.max_row * ws.max_column > MAX_XLSX_CELLS or ws.max_column > MAX_COLUMNS:
-                problems.append(PortfolioError(_(
-                    "the sheet spans {rows:,} rows × {columns:,} columns (limit {cells:,} cells, {limit} columns): "
-                    "clear stray cells far from the data").format(rows=ws.max_row, columns=ws.max_column,
-                                                                   cells=MAX_XLSX_CELLS, limit=MAX_COLUMNS), at))
-                continue
             hidden_rows = [i for i, d in ws.row_dimensions.items() if d.hidden]
             hidden_cols = [k for k, d in ws.column_dimensions.items() if d.hidden]
-            tiny_rows, tiny_cols = _too_small_to_see(ws)
-            if tiny_rows or tiny_cols:
-                tiny = "; ".join(x for x in (_("rows {rows}").format(rows=tiny_rows[:5]) if tiny_rows else "",
-                                             _("columns {columns}").format(columns=tiny_cols[:5]) if tiny_cols else "")
-                                 if x)
-                problems.append(PortfolioError(_(
-                    "the sheet has {what} too small to be seen (lower than {height:g} points or narrower than {width:g} "
-                    "characters) that hold values: give them their size or delete them, so that what is computed is "
-                    "what people see").format(what=tiny, height=MIN_ROW_HEIGHT, width=MIN_COLUMN_WIDTH), at))
-                continue
-            if hidden_rows or hidden_cols:
-                hidden = "; ".join(x for x in (_("rows {rows}").format(rows=hidden_rows[:5]) if hidden_rows else "",
-                                               _("columns {columns}").format(columns=hidden_cols[:5])
-                                               if hidden_cols else "") if x)
-                problems.append(PortfolioError(_("the sheet has hidden {what}: unhide or delete them, so that what is "
-                                                 "computed is what people see").format(what=hidden), at))
+            problem = _sheet_problem(at, ws.max_row, ws.max_column, functools.partial(_too_small_to_see, ws), hidden_rows,
+                                     hidden_cols)
+            if problem is not None:
+                problems.append(problem)
                 continue
             chosen.append(name)
         if problems:
@@ -1535,26 +1584,358 @@ def _read_xlsx(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], lis
                            if isinstance(c.value, str) and c.value.startswith("=")} for name in chosen}
         if any(formulas.values()):  # use the results the spreadsheet program saved with the file
             book.close()
-            book = load(data_only=True)
+            book, _archive, _parts = _open_book(p, data, data_only=True, read_only=False)
         sheets = []
         budget = [MAX_WHOLE_TEXT]  # characters of text left for every sheet read
         for name in chosen:
             ws = book[name]
-            rows = _sheet_texts(ws, Location(file=str(p), sheet=name), budget, problems)
+            rows = _sheet_texts(ws.iter_rows(), Location(file=str(p), sheet=name), budget, problems)
             unsaved = sorted(c.coordinate for row in ws.iter_rows() for c in row
                              if c.coordinate in formulas[name] and c.value is None)
             if unsaved:
-                problems.append(PortfolioError(_(
-                    "cells {cells} hold formulas whose results were never saved (the file was not last saved by a "
-                    "spreadsheet program); koken never evaluates formulas: open and save it in Excel or LibreOffice, "
-                    "or paste values").format(cells=", ".join(unsaved[:10]) + (" …" if len(unsaved) > 10 else "")),
-                    Location(file=str(p), sheet=name)))
+                problems.append(_unsaved_problem(unsaved, Location(file=str(p), sheet=name)))
             sheets.append((name, rows, bool(names), list(ws.merged_cells.ranges)))
     finally:
         book.close()
     if problems:
         raise KokenErrors(problems)
     return sheets, hidden
+
+
+class _NotStreamable(Exception):
+    """A workbook :func:`_read_xlsx_streamed` does not read as openpyxl's full mode would: it is read in full mode."""
+
+
+def _read_xlsx_streamed(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple], list[str]]:
+    """:func:`_read_xlsx` in openpyxl's read-only mode (cells parsed as they are read, without a cell object kept for
+    each) plus one pass over each sheet's XML (:func:`_sheet_layout`): the same rows, texts and problems as full mode.
+
+    What full mode gives that read-only mode does not is rebuilt here (:class:`_StreamedSheet`): a sheet spans from
+    A1 to its last cell, merged range or comment (not its ``<dimension>``), the other cells of a merged range read
+    as empty, hidden and zero-size rows and columns come from the XML (``<row hidden ht>``, ``<col min max hidden
+    width>``, read by openpyxl's own ``RowDimension`` and ``ColumnDimension``), and an empty row or column checked
+    for its size adds to the span as it does in full mode. A workbook with formulas (text starting with ``=``, as
+    full mode tells them) is read a second time for the results saved with it, as full mode does.
+
+    Raises:
+        KokenErrors: as :func:`_read_xlsx`.
+        _NotStreamable: the workbook has what this reader does not rebuild (hyperlinks, a document type
+            declaration, cells out of order or beyond their row, a comment not on a cell) or openpyxl's read-only
+            mode fails on it.
+    """
+    try:
+        book, archive, parts = _open_book(p, data, data_only=False, read_only=True)
+    except KokenErrors as errors:  # full mode tells what as before (it may also read what read-only mode cannot)
+        raise _NotStreamable("load") from errors
+    problems: list[KokenError] = []
+    chosen, hidden = [], []
+    try:
+        read: dict[str, _StreamedSheet] = {}
+        for name, ws in _sheets_to_check(p, book, names, problems, hidden):
+            at = Location(file=str(p), sheet=name)
+            sheet = read[name] = _StreamedSheet(ws, archive, parts[name], at)
+            hidden_rows = [i for i, d in sheet.layout.rows.items() if d.hidden]
+            hidden_cols = [k for k, d in sheet.layout.columns.items() if d.hidden]
+            problem = _sheet_problem(at, sheet.max_row, sheet.max_column, sheet.too_small_to_see, hidden_rows,
+                                     hidden_cols)
+            if problem is not None:
+                problems.append(problem)
+                continue
+            chosen.append(name)
+        if problems:
+            raise KokenErrors(problems)
+        formulas = {name: read[name].written for name in chosen}
+        if any(formulas.values()):  # use the results the spreadsheet program saved with the file
+            book.close()
+            book, archive, parts = _open_book(p, data, data_only=True, read_only=True)
+            read = {name: _StreamedSheet(book[name], archive, parts[name], Location(file=str(p), sheet=name),
+                                         watch=formulas[name]) for name in chosen}
+        sheets = []
+        budget = [MAX_WHOLE_TEXT]  # characters of text left for every sheet read
+        for name in chosen:
+            sheet = read[name]
+            rows = sheet.texts(budget, problems)
+            if sheet.unsaved:
+                problems.append(_unsaved_problem(sorted(sheet.unsaved), Location(file=str(p), sheet=name)))
+            sheets.append((name, rows, bool(names), sheet.layout.merged))
+    except (KokenErrors, _NotStreamable):
+        raise
+    except Exception as err:  # openpyxl's read-only mode fails on something: full mode says what as before
+        raise _NotStreamable(type(err).__name__) from err
+    finally:
+        book.close()
+    if problems:
+        raise KokenErrors(problems)
+    return sheets, hidden
+
+
+@dataclass
+class _Layout:
+    """What a sheet's XML tells beyond its cells' values: its rows' and columns' sizes and visibility (keyed as in
+    openpyxl's full mode: row number, letter of a ``<col>``'s first column), its merged ranges, its count of ``<c>``
+    elements and whether it has ``<f>`` (formula) elements."""
+
+    rows: dict
+    columns: dict
+    merged: list
+    cells: int
+    formulas: bool
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _sheet_layout(archive, part: str) -> _Layout:
+    """A sheet's :class:`_Layout`, from one pass of expat over its XML part, its elements read as openpyxl's
+    ``WorkSheetParser`` reads them in full mode (read from the zip in small chunks; no document type declaration,
+    hence no entity, is accepted; its size is bounded by :func:`_check_zip`).
+
+    Raises:
+        _NotStreamable: the sheet has hyperlinks (full mode adds their cells), a document type declaration, or a
+            ``<row>`` number openpyxl would not read.
+    """
+    import xml.parsers.expat
+
+    from openpyxl.utils.cell import get_column_letter
+    from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+    from openpyxl.worksheet.dimensions import ColumnDimension, RowDimension
+
+    cell, formula, row_tag, col_tag, merges_tag, links_tag = (
+        f"{_MAIN} {n}" for n in ("c", "f", "row", "col", "mergeCells", "hyperlinks"))
+    rows: dict = {}
+    columns: dict = {}
+    merged: list = []
+    count = [0, 0, False, 0]  # cells, the last row's number, any formula, depth inside <mergeCells>
+
+    def start(name, attrs):  # openpyxl's WorkSheetParser.parse reads these elements wherever they are
+        if name == cell:
+            count[0] += 1
+        elif name == formula:
+            count[2] = True
+        elif name == row_tag:  # as WorkSheetParser.parse_row: r, else the row after the last
+            if "r" in attrs:
+                try:
+                    count[1] = int(attrs["r"])
+                except ValueError:
+                    raise _NotStreamable("row number") from None
+            else:
+                count[1] += 1
+            if set(k for k in attrs if " " not in k) - {"r", "spans"}:
+                rows[count[1]] = {k: v for k, v in attrs.items() if k != "s" and " " not in k}
+        elif name == col_tag:  # as WorkSheetParser.parse_column_dimensions
+            index = get_column_letter(int(attrs["min"]))
+            columns[index] = dict(attrs, index=index)
+            columns[index].pop("style", None)
+        elif name == merges_tag:  # its children, told apart by the handlers below until it ends
+            parser.StartElementHandler, parser.EndElementHandler = merge_start, merge_end
+        elif name == links_tag:
+            raise _NotStreamable("hyperlinks")
+
+    def merge_start(name, attrs):  # inside <mergeCells>: a child named mergeCell is a merged range (MergeCells)
+        count[3] += 1
+        if count[3] == 1 and name.rpartition(" ")[2] == "mergeCell":
+            merged.append(attrs.get("ref"))
+        start(name, attrs)
+
+    def merge_end(_name):
+        if count[3] == 0:  # </mergeCells>
+            parser.StartElementHandler, parser.EndElementHandler = start, None
+        else:
+            count[3] -= 1
+
+    def no_doctype(*_args):
+        raise _NotStreamable("document type declaration")
+
+    parser = xml.parsers.expat.ParserCreate(namespace_separator=" ")
+    parser.SetParamEntityParsing(xml.parsers.expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = no_doctype
+    parser.EntityDeclHandler = no_doctype
+    parser.StartElementHandler = start
+    with archive.open(part) as source:
+        parser.ParseFile(source)
+    return _Layout(rows={i: RowDimension(None, **attrs) for i, attrs in rows.items()},
+                   columns={k: ColumnDimension(None, **attrs) for k, attrs in columns.items()},
+                   merged=list(MultiCellRange([CellRange(ref) for ref in merged]).ranges),  # in full mode's order
+                   cells=count[0], formulas=count[2])
+
+
+class _StreamedSheet:
+    """A worksheet read in openpyxl's read-only mode, row by row, to the texts of its cells (:func:`excel_cell_text`)
+    and what full mode would tell of it: its span (from A1 to its last cell, merged range or comment), the texts of
+    the other cells of a merged range empty, its rows and columns too small to be seen that hold values, its texts
+    starting with ``=`` (formulas, as full mode takes them). Only texts are kept (no cell object for each cell).
+
+    Args:
+        ws, archive, part: the read-only worksheet, the workbook's zip archive and the sheet's XML part in it.
+        where: the sheet, for its problems.
+        watch: addresses of cells whose value is looked for (``unsaved``: those without one).
+    Raises:
+        _NotStreamable: as :func:`_sheet_layout`, or cells that read-only mode would drop or place elsewhere than
+            full mode (out of order, beyond their row): their count differs from the XML's, or a cell's row is not
+            the row it is in; or a comment not on a cell or range.
+    """
+
+    def __init__(self, ws, archive, part: str, where: Location, watch: set[str] = frozenset()):
+        import datetime
+
+        from openpyxl.cell.read_only import EMPTY_CELL
+        from openpyxl.comments.comment_sheet import CommentSheet
+        from openpyxl.packaging.relationship import get_dependents, get_rels_path
+        from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter, range_boundaries
+        from openpyxl.xml.constants import COMMENTS_NS
+        from openpyxl.xml.functions import fromstring
+
+        noted = []  # the cells of comments: full mode adds them (as openpyxl's ExcelReader.read_worksheets reads them)
+        rels = get_rels_path(part)
+        if rels in archive.namelist():
+            for rel in get_dependents(archive, rels).find(COMMENTS_NS):
+                noted += [range_boundaries(ref) for ref, _comment in
+                          CommentSheet.from_tree(fromstring(archive.read(rel.target))).comments]
+        self.layout = layout = _sheet_layout(archive, part)
+        self._where = where
+        tiny_rows = {i for i, d in layout.rows.items() if not d.hidden and d.ht is not None and d.ht < MIN_ROW_HEIGHT}
+        tiny_cols = sorted({c for d in layout.columns.values() if not d.hidden and d.width is not None
+                            and d.width < MIN_COLUMN_WIDTH and d.min
+                            for c in range(d.min, min(d.max or d.min, 18_278) + 1)})  # XFD: Excel's last column
+        self._filled_rows: set[int] = set()  # of tiny_rows, and of tiny_cols, those holding a value
+        self._filled_cols: set[int] = set()
+        watched: dict[int, set[int]] = {}
+        for coordinate in watch:
+            r, col = coordinate_to_tuple(coordinate)
+            watched.setdefault(r, set()).add(col)
+        self.unsaved = set(watch)
+        merges = sorted(layout.merged, key=lambda m: m.min_row)
+        taken = 0  # merged ranges from the first row to the current one
+        active: list = []  # merged ranges over the current row
+        self.written: set[str] = set()
+        self._texts: list[list[str]] = []
+        self._lengths: list[int] = []  # characters of each row's texts
+        self._refused: list[tuple[int, KokenError]] = []  # (row, problem)
+        self._dates: list[tuple[str, object, str]] = []  # (cell, value, number format)
+        self._long: list[tuple[int, str, int]] = []  # (row, cell, characters)
+        count = 0
+        width = 0
+        empty = EMPTY_CELL
+        ws.reset_dimensions()  # its <dimension> may be wrong: every row, as long as its last cell
+        for r, row in enumerate(ws.iter_rows(), 1):
+            while taken < len(merges) and merges[taken].min_row <= r:
+                active.append(merges[taken])
+                taken += 1
+            if active:
+                active = [m for m in active if m.max_row >= r]
+            covered = {c for m in active for c in range(m.min_col - 1, min(m.max_col, len(row)))
+                       if (r, c + 1) != (m.min_row, m.min_col)} if active else ()
+            texts = []
+            length = 0
+            for i, c in enumerate(row):
+                if c is empty:
+                    texts.append("")
+                    continue
+                if c.row != r:
+                    raise _NotStreamable("a cell beyond its row")
+                count += 1
+                value = c.value
+                if value is None or i in covered:  # the other cells of a merged range hold nothing in full mode
+                    texts.append("")
+                    continue
+                if type(value) is str:  # excel_cell_text's text, without its steps
+                    text = value
+                    if text[:1] == "=":
+                        self.written.add(f"{get_column_letter(i + 1)}{r}")
+                else:
+                    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+                        self._dates.append((f"{get_column_letter(i + 1)}{r}", value, c.number_format))
+                    try:
+                        text = excel_cell_text(c)
+                    except FormatRefused as refused:
+                        self._refused.append((r, PortfolioError(str(refused), where.at(
+                            cell=f"{get_column_letter(i + 1)}{r}"))))
+                        text = ""
+                if len(text) > MAX_CELL_CHARS:
+                    self._long.append((r, f"{get_column_letter(i + 1)}{r}", len(text)))
+                    text = ""
+                length += len(text)
+                texts.append(text)
+            if row:
+                width = max(width, len(row))
+            if r in tiny_rows or tiny_cols or r in watched:
+                def held(col, row=row, covered=covered):
+                    cell = row[col - 1] if col <= len(row) else empty
+                    return cell is not empty and cell.value is not None and col - 1 not in covered
+
+                if r in tiny_rows and any(held(col) for col in range(1, len(row) + 1)):
+                    self._filled_rows.add(r)
+                self._filled_cols.update(col for col in tiny_cols if held(col))
+                self.unsaved.difference_update(f"{get_column_letter(col)}{r}" for col in watched.get(r, ())
+                                               if held(col))
+            self._texts.append(texts)
+            self._lengths.append(length)
+        if count != layout.cells:
+            raise _NotStreamable("cells out of order")
+        while self._texts and not self._texts[-1]:  # rows after the last cell (empty <row>s)
+            self._texts.pop()
+            self._lengths.pop()
+        # full mode: the last row and column of a cell (the rows iterated end there) or of a merged range; it
+        # iterates no row if it made no cell (Worksheet._current_row 0): none read, no merged range (whose first
+        # cell it makes), no comment (whose cell it makes)
+        last = len(self._texts)
+        self.max_row = max([last, 1] + [m.max_row for m in layout.merged])
+        self.max_column = max([1, width] + [m.max_col for m in layout.merged])
+        self.current_row = max([last] + [m.min_row for m in layout.merged])
+        for first_col, first_row, last_col, last_row in noted:
+            if not (first_col and first_row and 0 < last_row <= 1_048_576 and 0 < last_col <= 18_278):
+                raise _NotStreamable("comments")
+            self.max_row, self.max_column = max(self.max_row, last_row), max(self.max_column, last_col)
+            self.current_row = max(self.current_row, first_row)
+
+    def too_small_to_see(self) -> tuple[list[int], list[str]]:
+        """:func:`_too_small_to_see` of this sheet, with full mode's side effect: an empty row or column checked
+        adds its cells, hence to the rows iterated."""
+        from openpyxl.utils.cell import get_column_letter
+
+        rows = []
+        for i, d in self.layout.rows.items():
+            if d.hidden or d.ht is None or d.ht >= MIN_ROW_HEIGHT:
+                continue
+            if not 0 < i <= 1_048_576:
+                raise _NotStreamable("row number")
+            if i in self._filled_rows:
+                rows.append(i)
+            self.max_row = max(self.max_row, i)
+            self.current_row = max(self.current_row, i)
+        columns = []
+        for d in self.layout.columns.values():
+            if d.hidden or d.width is None or d.width >= MIN_COLUMN_WIDTH or not d.min:
+                continue
+            for c in range(d.min, min(d.max or d.min, self.max_column) + 1):
+                if c in self._filled_cols:
+                    columns.append(get_column_letter(c))
+                self.current_row = max(self.current_row, self.max_row)
+        return rows, columns
+
+    def texts(self, budget: list[int], problems: list[KokenError]) -> list[list[str]]:
+        """The texts of the rows as full mode iterates them (from 1 to the last, each from column A to the last
+        column; none if full mode made no cell), with the problems :func:`_sheet_texts` gives in full mode, in its
+        order: those of cells whose format is refused, then the text budget exceeded (and no row), else dates and
+        long cells."""
+        if not self.current_row:
+            return []
+        for r, length in enumerate(self._lengths, 1):
+            budget[0] -= length
+            if budget[0] < 0:
+                problems += [p for row, p in self._refused if row <= r]
+                problems.append(_text_budget_problem(r, self._where))
+                return []
+        if budget[0] < 0:  # exceeded before this sheet: its first row without text exceeds it in full mode
+            problems += [p for _row, p in self._refused]
+            problems.append(_text_budget_problem(len(self._lengths) + 1, self._where))
+            return []
+        problems += [p for _row, p in self._refused]
+        problems += _cell_problems(self._dates, [(cell, n) for _row, cell, n in self._long], self._where)
+        width = self.max_column
+        rows = [texts if len(texts) == width else texts + [""] * (width - len(texts)) for texts in self._texts]
+        rows += [[""] * width for _r in range(len(rows), self.max_row)]
+        return rows
 
 
 MIN_ROW_HEIGHT = 3.0
@@ -1581,22 +1962,22 @@ def _too_small_to_see(ws) -> tuple[list[int], list[str]]:
     return rows, columns
 
 
-def _sheet_texts(ws, where: Location, budget: list[int], problems: list[KokenError]) -> list[list[str]]:
-    """A sheet's cells as the texts a person sees (:func:`excel_cell_text`), their length bounded as they are read: a
-    cell whose format cannot be read that way is a problem naming the cell (and reads as empty); a cell longer than
-    :data:`MAX_CELL_CHARS` (Excel's own limit; one shared string may be referenced by every cell) is a problem naming
-    it, and the texts of all sheets together at most :data:`MAX_WHOLE_TEXT` characters (``budget`` holds what is
-    left)."""
+def _sheet_texts(rows, where: Location, budget: list[int], problems: list[KokenError]) -> list[list[str]]:
+    """A sheet's rows (from row 1, each a sequence of cells: ``value``, ``number_format``, ``coordinate``) as the
+    texts a person sees (:func:`excel_cell_text`), their length bounded as they are read: a cell whose format cannot
+    be read that way is a problem naming the cell (and reads as empty); a cell longer than :data:`MAX_CELL_CHARS`
+    (Excel's own limit; one shared string may be referenced by every cell) is a problem naming it, and the texts of
+    all sheets together at most :data:`MAX_WHOLE_TEXT` characters (``budget`` holds what is left)."""
     import datetime
 
-    rows = []
+    texts_of = []
     long_cells = []
     dates = []
-    for row in ws.iter_rows():
+    for number, row in enumerate(rows, 1):
         texts = []
         for c in row:
             if isinstance(c.value, (datetime.date, datetime.time, datetime.timedelta)):
-                dates.append(c)
+                dates.append((c.coordinate, c.value, c.number_format))
             try:
                 text = excel_cell_text(c)
             except FormatRefused as refused:
@@ -1608,18 +1989,31 @@ def _sheet_texts(ws, where: Location, budget: list[int], problems: list[KokenErr
             budget[0] -= len(text)
             texts.append(text)
         if budget[0] < 0:
-            problems.append(PortfolioError(_("the workbook's cells hold more than {limit:,} characters of text "
-                                             "(row {row}): write a large portfolio as CSV or Parquet").format(
-                limit=MAX_WHOLE_TEXT, row=row[0].row if row else len(rows) + 1), where))
+            problems.append(_text_budget_problem(number, where))
             return []
-        rows.append(texts)
-    for c in dates[:MAX_DATE_PROBLEMS]:
-        shown = c.value.isoformat() if hasattr(c.value, "isoformat") else str(c.value)
+        texts_of.append(texts)
+    problems += _cell_problems(dates, long_cells, where)
+    return texts_of
+
+
+def _text_budget_problem(row: int, where: Location) -> KokenError:
+    """The texts of a workbook's cells exceed :data:`MAX_WHOLE_TEXT` at sheet row ``row``."""
+    return PortfolioError(_("the workbook's cells hold more than {limit:,} characters of text (row {row}): write a "
+                            "large portfolio as CSV or Parquet").format(limit=MAX_WHOLE_TEXT, row=row), where)
+
+
+def _cell_problems(dates: list[tuple[str, object, str]], long_cells: list[tuple[str, int]],
+                   where: Location) -> list[KokenError]:
+    """The problems of a sheet's cells that hold dates or times ((cell, value, number format), the first
+    :data:`MAX_DATE_PROBLEMS` named) and of those longer than :data:`MAX_CELL_CHARS` ((cell, characters))."""
+    problems = []
+    for cell, value, number_format in dates[:MAX_DATE_PROBLEMS]:
+        shown = value.isoformat() if hasattr(value, "isoformat") else str(value)
         problems.append(PortfolioError(_(
             "the cell holds a date or time ({value}, its number format {format!r}); koken reads numbers and text: "
             "write a fiscal year as digits (2023) and a quantity as a number (format the cell as Number), or a "
             "date kept for the company's own use as text (format the cell as Text)").format(
-            value=shown, format=c.number_format), where.at(cell=c.coordinate)))
+            value=shown, format=number_format), where.at(cell=cell)))
     if len(dates) > MAX_DATE_PROBLEMS:
         problems.append(PortfolioError(_("{count:,} more cells hold dates or times").format(
             count=len(dates) - MAX_DATE_PROBLEMS), where))
@@ -1630,7 +2024,7 @@ def _sheet_texts(ws, where: Location, budget: list[int], problems: list[KokenErr
             more=_(" (and {n:,} other cells: {cells})").format(
                 n=len(long_cells) - 1, cells=", ".join(c for c, _n in long_cells[1:6]) + (
                     " …" if len(long_cells) > 6 else "")) if len(long_cells) > 1 else ""), where.at(cell=cell)))
-    return rows
+    return problems
 
 
 MAX_XLSX_UNCOMPRESSED = 200_000_000
