@@ -475,6 +475,7 @@ class _CleanBlock:
         structural: list[KokenError] = []
         raw: dict[int, np.ndarray] = {}
         table: dict[int, np.ndarray] = {}
+        arrow: dict[int, object] = {}
         numeric: dict[int, np.ndarray] = {}
         multiline: dict[int, np.ndarray] = {}
         keep = np.zeros(len(block.rows), dtype=bool)
@@ -484,7 +485,7 @@ class _CleanBlock:
                 numeric[index] = column
                 present = ~np.isnan(column)
             else:
-                raw[index], table[index], multiline[index] = clean_text(column)
+                raw[index], table[index], multiline[index], arrow[index] = clean_text(column)
                 present = table[index] != ""
             keep |= present
             if index not in used and present.any():
@@ -503,10 +504,13 @@ class _CleanBlock:
         if not keep.all():  # rows whose cells are all empty hold no data
             raw = {k: v[keep] for k, v in raw.items()}
             table = {k: v[keep] for k, v in table.items()}
+            arrow = {k: v.filter(keep) for k, v in arrow.items()}
             numeric = {k: v[keep] for k, v in numeric.items()}
         self.rows = block.rows[keep]
         self.n = len(self.rows)
         self.raw, self.table, self.numeric = raw, table, numeric
+        self.arrow = arrow
+        """Per text column, its cells trimmed and width-folded (as :attr:`table`) as an Arrow string array."""
 
     def text(self, name: str, as_written: bool = False) -> np.ndarray:
         """A standard column's cells as text ('' where empty or absent); trimmed and width-folded unless
@@ -767,14 +771,23 @@ def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems,
     present = np.flatnonzero(column != "")
     if not len(present):
         return values, units, header
-    parsed = parse_numbers(column[present])
+    import pyarrow as pa
+
+    texts = rows.arrow[index]
+    if len(present) < n:
+        texts = texts.take(pa.array(present))
+    parsed = parse_numbers(texts)
     values[present] = parsed  # plain numbers ("420", "1e4", "-3.5") under the header's unit
     slow = np.flatnonzero(np.isnan(parsed))  # everything else: commas, ▲, units in the cell, bad text
     if len(slow):
         units = np.array(units)  # writable: cells with their own units
-        slow = _uncertain_cells(column, present, slow, name, header, unit, cells, uncertain, values, units)
+        texts = texts.take(pa.array(slow)) if len(slow) < len(present) else texts
+        left = _uncertain_cells(column, present, slow, name, header, unit, cells, uncertain, values, units, texts)
+        if len(left) < len(slow):
+            texts = texts.take(pa.array(np.flatnonzero(np.isin(slow, left))))
+        slow = left
     if len(slow):
-        simple, simple_values, simple_units = number_then_unit(column[present[slow]], unit)
+        simple, simple_values, simple_units = number_then_unit(texts, unit)
         at = present[slow[simple]]
         values[at], units[at] = simple_values, simple_units
         rest = slow[~simple]
@@ -801,7 +814,7 @@ def _may_look_uncertain(texts) -> np.ndarray:
     if not len(texts):
         return np.zeros(0, dtype=np.int64)
     try:
-        cells = pa.array(np.asarray(texts, dtype=object), type=pa.string())
+        cells = texts if isinstance(texts, pa.Array) else pa.array(np.asarray(texts, dtype=object), type=pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: each is looked at
         return np.arange(len(texts))
     hit = pc.match_substring_regex(cells, r"±|\+/-|\+-|\(")
@@ -810,10 +823,13 @@ def _may_look_uncertain(texts) -> np.ndarray:
 
 def _uncertain_cells(column: np.ndarray, present: np.ndarray, slow: np.ndarray, name: str, header: str,
                      unit: str | None, cells: _CellProblems, uncertain: dict[str, UncertainColumn] | None,
-                     values: np.ndarray, units: np.ndarray) -> np.ndarray:
+                     values: np.ndarray, units: np.ndarray, arrow=None) -> np.ndarray:
     """Of the cells that are not plain numbers (positions ``present[slow]``), those that are uncertain values: read
     (each distinct text once) into ``values`` and ``units`` (the central value) and ``uncertain[name]``, or
-    flagged; returns the positions in ``slow`` left for the other readers."""
+    flagged; returns the positions in ``slow`` left for the other readers. ``arrow``: the same cells as an Arrow string
+    array, if at hand (then a column without any ±, ``+/-``, ``+-`` or parenthesis is passed over in one pass)."""
+    if arrow is not None and not len(_may_look_uncertain(arrow)):
+        return slow  # no text can look uncertain (:func:`_may_look_uncertain`)
     texts = column[present[slow]]
     codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
     marked = np.zeros(len(distinct), dtype=bool)
