@@ -522,6 +522,24 @@ class _CleanBlock:
             return np.array(["" if np.isnan(v) else f"{v:.15g}" for v in self.numeric[index]], dtype=object)
         return (self.raw if as_written else self.table)[index]
 
+    def text_arrow(self, name: str):
+        """A standard text column's cells, trimmed and width-folded, as an Arrow string array (as :meth:`text`); None
+        where the column is absent or typed numeric."""
+        index = self.layout.columns[name][0] if name in self.layout.columns else None
+        return self.arrow.get(index)
+
+    def factorized(self, name: str) -> tuple[np.ndarray, list[str]]:
+        """A standard column's cells as :meth:`text` gives them, numbered as ``pd.factorize`` numbers them: (code per
+        row, the distinct texts in order of first appearance); in Arrow for a text column."""
+        cells = self.text_arrow(name)
+        if cells is None:
+            codes, uniques = pd.factorize(pd.Series(self.text(name), dtype=object))
+            return codes, [str(v) for v in uniques]
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(cells)
+        return encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp), encoded.dictionary.to_pylist()
+
     def column_text(self, index: int) -> np.ndarray:
         """Column ``index``'s cells as written (trimmed; '' where empty), for the company's own columns."""
         if index in self.numeric:
@@ -572,22 +590,26 @@ def _methodology_column(rows: _CleanBlock, library: Mapping[str, Methodology], c
     mheader = columns["methodology"][2]
     labels = rows.text("product_line")
     names = methodology_names(library)
-    id_codes, unique_written = pd.factorize(pd.Series(written, dtype=object), sort=False)
-    unique_written = [str(v) for v in unique_written]
+    id_codes, unique_written = rows.factorized("methodology")
     unique_ids = np.array([v if v in library else names.get(fold_name(v), v) for v in unique_written] + [""],
                           dtype=object)
     methodology = unique_ids[id_codes] if n else np.zeros(0, dtype=object)
     id_total = np.array([bool(_TOTAL_LABEL.search(v)) for v in unique_written], dtype=bool)
     id_known = np.array([v in library for v in unique_ids[:-1]], dtype=bool)
     label_total = np.zeros(n, dtype=bool)
-    present_labels = np.flatnonzero(labels != "")
-    if len(present_labels):  # Arrow picks the few candidates; Python's regex (Unicode \b) decides
+    arrow_labels = rows.text_arrow("product_line")
+    present_labels = np.flatnonzero(labels != "") if arrow_labels is None else None
+    if arrow_labels is not None or len(present_labels):  # Arrow picks the few candidates; Python's regex decides
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        candidates = present_labels[pc.match_substring_regex(
-            pa.array(labels[present_labels], type=pa.string()), "(?i)(合計|総計|小計|計|total|sum)").to_numpy(
-            zero_copy_only=False)]
+        candidate = "(?i)(合計|総計|小計|計|total|sum)"  # every text _TOTAL_LABEL finds holds one of these
+        if arrow_labels is not None:
+            candidates = np.flatnonzero(pc.match_substring_regex(arrow_labels, candidate).to_numpy(
+                zero_copy_only=False))
+        else:
+            candidates = present_labels[pc.match_substring_regex(pa.array(labels[present_labels], type=pa.string()),
+                                                                 candidate).to_numpy(zero_copy_only=False)]
         label_total[candidates] = [bool(_TOTAL_LABEL.search(v)) for v in labels[candidates]]
     suspicious = np.flatnonzero((id_total[id_codes] if n else label_total) | label_total
                                 | ~(id_known[id_codes] if n else label_total))
@@ -617,7 +639,7 @@ def _methodology_column(rows: _CleanBlock, library: Mapping[str, Methodology], c
 def _market_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
     """Market ids (``domestic``/``overseas``) from any accepted spelling; others flagged."""
     market_raw = rows.text("market")
-    codes, uniques = pd.factorize(pd.Series(market_raw, dtype=object))
+    codes, uniques = rows.factorized("market")
     mapped = np.array([MARKET_NAMES.get(str(v).lower(), MARKET_NAMES.get(str(v), "")) for v in uniques] + [""],
                       dtype=object)
     market = mapped[codes] if rows.n else np.zeros(0, dtype=object)
@@ -689,7 +711,7 @@ def _region_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
     ``APAC``) is kept as written (a factor table then has no value for it unless it lists it); any other
     text is flagged with the closest name."""
     written = rows.text("region")
-    codes, uniques = pd.factorize(pd.Series(written, dtype=object))
+    codes, uniques = rows.factorized("region")
     mapped = np.array([region_code(str(v)) or (str(v) if _REGION_CODE.match(str(v)) else "") for v in uniques] + [""],
                       dtype=object)
     region = mapped[codes] if rows.n else np.zeros(0, dtype=object)
@@ -950,10 +972,11 @@ def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None,
 def _typed_numbers(column: np.ndarray, unit: str | None, header: str, name: str, expected: Mapping[str, str],
                    cells: _CellProblems) -> Column:
     """A typed number column (Parquet, a DataFrame): non-finite numbers and numbers without a unit flagged."""
-    values = column.astype(float).copy()
-    for i in np.flatnonzero(np.isinf(values)):
+    values = np.array(column, dtype=float)  # a copy of its own
+    infinite = np.flatnonzero(np.isinf(values))
+    for i in infinite:
         cells.flag(i, _("{value} is not a finite number").format(value=f"{values[i]:g}"), header)
-    values[np.isinf(values)] = np.nan
+    values[infinite] = np.nan
     if not unit:
         for i in np.flatnonzero(~np.isnan(values)):
             cells.flag(i, _no_unit(name, f"{values[i]:.15g}", cells.expected(i, name), False), header)
