@@ -972,11 +972,13 @@ def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None,
 def _typed_numbers(column: np.ndarray, unit: str | None, header: str, name: str, expected: Mapping[str, str],
                    cells: _CellProblems) -> Column:
     """A typed number column (Parquet, a DataFrame): non-finite numbers and numbers without a unit flagged."""
-    values = np.array(column, dtype=float)  # a copy of its own
+    values = np.asarray(column, dtype=float)  # the reader's array, not copied (a column is read once)
     infinite = np.flatnonzero(np.isinf(values))
-    for i in infinite:
-        cells.flag(i, _("{value} is not a finite number").format(value=f"{values[i]:g}"), header)
-    values[infinite] = np.nan
+    if len(infinite):
+        for i in infinite:
+            cells.flag(i, _("{value} is not a finite number").format(value=f"{values[i]:g}"), header)
+        values = values.copy()
+        values[infinite] = np.nan
     if not unit:
         for i in np.flatnonzero(~np.isnan(values)):
             cells.flag(i, _no_unit(name, f"{values[i]:.15g}", cells.expected(i, name), False), header)
