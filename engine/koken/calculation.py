@@ -618,11 +618,16 @@ def _co2_only_column(m: Methodology, portfolio: Portfolio, rows: np.ndarray, ori
         mark = np.zeros(n, dtype=bool)
         if name in portfolio.parameters:
             values, units, _header = portfolio.parameters[name]
-            present = ~np.isnan(values[rows]) & (values[rows] != 0)
+            given = values[rows]
+            present = ~np.isnan(given) & (given != 0)
             texts = _take(units, rows)
-            for text in pd.unique(np.asarray(texts[present], dtype=object)) if present.any() else ():
-                if names_co2_only(str(text)):
-                    mark |= present & (texts == text)
+            if texts.strides == (0,):  # one unit for the whole column (its header's): read once
+                if present.any() and names_co2_only(str(texts[0])):
+                    mark |= present
+            else:
+                for text in pd.unique(np.asarray(texts[present], dtype=object)) if present.any() else ():
+                    if names_co2_only(str(text)):
+                        mark |= present & (texts == text)
         origin = origins.get(name)
         if origin is not None and names_co2_only(origin.unit_text):
             mark |= origin.from_table
