@@ -504,13 +504,14 @@ class _CleanBlock:
         if not keep.all():  # rows whose cells are all empty hold no data
             raw = {k: v[keep] for k, v in raw.items()}
             table = {k: v[keep] for k, v in table.items()}
-            arrow = {k: v.filter(keep) for k, v in arrow.items()}
+            arrow = {k: v.filter(keep) if v is not None else None for k, v in arrow.items()}
             numeric = {k: v[keep] for k, v in numeric.items()}
         self.rows = block.rows[keep]
         self.n = len(self.rows)
         self.raw, self.table, self.numeric = raw, table, numeric
         self.arrow = arrow
-        """Per text column, its cells trimmed and width-folded (as :attr:`table`) as an Arrow string array."""
+        """Per text column of a columnar file, its cells trimmed and width-folded (as :attr:`table`) as an Arrow string
+        array (None for a CSV, XLSX or YAML column)."""
 
     def text(self, name: str, as_written: bool = False) -> np.ndarray:
         """A standard column's cells as text ('' where empty or absent); trimmed and width-folded unless
@@ -524,7 +525,7 @@ class _CleanBlock:
 
     def text_arrow(self, name: str):
         """A standard text column's cells, trimmed and width-folded, as an Arrow string array (as :meth:`text`); None
-        where the column is absent or typed numeric."""
+        where the column is absent, typed numeric or not read as Arrow."""
         index = self.layout.columns[name][0] if name in self.layout.columns else None
         return self.arrow.get(index)
 
@@ -795,8 +796,10 @@ def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems,
         return values, units, header
     import pyarrow as pa
 
-    texts = rows.arrow[index]
-    if len(present) < n:
+    texts = rows.arrow.get(index)  # the cells as Arrow: a columnar file's as read, else converted here
+    if texts is None:
+        texts = pa.array(column[present], type=pa.string())
+    elif len(present) < n:
         texts = texts.take(pa.array(present))
     parsed = parse_numbers(texts)
     values[present] = parsed  # plain numbers ("420", "1e4", "-3.5") under the header's unit

@@ -44,36 +44,52 @@ _PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u20
 
 def clean_text(column) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
     """Cell texts (object array, or an Arrow string array from a columnar file) →
-    (stripped as written, stripped and width-folded, positions of cells that run over several lines, the
-    stripped and width-folded texts again as an Arrow string array).
+    (stripped as written, stripped and width-folded, positions of cells that run over several lines, for an Arrow
+    column the stripped and width-folded texts again as an Arrow string array, else None).
 
     Each cell is cleaned as ``fold_width(text.strip()).strip()`` would clean it (Python's ``str.strip``
     whitespace: :data:`_PY_WHITESPACE`), without one Python call per cell: trimming and the checks run in
     Arrow's compute kernels; a column whose cells are all ASCII (nothing to fold) is only trimmed; of the
     others, only the distinct texts holding full-width ASCII or an ideographic space are width-folded, in
-    Python; and an Arrow column of few distinct texts is cleaned once per distinct text. Empty cells stay
-    ``""``.
+    Python; an Arrow column of few distinct texts is cleaned once per distinct text; of an object array (a CSV
+    file's column, mostly empty), only the non-empty cells are touched. Empty cells stay ``""``.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not isinstance(column, np.ndarray) and len(column) > 4096 and \
-            len(pc.unique(column.slice(0, 2048))) < 256:  # few distinct texts (ids, markets, regions): clean those
+    if isinstance(column, np.ndarray):
+        n = len(column)
+        present = np.flatnonzero(column.astype(bool))
+        stripped = np.empty(n, dtype=object)
+        stripped[:] = ""
+        if not len(present):
+            return stripped, stripped.copy(), present, None
+        given = column[present]
+        texts, folded_texts, lines, _arrow = _clean_arrow(pa.array(given, type=pa.string()), given)
+        if len(present) == n:
+            return texts, folded_texts, lines, None
+        folded = stripped.copy()
+        stripped[present], folded[present] = texts, folded_texts
+        return stripped, folded, present[lines], None
+    if len(column) > 4096 and len(pc.unique(column.slice(0, 2048))) < 256:  # few distinct texts: clean those
         encoded = pc.dictionary_encode(column)
         if len(encoded.dictionary) * 4 < len(column):
-            stripped, folded, multiline, arrow = clean_text(encoded.dictionary)
+            stripped, folded, multiline, arrow = _clean_arrow(encoded.dictionary)
             codes = encoded.indices.to_numpy(zero_copy_only=False)
             rows = np.flatnonzero(np.isin(codes, multiline)) if len(multiline) else multiline
             return stripped[codes], folded[codes], rows, arrow.take(encoded.indices)
-    given = None
-    if isinstance(column, np.ndarray):  # empty cells ('' or None) as ''
-        given = np.where(column.astype(bool), column, "").astype(object)
-        cells = pa.array(given, type=pa.string())
-    else:
-        cells = column
+    return _clean_arrow(column)
+
+
+def _clean_arrow(cells, given: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+    """:func:`clean_text` of an Arrow string array without nulls; ``given``: the same texts as an object array, if at
+    hand (kept as they are when every cell is already trimmed)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     trimmed = pc.utf8_trim(cells, _PY_WHITESPACE)
     if given is not None and pc.all(pc.equal(trimmed, cells)).as_py() is not False:
-        stripped = given  # already trimmed: the texts as they are (no new string per cell)
+        stripped = np.asarray(given, dtype=object)  # already trimmed: the texts as they are (no new string per cell)
     else:
         stripped = trimmed.to_numpy(zero_copy_only=False)
     folded = stripped.copy()
@@ -88,8 +104,7 @@ def clean_text(column) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
             folded[wide] = distinct[encoded.indices.to_numpy(zero_copy_only=False)]
             arrow = pc.replace_with_mask(trimmed, foldable, pa.array(folded[wide], type=pa.string()))
     breaks = pc.or_(pc.match_substring(trimmed, "\n"), pc.match_substring(trimmed, "\r"))
-    multiline = np.flatnonzero(breaks.to_numpy(zero_copy_only=False))
-    return stripped, folded, multiline, arrow
+    return stripped, folded, np.flatnonzero(breaks.to_numpy(zero_copy_only=False)), arrow
 
 
 def clean_numbers(cells):
