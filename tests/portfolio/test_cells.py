@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from koken.base.vocabulary import fold_width
 from koken.portfolio.cells import (
-    _PY_WHITESPACE,
     CELL_QUANTITY_RE2,
     DASHES,
     MULTIPLIER_RE2,
@@ -22,6 +21,9 @@ from koken.portfolio.cells import (
     clean_text,
     number_then_unit,
 )
+
+WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+"""What Python's ``str.strip()`` removes (the old code's ``_PY_WHITESPACE``)."""
 
 
 def old_clean_text(column):
@@ -46,7 +48,7 @@ def old_clean_text(column):
         stripped = np.empty(n, dtype=object)
         stripped[:] = ""
         return stripped, stripped.copy(), present
-    trimmed = pc.utf8_trim(cells, _PY_WHITESPACE)
+    trimmed = pc.utf8_trim(cells, WHITESPACE)
     texts = trimmed.to_numpy(zero_copy_only=False)
     if len(present) == n:
         stripped = texts
