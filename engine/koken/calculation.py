@@ -495,15 +495,13 @@ class _ResultColumns:
              origins: dict[str, FactorOrigin], co2_only: tuple[np.ndarray, list[str]],
              installed: np.ndarray | None = None,
              variants: Mapping[str, np.ndarray] | None = None) -> None:
-        if self._p.units_shipped_entered is not None:
-            entered = self._p.units_shipped_entered[rows]
-        else:
+        if self._p.units_shipped_entered is None:  # else the portfolio's own texts are taken by table()
             values, units, _header = self._p.units_shipped
-            entered = [f"{v:.15g} {u}".strip() for v, u in zip(values[rows].tolist(), units[rows])]
-        text, numbers = self._text, self._numbers
+            self._text["units_shipped_as_entered"][rows] = [f"{v:.15g} {u}".strip()
+                                                           for v, u in zip(values[rows].tolist(), units[rows])]
+        numbers = self._numbers
         self._methodology[rows] = len(self._used)
         self._used.append(m)
-        text["units_shipped_as_entered"][rows] = entered
         self._labels["defaults_used"].put(rows, *_defaults_column(result.defaults_used, len(rows)))
         self._labels["factors_from_tables"].put(rows, *_factors_column(origins, len(rows)))
         self._labels["co2_only_inputs"].put(rows, *co2_only)
@@ -534,10 +532,12 @@ class _ResultColumns:
         workbook), then the company's own columns (:attr:`Portfolio.passthrough`)."""
         p, at = self._p, np.flatnonzero(self._filled)
         # Columns with few distinct values are categorical (codes and their labels, no text per row).
+        entered = p.units_shipped_entered if p.units_shipped_entered is not None else \
+            self._text["units_shipped_as_entered"]
         columns = {"row": p.rows[at], "product_line": pd.Series(p.product_line[at], dtype=object),
-                   "fiscal_year": p.fiscal_year[at], "market": pd.Categorical(p.market[at]),
-                   "region": pd.Categorical(p.region[at]),
-                   "units_shipped_as_entered": pd.Series(self._text["units_shipped_as_entered"][at], dtype=object),
+                   "fiscal_year": p.fiscal_year[at], "market": _categorical(p.market[at]),
+                   "region": _categorical(p.region[at]),
+                   "units_shipped_as_entered": pd.Series(np.asarray(entered, dtype=object)[at], dtype=object),
                    **{c: labels.categorical(at) for c, labels in self._labels.items()}}
         which = self._methodology[at]  # per-methodology constants, built from codes
         for column, attribute in (("methodology", lambda m: m.id), ("methodology_version", lambda m: m.version),
@@ -564,6 +564,17 @@ class _ResultColumns:
         for header, cells in p.passthrough.items():
             table[header] = pd.Series(cells[at], dtype=object)
         return table
+
+
+def _categorical(texts: np.ndarray) -> pd.Categorical:
+    """``pd.Categorical(texts)`` (categories: the distinct texts, sorted and typed as pandas does), built from
+    ``pd.factorize`` codes: the distinct texts are sorted, not every row's."""
+    codes, distinct = pd.factorize(np.asarray(texts, dtype=object))
+    if not len(distinct) or (codes < 0).any():  # missing values: as pandas treats them
+        return pd.Categorical(texts)
+    categories = pd.Categorical(np.asarray(distinct, dtype=object)).categories
+    position = categories.get_indexer(distinct)
+    return pd.Categorical.from_codes(position[codes], dtype=pd.CategoricalDtype(categories))
 
 
 def _variant_order(column: str) -> tuple[int, int]:
@@ -607,11 +618,16 @@ def _co2_only_column(m: Methodology, portfolio: Portfolio, rows: np.ndarray, ori
         mark = np.zeros(n, dtype=bool)
         if name in portfolio.parameters:
             values, units, _header = portfolio.parameters[name]
-            present = ~np.isnan(values[rows]) & (values[rows] != 0)
+            given = values[rows]
+            present = ~np.isnan(given) & (given != 0)
             texts = _take(units, rows)
-            for text in pd.unique(np.asarray(texts[present], dtype=object)) if present.any() else ():
-                if names_co2_only(str(text)):
-                    mark |= present & (texts == text)
+            if texts.strides == (0,):  # one unit for the whole column (its header's): read once
+                if present.any() and names_co2_only(str(texts[0])):
+                    mark |= present
+            else:
+                for text in pd.unique(np.asarray(texts[present], dtype=object)) if present.any() else ():
+                    if names_co2_only(str(text)):
+                        mark |= present & (texts == text)
         origin = origins.get(name)
         if origin is not None and names_co2_only(origin.unit_text):
             mark |= origin.from_table

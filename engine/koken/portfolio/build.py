@@ -475,6 +475,7 @@ class _CleanBlock:
         structural: list[KokenError] = []
         raw: dict[int, np.ndarray] = {}
         table: dict[int, np.ndarray] = {}
+        arrow: dict[int, object] = {}
         numeric: dict[int, np.ndarray] = {}
         multiline: dict[int, np.ndarray] = {}
         keep = np.zeros(len(block.rows), dtype=bool)
@@ -484,7 +485,7 @@ class _CleanBlock:
                 numeric[index] = column
                 present = ~np.isnan(column)
             else:
-                raw[index], table[index], multiline[index] = clean_text(column)
+                raw[index], table[index], multiline[index], arrow[index] = clean_text(column)
                 present = table[index] != ""
             keep |= present
             if index not in used and present.any():
@@ -503,10 +504,14 @@ class _CleanBlock:
         if not keep.all():  # rows whose cells are all empty hold no data
             raw = {k: v[keep] for k, v in raw.items()}
             table = {k: v[keep] for k, v in table.items()}
+            arrow = {k: v.filter(keep) if v is not None else None for k, v in arrow.items()}
             numeric = {k: v[keep] for k, v in numeric.items()}
         self.rows = block.rows[keep]
         self.n = len(self.rows)
         self.raw, self.table, self.numeric = raw, table, numeric
+        self.arrow = arrow
+        """Per text column of a columnar file, its cells trimmed and width-folded (as :attr:`table`) as an Arrow string
+        array (None for a CSV, XLSX or YAML column)."""
 
     def text(self, name: str, as_written: bool = False) -> np.ndarray:
         """A standard column's cells as text ('' where empty or absent); trimmed and width-folded unless
@@ -517,6 +522,24 @@ class _CleanBlock:
         if index in self.numeric:  # a typed numeric column where text is expected (a region code 1, say)
             return np.array(["" if np.isnan(v) else f"{v:.15g}" for v in self.numeric[index]], dtype=object)
         return (self.raw if as_written else self.table)[index]
+
+    def text_arrow(self, name: str):
+        """A standard text column's cells, trimmed and width-folded, as an Arrow string array (as :meth:`text`); None
+        where the column is absent, typed numeric or not read as Arrow."""
+        index = self.layout.columns[name][0] if name in self.layout.columns else None
+        return self.arrow.get(index)
+
+    def factorized(self, name: str) -> tuple[np.ndarray, list[str]]:
+        """A standard column's cells as :meth:`text` gives them, numbered as ``pd.factorize`` numbers them: (code per
+        row, the distinct texts in order of first appearance); in Arrow for a text column."""
+        cells = self.text_arrow(name)
+        if cells is None:
+            codes, uniques = pd.factorize(pd.Series(self.text(name), dtype=object))
+            return codes, [str(v) for v in uniques]
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(cells)
+        return encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp), encoded.dictionary.to_pylist()
 
     def column_text(self, index: int) -> np.ndarray:
         """Column ``index``'s cells as written (trimmed; '' where empty), for the company's own columns."""
@@ -568,22 +591,26 @@ def _methodology_column(rows: _CleanBlock, library: Mapping[str, Methodology], c
     mheader = columns["methodology"][2]
     labels = rows.text("product_line")
     names = methodology_names(library)
-    id_codes, unique_written = pd.factorize(pd.Series(written, dtype=object), sort=False)
-    unique_written = [str(v) for v in unique_written]
+    id_codes, unique_written = rows.factorized("methodology")
     unique_ids = np.array([v if v in library else names.get(fold_name(v), v) for v in unique_written] + [""],
                           dtype=object)
     methodology = unique_ids[id_codes] if n else np.zeros(0, dtype=object)
     id_total = np.array([bool(_TOTAL_LABEL.search(v)) for v in unique_written], dtype=bool)
     id_known = np.array([v in library for v in unique_ids[:-1]], dtype=bool)
     label_total = np.zeros(n, dtype=bool)
-    present_labels = np.flatnonzero(labels != "")
-    if len(present_labels):  # Arrow picks the few candidates; Python's regex (Unicode \b) decides
+    arrow_labels = rows.text_arrow("product_line")
+    present_labels = np.flatnonzero(labels != "") if arrow_labels is None else None
+    if arrow_labels is not None or len(present_labels):  # Arrow picks the few candidates; Python's regex decides
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        candidates = present_labels[pc.match_substring_regex(
-            pa.array(labels[present_labels], type=pa.string()), "(?i)(合計|総計|小計|計|total|sum)").to_numpy(
-            zero_copy_only=False)]
+        candidate = "(?i)(合計|総計|小計|計|total|sum)"  # every text _TOTAL_LABEL finds holds one of these
+        if arrow_labels is not None:
+            candidates = np.flatnonzero(pc.match_substring_regex(arrow_labels, candidate).to_numpy(
+                zero_copy_only=False))
+        else:
+            candidates = present_labels[pc.match_substring_regex(pa.array(labels[present_labels], type=pa.string()),
+                                                                 candidate).to_numpy(zero_copy_only=False)]
         label_total[candidates] = [bool(_TOTAL_LABEL.search(v)) for v in labels[candidates]]
     suspicious = np.flatnonzero((id_total[id_codes] if n else label_total) | label_total
                                 | ~(id_known[id_codes] if n else label_total))
@@ -613,7 +640,7 @@ def _methodology_column(rows: _CleanBlock, library: Mapping[str, Methodology], c
 def _market_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
     """Market ids (``domestic``/``overseas``) from any accepted spelling; others flagged."""
     market_raw = rows.text("market")
-    codes, uniques = pd.factorize(pd.Series(market_raw, dtype=object))
+    codes, uniques = rows.factorized("market")
     mapped = np.array([MARKET_NAMES.get(str(v).lower(), MARKET_NAMES.get(str(v), "")) for v in uniques] + [""],
                       dtype=object)
     market = mapped[codes] if rows.n else np.zeros(0, dtype=object)
@@ -685,7 +712,7 @@ def _region_column(rows: _CleanBlock, cells: _CellProblems) -> np.ndarray:
     ``APAC``) is kept as written (a factor table then has no value for it unless it lists it); any other
     text is flagged with the closest name."""
     written = rows.text("region")
-    codes, uniques = pd.factorize(pd.Series(written, dtype=object))
+    codes, uniques = rows.factorized("region")
     mapped = np.array([region_code(str(v)) or (str(v) if _REGION_CODE.match(str(v)) else "") for v in uniques] + [""],
                       dtype=object)
     region = mapped[codes] if rows.n else np.zeros(0, dtype=object)
@@ -767,14 +794,25 @@ def _number_column(rows: _CleanBlock, name: str, cells: _CellProblems,
     present = np.flatnonzero(column != "")
     if not len(present):
         return values, units, header
-    parsed = parse_numbers(column[present])
+    import pyarrow as pa
+
+    texts = rows.arrow.get(index)  # the cells as Arrow: a columnar file's as read, else converted here
+    if texts is None:
+        texts = pa.array(column[present], type=pa.string())
+    elif len(present) < n:
+        texts = texts.take(pa.array(present))
+    parsed = parse_numbers(texts)
     values[present] = parsed  # plain numbers ("420", "1e4", "-3.5") under the header's unit
     slow = np.flatnonzero(np.isnan(parsed))  # everything else: commas, ▲, units in the cell, bad text
     if len(slow):
         units = np.array(units)  # writable: cells with their own units
-        slow = _uncertain_cells(column, present, slow, name, header, unit, cells, uncertain, values, units)
+        texts = texts.take(pa.array(slow)) if len(slow) < len(present) else texts
+        left = _uncertain_cells(column, present, slow, name, header, unit, cells, uncertain, values, units, texts)
+        if len(left) < len(slow):
+            texts = texts.take(pa.array(np.flatnonzero(np.isin(slow, left))))
+        slow = left
     if len(slow):
-        simple, simple_values, simple_units = number_then_unit(column[present[slow]], unit)
+        simple, simple_values, simple_units = number_then_unit(texts, unit)
         at = present[slow[simple]]
         values[at], units[at] = simple_values, simple_units
         rest = slow[~simple]
@@ -801,7 +839,7 @@ def _may_look_uncertain(texts) -> np.ndarray:
     if not len(texts):
         return np.zeros(0, dtype=np.int64)
     try:
-        cells = pa.array(np.asarray(texts, dtype=object), type=pa.string())
+        cells = texts if isinstance(texts, pa.Array) else pa.array(np.asarray(texts, dtype=object), type=pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # not all text: each is looked at
         return np.arange(len(texts))
     hit = pc.match_substring_regex(cells, r"±|\+/-|\+-|\(")
@@ -810,10 +848,13 @@ def _may_look_uncertain(texts) -> np.ndarray:
 
 def _uncertain_cells(column: np.ndarray, present: np.ndarray, slow: np.ndarray, name: str, header: str,
                      unit: str | None, cells: _CellProblems, uncertain: dict[str, UncertainColumn] | None,
-                     values: np.ndarray, units: np.ndarray) -> np.ndarray:
+                     values: np.ndarray, units: np.ndarray, arrow=None) -> np.ndarray:
     """Of the cells that are not plain numbers (positions ``present[slow]``), those that are uncertain values: read
     (each distinct text once) into ``values`` and ``units`` (the central value) and ``uncertain[name]``, or
-    flagged; returns the positions in ``slow`` left for the other readers."""
+    flagged; returns the positions in ``slow`` left for the other readers. ``arrow``: the same cells as an Arrow string
+    array, if at hand (then a column without any ±, ``+/-``, ``+-`` or parenthesis is passed over in one pass)."""
+    if arrow is not None and not len(_may_look_uncertain(arrow)):
+        return slow  # no text can look uncertain (:func:`_may_look_uncertain`)
     texts = column[present[slow]]
     codes, distinct = pd.factorize(pd.Series(texts, dtype=object))
     marked = np.zeros(len(distinct), dtype=bool)
@@ -934,10 +975,13 @@ def _numbers_with_text(texts: np.ndarray, present: np.ndarray, unit: str | None,
 def _typed_numbers(column: np.ndarray, unit: str | None, header: str, name: str, expected: Mapping[str, str],
                    cells: _CellProblems) -> Column:
     """A typed number column (Parquet, a DataFrame): non-finite numbers and numbers without a unit flagged."""
-    values = column.astype(float).copy()
-    for i in np.flatnonzero(np.isinf(values)):
-        cells.flag(i, _("{value} is not a finite number").format(value=f"{values[i]:g}"), header)
-    values[np.isinf(values)] = np.nan
+    values = np.asarray(column, dtype=float)  # the reader's array, not copied (a column is read once)
+    infinite = np.flatnonzero(np.isinf(values))
+    if len(infinite):
+        for i in infinite:
+            cells.flag(i, _("{value} is not a finite number").format(value=f"{values[i]:g}"), header)
+        values = values.copy()
+        values[infinite] = np.nan
     if not unit:
         for i in np.flatnonzero(~np.isnan(values)):
             cells.flag(i, _no_unit(name, f"{values[i]:.15g}", cells.expected(i, name), False), header)

@@ -28,9 +28,13 @@ SUPERSCRIPTS = "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻½⅓¼¾"
 SPACE_RE2 = r"[\s\p{Z}\x{1c}-\x{1f}\x{85}]"
 THOUSANDS_RE2 = r"^[+\-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:" + SPACE_RE2 + r"*[^0-9].*)?$"
 """1,234,567 with an optional unit after it."""
-CELL_QUANTITY_RE2 = (r"^(?P<number>[+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?)" + SPACE_RE2
-                     + r"*(?P<unit>.*?)$")
+_NUMBER_RE2 = r"[+\-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+\-]?\d+)?"
+CELL_QUANTITY_RE2 = r"^(?P<number>" + _NUMBER_RE2 + ")" + SPACE_RE2 + r"*(?P<unit>.*?)$"
 """A number, then its unit."""
+QUICK_QUANTITY_RE2 = r"^(?P<number>" + _NUMBER_RE2 + r") (?P<unit>[^" + SPACE_RE2[1:-1] + r"].*)$"
+"""The usual cell with its own unit, a number, one space and a unit that does not start with a space (``4200 台``):
+what it matches, :data:`CELL_QUANTITY_RE2` splits into the same number and unit; Arrow matches it about twice as
+fast (no lazy unit, no run of spaces)."""
 
 
 _PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006"
@@ -38,54 +42,69 @@ _PY_WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u20
 """Every character Python's ``str.strip()`` removes (``str.isspace``), for Arrow's ``utf8_trim``."""
 
 
-def clean_text(column) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def clean_text(column) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
     """Cell texts (object array, or an Arrow string array from a columnar file) →
-    (stripped as written, stripped and width-folded, positions of cells that run over several lines).
+    (stripped as written, stripped and width-folded, positions of cells that run over several lines, for an Arrow
+    column the stripped and width-folded texts again as an Arrow string array, else None).
 
-    Only non-empty cells are touched, and an Arrow column of few distinct texts is cleaned once per
-    distinct text; trimming and the checks run in Arrow's compute kernels, and only non-ASCII cells are
-    width-folded in Python.
+    Each cell is cleaned as ``fold_width(text.strip()).strip()`` would clean it (Python's ``str.strip``
+    whitespace: :data:`_PY_WHITESPACE`), without one Python call per cell: trimming and the checks run in
+    Arrow's compute kernels; a column whose cells are all ASCII (nothing to fold) is only trimmed; of the
+    others, only the distinct texts holding full-width ASCII or an ideographic space are width-folded, in
+    Python; an Arrow column of few distinct texts is cleaned once per distinct text; of an object array (a CSV
+    file's column, mostly empty), only the non-empty cells are touched. Empty cells stay ``""``.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if not isinstance(column, np.ndarray) and len(column) > 4096 and \
-            len(pc.unique(column.slice(0, 2048))) < 256:  # few distinct texts (ids, markets, regions): clean those
-        encoded = pc.dictionary_encode(column)
-        if len(encoded.dictionary) * 4 < len(column):
-            stripped, folded, multiline = clean_text(encoded.dictionary)
-            codes = encoded.indices.to_numpy(zero_copy_only=False)
-            rows = np.flatnonzero(np.isin(codes, multiline)) if len(multiline) else multiline
-            return stripped[codes], folded[codes], rows
     if isinstance(column, np.ndarray):
         n = len(column)
         present = np.flatnonzero(column.astype(bool))
-        cells = pa.array(column[present], type=pa.string())
-    else:
-        n = len(column)
-        present = np.flatnonzero(pc.not_equal(column, "").to_numpy(zero_copy_only=False))
-        cells = column.take(pa.array(present))
-    if not len(present):
         stripped = np.empty(n, dtype=object)
         stripped[:] = ""
-        return stripped, stripped.copy(), present
+        if not len(present):
+            return stripped, stripped.copy(), present, None
+        given = column[present]
+        texts, folded_texts, lines, _arrow = _clean_arrow(pa.array(given, type=pa.string()), given)
+        if len(present) == n:
+            return texts, folded_texts, lines, None
+        folded = stripped.copy()
+        stripped[present], folded[present] = texts, folded_texts
+        return stripped, folded, present[lines], None
+    if len(column) > 4096 and len(pc.unique(column.slice(0, 2048))) < 256:  # few distinct texts: clean those
+        encoded = pc.dictionary_encode(column)
+        if len(encoded.dictionary) * 4 < len(column):
+            stripped, folded, multiline, arrow = _clean_arrow(encoded.dictionary)
+            codes = encoded.indices.to_numpy(zero_copy_only=False)
+            rows = np.flatnonzero(np.isin(codes, multiline)) if len(multiline) else multiline
+            return stripped[codes], folded[codes], rows, arrow.take(encoded.indices)
+    return _clean_arrow(column)
+
+
+def _clean_arrow(cells, given: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, object]:
+    """:func:`clean_text` of an Arrow string array without nulls; ``given``: the same texts as an object array, if at
+    hand (kept as they are when every cell is already trimmed)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     trimmed = pc.utf8_trim(cells, _PY_WHITESPACE)
-    texts = trimmed.to_numpy(zero_copy_only=False)
-    if len(present) == n:
-        stripped = texts
+    if given is not None and pc.all(pc.equal(trimmed, cells)).as_py() is not False:
+        stripped = np.asarray(given, dtype=object)  # already trimmed: the texts as they are (no new string per cell)
     else:
-        stripped = np.empty(n, dtype=object)
-        stripped[:] = ""
-        stripped[present] = texts
+        stripped = trimmed.to_numpy(zero_copy_only=False)
     folded = stripped.copy()
-    wide = np.flatnonzero(~pc.string_is_ascii(trimmed).to_numpy(zero_copy_only=False))
-    if len(wide):  # of the non-ASCII cells, those with full-width ASCII or an ideographic space
-        wide = wide[pc.match_substring_regex(trimmed.take(pa.array(wide)), "[\uff01-\uff5e\u3000]").to_numpy(
-            zero_copy_only=False)]
-        folded[present[wide]] = [fold_width(t).strip() for t in texts[wide]]
+    arrow = trimmed
+    if pc.all(pc.string_is_ascii(trimmed)).as_py() is False:  # of the non-ASCII cells, those to fold
+        foldable = pc.and_(pc.invert(pc.string_is_ascii(trimmed)),
+                           pc.match_substring_regex(trimmed, "[\uff01-\uff5e\u3000]"))
+        wide = np.flatnonzero(foldable.to_numpy(zero_copy_only=False))
+        if len(wide):  # each distinct text folded once
+            encoded = pc.dictionary_encode(trimmed.take(pa.array(wide)))
+            distinct = np.array([fold_width(t).strip() for t in encoded.dictionary.to_pylist()], dtype=object)
+            folded[wide] = distinct[encoded.indices.to_numpy(zero_copy_only=False)]
+            arrow = pc.replace_with_mask(trimmed, foldable, pa.array(folded[wide], type=pa.string()))
     breaks = pc.or_(pc.match_substring(trimmed, "\n"), pc.match_substring(trimmed, "\r"))
-    multiline = present[breaks.to_numpy(zero_copy_only=False)]
-    return stripped, folded, multiline
+    return stripped, folded, np.flatnonzero(breaks.to_numpy(zero_copy_only=False)), arrow
 
 
 def clean_numbers(cells):
@@ -166,8 +185,9 @@ def as_entered(column: tuple[np.ndarray, np.ndarray, str], cells, header_unit: s
     return out
 
 
-def number_then_unit(texts: np.ndarray, header_unit: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The common case of a cell with its own unit, ``"4200 台"`` or ``"35.2 MW"``, read in one pass.
+def number_then_unit(texts, header_unit: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The common case of a cell with its own unit, ``"4200 台"`` or ``"35.2 MW"``, read in one pass; ``texts``:
+    the cells (object array or Arrow string array, trimmed and width-folded).
 
     Returns:
         (mask of the cells read here, their numbers, their unit texts). Cells with anything unusual —
@@ -178,8 +198,26 @@ def number_then_unit(texts: np.ndarray, header_unit: str | None) -> tuple[np.nda
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cells = pa.array(texts, type=pa.string())
-    parts = pc.extract_regex(cells, CELL_QUANTITY_RE2)
+    cells = texts if isinstance(texts, pa.Array) else pa.array(texts, type=pa.string())
+    parts = pc.extract_regex(cells, QUICK_QUANTITY_RE2)  # "4200 台": most cells; the others by the full pattern
+    quick = pc.fill_null(pc.is_valid(parts), False).to_numpy(zero_copy_only=False)
+    if quick.all():
+        return _number_and_unit(parts, header_unit)
+    at, rest = np.flatnonzero(quick), np.flatnonzero(~quick)
+    first = _number_and_unit(parts.filter(pa.array(quick)), header_unit)
+    second = _number_and_unit(pc.extract_regex(cells.take(pa.array(rest)), CELL_QUANTITY_RE2), header_unit)
+    simple = np.zeros(len(cells), dtype=bool)
+    simple[at[first[0]]] = simple[rest[second[0]]] = True
+    order = np.argsort(np.concatenate([at[first[0]], rest[second[0]]]), kind="stable")
+    return simple, np.concatenate([first[1], second[1]])[order], np.concatenate([first[2], second[2]])[order]
+
+
+def _number_and_unit(parts, header_unit: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`number_then_unit` of cells split by a pattern into ``parts`` (Arrow struct array: number, unit; null
+    where the pattern did not match)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     number, unit = parts.field("number"), parts.field("unit")
     matched = pc.fill_null(pc.is_valid(parts), False)
     plain_unit = pc.invert(pc.fill_null(pc.match_substring_regex(
@@ -192,8 +230,12 @@ def number_then_unit(texts: np.ndarray, header_unit: str | None) -> tuple[np.nda
     chosen = pa.array(simple)
     values = pc.cast(number.filter(chosen), pa.float64()).to_numpy(zero_copy_only=False) if simple.any() \
         else np.zeros(0)
-    units = unit.filter(chosen).to_numpy(zero_copy_only=False).astype(object) if simple.any() \
-        else np.zeros(0, dtype=object)
+    if simple.any():  # one text per distinct unit, shared by its cells
+        encoded = pc.dictionary_encode(unit.filter(chosen))
+        units = encoded.dictionary.to_numpy(zero_copy_only=False).astype(object)[
+            encoded.indices.to_numpy(zero_copy_only=False)]
+    else:
+        units = np.zeros(0, dtype=object)
     return simple, values, units
 
 
