@@ -84,6 +84,20 @@ def document_head(provenance: dict) -> dict:
     }
 
 
+CREATED_FIELD = re.compile(rb'"created": ?"[^"]*"')
+"""The ``created`` field of a result's record (JSON document, or the ``koken`` metadata of a Parquet result)."""
+
+
+def without_created(data: bytes) -> bytes:
+    """A result file's bytes with its ``created`` time blanked (the same length in every run): two runs of the same
+    inputs give equal bytes (what ``tests/scale/test_dask_engine.py`` and ``benchmarks/startup.py`` compare).
+
+    >>> without_created(b'{"a": 1, "created": "2026-12-07T18:00:01+00:00"}')
+    b'{"a": 1, "created": ""}'
+    """
+    return CREATED_FIELD.sub(b'"created": ""', data)
+
+
 def document_tail(totals: Totals) -> dict:
     """The fields of a JSON result after its rows: totals by market and by methodology, creation time."""
     by_market = totals.summarise(["fiscal_year", "market"]).to_dict(orient="records")
