@@ -189,11 +189,15 @@ def batch_inputs(calc: Calculation, batch) -> list[tuple[str, np.ndarray, str, n
             np.zeros(0, dtype=object)
         o = origins[name] if name in origins else None
         if o is not None:
+            made: dict[tuple, str] = {}  # each distinct origin's text made once (a few per batch, many rows each)
             for j in np.flatnonzero(np.asarray(o.from_table, dtype=bool)).tolist():
-                origin = ORIGIN_TEXT.format(table=o.table_of(j), key=o.keys[j], source=o.sources[j],
-                                            described=o.described(j))
-                if o.stale[j]:
-                    origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
+                key = (o.table_of(j), o.keys[j], o.sources[j], o.bases[j], o.statuses[j], bool(o.stale[j]))
+                origin = made.get(key)
+                if origin is None:
+                    origin = ORIGIN_TEXT.format(table=key[0], key=key[1], source=key[2], described=o.described(j))
+                    if key[5]:
+                        origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
+                    made[key] = origin
                 said[j] = origin
         level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
         unstated = m.spec.parameters[name].default_reason is not None  # a neutral default: no level
