@@ -1525,6 +1525,12 @@ def _sheets_to_check(p: Path, book, names: list[str], problems: list[KokenError]
         yield name, ws
 
 
+def _hidden(dimensions) -> list:
+    """The hidden rows (numbers) or columns (letters) of a sheet's row or column dimensions, in their order (both
+    workbook readers)."""
+    return [index for index, d in dimensions.items() if d.hidden]
+
+
 def _sheet_problem(at: Location, rows: int, columns: int, too_small_to_see, hidden_rows: list[int],
                    hidden_cols: list[str]) -> KokenError | None:
     """What makes a sheet unreadable, checked in this order: its span (rows × columns from A1), rows and columns too
@@ -1570,8 +1576,7 @@ def _read_xlsx_full(p: Path, data: bytes, names: list[str]) -> tuple[list[tuple]
     try:
         for name, ws in _sheets_to_check(p, book, names, problems, hidden):
             at = Location(file=str(p), sheet=name)
-            hidden_rows = [i for i, d in ws.row_dimensions.items() if d.hidden]
-            hidden_cols = [k for k, d in ws.column_dimensions.items() if d.hidden]
+            hidden_rows, hidden_cols = _hidden(ws.row_dimensions), _hidden(ws.column_dimensions)
             problem = _sheet_problem(at, ws.max_row, ws.max_column, functools.partial(_too_small_to_see, ws), hidden_rows,
                                      hidden_cols)
             if problem is not None:
@@ -1634,8 +1639,7 @@ def _read_xlsx_streamed(p: Path, data: bytes, names: list[str]) -> tuple[list[tu
         for name, ws in _sheets_to_check(p, book, names, problems, hidden):
             at = Location(file=str(p), sheet=name)
             sheet = read[name] = _StreamedSheet(ws, archive, parts[name], at)
-            hidden_rows = [i for i, d in sheet.layout.rows.items() if d.hidden]
-            hidden_cols = [k for k, d in sheet.layout.columns.items() if d.hidden]
+            hidden_rows, hidden_cols = _hidden(sheet.layout.rows), _hidden(sheet.layout.columns)
             problem = _sheet_problem(at, sheet.max_row, sheet.max_column, sheet.too_small_to_see, hidden_rows,
                                      hidden_cols)
             if problem is not None:
