@@ -12,6 +12,8 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,15 +59,16 @@ def frame_document(calc: Calculation) -> dict:
     "steps"}}`` (:func:`detail_records`). Every row's inputs and steps are held as Arrow columns
     (:func:`detail_arrays`), not as a mapping a row."""
     arrays = detail_arrays(calc)
+    layout = details_layout(arrays.schema.metadata)
     table = calc.table
     frame = pd.DataFrame({key: _plain_column(table.iloc[:, i], key) for i, key in enumerate(table.columns)})
-    for key, values in zip(GRID_FACTOR_COLUMNS, input_items(arrays.column("inputs"), GRID_FACTOR_INPUT)):
+    ids = table["methodology"].astype(object).to_numpy() if len(table) else np.zeros(0, dtype=object)
+    for key, values in zip(GRID_FACTOR_COLUMNS, input_items(arrays, ids, layout, GRID_FACTOR_INPUT)):
         frame[key] = pd.Series(values, index=frame.index, dtype=values.dtype)  # texts stay objects, None for none
 
     def details(positions) -> dict[int, dict]:
         wanted = np.asarray(list(positions), dtype=np.int64)
-        part = arrays.take(wanted)
-        return dict(zip(wanted.tolist(), detail_records(part.column("inputs"), part.column("steps"))))
+        return dict(zip(wanted.tolist(), detail_records(arrays.take(wanted), ids[wanted], layout)))
 
     return {**document_head(calc.provenance()), **document_tail(Totals.from_table(table)), "_frame": frame,
             "_details": details}
@@ -168,50 +171,103 @@ def row_details(calc: Calculation) -> list[dict]:
     return details
 
 
-def batch_inputs(calc: Calculation, batch) -> list[tuple[str, np.ndarray, str, np.ndarray, list]]:
-    """One batch's inputs as columns, in the methodology's parameter order: (name, values in the declared unit
-    (float array, one a row of the batch), the unit's text, origins (object array of texts, :func:`row_details`
-    says which), data-quality levels (list: :func:`data_quality`, None for a neutral default)). The one place
-    where a result row's inputs, origins and levels are made (JSON rows and the Parquet result's ``inputs``)."""
+@dataclass(frozen=True)
+class InputColumn:
+    """One input of a batch's rows (:func:`batch_input_codes`)."""
+
+    name: str
+    values: np.ndarray
+    """float, one a row, in the declared unit (NaN: no value)."""
+    unit: str
+    """the declared unit's text."""
+    origin_codes: np.ndarray
+    """int32, one a row: its origin in ``origins``."""
+    origins: list
+    """the origin texts (:func:`row_details` says which)."""
+    level_codes: np.ndarray
+    """int32, one a row: its data-quality level in ``levels``; -1 for none (a neutral default)."""
+    levels: list
+    """the levels (:func:`data_quality`)."""
+
+
+def batch_input_codes(calc: Calculation, batch) -> list[InputColumn]:
+    """One batch's inputs as columns, in the methodology's parameter order (:class:`InputColumn`: values in the
+    declared unit, origins and data-quality levels as codes into short lists of texts, each distinct text made once).
+    The one place where a result row's inputs, origins and levels are made (JSON rows, :func:`batch_inputs`; the
+    Parquet result's detail columns, :func:`detail_arrays`)."""
     m = batch.methodology
     result = batch.result
     n = len(batch.index)
     origins = batch.factor_origins
-    rows = batch.index.tolist()
     out = []
     for name, p in m.parameters.items():
         q = batch.inputs.get(name)
         values = q.to(p.unit).magnitude if q is not None else np.full(n, np.nan)
-        mask = np.asarray(result.defaults_used.get(name, np.zeros(n, dtype=bool)), dtype=bool)
+        mask = np.broadcast_to(np.asarray(result.defaults_used.get(name, np.zeros(n, dtype=bool)), dtype=bool), (n,))
         values = np.broadcast_to(np.asarray(np.where(mask, p.default if p.default is not None else np.nan, values),
                                             dtype=float), (n,))
-        said = np.where(mask, f"default ({p.default_source})", "portfolio").astype(object) if n else \
-            np.zeros(0, dtype=object)
+        texts = ["portfolio", f"default ({p.default_source})"]
+        codes = mask.astype(np.int32)
         o = origins[name] if name in origins else None
         if o is not None:
-            made: dict[tuple, str] = {}  # each distinct origin's text made once (a few per batch, many rows each)
-            for j in np.flatnonzero(np.asarray(o.from_table, dtype=bool)).tolist():
-                key = (o.table_of(j), o.keys[j], o.sources[j], o.bases[j], o.statuses[j], bool(o.stale[j]))
-                origin = made.get(key)
-                if origin is None:
-                    origin = ORIGIN_TEXT.format(table=key[0], key=key[1], source=key[2], described=o.described(j))
-                    if key[5]:
-                        origin += " — stale: an earlier year's value, allowed by --allow-stale-factors"
-                    made[key] = origin
-                said[j] = origin
+            at = np.flatnonzero(np.asarray(o.from_table, dtype=bool))
+            if len(at):
+                same, first = _distinct_origins(o, at)
+                for j in first.tolist():  # each distinct origin's text made once (a few per batch, many rows each)
+                    text = ORIGIN_TEXT.format(table=o.table_of(j), key=o.keys[j], source=o.sources[j],
+                                              described=o.described(j))
+                    if bool(o.stale[j]):
+                        text += " — stale: an earlier year's value, allowed by --allow-stale-factors"
+                    texts.append(text)
+                codes[at] = same + 2
         level = calc.portfolio.passthrough.get(DATA_QUALITY_PREFIX + name)
         unstated = m.spec.parameters[name].default_reason is not None  # a neutral default: no level
         if level is None:  # each distinct origin's level once, put in place (an origin text names its level)
-            codes, distinct = pd.factorize(said) if n else (np.zeros(0, dtype=np.intp), [])
-            levels = np.array([data_quality(origin) for origin in distinct] + [None], dtype=object)[codes]
+            level_codes, levels = pd.factorize(np.array([data_quality(t) for t in texts], dtype=object))
+            level_codes = np.asarray(level_codes, dtype=np.int32)[codes]
+            levels = list(levels)
             if unstated:
-                levels[mask] = None
-            levels = levels.tolist()
+                level_codes[mask] = -1
         else:
-            declared = [str(level[r]) for r in rows]
-            levels = [None if masked and unstated else data_quality(origin, stated)
-                      for masked, origin, stated in zip(mask.tolist(), said.tolist(), declared)]
-        out.append((name, values, p.unit_text, said, levels))
+            said = np.asarray(texts, dtype=object)[codes].tolist()
+            declared = [str(level[r]) for r in batch.index.tolist()]
+            made = [None if masked and unstated else data_quality(origin, stated)
+                    for masked, origin, stated in zip(mask.tolist(), said, declared)]
+            level_codes, levels = pd.factorize(np.asarray(made, dtype=object), use_na_sentinel=True) if n else \
+                (np.zeros(0, dtype=np.intp), [])
+            level_codes, levels = np.asarray(level_codes, dtype=np.int32), list(levels)
+        out.append(InputColumn(name, values, p.unit_text, codes, texts, level_codes, levels))
+    return out
+
+
+def _distinct_origins(o, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows ``at`` of a factor origin grouped by what their origin text says (table, key, source, basis, status,
+    stale; equal as a dict key is equal): (each row's group, 0-based in order of first appearance; the first row of
+    each group)."""
+    parts = [o.keys[at], o.sources[at], o.bases[at], o.statuses[at], np.asarray(o.stale, dtype=bool)[at]]
+    if o.tables is not None:
+        parts.insert(0, o.tables[at])
+    combined = np.zeros(len(at), dtype=np.int64)
+    for part in parts:  # each part's codes folded in, re-coded so that the combined code stays below len(at)
+        codes, distinct = pd.factorize(np.asarray(part, dtype=object))
+        combined, _seen = pd.factorize(combined * len(distinct) + codes)
+    _groups, first, same = np.unique(combined, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # groups numbered in order of first appearance
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return rank[same].astype(np.int32), at[first[order]]
+
+
+def batch_inputs(calc: Calculation, batch) -> list[tuple[str, np.ndarray, str, np.ndarray, list]]:
+    """One batch's inputs as columns, in the methodology's parameter order: (name, values in the declared unit
+    (float array, one a row of the batch), the unit's text, origins (object array of texts, :func:`row_details`
+    says which), data-quality levels (list: :func:`data_quality`, None for a neutral default)), made from
+    :func:`batch_input_codes`."""
+    out = []
+    for c in batch_input_codes(calc, batch):
+        said = np.asarray(c.origins, dtype=object)[c.origin_codes]
+        levels = np.asarray([*c.levels, None], dtype=object)[c.level_codes].tolist()  # code -1: the None at the end
+        out.append((c.name, c.values, c.unit, said, levels))
     return out
 
 
@@ -223,82 +279,248 @@ def batch_steps(batch) -> list[tuple[str, np.ndarray, str]]:
              step_units.get(s.name) or f"{s.unit:~}") for s in batch.methodology.steps]
 
 
-DETAIL_COLUMNS = ("inputs", "steps")
-"""The Parquet result's columns of each row's inputs and steps (:func:`detail_arrays`), beside the row table."""
+DETAIL_KEYS = ("inputs", "steps")
+"""A row's details: its inputs and steps (the keys of a JSON result's row, :func:`row_details`; the columns of the
+report's lines)."""
+
+DETAILS_METADATA = "koken_details"
+"""The Parquet result's metadata key holding the layout of its detail columns (:class:`DetailLayout`)."""
+
+_DETAIL_COLUMN = re.compile(r"(inputs|steps)\.[1-9][0-9]{0,5}\.(value|origin|data_quality)")
+_LAYOUT_LIMIT = 100_000
+"""Most inputs or steps a layout may declare (a result's file is read as untrusted input)."""
 
 
-def detail_types() -> dict:
-    """The Arrow types of :data:`DETAIL_COLUMNS`: ``inputs`` a list of ``{name, value, unit, origin,
-    data_quality}``, ``steps`` a list of ``{name, value, unit}`` (values float64 in ``unit``; texts as in a JSON
-    result's ``inputs`` and ``steps``, :func:`row_details`)."""
-    import pyarrow as pa
+@dataclass(frozen=True)
+class DetailLayout:
+    """Where a Parquet result keeps each row's inputs and steps, beside its row table (issue 17 §4: flat columns,
+    written and read at the speed of its figures).
 
-    text, number = pa.string(), pa.float64()
-    return {"inputs": pa.list_(pa.struct([("name", text), ("value", number), ("unit", text), ("origin", text),
-                                           ("data_quality", text)])),
-            "steps": pa.list_(pa.struct([("name", text), ("value", number), ("unit", text)]))}
+    Columns, ``i`` from 1 to ``inputs`` and ``j`` from 1 to ``steps``: ``inputs.<i>.value`` (float64, the row's
+    i-th input in its declared unit; NaN where the row has no value, null where its methodology has no i-th input),
+    ``inputs.<i>.origin`` and ``inputs.<i>.data_quality`` (texts, dictionary-coded: :func:`row_details` says what
+    they hold), ``steps.<j>.value`` (float64, the j-th step's value in its unit). Which input or step the i-th is,
+    and its unit, depends only on the row's methodology: ``methodologies`` maps each methodology id of the file to
+    ``(((name, unit), …) of its inputs, ((name, unit), …) of its steps)``, in the methodology's order. The layout is
+    written as JSON in the file's metadata under :data:`DETAILS_METADATA` (:meth:`to_json`).
+    """
+
+    inputs: int
+    steps: int
+    methodologies: dict
+
+    def columns(self) -> list[str]:
+        """The detail columns' names, in the file's order."""
+        return [f"inputs.{i}.{part}" for i in range(1, self.inputs + 1) for part in ("value", "origin", "data_quality")
+                ] + [f"steps.{j}.value" for j in range(1, self.steps + 1)]
+
+    def to_json(self) -> str:
+        return json.dumps({"inputs": self.inputs, "steps": self.steps,
+                           "methodologies": {mid: {"inputs": [list(x) for x in given], "steps": [list(x) for x in done]}
+                                             for mid, (given, done) in sorted(self.methodologies.items())}},
+                          ensure_ascii=False)
+
+    def merged(self, other: DetailLayout) -> DetailLayout:
+        """This layout and another's methodologies (partitions of one run: the same widths, a methodology the same
+        names and units in both).
+
+        Raises:
+            ValueError: the widths differ, or a methodology's inputs or steps (a programming error)."""
+        if (self.inputs, self.steps) != (other.inputs, other.steps) or any(
+                self.methodologies.get(mid, items) != items for mid, items in other.methodologies.items()):
+            raise ValueError("partitions of one result with different detail layouts")
+        return DetailLayout(self.inputs, self.steps, {**self.methodologies, **other.methodologies})
+
+    @classmethod
+    def from_json(cls, text: bytes | str) -> DetailLayout:
+        """The layout a Parquet result's metadata holds, checked (strict JSON; widths whole numbers up to
+        :data:`_LAYOUT_LIMIT`; every methodology's lists of ``[name, unit]`` texts no longer than the widths).
+
+        Raises:
+            ValueError: what is wrong, in words (the caller names the file)."""
+        doc = strict_json(text.decode("utf-8") if isinstance(text, bytes) else text)
+        if not isinstance(doc, dict) or set(doc) != {"inputs", "steps", "methodologies"}:
+            raise ValueError("not a mapping of inputs, steps and methodologies")
+        widths = doc["inputs"], doc["steps"]
+        if not all(type(w) is int and 0 <= w <= _LAYOUT_LIMIT for w in widths):
+            raise ValueError(f"inputs and steps: whole numbers from 0 to {_LAYOUT_LIMIT}")
+        if not isinstance(doc["methodologies"], dict):
+            raise ValueError("methodologies: not a mapping")
+        methodologies = {}
+        for mid, items in doc["methodologies"].items():
+            if not isinstance(items, dict) or set(items) != {"inputs", "steps"}:
+                raise ValueError(f"methodologies.{mid}: not a mapping of inputs and steps")
+            parts = []
+            for key, width in zip(("inputs", "steps"), widths):
+                listed = items[key]
+                if not isinstance(listed, list) or len(listed) > width or not all(
+                        isinstance(x, list) and len(x) == 2 and all(isinstance(t, str) for t in x) for x in listed):
+                    raise ValueError(f"methodologies.{mid}.{key}: not a list of at most {width} [name, unit] texts")
+                parts.append(tuple(tuple(x) for x in listed))
+            methodologies[mid] = tuple(parts)
+        return cls(widths[0], widths[1], methodologies)
 
 
-def detail_arrays(calc: Calculation):
-    """Every row's inputs and steps, in table order, as an Arrow table of :data:`DETAIL_COLUMNS`
-    (:func:`detail_types`): what :func:`row_details` gives, a column at a time (a row outside every batch: null).
+def is_detail_column(name: str) -> bool:
+    """Whether a Parquet result's column is one of its rows' inputs or steps (:class:`DetailLayout`)."""
+    return _DETAIL_COLUMN.fullmatch(name) is not None
 
+
+def detail_width(library: Mapping) -> tuple[int, int]:
+    """The most inputs and the most steps of any methodology of ``library`` (a :class:`koken.library.Library`, whose
+    specifications are read without compiling a methodology, or a mapping of compiled methodologies): the widths of
+    a run's :class:`DetailLayout`, the same for every partition of its result."""
+    specs = getattr(library, "specs", None)
+    if specs is not None:
+        sizes = [(len(s.parameters), len(s.formulas)) for s in specs.values()]
+    else:
+        sizes = [(len(m.parameters), len(m.steps)) for m in library.values()]
+    return (max((a for a, _b in sizes), default=0), max((b for _a, b in sizes), default=0))
+
+
+def detail_arrays(calc: Calculation, width: tuple[int, int] | None = None):
+    """Every row's inputs and steps, in table order, as flat Arrow columns (:class:`DetailLayout`; what
+    :func:`row_details` gives, made a column at a time: each distinct origin and level text once, the values as
+    numpy arrays; a row outside every batch: null throughout).
+
+    Args:
+        calc: the calculation.
+        width: (inputs, steps) columns to make (:func:`detail_width` of the library, so that every partition of a
+            run has the same columns); None: the most of the calculation's own methodologies.
     Returns:
-        pyarrow.Table of ``len(calc.table)`` rows.
+        pyarrow.Table of ``len(calc.table)`` rows, its layout as JSON in the schema metadata under
+        :data:`DETAILS_METADATA` (:func:`details_layout`).
+    Raises:
+        ValueError: a methodology with more inputs or steps than ``width`` (a programming error).
     """
     import pyarrow as pa
 
-    types = detail_types()
+    made = [(batch, batch_input_codes(calc, batch), batch_steps(batch)) for batch in calc.batches]
+    methodologies = {b.methodology.id: (tuple((c.name, c.unit) for c in given), tuple((s[0], s[2]) for s in done))
+                     for b, given, done in made}
+    widths = width or (max((len(g) for _b, g, _d in made), default=0), max((len(d) for _b, _g, d in made), default=0))
+    if any(len(g) > widths[0] or len(d) > widths[1] for _b, g, d in made):
+        raise ValueError(f"a methodology with more inputs or steps than the result's {widths}")
+    layout = DetailLayout(widths[0], widths[1], methodologies)
+    n = len(calc.table)
     computed = _computed_rows(calc)
-    parts: dict[str, list] = {"inputs": [], "steps": []}
-    order = np.full(len(calc.table), -1, dtype=np.int64)
-    base = 0
-    for batch in calc.batches:
-        n = len(batch.index)
-        order[np.searchsorted(computed, batch.index)] = base + np.arange(n)
-        base += n
-        for key, columns in (("inputs", batch_inputs(calc, batch)), ("steps", batch_steps(batch))):
-            fields = types[key].value_type
-            count = len(columns)
-            each = np.tile(np.arange(count, dtype=np.int32), n)  # row-major: a row's items one after another
-            cells = []
-            for field in fields:
-                if field.name == "value":
-                    cells.append(pa.array(np.column_stack([c[1] for c in columns]).ravel() if count else
-                                          np.zeros(0), field.type))
-                elif field.name in ("name", "unit"):  # the same for every row: a dictionary, decoded in C
-                    texts = pa.array([c[0 if field.name == "name" else 2] for c in columns], field.type)
-                    cells.append(pa.DictionaryArray.from_arrays(pa.array(each), texts).cast(field.type))
-                else:  # origins and levels: each distinct text once
-                    at = 3 if field.name == "origin" else 4
-                    stacked = np.column_stack([np.asarray(c[at], dtype=object) for c in columns]).ravel() \
-                        if count and n else np.zeros(0, dtype=object)
-                    codes, distinct = pd.factorize(stacked) if len(stacked) else (np.zeros(0, dtype=np.intp), [])
-                    codes = np.asarray(codes, dtype=np.int32)
-                    cells.append(pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0),
-                                                                pa.array(list(distinct), field.type)).cast(field.type))
-            items = pa.StructArray.from_arrays(cells, fields=list(fields))
-            parts[key].append(pa.ListArray.from_arrays(pa.array(np.arange(n + 1, dtype=np.int32) * count), items))
-    taken = pa.array(order, mask=order < 0)
-    return pa.table({key: (pa.concat_arrays(parts[key]) if parts[key] else pa.array([], types[key])).take(taken)
-                     for key in DETAIL_COLUMNS}, schema=pa.schema(list(types.items())))
+    values = np.full((widths[0], n), np.nan)
+    present = np.zeros((widths[0], n), dtype=bool)
+    origin_codes = np.full((widths[0], n), -1, dtype=np.int32)
+    level_codes = np.full((widths[0], n), -1, dtype=np.int32)
+    steps = np.full((widths[1], n), np.nan)
+    stepped = np.zeros((widths[1], n), dtype=bool)
+    origins: dict[str, int] = {}  # every distinct text of the table once, in order of first appearance
+    levels: dict[str, int] = {}
+    for batch, given, done in made:
+        at = np.searchsorted(computed, batch.index)
+        for i, c in enumerate(given):
+            values[i, at] = c.values
+            present[i, at] = True
+            lut = np.array([origins.setdefault(t, len(origins)) for t in c.origins], dtype=np.int32)
+            origin_codes[i, at] = lut[c.origin_codes]
+            lut = np.array([levels.setdefault(t, len(levels)) for t in c.levels] + [-1], dtype=np.int32)
+            level_codes[i, at] = lut[c.level_codes]  # code -1 (no level): the -1 at the end
+        for j, (_name, stepped_values, _unit) in enumerate(done):
+            steps[j, at] = stepped_values
+            stepped[j, at] = True
+    origin_texts, level_texts = pa.array(list(origins), pa.string()), pa.array(list(levels), pa.string())
+    columns = {}
+    for i in range(widths[0]):
+        columns[f"inputs.{i + 1}.value"] = pa.array(values[i], pa.float64(), mask=~present[i])
+        for part, codes, texts in (("origin", origin_codes[i], origin_texts), ("data_quality", level_codes[i],
+                                                                               level_texts)):
+            columns[f"inputs.{i + 1}.{part}"] = pa.DictionaryArray.from_arrays(pa.array(codes, mask=codes < 0), texts)
+    for j in range(widths[1]):
+        columns[f"steps.{j + 1}.value"] = pa.array(steps[j], pa.float64(), mask=~stepped[j])
+    schema = pa.schema([pa.field(k, v.type) for k, v in columns.items()],
+                       metadata={DETAILS_METADATA: layout.to_json()})
+    return pa.table(list(columns.values()), schema=schema)
 
 
-def detail_records(inputs, steps) -> list[dict]:
-    """:func:`detail_arrays`' columns (Arrow arrays, or lists as ``to_pylist`` gives them) back as JSON rows'
-    ``inputs`` and ``steps``: one ``{"inputs": {name: {...}}, "steps": {name: {...}}}`` a row, the mappings of
-    :func:`row_details` (a null row: ``{}``)."""
+def details_layout(metadata: Mapping | None) -> DetailLayout | None:
+    """The :class:`DetailLayout` in a Parquet file's or Arrow table's metadata, None where there is none.
+
+    Raises:
+        ValueError: malformed (:meth:`DetailLayout.from_json`)."""
+    text = (metadata or {}).get(DETAILS_METADATA.encode())
+    return None if text is None else DetailLayout.from_json(text)
+
+
+def layout_problems(schema, layout: DetailLayout | None) -> str:
+    """What keeps a Parquet result's detail columns from being read with its layout ('' if nothing): a layout that
+    is missing, a column missing or of another type (values float64; origins and levels texts, dictionary-coded or
+    not)."""
+    import pyarrow as pa
+
+    if layout is None:
+        return "no layout"
+    for name in layout.columns():
+        if name not in schema.names:
+            return f"no column {name}"
+        kind = schema.field(name).type
+        if name.endswith(".value"):
+            ok = pa.types.is_float64(kind)
+        else:
+            ok = pa.types.is_string(kind) or (pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type))
+        if not ok:
+            return f"column {name}: {kind}"
+    return ""
+
+
+def detail_records(details, methodologies, layout: DetailLayout) -> list[dict]:
+    """Rows of detail columns (:class:`DetailLayout`; a pyarrow Table or RecordBatch) back as JSON rows' ``inputs`` and
+    ``steps``: one ``{"inputs": {name: {...}}, "steps": {name: {...}}}`` a row, the mappings of :func:`row_details`
+    (a null row, or a methodology the layout does not know: ``{}``).
+
+    Args:
+        details: the detail columns of the rows.
+        methodologies: each row's methodology id (a sequence as long as ``details``).
+        layout: the file's layout.
+    """
+    names = set(details.column_names if hasattr(details, "column_names") else details.schema.names)
+    cells = {name: details.column(name).to_pylist() for name in layout.columns() if name in names}
     out = []
-    inputs = inputs.to_pylist() if hasattr(inputs, "to_pylist") else inputs
-    steps = steps.to_pylist() if hasattr(steps, "to_pylist") else steps
-    for given, done in zip(inputs, steps):
-        if given is None:
+    for r, mid in enumerate(list(methodologies)):
+        items = layout.methodologies.get(mid)
+        first = "inputs.1.value" if items and items[0] else "steps.1.value" if items and items[1] else None
+        if items is None or (first is not None and cells[first][r] is None):
             out.append({})
             continue
-        out.append({"inputs": {item["name"]: {"value": item["value"], "unit": item["unit"], "origin": item["origin"],
-                                              "data_quality": item["data_quality"]} for item in given},
-                    "steps": {item["name"]: {"value": item["value"], "unit": item["unit"]} for item in done or ()}})
+        given, done = items
+        out.append({"inputs": {name: {"value": cells[f"inputs.{i}.value"][r], "unit": unit,
+                                      "origin": cells[f"inputs.{i}.origin"][r],
+                                      "data_quality": cells[f"inputs.{i}.data_quality"][r]}
+                               for i, (name, unit) in enumerate(given, 1)},
+                    "steps": {name: {"value": cells[f"steps.{j}.value"][r], "unit": unit}
+                              for j, (name, unit) in enumerate(done, 1)}})
     return out
+
+
+def input_items(details, methodologies, layout: DetailLayout, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One input of every row of a table of detail columns (:class:`DetailLayout`; pyarrow Table or RecordBatch):
+    (values, float, NaN where the row has no such input; units, object, None there; origins, object, None there).
+
+    Args:
+        methodologies: each row's methodology id (array-like as long as ``details``).
+    """
+    n = details.num_rows
+    values = np.full(n, np.nan)
+    units, origins = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
+    codes, ids = pd.factorize(np.asarray(methodologies, dtype=object)) if n else (np.zeros(0, dtype=np.intp), [])
+    for k, mid in enumerate(list(ids)):
+        items = layout.methodologies.get(mid)
+        at = [i for i, (given, _unit) in enumerate(items[0] if items else (), 1) if given == name]
+        if not at:
+            continue
+        rows = np.flatnonzero(codes == k)
+        value = details.column(f"inputs.{at[0]}.value").take(rows)
+        there = np.asarray(value.is_valid(), dtype=bool)
+        rows, value = rows[there], value.filter(there)
+        values[rows] = np.asarray(value.fill_null(np.nan), dtype=float)
+        units[rows] = items[0][at[0] - 1][1]
+        origins[rows] = details.column(f"inputs.{at[0]}.origin").take(rows).to_pylist()
+    return values, units, origins
 
 
 def data_quality(origin: str, declared: str = "") -> str:
@@ -756,7 +978,7 @@ def read_parquet_result(path: str | Path) -> tuple[dict, pd.DataFrame]:
         head = strict_json(metadata[b"koken"].decode("utf-8"))
         # a whole-number column with a null stays whole numbers beside a None (not floats: every row would read 3.0);
         # each row's inputs and steps (the report's) are not read here
-        frame = source.read(columns=[c for c in source.schema_arrow.names if c not in DETAIL_COLUMNS]) \
+        frame = source.read(columns=[c for c in source.schema_arrow.names if not is_detail_column(c)]) \
             .to_pandas(integer_object_nulls=True)
     except (OSError, pa.ArrowException, UnicodeDecodeError, ValueError, RecursionError) as err:
         raise KokenError(_("cannot read the result file as Parquet ({error}: {detail})").format(
@@ -814,12 +1036,7 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
     where = Location(file=str(path))
     head, frame = read_parquet_result(path)
     source = pq.ParquetFile(path)
-    types = detail_types()
-    if any(source.schema_arrow.field(key).type != kind if key in source.schema_arrow.names else True
-           for key, kind in types.items()):
-        raise KokenErrors([KokenError(_("the Parquet result holds no inputs and steps of its rows (columns inputs "
-                                        "and steps), which the report discloses: it was written by an earlier koken; "
-                                        "calculate it again (koken calculate -o result.parquet)"), where)])
+    layout = _file_layout(source, where)
     lines = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for key in list(frame.columns):  # one column's Python values at a time, each typed as DataFrame(rows) types it
         lines[key] = pd.Series(_json_cells(frame.pop(key), key), index=lines.index)
@@ -828,10 +1045,20 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
                                 keys=("totals_by_market",))
     if problems:
         raise KokenErrors(problems)
+    ids = lines["methodology"].to_numpy(dtype=object)
+    at = sorted({i for given, _done in layout.methodologies.values()
+                 for i, (name, _unit) in enumerate(given, 1) if name == GRID_FACTOR_INPUT})
     grid = {key: [] for key in GRID_FACTOR_COLUMNS}
-    for batch in source.iter_batches(batch_size=READ_BATCH_ROWS, columns=["inputs"]):
-        for key, values in zip(GRID_FACTOR_COLUMNS, input_items(batch.column("inputs"), GRID_FACTOR_INPUT)):
+    start = 0
+    for batch in source.iter_batches(batch_size=READ_BATCH_ROWS,
+                                     columns=[f"inputs.{i}.{part}" for i in at for part in ("value", "origin")]):
+        for key, values in zip(GRID_FACTOR_COLUMNS, input_items(batch, ids[start:start + batch.num_rows], layout,
+                                                                GRID_FACTOR_INPUT)):
             grid[key].append(values)
+        start += batch.num_rows
+    if not at:  # no methodology of the file has a grid factor: no column read
+        grid = {key: [np.full(len(lines), np.nan) if key.endswith("value") else np.full(len(lines), None, dtype=object)]
+                for key in GRID_FACTOR_COLUMNS}
     for key, parts in grid.items():
         values = np.concatenate(parts) if parts else np.zeros(0, dtype=float if key.endswith("value") else object)
         lines[key] = pd.Series(values, index=lines.index, dtype=values.dtype)  # texts stay objects, None for none
@@ -854,35 +1081,15 @@ GRID_FACTOR_COLUMNS = (f"{GRID_FACTOR_INPUT}.value", f"{GRID_FACTOR_INPUT}.unit"
 origin; NaN and None where the row has none)."""
 
 
-def input_items(inputs, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One input of every row of an ``inputs`` column (:func:`detail_types`; an Arrow array or chunked array):
-    (values, float, NaN where the row has no such input; units, object, None there; origins, object, None there)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if isinstance(inputs, pa.ChunkedArray):
-        inputs = inputs.combine_chunks()
-    n = len(inputs)
-    values = np.full(n, np.nan)
-    units, origins = np.full(n, None, dtype=object), np.full(n, None, dtype=object)
-    items = pc.list_flatten(inputs)
-    if len(items):
-        rows = np.asarray(pc.list_parent_indices(inputs))
-        chosen = np.asarray(pc.equal(items.field("name"), name).fill_null(False), dtype=bool)
-        at = rows[chosen]
-        values[at] = np.asarray(items.field("value").filter(chosen).fill_null(np.nan), dtype=float)
-        units[at] = items.field("unit").filter(chosen).to_pylist()
-        origins[at] = items.field("origin").filter(chosen).to_pylist()
-    return values, units, origins
-
-
 def read_parquet_details(path: str | Path, positions) -> dict[int, dict]:
-    """The ``inputs`` and ``steps`` of the Parquet result's rows at ``positions`` (0-based, in file order), as
+    """The inputs and steps of the Parquet result's rows at ``positions`` (0-based, in file order), as
     :func:`detail_records` gives them, read :data:`READ_BATCH_ROWS` rows at a time (the file is read through once;
     only the rows asked for become mappings).
 
     Returns:
         {position: {"inputs": {...}, "steps": {...}}}.
+    Raises:
+        KokenErrors: the file's detail columns cannot be read with its layout (:func:`layout_problems`).
     """
     import pyarrow.parquet as pq
 
@@ -890,16 +1097,37 @@ def read_parquet_details(path: str | Path, positions) -> dict[int, dict]:
     out: dict[int, dict] = {}
     if not len(wanted):
         return out
+    source = pq.ParquetFile(path)
+    layout = _file_layout(source, Location(file=str(path)))
     start = 0
-    for batch in pq.ParquetFile(path).iter_batches(batch_size=READ_BATCH_ROWS, columns=list(DETAIL_COLUMNS)):
+    for batch in source.iter_batches(batch_size=READ_BATCH_ROWS, columns=["methodology", *layout.columns()]):
         local = wanted[(wanted >= start) & (wanted < start + batch.num_rows)] - start
         if len(local):
             part = batch.take(local)
-            out.update(zip((local + start).tolist(), detail_records(part.column("inputs"), part.column("steps"))))
+            ids = part.column("methodology").to_pylist()
+            out.update(zip((local + start).tolist(), detail_records(part, ids, layout)))
         start += batch.num_rows
         if start > wanted[-1]:
             break
     return out
+
+
+def _file_layout(source, where: Location) -> DetailLayout:
+    """The detail layout of an open Parquet result (``pyarrow.parquet.ParquetFile``), checked against its columns.
+
+    Raises:
+        KokenErrors: no layout (a result of a koken before it), a malformed one, or columns that do not match."""
+    try:
+        layout = details_layout(source.metadata.metadata)
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
+        raise KokenErrors([KokenError(_("the Parquet result's {key} metadata is malformed ({detail})").format(
+            key=DETAILS_METADATA, detail=str(err)[:200]), where)]) from None
+    if layout_problems(source.schema_arrow, layout):
+        raise KokenErrors([KokenError(_("the Parquet result holds no inputs and steps of its rows (columns inputs.1.value "
+                                        "… steps.1.value … and their layout in the {key} metadata), which the report "
+                                        "discloses: it was written by an earlier koken; calculate it again (koken "
+                                        "calculate -o result.parquet)").format(key=DETAILS_METADATA), where)])
+    return layout
 
 
 def _json_cells(column: pd.Series, key: str) -> list:

@@ -32,11 +32,15 @@ from koken.reporting.action_plan import build_report, load_result_documents
 from koken.reporting.html.blocks import Context
 from koken.reporting.output import report_bytes
 from koken.results import (
-    DETAIL_COLUMNS,
+    DETAIL_KEYS,
+    DETAILS_METADATA,
     GRID_FACTOR_COLUMNS,
     detail_arrays,
     detail_records,
+    detail_width,
+    details_layout,
     frame_document,
+    is_detail_column,
     read_parquet_lines,
     read_result,
     result_document,
@@ -70,10 +74,14 @@ def _dumped(value) -> str:
 
 def test_the_parquet_columns_give_every_rows_inputs_and_steps_as_the_json_result(library):
     calc = calculate(PORTFOLIO, library)
-    arrays = detail_arrays(calc)
+    arrays = detail_arrays(calc, detail_width(library))
+    layout = details_layout(arrays.schema.metadata)
     assert arrays.num_rows == len(calc.table) == 2_500
-    assert arrays.column_names == list(DETAIL_COLUMNS)
-    back = detail_records(arrays.column("inputs"), arrays.column("steps"))
+    assert arrays.column_names == layout.columns() and all(is_detail_column(c) for c in arrays.column_names)
+    assert (layout.inputs, layout.steps) == detail_width(library) == (max(len(m.parameters) for m in library.values()),
+                                                                      max(len(m.steps) for m in library.values()))
+    assert set(layout.methodologies) == set(calc.table["methodology"].astype(str))
+    back = detail_records(arrays, calc.table["methodology"].astype(str).tolist(), layout)
     assert _dumped(back) == _dumped(row_details(calc))  # names, order, values, units, origins and levels
 
 
@@ -84,7 +92,7 @@ def test_a_parquet_result_holds_the_rows_of_the_json_result_and_their_inputs(res
     assert pq.ParquetFile(results[".parquet"]).num_row_groups == 4
     table = pd.DataFrame(doc["rows"])
     pd.testing.assert_frame_equal(lines.drop(columns=list(GRID_FACTOR_COLUMNS)),
-                                  table.drop(columns=list(DETAIL_COLUMNS)))
+                                  table.drop(columns=list(DETAIL_KEYS)))
     grid = [row["inputs"].get("grid_emission_factor") for row in doc["rows"]]
     values, units, origins = (lines[c].tolist() for c in GRID_FACTOR_COLUMNS)
     assert [g["origin"] if g else None for g in grid] == origins
@@ -136,7 +144,7 @@ def _same_reports(one, other, docs: dict, formats=(".md", ".csv", ".html", ".xls
     for key in set(one.disclosures) | set(other.disclosures):
         if key not in ("result_files", "created"):
             assert _dumped(one.disclosures[key]) == _dumped(other.disclosures[key]), key
-    figures = [c for c in one.lines.columns if c not in (*DETAIL_COLUMNS, "result_file")]
+    figures = [c for c in one.lines.columns if c not in (*DETAIL_KEYS, "result_file")]
     pd.testing.assert_frame_equal(one.lines[figures], other.lines[figures])
     for suffix in formats:
         if suffix == ".xlsx":
@@ -198,11 +206,12 @@ def test_report_of_a_portfolio_is_what_it_was_from_the_whole_json_document(libra
 
 def _rewritten(source: Path, target: Path, change) -> Path:
     """The Parquet result with its table changed by ``change`` (an Arrow table to another), its record kept."""
-    record = pq.read_metadata(source).metadata[b"koken"]
+    metadata = pq.read_metadata(source).metadata
     changed = change(pq.read_table(source))
     with pq.ParquetWriter(target, changed.schema) as writer:
         writer.write_table(changed)
-        writer.add_key_value_metadata({"koken": record.decode("utf-8")})
+        writer.add_key_value_metadata({key: metadata[key.encode()].decode("utf-8")
+                                       for key in ("koken", DETAILS_METADATA)})
     return target
 
 
@@ -239,6 +248,61 @@ def test_a_parquet_result_without_inputs_and_steps_is_refused(tmp_path):
         report([OLD_RESULT], fiscal_year=2023)
     (problem,) = err.value.errors
     assert "inputs and steps" in problem.message and problem.location.file == str(OLD_RESULT)
+
+
+def _with_layout(source: Path, target: Path, layout: bytes | None) -> Path:
+    """The result rewritten with another detail layout in its metadata (None: without one)."""
+    table = pq.read_table(source)
+    metadata = {b"koken": pq.read_metadata(source).metadata[b"koken"]}
+    if layout is not None:
+        metadata[DETAILS_METADATA.encode()] = layout
+    with pq.ParquetWriter(target, table.schema) as writer:
+        writer.write_table(table)
+        writer.add_key_value_metadata({k.decode(): v.decode() for k, v in metadata.items()})
+    return target
+
+
+def test_the_inputs_and_steps_are_flat_columns_laid_out_in_the_metadata(results, library):
+    # nested list columns made a 1M-line run 3.65x the floor pipeline (issue 17 §4): values are float64 columns,
+    # texts dictionary-coded, names and units once per methodology in the metadata
+    source = pq.ParquetFile(results[".parquet"])
+    layout = details_layout(source.metadata.metadata)
+    assert (layout.inputs, layout.steps) == detail_width(library)
+    for name in layout.columns():
+        kind = source.schema_arrow.field(name).type
+        assert pa.types.is_float64(kind) if name.endswith(".value") else pa.types.is_dictionary(kind), name
+    assert not any(pa.types.is_nested(t) for t in source.schema_arrow.types)
+    # Parquet dictionary pages for texts only (tried on distinct numbers they cost more than the rest of the write)
+    group = source.metadata.row_group(0)
+    encodings = {group.column(i).path_in_schema: group.column(i).encodings for i in range(group.num_columns)}
+    assert not any("DICTIONARY" in e for e in encodings["lifetime[t-CO2e]"] + encodings["inputs.1.value"])
+    assert any("DICTIONARY" in e for e in encodings["inputs.1.origin"] + encodings["methodology"])
+    doc = read_result(results[".json"])
+    assert {row["methodology"] for row in doc["rows"]} == set(layout.methodologies)
+    for row in doc["rows"][:50]:
+        given, done = layout.methodologies[row["methodology"]]
+        assert [(k, v["unit"]) for k, v in row["inputs"].items()] == list(given)
+        assert [(k, v["unit"]) for k, v in row["steps"].items()] == list(done)
+
+
+@pytest.mark.parametrize(("layout", "expected"), [
+    (b"{", "koken_details metadata is malformed"),
+    (b'{"inputs": 1, "steps": 1}', "koken_details metadata is malformed (not a mapping of inputs, steps"),
+    (b'{"inputs": -1, "steps": 1, "methodologies": {}}', "whole numbers from 0"),
+    (b'{"inputs": 1, "steps": 0, "methodologies": {"a": {"inputs": [["x", "kWh"], ["y", "kWh"]], "steps": []}}}',
+     "methodologies.a.inputs: not a list of at most 1"),
+    (b'{"inputs": 1, "inputs": 1, "steps": 0, "methodologies": {}}', "malformed"),  # a key twice
+    (b'{"inputs": 99, "steps": 0, "methodologies": {}}', "holds no inputs and steps"),  # columns it does not have
+    (None, "holds no inputs and steps"),
+])
+def test_a_parquet_result_with_a_wrong_detail_layout_is_refused_naming_it(results, tmp_path, layout, expected):
+    bad = _with_layout(results[".parquet"], tmp_path / "bad.parquet", layout)
+    out = tmp_path / "report.xlsx"
+    with pytest.raises(KokenErrors) as err:
+        report([bad], output=out, fiscal_year=2023)
+    (problem,) = err.value.errors
+    assert expected in problem.message and problem.location.file == str(bad), problem.message
+    assert not out.exists()
 
 
 def test_csv_and_workbook_results_are_still_refused(tmp_path, library):

@@ -51,7 +51,7 @@ from koken.base.vocabulary import (
     MARKETS,
     PROVENANCE_SHEET,
 )
-from koken.results import DETAIL_COLUMNS as RESULT_DETAIL_COLUMNS
+from koken.results import DETAIL_KEYS as RESULT_DETAIL_COLUMNS
 from koken.results import (
     FORMULA_TRIGGERS,
     GRID_FACTOR_COLUMNS,

@@ -19,7 +19,7 @@ from koken.methodology import Methodology
 from koken.montecarlo import Simulation, add_columns, simulate
 from koken.portfolio.build import build_portfolio
 from koken.portfolio.readers import Partition
-from koken.results import detail_arrays, input_columns, input_texts, row_details
+from koken.results import detail_arrays, detail_width, input_columns, input_texts, row_details
 from koken.uncertainty import ranged_values
 
 
@@ -81,7 +81,8 @@ def compute_partition(part: Partition, digest: str, library: Mapping[str, Method
         table = table.reindex(columns=[*[c for c in table.columns if c not in part.columns], *part.columns],
                               fill_value="")
     extra = row_details(calc) if details in (True, "details") else input_columns(calc) if details == "inputs" else \
-        input_texts(calc) if details == "input texts" else detail_arrays(calc) if details == "arrays" else None
+        input_texts(calc) if details == "input texts" else \
+        detail_arrays(calc, detail_width(library)) if details == "arrays" else None  # the same columns every partition
     return PartitionResult(index=part.index, table=table, details=extra,
                            methodology_ids=tuple(sorted(calc.methodologies)), problems=header,
                            had_units_row=part.had_units_row, customer_matched=calc.customer_matched,

@@ -46,12 +46,15 @@ from koken.base.vocabulary import (
     UNCERTAINTY_COLUMNS,
 )
 from koken.results import (
+    DETAILS_METADATA,
     FORMULA_TRIGGERS,
     detail_arrays,
+    details_layout,
     document_head,
     document_tail,
     input_columns,
     input_texts,
+    is_detail_column,
     row_details,
     row_records,
     spreadsheet_safe,
@@ -449,8 +452,9 @@ def _key_text(key) -> str:
 
 
 class ParquetSink(ResultSink):
-    """The row table as Parquet, one row group per partition, each row's inputs and steps after it; provenance and
-    totals in its metadata."""
+    """The row table as Parquet, one row group per partition, each row's inputs and steps after it (flat columns,
+    :class:`koken.results.DetailLayout`); provenance and totals in its metadata, and the layout of the inputs and
+    steps."""
 
     needs = "arrays"
 
@@ -458,6 +462,7 @@ class ParquetSink(ResultSink):
         super().__init__(path)
         self._writer = None
         self._schema = None
+        self._layout = None
 
     def write(self, table, details):
         import pyarrow as pa
@@ -468,19 +473,30 @@ class ParquetSink(ResultSink):
             if details is not None:
                 for name in details.column_names:
                     arrow = arrow.append_column(name, details[name])
+                layout = details_layout(details.schema.metadata)
+                self._layout = layout if self._layout is None else self._layout.merged(layout)
             if self._writer is None:  # dictionary (categorical) columns get 32-bit codes: later partitions
                 self._schema = pa.schema([  # may hold more distinct values than the first
                     pa.field(f.name, pa.dictionary(pa.int32(), f.type.value_type)) if pa.types.is_dictionary(f.type)
                     else f for f in arrow.schema])
                 self._fh = self._open("wb")
-                self._writer = pq.ParquetWriter(self._fh, self._schema, compression="snappy")
+                # Parquet dictionary pages for texts only: tried on a column of distinct numbers, they cost more
+                # than the rest of the write; statistics (min, max) for the columns a reader filters rows on (years,
+                # categories, markets …), not for every figure, input and step (docs/performance.md)
+                texts = [f.name for f in self._schema if pa.types.is_dictionary(f.type) or pa.types.is_string(f.type)]
+                self._writer = pq.ParquetWriter(self._fh, self._schema, compression="snappy", use_dictionary=texts,
+                                                write_statistics=[f.name for f in self._schema if not (
+                                                    is_detail_column(f.name) or pa.types.is_floating(f.type))])
             self._writer.write_table(arrow.cast(self._schema))
         self._guard(append)
 
     def _finish(self, provenance, totals):
         tail = document_tail(totals)
         summary = {**provenance, "totals_by_market": tail["totals_by_market"], "created": tail["created"]}
-        self._writer.add_key_value_metadata({"koken": json.dumps(summary, ensure_ascii=False)})
+        metadata = {"koken": json.dumps(summary, ensure_ascii=False)}
+        if self._layout is not None:  # where each row's inputs and steps are (koken.results.DetailLayout)
+            metadata[DETAILS_METADATA] = self._layout.to_json()
+        self._writer.add_key_value_metadata(metadata)
         self._writer.close()
         self._writer = None
         self._fh.close()
