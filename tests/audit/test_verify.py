@@ -425,8 +425,8 @@ def _parquet_result(json_result, parquet_path, edit_rows=None, edit_head=None):
 
 def test_a_parquet_result_stands_and_gives_the_same_differences_as_its_json_result(setup):
     """`koken calculate -o r.parquet` then `koken verify r.parquet PORTFOLIO` stands; a changed cell moves the same
-    figures of the same rows as in the JSON result of the same run (the Parquet file holds no per-row inputs or
-    steps, nor the totals by methodology: the causes are named from the fields it records)."""
+    figures of the same rows as in the JSON result of the same run (the Parquet file holds no totals by
+    methodology)."""
     tmp_path, lib_dir, portfolio, result, _, _ = setup
     library = reload(lib_dir)
     parquet = tmp_path / "result.parquet"
@@ -446,6 +446,19 @@ def test_a_parquet_result_stands_and_gives_the_same_differences_as_its_json_resu
         d for d in from_parquet.differences if d.startswith("row")}
     (line,) = [d for d in from_parquet.differences if d.startswith("row")]
     assert "input changed: fiscal_year 2023 → 2022" in line
+
+
+def test_a_changed_input_cell_is_named_from_a_parquet_result_as_from_its_json_result(setup):
+    # the bug: the Parquet result's rows had no inputs, so this said "the result file does not match its own inputs"
+    tmp_path, lib_dir, portfolio, result, _, _ = setup
+    library = reload(lib_dir)
+    parquet = tmp_path / "result.parquet"
+    write_results(calculate(read_portfolio(portfolio, library), library), parquet)
+    portfolio.write_text(PORTFOLIO.replace("500,420,273", "500,420,250"), encoding="utf-8")
+    from_json, from_parquet = verify(result, portfolio, library), verify(parquet, portfolio, library)
+    (line,) = [d for d in from_parquet.differences if d.startswith("row")]
+    assert line.startswith("row 3") and "input changed: product_energy 273 → 250 kWh/yr" in line
+    assert [d for d in from_json.differences if d.startswith("row")] == [line]
 
 
 def test_duplicated_rows_are_counted_and_the_last_copy_compared_in_json_and_parquet(setup):

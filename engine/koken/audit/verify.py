@@ -29,10 +29,14 @@ from koken.calculation import calculate
 from koken.methodology import Methodology
 from koken.portfolio.build import read_portfolio
 from koken.results import (
+    detail_arrays,
+    detail_records,
+    details_layout,
     document_head,
     document_tail,
     frame_records,
     is_parquet,
+    read_parquet_details,
     read_parquet_result,
     result_problems,
     row_details,
@@ -285,7 +289,7 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
         old_keys, new_keys = _frame_keys(frame), _frame_keys(calc.table)
 
         def pairs(common):
-            return _frame_pairs(frame, calc.table, common)
+            return _frame_pairs(frame, calc.table, common, _stored_details(where.file), _made_details(calc))
     out.differences.extend(_row_differences(old_keys, new_keys, pairs, changed_methodologies, engine_changed))
     out.stands = not out.differences
     return out
@@ -335,10 +339,43 @@ def _frame_keys(table: pd.DataFrame) -> list[tuple[str, int]]:
     return [(str(s or ""), int(r)) for s, r in zip(sheets, rows)]
 
 
-def _frame_pairs(old: pd.DataFrame, new: pd.DataFrame, common: list):
+def _stored_details(path: str):
+    """A function of row positions to the inputs and steps a Parquet result stores for them
+    (:func:`koken.results.read_parquet_details`; none, ``{}`` a row, for a result written before it stored them)."""
+    def details(positions) -> dict[int, dict]:
+        try:
+            return read_parquet_details(path, positions)
+        except KokenErrors:  # no inputs and steps: the rows are compared on their figures and fields alone
+            return {}
+    return details
+
+
+def _made_details(calc):
+    """A function of table positions to the recomputed rows' inputs and steps (made for those rows only when
+    asked: rows that differ are few)."""
+    def details(positions) -> dict[int, dict]:
+        wanted = np.asarray(list(positions), dtype=np.int64)
+        if not len(wanted):
+            return {}
+        arrays = detail_arrays(calc)
+        ids = calc.table["methodology"].astype(object).to_numpy()[wanted]
+        return dict(zip(wanted.tolist(), detail_records(arrays.take(wanted), ids,
+                                                       details_layout(arrays.schema.metadata))))
+    return details
+
+
+def _no_nan(details: dict) -> dict:
+    """A row's inputs and steps with NaN values (no value) as None, as a JSON result writes them."""
+    return {key: {name: {k: (None if isinstance(v, float) and v != v else v) for k, v in item.items()}
+                  for name, item in items.items()} for key, items in details.items()}
+
+
+def _frame_pairs(old: pd.DataFrame, new: pd.DataFrame, common: list, old_details=None, new_details=None):
     """(key, old row, new row) of the matched rows of two result tables that are not equal cell for cell: found a
     column at a time (empty cells equal, a column absent from a table taken as empty), then only those rows turned
-    into mappings (:func:`koken.results.frame_records`) for :func:`_row_differences`."""
+    into mappings (:func:`koken.results.frame_records`) for :func:`_row_differences`, with their inputs and steps
+    where both sides give them (``old_details`` and ``new_details``: functions of positions to
+    ``{position: {"inputs", "steps"}}``), so that a difference names the input that changed."""
     if not common:
         return []
     at_old = np.fromiter((i for _key, i, _j in common), dtype=np.int64, count=len(common))
@@ -355,6 +392,12 @@ def _frame_pairs(old: pd.DataFrame, new: pd.DataFrame, common: list):
             differ |= ~((a == b) | (empty_a & empty_b))
     chosen = np.flatnonzero(differ)
     olds, news = frame_records(old, at_old[chosen]), frame_records(new, at_new[chosen])
+    if len(chosen) and old_details is not None and new_details is not None:
+        stored, made = old_details(at_old[chosen].tolist()), new_details(at_new[chosen].tolist())
+        for i, j, a, b in zip(at_old[chosen].tolist(), at_new[chosen].tolist(), olds, news):
+            if stored.get(i) and made.get(j):
+                a.update(_no_nan(stored[i]))
+                b.update(_no_nan(made[j]))
     return [(common[k][0], a, b) for k, a, b in zip(chosen.tolist(), olds, news)]
 
 
