@@ -435,3 +435,23 @@ def test_the_command_line_declares_a_gwp_rule_and_verify_recomputes_with_it(tmp_
     assert verified.exit_code == 0, verified.output
     refused = CliRunner().invoke(main, ["calculate", str(p), *lib, "--gwp-rule", "ar9"])
     assert refused.exit_code != 0 and "GWP rule 'ar9'" in refused.output, refused.output
+
+
+
+@pytest.mark.parametrize("allow_stale", [False, True])
+def test_lookup_reads_integer_years_as_it_read_python_objects(allow_stale):
+    """lookup numbers the rows' fiscal years as an integer array (no Python object per row): the same values, keys,
+    sources, statuses, bases and problems as with the years as Python ints (as it read them before), stale years,
+    unknown regions and rows not needed among them."""
+    grid = load_factor_tables()[0]["grid_emission_factor"]
+    regions = np.array(["JP", "US", "JP", "XX", "JP", "CN", "JP", "US"], dtype=object)
+    years = np.array([2023, 2023, 2019, 2023, 2031, 2022, 2013, 1990])
+    need = np.array([True, True, True, True, True, False, True, True])
+    runs = [lookup(grid, {}, {"region": regions, "fiscal_year": y}, need, "grid_emission_factor",
+                   lambda i: Location(row=i), allow_stale) for y in (years, np.asarray(years, dtype=object))]
+    (new, new_problems), (old, old_problems) = runs
+    np.testing.assert_array_equal(new.values, old.values)
+    for field in ("found", "keys", "sources", "stale", "statuses", "bases"):
+        assert getattr(new, field).tolist() == getattr(old, field).tolist(), field
+    assert [(p.message, p.location) for p in new_problems] == [(p.message, p.location) for p in old_problems]
+    assert new_problems and new.found.any()

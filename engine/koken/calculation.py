@@ -718,7 +718,7 @@ class _Labels:
         texts = np.array(list(self._labels), dtype=object)
         if not len(codes):
             return pd.Categorical(texts[:0])
-        present = np.unique(codes)
+        present = np.flatnonzero(np.bincount(codes, minlength=len(texts))) if codes.min() >= 0 else np.unique(codes)
         categories = pd.Categorical(texts[present]).categories  # as pandas orders and types them
         position = np.full(len(texts), -1, dtype=np.int64)
         position[present] = categories.get_indexer(texts[present])

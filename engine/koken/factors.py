@@ -472,8 +472,8 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
     needed = np.flatnonzero(need)
     combos: dict[tuple, np.ndarray] = {}
     if len(needed):  # rows grouped by their key once, with array operations (not one tuple per row)
-        key_arrays = [np.full(len(needed), fixed[k], dtype=object) if col is None
-                      else np.asarray(col, dtype=object)[needed] for k, col in zip(table.spec.keys, columns)]
+        key_arrays = [np.full(len(needed), fixed[k], dtype=object) if col is None  # integers (years) numbered as such
+                      else _key_column(col)[needed] for k, col in zip(table.spec.keys, columns)]
         codes, uniques = group_codes(key_arrays)
         order = np.argsort(codes, kind="stable")
         starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
@@ -507,6 +507,14 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
         bases[rows] = table.basis(entry) or ""
     return Lookup(values=values, unit=table.unit, found=found, keys=keys, sources=sources, stale=stale,
                   statuses=statuses, bases=bases), problems
+
+
+def _key_column(column) -> np.ndarray:
+    """A row-key column for :func:`koken.base.grouping.group_codes`: an integer array (fiscal years) as it is (numbered
+    as integers, its keys Python ints, as from an object array of them, only without one Python object per row),
+    anything else as an object array."""
+    column = np.asarray(column)
+    return column if column.dtype.kind in "iu" else np.asarray(column, dtype=object)
 
 
 def _latest_earlier(table: FactorTable, key: tuple) -> tuple | None:
