@@ -222,6 +222,8 @@ def test_every_whitespace_character_is_trimmed_at_either_end(space):
     ["plain", "ascii"],  # nothing to trim, fold or break: the byte checks skip every Arrow pass
     ["plain", "a\nb"], ["plain", "a\rb"], ["ab\n", "x"],  # a line break inside, or trimmed off the end
     ["冷蔵庫", "ﾃﾚﾋﾞ"],  # not ASCII, nothing to fold
+    ["4200 台", "12 万台", "3 件"],  # kanji units: no byte leads a full-width character, nothing to fold
+    ["4200 台", "ひらがな", "ｶﾀｶﾅ"], ["4200 台", "４２ 台"], ["4200 台", "a\u3000b"],  # E3 / EF lead bytes
     ["", "", "x"], ["", ""],
 ])
 def test_arrow_columns_cleaned_as_before(cells):
@@ -230,7 +232,7 @@ def test_arrow_columns_cleaned_as_before(cells):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list("aZ 0.\t\n\r\xa0\u3000\u2003\u2028\u205f\x1c\x85\u1680ＡａｱﾞÅ冷\u00e9")),
+@given(st.lists(st.text(alphabet=st.sampled_from(list("aZ 0.\t\n\r\xa0\u3000\u2003\u2028\u205f\x1c\x85\u1680ＡａｱﾞÅ冷\u00e9台あ～｟")),
                         max_size=6), max_size=10))
 def test_random_arrow_columns_cleaned_as_before(cells):
     assert_arrow_cleaned_alike(cells)

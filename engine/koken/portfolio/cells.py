@@ -100,9 +100,11 @@ def _clean_arrow(cells, given: np.ndarray | None = None) -> tuple[np.ndarray, np
         stripped = trimmed.to_numpy(zero_copy_only=False)
     folded = stripped.copy()
     arrow = trimmed
-    ascii_only = bool((data[1] < 0x80).all()) if data is not None else \
+    # Nothing to fold where every byte is ASCII, or where no byte leads U+3000 or U+FF01-U+FF5E (E3, EF in UTF-8):
+    # 台, 件, 万 and most kanji lead with E4-E9.
+    nothing_wide = bool((data[1] < 0x80).all() or not (_FOLD_LEAD[data[1]]).any()) if data is not None else \
         pc.all(pc.string_is_ascii(trimmed)).as_py() is not False
-    if not ascii_only:  # of the non-ASCII cells, those to fold
+    if not nothing_wide:  # of the non-ASCII cells, those to fold
         foldable = pc.and_(pc.invert(pc.string_is_ascii(trimmed)),
                            pc.match_substring_regex(trimmed, "[\uff01-\uff5e\u3000]"))
         wide = np.flatnonzero(foldable.to_numpy(zero_copy_only=False))
@@ -134,6 +136,8 @@ def _lead_and_last_bytes(characters: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 _WHITESPACE_LEAD, _WHITESPACE_LAST = _lead_and_last_bytes(_PY_WHITESPACE)
+_FOLD_LEAD = _lead_and_last_bytes("\u3000" + "".join(chr(c) for c in range(0xFF01, 0xFF5F)))[0]
+"""The first UTF-8 bytes of the characters :func:`clean_text` width-folds (the ideographic space, full-width ASCII)."""
 
 
 def _utf8_bytes(cells) -> tuple[np.ndarray, np.ndarray] | None:
