@@ -231,7 +231,7 @@ def test_arrow_columns_cleaned_as_before(cells):
     assert_cleaned_alike(cells)
 
 
-ARROW_TEXT = st.text(alphabet=st.sampled_from(list("aZ 0.\t\n\r\xa0\u3000\u2003\u2028\u205f\x1c\x85\u1680ＡａｱﾞÅ冷\u00e9台あ～｟")),
+ARROW_TEXT = st.text(alphabet=st.sampled_from(list(" a0.\t\n\r\xa0\u3000\u2003\u2028\u205f\x1c\x85\u1680ＡａｱﾞÅ冷\u00e9台あ～｟")),
                      max_size=6)
 """Whitespace of every UTF-8 length, full-width and half-width forms, kanji and kana (lead bytes E3, E5, EF)."""
 
