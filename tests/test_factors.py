@@ -435,3 +435,48 @@ def test_the_command_line_declares_a_gwp_rule_and_verify_recomputes_with_it(tmp_
     assert verified.exit_code == 0, verified.output
     refused = CliRunner().invoke(main, ["calculate", str(p), *lib, "--gwp-rule", "ar9"])
     assert refused.exit_code != 0 and "GWP rule 'ar9'" in refused.output, refused.output
+
+
+
+@pytest.mark.parametrize("allow_stale", [False, True])
+def test_lookup_reads_integer_years_as_it_read_python_objects(allow_stale):
+    """lookup numbers the rows' fiscal years as an integer array (no Python object per row): the same values, keys,
+    sources, statuses, bases and problems as with the years as Python ints (as it read them before), stale years,
+    unknown regions and rows not needed among them."""
+    grid = load_factor_tables()[0]["grid_emission_factor"]
+    regions = np.array(["JP", "US", "JP", "XX", "JP", "CN", "JP", "US"], dtype=object)
+    years = np.array([2023, 2023, 2019, 2023, 2031, 2022, 2013, 1990])
+    need = np.array([True, True, True, True, True, False, True, True])
+    runs = [lookup(grid, {}, {"region": regions, "fiscal_year": y}, need, "grid_emission_factor",
+                   lambda i: Location(row=i), allow_stale) for y in (years, np.asarray(years, dtype=object))]
+    (new, new_problems), (old, old_problems) = runs
+    np.testing.assert_array_equal(new.values, old.values)
+    for field in ("found", "keys", "sources", "stale", "statuses", "bases"):
+        assert getattr(new, field).tolist() == getattr(old, field).tolist(), field
+    assert [(p.message, p.location) for p in new_problems] == [(p.message, p.location) for p in old_problems]
+    assert new_problems and new.found.any()
+
+
+
+def test_factor_origins_grouped_by_lookup_numbers_as_by_their_texts():
+    """Each row's factor-table label is grouped by the number of the key its value was found under (FactorOrigin.groups)
+    instead of by its texts: the same groups, keys and order, also where two keys fall back to the same earlier year."""
+    from koken.base.grouping import group_codes, group_codes_within
+    from koken.factors import fill_from_tables
+    from koken.library import load_library
+
+    m = load_library(None, lazy=True)["refrigerator"]
+    n = 8
+    regions = np.array(["JP", "US", "JP", "JP", "US", "JP", "JP", "CN"], dtype=object)
+    years = np.array([2023, 2023, 2031, 2032, 2023, 2019, 2031, 2022])
+    _filled, origins, _problems, _failed = fill_from_tables(m.parameters, {}, regions, years, n,
+                                                           lambda i: Location(row=i), allow_stale=True)
+    o = origins["grid_emission_factor"]
+    supplied = np.flatnonzero(o.from_table)
+    assert o.groups is not None and len(supplied) >= 6
+    o = o.take(supplied)
+    columns = [np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool), np.asarray(o.bases, dtype=object),
+               np.asarray(o.statuses, dtype=object), np.full(len(supplied), o.table, dtype=object)]
+    assert len(set(o.groups.tolist())) > len(set(o.keys.tolist()))  # 2031 and 2032 fall back to one key
+    new, old = group_codes_within(o.groups, columns), group_codes(columns)
+    assert new[0].tolist() == old[0].tolist() and new[1] == old[1]

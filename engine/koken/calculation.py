@@ -23,7 +23,7 @@ from koken.base.errors import (
     Location,
     PortfolioError,
 )
-from koken.base.grouping import group_codes
+from koken.base.grouping import group_codes, group_codes_within
 from koken.base.i18n import _
 from koken.base.units import is_count_unit, is_ghg_amount, names_co2_only, registry
 from koken.base.version import __version__
@@ -669,9 +669,10 @@ def _factors_column(origins: dict[str, FactorOrigin], n: int) -> tuple[np.ndarra
             continue
         o = o.take(supplied)
         tables = o.tables if o.tables is not None else np.full(len(o.keys), o.table, dtype=object)
-        found, keys = group_codes([np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool),
-                                   np.asarray(o.bases, dtype=object), np.asarray(o.statuses, dtype=object),
-                                   np.asarray(tables, dtype=object)])
+        parts_of_key = [np.asarray(o.keys, dtype=object), np.asarray(o.stale, dtype=bool),
+                        np.asarray(o.bases, dtype=object), np.asarray(o.statuses, dtype=object),
+                        np.asarray(tables, dtype=object)]
+        found, keys = group_codes(parts_of_key) if o.groups is None else group_codes_within(o.groups, parts_of_key)
         codes[supplied] = found
         parts.append((codes, [FACTOR_LABEL.format(name=name, table=table, key=key,
                                                   described=describe(basis or None, status or None))
@@ -718,7 +719,7 @@ class _Labels:
         texts = np.array(list(self._labels), dtype=object)
         if not len(codes):
             return pd.Categorical(texts[:0])
-        present = np.unique(codes)
+        present = np.flatnonzero(np.bincount(codes, minlength=len(texts))) if codes.min() >= 0 else np.unique(codes)
         categories = pd.Categorical(texts[present]).categories  # as pandas orders and types them
         position = np.full(len(texts), -1, dtype=np.int64)
         position[present] = categories.get_indexer(texts[present])

@@ -442,6 +442,9 @@ class Lookup:
     stale: np.ndarray
     statuses: np.ndarray
     bases: np.ndarray
+    groups: np.ndarray | None = None
+    """Per row the number of the table key its value was found under (rows of one number share key, source, stale,
+    status and basis), −1 where not found; None: not recorded (rows merged from several tables)."""
 
 
 def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[str, np.ndarray],
@@ -472,15 +475,16 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
     needed = np.flatnonzero(need)
     combos: dict[tuple, np.ndarray] = {}
     if len(needed):  # rows grouped by their key once, with array operations (not one tuple per row)
-        key_arrays = [np.full(len(needed), fixed[k], dtype=object) if col is None
-                      else np.asarray(col, dtype=object)[needed] for k, col in zip(table.spec.keys, columns)]
+        key_arrays = [np.full(len(needed), fixed[k], dtype=object) if col is None  # integers (years) numbered as such
+                      else _key_column(col)[needed] for k, col in zip(table.spec.keys, columns)]
         codes, uniques = group_codes(key_arrays)
         order = np.argsort(codes, kind="stable")
         starts = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
         for u, key in enumerate(uniques):
             combos[key] = needed[order[starts[u]:starts[u + 1]]]
     stale = np.zeros(n, dtype=bool)
-    for key, rows in combos.items():
+    groups = np.full(n, -1, dtype=np.int64)
+    for number, (key, rows) in enumerate(combos.items()):
         entry = table.index.get(key)
         used_key = key
         if entry is None and allow_stale and "fiscal_year" in table.spec.keys:
@@ -505,8 +509,17 @@ def lookup(table: FactorTable, fixed: Mapping[str, object], row_keys: Mapping[st
         sources[rows] = entry.source
         statuses[rows] = entry.status
         bases[rows] = table.basis(entry) or ""
+        groups[rows] = number
     return Lookup(values=values, unit=table.unit, found=found, keys=keys, sources=sources, stale=stale,
-                  statuses=statuses, bases=bases), problems
+                  statuses=statuses, bases=bases, groups=groups), problems
+
+
+def _key_column(column) -> np.ndarray:
+    """A row-key column for :func:`koken.base.grouping.group_codes`: an integer array (fiscal years) as it is (numbered
+    as integers, its keys Python ints, as from an object array of them, only without one Python object per row),
+    anything else as an object array."""
+    column = np.asarray(column)
+    return column if column.dtype.kind in "iu" else np.asarray(column, dtype=object)
 
 
 def _latest_earlier(table: FactorTable, key: tuple) -> tuple | None:
@@ -541,6 +554,9 @@ class FactorOrigin:
     run's rule gives each row's fiscal year); None: every row read ``table``."""
     unit_text: str = ""
     """The unit the table gives its values in, as the table writes it (``kg-CO2/kWh``)."""
+    groups: np.ndarray | None = None
+    """Per row a number shared only by rows that agree on ``keys``, ``stale``, ``statuses``, ``bases`` and ``tables``
+    (the table key looked up: :attr:`Lookup.groups`), −1 where not from a table; None: not recorded."""
 
     def described(self, j: int) -> str:
         """Row ``j``'s basis and status (``adjusted, preliminary``), as results record them."""
@@ -556,7 +572,8 @@ class FactorOrigin:
                             sources=self.sources[positions], stale=self.stale[positions],
                             statuses=self.statuses[positions], bases=self.bases[positions],
                             tables=self.tables[positions] if self.tables is not None else None,
-                            unit_text=self.unit_text)
+                            unit_text=self.unit_text,
+                            groups=self.groups[positions] if self.groups is not None else None)
 
 
 def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint.Quantity],
@@ -633,7 +650,7 @@ def fill_from_tables(parameters: Mapping[str, object], inputs: Mapping[str, pint
         origins[name] = FactorOrigin(table=table.id if row_tables is None else GWP_TABLE, from_table=found.found,
                                      keys=found.keys, sources=found.sources, stale=found.stale,
                                      statuses=found.statuses, bases=found.bases, tables=row_tables,
-                                     unit_text=table.spec.unit)
+                                     unit_text=table.spec.unit, groups=found.groups)
     return filled, origins, problems, failed
 
 

@@ -19,6 +19,7 @@ from koken.portfolio.cells import (
     MULTIPLIER_RE2,
     SUPERSCRIPTS,
     clean_text,
+    filled,
     number_then_unit,
 )
 
@@ -190,3 +191,52 @@ def test_random_quantities_read_as_before(cells, header_unit):
     assert new[0].tolist() == old[0].tolist()
     np.testing.assert_array_equal(new[1], old[1])
     assert new[2].tolist() == old[2].tolist()
+
+
+def assert_arrow_cleaned_alike(cells):
+    """clean_text of ``cells`` as a string and a large string array, whole and as a slice of a longer array (Arrow
+    buffers holding bytes outside the slice), cell by cell as :func:`reference` cleans them; ``filled`` as ``!= ""``."""
+    stripped, folded, lines = reference(cells)
+    padded = ["\u3000x\n", *cells, " \r y\xa0"]  # whitespace, line breaks and non-ASCII just outside the slice
+    for kind in (pa.string(), pa.large_string()):
+        for column in (pa.array(cells, type=kind), pa.array(padded, type=kind).slice(1, len(cells))):
+            got = clean_text(column)
+            assert got[0].tolist() == stripped
+            assert got[1].tolist() == folded
+            assert got[2].tolist() == lines
+            assert got[3].to_pylist() == folded and got[3].type == kind
+            assert filled(got[3], got[1]).tolist() == [f != "" for f in folded]
+
+
+@pytest.mark.parametrize("space", sorted(WHITESPACE))
+def test_every_whitespace_character_is_trimmed_at_either_end(space):
+    """The check that a column needs no trimming (first and last bytes of each cell) misses none of the characters
+    ``str.strip()`` removes, alone, at the start, at the end, or among ASCII, Japanese and full-width text."""
+    assert_arrow_cleaned_alike([f"{space}ab", "ab", "冷蔵庫", f"ab{space}", "ＡＢ", f"{space}", f"a{space}b",
+                                f"{space}冷蔵庫{space}", "x"])
+    assert_arrow_cleaned_alike(["ab", f"冷蔵庫{space}"])
+    assert_arrow_cleaned_alike([f"{space}冷蔵庫"])
+
+
+@pytest.mark.parametrize("cells", [
+    ["plain", "ascii"],  # nothing to trim, fold or break: the byte checks skip every Arrow pass
+    ["plain", "a\nb"], ["plain", "a\rb"], ["ab\n", "x"],  # a line break inside, or trimmed off the end
+    ["冷蔵庫", "ﾃﾚﾋﾞ"],  # not ASCII, nothing to fold
+    ["4200 台", "12 万台", "3 件"],  # kanji units: no byte leads a full-width character, nothing to fold
+    ["4200 台", "ひらがな", "ｶﾀｶﾅ"], ["4200 台", "４２ 台"], ["4200 台", "a\u3000b"],  # E3 / EF lead bytes
+    ["", "", "x"], ["", ""],
+])
+def test_arrow_columns_cleaned_as_before(cells):
+    assert_arrow_cleaned_alike(cells)
+    assert_cleaned_alike(cells)
+
+
+ARROW_TEXT = st.text(alphabet=st.sampled_from(list(" a0.\t\n\r\xa0\u3000\u2003\u2028\u205f\x1c\x85\u1680ＡａｱﾞÅ冷\u00e9台あ～｟")),
+                     max_size=6)
+"""Whitespace of every UTF-8 length, full-width and half-width forms, kanji and kana (lead bytes E3, E5, EF)."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ARROW_TEXT, max_size=10))
+def test_random_arrow_columns_cleaned_as_before(cells):
+    assert_arrow_cleaned_alike(cells)

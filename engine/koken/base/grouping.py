@@ -34,5 +34,24 @@ def group_codes(columns: list[np.ndarray]) -> tuple[np.ndarray, list[tuple]]:
     return group.astype(np.int64), keys
 
 
+def group_codes_within(groups: np.ndarray, columns: list[np.ndarray]) -> tuple[np.ndarray, list[tuple]]:
+    """:func:`group_codes` of ``columns`` where rows of one number in ``groups`` (int array ``(n,)``) are known to agree
+    on every column: the columns are read at the first row of each number only, and the same codes and keys come out,
+    in the same order (the first row of a key is the first row of its first number).
+
+    Args:
+        groups: int array ``(n,)``; rows of one number hold the same value in every column.
+        columns: as for :func:`group_codes`.
+    Returns:
+        As :func:`group_codes`.
+    """
+    n = len(groups)
+    group, distinct = pd.factorize(np.asarray(groups, dtype=np.int64), sort=False)
+    first = np.empty(len(distinct), dtype=np.int64)
+    first[group[::-1]] = np.arange(n - 1, -1, -1)  # the first row of each number, in order of first appearance
+    codes, keys = group_codes([np.asarray(column)[first] for column in columns])
+    return codes[group], keys
+
+
 def _plain(value):
     return value.item() if hasattr(value, "item") else value

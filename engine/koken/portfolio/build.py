@@ -52,6 +52,7 @@ from koken.portfolio.cells import (
     as_entered,
     clean_numbers,
     clean_text,
+    filled,
     number_then_unit,
     parse_numbers,
     same_unit,
@@ -486,7 +487,7 @@ class _CleanBlock:
                 present = ~np.isnan(column)
             else:
                 raw[index], table[index], multiline[index], arrow[index] = clean_text(column)
-                present = table[index] != ""
+                present = filled(arrow[index], table[index])
             keep |= present
             if index not in used and present.any():
                 structural.append(PortfolioError(_("a column without a header holds values"), Location(

@@ -87,14 +87,24 @@ def _clean_arrow(cells, given: np.ndarray | None = None) -> tuple[np.ndarray, np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    trimmed = pc.utf8_trim(cells, _PY_WHITESPACE)
-    if given is not None and pc.all(pc.equal(trimmed, cells)).as_py() is not False:
+    data = _utf8_bytes(cells)  # (offsets, bytes) of the texts: what no cell holds is seen in one pass over the bytes
+    if data is not None and not _needs_trim(*data):
+        trimmed = cells  # no cell starts or ends with whitespace: utf8_trim would give the same texts
+        untouched = True
+    else:
+        trimmed = pc.utf8_trim(cells, _PY_WHITESPACE)
+        untouched = given is not None and pc.all(pc.equal(trimmed, cells)).as_py() is not False
+    if given is not None and untouched:
         stripped = np.asarray(given, dtype=object)  # already trimmed: the texts as they are (no new string per cell)
     else:
         stripped = trimmed.to_numpy(zero_copy_only=False)
     folded = stripped.copy()
     arrow = trimmed
-    if pc.all(pc.string_is_ascii(trimmed)).as_py() is False:  # of the non-ASCII cells, those to fold
+    # Nothing to fold where every byte is ASCII, or where no byte leads U+3000 or U+FF01-U+FF5E (E3, EF in UTF-8):
+    # 台, 件, 万 and most kanji lead with E4-E9.
+    nothing_wide = bool((data[1] < 0x80).all() or not (_FOLD_LEAD[data[1]]).any()) if data is not None else \
+        pc.all(pc.string_is_ascii(trimmed)).as_py() is not False
+    if not nothing_wide:  # of the non-ASCII cells, those to fold
         foldable = pc.and_(pc.invert(pc.string_is_ascii(trimmed)),
                            pc.match_substring_regex(trimmed, "[\uff01-\uff5e\u3000]"))
         wide = np.flatnonzero(foldable.to_numpy(zero_copy_only=False))
@@ -102,9 +112,58 @@ def _clean_arrow(cells, given: np.ndarray | None = None) -> tuple[np.ndarray, np
             encoded = pc.dictionary_encode(trimmed.take(pa.array(wide)))
             distinct = np.array([fold_width(t).strip() for t in encoded.dictionary.to_pylist()], dtype=object)
             folded[wide] = distinct[encoded.indices.to_numpy(zero_copy_only=False)]
-            arrow = pc.replace_with_mask(trimmed, foldable, pa.array(folded[wide], type=pa.string()))
+            arrow = pc.replace_with_mask(trimmed, foldable, pa.array(folded[wide], type=trimmed.type))
+    if data is not None and not ((data[1] == 0x0A) | (data[1] == 0x0D)).any():  # no line break in any cell
+        return stripped, folded, np.zeros(0, dtype=np.int64), arrow
     breaks = pc.or_(pc.match_substring(trimmed, "\n"), pc.match_substring(trimmed, "\r"))
     return stripped, folded, np.flatnonzero(breaks.to_numpy(zero_copy_only=False)), arrow
+
+
+def filled(cells, texts: np.ndarray) -> np.ndarray:
+    """Per cell, whether it holds text: ``texts != ""`` for the cleaned texts ``texts`` (object array), read from the
+    lengths of ``cells``, the same texts as an Arrow string array (:func:`clean_text`'s fourth item), when given."""
+    data = _utf8_bytes(cells) if cells is not None and len(cells) == len(texts) else None
+    return np.diff(data[0]) > 0 if data is not None else texts != ""
+
+
+def _lead_and_last_bytes(characters: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per byte value (256 entries), whether it is the first UTF-8 byte of one of ``characters``, and whether the last."""
+    lead, last = np.zeros(256, dtype=bool), np.zeros(256, dtype=bool)
+    for c in characters:
+        encoded = c.encode("utf-8")
+        lead[encoded[0]] = last[encoded[-1]] = True
+    return lead, last
+
+
+_WHITESPACE_LEAD, _WHITESPACE_LAST = _lead_and_last_bytes(_PY_WHITESPACE)
+_FOLD_LEAD = _lead_and_last_bytes("\u3000" + "".join(chr(c) for c in range(0xFF01, 0xFF5F)))[0]
+"""The first UTF-8 bytes of the characters :func:`clean_text` width-folds (the ideographic space, full-width ASCII)."""
+
+
+def _utf8_bytes(cells) -> tuple[np.ndarray, np.ndarray] | None:
+    """An Arrow string (or large string) array without nulls as (offsets ``(n + 1,)`` into the bytes, the bytes of
+    its texts, uint8), both views of Arrow's buffers (no copy); None for any other array or an empty one."""
+    import pyarrow as pa
+
+    if not isinstance(cells, pa.Array) or not len(cells) or cells.null_count or not (
+            pa.types.is_string(cells.type) or pa.types.is_large_string(cells.type)):
+        return None
+    _validity, offsets, data = cells.buffers()
+    at = np.frombuffer(offsets, dtype=np.int64 if pa.types.is_large_string(cells.type) else np.int32)[
+        cells.offset:cells.offset + len(cells) + 1]
+    start, end = int(at[0]), int(at[-1])
+    texts = np.frombuffer(data, dtype=np.uint8)[start:end] if data is not None and end > start else \
+        np.zeros(0, dtype=np.uint8)
+    return at - start, texts
+
+
+def _needs_trim(offsets: np.ndarray, texts: np.ndarray) -> bool:
+    """Whether a cell (:func:`_utf8_bytes`) starts or ends with whitespace (:data:`_PY_WHITESPACE`): False only when no
+    cell's first byte begins, and no cell's last byte ends, one of its characters (a cell that utf8_trim would change
+    always has such a byte; the converse need not hold, so True may be a false alarm)."""
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    return bool(_WHITESPACE_LEAD[texts[starts[filled]]].any() or _WHITESPACE_LAST[texts[ends[filled] - 1]].any())
 
 
 def clean_numbers(cells):
