@@ -165,16 +165,17 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
 
     if len(rows) == 0 or len(rows.columns) < 2:  # a one-column row of "" is quoted: pandas' rules
         return by_pandas()
-    cells = []  # the texts of a line, one after the other: joined in one call
-    for name in rows.columns:
+    cells = []  # each column's texts, the last one's with the line end: joined by commas in one call
+    last = len(rows.columns) - 1
+    for place, name in enumerate(rows.columns):
         series = rows[name]
-        if cells:
-            cells.append(text(","))
+        end = "\n" if place == last else ""
         if series.dtype == np.float64:
-            cells += _float_texts(series.to_numpy())
+            cells.append(_joined(*_float_texts(series.to_numpy()), *([text(end)] if end else [])))
             continue
         if series.dtype == np.int64:
-            cells.append(pc.cast(pa.array(series.to_numpy()), pa.large_string()))
+            cells.append(_joined(pc.cast(pa.array(series.to_numpy()), pa.large_string()),
+                                 *([text(end)] if end else [])))
             continue
         if series.dtype != object and not isinstance(series.dtype, pd.CategoricalDtype) \
                 and not pd.api.types.is_string_dtype(series):
@@ -189,18 +190,33 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
             if not (pa.types.is_string(column.type.value_type) or pa.types.is_large_string(column.type.value_type)):
                 return by_pandas()
             shown = _csv_texts(column.dictionary.cast(pa.large_string()), safe)
+            if end:
+                shown = _joined(shown, text(end))
             column = pa.DictionaryArray.from_arrays(column.indices, shown).dictionary_decode()
-        elif pa.types.is_null(column.type):
+            cells.append(pc.fill_null(column, end))
+            continue
+        if pa.types.is_null(column.type):
             column = pa.array([""] * len(column), type=pa.large_string())
         elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             column = _csv_texts(column.cast(pa.large_string()), safe)
         else:
             return by_pandas()
-        cells.append(pc.fill_null(column, ""))
-    lines = pc.binary_join_element_wise(*cells, text("\n"), text(""))
+        column = pc.fill_null(column, "")
+        cells.append(_joined(column, text(end)) if end else column)
+    lines = pc.binary_join_element_wise(*cells, text(","))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
     body = bytes(memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])])  # the lines, one after another
     return (_pandas_csv(rows.iloc[:0], True) if header else b"") + body
+
+
+def _joined(*texts):
+    """Arrow texts (arrays or scalars of large_string) put one after the other, row by row (one array given: it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(texts) == 1:
+        return texts[0]
+    return pc.binary_join_element_wise(*texts, pa.scalar("", pa.large_string()))
 
 
 def _csv_texts(column, safe: bool):
@@ -226,7 +242,10 @@ def _csv_texts(column, safe: bool):
         if risky.any():
             marked = pc.binary_join_element_wise(text("'"), column.filter(pa.array(risky)), text(""))
             column = pc.replace_with_mask(column, pa.array(risky), marked)
-    found = np.flatnonzero(_QUOTED_BYTES[chars[offsets[0]:offsets[-1]]]) + offsets[0]
+    body = chars[offsets[0]:offsets[-1]]
+    raw = body.tobytes()  # searched for each character by ``in`` (memchr) first: most columns hold none
+    found = np.concatenate([np.zeros(0, dtype=np.int64)] + [np.flatnonzero(body == byte) for byte in _QUOTED_BYTES
+                                                             if bytes([byte]) in raw]) + offsets[0]
     needs = np.zeros(len(column), dtype=bool)
     needs[np.searchsorted(offsets, found, side="right") - 1] = True
     needs &= valid
@@ -291,7 +310,7 @@ def _byte_table(characters) -> np.ndarray:
     return table
 
 
-_QUOTED_BYTES = _byte_table(_csv_quoted_characters())
+_QUOTED_BYTES = tuple(int(byte) for byte in np.flatnonzero(_byte_table(_csv_quoted_characters())))
 """The bytes of the characters that make a text quoted."""
 
 _FORMULA_BYTES = _byte_table(FORMULA_TRIGGERS)
