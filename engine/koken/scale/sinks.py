@@ -47,6 +47,7 @@ from koken.base.vocabulary import (
 )
 from koken.results import (
     FORMULA_TRIGGERS,
+    arrow_number_texts,
     detail_arrays,
     document_head,
     document_tail,
@@ -138,7 +139,8 @@ class CsvSink(ResultSink):
                 self._fh.write("\ufeff".encode())
             rows = table[self._columns]  # headers too: a column of the company's own may be "=…"
             rows.columns = ["'" + c if c.startswith(FORMULA_TRIGGERS) else c for c in rows.columns]
-            self._fh.write(csv_bytes(rows, header=self._fh.tell() <= 3, safe=True))
+            for part in csv_parts(rows, header=self._fh.tell() <= 3, safe=True):  # Arrow's lines written, not copied
+                self._fh.write(part)
         self._guard(append)
 
     def _finish(self, provenance, totals):
@@ -147,13 +149,23 @@ class CsvSink(ResultSink):
 
 
 def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
+    """The bytes of :func:`csv_parts` one after the other."""
+    return b"".join(csv_parts(rows, header, safe))
+
+
+def csv_parts(rows: pd.DataFrame, header: bool, safe: bool = False) -> list:
     """``rows.to_csv(index=False, header=header, lineterminator="\\n")`` as UTF-8 bytes (of
     :func:`koken.results.spreadsheet_safe` ``(rows)`` when ``safe``), the same bytes, composed by Arrow's compute
     kernels column by column when every column is of float64 or int64 or holds text (or nothing): floats written as
     pandas writes them (the shortest text that reads back the same number, :func:`_float_texts`), empty cells for NaN
     and None, text quoted as Python's ``csv`` module quotes it (only what holds a separator, a quote or a line break),
     and when ``safe`` an apostrophe before a text a spreadsheet would run as a formula. Any other column (booleans,
-    dates, mixed objects): pandas writes the rows."""
+    dates, mixed objects): pandas writes the rows.
+
+    Returns:
+        the bytes in one or two parts (the header, then the lines as a ``memoryview`` of Arrow's buffer, not copied),
+        to be written one after the other.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -161,7 +173,7 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
         return pa.scalar(value, pa.large_string())
 
     def by_pandas():
-        return _pandas_csv(spreadsheet_safe(rows) if safe else rows, header)
+        return [_pandas_csv(spreadsheet_safe(rows) if safe else rows, header)]
 
     if len(rows) == 0 or len(rows.columns) < 2:  # a one-column row of "" is quoted: pandas' rules
         return by_pandas()
@@ -205,8 +217,8 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
         cells.append(_joined(column, text(end)) if end else column)
     lines = pc.binary_join_element_wise(*cells, text(","))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
-    body = bytes(memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])])  # the lines, one after another
-    return (_pandas_csv(rows.iloc[:0], True) if header else b"") + body
+    body = memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])]  # the lines, one after another
+    return [_pandas_csv(rows.iloc[:0], True), body] if header else [body]
 
 
 def _joined(*texts):
@@ -258,18 +270,15 @@ def _csv_texts(column, safe: bool):
 
 def _float_texts(values: np.ndarray) -> list:
     """Floats as pandas writes them in a CSV (``repr``: the shortest text that reads back the same number, ``1.0``,
-    ``1e-05``, ``1e+16``), NaN as empty: one or two Arrow arrays, the texts then, where needed, the ``.0`` after
-    them. Arrow's cast writes the same shortest digits, without the ``.0`` of a whole number, in plain notation from
+    ``1e-05``, ``1e+16``), NaN as empty: one or two Arrow arrays (or a scalar), the texts then, where needed, the
+    ``.0`` after them. Arrow's cast writes the same shortest digits, without the ``.0`` of a whole number, in plain notation from
     1e-6 to 1e10 (``repr``: from 1e-4 to 1e16): its texts of numbers from 1e-4 to 1e10 and of zeros are kept
     (``.0`` added to whole numbers); the others (larger or smaller, NaN, infinities) are ``repr``'s.
     tests/scale/test_output_encoding.py compares the texts with pandas' on random numbers of every size."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    shown = pc.cast(pa.array(values), pa.large_string())
-    size = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        plain = ((size >= 1e-4) & (size < 1e10)) | (values == 0)
+    shown, plain = arrow_number_texts(values)
     other = ~plain  # NaN and infinities too
     if other.any():
         texts = ["" if v != v else float.__repr__(v) for v in values[other].tolist()]
@@ -277,6 +286,8 @@ def _float_texts(values: np.ndarray) -> list:
     whole = plain & (values == np.floor(values))
     if not whole.any():
         return [shown]
+    if whole.all():
+        return [shown, pa.scalar(".0", pa.large_string())]
     return [shown, pa.array(["", ".0"], pa.large_string()).take(pa.array(whole.astype(np.int8)))]
 
 
