@@ -381,12 +381,14 @@ def input_texts(calc: Calculation) -> pd.DataFrame:
     places, pieces = [], []
     for batch in calc.batches:
         at = np.searchsorted(computed, batch.index)
-        parts: list = []  # name=, value, " unit; name=", value, … " unit": joined in one call
+        parts: list = []  # "name=", values, " unit; name=", values, … " unit": joined in one call
+        between = ""  # the text before the next values: the last unit and the next name
         for name, p in batch.methodology.parameters.items():
-            parts += [text(f"; {name}=" if parts else f"{name}="), number_texts(_used_values(batch, name, p, len(at))),
-                      text(f" {p.unit_text}")]
+            parts += [text(f"{between}; {name}=" if parts else f"{name}="),
+                      number_texts(_used_values(batch, name, p, len(at)))]
+            between = f" {p.unit_text}"
         places.append(at)
-        pieces.append(pc.binary_join_element_wise(*parts, text("")) if parts else
+        pieces.append(pc.binary_join_element_wise(*parts, text(between), text("")) if parts else
                       pa.array([""] * len(at), pa.large_string()))
     every = np.concatenate(places) if places else np.zeros(0, dtype=np.int64)
     if not len(every) or np.bincount(every, minlength=n).max() <= 1:  # each row once: each batch's texts in place
