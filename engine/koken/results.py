@@ -459,9 +459,11 @@ def arrow_number_texts(values: np.ndarray):
     size = np.abs(values)
     with np.errstate(invalid="ignore"):
         plain = ((size >= 1e-4) & (size < 1e10)) | (values == 0)
-        whole = plain & (values == np.floor(values)) & ~((values == 0) & np.signbit(values))
-    if len(values) and np.array_equal(whole, plain):
-        return pc.cast(pa.array(np.where(whole, values, 0).astype(np.int64)), pa.large_string()), plain
+        kept = values[plain]
+        if len(kept) and float(kept[0]).is_integer():  # else not all whole: the mask not computed
+            whole = (kept == np.floor(kept)) & ~((kept == 0) & np.signbit(kept))
+            if whole.all():
+                return pc.cast(pa.array(np.where(plain, values, 0).astype(np.int64)), pa.large_string()), plain
     return pc.cast(pa.array(values), pa.large_string()), plain
 
 
