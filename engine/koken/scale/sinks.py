@@ -271,9 +271,10 @@ def _csv_texts(column, safe: bool):
 def _float_texts(values: np.ndarray) -> list:
     """Floats as pandas writes them in a CSV (``repr``: the shortest text that reads back the same number, ``1.0``,
     ``1e-05``, ``1e+16``), NaN as empty: one or two Arrow arrays (or a scalar), the texts then, where needed, the
-    ``.0`` after them. Arrow's cast writes the same shortest digits, without the ``.0`` of a whole number, in plain notation from
-    1e-6 to 1e10 (``repr``: from 1e-4 to 1e16): its texts of numbers from 1e-4 to 1e10 and of zeros are kept
-    (``.0`` added to whole numbers); the others (larger or smaller, NaN, infinities) are ``repr``'s.
+    ``.0`` after them. Arrow's cast (:func:`koken.results.arrow_number_texts`) writes the same shortest digits,
+    without the ``.0`` of a whole number, in plain notation from 1e-6 to 1e10 (``repr``: from 1e-4 to 1e16): its
+    texts of numbers from 1e-4 to 1e10 and of zeros are kept (``.0`` added to whole numbers); the others (larger or
+    smaller, NaN, infinities) are ``repr``'s.
     tests/scale/test_output_encoding.py compares the texts with pandas' on random numbers of every size."""
     import pyarrow as pa
     import pyarrow.compute as pc
