@@ -2,8 +2,11 @@
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from koken.base.errors import KokenErrors
 from koken.base.i18n import language
@@ -306,6 +309,46 @@ def test_number_texts_are_15g_where_that_reads_back_and_else_the_digits_that_do(
     changed = [(v, t) for v, t in zip(values.tolist(), got) if t != f"{v:.15g}"]
     assert changed and all(float(t) == v and 16 <= len(t.split("e")[0].replace("-", "").replace(".", "").strip("0"))
                            <= 17 for v, t in changed)
+
+
+
+_HARD_WHOLE = [0.0, -0.0, 1.0, -1.0, 9999999999.0, -9999999999.0, 1e10, 1e15, 1e16, 123456789012345678.0, 2.0**53,
+               2.0**53 + 2, 1e308]
+_HARD_OTHER = [0.1 + 0.2, 1e-7, 1e-4, 5e-324, np.nan, np.inf, -np.inf, 0.5]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-10**10, 10**10).map(float) | st.sampled_from(_HARD_WHOLE) | st.sampled_from(_HARD_OTHER),
+                min_size=1, max_size=40))
+def test_number_texts_of_whole_numbers_cast_from_int_are_the_float_cast_and_15g(values):
+    """Counts and years (every kept number whole) are cast from int64: the same texts as Arrow's float cast where
+    they are kept, and number_texts stays .15g where that reads back (issue 17 §4)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from koken.results import arrow_number_texts, number_texts
+
+    values = np.array(values, dtype=np.float64)
+    shown, plain = arrow_number_texts(values)
+    by_float = pc.cast(pa.array(values), pa.large_string()).to_pylist()
+    assert [t for t, k in zip(shown.to_pylist(), plain) if k] == [t for t, k in zip(by_float, plain) if k]
+    assert number_texts(values).to_pylist() == [shortest_g(v) for v in values.tolist()]
+
+
+def test_whole_numbers_of_every_size_are_cast_from_int_as_from_float():
+    """Every power of ten and its neighbours, whole, in one column: the int64 path taken, the texts Arrow's."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from koken.results import arrow_number_texts
+
+    base = np.concatenate([10.0 ** np.arange(0, 11), np.arange(1, 2000, dtype=np.float64) * 4999999.0])
+    values = np.concatenate([base, base - 1, -base, [0.0]])
+    values = values[np.abs(values) < 1e10]
+    shown, plain = arrow_number_texts(values)
+    assert plain.all()
+    assert shown.to_pylist() == pc.cast(pa.array(values), pa.large_string()).to_pylist()
+    assert shown.to_pylist() == [str(int(v)) for v in values.tolist()]
 
 
 def _input_columns_before(calc, number=lambda v: f"{v:.15g}"):

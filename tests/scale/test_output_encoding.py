@@ -174,3 +174,49 @@ def test_many_floats_are_written_as_pandas_writes_them():
     values[[1, 2, 3, 4]] = [np.inf, -0.0, 1e16, 1e-4]
     rows = pd.DataFrame({"a": values, "b": values[::-1].copy()})
     assert csv_bytes(rows, True) == rows.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+whole_floats = st.integers(-10**12, 10**12).map(float) | st.sampled_from([0.0, -0.0, 1e16, 123456789012345678.0, np.nan])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data(), st.integers(1, 30), st.booleans())
+def test_csv_rows_of_whole_numbers_and_messy_text_are_the_bytes_pandas_writes(data, n, header):
+    """Columns of whole numbers (cast from int64, ``.0`` added by one scalar), texts to quote or mark as formulas,
+    a category and a float column last (the line end added to the last column's texts)."""
+    from koken.results import spreadsheet_safe
+
+    draw = data.draw
+    rows = pd.DataFrame({
+        "count": np.array(draw(st.lists(whole_floats, min_size=n, max_size=n)), dtype=np.float64),
+        "name": pd.Series(draw(st.lists(csv_texts, min_size=n, max_size=n)), dtype=object),
+        "kind": pd.Series(draw(st.lists(csv_texts, min_size=n, max_size=n)), dtype=object).astype("category"),
+        "years": np.array(draw(st.lists(st.integers(1, 40).map(float), min_size=n, max_size=n)), dtype=np.float64),
+    })
+    order = draw(st.permutations(list(rows.columns)))
+    rows = rows[order]
+    assert csv_bytes(rows, header) == rows.to_csv(index=False, header=header, lineterminator="\n").encode("utf-8")
+    expected = spreadsheet_safe(rows).to_csv(index=False, header=header, lineterminator="\n").encode("utf-8")
+    assert csv_bytes(rows, header, safe=True) == expected
+
+
+def test_a_long_column_with_a_few_texts_to_quote_is_written_as_python_csv_writes_it():
+    """Thousands of plain texts and a few holding a comma, a quote, a line break or a formula's first character:
+    only those quoted or marked (the characters found by memchr, then their rows by numpy); compared with Python's
+    csv module writing the formula-safe rows (QUOTE_MINIMAL, the quoting pandas uses)."""
+    import csv
+    import io
+
+    from koken.results import spreadsheet_safe
+
+    rng = np.random.default_rng(3)
+    texts = [f"名前{i} kWh/yr; n={i}" for i in range(5_000)]
+    for i, odd in zip(rng.choice(5_000, 40, replace=False), ['a,b', 'say "hi"', "two\nlines", "cr\rhere", "=SUM(A1)",
+                                                            "+1", "-x", "@me", "\tTab", "", "全角，カンマ"] * 4):
+        texts[i] = odd
+    rows = pd.DataFrame({"t": texts, "v": rng.random(5_000) * 10.0 ** rng.integers(-6, 18, 5_000)})
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(rows.columns)
+    writer.writerows(spreadsheet_safe(rows).itertuples(index=False))
+    assert csv_bytes(rows, True, safe=True) == out.getvalue().encode("utf-8")

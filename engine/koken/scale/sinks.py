@@ -48,6 +48,7 @@ from koken.base.vocabulary import (
 from koken.results import (
     DETAILS_METADATA,
     FORMULA_TRIGGERS,
+    arrow_number_texts,
     detail_arrays,
     details_layout,
     document_head,
@@ -141,7 +142,8 @@ class CsvSink(ResultSink):
                 self._fh.write("\ufeff".encode())
             rows = table[self._columns]  # headers too: a column of the company's own may be "=…"
             rows.columns = ["'" + c if c.startswith(FORMULA_TRIGGERS) else c for c in rows.columns]
-            self._fh.write(csv_bytes(rows, header=self._fh.tell() <= 3, safe=True))
+            for part in csv_parts(rows, header=self._fh.tell() <= 3, safe=True):  # Arrow's lines written, not copied
+                self._fh.write(part)
         self._guard(append)
 
     def _finish(self, provenance, totals):
@@ -150,13 +152,23 @@ class CsvSink(ResultSink):
 
 
 def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
+    """The bytes of :func:`csv_parts` one after the other."""
+    return b"".join(csv_parts(rows, header, safe))
+
+
+def csv_parts(rows: pd.DataFrame, header: bool, safe: bool = False) -> list:
     """``rows.to_csv(index=False, header=header, lineterminator="\\n")`` as UTF-8 bytes (of
     :func:`koken.results.spreadsheet_safe` ``(rows)`` when ``safe``), the same bytes, composed by Arrow's compute
     kernels column by column when every column is of float64 or int64 or holds text (or nothing): floats written as
     pandas writes them (the shortest text that reads back the same number, :func:`_float_texts`), empty cells for NaN
     and None, text quoted as Python's ``csv`` module quotes it (only what holds a separator, a quote or a line break),
     and when ``safe`` an apostrophe before a text a spreadsheet would run as a formula. Any other column (booleans,
-    dates, mixed objects): pandas writes the rows."""
+    dates, mixed objects): pandas writes the rows.
+
+    Returns:
+        the bytes in one or two parts (the header, then the lines as a ``memoryview`` of Arrow's buffer, not copied),
+        to be written one after the other.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -164,20 +176,21 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
         return pa.scalar(value, pa.large_string())
 
     def by_pandas():
-        return _pandas_csv(spreadsheet_safe(rows) if safe else rows, header)
+        return [_pandas_csv(spreadsheet_safe(rows) if safe else rows, header)]
 
     if len(rows) == 0 or len(rows.columns) < 2:  # a one-column row of "" is quoted: pandas' rules
         return by_pandas()
-    cells = []  # the texts of a line, one after the other: joined in one call
-    for name in rows.columns:
+    cells = []  # each column's texts, the last one's with the line end: joined by commas in one call
+    last = len(rows.columns) - 1
+    for place, name in enumerate(rows.columns):
         series = rows[name]
-        if cells:
-            cells.append(text(","))
+        end = "\n" if place == last else ""
         if series.dtype == np.float64:
-            cells += _float_texts(series.to_numpy())
+            cells.append(_joined(*_float_texts(series.to_numpy()), *([text(end)] if end else [])))
             continue
         if series.dtype == np.int64:
-            cells.append(pc.cast(pa.array(series.to_numpy()), pa.large_string()))
+            cells.append(_joined(pc.cast(pa.array(series.to_numpy()), pa.large_string()),
+                                 *([text(end)] if end else [])))
             continue
         if series.dtype != object and not isinstance(series.dtype, pd.CategoricalDtype) \
                 and not pd.api.types.is_string_dtype(series):
@@ -192,18 +205,33 @@ def csv_bytes(rows: pd.DataFrame, header: bool, safe: bool = False) -> bytes:
             if not (pa.types.is_string(column.type.value_type) or pa.types.is_large_string(column.type.value_type)):
                 return by_pandas()
             shown = _csv_texts(column.dictionary.cast(pa.large_string()), safe)
+            if end:
+                shown = _joined(shown, text(end))
             column = pa.DictionaryArray.from_arrays(column.indices, shown).dictionary_decode()
-        elif pa.types.is_null(column.type):
+            cells.append(pc.fill_null(column, end))
+            continue
+        if pa.types.is_null(column.type):
             column = pa.array([""] * len(column), type=pa.large_string())
         elif pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
             column = _csv_texts(column.cast(pa.large_string()), safe)
         else:
             return by_pandas()
-        cells.append(pc.fill_null(column, ""))
-    lines = pc.binary_join_element_wise(*cells, text("\n"), text(""))
+        column = pc.fill_null(column, "")
+        cells.append(_joined(column, text(end)) if end else column)
+    lines = pc.binary_join_element_wise(*cells, text(","))
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)[lines.offset:lines.offset + len(lines) + 1]
-    body = bytes(memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])])  # the lines, one after another
-    return (_pandas_csv(rows.iloc[:0], True) if header else b"") + body
+    body = memoryview(lines.buffers()[2])[int(offsets[0]):int(offsets[-1])]  # the lines, one after another
+    return [_pandas_csv(rows.iloc[:0], True), body] if header else [body]
+
+
+def _joined(*texts):
+    """Arrow texts (arrays or scalars of large_string) put one after the other, row by row (one array given: it)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(texts) == 1:
+        return texts[0]
+    return pc.binary_join_element_wise(*texts, pa.scalar("", pa.large_string()))
 
 
 def _csv_texts(column, safe: bool):
@@ -229,7 +257,10 @@ def _csv_texts(column, safe: bool):
         if risky.any():
             marked = pc.binary_join_element_wise(text("'"), column.filter(pa.array(risky)), text(""))
             column = pc.replace_with_mask(column, pa.array(risky), marked)
-    found = np.flatnonzero(_QUOTED_BYTES[chars[offsets[0]:offsets[-1]]]) + offsets[0]
+    body = chars[offsets[0]:offsets[-1]]
+    raw = body.tobytes()  # searched for each character by ``in`` (memchr) first: most columns hold none
+    found = np.concatenate([np.zeros(0, dtype=np.int64)] + [np.flatnonzero(body == byte) for byte in _QUOTED_BYTES
+                                                             if bytes([byte]) in raw]) + offsets[0]
     needs = np.zeros(len(column), dtype=bool)
     needs[np.searchsorted(offsets, found, side="right") - 1] = True
     needs &= valid
@@ -242,18 +273,16 @@ def _csv_texts(column, safe: bool):
 
 def _float_texts(values: np.ndarray) -> list:
     """Floats as pandas writes them in a CSV (``repr``: the shortest text that reads back the same number, ``1.0``,
-    ``1e-05``, ``1e+16``), NaN as empty: one or two Arrow arrays, the texts then, where needed, the ``.0`` after
-    them. Arrow's cast writes the same shortest digits, without the ``.0`` of a whole number, in plain notation from
-    1e-6 to 1e10 (``repr``: from 1e-4 to 1e16): its texts of numbers from 1e-4 to 1e10 and of zeros are kept
-    (``.0`` added to whole numbers); the others (larger or smaller, NaN, infinities) are ``repr``'s.
+    ``1e-05``, ``1e+16``), NaN as empty: one or two Arrow arrays (or a scalar), the texts then, where needed, the
+    ``.0`` after them. Arrow's cast (:func:`koken.results.arrow_number_texts`) writes the same shortest digits,
+    without the ``.0`` of a whole number, in plain notation from 1e-6 to 1e10 (``repr``: from 1e-4 to 1e16): its
+    texts of numbers from 1e-4 to 1e10 and of zeros are kept (``.0`` added to whole numbers); the others (larger or
+    smaller, NaN, infinities) are ``repr``'s.
     tests/scale/test_output_encoding.py compares the texts with pandas' on random numbers of every size."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    shown = pc.cast(pa.array(values), pa.large_string())
-    size = np.abs(values)
-    with np.errstate(invalid="ignore"):
-        plain = ((size >= 1e-4) & (size < 1e10)) | (values == 0)
+    shown, plain = arrow_number_texts(values)
     other = ~plain  # NaN and infinities too
     if other.any():
         texts = ["" if v != v else float.__repr__(v) for v in values[other].tolist()]
@@ -261,6 +290,8 @@ def _float_texts(values: np.ndarray) -> list:
     whole = plain & (values == np.floor(values))
     if not whole.any():
         return [shown]
+    if whole.all():
+        return [shown, pa.scalar(".0", pa.large_string())]
     return [shown, pa.array(["", ".0"], pa.large_string()).take(pa.array(whole.astype(np.int8)))]
 
 
@@ -294,7 +325,7 @@ def _byte_table(characters) -> np.ndarray:
     return table
 
 
-_QUOTED_BYTES = _byte_table(_csv_quoted_characters())
+_QUOTED_BYTES = tuple(int(byte) for byte in np.flatnonzero(_byte_table(_csv_quoted_characters())))
 """The bytes of the characters that make a text quoted."""
 
 _FORMULA_BYTES = _byte_table(FORMULA_TRIGGERS)
