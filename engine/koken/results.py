@@ -519,8 +519,22 @@ def input_items(details, methodologies, layout: DetailLayout, name: str) -> tupl
         rows, value = rows[there], value.filter(there)
         values[rows] = np.asarray(value.fill_null(np.nan), dtype=float)
         units[rows] = items[0][at[0] - 1][1]
-        origins[rows] = details.column(f"inputs.{at[0]}.origin").take(rows).to_pylist()
+        origins[rows] = _shared_texts(details.column(f"inputs.{at[0]}.origin").take(rows))
     return values, units, origins
+
+
+def _shared_texts(column) -> np.ndarray:
+    """An Arrow text column as an object array, each distinct text one Python object shared by its rows (a
+    dictionary-coded column's dictionary, made once; ``to_pylist`` makes a text a row); null as None."""
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks()
+    if not pa.types.is_dictionary(column.type):
+        column = column.dictionary_encode()
+    codes = column.indices.to_numpy(zero_copy_only=False)
+    codes = np.where(np.asarray(column.is_valid(), dtype=bool), codes, -1).astype(np.intp)
+    return np.asarray([*column.dictionary.to_pylist(), None], dtype=object)[codes]  # code -1: the None at the end
 
 
 def data_quality(origin: str, declared: str = "") -> str:
@@ -1005,7 +1019,7 @@ def read_parquet_result(path: str | Path) -> tuple[dict, pd.DataFrame]:
         # a whole-number column with a null stays whole numbers beside a None (not floats: every row would read 3.0);
         # each row's inputs and steps (the report's) are not read here
         frame = source.read(columns=[c for c in source.schema_arrow.names if not is_detail_column(c)]) \
-            .to_pandas(integer_object_nulls=True)
+            .to_pandas(integer_object_nulls=True, split_blocks=True, self_destruct=True)
     except (OSError, pa.ArrowException, UnicodeDecodeError, ValueError, RecursionError) as err:
         raise KokenError(_("cannot read the result file as Parquet ({error}: {detail})").format(
             error=type(err).__name__, detail=str(err)[:200]), where) from None
@@ -1061,7 +1075,7 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
 
     where = Location(file=str(path))
     head, frame = read_parquet_result(path)
-    source = pq.ParquetFile(path)
+    source = pq.ParquetFile(path, pre_buffer=False)
     layout = _file_layout(source, where)
     lines = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for key in list(frame.columns):  # one column's Python values at a time, each typed as DataFrame(rows) types it
@@ -1095,9 +1109,10 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
     return head, lines, "sha256:" + digest.hexdigest()
 
 
-READ_BATCH_ROWS = 32_768
-"""Rows of a Parquet result's ``inputs`` and ``steps`` read at a time (a row group holds a partition, up to 250,000
-rows: its inputs alone would take hundreds of megabytes)."""
+READ_BATCH_ROWS = 8_192
+"""Rows of a Parquet result's inputs and steps read at a time (a row group holds a partition, up to 250,000 rows:
+its inputs alone would take hundreds of megabytes; 32,768 rows at a time made a report of 100,000 lines peak at 1.59×
+the report of 10,000, 8,192 at 1.45×: docs/performance.md)."""
 
 GRID_FACTOR_INPUT = "grid_emission_factor"
 """The input whose values a report discloses (koken.reporting.action_plan)."""
@@ -1123,7 +1138,7 @@ def read_parquet_details(path: str | Path, positions) -> dict[int, dict]:
     out: dict[int, dict] = {}
     if not len(wanted):
         return out
-    source = pq.ParquetFile(path)
+    source = pq.ParquetFile(path, pre_buffer=False)
     layout = _file_layout(source, Location(file=str(path)))
     start = 0
     for batch in source.iter_batches(batch_size=READ_BATCH_ROWS, columns=["methodology", *layout.columns()]):
