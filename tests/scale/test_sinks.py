@@ -132,5 +132,6 @@ def test_a_portfolio_column_named_as_a_parquet_detail_column_is_refused_and_noth
         csv.writer(f).writerows(rows)
     out = tmp_path / "r.parquet"
     result = CliRunner().invoke(main, ["calculate", str(portfolio), "-o", str(out)])
-    assert result.exit_code != 0 and "column inputs.1.value appears twice" in result.output, result.output
+    assert result.exit_code != 0 and "column 'inputs.1.value' is none of koken's, but a result column has that name" \
+        in result.output, result.output
     assert "Traceback" not in result.output and not out.exists()

@@ -499,11 +499,6 @@ class ParquetSink(ResultSink):
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        if details is not None:  # a company's own column carried through under a detail column's name
-            twice = next((c for c in table.columns if c in details.column_names), None)
-            if twice is not None:
-                raise KokenError(_("column {name} appears twice").format(name=twice), Location(file=str(self.path)))
-
         def append():
             arrow = pa.Table.from_pandas(table, preserve_index=False)
             if details is not None:
