@@ -8,6 +8,7 @@ field, so the same inputs give the same bytes apart from ``created``.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import json
 import math
@@ -334,7 +335,8 @@ class DetailLayout:
     @classmethod
     def from_json(cls, text: bytes | str) -> DetailLayout:
         """The layout a Parquet result's metadata holds, checked (strict JSON; widths whole numbers up to
-        :data:`_LAYOUT_LIMIT`; every methodology's lists of ``[name, unit]`` texts no longer than the widths).
+        :data:`_LAYOUT_LIMIT`; every methodology's lists of ``[name, unit]`` texts no longer than the widths, each
+        name once in a list).
 
         Raises:
             ValueError: what is wrong, in words (the caller names the file)."""
@@ -356,6 +358,10 @@ class DetailLayout:
                 if not isinstance(listed, list) or len(listed) > width or not all(
                         isinstance(x, list) and len(x) == 2 and all(isinstance(t, str) for t in x) for x in listed):
                     raise ValueError(f"methodologies.{mid}.{key}: not a list of at most {width} [name, unit] texts")
+                twice = next((name for name, count in collections.Counter(x[0] for x in listed).items() if count > 1),
+                             None)
+                if twice is not None:  # a JSON result's row holds each name once
+                    raise ValueError(f"methodologies.{mid}.{key}: {twice[:100]} twice")
                 parts.append(tuple(tuple(x) for x in listed))
             methodologies[mid] = tuple(parts)
         return cls(widths[0], widths[1], methodologies)
@@ -449,15 +455,18 @@ def details_layout(metadata: Mapping | None) -> DetailLayout | None:
 
 def layout_problems(schema, layout: DetailLayout | None) -> str:
     """What keeps a Parquet result's detail columns from being read with its layout ('' if nothing): a layout that
-    is missing, a column missing or of another type (values float64; origins and levels texts, dictionary-coded or
-    not)."""
+    is missing, a column missing, named twice or of another type (values float64; origins and levels texts,
+    dictionary-coded or not)."""
     import pyarrow as pa
 
     if layout is None:
         return "no layout"
+    counts = collections.Counter(schema.names)
     for name in layout.columns():
-        if name not in schema.names:
+        if name not in counts:
             return f"no column {name}"
+        if counts[name] > 1:  # e.g. a portfolio's own column of that name, carried through
+            return f"column {name} {counts[name]} times"
         kind = schema.field(name).type
         if name.endswith(".value"):
             ok = pa.types.is_float64(kind)
@@ -1086,6 +1095,9 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
     if problems:
         raise KokenErrors(problems)
     ids = lines["methodology"].to_numpy(dtype=object)
+    unknown = sorted(set(pd.unique(ids[pd.notna(ids)])) - set(layout.methodologies), key=str)
+    if unknown:  # its rows would be read as having no inputs (their grid factors left out of the disclosure)
+        raise _malformed_layout(f"no methodology {', '.join(map(str, unknown))}", where)
     at = sorted({i for given, _done in layout.methodologies.values()
                  for i, (name, _unit) in enumerate(given, 1) if name == GRID_FACTOR_INPUT})
     grid = {key: [] for key in GRID_FACTOR_COLUMNS}
@@ -1102,6 +1114,12 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
     for key, parts in grid.items():
         values = np.concatenate(parts) if parts else np.zeros(0, dtype=float if key.endswith("value") else object)
         lines[key] = pd.Series(values, index=lines.index, dtype=values.dtype)  # texts stay objects, None for none
+    infinite = np.flatnonzero(np.isinf(lines[GRID_FACTOR_COLUMNS[0]].to_numpy()))
+    if len(infinite):  # a JSON result cannot hold one (strict JSON); the report would disclose it
+        raise KokenErrors([KokenError(_("{field} (portfolio row {row}): {what}").format(
+            field=f"rows[{i}]", row=int(lines["row"].iat[i]), what=_("{field} is {value}, not a finite number").format(
+                field=GRID_FACTOR_COLUMNS[0], value=_shown(float(lines[GRID_FACTOR_COLUMNS[0]].iat[i])))), where)
+            for i in infinite.tolist()])
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -1157,18 +1175,27 @@ def _file_layout(source, where: Location) -> DetailLayout:
     """The detail layout of an open Parquet result (``pyarrow.parquet.ParquetFile``), checked against its columns.
 
     Raises:
-        KokenErrors: no layout (a result of a koken before it), a malformed one, or columns that do not match."""
+        KokenErrors: no layout (a result of a koken before it: calculate it again), a malformed one, or columns that
+            do not match it (:func:`layout_problems`, named)."""
     try:
         layout = details_layout(source.metadata.metadata)
     except (ValueError, UnicodeDecodeError, RecursionError) as err:
-        raise KokenErrors([KokenError(_("the Parquet result's {key} metadata is malformed ({detail})").format(
-            key=DETAILS_METADATA, detail=str(err)[:200]), where)]) from None
-    if layout_problems(source.schema_arrow, layout):
+        raise _malformed_layout(str(err), where) from None
+    problem = layout_problems(source.schema_arrow, layout)
+    if problem and layout is not None:  # a layout its columns do not match: the file was edited
+        raise _malformed_layout(problem, where)
+    if problem:
         raise KokenErrors([KokenError(_("the Parquet result holds no inputs and steps of its rows (columns inputs.1.value "
                                         "… steps.1.value … and their layout in the {key} metadata), which the report "
                                         "discloses: it was written by an earlier koken; calculate it again (koken "
                                         "calculate -o result.parquet)").format(key=DETAILS_METADATA), where)])
     return layout
+
+
+def _malformed_layout(detail: str, where: Location) -> KokenErrors:
+    """The error of a Parquet result whose detail layout is malformed (``detail``: what is wrong, in words)."""
+    return KokenErrors([KokenError(_("the Parquet result's {key} metadata is malformed ({detail})").format(
+        key=DETAILS_METADATA, detail=detail[:200]), where)])
 
 
 def _json_cells(column: pd.Series, key: str) -> list:

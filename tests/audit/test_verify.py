@@ -601,3 +601,49 @@ def test_a_whole_number_beyond_a_float_s_range_anywhere_is_refused_not_a_crash(s
     path.write_text(json.dumps(doc).replace(repr(marker), huge), encoding="utf-8")
     with pytest.raises(KokenError, match="a whole number of 401 digits is beyond"):
         verify(path, portfolio, reload(lib_dir))
+
+
+def test_a_parquet_result_whose_stored_inputs_were_edited_does_not_stand_as_its_json_result(setup):
+    # the bug: the Parquet result's inputs and steps (its detail columns) were read only for rows whose figures
+    # differ, so an edited input beside unchanged figures gave "The result stands" (its JSON result: a difference)
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tmp_path, lib_dir, portfolio, result, _, _ = setup
+    library = reload(lib_dir)
+    parquet = tmp_path / "result.parquet"
+    write_results(calculate(read_portfolio(portfolio, library), library), parquet)
+    table, metadata = pq.read_table(parquet), pq.read_metadata(parquet).metadata
+    document = json.loads(result.read_text(encoding="utf-8"))
+    name = next(iter(document["rows"][0]["inputs"]))
+    document["rows"][0]["inputs"][name]["value"] *= 2
+    edited_json = tmp_path / "edited.json"
+    edited_json.write_text(json.dumps(document), encoding="utf-8")
+
+    def edited_parquet(column: str, change):
+        values = table[column].to_pylist()
+        values[0] = change(values[0])
+        changed = table.set_column(table.schema.get_field_index(column), column,
+                                   pa.array(values, pa.float64())).replace_schema_metadata(None)
+        edited = tmp_path / "edited.parquet"
+        with pq.ParquetWriter(edited, changed.schema) as writer:
+            writer.write_table(changed)
+            writer.add_key_value_metadata({k: v for k, v in metadata.items() if k != b"ARROW:schema"})
+        return edited
+
+    from_json = verify(edited_json, portfolio, library)
+    from_parquet = verify(edited_parquet("inputs.1.value", lambda v: v * 2), portfolio, library)
+    assert not from_json.stands
+    assert not from_parquet.stands, from_parquet.differences
+    rows = [d for d in from_parquet.differences if d.startswith("row")]
+    assert rows == [d for d in from_json.differences if d.startswith("row")] and len(rows) == 1
+    assert f"input changed: {name}" in rows[0]
+    # an input's value emptied (null): in the first detail column (the row then read as having no inputs at all) and
+    # in the grid factor's (its change was formatted as a number: TypeError)
+    at = next(i for i, x in enumerate(document["rows"][0]["inputs"], 1) if x == "grid_emission_factor")
+    for column in ("inputs.1.value", f"inputs.{at}.value"):
+        outcome = verify(edited_parquet(column, lambda v: None), portfolio, library)
+        assert not outcome.stands, (column, outcome.differences)
+        assert [d for d in outcome.differences if d.startswith("row 2")], (column, outcome.differences)

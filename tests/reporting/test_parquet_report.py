@@ -292,7 +292,13 @@ def test_the_inputs_and_steps_are_flat_columns_laid_out_in_the_metadata(results,
     (b'{"inputs": 1, "steps": 0, "methodologies": {"a": {"inputs": [["x", "kWh"], ["y", "kWh"]], "steps": []}}}',
      "methodologies.a.inputs: not a list of at most 1"),
     (b'{"inputs": 1, "inputs": 1, "steps": 0, "methodologies": {}}', "malformed"),  # a key twice
-    (b'{"inputs": 99, "steps": 0, "methodologies": {}}', "holds no inputs and steps"),  # columns it does not have
+    # a name twice in one methodology: the report disclosed the first one's values (a fraction) as grid factors
+    (b'{"inputs": 2, "steps": 0, "methodologies": {"a": {"inputs": [["grid_emission_factor", "fraction"], '
+     b'["grid_emission_factor", "kg-CO2/kWh"]], "steps": []}}}', "methodologies.a.inputs: grid_emission_factor twice"),
+    (b'{"inputs": 0, "steps": 2, "methodologies": {"a": {"inputs": [], "steps": [["s", "kWh"], ["s", "kWh"]]}}}',
+     "methodologies.a.steps: s twice"),
+    # columns it does not have: said "written by an earlier koken"
+    (b'{"inputs": 99, "steps": 0, "methodologies": {}}', "malformed (no column inputs.14.value)"),
     (None, "holds no inputs and steps"),
 ])
 def test_a_parquet_result_with_a_wrong_detail_layout_is_refused_naming_it(results, tmp_path, layout, expected):
@@ -305,6 +311,20 @@ def test_a_parquet_result_with_a_wrong_detail_layout_is_refused_naming_it(result
     assert not out.exists()
 
 
+def test_a_parquet_result_whose_layout_lacks_a_methodology_of_its_rows_is_refused(results, tmp_path):
+    # the bug: those rows were read as having no inputs, and their grid factors left out of the report's disclosure
+    layout = json.loads(pq.read_metadata(results[".parquet"]).metadata[DETAILS_METADATA.encode()])
+    gone = sorted(layout["methodologies"])[0]
+    del layout["methodologies"][gone]
+    bad = _with_layout(results[".parquet"], tmp_path / "bad.parquet", json.dumps(layout).encode())
+    out = tmp_path / "report.xlsx"
+    with pytest.raises(KokenErrors) as err:
+        report([bad], output=out, fiscal_year=2023)
+    (problem,) = err.value.errors
+    assert f"no methodology {gone}" in problem.message and problem.location.file == str(bad), problem.message
+    assert not out.exists()
+
+
 def test_csv_and_workbook_results_are_still_refused(tmp_path, library):
     path = tmp_path / "r.csv"
     calculate(PORTFOLIO, library).to_file(path)
@@ -312,3 +332,49 @@ def test_csv_and_workbook_results_are_still_refused(tmp_path, library):
         report([path])
     assert "JSON or Parquet result" in err.value.errors[0].message
     assert isinstance(err.value.errors[0], KokenError)
+
+
+def test_a_parquet_result_with_an_infinite_grid_factor_is_refused_naming_its_row(results, tmp_path):
+    # the bug: the report disclosed "inf kg-CO2/kWh" (a JSON result cannot hold Infinity: strict JSON refuses it)
+    source = pq.ParquetFile(results[".parquet"])
+    layout = details_layout(source.metadata.metadata)
+    table = pq.read_table(results[".parquet"])
+    ids = table["methodology"].to_pylist()
+    row, at = next((r, [n for n, _u in layout.methodologies[m][0]].index(GRID_FACTOR_COLUMNS[0].split(".")[0]) + 1)
+                   for r, m in enumerate(ids) if any(n == "grid_emission_factor" for n, _u in layout.methodologies[m][0])
+                   and table[f"inputs.{[n for n, _u in layout.methodologies[m][0]].index('grid_emission_factor') + 1}"
+                                 ".value"][r].is_valid)
+    name = f"inputs.{at}.value"
+    values = table[name].to_pylist()
+    values[row] = math.inf
+    table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.float64()))
+    bad = tmp_path / "bad.parquet"
+    with pq.ParquetWriter(bad, table.schema) as writer:
+        writer.write_table(table)
+        writer.add_key_value_metadata({k.decode(): v.decode() for k, v in source.metadata.metadata.items()
+                                       if k != b"ARROW:schema"})
+    out = tmp_path / "report.xlsx"
+    with pytest.raises(KokenErrors) as err:
+        report([bad], output=out, fiscal_year=2023)
+    (problem,) = err.value.errors
+    assert f"rows[{row}]" in problem.message and "not a finite number" in problem.message, problem.message
+    assert problem.location.file == str(bad) and not out.exists()
+
+
+def test_a_parquet_result_with_a_detail_column_twice_is_refused_naming_it(results, tmp_path):
+    # the bug: a portfolio column named inputs.1.value (carried through) gave the result that name twice, and the
+    # report stopped with a KeyError traceback
+    source = pq.ParquetFile(results[".parquet"])
+    table = pq.read_table(results[".parquet"])
+    table = table.append_column("inputs.1.value", pa.array(["hack"] * table.num_rows))
+    bad = tmp_path / "bad.parquet"
+    with pq.ParquetWriter(bad, table.schema) as writer:
+        writer.write_table(table)
+        writer.add_key_value_metadata({k.decode(): v.decode() for k, v in source.metadata.metadata.items()
+                                       if k != b"ARROW:schema"})
+    out = tmp_path / "report.xlsx"
+    with pytest.raises(KokenErrors) as err:
+        report([bad], output=out, fiscal_year=2023)
+    (problem,) = err.value.errors
+    assert "column inputs.1.value 2 times" in problem.message and problem.location.file == str(bad), problem.message
+    assert not out.exists()

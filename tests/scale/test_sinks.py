@@ -112,3 +112,26 @@ def test_no_figure_of_the_results_workbook_is_labelled_an_input(tmp_path):
     figures = [h for h in headers if h and h.split("\n")[-1] in outputs]
     assert "スコープ3カテゴリ11（稼働年数分、インベントリ）\nscope3_cat11_lifetime[t-CO2e]" in headers
     assert len(figures) == len(outputs) and not [h for h in figures if h.startswith("入力")], figures
+
+
+def test_a_portfolio_column_named_as_a_parquet_detail_column_is_refused_and_nothing_written(tmp_path):
+    # the bug: a company's own column named inputs.1.value, carried through, gave the Parquet result that name twice:
+    # koken report then stopped with a KeyError traceback and koken verify said the file was edited
+    from click.testing import CliRunner
+
+    from koken.cli.commands import main
+
+    from conftest import REPO
+
+    rows = list(csv.reader((REPO / "examples" / "portfolio_fy2023.csv").open(encoding="utf-8")))
+    rows[0].append("inputs.1.value")
+    for row in rows[1:]:
+        row.append("x")
+    portfolio = tmp_path / "p.csv"
+    with portfolio.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    out = tmp_path / "r.parquet"
+    result = CliRunner().invoke(main, ["calculate", str(portfolio), "-o", str(out)])
+    assert result.exit_code != 0 and "column 'inputs.1.value' is none of koken's, but a result column has that name" \
+        in result.output, result.output
+    assert "Traceback" not in result.output and not out.exists()

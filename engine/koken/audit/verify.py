@@ -36,6 +36,7 @@ from koken.results import (
     document_tail,
     frame_records,
     is_parquet,
+    layout_problems,
     read_parquet_details,
     read_parquet_result,
     result_problems,
@@ -289,7 +290,8 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
         old_keys, new_keys = _frame_keys(frame), _frame_keys(calc.table)
 
         def pairs(common):
-            return _frame_pairs(frame, calc.table, common, _stored_details(where.file), _made_details(calc))
+            return _frame_pairs(frame, calc.table, common, _stored_details(where.file), _made_details(calc),
+                                _details_differ(where.file, frame, calc))
     out.differences.extend(_row_differences(old_keys, new_keys, pairs, changed_methodologies, engine_changed))
     out.stands = not out.differences
     return out
@@ -370,12 +372,53 @@ def _no_nan(details: dict) -> dict:
                   for name, item in items.items()} for key, items in details.items()}
 
 
-def _frame_pairs(old: pd.DataFrame, new: pd.DataFrame, common: list, old_details=None, new_details=None):
+def _details_differ(path: str, frame: pd.DataFrame, calc):
+    """A function of matched positions (old, new: int arrays of one length) to a boolean array: where the Parquet
+    result's stored inputs and steps (its detail columns, :class:`koken.results.DetailLayout`) differ from the
+    recomputed ones, a column at a time (a JSON result's rows hold them and are compared whole; empty cells equal).
+    A result whose detail columns cannot be read with its layout: nothing differs (its rows are compared on their
+    figures and fields alone, as :func:`_stored_details` gives no details)."""
+    import pyarrow.parquet as pq
+
+    def differ(at_old: np.ndarray, at_new: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(at_old), dtype=bool)
+        source = pq.ParquetFile(path, pre_buffer=False)
+        try:
+            stored = details_layout(source.metadata.metadata)
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return out
+        if layout_problems(source.schema_arrow, stored):
+            return out
+        made_table = detail_arrays(calc)
+        made = details_layout(made_table.schema.metadata)
+        old_ids = _column(frame, "methodology", at_old)
+        new_ids = _column(calc.table, "methodology", at_new)
+        out |= np.fromiter((stored.methodologies.get(a) != made.methodologies.get(b)
+                            for a, b in zip(old_ids, new_ids)), dtype=bool, count=len(at_old))
+        for name in dict.fromkeys([*stored.columns(), *made.columns()]):
+            a = _cells(source.read(columns=[name]).column(0) if name in stored.columns() else None, at_old)
+            b = _cells(made_table.column(name) if name in made.columns() else None, at_new)
+            out |= ~((a == b) | (pd.isna(a) & pd.isna(b)))
+        return out
+    return differ
+
+
+def _cells(column, positions: np.ndarray) -> np.ndarray:
+    """A detail column's cells at ``positions`` as objects (null and NaN as None; no column: all None)."""
+    if column is None:
+        return np.full(len(positions), None, dtype=object)
+    values = column.take(positions).to_pandas().astype(object).to_numpy()
+    return np.where(pd.isna(values), None, values)
+
+
+def _frame_pairs(old: pd.DataFrame, new: pd.DataFrame, common: list, old_details=None, new_details=None,
+                 details_differ=None):
     """(key, old row, new row) of the matched rows of two result tables that are not equal cell for cell: found a
     column at a time (empty cells equal, a column absent from a table taken as empty), then only those rows turned
     into mappings (:func:`koken.results.frame_records`) for :func:`_row_differences`, with their inputs and steps
     where both sides give them (``old_details`` and ``new_details``: functions of positions to
-    ``{position: {"inputs", "steps"}}``), so that a difference names the input that changed."""
+    ``{position: {"inputs", "steps"}}``), so that a difference names the input that changed; ``details_differ``
+    (:func:`_details_differ`) marks the rows whose inputs or steps alone differ."""
     if not common:
         return []
     at_old = np.fromiter((i for _key, i, _j in common), dtype=np.int64, count=len(common))
@@ -390,13 +433,15 @@ def _frame_pairs(old: pd.DataFrame, new: pd.DataFrame, common: list, old_details
         else:
             empty_a, empty_b = pd.isna(a), pd.isna(b)
             differ |= ~((a == b) | (empty_a & empty_b))
+    if details_differ is not None:
+        differ |= details_differ(at_old, at_new)
     chosen = np.flatnonzero(differ)
     olds, news = frame_records(old, at_old[chosen]), frame_records(new, at_new[chosen])
     if len(chosen) and old_details is not None and new_details is not None:
         stored, made = old_details(at_old[chosen].tolist()), new_details(at_new[chosen].tolist())
         for i, j, a, b in zip(at_old[chosen].tolist(), at_new[chosen].tolist(), olds, news):
-            if stored.get(i) and made.get(j):
-                a.update(_no_nan(stored[i]))
+            if i in stored and made.get(j):  # a stored row read as none (its first value emptied): none
+                a.update(_no_nan(stored[i] or {"inputs": {}, "steps": {}}))
                 b.update(_no_nan(made[j]))
     return [(common[k][0], a, b) for k, a, b in zip(chosen.tolist(), olds, news)]
 
@@ -492,12 +537,12 @@ def _causes(a: dict, b: dict, methodology_change: str | None, engine_changed: bo
             continue
         if _close(x["value"], y["value"]) and x["unit"] == y["unit"]:
             continue
-        change = f"{name} {x['value']:.10g} → {y['value']:.10g} {y['unit']}"
+        change = f"{name} {_g(x['value'])} → {_g(y['value'])} {y['unit']}"
         if y["origin"] == "portfolio" or x["origin"] == "portfolio":
             causes.append(_("input changed: {change}").format(change=change))
-        elif y["origin"].startswith("default") or x["origin"].startswith("default"):
+        elif str(y["origin"]).startswith("default") or str(x["origin"]).startswith("default"):
             causes.append(_("methodology default changed: {change} ({origin})").format(change=change, origin=y["origin"]))
-        elif y["origin"].startswith("factor table"):
+        elif str(y["origin"]).startswith("factor table"):
             causes.append(_("factor changed: {change} ({origin})").format(change=change, origin=y["origin"]))
         else:
             causes.append(_("changed: {change}").format(change=change))
@@ -506,6 +551,11 @@ def _causes(a: dict, b: dict, methodology_change: str | None, engine_changed: bo
     if not causes and engine_changed:
         causes.append(_("the engine changed"))
     return causes or [_("the result file does not match its own inputs (edited after it was written?)")]
+
+
+def _g(value) -> str:
+    """An input's value in a difference: 10 significant digits; none (null in the result) as null."""
+    return "null" if value is None else f"{value:.10g}"
 
 
 def report(result: Verification) -> list[str]:

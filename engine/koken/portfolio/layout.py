@@ -40,6 +40,9 @@ HEADER_MIN_NAMES = 2
 RESERVED_RESULT_NAMES = frozenset({*RESULT_COLUMNS, "sheet", "inputs", "device_ratio_basis"})
 """Names a column of the company's own may not take: result files have columns of those names (and of every
 name beginning ``device_``)."""
+RESERVED_RESULT_PREFIXES = ("device_", "inputs.", "steps.")
+"""Beginnings of result columns' names (device shares; a Parquet result's inputs and steps,
+koken.results.DetailLayout: a company's own column of such a name gave the result that name twice)."""
 CLOSE_MATCH = 0.8
 """How alike (difflib's ratio) an unknown header must be to a column's name or alias to be taken for a
 misspelling of it (an error) rather than a column of the company's own (carried through)."""
@@ -315,7 +318,7 @@ def layout_from_header(path: str, encoding: str, headers: list[str], library: Ma
             unknown = next(name for name, _u in lines if canonical_name(name, names) is None)
             hint, meant, meant_unit = _misspelling(unknown, lines, names)
             if hint is None and not units:
-                if shown in RESERVED_RESULT_NAMES or shown.startswith("device_"):
+                if shown in RESERVED_RESULT_NAMES or shown.startswith(RESERVED_RESULT_PREFIXES):
                     problem(_("column {name!r} is none of koken's, but a result column has that name: rename it "
                               "(e.g. {suggestion!r})").format(name=shown, suggestion=f"{shown} (own)"), shown, index)
                 elif shown in passthrough.values():
