@@ -528,11 +528,11 @@ def input_items(details, methodologies, layout: DetailLayout, name: str) -> tupl
         rows, value = rows[there], value.filter(there)
         values[rows] = np.asarray(value.fill_null(np.nan), dtype=float)
         units[rows] = items[0][at[0] - 1][1]
-        origins[rows] = _shared_texts(details.column(f"inputs.{at[0]}.origin").take(rows))
+        origins[rows] = shared_texts(details.column(f"inputs.{at[0]}.origin").take(rows))
     return values, units, origins
 
 
-def _shared_texts(column) -> np.ndarray:
+def shared_texts(column) -> np.ndarray:
     """An Arrow text column as an object array, each distinct text one Python object shared by its rows (a
     dictionary-coded column's dictionary, made once; ``to_pylist`` makes a text a row); null as None."""
     import pyarrow as pa
@@ -1085,7 +1085,7 @@ def read_parquet_lines(path: str | Path) -> tuple[dict, pd.DataFrame, str]:
     where = Location(file=str(path))
     head, frame = read_parquet_result(path)
     source = pq.ParquetFile(path, pre_buffer=False)
-    layout = _file_layout(source, where)
+    layout = file_layout(source, where)
     lines = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     for key in list(frame.columns):  # one column's Python values at a time, each typed as DataFrame(rows) types it
         lines[key] = pd.Series(_json_cells(frame.pop(key), key), index=lines.index)
@@ -1157,7 +1157,7 @@ def read_parquet_details(path: str | Path, positions) -> dict[int, dict]:
     if not len(wanted):
         return out
     source = pq.ParquetFile(path, pre_buffer=False)
-    layout = _file_layout(source, Location(file=str(path)))
+    layout = file_layout(source, Location(file=str(path)))
     start = 0
     for batch in source.iter_batches(batch_size=READ_BATCH_ROWS, columns=["methodology", *layout.columns()]):
         local = wanted[(wanted >= start) & (wanted < start + batch.num_rows)] - start
@@ -1171,7 +1171,7 @@ def read_parquet_details(path: str | Path, positions) -> dict[int, dict]:
     return out
 
 
-def _file_layout(source, where: Location) -> DetailLayout:
+def file_layout(source, where: Location) -> DetailLayout:
     """The detail layout of an open Parquet result (``pyarrow.parquet.ParquetFile``), checked against its columns.
 
     Raises:

@@ -647,3 +647,25 @@ def test_a_parquet_result_whose_stored_inputs_were_edited_does_not_stand_as_its_
         outcome = verify(edited_parquet(column, lambda v: None), portfolio, library)
         assert not outcome.stands, (column, outcome.differences)
         assert [d for d in outcome.differences if d.startswith("row 2")], (column, outcome.differences)
+
+
+@pytest.mark.parametrize(("layout", "expected"), [
+    (b"{", "koken_details metadata is malformed"),
+    (b'{"inputs": 99, "steps": 0, "methodologies": {}}', "koken_details metadata is malformed (no column"),
+])
+def test_a_parquet_result_whose_detail_layout_was_edited_does_not_stand(setup, layout, expected):
+    # it stood: its rows were compared on their figures alone, where koken report refuses the file
+    import pyarrow.parquet as pq
+
+    tmp_path, lib_dir, portfolio, _result, _, _ = setup
+    library = reload(lib_dir)
+    parquet = tmp_path / "result.parquet"
+    write_results(calculate(read_portfolio(portfolio, library), library), parquet)
+    metadata = pq.read_metadata(parquet).metadata
+    table = pq.read_table(parquet).replace_schema_metadata(None)
+    edited = tmp_path / "edited.parquet"
+    with pq.ParquetWriter(edited, table.schema) as writer:
+        writer.write_table(table)
+        writer.add_key_value_metadata({b"koken": metadata[b"koken"], b"koken_details": layout})
+    outcome = verify(edited, portfolio, library)
+    assert not outcome.stands and any(expected in d for d in outcome.differences), outcome.differences

@@ -29,11 +29,13 @@ from koken.calculation import calculate
 from koken.methodology import Methodology
 from koken.portfolio.build import read_portfolio
 from koken.results import (
+    DETAILS_METADATA,
     detail_arrays,
     detail_records,
     details_layout,
     document_head,
     document_tail,
+    file_layout,
     frame_records,
     is_parquet,
     layout_problems,
@@ -42,6 +44,7 @@ from koken.results import (
     result_problems,
     row_details,
     row_records,
+    shared_texts,
     strict_json,
 )
 from koken.totals import Totals
@@ -289,6 +292,8 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
     else:
         old_keys, new_keys = _frame_keys(frame), _frame_keys(calc.table)
 
+        out.differences.extend(_layout_differences(where))
+
         def pairs(common):
             return _frame_pairs(frame, calc.table, common, _stored_details(where.file), _made_details(calc),
                                 _details_differ(where.file, frame, calc))
@@ -372,6 +377,22 @@ def _no_nan(details: dict) -> dict:
                   for name, item in items.items()} for key, items in details.items()}
 
 
+def _layout_differences(where: Location) -> list[str]:
+    """A Parquet result whose inputs and steps cannot be read with the layout it states (edited; what
+    :func:`koken.results.file_layout` refuses): its problems, as differences (the report refuses such a file). A
+    result without any layout (written before it) gives none: its rows are compared on their figures and fields."""
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(where.file, pre_buffer=False)
+    if DETAILS_METADATA.encode() not in (source.metadata.metadata or {}):
+        return []
+    try:
+        file_layout(source, where)
+    except KokenErrors as errs:
+        return [e.message for e in errs.errors]
+    return []
+
+
 def _details_differ(path: str, frame: pd.DataFrame, calc):
     """A function of matched positions (old, new: int arrays of one length) to a boolean array: where the Parquet
     result's stored inputs and steps (its detail columns, :class:`koken.results.DetailLayout`) differ from the
@@ -393,22 +414,31 @@ def _details_differ(path: str, frame: pd.DataFrame, calc):
         made = details_layout(made_table.schema.metadata)
         old_ids = _column(frame, "methodology", at_old)
         new_ids = _column(calc.table, "methodology", at_new)
-        out |= np.fromiter((stored.methodologies.get(a) != made.methodologies.get(b)
-                            for a, b in zip(old_ids, new_ids)), dtype=bool, count=len(at_old))
+        old_codes, ids = pd.factorize(np.concatenate([old_ids, new_ids]).astype(object))
+        same_layout = np.array([stored.methodologies.get(a) == made.methodologies.get(a) for a in ids], dtype=bool)
+        out |= (old_codes[:len(at_old)] != old_codes[len(at_old):]) | ~same_layout[old_codes[:len(at_old)]]
         for name in dict.fromkeys([*stored.columns(), *made.columns()]):
             a = _cells(source.read(columns=[name]).column(0) if name in stored.columns() else None, at_old)
             b = _cells(made_table.column(name) if name in made.columns() else None, at_new)
-            out |= ~((a == b) | (pd.isna(a) & pd.isna(b)))
+            if a.dtype.kind == "f" and b.dtype.kind == "f":
+                out |= ~((a == b) | (np.isnan(a) & np.isnan(b)))
+            else:
+                out |= ~((a == b) | (pd.isna(a) & pd.isna(b)))
         return out
     return differ
 
 
 def _cells(column, positions: np.ndarray) -> np.ndarray:
-    """A detail column's cells at ``positions`` as objects (null and NaN as None; no column: all None)."""
+    """A detail column's cells at ``positions``: numbers as floats (null as NaN), texts as objects
+    (:func:`koken.results.shared_texts`); no column: all NaN."""
+    import pyarrow as pa
+
     if column is None:
-        return np.full(len(positions), None, dtype=object)
-    values = column.take(positions).to_pandas().astype(object).to_numpy()
-    return np.where(pd.isna(values), None, values)
+        return np.full(len(positions), np.nan)
+    taken = column.take(positions)
+    if pa.types.is_floating(taken.type):
+        return np.asarray(taken.fill_null(np.nan).to_numpy(zero_copy_only=False), dtype=float)
+    return shared_texts(taken)
 
 
 def _frame_pairs(old: pd.DataFrame, new: pd.DataFrame, common: list, old_details=None, new_details=None,
