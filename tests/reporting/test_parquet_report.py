@@ -262,6 +262,24 @@ def _with_layout(source: Path, target: Path, layout: bytes | None) -> Path:
     return target
 
 
+def _written_like(source: pq.ParquetFile, table: pa.Table, target: Path) -> Path:
+    """``table`` written as a Parquet result with ``source``'s key-value metadata (its record and detail layout)."""
+    with pq.ParquetWriter(target, table.schema) as writer:
+        writer.write_table(table)
+        writer.add_key_value_metadata({k.decode(): v.decode() for k, v in source.metadata.metadata.items()
+                                       if k != b"ARROW:schema"})
+    return target
+
+
+def _the_one_refusal(bad: Path, out: Path) -> KokenError:
+    """The single problem ``koken report`` gives for ``bad`` (nothing written to ``out``)."""
+    with pytest.raises(KokenErrors) as err:
+        report([bad], output=out, fiscal_year=2023)
+    (problem,) = err.value.errors
+    assert not out.exists()
+    return problem
+
+
 def test_the_inputs_and_steps_are_flat_columns_laid_out_in_the_metadata(results, library):
     # nested list columns made a 1M-line run 3.65x the floor pipeline (issue 17 §4): values are float64 columns,
     # texts dictionary-coded, names and units once per methodology in the metadata
@@ -348,15 +366,8 @@ def test_a_parquet_result_with_an_infinite_grid_factor_is_refused_naming_its_row
     values = table[name].to_pylist()
     values[row] = math.inf
     table = table.set_column(table.schema.get_field_index(name), name, pa.array(values, pa.float64()))
-    bad = tmp_path / "bad.parquet"
-    with pq.ParquetWriter(bad, table.schema) as writer:
-        writer.write_table(table)
-        writer.add_key_value_metadata({k.decode(): v.decode() for k, v in source.metadata.metadata.items()
-                                       if k != b"ARROW:schema"})
-    out = tmp_path / "report.xlsx"
-    with pytest.raises(KokenErrors) as err:
-        report([bad], output=out, fiscal_year=2023)
-    (problem,) = err.value.errors
+    bad, out = _written_like(source, table, tmp_path / "bad.parquet"), tmp_path / "report.xlsx"
+    problem = _the_one_refusal(bad, out)
     assert f"rows[{row}]" in problem.message and "not a finite number" in problem.message, problem.message
     assert problem.location.file == str(bad) and not out.exists()
 
@@ -367,14 +378,7 @@ def test_a_parquet_result_with_a_detail_column_twice_is_refused_naming_it(result
     source = pq.ParquetFile(results[".parquet"])
     table = pq.read_table(results[".parquet"])
     table = table.append_column("inputs.1.value", pa.array(["hack"] * table.num_rows))
-    bad = tmp_path / "bad.parquet"
-    with pq.ParquetWriter(bad, table.schema) as writer:
-        writer.write_table(table)
-        writer.add_key_value_metadata({k.decode(): v.decode() for k, v in source.metadata.metadata.items()
-                                       if k != b"ARROW:schema"})
-    out = tmp_path / "report.xlsx"
-    with pytest.raises(KokenErrors) as err:
-        report([bad], output=out, fiscal_year=2023)
-    (problem,) = err.value.errors
+    bad, out = _written_like(source, table, tmp_path / "bad.parquet"), tmp_path / "report.xlsx"
+    problem = _the_one_refusal(bad, out)
     assert "column inputs.1.value 2 times" in problem.message and problem.location.file == str(bad), problem.message
     assert not out.exists()
