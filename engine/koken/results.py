@@ -316,6 +316,7 @@ class DetailLayout:
                 ] + [f"steps.{j}.value" for j in range(1, self.steps + 1)]
 
     def to_json(self) -> str:
+        """The layout as the file's metadata holds it: JSON text, methodologies sorted by id (:meth:`from_json`)."""
         return json.dumps({"inputs": self.inputs, "steps": self.steps,
                            "methodologies": {mid: {"inputs": [list(x) for x in given], "steps": [list(x) for x in done]}
                                              for mid, (given, done) in sorted(self.methodologies.items())}},
