@@ -11,6 +11,7 @@ value changed, the methodology changed (content hash), the engine version change
 from __future__ import annotations
 
 import collections
+import functools
 import json
 import math
 import re
@@ -295,8 +296,9 @@ def _verify(old: dict, portfolio_path, library, where: Location, given_ratios,
         out.differences.extend(_layout_differences(where))
 
         def pairs(common):
-            return _frame_pairs(frame, calc.table, common, _stored_details(where.file), _made_details(calc),
-                                _details_differ(where.file, frame, calc))
+            made = functools.cache(lambda: detail_arrays(calc))  # the recomputed detail columns, made once if needed
+            return _frame_pairs(frame, calc.table, common, _stored_details(where.file), _made_details(calc, made),
+                                _details_differ(where.file, frame, calc, made))
     out.differences.extend(_row_differences(old_keys, new_keys, pairs, changed_methodologies, engine_changed))
     out.stands = not out.differences
     return out
@@ -357,14 +359,15 @@ def _stored_details(path: str):
     return details
 
 
-def _made_details(calc):
-    """A function of table positions to the recomputed rows' inputs and steps (made for those rows only when
-    asked: rows that differ are few)."""
+def _made_details(calc, made):
+    """A function of table positions to the recomputed rows' inputs and steps (mappings made for those rows only
+    when asked: rows that differ are few); ``made()`` gives the recomputed detail columns
+    (:func:`koken.results.detail_arrays`)."""
     def details(positions) -> dict[int, dict]:
         wanted = np.asarray(list(positions), dtype=np.int64)
         if not len(wanted):
             return {}
-        arrays = detail_arrays(calc)
+        arrays = made()
         ids = calc.table["methodology"].astype(object).to_numpy()[wanted]
         return dict(zip(wanted.tolist(), detail_records(arrays.take(wanted), ids,
                                                        details_layout(arrays.schema.metadata))))
@@ -393,12 +396,13 @@ def _layout_differences(where: Location) -> list[str]:
     return []
 
 
-def _details_differ(path: str, frame: pd.DataFrame, calc):
+def _details_differ(path: str, frame: pd.DataFrame, calc, made_arrays):
     """A function of matched positions (old, new: int arrays of one length) to a boolean array: where the Parquet
     result's stored inputs and steps (its detail columns, :class:`koken.results.DetailLayout`) differ from the
     recomputed ones, a column at a time (a JSON result's rows hold them and are compared whole; empty cells equal).
     A result whose detail columns cannot be read with its layout: nothing differs (its rows are compared on their
-    figures and fields alone, as :func:`_stored_details` gives no details)."""
+    figures and fields alone, as :func:`_stored_details` gives no details). ``made_arrays()`` gives the recomputed
+    detail columns (:func:`koken.results.detail_arrays`, made once for both this and :func:`_made_details`)."""
     import pyarrow.parquet as pq
 
     def differ(at_old: np.ndarray, at_new: np.ndarray) -> np.ndarray:
@@ -410,7 +414,7 @@ def _details_differ(path: str, frame: pd.DataFrame, calc):
             return out
         if layout_problems(source.schema_arrow, stored):
             return out
-        made_table = detail_arrays(calc)
+        made_table = made_arrays()
         made = details_layout(made_table.schema.metadata)
         old_ids = _column(frame, "methodology", at_old)
         new_ids = _column(calc.table, "methodology", at_new)
