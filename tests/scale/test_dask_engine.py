@@ -64,6 +64,21 @@ def test_unreachable_scheduler_is_a_clear_error(library):
     assert "cannot reach the Dask scheduler" in str(err.value)
 
 
+def test_a_run_whose_engine_cannot_start_stops_reading_the_file(library):
+    """The first partition is read while the engine gets ready (a thread started before the cluster is reached):
+    when the engine fails, that thread stops too, instead of waiting forever with the file open."""
+    import threading
+    import time
+
+    source = open_portfolio(EXAMPLE, library, partition_rows=2)  # more partitions than the thread reads ahead
+    with pytest.raises(KokenError):
+        run(source, library, load_ratio_file(None), {}, engine="dask", scheduler="tcp://127.0.0.1:9")
+    deadline = time.monotonic() + 5
+    while any(t.name == "koken-read" for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [t for t in threading.enumerate() if t.name == "koken-read"]
+
+
 def _run_on_scheduler(address, library):
     return run(open_portfolio(EXAMPLE, library), library, load_ratio_file(None), {},
                engine="dask", scheduler=address)

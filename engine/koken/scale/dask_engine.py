@@ -186,6 +186,13 @@ def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str 
         from dask.distributed import Client
     except ImportError:
         raise KokenError(_("the dask engine needs Dask: pip install 'koken[dask]'")) from None
+    digest, library, ratios, options, details = args
+    from koken.factors import load_factor_tables
+
+    # compiled and hashed while a local cluster starts in the background (its workers still importing)
+    specs = {mid: (m.spec, m.path, m.content_hash) for mid, m in library.items()}
+    tables, _problems = load_factor_tables()
+    factor_hashes = {t.id: t.content_hash for t in tables.values()}
     with contextlib.ExitStack() as stack:
         if scheduler is None:
             n = workers or os.cpu_count() or 1
@@ -210,18 +217,13 @@ def map_partitions(partitions: Iterator[Partition], args: tuple, scheduler: str 
         if other:
             raise KokenError(_("Dask workers run another koken version ({versions}); this client runs {version}: "
                                "install the same version everywhere").format(versions=other, version=__version__))
-        digest, library, ratios, options, details = args
-        from koken.factors import load_factor_tables
-
-        specs = {mid: (m.spec, m.path, m.content_hash) for mid, m in library.items()}
-        tables, _problems = load_factor_tables()
-        factor_hashes = {t.id: t.content_hash for t in tables.values()}
         shared = client.scatter([specs, factor_hashes, ratios], broadcast=True)
         ahead = in_flight or 2 * len(versions)
         lang = current_language()  # problems found on a worker are written in the client's language
         pending: collections.deque = collections.deque()
         for part in partitions:
-            sent = client.scatter(part)  # the rows travel as data, not inside the task graph
+            sent = client.scatter(part, hash=False)  # the rows travel as data, not inside the task graph; a
+            # random key, not one made by hashing every cell again (the file's sha256 covers them)
             pending.append(client.submit(_compute_on_worker, sent, digest, *shared[:2], shared[2], options,
                                          details, lang, pure=False))
             while len(pending) > ahead:

@@ -89,12 +89,6 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
     sink = open_sink(output) if output is not None else None
     details = sink.needs if sink is not None else None
     args = (source.sha256, library, ratios, dict(options), details)
-    if engine == "local":
-        results: Iterator[PartitionResult] = (compute_partition(part, *args) for part in _prefetch(source.partitions()))
-    else:
-        from koken.scale.dask_engine import map_partitions
-
-        results = map_partitions(source.partitions(), args, scheduler=scheduler, workers=workers)
     totals = Totals()
     writer = _Writer(sink) if sink is not None else None
     mc = options.get("uncertainty") or {}
@@ -105,7 +99,14 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
     matched: set[int] = set()
     rows = partitions = ranged = 0
     had_units_row = False
+    reading = _Prefetch(source.partitions())  # the first partition is read while the engine gets ready
     try:
+        if engine == "local":
+            results: Iterator[PartitionResult] = (compute_partition(part, *args) for part in reading)
+        else:
+            from koken.scale.dask_engine import map_partitions
+
+            results = map_partitions(iter(reading), args, scheduler=scheduler, workers=workers)
         for result in results:
             partitions += 1
             had_units_row |= result.had_units_row
@@ -149,6 +150,7 @@ def run(source: PortfolioSource, library: Mapping[str, Methodology], ratios,
         if samples is not None:
             samples.finish(record)
     except BaseException:
+        reading.close()
         if writer is not None:
             writer.cancel()
         if sink is not None:
@@ -205,43 +207,59 @@ class _SamplesWriter:
         self._target.discard()
 
 
-def _prefetch(partitions: Iterator[Partition]) -> Iterator[Partition]:
-    """Read the next partition in a background thread while this one is computed (Arrow and file
-    reads release the GIL, so reading overlaps computing on a second core). Order and errors are kept."""
-    import queue
-    import threading
+class _Prefetch:
+    """Reads the next partition in a background thread while this one is computed (Arrow and file
+    reads release the GIL, so reading overlaps computing on a second core). Order and errors are kept.
 
-    slot: queue.Queue = queue.Queue(maxsize=1)
-    done = object()
-    stop = threading.Event()
+    The thread starts when this is made, not at the first ``next()``: the first partition is read while the engine
+    gets ready (a Dask cluster starting, the methodologies compiling). :meth:`close` stops it (iterating to the end
+    does too)."""
 
-    def read() -> None:
+    def __init__(self, partitions: Iterator[Partition]):
+        import queue
+        import threading
+
+        self._slot: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._partitions = partitions
+        threading.Thread(target=self._read, name="koken-read", daemon=True).start()
+
+    def _read(self) -> None:
         try:
-            for part in partitions:
-                while not stop.is_set():
-                    try:
-                        slot.put(("part", part), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+            for part in self._partitions:
+                if not self._hand(("part", part)):
                     return
-            slot.put(("end", done))
+            self._hand(("end", None))
         except BaseException as err:  # handed to the consumer, raised there
-            slot.put(("error", err))
+            self._hand(("error", err))
 
-    thread = threading.Thread(target=read, name="koken-read", daemon=True)
-    thread.start()
-    try:
-        while True:
-            kind, item = slot.get()
-            if kind == "end":
-                return
-            if kind == "error":
-                raise item
-            yield item
-    finally:
-        stop.set()
+    def _hand(self, item: tuple) -> bool:
+        """Put ``item`` in the slot once it is free; False if :meth:`close` was called meanwhile."""
+        import queue
+
+        while not self._stop.is_set():
+            try:
+                self._slot.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self) -> Iterator[Partition]:
+        try:
+            while True:
+                kind, item = self._slot.get()
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise item
+                yield item
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop reading (the thread ends within 0.1 s; a partition being read is finished first)."""
+        self._stop.set()
 
 
 class _Writer:
