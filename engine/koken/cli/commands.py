@@ -15,6 +15,7 @@ Commands:
     koken docs                  write one documentation page per methodology
     koken schema                write the methodology format's JSON Schema
     koken claim RESULT --gates  the claim statement of a figure, with its disclosure bundle
+    koken server start|stop     a resident koken that runs later commands without starting again (status too)
 
 ``--methodologies DIR`` (repeatable) adds methodology files or folders to the bundled set; a methodology of
 an id already there replaces it, with a note. ``--no-bundled`` leaves the bundled set out.
@@ -52,15 +53,41 @@ def _methodology_options(command):
                              "there is replaced, with a note.")(command)
 
 
+_PRELOADED: dict[tuple[str, bool], object] = {}
+"""In a ``koken server`` only: the bundled library by (language, lazy), loaded before any command is forked."""
+
+
+def preload_libraries() -> None:
+    """Load the bundled library (examples checked; eager and lazy, every methodology compiled) in the current
+    language, for the commands a ``koken server`` forks (:mod:`koken.cli.server`, which checks before each command
+    that no file changed since). Raises what :func:`koken.library.load_library` raises."""
+    from koken.base.i18n import current_language
+    from koken.library import load_library
+
+    for lazy in (False, True):
+        library = load_library(None, bundled=True, check_examples=True, lazy=lazy)
+        for mid in library:  # compiled here once, kernels too, not in each command
+            for step in library[mid].steps:
+                compile_now = getattr(step.function, "compile", None)
+                if compile_now is not None:
+                    compile_now()
+        _PRELOADED[(current_language(), lazy)] = library
+
+
 def _library(paths: tuple[Path, ...] = (), no_bundled: bool = False, check_examples: bool = True,
              lazy: bool = False):
     """The library the options ask for, checked as ``koken validate`` checks it; its problems end the command.
     ``lazy``: every file's format is checked now, and a methodology is compiled and checked when it is used
-    (``koken calculate``; :func:`koken.library.load_library`)."""
+    (``koken calculate``; :func:`koken.library.load_library`). In a ``koken server``, the bundled library it
+    loaded (:func:`preload_libraries`)."""
+    from koken.base.i18n import current_language
     from koken.library import load_library
 
     if no_bundled and not paths:
         raise click.UsageError(_("--no-bundled needs --methodologies DIR"))
+    kept = _PRELOADED.get((current_language(), lazy)) if not paths and check_examples else None
+    if kept is not None:
+        return kept
     with render.reporting():
         library = load_library(list(paths) or None, bundled=not no_bundled, check_examples=check_examples, lazy=lazy)
     render.notices(library.notices)
@@ -605,8 +632,53 @@ def schema(output: Path | None) -> None:
         click.echo("\n".join(printable(line) for line in text.split("\n")), nl=False)
 
 
+@main.group(cls=TranslatedGroup)
+def server() -> None:
+    """A resident koken that answers later commands without starting again (POSIX; docs/performance.md)."""
+
+
+@server.command("start")
+@click.option("--idle", type=click.IntRange(1, 7 * 24 * 3600), default=3600, show_default=True,
+              help="Stop after this many seconds without a command.")
+def server_start(idle: int) -> None:
+    """Start the server in the background (or show the one running): later koken commands of this user, with this
+    koken and Python, are run by it (KOKEN_NO_SERVER=1 runs a command without it)."""
+    from koken.cli import client
+
+    try:
+        state = client.start(idle)
+    except RuntimeError as err:
+        raise click.ClickException(str(err)) from None
+    render.line(_("koken server running: process {pid}, socket {socket}").format(pid=state["pid"],
+                                                                                  socket=state["socket"]))
+
+
+@server.command("stop")
+def server_stop() -> None:
+    """Stop the running server (commands it is running finish first)."""
+    from koken.cli import client
+
+    state = client.stop()
+    render.line(_("koken server stopped (process {pid}, {count} commands run)").format(
+        pid=state["pid"], count=state["commands"]) if state else _("no koken server was running"))
+
+
+@server.command("status")
+def server_status() -> None:
+    """Whether a server runs for this koken and Python; exit status 0 if it does, 1 if not."""
+    from koken.cli import client
+
+    state = client.status()
+    if state is None:
+        render.line(_("no koken server is running"))
+        sys.exit(1)
+    render.line(_("koken server running: process {pid}, socket {socket}").format(pid=state["pid"],
+                                                                                  socket=state["socket"]))
+    render.line(_("{count} commands run since it started").format(count=state["commands"]))
+
+
 main.params.append(_language_option())
-for _command in main.commands.values():  # every command takes --lang too (koken report --lang ja)
+for _command in [*main.commands.values(), *server.commands.values()]:  # every command takes --lang too (koken report --lang ja)
     _command.params.append(_language_option())
 
 

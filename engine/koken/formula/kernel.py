@@ -51,6 +51,12 @@ class Kernel:
             function = self._function = _lambdify(self._expr, self._args)
         return function(*arrays)
 
+    def compile(self) -> Kernel:
+        """Compile now rather than on the first call (a ``koken server`` compiles every kernel before it forks)."""
+        if self._function is None:
+            self._function = _lambdify(self._expr, self._args)
+        return self
+
     def __getstate__(self):
         return (self._expr, self._args)
 

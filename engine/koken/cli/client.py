@@ -1,0 +1,253 @@
+"""The client side of ``koken server`` (a resident koken that has imported its libraries and loaded the bundled
+methodologies once): ``koken`` hands its command line to a running server, which forks a process that runs the
+command with this process's standard streams, working folder, environment and umask, and answers its exit code.
+Where no server runs (or it cannot serve this command) the command runs here, as always.
+
+Standard library only: a command handed over costs this process no import of numpy, pandas or koken's engine.
+
+What keeps a command run by the server the same as one run here (docs/performance.md § Start-up):
+
+* the server is this user's own: its socket lies in the start-up cache folder (:func:`koken.base.cache.cache_dir`:
+  the user's own, writable by no one else; ``KOKEN_NO_CACHE=1`` turns the server off as it turns the cache off),
+  and on Linux the server also checks the connecting process's user id;
+* the socket's name is a hash of the koken package's folder, the Python interpreter and koken's version
+  (:func:`identity`), and the server refuses a client whose identity differs: another checkout, virtual
+  environment or version always runs its own code;
+* the server checks before every command that the engine's source files and every bundled data file (methodologies,
+  units, factor tables, contribution ratios, vocabulary, action-plan and claim data) hash as when it loaded them;
+  if one changed it declines (the command runs here) and starts again from the files;
+* each command runs in a new process forked from the server, so nothing a command does reaches the next one.
+
+Protocol (a Unix stream socket): the client sends 4 bytes (the length of a JSON request, big-endian) with its
+three standard file descriptors attached (``SCM_RIGHTS``), then the request; the server answers with JSON messages,
+each after its 4-byte length: ``{"pid": N}`` then ``{"exit": code}``, or ``{"declined": reason}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from koken.base.version import __version__
+
+OFF_VARIABLE = "KOKEN_NO_SERVER"
+"""Set to 1: never hand a command to a server."""
+LOCAL_COMMANDS = frozenset({"server"})
+"""Commands always run here (``koken server start|stop|status``)."""
+MAX_MESSAGE = 16_000_000
+"""Longest request or answer read (bytes); longer is a broken peer."""
+MAX_SOCKET_PATH = 100
+"""A Unix socket's path must fit ``sockaddr_un`` (108 bytes on Linux, 104 on macOS): longer and no server is used."""
+START_TIMEOUT = 120.0
+"""Seconds ``koken server start`` waits for the new server to answer."""
+
+
+def available() -> bool:
+    """This platform can pass file descriptors over Unix sockets and fork (POSIX), and the server is not off."""
+    return (hasattr(socket, "AF_UNIX") and hasattr(socket, "send_fds") and hasattr(os, "fork")
+            and os.environ.get(OFF_VARIABLE, "").strip() in ("", "0"))
+
+
+def identity() -> dict:
+    """What a server and its clients must share: the koken package's folder, koken's version, the Python interpreter
+    and its environment (``sys.prefix``: a virtual environment's own folder)."""
+    return {"package": str(Path(__file__).resolve().parent.parent), "version": __version__,
+            "python": sys.executable, "prefix": sys.prefix}
+
+
+def socket_path() -> Path | None:
+    """The server's socket for this koken and interpreter (in the start-up cache folder), or None where there can be
+    none: no safe cache folder, ``KOKEN_NO_CACHE=1``, a path too long for a Unix socket."""
+    from koken.base.cache import cache_dir
+
+    root = cache_dir()
+    if root is None:
+        return None
+    tag = hashlib.sha256(json.dumps(identity(), sort_keys=True).encode()).hexdigest()[:16]
+    path = root / f"server-{tag}.sock"
+    return path if len(os.fsencode(path)) <= MAX_SOCKET_PATH else None
+
+
+def send_message(sock: socket.socket, message: dict) -> None:
+    """One JSON message after its 4-byte length."""
+    data = json.dumps(message, ensure_ascii=False).encode()
+    sock.sendall(struct.pack(">I", len(data)) + data)
+
+
+def receive_exactly(sock: socket.socket, size: int) -> bytes:
+    """``size`` bytes; EOFError if the peer closes first."""
+    chunks, got = [], 0
+    while got < size:
+        chunk = sock.recv(min(size - got, 1 << 20))
+        if not chunk:
+            raise EOFError("connection closed")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def receive_message(sock: socket.socket, head: bytes | None = None) -> dict:
+    """One JSON message (its 4-byte length already read as ``head``, if given).
+
+    Raises:
+        EOFError: the peer closed the connection; ValueError: a message too long or not a JSON object.
+    """
+    (size,) = struct.unpack(">I", head if head is not None else receive_exactly(sock, 4))
+    if size > MAX_MESSAGE:
+        raise ValueError(f"message of {size} bytes")
+    message = json.loads(receive_exactly(sock, size))
+    if not isinstance(message, dict):
+        raise ValueError("message is not an object")
+    return message
+
+
+def _connect(path: Path, timeout: float | None = 2.0) -> socket.socket | None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(os.fspath(path))
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
+def _stream(stream) -> dict[str, str | None]:
+    return {"encoding": getattr(stream, "encoding", None), "errors": getattr(stream, "errors", None)}
+
+
+def request(argv: list[str]) -> dict:
+    """What the server needs to run ``koken ARGV`` as this process would."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return {"identity": identity(), "argv": list(argv), "cwd": os.getcwd(), "env": dict(os.environ), "umask": mask,
+            "streams": [_stream(sys.stdin), _stream(sys.stdout), _stream(sys.stderr)]}
+
+
+def hand_over(argv: list[str]) -> int | None:
+    """Run ``koken ARGV`` on the running server, if there is one that can: its exit code, or None (run it here).
+
+    Signals this process receives (Ctrl-C, SIGTERM, SIGHUP) are passed on to the process running the command.
+    """
+    if not available() or (argv and argv[0] in LOCAL_COMMANDS):
+        return None
+    path = socket_path()
+    if path is None or not path.exists():
+        return None
+    sock = _connect(path)
+    if sock is None:
+        return None
+    with sock:
+        try:
+            data = json.dumps(request(argv), ensure_ascii=False).encode()
+            socket.send_fds(sock, [struct.pack(">I", len(data))], [0, 1, 2])
+            sock.sendall(data)
+            first = receive_message(sock)
+        except (OSError, EOFError, ValueError):
+            return None  # the server went away before it took the command: run here
+        if "pid" not in first:
+            return None  # declined (files changed, another koken …): run here
+        child = int(first["pid"])
+        sock.settimeout(None)
+
+        def pass_on(signum, _frame):
+            with contextlib.suppress(OSError):
+                os.kill(child, signum)
+
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, pass_on)
+        try:
+            answer = receive_message(sock)
+        except (OSError, EOFError, ValueError):
+            from koken.base.i18n import _
+
+            print(_("koken: the server's process ended before the command did (run it again with KOKEN_NO_SERVER=1 "
+                    "to run it here)"), file=sys.stderr)
+            return 1
+        return int(answer.get("exit", 1))
+
+
+def status(path: Path | None = None) -> dict | None:
+    """The running server's state (``pid``, ``started``, ``commands``, ``identity``, ``socket``), or None."""
+    path = path or socket_path()
+    if path is None or not path.exists():
+        return None
+    sock = _connect(path)
+    if sock is None:
+        return None
+    with sock:
+        try:
+            socket.send_fds(sock, [struct.pack(">I", 0)], [])  # no descriptors: a control request
+            send_message(sock, {"control": "status", "identity": identity()})
+            answer = receive_message(sock)
+        except (OSError, EOFError, ValueError):
+            return None
+    return {**answer, "socket": str(path)} if "pid" in answer else None
+
+
+def stop() -> dict | None:
+    """Ask the running server to stop (after the commands it runs end); its state before, or None if none ran."""
+    path = socket_path()
+    before = status(path)
+    if before is None:
+        return None
+    sock = _connect(path)
+    if sock is not None:
+        with sock, contextlib.suppress(OSError, EOFError, ValueError):
+            socket.send_fds(sock, [struct.pack(">I", 0)], [])
+            send_message(sock, {"control": "stop", "identity": identity()})
+            receive_message(sock)
+    deadline = time.monotonic() + 10
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return before
+
+
+def start(idle_seconds: int) -> dict:
+    """Start a server in the background (or find the one running) and wait until it answers.
+
+    Args:
+        idle_seconds: the server stops after this long without a command.
+    Returns:
+        Its state (:func:`status`).
+    Raises:
+        RuntimeError: this platform has no server, the cache folder is off or unsafe, or the server did not start
+            (the end of its log is in the message).
+    """
+    from koken.base.i18n import _
+
+    if not available():
+        raise RuntimeError(_("koken server needs POSIX (Unix sockets and fork) and KOKEN_NO_SERVER unset"))
+    path = socket_path()
+    if path is None:
+        raise RuntimeError(_("koken server needs the start-up cache folder (KOKEN_CACHE_DIR, private to you; "
+                             "KOKEN_NO_CACHE unset) and a path to it short enough for a socket"))
+    running = status(path)
+    if running is not None:
+        return running
+    log = path.with_suffix(".log")
+    with open(log, "wb") as err:
+        process = subprocess.Popen([sys.executable, "-m", "koken.cli.server", "--idle", str(int(idle_seconds))],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                   start_new_session=True, cwd="/")
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        state = status(path)
+        if state is not None:
+            return state
+        if process.poll() is not None:
+            break
+        time.sleep(0.1)
+    tail = log.read_text(encoding="utf-8", errors="replace")[-2000:] if log.exists() else ""
+    if process.poll() is None:
+        process.terminate()
+    raise RuntimeError(_("the koken server did not start: {log}").format(log=tail.strip() or log))

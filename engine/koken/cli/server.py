@@ -1,0 +1,244 @@
+"""``koken server``: a resident koken that has imported its libraries and loaded the bundled methodologies once,
+and runs each command handed to it (:mod:`koken.cli.client`) in a process forked from itself.
+
+Run as ``python -m koken.cli.server --idle SECONDS`` (``koken server start`` does it); it stops after ``SECONDS``
+without a command, on ``koken server stop``, or on SIGTERM. Before each command it checks that the engine's source
+files and the bundled data files hash as when it loaded them (:func:`fingerprint`); if not, it declines the command
+(which then runs in the client's own process) and starts again from the files. Each command runs in a fresh fork,
+with the client's standard streams, working folder, environment and umask; what the command does to its process
+never reaches the server or the next command. Rules and their reasons: docs/performance.md § Start-up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import hashlib
+import io
+import os
+import signal
+import socket
+import struct
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from koken.base.paths import data_root
+from koken.base.version import __version__
+from koken.cli import client, commands
+
+DATA_FOLDERS = ("methodologies", "units", "factors", "attribution", "vocabulary", "action_plan", "claims")
+"""The bundled data folders a command may read (under :func:`koken.base.paths.data_root`)."""
+
+
+def fingerprint() -> str:
+    """The sha256 of the engine's files (every file of the package: sources, message catalogues) and of every file
+    of the bundled data folders (:data:`DATA_FOLDERS`), by path and content, read again at each call (about 10 ms)."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(commands.__file__).resolve().parent.parent
+    for root in [package, *(data_root() / name for name in DATA_FOLDERS)]:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(os.fsencode(path) + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def preload() -> None:
+    """Import what the commands use and load the bundled methodologies (in English and in Japanese, as the messages
+    of a library are made in the language of the run), so that a forked command starts with them."""
+    import numpy.f2py  # noqa: F401  (lambdify's numpy namespace imports it: once here, not in each command)
+
+    import koken.api
+    import koken.audit.trace
+    import koken.audit.verify
+    import koken.reporting.output
+    import koken.scale.sinks  # noqa: F401
+    from koken.base.i18n import language
+
+    for lang in ("en", "ja"):
+        with language(lang):
+            commands.preload_libraries()
+
+
+class Server:
+    """The listening socket, the commands served, and the idle clock."""
+
+    def __init__(self, path: Path, idle: float):
+        self.path, self.idle = path, idle
+        self.started = time.time()
+        self.commands = 0
+        self.loaded = fingerprint()
+        self.stopping = False
+        self.restart = False
+        self.last = time.monotonic()
+        self.children: set[int] = set()
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        previous = os.umask(0o077)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                if client.status(path) is None:  # a socket left by a server that died
+                    path.unlink()
+            self.sock.bind(os.fspath(path))
+        finally:
+            os.umask(previous)
+        self.inode = os.stat(path).st_ino
+        self.sock.listen(16)
+        self.sock.settimeout(1.0)
+
+    def serve(self) -> None:
+        """Accept commands until stopped or idle; then remove the socket (if it is still this server's)."""
+        signal.signal(signal.SIGTERM, self._stop_signal)
+        try:
+            while not self.stopping:
+                self._reap()
+                if not self.children and time.monotonic() - self.last > self.idle:
+                    break
+                try:
+                    conn, _address = self.sock.accept()
+                except TimeoutError:
+                    continue
+                with conn:
+                    conn.settimeout(10.0)
+                    try:
+                        self._handle(conn)
+                    except (OSError, EOFError, ValueError, struct.error):
+                        pass  # a broken client: nothing was started for it
+        finally:
+            self.sock.close()
+            with contextlib.suppress(OSError):
+                if os.stat(self.path).st_ino == self.inode:
+                    self.path.unlink()
+        if self.restart:  # a file changed: start again from the files (the socket is free again)
+            os.execv(sys.executable, [sys.executable, "-m", "koken.cli.server", "--idle", str(int(self.idle))])
+
+    def _stop_signal(self, _signum, _frame) -> None:
+        self.stopping = True
+
+    def _reap(self) -> None:
+        for pid in list(self.children):
+            with contextlib.suppress(ChildProcessError):
+                done, _status = os.waitpid(pid, os.WNOHANG)
+                if not done:
+                    continue
+            self.children.discard(pid)
+
+    def _handle(self, conn: socket.socket) -> None:
+        if hasattr(socket, "SO_PEERCRED"):  # Linux: the connecting process must be this user's
+            _pid, uid, _gid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                                   struct.calcsize("3i")))
+            if uid != os.getuid():
+                return
+        head, fds, _flags, _address = socket.recv_fds(conn, 4, 3)
+        try:
+            if len(head) < 4:
+                head += client.receive_exactly(conn, 4 - len(head))
+            if not fds:
+                self._control(conn, client.receive_message(conn))
+                return
+            if len(fds) != 3:
+                return
+            message = client.receive_message(conn, head)
+            if message.get("identity") != client.identity():
+                client.send_message(conn, {"declined": "another koken or Python"})
+                return
+            if fingerprint() != self.loaded:
+                client.send_message(conn, {"declined": "files changed since the server started"})
+                self.stopping = self.restart = True
+                return
+            self.last = time.monotonic()
+            self.commands += 1
+            pid = os.fork()
+            if pid == 0:
+                self._run_child(conn, fds, message)  # never returns
+            self.children.add(pid)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _control(self, conn: socket.socket, message: dict) -> None:
+        if message.get("identity") != client.identity():
+            client.send_message(conn, {"declined": "another koken or Python"})
+            return
+        client.send_message(conn, {"pid": os.getpid(), "started": self.started, "commands": self.commands,
+                                   "identity": client.identity()})
+        if message.get("control") == "stop":
+            self.stopping = True
+
+    def _run_child(self, conn: socket.socket, fds: list[int], message: dict) -> None:
+        code = 1
+        try:
+            self.sock.close()
+            for signum in (signal.SIGTERM, signal.SIGHUP):
+                signal.signal(signum, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            for target, fd in enumerate(fds):
+                os.dup2(fd, target)
+            for fd in fds:
+                os.close(fd)
+            fds.clear()
+            os.environ.clear()
+            os.environ.update({str(k): str(v) for k, v in dict(message["env"]).items()})
+            os.chdir(message["cwd"])
+            os.umask(int(message["umask"]))
+            streams = list(message.get("streams") or [{}, {}, {}])
+            sys.stdin = _text_stream(0, "r", streams[0])
+            sys.stdout = _text_stream(1, "w", streams[1])
+            sys.stderr = _text_stream(2, "w", streams[2])
+            argv = [str(a) for a in message["argv"]]
+            sys.argv = ["koken", *argv]
+            conn.settimeout(None)
+            client.send_message(conn, {"pid": os.getpid()})
+            code = _run(argv)
+        except BaseException:  # the command's own errors are handled by the CLI; this is the server's
+            with contextlib.suppress(Exception):
+                traceback.print_exc()
+            code = 1
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            with contextlib.suppress(Exception):
+                client.send_message(conn, {"exit": code})
+            os._exit(code)
+
+
+def _text_stream(fd: int, mode: str, stream: dict) -> io.TextIOWrapper:
+    """The client's stream on descriptor ``fd``, with its encoding and error handler, line-buffered on a terminal."""
+    binary = os.fdopen(fd, mode + "b", closefd=False)
+    return io.TextIOWrapper(binary, encoding=stream.get("encoding") or "utf-8", errors=stream.get("errors") or "strict",
+                            line_buffering=mode == "w" and os.isatty(fd), write_through=mode == "w" and fd == 2)
+
+
+def _run(argv: list[str]) -> int:
+    """``koken ARGV`` with the command group, its exit code as Python's ``sys.exit`` gives it."""
+    try:
+        commands.main(args=argv, prog_name="koken")
+    except SystemExit as done:
+        if done.code is None:
+            return 0
+        if isinstance(done.code, int):
+            return done.code
+        print(done.code, file=sys.stderr)
+        return 1
+    return 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m koken.cli.server", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--idle", type=int, default=3600, help="stop after this many seconds without a command")
+    options = parser.parse_args()
+    path = client.socket_path()
+    if path is None or not client.available():
+        raise SystemExit("koken server: no private cache folder, or this platform cannot pass file descriptors")
+    if client.status(path) is not None:
+        raise SystemExit(f"koken server: one already answers at {path}")
+    preload()
+    gc.freeze()  # what was loaded is never collected: a forked command's collector does not touch (and copy) its pages
+    Server(path, float(options.idle)).serve()
+
+
+if __name__ == "__main__":
+    main()

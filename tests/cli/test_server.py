@@ -1,0 +1,160 @@
+"""``koken server``: a command handed to the resident server gives what it gives when run in its own process (the
+same result bytes, console text, exit status, language), a client of another koken is declined, and a bundled file
+changed after the server loaded it is never answered from memory (koken.cli.client, koken.cli.server)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from koken.results import without_created
+
+REPO = Path(__file__).resolve().parents[2]
+KOKEN = [sys.executable, "-c", "import sys; sys.argv[0] = 'koken'; from koken.cli import run; run()"]  # as ``koken`` runs
+EXAMPLE = REPO / "examples" / "portfolio_fy2023.csv"
+
+pytestmark = pytest.mark.skipif(not hasattr(socket, "send_fds") or not hasattr(os, "fork"),
+                                reason="koken server needs POSIX (Unix sockets that pass descriptors, fork)")
+
+
+def _koken(env: dict, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*KOKEN, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600)
+
+
+def _commands_run(env: dict) -> int:
+    done = _koken(env, "server", "status")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return int(done.stdout.split("\n")[1].split()[0])
+
+
+@pytest.fixture()
+def server_env():
+    """An environment whose start-up cache folder (short: a socket's path is at most 100 bytes) is this test's own;
+    the server started in it is stopped at the end."""
+    folder = Path(tempfile.mkdtemp(prefix="ks-"))
+    os.chmod(folder, 0o700)
+    env = {**os.environ, "KOKEN_CACHE_DIR": str(folder), "KOKEN_LANG": "en",
+           "PYTHONPATH": os.pathsep.join([str(REPO / "engine"), os.environ.get("PYTHONPATH", "")])}
+    env.pop("KOKEN_NO_SERVER", None)
+    yield env
+    _koken(env, "server", "stop")
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_command_the_server_runs_gives_what_it_gives_in_its_own_process(server_env, tmp_path):
+    here = {**server_env, "KOKEN_NO_SERVER": "1"}
+    assert _koken(server_env, "server", "status").returncode == 1  # none yet
+    started = _koken(server_env, "server", "start", "--idle", "300")
+    assert started.returncode == 0, started.stderr
+    assert "koken server running" in started.stdout
+
+    served = _koken(server_env, "calculate", str(EXAMPLE), "-o", "served.json", cwd=tmp_path)
+    alone = _koken(here, "calculate", str(EXAMPLE), "-o", "alone.json", cwd=tmp_path)
+    assert served.returncode == alone.returncode == 0, served.stderr + alone.stderr
+    assert _commands_run(server_env) == 1  # the first command was the server's; the second ran in its own process
+    # relative output paths are the client's working folder; the same bytes apart from the time written
+    assert without_created((tmp_path / "served.json").read_bytes()) == \
+        without_created((tmp_path / "alone.json").read_bytes())
+    assert served.stdout.replace("served.json", "X") == alone.stdout.replace("alone.json", "X")
+    assert served.stderr == alone.stderr
+
+    # a command with problems: the same messages and exit status; in Japanese when the client asks for it
+    for env_extra in ({}, {"KOKEN_LANG": "ja"}):
+        bad = [_koken({**env, **env_extra}, "calculate", "missing.csv", cwd=tmp_path) for env in (server_env, here)]
+        assert bad[0].returncode == bad[1].returncode == 1
+        assert bad[0].stdout + bad[0].stderr == bad[1].stdout + bad[1].stderr
+    assert _commands_run(server_env) == 3
+
+    usage = [_koken(env, "calculate", "--no-such-option") for env in (server_env, here)]
+    assert usage[0].returncode == usage[1].returncode == 2
+    assert usage[0].stderr == usage[1].stderr
+
+    stopped = _koken(server_env, "server", "stop")
+    assert "4 commands run" in stopped.stdout
+    assert _koken(server_env, "server", "status").returncode == 1
+    assert not list(Path(server_env["KOKEN_CACHE_DIR"]).glob("*.sock"))
+
+
+def _ask(path: Path, message: dict, fds: list[int]) -> dict:
+    """A request as koken.cli.client sends it (the length with the descriptors, then the JSON), and the answer."""
+    from koken.cli.client import receive_message
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(30)
+        sock.connect(str(path))
+        data = json.dumps(message).encode()
+        socket.send_fds(sock, [struct.pack(">I", len(data) if fds else 0)], fds)
+        if not fds:
+            data = struct.pack(">I", len(data)) + data
+        sock.sendall(data)
+        return receive_message(sock)
+
+
+def test_a_client_of_another_koken_or_python_is_declined(server_env):
+    assert _koken(server_env, "server", "start", "--idle", "300").returncode == 0
+    path = next(Path(server_env["KOKEN_CACHE_DIR"]).glob("*.sock"))
+    other = {"package": "/elsewhere/koken", "version": "0.0.0", "python": "/usr/bin/python3", "prefix": "/usr"}
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        answer = _ask(path, {"identity": other, "argv": ["--version"], "cwd": "/", "env": {}, "umask": 0o22,
+                             "streams": [{}, {}, {}]}, [null, null, null])
+    finally:
+        os.close(null)
+    assert answer == {"declined": "another koken or Python"}
+    assert _ask(path, {"control": "stop", "identity": other}, []) == {"declined": "another koken or Python"}
+    assert _commands_run(server_env) == 0  # nothing was run, and the server still answers
+
+
+def test_a_bundled_file_changed_after_the_server_loaded_it_is_read_again(server_env, tmp_path):
+    """A copy of the engine and its data: a methodology's default edited while the server runs is not answered
+    from the server's memory; the command runs in its own process with the new file, and the server starts again
+    from the files."""
+    copy = Path(tempfile.mkdtemp(prefix="kc-"))
+    try:
+        shutil.copytree(REPO / "engine" / "koken", copy / "engine" / "koken",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        for name in ("methodologies", "units", "factors", "attribution", "vocabulary", "action_plan", "claims"):
+            shutil.copytree(REPO / name, copy / name)
+        env = {**server_env, "PYTHONPATH": os.pathsep.join([str(copy / "engine"), os.environ.get("PYTHONPATH", "")])}
+        assert _koken(env, "server", "start", "--idle", "300").returncode == 0, "server did not start"
+        portfolio = REPO / "examples" / "portfolio_uncertain.csv"
+        first = _koken(env, "calculate", str(portfolio), "-o", "first.json", cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert _commands_run(env) == 1
+
+        # the device share of domestic home appliances (the example's lines): 232 → 300 of 1,110 (万t-CO2e)
+        ratios = copy / "attribution" / "ratios_fy2023_report.yaml"
+        old = "{category: home_appliances, market: domestic, device_class: devices, device: 232, total: 1110}"
+        assert old in ratios.read_text(encoding="utf-8")
+        ratios.write_text(ratios.read_text(encoding="utf-8").replace(old, old.replace("232", "300")), encoding="utf-8")
+        second = _koken(env, "calculate", str(portfolio), "-o", "second.json", cwd=tmp_path)
+        assert second.returncode == 0, second.stderr
+        alone = _koken({**env, "KOKEN_NO_SERVER": "1"}, "calculate", str(portfolio), "-o", "alone.json",
+                       cwd=tmp_path)
+        assert alone.returncode == 0, alone.stderr
+        assert without_created((tmp_path / "second.json").read_bytes()) == \
+            without_created((tmp_path / "alone.json").read_bytes())
+        assert (tmp_path / "second.json").read_bytes() != (tmp_path / "first.json").read_bytes()
+
+        deadline = time.monotonic() + 120  # the server starts again from the files and answers again
+        while _koken(env, "server", "status").returncode != 0 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _commands_run(env) == 0
+        third = _koken(env, "calculate", str(portfolio), "-o", "third.json", cwd=tmp_path)
+        assert third.returncode == 0
+        assert _commands_run(env) == 1  # served by the new server, with the new file
+        assert without_created((tmp_path / "third.json").read_bytes()) == \
+            without_created((tmp_path / "alone.json").read_bytes())
+        _koken(env, "server", "stop")
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
