@@ -62,6 +62,9 @@ def test_a_command_the_server_runs_gives_what_it_gives_in_its_own_process(server
     alone = _koken(here, "calculate", str(EXAMPLE), "-o", "alone.json", cwd=tmp_path)
     assert served.returncode == alone.returncode == 0, served.stderr + alone.stderr
     assert _commands_run(server_env) == 1  # the first command was the server's; the second ran in its own process
+    ja = _koken(server_env, "--lang", "ja", "server", "status")
+    assert ja.returncode == 0 and "実行中" in ja.stdout
+    assert _commands_run(server_env) == 1  # `server …` runs in its own process, whatever options come before it
     # relative output paths are the client's working folder; the same bytes apart from the time written
     assert without_created((tmp_path / "served.json").read_bytes()) == \
         without_created((tmp_path / "alone.json").read_bytes())
@@ -158,3 +161,24 @@ def test_a_bundled_file_changed_after_the_server_loaded_it_is_read_again(server_
         _koken(env, "server", "stop")
     finally:
         shutil.rmtree(copy, ignore_errors=True)
+
+
+def test_a_start_while_the_server_loads_waits_for_it_and_starts_no_other(server_env):
+    first = subprocess.Popen([*KOKEN, "server", "start", "--idle", "300"], env=server_env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    status = _koken(server_env, "server", "status")
+    while "loading koken" not in status.stdout and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        status = _koken(server_env, "server", "status")
+    assert "loading koken" in status.stdout, status.stdout + status.stderr  # exit 0, with its process id
+    assert status.returncode == 0
+    loading = status.stdout.split("process ")[1].split(",")[0]
+    second = _koken(server_env, "server", "start")
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == second.returncode == 0, err + second.stderr
+    assert f"process {loading}," in out and f"process {loading}," in second.stdout  # one server, the first
+    assert "loading koken takes a few seconds" in err
+    assert "already running" in _koken(server_env, "server", "start").stdout
+    log = next(Path(server_env["KOKEN_CACHE_DIR"]).glob("*.log")).read_text(encoding="utf-8")
+    assert "Error" not in log, log

@@ -138,7 +138,7 @@ def hand_over(argv: list[str]) -> int | None:
 
     Signals this process receives (Ctrl-C, SIGTERM, SIGHUP) are passed on to the process running the command.
     """
-    if not available() or (argv and argv[0] in LOCAL_COMMANDS):
+    if not available() or _command(argv) in LOCAL_COMMANDS:
         return None
     path = socket_path()
     if path is None or not path.exists():
@@ -176,30 +176,68 @@ def hand_over(argv: list[str]) -> int | None:
         return int(answer.get("exit", 1))
 
 
+def _command(argv: list[str]) -> str | None:
+    """The command ``argv`` names (``koken --lang ja server stop`` → ``server``): its first word that is not an
+    option or the value of ``--lang``."""
+    words = iter(argv)
+    for word in words:
+        if word == "--lang":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def pid_path(path: Path) -> Path:
+    """The file that holds the process id of the server of socket ``path`` from its start (while it loads koken,
+    before the socket answers) to its end."""
+    return path.with_suffix(".pid")
+
+
+def starting(path: Path) -> int | None:
+    """The process id of a server of socket ``path`` that is alive but not answering yet (loading koken, or
+    starting again after a file changed), else None."""
+    try:
+        pid = int(pid_path(path).read_text(encoding="ascii").strip())
+        os.kill(pid, 0)
+        command = Path(f"/proc/{pid}/cmdline").read_bytes() if Path("/proc").is_dir() else b"koken.cli.server"
+    except (OSError, ValueError):
+        return None
+    return pid if b"koken.cli.server" in command else None
+
+
 def status(path: Path | None = None) -> dict | None:
-    """The running server's state (``pid``, ``started``, ``commands``, ``identity``, ``socket``), or None."""
+    """The server's state: ``pid``, ``started``, ``commands``, ``identity``, ``socket`` when it answers; ``pid``,
+    ``socket`` and ``starting: True`` while it loads koken (:func:`starting`); None if there is none."""
     path = path or socket_path()
-    if path is None or not path.exists():
+    if path is None:
         return None
-    sock = _connect(path)
-    if sock is None:
-        return None
-    with sock:
-        try:
-            socket.send_fds(sock, [struct.pack(">I", 0)], [])  # no descriptors: a control request
-            send_message(sock, {"control": "status", "identity": identity()})
-            answer = receive_message(sock)
-        except (OSError, EOFError, ValueError):
-            return None
-    return {**answer, "socket": str(path)} if "pid" in answer else None
+    sock = _connect(path) if path.exists() else None
+    if sock is not None:
+        with sock:
+            try:
+                socket.send_fds(sock, [struct.pack(">I", 0)], [])  # no descriptors: a control request
+                send_message(sock, {"control": "status", "identity": identity()})
+                answer = receive_message(sock)
+            except (OSError, EOFError, ValueError):
+                answer = {}
+        if "pid" in answer:
+            return {**answer, "socket": str(path)}
+    pid = starting(path)
+    return {"pid": pid, "socket": str(path), "starting": True} if pid is not None else None
 
 
 def stop() -> dict | None:
-    """Ask the running server to stop (after the commands it runs end); its state before, or None if none ran."""
+    """Ask the running server to stop (after the commands it runs end; one still loading koken is ended with
+    SIGTERM); its state before, or None if none ran."""
     path = socket_path()
     before = status(path)
     if before is None:
         return None
+    if before.get("starting"):
+        with contextlib.suppress(OSError):
+            os.kill(int(before["pid"]), signal.SIGTERM)
+        return before
     sock = _connect(path)
     if sock is not None:
         with sock, contextlib.suppress(OSError, EOFError, ValueError):
@@ -212,13 +250,14 @@ def stop() -> dict | None:
     return before
 
 
-def start(idle_seconds: int) -> dict:
-    """Start a server in the background (or find the one running) and wait until it answers.
+def start(idle_seconds: int, waiting=None) -> dict:
+    """Start a server in the background (or find the one running, or wait for the one loading) until it answers.
 
     Args:
-        idle_seconds: the server stops after this long without a command.
+        idle_seconds: the server stops after this long without a command (a server already running keeps its own).
+        waiting: called once, with no argument, when the wait begins (to tell the user).
     Returns:
-        Its state (:func:`status`).
+        Its state (:func:`status`), with ``already: True`` if it was running before.
     Raises:
         RuntimeError: this platform has no server, the cache folder is off or unsafe, or the server did not start
             (the end of its log is in the message).
@@ -232,22 +271,28 @@ def start(idle_seconds: int) -> dict:
         raise RuntimeError(_("koken server needs the start-up cache folder (KOKEN_CACHE_DIR, private to you; "
                              "KOKEN_NO_CACHE unset) and a path to it short enough for a socket"))
     running = status(path)
-    if running is not None:
-        return running
+    if running is not None and not running.get("starting"):
+        return {**running, "already": True}
     log = path.with_suffix(".log")
-    with open(log, "wb") as err:
-        process = subprocess.Popen([sys.executable, "-m", "koken.cli.server", "--idle", str(int(idle_seconds))],
-                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
-                                   start_new_session=True, cwd="/")
+    process = None
+    if running is None:
+        with open(log, "wb") as err:
+            process = subprocess.Popen([sys.executable, "-m", "koken.cli.server", "--idle", str(int(idle_seconds))],
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                       start_new_session=True, cwd="/")
+    if waiting is not None:
+        waiting()
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         state = status(path)
-        if state is not None:
+        if state is not None and not state.get("starting"):
             return state
-        if process.poll() is not None:
+        if process is not None and process.poll() is not None:
+            break
+        if process is None and state is None:  # the server that was loading ended
             break
         time.sleep(0.1)
     tail = log.read_text(encoding="utf-8", errors="replace")[-2000:] if log.exists() else ""
-    if process.poll() is None:
+    if process is not None and process.poll() is None:
         process.terminate()
     raise RuntimeError(_("the koken server did not start: {log}").format(log=tail.strip() or log))

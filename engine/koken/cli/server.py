@@ -25,6 +25,7 @@ import time
 import traceback
 from pathlib import Path
 
+from koken.base.files import atomic_write
 from koken.base.paths import data_root
 from koken.base.version import __version__
 from koken.cli import client, commands
@@ -78,8 +79,9 @@ class Server:
         previous = os.umask(0o077)
         try:
             with contextlib.suppress(FileNotFoundError):
-                if client.status(path) is None:  # a socket left by a server that died
-                    path.unlink()
+                state = client.status(path)
+                if state is None or state.get("starting"):  # a socket left by a server that died (main() checked
+                    path.unlink()  # that no other server answers or loads)
             self.sock.bind(os.fspath(path))
         finally:
             os.umask(previous)
@@ -233,11 +235,19 @@ def main() -> None:
     path = client.socket_path()
     if path is None or not client.available():
         raise SystemExit("koken server: no private cache folder, or this platform cannot pass file descriptors")
-    if client.status(path) is not None:
-        raise SystemExit(f"koken server: one already answers at {path}")
-    preload()
-    gc.freeze()  # what was loaded is never collected: a forked command's collector does not touch (and copy) its pages
-    Server(path, float(options.idle)).serve()
+    state = client.status(path)
+    if state is not None and state["pid"] != os.getpid():  # (after a restart the file names this process already)
+        raise SystemExit(f"koken server: process {state['pid']} already serves {path}")
+    pid_file = client.pid_path(path)
+    atomic_write(pid_file, str(os.getpid()).encode("ascii"))  # `koken server status`: starting, while koken loads
+    try:
+        preload()
+        gc.freeze()  # what was loaded is never collected: a forked command's collector does not touch (its pages)
+        Server(path, float(options.idle)).serve()
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            if int(pid_file.read_text(encoding="ascii")) == os.getpid():
+                pid_file.unlink()
 
 
 if __name__ == "__main__":
