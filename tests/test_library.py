@@ -280,3 +280,31 @@ def test_the_lazy_command_line_writes_the_bytes_the_eager_library_gives(tmp_path
         lines = [[line for line in path.read_text("utf-8").splitlines() if '"created"' not in line]
                  for path in (cli, api)]
         assert lines[0] == lines[1]
+
+
+def test_validate_and_lock_compile_every_file_again_in_a_process_that_compiled_them(monkeypatch, tmp_path):
+    """`koken validate` does the full work even where the files were compiled before in the same process (a `koken
+    server` compiles the bundled files before it forks each command): every file is parsed and compiled again."""
+    import shutil
+
+    import koken.methodology.compile as compile_module
+    from koken.api import validate_methodologies
+    from koken.library import load_library, lock_library
+
+    load_library()  # every bundled file compiled in this process
+    compiled = []
+    inner = compile_module.compile_methodology
+    monkeypatch.setattr(compile_module, "compile_methodology",
+                        lambda spec, *args, **kw: compiled.append(spec.id) or inner(spec, *args, **kw))
+    scan = validate_methodologies()
+    assert not scan.problems
+    assert len(compiled) >= len(scan.files) == len(set(compiled)) > 20
+    compiled.clear()
+    folder = tmp_path / "ours" / "home_appliances"
+    folder.mkdir(parents=True)
+    from koken.base.paths import methodologies_dir
+
+    shutil.copy(methodologies_dir() / "home_appliances" / "refrigerator.yaml", folder)
+    lock_library(tmp_path / "ours")
+    lock_library(tmp_path / "ours")  # the second time from the files again, not from the first's compilation
+    assert compiled.count("refrigerator") == 2

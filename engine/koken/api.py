@@ -103,7 +103,8 @@ def _library(library: Library | Mapping | str | Path | None) -> Library | Mappin
 
 def validate_methodologies(paths: Sequence[str | Path] = (), *, bundled: bool = True) -> LibraryScan:
     """Every problem of methodology files or folders, for ``koken validate``: the full work, whatever the start-up
-    cache holds (every file parsed, every worked example run; docs/performance.md § Start-up).
+    cache holds or this process compiled before (every file parsed and compiled, every worked example run;
+    docs/performance.md § Start-up).
 
     Args:
         paths: files or folders read after the bundled ``methodologies/`` (or alone with ``bundled=False``).
@@ -113,7 +114,9 @@ def validate_methodologies(paths: Sequence[str | Path] = (), *, bundled: bool = 
         The :class:`koken.library.LibraryScan` (files read, problems found); nothing is raised for a bad file.
     """
     from koken.base.cache import bypassed
+    from koken.methodology.compile import forget_compiled
 
+    forget_compiled()  # nor what this process compiled before (a `koken server` compiled the bundled files)
     with bypassed():
         return scan_library(list(paths) or None, bundled=bundled)
 

@@ -501,7 +501,10 @@ def lock_library(root: str | Path | None = None) -> tuple[int, Path]:
         KokenErrors: a file has problems (its examples included), or a current version is already locked with
             another hash (bump the version first); nothing is written then.
     """
+    from koken.methodology.compile import forget_compiled
+
     folder = Path(root) if root is not None else methodologies_dir()
+    forget_compiled()  # nor from what this process compiled before (a `koken server` compiled the bundled files)
     with cache.bypassed():  # what is locked is read from the files themselves
         source = _scan_source(folder, str(folder), check_examples=True,
                               categories=None if folder.resolve() == methodologies_dir().resolve()
