@@ -20,7 +20,10 @@ What keeps a command run by the server the same as one run here (docs/performanc
 
 Protocol (a Unix stream socket): the client sends 4 bytes (the length of a JSON request, big-endian) with its
 three standard file descriptors attached (``SCM_RIGHTS``), then the request; the server answers with JSON messages,
-each after its 4-byte length: ``{"pid": N}`` then ``{"exit": code}``, or ``{"declined": reason}``.
+each after its 4-byte length: ``{"pid": N}`` then ``{"exit": code}``, or ``{"declined": reason}``. The command
+starts only when the client, having read its process id, sends ``{"go": true}``: a client that gave up waiting for
+the server (2 s) and runs the command itself never has it run twice. The command ends if the client's end of the
+socket closes first (the client was killed).
 """
 
 from __future__ import annotations
@@ -166,6 +169,7 @@ def hand_over(argv: list[str]) -> int | None:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, pass_on)
         try:
+            send_message(sock, {"go": True})  # from here the command is the server's: never run here as well
             answer = receive_message(sock)
         except (OSError, EOFError, ValueError):
             from koken.base.i18n import _
