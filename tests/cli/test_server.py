@@ -292,3 +292,29 @@ def test_a_client_killed_ends_its_command(server_env):
     finally:
         client.kill()
         client.stdout.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the command's process in /proc (Linux)")
+def test_a_signal_the_client_ignores_is_not_passed_on(server_env):
+    """``nohup koken …`` (SIGHUP ignored, as SIGINT is in a script's background job): the client passed the hang-up
+    on anyway, and the command, which in its own process would have gone on, was killed."""
+    import signal
+
+    assert _koken(server_env, "server", "start", "--idle", "300").returncode == 0
+    server = _server_pid(server_env)
+    client = subprocess.Popen([*KOKEN, "trace", str(EXAMPLE)], env=server_env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    try:
+        deadline = time.monotonic() + 60
+        while not _children(server) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _children(server), "the server did not take the command"  # blocked writing: the pipe is not read
+        time.sleep(1)
+        client.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        out, err = client.communicate(timeout=120)
+    finally:
+        client.kill()
+    alone = _koken({**server_env, "KOKEN_NO_SERVER": "1"}, "trace", str(EXAMPLE))
+    assert (client.returncode, err.decode()) == (0, "")
+    assert out.decode() == alone.stdout

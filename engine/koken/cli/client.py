@@ -139,7 +139,8 @@ def request(argv: list[str]) -> dict:
 def hand_over(argv: list[str]) -> int | None:
     """Run ``koken ARGV`` on the running server, if there is one that can: its exit code, or None (run it here).
 
-    Signals this process receives (Ctrl-C, SIGTERM, SIGHUP) are passed on to the process running the command.
+    Signals this process receives (Ctrl-C, SIGTERM, SIGHUP) are passed on to the process running the command, unless
+    this process ignores them (``nohup koken …``; SIGINT in a script's background job).
     """
     if not available() or (argv and argv[0] in LOCAL_COMMANDS):
         return None
@@ -167,7 +168,8 @@ def hand_over(argv: list[str]) -> int | None:
                 os.kill(child, signum)
 
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, pass_on)
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup koken …: ignored here, so not passed on
+                signal.signal(signum, pass_on)
         try:
             send_message(sock, {"go": True})  # from here the command is the server's: never run here as well
             answer = receive_message(sock)
