@@ -192,7 +192,7 @@ class Server:
                 client.send_message(conn, {"pid": os.getpid()})
                 if client.receive_message(conn).get("go") is not True:
                     os._exit(1)
-            except Exception:  # the client gave up waiting: it runs the command itself
+            except BaseException:  # the client gave up waiting (it runs the command itself), or a Ctrl-C came first
                 os._exit(1)
             threading.Thread(target=_end_with_client, args=(conn,), daemon=True).start()
             code = _run(argv)
