@@ -4,8 +4,10 @@ changed after the server loaded it is never answered from memory (koken.cli.clie
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import struct
@@ -182,3 +184,161 @@ def test_a_start_while_the_server_loads_waits_for_it_and_starts_no_other(server_
     assert "already running" in _koken(server_env, "server", "start").stdout
     log = next(Path(server_env["KOKEN_CACHE_DIR"]).glob("*.log")).read_text(encoding="utf-8")
     assert "Error" not in log, log
+
+
+def _server_pid(env: dict) -> int:
+    done = _koken(env, "server", "status")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return int(re.search(r"process (\d+)", done.stdout).group(1))
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(stat.parent.name))
+    return found
+
+
+def _request(argv: list[str], cwd: Path, **changes) -> dict:
+    from koken.cli.client import identity
+
+    return {"identity": identity(), "argv": argv, "cwd": str(cwd), "env": {"KOKEN_LANG": "en"}, "umask": 0o22,
+            "streams": [{}, {}, {}], **changes}
+
+
+def test_a_request_nested_too_deep_leaves_the_server_running(server_env):
+    """JSON nested too deep for the decoder (RecursionError, not a ValueError) stopped the server."""
+    assert _koken(server_env, "server", "start", "--idle", "300").returncode == 0
+    path = next(Path(server_env["KOKEN_CACHE_DIR"]).glob("*.sock"))
+    null = os.open(os.devnull, os.O_RDWR)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(30)
+            sock.connect(str(path))
+            data = b"[" * 100_000
+            socket.send_fds(sock, [struct.pack(">I", len(data))], [null, null, null])
+            sock.sendall(data)
+            assert sock.recv(100) == b""  # nothing answered, nothing run
+    finally:
+        os.close(null)
+    assert _commands_run(server_env) == 0  # the server still answers
+
+
+@pytest.fixture()
+def stalled(server_env):
+    """A running server, and a connection to it that sends nothing (a client stopped as it connected)."""
+    assert _koken(server_env, "server", "start", "--idle", "300").returncode == 0
+    path = next(Path(server_env["KOKEN_CACHE_DIR"]).glob("*.sock"))
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(str(path))
+        yield path
+
+
+def test_a_stalled_connection_does_not_hold_up_the_next_command(server_env, stalled, tmp_path):
+    """The server waited 10 s for a connected client's request: every command in that time ran in its own process
+    (its 2 s wait ran out). A short command, so that it ends, and is counted, before the server would reach it late."""
+    served = _koken(server_env, "factors", cwd=tmp_path)
+    assert served.returncode == 0, served.stderr
+    assert "Traceback" not in served.stderr  # (the descriptors it passed stayed in flight until the server got them)
+    assert served.stdout == _koken({**server_env, "KOKEN_NO_SERVER": "1"}, "factors", cwd=tmp_path).stdout
+    assert _commands_run(server_env) == 1
+
+
+def test_a_client_that_gave_up_waiting_has_its_command_neither_run_again_nor_a_traceback(server_env, stalled,
+                                                                                          tmp_path):
+    """A client whose 2 s wait ran out runs its command itself; when the server reached its request later, the
+    forked process wrote a traceback (BrokenPipeError) on the client's stderr, or, had the client not closed yet,
+    ran the command a second time."""
+    errors = tmp_path / "stderr.txt"
+    null = os.open(os.devnull, os.O_RDWR)
+    err = os.open(errors, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(str(stalled))
+            data = json.dumps(_request(["calculate", str(EXAMPLE), "-o", "late.json"], tmp_path)).encode()
+            socket.send_fds(sock, [struct.pack(">I", len(data))], [null, null, err])
+            sock.sendall(data)  # and the client gives up before any answer
+    finally:
+        os.close(null)
+        os.close(err)
+    deadline = time.monotonic() + 60
+    while _commands_run(server_env) == 0 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _commands_run(server_env) == 1  # the server reached the request …
+    time.sleep(3)
+    assert errors.read_text() == ""  # … and wrote nothing on the client's stream
+    assert not (tmp_path / "late.json").exists()  # nor ran the command
+
+
+def test_a_request_the_server_cannot_take_on_is_declined_quietly(server_env, tmp_path):
+    """A working folder that does not exist for the server (another mount namespace, a folder removed): the forked
+    process printed a traceback on the client's stderr, then the client ran the command itself."""
+    assert _koken(server_env, "server", "start", "--idle", "300").returncode == 0
+    path = next(Path(server_env["KOKEN_CACHE_DIR"]).glob("*.sock"))
+    errors = tmp_path / "stderr.txt"
+    null = os.open(os.devnull, os.O_RDWR)
+    err = os.open(errors, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        answer = _ask(path, _request(["--version"], tmp_path / "gone"), [null, null, err])
+    finally:
+        os.close(null)
+        os.close(err)
+    assert "declined" in answer
+    assert errors.read_text() == ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the command's process in /proc (Linux)")
+def test_a_client_killed_ends_its_command(server_env):
+    """``kill -9`` of ``koken`` (which cannot pass SIGKILL on) left its command running in the server's fork, here
+    blocked for ever writing to a pipe nobody reads; it ends now, as it would in the client's own process."""
+    assert _koken(server_env, "server", "start", "--idle", "300").returncode == 0
+    server = _server_pid(server_env)
+    # trace prints about 120 kB: more than a pipe holds, so the command blocks on its stdout, which is never read
+    client = subprocess.Popen([*KOKEN, "trace", str(EXAMPLE)], env=server_env, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not _children(server) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        command = _children(server)
+        assert command, "the server did not take the command"
+        time.sleep(2)
+        client.kill()
+        client.wait()
+        deadline = time.monotonic() + 20
+        while _children(server) & command and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _children(server) & command
+    finally:
+        client.kill()
+        client.stdout.close()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the command's process in /proc (Linux)")
+def test_a_signal_the_client_ignores_is_not_passed_on(server_env):
+    """``nohup koken …`` (SIGHUP ignored, as SIGINT is in a script's background job): the client passed the hang-up
+    on anyway, and the command, which in its own process would have gone on, was killed."""
+    import signal
+
+    assert _koken(server_env, "server", "start", "--idle", "300").returncode == 0
+    server = _server_pid(server_env)
+    client = subprocess.Popen([*KOKEN, "trace", str(EXAMPLE)], env=server_env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    try:
+        deadline = time.monotonic() + 60
+        while not _children(server) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _children(server), "the server did not take the command"  # blocked writing: the pipe is not read
+        time.sleep(1)
+        client.send_signal(signal.SIGHUP)
+        time.sleep(1)
+        out, err = client.communicate(timeout=120)
+    finally:
+        client.kill()
+    alone = _koken({**server_env, "KOKEN_NO_SERVER": "1"}, "trace", str(EXAMPLE))
+    assert (client.returncode, err.decode()) == (0, "")
+    assert out.decode() == alone.stdout

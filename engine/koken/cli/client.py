@@ -20,7 +20,10 @@ What keeps a command run by the server the same as one run here (docs/performanc
 
 Protocol (a Unix stream socket): the client sends 4 bytes (the length of a JSON request, big-endian) with its
 three standard file descriptors attached (``SCM_RIGHTS``), then the request; the server answers with JSON messages,
-each after its 4-byte length: ``{"pid": N}`` then ``{"exit": code}``, or ``{"declined": reason}``.
+each after its 4-byte length: ``{"pid": N}`` then ``{"exit": code}``, or ``{"declined": reason}``. The command
+starts only when the client, having read its process id, sends ``{"go": true}``: a client that gave up waiting for
+the server (2 s) and runs the command itself never has it run twice. The command ends if the client's end of the
+socket closes first (the client was killed).
 """
 
 from __future__ import annotations
@@ -136,7 +139,8 @@ def request(argv: list[str]) -> dict:
 def hand_over(argv: list[str]) -> int | None:
     """Run ``koken ARGV`` on the running server, if there is one that can: its exit code, or None (run it here).
 
-    Signals this process receives (Ctrl-C, SIGTERM, SIGHUP) are passed on to the process running the command.
+    Signals this process receives (Ctrl-C, SIGTERM, SIGHUP) are passed on to the process running the command, unless
+    this process ignores them (``nohup koken …``; SIGINT in a script's background job).
     """
     if not available() or _command(argv) in LOCAL_COMMANDS:
         return None
@@ -164,8 +168,10 @@ def hand_over(argv: list[str]) -> int | None:
                 os.kill(child, signum)
 
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, pass_on)
+            if signal.getsignal(signum) is not signal.SIG_IGN:  # nohup koken …: ignored here, so not passed on
+                signal.signal(signum, pass_on)
         try:
+            send_message(sock, {"go": True})  # from here the command is the server's: never run here as well
             answer = receive_message(sock)
         except (OSError, EOFError, ValueError):
             from koken.base.i18n import _

@@ -21,6 +21,7 @@ import signal
 import socket
 import struct
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -32,6 +33,9 @@ from koken.cli import client, commands
 
 DATA_FOLDERS = ("methodologies", "units", "factors", "attribution", "vocabulary", "action_plan", "claims")
 """The bundled data folders a command may read (under :func:`koken.base.paths.data_root`)."""
+REQUEST_SECONDS = 0.5
+"""How long the server waits for a connected client's request (a client sends it as it connects): the clients queued
+behind a stalled one wait at most this long (they give up, and run their command themselves, after 2 s)."""
 
 
 def fingerprint() -> str:
@@ -102,11 +106,11 @@ class Server:
                 except TimeoutError:
                     continue
                 with conn:
-                    conn.settimeout(10.0)
+                    conn.settimeout(REQUEST_SECONDS)
                     try:
                         self._handle(conn)
-                    except (OSError, EOFError, ValueError, struct.error):
-                        pass  # a broken client: nothing was started for it
+                    except Exception:  # a broken client (JSON nested too deep …): nothing was started for it
+                        pass
         finally:
             self.sock.close()
             with contextlib.suppress(OSError):
@@ -169,29 +173,30 @@ class Server:
             self.stopping = True
 
     def _run_child(self, conn: socket.socket, fds: list[int], message: dict) -> None:
+        """Take on the client's streams, folder, environment and umask, and run its command once the client has
+        taken the command's process id (``{"go": true}``): a client that gave up waiting (and runs the command
+        itself) gets neither a second run nor a traceback on its streams. A request this process cannot take on
+        (a folder it cannot enter …) is declined, quietly, so that the client runs it."""
         code = 1
         try:
             self.sock.close()
             for signum in (signal.SIGTERM, signal.SIGHUP):
                 signal.signal(signum, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.default_int_handler)
-            for target, fd in enumerate(fds):
-                os.dup2(fd, target)
-            for fd in fds:
-                os.close(fd)
-            fds.clear()
-            os.environ.clear()
-            os.environ.update({str(k): str(v) for k, v in dict(message["env"]).items()})
-            os.chdir(message["cwd"])
-            os.umask(int(message["umask"]))
-            streams = list(message.get("streams") or [{}, {}, {}])
-            sys.stdin = _text_stream(0, "r", streams[0])
-            sys.stdout = _text_stream(1, "w", streams[1])
-            sys.stderr = _text_stream(2, "w", streams[2])
-            argv = [str(a) for a in message["argv"]]
-            sys.argv = ["koken", *argv]
             conn.settimeout(None)
-            client.send_message(conn, {"pid": os.getpid()})
+            try:
+                argv = _take_on(fds, message)
+            except Exception as error:  # declined, with the reason: the client runs it itself
+                with contextlib.suppress(Exception):
+                    client.send_message(conn, {"declined": f"cannot run it here: {error}"})
+                os._exit(1)
+            try:
+                client.send_message(conn, {"pid": os.getpid()})
+                if client.receive_message(conn).get("go") is not True:
+                    os._exit(1)
+            except BaseException:  # the client gave up waiting (it runs the command itself), or a Ctrl-C came first
+                os._exit(1)
+            threading.Thread(target=_end_with_client, args=(conn,), daemon=True).start()
             code = _run(argv)
         except BaseException:  # the command's own errors are handled by the CLI; this is the server's
             with contextlib.suppress(Exception):
@@ -205,6 +210,42 @@ class Server:
             with contextlib.suppress(Exception):
                 client.send_message(conn, {"exit": code})
             os._exit(code)
+
+
+def _take_on(fds: list[int], message: dict) -> list[str]:
+    """This process takes the client's standard streams (``fds``, closed here), environment, working folder and
+    umask; the command's arguments.
+
+    Raises:
+        Exception: a request not made by :func:`koken.cli.client.request` (a folder that does not exist here …).
+    """
+    env = {str(k): str(v) for k, v in dict(message["env"]).items()}
+    argv = [str(a) for a in list(message["argv"])]
+    umask = int(message["umask"])
+    streams = list(message.get("streams") or [{}, {}, {}])
+    os.chdir(message["cwd"])
+    os.umask(umask)
+    os.environ.clear()
+    os.environ.update(env)
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    for fd in fds:
+        os.close(fd)
+    fds.clear()
+    sys.stdin = _text_stream(0, "r", streams[0])
+    sys.stdout = _text_stream(1, "w", streams[1])
+    sys.stderr = _text_stream(2, "w", streams[2])
+    sys.argv = ["koken", *argv]
+    return argv
+
+
+def _end_with_client(conn: socket.socket) -> None:
+    """Wait for the client's end of the connection to close (it sends nothing more): if it closes before the command
+    ends (the client was killed, even with SIGKILL, which it cannot pass on), the command ends too, as it would
+    have in the client's own process."""
+    with contextlib.suppress(OSError):
+        conn.recv(1)
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _text_stream(fd: int, mode: str, stream: dict) -> io.TextIOWrapper:
