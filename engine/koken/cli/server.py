@@ -232,9 +232,10 @@ def _take_on(fds: list[int], message: dict) -> list[str]:
     for fd in fds:
         os.close(fd)
     fds.clear()
-    sys.stdin = _text_stream(0, "r", streams[0])
-    sys.stdout = _text_stream(1, "w", streams[1])
-    sys.stderr = _text_stream(2, "w", streams[2])
+    unbuffered = env.get("PYTHONUNBUFFERED", "") != ""  # as python -u
+    sys.stdin = _text_stream(0, "r", streams[0], unbuffered)
+    sys.stdout = _text_stream(1, "w", streams[1], unbuffered)
+    sys.stderr = _text_stream(2, "w", streams[2], unbuffered)
     sys.argv = ["koken", *argv]
     return argv
 
@@ -248,11 +249,15 @@ def _end_with_client(conn: socket.socket) -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _text_stream(fd: int, mode: str, stream: dict) -> io.TextIOWrapper:
-    """The client's stream on descriptor ``fd``, with its encoding and error handler, line-buffered on a terminal."""
-    binary = os.fdopen(fd, mode + "b", closefd=False)
+def _text_stream(fd: int, mode: str, stream: dict, unbuffered: bool) -> io.TextIOWrapper:
+    """The client's stream on descriptor ``fd``, with its encoding and error handler, buffered as Python buffers its
+    own: standard output line-buffered on a terminal, standard error always; nothing buffered for writing under
+    ``PYTHONUNBUFFERED`` (``unbuffered``)."""
+    writing = mode == "w"
+    binary = os.fdopen(fd, mode + "b", closefd=False, buffering=0 if writing and unbuffered else -1)
     return io.TextIOWrapper(binary, encoding=stream.get("encoding") or "utf-8", errors=stream.get("errors") or "strict",
-                            line_buffering=mode == "w" and os.isatty(fd), write_through=mode == "w" and fd == 2)
+                            line_buffering=writing and (fd == 2 or os.isatty(fd)),
+                            write_through=writing and (unbuffered or fd == 2))
 
 
 def _run(argv: list[str]) -> int:
