@@ -655,9 +655,15 @@ def server_start(idle: int) -> None:
                                                                   "few seconds) …"), stderr=True))
     except RuntimeError as err:
         raise click.ClickException(str(err)) from None
-    render.line((_("koken server already running: process {pid}, socket {socket}") if state.get("already") else
-                 _("koken server running: process {pid}, socket {socket}")).format(pid=state["pid"],
-                                                                                   socket=state["socket"]))
+    render.line(_("koken server already running: process {pid}, socket {socket}").format(
+        pid=state["pid"], socket=state["socket"]) if state.get("already") else _server_state(state))
+
+
+def _server_state(state: dict) -> str:
+    """The line that says a server runs (or loads koken), with its process and socket."""
+    text = _("koken server loading koken: process {pid}, socket {socket}") if state.get("starting") else \
+        _("koken server running: process {pid}, socket {socket}")
+    return text.format(pid=state["pid"], socket=state["socket"])
 
 
 @server.command("stop")
@@ -684,13 +690,9 @@ def server_status() -> None:
     if state is None:
         render.line(_("no koken server is running"))
         sys.exit(1)
-    if state.get("starting"):
-        render.line(_("koken server loading koken: process {pid}, socket {socket}").format(pid=state["pid"],
-                                                                                         socket=state["socket"]))
-        return
-    render.line(_("koken server running: process {pid}, socket {socket}").format(pid=state["pid"],
-                                                                                  socket=state["socket"]))
-    render.line(_("{count} commands run since it started").format(count=state["commands"]))
+    render.line(_server_state(state))
+    if not state.get("starting"):
+        render.line(_("{count} commands run since it started").format(count=state["commands"]))
 
 
 main.params.append(_language_option())
