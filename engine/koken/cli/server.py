@@ -40,7 +40,7 @@ behind a stalled one wait at most this long (they give up, and run their command
 
 def fingerprint() -> str:
     """The sha256 of the engine's files (every file of the package: sources, message catalogues) and of every file
-    of the bundled data folders (:data:`DATA_FOLDERS`), by path and content, read again at each call (about 10 ms)."""
+    of the bundled data folders (:data:`DATA_FOLDERS`), by path and content, read again at each call (about 15 ms)."""
     digest = hashlib.sha256(__version__.encode())
     package = Path(commands.__file__).resolve().parent.parent
     for root in [package, *(data_root() / name for name in DATA_FOLDERS)]:
